@@ -1,0 +1,64 @@
+"""The Bolt app factory. No module-level App; nothing read from the environment here."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+import handlers
+from bot.blocks.common import build_error
+from bot.container import Services
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services, *, client: WebClient | None = None, socket_mode: bool = False) -> App:
+    """Build the Bolt app with every listener.
+
+    HTTP mode verifies Slack's signatures with Bolt's RequestVerification (the signing secret is required);
+    Socket Mode authenticates with the app-level token instead.
+    """
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+    app = App(
+        client=client or services.client,
+        signing_secret=settings.secret("slack_signing_secret") if settings.slack_signing_secret else "",
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,  # build_services already ran auth.test
+        # Listeners keep their thread after ack() while they call Slack and the database; Bolt's default of
+        # five threads lets five slow clicks stop everyone else from being acknowledged in time.
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    def inject_services(context: Any, next: Any) -> None:  # noqa: A002 - Bolt's middleware signature
+        context["services"] = services
+        next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None) -> BoltResponse | None:
+        """Log unexpected failures with a correlation id and tell the user that id, briefly."""
+        correlation = uuid.uuid4().hex[:8]
+        logger.error("unhandled error %s: %r", correlation, error, exc_info=error)
+        message = build_error(f"Something went wrong on our side (reference `{correlation}`). Please try again in a minute.")
+        try:
+            if body.get("response_url") and respond is not None:
+                respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+            elif (user := (body.get("user") or {}).get("id") or body.get("user_id")) and (
+                channel := (body.get("channel") or {}).get("id") or body.get("channel_id")
+            ):
+                client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+        except (SlackApiError, OSError) as exc:
+            logger.warning("could not tell the user about error %s: %s", correlation, exc)
+        return None
+
+    handlers.register_all(app)
+    return app

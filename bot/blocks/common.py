@@ -1,0 +1,166 @@
+"""Help, status, the partnership menu, confirmations and short notices."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks import ids
+from bot.blocks.metadata import ChannelRef, encode
+from bot.blocks.pulse import Message
+from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
+from bot.services.models import DIMENSION_LABELS, WEEKDAYS, PartnershipView, QuestionView, SetupResult, Side, StatusView
+
+HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this channel healthy.
+• `/partner setup` — create or change this channel's partnership (leads)
+• `/partner status` — next pulse, people per side, last round's participation
+• `/partner menu` — post the partnership menu with buttons (for people of the other organisation, who cannot run this command)
+• `/partner pulse now` | `pause` | `resume` — run a pulse now, or pause and resume the schedule (leads)
+• `/partner side @person client|provider|auto` — put someone on a side (leads)
+• `/partner questions` — list and add your own pulse questions (leads add)
+• `/partner help` — this message"""
+
+
+def build_help() -> Message:
+    return Message(text="PartnerPulse commands", blocks=[SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))])
+
+
+def build_notice(text: str) -> Message:
+    """A short ephemeral reply; ``text`` is our own wording (user text must be escaped by the caller)."""
+    return Message(
+        text=truncate(text, SECTION_TEXT_MAX),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))],
+    )
+
+
+def build_error(text: str) -> Message:
+    return build_notice(f":warning: {text}")
+
+
+def _schedule_line(p: PartnershipView) -> str:
+    every = "every week" if p.pulse_every_weeks == 1 else f"every {p.pulse_every_weeks} weeks"
+    return f"{WEEKDAYS[p.pulse_weekday]}s at {p.pulse_hour:02d}:{p.pulse_minute:02d} {p.timezone}, {every}"
+
+
+def build_setup_done(result: SetupResult, *, user_id: str) -> Message:
+    """Posted in the channel after setup, so both sides see what was agreed."""
+    p = result.partnership
+    verb = "set up" if result.created else "updated"
+    nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
+    counts = result.members_by_side
+    text = (
+        f"<@{user_id}> {verb} PartnerPulse for *{escape(p.name)}* between *{escape(p.client_org)}* (client) and "
+        f"*{escape(p.provider_org)}* (provider).\nPulse: {_schedule_line(p)}. Next pulse: {nxt}.\n"
+        f"People per side: {escape(p.client_org)} {counts.get(Side.CLIENT.value, 0)}, "
+        f"{escape(p.provider_org)} {counts.get(Side.PROVIDER.value, 0)}."
+    )
+    return Message(
+        text=f"PartnerPulse {verb} for {escape(p.name)}.",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))],
+    )
+
+
+def build_status(view: StatusView) -> Message:
+    """``/partner status``: next pulse, members per side, leads, the last round's participation."""
+    p = view.partnership
+    client, provider = escape(p.client_org), escape(p.provider_org)
+    if p.status != "active":
+        nxt = f"paused ({escape(p.pause_reason or 'no reason given')}). A lead can resume with `/partner pulse resume`."
+    else:
+        nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
+    lines = [
+        f"*Schedule:* {_schedule_line(p)}",
+        f"*Next pulse:* {nxt}",
+        f"*People answering:* {client} {view.members_by_side.get(Side.CLIENT.value, 0)} · "
+        f"{provider} {view.members_by_side.get(Side.PROVIDER.value, 0)}"
+        + (f" · {view.unassigned} without a side (a lead can assign them)" if view.unassigned else ""),
+        "*Leads:* " + (", ".join(f"<@{m.user_id}>" for m in view.leads) or "none"),
+        "*Sponsors:* " + (", ".join(f"<@{m.user_id}>" for m in view.sponsors) or "none"),
+        f"*Anonymity threshold:* {p.anonymity_threshold} per side",
+    ]
+    if view.open_round:
+        lines.append(
+            f"*Open round:* {view.open_round.sequence}, closes {local_time_label(view.open_round.closes_at, p.timezone)}"
+        )
+    if view.last_round and view.last_participation:
+        cp, pp = view.last_participation[Side.CLIENT], view.last_participation[Side.PROVIDER]
+        lines.append(
+            f"*Last round ({view.last_round.sequence}) participation:* {client} {cp.responded}/{cp.asked} "
+            f"({cp.rate:.0%}) · {provider} {pp.responded}/{pp.asked} ({pp.rate:.0%})"
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{p.name} · status", 150)),
+        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_TEXT_MAX))),
+    ]
+    return Message(text=f"Status of {escape(p.name)}", blocks=blocks)
+
+
+def build_menu(p: PartnershipView) -> Message:
+    """The partnership menu: every action as a button, for people who cannot run ``/partner``."""
+    value = encode(ChannelRef(team_id=p.team_id, channel_id=p.channel_id))
+    A = ids.Action
+    return Message(
+        text=f"PartnerPulse menu for {escape(p.name)}",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(
+                        f"*PartnerPulse · {escape(p.name)}*\nEveryone in this channel, on either side, can use these buttons.",
+                        SECTION_TEXT_MAX,
+                    )
+                )
+            ),
+            ActionsBlock(
+                block_id="menu-everyone",
+                elements=[
+                    ButtonElement(text="Answer the open pulse", action_id=A.MENU_ANSWER, value=value, style="primary"),
+                    ButtonElement(text="Status", action_id=A.MENU_STATUS, value=value),
+                    ButtonElement(text="Help", action_id=A.MENU_HELP, value=value),
+                ],
+            ),
+            ContextBlock(elements=[MarkdownTextObject(text="For leads:")]),
+            ActionsBlock(
+                block_id="menu-leads",
+                elements=[
+                    ButtonElement(text="Pulse now", action_id=A.MENU_PULSE_NOW, value=value),
+                    ButtonElement(text="Pause pulses", action_id=A.MENU_PAUSE, value=value),
+                    ButtonElement(text="Resume pulses", action_id=A.MENU_RESUME, value=value),
+                    ButtonElement(text="Settings", action_id=A.MENU_SETUP, value=value),
+                ],
+            ),
+        ],
+    )
+
+
+def build_questions(p_name: str, questions: tuple[QuestionView, ...], *, team_id: str, channel_id: str) -> Message:
+    """The partnership's own questions and a button to add one."""
+    if questions:
+        lines = [
+            f"• *{DIMENSION_LABELS.get(q.dimension, q.dimension)}* — client: {escape(q.text_client)} / provider: {escape(q.text_provider)}"
+            for q in questions
+        ]
+        body = "\n".join(lines)
+    else:
+        body = "No questions of your own yet: rounds use the built-in bank of 24 questions over 8 dimensions."
+    return Message(
+        text=f"Pulse questions of {escape(p_name)}",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_TEXT_MAX))),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Add a question",
+                        action_id=ids.Action.QUESTION_ADD,
+                        value=encode(ChannelRef(team_id=team_id, channel_id=channel_id)),
+                    )
+                ]
+            ),
+        ],
+    )

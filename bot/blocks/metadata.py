@@ -1,0 +1,53 @@
+"""Typed button values and ``private_metadata``: small JSON objects, encoded and decoded here only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class MetadataError(ValueError):
+    """A button value or private_metadata that is not what we wrote (forged, truncated or stale)."""
+
+
+@dataclass(frozen=True)
+class RoundRef:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    team_id: str
+    channel_id: str
+
+
+def encode(value: Any) -> str:
+    """Compact JSON of a metadata dataclass."""
+    return json.dumps(asdict(value), separators=(",", ":"), sort_keys=True)
+
+
+def decode(raw: str | None, cls: type[T]) -> T:
+    """Parse what ``encode`` wrote, checking every field's type.
+
+    Raises:
+        MetadataError: the text is missing, not JSON, or has the wrong fields.
+    """
+    if not raw:
+        raise MetadataError("missing metadata")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise MetadataError("metadata is not JSON") from exc
+    if not isinstance(data, dict):
+        raise MetadataError("metadata is not an object")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = data.get(f.name)
+        expected = int if f.type in ("int", int) else str
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise MetadataError(f"metadata field {f.name} is missing or of the wrong type")
+        kwargs[f.name] = value
+    return cls(**kwargs)

@@ -1,0 +1,267 @@
+"""The pulse message, the answer modal, the reminder and the results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import ids
+from bot.blocks.metadata import RoundRef, encode
+from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
+from bot.services.models import (
+    DIMENSION_LABELS,
+    MAX_COMMENT,
+    AnswerForm,
+    DimensionResult,
+    PartnershipView,
+    QuestionView,
+    RoundResults,
+    RoundView,
+    Side,
+)
+
+MAX_BLOCKS_PER_MESSAGE = 50
+COMMENTS_PER_SIDE = 10
+SCALE_LABELS = {1: "1 · Strongly disagree", 2: "2 · Disagree", 3: "3 · Neutral", 4: "4 · Agree", 5: "5 · Strongly agree"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message ready to send: fallback text and blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def answer_button(round_id: int, *, action_id: str = ids.Action.PULSE_ANSWER, label: str = "Answer") -> ButtonElement:
+    return ButtonElement(text=label, action_id=action_id, value=encode(RoundRef(round_id)), style="primary")
+
+
+def build_pulse_message(round_: RoundView, partnership: PartnershipView, *, closed: bool = False) -> Message:
+    """The channel message announcing a round, with the Answer button (or, once closed, without it)."""
+    name = escape(partnership.name)
+    closes = local_time_label(round_.closes_at, partnership.timezone)
+    count = len(round_.questions)
+    dims = ", ".join(DIMENSION_LABELS.get(q.dimension, q.dimension) for q in round_.questions)
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"Partnership pulse · {partnership.name}", HEADER_MAX)),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=truncate(
+                    f"*Round {round_.sequence}* for *{name}*: {count} short questions about {dims}. "
+                    "About 30 seconds. Both sides answer the same questions, so we can see where we agree.",
+                    SECTION_TEXT_MAX,
+                )
+            )
+        ),
+    ]
+    if closed:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="This round has closed. Results are below.")]))
+        text = f"Pulse round {round_.sequence} for {name} has closed."
+    else:
+        anon = (
+            f"Answers are anonymous: a side's results show only when at least {partnership.anonymity_threshold} "
+            "of its people answer."
+            if partnership.anonymous
+            else "Answers are not anonymous in this partnership."
+        )
+        blocks.append(ActionsBlock(block_id="pulse-actions", elements=[answer_button(round_.id)]))
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Open until {closes}. {anon} You can change your answers until then.")]
+            )
+        )
+        text = f"Pulse round {round_.sequence} for {name} is open until {closes}."
+    return Message(text=text, blocks=blocks)
+
+
+def build_loading_modal() -> View:
+    """A small modal opened at once, so the trigger id is used within its 3 seconds."""
+    return View(
+        type="modal",
+        callback_id=ids.View.LOADING,
+        title="PartnerPulse",
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=":hourglass_flowing_sand: Loading…"))],
+    )
+
+
+def build_message_modal(title: str, text: str) -> View:
+    """A modal that only says something (used to replace the loading modal with an error)."""
+    return View(
+        type="modal",
+        title=truncate(title, 24),
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))],
+    )
+
+
+def _score_element(question: QuestionView, previous: int | None) -> RadioButtonsElement | StaticSelectElement:
+    if question.kind == "nps":
+        options = [Option(text=str(i), value=str(i)) for i in range(0, 11)]
+        initial = options[previous] if previous is not None and 0 <= previous <= 10 else None
+        return StaticSelectElement(action_id=ids.VALUE, placeholder="0 to 10", options=options, initial_option=initial)
+    options = [Option(text=label, value=str(score)) for score, label in SCALE_LABELS.items()]
+    initial = options[previous - 1] if previous is not None and 1 <= previous <= 5 else None
+    return RadioButtonsElement(action_id=ids.VALUE, options=options, initial_option=initial)
+
+
+def build_answer_modal(form: AnswerForm) -> View:
+    """The round's questions in this side's wording: a score and an optional comment for each."""
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=truncate(
+                        f"*{escape(form.partnership_name)}* · round {form.round.sequence}. "
+                        "Your answers are stored without your name; only per-side results are shown.",
+                        CONTEXT_TEXT_MAX,
+                    )
+                )
+            ]
+        )
+    ]
+    for q in form.round.questions:
+        prev = form.previous.get(q.id)
+        blocks.append(
+            InputBlock(
+                block_id=f"{ids.SCORE_PREFIX}{q.id}",
+                label=truncate(q.text_for(form.side), 2000),
+                element=_score_element(q, prev.score if prev else None),
+                hint=DIMENSION_LABELS.get(q.dimension, q.dimension),
+            )
+        )
+        blocks.append(
+            InputBlock(
+                block_id=f"{ids.COMMENT_PREFIX}{q.id}",
+                label="Comment (optional)",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=ids.VALUE,
+                    multiline=True,
+                    max_length=MAX_COMMENT,
+                    initial_value=prev.comment if prev and prev.comment else None,
+                    placeholder="What is behind your score?",
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ids.View.PULSE_ANSWER,
+        title="Partnership pulse",
+        submit="Send" if not form.previous else "Update",
+        close="Cancel",
+        private_metadata=encode(RoundRef(form.round.id)),
+        blocks=blocks,
+    )
+
+
+def build_reminder(round_: RoundView, partnership: PartnershipView) -> Message:
+    """The one ephemeral nudge a non-responder gets before the round closes."""
+    closes = local_time_label(round_.closes_at, partnership.timezone)
+    text = (
+        f"The partnership pulse for *{escape(partnership.name)}* closes {closes}. "
+        "It takes about 30 seconds, and both sides' answers count."
+    )
+    return Message(
+        text=f"Reminder: the partnership pulse closes {closes}.",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)), accessory=answer_button(round_.id)),
+        ],
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _gap_line(d: DimensionResult) -> str:
+    gap = d.gap
+    if gap is None:
+        return "gap –"
+    marker = " :warning:" if abs(gap) >= 1.5 else ""
+    return f"gap {abs(gap):.1f}{marker}"
+
+
+def build_results_messages(results: RoundResults) -> list[Message]:
+    """The round's results: averages per side per dimension and the gap, split into messages of ≤50 blocks.
+
+    A side with fewer respondents than the anonymity threshold is withheld: no averages, no comments.
+    """
+    p = results.partnership
+    client, provider = escape(p.client_org), escape(p.provider_org)
+    part = results.participation
+    head: list[Block] = [
+        HeaderBlock(text=truncate(f"Pulse results · round {results.round.sequence} · {p.name}", HEADER_MAX)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=truncate(
+                        f"Answered: *{client}* {part[Side.CLIENT].responded} of {part[Side.CLIENT].asked} · "
+                        f"*{provider}* {part[Side.PROVIDER].responded} of {part[Side.PROVIDER].asked}. "
+                        "Scores 1–5 (NPS 0–10); the gap is the difference between the sides.",
+                        CONTEXT_TEXT_MAX,
+                    )
+                )
+            ]
+        ),
+    ]
+    for side in results.withheld:
+        org = client if side is Side.CLIENT else provider
+        head.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":lock: *{org}*: fewer than {p.anonymity_threshold} people answered, so this side's "
+                    "results and comments are not shown, to keep answers anonymous."
+                )
+            )
+        )
+    body: list[Block] = []
+    for d in results.dimensions:
+        label = DIMENSION_LABELS.get(d.dimension, d.dimension)
+        body.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{label}* — {client} {_fmt(d.client.average)} · {provider} {_fmt(d.provider.average)} · {_gap_line(d)}"
+                )
+            )
+        )
+    for side in Side:
+        comments = results.comments.get(side, ())
+        if not comments:
+            continue
+        org = client if side is Side.CLIENT else provider
+        body.append(DividerBlock())
+        body.append(SectionBlock(text=MarkdownTextObject(text=f"*What {org} said*")))
+        for comment in comments[:COMMENTS_PER_SIDE]:
+            body.append(SectionBlock(text=MarkdownTextObject(text=quote(comment, SECTION_TEXT_MAX))))
+        if len(comments) > COMMENTS_PER_SIDE:
+            body.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(comments) - COMMENTS_PER_SIDE} more.")]))
+    if not results.dimensions or all(d.client.average is None and d.provider.average is None for d in results.dimensions):
+        body.append(SectionBlock(text=MarkdownTextObject(text="No results to show for this round.")))
+    fallback = f"Pulse results for {escape(p.name)}, round {results.round.sequence}."
+    return split_messages(fallback, head + body)
+
+
+def split_messages(text: str, blocks: list[Block]) -> list[Message]:
+    """Split blocks into messages of at most 50 blocks; later parts say they continue."""
+    if len(blocks) <= MAX_BLOCKS_PER_MESSAGE:
+        return [Message(text=text, blocks=blocks)]
+    chunks = [blocks[i : i + MAX_BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), MAX_BLOCKS_PER_MESSAGE)]
+    return [Message(text=text if i == 0 else f"{text} (continued)", blocks=chunk) for i, chunk in enumerate(chunks)]

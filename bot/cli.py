@@ -1,0 +1,177 @@
+"""The ``partnerpulse`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from types import FrameType
+
+from bot.settings import Settings, SettingsError
+
+logger = logging.getLogger("partnerpulse")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # slack_sdk logs request bodies at DEBUG; keep them out unless asked for explicitly.
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+
+
+def parse_at(value: str) -> datetime:
+    """An ISO-8601 instant with an offset (``Z`` accepted)."""
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {value!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone offset, e.g. {value}Z or {value}-05:00")
+    return at.astimezone(UTC)
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    migrate.upgrade(settings.database_url)
+    print(f"database at revision {migrate.head_revision()}")
+    return 0
+
+
+def cmd_db_revision(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    migrate.new_revision(settings.database_url, args.message)
+    return 0
+
+
+def cmd_tick(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SettableClock, utcnow
+    from bot.container import build_services
+    from bot.jobs import tick
+
+    at = args.at or utcnow()
+    services = build_services(settings, clock=SettableClock(at))
+    report = tick(services, at)
+    print(f"tick at {at.isoformat()}: {report.summary()}")
+    return 1 if report.failures else 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from bot.container import build_services
+    from bot.http import make_server
+    from bot.scheduler import build_scheduler
+
+    settings.require("slack_signing_secret", "slack_bot_token", "secret_key")
+    services = build_services(settings)
+    app = create_app(settings, services)
+    server = make_server(
+        app,
+        services.engine,
+        host=args.host or settings.http_host,
+        port=args.port if args.port is not None else settings.http_port,
+        threads=settings.http_threads,
+    )
+    scheduler = build_scheduler(services) if not args.no_heartbeat else None
+    if scheduler:
+        scheduler.start()
+    _stop_on_sigterm()
+    print(f"PartnerPulse listening on http://{server.effective_host}:{server.effective_port}/slack/events", flush=True)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        server.close()
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+    from bot.container import build_services
+    from bot.scheduler import build_scheduler
+
+    settings.require("slack_app_token", "slack_bot_token", "secret_key")
+    services = build_services(settings)
+    app = create_app(settings, services, socket_mode=True)
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    _stop_on_sigterm()
+    try:
+        SocketModeHandler(app, settings.secret("slack_app_token")).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(output_dir=args.output, weeks=args.weeks, verbose=args.verbose)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="partnerpulse",
+        description="PartnerPulse: pulse checks, issues and a weekly digest for client-provider partnerships.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run the bot over Socket Mode (needs SLACK_APP_TOKEN), with the heartbeat")
+    run.set_defaults(func=cmd_run)
+    serve = sub.add_parser(
+        "serve", help="serve Slack over HTTP on /slack/events (needs SLACK_SIGNING_SECRET), with the heartbeat"
+    )
+    serve.add_argument("--host", default=None, help="address to bind (default PARTNERPULSE_HTTP_HOST or 0.0.0.0)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port (default PARTNERPULSE_HTTP_PORT, PORT or 3000; 0 picks one)"
+    )
+    serve.add_argument(
+        "--no-heartbeat", action="store_true", help="do not run scheduled work in this process (use `tick` from cron)"
+    )
+    serve.set_defaults(func=cmd_serve)
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+    rev = db_sub.add_parser("revision", help="(developers) autogenerate a migration from model changes")
+    rev.add_argument("-m", "--message", required=True)
+    rev.set_defaults(func=cmd_db_revision)
+    tick = sub.add_parser("tick", help="do all work due by --at (default now) once, then exit")
+    tick.add_argument("--at", type=parse_at, default=None, help="ISO-8601 instant with offset, e.g. 2026-12-07T14:00:00Z")
+    tick.set_defaults(func=cmd_tick)
+    demo = sub.add_parser("demo", help="a complete offline run against the built-in Slack sandbox; no Slack account needed")
+    demo.add_argument("--output", default="partnerpulse-demo", help="folder for the demo's database and transcript")
+    demo.add_argument("--weeks", type=int, default=3, help="how many weekly rounds to run (default 3)")
+    demo.add_argument("--verbose", action="store_true", help="show the bot's log lines")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load()
+        if args.command != "demo":
+            configure_logging(settings.log_level)
+        return int(args.func(settings, args))
+    except SettingsError as exc:
+        print(f"partnerpulse: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The composition root: builds the engine, the unit-of-work factory, the Slack client and the sender once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.clock import utcnow
+from bot.delivery import OutboxSender, Pacer, Renderer
+from bot.directory import SlackDirectory
+from bot.services import partnerships
+from bot.services.question_bank import sync_bank
+from bot.settings import Settings, SettingsError
+from bot.slack_client import make_web_client
+from storage import migrate
+from storage.db import make_engine, make_session_factory
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handlers and jobs need, injected into Bolt's context as ``services``."""
+
+    settings: Settings
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
+    secret_key: str
+    clock: Callable[[], datetime]
+    client: WebClient
+    directory: SlackDirectory
+    sender: OutboxSender
+    team_id: str
+    bot_user_id: str
+
+
+def prepare_database(settings: Settings, engine: Engine) -> None:
+    """Bring the schema up to date (migrations are idempotent and serialised on PostgreSQL)."""
+    migrate.upgrade(settings.database_url)
+    logger.info("database schema at revision %s", migrate.current_revision(engine))
+
+
+def build_services(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    pacer: Pacer | None = None,
+    upgrade_schema: bool = True,
+) -> Services:
+    """Build everything once at start.
+
+    Checks the bot token with ``auth.test`` (a bad token stops the program here, not at the first message),
+    upgrades the schema, loads the question bank and records the workspace.
+
+    Raises:
+        SettingsError: a required setting is missing, or Slack rejected the token.
+    """
+    settings.require("slack_bot_token", "secret_key")
+    engine = make_engine(settings.database_url)
+    if upgrade_schema:
+        prepare_database(settings, engine)
+    uow_factory = UnitOfWorkFactory(make_session_factory(engine))
+    client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
+    try:
+        auth = client.auth_test()
+    except Exception as exc:
+        raise SettingsError(
+            f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({exc}). Check the token."
+        ) from None
+    now = clock()
+    sync_bank(uow_factory(), now=now)
+    team_id, bot_user_id = str(auth["team_id"]), str(auth["user_id"])
+    partnerships.ensure_workspace(
+        uow_factory(), team_id=team_id, name=str(auth.get("team") or ""), bot_user_id=bot_user_id, now=now
+    )
+    secret_key = settings.secret("secret_key")
+    sender = OutboxSender(
+        uow_factory=uow_factory,
+        client=client,
+        renderer=Renderer(uow_factory, secret_key),
+        pacer=pacer,
+        concurrency=settings.send_concurrency,
+        clock=clock,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        uow_factory=uow_factory,
+        secret_key=secret_key,
+        clock=clock,
+        client=client,
+        directory=SlackDirectory(client),
+        sender=sender,
+        team_id=team_id,
+        bot_user_id=bot_user_id,
+    )

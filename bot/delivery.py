@@ -1,0 +1,311 @@
+"""Delivering the outbox to Slack: claim, render, pace, send, record.
+
+Messages to one channel go out in order on one worker; channels are sent in parallel. A pacer keeps
+within Slack's published limits (about one message per second per channel for chat.postMessage, the
+method's tier per workspace for the rest), and the WebClient's RateLimitErrorRetryHandler waits out any
+429 that still happens. Slack errors are handled by kind: a channel that is gone pauses its partnership,
+a rejected token stops sending for its workspace, and nothing stops the heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.common import build_menu
+from bot.blocks.pulse import Message, build_pulse_message, build_reminder, build_results_messages
+from bot.services import outbox, partnerships, pulses
+from bot.services.outbox import OutboxItem, Purpose
+from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+#: Calls per minute per workspace by Slack's tiers, for the methods the sender uses.
+TIER_PER_MINUTE: dict[str, float] = {
+    "chat.postEphemeral": 100.0,
+    "chat.update": 50.0,
+    "pins.add": 20.0,
+}
+CHANNEL_MESSAGES_PER_SECOND = 1.0
+CLAIM_BATCH = 500
+
+
+class Pacer:
+    """Reserves a start time for each call so the calls of one key are spaced by the key's interval.
+
+    Keys are ("channel", channel id) for chat.postMessage and (method, workspace) for tiered methods.
+    Thread-safe; ``speedup`` scales every rate (benchmarks compress time with it, production uses 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        speedup: float = 1.0,
+    ) -> None:
+        self._clock, self._sleep, self._speedup = clock, sleep, speedup
+        self._next_free: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def intervals(self, method: str, workspace: str, channel: str) -> list[tuple[tuple[str, str], float]]:
+        if method == "chat.postMessage":
+            return [(("channel", channel), 1.0 / (CHANNEL_MESSAGES_PER_SECOND * self._speedup))]
+        per_minute = TIER_PER_MINUTE.get(method)
+        if per_minute is None:
+            return []
+        return [((method, workspace), 60.0 / (per_minute * self._speedup))]
+
+    def wait(self, method: str, workspace: str, channel: str) -> float:
+        """Block until this call may start; returns the seconds waited."""
+        keys = self.intervals(method, workspace, channel)
+        if not keys:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            start = max([now, *(self._next_free.get(k, now) for k, _ in keys)])
+            for k, interval in keys:
+                self._next_free[k] = start + interval
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return max(delay, 0.0)
+
+    def push_back(self, method: str, workspace: str, channel: str, seconds: float) -> None:
+        """After a 429, nothing more goes to that key for ``seconds``."""
+        with self._lock:
+            until = self._clock() + seconds
+            for k, _ in self.intervals(method, workspace, channel):
+                self._next_free[k] = max(self._next_free.get(k, 0.0), until)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.cancelled += other.cancelled
+        for k, v in other.errors.items():
+            self.errors[k] = self.errors.get(k, 0) + v
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What to send for an outbox row: one or more messages (later ones go in the first one's thread)."""
+
+    messages: list[Message]
+    update_ts: str | None = None
+
+
+class Renderer:
+    """Builds the message for an outbox row at send time, or None when it is no longer wanted."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], secret_key: str) -> None:
+        self.uow_factory, self.secret_key = uow_factory, secret_key
+
+    def render(self, item: OutboxItem) -> Rendered | None:
+        if item.purpose is Purpose.MENU:
+            assert item.partnership_id is not None
+            p = partnerships.get_partnership_by_id(self.uow_factory(), partnership_id=item.partnership_id)
+            return Rendered([build_menu(p)]) if p else None
+        assert item.ref_id is not None
+        context = pulses.round_context(self.uow_factory(), round_id=item.ref_id)
+        if context is None:
+            return None
+        round_, partnership = context
+        if item.purpose is Purpose.PULSE:
+            return Rendered([build_pulse_message(round_, partnership)]) if round_.status == "open" else None
+        if item.purpose is Purpose.PULSE_CLOSED:
+            ts = outbox.sent_ts(self.uow_factory(), f"{Purpose.PULSE.value}:{round_.id}")
+            return Rendered([build_pulse_message(round_, partnership, closed=True)], update_ts=ts) if ts else None
+        if item.purpose is Purpose.REMINDER:
+            assert item.user_id is not None
+            if round_.status != "open" or pulses.has_answered(
+                self.uow_factory(), round_id=round_.id, user_id=item.user_id, secret_key=self.secret_key
+            ):
+                return None
+            return Rendered([build_reminder(round_, partnership)])
+        if item.purpose is Purpose.RESULTS:
+            return Rendered(build_results_messages(pulses.round_results(self.uow_factory(), round_id=round_.id)))
+        raise ValueError(f"unknown outbox purpose {item.purpose}")
+
+
+class OutboxSender:
+    """Sends what the outbox holds. Safe to call from several threads and processes at once."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        client: WebClient,
+        renderer: Renderer,
+        pacer: Pacer | None = None,
+        concurrency: int = 8,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.uow_factory, self.client, self.renderer = uow_factory, client, renderer
+        self.pacer = pacer or Pacer()
+        self.concurrency = concurrency
+        self.clock = clock
+        self._team_by_workspace: dict[int, str] = {}
+
+    def deliver_pending(self) -> DeliveryReport:
+        """Send everything that is due now, channel by channel in parallel. Returns what happened."""
+        total = DeliveryReport()
+        while True:
+            items = outbox.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
+            if not items:
+                return total
+            by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
+            for item in items:
+                by_channel[item.channel_id].append(item)
+            workers = min(self.concurrency, len(by_channel))
+            if workers <= 1:
+                for queue in by_channel.values():
+                    total.add(self._send_channel(queue))
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+                    for report in pool.map(self._send_channel, by_channel.values()):
+                        total.add(report)
+            if len(items) < CLAIM_BATCH:
+                return total
+
+    def _send_channel(self, queue: list[OutboxItem]) -> DeliveryReport:
+        report = DeliveryReport()
+        for i, item in enumerate(queue):
+            outcome = self._send_one(item, report)
+            if outcome is ErrorKind.CHANNEL_GONE or outcome is ErrorKind.AUTH:
+                # The rest of this channel's queue would fail the same way; put it back untouched.
+                for rest in queue[i + 1 :]:
+                    outbox.mark_retry(
+                        self.uow_factory(), rest, error="waiting: channel or token unavailable", available_at=self.clock()
+                    )
+                break
+        return report
+
+    def _send_one(self, item: OutboxItem, report: DeliveryReport) -> ErrorKind | None:
+        try:
+            rendered = self.renderer.render(item)
+        except Exception:
+            logger.exception("outbox %s (%s): rendering failed", item.id, item.dedupe_key)
+            outbox.mark_failed(self.uow_factory(), item, error="rendering failed")
+            report.failed += 1
+            return ErrorKind.OTHER
+        if rendered is None:
+            outbox.mark_cancelled(self.uow_factory(), item, reason="no longer needed")
+            report.cancelled += 1
+            return None
+        try:
+            ts = self._call(item, rendered)
+        except SlackApiError as exc:
+            return self._handle_error(item, exc, report)
+        except Exception as exc:  # connection failures that outlived the retry handler
+            logger.warning("outbox %s (%s): %s; will retry", item.id, item.dedupe_key, exc)
+            outbox.mark_retry(self.uow_factory(), item, error=str(exc)[:200], available_at=self.clock() + _backoff(item))
+            report.retried += 1
+            return ErrorKind.OTHER
+        outbox.mark_sent(self.uow_factory(), item, ts=ts, now=self.clock())
+        report.sent += 1
+        if item.purpose is Purpose.MENU and ts:
+            self._pin(item, ts)
+        return None
+
+    def _team(self, workspace_id: int) -> str:
+        team = self._team_by_workspace.get(workspace_id)
+        if team is None:
+            team = partnerships.workspace_team(self.uow_factory(), workspace_id=workspace_id)
+            self._team_by_workspace[workspace_id] = team
+        return team
+
+    def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
+        team = self._team(item.workspace_id)
+        first, *rest = rendered.messages
+        self.pacer.wait(item.method, team, item.channel_id)
+        if item.method == "chat.postEphemeral":
+            resp = self.client.chat_postEphemeral(
+                channel=item.channel_id, user=item.user_id or "", text=first.text, blocks=first.blocks
+            )
+            return str(resp.get("message_ts") or "") or None
+        if item.method == "chat.update":
+            assert rendered.update_ts is not None
+            resp = self.client.chat_update(
+                channel=item.channel_id, ts=rendered.update_ts, text=first.text, blocks=first.blocks
+            )
+            return str(resp.get("ts") or rendered.update_ts)
+        resp = self.client.chat_postMessage(
+            channel=item.channel_id,
+            text=first.text,
+            blocks=first.blocks,
+            metadata=_metadata(item),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        ts = str(resp["ts"])
+        for part in rest:
+            self.pacer.wait(item.method, team, item.channel_id)
+            self.client.chat_postMessage(
+                channel=item.channel_id, thread_ts=ts, text=part.text, blocks=part.blocks, metadata=_metadata(item)
+            )
+        return ts
+
+    def _pin(self, item: OutboxItem, ts: str) -> None:
+        try:
+            self.pacer.wait("pins.add", self._team(item.workspace_id), item.channel_id)
+            self.client.pins_add(channel=item.channel_id, timestamp=ts)
+        except SlackApiError as exc:  # pinning is a convenience; the menu is posted either way
+            logger.info("outbox %s: could not pin the menu: %s", item.id, error_code(exc))
+
+    def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
+        code = error_code(exc)
+        kind = classify(code)
+        report.errors[code] = report.errors.get(code, 0) + 1
+        now = self.clock()
+        if kind is ErrorKind.CHANNEL_GONE and item.partnership_id is not None:
+            partnerships.pause_for_slack_error(self.uow_factory(), partnership_id=item.partnership_id, error=code, now=now)
+            outbox.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            report.retried += 1
+        elif kind is ErrorKind.AUTH:
+            partnerships.disable_workspace_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code)
+            outbox.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            report.retried += 1
+        elif kind is ErrorKind.RATE_LIMITED:
+            wait = retry_after_seconds(exc)
+            self.pacer.push_back(item.method, self._team(item.workspace_id), item.channel_id, wait)
+            outbox.mark_retry(self.uow_factory(), item, error=code, available_at=now + timedelta(seconds=wait))
+            report.retried += 1
+        elif kind is ErrorKind.RECIPIENT_GONE:
+            logger.info("outbox %s (%s): Slack answered %s; message dropped", item.id, item.dedupe_key, code)
+            outbox.mark_failed(self.uow_factory(), item, error=code)
+            report.failed += 1
+        else:
+            logger.warning("outbox %s (%s): Slack answered %s (attempt %s)", item.id, item.dedupe_key, code, item.attempts)
+            outbox.mark_retry(self.uow_factory(), item, error=code, available_at=now + _backoff(item))
+            report.retried += 1
+        return kind
+
+
+def _backoff(item: OutboxItem) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (item.attempts - 1), 3600))
+
+
+def _metadata(item: OutboxItem) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row, so a repeated message can be recognised."""
+    return {"event_type": "partnerpulse_message", "event_payload": {"key": item.dedupe_key}}

@@ -1,0 +1,167 @@
+"""The outbox: messages are recorded with the change that causes them, then claimed, sent and marked.
+
+Rows carry a purpose and a reference, not a rendered payload: the sender renders at send time, so the
+domain transaction never depends on Slack or Block Kit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from storage.models import OutboxMessage
+from storage.uow import UnitOfWork
+
+#: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class Purpose(StrEnum):
+    PULSE = "pulse"
+    PULSE_CLOSED = "pulse-closed"
+    REMINDER = "remind"
+    RESULTS = "results"
+    MENU = "menu"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    dedupe_key: str
+    workspace_id: int
+    partnership_id: int | None
+    purpose: Purpose
+    ref_id: int | None
+    method: str
+    channel_id: str
+    user_id: str | None
+    attempts: int
+    claim_token: str
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    workspace_id: int,
+    partnership_id: int | None,
+    purpose: Purpose,
+    ref_id: int | None,
+    method: str,
+    channel_id: str,
+    now: datetime,
+    user_id: str | None = None,
+) -> bool:
+    """Record a message to send, inside the caller's transaction. Idempotent per ``key``."""
+    return uow.outbox.add_once(
+        OutboxMessage(
+            dedupe_key=key,
+            workspace_id=workspace_id,
+            partnership_id=partnership_id,
+            purpose=purpose.value,
+            ref_id=ref_id,
+            method=method,
+            channel_id=channel_id,
+            user_id=user_id,
+            status="pending",
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+    )
+
+
+def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
+    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send)."""
+    with uow:
+        rows = uow.outbox.claim_ready(now, now - LEASE, limit)
+        items = []
+        for row in rows:
+            row.status, row.claimed_at, row.claim_token = "sending", now, str(uuid.uuid4())
+            row.attempts += 1
+            items.append(
+                OutboxItem(
+                    id=row.id,
+                    dedupe_key=row.dedupe_key,
+                    workspace_id=row.workspace_id,
+                    partnership_id=row.partnership_id,
+                    purpose=Purpose(row.purpose),
+                    ref_id=row.ref_id,
+                    method=row.method,
+                    channel_id=row.channel_id,
+                    user_id=row.user_id,
+                    attempts=row.attempts,
+                    claim_token=row.claim_token,
+                )
+            )
+        uow.commit()
+        return items
+
+
+def _finish(uow: UnitOfWork, item: OutboxItem, change: Callable[[OutboxMessage], None]) -> bool:
+    with uow:
+        row = uow.outbox.get(item.id)
+        # Someone else reclaimed it after our lease ran out: their outcome stands.
+        if row is None or row.claim_token != item.claim_token:
+            return False
+        change(row)
+        uow.commit()
+        return True
+
+
+def mark_sent(uow: UnitOfWork, item: OutboxItem, *, ts: str | None, now: datetime) -> bool:
+    """Record Slack's ``ts`` for the message, and the menu's ``ts`` on its partnership."""
+
+    def change(row: OutboxMessage) -> None:
+        row.status, row.ts, row.sent_at, row.error = "sent", ts, now, None
+        if item.purpose is Purpose.MENU and item.partnership_id is not None and ts:
+            p = uow.partnerships.get(item.partnership_id)
+            if p is not None:
+                p.menu_ts = ts
+
+    return _finish(uow, item, change)
+
+
+def mark_retry(uow: UnitOfWork, item: OutboxItem, *, error: str, available_at: datetime) -> bool:
+    """Put the row back to wait; after too many attempts it fails for good."""
+
+    def change(row: OutboxMessage) -> None:
+        row.error = error[:200]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.status, row.available_at, row.claim_token = "pending", available_at, None
+
+    return _finish(uow, item, change)
+
+
+def mark_failed(uow: UnitOfWork, item: OutboxItem, *, error: str) -> bool:
+    def change(row: OutboxMessage) -> None:
+        row.status, row.error = "failed", error[:200]
+
+    return _finish(uow, item, change)
+
+
+def mark_cancelled(uow: UnitOfWork, item: OutboxItem, *, reason: str) -> bool:
+    """The message is no longer wanted (its round closed, the person answered meanwhile)."""
+
+    def change(row: OutboxMessage) -> None:
+        row.status, row.error = "cancelled", reason[:200]
+
+    return _finish(uow, item, change)
+
+
+def sent_ts(uow: UnitOfWork, key: str) -> str | None:
+    """The ``ts`` Slack gave a sent message, by its outbox key."""
+    with uow:
+        row = uow.outbox.get_by_key(key)
+        return row.ts if row is not None and row.status == "sent" else None
+
+
+def counts(uow: UnitOfWork) -> dict[str, int]:
+    with uow:
+        return uow.outbox.count_by_status()

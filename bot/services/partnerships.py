@@ -1,0 +1,434 @@
+"""Partnership setup, membership and sides, permissions, status, pausing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.services import outbox
+from bot.services.anonymity import MIN_THRESHOLD
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.models import (
+    MemberView,
+    Participation,
+    PartnershipView,
+    Role,
+    SetupInput,
+    SetupResult,
+    Side,
+    SlackProfile,
+    StatusView,
+)
+from bot.services.schedule import next_weekly_time, zone
+from bot.services.views import member_view, participation, partnership_view, round_view
+from storage.models import Member, Partnership, Workspace
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 150
+MAX_THRESHOLD = 50
+SLACK_ERRORS_THAT_PAUSE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
+
+
+def derive_side(partnership: Partnership, team_id: str | None) -> str | None:
+    """The side a person is on by their home team, in a Slack Connect channel; None elsewhere.
+
+    The installing workspace's people are on the installing side; anyone from another organisation is on
+    the other side. In a single-workspace channel everyone shares one team, so a lead assigns sides.
+    """
+    if not partnership.is_connect or team_id is None:
+        return None
+    installing = Side(partnership.installing_side)
+    return installing.value if team_id == partnership.workspace.team_id else installing.other.value
+
+
+def effective_side(partnership: Partnership, member: Member) -> str | None:
+    """Overrides always win over the side derived from the home team."""
+    return member.side_override or derive_side(partnership, member.team_id)
+
+
+def ensure_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> int:
+    """Record the workspace the bot token belongs to; a working token re-enables sending."""
+    with uow:
+        ws = uow.workspaces.get_by_team(team_id)
+        if ws is None:
+            ws = uow.workspaces.add(Workspace(team_id=team_id, name=name, bot_user_id=bot_user_id, created_at=now))
+        else:
+            ws.name, ws.bot_user_id = name, bot_user_id
+            if not ws.sending_enabled:
+                logger.info("workspace %s: token works again, sending re-enabled", team_id)
+            ws.sending_enabled, ws.disabled_reason = True, None
+        uow.commit()
+        return ws.id
+
+
+def get_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PartnershipView | None:
+    """The channel's partnership, if it has one."""
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        return partnership_view(p) if p else None
+
+
+def get_partnership_by_id(uow: UnitOfWork, *, partnership_id: int) -> PartnershipView | None:
+    with uow:
+        p = uow.partnerships.get(partnership_id)
+        return partnership_view(p) if p else None
+
+
+def workspace_team(uow: UnitOfWork, *, workspace_id: int) -> str:
+    """The Slack team id of a workspace row."""
+    with uow:
+        ws = uow.workspaces.get(workspace_id)
+        if ws is None:
+            raise NotFound(f"workspace {workspace_id} does not exist")
+        return ws.team_id
+
+
+def _require(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    p = uow.partnerships.get_by_channel(team_id, channel_id)
+    if p is None:
+        raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+    return p
+
+
+def _require_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> None:
+    m = uow.members.get(p.id, user_id)
+    if m is None or m.role != Role.LEAD.value:
+        raise NotAllowed("Only the partnership's leads can change its configuration. Ask a lead of either side.")
+
+
+def require_lead(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str) -> None:
+    """Raises NotFound (no partnership) or NotAllowed (not a lead)."""
+    with uow:
+        _require_lead(uow, _require(uow, team_id, channel_id), user_id)
+
+
+def setup_defaults(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str
+) -> tuple[PartnershipView | None, list[MemberView]]:
+    """What the setup modal starts from. Anyone may create a partnership; only its leads may edit it.
+
+    Raises:
+        NotAllowed: the channel has a partnership and the user is not one of its leads.
+    """
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None:
+            return None, []
+        _require_lead(uow, p, user_id)
+        return partnership_view(p), [member_view(m) for m in uow.members.list(p.id)]
+
+
+def validate_setup(data: SetupInput, *, user_id: str) -> None:
+    """Check the setup form.
+
+    Raises:
+        InvalidInput: with ``field`` naming the SetupInput attribute that is wrong.
+    """
+    for field, value in (("name", data.name), ("client_org", data.client_org), ("provider_org", data.provider_org)):
+        if not value.strip():
+            raise InvalidInput("Please fill this in.", field)
+        if len(value) > MAX_NAME:
+            raise InvalidInput(f"Keep this under {MAX_NAME} characters.", field)
+    zone(data.timezone)
+    if not MIN_THRESHOLD <= data.anonymity_threshold <= MAX_THRESHOLD:
+        raise InvalidInput(
+            f"The anonymity threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}.", "anonymity_threshold"
+        )
+    if not 1 <= data.pulse_every_weeks <= 4:
+        raise InvalidInput("Choose every 1 to 4 weeks.", "pulse_every_weeks")
+    for field, hour, minute in (
+        ("pulse_time", data.pulse_hour, data.pulse_minute),
+        ("digest_time", data.digest_hour, data.digest_minute),
+    ):
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise InvalidInput("Choose a time of day.", field)
+    if not (0 <= data.pulse_weekday < 7 and 0 <= data.digest_weekday < 7):
+        raise InvalidInput("Choose a day of the week.", "pulse_weekday")
+    both = set(data.client_leads) & set(data.provider_leads)
+    if both:
+        raise InvalidInput("A person can lead only one side.", "provider_leads")
+    if user_id not in set(data.client_leads) | set(data.provider_leads):
+        field = "client_leads" if data.installing_side is Side.CLIENT else "provider_leads"
+        raise InvalidInput("Add yourself as a lead: leads are the people who can change this setup.", field)
+    members_both = set(data.client_members) & set(data.provider_members)
+    if members_both:
+        raise InvalidInput("A person can be on only one side.", "provider_members")
+
+
+def configure_partnership(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    data: SetupInput,
+    is_connect: bool,
+    channel_members: Iterable[SlackProfile],
+    now: datetime,
+) -> SetupResult:
+    """Create or update the channel's partnership from the setup form, and record its people.
+
+    Raises:
+        InvalidInput: the form is wrong.
+        NotAllowed: the partnership exists and the user is not a lead.
+        NotFound: the workspace is unknown (the bot never started against it).
+    """
+    validate_setup(data, user_id=user_id)
+    with uow:
+        ws = uow.workspaces.get_by_team(team_id)
+        if ws is None:
+            raise NotFound("PartnerPulse is not installed in this workspace yet. Ask an admin to start it.")
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        created = p is None
+        if p is None:
+            p = Partnership(workspace_id=ws.id, channel_id=channel_id, created_by=user_id, created_at=now, status="active")
+            p.workspace = ws
+        else:
+            _require_lead(uow, p, user_id)
+        schedule_changed = created or (
+            p.timezone,
+            p.pulse_weekday,
+            p.pulse_hour,
+            p.pulse_minute,
+            p.pulse_every_weeks,
+        ) != (data.timezone, data.pulse_weekday, data.pulse_hour, data.pulse_minute, data.pulse_every_weeks)
+        p.name, p.client_org, p.provider_org = data.name.strip(), data.client_org.strip(), data.provider_org.strip()
+        p.installing_side, p.is_connect, p.timezone = data.installing_side.value, is_connect, data.timezone
+        p.pulse_weekday, p.pulse_hour, p.pulse_minute = data.pulse_weekday, data.pulse_hour, data.pulse_minute
+        p.pulse_every_weeks = data.pulse_every_weeks
+        p.digest_weekday, p.digest_hour, p.digest_minute = data.digest_weekday, data.digest_hour, data.digest_minute
+        p.anonymity_threshold = data.anonymity_threshold
+        p.updated_at = now
+        if schedule_changed:
+            p.next_pulse_at = next_weekly_time(
+                weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
+            )
+        if created:
+            uow.partnerships.add(p)
+            _enqueue_menu(uow, p, key=f"menu:{p.id}:setup", now=now)
+        _apply_people(uow, p, data, channel_members, now)
+        uow.session.flush()
+        counts = _side_counts(uow, p.id)
+        uow.commit()
+        logger.info("partnership %s %s in %s by %s", p.id, "created" if created else "updated", channel_id, user_id)
+        return SetupResult(partnership=partnership_view(p), created=created, members_by_side=counts)
+
+
+def _apply_people(
+    uow: UnitOfWork, p: Partnership, data: SetupInput, channel_members: Iterable[SlackProfile], now: datetime
+) -> None:
+    profiles = {prof.user_id: prof for prof in channel_members}
+    for prof in profiles.values():
+        upsert_member(uow, p, prof, in_channel=True, now=now)
+    roles: dict[str, tuple[Role, Side]] = {}
+    for side, leads, sponsors in (
+        (Side.CLIENT, data.client_leads, data.client_sponsors),
+        (Side.PROVIDER, data.provider_leads, data.provider_sponsors),
+    ):
+        for uid in sponsors:
+            roles[uid] = (Role.SPONSOR, side)
+        for uid in leads:
+            roles[uid] = (Role.LEAD, side)
+    assigned = {uid: Side.CLIENT for uid in data.client_members} | {uid: Side.PROVIDER for uid in data.provider_members}
+    for member in uow.members.list(p.id):
+        role_side = roles.pop(member.user_id, None)
+        member.role = role_side[0].value if role_side else Role.MEMBER.value
+        override = assigned.pop(member.user_id, None) or (role_side[1] if role_side else None)
+        if override is not None:
+            member.side_override = override.value
+        member.side = effective_side(p, member)
+        member.updated_at = now
+    # Leads, sponsors and assigned people who are not (yet) in the channel: sponsors often are not.
+    for uid in set(roles) | set(assigned):
+        role, side = roles.get(uid, (Role.MEMBER, assigned[uid]))
+        member = uow.members.add(
+            Member(
+                partnership_id=p.id,
+                user_id=uid,
+                role=role.value,
+                side_override=assigned.get(uid, side).value,
+                in_channel=False,
+                joined_at=now,
+                updated_at=now,
+            )
+        )
+        member.side = effective_side(p, member)
+
+
+def upsert_member(uow: UnitOfWork, p: Partnership, prof: SlackProfile, *, in_channel: bool, now: datetime) -> Member:
+    member = uow.members.get(p.id, prof.user_id)
+    if member is None:
+        member = uow.members.add(Member(partnership_id=p.id, user_id=prof.user_id, joined_at=now, updated_at=now))
+    member.team_id = prof.team_id or member.team_id
+    member.display_name = prof.display_name or member.display_name
+    member.tz = prof.tz
+    member.is_bot, member.deleted = prof.is_bot, prof.deleted
+    member.in_channel = in_channel
+    member.side = effective_side(p, member)
+    member.updated_at = now
+    return member
+
+
+def _side_counts(uow: UnitOfWork, partnership_id: int) -> dict[str, int]:
+    counts = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
+    for m in uow.members.list_answerable(partnership_id):
+        if m.side:
+            counts[m.side] += 1
+    return counts
+
+
+def _enqueue_menu(uow: UnitOfWork, p: Partnership, *, key: str, now: datetime) -> None:
+    outbox.enqueue(
+        uow,
+        key=key,
+        workspace_id=p.workspace_id,
+        partnership_id=p.id,
+        purpose=outbox.Purpose.MENU,
+        ref_id=p.id,
+        method="chat.postMessage",
+        channel_id=p.channel_id,
+        now=now,
+    )
+
+
+def request_menu(uow: UnitOfWork, *, team_id: str, channel_id: str, request_key: str, now: datetime) -> None:
+    """Post the partnership menu again (``/partner menu``); ``request_key`` makes a repeated request post once."""
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        _enqueue_menu(uow, p, key=f"menu:{p.id}:{request_key}"[:200], now=now)
+        uow.commit()
+
+
+def has_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> bool:
+    with uow:
+        return uow.partnerships.get_by_channel(team_id, channel_id) is not None
+
+
+def member_joined(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, profile: SlackProfile, event_id: str, now: datetime
+) -> bool:
+    """A person joined a channel. Returns False when there is nothing to do (no partnership, or a retried event).
+
+    The event id is recorded in the same transaction as the change, so a retried delivery changes nothing
+    and a failed one is processed again when Slack retries it.
+    """
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None or (event_id and not uow.events.record_once(event_id, now)):
+            return False
+        upsert_member(uow, p, profile, in_channel=True, now=now)
+        uow.commit()
+        return True
+
+
+def member_left(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, event_id: str, now: datetime) -> bool:
+    """A person left: keep their history and role, stop asking them."""
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        member = uow.members.get(p.id, user_id) if p else None
+        if member is None or (event_id and not uow.events.record_once(event_id, now)):
+            return False
+        member.in_channel, member.updated_at = False, now
+        uow.commit()
+        return True
+
+
+def resolve_member(uow: UnitOfWork, *, partnership_id: int, profile: SlackProfile, now: datetime) -> MemberView:
+    """The member acting in a payload; someone the bot has not seen yet (a missed event) is added."""
+    with uow:
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        member = uow.members.get(p.id, profile.user_id)
+        if member is None:
+            member = upsert_member(uow, p, profile, in_channel=True, now=now)
+            uow.commit()
+        return member_view(member)
+
+
+def set_side_override(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, user_id: str, side: Side | None, now: datetime
+) -> MemberView:
+    """A lead puts a person on a side (``None`` returns them to the side of their home team)."""
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        _require_lead(uow, p, actor)
+        member = uow.members.get(p.id, user_id)
+        if member is None:
+            member = uow.members.add(
+                Member(partnership_id=p.id, user_id=user_id, in_channel=False, joined_at=now, updated_at=now)
+            )
+        member.side_override = side.value if side else None
+        member.side = effective_side(p, member)
+        member.updated_at = now
+        uow.commit()
+        return member_view(member)
+
+
+def set_paused(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, paused: bool, now: datetime
+) -> PartnershipView:
+    """Pause or resume the pulse (lead only). Resuming schedules the next pulse from now."""
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        _require_lead(uow, p, actor)
+        if paused:
+            p.status, p.pause_reason = "paused", f"paused by <@{actor}>"
+        else:
+            p.status, p.pause_reason = "active", None
+            p.next_pulse_at = next_weekly_time(
+                weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
+            )
+        p.updated_at = now
+        uow.commit()
+        return partnership_view(p)
+
+
+def pause_for_slack_error(uow: UnitOfWork, *, partnership_id: int, error: str, now: datetime) -> None:
+    """Slack says the channel is gone, archived or closed to the bot: pause this partnership only."""
+    with uow:
+        p = uow.partnerships.get(partnership_id, for_update=True)
+        if p is None or p.status == "paused":
+            return
+        p.status, p.pause_reason, p.updated_at = "paused", f"Slack answered {error}", now
+        uow.commit()
+    logger.warning("partnership %s paused: Slack answered %s for channel %s", partnership_id, error, p.channel_id)
+
+
+def disable_workspace_sending(uow: UnitOfWork, *, workspace_id: int, error: str) -> None:
+    """Slack rejected the token: stop sending for that workspace until the token works again."""
+    with uow:
+        ws = uow.workspaces.get(workspace_id)
+        if ws is None or not ws.sending_enabled:
+            return
+        ws.sending_enabled, ws.disabled_reason = False, f"Slack answered {error}"
+        uow.commit()
+    logger.error("workspace %s: Slack answered %s; sending stopped until the token is fixed", ws.team_id, error)
+
+
+def status(uow: UnitOfWork, *, team_id: str, channel_id: str) -> StatusView:
+    """Next pulse, members per side, leads and sponsors, and the last round's participation per side."""
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        members = uow.members.list(p.id)
+        answerable = uow.members.list_answerable(p.id)
+        counts = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
+        for m in answerable:
+            counts[str(m.side)] += 1
+        unassigned = sum(1 for m in members if m.in_channel and not m.is_bot and not m.deleted and m.side is None)
+        open_round = uow.rounds.latest(p.id, status="open")
+        last_closed = uow.rounds.latest(p.id, status="closed")
+        last_participation: dict[Side, Participation] = participation(uow, last_closed) if last_closed else {}
+        return StatusView(
+            partnership=partnership_view(p),
+            members_by_side=counts,
+            unassigned=unassigned,
+            leads=tuple(member_view(m) for m in members if m.role == Role.LEAD.value),
+            sponsors=tuple(member_view(m) for m in members if m.role == Role.SPONSOR.value),
+            open_round=round_view(open_round) if open_round else None,
+            last_round=round_view(last_closed) if last_closed else None,
+            last_participation=last_participation,
+        )

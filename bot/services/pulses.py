@@ -1,0 +1,540 @@
+"""Pulse rounds: opening on schedule, answering, reminding once, closing with results per side."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import fmean
+
+from bot.services import outbox
+from bot.services.anonymity import meets_threshold, respondent_hash
+from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.models import (
+    DIMENSIONS,
+    MAX_COMMENT,
+    AnswerForm,
+    AnswerInput,
+    DimensionResult,
+    PartnershipView,
+    PreviousAnswer,
+    QuestionView,
+    RoundResults,
+    RoundView,
+    Side,
+    SideStat,
+    SlackProfile,
+    SubmitResult,
+)
+from bot.services.partnerships import upsert_member
+from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
+from bot.services.schedule import next_weekly_time
+from bot.services.views import participation, partnership_view, question_view, round_view
+from storage.models import Answer, Partnership, PulseRound, Question, Response, RoundQuestion
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+BATCH = 100
+UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    opened: tuple[int, ...]
+    skipped: int
+
+
+# --- opening rounds -------------------------------------------------------------------------------------
+
+
+def open_due_rounds(uow_factory: UowFactory, *, now: datetime) -> OpenReport:
+    """Open every round that is due by ``now``, once.
+
+    Each partnership is claimed with a row lock (``SKIP LOCKED`` on PostgreSQL), so several heartbeats can
+    run together. After downtime only the latest missed occurrence can still open; an occurrence whose
+    round would already have closed is skipped and logged, never posted late.
+    """
+    opened: list[int] = []
+    skipped = 0
+    while True:
+        with uow_factory() as uow:
+            due = uow.partnerships.claim_due_pulses(now, BATCH)
+            if not due:
+                return OpenReport(tuple(opened), skipped)
+            for p in due:
+                round_id, missed = _open_scheduled(uow, p, now)
+                skipped += missed
+                if round_id is not None:
+                    opened.append(round_id)
+            uow.commit()
+
+
+def _open_scheduled(uow: UnitOfWork, p: Partnership, now: datetime) -> tuple[int | None, int]:
+    assert p.next_pulse_at is not None
+    window = timedelta(hours=p.response_window_hours)
+    due = p.next_pulse_at
+    missed = 0
+    # Walk forward through occurrences that have passed; only the last one may still be open.
+    while True:
+        following = _next_occurrence(p, after=due, last=due)
+        if following > now:
+            break
+        logger.warning("partnership %s: pulse due at %s skipped (missed while down)", p.id, due.isoformat())
+        missed += 1
+        due = following
+    p.next_pulse_at = _next_occurrence(p, after=due, last=due)
+    if due + window <= now:
+        logger.warning(
+            "partnership %s: pulse due at %s skipped: it would have closed at %s, before now (%s)",
+            p.id,
+            due.isoformat(),
+            (due + window).isoformat(),
+            now.isoformat(),
+        )
+        return None, missed + 1
+    if uow.rounds.get_scheduled(p.id, due) is not None:  # already opened by an earlier run
+        return None, missed
+    if uow.rounds.latest(p.id, status="open") is not None:
+        logger.warning("partnership %s: pulse due at %s skipped: the previous round is still open", p.id, due.isoformat())
+        return None, missed + 1
+    r = _create_round(uow, p, scheduled_at=due, now=now, adhoc=False)
+    return r.id, missed
+
+
+def _next_occurrence(p: Partnership, *, after: datetime, last: datetime | None) -> datetime:
+    return next_weekly_time(
+        weekday=p.pulse_weekday,
+        hour=p.pulse_hour,
+        minute=p.pulse_minute,
+        tz=p.timezone,
+        every_weeks=p.pulse_every_weeks,
+        after=after,
+        last=last,
+    )
+
+
+def _create_round(uow: UnitOfWork, p: Partnership, *, scheduled_at: datetime, now: datetime, adhoc: bool) -> PulseRound:
+    questions = _questions_for_round(uow, p, now)
+    window = timedelta(hours=p.response_window_hours)
+    closes_at = now + window if adhoc else scheduled_at + window
+    remind_at = closes_at - timedelta(hours=p.reminder_before_close_hours)
+    asked = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
+    for m in uow.members.list_answerable(p.id):
+        asked[str(m.side)] += 1
+    r = uow.rounds.add(
+        PulseRound(
+            partnership_id=p.id,
+            sequence=uow.rounds.count(p.id) + 1,
+            scheduled_at=scheduled_at,
+            opened_at=now,
+            remind_at=remind_at if remind_at > now else None,
+            closes_at=closes_at,
+            status="open",
+            is_adhoc=adhoc,
+            asked_client=asked[Side.CLIENT.value],
+            asked_provider=asked[Side.PROVIDER.value],
+            questions=[RoundQuestion(position=i, question_id=q.id) for i, q in enumerate(questions)],
+        )
+    )
+    outbox.enqueue(
+        uow,
+        key=f"pulse:{r.id}",
+        workspace_id=p.workspace_id,
+        partnership_id=p.id,
+        purpose=outbox.Purpose.PULSE,
+        ref_id=r.id,
+        method="chat.postMessage",
+        channel_id=p.channel_id,
+        now=now,
+    )
+    logger.info("partnership %s: round %s opened (%s questions, closes %s)", p.id, r.id, len(questions), closes_at)
+    return r
+
+
+def _questions_for_round(uow: UnitOfWork, p: Partnership, now: datetime) -> list[QuestionView]:
+    available = [question_view(q) for q in uow.questions.available_for(p.id)]
+    history = uow.rounds.question_history(p.id, ROTATION_HISTORY_ROUNDS)
+    chosen = choose_questions(available, history, count=p.questions_per_round)
+    nps = next((q for q in available if q.kind == "nps"), None)
+    if nps is not None and _nps_due(uow, p, nps.id, now):
+        chosen.append(nps)
+    if not chosen:
+        raise Conflict("There are no active questions to ask.")
+    return chosen
+
+
+def _nps_due(uow: UnitOfWork, p: Partnership, nps_id: int, now: datetime) -> bool:
+    """The relationship NPS is asked once a quarter."""
+    for r in uow.rounds.recent(p.id, ROTATION_HISTORY_ROUNDS):
+        if any(rq.question_id == nps_id for rq in r.questions):
+            return r.opened_at <= now - timedelta(days=NPS_INTERVAL_DAYS)
+    return True
+
+
+def start_round_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now: datetime) -> RoundView:
+    """A lead asks for a pulse right away (``/partner pulse now``).
+
+    Raises:
+        NotFound: no partnership in this channel.
+        NotAllowed: the actor is not a lead.
+        Conflict: a round is already open, or the partnership is paused.
+    """
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None:
+            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+        lead = uow.members.get(p.id, actor)
+        if lead is None or lead.role != "lead":
+            raise NotAllowed("Only the partnership's leads can start a pulse. Ask a lead of either side.")
+        if p.status != "active":
+            raise Conflict("The pulse is paused. Resume it with `/partner pulse resume` first.")
+        current = uow.rounds.latest(p.id, status="open")
+        if current is not None:
+            raise Conflict(f"A pulse is already open (round {current.sequence}); it closes before a new one starts.")
+        r = _create_round(uow, p, scheduled_at=now, now=now, adhoc=True)
+        uow.commit()
+        return round_view(r)
+
+
+# --- answering ------------------------------------------------------------------------------------------
+
+
+def _open_round_for(uow: UnitOfWork, round_id: int, now: datetime) -> tuple[PulseRound, Partnership]:
+    r = uow.rounds.get(round_id)
+    if r is None:
+        raise NotFound("This pulse no longer exists.")
+    if r.status != "open" or r.closes_at <= now:
+        raise Conflict("This pulse has closed, so answers can no longer be changed. Thank you for taking part!")
+    p = uow.partnerships.get(r.partnership_id)
+    assert p is not None
+    return r, p
+
+
+def _answering_side(uow: UnitOfWork, p: Partnership, profile: SlackProfile, now: datetime) -> Side:
+    member = uow.members.get(p.id, profile.user_id)
+    if member is None:  # joined while the bot missed the event: learn them from the payload
+        member = upsert_member(uow, p, profile, in_channel=True, now=now)
+    if member.side is None:
+        raise NotAllowed(
+            "You're not on a side of this partnership yet, so your answers could not be counted. "
+            "Ask a lead to add you with `/partner side @you client|provider`."
+        )
+    return Side(member.side)
+
+
+def answer_form(uow: UnitOfWork, *, round_id: int, profile: SlackProfile, secret_key: str, now: datetime) -> AnswerForm:
+    """What the answer modal shows, prefilled with the user's earlier answers to this round.
+
+    Raises:
+        NotFound, Conflict (closed), NotAllowed (no side).
+    """
+    with uow:
+        r, p = _open_round_for(uow, round_id, now)
+        side = _answering_side(uow, p, profile, now)
+        uow.commit()  # keeps a member learned from the payload
+        previous: dict[int, PreviousAnswer] = {}
+        response = uow.responses.get(r.id, respondent_hash(secret_key, p.id, profile.user_id))
+        if response is not None:
+            previous = {a.question_id: PreviousAnswer(a.score, a.comment) for a in response.answers}
+        return AnswerForm(
+            round=round_view(r),
+            partnership_name=p.name,
+            side=side,
+            other_org=p.provider_org if side is Side.CLIENT else p.client_org,
+            previous=previous,
+        )
+
+
+def check_comments(answers: Sequence[AnswerInput]) -> None:
+    """Comments fit Slack's section limit. Raises InvalidInput naming the ``comment-<question id>`` field."""
+    for a in answers:
+        if a.comment is not None and len(a.comment) > MAX_COMMENT:
+            raise InvalidInput(
+                f"Comments can be at most {MAX_COMMENT:,} characters (this one has {len(a.comment):,}).",
+                f"comment-{a.question_id}",
+            )
+
+
+def validate_answers(questions: Sequence[QuestionView], answers: Sequence[AnswerInput]) -> None:
+    """Every question answered with a score in range; comments within Slack's limit.
+
+    Raises:
+        InvalidInput: ``field`` is ``score-<question id>`` or ``comment-<question id>``.
+    """
+    given = {a.question_id: a for a in answers}
+    for q in questions:
+        a = given.get(q.id)
+        low, high = (0, 10) if q.kind == "nps" else (1, 5)
+        if a is None:
+            raise InvalidInput("Please choose a score.", f"score-{q.id}")
+        if not low <= a.score <= high:
+            raise InvalidInput(f"Choose a score from {low} to {high}.", f"score-{q.id}")
+    check_comments(answers)
+    unknown = set(given) - {q.id for q in questions}
+    if unknown:
+        raise InvalidInput("The form did not match this pulse's questions; please open it again.")
+
+
+def submit_answers(
+    uow: UnitOfWork,
+    *,
+    round_id: int,
+    profile: SlackProfile,
+    answers: Sequence[AnswerInput],
+    secret_key: str,
+    now: datetime,
+) -> SubmitResult:
+    """Record or replace the user's answers. A repeated submission updates the one response.
+
+    Raises:
+        NotFound, Conflict (closed), NotAllowed (no side), InvalidInput.
+    """
+    with uow:
+        r, p = _open_round_for(uow, round_id, now)
+        validate_answers(round_view(r).questions, answers)
+        side = _answering_side(uow, p, profile, now)
+        key = respondent_hash(secret_key, p.id, profile.user_id)
+        response = uow.responses.get(r.id, key, for_update=True)
+        created = response is None
+        if response is None:
+            response = uow.responses.add(
+                Response(
+                    round_id=r.id,
+                    respondent_hash=key,
+                    user_id=None if p.anonymous else profile.user_id,
+                    side=side.value,
+                    submitted_at=now,
+                    updated_at=now,
+                )
+            )
+        response.side, response.updated_at = side.value, now
+        existing = {a.question_id: a for a in response.answers}
+        for given in answers:
+            comment = (given.comment or "").strip() or None
+            row = existing.get(given.question_id)
+            if row is None:
+                response.answers.append(Answer(question_id=given.question_id, score=given.score, comment=comment))
+            else:
+                row.score, row.comment = given.score, comment
+        try:
+            uow.commit()
+        except Exception:
+            # Two deliveries of the same submission raced past the lookup; the other one was recorded.
+            uow.rollback()
+            if uow.responses.get(r.id, key) is None:
+                raise
+            return SubmitResult(round_id=r.id, created=False)
+        return SubmitResult(round_id=r.id, created=created)
+
+
+# --- reminding and closing ------------------------------------------------------------------------------
+
+
+def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: datetime) -> int:
+    """Once per round, queue an ephemeral nudge for each member who has not answered. Returns how many."""
+    queued = 0
+    while True:
+        with uow_factory() as uow:
+            due = uow.rounds.claim_due_reminders(now, BATCH)
+            if not due:
+                return queued
+            for r in due:
+                p = uow.partnerships.get(r.partnership_id)
+                assert p is not None
+                answered = uow.responses.hashes_for_round(r.id)
+                for m in uow.members.list_answerable(p.id):
+                    if respondent_hash(secret_key, p.id, m.user_id) in answered:
+                        continue
+                    queued += outbox.enqueue(
+                        uow,
+                        key=f"remind:{r.id}:{m.user_id}",
+                        workspace_id=p.workspace_id,
+                        partnership_id=p.id,
+                        purpose=outbox.Purpose.REMINDER,
+                        ref_id=r.id,
+                        method="chat.postEphemeral",
+                        channel_id=p.channel_id,
+                        user_id=m.user_id,
+                        now=now,
+                    )
+                r.reminded_at = now
+            uow.commit()
+
+
+def has_answered(uow: UnitOfWork, *, round_id: int, user_id: str, secret_key: str) -> bool:
+    """Whether the user has answered (checked again just before a reminder goes out)."""
+    with uow:
+        r = uow.rounds.get(round_id)
+        if r is None:
+            return True
+        return uow.responses.get(r.id, respondent_hash(secret_key, r.partnership_id, user_id)) is not None
+
+
+def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ...]:
+    """Close rounds whose time is up and queue their results and the update of the pulse message."""
+    closed: list[int] = []
+    while True:
+        with uow_factory() as uow:
+            due = uow.rounds.claim_due_closes(now, BATCH)
+            if not due:
+                return tuple(closed)
+            for r in due:
+                p = uow.partnerships.get(r.partnership_id)
+                assert p is not None
+                r.status, r.closed_at = "closed", now
+                for purpose, method in (
+                    (outbox.Purpose.PULSE_CLOSED, "chat.update"),
+                    (outbox.Purpose.RESULTS, "chat.postMessage"),
+                ):
+                    outbox.enqueue(
+                        uow,
+                        key=f"{purpose.value}:{r.id}",
+                        workspace_id=p.workspace_id,
+                        partnership_id=p.id,
+                        purpose=purpose,
+                        ref_id=r.id,
+                        method=method,
+                        channel_id=p.channel_id,
+                        now=now,
+                    )
+                closed.append(r.id)
+                logger.info("partnership %s: round %s closed", p.id, r.id)
+            uow.commit()
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+
+def round_context(uow: UnitOfWork, *, round_id: int) -> tuple[RoundView, PartnershipView] | None:
+    """The round and its partnership, or None when the round is gone."""
+    with uow:
+        r = uow.rounds.get(round_id)
+        if r is None:
+            return None
+        p = uow.partnerships.get(r.partnership_id)
+        assert p is not None
+        return round_view(r), partnership_view(p)
+
+
+def round_results(uow: UnitOfWork, *, round_id: int) -> RoundResults:
+    """Per-dimension averages per side and the gap; sides below the anonymity threshold are withheld."""
+    with uow:
+        r = uow.rounds.get(round_id)
+        if r is None:
+            raise NotFound("This pulse no longer exists.")
+        p = uow.partnerships.get(r.partnership_id)
+        assert p is not None
+        rv = round_view(r)
+        part = participation(uow, r)
+        withheld = tuple(s for s in Side if not meets_threshold(part[s].responded, p.anonymity_threshold))
+        by_question = {q.id: q for q in rv.questions}
+        scores: dict[tuple[str, Side], list[int]] = {}
+        comments: dict[Side, list[str]] = {Side.CLIENT: [], Side.PROVIDER: []}
+        for side_value, answer in uow.responses.answers_for_round(r.id):
+            side = Side(side_value)
+            q = by_question.get(answer.question_id)
+            if q is None:
+                continue
+            scores.setdefault((q.dimension, side), []).append(answer.score)
+            if answer.comment and side not in withheld:
+                comments[side].append(answer.comment)
+        order = {d: i for i, d in enumerate((*DIMENSIONS, "nps"))}
+        dims = sorted({q.dimension for q in rv.questions}, key=lambda d: order.get(d, 99))
+        results = tuple(
+            DimensionResult(
+                dimension=d,
+                client=_side_stat(scores.get((d, Side.CLIENT), []), Side.CLIENT in withheld),
+                provider=_side_stat(scores.get((d, Side.PROVIDER), []), Side.PROVIDER in withheld),
+            )
+            for d in dims
+        )
+        return RoundResults(
+            round=rv,
+            partnership=partnership_view(p),
+            dimensions=results,
+            participation=part,
+            withheld=withheld,
+            comments={s: tuple(c) for s, c in comments.items()},
+        )
+
+
+def _side_stat(values: list[int], withheld: bool) -> SideStat:
+    if withheld or not values:
+        return SideStat(average=None, answers=0 if withheld else len(values))
+    return SideStat(average=round(fmean(values), 2), answers=len(values))
+
+
+def list_questions(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[QuestionView, ...]:
+    """The partnership's own questions."""
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None:
+            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+        return tuple(question_view(q) for q in uow.questions.custom_for(p.id))
+
+
+def validate_question(dimension: str, text_client: str, text_provider: str) -> None:
+    """A custom question names a dimension and has wording for both sides. Raises InvalidInput."""
+    if dimension not in DIMENSIONS:
+        raise InvalidInput("Choose one of the eight dimensions.", "dimension")
+    for field, text in (("text_client", text_client), ("text_provider", text_provider)):
+        if not text.strip():
+            raise InvalidInput("Please write the question for this side.", field)
+        if len(text) > 300:
+            raise InvalidInput("Keep questions under 300 characters.", field)
+
+
+def open_round_id(uow: UnitOfWork, *, team_id: str, channel_id: str) -> int:
+    """The id of the channel's open round. Raises NotFound when no round is open."""
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None:
+            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+        r = uow.rounds.latest(p.id, status="open")
+        if r is None:
+            raise NotFound("No pulse is open right now. The next one is announced in this channel.")
+        return r.id
+
+
+def add_question(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    dimension: str,
+    text_client: str,
+    text_provider: str,
+    now: datetime,
+) -> QuestionView:
+    """A lead adds a question of their own, worded for each side.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` is dimension, text_client or text_provider).
+    """
+    validate_question(dimension, text_client, text_provider)
+    with uow:
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        if p is None:
+            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+        lead = uow.members.get(p.id, actor)
+        if lead is None or lead.role != "lead":
+            raise NotAllowed("Only the partnership's leads can add questions.")
+        count = len(uow.questions.custom_for(p.id))
+        q = uow.questions.add(
+            Question(
+                partnership_id=p.id,
+                key=f"custom-{count + 1}",
+                dimension=dimension,
+                text_client=text_client.strip(),
+                text_provider=text_provider.strip(),
+                kind="scale",
+                perspective="mirrored",
+                created_by=actor,
+                created_at=now,
+            )
+        )
+        uow.commit()
+        return question_view(q)

@@ -1,0 +1,44 @@
+"""When things are due. APScheduler's CronTrigger does the calendar and daylight-saving arithmetic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.services.errors import InvalidInput
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone, or InvalidInput naming the ``timezone`` field."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"Unknown time zone {name!r}. Use an IANA name such as Europe/Berlin.", "timezone") from None
+
+
+def weekly_trigger(weekday: int, hour: int, minute: int, tz: str) -> CronTrigger:
+    """A trigger firing at local ``hour:minute`` on ``weekday`` (0 = Monday) in ``tz``."""
+    return CronTrigger(day_of_week=_DAY_NAMES[weekday], hour=hour, minute=minute, timezone=zone(tz))
+
+
+def next_weekly_time(
+    *, weekday: int, hour: int, minute: int, tz: str, every_weeks: int, after: datetime, last: datetime | None = None
+) -> datetime:
+    """The first fire time strictly after ``after`` (UTC), keeping ``every_weeks`` spacing from ``last``.
+
+    CronTrigger cannot express "every N weeks" (its ``week`` field is the ISO week number, which breaks at
+    year ends), so the spacing is kept by starting the search N-1 weeks and a day after the last fire.
+    """
+    trigger = weekly_trigger(weekday, hour, minute, tz)
+    start = after
+    if last is not None and every_weeks > 1:
+        start = max(after, last + timedelta(days=7 * (every_weeks - 1) + 1))
+    fire = trigger.get_next_fire_time(None, start + _ONE_MICROSECOND)
+    if fire is None:  # pragma: no cover - a weekly cron always has a next time
+        raise RuntimeError("weekly trigger has no next fire time")
+    return fire.astimezone(UTC)

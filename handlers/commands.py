@@ -1,0 +1,118 @@
+"""``/partner``: parse the subcommand, call one service, reply ephemerally."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks import ids
+from bot.blocks.common import build_error, build_help, build_notice, build_questions, build_status
+from bot.blocks.pulse import Message
+from bot.blocks.text import local_time_label
+from bot.container import Services
+from bot.services import partnerships, pulses
+from bot.services.errors import DomainError
+from bot.services.models import Side
+from handlers.forms import CommandError, ParsedCommand, parse_command
+from handlers.modals import open_setup_modal
+
+logger = logging.getLogger(__name__)
+
+
+def reply(respond: Respond, message: Message) -> None:
+    """An ephemeral reply through the command's response_url (only the person who asked sees it)."""
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+
+
+def handle_partner_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, services: Services
+) -> None:
+    """/partner <subcommand>."""
+    try:
+        parsed = parse_command(command.get("text"))
+    except CommandError as exc:
+        message = build_error(str(exc))
+        ack(text=message.text, blocks=message.blocks)
+        return
+    if parsed.name == "help":
+        message = build_help()
+        ack(text=message.text, blocks=message.blocks)
+        return
+    ack()
+    team_id, channel_id, user_id = str(context.team_id), str(command["channel_id"]), str(command["user_id"])
+    try:
+        run_command(
+            parsed,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            trigger_id=str(command.get("trigger_id", "")),
+            respond=respond,
+            client=client,
+            services=services,
+        )
+    except DomainError as exc:
+        reply(respond, build_error(str(exc)))
+
+
+def run_command(
+    parsed: ParsedCommand,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    trigger_id: str,
+    respond: Respond,
+    client: WebClient,
+    services: Services,
+) -> None:
+    """Carry out a parsed subcommand (shared with the menu buttons). Domain errors propagate to the caller."""
+    uow, now = services.uow_factory, services.clock()
+    if parsed.name == "setup":
+        open_setup_modal(client, services, trigger_id=trigger_id, team_id=team_id, channel_id=channel_id, user_id=user_id)
+    elif parsed.name == "status":
+        reply(respond, build_status(partnerships.status(uow(), team_id=team_id, channel_id=channel_id)))
+    elif parsed.name == "menu":
+        partnerships.request_menu(
+            uow(), team_id=team_id, channel_id=channel_id, request_key=trigger_id or now.isoformat(), now=now
+        )
+        services.sender.deliver_pending()
+        reply(respond, build_notice("Posted the partnership menu in this channel (and pinned it, when I'm allowed to)."))
+    elif parsed.name == "questions":
+        p = partnerships.get_partnership(uow(), team_id=team_id, channel_id=channel_id)
+        if p is None:
+            raise DomainError("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+        questions = pulses.list_questions(uow(), team_id=team_id, channel_id=channel_id)
+        reply(respond, build_questions(p.name, questions, team_id=team_id, channel_id=channel_id))
+    elif parsed.name == "pulse" and parsed.arg == "now":
+        r = pulses.start_round_now(uow(), team_id=team_id, channel_id=channel_id, actor=user_id, now=now)
+        services.sender.deliver_pending()
+        p = partnerships.get_partnership(uow(), team_id=team_id, channel_id=channel_id)
+        closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()
+        reply(respond, build_notice(f"Started pulse round {r.sequence}; it is open until {closes}."))
+    elif parsed.name == "pulse":
+        paused = parsed.arg == "pause"
+        p = partnerships.set_paused(uow(), team_id=team_id, channel_id=channel_id, actor=user_id, paused=paused, now=now)
+        if paused:
+            reply(respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
+        else:
+            services.sender.deliver_pending()  # messages held while paused go now
+            nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
+            reply(respond, build_notice(f"Pulses are back on. Next pulse: {nxt}."))
+    elif parsed.name == "side":
+        assert parsed.user is not None
+        side = None if parsed.arg == "auto" else Side(str(parsed.arg))
+        m = partnerships.set_side_override(
+            uow(), team_id=team_id, channel_id=channel_id, actor=user_id, user_id=parsed.user, side=side, now=now
+        )
+        where = f"on the {m.side.value} side" if m.side else "without a side (their organisation decides, once known)"
+        reply(respond, build_notice(f"<@{m.user_id}> is now {where}."))
+    else:  # pragma: no cover - parse_command only returns the names above
+        raise DomainError("Unknown command.")
+
+
+def register(app: App) -> None:
+    app.command(ids.Command.PARTNER)(handle_partner_command)

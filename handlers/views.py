@@ -1,0 +1,160 @@
+"""Modal submissions: validate before ``ack`` (errors show in the form), then one service call."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks import ids
+from bot.blocks.common import build_error, build_notice, build_setup_done
+from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
+from bot.blocks.text import escape, local_time_label
+from bot.container import Services
+from bot.services import partnerships, pulses
+from bot.services.errors import DomainError, InvalidInput
+from handlers.forms import actor_profile, parse_answers, parse_question, parse_setup
+
+logger = logging.getLogger(__name__)
+
+
+def _ephemeral(client: WebClient, channel: str, user: str, text: str, *, error: bool = False) -> None:
+    message = build_error(text) if error else build_notice(text)
+    client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+
+
+def _field_errors(exc: InvalidInput, fallback_block: str) -> dict[str, str]:
+    return {exc.field or fallback_block: str(exc)}
+
+
+def handle_setup_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """Save the partnership setup."""
+    user = actor_profile(body)
+    try:
+        ref = decode(view.get("private_metadata"), ChannelRef)
+        data = parse_setup(view["state"]["values"])
+        partnerships.validate_setup(data, user_id=user.user_id)
+    except MetadataError:
+        ack(
+            response_action="errors",
+            errors={ids.SetupBlock.NAME: "This form is out of date; close it and run /partner setup again."},
+        )
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=_field_errors(exc, ids.SetupBlock.NAME))
+        return
+    ack()
+    try:
+        info = services.directory.channel_info(ref.channel_id)
+        result = partnerships.configure_partnership(
+            services.uow_factory(),
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            user_id=user.user_id,
+            data=data,
+            is_connect=info.is_connect,
+            channel_members=services.directory.channel_profiles(ref.channel_id),
+            now=services.clock(),
+        )
+    except DomainError as exc:
+        _ephemeral(client, ref.channel_id, user.user_id, str(exc), error=True)
+        return
+    done = build_setup_done(result, user_id=user.user_id)
+    client.chat_postMessage(channel=ref.channel_id, text=done.text, blocks=done.blocks)
+    services.sender.deliver_pending()
+
+
+def handle_answer_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """Record the answers (a resubmission replaces the earlier ones)."""
+    try:
+        ref = decode(view.get("private_metadata"), RoundRef)
+        answers = parse_answers(view["state"]["values"])
+        pulses.check_comments(answers)
+    except MetadataError:
+        ack(response_action="errors", errors={})
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=_field_errors(exc, next(iter(view["state"]["values"]), "")))
+        return
+    ack()
+    user = actor_profile(body)
+    context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
+    if context is None:
+        return
+    round_, partnership = context
+    try:
+        result = pulses.submit_answers(
+            services.uow_factory(),
+            round_id=ref.round_id,
+            profile=user,
+            answers=answers,
+            secret_key=services.secret_key,
+            now=services.clock(),
+        )
+    except DomainError as exc:
+        _ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        return
+    verb = "recorded" if result.created else "updated"
+    closes = local_time_label(round_.closes_at, partnership.timezone)
+    _ephemeral(
+        client,
+        partnership.channel_id,
+        user.user_id,
+        f"Thank you, your answers to the *{escape(partnership.name)}* pulse are {verb}. You can change them until {closes}.",
+    )
+
+
+def handle_question_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """Add a lead's own question."""
+    user = actor_profile(body)
+    try:
+        ref = decode(view.get("private_metadata"), ChannelRef)
+        dimension, text_client, text_provider = parse_question(view["state"]["values"])
+        pulses.validate_question(dimension, text_client, text_provider)
+    except MetadataError:
+        ack(response_action="errors", errors={ids.QuestionBlock.DIMENSION: "This form is out of date; open it again."})
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors=_field_errors(exc, ids.QuestionBlock.DIMENSION))
+        return
+    ack()
+    try:
+        q = pulses.add_question(
+            services.uow_factory(),
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            actor=user.user_id,
+            dimension=dimension,
+            text_client=text_client,
+            text_provider=text_provider,
+            now=services.clock(),
+        )
+    except DomainError as exc:
+        _ephemeral(client, ref.channel_id, user.user_id, str(exc), error=True)
+        return
+    _ephemeral(
+        client,
+        ref.channel_id,
+        user.user_id,
+        f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
+    )
+
+
+def handle_view_closed(ack: Ack) -> None:
+    """Closing a modal needs no work."""
+    ack()
+
+
+def register(app: App) -> None:
+    app.view(ids.View.SETUP)(handle_setup_submission)
+    app.view(ids.View.PULSE_ANSWER)(handle_answer_submission)
+    app.view(ids.View.QUESTION_ADD)(handle_question_submission)
+    app.view_closed(ids.View.LOADING)(handle_view_closed)

@@ -1,0 +1,242 @@
+"""Typed SQLAlchemy 2.0 models.
+
+Every datetime is timezone-aware UTC. Every partnership-owned row carries ``partnership_id`` so that
+no query can wander into another partnership's data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base
+
+SIDES = ("client", "provider")
+ROLES = ("member", "lead", "sponsor")
+
+
+class Workspace(Base):
+    """A Slack workspace (team) where PartnerPulse is installed."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    # Cleared when Slack answers invalid_auth / account_inactive: nothing is sent until an operator fixes the token.
+    sending_enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Partnership(Base):
+    """One client-provider relationship, living in one channel."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id"),
+        CheckConstraint("anonymity_threshold >= 3", name="threshold_min"),
+        CheckConstraint("installing_side IN ('client', 'provider')", name="installing_side"),
+        CheckConstraint("status IN ('active', 'paused')", name="status"),
+        Index("ix_partnerships_due_pulse", "status", "next_pulse_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(150))
+    client_org: Mapped[str] = mapped_column(String(150))
+    provider_org: Mapped[str] = mapped_column(String(150))
+    installing_side: Mapped[str] = mapped_column(String(10))
+    is_connect: Mapped[bool] = mapped_column(default=False)
+    timezone: Mapped[str] = mapped_column(String(64))
+    pulse_weekday: Mapped[int]  # 0 = Monday
+    pulse_hour: Mapped[int]
+    pulse_minute: Mapped[int]
+    pulse_every_weeks: Mapped[int] = mapped_column(default=1)
+    digest_weekday: Mapped[int] = mapped_column(default=0)
+    digest_hour: Mapped[int] = mapped_column(default=9)
+    digest_minute: Mapped[int] = mapped_column(default=0)
+    anonymity_threshold: Mapped[int] = mapped_column(default=3)
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    questions_per_round: Mapped[int] = mapped_column(default=3)
+    response_window_hours: Mapped[int] = mapped_column(default=48)
+    reminder_before_close_hours: Mapped[int] = mapped_column(default=24)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    next_pulse_at: Mapped[datetime | None]
+    menu_ts: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    workspace: Mapped[Workspace] = relationship(lazy="joined")
+
+
+class Member(Base):
+    """A person in a partnership: channel member, lead or sponsor."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "user_id"),
+        CheckConstraint("role IN ('member', 'lead', 'sponsor')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    # side = side_override when set, else the side derived from the home team (Slack Connect) or None.
+    side: Mapped[str | None] = mapped_column(String(10))
+    side_override: Mapped[str | None] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    in_channel: Mapped[bool] = mapped_column(default=True)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    joined_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Question(Base):
+    """A pulse question with mirrored wording per side. ``partnership_id`` is NULL for the built-in bank."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "key"),
+        CheckConstraint("kind IN ('scale', 'nps')", name="kind"),
+        CheckConstraint("perspective IN ('mirrored', 'other_side')", name="perspective"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    dimension: Mapped[str] = mapped_column(String(32))
+    text_client: Mapped[str] = mapped_column(String(300))
+    text_provider: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10), default="scale")
+    perspective: Mapped[str] = mapped_column(String(12), default="mirrored")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class PulseRound(Base):
+    """One pulse round of a partnership: posted, reminded, closed."""
+
+    __tablename__ = "pulse_rounds"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "scheduled_at"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        Index("ix_pulse_rounds_due", "status", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int]
+    scheduled_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    is_adhoc: Mapped[bool] = mapped_column(default=False)
+    # How many people each side asked when the round opened: the denominator of participation.
+    asked_client: Mapped[int] = mapped_column(default=0)
+    asked_provider: Mapped[int] = mapped_column(default=0)
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    questions: Mapped[list[RoundQuestion]] = relationship(
+        order_by="RoundQuestion.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RoundQuestion(Base):
+    """Which questions a round asks, in order."""
+
+    __tablename__ = "round_questions"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
+
+    question: Mapped[Question] = relationship(lazy="joined")
+
+
+class Response(Base):
+    """One person's answers to one round, keyed by a keyed hash of the person (anonymous mode)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("round_id", "respondent_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"), index=True)
+    respondent_hash: Mapped[str] = mapped_column(String(64))
+    # Only set when the partnership opted out of anonymity.
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(10))
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class Answer(Base):
+    """A score (and optional comment) for one question of a response."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
+    score: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message PartnerPulse intends to send: recorded first, then sent, then its ``ts`` recorded.
+
+    The payload is rendered at send time from ``purpose`` and ``ref_id`` so that the row is written in the
+    same transaction as the domain change that caused it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"),
+        Index("ix_outbox_pending", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int | None]
+    method: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    available_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    sent_at: Mapped[datetime | None]
+    ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    extra: Mapped[dict[str, Any] | None]
+
+
+class ProcessedEvent(Base):
+    """Events API ``event_id``s already handled, so a retried delivery does its work once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Repositories: take a Session, add/get/list, never commit."""

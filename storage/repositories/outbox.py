@@ -1,0 +1,85 @@
+"""The outbox of messages to send, and the record of processed events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage, Partnership, ProcessedEvent, Workspace
+
+
+class OutboxRepository:
+    """Messages recorded before they are sent."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_once(self, message: OutboxMessage) -> bool:
+        """Record a message unless one with the same dedupe key exists. Returns True if it was added."""
+        if self.get_by_key(message.dedupe_key) is not None:
+            return False
+        self.session.add(message)
+        self.session.flush()
+        return True
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        return self.session.get(OutboxMessage, message_id)
+
+    def get_by_key(self, dedupe_key: str) -> OutboxMessage | None:
+        return self.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one_or_none()
+
+    def claim_ready(self, now: datetime, stale_before: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Pending rows that may go now, plus rows stuck in 'sending' since before ``stale_before``.
+
+        A row stuck in 'sending' belongs to a process that died between claiming and recording; sending it
+        again can at worst repeat that one message, never lose it. Rows of paused partnerships and of
+        workspaces whose token failed wait where they are.
+        """
+        stmt = (
+            select(OutboxMessage)
+            .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
+            .outerjoin(Partnership, Partnership.id == OutboxMessage.partnership_id)
+            .where(
+                Workspace.sending_enabled.is_(True),
+                or_(OutboxMessage.partnership_id.is_(None), Partnership.status == "active"),
+                or_(
+                    and_(OutboxMessage.status == "pending", OutboxMessage.available_at <= now),
+                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale_before),
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(of=OutboxMessage, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def count_by_status(self) -> dict[str, int]:
+        stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return {status: int(n) for status, n in self.session.execute(stmt).all()}
+
+
+class EventRepository:
+    """Events API deliveries already processed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record_once(self, event_id: str, now: datetime) -> bool:
+        """Insert the event id; True on first sight, False if it was processed before (a retry)."""
+        dialect = self.session.get_bind().dialect.name
+        values = {"event_id": event_id, "received_at": now}
+        stmt: Any
+        if dialect == "postgresql":
+            stmt = pg_insert(ProcessedEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+        elif dialect == "sqlite":
+            stmt = sqlite_insert(ProcessedEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+        else:  # pragma: no cover - other databases are not supported
+            raise RuntimeError(f"unsupported database: {dialect}")
+        result = self.session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
