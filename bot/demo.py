@@ -1,0 +1,169 @@
+"""``partnerpulse demo``: the real bot against the built-in Slack sandbox, offline, in well under a minute.
+
+A client lead sets up the partnership in a Slack Connect channel, a new provider engineer joins, and three
+weekly rounds run through the heartbeat's ``tick``: the pulse is posted, people of both sides answer in
+the modal, non-responders get one reminder, and each round closes with results per side and the gaps.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.harness import LocalStack, start_local_stack
+from bot.sandbox.transcript import render_channel
+from bot.services import partnerships
+
+#: How each side tends to score, per round: the client is less happy, so the gaps show.
+CLIENT_MOOD = (3, 3, 2)
+PROVIDER_MOOD = (4, 4, 4)
+COMMENTS = {
+    "client": [
+        "Access requests still take too long on our side, and that slows the provider down.",
+        "Weekly status is clear, but we hear about SLA misses late. <!channel> should see this.",
+        "The backlog is shrinking; thanks for the extra weekend shift.",
+    ],
+    "provider": [
+        "Decisions on the change board arrive late, so we wait for days.",
+        "Good collaboration on the incident last Tuesday.",
+        "We need earlier notice of priority changes.",
+    ],
+}
+
+
+def _step(text: str) -> None:
+    print(f"\n\033[1m▶ {text}\033[0m" if sys.stdout.isatty() else f"\n> {text}", flush=True)
+
+
+def _wait(predicate: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise RuntimeError("the bot did not react in time")
+        time.sleep(0.02)
+
+
+def _next_monday_noon(today: datetime) -> datetime:
+    days = (7 - today.weekday()) % 7 or 7
+    return (today + timedelta(days=days)).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def _answer(stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, ephemeral_ts: str | None = None) -> None:
+    """Click Answer (on the pulse, or on the reminder) and submit the modal like a person would."""
+    sb, channel = stack.sandbox, stack.world.channel
+    actor = stack.actor(user_id)
+    seen = {v["id"] for v in sb.open_views(user_id)}
+    if ephemeral_ts is not None:
+        actor.click_ephemeral(channel, ephemeral_ts, "pulse-answer")
+    else:
+        pulse = next(m for m in reversed(sb.messages(channel)) if "pulse-answer" in str(m.get("blocks")))
+        actor.click(channel, pulse["ts"], "pulse-answer")
+    _wait(lambda: any(v.get("callback_id") == "pulse-answer-submit" and v["id"] not in seen for v in sb.open_views(user_id)))
+    view = next(v for v in sb.open_views(user_id) if v.get("callback_id") == "pulse-answer-submit" and v["id"] not in seen)
+    values: dict[str, object] = {}
+    for block in view["blocks"]:
+        block_id = str(block.get("block_id", ""))
+        if block_id.startswith("score-"):
+            nps = block["element"]["type"] == "static_select"
+            value = max(1, min(5, score + rng.choice((-1, 0, 0, 1))))
+            values[block_id] = str(value * 2 if nps else value)
+    if comment:
+        first = next(b for b in values)
+        values["comment-" + first.removeprefix("score-")] = comment
+    response = actor.submit_view(view["id"], values)
+    if response.status != 200:
+        raise RuntimeError(f"answer submission failed: {response.status} {response.body}")
+
+
+def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: bool = False) -> int:
+    """Run the demo, print what the channel saw, and leave the database and transcript in ``output_dir``."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="  [bot] %(levelname)s %(name)s: %(message)s")
+    out = Path(output_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    started = time.monotonic()
+    rng = random.Random(7)
+    start = _next_monday_noon(datetime.now(UTC))
+    stack = start_local_stack(database_url=f"sqlite:///{(out / 'demo.db').resolve()}", start=start)
+    sb, w = stack.sandbox, stack.world
+    try:
+        print(f"Slack sandbox on {sb.api_url} · PartnerPulse serving {stack.bot_url}")
+        print("Everything below goes through the real handlers, database and heartbeat; only Slack is simulated.")
+
+        _step(f"{start:%a %d %b %Y}: Dana (Northwind, client lead) types /partner setup in #northwind-contoso")
+        lead = stack.actor(w.client_lead)
+        lead.slash_command("/partner", "setup", w.channel)
+        _wait(lambda: any(v.get("callback_id") == "setup-submit" for v in sb.open_views(w.client_lead)))
+        view = next(v for v in sb.open_views(w.client_lead) if v.get("callback_id") == "setup-submit")
+        lead.submit_view(
+            view["id"],
+            {
+                "name": "Northwind service desk",
+                "client_org": "Northwind Retail",
+                "provider_org": "Contoso Services",
+                "provider_leads": [w.provider_lead],
+                "client_sponsors": [w.client_sponsor],
+                "provider_sponsors": [w.provider_sponsor],
+                "timezone": "America/New_York",
+            },
+        )
+        _wait(lambda: len(sb.messages(w.channel)) >= 2)
+        print("  Saved: weekly pulse on Mondays 09:00 America/New_York; sides follow each person's organisation.")
+
+        _step("A new Contoso engineer joins the channel (member_joined_channel keeps the member list current)")
+        sb.add_user("U0PNEW1", w.provider_team, "lena.fischer", "Lena Fischer", tz="Europe/Berlin")
+        sb.member_joined(w.channel, "U0PNEW1")
+        uow = stack.services.uow_factory
+        _wait(lambda: partnerships.status(uow(), team_id=w.client_team, channel_id=w.channel).members_by_side["provider"] == 7)
+        lead.slash_command("/partner", "status", w.channel)
+        _wait(lambda: len(sb.response_url_posts) >= 1)
+        print("  " + sb.response_url_posts[-1].body.get("blocks", [{}])[-1].get("text", {}).get("text", "").replace("\n", "\n  "))
+
+        client_people = [w.client_lead, *w.client_members]
+        provider_people = [w.provider_lead, *w.provider_members, "U0PNEW1"]
+        for week in range(weeks):
+            p = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+            assert p is not None and p.next_pulse_at is not None
+            at = p.next_pulse_at
+            _step(f"Week {week + 1}: heartbeat at {at:%a %d %b %H:%M} UTC posts the pulse")
+            report = stack.tick(at + timedelta(seconds=1))
+            print(f"  tick: {report.summary()}")
+            mood_c, mood_p = CLIENT_MOOD[week % 3], PROVIDER_MOOD[week % 3]
+            answering = client_people[: 3 + week % 2] + provider_people[: 4 + week % 2]
+            for i, user_id in enumerate(answering):
+                side = "client" if user_id in client_people else "provider"
+                comment = COMMENTS[side][(week + i // 3) % 3] if i % 3 == 0 else None
+                _answer(stack, user_id, mood_c if side == "client" else mood_p, comment, rng)
+            print(f"  {len(answering)} people answered in the modal (one changed their mind and answered again).")
+            _answer(stack, answering[0], mood_c, None, rng)
+
+            remind_at = at + timedelta(hours=24, seconds=1)
+            report = stack.tick(remind_at)
+            print(f"  Tuesday: {report.summary()}")
+            reminded = [m for m in sb.ephemerals(w.channel) if "closes" in str(m.get("text", "")) and "Reminder" in m.get("text", "")]
+            if reminded:
+                last = reminded[-1]
+                _answer(stack, str(last["recipient"]), mood_c, None, rng, ephemeral_ts=str(last["ts"]))
+                print(f"  @{sb.user_name(str(last['recipient']))} answered from the reminder's button.")
+            report = stack.tick(at + timedelta(hours=48, seconds=1))
+            print(f"  Wednesday 09:00: round closes · {report.summary()}")
+
+        transcript = sb.transcript(w.channel)
+        (out / "transcript.txt").write_text(transcript, encoding="utf-8")
+        # A condensed view for the terminal: channel messages and the reminders only.
+        messages = sb.messages(w.channel)
+        reminders = [m for m in sb.ephemerals(w.channel) if "Reminder" in str(m.get("text", ""))]
+        _step("What #northwind-contoso saw (thank-you notes omitted; full transcript in the output folder)")
+        print(render_channel("#northwind-contoso", messages, reminders, sb.user_name))
+        violations = sb.violations
+        print(f"Slack Web API calls: {len(sb.calls)}, checked against Slack's API description: {len(violations)} violation(s).")
+        print(f"Output: {out.resolve()} (demo.db, transcript.txt) · finished in {time.monotonic() - started:.1f} s")
+        return 1 if violations else 0
+    finally:
+        stack.close()
