@@ -44,10 +44,16 @@ def create_app(settings: Settings, services: Services, *, client: WebClient | No
         next()
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Any = None) -> BoltResponse | None:
+    def on_error(
+        error: Exception, body: dict[str, Any], client: WebClient, context: Any, respond: Any = None
+    ) -> BoltResponse | None:
         """Log unexpected failures with a correlation id and tell the user that id, briefly."""
         correlation = uuid.uuid4().hex[:8]
         logger.error("unhandled error %s: %r", correlation, error, exc_info=error)
+        if context.get("authorize_result") is None:
+            # The request never passed signature verification and authorisation (e.g. a malformed timestamp):
+            # never contact Slack on behalf of an unverified request.
+            return None
         message = build_error(f"Something went wrong on our side (reference `{correlation}`). Please try again in a minute.")
         try:
             if body.get("response_url") and respond is not None:

@@ -18,6 +18,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # slack_sdk logs request bodies at DEBUG; keep them out unless asked for explicitly.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def parse_at(value: str) -> datetime:

@@ -53,7 +53,9 @@ def _next_monday_noon(today: datetime) -> datetime:
     return (today + timedelta(days=days)).replace(hour=12, minute=0, second=0, microsecond=0)
 
 
-def _answer(stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, ephemeral_ts: str | None = None) -> None:
+def _answer(
+    stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, ephemeral_ts: str | None = None
+) -> None:
     """Click Answer (on the pulse, or on the reminder) and submit the modal like a person would."""
     sb, channel = stack.sandbox, stack.world.channel
     actor = stack.actor(user_id)
@@ -82,7 +84,9 @@ def _answer(stack: LocalStack, user_id: str, score: int, comment: str | None, rn
 
 def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: bool = False) -> int:
     """Run the demo, print what the channel saw, and leave the database and transcript in ``output_dir``."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="  [bot] %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="  [bot] %(levelname)s %(name)s: %(message)s"
+    )
     out = Path(output_dir)
     if out.exists():
         shutil.rmtree(out)
@@ -120,10 +124,15 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
         sb.add_user("U0PNEW1", w.provider_team, "lena.fischer", "Lena Fischer", tz="Europe/Berlin")
         sb.member_joined(w.channel, "U0PNEW1")
         uow = stack.services.uow_factory
-        _wait(lambda: partnerships.status(uow(), team_id=w.client_team, channel_id=w.channel).members_by_side["provider"] == 7)
+        _wait(
+            lambda: partnerships.status(uow(), team_id=w.client_team, channel_id=w.channel).members_by_side["provider"] == 7
+        )
         lead.slash_command("/partner", "status", w.channel)
         _wait(lambda: len(sb.response_url_posts) >= 1)
-        print("  " + sb.response_url_posts[-1].body.get("blocks", [{}])[-1].get("text", {}).get("text", "").replace("\n", "\n  "))
+        print(
+            "  "
+            + sb.response_url_posts[-1].body.get("blocks", [{}])[-1].get("text", {}).get("text", "").replace("\n", "\n  ")
+        )
 
         client_people = [w.client_lead, *w.client_members]
         provider_people = [w.provider_lead, *w.provider_members, "U0PNEW1"]
@@ -146,7 +155,9 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
             remind_at = at + timedelta(hours=24, seconds=1)
             report = stack.tick(remind_at)
             print(f"  Tuesday: {report.summary()}")
-            reminded = [m for m in sb.ephemerals(w.channel) if "closes" in str(m.get("text", "")) and "Reminder" in m.get("text", "")]
+            reminded = [
+                m for m in sb.ephemerals(w.channel) if "closes" in str(m.get("text", "")) and "Reminder" in m.get("text", "")
+            ]
             if reminded:
                 last = reminded[-1]
                 _answer(stack, str(last["recipient"]), mood_c, None, rng, ephemeral_ts=str(last["ts"]))
@@ -162,7 +173,9 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
         _step("What #northwind-contoso saw (thank-you notes omitted; full transcript in the output folder)")
         print(render_channel("#northwind-contoso", messages, reminders, sb.user_name))
         violations = sb.violations
-        print(f"Slack Web API calls: {len(sb.calls)}, checked against Slack's API description: {len(violations)} violation(s).")
+        print(
+            f"Slack Web API calls: {len(sb.calls)}, checked against Slack's API description: {len(violations)} violation(s)."
+        )
         print(f"Output: {out.resolve()} (demo.db, transcript.txt) · finished in {time.monotonic() - started:.1f} s")
         return 1 if violations else 0
     finally:

@@ -91,6 +91,8 @@ def start_local_stack(
     server = make_server(app, services.engine, host="127.0.0.1", port=0, threads=settings.http_threads)
     thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
     thread.start()
-    stack = LocalStack(sandbox=sb, world=world, settings=settings, services=services, app=app, clock=clock, server=server, _thread=thread)
+    stack = LocalStack(
+        sandbox=sb, world=world, settings=settings, services=services, app=app, clock=clock, server=server, _thread=thread
+    )
     sb.bot_endpoint = stack.bot_url
     return stack

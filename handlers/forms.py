@@ -82,7 +82,7 @@ def time_value(state: State, block: str) -> tuple[int, int]:
 
 
 def int_value(state: State, block: str, *, label: str) -> int:
-    raw = _element(state, block).get("value") or _element(state, block).get("selected_option", {}).get("value")
+    raw = _element(state, block).get("value") or (_element(state, block).get("selected_option") or {}).get("value")
     try:
         return int(str(raw))
     except (TypeError, ValueError):

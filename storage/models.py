@@ -68,6 +68,7 @@ class Partnership(Base):
     reminder_before_close_hours: Mapped[int] = mapped_column(default=24)
     status: Mapped[str] = mapped_column(String(10), default="active")
     pause_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_by: Mapped[str | None] = mapped_column(String(32))
     next_pulse_at: Mapped[datetime | None]
     menu_ts: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(String(32))

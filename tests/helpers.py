@@ -57,6 +57,7 @@ def setup_partnership(stack: LocalStack, **overrides: Any) -> None:
     assert response.status == 200 and not response.body.strip(), response.body
     # The setup confirmation and the partnership menu.
     wait_for(lambda: len(stack.sandbox.messages(w.channel)) >= before + 2, what="setup messages")
+    wait_for(lambda: stack.sandbox.pins(w.channel), what="the pinned menu")
 
 
 def latest_pulse(stack: LocalStack) -> dict[str, Any]:
@@ -86,7 +87,9 @@ def answer_pulse(
     actor.click(stack.world.channel, pulse["ts"], "pulse-answer")
 
     def new_view() -> dict[str, Any] | None:
-        views = [v for v in stack.sandbox.open_views(user_id) if v.get("callback_id") == ANSWER_CALLBACK and v["id"] not in before]
+        views = [
+            v for v in stack.sandbox.open_views(user_id) if v.get("callback_id") == ANSWER_CALLBACK and v["id"] not in before
+        ]
         return views[-1] if views else None
 
     view = wait_for(new_view, what=f"answer modal for {user_id}")

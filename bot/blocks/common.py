@@ -72,7 +72,8 @@ def build_status(view: StatusView) -> Message:
     p = view.partnership
     client, provider = escape(p.client_org), escape(p.provider_org)
     if p.status != "active":
-        nxt = f"paused ({escape(p.pause_reason or 'no reason given')}). A lead can resume with `/partner pulse resume`."
+        who = f"paused by <@{p.paused_by}>" if p.paused_by else escape(p.pause_reason or "no reason given")
+        nxt = f"{who}. A lead can resume with `/partner pulse resume`."
     else:
         nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
     lines = [

@@ -34,6 +34,7 @@ from bot.services.models import (
     RoundResults,
     RoundView,
     Side,
+    SideStat,
 )
 
 MAX_BLOCKS_PER_MESSAGE = 50
@@ -233,8 +234,15 @@ def build_results_messages(results: RoundResults) -> list[Message]:
             )
         )
     body: list[Block] = []
+    hidden = set(results.withheld)
     for d in results.dimensions:
         label = DIMENSION_LABELS.get(d.dimension, d.dimension)
+        if hidden:  # never show a withheld side's figures, whatever the caller passed
+            d = DimensionResult(
+                d.dimension,
+                SideStat(None, 0) if Side.CLIENT in hidden else d.client,
+                SideStat(None, 0) if Side.PROVIDER in hidden else d.provider,
+            )
         body.append(
             SectionBlock(
                 text=MarkdownTextObject(
@@ -243,7 +251,7 @@ def build_results_messages(results: RoundResults) -> list[Message]:
             )
         )
     for side in Side:
-        comments = results.comments.get(side, ())
+        comments = () if side in hidden else results.comments.get(side, ())
         if not comments:
             continue
         org = client if side is Side.CLIENT else provider

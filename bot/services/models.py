@@ -123,6 +123,7 @@ class PartnershipView:
     pause_reason: str | None
     next_pulse_at: datetime | None
     menu_ts: str | None
+    paused_by: str | None = None
 
     def org(self, side: Side) -> str:
         return self.client_org if side is Side.CLIENT else self.provider_org

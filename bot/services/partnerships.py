@@ -376,9 +376,9 @@ def set_paused(
         p = _require(uow, team_id, channel_id)
         _require_lead(uow, p, actor)
         if paused:
-            p.status, p.pause_reason = "paused", f"paused by <@{actor}>"
+            p.status, p.pause_reason, p.paused_by = "paused", "paused by a lead", actor
         else:
-            p.status, p.pause_reason = "active", None
+            p.status, p.pause_reason, p.paused_by = "active", None, None
             p.next_pulse_at = next_weekly_time(
                 weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
             )
@@ -393,7 +393,7 @@ def pause_for_slack_error(uow: UnitOfWork, *, partnership_id: int, error: str, n
         p = uow.partnerships.get(partnership_id, for_update=True)
         if p is None or p.status == "paused":
             return
-        p.status, p.pause_reason, p.updated_at = "paused", f"Slack answered {error}", now
+        p.status, p.pause_reason, p.paused_by, p.updated_at = "paused", f"Slack answered {error}", None, now
         uow.commit()
     logger.warning("partnership %s paused: Slack answered %s for channel %s", partnership_id, error, p.channel_id)
 

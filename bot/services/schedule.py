@@ -41,4 +41,11 @@ def next_weekly_time(
     fire = trigger.get_next_fire_time(None, start + _ONE_MICROSECOND)
     if fire is None:  # pragma: no cover - a weekly cron always has a next time
         raise RuntimeError("weekly trigger has no next fire time")
+    local_zone = zone(tz)
+    if fire.astimezone(local_zone).replace(tzinfo=None) == after.astimezone(local_zone).replace(tzinfo=None):
+        # In the autumn overlap the same wall time happens twice; CronTrigger offers the second one. One fire
+        # per local date: skip it.
+        # (Add in UTC: arithmetic on a local time drops ``fold`` and would land back in the first 01:30.)
+        fire = trigger.get_next_fire_time(None, fire.astimezone(UTC) + _ONE_MICROSECOND)
+        assert fire is not None
     return fire.astimezone(UTC)

@@ -30,6 +30,7 @@ def partnership_view(p: Partnership) -> PartnershipView:
         anonymous=p.anonymous,
         status=p.status,
         pause_reason=p.pause_reason,
+        paused_by=p.paused_by,
         next_pulse_at=p.next_pulse_at,
         menu_ts=p.menu_ts,
     )

@@ -134,7 +134,9 @@ def test_duplicate_delivery_of_one_submission_creates_one_response(stack) -> Non
     stack.tick(PULSE_AT)
     actor = stack.actor(w.provider_members[0])
     actor.click(w.channel, latest_pulse(stack)["ts"], "pulse-answer")
-    view = wait_for(lambda: [v for v in sb.open_views(w.provider_members[0]) if v.get("callback_id") == "pulse-answer-submit"])[0]
+    view = wait_for(
+        lambda: [v for v in sb.open_views(w.provider_members[0]) if v.get("callback_id") == "pulse-answer-submit"]
+    )[0]
     values = {b["block_id"]: "3" for b in view["blocks"] if b.get("block_id", "").startswith("score-")}
     # Deliver the identical payload twice, concurrently-ish, as a retrying network would.
     from bot.sandbox.actors import build_view_state
@@ -160,7 +162,9 @@ def test_duplicate_delivery_of_one_submission_creates_one_response(stack) -> Non
     for _ in range(2):
         r = post_signed(sb, body, "application/x-www-form-urlencoded", kind="view_submission", user_id=w.provider_members[0])
         assert r.status == 200
-    wait_for(lambda: len([e for e in sb.ephemerals(w.channel) if "Thank you" in e.get("text", "")]) >= 2, what="both handled")
+    wait_for(
+        lambda: len([e for e in sb.ephemerals(w.channel) if "Thank you" in e.get("text", "")]) >= 2, what="both handled"
+    )
     assert _count(stack, Response) == 1
 
 
@@ -171,7 +175,7 @@ def test_oversized_comment_is_refused_in_the_form_and_3000_round_trips(stack) ->
     # Slack's client enforces max_length, but a forged or replayed request need not: the server checks too.
     too_long = answer_pulse(stack, w.client_lead, 3, {0: "x" * 3001}, force=True)
     assert too_long["json"]["response_action"] == "errors"
-    (block, message), = too_long["json"]["errors"].items()
+    ((block, message),) = too_long["json"]["errors"].items()
     assert block.startswith("comment-") and "3,000" in message
     assert _count(stack, Response) == 0
     ok = answer_pulse(stack, w.client_lead, 3, {0: "é" * 3000})
@@ -223,7 +227,13 @@ def test_member_joined_event_adds_member_once_even_when_retried(stack) -> None: 
     w, sb = stack.world, stack.sandbox
     sb.add_user("U0PNEW1", w.provider_team, "lena.fischer", "Lena Fischer", tz="Europe/Berlin")
     sb.join(w.channel, "U0PNEW1")
-    event = {"type": "member_joined_channel", "user": "U0PNEW1", "channel": w.channel, "channel_type": "C", "team": w.provider_team}
+    event = {
+        "type": "member_joined_channel",
+        "user": "U0PNEW1",
+        "channel": w.channel,
+        "channel_type": "C",
+        "team": w.provider_team,
+    }
     responses = [sb.event(event, event_id="Ev0001")] + [sb.event(event, event_id="Ev0001", retry_num=n) for n in (1, 2, 3)]
     assert [r.status for r in responses] == [200] * 4
 
@@ -246,7 +256,9 @@ def test_member_joined_event_adds_member_once_even_when_retried(stack) -> None: 
 def test_unknown_event_type_is_acknowledged(stack) -> None:  # type: ignore[no-untyped-def]
     # Not subscribed, so Slack would not send it; an app answering 404 to anything it did not expect would
     # have its subscription disabled, so the catch-all acknowledges it.
-    response = stack.sandbox.event({"type": "reaction_added", "user": stack.world.client_lead, "reaction": "tada"}, force=True)
+    response = stack.sandbox.event(
+        {"type": "reaction_added", "user": stack.world.client_lead, "reaction": "tada"}, force=True
+    )
     assert response.status == 200
 
 
@@ -262,7 +274,9 @@ def test_results_and_pulse_outbox_rows_are_sent_once(stack) -> None:  # type: ig
     keys = [key for key, _, _ in rows]
     assert len(keys) == len(set(keys))
     assert all(status in ("sent", "cancelled") for _, status, _ in rows), rows
-    pulses_posted = [m for m in stack.sandbox.messages(stack.world.channel) if "Partnership pulse" in json.dumps(m["blocks"])]
+    pulses_posted = [
+        m for m in stack.sandbox.messages(stack.world.channel) if "Partnership pulse" in json.dumps(m["blocks"])
+    ]
     assert len(pulses_posted) == 1
 
 

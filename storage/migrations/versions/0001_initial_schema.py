@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:57:46.813270
+Create Date: 2026-11-23 08:04:50.575614
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('reminder_before_close_hours', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('pause_reason', sa.String(length=200), nullable=True),
+    sa.Column('paused_by', sa.String(length=32), nullable=True),
     sa.Column('next_pulse_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('menu_ts', sa.String(length=32), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=False),

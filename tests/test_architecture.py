@@ -1,0 +1,147 @@
+"""DESIGN.md section 4's import rules, checked on the source with ``ast``."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("storage", "bot", "handlers")
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module, e.g. bot.services.pulses
+    target: str  # the imported module, e.g. slack_sdk.models.blocks
+    where: str  # file:line
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_first_party_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _imports() -> list[Import]:
+    found: list[Import] = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = _module_name(path)
+            is_package = path.name == "__init__.py"
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+                if isinstance(node, ast.Import):
+                    found.extend(Import(module, alias.name, where) for alias in node.names)
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        anchor = module.split(".") if is_package else module.split(".")[:-1]
+                        anchor = anchor[: len(anchor) - (node.level - 1)]
+                        base = ".".join([*anchor, base] if base else anchor)
+                    for alias in node.names:
+                        sub = f"{base}.{alias.name}"
+                        target = sub if _is_first_party_module(sub) else base
+                        found.append(Import(module, target, where))
+    return found
+
+
+IMPORTS = _imports()
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _violations(importer: Callable[[str], bool], forbidden: Callable[[str], bool]) -> list[str]:
+    return [f"{i.where}: {i.module} imports {i.target}" for i in IMPORTS if importer(i.module) and forbidden(i.target)]
+
+
+def test_the_scan_sees_the_code() -> None:
+    modules = {i.module for i in IMPORTS}
+    for expected in ("storage.uow", "bot.services.pulses", "bot.blocks.pulse", "handlers.commands", "bot.app"):
+        assert expected in modules
+    assert any(i.module == "bot.app" and i.target == "handlers" for i in IMPORTS)
+
+
+def test_storage_imports_nothing_from_bot_or_handlers() -> None:
+    bad = _violations(lambda m: _under(m, "storage"), lambda t: _under(t, "bot") or _under(t, "handlers"))
+    assert not bad, "\n".join(bad)
+
+
+def test_services_import_no_slack_libraries_or_handlers() -> None:
+    bad = _violations(
+        lambda m: _under(m, "bot.services"),
+        lambda t: any(_under(t, p) for p in ("slack_bolt", "slack_sdk", "handlers")),
+    )
+    assert not bad, "\n".join(bad)
+
+
+def _allowed_in_blocks(target: str) -> bool:
+    top = target.split(".")[0]
+    if top in STDLIB:
+        return True
+    return (
+        _under(target, "slack_sdk.models")
+        or _under(target, "bot.blocks")
+        or target in ("bot.services.models", "bot.services.errors")
+    )
+
+
+def test_blocks_import_only_models_and_themselves() -> None:
+    bad = _violations(lambda m: _under(m, "bot.blocks"), lambda t: not _allowed_in_blocks(t))
+    assert not bad, "\n".join(bad)
+
+
+def test_handlers_never_touch_the_database() -> None:
+    bad = _violations(lambda m: _under(m, "handlers"), lambda t: _under(t, "sqlalchemy") or _under(t, "storage"))
+    assert not bad, "\n".join(bad)
+
+
+def test_only_bot_app_imports_handlers() -> None:
+    bad = _violations(lambda m: not _under(m, "handlers") and m != "bot.app", lambda t: _under(t, "handlers"))
+    assert not bad, "\n".join(bad)
+
+
+def test_jobs_never_import_handlers() -> None:
+    bad = _violations(lambda m: _under(m, "bot.jobs"), lambda t: _under(t, "handlers"))
+    assert not bad, "\n".join(bad)
+
+
+def test_sandbox_is_independent_of_the_product() -> None:
+    bad = _violations(
+        lambda m: _under(m, "bot.sandbox"),
+        lambda t: any(_under(t, p) for p in ("bot.services", "storage", "handlers")),
+    )
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "target"),
+    [
+        ("bot.blocks.x", "from ..services import pulses", "bot.services.pulses"),
+        ("bot.blocks.x", "from . import ids", "bot.blocks.ids"),
+    ],
+)
+def test_relative_imports_are_resolved(module: str, source: str, target: str) -> None:
+    # The scanner's own resolution, on a synthetic module, so relative imports cannot slip past the rules.
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.ImportFrom)
+    anchor = module.split(".")[:-1]
+    anchor = anchor[: len(anchor) - (node.level - 1)]
+    base = ".".join([*anchor, node.module] if node.module else anchor)
+    sub = f"{base}.{node.names[0].name}"
+    assert (sub if _is_first_party_module(sub) else base) == target
+    assert not _allowed_in_blocks(target) or target == "bot.blocks.ids"
