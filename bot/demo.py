@@ -129,10 +129,9 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
         )
         lead.slash_command("/partner", "status", w.channel)
         _wait(lambda: len(sb.response_url_posts) >= 1)
-        print(
-            "  "
-            + sb.response_url_posts[-1].body.get("blocks", [{}])[-1].get("text", {}).get("text", "").replace("\n", "\n  ")
-        )
+        status_reply = sb.response_url_posts[-1].body or {}
+        status_text = status_reply.get("blocks", [{}])[-1].get("text", {}).get("text", "")
+        print("  " + status_text.replace("\n", "\n  "))
 
         client_people = [w.client_lead, *w.client_members]
         provider_people = [w.provider_lead, *w.provider_members, "U0PNEW1"]
