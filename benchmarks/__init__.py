@@ -1,0 +1,1 @@
+"""PartnerPulse benchmarks: ``python -m benchmarks [latency|fanout|all]`` (see benchmarks/README.md)."""

@@ -1,0 +1,312 @@
+"""Ack latency over real HTTP: the bot next to a bare Bolt app that only acks (the floor).
+
+Scenarios: the Answer button of an open pulse (a signed ``block_actions`` payload) and ``/partner status``
+(a signed slash command), each at 1 and 20 concurrent clients. Requests are built by the sandbox's own
+actors (fresh trigger ids and response URLs, Slack's payload shapes), sent by a load generator in a
+separate process (keep-alive connections, signed at send time) and timed until the ack's HTTP response
+has been read. Floor and bot are measured in alternating halves (floor, bot, bot, floor) so drift on a
+noisy machine hits both; the bot's post-ack work (modals, replies) is drained before each next batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from benchmarks.common import START, fmt, percentile, table, wait_until_quiet
+from benchmarks.loadgen import LoadResult, Request, run_load
+from bot.blocks import ids
+from bot.harness import LocalStack, start_local_stack
+from bot.http import make_server
+from bot.sandbox import actors
+from bot.sandbox.actors import ActorResponse
+from tests.helpers import latest_pulse, setup_partnership
+
+logger = logging.getLogger(__name__)
+
+SCENARIOS = ("answer_button", "partner_status")
+#: Extra people per organisation in the channel, so one person's clicks do not overlap: a second click by
+#: the same person opens a new modal and closes the first one before the bot can update it.
+EXTRA_PEOPLE = 40
+#: Trigger ids are issued when a request is built, a little before it is sent; keep them valid meanwhile.
+TRIGGER_TTL = 600.0
+
+
+@dataclass
+class Measurement:
+    """One target (bot or floor) in one scenario at one concurrency."""
+
+    scenario: str
+    concurrency: int
+    target: str
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    rps: float
+    errors: int
+    reconnects: int
+
+
+@dataclass
+class Comparison:
+    scenario: str
+    concurrency: int
+    bot: Measurement
+    floor: Measurement
+    drain_seconds: float
+
+    @property
+    def p99_ratio(self) -> float:
+        return self.bot.p99_ms / self.floor.p99_ms
+
+    @property
+    def p50_ratio(self) -> float:
+        return self.bot.p50_ms / self.floor.p50_ms
+
+
+def build_floor_app(signing_secret: str, token: str, api_url: str) -> App:
+    """A bare Bolt app with the same command and action the bot handles, each only acking.
+
+    Its client points at the sandbox like the bot's: Bolt's single-team authorization runs ``auth.test``
+    on the first request (then caches it), and there is no real Slack to answer it.
+    """
+    app = App(
+        signing_secret=signing_secret,
+        token=token,
+        client=WebClient(token=token, base_url=api_url),
+        token_verification_enabled=False,
+    )
+
+    @app.command(ids.Command.PARTNER.value)
+    def _command(ack: Ack) -> None:
+        ack()
+
+    @app.action(ids.Action.PULSE_ANSWER.value)
+    def _action(ack: Ack) -> None:
+        ack()
+
+    return app
+
+
+@contextlib.contextmanager
+def _captured_posts() -> Iterator[list[Request]]:
+    """Let the sandbox actors build and sign their payloads, but keep the bodies instead of sending them."""
+    captured: list[Request] = []
+    original = actors.post_signed
+
+    def capture(_sandbox: Any, body: str, content_type: str, **_kwargs: Any) -> ActorResponse:
+        captured.append((content_type, body))
+        return ActorResponse(status=200, body="", json=None, elapsed=0.0)
+
+    actors.post_signed = capture  # type: ignore[assignment]
+    try:
+        yield captured
+    finally:
+        actors.post_signed = original
+
+
+def add_people(stack: LocalStack, per_team: int = EXTRA_PEOPLE) -> tuple[list[str], list[str]]:
+    """Add ``per_team`` people of each organisation to the demo channel; returns (everyone, client people)."""
+    sb, w = stack.sandbox, stack.world
+    everyone, client = list(w.all_users), [w.client_lead, w.client_sponsor, *w.client_members]
+    for i in range(per_team):
+        for team, prefix in ((w.client_team, "U0XC"), (w.provider_team, "U0XP")):
+            user_id = f"{prefix}{i:03d}"
+            sb.add_user(user_id, team, f"bench.{user_id.lower()}", tz="America/New_York")
+            sb.join(w.channel, user_id)
+            everyone.append(user_id)
+            if team == w.client_team:
+                client.append(user_id)
+    return everyone, client
+
+
+def build_requests(stack: LocalStack, scenario: str, count: int, people_ids: tuple[list[str], list[str]]) -> list[Request]:
+    """``count`` requests as the sandbox's users would send them (rotating through the channel's people)."""
+    w = stack.world
+    if scenario == "answer_button":
+        pulse = latest_pulse(stack)
+        users = people_ids[0]
+    else:
+        # Slack offers the command only to members of the installing organisation.
+        users = people_ids[1]
+    people = [stack.actor(u) for u in users]
+    with _captured_posts() as captured:
+        for i in range(count):
+            actor = people[i % len(people)]
+            if scenario == "answer_button":
+                actor.click(w.channel, pulse["ts"], ids.Action.PULSE_ANSWER.value)
+            else:
+                actor.slash_command(ids.Command.PARTNER.value, "status", w.channel)
+    return captured
+
+
+def _post_ack_counter(stack: LocalStack, scenario: str) -> Callable[[], int]:
+    """What one request's post-ack work ends with: the answer modal's views.update, or the status reply."""
+    if scenario == "answer_button":
+        return lambda: len(stack.sandbox.calls_to("views.update"))
+    return lambda: len(stack.sandbox.response_url_posts)
+
+
+def _measurement(scenario: str, concurrency: int, target: str, results: list[LoadResult]) -> Measurement:
+    latencies = [x for r in results for x in r.latencies]
+    wall = sum(r.wall for r in results)
+    return Measurement(
+        scenario=scenario,
+        concurrency=concurrency,
+        target=target,
+        requests=len(latencies),
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        max_ms=max(latencies, default=float("nan")) * 1000,
+        rps=len(latencies) / wall if wall else float("nan"),
+        errors=sum(r.errors for r in results),
+        reconnects=sum(r.reconnects for r in results),
+    )
+
+
+def run_latency(
+    *,
+    requests_c1: int = 400,
+    requests_c20: int = 2000,
+    warmup: int = 100,
+    concurrencies: tuple[int, ...] = (1, 20),
+    scenarios: tuple[str, ...] = SCENARIOS,
+) -> dict[str, Any]:
+    """Measure every scenario at every concurrency; returns the JSON-ready results."""
+    comparisons: list[Comparison] = []
+    with tempfile.TemporaryDirectory(prefix="pp-bench-latency-") as tmp:
+        stack = start_local_stack(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", start=START)
+        floor_server: Any = None
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        try:
+            setup_partnership(stack)
+            report = stack.tick(START.replace(hour=14))  # 09:00 in New York: the pulse opens
+            assert report.opened == 1, report.summary()
+            latest_pulse(stack)
+            people = add_people(stack)
+            stack.sandbox.trigger_ttl = TRIGGER_TTL
+            floor_app = build_floor_app(stack.sandbox.signing_secret, stack.sandbox.bot_token, stack.sandbox.api_url)
+            floor_server = make_server(
+                floor_app, stack.services.engine, host="127.0.0.1", port=0, threads=stack.settings.http_threads
+            )
+            threading.Thread(target=floor_server.run, name="floor-http", daemon=True).start()
+            urls = {"bot": stack.bot_url, "floor": f"http://127.0.0.1:{floor_server.effective_port}/slack/events"}
+            secret = stack.sandbox.signing_secret
+            pool.submit(time.sleep, 0).result()  # start the load generator process before timing anything
+
+            for scenario in scenarios:
+                counter = _post_ack_counter(stack, scenario)
+                for concurrency in concurrencies:
+                    total = requests_c1 if concurrency == 1 else requests_c20
+                    half = total // 2
+                    results: dict[str, list[LoadResult]] = {"bot": [], "floor": []}
+                    drained = 0.0
+                    for target in ("floor", "bot"):  # warm-up, not recorded
+                        pool.submit(
+                            run_load, urls[target], secret, build_requests(stack, scenario, warmup, people), concurrency
+                        ).result()
+                    drained += wait_until_quiet(counter)[1]
+                    for target, size in (("floor", half), ("bot", half), ("bot", total - half), ("floor", total - half)):
+                        before = counter()
+                        batch = build_requests(stack, scenario, size, people)
+                        results[target].append(pool.submit(run_load, urls[target], secret, batch, concurrency).result())
+                        if target == "bot":
+                            drained += wait_until_quiet(counter, at_least=before + size)[1]
+                    comparison = Comparison(
+                        scenario=scenario,
+                        concurrency=concurrency,
+                        bot=_measurement(scenario, concurrency, "bot", results["bot"]),
+                        floor=_measurement(scenario, concurrency, "floor", results["floor"]),
+                        drain_seconds=drained,
+                    )
+                    logger.info("latency %s c=%s done", scenario, concurrency)
+                    print(
+                        f"  {scenario} c={concurrency}: bot p99 {fmt(comparison.bot.p99_ms)} ms, "
+                        f"floor p99 {fmt(comparison.floor.p99_ms)} ms",
+                        flush=True,
+                    )
+                    comparisons.append(comparison)
+            violations = len(stack.sandbox.violations)
+            failed_calls = Counter(f"{c.method}: {c.response.get('error')}" for c in stack.sandbox.calls if not c.ok)
+        finally:
+            pool.shutdown()
+            if floor_server is not None:
+                floor_server.close()
+            stack.close()
+    return {
+        "http_threads": stack.settings.http_threads,
+        "listener_threads": stack.settings.listener_threads,
+        "warmup_requests": warmup,
+        "sandbox_violations": violations,
+        "post_ack_failed_slack_calls": dict(failed_calls),
+        "scenarios": [
+            {
+                "scenario": c.scenario,
+                "concurrency": c.concurrency,
+                "bot": asdict(c.bot),
+                "floor": asdict(c.floor),
+                "p50_ratio": c.p50_ratio,
+                "p99_ratio": c.p99_ratio,
+                "post_ack_drain_seconds": c.drain_seconds,
+                "meets_targets": c.p99_ratio <= 2.0 and (c.concurrency != 20 or c.bot.p99_ms < 100.0),
+            }
+            for c in comparisons
+        ],
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    """The latency table."""
+    rows = []
+    for s in results["scenarios"]:
+        bot, floor = s["bot"], s["floor"]
+        rows.append(
+            [
+                s["scenario"],
+                str(s["concurrency"]),
+                str(bot["requests"]),
+                fmt(floor["p50_ms"]),
+                fmt(bot["p50_ms"]),
+                fmt(floor["p99_ms"]),
+                fmt(bot["p99_ms"]),
+                fmt(s["p99_ratio"], 2),
+                fmt(floor["rps"], 0),
+                fmt(bot["rps"], 0),
+                str(bot["errors"] + floor["errors"]),
+                "yes" if s["meets_targets"] else "NO",
+            ]
+        )
+    headers = [
+        "scenario",
+        "clients",
+        "n",
+        "floor p50",
+        "bot p50",
+        "floor p99",
+        "bot p99",
+        "p99 bot/floor",
+        "floor rps",
+        "bot rps",
+        "errors",
+        "targets",
+    ]
+    note = (
+        f"Ack latency in ms over HTTP (waitress, {results['http_threads']} threads, both apps); "
+        f"targets: p99 <= 2x floor and < 100 ms at 20 clients. Sandbox violations: {results['sandbox_violations']}; "
+        f"failed Slack calls in the bot's post-ack work: {results['post_ack_failed_slack_calls'] or 0}."
+    )
+    return note + "\n" + table(headers, rows)
