@@ -32,8 +32,7 @@ def create_app(settings: Settings, services: Services, *, client: WebClient | No
         signing_secret=settings.secret("slack_signing_secret") if settings.slack_signing_secret else "",
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,  # build_services already ran auth.test
-        # Listeners keep their thread after ack() while they call Slack and the database; Bolt's default of
-        # five threads lets five slow clicks stop everyone else from being acknowledged in time.
+        # Listeners only acknowledge and hand their work to services.after_ack, so these threads stay free.
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
         raise_error_for_unhandled_request=False,
     )

@@ -10,6 +10,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.after_ack import AfterAck
 from bot.clock import utcnow
 from bot.delivery import OutboxSender, Pacer, Renderer
 from bot.directory import SlackDirectory
@@ -38,6 +39,7 @@ class Services:
     sender: OutboxSender
     team_id: str
     bot_user_id: str
+    after_ack: AfterAck
 
 
 def prepare_database(settings: Settings, engine: Engine) -> None:
@@ -100,4 +102,5 @@ def build_services(
         sender=sender,
         team_id=team_id,
         bot_user_id=bot_user_id,
+        after_ack=AfterAck(settings.worker_threads),
     )

@@ -42,10 +42,12 @@ CLAIM_BATCH = 500
 
 
 class Pacer:
-    """Reserves a start time for each call so the calls of one key are spaced by the key's interval.
+    """Paces calls to Slack's limits with a token bucket per limit (GCRA), so bursts Slack allows are used.
 
-    Keys are ("channel", channel id) for chat.postMessage and (method, workspace) for tiered methods.
-    Thread-safe; ``speedup`` scales every rate (benchmarks compress time with it, production uses 1).
+    Keys are ("channel", channel id) for chat.postMessage (one message per second per channel, no burst:
+    Slack does not promise to keep messages posted faster) and (method, workspace) for tiered methods, whose
+    documented allowance is per minute: up to a minute's allowance may go at once, then calls are spaced
+    at the average rate. Thread-safe. ``speedup`` scales every rate (benchmarks compress time with it).
     """
 
     def __init__(
@@ -56,38 +58,39 @@ class Pacer:
         speedup: float = 1.0,
     ) -> None:
         self._clock, self._sleep, self._speedup = clock, sleep, speedup
-        self._next_free: dict[tuple[str, str], float] = {}
+        self._tat: dict[tuple[str, str], float] = {}  # theoretical arrival time per key
         self._lock = threading.Lock()
 
-    def intervals(self, method: str, workspace: str, channel: str) -> list[tuple[tuple[str, str], float]]:
+    def limits(self, method: str, workspace: str, channel: str) -> list[tuple[tuple[str, str], float, int]]:
+        """(key, interval in seconds, burst) for each limit the call counts against."""
         if method == "chat.postMessage":
-            return [(("channel", channel), 1.0 / (CHANNEL_MESSAGES_PER_SECOND * self._speedup))]
+            return [(("channel", channel), 1.0 / (CHANNEL_MESSAGES_PER_SECOND * self._speedup), 1)]
         per_minute = TIER_PER_MINUTE.get(method)
         if per_minute is None:
             return []
-        return [((method, workspace), 60.0 / (per_minute * self._speedup))]
+        return [((method, workspace), 60.0 / (per_minute * self._speedup), int(per_minute))]
 
     def wait(self, method: str, workspace: str, channel: str) -> float:
         """Block until this call may start; returns the seconds waited."""
-        keys = self.intervals(method, workspace, channel)
-        if not keys:
+        limits = self.limits(method, workspace, channel)
+        if not limits:
             return 0.0
         with self._lock:
             now = self._clock()
-            start = max([now, *(self._next_free.get(k, now) for k, _ in keys)])
-            for k, interval in keys:
-                self._next_free[k] = start + interval
+            start = max(now, *(self._tat.get(key, now) - (burst - 1) * interval for key, interval, burst in limits))
+            for key, interval, _ in limits:
+                self._tat[key] = max(self._tat.get(key, now), start) + interval
         delay = start - now
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)
 
     def push_back(self, method: str, workspace: str, channel: str, seconds: float) -> None:
-        """After a 429, nothing more goes to that key for ``seconds``."""
+        """After a 429, nothing more goes to that key for ``seconds``, and its burst is spent."""
         with self._lock:
             until = self._clock() + seconds
-            for k, _ in self.intervals(method, workspace, channel):
-                self._next_free[k] = max(self._next_free.get(k, 0.0), until)
+            for key, interval, burst in self.limits(method, workspace, channel):
+                self._tat[key] = max(self._tat.get(key, 0.0), until + (burst - 1) * interval)
 
 
 @dataclass

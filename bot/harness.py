@@ -53,6 +53,7 @@ class LocalStack:
 
     def close(self) -> None:
         self.server.close()
+        self.services.after_ack.shutdown(wait=True)
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.sandbox.stop()

@@ -8,36 +8,46 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks import ids
-from bot.blocks.common import build_error, build_help
+from bot.blocks.common import build_help
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
 from bot.blocks.setup import build_question_modal
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
-from handlers.commands import reply, run_command
+from handlers.commands import error_reply, reply, run_command
 from handlers.forms import ParsedCommand, actor_profile
 from handlers.modals import open_answer_modal, open_loading
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
+MENU_COMMANDS = {
+    ids.Action.MENU_STATUS: ParsedCommand("status"),
+    ids.Action.MENU_SETUP: ParsedCommand("setup"),
+    ids.Action.MENU_PULSE_NOW: ParsedCommand("pulse", "now"),
+    ids.Action.MENU_PAUSE: ParsedCommand("pulse", "pause"),
+    ids.Action.MENU_RESUME: ParsedCommand("pulse", "resume"),
+}
 
 
-def _value(body: dict[str, Any]) -> str | None:
+def _decode(body: dict[str, Any], cls: type[Any]) -> Any:
+    """The clicked button's typed value; a forged or outdated value becomes a polite DomainError."""
     actions = body.get("actions") or [{}]
-    return actions[0].get("value")
+    try:
+        return decode(actions[0].get("value"), cls)
+    except MetadataError:
+        raise DomainError(STALE) from None
 
 
 def handle_answer_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Answer on a pulse message or reminder: open the answer modal."""
     ack()
-    try:
-        ref = decode(_value(body), RoundRef)
+
+    def work() -> None:
+        ref = _decode(body, RoundRef)
         open_answer_modal(
             client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body)
         )
-    except MetadataError:
-        reply(respond, build_error(STALE))
-    except DomainError as exc:
-        reply(respond, build_error(str(exc)))
+
+    services.after_ack.run(work, notify=error_reply(respond))
 
 
 def handle_menu_button(
@@ -45,40 +55,31 @@ def handle_menu_button(
 ) -> None:
     """A partnership-menu button: the same actions as ``/partner``, for people who cannot run it."""
     ack()
-    action_id = (body.get("actions") or [{}])[0].get("action_id")
-    try:
-        ref = decode(_value(body), ChannelRef)
+
+    def work() -> None:
+        action_id = (body.get("actions") or [{}])[0].get("action_id")
+        ref = _decode(body, ChannelRef)
         if ref.team_id != context.team_id:
-            raise MetadataError("button from another workspace")
+            raise DomainError(STALE)
         user = actor_profile(body)
         if action_id == ids.Action.MENU_HELP:
             reply(respond, build_help())
-            return
-        if action_id == ids.Action.MENU_ANSWER:
+        elif action_id == ids.Action.MENU_ANSWER:
             round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
             open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)
-            return
-        parsed = {
-            ids.Action.MENU_STATUS: ParsedCommand("status"),
-            ids.Action.MENU_SETUP: ParsedCommand("setup"),
-            ids.Action.MENU_PULSE_NOW: ParsedCommand("pulse", "now"),
-            ids.Action.MENU_PAUSE: ParsedCommand("pulse", "pause"),
-            ids.Action.MENU_RESUME: ParsedCommand("pulse", "resume"),
-        }[action_id]
-        run_command(
-            parsed,
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            user_id=user.user_id,
-            trigger_id=body["trigger_id"],
-            respond=respond,
-            client=client,
-            services=services,
-        )
-    except MetadataError:
-        reply(respond, build_error(STALE))
-    except DomainError as exc:
-        reply(respond, build_error(str(exc)))
+        else:
+            run_command(
+                MENU_COMMANDS[action_id],
+                team_id=ref.team_id,
+                channel_id=ref.channel_id,
+                user_id=user.user_id,
+                trigger_id=body["trigger_id"],
+                respond=respond,
+                client=client,
+                services=services,
+            )
+
+    services.after_ack.run(work, notify=error_reply(respond))
 
 
 def handle_question_add_button(
@@ -86,29 +87,19 @@ def handle_question_add_button(
 ) -> None:
     """Add a question: leads only, checked before the form opens."""
     ack()
-    try:
-        ref = decode(_value(body), ChannelRef)
-        partnerships.require_lead(
-            services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=actor_profile(body).user_id
-        )
+
+    def work() -> None:
+        ref = _decode(body, ChannelRef)
+        user_id = actor_profile(body).user_id
+        partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
         view_id = open_loading(client, body["trigger_id"])
         client.views_update(view_id=view_id, view=build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id))
-    except MetadataError:
-        reply(respond, build_error(STALE))
-    except DomainError as exc:
-        reply(respond, build_error(str(exc)))
+
+    services.after_ack.run(work, notify=error_reply(respond))
 
 
 def register(app: App) -> None:
     app.action(ids.Action.PULSE_ANSWER)(handle_answer_button)
-    for action in (
-        ids.Action.MENU_ANSWER,
-        ids.Action.MENU_STATUS,
-        ids.Action.MENU_SETUP,
-        ids.Action.MENU_PULSE_NOW,
-        ids.Action.MENU_PAUSE,
-        ids.Action.MENU_RESUME,
-        ids.Action.MENU_HELP,
-    ):
+    for action in (ids.Action.MENU_ANSWER, ids.Action.MENU_HELP, *MENU_COMMANDS):
         app.action(action)(handle_menu_button)
     app.action(ids.Action.QUESTION_ADD)(handle_question_add_button)

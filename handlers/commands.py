@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -27,6 +29,11 @@ def reply(respond: Respond, message: Message) -> None:
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
+def error_reply(respond: Respond) -> Callable[[str], None]:
+    """How work after the ack tells the user that something failed: an ephemeral warning."""
+    return lambda text: reply(respond, build_error(text))
+
+
 def handle_partner_command(
     ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, services: Services
 ) -> None:
@@ -42,20 +49,20 @@ def handle_partner_command(
         ack(text=message.text, blocks=message.blocks)
         return
     ack()
-    team_id, channel_id, user_id = str(context.team_id), str(command["channel_id"]), str(command["user_id"])
-    try:
-        run_command(
+    services.after_ack.run(
+        partial(
+            run_command,
             parsed,
-            team_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
+            team_id=str(context.team_id),
+            channel_id=str(command["channel_id"]),
+            user_id=str(command["user_id"]),
             trigger_id=str(command.get("trigger_id", "")),
             respond=respond,
             client=client,
             services=services,
-        )
-    except DomainError as exc:
-        reply(respond, build_error(str(exc)))
+        ),
+        notify=error_reply(respond),
+    )
 
 
 def run_command(

@@ -17,17 +17,22 @@ def handle_member_joined(
 ) -> None:
     """A person joined a channel: learn their side from their organisation (one users.info call, cached)."""
     ack()
-    if not partnerships.has_partnership(services.uow_factory(), team_id=str(context.team_id), channel_id=event["channel"]):
-        return
-    profile = services.directory.profile(event["user"])
-    partnerships.member_joined(
-        services.uow_factory(),
-        team_id=str(context.team_id),
-        channel_id=event["channel"],
-        profile=profile,
-        event_id=str(body.get("event_id") or ""),
-        now=services.clock(),
-    )
+    team_id, event_id = str(context.team_id), str(body.get("event_id") or "")
+
+    def work() -> None:
+        if not partnerships.has_partnership(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
+            return
+        profile = services.directory.profile(event["user"])
+        partnerships.member_joined(
+            services.uow_factory(),
+            team_id=team_id,
+            channel_id=event["channel"],
+            profile=profile,
+            event_id=event_id,
+            now=services.clock(),
+        )
+
+    services.after_ack.run(work)
 
 
 def handle_member_left(
@@ -35,14 +40,19 @@ def handle_member_left(
 ) -> None:
     """A person left a channel: stop asking them, keep their history."""
     ack()
-    partnerships.member_left(
-        services.uow_factory(),
-        team_id=str(context.team_id),
-        channel_id=event["channel"],
-        user_id=event["user"],
-        event_id=str(body.get("event_id") or ""),
-        now=services.clock(),
-    )
+    team_id, event_id = str(context.team_id), str(body.get("event_id") or "")
+
+    def work() -> None:
+        partnerships.member_left(
+            services.uow_factory(),
+            team_id=team_id,
+            channel_id=event["channel"],
+            user_id=event["user"],
+            event_id=event_id,
+            now=services.clock(),
+        )
+
+    services.after_ack.run(work)
 
 
 def handle_other_event(ack: Ack) -> None:

@@ -15,6 +15,7 @@ from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import AnswerInput, SetupInput, SlackProfile
 from handlers.forms import actor_profile, parse_answers, parse_question, parse_setup
 
 logger = logging.getLogger(__name__)
@@ -48,21 +49,24 @@ def handle_setup_submission(
         ack(response_action="errors", errors=_field_errors(exc, ids.SetupBlock.NAME))
         return
     ack()
-    try:
-        info = services.directory.channel_info(ref.channel_id)
-        result = partnerships.configure_partnership(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            user_id=user.user_id,
-            data=data,
-            is_connect=info.is_connect,
-            channel_members=services.directory.channel_profiles(ref.channel_id),
-            now=services.clock(),
-        )
-    except DomainError as exc:
-        _ephemeral(client, ref.channel_id, user.user_id, str(exc), error=True)
-        return
+    services.after_ack.run(
+        lambda: _save_setup(ref, user, data, client, services),
+        notify=lambda text: _ephemeral(client, ref.channel_id, user.user_id, text, error=True),
+    )
+
+
+def _save_setup(ref: ChannelRef, user: SlackProfile, data: SetupInput, client: WebClient, services: Services) -> None:
+    info = services.directory.channel_info(ref.channel_id)
+    result = partnerships.configure_partnership(
+        services.uow_factory(),
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        user_id=user.user_id,
+        data=data,
+        is_connect=info.is_connect,
+        channel_members=services.directory.channel_profiles(ref.channel_id),
+        now=services.clock(),
+    )
     done = build_setup_done(result, user_id=user.user_id)
     client.chat_postMessage(channel=ref.channel_id, text=done.text, blocks=done.blocks)
     services.sender.deliver_pending()
@@ -84,6 +88,12 @@ def handle_answer_submission(
         return
     ack()
     user = actor_profile(body)
+    services.after_ack.run(lambda: _save_answers(ref, user, answers, client, services))
+
+
+def _save_answers(
+    ref: RoundRef, user: SlackProfile, answers: list[AnswerInput], client: WebClient, services: Services
+) -> None:
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
     if context is None:
         return
@@ -126,7 +136,8 @@ def handle_question_submission(
         ack(response_action="errors", errors=_field_errors(exc, ids.QuestionBlock.DIMENSION))
         return
     ack()
-    try:
+
+    def work() -> None:
         q = pulses.add_question(
             services.uow_factory(),
             team_id=ref.team_id,
@@ -137,15 +148,14 @@ def handle_question_submission(
             text_provider=text_provider,
             now=services.clock(),
         )
-    except DomainError as exc:
-        _ephemeral(client, ref.channel_id, user.user_id, str(exc), error=True)
-        return
-    _ephemeral(
-        client,
-        ref.channel_id,
-        user.user_id,
-        f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
-    )
+        _ephemeral(
+            client,
+            ref.channel_id,
+            user.user_id,
+            f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
+        )
+
+    services.after_ack.run(work, notify=lambda text: _ephemeral(client, ref.channel_id, user.user_id, text, error=True))
 
 
 def handle_view_closed(ack: Ack) -> None:

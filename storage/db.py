@@ -7,6 +7,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Execution option a read-only unit of work sets on its connection (see ``UnitOfWork.read_only``).
+READ_ONLY = "partnerpulse_read_only"
+#: Enough pooled connections for every listener and sender thread, so nobody waits for a connection.
+POOL_SIZE = 20
+
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would otherwise pick psycopg2)."""
@@ -18,13 +23,20 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the process's engine.
 
-    SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions: the outbox sender
-    writes from several threads, and a deferred transaction that upgrades from read to write can fail at
-    once with "database is locked" instead of waiting.
+    SQLite gets WAL, foreign keys and a busy timeout. Units of work that write start with ``BEGIN IMMEDIATE``:
+    a deferred transaction that upgrades from read to write can fail at once with "database is locked"
+    instead of waiting. Read-only units start a plain deferred ``BEGIN`` and, under WAL, never wait for a
+    writer (otherwise every read would queue behind the one write lock).
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -38,10 +50,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.db import READ_ONLY
 from storage.repositories.outbox import EventRepository, OutboxRepository
 from storage.repositories.partnerships import MemberRepository, PartnershipRepository, WorkspaceRepository
 from storage.repositories.pulses import QuestionRepository, ResponseRepository, RoundRepository
@@ -34,9 +35,23 @@ class UnitOfWork:
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
+        self._read_only = False
+
+    def read_only(self) -> Self:
+        """Enter for reading only: no write lock on SQLite, a READ ONLY transaction on PostgreSQL.
+
+        Usage: ``with uow.read_only(): ...``. A write inside fails on PostgreSQL, which keeps this honest.
+        """
+        self._read_only = True
+        return self
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        if self._read_only:
+            options: dict[str, object] = {READ_ONLY: True}
+            if self.session.get_bind().dialect.name == "postgresql":
+                options["postgresql_readonly"] = True
+            self.session.connection(execution_options=options)
         self.workspaces = WorkspaceRepository(self.session)
         self.partnerships = PartnershipRepository(self.session)
         self.members = MemberRepository(self.session)
@@ -52,6 +67,7 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            self._read_only = False
 
     def commit(self) -> None:
         self.session.commit()

@@ -157,11 +157,11 @@ def mark_cancelled(uow: UnitOfWork, item: OutboxItem, *, reason: str) -> bool:
 
 def sent_ts(uow: UnitOfWork, key: str) -> str | None:
     """The ``ts`` Slack gave a sent message, by its outbox key."""
-    with uow:
+    with uow.read_only():
         row = uow.outbox.get_by_key(key)
         return row.ts if row is not None and row.status == "sent" else None
 
 
 def counts(uow: UnitOfWork) -> dict[str, int]:
-    with uow:
+    with uow.read_only():
         return uow.outbox.count_by_status()

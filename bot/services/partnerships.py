@@ -66,20 +66,20 @@ def ensure_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: s
 
 def get_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PartnershipView | None:
     """The channel's partnership, if it has one."""
-    with uow:
+    with uow.read_only():
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         return partnership_view(p) if p else None
 
 
 def get_partnership_by_id(uow: UnitOfWork, *, partnership_id: int) -> PartnershipView | None:
-    with uow:
+    with uow.read_only():
         p = uow.partnerships.get(partnership_id)
         return partnership_view(p) if p else None
 
 
 def workspace_team(uow: UnitOfWork, *, workspace_id: int) -> str:
     """The Slack team id of a workspace row."""
-    with uow:
+    with uow.read_only():
         ws = uow.workspaces.get(workspace_id)
         if ws is None:
             raise NotFound(f"workspace {workspace_id} does not exist")
@@ -101,7 +101,7 @@ def _require_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> None:
 
 def require_lead(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str) -> None:
     """Raises NotFound (no partnership) or NotAllowed (not a lead)."""
-    with uow:
+    with uow.read_only():
         _require_lead(uow, _require(uow, team_id, channel_id), user_id)
 
 
@@ -113,7 +113,7 @@ def setup_defaults(
     Raises:
         NotAllowed: the channel has a partnership and the user is not one of its leads.
     """
-    with uow:
+    with uow.read_only():
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         if p is None:
             return None, []
@@ -303,7 +303,7 @@ def request_menu(uow: UnitOfWork, *, team_id: str, channel_id: str, request_key:
 
 
 def has_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> bool:
-    with uow:
+    with uow.read_only():
         return uow.partnerships.get_by_channel(team_id, channel_id) is not None
 
 
@@ -411,7 +411,7 @@ def disable_workspace_sending(uow: UnitOfWork, *, workspace_id: int, error: str)
 
 def status(uow: UnitOfWork, *, team_id: str, channel_id: str) -> StatusView:
     """Next pulse, members per side, leads and sponsors, and the last round's participation per side."""
-    with uow:
+    with uow.read_only():
         p = _require(uow, team_id, channel_id)
         members = uow.members.list(p.id)
         answerable = uow.members.list_answerable(p.id)

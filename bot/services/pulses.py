@@ -227,24 +227,36 @@ def _answering_side(uow: UnitOfWork, p: Partnership, profile: SlackProfile, now:
 def answer_form(uow: UnitOfWork, *, round_id: int, profile: SlackProfile, secret_key: str, now: datetime) -> AnswerForm:
     """What the answer modal shows, prefilled with the user's earlier answers to this round.
 
+    Reads only, unless the person is new to the bot (a missed join event): then they are recorded first.
+
     Raises:
         NotFound, Conflict (closed), NotAllowed (no side).
     """
+    with uow.read_only():
+        r, p = _open_round_for(uow, round_id, now)
+        if uow.members.get(p.id, profile.user_id) is not None:
+            return _answer_form(uow, r, p, _answering_side(uow, p, profile, now), profile, secret_key)
     with uow:
         r, p = _open_round_for(uow, round_id, now)
         side = _answering_side(uow, p, profile, now)
-        uow.commit()  # keeps a member learned from the payload
-        previous: dict[int, PreviousAnswer] = {}
-        response = uow.responses.get(r.id, respondent_hash(secret_key, p.id, profile.user_id))
-        if response is not None:
-            previous = {a.question_id: PreviousAnswer(a.score, a.comment) for a in response.answers}
-        return AnswerForm(
-            round=round_view(r),
-            partnership_name=p.name,
-            side=side,
-            other_org=p.provider_org if side is Side.CLIENT else p.client_org,
-            previous=previous,
-        )
+        uow.commit()
+        return _answer_form(uow, r, p, side, profile, secret_key)
+
+
+def _answer_form(
+    uow: UnitOfWork, r: PulseRound, p: Partnership, side: Side, profile: SlackProfile, secret_key: str
+) -> AnswerForm:
+    previous: dict[int, PreviousAnswer] = {}
+    response = uow.responses.get(r.id, respondent_hash(secret_key, p.id, profile.user_id))
+    if response is not None:
+        previous = {a.question_id: PreviousAnswer(a.score, a.comment) for a in response.answers}
+    return AnswerForm(
+        round=round_view(r),
+        partnership_name=p.name,
+        side=side,
+        other_org=p.provider_org if side is Side.CLIENT else p.client_org,
+        previous=previous,
+    )
 
 
 def check_comments(answers: Sequence[AnswerInput]) -> None:
@@ -365,7 +377,7 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
 
 def has_answered(uow: UnitOfWork, *, round_id: int, user_id: str, secret_key: str) -> bool:
     """Whether the user has answered (checked again just before a reminder goes out)."""
-    with uow:
+    with uow.read_only():
         r = uow.rounds.get(round_id)
         if r is None:
             return True
@@ -409,7 +421,7 @@ def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ..
 
 def round_context(uow: UnitOfWork, *, round_id: int) -> tuple[RoundView, PartnershipView] | None:
     """The round and its partnership, or None when the round is gone."""
-    with uow:
+    with uow.read_only():
         r = uow.rounds.get(round_id)
         if r is None:
             return None
@@ -420,7 +432,7 @@ def round_context(uow: UnitOfWork, *, round_id: int) -> tuple[RoundView, Partner
 
 def round_results(uow: UnitOfWork, *, round_id: int) -> RoundResults:
     """Per-dimension averages per side and the gap; sides below the anonymity threshold are withheld."""
-    with uow:
+    with uow.read_only():
         r = uow.rounds.get(round_id)
         if r is None:
             raise NotFound("This pulse no longer exists.")
@@ -468,7 +480,7 @@ def _side_stat(values: list[int], withheld: bool) -> SideStat:
 
 def list_questions(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[QuestionView, ...]:
     """The partnership's own questions."""
-    with uow:
+    with uow.read_only():
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         if p is None:
             raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
@@ -488,7 +500,7 @@ def validate_question(dimension: str, text_client: str, text_provider: str) -> N
 
 def open_round_id(uow: UnitOfWork, *, team_id: str, channel_id: str) -> int:
     """The id of the channel's open round. Raises NotFound when no round is open."""
-    with uow:
+    with uow.read_only():
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         if p is None:
             raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")

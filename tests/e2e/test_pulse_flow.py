@@ -122,9 +122,14 @@ def test_answers_can_change_until_close_and_a_repeated_submission_counts_once(st
     wait_for(lambda: _count(stack, Response) == 1, what="one response")
     view = second["view"]
     assert any("initial_option" in json.dumps(b) for b in view["blocks"]), "the modal shows the earlier answers"
-    with stack.services.uow_factory() as uow:
-        response = uow.session.scalars(select(Response)).one()
-        assert {a.score for a in response.answers} <= {5, 10}
+
+    def scores() -> set[int]:
+        with stack.services.uow_factory() as uow:
+            return {a.score for a in uow.session.scalars(select(Response)).one().answers}
+
+    # The second submission is saved after its ack: wait for it, then check nothing else changed.
+    wait_for(lambda: scores() <= {5, 10}, what="the changed answers")
+    assert _count(stack, Response) == 1
     del actor
 
 
