@@ -249,7 +249,7 @@ def run_latency(
             stack.close()
     return {
         "http_threads": stack.settings.http_threads,
-        "listener_threads": stack.settings.listener_threads,
+        "worker_threads": stack.settings.worker_threads,
         "warmup_requests": warmup,
         "sandbox_violations": violations,
         "post_ack_failed_slack_calls": dict(failed_calls),

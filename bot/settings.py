@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="PARTNERPULSE_LOG_LEVEL")
     heartbeat_seconds: int = Field(default=30, ge=1, le=3600, validation_alias="PARTNERPULSE_HEARTBEAT_SECONDS")
     send_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="PARTNERPULSE_SEND_CONCURRENCY")
-    listener_threads: int = Field(default=16, ge=5, le=256, validation_alias="PARTNERPULSE_LISTENER_THREADS")
     worker_threads: int = Field(default=8, ge=1, le=128, validation_alias="PARTNERPULSE_WORKER_THREADS")
     http_host: str = Field(default="0.0.0.0", validation_alias="PARTNERPULSE_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PARTNERPULSE_HTTP_PORT", "PORT"))

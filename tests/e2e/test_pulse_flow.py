@@ -115,6 +115,7 @@ def test_answers_can_change_until_close_and_a_repeated_submission_counts_once(st
     w = stack.world
     stack.tick(PULSE_AT)
     first = answer_pulse(stack, w.client_lead, 1)
+    wait_for(lambda: _count(stack, Response) == 1, what="the first answers saved")
     # Slack retried the same submission (same view, same values): still one response.
     actor = stack.actor(w.client_lead)
     second = answer_pulse(stack, w.client_lead, 5)  # the modal is prefilled; the person changes their mind
