@@ -16,7 +16,7 @@ from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
 from handlers.commands import error_reply, reply, run_command
 from handlers.forms import ParsedCommand, actor_profile
-from handlers.modals import open_answer_modal, open_loading
+from handlers.modals import open_answer_modal, open_loading, replace_view
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 MENU_COMMANDS = {
@@ -93,7 +93,7 @@ def handle_question_add_button(
         user_id = actor_profile(body).user_id
         partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
         view_id = open_loading(client, body["trigger_id"])
-        client.views_update(view_id=view_id, view=build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id))
+        replace_view(client, view_id, build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id))
 
     services.after_ack.run(work, notify=error_reply(respond))
 

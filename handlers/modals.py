@@ -6,6 +6,7 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.blocks.pulse import build_answer_modal, build_loading_modal, build_message_modal
 from bot.blocks.setup import build_setup_modal
@@ -41,6 +42,16 @@ def open_loading(client: WebClient, trigger_id: str) -> str:
     return str(resp["view"]["id"])
 
 
+def replace_view(client: WebClient, view_id: str, view: View) -> None:
+    """Replace the loading modal. If the person closed it meanwhile (``not_found``), there is nothing to do."""
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        if error_code(exc) != "not_found":
+            raise
+        logger.info("modal %s was closed before it could be filled; nothing to update", view_id)
+
+
 def open_setup_modal(
     client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, user_id: str
 ) -> None:
@@ -66,7 +77,7 @@ def open_setup_modal(
         view = build_message_modal(
             "PartnerPulse", "I can't see this channel. Invite me first (`/invite @PartnerPulse`), then try again."
         )
-    client.views_update(view_id=view_id, view=view)
+    replace_view(client, view_id, view)
 
 
 def open_answer_modal(
@@ -81,4 +92,4 @@ def open_answer_modal(
         view = build_answer_modal(form)
     except DomainError as exc:
         view = build_message_modal("Partnership pulse", str(exc))
-    client.views_update(view_id=view_id, view=view)
+    replace_view(client, view_id, view)

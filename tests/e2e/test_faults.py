@@ -251,3 +251,15 @@ def test_missing_setting_stops_with_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+def test_closing_the_loading_modal_early_is_not_an_error(stack) -> None:  # type: ignore[no-untyped-def]
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    stack.tick(PULSE_AT)
+    pulse = next(m for m in sb.messages(w.channel) if "pulse-answer" in json.dumps(m.get("blocks")))
+    sb.fail_next("views.update", error="not_found")  # the person closed the loading modal in the meantime
+    stack.actor(w.client_members[0]).click(w.channel, pulse["ts"], "pulse-answer")
+    wait_for(lambda: sb.calls_to("views.update"), what="the attempted update")
+    time.sleep(0.3)
+    assert not any("went wrong" in r for r in _replies(stack)), "no error shown for a modal the person closed"
