@@ -33,8 +33,9 @@ from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, s
 from bot.sandbox import RecordedCall, SlackSandbox
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter
 from bot.services import partnerships, pulses
-from bot.services.models import AnswerInput, SetupInput, Side, SlackProfile
+from bot.services.models import AnswerInput, SlackProfile
 from storage.models import OutboxMessage
+from tests.factories import setup_input
 
 logger = logging.getLogger(__name__)
 
@@ -138,27 +139,7 @@ def _setup(stack: LocalStack, count: int) -> list[str]:
     for i in range(count):
         channel = f"C{i + 1:07d}X"
         sb.add_channel(channel, f"partner-{i + 1:04d}", w.client_team, members=[w.bot_user, *people], is_ext_shared=True)
-        data = SetupInput(
-            name=f"Partnership {i + 1}",
-            client_org="Northwind Retail",
-            provider_org="Contoso Services",
-            installing_side=Side.CLIENT,
-            client_leads=(w.client_lead,),
-            provider_leads=(w.provider_lead,),
-            client_sponsors=(),
-            provider_sponsors=(),
-            client_members=(),
-            provider_members=(),
-            timezone="America/New_York",
-            pulse_weekday=0,
-            pulse_hour=9,
-            pulse_minute=0,
-            pulse_every_weeks=1,
-            digest_weekday=4,
-            digest_hour=16,
-            digest_minute=0,
-            anonymity_threshold=3,
-        )
+        data = setup_input(name=f"Partnership {i + 1}", client_leads=(w.client_lead,), provider_leads=(w.provider_lead,))
         partnerships.configure_partnership(
             stack.services.uow_factory(),
             team_id=w.client_team,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Partnership
 from storage.uow import UnitOfWork
 
 #: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
@@ -43,29 +43,40 @@ class OutboxItem:
     claim_token: str
 
 
+#: The Slack method each kind of message goes out with.
+METHOD = {
+    Purpose.PULSE: "chat.postMessage",
+    Purpose.PULSE_CLOSED: "chat.update",
+    Purpose.REMINDER: "chat.postEphemeral",
+    Purpose.RESULTS: "chat.postMessage",
+    Purpose.MENU: "chat.postMessage",
+}
+
+
 def enqueue(
     uow: UnitOfWork,
+    partnership: Partnership,
     *,
-    key: str,
-    workspace_id: int,
-    partnership_id: int | None,
     purpose: Purpose,
-    ref_id: int | None,
-    method: str,
-    channel_id: str,
+    ref_id: int,
     now: datetime,
     user_id: str | None = None,
+    key: str | None = None,
 ) -> bool:
-    """Record a message to send, inside the caller's transaction. Idempotent per ``key``."""
+    """Record a message for the partnership's channel, inside the caller's transaction.
+
+    Idempotent per key: by default ``<purpose>:<ref_id>`` (plus the recipient for ephemerals).
+    """
+    default_key = f"{purpose.value}:{ref_id}" + (f":{user_id}" if user_id else "")
     return uow.outbox.add_once(
         OutboxMessage(
-            dedupe_key=key,
-            workspace_id=workspace_id,
-            partnership_id=partnership_id,
+            dedupe_key=key or default_key,
+            workspace_id=partnership.workspace_id,
+            partnership_id=partnership.id,
             purpose=purpose.value,
             ref_id=ref_id,
-            method=method,
-            channel_id=channel_id,
+            method=METHOD[purpose],
+            channel_id=partnership.channel_id,
             user_id=user_id,
             status="pending",
             attempts=0,

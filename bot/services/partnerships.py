@@ -208,7 +208,7 @@ def configure_partnership(
             )
         if created:
             uow.partnerships.add(p)
-            _enqueue_menu(uow, p, key=f"menu:{p.id}:setup", now=now)
+            outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:setup", now=now)
         _apply_people(uow, p, data, channel_members, now)
         uow.session.flush()
         counts = _side_counts(uow, p.id)
@@ -280,25 +280,11 @@ def _side_counts(uow: UnitOfWork, partnership_id: int) -> dict[str, int]:
     return counts
 
 
-def _enqueue_menu(uow: UnitOfWork, p: Partnership, *, key: str, now: datetime) -> None:
-    outbox.enqueue(
-        uow,
-        key=key,
-        workspace_id=p.workspace_id,
-        partnership_id=p.id,
-        purpose=outbox.Purpose.MENU,
-        ref_id=p.id,
-        method="chat.postMessage",
-        channel_id=p.channel_id,
-        now=now,
-    )
-
-
 def request_menu(uow: UnitOfWork, *, team_id: str, channel_id: str, request_key: str, now: datetime) -> None:
     """Post the partnership menu again (``/partner menu``); ``request_key`` makes a repeated request post once."""
     with uow:
         p = _require(uow, team_id, channel_id)
-        _enqueue_menu(uow, p, key=f"menu:{p.id}:{request_key}"[:200], now=now)
+        outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:{request_key}"[:200], now=now)
         uow.commit()
 
 

@@ -138,17 +138,7 @@ def _create_round(uow: UnitOfWork, p: Partnership, *, scheduled_at: datetime, no
             questions=[RoundQuestion(position=i, question_id=q.id) for i, q in enumerate(questions)],
         )
     )
-    outbox.enqueue(
-        uow,
-        key=f"pulse:{r.id}",
-        workspace_id=p.workspace_id,
-        partnership_id=p.id,
-        purpose=outbox.Purpose.PULSE,
-        ref_id=r.id,
-        method="chat.postMessage",
-        channel_id=p.channel_id,
-        now=now,
-    )
+    outbox.enqueue(uow, p, purpose=outbox.Purpose.PULSE, ref_id=r.id, now=now)
     logger.info("partnership %s: round %s opened (%s questions, closes %s)", p.id, r.id, len(questions), closes_at)
     return r
 
@@ -360,16 +350,7 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
                     if respondent_hash(secret_key, p.id, m.user_id) in answered:
                         continue
                     queued += outbox.enqueue(
-                        uow,
-                        key=f"remind:{r.id}:{m.user_id}",
-                        workspace_id=p.workspace_id,
-                        partnership_id=p.id,
-                        purpose=outbox.Purpose.REMINDER,
-                        ref_id=r.id,
-                        method="chat.postEphemeral",
-                        channel_id=p.channel_id,
-                        user_id=m.user_id,
-                        now=now,
+                        uow, p, purpose=outbox.Purpose.REMINDER, ref_id=r.id, user_id=m.user_id, now=now
                     )
                 r.reminded_at = now
             uow.commit()
@@ -396,21 +377,8 @@ def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ..
                 p = uow.partnerships.get(r.partnership_id)
                 assert p is not None
                 r.status, r.closed_at = "closed", now
-                for purpose, method in (
-                    (outbox.Purpose.PULSE_CLOSED, "chat.update"),
-                    (outbox.Purpose.RESULTS, "chat.postMessage"),
-                ):
-                    outbox.enqueue(
-                        uow,
-                        key=f"{purpose.value}:{r.id}",
-                        workspace_id=p.workspace_id,
-                        partnership_id=p.id,
-                        purpose=purpose,
-                        ref_id=r.id,
-                        method=method,
-                        channel_id=p.channel_id,
-                        now=now,
-                    )
+                for purpose in (outbox.Purpose.PULSE_CLOSED, outbox.Purpose.RESULTS):
+                    outbox.enqueue(uow, p, purpose=purpose, ref_id=r.id, now=now)
                 closed.append(r.id)
                 logger.info("partnership %s: round %s closed", p.id, r.id)
             uow.commit()

@@ -12,6 +12,7 @@ from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.models import AnswerInput, RoundView, SetupInput, Side, SlackProfile
 from bot.services.question_bank import BANK
 from storage.uow import UnitOfWorkFactory
+from tests.factories import setup_input
 
 #: Monday 30 Nov 2026, 07:00 in New York; the pulse is at 09:00 New York = 14:00 UTC.
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -24,29 +25,14 @@ PROVIDER_PEOPLE = ("UP1", "UP2", "UP3")
 
 
 def _setup_input(**kw: object) -> SetupInput:
-    values: dict[str, object] = dict(
-        name="Northwind desk",
-        client_org="Northwind",
-        provider_org="Contoso",
-        installing_side=Side.CLIENT,
-        client_leads=(CLIENT_LEAD,),
-        provider_leads=(PROVIDER_LEAD,),
-        client_sponsors=(),
-        provider_sponsors=(),
-        client_members=(),
-        provider_members=(),
-        timezone="America/New_York",
-        pulse_weekday=0,
-        pulse_hour=9,
-        pulse_minute=0,
-        pulse_every_weeks=1,
-        digest_weekday=4,
-        digest_hour=16,
-        digest_minute=0,
-        anonymity_threshold=3,
-    )
-    values.update(kw)
-    return SetupInput(**values)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "name": "Northwind desk",
+        "client_org": "Northwind",
+        "provider_org": "Contoso",
+        "client_leads": (CLIENT_LEAD,),
+        "provider_leads": (PROVIDER_LEAD,),
+    }
+    return setup_input(**{**values, **kw})
 
 
 def _profile(user_id: str) -> SlackProfile:
