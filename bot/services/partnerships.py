@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 MAX_NAME = 150
 MAX_THRESHOLD = 50
-SLACK_ERRORS_THAT_PAUSE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 def derive_side(partnership: Partnership, team_id: str | None) -> str | None:
@@ -211,7 +210,7 @@ def configure_partnership(
             outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:setup", now=now)
         _apply_people(uow, p, data, channel_members, now)
         uow.session.flush()
-        counts = _side_counts(uow, p.id)
+        counts = answerable_by_side(uow, p.id)
         uow.commit()
         logger.info("partnership %s %s in %s by %s", p.id, "created" if created else "updated", channel_id, user_id)
         return SetupResult(partnership=partnership_view(p), created=created, members_by_side=counts)
@@ -272,7 +271,8 @@ def upsert_member(uow: UnitOfWork, p: Partnership, prof: SlackProfile, *, in_cha
     return member
 
 
-def _side_counts(uow: UnitOfWork, partnership_id: int) -> dict[str, int]:
+def answerable_by_side(uow: UnitOfWork, partnership_id: int) -> dict[str, int]:
+    """How many people each side asks to answer (in the channel, with a side, not bots), inside a unit of work."""
     counts = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
     for m in uow.members.list_answerable(partnership_id):
         if m.side:
@@ -400,10 +400,7 @@ def status(uow: UnitOfWork, *, team_id: str, channel_id: str) -> StatusView:
     with uow.read_only():
         p = _require(uow, team_id, channel_id)
         members = uow.members.list(p.id)
-        answerable = uow.members.list_answerable(p.id)
-        counts = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
-        for m in answerable:
-            counts[str(m.side)] += 1
+        counts = answerable_by_side(uow, p.id)
         unassigned = sum(1 for m in members if m.in_channel and not m.is_bot and not m.deleted and m.side is None)
         open_round = uow.rounds.latest(p.id, status="open")
         last_closed = uow.rounds.latest(p.id, status="closed")

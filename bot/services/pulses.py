@@ -27,7 +27,7 @@ from bot.services.models import (
     SlackProfile,
     SubmitResult,
 )
-from bot.services.partnerships import upsert_member
+from bot.services.partnerships import answerable_by_side, upsert_member
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
 from bot.services.schedule import next_weekly_time
 from bot.services.views import participation, partnership_view, question_view, round_view
@@ -64,7 +64,20 @@ def open_due_rounds(uow_factory: UowFactory, *, now: datetime) -> OpenReport:
             if not due:
                 return OpenReport(tuple(opened), skipped)
             for p in due:
-                round_id, missed = _open_scheduled(uow, p, now)
+                try:
+                    with uow.session.begin_nested():
+                        round_id, missed = _open_scheduled(uow, p, now)
+                except Exception:
+                    # One broken partnership must not block the others (it would be claimed again forever):
+                    # pause it, with a reason its leads see in /partner status.
+                    logger.exception("partnership %s: could not open its pulse; pausing it", p.id)
+                    p.status, p.pause_reason, p.paused_by = (
+                        "paused",
+                        "its pulse could not be scheduled; a lead should check /partner setup",
+                        None,
+                    )
+                    skipped += 1
+                    continue
                 skipped += missed
                 if round_id is not None:
                     opened.append(round_id)
@@ -120,9 +133,7 @@ def _create_round(uow: UnitOfWork, p: Partnership, *, scheduled_at: datetime, no
     window = timedelta(hours=p.response_window_hours)
     closes_at = now + window if adhoc else scheduled_at + window
     remind_at = closes_at - timedelta(hours=p.reminder_before_close_hours)
-    asked = {Side.CLIENT.value: 0, Side.PROVIDER.value: 0}
-    for m in uow.members.list_answerable(p.id):
-        asked[str(m.side)] += 1
+    asked = answerable_by_side(uow, p.id)
     r = uow.rounds.add(
         PulseRound(
             partnership_id=p.id,

@@ -389,3 +389,33 @@ def test_member_without_side_cannot_answer(world: UnitOfWorkFactory) -> None:
 def test_setup_input_is_frozen() -> None:
     data = _setup_input()
     assert replace(data, name="x").name == "x" and data.name == "Northwind desk"
+
+
+def test_a_broken_partnership_is_paused_and_does_not_block_the_others(world: UnitOfWorkFactory) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Partnership
+
+    other = partnerships.configure_partnership(
+        world(),
+        team_id=CLIENT_TEAM,
+        channel_id="C0OTHER",
+        user_id=CLIENT_LEAD,
+        data=_setup_input(name="Other"),
+        is_connect=True,
+        channel_members=_channel_members(),
+        now=NOW,
+    )
+    broken_id = _partnership_id(world)
+    due = other.partnership.next_pulse_at
+    assert due is not None
+    with world() as uow:  # corrupt data that validation would never let in
+        uow.session.execute(update(Partnership).where(Partnership.id == broken_id).values(timezone="Not/AZone"))
+        uow.commit()
+    report = pulses.open_due_rounds(world, now=due)
+    assert len(report.opened) == 1 and report.skipped == 1
+    with world() as uow:
+        broken = uow.partnerships.get(broken_id)
+        assert broken is not None and broken.status == "paused" and "could not be scheduled" in str(broken.pause_reason)
+        assert uow.rounds.latest(other.partnership.id) is not None
+    assert pulses.open_due_rounds(world, now=due).opened == ()  # no endless retry
