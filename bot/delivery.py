@@ -211,9 +211,10 @@ class OutboxSender:
         try:
             rendered = self.renderer.render(item)
         except Exception:
-            logger.exception("outbox %s (%s): rendering failed", item.id, item.dedupe_key)
-            outbox.mark_failed(self.uow_factory(), item, error="rendering failed")
-            report.failed += 1
+            # Often a passing database problem: retry with backoff (mark_retry gives up after MAX_ATTEMPTS).
+            logger.exception("outbox %s (%s): rendering failed; will retry", item.id, item.dedupe_key)
+            outbox.mark_retry(self.uow_factory(), item, error="rendering failed", available_at=self.clock() + _backoff(item))
+            report.retried += 1
             return ErrorKind.OTHER
         if rendered is None:
             outbox.mark_cancelled(self.uow_factory(), item, reason="no longer needed")

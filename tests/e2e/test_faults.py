@@ -263,3 +263,24 @@ def test_closing_the_loading_modal_early_is_not_an_error(stack) -> None:  # type
     wait_for(lambda: sb.calls_to("views.update"), what="the attempted update")
     time.sleep(0.3)
     assert not any("went wrong" in r for r in _replies(stack)), "no error shown for a modal the person closed"
+
+
+def test_a_rendering_failure_is_retried_not_dropped(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    setup_partnership(stack)
+    renderer = stack.services.sender.renderer
+    real_render = renderer.render
+    calls = {"n": 0}
+
+    def flaky(item):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real_render(item)
+
+    monkeypatch.setattr(renderer, "render", flaky)
+    first = stack.tick(PULSE_AT)
+    assert first.delivery.sent == 0 and first.delivery.retried == 1
+    later = stack.tick(PULSE_AT + timedelta(minutes=1))  # after the 30 s backoff
+    assert later.delivery.sent == 1
+    pulses_posted = [m for m in stack.sandbox.messages(stack.world.channel) if "pulse-answer" in json.dumps(m.get("blocks"))]
+    assert len(pulses_posted) == 1
