@@ -81,7 +81,9 @@ def handle_answer_submission(
         answers = parse_answers(view["state"]["values"])
         pulses.check_comments(answers)
     except MetadataError:
-        ack(response_action="errors", errors={})
+        # Not a form we built (forged or from an older version): close it, store nothing.
+        logger.warning("answer submission with unreadable metadata from %s ignored", actor_profile(body).user_id)
+        ack()
         return
     except InvalidInput as exc:
         ack(response_action="errors", errors=_field_errors(exc, next(iter(view["state"]["values"]), "")))

@@ -1,0 +1,333 @@
+"""Working-time arithmetic for escalation deadlines ("counted in the owning side's working hours", DESIGN 3.3).
+
+A ``WorkingCalendar`` says when one side works: a daily wall-clock window (default 09:00-17:00) on some weekdays
+(default Monday to Friday) in that side's IANA time zone, minus holidays. Deadlines are amounts of *working time*:
+"4 hours" from Friday 16:00 is Monday 12:00.
+
+Each day's window is built from local wall times and converted to UTC on its own, so a daylight-saving change
+moves the UTC hours of later windows but never their local 09:00. Lengths are real elapsed time: a window that a
+change falls inside (say 00:00-04:00 across a 02:00 change) is 3 or 5 hours long, not 4. Wall times that do not
+exist (skipped by a spring-forward change) mean the instant the clock jumps past them; wall times that happen
+twice mean the first occurrence.
+
+Windows must not cross midnight: a night shift such as 22:00-06:00 is rejected (``day_end`` must be later than
+``day_start``). Supporting it would make holidays and weekdays ambiguous (which date owns the shift?), and no side
+in PartnerPulse needs it yet.
+
+Everything here is pure and uses only the standard library; results are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Set
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Searches never run longer than this many local days: a calendar whose every workday is a holiday would
+# otherwise loop forever. Ten years is far beyond any escalation deadline (the longest default is 40 days).
+MAX_SEARCH_DAYS = 3660
+
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """When one side works: ``day_start``-``day_end`` local time on ``workdays`` (0 = Monday), except ``holidays``.
+
+    ``holidays`` are local dates in ``timezone``. The window is half-open: 17:00 itself is not working time.
+    Raises ValueError for an unknown zone, an empty or out-of-range ``workdays``, times carrying a tzinfo, or
+    ``day_end`` not later than ``day_start`` (which includes night shifts crossing midnight; see the module doc).
+    """
+
+    timezone: str
+    workdays: frozenset[int] = frozenset(range(5))
+    day_start: time = time(9, 0)
+    day_end: time = time(17, 0)
+    holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of days/dates (sets, lists from a database row) but store frozensets, so the
+        # calendar stays hashable and immutable.
+        object.__setattr__(self, "workdays", frozenset(self.workdays))
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"Unknown time zone {self.timezone!r}. Use an IANA name such as Europe/Berlin.") from None
+        if not self.workdays:
+            raise ValueError("A working calendar needs at least one workday (0 = Monday ... 6 = Sunday).")
+        if any(not isinstance(d, int) or not 0 <= d <= 6 for d in self.workdays):
+            raise ValueError(f"Workdays must be integers 0 (Monday) to 6 (Sunday), got {sorted(self.workdays)!r}.")
+        if self.day_start.tzinfo is not None or self.day_end.tzinfo is not None:
+            raise ValueError("day_start and day_end are local wall times; give them without a tzinfo.")
+        if self.day_end <= self.day_start:
+            raise ValueError(
+                f"day_end ({self.day_end.isoformat()}) must be later than day_start ({self.day_start.isoformat()}); "
+                "working windows that cross midnight are not supported."
+            )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The ``ZoneInfo`` for ``timezone`` (ZoneInfo caches instances, so this is cheap)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def day_length(self) -> timedelta:
+        """The nominal (wall-clock) length of one working day: ``day_end - day_start``; 8 hours by default."""
+        return datetime.combine(date.min, self.day_end) - datetime.combine(date.min, self.day_start)
+
+    def is_workday(self, day: date) -> bool:
+        """Whether the local date ``day`` has a working window at all."""
+        return day.weekday() in self.workdays and day not in self.holidays
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}.")
+
+
+def _wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which the local clock in ``tz`` reads ``wall`` on ``day``.
+
+    Ambiguous readings (autumn overlap) give the first occurrence. Readings skipped by a spring-forward change give
+    the instant of the jump, so a window starting or ending inside the gap is shortened rather than shifted.
+    """
+    local = datetime.combine(day, wall, tzinfo=tz)  # fold=0: the first occurrence when ambiguous
+    instant = local.astimezone(UTC)
+    naive = local.replace(tzinfo=None)
+    if instant.astimezone(tz).replace(tzinfo=None) == naive:
+        return instant
+    # In a gap the two folds give the instants either side of the jump; the local reading is non-decreasing in
+    # between, so bisect for the first instant whose reading has reached ``wall``. Gaps are rare: cost is moot.
+    a, b = local.replace(fold=1).astimezone(UTC), instant
+    low, high = min(a, b), max(a, b)
+    while high - low > _ONE_MICROSECOND:
+        mid = low + (high - low) // 2
+        if mid.astimezone(tz).replace(tzinfo=None) >= naive:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _windows(
+    calendar: WorkingCalendar, first_day: date, last_day: date | None = None
+) -> Iterator[tuple[datetime, datetime]]:
+    """UTC working windows ``[start, end)`` for local dates from ``first_day``, in order.
+
+    Stops after ``last_day`` if given, else after ``MAX_SEARCH_DAYS`` days. Windows emptied by a gap are skipped.
+    """
+    tz = calendar.zone
+    stop = last_day if last_day is not None else first_day + timedelta(days=MAX_SEARCH_DAYS)
+    day = first_day
+    while day <= stop:
+        if calendar.is_workday(day):
+            start = _wall_to_utc(day, calendar.day_start, tz)
+            end = _wall_to_utc(day, calendar.day_end, tz)
+            if end > start:
+                yield start, end
+        day += _ONE_DAY
+
+
+def _local_day(instant: datetime, calendar: WorkingCalendar) -> date:
+    return instant.astimezone(calendar.zone).date()
+
+
+def is_working_time(instant: datetime, calendar: WorkingCalendar) -> bool:
+    """Whether the aware ``instant`` falls inside one of the calendar's working windows (end excluded)."""
+    _require_aware(instant, "instant")
+    at = instant.astimezone(UTC)
+    day = _local_day(at, calendar)
+    # The previous local day is included only for safety: windows never leave their own local date.
+    return any(start <= at < end for start, end in _windows(calendar, day - _ONE_DAY, day))
+
+
+def add_working_time(start: datetime, amount: timedelta, calendar: WorkingCalendar) -> datetime:
+    """The aware UTC instant at which ``amount`` of working time has elapsed after ``start``.
+
+    ``start`` may be in any zone. Time outside working windows does not count, so starting on a Saturday counts
+    from Monday's ``day_start``. An amount that exactly uses up a window ends at that window's ``day_end`` (8 hours
+    from Monday 09:00 is Monday 17:00, not Tuesday 09:00). ``amount == 0`` gives ``start`` itself when it is working
+    time, else the start of the next window.
+
+    Inverse of ``working_time_between``: ``working_time_between(start, add_working_time(start, a, c), c) == a``.
+
+    Raises ValueError for a naive ``start``, a negative ``amount``, or when the calendar does not supply ``amount``
+    within ``MAX_SEARCH_DAYS`` days (for example when every workday is a holiday).
+    """
+    _require_aware(start, "start")
+    if amount < timedelta(0):
+        raise ValueError(f"amount must not be negative, got {amount}.")
+    cursor = start.astimezone(UTC)
+    remaining = amount
+    found_any = False
+    for window_start, window_end in _windows(calendar, _local_day(cursor, calendar) - _ONE_DAY):
+        if window_end <= cursor:
+            continue
+        found_any = True
+        begin = max(window_start, cursor)
+        available = window_end - begin
+        if remaining <= available:
+            return begin + remaining
+        remaining -= available
+    if not found_any:
+        raise ValueError(
+            f"The calendar for {calendar.timezone} has no working time in the {MAX_SEARCH_DAYS} days after "
+            f"{start.isoformat()} (are all workdays holidays?)."
+        )
+    raise ValueError(f"{amount} of working time does not fit in the {MAX_SEARCH_DAYS} days after {start.isoformat()}.")
+
+
+def working_time_between(start: datetime, end: datetime, calendar: WorkingCalendar) -> timedelta:
+    """The working time elapsed in ``[start, end)``; zero when ``end <= start``.
+
+    Consistent with ``add_working_time``: for every ``end``, ``add_working_time(start, result, calendar) <= end``,
+    with equality when ``end`` is working time (otherwise it is the end of the last window before ``end``, or the
+    next window's start when no working time has elapsed).
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    begin, finish = start.astimezone(UTC), end.astimezone(UTC)
+    if finish <= begin:
+        return timedelta(0)
+    total = timedelta(0)
+    first_day = _local_day(begin, calendar) - _ONE_DAY
+    last_day = _local_day(finish, calendar) + _ONE_DAY
+    for window_start, window_end in _windows(calendar, first_day, last_day):
+        overlap = min(window_end, finish) - max(window_start, begin)
+        if overlap > timedelta(0):
+            total += overlap
+    return total
+
+
+def working_days(n: float, calendar: WorkingCalendar) -> timedelta:
+    """``n`` working days as working time: ``n * calendar.day_length`` (rounded to the microsecond)."""
+    if n < 0:
+        raise ValueError(f"A number of working days must not be negative, got {n}.")
+    return calendar.day_length * n
+
+
+# --- escalation (DESIGN 3.3) ------------------------------------------------------------------------------------
+
+Severity = Literal["S1", "S2", "S3", "S4"]
+SEVERITIES: tuple[Severity, ...] = ("S1", "S2", "S3", "S4")
+ESCALATION_LEVELS: tuple[int, ...] = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Working time allowed to acknowledge and to resolve an issue of one severity. Both must be positive."""
+
+    acknowledge: timedelta
+    resolve: timedelta
+
+    def __post_init__(self) -> None:
+        if self.acknowledge <= timedelta(0) or self.resolve <= timedelta(0):
+            raise ValueError(f"Acknowledge and resolve times must be positive, got {self.acknowledge} and {self.resolve}.")
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """Deadlines per severity, as working time (leads can change them, DESIGN 3.3).
+
+    One field per severity rather than a mapping, so the policy is hashable and a missing severity is a type error.
+    """
+
+    s1: Deadlines
+    s2: Deadlines
+    s3: Deadlines
+    s4: Deadlines
+
+    def for_severity(self, severity: str) -> Deadlines:
+        """The deadlines for ``"S1"`` ... ``"S4"``; ValueError for anything else."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"Unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}.")
+        deadlines: Deadlines = getattr(self, severity.lower())
+        return deadlines
+
+
+def default_policy(calendar: WorkingCalendar | None = None) -> EscalationPolicy:
+    """The DESIGN 3.3 defaults, with "a day" meaning one working day of ``calendar`` (8 hours if omitted).
+
+    S1 acknowledge 1 hour / resolve 1 day; S2 4 hours / 3 days; S3 1 day / 10 days; S4 2 days / 20 days.
+    """
+    day = calendar.day_length if calendar is not None else timedelta(hours=8)
+    return EscalationPolicy(
+        s1=Deadlines(acknowledge=timedelta(hours=1), resolve=day),
+        s2=Deadlines(acknowledge=timedelta(hours=4), resolve=3 * day),
+        s3=Deadlines(acknowledge=day, resolve=10 * day),
+        s4=Deadlines(acknowledge=2 * day, resolve=20 * day),
+    )
+
+
+# Fixed working-time amounts (a day = 8 hours, the default calendar's length). A side whose calendar has a
+# different day length gets its own days from ``default_policy(calendar)``.
+DEFAULT_POLICY = default_policy()
+
+
+def _trigger_amounts(deadlines: Deadlines, *, acknowledged: bool) -> dict[int, timedelta]:
+    """Working time after opening at which each level fires; acknowledgement drops the acknowledge-based triggers.
+
+    min() over amounts equals min() over instants because adding working time is monotonic in the amount.
+    """
+    ack, resolve = deadlines.acknowledge, deadlines.resolve
+    three_quarters = resolve * 3 / 4  # timedelta division rounds to the microsecond
+    if acknowledged:
+        return {1: three_quarters, 2: resolve, 3: 2 * resolve}
+    return {1: min(ack, three_quarters), 2: min(2 * ack, resolve), 3: 2 * resolve}
+
+
+def escalation_due_times(
+    opened_at: datetime, severity: str, policy: EscalationPolicy, calendar: WorkingCalendar
+) -> dict[int, datetime]:
+    """For levels 1-3, the UTC instant each fires if the issue is never acknowledged nor resolved.
+
+    Counted in ``calendar``'s working time from ``opened_at`` (DESIGN 3.3):
+
+    - level 1 (nudge the owner): the acknowledge time, or 75% of the resolve time, whichever comes first;
+    - level 2 (both leads): twice the acknowledge time, or the resolve time, whichever comes first;
+    - level 3 (executive sponsors): twice the resolve time.
+
+    Levels are always in order: level 1 <= level 2 <= level 3.
+    """
+    amounts = _trigger_amounts(policy.for_severity(severity), acknowledged=False)
+    return {level: add_working_time(opened_at, amount, calendar) for level, amount in amounts.items()}
+
+
+def next_escalation(
+    opened_at: datetime,
+    acknowledged_at: datetime | None,
+    resolved_at: datetime | None,
+    fired_levels: Set[int],
+    now: datetime,
+    severity: str,
+    policy: EscalationPolicy,
+    calendar: WorkingCalendar,
+) -> int | None:
+    """The escalation level to fire at ``now``, or None.
+
+    Rules:
+
+    - A resolved issue (``resolved_at`` set) never escalates. The timestamp is not compared with ``now``: a
+      heartbeat that read the clock just before the issue was resolved must not escalate it.
+    - Once acknowledged (``acknowledged_at`` set), the acknowledge-based triggers no longer count; only the
+      resolve-based ones do: level 1 at 75% of the resolve time, level 2 at the resolve time, level 3 at twice it.
+      Otherwise the triggers are those of ``escalation_due_times``.
+    - A level is due when its instant is at or before ``now``. The result is the highest due level, and only if
+      it is above every level in ``fired_levels``: each level fires once, and escalation never steps back down
+      (after the leads were brought in, an owner nudge that was skipped is superseded, not sent late).
+    """
+    if resolved_at is not None:
+        return None
+    _require_aware(now, "now")
+    amounts = _trigger_amounts(policy.for_severity(severity), acknowledged=acknowledged_at is not None)
+    highest_fired = max(fired_levels, default=0)
+    due = [
+        level
+        for level, amount in amounts.items()
+        if level > highest_fired and add_working_time(opened_at, amount, calendar) <= now
+    ]
+    return max(due, default=None)
