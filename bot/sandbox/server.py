@@ -166,7 +166,7 @@ class SlackSandbox:
     def __init__(
         self,
         signing_secret: str = "sandbox-signing-secret",
-        bot_token: str = "xoxb-sandbox-0000000000-token",
+        bot_token: str = "xoxb-sandbox_fake_token",
         spec_path: str | Path | None = None,
         manifest_path: str | Path | None = None,
         strict: bool = True,

@@ -7,7 +7,7 @@ import pytest
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode, encode
 from bot.settings import Settings, SettingsError
 
-BOT = "xoxb-1234-5678-SECRETBOTTOKEN"
+BOT = "xoxb-1234_SECRETBOTTOKEN"
 SIGNING = "signing-secret-value-abcdef"
 KEY = "k" * 16 + "SECRETKEYVALUE-0123456789"
 ENV = (
@@ -102,8 +102,8 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("overrides", "variable"),
     [
-        ({"slack_bot_token": "xoxp-user-token-123"}, "SLACK_BOT_TOKEN"),
-        ({"slack_app_token": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+        ({"slack_bot_token": "xoxp-user_token_123"}, "SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xoxb-not_an_app_token"}, "SLACK_APP_TOKEN"),
         ({"secret_key": "short-key"}, "PARTNERPULSE_SECRET_KEY"),
         ({"default_timezone": "Mars/Olympus_Mons"}, "PARTNERPULSE_TIMEZONE"),
         ({"database_url": "mysql://x"}, "DATABASE_URL"),
