@@ -447,28 +447,32 @@ class SandboxActor:
         element, real_block_id = _find_element(
             message.get("blocks"), action_id, value=value, block_id=block_id, where=f"message {message_ts}"
         )
-        payload: Json = {
+        payload = self._block_actions(
+            {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+            _action_for(element, real_block_id, value, self._action_ts()),
+            channel=self._channel_obj(channel_id),
+            message=message,
+            state={"values": {}},
+            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts),
+        )
+        return self._post_payload(payload, "block_actions", timestamp, signature, headers)
+
+    def _block_actions(self, container: Json, action: Json, **extra: Any) -> Json:
+        """The common shape of a ``block_actions`` payload; ``extra`` adds the container-specific fields."""
+        sandbox = self.sandbox
+        return {
             "type": "block_actions",
             "user": self._user_obj(),
             "api_app_id": sandbox.app_id,
             "token": sandbox.verification_token,
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
+            "container": container,
             "trigger_id": sandbox.issue_trigger_id(self.user_id),
             "team": self._team_obj(),
             "enterprise": None,
             "is_enterprise_install": False,
-            "channel": self._channel_obj(channel_id),
-            "message": message,
-            "state": {"values": {}},
-            "response_url": sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts),
-            "actions": [_action_for(element, real_block_id, value, self._action_ts())],
+            **extra,
+            "actions": [action],
         }
-        return self._post_payload(payload, "block_actions", timestamp, signature, headers)
 
     def click_ephemeral(
         self,
@@ -490,26 +494,13 @@ class SandboxActor:
         element, real_block_id = _find_element(
             candidates[0].get("blocks"), action_id, value=value, block_id=block_id, where=f"ephemeral {message_ts}"
         )
-        payload: Json = {
-            "type": "block_actions",
-            "user": self._user_obj(),
-            "api_app_id": sandbox.app_id,
-            "token": sandbox.verification_token,
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": True,
-            },
-            "trigger_id": sandbox.issue_trigger_id(self.user_id),
-            "team": self._team_obj(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": self._channel_obj(channel_id),
-            "state": {"values": {}},
-            "response_url": sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, ephemeral=True),
-            "actions": [_action_for(element, real_block_id, value, self._action_ts())],
-        }
+        payload = self._block_actions(
+            {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": True},
+            _action_for(element, real_block_id, value, self._action_ts()),
+            channel=self._channel_obj(channel_id),
+            state={"values": {}},
+            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, ephemeral=True),
+        )
         return self._post_payload(payload, "block_actions", timestamp, signature, headers)
 
     def _own_open_view(self, view_id: str) -> Json:
@@ -534,24 +525,15 @@ class SandboxActor:
         headers: Mapping[str, str] | None = None,
     ) -> ActorResponse:
         """Click a button (or choose an option) inside an open modal or the Home tab."""
-        sandbox = self.sandbox
         view = self._own_open_view(view_id)
         element, real_block_id = _find_element(
             view.get("blocks"), action_id, value=value, block_id=block_id, where=f"view {view_id}"
         )
-        payload: Json = {
-            "type": "block_actions",
-            "user": self._user_obj(),
-            "api_app_id": sandbox.app_id,
-            "token": sandbox.verification_token,
-            "container": {"type": "view", "view_id": view_id},
-            "trigger_id": sandbox.issue_trigger_id(self.user_id),
-            "team": self._team_obj(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "view": _public_view(view),
-            "actions": [_action_for(element, real_block_id, value, self._action_ts())],
-        }
+        payload = self._block_actions(
+            {"type": "view", "view_id": view_id},
+            _action_for(element, real_block_id, value, self._action_ts()),
+            view=_public_view(view),
+        )
         return self._post_payload(payload, "block_actions", timestamp, signature, headers)
 
     # -------------------------------------------------------------- views
