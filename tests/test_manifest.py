@@ -167,3 +167,15 @@ def test_every_needed_scope_is_requested_and_none_unused(checker: SpecChecker) -
     unused = requested - used - {"commands"}
     assert not unused, f"scopes requested but not used by any call: {sorted(unused)}"
     assert "commands" in requested  # slash commands need it, though no Web API method does
+
+
+def test_partner_command_escapes_mentions_so_side_can_find_people() -> None:
+    """`/partner side @person …` needs Slack to send <@U…|name>; that only happens with should_escape."""
+    import yaml
+
+    from handlers.forms import parse_command
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "app_manifest.yml").read_text())
+    command = next(c for c in manifest["features"]["slash_commands"] if c["command"] == "/partner")
+    assert command["should_escape"] is True
+    assert parse_command("side <@U0CLEAD|dana> provider").user == "U0CLEAD"
