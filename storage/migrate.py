@@ -36,10 +36,6 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def is_up_to_date(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
-
-
 def new_revision(url: str, message: str) -> None:
     """Autogenerate a migration from the difference between the models and the database at ``url``."""
     command.revision(alembic_config(url), message=message, autogenerate=True)

@@ -322,19 +322,6 @@ def member_left(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str,
         return True
 
 
-def resolve_member(uow: UnitOfWork, *, partnership_id: int, profile: SlackProfile, now: datetime) -> MemberView:
-    """The member acting in a payload; someone the bot has not seen yet (a missed event) is added."""
-    with uow:
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
-        member = uow.members.get(p.id, profile.user_id)
-        if member is None:
-            member = upsert_member(uow, p, profile, in_channel=True, now=now)
-            uow.commit()
-        return member_view(member)
-
-
 def set_side_override(
     uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, user_id: str, side: Side | None, now: datetime
 ) -> MemberView:

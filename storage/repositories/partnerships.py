@@ -49,9 +49,6 @@ class PartnershipRepository:
         )
         return self.session.scalars(stmt).one_or_none()
 
-    def list_by_channel(self, channel_id: str) -> Sequence[Partnership]:
-        return self.session.scalars(select(Partnership).where(Partnership.channel_id == channel_id)).all()
-
     def add(self, partnership: Partnership) -> Partnership:
         self.session.add(partnership)
         self.session.flush()
