@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,14 +22,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
 from benchmarks.common import START, fmt, percentile, table, wait_until_quiet
 from benchmarks.loadgen import LoadResult, Request, run_load
+from benchmarks.servers import bot_command, child_server, floor_command
 from bot.blocks import ids
-from bot.harness import LocalStack, start_local_stack
-from bot.http import make_server
+from bot.harness import SANDBOX_SECRET_KEY, LocalStack, start_local_stack
 from bot.sandbox import actors
 from bot.sandbox.actors import ActorResponse
 from tests.helpers import latest_pulse, setup_partnership
@@ -76,30 +72,6 @@ class Comparison:
     @property
     def p50_ratio(self) -> float:
         return self.bot.p50_ms / self.floor.p50_ms
-
-
-def build_floor_app(signing_secret: str, token: str, api_url: str) -> App:
-    """A bare Bolt app with the same command and action the bot handles, each only acking.
-
-    Its client points at the sandbox like the bot's: Bolt's single-team authorization runs ``auth.test``
-    on the first request (then caches it), and there is no real Slack to answer it.
-    """
-    app = App(
-        signing_secret=signing_secret,
-        token=token,
-        client=WebClient(token=token, base_url=api_url),
-        token_verification_enabled=False,
-    )
-
-    @app.command(ids.Command.PARTNER.value)
-    def _command(ack: Ack) -> None:
-        ack()
-
-    @app.action(ids.Action.PULSE_ANSWER.value)
-    def _action(ack: Ack) -> None:
-        ack()
-
-    return app
 
 
 @contextlib.contextmanager
@@ -178,6 +150,55 @@ def _measurement(scenario: str, concurrency: int, target: str, results: list[Loa
     )
 
 
+def _measure_all(
+    stack: LocalStack,
+    urls: dict[str, str],
+    secret: str,
+    pool: ProcessPoolExecutor,
+    people: tuple[list[str], list[str]],
+    scenarios: tuple[str, ...],
+    concurrencies: tuple[int, ...],
+    requests_c1: int,
+    requests_c20: int,
+    warmup: int,
+) -> list[Comparison]:
+    """Every scenario at every concurrency, floor and bot in alternating halves."""
+    comparisons: list[Comparison] = []
+    for scenario in scenarios:
+        counter = _post_ack_counter(stack, scenario)
+        for concurrency in concurrencies:
+            total = requests_c1 if concurrency == 1 else requests_c20
+            half = total // 2
+            results: dict[str, list[LoadResult]] = {"bot": [], "floor": []}
+            drained = 0.0
+            for target in ("floor", "bot"):  # warm-up, not recorded
+                pool.submit(
+                    run_load, urls[target], secret, build_requests(stack, scenario, warmup, people), concurrency
+                ).result()
+            drained += wait_until_quiet(counter)[1]
+            for target, size in (("floor", half), ("bot", half), ("bot", total - half), ("floor", total - half)):
+                before = counter()
+                batch = build_requests(stack, scenario, size, people)
+                results[target].append(pool.submit(run_load, urls[target], secret, batch, concurrency).result())
+                if target == "bot":
+                    drained += wait_until_quiet(counter, at_least=before + size)[1]
+            comparison = Comparison(
+                scenario=scenario,
+                concurrency=concurrency,
+                bot=_measurement(scenario, concurrency, "bot", results["bot"]),
+                floor=_measurement(scenario, concurrency, "floor", results["floor"]),
+                drain_seconds=drained,
+            )
+            logger.info("latency %s c=%s done", scenario, concurrency)
+            print(
+                f"  {scenario} c={concurrency}: bot p99 {fmt(comparison.bot.p99_ms)} ms, "
+                f"floor p99 {fmt(comparison.floor.p99_ms)} ms",
+                flush=True,
+            )
+            comparisons.append(comparison)
+    return comparisons
+
+
 def run_latency(
     *,
     requests_c1: int = 400,
@@ -189,63 +210,41 @@ def run_latency(
     """Measure every scenario at every concurrency; returns the JSON-ready results."""
     comparisons: list[Comparison] = []
     with tempfile.TemporaryDirectory(prefix="pp-bench-latency-") as tmp:
-        stack = start_local_stack(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", start=START)
-        floor_server: Any = None
+        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        stack = start_local_stack(database_url=database_url, start=START)
         pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        sb = stack.sandbox
+        env = {
+            "SLACK_BOT_TOKEN": sb.bot_token,
+            "SLACK_SIGNING_SECRET": sb.signing_secret,
+            "SLACK_API_URL": sb.api_url,
+            "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
+            "DATABASE_URL": database_url,
+            "PARTNERPULSE_HTTP_THREADS": str(stack.settings.http_threads),
+            "PARTNERPULSE_LOG_LEVEL": "WARNING",
+        }
         try:
             setup_partnership(stack)
             report = stack.tick(START.replace(hour=14))  # 09:00 in New York: the pulse opens
             assert report.opened == 1, report.summary()
             latest_pulse(stack)
             people = add_people(stack)
-            stack.sandbox.trigger_ttl = TRIGGER_TTL
-            floor_app = build_floor_app(stack.sandbox.signing_secret, stack.sandbox.bot_token, stack.sandbox.api_url)
-            floor_server = make_server(
-                floor_app, stack.services.engine, host="127.0.0.1", port=0, threads=stack.settings.http_threads
-            )
-            threading.Thread(target=floor_server.run, name="floor-http", daemon=True).start()
-            urls = {"bot": stack.bot_url, "floor": f"http://127.0.0.1:{floor_server.effective_port}/slack/events"}
-            secret = stack.sandbox.signing_secret
-            pool.submit(time.sleep, 0).result()  # start the load generator process before timing anything
-
-            for scenario in scenarios:
-                counter = _post_ack_counter(stack, scenario)
-                for concurrency in concurrencies:
-                    total = requests_c1 if concurrency == 1 else requests_c20
-                    half = total // 2
-                    results: dict[str, list[LoadResult]] = {"bot": [], "floor": []}
-                    drained = 0.0
-                    for target in ("floor", "bot"):  # warm-up, not recorded
-                        pool.submit(
-                            run_load, urls[target], secret, build_requests(stack, scenario, warmup, people), concurrency
-                        ).result()
-                    drained += wait_until_quiet(counter)[1]
-                    for target, size in (("floor", half), ("bot", half), ("bot", total - half), ("floor", total - half)):
-                        before = counter()
-                        batch = build_requests(stack, scenario, size, people)
-                        results[target].append(pool.submit(run_load, urls[target], secret, batch, concurrency).result())
-                        if target == "bot":
-                            drained += wait_until_quiet(counter, at_least=before + size)[1]
-                    comparison = Comparison(
-                        scenario=scenario,
-                        concurrency=concurrency,
-                        bot=_measurement(scenario, concurrency, "bot", results["bot"]),
-                        floor=_measurement(scenario, concurrency, "floor", results["floor"]),
-                        drain_seconds=drained,
-                    )
-                    logger.info("latency %s c=%s done", scenario, concurrency)
-                    print(
-                        f"  {scenario} c={concurrency}: bot p99 {fmt(comparison.bot.p99_ms)} ms, "
-                        f"floor p99 {fmt(comparison.floor.p99_ms)} ms",
-                        flush=True,
-                    )
-                    comparisons.append(comparison)
-            violations = len(stack.sandbox.violations)
-            failed_calls = Counter(f"{c.method}: {c.response.get('error')}" for c in stack.sandbox.calls if not c.ok)
+            sb.trigger_ttl = TRIGGER_TTL
+            threads = stack.settings.http_threads
+            with (
+                child_server(bot_command(threads), env) as bot_url,
+                child_server(floor_command(threads), env) as floor_url,
+            ):
+                urls = {"bot": bot_url, "floor": floor_url}
+                secret = sb.signing_secret
+                pool.submit(time.sleep, 0).result()  # start the load generator process before timing anything
+                comparisons = _measure_all(
+                    stack, urls, secret, pool, people, scenarios, concurrencies, requests_c1, requests_c20, warmup
+                )
+            violations = len(sb.violations)
+            failed_calls = Counter(f"{c.method}: {c.response.get('error')}" for c in sb.calls if not c.ok)
         finally:
             pool.shutdown()
-            if floor_server is not None:
-                floor_server.close()
             stack.close()
     return {
         "http_threads": stack.settings.http_threads,
