@@ -6,12 +6,19 @@ actors (fresh trigger ids and response URLs, Slack's payload shapes), sent by a 
 separate process (keep-alive connections, signed at send time) and timed until the ack's HTTP response
 has been read. Floor and bot are measured in alternating halves (floor, bot, bot, floor) so drift on a
 noisy machine hits both; the bot's post-ack work (modals, replies) is drained before each next batch.
+
+Each server runs in its own process, started the way production starts it: the bot is ``partnerpulse serve``
+(its worker processes included), the floor a bare Bolt app on the same HTTP stack. The sandbox stands in for
+Slack's servers, which do not share the bot's CPU, so while measuring the benchmark process (the sandbox) runs
+at idle priority. Both Bolt apps acknowledge on the request's thread (``process_before_response``); Bolt's
+default would poll for the ack every 10 ms and make the floor look slower than it is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 import time
 from collections import Counter
@@ -34,11 +41,15 @@ from tests.helpers import latest_pulse, setup_partnership
 logger = logging.getLogger(__name__)
 
 SCENARIOS = ("answer_button", "partner_status")
+#: The concurrency the issue's targets are stated for.
+TARGET_CLIENTS = 20
 #: Extra people per organisation in the channel, so one person's clicks do not overlap: a second click by
 #: the same person opens a new modal and closes the first one before the bot can update it.
 EXTRA_PEOPLE = 40
 #: Trigger ids are issued when a request is built, a little before it is sent; keep them valid meanwhile.
 TRIGGER_TTL = 600.0
+#: Where idle scheduling is not available: the benchmark process's (the sandbox's) nice value while measuring.
+SANDBOX_NICENESS = 19
 
 
 @dataclass
@@ -72,6 +83,17 @@ class Comparison:
     @property
     def p50_ratio(self) -> float:
         return self.bot.p50_ms / self.floor.p50_ms
+
+
+def lower_priority_of_this_process() -> None:
+    """Idle scheduling priority for every thread of this process (Linux sets it per thread; new threads inherit)."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir() or not hasattr(os, "SCHED_IDLE"):
+        os.nice(SANDBOX_NICENESS)
+        return
+    for tid in tasks.iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            os.sched_setscheduler(int(tid.name), os.SCHED_IDLE, os.sched_param(0))
 
 
 @contextlib.contextmanager
@@ -238,6 +260,9 @@ def run_latency(
                 urls = {"bot": bot_url, "floor": floor_url}
                 secret = sb.signing_secret
                 pool.submit(time.sleep, 0).result()  # start the load generator process before timing anything
+                # The sandbox stands in for Slack, whose servers do not share the bot's CPU: with the servers and
+                # the load generator started (they keep their priority), this process yields the CPU to them.
+                lower_priority_of_this_process()
                 comparisons = _measure_all(
                     stack, urls, secret, pool, people, scenarios, concurrencies, requests_c1, requests_c20, warmup
                 )
@@ -249,6 +274,7 @@ def run_latency(
     return {
         "http_threads": stack.settings.http_threads,
         "worker_threads": stack.settings.worker_threads,
+        "worker_processes": stack.settings.worker_processes,
         "warmup_requests": warmup,
         "sandbox_violations": violations,
         "post_ack_failed_slack_calls": dict(failed_calls),
@@ -261,7 +287,8 @@ def run_latency(
                 "p50_ratio": c.p50_ratio,
                 "p99_ratio": c.p99_ratio,
                 "post_ack_drain_seconds": c.drain_seconds,
-                "meets_targets": c.p99_ratio <= 2.0 and (c.concurrency != 20 or c.bot.p99_ms < 100.0),
+                # The targets apply at 20 concurrent clients; 1 client is reported for comparison.
+                "meets_targets": (c.p99_ratio <= 2.0 and c.bot.p99_ms < 100.0) if c.concurrency == TARGET_CLIENTS else None,
             }
             for c in comparisons
         ],
@@ -286,7 +313,7 @@ def render(results: dict[str, Any]) -> str:
                 fmt(floor["rps"], 0),
                 fmt(bot["rps"], 0),
                 str(bot["errors"] + floor["errors"]),
-                "yes" if s["meets_targets"] else "NO",
+                "-" if s["meets_targets"] is None else "yes" if s["meets_targets"] else "NO",
             ]
         )
     headers = [
@@ -305,7 +332,8 @@ def render(results: dict[str, Any]) -> str:
     ]
     note = (
         f"Ack latency in ms over HTTP (waitress, {results['http_threads']} threads, both apps); "
-        f"targets: p99 <= 2x floor and < 100 ms at 20 clients. Sandbox violations: {results['sandbox_violations']}; "
+        f"targets at {TARGET_CLIENTS} clients: p99 <= 2x floor and < 100 ms. The bot is `partnerpulse serve` with "
+        f"{results['worker_processes']} worker processes, the floor a bare Bolt app; each in its own process. Sandbox violations: {results['sandbox_violations']}; "
         f"failed Slack calls in the bot's post-ack work: {results['post_ack_failed_slack_calls'] or 0}."
     )
     return note + "\n" + table(headers, rows)

@@ -1,53 +1,81 @@
-"""Work that follows an acknowledgement runs here, not on Bolt's listener threads.
+"""Work that follows an acknowledgement: Bolt's lazy listeners, guarded so every failure reaches the user.
 
-Bolt calls ``ack()`` from its listener pool, so a listener that keeps its thread for slow work (Slack calls,
-the database) delays the acknowledgement of every request queued behind it. Listeners therefore ack, then
-hand the rest to this bounded pool; the listener threads stay free to acknowledge within Slack's 3 seconds.
+Each listener is split in two (Bolt's ``ack=`` / ``lazy=`` form). The ack function runs on the request's thread:
+it parses, validates what a form can show inline, and acknowledges. The lazy functions do the slow part (the
+database, Slack calls) after the response has gone. Where lazy functions run is the app's choice (bot/workers.py):
+a thread pool in the serving process, or worker processes, so slow work never holds the serving process's GIL.
+
+``after_ack`` wraps a lazy function: a DomainError's message goes to the user as it is; any other failure is
+logged with a reference and the user is told that reference. Bolt's own wrapper would only log a line.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from slack_sdk import WebClient
+
+from bot.blocks.common import build_error
+from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-Notify = Callable[[str], None]
+LazyFunction = Callable[..., None]
 
 
-class AfterAck:
-    """A bounded pool for post-acknowledgement work, with one place that reports its failures."""
-
-    def __init__(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-ack")
-
-    def run(self, work: Callable[[], None], *, notify: Notify | None = None) -> None:
-        """Run ``work`` soon.
-
-        A DomainError's message goes to the user through ``notify`` as it is; an unexpected failure is logged
-        with a reference, and the user is told that reference.
-        """
-        self._pool.submit(self._guarded, work, notify)
-
-    @staticmethod
-    def _guarded(work: Callable[[], None], notify: Notify | None) -> None:
+def _where(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, user) to tell about a failure when there is no response_url (modal submissions)."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    if channel is None and (view := body.get("view")):
         try:
-            work()
+            channel = decode(view.get("private_metadata"), ChannelRef).channel_id
+        except MetadataError:
+            channel = None
+    return (str(channel), str(user)) if channel and user else None
+
+
+def tell_user(body: dict[str, Any], respond: Any, client: WebClient | None, text: str) -> None:
+    """An ephemeral warning to the person who asked: through the response_url, else chat.postEphemeral."""
+    message = build_error(text)
+    if body.get("response_url") and respond is not None:
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+    elif client is not None and (where := _where(body)) is not None:
+        client.chat_postEphemeral(channel=where[0], user=where[1], text=message.text, blocks=message.blocks)
+    else:
+        logger.warning("could not tell the user: %s", text)
+
+
+def after_ack(func: LazyFunction) -> LazyFunction:
+    """Guard a lazy listener function.
+
+    Bolt injects arguments by the names the function declares (``functools.wraps`` keeps them visible), so a
+    guarded function declares ``body``, and ``client`` and ``respond`` where it wants failures reported.
+    """
+
+    @functools.wraps(func)
+    def guarded(**kwargs: Any) -> None:
+        body, respond, client = kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client")
+        try:
+            func(**kwargs)
         except DomainError as exc:
-            if notify is not None:
-                notify(str(exc))
+            tell_user(body, respond, client, str(exc))
         except Exception:
             reference = uuid.uuid4().hex[:8]
-            logger.exception("work after ack failed (reference %s)", reference)
-            if notify is not None:
-                try:
-                    notify(f"Something went wrong on our side (reference `{reference}`). Please try again in a minute.")
-                except Exception:  # noqa: BLE001 - telling the user is best effort; the failure is logged above
-                    logger.warning("could not tell the user about failure %s", reference)
+            logger.exception("%s failed after the ack (reference %s)", func.__name__, reference)
+            try:
+                tell_user(
+                    body,
+                    respond,
+                    client,
+                    f"Something went wrong on our side (reference `{reference}`). Please try again in a minute.",
+                )
+            except Exception:  # noqa: BLE001 - telling the user is best effort; the failure is logged above
+                logger.warning("could not tell the user about failure %s", reference)
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait)
+    return guarded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -18,23 +19,36 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, services: Services, *, client: WebClient | None = None, socket_mode: bool = False) -> App:
+def create_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    socket_mode: bool = False,
+    worker: bool = False,
+) -> App:
     """Build the Bolt app with every listener.
 
     HTTP mode verifies Slack's signatures with Bolt's RequestVerification (the signing secret is required);
-    Socket Mode authenticates with the app-level token instead.
+    Socket Mode authenticates with the app-level token instead. A ``worker`` app (bot/workers.py) only runs
+    lazy functions for requests the serving process has already verified and acknowledged.
+
+    Lazy listener functions run on a pool of ``settings.worker_threads`` threads unless the caller hands them
+    to worker processes (``bot.workers.use_worker_pool``).
     """
-    if not socket_mode:
+    verify = not socket_mode and not worker
+    if verify:
         settings.require("slack_signing_secret")
     app = App(
         client=client or services.client,
         signing_secret=settings.secret("slack_signing_secret") if settings.slack_signing_secret else "",
-        request_verification_enabled=not socket_mode,
+        request_verification_enabled=verify,
         token_verification_enabled=False,  # build_services already ran auth.test
         raise_error_for_unhandled_request=False,
-        # Every listener acks and hands its work to services.after_ack, so it returns at once: answering from
-        # the request thread skips Bolt's hand-off to a listener thread and its 10 ms polling for the ack.
+        # Every ack function returns at once and leaves the rest to lazy functions: acknowledging on the request
+        # thread skips Bolt's hand-off to a listener thread and its 10 ms polling for the ack.
         process_before_response=True,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack"),
     )
 
     @app.middleware

@@ -10,7 +10,6 @@ from datetime import datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.after_ack import AfterAck
 from bot.clock import utcnow
 from bot.delivery import OutboxSender, Pacer, Renderer
 from bot.directory import SlackDirectory
@@ -39,7 +38,10 @@ class Services:
     sender: OutboxSender
     team_id: str
     bot_user_id: str
-    after_ack: AfterAck
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Services:
+        # Bolt deep-copies a request's context for each lazy listener; the services are shared, never copied.
+        return self
 
 
 def prepare_database(settings: Settings, engine: Engine) -> None:
@@ -54,19 +56,20 @@ def build_services(
     client: WebClient | None = None,
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
-    upgrade_schema: bool = True,
+    prepare: bool = True,
 ) -> Services:
     """Build everything once at start.
 
     Checks the bot token with ``auth.test`` (a bad token stops the program here, not at the first message),
-    upgrades the schema, loads the question bank and records the workspace.
+    and, with ``prepare`` (the serving process; worker processes skip it), upgrades the schema, loads the
+    question bank and records the workspace.
 
     Raises:
         SettingsError: a required setting is missing, or Slack rejected the token.
     """
     settings.require("slack_bot_token", "secret_key")
     engine = make_engine(settings.database_url)
-    if upgrade_schema:
+    if prepare:
         prepare_database(settings, engine)
     uow_factory = UnitOfWorkFactory(make_session_factory(engine))
     client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
@@ -77,11 +80,12 @@ def build_services(
             f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({exc}). Check the token."
         ) from None
     now = clock()
-    sync_bank(uow_factory(), now=now)
     team_id, bot_user_id = str(auth["team_id"]), str(auth["user_id"])
-    partnerships.ensure_workspace(
-        uow_factory(), team_id=team_id, name=str(auth.get("team") or ""), bot_user_id=bot_user_id, now=now
-    )
+    if prepare:
+        sync_bank(uow_factory(), now=now)
+        partnerships.ensure_workspace(
+            uow_factory(), team_id=team_id, name=str(auth.get("team") or ""), bot_user_id=bot_user_id, now=now
+        )
     secret_key = settings.secret("secret_key")
     sender = OutboxSender(
         uow_factory=uow_factory,
@@ -102,5 +106,4 @@ def build_services(
         sender=sender,
         team_id=team_id,
         bot_user_id=bot_user_id,
-        after_ack=AfterAck(settings.worker_threads),
     )

@@ -53,7 +53,7 @@ class LocalStack:
 
     def close(self) -> None:
         self.server.close()
-        self.services.after_ack.shutdown(wait=True)
+        self.app.listener_runner.listener_executor.shutdown(wait=True)  # finish post-ack work
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.sandbox.stop()

@@ -6,7 +6,7 @@ No other module reads ``os.environ``. Secrets are ``SecretStr``: they never show
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="PARTNERPULSE_LOG_LEVEL")
     heartbeat_seconds: int = Field(default=30, ge=1, le=3600, validation_alias="PARTNERPULSE_HEARTBEAT_SECONDS")
     send_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="PARTNERPULSE_SEND_CONCURRENCY")
+    worker_processes: int = Field(default=2, ge=0, le=32, validation_alias="PARTNERPULSE_WORKER_PROCESSES")
     worker_threads: int = Field(default=8, ge=1, le=128, validation_alias="PARTNERPULSE_WORKER_THREADS")
+    worker_priority: Literal["idle", "low", "normal"] = Field(
+        default="idle", validation_alias="PARTNERPULSE_WORKER_PRIORITY"
+    )
     http_host: str = Field(default="0.0.0.0", validation_alias="PARTNERPULSE_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PARTNERPULSE_HTTP_PORT", "PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias="PARTNERPULSE_HTTP_THREADS")

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_help
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
@@ -14,7 +15,7 @@ from bot.blocks.setup import build_question_modal
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
-from handlers.commands import error_reply, reply, run_command
+from handlers.commands import reply, run_command
 from handlers.forms import ParsedCommand, actor_profile
 from handlers.modals import open_answer_modal, open_loading, replace_view
 
@@ -37,69 +38,58 @@ def _decode(body: dict[str, Any], cls: type[Any]) -> Any:
         raise DomainError(STALE) from None
 
 
-def handle_answer_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    """Answer on a pulse message or reminder: open the answer modal."""
+def ack_button(ack: Ack) -> None:
+    """Every button is acknowledged at once; what it does happens after the ack."""
     ack()
 
-    def work() -> None:
-        ref = _decode(body, RoundRef)
-        open_answer_modal(
-            client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body)
-        )
 
-    services.after_ack.run(work, notify=error_reply(respond))
+@after_ack
+def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    """Answer on a pulse message or reminder: open the answer modal."""
+    ref = _decode(body, RoundRef)
+    open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body))
 
 
-def handle_menu_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
+@after_ack
+def carry_out_menu_button(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
 ) -> None:
     """A partnership-menu button: the same actions as ``/partner``, for people who cannot run it."""
-    ack()
-
-    def work() -> None:
-        action_id = (body.get("actions") or [{}])[0].get("action_id")
-        ref = _decode(body, ChannelRef)
-        if ref.team_id != context.team_id:
-            raise DomainError(STALE)
-        user = actor_profile(body)
-        if action_id == ids.Action.MENU_HELP:
-            reply(respond, build_help())
-        elif action_id == ids.Action.MENU_ANSWER:
-            round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
-            open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)
-        else:
-            run_command(
-                MENU_COMMANDS[action_id],
-                team_id=ref.team_id,
-                channel_id=ref.channel_id,
-                user_id=user.user_id,
-                trigger_id=body["trigger_id"],
-                respond=respond,
-                client=client,
-                services=services,
-            )
-
-    services.after_ack.run(work, notify=error_reply(respond))
+    action_id = (body.get("actions") or [{}])[0].get("action_id")
+    ref = _decode(body, ChannelRef)
+    if ref.team_id != context.team_id:
+        raise DomainError(STALE)
+    user = actor_profile(body)
+    if action_id == ids.Action.MENU_HELP:
+        reply(respond, build_help())
+    elif action_id == ids.Action.MENU_ANSWER:
+        round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)
+    else:
+        run_command(
+            MENU_COMMANDS[action_id],
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            user_id=user.user_id,
+            trigger_id=body["trigger_id"],
+            respond=respond,
+            client=client,
+            services=services,
+        )
 
 
-def handle_question_add_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, services: Services
-) -> None:
+@after_ack
+def open_question_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Add a question: leads only, checked before the form opens."""
-    ack()
-
-    def work() -> None:
-        ref = _decode(body, ChannelRef)
-        user_id = actor_profile(body).user_id
-        partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
-        view_id = open_loading(client, body["trigger_id"])
-        replace_view(client, view_id, build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id))
-
-    services.after_ack.run(work, notify=error_reply(respond))
+    ref = _decode(body, ChannelRef)
+    user_id = actor_profile(body).user_id
+    partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
+    view_id = open_loading(client, body["trigger_id"])
+    replace_view(client, view_id, build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id))
 
 
 def register(app: App) -> None:
-    app.action(ids.Action.PULSE_ANSWER)(handle_answer_button)
+    app.action(ids.Action.PULSE_ANSWER)(ack=ack_button, lazy=[open_answer_form])
     for action in (ids.Action.MENU_ANSWER, ids.Action.MENU_HELP, *MENU_COMMANDS):
-        app.action(action)(handle_menu_button)
-    app.action(ids.Action.QUESTION_ADD)(handle_question_add_button)
+        app.action(action)(ack=ack_button, lazy=[carry_out_menu_button])
+    app.action(ids.Action.QUESTION_ADD)(ack=ack_button, lazy=[open_question_form])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_help, build_notice, build_questions, build_status
 from bot.blocks.pulse import Message
@@ -29,15 +28,8 @@ def reply(respond: Respond, message: Message) -> None:
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
-def error_reply(respond: Respond) -> Callable[[str], None]:
-    """How work after the ack tells the user that something failed: an ephemeral warning."""
-    return lambda text: reply(respond, build_error(text))
-
-
-def handle_partner_command(
-    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, services: Services
-) -> None:
-    """/partner <subcommand>."""
+def ack_partner_command(ack: Ack, command: dict[str, Any]) -> None:
+    """/partner <subcommand>: answer help and malformed commands at once, acknowledge the rest."""
     try:
         parsed = parse_command(command.get("text"))
     except CommandError as exc:
@@ -49,19 +41,29 @@ def handle_partner_command(
         ack(text=message.text, blocks=message.blocks)
         return
     ack()
-    services.after_ack.run(
-        partial(
-            run_command,
-            parsed,
-            team_id=str(context.team_id),
-            channel_id=str(command["channel_id"]),
-            user_id=str(command["user_id"]),
-            trigger_id=str(command.get("trigger_id", "")),
-            respond=respond,
-            client=client,
-            services=services,
-        ),
-        notify=error_reply(respond),
+
+
+@after_ack
+def carry_out_partner_command(
+    body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, services: Services
+) -> None:
+    """/partner <subcommand> after the ack (the ack function already answered help and malformed commands)."""
+    command = body  # a slash command's payload is the request body
+    try:
+        parsed = parse_command(command.get("text"))
+    except CommandError:
+        return
+    if parsed.name == "help":
+        return
+    run_command(
+        parsed,
+        team_id=str(context.team_id),
+        channel_id=str(command["channel_id"]),
+        user_id=str(command["user_id"]),
+        trigger_id=str(command.get("trigger_id", "")),
+        respond=respond,
+        client=client,
+        services=services,
     )
 
 
@@ -122,4 +124,4 @@ def run_command(
 
 
 def register(app: App) -> None:
-    app.command(ids.Command.PARTNER)(handle_partner_command)
+    app.command(ids.Command.PARTNER)(ack=ack_partner_command, lazy=[carry_out_partner_command])

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_notice, build_setup_done
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
@@ -15,7 +16,6 @@ from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import AnswerInput, SetupInput, SlackProfile
 from handlers.forms import actor_profile, parse_answers, parse_question, parse_setup
 
 logger = logging.getLogger(__name__)
@@ -30,15 +30,12 @@ def _field_errors(exc: InvalidInput, fallback_block: str) -> dict[str, str]:
     return {exc.field or fallback_block: str(exc)}
 
 
-def handle_setup_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """Save the partnership setup."""
+def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the setup form; errors show in the form, a valid one closes."""
     user = actor_profile(body)
     try:
-        ref = decode(view.get("private_metadata"), ChannelRef)
-        data = parse_setup(view["state"]["values"])
-        partnerships.validate_setup(data, user_id=user.user_id)
+        decode(view.get("private_metadata"), ChannelRef)
+        partnerships.validate_setup(parse_setup(view["state"]["values"]), user_id=user.user_id)
     except MetadataError:
         ack(
             response_action="errors",
@@ -49,13 +46,14 @@ def handle_setup_submission(
         ack(response_action="errors", errors=_field_errors(exc, ids.SetupBlock.NAME))
         return
     ack()
-    services.after_ack.run(
-        lambda: _save_setup(ref, user, data, client, services),
-        notify=lambda text: _ephemeral(client, ref.channel_id, user.user_id, text, error=True),
-    )
 
 
-def _save_setup(ref: ChannelRef, user: SlackProfile, data: SetupInput, client: WebClient, services: Services) -> None:
+@after_ack
+def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Save the partnership setup the ack function accepted."""
+    user = actor_profile(body)
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    data = parse_setup(view["state"]["values"])
     info = services.directory.channel_info(ref.channel_id)
     result = partnerships.configure_partnership(
         services.uow_factory(),
@@ -72,14 +70,11 @@ def _save_setup(ref: ChannelRef, user: SlackProfile, data: SetupInput, client: W
     services.sender.deliver_pending()
 
 
-def handle_answer_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """Record the answers (a resubmission replaces the earlier ones)."""
+def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the answers (comment length); errors show in the form."""
     try:
-        ref = decode(view.get("private_metadata"), RoundRef)
-        answers = parse_answers(view["state"]["values"])
-        pulses.check_comments(answers)
+        decode(view.get("private_metadata"), RoundRef)
+        pulses.check_comments(parse_answers(view["state"]["values"]))
     except MetadataError:
         # Not a form we built (forged or from an older version): close it, store nothing.
         logger.warning("answer submission with unreadable metadata from %s ignored", actor_profile(body).user_id)
@@ -89,13 +84,16 @@ def handle_answer_submission(
         ack(response_action="errors", errors=_field_errors(exc, next(iter(view["state"]["values"]), "")))
         return
     ack()
-    user = actor_profile(body)
-    services.after_ack.run(lambda: _save_answers(ref, user, answers, client, services))
 
 
-def _save_answers(
-    ref: RoundRef, user: SlackProfile, answers: list[AnswerInput], client: WebClient, services: Services
-) -> None:
+@after_ack
+def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Record the answers (a resubmission replaces the earlier ones)."""
+    try:
+        ref = decode(view.get("private_metadata"), RoundRef)
+    except MetadataError:
+        return  # the ack function already closed the form and logged it
+    user, answers = actor_profile(body), parse_answers(view["state"]["values"])
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
     if context is None:
         return
@@ -122,15 +120,11 @@ def _save_answers(
     )
 
 
-def handle_question_submission(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """Add a lead's own question."""
-    user = actor_profile(body)
+def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
+    """Check a lead's own question; errors show in the form."""
     try:
-        ref = decode(view.get("private_metadata"), ChannelRef)
-        dimension, text_client, text_provider = parse_question(view["state"]["values"])
-        pulses.validate_question(dimension, text_client, text_provider)
+        decode(view.get("private_metadata"), ChannelRef)
+        pulses.validate_question(*parse_question(view["state"]["values"]))
     except MetadataError:
         ack(response_action="errors", errors={ids.QuestionBlock.DIMENSION: "This form is out of date; open it again."})
         return
@@ -139,25 +133,29 @@ def handle_question_submission(
         return
     ack()
 
-    def work() -> None:
-        q = pulses.add_question(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=user.user_id,
-            dimension=dimension,
-            text_client=text_client,
-            text_provider=text_provider,
-            now=services.clock(),
-        )
-        _ephemeral(
-            client,
-            ref.channel_id,
-            user.user_id,
-            f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
-        )
 
-    services.after_ack.run(work, notify=lambda text: _ephemeral(client, ref.channel_id, user.user_id, text, error=True))
+@after_ack
+def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Add a lead's own question (permission is checked by the service)."""
+    user = actor_profile(body)
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    dimension, text_client, text_provider = parse_question(view["state"]["values"])
+    q = pulses.add_question(
+        services.uow_factory(),
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        actor=user.user_id,
+        dimension=dimension,
+        text_client=text_client,
+        text_provider=text_provider,
+        now=services.clock(),
+    )
+    _ephemeral(
+        client,
+        ref.channel_id,
+        user.user_id,
+        f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
+    )
 
 
 def handle_view_closed(ack: Ack) -> None:
@@ -166,7 +164,7 @@ def handle_view_closed(ack: Ack) -> None:
 
 
 def register(app: App) -> None:
-    app.view(ids.View.SETUP)(handle_setup_submission)
-    app.view(ids.View.PULSE_ANSWER)(handle_answer_submission)
-    app.view(ids.View.QUESTION_ADD)(handle_question_submission)
+    app.view(ids.View.SETUP)(ack=ack_setup_submission, lazy=[save_setup])
+    app.view(ids.View.PULSE_ANSWER)(ack=ack_answer_submission, lazy=[save_answers])
+    app.view(ids.View.QUESTION_ADD)(ack=ack_question_submission, lazy=[save_question])
     app.view_closed(ids.View.LOADING)(handle_view_closed)
