@@ -1,4 +1,4 @@
-"""``python -m benchmarks [latency|fanout|all]``: run, print the tables, write benchmarks/results/latest.json."""
+"""``python -m benchmarks [latency|fanout|sentiment|all]``: run, print the tables, write benchmarks/results/latest.json."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="?", choices=("latency", "fanout", "all"), default="all")
+    parser.add_argument("which", nargs="?", choices=("latency", "fanout", "sentiment", "all"), default="all")
     parser.add_argument("--requests-c1", type=int, default=400, help="latency: requests per target at 1 client")
     parser.add_argument("--requests-c20", type=int, default=2000, help="latency: requests per target at 20 clients")
     parser.add_argument("--warmup", type=int, default=100, help="latency: unrecorded requests per target first")
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     # Post-ack failures under overload are counted in the results (failed Slack calls); no tracebacks.
     logging.getLogger("bot.app").setLevel(logging.CRITICAL)
 
-    from benchmarks import fanout, latency
+    from benchmarks import fanout, latency, sentiment
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             partnerships_count=args.partnerships, speedup=args.speedup, answered_per_channel=args.answered
         )
         tables.append(fanout.render(results["fanout"]))
+    if args.which in ("sentiment", "all"):
+        print("sentiment ...", flush=True)
+        results["sentiment"] = sentiment.run_sentiment()
+        tables.append(sentiment.render(results["sentiment"]))
     results["total_seconds"] = time.monotonic() - started
     print()
     print("\n\n".join(tables))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
 import signal
 import sys
@@ -162,6 +163,28 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(output_dir=args.output, weeks=args.weeks, verbose=args.verbose)
 
 
+def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.sentiment import analyse
+
+    # Bytes in, so one bad line is reported and replaced instead of ending the run; one flushed JSON line out
+    # per line in (empty lines too), so the output lines up with the input in a pipe.
+    try:
+        for number, raw in enumerate(sys.stdin.buffer, start=1):
+            line = raw.removesuffix(b"\n").removesuffix(b"\r")
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = line.decode("utf-8", errors="replace")
+                print(f"partnerpulse sentiment: line {number} is not valid UTF-8; replaced the bad bytes", file=sys.stderr)
+            result = analyse(text)
+            out = json.dumps({"text": text, "score": result.score, "label": result.label}, ensure_ascii=False)
+            sys.stdout.buffer.write(out.encode("utf-8") + b"\n")
+            sys.stdout.buffer.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error
+        return 0
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnerpulse",
@@ -195,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--weeks", type=int, default=3, help="how many weekly rounds to run (default 3)")
     demo.add_argument("--verbose", action="store_true", help="show the bot's log lines")
     demo.set_defaults(func=cmd_demo)
+    sentiment = sub.add_parser(
+        "sentiment", help="score comments from stdin, one per line: one JSON object per line (text, score, label)"
+    )
+    sentiment.set_defaults(func=cmd_sentiment)
     return parser
 
 
