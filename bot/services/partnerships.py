@@ -242,7 +242,7 @@ def _apply_people(
         member.updated_at = now
     # Leads, sponsors and assigned people who are not (yet) in the channel: sponsors often are not.
     for uid in set(roles) | set(assigned):
-        role, side = roles.get(uid, (Role.MEMBER, assigned[uid]))
+        role, side = roles[uid] if uid in roles else (Role.MEMBER, assigned[uid])
         member = uow.members.add(
             Member(
                 partnership_id=p.id,

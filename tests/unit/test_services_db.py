@@ -136,6 +136,17 @@ def test_configure_creates_partnership_with_sides_from_teams(world: UnitOfWorkFa
     assert partnerships.get_partnership(world(), team_id=CLIENT_TEAM, channel_id="C999") is None
 
 
+def test_sponsor_outside_the_channel_is_recorded_on_their_side(world: UnitOfWorkFactory) -> None:
+    # Executive sponsors are often not in the joint channel and not in either member list.
+    _configure(world, client_sponsors=("UCS9",), provider_sponsors=("UPS9",))
+    p = partnerships.get_partnership(world(), team_id=CLIENT_TEAM, channel_id=CHANNEL)
+    assert p is not None
+    with world() as uow:
+        client_sponsor, provider_sponsor = uow.members.get(p.id, "UCS9"), uow.members.get(p.id, "UPS9")
+        assert (client_sponsor.role, client_sponsor.side, client_sponsor.in_channel) == ("sponsor", "client", False)
+        assert (provider_sponsor.role, provider_sponsor.side) == ("sponsor", "provider")
+
+
 def test_non_lead_cannot_reconfigure(world: UnitOfWorkFactory) -> None:
     with pytest.raises(NotAllowed):
         _configure(world, user_id="UC1", client_leads=("UC1",), name="Hijacked")
