@@ -23,8 +23,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import build_menu
+from bot.blocks.issues import (
+    build_escalation,
+    build_followup_question,
+    build_history_reply,
+    build_issue_card,
+    build_overdue_reminder,
+    build_signal,
+)
 from bot.blocks.pulse import Message, build_pulse_message, build_reminder, build_results_messages
-from bot.services import outbox, partnerships, pulses
+from bot.services import actions, issues, outbox, partnerships, pulses, signals
 from bot.services.outbox import OutboxItem, Purpose
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
@@ -115,10 +123,21 @@ class DeliveryReport:
 
 @dataclass(frozen=True)
 class Rendered:
-    """What to send for an outbox row: one or more messages (later ones go in the first one's thread)."""
+    """What to send for an outbox row: one or more messages (later ones go in the first one's thread).
+
+    ``thread_ts`` posts the first message as a reply in that thread. ``post_if_missing`` (chat.update rows
+    only) posts a new message when there is nothing to update: no ``update_ts`` yet, or Slack says the message
+    is gone (deleted by someone); the new message's ``ts`` is what gets recorded.
+    """
 
     messages: list[Message]
     update_ts: str | None = None
+    thread_ts: str | None = None
+    post_if_missing: bool = False
+
+
+#: chat.update errors meaning the message to update is no longer there to update.
+MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 
 
 class Renderer:
@@ -128,6 +147,8 @@ class Renderer:
         self.uow_factory, self.secret_key = uow_factory, secret_key
 
     def render(self, item: OutboxItem) -> Rendered | None:
+        if item.purpose in ISSUE_PURPOSES:
+            return self._render_issue_log(item)
         if item.purpose is Purpose.MENU:
             assert item.partnership_id is not None
             p = partnerships.get_partnership_by_id(self.uow_factory(), partnership_id=item.partnership_id)
@@ -152,6 +173,62 @@ class Renderer:
         if item.purpose is Purpose.RESULTS:
             return Rendered(build_results_messages(pulses.round_results(self.uow_factory(), round_id=round_.id)))
         raise ValueError(f"unknown outbox purpose {item.purpose}")
+
+    def _render_issue_log(self, item: OutboxItem) -> Rendered | None:
+        """Issue cards, their thread replies, overdue reminders and signals, from the database as it is now."""
+        assert item.ref_id is not None
+        uow = self.uow_factory
+        if item.purpose is Purpose.ISSUE_CARD:
+            card = issues.issue_card(uow(), issue_id=item.ref_id)
+            # Already on the channel (an update that found no card posted one): do not post a second card.
+            if card is None or card.issue.card_ts:
+                return None
+            return Rendered([build_issue_card(card)])
+        if item.purpose is Purpose.ISSUE_CARD_UPDATE:
+            card = issues.issue_card(uow(), issue_id=item.ref_id)
+            if card is None:
+                return None
+            return Rendered([build_issue_card(card)], update_ts=card.issue.card_ts, post_if_missing=True)
+        if item.purpose is Purpose.ISSUE_HISTORY:
+            entry = issues.history_item(uow(), event_id=item.ref_id)
+            # A history line without its card would be noise at the top of the channel; the event is stored and
+            # the card, once posted, shows the current state.
+            if entry is None or not entry.issue.card_ts:
+                return None
+            return Rendered([build_history_reply(entry)], thread_ts=entry.issue.card_ts)
+        if item.purpose is Purpose.ESCALATION:
+            notice = issues.escalation_notice(uow(), event_id=item.ref_id)
+            if notice is None:
+                return None
+            # Without a card the escalation still has to reach people: it goes to the channel itself.
+            return Rendered([build_escalation(notice)], thread_ts=notice.issue.card_ts)
+        if item.purpose is Purpose.FOLLOWUP_QUESTION:
+            question = issues.followup_question(uow(), event_id=item.ref_id)
+            if question is None:
+                return None
+            return Rendered([build_followup_question(question)], thread_ts=question.issue.card_ts)
+        if item.purpose is Purpose.ACTIONS_OVERDUE:
+            assert item.user_id is not None
+            reminder = actions.overdue_reminder(uow(), partnership_id=item.ref_id, owner_id=item.user_id)
+            return Rendered([build_overdue_reminder(reminder)]) if reminder else None
+        if item.purpose is Purpose.SIGNAL:
+            signal = signals.signal_context(uow(), signal_id=item.ref_id)
+            return Rendered([build_signal(signal)]) if signal else None
+        raise ValueError(f"unknown outbox purpose {item.purpose}")
+
+
+#: Purposes the issue log renders (issue 3).
+ISSUE_PURPOSES = frozenset(
+    {
+        Purpose.ISSUE_CARD,
+        Purpose.ISSUE_CARD_UPDATE,
+        Purpose.ISSUE_HISTORY,
+        Purpose.ESCALATION,
+        Purpose.FOLLOWUP_QUESTION,
+        Purpose.ACTIONS_OVERDUE,
+        Purpose.SIGNAL,
+    }
+)
 
 
 class OutboxSender:
@@ -252,11 +329,30 @@ class OutboxSender:
             )
             return str(resp.get("message_ts") or "") or None
         if item.method == "chat.update":
-            assert rendered.update_ts is not None
-            resp = self.client.chat_update(
-                channel=item.channel_id, ts=rendered.update_ts, text=first.text, blocks=first.blocks
-            )
+            if rendered.update_ts is None:
+                if not rendered.post_if_missing:
+                    raise ValueError(f"outbox {item.id}: nothing to update")
+                self.pacer.wait("chat.postMessage", team, item.channel_id)
+                return self._post(item, rendered)
+            try:
+                resp = self.client.chat_update(
+                    channel=item.channel_id, ts=rendered.update_ts, text=first.text, blocks=first.blocks
+                )
+            except SlackApiError as exc:
+                if not (rendered.post_if_missing and error_code(exc) in MESSAGE_GONE):
+                    raise
+                # Someone deleted the message: post it again; the new ts replaces the old one.
+                logger.info("outbox %s (%s): message to update is gone; posting it again", item.id, item.dedupe_key)
+                self.pacer.wait("chat.postMessage", team, item.channel_id)
+                return self._post(item, rendered)
             return str(resp.get("ts") or rendered.update_ts)
+        return self._post(item, rendered)
+
+    def _post(self, item: OutboxItem, rendered: Rendered) -> str:
+        """chat.postMessage of the rendered messages (the caller has paced the first one)."""
+        team = self._team(item.workspace_id)
+        first, *rest = rendered.messages
+        thread: dict[str, Any] = {"thread_ts": rendered.thread_ts} if rendered.thread_ts else {}
         resp = self.client.chat_postMessage(
             channel=item.channel_id,
             text=first.text,
@@ -264,12 +360,17 @@ class OutboxSender:
             metadata=_metadata(item),
             unfurl_links=False,
             unfurl_media=False,
+            **thread,
         )
         ts = str(resp["ts"])
         for part in rest:
-            self.pacer.wait(item.method, team, item.channel_id)
+            self.pacer.wait("chat.postMessage", team, item.channel_id)
             self.client.chat_postMessage(
-                channel=item.channel_id, thread_ts=ts, text=part.text, blocks=part.blocks, metadata=_metadata(item)
+                channel=item.channel_id,
+                thread_ts=rendered.thread_ts or ts,
+                text=part.text,
+                blocks=part.blocks,
+                metadata=_metadata(item),
             )
         return ts
 

@@ -6,7 +6,7 @@ no query can wander into another partnership's data.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -16,6 +16,9 @@ from storage.base import Base
 
 SIDES = ("client", "provider")
 ROLES = ("member", "lead", "sponsor")
+DEFAULT_WORKDAYS = "0,1,2,3,4"
+DEFAULT_DAY_START = "09:00"
+DEFAULT_DAY_END = "17:00"
 
 
 class Workspace(Base):
@@ -74,6 +77,20 @@ class Partnership(Base):
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Each side's working calendar, which escalation deadlines are counted in (DESIGN 3.3). A NULL time zone
+    # means the partnership's; workdays are "0,1,2,3,4" (0 = Monday); the window is "HH:MM"-"HH:MM" local time.
+    client_timezone: Mapped[str | None] = mapped_column(String(64))
+    provider_timezone: Mapped[str | None] = mapped_column(String(64))
+    client_workdays: Mapped[str] = mapped_column(String(20), default=DEFAULT_WORKDAYS, server_default=DEFAULT_WORKDAYS)
+    provider_workdays: Mapped[str] = mapped_column(String(20), default=DEFAULT_WORKDAYS, server_default=DEFAULT_WORKDAYS)
+    client_day_start: Mapped[str] = mapped_column(String(5), default=DEFAULT_DAY_START, server_default=DEFAULT_DAY_START)
+    client_day_end: Mapped[str] = mapped_column(String(5), default=DEFAULT_DAY_END, server_default=DEFAULT_DAY_END)
+    provider_day_start: Mapped[str] = mapped_column(String(5), default=DEFAULT_DAY_START, server_default=DEFAULT_DAY_START)
+    provider_day_end: Mapped[str] = mapped_column(String(5), default=DEFAULT_DAY_END, server_default=DEFAULT_DAY_END)
+    # The issue categories leads chose; NULL means the built-in list (so the defaults can improve later).
+    issue_categories: Mapped[list[Any] | None]
+    # Issues are numbered per partnership (#1, #2, ...); taken under the partnership's row lock.
+    next_issue_number: Mapped[int] = mapped_column(default=1, server_default="1")
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
@@ -241,3 +258,182 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime]
+
+
+# --- issues, escalation, actions and signals (DESIGN 3.3) ---------------------------------------------------
+
+
+class Holiday(Base):
+    """A local date on which one side does not work: escalation time does not run on it."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "side", "day"),
+        CheckConstraint("side IN ('client', 'provider')", name="side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    side: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date]
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class EscalationPolicyRow(Base):
+    """A lead's override of one severity's deadlines, in working minutes. No row means the default."""
+
+    __tablename__ = "escalation_policies"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "severity"),
+        CheckConstraint("severity IN ('S1', 'S2', 'S3', 'S4')", name="severity"),
+        CheckConstraint("acknowledge_minutes > 0 AND resolve_minutes > 0", name="positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[str] = mapped_column(String(2))
+    acknowledge_minutes: Mapped[int]
+    resolve_minutes: Mapped[int]
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+
+
+class Issue(Base):
+    """A tracked partnership issue with an owner, a severity and an escalation clock.
+
+    ``next_escalation_at`` is precomputed whenever the issue changes (from the policy and the owning side's
+    calendar), so the heartbeat finds due escalations with one indexed range query. It is NULL once resolved
+    or when every level has fired.
+    """
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "number"),
+        UniqueConstraint("partnership_id", "request_key"),
+        CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status"),
+        CheckConstraint("severity IN ('S1', 'S2', 'S3', 'S4')", name="severity"),
+        CheckConstraint("owning_side IN ('client', 'provider')", name="owning_side"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation_level"),
+        Index("ix_issues_due_escalation", "status", "next_escalation_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(150))
+    details: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(60))
+    owning_side: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    raised_by: Mapped[str] = mapped_column(String(32))
+    raised_by_side: Mapped[str | None] = mapped_column(String(10))
+    due_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime]
+    # When the escalation clock started: creation, or the last reopening.
+    opened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    next_escalation_at: Mapped[datetime | None]
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    source_permalink: Mapped[str | None] = mapped_column(String(500))
+    request_key: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class IssueEvent(Base):
+    """One entry of an issue's history. ``actor`` is NULL for PartnerPulse itself (escalations)."""
+
+    __tablename__ = "issue_events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('created', 'acknowledged', 'updated', 'reassigned', 'escalated', 'resolved', 'reopened', "
+            "'action_added', 'followup_added')",
+            name="kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    level: Mapped[int | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None]
+
+
+class Followup(Base):
+    """One side's answer to "What can we do to keep this from happening again?" after an issue is resolved."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "request_key"),
+        CheckConstraint("side IN ('client', 'provider')", name="side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    side: Mapped[str] = mapped_column(String(10))
+    author_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    request_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Action(Base):
+    """Something one person will do by a date. A follow-up becomes at most one action (unique ``followup_id``)."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "request_key"),
+        UniqueConstraint("followup_id"),
+        CheckConstraint("status IN ('open', 'done', 'dropped')", name="status"),
+        CheckConstraint("side IN ('client', 'provider')", name="side"),
+        Index("ix_actions_overdue", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(150))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    # The owner's local date of the last overdue reminder: at most one a day.
+    last_reminded_on: Mapped[date | None]
+    request_key: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+
+
+class Signal(Base):
+    """An early warning sent to the leads once (``dedupe_key``). It suggests an issue; it never escalates."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        CheckConstraint("kind IN ('drop', 'gap', 'recurring_category')", name="kind"),
+        Index("ix_signals_subject", "partnership_id", "kind", "subject", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The dimension (drop, gap) or category (recurring_category) the signal is about.
+    subject: Mapped[str] = mapped_column(String(60))
+    side: Mapped[str | None] = mapped_column(String(10))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="SET NULL"))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    detail: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]

@@ -16,6 +16,12 @@ class View(StrEnum):
     PULSE_ANSWER = "pulse-answer-submit"
     QUESTION_ADD = "question-add-submit"
     LOADING = "loading"
+    ISSUE_LOG = "issue-log-submit"
+    ISSUE_UPDATE = "issue-update-submit"
+    ISSUE_REASSIGN = "issue-reassign-submit"
+    ACTION_ADD = "action-add-submit"
+    FOLLOWUP_ADD = "followup-add-submit"
+    POLICY = "policy-submit"
 
 
 class Action(StrEnum):
@@ -30,6 +36,27 @@ class Action(StrEnum):
     MENU_RESUME = "menu-resume"
     MENU_HELP = "menu-help"
     QUESTION_ADD = "question-add"
+    # The issue card.
+    ISSUE_ACKNOWLEDGE = "issue-acknowledge"
+    ISSUE_UPDATE = "issue-update"
+    ISSUE_ADD_ACTION = "issue-add-action"
+    ISSUE_RESOLVE = "issue-resolve"
+    ISSUE_REOPEN = "issue-reopen"
+    ISSUE_ESCALATE = "issue-escalate"
+    # The blameless follow-up in the card's thread.
+    # One per side: action ids must be unique within a block (the value also names the side).
+    FOLLOWUP_CONTRIBUTE_CLIENT = "followup-contribute-client"
+    FOLLOWUP_CONTRIBUTE_PROVIDER = "followup-contribute-provider"
+    FOLLOWUP_TO_ACTION = "followup-to-action"
+    # The overdue-actions reminder and the early-warning signal.
+    ACTION_DONE = "action-done"
+    SIGNAL_LOG_ISSUE = "signal-log-issue"
+
+
+class Shortcut(StrEnum):
+    """Message shortcut ``callback_id``s."""
+
+    LOG_ISSUE = "log-partnership-issue"
 
 
 class Event(StrEnum):
@@ -70,3 +97,49 @@ SCORE_PREFIX = "score-"
 COMMENT_PREFIX = "comment-"
 #: Every input element uses this action id; the block id says which field it is.
 VALUE = "value"
+
+
+class IssueBlock(StrEnum):
+    """Input block ids of the issue modal, one per IssueInput field (``field`` of InvalidInput)."""
+
+    TITLE = "title"
+    DETAILS = "details"
+    SEVERITY = "severity"
+    CATEGORY = "category"
+    OWNING_SIDE = "owning_side"
+    OWNER = "owner_id"
+    DUE_ON = "due_on"
+
+
+class IssueUpdateBlock(StrEnum):
+    """The update and reassign modals (``field`` of InvalidInput from update_issue and reassign)."""
+
+    STATUS = "status"
+    COMMENT = "comment"
+    OWNER = "owner_id"
+
+
+class ActionBlock(StrEnum):
+    """Input block ids of the action modal, one per ActionInput field."""
+
+    TITLE = "title"
+    OWNER = "owner_id"
+    DUE_ON = "due_on"
+    SIDE = "side"
+
+
+class FollowupBlock(StrEnum):
+    TEXT = "text"
+
+
+class PolicyBlock(StrEnum):
+    """The policy modal (``field`` of InvalidInput from set_policy)."""
+
+    SEVERITY = "severity"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+#: Block ids of the buttons on issue messages.
+ISSUE_ACTIONS_BLOCK = "issue-actions"
+FOLLOWUP_SIDES_BLOCK = "followup-sides"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from storage.models import OutboxMessage, Partnership
+from storage.models import Issue, OutboxMessage, Partnership
 from storage.uow import UnitOfWork
 
 #: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
@@ -26,6 +26,15 @@ class Purpose(StrEnum):
     REMINDER = "remind"
     RESULTS = "results"
     MENU = "menu"
+    # The issue log (DESIGN 3.3). ref_id: the issue for cards, the issue event for thread replies, the signal for
+    # signals; for the overdue-actions reminder the partnership (the owner is user_id).
+    ISSUE_CARD = "issue-card"
+    ISSUE_CARD_UPDATE = "issue-card-update"
+    ISSUE_HISTORY = "issue-history"
+    ESCALATION = "issue-escalation"
+    FOLLOWUP_QUESTION = "followup-question"
+    ACTIONS_OVERDUE = "actions-overdue"
+    SIGNAL = "signal"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,19 @@ METHOD = {
     Purpose.REMINDER: "chat.postEphemeral",
     Purpose.RESULTS: "chat.postMessage",
     Purpose.MENU: "chat.postMessage",
+    Purpose.ISSUE_CARD: "chat.postMessage",
+    # Updated in place; when the card is gone (deleted, or never posted) the sender posts a new one.
+    Purpose.ISSUE_CARD_UPDATE: "chat.update",
+    Purpose.ISSUE_HISTORY: "chat.postMessage",
+    Purpose.ESCALATION: "chat.postMessage",
+    Purpose.FOLLOWUP_QUESTION: "chat.postMessage",
+    # Ephemeral, like the pulse reminder: DMs do not reach the other organisation, and nobody is named in public.
+    Purpose.ACTIONS_OVERDUE: "chat.postEphemeral",
+    Purpose.SIGNAL: "chat.postEphemeral",
 }
+
+#: Purposes whose sent ``ts`` is the issue card's (recorded on the issue, so updates and replies find it).
+CARD_PURPOSES = frozenset({Purpose.ISSUE_CARD, Purpose.ISSUE_CARD_UPDATE})
 
 
 def enqueue(
@@ -71,6 +92,39 @@ def enqueue(
     return uow.outbox.add_once(
         OutboxMessage(
             dedupe_key=key or default_key,
+            workspace_id=partnership.workspace_id,
+            partnership_id=partnership.id,
+            purpose=purpose.value,
+            ref_id=ref_id,
+            method=METHOD[purpose],
+            channel_id=partnership.channel_id,
+            user_id=user_id,
+            status="pending",
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+    )
+
+
+def add_new(
+    uow: UnitOfWork,
+    partnership: Partnership,
+    *,
+    purpose: Purpose,
+    ref_id: int,
+    key: str,
+    now: datetime,
+    user_id: str | None = None,
+) -> None:
+    """Record a message whose key is new by construction (it names a row created in this transaction).
+
+    Unlike ``enqueue`` it neither looks the key up nor flushes, so a batch job can record many messages and
+    write them in one round trip. A key that does exist still fails on the unique constraint at commit.
+    """
+    uow.session.add(
+        OutboxMessage(
+            dedupe_key=key,
             workspace_id=partnership.workspace_id,
             partnership_id=partnership.id,
             purpose=purpose.value,
@@ -133,6 +187,10 @@ def mark_sent(uow: UnitOfWork, item: OutboxItem, *, ts: str | None, now: datetim
             p = uow.partnerships.get(item.partnership_id)
             if p is not None:
                 p.menu_ts = ts
+        if item.purpose in CARD_PURPOSES and item.ref_id is not None and ts:
+            issue = uow.session.get(Issue, item.ref_id)
+            if issue is not None:
+                issue.card_ts = ts
 
     return _finish(uow, item, change)
 

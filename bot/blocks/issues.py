@@ -1,0 +1,476 @@
+"""Issue log messages: the issue card, its thread lines, escalations, the blameless follow-up question, the
+grouped overdue-actions reminder and early-warning signals.
+
+All user text (titles, details, comments, follow-ups, lead-defined categories, organisation names) is escaped
+before it goes into mrkdwn, so nobody can make PartnerPulse post ``<!channel>``, a mention or a disguised link.
+Mentions in these messages are built only from stored Slack user ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks import ids
+from bot.blocks.metadata import encode
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
+from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
+from bot.services.models import (
+    DIMENSION_LABELS,
+    ESCALATION_LEVEL_LABELS,
+    SEVERITY_DEFINITIONS,
+    SEVERITY_LABELS,
+    ActionStatus,
+    ActionView,
+    EscalationNotice,
+    FollowupQuestion,
+    HistoryItem,
+    IssueCard,
+    IssueStatus,
+    IssueView,
+    OverdueReminder,
+    PartnershipView,
+    Side,
+    SignalKind,
+    SignalView,
+)
+
+FIELD_TEXT_MAX = 2000
+BUTTON_LABEL_MAX = 75
+CARD_ACTIONS_SHOWN = 10
+REMINDER_ACTIONS_SHOWN = 40
+CONTRIBUTE_ACTIONS = {
+    Side.CLIENT: ids.Action.FOLLOWUP_CONTRIBUTE_CLIENT,
+    Side.PROVIDER: ids.Action.FOLLOWUP_CONTRIBUTE_PROVIDER,
+}
+
+
+# --- button values (encoded and decoded with bot.blocks.metadata) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    issue_id: int
+
+
+@dataclass(frozen=True)
+class FollowupAsk:
+    """Which side's "add ours" button of the follow-up question was pressed."""
+
+    issue_id: int
+    side: str
+
+
+@dataclass(frozen=True)
+class FollowupRef:
+    followup_id: int
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    action_id: int
+
+
+@dataclass(frozen=True)
+class SignalRef:
+    signal_id: int
+
+
+# --- small formatting helpers ------------------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def working_time_label(amount: timedelta) -> str:
+    """``4 working hours``, ``3 working days`` (a day is 8 working hours, as in the default policy)."""
+    minutes = int(amount.total_seconds() // 60)
+    if minutes >= 480 and minutes % 480 == 0:
+        return _plural(minutes // 480, "working day")
+    if minutes >= 60 and minutes % 60 == 0:
+        return _plural(minutes // 60, "working hour")
+    if minutes < 60:
+        return _plural(minutes, "working minute")
+    return f"{minutes // 60} h {minutes % 60} min of working time"
+
+
+def date_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _org(p: PartnershipView, side: Side) -> str:
+    return escape(p.org(side))
+
+
+def _side_label(p: PartnershipView, side: Side) -> str:
+    return f"{_org(p, side)} ({side.value})"
+
+
+def _quote_lines(text: str, limit: int = SECTION_TEXT_MAX) -> str:
+    """User text as a mrkdwn block quote, line by line, escaped and cut to ``limit``."""
+    lines = [line.rstrip() for line in text.strip().splitlines()] or [""]
+    return truncate("\n".join("> " + escape(line) if line else ">" for line in lines), limit)
+
+
+def _issue_name(issue: IssueView) -> str:
+    return f"#{issue.number} “{escape(issue.title)}”"
+
+
+def _fallback(text: str) -> str:
+    return truncate(text, 3000)
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
+
+
+def _status_line(issue: IssueView, tz: str) -> str:
+    if issue.status is IssueStatus.RESOLVED:
+        when = local_time_label(issue.resolved_at, tz) if issue.resolved_at else ""
+        who = f" by <@{issue.resolved_by}>" if issue.resolved_by else ""
+        return f":white_check_mark: Resolved{who}, {when}"
+    if issue.status is IssueStatus.ACKNOWLEDGED:
+        who = f" by <@{issue.acknowledged_by}>" if issue.acknowledged_by else ""
+        return f":eyes: Acknowledged{who}"
+    return ":large_yellow_circle: Open, waiting to be acknowledged"
+
+
+# --- the issue card ----------------------------------------------------------------------------------------
+
+
+def _action_line(a: ActionView) -> str:
+    mark = {ActionStatus.OPEN: "•", ActionStatus.DONE: ":white_check_mark:", ActionStatus.DROPPED: ":heavy_minus_sign:"}
+    state = "" if a.status is ActionStatus.OPEN else f" ({a.status.value})"
+    return f"{mark[a.status]} {escape(a.title)} — <@{a.owner_id}>, due {date_label(a.due_on)}{state}"
+
+
+def issue_buttons(issue: IssueView) -> ActionsBlock:
+    """The card's buttons for the issue's state (all carry the issue id; permissions are checked on click)."""
+    value = encode(IssueRef(issue.id))
+    A = ids.Action
+    buttons: list[ButtonElement] = []
+    if issue.status is IssueStatus.OPEN:
+        buttons.append(ButtonElement(text="Acknowledge", action_id=A.ISSUE_ACKNOWLEDGE, value=value, style="primary"))
+    buttons.append(ButtonElement(text="Update", action_id=A.ISSUE_UPDATE, value=value))
+    buttons.append(ButtonElement(text="Add action", action_id=A.ISSUE_ADD_ACTION, value=value))
+    if issue.status is IssueStatus.RESOLVED:
+        buttons.append(ButtonElement(text="Reopen", action_id=A.ISSUE_REOPEN, value=value))
+    else:
+        buttons.append(ButtonElement(text="Resolve", action_id=A.ISSUE_RESOLVE, value=value))
+        if issue.escalation_level < 3:
+            buttons.append(
+                ButtonElement(
+                    text="Escalate now",
+                    action_id=A.ISSUE_ESCALATE,
+                    value=value,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Escalate now?",
+                        text=f"This brings in {ESCALATION_LEVEL_LABELS[issue.escalation_level + 1].split(': ')[1]} "
+                        "right away, without waiting for the agreed time.",
+                        confirm="Escalate",
+                        deny="Not now",
+                    ),
+                )
+            )
+    return ActionsBlock(block_id=ids.ISSUE_ACTIONS_BLOCK, elements=buttons)
+
+
+def build_issue_card(card: IssueCard) -> Message:
+    """The issue's message in the channel, posted once and updated in place on every change."""
+    i, p, tz = card.issue, card.partnership, card.timezone
+    raised_side = f" ({_org(p, i.raised_by_side)})" if i.raised_by_side else ""
+    fields = [
+        f"*Severity*\n{SEVERITY_LABELS[i.severity]}: {SEVERITY_DEFINITIONS[i.severity].lower()}",
+        f"*Status*\n{_status_line(i, tz)}",
+        f"*Owner*\n<@{i.owner_id}> · {_side_label(p, i.owning_side)}",
+        f"*Category*\n{escape(i.category)}",
+        f"*Due*\n{date_label(i.due_on) if i.due_on else 'no date set'}",
+        f"*Raised by*\n<@{i.raised_by}>{raised_side}, {local_time_label(i.created_at, tz)}",
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"#{i.number} · {i.title}", HEADER_MAX)),
+        SectionBlock(fields=[MarkdownTextObject(text=truncate(f, FIELD_TEXT_MAX)) for f in fields]),
+    ]
+    if i.details:
+        blocks.append(_section(_quote_lines(i.details)))
+    if card.actions:
+        lines = [_action_line(a) for a in card.actions[:CARD_ACTIONS_SHOWN]]
+        if len(card.actions) > CARD_ACTIONS_SHOWN:
+            lines.append(f"…and {len(card.actions) - CARD_ACTIONS_SHOWN} more")
+        blocks.append(_section("*Actions*\n" + "\n".join(lines)))
+    notes: list[str] = []
+    if i.status is not IssueStatus.RESOLVED:
+        level = ESCALATION_LEVEL_LABELS[i.escalation_level]
+        nxt = (
+            f"; next step {local_time_label(i.next_escalation_at, tz)} (in {escape(p.org(i.owning_side))}'s working hours)"
+            if i.next_escalation_at
+            else ""
+        )
+        notes.append(f"Escalation: {level}{nxt}")
+    if i.source_permalink:
+        notes.append(f"<{escape(i.source_permalink)}|The message this came from>")
+    notes.append("History in the thread")
+    blocks.append(_context(" · ".join(notes)))
+    blocks.append(issue_buttons(i))
+    status = {IssueStatus.OPEN: "open", IssueStatus.ACKNOWLEDGED: "acknowledged", IssueStatus.RESOLVED: "resolved"}
+    text = f"Issue #{i.number} ({SEVERITY_LABELS[i.severity]}, {status[i.status]}): {escape(i.title)}"
+    return Message(text=_fallback(text), blocks=blocks)
+
+
+# --- thread lines ------------------------------------------------------------------------------------------
+
+
+def build_history_reply(item: HistoryItem) -> Message:
+    """One line in the card's thread for a change: who did what (and the comment, quoted)."""
+    e, i, p = item.event, item.issue, item.partnership
+    who = f"<@{e.actor}>" if e.actor else "PartnerPulse"
+    blocks: list[Block] = []
+    if e.kind == "acknowledged":
+        line = f":eyes: {who} acknowledged this issue."
+    elif e.kind == "updated":
+        line = f":memo: {who} added an update."
+    elif e.kind == "reassigned":
+        line = f":arrows_counterclockwise: {who} handed this issue from <@{e.data.get('from')}> to <@{e.data.get('to')}>."
+        if e.data.get("from_side") != e.data.get("to_side") and e.data.get("to_side") in ("client", "provider"):
+            line += f" It is now owned by {_side_label(p, Side(e.data['to_side']))}, in their working hours."
+    elif e.kind == "resolved":
+        line = f":white_check_mark: {who} resolved this issue."
+    elif e.kind == "reopened":
+        line = f":leftwards_arrow_with_hook: {who} reopened this issue; its clock starts again."
+    elif e.kind == "action_added":
+        a = item.action
+        line = f":dart: {who} added an action" + (
+            f": *{escape(a.title)}* — <@{a.owner_id}>, due {date_label(a.due_on)}." if a else "."
+        )
+    elif e.kind == "followup_added" and item.followup is not None:
+        f = item.followup
+        line = f":bulb: <@{f.author_id}> for {_side_label(p, f.side)} — what we can do to keep this from happening again:"
+        blocks.append(_section(line))
+        blocks.append(_section(_quote_lines(f.text)))
+        if f.action_id is None:
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"followup-{f.id}",
+                    elements=[
+                        ButtonElement(
+                            text="Make it an action",
+                            action_id=ids.Action.FOLLOWUP_TO_ACTION,
+                            value=encode(FollowupRef(f.id)),
+                        )
+                    ],
+                )
+            )
+        return Message(text=_fallback(f"Suggestion from {p.org(f.side)} on issue #{i.number}"), blocks=blocks)
+    elif e.kind == "escalated":
+        line = f":rotating_light: Escalated to {ESCALATION_LEVEL_LABELS.get(e.level or 0, 'the next level')}."
+    else:
+        line = f"{who}: {escape(e.kind.replace('_', ' '))}."
+    blocks.append(_section(line))
+    if e.detail and e.kind != "action_added":
+        blocks.append(_section(_quote_lines(e.detail)))
+    return Message(text=_fallback(f"Issue #{i.number}: {escape(e.kind.replace('_', ' '))}"), blocks=blocks)
+
+
+def build_escalation(notice: EscalationNotice) -> Message:
+    """What is waiting, since when, what is needed and from whom. It describes the situation, never blames."""
+    i, p, tz = notice.issue, notice.partnership, notice.timezone
+    since = local_time_label(i.opened_at, tz)
+    what = f"Issue {_issue_name(i)} ({SEVERITY_LABELS[i.severity]}, {escape(i.category)})"
+    ack, resolve = working_time_label(notice.acknowledge_within), working_time_label(notice.resolve_within)
+    mentions = " ".join(f"<@{u}>" for u in notice.recipients)
+    if notice.reason == "manual":
+        actor = f"<@{notice.event.actor}>" if notice.event.actor else "Someone"
+        situation = f"{what}, open since {since}: {actor} asked to bring it to the next level now."
+    elif notice.reason == "acknowledge":
+        waited = notice.acknowledge_within * (1 if notice.level == 1 else 2)
+        situation = (
+            f"{what} was raised {since} and has been waiting {working_time_label(waited)} to be acknowledged "
+            f"(the agreed time is {ack})."
+        )
+    elif notice.level == 1:
+        situation = f"{what}, open since {since}, has used three quarters of the agreed {resolve} to resolve it."
+    elif notice.level == 2:
+        situation = f"{what}, open since {since}, has reached the agreed {resolve} to resolve it."
+    else:
+        situation = f"{what}, open since {since}, has been open for twice the agreed {resolve} to resolve it."
+    if notice.level == 1:
+        need = (
+            f"*Needed:* {mentions}, please acknowledge it or post an update on the card, so both sides know where it stands."
+        )
+    elif notice.level == 2:
+        need = (
+            f"*Bringing in the leads of both sides:* {mentions or 'no leads are recorded'}. *Needed:* agree together "
+            f"who takes it forward and the next step, with <@{i.owner_id}> (owner)."
+        )
+    else:
+        need = (
+            f"*Bringing in the executive sponsors of both sides:* {mentions or 'no sponsors are recorded'}. "
+            "*Needed:* help remove what is blocking it and agree a way forward with the leads."
+        )
+    blocks: list[Block] = [_section(f":rotating_light: *Escalation, {ESCALATION_LEVEL_LABELS[notice.level]}*")]
+    blocks.append(_section(f"{situation}\n{need}"))
+    notes: list[str] = []
+    if notice.missing_sides:
+        role = "lead" if notice.level == 2 else "executive sponsor"
+        orgs = " and ".join(_org(p, s) for s in notice.missing_sides)
+        notes.append(f"No {role} is recorded for {orgs}; a lead can add one with `/partner setup`.")
+    if notice.skipped_levels:
+        notes.append("Earlier levels fell due while PartnerPulse was not running; this is the current one.")
+    notes.append("Escalations follow the policy both sides agreed (`/partner policy`). They describe, not blame.")
+    blocks.append(_context(" ".join(notes)))
+    text = f"Escalation ({ESCALATION_LEVEL_LABELS[notice.level]}): issue #{i.number} {escape(i.title)}"
+    return Message(text=_fallback(text), blocks=blocks)
+
+
+def build_followup_question(question: FollowupQuestion) -> Message:
+    """Asked in the thread when the issue is resolved, with a button for each side to contribute."""
+    i, p = question.issue, question.partnership
+    blocks: list[Block] = [
+        _section("*What can we do to keep this from happening again?*"),
+        _section(
+            f"Issue {_issue_name(i)} is resolved. This is not about whose fault it was: each side says what it "
+            "can change, and any suggestion can become an action in one click."
+        ),
+        ActionsBlock(
+            block_id=ids.FOLLOWUP_SIDES_BLOCK,
+            elements=[
+                ButtonElement(
+                    text=truncate(f"{p.org(side)}: add ours", BUTTON_LABEL_MAX),
+                    action_id=CONTRIBUTE_ACTIONS[side],
+                    value=encode(FollowupAsk(issue_id=i.id, side=side.value)),
+                )
+                for side in Side
+            ],
+        ),
+    ]
+    return Message(text=_fallback(f"What can we do to keep issue #{i.number} from happening again?"), blocks=blocks)
+
+
+# --- reminders and signals ---------------------------------------------------------------------------------
+
+
+def build_overdue_reminder(reminder: OverdueReminder) -> Message:
+    """One message for all of an owner's overdue actions in a partnership (shown only to them)."""
+    p, actions = reminder.partnership, reminder.actions
+    count = _plural(len(actions), "overdue action")
+    blocks: list[Block] = [
+        _section(f"You have {count} in *{escape(p.name)}*. Mark them done, or agree a new date with the other side.")
+    ]
+    shown = actions[: min(REMINDER_ACTIONS_SHOWN, MAX_BLOCKS_PER_MESSAGE - 2)]
+    for a in shown:
+        issue = f" (issue #{a.issue_number})" if a.issue_number else ""
+        days = (reminder.as_of - a.due_on).days
+        late = f", {_plural(days, 'day')} ago" if days > 0 else ""
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(f"*{escape(a.title)}*{issue}\nDue {date_label(a.due_on)}{late}", 2000)
+                ),
+                accessory=ButtonElement(text="Mark done", action_id=ids.Action.ACTION_DONE, value=encode(ActionRef(a.id))),
+            )
+        )
+    if len(actions) > len(shown):
+        blocks.append(_context(f"…and {len(actions) - len(shown)} more: `/partner actions overdue` lists them all."))
+    return Message(text=_fallback(f"You have {count} in {escape(p.name)}."), blocks=blocks)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, int | float) else "–"
+
+
+def signal_text(signal: SignalView) -> str:
+    """The signal's message, from its stored figures."""
+    p, d = signal.partnership, signal.detail
+    label = DIMENSION_LABELS.get(signal.subject, signal.subject)
+    if signal.kind is SignalKind.DROP and signal.side is not None:
+        return (
+            f"*{escape(label)}* dropped for {_side_label(p, signal.side)}: {_fmt(d.get('current'))} in round "
+            f"{d.get('round_sequence')}, against {_fmt(d.get('baseline'))} on average over the previous four weeks."
+        )
+    if signal.kind is SignalKind.GAP:
+        return (
+            f"*{escape(label)}*: the sides see it differently. {_org(p, Side.CLIENT)} {_fmt(d.get('client'))}, "
+            f"{_org(p, Side.PROVIDER)} {_fmt(d.get('provider'))} (a gap of {_fmt(d.get('gap'))}) in round "
+            f"{d.get('round_sequence')}."
+        )
+    return (
+        f"*{escape(signal.subject)}* keeps coming up: {d.get('count')} issues in this category within {d.get('days')} days."
+    )
+
+
+def build_signal(signal: SignalView) -> Message:
+    """An early warning for a lead, with a "Log issue" button prefilled from the signal. It never escalates."""
+    blocks: list[Block] = [
+        _section(f":mag: *Early warning · {escape(signal.partnership.name)}*\n{signal_text(signal)}"),
+        ActionsBlock(
+            block_id=f"signal-{signal.id}",
+            elements=[
+                ButtonElement(
+                    text="Log issue",
+                    action_id=ids.Action.SIGNAL_LOG_ISSUE,
+                    value=encode(SignalRef(signal.id)),
+                    style="primary",
+                )
+            ],
+        ),
+        _context("Only the leads see this. It is a prompt to talk it through or log an issue; nothing is escalated by it."),
+    ]
+    return Message(text=_fallback(f"Early warning for {escape(signal.partnership.name)}"), blocks=blocks)
+
+
+# --- lists -------------------------------------------------------------------------------------------------
+
+
+def build_issue_list(p: PartnershipView, issues: tuple[IssueView, ...], *, heading: str) -> Message:
+    """``/partner issues``: one line per issue."""
+    if not issues:
+        return Message(text=f"{heading}: none", blocks=[_section(f"*{escape(heading)}*\nNone.")])
+    lines = [
+        f"*#{i.number}* {escape(i.title)} — {SEVERITY_LABELS[i.severity]}, {i.status.value}, <@{i.owner_id}>" for i in issues
+    ]
+    blocks: list[Block] = [_section(f"*{escape(heading)}*")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(_section("\n".join(chunk)))
+    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks[:MAX_BLOCKS_PER_MESSAGE])
+
+
+def build_action_list(p: PartnershipView, actions: tuple[ActionView, ...], *, heading: str) -> Message:
+    """``/partner actions``: one line per action, overdue ones marked."""
+    if not actions:
+        return Message(text=f"{heading}: none", blocks=[_section(f"*{escape(heading)}*\nNone.")])
+    lines = []
+    for a in actions:
+        issue = f" (#{a.issue_number})" if a.issue_number else ""
+        late = " :hourglass: overdue" if a.overdue else ""
+        lines.append(f"{_action_line(a)}{issue}{late}")
+    blocks: list[Block] = [_section(f"*{escape(heading)}*")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(_section("\n".join(chunk)))
+    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks[:MAX_BLOCKS_PER_MESSAGE])

@@ -1,0 +1,321 @@
+"""Actions (DESIGN 3.3): one owner, one side, a due date and a status; grouped reminders when overdue.
+
+Actions come from an issue (the card's "Add action"), from a follow-up contribution (``followups``), or stand
+alone (``/partner action``). An owner with overdue actions gets one ephemeral reminder per partnership per day,
+only inside their side's working hours, listing all of them (never one message per action).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.services import outbox
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.issues import (
+    MAX_REQUEST_KEY,
+    action_view,
+    active_member,
+    check_due_date,
+    check_text,
+    is_lead,
+    org_of,
+    record_event,
+    require_partnership,
+    side_calendar,
+    today_in,
+)
+from bot.services.models import (
+    MAX_ISSUE_TITLE,
+    ActionFilter,
+    ActionInput,
+    ActionStatus,
+    ActionView,
+    OverdueReminder,
+)
+from bot.services.views import partnership_view
+from bot.services.working_hours import WorkingCalendar, is_working_time
+from storage.models import Action, Issue, Partnership
+from storage.repositories.issues import IssueStore
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+BATCH = 500
+
+
+def _issue_numbers(store: IssueStore, actions: list[Action]) -> dict[int, int]:
+    numbers: dict[int, int] = {}
+    for a in actions:
+        if a.issue_id is not None and a.issue_id not in numbers:
+            issue = store.issues.get(a.issue_id)
+            if issue is not None:
+                numbers[a.issue_id] = issue.number
+    return numbers
+
+
+def _view(store: IssueStore, p: Partnership, action: Action, now: datetime | None = None) -> ActionView:
+    number = None
+    if action.issue_id is not None:
+        issue = store.issues.get(action.issue_id)
+        number = issue.number if issue is not None else None
+    today = today_in(p, now, action.side) if now is not None else None
+    return action_view(action, issue_number=number, today=today)
+
+
+def add_action(
+    uow: UnitOfWork,
+    store: IssueStore,
+    p: Partnership,
+    *,
+    actor: str,
+    data: ActionInput,
+    request_key: str | None,
+    now: datetime,
+    issue: Issue | None = None,
+    followup_id: int | None = None,
+) -> Action:
+    """Inside the caller's transaction: check and store an action; with ``issue``, record it in the issue's history.
+
+    Raises:
+        InvalidInput: ``field`` names the ActionInput attribute.
+    """
+    title = check_text(data.title, field="title", label="title", limit=MAX_ISSUE_TITLE, required=True)
+    owner = active_member(uow, p, data.owner_id, field="owner_id")
+    side = data.side.value if data.side is not None else owner.side
+    if side is None:
+        raise InvalidInput("The owner is not on a side yet. Choose the side this action belongs to.", "side")
+    if owner.side is not None and owner.side != side:
+        raise InvalidInput(
+            f"The owner is on the {org_of(p, owner.side)} side. Choose an owner from the {org_of(p, side)} side.",
+            "owner_id",
+        )
+    check_due_date(p, data.due_on, now)
+    action = store.actions.add(
+        Action(
+            partnership_id=p.id,
+            issue_id=issue.id if issue is not None else None,
+            followup_id=followup_id,
+            title=title,
+            owner_id=owner.user_id,
+            side=side,
+            due_on=data.due_on,
+            status=ActionStatus.OPEN.value,
+            created_by=actor,
+            created_at=now,
+            request_key=request_key[:MAX_REQUEST_KEY] if request_key else None,
+            updated_at=now,
+        )
+    )
+    if issue is not None:
+        record_event(
+            uow, store, p, issue, kind="action_added", actor=actor, now=now, detail=title, data={"action_id": action.id}
+        )
+    return action
+
+
+def create_action(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    data: ActionInput,
+    request_key: str,
+    now: datetime,
+) -> ActionView:
+    """Create an action (``/partner action``, or "Add action" on an issue card when ``data.issue_id`` is set).
+
+    Anyone in the channel may. The same ``request_key`` creates it once.
+
+    Raises:
+        NotFound: no partnership, or the issue is not this partnership's.
+        InvalidInput: empty or long title, owner unknown/deactivated/not in the channel, due date in the past,
+            no side.
+    """
+    key = request_key[:MAX_REQUEST_KEY]
+    with uow:
+        p = require_partnership(uow, team_id, channel_id)
+        store = IssueStore(uow.session)
+        existing = store.actions.get_by_request_key(p.id, key)
+        if existing is not None:
+            return _view(store, p, existing, now)
+        issue = None
+        if data.issue_id is not None:
+            issue = store.issues.get(data.issue_id, for_update=True)
+            if issue is None or issue.partnership_id != p.id:
+                raise NotFound("This issue does not exist in this channel's partnership.")
+        action = add_action(uow, store, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
+        try:
+            uow.commit()
+        except IntegrityError:  # the same submission, delivered twice at once
+            uow.rollback()
+            existing = IssueStore(uow.session).actions.get_by_request_key(p.id, key)
+            if existing is None:
+                raise
+            return _view(IssueStore(uow.session), p, existing, now)
+        return _view(store, p, action, now)
+
+
+def set_action_status(
+    uow: UnitOfWork, *, channel_id: str, action_id: int, actor: str, status: ActionStatus, now: datetime
+) -> ActionView:
+    """Mark an action done, dropped or open again: its owner, whoever created it, or a lead.
+
+    Raises:
+        NotFound, NotAllowed.
+    """
+    with uow:
+        store = IssueStore(uow.session)
+        action = store.actions.get(action_id, for_update=True)
+        p = uow.partnerships.get(action.partnership_id) if action is not None else None
+        if action is None or p is None or p.channel_id != channel_id:
+            raise NotFound("This action does not exist in this channel's partnership.")
+        if actor not in (action.owner_id, action.created_by) and not is_lead(uow, p, actor):
+            raise NotAllowed(f"Only the action's owner (<@{action.owner_id}>), whoever created it, or a lead can change it.")
+        if action.status != status.value:
+            action.status, action.updated_at = status.value, now
+            if status is ActionStatus.OPEN:
+                action.closed_at = action.closed_by = None
+            else:
+                action.closed_at, action.closed_by = now, actor
+            if action.issue_id is not None:
+                issue = store.issues.get(action.issue_id)
+                if issue is not None:  # the card lists the issue's actions
+                    outbox.enqueue(
+                        uow,
+                        p,
+                        purpose=outbox.Purpose.ISSUE_CARD_UPDATE,
+                        ref_id=issue.id,
+                        key=f"issue-card:{issue.id}:action-{action.id}:{status.value}:{now.isoformat()}",
+                        now=now,
+                    )
+        uow.commit()
+        return _view(store, p, action, now)
+
+
+def get_action(uow: UnitOfWork, *, channel_id: str, action_id: int, now: datetime) -> ActionView:
+    """One action of the channel's partnership. Raises NotFound."""
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        action = store.actions.get(action_id)
+        p = uow.partnerships.get(action.partnership_id) if action is not None else None
+        if action is None or p is None or p.channel_id != channel_id:
+            raise NotFound("This action does not exist in this channel's partnership.")
+        return _view(store, p, action, now)
+
+
+def list_actions(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    filter: ActionFilter = ActionFilter.MINE,
+    now: datetime,
+    limit: int = 100,
+) -> tuple[ActionView, ...]:
+    """``/partner actions [mine|overdue|all]``: the user's open actions, everyone's overdue ones, or all.
+
+    Overdue means open with a due date before today in the owner's side's time zone.
+    """
+    with uow.read_only():
+        p = require_partnership(uow, team_id, channel_id)
+        store = IssueStore(uow.session)
+        if filter is ActionFilter.MINE:
+            rows = list(store.actions.list(p.id, owner_id=user_id, statuses=[ActionStatus.OPEN.value], limit=limit))
+        elif filter is ActionFilter.OVERDUE:
+            # No zone is more than a day ahead of UTC: anything overdue anywhere is due before tomorrow (UTC).
+            horizon = now.date() + timedelta(days=1)
+            rows = list(store.actions.list(p.id, statuses=[ActionStatus.OPEN.value], due_before=horizon, limit=limit))
+        else:
+            rows = list(store.actions.list(p.id, limit=limit))
+        numbers = _issue_numbers(store, rows)
+        views = [action_view(a, issue_number=numbers.get(a.issue_id or 0), today=today_in(p, now, a.side)) for a in rows]
+        if filter is ActionFilter.OVERDUE:
+            views = [v for v in views if v.overdue]
+        return tuple(views)
+
+
+def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
+    """Queue one reminder per owner per partnership per day for overdue open actions. Returns how many.
+
+    An owner is reminded only inside their side's working hours (so nobody is pinged at night or at the
+    weekend), and at most once a local day: ``last_reminded_on`` records the day on each action reminded, and
+    the outbox key names owner and day. An action that is due today is not overdue yet.
+    """
+    queued = 0
+    # Local dates are within a day of the UTC date; the exact checks use each side's zone below.
+    horizon = now.date() + timedelta(days=1)
+    after_id = 0
+    while True:
+        with uow_factory() as uow:
+            store = IssueStore(uow.session)
+            rows = store.actions.overdue_candidates(
+                due_before=horizon, not_reminded_since=horizon, after_id=after_id, limit=BATCH
+            )
+            if not rows:
+                return queued
+            after_id = rows[-1].id
+            partnerships = store.issues.partnerships_by_id({a.partnership_id for a in rows})
+            holidays: dict[tuple[int, str], set[date]] = {}
+            for h in store.holidays.for_partnerships(list(partnerships)):
+                holidays.setdefault((h.partnership_id, h.side), set()).add(h.day)
+            calendars: dict[tuple[int, str], WorkingCalendar] = {}
+            groups: dict[tuple[int, str, date], list[Action]] = {}
+            for a in rows:
+                p = partnerships[a.partnership_id]
+                if p.status != "active":
+                    continue
+                today = today_in(p, now, a.side)
+                if a.due_on >= today or (a.last_reminded_on is not None and a.last_reminded_on >= today):
+                    continue
+                cal = calendars.get((p.id, a.side))
+                if cal is None:
+                    cal = calendars[(p.id, a.side)] = side_calendar(p, a.side, holidays.get((p.id, a.side), ()))
+                if not is_working_time(now, cal):
+                    continue
+                groups.setdefault((p.id, a.owner_id, today), []).append(a)
+            for (pid, owner, today), actions in groups.items():
+                for a in actions:
+                    a.last_reminded_on = today
+                try:
+                    with uow.session.begin_nested():
+                        queued += outbox.enqueue(
+                            uow,
+                            partnerships[pid],
+                            purpose=outbox.Purpose.ACTIONS_OVERDUE,
+                            ref_id=pid,
+                            user_id=owner,
+                            key=f"actions-overdue:{pid}:{owner}:{today.isoformat()}",
+                            now=now,
+                        )
+                except IntegrityError:  # another process queued this owner's reminder for today at the same moment
+                    pass
+            uow.commit()
+
+
+def overdue_reminder(uow: UnitOfWork, *, partnership_id: int, owner_id: str) -> OverdueReminder | None:
+    """What the owner's reminder lists at send time: the actions that were overdue when reminded and are still
+    open. None when there are none left (done meanwhile), so nothing is sent.
+    """
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            return None
+        store = IssueStore(uow.session)
+        rows = list(store.actions.reminded_open(partnership_id, owner_id))
+        if not rows:
+            return None
+        as_of = max(a.last_reminded_on for a in rows if a.last_reminded_on is not None)
+        numbers = _issue_numbers(store, rows)
+        return OverdueReminder(
+            partnership=partnership_view(p),
+            owner_id=owner_id,
+            actions=tuple(action_view(a, issue_number=numbers.get(a.issue_id or 0), today=a.last_reminded_on) for a in rows),
+            as_of=as_of,
+        )

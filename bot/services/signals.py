@@ -1,0 +1,295 @@
+"""Early-warning signals (DESIGN 3.3): worrying pulse results and recurring issue categories, told to the leads.
+
+A signal suggests that the leads discuss something or log an issue; it never escalates by itself. Each one is
+stored once under a dedupe key and goes, as an ephemeral message with a prefilled "Log issue" button, to each
+lead in the channel.
+
+Rules (issue 3, item 4):
+
+- drop: a side's average on a dimension this round is 1.0 or more below that side's average over the rounds
+  of the previous four weeks;
+- gap: the two sides' averages on a dimension differ by 1.5 or more;
+- recurring category: three or more issues of one category logged within 30 days (at most one such signal per
+  category per 30 days).
+
+Only figures the results message may show are used: a side below the anonymity threshold in a round has no
+average there (``pulses.round_results`` withholds it), so it can neither raise a signal nor feed a baseline.
+The relationship NPS (0-10, quarterly) is left out: its scale makes the thresholds meaningless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import fmean
+from typing import Any
+
+from bot.services import outbox, pulses
+from bot.services.errors import NotFound
+from bot.services.models import (
+    DEFAULT_CATEGORIES,
+    DIMENSION_LABELS,
+    IssueDraft,
+    PartnershipView,
+    Role,
+    RoundResults,
+    Side,
+    SignalKind,
+    SignalView,
+)
+from bot.services.views import partnership_view
+from storage.models import Partnership, Signal
+from storage.repositories.issues import IssueStore
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+DROP_THRESHOLD = 1.0
+GAP_THRESHOLD = 1.5
+BASELINE_WINDOW = timedelta(weeks=4)
+RECURRING_COUNT = 3
+RECURRING_WINDOW = timedelta(days=30)
+#: Rounds looked at for the baseline; four weeks of weekly rounds with room for ad-hoc ones.
+BASELINE_ROUNDS = 12
+EXCLUDED_DIMENSIONS = frozenset({"nps"})
+
+
+@dataclass(frozen=True)
+class _Found:
+    kind: SignalKind
+    subject: str
+    side: Side | None
+    key: str
+    detail: dict[str, Any]
+
+
+def _averages(results: RoundResults) -> dict[tuple[str, Side], float]:
+    found: dict[tuple[str, Side], float] = {}
+    for d in results.dimensions:
+        if d.dimension in EXCLUDED_DIMENSIONS:
+            continue
+        for side, stat in ((Side.CLIENT, d.client), (Side.PROVIDER, d.provider)):
+            if stat.average is not None and side not in results.withheld:
+                found[(d.dimension, side)] = stat.average
+    return found
+
+
+def _leads_in_channel(uow: UnitOfWork, p: Partnership) -> list[str]:
+    return [
+        m.user_id
+        for m in uow.members.list(p.id)
+        if m.role == Role.LEAD.value and m.in_channel and not m.deleted and not m.is_bot
+    ]
+
+
+def _record(
+    uow: UnitOfWork, store: IssueStore, p: Partnership, found: _Found, *, round_id: int | None, now: datetime
+) -> bool:
+    signal = Signal(
+        partnership_id=p.id,
+        kind=found.kind.value,
+        subject=found.subject,
+        side=found.side.value if found.side else None,
+        round_id=round_id,
+        dedupe_key=found.key[:200],
+        detail=found.detail,
+        created_at=now,
+    )
+    if not store.signals.add_once(signal):
+        return False
+    for lead in _leads_in_channel(uow, p):
+        outbox.enqueue(
+            uow, p, purpose=outbox.Purpose.SIGNAL, ref_id=signal.id, user_id=lead, key=f"signal:{signal.id}:{lead}", now=now
+        )
+    logger.info("partnership %s: %s signal on %s", p.id, found.kind.value, found.subject)
+    return True
+
+
+def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int:
+    """Look for drops and gaps in a closed round's results; record and send each new signal once.
+
+    Run it after a round closes. Running it again for the same round sends nothing new. Returns how many
+    signals were new.
+
+    Raises:
+        NotFound: the round does not exist.
+    """
+    current = pulses.round_results(uow, round_id=round_id)
+    opened_at = current.round.opened_at
+    with uow.read_only():
+        baseline_ids = [
+            r.id
+            for r in uow.rounds.recent(current.partnership.id, BASELINE_ROUNDS)
+            if r.id != round_id and r.status == "closed" and opened_at - BASELINE_WINDOW <= r.opened_at < opened_at
+        ]
+    history: dict[tuple[str, Side], list[float]] = {}
+    for rid in baseline_ids:
+        for key, value in _averages(pulses.round_results(uow, round_id=rid)).items():
+            history.setdefault(key, []).append(value)
+
+    found: list[_Found] = []
+    now_averages = _averages(current)
+    pid = current.partnership.id
+    for (dimension, side), value in sorted(now_averages.items()):
+        past = history.get((dimension, side))
+        if not past:
+            continue
+        baseline = round(fmean(past), 2)
+        if round(baseline - value, 2) >= DROP_THRESHOLD:
+            found.append(
+                _Found(
+                    SignalKind.DROP,
+                    dimension,
+                    side,
+                    f"drop:{pid}:{round_id}:{side.value}:{dimension}",
+                    {
+                        "dimension": dimension,
+                        "side": side.value,
+                        "current": value,
+                        "baseline": baseline,
+                        "baseline_rounds": len(past),
+                        "round_sequence": current.round.sequence,
+                    },
+                )
+            )
+    for d in current.dimensions:
+        if d.dimension in EXCLUDED_DIMENSIONS or d.gap is None or abs(d.gap) < GAP_THRESHOLD:
+            continue
+        found.append(
+            _Found(
+                SignalKind.GAP,
+                d.dimension,
+                None,
+                f"gap:{pid}:{round_id}:{d.dimension}",
+                {
+                    "dimension": d.dimension,
+                    "client": d.client.average,
+                    "provider": d.provider.average,
+                    "gap": abs(d.gap),
+                    "round_sequence": current.round.sequence,
+                },
+            )
+        )
+    if not found:
+        return 0
+    with uow:
+        p = uow.partnerships.get(pid)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        store = IssueStore(uow.session)
+        new = sum(_record(uow, store, p, f, round_id=round_id, now=now) for f in found)
+        uow.commit()
+        return new
+
+
+def check_recurring(uow: UnitOfWork, store: IssueStore, p: Partnership, *, category: str | None, now: datetime) -> int:
+    """Inside the caller's transaction: signal categories with three or more issues in the last 30 days.
+
+    ``category`` limits the check to one category (the one just logged). A category is signalled at most once
+    per 30 days. Returns how many signals were new.
+    """
+    counts = store.issues.category_counts_since(p.id, now - RECURRING_WINDOW)
+    new = 0
+    for name, count in sorted(counts.items()):
+        if count < RECURRING_COUNT or (category is not None and name != category):
+            continue
+        latest = store.signals.latest(p.id, SignalKind.RECURRING_CATEGORY.value, name)
+        if latest is not None and latest.created_at > now - RECURRING_WINDOW:
+            continue
+        found = _Found(
+            SignalKind.RECURRING_CATEGORY,
+            name,
+            None,
+            f"recurring:{p.id}:{now:%Y%m%dT%H%M%S}:{name}",
+            {"category": name, "count": count, "days": RECURRING_WINDOW.days},
+        )
+        new += _record(uow, store, p, found, round_id=None, now=now)
+    return new
+
+
+def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime) -> int:
+    """Signal every category with three or more issues in the last 30 days (once per category per 30 days).
+
+    ``issues.log_issue`` already checks the category it logs; this is for jobs and catch-up.
+    """
+    with uow:
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        new = check_recurring(uow, IssueStore(uow.session), p, category=None, now=now)
+        uow.commit()
+        return new
+
+
+def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
+    return SignalView(
+        id=signal.id,
+        partnership=p,
+        kind=SignalKind(signal.kind),
+        subject=signal.subject,
+        side=Side(signal.side) if signal.side else None,
+        detail=dict(signal.detail or {}),
+        created_at=signal.created_at,
+    )
+
+
+def signal_context(uow: UnitOfWork, *, signal_id: int) -> SignalView | None:
+    """A stored signal and its partnership (the sender renders it), or None when it is gone."""
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        signal = store.signals.get(signal_id)
+        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
+        if signal is None or p is None:
+            return None
+        return _signal_view(signal, partnership_view(p))
+
+
+def list_signals(uow: UnitOfWork, *, partnership_id: int, since: datetime) -> tuple[SignalView, ...]:
+    """Signals of a partnership since a moment (for the digest)."""
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            return ()
+        pv = partnership_view(p)
+        return tuple(_signal_view(s, pv) for s in IssueStore(uow.session).signals.since(partnership_id, since))
+
+
+def _category_for(dimension: str, categories: tuple[str, ...]) -> str | None:
+    label = DIMENSION_LABELS.get(dimension, dimension)
+    for c in categories:
+        if c.casefold() in (dimension.casefold(), label.casefold()):
+            return c
+    return None
+
+
+def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> IssueDraft:
+    """What the "Log issue" button of a signal prefills. Raises NotFound (gone, or another channel's)."""
+    with uow.read_only():
+        signal = IssueStore(uow.session).signals.get(signal_id)
+        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
+        if signal is None or p is None or p.channel_id != channel_id:
+            raise NotFound("This signal does not exist in this channel's partnership.")
+        categories = tuple(str(c) for c in p.issue_categories) if p.issue_categories else DEFAULT_CATEGORIES
+        d = signal.detail or {}
+        label = DIMENSION_LABELS.get(signal.subject, signal.subject)
+        if signal.kind == SignalKind.DROP.value:
+            org = p.client_org if signal.side == Side.CLIENT.value else p.provider_org
+            title = f"{label}: {org}'s score dropped"
+            details = (
+                f"In round {d.get('round_sequence')}, {org} rated {label.lower()} {d.get('current')} "
+                f"against {d.get('baseline')} on average over the previous four weeks."
+            )
+            category = _category_for(signal.subject, categories)
+        elif signal.kind == SignalKind.GAP.value:
+            title = f"{label}: the two sides see it differently"
+            details = (
+                f"In round {d.get('round_sequence')}, {p.client_org} rated {label.lower()} {d.get('client')} and "
+                f"{p.provider_org} {d.get('provider')} (a gap of {d.get('gap')})."
+            )
+            category = _category_for(signal.subject, categories)
+        else:
+            title = f"Recurring {signal.subject.lower()} issues"
+            details = f"{d.get('count')} issues in the category {signal.subject} were logged within {d.get('days')} days."
+            category = signal.subject if signal.subject in categories else None
+        return IssueDraft(title=title[:150], details=details, category=category, severity="S3")

@@ -1,0 +1,126 @@
+"""Actions and the follow-up contributions they can come from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Action, Followup
+
+
+class ActionRepository:
+    """Actions: one owner, one side, a due date and a status."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, action_id: int, *, for_update: bool = False) -> Action | None:
+        stmt = select(Action).where(Action.id == action_id)
+        if for_update:
+            stmt = stmt.with_for_update(of=Action)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_request_key(self, partnership_id: int, request_key: str) -> Action | None:
+        stmt = select(Action).where(Action.partnership_id == partnership_id, Action.request_key == request_key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_followup(self, followup_id: int) -> Action | None:
+        return self.session.scalars(select(Action).where(Action.followup_id == followup_id)).one_or_none()
+
+    def add(self, action: Action) -> Action:
+        self.session.add(action)
+        self.session.flush()
+        return action
+
+    def list(
+        self,
+        partnership_id: int,
+        *,
+        owner_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+        due_before: date | None = None,
+        limit: int = 100,
+    ) -> Sequence[Action]:
+        """Actions of a partnership, open ones first, then by due date."""
+        stmt = select(Action).where(Action.partnership_id == partnership_id)
+        if owner_id is not None:
+            stmt = stmt.where(Action.owner_id == owner_id)
+        if statuses is not None:
+            stmt = stmt.where(Action.status.in_(statuses))
+        if due_before is not None:
+            stmt = stmt.where(Action.due_on < due_before)
+        stmt = stmt.order_by((Action.status != "open"), Action.due_on, Action.id).limit(limit)
+        return self.session.scalars(stmt).all()
+
+    def for_issue(self, issue_id: int) -> Sequence[Action]:
+        return self.session.scalars(select(Action).where(Action.issue_id == issue_id).order_by(Action.id)).all()
+
+    def for_followups(self, followup_ids: Sequence[int]) -> dict[int, int]:
+        """followup id -> action id, for the follow-ups that became actions."""
+        if not followup_ids:
+            return {}
+        stmt = select(Action.followup_id, Action.id).where(Action.followup_id.in_(followup_ids))
+        return {int(f): int(a) for f, a in self.session.execute(stmt).all() if f is not None}
+
+    def overdue_candidates(
+        self, *, due_before: date, not_reminded_since: date, after_id: int, limit: int
+    ) -> Sequence[Action]:
+        """Open actions due before ``due_before`` and not reminded on or after ``not_reminded_since``, row-locked.
+
+        Pages by id (``after_id``): the caller decides per owner's time zone and working hours which of these
+        are reminded now, so some rows are left as they are and must not be fetched again in the same pass.
+        """
+        stmt = (
+            select(Action)
+            .where(
+                Action.status == "open",
+                Action.due_on < due_before,
+                or_(Action.last_reminded_on.is_(None), Action.last_reminded_on < not_reminded_since),
+                Action.id > after_id,
+            )
+            .order_by(Action.id)
+            .limit(limit)
+            .with_for_update(of=Action, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def reminded_open(self, partnership_id: int, owner_id: str) -> Sequence[Action]:
+        """The owner's open actions that were overdue when last reminded (what a reminder message lists)."""
+        stmt = (
+            select(Action)
+            .where(
+                Action.partnership_id == partnership_id,
+                Action.owner_id == owner_id,
+                Action.status == "open",
+                Action.last_reminded_on.is_not(None),
+                Action.due_on < Action.last_reminded_on,
+            )
+            .order_by(Action.due_on, Action.id)
+        )
+        return self.session.scalars(stmt).all()
+
+
+class FollowupRepository:
+    """Contributions to the blameless question asked when an issue is resolved."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, followup_id: int) -> Followup | None:
+        return self.session.get(Followup, followup_id)
+
+    def get_by_request_key(self, issue_id: int, request_key: str) -> Followup | None:
+        stmt = select(Followup).where(Followup.issue_id == issue_id, Followup.request_key == request_key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, followup: Followup) -> Followup:
+        self.session.add(followup)
+        self.session.flush()
+        return followup
+
+    def for_issue(self, issue_id: int) -> Sequence[Followup]:
+        stmt = select(Followup).where(Followup.issue_id == issue_id).order_by(Followup.created_at, Followup.id)
+        return self.session.scalars(stmt).all()

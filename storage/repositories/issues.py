@@ -1,0 +1,215 @@
+"""Issues, their history, escalation policies and holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
+from storage.repositories.actions import ActionRepository, FollowupRepository
+from storage.repositories.signals import SignalRepository
+
+#: Statuses in which an issue can still escalate.
+UNRESOLVED = ("open", "acknowledged")
+
+
+class IssueRepository:
+    """Tracked issues, numbered per partnership."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
+        stmt = select(Issue).where(Issue.id == issue_id)
+        if for_update:
+            stmt = stmt.with_for_update(of=Issue)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_number(self, partnership_id: int, number: int) -> Issue | None:
+        stmt = select(Issue).where(Issue.partnership_id == partnership_id, Issue.number == number)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_request_key(self, partnership_id: int, request_key: str) -> Issue | None:
+        stmt = select(Issue).where(Issue.partnership_id == partnership_id, Issue.request_key == request_key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, issue: Issue) -> Issue:
+        self.session.add(issue)
+        self.session.flush()
+        return issue
+
+    def take_number(self, partnership_id: int) -> int:
+        """The partnership's next issue number, taken atomically.
+
+        The UPDATE holds the partnership's row lock until the transaction ends, so two processes logging
+        issues in one partnership at once are serialised (and a rolled-back transaction gives its number back).
+        """
+        self.session.execute(
+            update(Partnership)
+            .where(Partnership.id == partnership_id)
+            .values(next_issue_number=Partnership.next_issue_number + 1)
+            .execution_options(synchronize_session=False)
+        )
+        taken = self.session.scalar(select(Partnership.next_issue_number).where(Partnership.id == partnership_id))
+        if taken is None:
+            raise LookupError(f"partnership {partnership_id} does not exist")
+        return int(taken) - 1
+
+    def list(
+        self,
+        partnership_id: int,
+        *,
+        statuses: Sequence[str] | None = None,
+        owner_id: str | None = None,
+        limit: int = 50,
+    ) -> Sequence[Issue]:
+        stmt = select(Issue).where(Issue.partnership_id == partnership_id)
+        if statuses is not None:
+            stmt = stmt.where(Issue.status.in_(statuses))
+        if owner_id is not None:
+            stmt = stmt.where(Issue.owner_id == owner_id)
+        stmt = stmt.order_by(Issue.number.desc()).limit(limit)
+        return self.session.scalars(stmt).all()
+
+    def unresolved(self, partnership_id: int, *, owning_side: str | None = None) -> Sequence[Issue]:
+        """Issues that can still escalate, row-locked (their escalation time is about to be recomputed)."""
+        stmt = select(Issue).where(Issue.partnership_id == partnership_id, Issue.status.in_(UNRESOLVED))
+        if owning_side is not None:
+            stmt = stmt.where(Issue.owning_side == owning_side)
+        return self.session.scalars(stmt.order_by(Issue.id).with_for_update(of=Issue)).all()
+
+    def claim_due_escalations(self, now: datetime, limit: int) -> Sequence[Issue]:
+        """Unresolved issues whose next escalation is due, row-locked; rows another process holds are skipped.
+
+        One range scan of ``ix_issues_due_escalation`` (status, next_escalation_at).
+        """
+        stmt = (
+            select(Issue)
+            .where(Issue.status.in_(UNRESOLVED), Issue.next_escalation_at <= now)
+            .order_by(Issue.next_escalation_at, Issue.id)
+            .limit(limit)
+            .with_for_update(of=Issue, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def partnerships_by_id(self, partnership_ids: set[int]) -> dict[int, Partnership]:
+        """The partnerships of a batch of issues, in one query."""
+        if not partnership_ids:
+            return {}
+        rows = self.session.scalars(select(Partnership).where(Partnership.id.in_(sorted(partnership_ids)))).all()
+        return {p.id: p for p in rows}
+
+    def category_counts_since(self, partnership_id: int, since: datetime) -> dict[str, int]:
+        """How many issues of each category were logged at or after ``since``."""
+        stmt = (
+            select(Issue.category, func.count())
+            .where(Issue.partnership_id == partnership_id, Issue.created_at >= since)
+            .group_by(Issue.category)
+        )
+        return {category: int(n) for category, n in self.session.execute(stmt).all()}
+
+
+class IssueEventRepository:
+    """The history of each issue."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, event_id: int) -> IssueEvent | None:
+        return self.session.get(IssueEvent, event_id)
+
+    def add(self, event: IssueEvent) -> IssueEvent:
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def list_for_issue(self, issue_id: int) -> Sequence[IssueEvent]:
+        stmt = select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.at, IssueEvent.id)
+        return self.session.scalars(stmt).all()
+
+
+class PolicyRepository:
+    """Leads' overrides of the default escalation deadlines."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_partnership(self, partnership_id: int) -> Sequence[EscalationPolicyRow]:
+        stmt = select(EscalationPolicyRow).where(EscalationPolicyRow.partnership_id == partnership_id)
+        return self.session.scalars(stmt.order_by(EscalationPolicyRow.severity)).all()
+
+    def for_partnerships(self, partnership_ids: Sequence[int]) -> Sequence[EscalationPolicyRow]:
+        """Overrides of several partnerships in one query (the escalation tick works in batches)."""
+        if not partnership_ids:
+            return []
+        stmt = select(EscalationPolicyRow).where(EscalationPolicyRow.partnership_id.in_(partnership_ids))
+        return self.session.scalars(stmt).all()
+
+    def get(self, partnership_id: int, severity: str) -> EscalationPolicyRow | None:
+        stmt = select(EscalationPolicyRow).where(
+            EscalationPolicyRow.partnership_id == partnership_id, EscalationPolicyRow.severity == severity
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, row: EscalationPolicyRow) -> EscalationPolicyRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def delete(self, partnership_id: int, severity: str) -> int:
+        result = self.session.execute(
+            delete(EscalationPolicyRow).where(
+                EscalationPolicyRow.partnership_id == partnership_id, EscalationPolicyRow.severity == severity
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class HolidayRepository:
+    """Days off per side."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_partnership(self, partnership_id: int, side: str | None = None) -> Sequence[Holiday]:
+        stmt = select(Holiday).where(Holiday.partnership_id == partnership_id)
+        if side is not None:
+            stmt = stmt.where(Holiday.side == side)
+        return self.session.scalars(stmt.order_by(Holiday.day, Holiday.side)).all()
+
+    def for_partnerships(self, partnership_ids: Sequence[int]) -> Sequence[Holiday]:
+        if not partnership_ids:
+            return []
+        return self.session.scalars(select(Holiday).where(Holiday.partnership_id.in_(partnership_ids))).all()
+
+    def get(self, partnership_id: int, side: str, day: date) -> Holiday | None:
+        stmt = select(Holiday).where(Holiday.partnership_id == partnership_id, Holiday.side == side, Holiday.day == day)
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, holiday: Holiday) -> Holiday:
+        self.session.add(holiday)
+        self.session.flush()
+        return holiday
+
+    def delete(self, holiday: Holiday) -> None:
+        self.session.delete(holiday)
+        self.session.flush()
+
+
+class IssueStore:
+    """The repositories of the issue log, over one unit of work's session.
+
+    Services build one per unit of work: ``store = IssueStore(uow.session)``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.issues = IssueRepository(session)
+        self.events = IssueEventRepository(session)
+        self.policies = PolicyRepository(session)
+        self.holidays = HolidayRepository(session)
+        self.actions = ActionRepository(session)
+        self.followups = FollowupRepository(session)
+        self.signals = SignalRepository(session)

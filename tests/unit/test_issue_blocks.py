@@ -1,0 +1,385 @@
+"""The issue log's Block Kit builders, from plain read models: escaping, buttons by state, limits, wording."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.blocks import ids
+from bot.blocks.issues import (
+    ActionRef,
+    FollowupAsk,
+    FollowupRef,
+    IssueRef,
+    SignalRef,
+    build_action_list,
+    build_escalation,
+    build_followup_question,
+    build_history_reply,
+    build_issue_card,
+    build_issue_list,
+    build_overdue_reminder,
+    build_signal,
+    working_time_label,
+)
+from bot.blocks.metadata import decode
+from bot.blocks.pulse import Message
+from bot.services.models import (
+    ActionStatus,
+    ActionView,
+    EscalationNotice,
+    FollowupQuestion,
+    FollowupView,
+    HistoryItem,
+    IssueCard,
+    IssueEventView,
+    IssueStatus,
+    IssueView,
+    OverdueReminder,
+    PartnershipView,
+    Side,
+    SignalKind,
+    SignalView,
+)
+
+AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"
+
+
+def _partnership(**kw: Any) -> PartnershipView:
+    values: dict[str, Any] = {
+        "id": 1,
+        "team_id": "T1",
+        "channel_id": "C1",
+        "name": "Northwind desk",
+        "client_org": "Northwind",
+        "provider_org": "Contoso",
+        "installing_side": Side.CLIENT,
+        "is_connect": True,
+        "timezone": "America/New_York",
+        "pulse_weekday": 0,
+        "pulse_hour": 9,
+        "pulse_minute": 0,
+        "pulse_every_weeks": 1,
+        "digest_weekday": 4,
+        "digest_hour": 16,
+        "digest_minute": 0,
+        "anonymity_threshold": 3,
+        "anonymous": True,
+        "status": "active",
+        "pause_reason": None,
+        "next_pulse_at": None,
+        "menu_ts": None,
+    }
+    values.update(kw)
+    return PartnershipView(**values)
+
+
+def _issue(**kw: Any) -> IssueView:
+    values: dict[str, Any] = {
+        "id": 7,
+        "partnership_id": 1,
+        "number": 3,
+        "title": "Report late",
+        "details": "Two days late.",
+        "severity": "S2",
+        "category": "Timeliness",
+        "owning_side": Side.PROVIDER,
+        "owner_id": "UP1",
+        "raised_by": "UC1",
+        "raised_by_side": Side.CLIENT,
+        "due_on": date(2026, 12, 4),
+        "status": IssueStatus.OPEN,
+        "created_at": AT,
+        "opened_at": AT,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "escalation_level": 0,
+        "next_escalation_at": AT + timedelta(hours=4),
+        "card_ts": "1700000000.000100",
+        "source_permalink": None,
+    }
+    values.update(kw)
+    return IssueView(**values)
+
+
+def _action(i: int = 1, **kw: Any) -> ActionView:
+    values: dict[str, Any] = {
+        "id": i,
+        "partnership_id": 1,
+        "issue_id": 7,
+        "issue_number": 3,
+        "followup_id": None,
+        "title": f"Action {i}",
+        "owner_id": "UP1",
+        "side": Side.PROVIDER,
+        "due_on": date(2026, 12, 1),
+        "status": ActionStatus.OPEN,
+        "created_by": "UC1",
+        "created_at": AT,
+        "closed_at": None,
+    }
+    values.update(kw)
+    return ActionView(**values)
+
+
+def _card(issue: IssueView | None = None, actions: tuple[ActionView, ...] = ()) -> IssueCard:
+    return IssueCard(issue=issue or _issue(), partnership=_partnership(), actions=actions, timezone="Asia/Kolkata")
+
+
+def _mrkdwn_texts(message: Message) -> list[str]:
+    """Every mrkdwn string of a message, and its fallback text (which Slack also formats)."""
+    found = [message.text]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([b.to_dict() for b in message.blocks])
+    return found
+
+
+def _buttons(message: Message) -> dict[str, str]:
+    """action_id -> value of every button."""
+    found: dict[str, str] = {}
+    for block in message.blocks:
+        data = block.to_dict()
+        elements = list(data.get("elements", []))
+        if "accessory" in data:
+            elements.append(data["accessory"])
+        for el in elements:
+            if el.get("type") == "button":
+                found[el["action_id"]] = el.get("value", "")
+    return found
+
+
+def _assert_inert(message: Message) -> None:
+    for text in _mrkdwn_texts(message):
+        for raw in ("<!channel>", "<!here>", "<@UEVIL>", "<https://evil"):
+            assert raw not in text, text
+    assert len(message.blocks) <= 50
+    for block in message.blocks:
+        assert len(json.dumps(block.to_dict())) < 12000
+
+
+# --- escaping -----------------------------------------------------------------------------------------------
+
+
+def test_the_card_renders_every_user_text_inert() -> None:
+    issue = _issue(title=INJECTION, details=INJECTION + "\nsecond line", category=INJECTION)
+    card = replace(_card(issue, (_action(title=INJECTION),)), partnership=_partnership(client_org=INJECTION))
+    message = build_issue_card(card)
+    _assert_inert(message)
+    assert any("&lt;!channel&gt;" in t for t in _mrkdwn_texts(message))
+    header = message.blocks[0].to_dict()
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text"  # plain text never mentions
+
+
+@pytest.mark.parametrize(
+    "kind", ["updated", "acknowledged", "resolved", "reopened", "reassigned", "action_added", "followup_added"]
+)
+def test_thread_lines_render_comments_inert(kind: str) -> None:
+    event = IssueEventView(
+        id=1,
+        issue_id=7,
+        at=AT,
+        actor="UC1",
+        kind=kind,
+        level=None,
+        detail=INJECTION,
+        data={"from": "UP1", "to": "UC2", "from_side": "provider", "to_side": "client", "followup_id": 5},
+    )
+    followup = FollowupView(5, 7, 3, Side.CLIENT, "UC1", INJECTION, AT, None) if kind == "followup_added" else None
+    action = _action(title=INJECTION) if kind == "action_added" else None
+    item = HistoryItem(event, _issue(title=INJECTION), _partnership(), "UTC", followup=followup, action=action)
+    message = build_history_reply(item)
+    _assert_inert(message)
+    if kind == "followup_added":
+        assert decode(_buttons(message)[ids.Action.FOLLOWUP_TO_ACTION], FollowupRef) == FollowupRef(5)
+        assert "Northwind (client)" in message.blocks[0].to_dict()["text"]["text"]
+
+
+def test_a_follow_up_that_became_an_action_has_no_button() -> None:
+    event = IssueEventView(1, 7, AT, "UC1", "followup_added", None, None, {"followup_id": 5})
+    followup = FollowupView(5, 7, 3, Side.CLIENT, "UC1", "Share the calendar", AT, action_id=9)
+    message = build_history_reply(HistoryItem(event, _issue(), _partnership(), "UTC", followup=followup))
+    assert _buttons(message) == {}
+
+
+# --- the card's buttons -------------------------------------------------------------------------------------
+
+
+def test_card_buttons_follow_the_state() -> None:
+    A = ids.Action
+    open_buttons = _buttons(build_issue_card(_card()))
+    assert list(open_buttons) == [A.ISSUE_ACKNOWLEDGE, A.ISSUE_UPDATE, A.ISSUE_ADD_ACTION, A.ISSUE_RESOLVE, A.ISSUE_ESCALATE]
+    assert {decode(v, IssueRef) for v in open_buttons.values()} == {IssueRef(7)}
+    acked = _buttons(build_issue_card(_card(_issue(status=IssueStatus.ACKNOWLEDGED, acknowledged_by="UP1"))))
+    assert A.ISSUE_ACKNOWLEDGE not in acked and A.ISSUE_RESOLVE in acked
+    top = _buttons(build_issue_card(_card(_issue(escalation_level=3, next_escalation_at=None))))
+    assert A.ISSUE_ESCALATE not in top
+    resolved = _buttons(build_issue_card(_card(_issue(status=IssueStatus.RESOLVED, resolved_by="UP1", resolved_at=AT))))
+    assert list(resolved) == [A.ISSUE_UPDATE, A.ISSUE_ADD_ACTION, A.ISSUE_REOPEN]
+
+
+def test_the_card_shows_owner_side_due_date_escalation_and_actions() -> None:
+    card = _card(_issue(escalation_level=1), tuple(_action(i) for i in range(1, 13)))
+    texts = "\n".join(_mrkdwn_texts(build_issue_card(card)))
+    assert "<@UP1> · Contoso (provider)" in texts
+    assert "Fri 4 Dec 2026" in texts
+    assert "level 1: owner nudged" in texts and "Contoso's working hours" in texts
+    assert "Action 10" in texts and "Action 11" not in texts and "…and 2 more" in texts
+    assert "S2 high" in build_issue_card(card).text
+
+
+def test_only_a_slack_permalink_becomes_a_link() -> None:
+    link = "https://northwind.slack.com/archives/C1/p1700000000000100"
+    texts = "\n".join(_mrkdwn_texts(build_issue_card(_card(_issue(source_permalink=link)))))
+    assert f"<{link}|The message this came from>" in texts
+
+
+# --- escalation --------------------------------------------------------------------------------------------
+
+
+def _notice(level: int, reason: str, **kw: Any) -> EscalationNotice:
+    values: dict[str, Any] = {
+        "event": IssueEventView(1, 7, AT, None, "escalated", level, None, {"reason": reason}),
+        "issue": _issue(title=INJECTION),
+        "partnership": _partnership(),
+        "level": level,
+        "reason": reason,
+        "recipients": ("UP1",) if level == 1 else ("UCL", "UPL"),
+        "missing_sides": (),
+        "acknowledge_within": timedelta(hours=4),
+        "resolve_within": timedelta(hours=24),
+        "timezone": "Asia/Kolkata",
+    }
+    values.update(kw)
+    return EscalationNotice(**values)
+
+
+@pytest.mark.parametrize(
+    ("level", "reason"), [(1, "acknowledge"), (1, "resolve"), (2, "acknowledge"), (2, "resolve"), (3, "resolve")]
+)
+def test_escalations_say_what_since_when_and_who_is_needed_without_blame(level: int, reason: str) -> None:
+    message = build_escalation(_notice(level, reason))
+    _assert_inert(message)
+    text = "\n".join(_mrkdwn_texts(message))
+    assert "#3" in text and "Mon 30 Nov, 20:30 IST" in text and "*Needed:*" in text
+    if level == 1:
+        assert "<@UP1>" in text
+    else:
+        assert "<@UCL>" in text and "<@UPL>" in text
+    for word in ("fault", "failed", "ignored", "neglect", "missed"):
+        assert word not in text.lower()
+
+
+def test_escalation_wording_of_the_deadlines() -> None:
+    text = "\n".join(_mrkdwn_texts(build_escalation(_notice(2, "acknowledge"))))
+    assert "waiting 1 working day to be acknowledged (the agreed time is 4 working hours)" in text
+    text = "\n".join(_mrkdwn_texts(build_escalation(_notice(2, "resolve"))))
+    assert "reached the agreed 3 working days" in text
+
+
+def test_escalation_says_when_a_side_has_nobody_in_the_role() -> None:
+    notice = _notice(3, "resolve", recipients=("UCS",), missing_sides=(Side.PROVIDER,), skipped_levels=(1, 2))
+    text = "\n".join(_mrkdwn_texts(build_escalation(notice)))
+    assert "No executive sponsor is recorded for Contoso" in text and "not running" in text
+
+
+def test_manual_escalation_names_who_asked() -> None:
+    notice = _notice(2, "manual", event=IssueEventView(1, 7, AT, "UC9", "escalated", 2, None, {"reason": "manual"}))
+    assert "<@UC9> asked to bring it to the next level now" in "\n".join(_mrkdwn_texts(build_escalation(notice)))
+
+
+# --- follow-up, reminders, signals, lists ---------------------------------------------------------------------
+
+
+def test_the_follow_up_question_has_a_button_per_side() -> None:
+    message = build_followup_question(FollowupQuestion(_issue(title=INJECTION), _partnership()))
+    _assert_inert(message)
+    assert "What can we do to keep this from happening again?" in message.blocks[0].to_dict()["text"]["text"]
+    block = message.blocks[-1].to_dict()
+    assert block["block_id"] == ids.FOLLOWUP_SIDES_BLOCK
+    values = [decode(el["value"], FollowupAsk) for el in block["elements"]]
+    assert values == [FollowupAsk(7, "client"), FollowupAsk(7, "provider")]
+    assert [el["text"]["text"] for el in block["elements"]] == ["Northwind: add ours", "Contoso: add ours"]
+
+
+def test_overdue_actions_are_grouped_in_one_message() -> None:
+    reminder = OverdueReminder(
+        _partnership(), "UP1", tuple(_action(i, title=INJECTION) for i in (1, 2, 3)), date(2026, 12, 3)
+    )
+    message = build_overdue_reminder(reminder)
+    _assert_inert(message)
+    assert message.text.startswith("You have 3 overdue actions")
+    done = [b.to_dict()["accessory"]["value"] for b in message.blocks if "accessory" in b.to_dict()]
+    assert [decode(v, ActionRef) for v in done] == [ActionRef(1), ActionRef(2), ActionRef(3)]
+    assert "2 days ago" in "\n".join(_mrkdwn_texts(message))
+
+
+def test_a_long_overdue_list_stays_within_slacks_limits() -> None:
+    reminder = OverdueReminder(_partnership(), "UP1", tuple(_action(i) for i in range(1, 71)), date(2026, 12, 3))
+    message = build_overdue_reminder(reminder)
+    assert len(message.blocks) <= 50
+    assert "…and 30 more" in "\n".join(_mrkdwn_texts(message))
+
+
+@pytest.mark.parametrize(
+    ("kind", "side", "detail", "expected"),
+    [
+        (
+            SignalKind.DROP,
+            Side.PROVIDER,
+            {"current": 2.5, "baseline": 4.0, "round_sequence": 5},
+            "2.5 in round 5, against 4.0",
+        ),
+        (SignalKind.GAP, None, {"client": 2.0, "provider": 4.0, "gap": 2.0, "round_sequence": 5}, "a gap of 2.0"),
+        (SignalKind.RECURRING_CATEGORY, None, {"count": 3, "days": 30}, "3 issues in this category within 30 days"),
+    ],
+)
+def test_signals_offer_a_prefilled_log_issue_button(
+    kind: SignalKind, side: Side | None, detail: dict[str, Any], expected: str
+) -> None:
+    subject = "Timeliness" if kind is SignalKind.RECURRING_CATEGORY else "communication"
+    signal = SignalView(11, _partnership(name=INJECTION), kind, subject, side, detail, AT)
+    message = build_signal(signal)
+    _assert_inert(message)
+    assert expected in "\n".join(_mrkdwn_texts(message))
+    assert decode(_buttons(message)[ids.Action.SIGNAL_LOG_ISSUE], SignalRef) == SignalRef(11)
+
+
+def test_lists() -> None:
+    p = _partnership()
+    issues_msg = build_issue_list(p, tuple(_issue(number=n, title=INJECTION) for n in range(1, 60)), heading="Open issues")
+    _assert_inert(issues_msg)
+    assert build_issue_list(p, (), heading="Open issues").blocks
+    actions_msg = build_action_list(p, (_action(1, overdue=True), _action(2)), heading="Your actions")
+    assert ":hourglass: overdue" in "\n".join(_mrkdwn_texts(actions_msg))
+
+
+@pytest.mark.parametrize(
+    ("amount", "label"),
+    [
+        (timedelta(hours=1), "1 working hour"),
+        (timedelta(hours=4), "4 working hours"),
+        (timedelta(hours=8), "1 working day"),
+        (timedelta(hours=80), "10 working days"),
+        (timedelta(minutes=30), "30 working minutes"),
+        (timedelta(minutes=90), "1 h 30 min of working time"),
+    ],
+)
+def test_working_time_label(amount: timedelta, label: str) -> None:
+    assert working_time_label(amount) == label

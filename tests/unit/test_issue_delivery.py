@@ -1,0 +1,273 @@
+"""The issue log through the outbox, the Renderer and the sender, against the Slack sandbox.
+
+The card is posted once and updated in place; a card someone deleted is posted again and its new ``ts``
+recorded; history, escalations and the follow-up question go in the card's thread; overdue reminders and
+signals are ephemeral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.delivery import OutboxSender, Pacer, Renderer
+from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
+from bot.services import actions, followups, issues, partnerships, question_bank
+from bot.services.models import ActionInput, IssueInput, Side, SlackProfile
+from storage.models import Issue
+from storage.uow import UnitOfWorkFactory
+from tests.factories import setup_input
+
+#: Monday 30 Nov 2026, 10:00 in New York.
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+SIGNING_SECRET = "issue-delivery-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-issue_delivery_fake_token"
+
+
+class Env:
+    def __init__(self, sandbox: SlackSandbox, world: DemoWorld, uow_factory: UnitOfWorkFactory) -> None:
+        self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
+        self.now = NOW
+        self.before: set[str] = set()
+        self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
+        self.sender = OutboxSender(
+            uow_factory=uow_factory,
+            client=self.client,
+            renderer=Renderer(uow_factory, "k" * 40),
+            pacer=Pacer(sleep=lambda _: None),
+            concurrency=1,
+            clock=lambda: self.now,
+        )
+
+    @property
+    def channel(self) -> str:
+        return self.world.channel
+
+    def deliver(self) -> None:
+        report = self.sender.deliver_pending()
+        assert report.failed == 0 and report.retried == 0, report
+
+    def top_level(self) -> list[dict[str, Any]]:
+        """Top-level messages posted since setup (the partnership menu is left out)."""
+        return [m for m in self.sandbox.messages(self.channel, include_thread_replies=False) if m["ts"] not in self.before]
+
+    def replies(self, ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.sandbox.messages(self.channel) if m.get("thread_ts") == ts and m["ts"] != ts]
+
+    def card_ts(self, issue_id: int) -> str | None:
+        with self.uow_factory() as uow:
+            row = uow.session.get(Issue, issue_id)
+            return row.card_ts if row else None
+
+
+@pytest.fixture
+def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
+    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
+        w = build_demo_world(sandbox)
+        partnerships.ensure_workspace(
+            uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=NOW
+        )
+        question_bank.sync_bank(uow_factory(), now=NOW)
+        people = [
+            *w.client_members,
+            *w.provider_members,
+            w.client_lead,
+            w.provider_lead,
+            w.client_sponsor,
+            w.provider_sponsor,
+        ]
+        profiles = [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
+        partnerships.configure_partnership(
+            uow_factory(),
+            team_id=w.client_team,
+            channel_id=w.channel,
+            user_id=w.client_lead,
+            data=setup_input(
+                client_leads=(w.client_lead,),
+                provider_leads=(w.provider_lead,),
+                client_sponsors=(w.client_sponsor,),
+                provider_sponsors=(w.provider_sponsor,),
+            ),
+            is_connect=True,
+            channel_members=profiles,
+            now=NOW,
+        )
+        e = Env(sandbox, w, uow_factory)
+        e.deliver()  # the partnership menu
+        e.before = {m["ts"] for m in sandbox.messages(w.channel)}
+        sandbox.clear_calls()
+        yield e
+        assert sandbox.violations == []
+
+
+def _log(env: Env, **kw: Any) -> int:
+    w = env.world
+    data = IssueInput(
+        title=kw.pop("title", "Tickets reassigned without notice"),
+        details=kw.pop("details", "Three P2 tickets moved queues overnight."),
+        severity=kw.pop("severity", "S2"),
+        category="Communication",
+        owning_side=Side.PROVIDER,
+        owner_id=w.provider_members[0],
+    )
+    return issues.log_issue(
+        env.uow_factory(),
+        team_id=w.client_team,
+        channel_id=w.channel,
+        actor=w.client_members[0],
+        data=data,
+        request_key="k",
+        now=env.now,
+    ).issue.id
+
+
+def _texts(message: dict[str, Any]) -> str:
+    return str(message.get("text", "")) + str(message.get("blocks", ""))
+
+
+def test_the_card_is_posted_once_and_updated_in_place(env: Env) -> None:
+    issue_id = _log(env, title="<!channel> tickets <@U0CLEAD>")
+    env.deliver()
+    cards = env.top_level()
+    assert len(cards) == 1
+    # Escaped wherever Slack formats text; the header is plain_text, which Slack never turns into a mention.
+    assert "&lt;!channel&gt;" in cards[0]["text"] and "<!channel>" not in cards[0]["text"]
+    assert cards[0]["blocks"][0]["type"] == "header" and cards[0]["blocks"][0]["text"]["type"] == "plain_text"
+    assert "<!channel>" not in str(cards[0]["blocks"][1:])
+    ts = env.card_ts(issue_id)
+    assert ts == cards[0]["ts"]
+    issues.acknowledge(env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW)
+    env.deliver()
+    cards = env.top_level()
+    assert len(cards) == 1 and cards[0]["ts"] == ts and "edited" in cards[0]
+    assert "Acknowledged" in _texts(cards[0])
+    [reply] = env.replies(ts)
+    assert f"<@{env.world.provider_lead}> acknowledged" in _texts(reply)
+    assert [c.method for c in env.sandbox.calls if c.method.startswith("chat.")] == [
+        "chat.postMessage",
+        "chat.update",
+        "chat.postMessage",
+    ]
+
+
+def test_a_deleted_card_is_posted_again_and_its_new_ts_recorded(env: Env) -> None:
+    issue_id = _log(env)
+    env.deliver()
+    old_ts = env.card_ts(issue_id)
+    assert old_ts is not None
+    env.client.chat_delete(channel=env.channel, ts=old_ts)  # someone removes the card
+    assert env.top_level() == []
+    issues.acknowledge(
+        env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_members[0], now=NOW
+    )
+    env.deliver()
+    [card] = env.top_level()
+    new_ts = env.card_ts(issue_id)
+    assert card["ts"] == new_ts and new_ts != old_ts and "Acknowledged" in _texts(card)
+    # The history line went into the new card's thread.
+    assert len(env.replies(new_ts)) == 1
+    # And later updates edit the new card.
+    issues.resolve(env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW)
+    env.deliver()
+    [card] = env.top_level()
+    assert card["ts"] == new_ts and "Resolved" in _texts(card)
+
+
+def test_an_update_before_the_card_was_posted_posts_it_once(env: Env) -> None:
+    issue_id = _log(env)
+    env.sandbox.fail_next("chat.postMessage", "internal_error")  # the first post fails and waits for a retry
+    report = env.sender.deliver_pending()
+    assert report.retried == 1 and env.top_level() == []
+    issues.acknowledge(
+        env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_members[0], now=NOW
+    )
+    # The update is due before the failed post's retry: with no card to update, it posts the card.
+    report = env.sender.deliver_pending()
+    assert (report.sent, report.cancelled) == (2, 0)  # the card and the history line
+    [card] = env.top_level()
+    assert card["ts"] == env.card_ts(issue_id) and "Acknowledged" in _texts(card)
+    # When the original post's retry comes round, the card exists: it is cancelled, not posted twice.
+    env.now = NOW + timedelta(minutes=10)
+    report = env.sender.deliver_pending()
+    assert (report.sent, report.cancelled) == (0, 1)
+    assert len(env.top_level()) == 1
+
+
+def test_escalation_and_follow_up_go_in_the_cards_thread(env: Env) -> None:
+    w = env.world
+    issue_id = _log(env)
+    env.deliver()
+    ts = env.card_ts(issue_id)
+    assert ts is not None
+    # Owned by the provider: its calendar is the partnership's (New York) here. S2: level 2 after 8 working hours.
+    env.now = NOW + timedelta(days=1)
+    assert issues.escalate_due(env.uow_factory, now=env.now) == 1
+    env.deliver()
+    escalation = env.replies(ts)[-1]
+    assert f"<@{w.client_lead}>" in _texts(escalation) and f"<@{w.provider_lead}>" in _texts(escalation)
+    assert "level 2" in _texts(env.top_level()[0])
+    issues.resolve(
+        env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=w.provider_lead, now=NOW + timedelta(days=1)
+    )
+    env.deliver()
+    question = env.replies(ts)[-1]
+    assert "What can we do to keep this from happening again?" in _texts(question)
+    f = followups.contribute(
+        env.uow_factory(),
+        channel_id=env.channel,
+        issue_id=issue_id,
+        actor=w.client_members[1],
+        side=Side.CLIENT,
+        text="Tell us before moving queues <!here>",
+        request_key="f",
+        now=NOW + timedelta(days=1),
+    )
+    env.deliver()
+    suggestion = env.replies(ts)[-1]
+    assert "Make it an action" in _texts(suggestion) and "&lt;!here&gt;" in _texts(suggestion)
+    followups.to_action(
+        env.uow_factory(), channel_id=env.channel, followup_id=f.id, actor=w.client_lead, now=NOW + timedelta(days=1)
+    )
+    env.deliver()
+    assert "added an action" in _texts(env.replies(ts)[-1])
+    assert len(env.top_level()) == 1  # everything else stayed in the thread
+
+
+def test_overdue_reminders_and_signals_are_ephemeral(env: Env) -> None:
+    w = env.world
+    owner = w.client_members[0]
+    for i in range(3):
+        actions.create_action(
+            env.uow_factory(),
+            team_id=w.client_team,
+            channel_id=w.channel,
+            actor=w.client_lead,
+            data=ActionInput(title=f"Action {i} <!channel>", owner_id=owner, due_on=date(2026, 11, 30)),
+            request_key=f"a{i}",
+            now=NOW,
+        )
+    later = NOW + timedelta(days=1)
+    assert actions.remind_overdue(env.uow_factory, now=later) == 1
+    env.now = later
+    env.deliver()
+    [reminder] = env.sandbox.ephemerals(env.channel, user=owner)
+    assert "3 overdue actions" in _texts(reminder) and "<!channel>" not in _texts(reminder)
+    # Three issues of one category: a signal for each lead in the channel.
+    for i in range(3):
+        issues.log_issue(
+            env.uow_factory(),
+            team_id=w.client_team,
+            channel_id=w.channel,
+            actor=owner,
+            data=IssueInput("Late", "", "S4", "Staffing", Side.CLIENT, owner),
+            request_key=f"i{i}",
+            now=later,
+        )
+    env.deliver()
+    for lead in (w.client_lead, w.provider_lead):
+        [signal] = env.sandbox.ephemerals(env.channel, user=lead)
+        assert "Staffing" in _texts(signal) and "Log issue" in _texts(signal)
