@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.container import Services
 from bot.delivery import DeliveryReport
-from bot.services import pulses
+from bot.services import actions, issues, pulses, signals
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,9 @@ class TickReport:
     skipped: int = 0
     reminders: int = 0
     closed: int = 0
+    signals: int = 0
+    escalations: int = 0
+    action_reminders: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -26,7 +29,8 @@ class TickReport:
         d = self.delivery
         text = (
             f"opened {self.opened} round(s), skipped {self.skipped}, queued {self.reminders} reminder(s), "
-            f"closed {self.closed}; sent {d.sent}, retrying {d.retried}, failed {d.failed}, cancelled {d.cancelled}"
+            f"closed {self.closed}, {self.signals} signal(s), {self.escalations} escalation(s), "
+            f"{self.action_reminders} overdue-action reminder(s); sent {d.sent}, retrying {d.retried}, failed {d.failed}, cancelled {d.cancelled}"
         )
         if self.failures:
             text += f"; steps that failed: {', '.join(self.failures)}"
@@ -34,7 +38,8 @@ class TickReport:
 
 
 def tick(services: Services, now: datetime) -> TickReport:
-    """Open due rounds, queue due reminders, close due rounds, then send the outbox.
+    """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
+    results), escalate issues whose time has come, remind owners of overdue actions, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others
     still run; the next tick tries again. Nothing here raises.
@@ -44,6 +49,8 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("open", lambda: _open(services, now, report)),
         ("remind", lambda: _remind(services, now, report)),
         ("close", lambda: _close(services, now, report)),
+        ("escalate", lambda: _escalate(services, now, report)),
+        ("actions", lambda: _remind_overdue_actions(services, now, report)),
         ("send", lambda: report.delivery.add(services.sender.deliver_pending())),
     )
     for name, step in steps:
@@ -65,4 +72,19 @@ def _remind(services: Services, now: datetime, report: TickReport) -> None:
 
 
 def _close(services: Services, now: datetime, report: TickReport) -> None:
-    report.closed = len(pulses.close_due_rounds(services.uow_factory, now=now))
+    closed = pulses.close_due_rounds(services.uow_factory, now=now)
+    report.closed = len(closed)
+    for round_id in closed:
+        # Signals are advice to the leads: one round's failure is logged and never holds up the rest.
+        try:
+            report.signals += signals.signals_after_round(services.uow_factory(), round_id=round_id, now=now)
+        except Exception:
+            logger.exception("early-warning signals for round %s failed", round_id)
+
+
+def _escalate(services: Services, now: datetime, report: TickReport) -> None:
+    report.escalations = issues.escalate_due(services.uow_factory, now=now)
+
+
+def _remind_overdue_actions(services: Services, now: datetime, report: TickReport) -> None:
+    report.action_reminders = actions.remind_overdue(services.uow_factory, now=now)

@@ -24,7 +24,7 @@ HEARTBEAT_JOB_ID = "heartbeat"
 def heartbeat(services: Services) -> None:
     """One beat: everything due by now."""
     report = tick(services, services.clock())
-    if report.opened or report.closed or report.reminders or report.delivery.sent or report.failures:
+    if report.opened or report.closed or report.reminders or report.escalations or report.delivery.sent or report.failures:
         logger.info("heartbeat: %s", report.summary())
 
 
