@@ -74,6 +74,11 @@ METHOD = {
 CARD_PURPOSES = frozenset({Purpose.ISSUE_CARD, Purpose.ISSUE_CARD_UPDATE})
 
 
+def default_key(purpose: Purpose, ref_id: int, user_id: str | None = None) -> str:
+    """The outbox key of one message about ``ref_id`` (per recipient for ephemerals)."""
+    return f"{purpose.value}:{ref_id}" + (f":{user_id}" if user_id else "")
+
+
 def enqueue(
     uow: UnitOfWork,
     partnership: Partnership,
@@ -88,10 +93,9 @@ def enqueue(
 
     Idempotent per key: by default ``<purpose>:<ref_id>`` (plus the recipient for ephemerals).
     """
-    default_key = f"{purpose.value}:{ref_id}" + (f":{user_id}" if user_id else "")
     return uow.outbox.add_once(
         OutboxMessage(
-            dedupe_key=key or default_key,
+            dedupe_key=key or default_key(purpose, ref_id, user_id),
             workspace_id=partnership.workspace_id,
             partnership_id=partnership.id,
             purpose=purpose.value,

@@ -353,16 +353,27 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
             due = uow.rounds.claim_due_reminders(now, BATCH)
             if not due:
                 return queued
+            # Three queries for the whole batch, not three per round.
+            partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
+            members = uow.members.list_answerable_for(partnerships)
+            answered_by_round = uow.responses.hashes_for_rounds([r.id for r in due])
             for r in due:
-                p = uow.partnerships.get(r.partnership_id)
-                assert p is not None
-                answered = uow.responses.hashes_for_round(r.id)
-                for m in uow.members.list_answerable(p.id):
+                p = partnerships[r.partnership_id]
+                answered = answered_by_round[r.id]
+                for m in members[p.id]:
                     if respondent_hash(secret_key, p.id, m.user_id) in answered:
                         continue
-                    queued += outbox.enqueue(
-                        uow, p, purpose=outbox.Purpose.REMINDER, ref_id=r.id, user_id=m.user_id, now=now
+                    # New by construction: the round is claimed and marked reminded in this transaction.
+                    outbox.add_new(
+                        uow,
+                        p,
+                        purpose=outbox.Purpose.REMINDER,
+                        ref_id=r.id,
+                        user_id=m.user_id,
+                        key=outbox.default_key(outbox.Purpose.REMINDER, r.id, m.user_id),
+                        now=now,
                     )
+                    queued += 1
                 r.reminded_at = now
             uow.commit()
 
@@ -384,12 +395,13 @@ def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ..
             due = uow.rounds.claim_due_closes(now, BATCH)
             if not due:
                 return tuple(closed)
+            partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
             for r in due:
-                p = uow.partnerships.get(r.partnership_id)
-                assert p is not None
+                p = partnerships[r.partnership_id]
                 r.status, r.closed_at = "closed", now
                 for purpose in (outbox.Purpose.PULSE_CLOSED, outbox.Purpose.RESULTS):
-                    outbox.enqueue(uow, p, purpose=purpose, ref_id=r.id, now=now)
+                    # New by construction: the round is claimed and closed in this transaction.
+                    outbox.add_new(uow, p, purpose=purpose, ref_id=r.id, key=outbox.default_key(purpose, r.id), now=now)
                 closed.append(r.id)
                 logger.info("partnership %s: round %s closed", p.id, r.id)
             uow.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, MutableSequence, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -40,6 +40,13 @@ class PartnershipRepository:
         if for_update:
             stmt = stmt.with_for_update(of=Partnership)
         return self.session.scalars(stmt).one_or_none()
+
+    def get_many(self, partnership_ids: Collection[int]) -> dict[int, Partnership]:
+        """Several partnerships by id, in one query (for batch jobs)."""
+        if not partnership_ids:
+            return {}
+        rows = self.session.scalars(select(Partnership).where(Partnership.id.in_(list(partnership_ids))))
+        return {p.id: p for p in rows}
 
     def get_by_channel(self, team_id: str, channel_id: str) -> Partnership | None:
         stmt = (
@@ -85,6 +92,25 @@ class MemberRepository:
     def list(self, partnership_id: int) -> Sequence[Member]:
         stmt = select(Member).where(Member.partnership_id == partnership_id).order_by(Member.id)
         return self.session.scalars(stmt).all()
+
+    def list_answerable_for(self, partnership_ids: Collection[int]) -> dict[int, Sequence[Member]]:
+        """``list_answerable`` for several partnerships in one query (for batch jobs)."""
+        found: dict[int, MutableSequence[Member]] = {pid: [] for pid in partnership_ids}
+        if found:
+            stmt = (
+                select(Member)
+                .where(
+                    Member.partnership_id.in_(list(found)),
+                    Member.in_channel.is_(True),
+                    Member.is_bot.is_(False),
+                    Member.deleted.is_(False),
+                    Member.side.is_not(None),
+                )
+                .order_by(Member.id)
+            )
+            for m in self.session.scalars(stmt):
+                found[m.partnership_id].append(m)
+        return dict(found)
 
     def list_answerable(self, partnership_id: int) -> Sequence[Member]:
         """Members who are asked to answer pulses: people in the channel with a side."""

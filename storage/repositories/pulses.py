@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -145,6 +145,15 @@ class ResponseRepository:
         self.session.add(response)
         self.session.flush()
         return response
+
+    def hashes_for_rounds(self, round_ids: Collection[int]) -> dict[int, set[str]]:
+        """``hashes_for_round`` for several rounds in one query (for batch jobs)."""
+        found: dict[int, set[str]] = {rid: set() for rid in round_ids}
+        if found:
+            stmt = select(Response.round_id, Response.respondent_hash).where(Response.round_id.in_(list(found)))
+            for round_id, respondent in self.session.execute(stmt):
+                found[round_id].add(respondent)
+        return found
 
     def hashes_for_round(self, round_id: int) -> set[str]:
         return set(self.session.scalars(select(Response.respondent_hash).where(Response.round_id == round_id)).all())
