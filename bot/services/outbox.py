@@ -94,20 +94,7 @@ def enqueue(
     Idempotent per key: by default ``<purpose>:<ref_id>`` (plus the recipient for ephemerals).
     """
     return uow.outbox.add_once(
-        OutboxMessage(
-            dedupe_key=key or default_key(purpose, ref_id, user_id),
-            workspace_id=partnership.workspace_id,
-            partnership_id=partnership.id,
-            purpose=purpose.value,
-            ref_id=ref_id,
-            method=METHOD[purpose],
-            channel_id=partnership.channel_id,
-            user_id=user_id,
-            status="pending",
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
+        _message(partnership, purpose, ref_id, key or default_key(purpose, ref_id, user_id), now, user_id)
     )
 
 
@@ -126,21 +113,25 @@ def add_new(
     Unlike ``enqueue`` it neither looks the key up nor flushes, so a batch job can record many messages and
     write them in one round trip. A key that does exist still fails on the unique constraint at commit.
     """
-    uow.session.add(
-        OutboxMessage(
-            dedupe_key=key,
-            workspace_id=partnership.workspace_id,
-            partnership_id=partnership.id,
-            purpose=purpose.value,
-            ref_id=ref_id,
-            method=METHOD[purpose],
-            channel_id=partnership.channel_id,
-            user_id=user_id,
-            status="pending",
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
+    uow.session.add(_message(partnership, purpose, ref_id, key, now, user_id))
+
+
+def _message(
+    partnership: Partnership, purpose: Purpose, ref_id: int, key: str, now: datetime, user_id: str | None
+) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=key,
+        workspace_id=partnership.workspace_id,
+        partnership_id=partnership.id,
+        purpose=purpose.value,
+        ref_id=ref_id,
+        method=METHOD[purpose],
+        channel_id=partnership.channel_id,
+        user_id=user_id,
+        status="pending",
+        attempts=0,
+        available_at=now,
+        created_at=now,
     )
 
 
