@@ -1,4 +1,4 @@
-"""``python -m benchmarks [latency|fanout|sentiment|all]``: run, print the tables, write benchmarks/results/latest.json."""
+"""``python -m benchmarks [latency|fanout|sentiment|escalation|all]``: run, print the tables, write benchmarks/results/latest.json."""
 
 from __future__ import annotations
 
@@ -18,13 +18,19 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="?", choices=("latency", "fanout", "sentiment", "all"), default="all")
+    parser.add_argument("which", nargs="?", choices=("latency", "fanout", "sentiment", "escalation", "all"), default="all")
     parser.add_argument("--requests-c1", type=int, default=400, help="latency: requests per target at 1 client")
     parser.add_argument("--requests-c20", type=int, default=2000, help="latency: requests per target at 20 clients")
     parser.add_argument("--warmup", type=int, default=100, help="latency: unrecorded requests per target first")
     parser.add_argument("--partnerships", type=int, default=200, help="fanout: partnerships (channels) in the round")
     parser.add_argument("--speedup", type=float, default=10.0, help="fanout: time compression K (limits and Pacer)")
     parser.add_argument("--answered", type=int, default=5, help="fanout: members of 6 per channel who answer")
+    parser.add_argument("--issues", type=int, default=10_000, help="escalation: open issues")
+    parser.add_argument("--escalation-partnerships", type=int, default=1_000, help="escalation: partnerships")
+    parser.add_argument("--escalation-rounds", type=int, default=3, help="escalation: measurements of each kind")
+    parser.add_argument(
+        "--postgres-url", default=None, help="escalation: also on PostgreSQL (default: env BENCH_POSTGRES_URL)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     args = parser.parse_args(argv)
 
@@ -34,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     # Post-ack failures under overload are counted in the results (failed Slack calls); no tracebacks.
     logging.getLogger("bot.app").setLevel(logging.CRITICAL)
 
-    from benchmarks import fanout, latency, sentiment
+    from benchmarks import escalation, fanout, latency, sentiment
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -59,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         print("sentiment ...", flush=True)
         results["sentiment"] = sentiment.run_sentiment()
         tables.append(sentiment.render(results["sentiment"]))
+    if args.which in ("escalation", "all"):
+        print("escalation ...", flush=True)
+        results["escalation"] = escalation.run_escalation(
+            issues=args.issues,
+            partnerships=args.escalation_partnerships,
+            rounds=args.escalation_rounds,
+            postgres_url=args.postgres_url,
+        )
+        tables.append(escalation.render(results["escalation"]))
     results["total_seconds"] = time.monotonic() - started
     print()
     print("\n\n".join(tables))

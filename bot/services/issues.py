@@ -56,7 +56,6 @@ from bot.services.working_hours import (
     EscalationPolicy,
     WorkingCalendar,
     escalation_due_times,
-    next_escalation,
 )
 from storage.models import Action, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Member, Partnership
 from storage.repositories.issues import UNRESOLVED, IssueStore
@@ -208,21 +207,46 @@ def policy_from_rows(rows: Iterable[EscalationPolicyRow]) -> EscalationPolicy:
     return replace(DEFAULT_POLICY, **overrides)
 
 
-def next_escalation_time(issue: Issue, policy: EscalationPolicy, calendar: WorkingCalendar) -> datetime | None:
-    """When the issue's next level (above the highest fired) becomes due, or None (resolved, or level 3 fired).
+def escalation_times(issue: Issue, policy: EscalationPolicy, calendar: WorkingCalendar) -> dict[int, datetime]:
+    """When each level 1-3 falls due for the issue as it stands, counted in ``calendar``'s working time.
 
-    Uses ``escalation_due_times``. Once acknowledged only the resolve-based triggers count; giving the
-    severity an acknowledge time equal to its resolve time yields exactly those (min(R, 3R/4), min(2R, R), 2R).
-    The instant may already be past (an issue acknowledged after 75% of its resolve time): then the next tick
-    fires it. ``escalate_due`` still asks ``next_escalation`` which level is due: this is only the index key.
+    Uses ``escalation_due_times``. Once acknowledged only the resolve-based triggers count (as in
+    ``next_escalation``); giving the severity an acknowledge time equal to its resolve time yields exactly those
+    (min(R, 3R/4), min(2R, R), 2R).
     """
-    if issue.status == IssueStatus.RESOLVED.value or issue.escalation_level >= 3:
-        return None
     if issue.acknowledged_at is not None:
         resolve = policy.for_severity(issue.severity).resolve
         policy = replace(policy, **{issue.severity.lower(): Deadlines(acknowledge=resolve, resolve=resolve)})
-    times = escalation_due_times(issue.opened_at, issue.severity, policy, calendar)
+    return escalation_due_times(issue.opened_at, issue.severity, policy, calendar)
+
+
+def _next_time(issue: Issue, times: dict[int, datetime]) -> datetime | None:
+    """The earliest of ``times`` above the issue's highest fired level; None once resolved or level 3 fired."""
+    if issue.status == IssueStatus.RESOLVED.value or issue.escalation_level >= 3:
+        return None
     return min(at for level, at in times.items() if level > issue.escalation_level)
+
+
+def next_escalation_time(issue: Issue, policy: EscalationPolicy, calendar: WorkingCalendar) -> datetime | None:
+    """When the issue's next level (above the highest fired) becomes due, or None (resolved, or level 3 fired).
+
+    The instant may already be past (an issue acknowledged after 75% of its resolve time): then the next tick
+    fires it. It is the index key ``escalate_due`` finds due issues by; which level fires is decided there.
+    """
+    if issue.status == IssueStatus.RESOLVED.value or issue.escalation_level >= 3:
+        return None
+    return _next_time(issue, escalation_times(issue, policy, calendar))
+
+
+def _due_level(issue: Issue, times: dict[int, datetime], now: datetime) -> int | None:
+    """The level to fire at ``now``: what ``next_escalation`` answers, from instants already computed.
+
+    The highest level due by ``now`` above the highest fired (each level fires once, never stepping back down);
+    None once resolved. ``times`` are ``escalation_times``, i.e. the triggers ``next_escalation`` counts.
+    """
+    if issue.resolved_at is not None:
+        return None
+    return max((level for level, at in times.items() if level > issue.escalation_level and at <= now), default=None)
 
 
 def escalation_reason(level: int, deadlines: Deadlines, *, acknowledged: bool) -> str:
@@ -721,8 +745,8 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
     """Fire every escalation due by ``now``, each level once. Returns how many escalation messages were queued.
 
     Due issues come from one indexed query on ``next_escalation_at`` (row-locked, ``SKIP LOCKED``), in batches.
-    ``next_escalation`` decides the level: when several levels fell due while the heartbeat was down, only the
-    highest fires and the ones passed over are recorded as skipped (no burst of stale nudges).
+    The level follows ``next_escalation``'s rule (``_due_level``): when several levels fell due while the heartbeat
+    was down, only the highest fires and the ones passed over are recorded as skipped (no burst of stale nudges).
     """
     fired = 0
     while True:
@@ -736,25 +760,19 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
             for issue in due:
                 policy = context.policy(issue.partnership_id)
                 calendar = context.calendar(issue.partnership_id, issue.owning_side)
-                level = next_escalation(
-                    issue.opened_at,
-                    issue.acknowledged_at,
-                    issue.resolved_at,
-                    set(range(1, issue.escalation_level + 1)),
-                    now,
-                    issue.severity,
-                    policy,
-                    calendar,
-                )
+                # Working time is counted once per issue: the same instants decide the level due now and the next
+                # index key (counting it is the largest share of this loop's CPU when many issues are due).
+                times = escalation_times(issue, policy, calendar)
+                level = _due_level(issue, times, now)
                 if level is not None:
                     reason = escalation_reason(
                         level, policy.for_severity(issue.severity), acknowledged=issue.acknowledged_at is not None
                     )
                     skipped = list(range(issue.escalation_level + 1, level))
                     events.append((issue, _fire(issue, level=level, reason=reason, actor=None, skipped=skipped, now=now)))
-                following = next_escalation_time(issue, policy, calendar)
+                following = _next_time(issue, times)
                 if following is not None and following <= now:
-                    # Cannot happen while next_escalation and escalation_due_times agree; never spin on it.
+                    # Cannot happen with consistent rows (the level just fired is the highest due by now); never spin.
                     logger.error("issue %s: next escalation %s is not after now %s; stopping it", issue.id, following, now)
                     following = None
                 issue.next_escalation_at = following
