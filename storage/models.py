@@ -46,6 +46,7 @@ class Partnership(Base):
         CheckConstraint("installing_side IN ('client', 'provider')", name="installing_side"),
         CheckConstraint("status IN ('active', 'paused')", name="status"),
         Index("ix_partnerships_due_pulse", "status", "next_pulse_at"),
+        Index("ix_partnerships_due_digest", "status", "next_digest_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +92,9 @@ class Partnership(Base):
     issue_categories: Mapped[list[Any] | None]
     # Issues are numbered per partnership (#1, #2, ...); taken under the partnership's row lock.
     next_issue_number: Mapped[int] = mapped_column(default=1, server_default="1")
+    # When the next weekly digest is due (DESIGN 3.4, 4.1). NULL until the heartbeat first computes it from
+    # digest_weekday/hour/minute, so setup needs no change and a changed schedule can be reset by clearing it.
+    next_digest_at: Mapped[datetime | None]
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
@@ -437,3 +441,28 @@ class Signal(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     detail: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
+
+
+# --- the weekly digest (DESIGN 3.4) --------------------------------------------------------------------------
+
+
+class Digest(Base):
+    """One partnership's weekly digest, recorded once per week (the unique key makes queuing idempotent).
+
+    ``week_start`` is the local date (partnership time zone) on which the digest's week began; the week is the
+    seven local days ending at ``ends_at``, the digest's scheduled time.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "week_start"),
+        CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    week_start: Mapped[date]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

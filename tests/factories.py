@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.services.models import ActionInput, IssueInput, SetupInput, Side, SlackProfile
@@ -112,3 +113,170 @@ def make_issue_world(
         now=now,
     )
     return IssueWorld(uow_factory=uow_factory, partnership_id=result.partnership.id, channel_id=channel_id)
+
+
+# --- the weekly digest (issue 4) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One person's answers in a seeded round: a 1–5 score per dimension, and comments per dimension."""
+
+    side: Side
+    person: str
+    scores: dict[str, int]
+    comments: dict[str, str] = field(default_factory=dict)
+
+
+def add_closed_round(
+    uow_factory: Any,
+    *,
+    partnership_id: int,
+    closed_at: datetime,
+    answers: Sequence[Answered],
+    asked: tuple[int, int] = (5, 4),
+    secret_key: str = "s" * 40,
+) -> int:
+    """Store a closed round with its answers straight in the database (exact times, any dimensions, fast).
+
+    Each dimension is asked with the first 1–5 question of the built-in bank for it (``sync_bank`` must have
+    run); ``asked`` is (client, provider). Returns the round id.
+    """
+    from bot.services.anonymity import respondent_hash
+    from storage.models import Answer, PulseRound, Response, RoundQuestion
+
+    with uow_factory() as uow:
+        bank: dict[str, int] = {}
+        for q in uow.questions.bank():
+            if q.kind == "scale":
+                bank.setdefault(q.dimension, q.id)
+        dimensions = sorted({d for a in answers for d in a.scores})
+        opened = closed_at - timedelta(days=2)
+        r = PulseRound(
+            partnership_id=partnership_id,
+            sequence=uow.rounds.count(partnership_id) + 1,
+            scheduled_at=opened,
+            opened_at=opened,
+            remind_at=None,
+            closes_at=closed_at,
+            status="closed",
+            is_adhoc=False,
+            asked_client=asked[0],
+            asked_provider=asked[1],
+            closed_at=closed_at,
+            questions=[RoundQuestion(position=i, question_id=bank[d]) for i, d in enumerate(dimensions)],
+        )
+        uow.session.add(r)
+        uow.session.flush()
+        for a in answers:
+            uow.session.add(
+                Response(
+                    round_id=r.id,
+                    respondent_hash=respondent_hash(secret_key, partnership_id, a.person),
+                    side=a.side.value,
+                    submitted_at=opened,
+                    updated_at=opened,
+                    answers=[
+                        Answer(question_id=bank[d], score=score, comment=a.comments.get(d)) for d, score in a.scores.items()
+                    ],
+                )
+            )
+        uow.commit()
+        return r.id
+
+
+def answers_for(side: Side, scores: dict[str, Sequence[int]], *, prefix: str | None = None) -> list[Answered]:
+    """People of one side answering: ``{"trust": [4, 5, 3]}`` is three people scoring trust 4, 5 and 3."""
+    counts = {len(v) for v in scores.values()}
+    assert len(counts) == 1, "every dimension needs one score per person"
+    people = counts.pop()
+    tag = prefix or ("C" if side is Side.CLIENT else "P")
+    return [Answered(side, f"{tag}{i + 1}", {d: v[i] for d, v in scores.items()}) for i in range(people)]
+
+
+def digest_view(**overrides: Any) -> Any:
+    """A small, valid ``DigestView`` built by hand (no database): Northwind (client) and Contoso (provider),
+    week of Fri 4 Dec 2026 in New York, one round, trust and communication, nothing withheld.
+    Override any field (``sides``, ``dimensions``, ``issues``, ...) to shape a case.
+    """
+    from bot.services.models import (
+        ActionSummary,
+        ChartLine,
+        ChartSeries,
+        DigestView,
+        DimensionHealth,
+        GoalsSection,
+        IssueSummary,
+        Participation,
+        PartnershipView,
+        SentimentSummary,
+        SeverityAges,
+        SideDigest,
+        SideHealth,
+        ThemeView,
+    )
+
+    p = PartnershipView(
+        id=1,
+        team_id="TCLIENT",
+        channel_id="C100",
+        name="Northwind desk",
+        client_org="Northwind",
+        provider_org="Contoso",
+        installing_side=Side.CLIENT,
+        is_connect=True,
+        timezone="America/New_York",
+        pulse_weekday=0,
+        pulse_hour=9,
+        pulse_minute=0,
+        pulse_every_weeks=1,
+        digest_weekday=4,
+        digest_hour=16,
+        digest_minute=0,
+        anonymity_threshold=3,
+        anonymous=True,
+        status="active",
+        pause_reason=None,
+        next_pulse_at=None,
+        menu_ts=None,
+    )
+    weeks = tuple(date(2026, 9, 18) + timedelta(weeks=i) for i in range(12))
+    values: dict[str, Any] = {
+        "partnership": p,
+        "week_start": date(2026, 12, 4),
+        "starts_at": datetime(2026, 12, 4, 21, tzinfo=UTC),
+        "ends_at": datetime(2026, 12, 11, 21, tzinfo=UTC),
+        "as_of": datetime(2026, 12, 11, 21, tzinfo=UTC),
+        "rounds": 1,
+        "overall": DimensionHealth("overall", SideHealth(3.25, 3.5, 3.46, 8), SideHealth(3.0, 4.17, 3.72, 6)),
+        "dimensions": (
+            DimensionHealth("trust", SideHealth(4.5, 4.0, 4.15, 4), SideHealth(3.0, 4.0, 3.67, 3)),
+            DimensionHealth("communication", SideHealth(2.0, 3.0, 2.77, 4), SideHealth(3.0, 4.33, 3.78, 3)),
+        ),
+        "gaps": (),
+        "sides": (
+            SideDigest(
+                Side.CLIENT,
+                "Northwind",
+                Participation(4, 5),
+                False,
+                SentimentSummary(1, -0.4, "negative", 0, 0, 1),
+                (ThemeView("handover", 2),),
+                ("The handover was late again",),
+            ),
+            SideDigest(Side.PROVIDER, "Contoso", Participation(3, 4), False, None, (), ()),
+        ),
+        "issues": IssueSummary((), (), (), (), tuple(SeverityAges(s, (0, 0, 0)) for s in ("S1", "S2", "S3", "S4"))),
+        "actions": ActionSummary({Side.CLIENT: 0, Side.PROVIDER: 0}, (), ()),
+        "goals": GoalsSection(),
+        "chart": ChartSeries(
+            "Northwind desk: overall health by week",
+            weeks,
+            (
+                ChartLine(Side.CLIENT, "Northwind", (None,) * 10 + (3.5, 3.25)),
+                ChartLine(Side.PROVIDER, "Contoso", (None,) * 10 + (4.17, 3.0)),
+            ),
+        ),
+    }
+    values.update(overrides)
+    return DigestView(**values)

@@ -534,3 +534,284 @@ class IssueDraft:
     details: str
     category: str | None
     severity: str | None
+
+
+# --- the weekly digest (DESIGN 3.4) -------------------------------------------------------------------------------
+
+#: A change of at least this much against last week shows as an arrow; less is steady (the digest shows one decimal).
+TREND_STEP = 0.1
+#: Perception gaps (client − provider, 1–5 scale) are flagged from these sizes: level 1 and level 2.
+GAP_NOTICE = 1.0
+GAP_ALERT = 1.5
+#: Open issues by age: under a week, one to four weeks, four weeks or more.
+AGE_BUCKETS: tuple[str, ...] = ("under 1 week", "1–4 weeks", "4 weeks or more")
+AGE_BUCKET_DAYS: tuple[int, ...] = (7, 28)
+#: Weeks in the trend chart.
+CHART_WEEKS = 12
+
+
+class Trend(StrEnum):
+    """This week against an earlier value: ``none`` when either is unknown (no answers, or withheld)."""
+
+    UP = "up"
+    DOWN = "down"
+    STEADY = "steady"
+    NONE = "none"
+
+
+def trend_between(current: float | None, earlier: float | None, step: float = TREND_STEP) -> Trend:
+    """Up, down or steady by at least ``step`` (a rounding hair below it counts: 4.33 − 4.23 is a step)."""
+    if current is None or earlier is None:
+        return Trend.NONE
+    delta = round(current - earlier, 2)
+    if delta >= step:
+        return Trend.UP
+    if delta <= -step:
+        return Trend.DOWN
+    return Trend.STEADY
+
+
+def gap_level(gap: float | None) -> int:
+    """0 below ``GAP_NOTICE``, 1 from it, 2 from ``GAP_ALERT`` (by size, whichever side is higher)."""
+    if gap is None:
+        return 0
+    size = abs(gap)
+    return 2 if size >= GAP_ALERT else 1 if size >= GAP_NOTICE else 0
+
+
+@dataclass(frozen=True)
+class SideHealth:
+    """One side's average for one dimension (or overall): this week, last week and the last four weeks.
+
+    Each is None when nobody on the side answered in that period, or too few to show (anonymity threshold).
+    ``answers`` counts this week's scores behind ``week`` (0 when withheld).
+    """
+
+    week: float | None
+    last_week: float | None
+    four_week: float | None
+    answers: int = 0
+
+    @property
+    def change(self) -> float | None:
+        """This week minus last week."""
+        if self.week is None or self.last_week is None:
+            return None
+        return round(self.week - self.last_week, 2)
+
+    @property
+    def trend(self) -> Trend:
+        """Against last week."""
+        return trend_between(self.week, self.last_week)
+
+    @property
+    def trend_vs_four_week(self) -> Trend:
+        return trend_between(self.week, self.four_week)
+
+
+@dataclass(frozen=True)
+class DimensionHealth:
+    """Both sides' health for one dimension (``dimension`` is ``overall`` for the mean of every 1–5 answer)."""
+
+    dimension: str
+    client: SideHealth
+    provider: SideHealth
+
+    def side(self, side: Side) -> SideHealth:
+        return self.client if side is Side.CLIENT else self.provider
+
+    @property
+    def gap(self) -> float | None:
+        """This week's perception gap, client − provider."""
+        if self.client.week is None or self.provider.week is None:
+            return None
+        return round(self.client.week - self.provider.week, 2)
+
+    @property
+    def four_week_gap(self) -> float | None:
+        if self.client.four_week is None or self.provider.four_week is None:
+            return None
+        return round(self.client.four_week - self.provider.four_week, 2)
+
+
+@dataclass(frozen=True)
+class PerceptionGap:
+    """This week's gap on one dimension: client − provider; ``level`` 0, 1 (≥ 1.0) or 2 (≥ 1.5)."""
+
+    dimension: str
+    client: float
+    provider: float
+    gap: float
+    level: int
+    last_week_gap: float | None = None
+    four_week_gap: float | None = None
+
+    @property
+    def widening(self) -> bool:
+        """Wider than last week's gap (by at least a tenth)."""
+        return self.last_week_gap is not None and abs(self.gap) - abs(self.last_week_gap) >= TREND_STEP
+
+
+@dataclass(frozen=True)
+class SentimentSummary:
+    """The tone of one side's comments of the week (``bot.services.sentiment``): mean compound score and labels."""
+
+    comments: int
+    mean: float
+    label: str
+    positive: int
+    neutral: int
+    negative: int
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    """A phrase that several comments of one side used, and in how many comments."""
+
+    phrase: str
+    comments: int
+
+
+@dataclass(frozen=True)
+class SideDigest:
+    """One side's week: participation, and what it said, unless withheld.
+
+    ``withheld`` means a pulse closed this week but fewer than the threshold answered on this side (in every
+    round of the week): then ``sentiment``, ``themes`` and ``comments`` are empty and its averages are None.
+    """
+
+    side: Side
+    org: str
+    participation: Participation
+    withheld: bool
+    sentiment: SentimentSummary | None
+    themes: tuple[ThemeView, ...]
+    comments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestIssue:
+    """One issue as the digest lists it (no owner names: the digest is public in the channel)."""
+
+    number: int
+    title: str
+    severity: str
+    owning_side: Side
+    status: IssueStatus
+    escalation_level: int
+    age_days: int
+
+
+@dataclass(frozen=True)
+class SeverityAges:
+    """Unresolved issues of one severity, counted per ``AGE_BUCKETS``."""
+
+    severity: str
+    by_age: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_age)
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    """Issues of the week: logged, resolved and escalated in it; unresolved ones at digest time by severity and age."""
+
+    new: tuple[DigestIssue, ...]
+    resolved: tuple[DigestIssue, ...]
+    escalated: tuple[DigestIssue, ...]  # escalation_level: the highest level reached this week
+    open: tuple[DigestIssue, ...]  # oldest first
+    open_by_severity: tuple[SeverityAges, ...]  # S1..S4, every severity present (zeros included)
+
+    @property
+    def open_total(self) -> int:
+        return len(self.open)
+
+
+@dataclass(frozen=True)
+class DigestAction:
+    """One action as the digest lists it (no owner names: reminders go to owners privately)."""
+
+    title: str
+    side: Side
+    due_on: date
+    issue_number: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    """Actions at digest time: open (and of those, overdue), and done during the week."""
+
+    open_by_side: dict[Side, int]
+    overdue: tuple[DigestAction, ...]  # most overdue first
+    done: tuple[DigestAction, ...]
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_by_side.values())
+
+
+@dataclass(frozen=True)
+class GoalView:
+    """A shared goal (DESIGN 3.5). Goals are not stored yet; the digest section is typed so it can be filled later."""
+
+    title: str
+    status: str
+    client_owner: str | None = None
+    provider_owner: str | None = None
+
+
+@dataclass(frozen=True)
+class GoalsSection:
+    tracked: bool = False  # False until shared goals exist: the digest says so
+    goals: tuple[GoalView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """One side's weekly overall average, oldest week first; None where nobody answered or the side was withheld."""
+
+    side: Side
+    label: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """What the trend chart draws: ``weeks`` are the local start dates of the weeks, oldest first."""
+
+    title: str
+    weeks: tuple[date, ...]
+    lines: tuple[ChartLine, ...]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """Everything the weekly digest shows (DESIGN 3.4), read in a few aggregate queries.
+
+    The week is ``starts_at`` (inclusive) to ``ends_at`` (exclusive): the seven local days ending at the digest time.
+    Pulse figures come from rounds closed in each week. ``as_of`` is when open issues and actions were counted.
+    """
+
+    partnership: PartnershipView
+    week_start: date
+    starts_at: datetime
+    ends_at: datetime
+    as_of: datetime
+    rounds: int  # pulse rounds closed this week
+    overall: DimensionHealth
+    dimensions: tuple[DimensionHealth, ...]
+    gaps: tuple[PerceptionGap, ...]  # widest first
+    sides: tuple[SideDigest, SideDigest]  # client, provider
+    issues: IssueSummary
+    actions: ActionSummary
+    goals: GoalsSection
+    chart: ChartSeries
+
+    def side(self, side: Side) -> SideDigest:
+        return self.sides[0] if side is Side.CLIENT else self.sides[1]
+
+    @property
+    def threshold(self) -> int:
+        return self.partnership.anonymity_threshold

@@ -35,6 +35,8 @@ class Purpose(StrEnum):
     FOLLOWUP_QUESTION = "followup-question"
     ACTIONS_OVERDUE = "actions-overdue"
     SIGNAL = "signal"
+    # The weekly digest (DESIGN 3.4). ref_id: the digests row; its trend chart is uploaded with it.
+    DIGEST = "digest"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ METHOD = {
     # Ephemeral, like the pulse reminder: DMs do not reach the other organisation, and nobody is named in public.
     Purpose.ACTIONS_OVERDUE: "chat.postEphemeral",
     Purpose.SIGNAL: "chat.postEphemeral",
+    Purpose.DIGEST: "chat.postMessage",
 }
 
 #: Purposes whose sent ``ts`` is the issue card's (recorded on the issue, so updates and replies find it).

@@ -1,0 +1,348 @@
+"""The weekly digest message (DESIGN 3.4), split into as many messages as Slack's limits need.
+
+Every piece of user text (names, comments, themes, issue and action titles) is escaped, so nothing in a digest
+can mention, ping or disguise a link. A withheld side shows no figures and no comments here, whatever the read
+model holds. Nobody is named: the digest is public in the channel, and owners hear about their own overdue
+actions privately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
+from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
+from bot.services.models import (
+    AGE_BUCKETS,
+    DIMENSION_LABELS,
+    ESCALATION_LEVEL_LABELS,
+    SEVERITY_LABELS,
+    DigestAction,
+    DigestIssue,
+    DigestView,
+    DimensionHealth,
+    PerceptionGap,
+    Side,
+    SideDigest,
+    SideHealth,
+    Trend,
+)
+
+COMMENTS_PER_SIDE = 10
+#: A digest quotes comments, it does not reprint them: each is cut to this (the round's results show them whole).
+COMMENT_CHARS = 600
+ITEMS_PER_LIST = 15
+#: Slack's limit for one text of a section's ``fields``.
+FIELD_TEXT_MAX = 2000
+#: Characters of text per message. Besides 50 blocks and 3,000 characters per section, chat.postMessage rejects
+#: blocks whose texts add up to about 12,000 characters (``msg_blocks_too_long``; undocumented, measured by users
+#: between 11,000 and 13,300: slackapi/bolt-js#2509, #2867), so a digest part stays well below that.
+MAX_MESSAGE_TEXT = 8000
+ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→", Trend.NONE: ""}
+GAP_MARKS = {2: ":warning:", 1: ":small_orange_diamond:", 0: "•"}
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
+
+
+def _sections(heading: str, lines: Sequence[str]) -> list[Block]:
+    """The heading and lines packed into as few sections as fit 3,000 characters each (a long line is cut)."""
+    blocks: list[Block] = []
+    current = heading
+    for line in lines:
+        line = truncate(line, SECTION_TEXT_MAX - 10)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_TEXT_MAX:
+            blocks.append(_section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(_section(current))
+    return blocks
+
+
+def _capped(lines: list[str], total: int) -> list[str]:
+    if total > len(lines):
+        lines.append(f"…and {total - len(lines)} more.")
+    return lines
+
+
+def _fmt(value: float | None) -> str:
+    """One decimal, halves rounded up (3.25 shows as 3.3, as a reader rounds); "–" for no value."""
+    if value is None:
+        return "–"
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _signed(value: float) -> str:
+    """A change or gap with its sign: +0.5, −1.0, 0.0."""
+    text = _fmt(abs(value))
+    if text == "0.0":
+        return text
+    return ("+" if value > 0 else "−") + text
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def _local(at: datetime, tz: str) -> datetime:
+    return at.astimezone(ZoneInfo(tz))
+
+
+# --- sections ------------------------------------------------------------------------------------------------
+
+
+def _health_text(h: SideHealth, side: SideDigest, rounds: int, threshold: int) -> str:
+    if side.withheld:
+        week = f":lock: withheld: fewer than {threshold} answered"
+    elif h.week is None:
+        week = "no answers this week" if rounds else "no pulse this week"
+    else:
+        arrow = ARROWS[h.trend]
+        change = f" ({_signed(h.change)})" if h.change is not None and h.trend is not Trend.STEADY else ""
+        week = f"*{_fmt(h.week)}* {arrow}{change}".rstrip()
+    return f"{week}\nlast week {_fmt(h.last_week)} · 4-week avg {_fmt(h.four_week)}"
+
+
+def _health_block(label: str, d: DimensionHealth, view: DigestView) -> SectionBlock:
+    fields = []
+    for side in Side:
+        sd = view.side(side)
+        h = d.side(side)
+        if sd.withheld:  # never show a withheld side's figures for this week, whatever the caller passed
+            h = SideHealth(None, h.last_week, h.four_week, 0)
+        fields.append(
+            MarkdownTextObject(
+                text=truncate(f"*{escape(sd.org)}*: {_health_text(h, sd, view.rounds, view.threshold)}", FIELD_TEXT_MAX)
+            )
+        )
+    return SectionBlock(text=MarkdownTextObject(text=truncate(f"*{escape(label)}*", SECTION_TEXT_MAX)), fields=fields)
+
+
+def _health(view: DigestView) -> list[Block]:
+    blocks: list[Block] = [_health_block("Overall health", view.overall, view)]
+    for d in view.dimensions:
+        blocks.append(_health_block(DIMENSION_LABELS.get(d.dimension, d.dimension), d, view))
+    if not view.dimensions:
+        blocks.append(_section("No pulse answers in the last four weeks."))
+    return blocks
+
+
+def _gap_line(g: PerceptionGap, view: DigestView) -> str:
+    client, provider = escape(view.side(Side.CLIENT).org), escape(view.side(Side.PROVIDER).org)
+    label = DIMENSION_LABELS.get(g.dimension, g.dimension)
+    line = (
+        f"{GAP_MARKS[g.level]} *{label}*: {client} {_fmt(g.client)} vs {provider} {_fmt(g.provider)}, gap {_signed(g.gap)}"
+    )
+    notes = []
+    if g.last_week_gap is not None:
+        notes.append(f"last week {_signed(g.last_week_gap)}" + (", widening" if g.widening else ""))
+    if g.four_week_gap is not None:
+        notes.append(f"4-week {_signed(g.four_week_gap)}")
+    if notes:
+        line += f" ({'; '.join(notes)})"
+    return line
+
+
+def _gaps(view: DigestView) -> list[Block]:
+    heading = "*Perception gaps* (client − provider, this week; :small_orange_diamond: 1.0 or more, :warning: 1.5 or more)"
+    hidden = any(s.withheld for s in view.sides)
+    gaps = [] if hidden else list(view.gaps)
+    if not gaps:
+        return _sections(heading, ["No dimension has results from both sides this week."])
+    return _sections(heading, [_gap_line(g, view) for g in gaps])
+
+
+def _participation(view: DigestView) -> list[Block]:
+    parts = []
+    for s in view.sides:
+        p = s.participation
+        rate = f" ({p.rate:.0%})" if p.asked else ""
+        parts.append(f"*{escape(s.org)}* {p.responded} of {p.asked}{rate}")
+    rounds = "1 pulse round" if view.rounds == 1 else f"{view.rounds} pulse rounds"
+    return [_section(f"*Participation* ({rounds} closed this week): " + " · ".join(parts))]
+
+
+def _voice(s: SideDigest, threshold: int) -> list[Block]:
+    heading = f"*What {escape(s.org)} said*"
+    if s.withheld:
+        return [
+            _section(
+                f"{heading}\n:lock: Withheld: fewer than {threshold} answered, so this side's averages and comments are "
+                "not shown, to keep answers anonymous."
+            )
+        ]
+    if not s.comments:
+        return [_section(f"{heading}\nNo comments this week.")]
+    lines = []
+    if s.sentiment is not None:
+        t = s.sentiment
+        lines.append(
+            f"Tone of {t.comments} comment{'s' if t.comments != 1 else ''}: {t.negative} negative · {t.neutral} neutral · "
+            f"{t.positive} positive (average {t.mean:+.2f} on a scale of −1 to +1)"
+        )
+    if s.themes:
+        lines.append("Recurring: " + ", ".join(f"“{escape(t.phrase)}” ({t.comments})" for t in s.themes))
+    blocks = _sections(heading, lines)
+    for comment in s.comments[:COMMENTS_PER_SIDE]:
+        blocks.append(_section(quote(comment, COMMENT_CHARS)))
+    if len(s.comments) > COMMENTS_PER_SIDE:
+        blocks.append(_context(f"…and {len(s.comments) - COMMENTS_PER_SIDE} more comments."))
+    return blocks
+
+
+def _issue_line(i: DigestIssue, view: DigestView, *, level: bool = False) -> str:
+    org = escape(view.side(i.owning_side).org)
+    extra = f", {ESCALATION_LEVEL_LABELS.get(i.escalation_level, '')}" if level else ""
+    return f"• *#{i.number}* {escape(i.title)} ({SEVERITY_LABELS.get(i.severity, i.severity)}, {org}{extra})"
+
+
+def _issue_list(title: str, items: Sequence[DigestIssue], view: DigestView, *, level: bool = False) -> list[str]:
+    if not items:
+        return []
+    lines = [f"_{title}_"] + [_issue_line(i, view, level=level) for i in items[:ITEMS_PER_LIST]]
+    return _capped(lines, len(items) + 1)
+
+
+def _issues(view: DigestView) -> list[Block]:
+    s = view.issues
+    heading = (
+        f"*Issues*: {len(s.new)} new · {len(s.resolved)} resolved · {len(s.escalated)} escalated this week · "
+        f"{s.open_total} open"
+    )
+    lines: list[str] = []
+    lines += _issue_list("New", s.new, view)
+    lines += _issue_list("Resolved", s.resolved, view)
+    lines += _issue_list("Escalated", s.escalated, view, level=True)
+    ages = [
+        f"• {SEVERITY_LABELS.get(a.severity, a.severity)}: {a.total} ("
+        + ", ".join(f"{label} {n}" for label, n in zip(AGE_BUCKETS, a.by_age, strict=True) if n)
+        + ")"
+        for a in s.open_by_severity
+        if a.total
+    ]
+    if ages:
+        lines += ["_Open, by severity and age_", *ages]
+    return _sections(heading, lines)
+
+
+def _action_line(a: DigestAction, view: DigestView, *, due: bool) -> str:
+    org = escape(view.side(a.side).org)
+    issue = f", issue #{a.issue_number}" if a.issue_number is not None else ""
+    when = f", due {_day(a.due_on)}" if due else ""
+    return f"• {escape(a.title)} ({org}{when}{issue})"
+
+
+def _actions(view: DigestView) -> list[Block]:
+    s = view.actions
+    by_side = " · ".join(f"{escape(view.side(side).org)} {s.open_by_side.get(side, 0)}" for side in Side)
+    heading = f"*Actions*: {s.open_total} open ({by_side}) · {len(s.overdue)} overdue · {len(s.done)} done this week"
+    lines: list[str] = []
+    if s.overdue:
+        lines.append("_Overdue_")
+        lines += _capped([_action_line(a, view, due=True) for a in s.overdue[:ITEMS_PER_LIST]], len(s.overdue))
+    if s.done:
+        lines.append("_Done this week_")
+        lines += _capped([_action_line(a, view, due=False) for a in s.done[:ITEMS_PER_LIST]], len(s.done))
+    return _sections(heading, lines)
+
+
+def _goals(view: DigestView) -> list[Block]:
+    g = view.goals
+    if not g.tracked:
+        return [_section("*Shared goals*\nShared goals are not tracked yet.")]
+    if not g.goals:
+        return [_section("*Shared goals*\nNo shared goals yet.")]
+    lines = [f"• {escape(goal.title)}: {escape(goal.status)}" for goal in g.goals[:ITEMS_PER_LIST]]
+    return _sections("*Shared goals*", _capped(lines, len(g.goals)))
+
+
+# --- the message ---------------------------------------------------------------------------------------------
+
+
+def _fallback(view: DigestView) -> str:
+    parts = []
+    for side in Side:
+        s, h = view.side(side), view.overall.side(side)
+        parts.append(f"{escape(s.org)} {'withheld' if s.withheld else _fmt(h.week)}")
+    text = (
+        f"Weekly digest for {escape(view.partnership.name)}, week of {_day(view.week_start)}: overall health "
+        + ", ".join(parts)
+        + f"; {len(view.issues.new)} new issues, {view.issues.open_total} open; "
+        f"{len(view.actions.overdue)} overdue actions."
+    )
+    return truncate(text, FALLBACK_TEXT_MAX)
+
+
+def _text_length(value: object) -> int:
+    """How many characters of text a block holds (every ``text`` string in its JSON)."""
+    if isinstance(value, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _text_length(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_text_length(v) for v in value)
+    return 0
+
+
+def _pack(groups: Sequence[list[Block]], capacity: int, budget: int) -> list[list[Block]]:
+    """Groups of blocks into messages of at most ``capacity`` blocks and ``budget`` characters of text, never
+    splitting a group that fits in one message.
+    """
+    messages: list[list[Block]] = [[]]
+    used = [0]
+    for group in groups:
+        sizes = [_text_length(block.to_dict()) for block in group]
+        if messages[-1] and (len(messages[-1]) + len(group) > capacity or used[-1] + sum(sizes) > budget):
+            messages.append([])
+            used.append(0)
+        for block, size in zip(group, sizes, strict=True):
+            if messages[-1] and (len(messages[-1]) >= capacity or used[-1] + size > budget):
+                messages.append([])
+                used.append(0)
+            messages[-1].append(block)
+            used[-1] += size
+    return [m for m in messages if m]
+
+
+def build_digest_messages(view: DigestView) -> list[Message]:
+    """The weekly digest as one or more messages, each within Slack's limits (≤ 50 blocks, ≤ 3,000 characters
+    per section, ≤ ``MAX_MESSAGE_TEXT`` characters of text in all). Later messages say which part they are.
+    """
+    p = view.partnership
+    start, end = _local(view.starts_at, p.timezone), _local(view.ends_at, p.timezone)
+    intro: list[Block] = [
+        HeaderBlock(text=truncate(f"Weekly digest · {p.name}", HEADER_MAX)),
+        _context(
+            f"{_day(start.date())} – {_day(end.date())} {end.year}, to {end:%H:%M} {end.tzname()} · "
+            "scores 1–5, arrows against last week · "
+            f":lock: a side's results and comments show only when at least {view.threshold} of its people answered"
+        ),
+    ]
+    groups: list[list[Block]] = [intro, _health(view), [DividerBlock(), *_gaps(view)], _participation(view)]
+    for s in view.sides:
+        groups.append([DividerBlock(), *_voice(s, view.threshold)])
+    groups.append([DividerBlock(), *_issues(view)])
+    groups.append(_actions(view))
+    groups.append(_goals(view))
+    # One block of each later message says which part it is.
+    chunks = _pack(groups, MAX_BLOCKS_PER_MESSAGE - 1, MAX_MESSAGE_TEXT)
+    fallback = _fallback(view)
+    if len(chunks) == 1:
+        return [Message(text=fallback, blocks=chunks[0])]
+    name, total = escape(p.name), len(chunks)
+    messages = [Message(text=fallback, blocks=chunks[0])]
+    for i, chunk in enumerate(chunks[1:], start=2):
+        label = f"Weekly digest for {name} (part {i} of {total})"
+        messages.append(Message(text=truncate(label, FALLBACK_TEXT_MAX), blocks=[_context(label), *chunk]))
+    return messages

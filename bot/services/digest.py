@@ -1,0 +1,495 @@
+"""The weekly digest (DESIGN 3.4): what it says, and queuing it once per partnership and week.
+
+The week is the seven local days (partnership time zone) ending at the digest time. Pulse figures come from
+the rounds that closed in a week. For each dimension and side the digest shows this week's average, last
+week's and the four-week average (every answer of the last four weeks, pooled), the perception gap
+(client − provider), participation, the tone and recurring themes of the comments, the issues and actions of
+the week, and a twelve-week series for the chart.
+
+Anonymity is kept per round and side, as in the round results: a side's answers in a round count only when
+at least the threshold of its people answered that round. Averages over a week or four weeks therefore only
+combine results that could already be shown, so they can never be used to work out a small group's answers
+by difference. A side with no such round in the week is *withheld*: no averages, gap, sentiment, themes or
+comments for it.
+
+Everything is read in a fixed handful of aggregate queries per partnership (``DigestQueries``), whatever the
+number of answers; the comments of the week are the only rows read one by one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import fmean
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.services import outbox
+from bot.services.anonymity import meets_threshold
+from bot.services.errors import NotFound
+from bot.services.issues import today_in
+from bot.services.models import (
+    AGE_BUCKET_DAYS,
+    CHART_WEEKS,
+    DIMENSIONS,
+    SEVERITIES,
+    ActionSummary,
+    ChartLine,
+    ChartSeries,
+    DigestAction,
+    DigestIssue,
+    DigestView,
+    DimensionHealth,
+    GoalsSection,
+    IssueStatus,
+    IssueSummary,
+    Participation,
+    PerceptionGap,
+    SentimentSummary,
+    SeverityAges,
+    Side,
+    SideDigest,
+    SideHealth,
+    ThemeView,
+    gap_level,
+)
+from bot.services.schedule import next_weekly_time, zone
+from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
+from bot.services.themes import recurring_phrases
+from bot.services.views import partnership_view
+from storage.models import Digest, Issue, Partnership
+from storage.repositories.digests import (
+    UNRESOLVED,
+    CommentRow,
+    DigestQueries,
+    DigestRepository,
+    RoundRow,
+    ScoreRow,
+)
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+
+#: Partnerships claimed per transaction by ``queue_due_digests``.
+BATCH = 100
+#: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
+RETRY_AFTER = timedelta(hours=6)
+#: Weeks in the "4-week average" (this week and the three before it).
+AVERAGE_WEEKS = 4
+#: Recurring themes shown per side.
+THEMES_PER_SIDE = 5
+OVERALL = "overall"
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- the week ------------------------------------------------------------------------------------------------
+
+
+def shift_local(at: datetime, tz: str, *, days: int) -> datetime:
+    """``at`` moved by whole local days in ``tz`` (same wall-clock time), as UTC: a week is 7 local days,
+    167 or 169 hours across a daylight-saving change.
+    """
+    local = at.astimezone(zone(tz)).replace(tzinfo=None) + timedelta(days=days)
+    return local.replace(tzinfo=zone(tz)).astimezone(UTC)
+
+
+def week_boundaries(ends_at: datetime, tz: str, weeks: int) -> list[datetime]:
+    """``weeks + 1`` instants, oldest first, the last one ``ends_at``: the week ``k`` weeks back (0 = the week
+    ending at ``ends_at``) is ``[bounds[weeks - 1 - k], bounds[weeks - k])``.
+    """
+    return [shift_local(ends_at, tz, days=-7 * k) for k in range(weeks, -1, -1)]
+
+
+def week_start_of(ends_at: datetime, tz: str) -> date:
+    """The local date on which the week ending at ``ends_at`` began."""
+    return shift_local(ends_at, tz, days=-7).astimezone(zone(tz)).date()
+
+
+def _next_digest(p: Partnership, after: datetime) -> datetime:
+    return next_weekly_time(
+        weekday=p.digest_weekday, hour=p.digest_hour, minute=p.digest_minute, tz=p.timezone, every_weeks=1, after=after
+    )
+
+
+def _ends_at_for_week(p: Partnership, week_start: date) -> datetime:
+    """The digest time that ends the week starting on local date ``week_start``."""
+    last_day = datetime.combine(week_start + timedelta(days=7), time(p.digest_hour, p.digest_minute))
+    return last_day.replace(tzinfo=zone(p.timezone)).astimezone(UTC)
+
+
+def _latest_digest_time(p: Partnership, now: datetime) -> datetime:
+    """The most recent digest time at or before ``now``."""
+    at = _next_digest(p, now - timedelta(days=8))
+    following = _next_digest(p, at)
+    while following <= now:
+        at, following = following, _next_digest(p, following)
+    return at
+
+
+# --- building the digest -------------------------------------------------------------------------------------
+
+
+def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | None, now: datetime) -> DigestView:
+    """The digest of one partnership's week.
+
+    ``week_start`` is the local date the week began (the week runs seven local days from the digest time on
+    that date); None means the week that ended at the most recent digest time at or before ``now``. Open issues
+    and actions are counted as of ``now``.
+
+    Raises:
+        NotFound: no such partnership.
+    """
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        ends_at = _ends_at_for_week(p, week_start) if week_start is not None else _latest_digest_time(p, now)
+        return _build(uow.session, p, ends_at, now)
+
+
+def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
+    """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
+    with uow.read_only():
+        row = DigestRepository(uow.session).get(digest_id)
+        p = uow.partnerships.get(row.partnership_id) if row is not None else None
+        if row is None or p is None:
+            return None
+        return _build(uow.session, p, row.ends_at, now)
+
+
+def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
+    """Record that the digest went out (the outbox keeps the message's own state)."""
+    with uow:
+        row = DigestRepository(uow.session).get(digest_id)
+        if row is not None and row.status != "sent":
+            row.status, row.sent_at = "sent", now
+            uow.commit()
+
+
+@dataclass
+class _Sum:
+    total: int = 0
+    count: int = 0
+
+    def add(self, total: int, count: int) -> None:
+        self.total += total
+        self.count += count
+
+    @property
+    def mean(self) -> float | None:
+        return round(self.total / self.count, 2) if self.count else None
+
+
+class _Scores:
+    """Sums of the shown scores by (weeks back, side, dimension); ``OVERALL`` pools every dimension."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[int, str, str], _Sum] = {}
+
+    def add(self, week: int, row: ScoreRow) -> None:
+        for dimension in (row.dimension, OVERALL):
+            self._sums.setdefault((week, row.side, dimension), _Sum()).add(row.total, row.count)
+
+    def mean(self, weeks: Iterable[int], side: Side, dimension: str) -> float | None:
+        pooled = _Sum()
+        for week in weeks:
+            found = self._sums.get((week, side.value, dimension))
+            if found is not None:
+                pooled.add(found.total, found.count)
+        return pooled.mean
+
+    def count(self, week: int, side: Side, dimension: str) -> int:
+        found = self._sums.get((week, side.value, dimension))
+        return found.count if found else 0
+
+    def health(self, side: Side, dimension: str) -> SideHealth:
+        return SideHealth(
+            week=self.mean([0], side, dimension),
+            last_week=self.mean([1], side, dimension),
+            four_week=self.mean(range(AVERAGE_WEEKS), side, dimension),
+            answers=self.count(0, side, dimension),
+        )
+
+
+def _dimension_order(dimension: str) -> tuple[int, str]:
+    return (DIMENSIONS.index(dimension) if dimension in DIMENSIONS else len(DIMENSIONS), dimension)
+
+
+def _build(session: Session, p: Partnership, ends_at: datetime, now: datetime) -> DigestView:
+    tz = p.timezone
+    bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
+    start, first = bounds[-2], bounds[0]
+    q = DigestQueries(session)
+
+    # Pulse figures: three aggregate queries over the twelve weeks of the chart.
+    rounds = q.rounds(p.id, first, ends_at)
+    respondents = q.respondents(p.id, first, ends_at)
+    weeks_back = {r.id: CHART_WEEKS - bisect.bisect_right(bounds, r.closed_at) for r in rounds}
+    shown = {
+        (r.id, side.value)
+        for r in rounds
+        for side in Side
+        if meets_threshold(respondents.get((r.id, side.value), 0), p.anonymity_threshold)
+    }
+    scores = _Scores()
+    asked_dimensions: set[str] = set()
+    for row in q.scores(p.id, first, ends_at):
+        week = weeks_back[row.round_id]
+        if week < AVERAGE_WEEKS:
+            asked_dimensions.add(row.dimension)
+        if (row.round_id, row.side) in shown:
+            scores.add(week, row)
+
+    dimensions = tuple(
+        DimensionHealth(d, scores.health(Side.CLIENT, d), scores.health(Side.PROVIDER, d))
+        for d in sorted(asked_dimensions, key=_dimension_order)
+    )
+    overall = DimensionHealth(OVERALL, scores.health(Side.CLIENT, OVERALL), scores.health(Side.PROVIDER, OVERALL))
+    gaps: list[PerceptionGap] = []
+    for d in dimensions:
+        client, provider, gap = d.client.week, d.provider.week, d.gap
+        if client is None or provider is None or gap is None:
+            continue
+        gaps.append(
+            PerceptionGap(
+                dimension=d.dimension,
+                client=client,
+                provider=provider,
+                gap=gap,
+                level=gap_level(gap),
+                last_week_gap=_gap(d.client.last_week, d.provider.last_week),
+                four_week_gap=d.four_week_gap,
+            )
+        )
+    gaps.sort(key=lambda g: (-abs(g.gap), _dimension_order(g.dimension)))
+
+    this_week = [r for r in rounds if weeks_back[r.id] == 0]
+    comments = q.comments([r.id for r in this_week])
+    sides = (
+        _side_digest(p, Side.CLIENT, this_week, respondents, shown, comments),
+        _side_digest(p, Side.PROVIDER, this_week, respondents, shown, comments),
+    )
+    chart = ChartSeries(
+        title=f"{p.name}: overall health by week",
+        weeks=tuple(b.astimezone(zone(tz)).date() for b in bounds[:-1]),
+        lines=tuple(
+            ChartLine(
+                side=side,
+                label=p.client_org if side is Side.CLIENT else p.provider_org,
+                values=tuple(scores.mean([k], side, OVERALL) for k in range(CHART_WEEKS - 1, -1, -1)),
+            )
+            for side in Side
+        ),
+    )
+    return DigestView(
+        partnership=partnership_view(p),
+        week_start=week_start_of(ends_at, tz),
+        starts_at=start,
+        ends_at=ends_at,
+        as_of=now,
+        rounds=len(this_week),
+        overall=overall,
+        dimensions=dimensions,
+        gaps=tuple(gaps),
+        sides=sides,
+        issues=_issues(q, p, start, ends_at, now),
+        actions=_actions(q, p, start, ends_at, now),
+        goals=GoalsSection(),
+        chart=chart,
+    )
+
+
+def _gap(client: float | None, provider: float | None) -> float | None:
+    return None if client is None or provider is None else round(client - provider, 2)
+
+
+def _side_digest(
+    p: Partnership,
+    side: Side,
+    this_week: list[RoundRow],
+    respondents: dict[tuple[int, str], int],
+    shown: set[tuple[int, str]],
+    comments: list[CommentRow],
+) -> SideDigest:
+    responded = sum(respondents.get((r.id, side.value), 0) for r in this_week)
+    asked = sum(r.asked_client if side is Side.CLIENT else r.asked_provider for r in this_week)
+    org = p.client_org if side is Side.CLIENT else p.provider_org
+    withheld = bool(this_week) and not any((r.id, side.value) in shown for r in this_week)
+    said = tuple(c.comment for c in comments if c.side == side.value and (c.round_id, c.side) in shown)
+    return SideDigest(
+        side=side,
+        org=org,
+        participation=Participation(responded, asked),
+        withheld=withheld,
+        sentiment=_sentiment(said),
+        themes=tuple(ThemeView(t.phrase, t.comments) for t in recurring_phrases(said, limit=THEMES_PER_SIDE)),
+        comments=said,
+    )
+
+
+def _sentiment(comments: tuple[str, ...]) -> SentimentSummary | None:
+    if not comments:
+        return None
+    results = [analyse(c) for c in comments]
+    mean = round(fmean(r.score for r in results), 3)
+    positive = sum(r.label == POSITIVE for r in results)
+    negative = sum(r.label == NEGATIVE for r in results)
+    return SentimentSummary(
+        comments=len(results),
+        mean=mean,
+        label=label_for(mean),
+        positive=positive,
+        neutral=len(results) - positive - negative,
+        negative=negative,
+    )
+
+
+def _age_days(issue: Issue, now: datetime) -> int:
+    """Days open: since it was (re)opened, until it was resolved or until ``now``."""
+    until = issue.resolved_at if issue.status == IssueStatus.RESOLVED.value and issue.resolved_at else now
+    return max((until - issue.opened_at).days, 0)
+
+
+def _digest_issue(issue: Issue, now: datetime, level: int | None = None) -> DigestIssue:
+    return DigestIssue(
+        number=issue.number,
+        title=issue.title,
+        severity=issue.severity,
+        owning_side=Side(issue.owning_side),
+        status=IssueStatus(issue.status),
+        escalation_level=issue.escalation_level if level is None else level,
+        age_days=_age_days(issue, now),
+    )
+
+
+def _issues(q: DigestQueries, p: Partnership, start: datetime, end: datetime, now: datetime) -> IssueSummary:
+    events = q.issue_events(p.id, start, end, ("resolved", "escalated"))
+    rows = {i.id: i for i in q.issues(p.id, since=start, also={e.issue_id for e in events})}
+    resolved_ids = {e.issue_id for e in events if e.kind == "resolved"}
+    escalated_to: dict[int, int] = {}
+    for e in events:
+        if e.kind == "escalated" and e.level is not None:
+            escalated_to[e.issue_id] = max(escalated_to.get(e.issue_id, 0), e.level)
+    ordered = sorted(rows.values(), key=lambda i: i.number)
+    unresolved = sorted((i for i in ordered if i.status in UNRESOLVED), key=lambda i: (i.opened_at, i.number))
+    open_items = tuple(_digest_issue(i, now) for i in unresolved)
+    by_severity = []
+    for severity in SEVERITIES:
+        counts = [0] * (len(AGE_BUCKET_DAYS) + 1)
+        for item in open_items:
+            if item.severity == severity:
+                counts[bisect.bisect_right(AGE_BUCKET_DAYS, item.age_days)] += 1
+        by_severity.append(SeverityAges(severity, tuple(counts)))
+    return IssueSummary(
+        new=tuple(_digest_issue(i, now) for i in ordered if start <= i.created_at < end),
+        # Resolved during the week and still resolved (one resolved and reopened is counted as open).
+        resolved=tuple(
+            _digest_issue(i, now) for i in ordered if i.id in resolved_ids and i.status == IssueStatus.RESOLVED.value
+        ),
+        escalated=tuple(_digest_issue(i, now, escalated_to[i.id]) for i in ordered if i.id in escalated_to),
+        open=open_items,
+        open_by_severity=tuple(by_severity),
+    )
+
+
+def _actions(q: DigestQueries, p: Partnership, start: datetime, end: datetime, now: datetime) -> ActionSummary:
+    open_by_side = {Side.CLIENT: 0, Side.PROVIDER: 0}
+    overdue: list[DigestAction] = []
+    done: list[tuple[datetime, DigestAction]] = []
+    today = {side: today_in(p, now, side.value) for side in Side}
+    for action, number in q.actions(p.id, done_since=start, done_before=end):
+        side = Side(action.side)
+        item = DigestAction(title=action.title, side=side, due_on=action.due_on, issue_number=number)
+        if action.status == "open":
+            open_by_side[side] += 1
+            if action.due_on < today[side]:
+                overdue.append(item)
+        elif action.closed_at is not None:
+            done.append((action.closed_at, item))
+    done.sort(key=lambda pair: pair[0])
+    return ActionSummary(open_by_side=open_by_side, overdue=tuple(overdue), done=tuple(item for _, item in done))
+
+
+# --- scheduling: once per partnership and week ---------------------------------------------------------------
+
+
+def digest_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
+    """Ids of active partnerships whose digest time has come (read only; ``queue_due_digests`` claims them)."""
+    with uow_factory().read_only() as uow:
+        return DigestRepository(uow.session).due_ids(now)
+
+
+def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]:
+    """(the digest time to send now, or None; the next digest time).
+
+    After downtime only the latest missed digest goes out (its week is the most recent one); older ones are
+    skipped and logged. A digest time that no longer fits the schedule (a lead changed the digest day or time)
+    is not sent: the next one is computed from the new schedule.
+    """
+    if p.next_digest_at is None:  # first time (a new partnership, or one from before digests existed)
+        return None, _next_digest(p, now)
+    due = p.next_digest_at
+    if _next_digest(p, due - _ONE_MICROSECOND) != due:
+        logger.info("partnership %s: digest schedule changed; next digest recomputed", p.id)
+        return None, _next_digest(p, now)
+    following = _next_digest(p, due)
+    while following <= now:
+        logger.warning("partnership %s: digest due at %s skipped (missed while down)", p.id, due.isoformat())
+        due, following = following, _next_digest(p, following)
+    return due, following
+
+
+def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
+    """Queue the digest of every partnership whose digest time has come, once per week. Returns how many.
+
+    Partnerships are claimed with a row lock (``SKIP LOCKED`` on PostgreSQL), so several heartbeats can run at
+    once; the ``digests`` row (unique per partnership and week) and the outbox key make a repeat a no-op.
+    The outbox row (purpose ``digest``, ``ref_id`` the digests row) is rendered at send time.
+    """
+    queued = 0
+    while True:
+        with uow_factory() as uow:
+            store = DigestRepository(uow.session)
+            due = store.claim_due(now, BATCH)
+            if not due:
+                return queued
+            for p in due:
+                try:
+                    ends_at, following = _schedule(p, now)
+                except Exception:
+                    # One broken partnership must not block the others (it would be claimed again forever).
+                    logger.exception("partnership %s: could not compute its digest time; trying again later", p.id)
+                    p.next_digest_at = now + RETRY_AFTER
+                    continue
+                p.next_digest_at = following
+                if ends_at is None:
+                    continue
+                try:
+                    with uow.session.begin_nested():
+                        queued += _record(uow, store, p, ends_at, now)
+                except IntegrityError:  # recorded by another process at the same moment
+                    logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
+            uow.commit()
+
+
+def _record(uow: UnitOfWork, store: DigestRepository, p: Partnership, ends_at: datetime, now: datetime) -> int:
+    week_start = week_start_of(ends_at, p.timezone)
+    if store.get_for_week(p.id, week_start) is not None:
+        return 0
+    digest = store.add(Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now))
+    added = outbox.enqueue(
+        uow,
+        p,
+        purpose=outbox.Purpose.DIGEST,
+        ref_id=digest.id,
+        key=f"{outbox.Purpose.DIGEST.value}:{p.id}:{week_start.isoformat()}",
+        now=now,
+    )
+    logger.info("partnership %s: digest for the week of %s queued", p.id, week_start.isoformat())
+    return int(added)
