@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, pack_blocks
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services.models import (
     AGE_BUCKETS,
@@ -39,10 +39,6 @@ COMMENT_CHARS = 600
 ITEMS_PER_LIST = 15
 #: Slack's limit for one text of a section's ``fields``.
 FIELD_TEXT_MAX = 2000
-#: Characters of text per message. Besides 50 blocks and 3,000 characters per section, chat.postMessage rejects
-#: blocks whose texts add up to about 12,000 characters (``msg_blocks_too_long``; undocumented, measured by users
-#: between 11,000 and 13,300: slackapi/bolt-js#2509, #2867), so a digest part stays well below that.
-MAX_MESSAGE_TEXT = 8000
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→", Trend.NONE: ""}
 GAP_MARKS = {2: ":warning:", 1: ":small_orange_diamond:", 0: "•"}
 
@@ -286,35 +282,6 @@ def _fallback(view: DigestView) -> str:
     return truncate(text, FALLBACK_TEXT_MAX)
 
 
-def _text_length(value: object) -> int:
-    """How many characters of text a block holds (every ``text`` string in its JSON)."""
-    if isinstance(value, dict):
-        return sum(len(v) if k == "text" and isinstance(v, str) else _text_length(v) for k, v in value.items())
-    if isinstance(value, list):
-        return sum(_text_length(v) for v in value)
-    return 0
-
-
-def _pack(groups: Sequence[list[Block]], capacity: int, budget: int) -> list[list[Block]]:
-    """Groups of blocks into messages of at most ``capacity`` blocks and ``budget`` characters of text, never
-    splitting a group that fits in one message.
-    """
-    messages: list[list[Block]] = [[]]
-    used = [0]
-    for group in groups:
-        sizes = [_text_length(block.to_dict()) for block in group]
-        if messages[-1] and (len(messages[-1]) + len(group) > capacity or used[-1] + sum(sizes) > budget):
-            messages.append([])
-            used.append(0)
-        for block, size in zip(group, sizes, strict=True):
-            if messages[-1] and (len(messages[-1]) >= capacity or used[-1] + size > budget):
-                messages.append([])
-                used.append(0)
-            messages[-1].append(block)
-            used[-1] += size
-    return [m for m in messages if m]
-
-
 def build_digest_messages(view: DigestView) -> list[Message]:
     """The weekly digest as one or more messages, each within Slack's limits (≤ 50 blocks, ≤ 3,000 characters
     per section, ≤ ``MAX_MESSAGE_TEXT`` characters of text in all). Later messages say which part they are.
@@ -336,7 +303,7 @@ def build_digest_messages(view: DigestView) -> list[Message]:
     groups.append(_actions(view))
     groups.append(_goals(view))
     # One block of each later message says which part it is.
-    chunks = _pack(groups, MAX_BLOCKS_PER_MESSAGE - 1, MAX_MESSAGE_TEXT)
+    chunks = pack_blocks(groups, MAX_BLOCKS_PER_MESSAGE - 1, MAX_MESSAGE_TEXT)
     fallback = _fallback(view)
     if len(chunks) == 1:
         return [Message(text=fallback, blocks=chunks[0])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -38,6 +39,9 @@ from bot.services.models import (
 )
 
 MAX_BLOCKS_PER_MESSAGE = 50
+#: Text per message, all blocks together. Slack rejects a message whose blocks hold much more than about 12,000
+#: characters (``msg_blocks_too_long``, not in its documented limits); stay well below.
+MAX_MESSAGE_TEXT = 8000
 COMMENTS_PER_SIDE = 10
 SCALE_LABELS = {1: "1 · Strongly disagree", 2: "2 · Disagree", 3: "3 · Neutral", 4: "4 · Agree", 5: "5 · Strongly agree"}
 
@@ -267,9 +271,37 @@ def build_results_messages(results: RoundResults) -> list[Message]:
     return split_messages(fallback, head + body)
 
 
+def text_length(value: object) -> int:
+    """How many characters of text a block holds (every ``text`` string in its JSON)."""
+    if isinstance(value, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else text_length(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(text_length(v) for v in value)
+    return 0
+
+
+def pack_blocks(groups: Sequence[list[Block]], capacity: int, budget: int) -> list[list[Block]]:
+    """Groups of blocks into messages of at most ``capacity`` blocks and ``budget`` characters of text, never
+    splitting a group that fits in one message.
+    """
+    messages: list[list[Block]] = [[]]
+    used = [0]
+    for group in groups:
+        sizes = [text_length(block.to_dict()) for block in group]
+        if messages[-1] and (len(messages[-1]) + len(group) > capacity or used[-1] + sum(sizes) > budget):
+            messages.append([])
+            used.append(0)
+        for block, size in zip(group, sizes, strict=True):
+            if messages[-1] and (len(messages[-1]) >= capacity or used[-1] + size > budget):
+                messages.append([])
+                used.append(0)
+            messages[-1].append(block)
+            used[-1] += size
+    return [m for m in messages if m]
+
+
 def split_messages(text: str, blocks: list[Block]) -> list[Message]:
-    """Split blocks into messages of at most 50 blocks; later parts say they continue."""
-    if len(blocks) <= MAX_BLOCKS_PER_MESSAGE:
-        return [Message(text=text, blocks=blocks)]
-    chunks = [blocks[i : i + MAX_BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), MAX_BLOCKS_PER_MESSAGE)]
+    """Split blocks into messages within Slack's limits (50 blocks, ``MAX_MESSAGE_TEXT`` characters of text in
+    all); later parts say they continue."""
+    chunks = pack_blocks([[b] for b in blocks], MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT)
     return [Message(text=text if i == 0 else f"{text} (continued)", blocks=chunk) for i, chunk in enumerate(chunks)]

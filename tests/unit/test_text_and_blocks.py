@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,15 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import build_help, build_menu, build_setup_done, build_status
 from bot.blocks.metadata import ChannelRef, RoundRef, decode
-from bot.blocks.pulse import Message, build_answer_modal, build_pulse_message, build_reminder, build_results_messages
+from bot.blocks.pulse import (
+    MAX_MESSAGE_TEXT,
+    Message,
+    build_answer_modal,
+    build_pulse_message,
+    build_reminder,
+    build_results_messages,
+    text_length,
+)
 from bot.blocks.setup import build_setup_modal
 from bot.blocks.text import escape, quote, truncate
 from bot.services.models import (
@@ -166,6 +175,19 @@ def _results(dimensions: int, comments: int, *, withheld: tuple[Side, ...] = ())
         withheld=withheld,
         comments=comment_map,
     )
+
+
+def test_results_with_long_comments_stay_under_slacks_total_text_limit() -> None:
+    # Ten 3,000-character comments per side fit in 50 blocks but not in one message: Slack answers
+    # msg_blocks_too_long for ~12,000 characters of block text.
+    r = _results(3, 0)
+    r = replace(r, comments={side: tuple(f"{side.value} {i} " + "x" * 2990 for i in range(10)) for side in Side})
+    messages = build_results_messages(r)
+    assert len(messages) > 1
+    for message in messages:
+        assert text_length(_message_dicts(message)) <= MAX_MESSAGE_TEXT
+    everything = json.dumps([b.to_dict() for m in messages for b in m.blocks])
+    assert all(f"{side.value} {i} " in everything for side in Side for i in range(10)), "no comment may be lost"
 
 
 def test_results_split_into_messages_within_limits() -> None:
