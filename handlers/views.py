@@ -16,6 +16,7 @@ from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import AnswerInput, SetupInput
 from handlers.forms import actor_profile, parse_answers, parse_question, parse_setup
 
 logger = logging.getLogger(__name__)
@@ -30,12 +31,22 @@ def _field_errors(exc: InvalidInput, fallback_block: str) -> dict[str, str]:
     return {exc.field or fallback_block: str(exc)}
 
 
+# Bolt runs a listener's lazy functions even when its ack function answered with field errors, so each saver
+# checks the submission again (the same checks as its ack function) and stops quietly when the form was refused.
+
+
+def _checked_setup(body: dict[str, Any], view: dict[str, Any]) -> tuple[ChannelRef, SetupInput]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    data = parse_setup(view["state"]["values"])
+    partnerships.validate_setup(data, user_id=actor_profile(body).user_id)
+    return ref, data
+
+
 def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check the setup form; errors show in the form, a valid one closes."""
-    user = actor_profile(body)
     try:
-        decode(view.get("private_metadata"), ChannelRef)
-        partnerships.validate_setup(parse_setup(view["state"]["values"]), user_id=user.user_id)
+        _checked_setup(body, view)
     except MetadataError:
         ack(
             response_action="errors",
@@ -51,9 +62,11 @@ def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -
 @after_ack
 def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Save the partnership setup the ack function accepted."""
+    try:
+        ref, data = _checked_setup(body, view)
+    except (MetadataError, InvalidInput):
+        return  # the form showed why
     user = actor_profile(body)
-    ref = decode(view.get("private_metadata"), ChannelRef)
-    data = parse_setup(view["state"]["values"])
     info = services.directory.channel_info(ref.channel_id)
     result = partnerships.configure_partnership(
         services.uow_factory(),
@@ -70,11 +83,18 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
     services.sender.deliver_pending()
 
 
+def _checked_answers(view: dict[str, Any]) -> tuple[RoundRef, list[AnswerInput]]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), RoundRef)
+    answers = parse_answers(view["state"]["values"])
+    pulses.check_comments(answers)
+    return ref, answers
+
+
 def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check the answers (comment length); errors show in the form."""
     try:
-        decode(view.get("private_metadata"), RoundRef)
-        pulses.check_comments(parse_answers(view["state"]["values"]))
+        _checked_answers(view)
     except MetadataError:
         # Not a form we built (forged or from an older version): close it, store nothing.
         logger.warning("answer submission with unreadable metadata from %s ignored", actor_profile(body).user_id)
@@ -90,10 +110,10 @@ def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
 def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Record the answers (a resubmission replaces the earlier ones)."""
     try:
-        ref = decode(view.get("private_metadata"), RoundRef)
-    except MetadataError:
-        return  # the ack function already closed the form and logged it
-    user, answers = actor_profile(body), parse_answers(view["state"]["values"])
+        ref, answers = _checked_answers(view)
+    except (MetadataError, InvalidInput):
+        return  # the ack function closed a form it could not read, or showed why it refused it
+    user = actor_profile(body)
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
     if context is None:
         return
@@ -120,11 +140,18 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
     )
 
 
+def _checked_question(view: dict[str, Any]) -> tuple[ChannelRef, tuple[str, str, str]]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    question = parse_question(view["state"]["values"])
+    pulses.validate_question(*question)
+    return ref, question
+
+
 def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
     """Check a lead's own question; errors show in the form."""
     try:
-        decode(view.get("private_metadata"), ChannelRef)
-        pulses.validate_question(*parse_question(view["state"]["values"]))
+        _checked_question(view)
     except MetadataError:
         ack(response_action="errors", errors={ids.QuestionBlock.DIMENSION: "This form is out of date; open it again."})
         return
@@ -137,9 +164,11 @@ def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
 @after_ack
 def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Add a lead's own question (permission is checked by the service)."""
+    try:
+        ref, (dimension, text_client, text_provider) = _checked_question(view)
+    except (MetadataError, InvalidInput):
+        return  # the form showed why
     user = actor_profile(body)
-    ref = decode(view.get("private_metadata"), ChannelRef)
-    dimension, text_client, text_provider = parse_question(view["state"]["values"])
     q = pulses.add_question(
         services.uow_factory(),
         team_id=ref.team_id,
