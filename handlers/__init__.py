@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import action_items, actions, commands, events, followups, home, issues, policy, views
 
 
 def register_all(app: App) -> None:
@@ -12,4 +12,9 @@ def register_all(app: App) -> None:
     commands.register(app)
     actions.register(app)
     views.register(app)
+    issues.register(app)
+    action_items.register(app)
+    followups.register(app)
+    policy.register(app)
+    home.register(app)
     events.register(app)

@@ -26,6 +26,10 @@ MENU_COMMANDS = {
     ids.Action.MENU_PULSE_NOW: ParsedCommand("pulse", "now"),
     ids.Action.MENU_PAUSE: ParsedCommand("pulse", "pause"),
     ids.Action.MENU_RESUME: ParsedCommand("pulse", "resume"),
+    ids.Action.MENU_LOG_ISSUE: ParsedCommand("issue"),
+    ids.Action.MENU_ISSUES: ParsedCommand("issues", "open"),
+    ids.Action.MENU_ACTIONS: ParsedCommand("actions", "mine"),
+    ids.Action.MENU_POLICY: ParsedCommand("policy"),
 }
 
 

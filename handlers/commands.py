@@ -18,6 +18,7 @@ from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
 from bot.services.models import Side
 from handlers.forms import CommandError, ParsedCommand, parse_command
+from handlers.issue_log import ISSUE_LOG_COMMANDS, run_issue_log_command
 from handlers.modals import open_setup_modal
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,17 @@ def run_command(
         )
         where = f"on the {m.side.value} side" if m.side else "without a side (their organisation decides, once known)"
         reply(respond, build_notice(f"<@{m.user_id}> is now {where}."))
+    elif parsed.name in ISSUE_LOG_COMMANDS:
+        run_issue_log_command(
+            parsed,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            trigger_id=trigger_id,
+            respond=respond,
+            client=client,
+            services=services,
+        )
     else:  # pragma: no cover - parse_command only returns the names above
         raise DomainError("Unknown command.")
 

@@ -105,3 +105,118 @@ def answer_pulse(
             values["comment-" + block_id.removeprefix("score-")] = comments[i]
     response = actor.submit_view(view["id"], values, force=force)
     return {"status": response.status, "json": response.json, "view": view}
+
+
+# --- the issue log (issue 3) ------------------------------------------------------------------------------
+
+ISSUE_CALLBACK = "issue-log-submit"
+ACTION_CALLBACK = "action-add-submit"
+
+
+def reply_texts(stack: LocalStack) -> list[str]:
+    """Every ephemeral reply the bot sent through a response_url, as JSON text."""
+    import json
+
+    return [json.dumps(p.body) for p in stack.sandbox.response_url_posts]
+
+
+def ephemeral_texts(stack: LocalStack, user_id: str) -> list[str]:
+    """Every ephemeral message (chat.postEphemeral or response_url) shown to ``user_id`` in the joint channel."""
+    import json
+
+    return [json.dumps(m) for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id)]
+
+
+def new_view(stack: LocalStack, user_id: str, callback_id: str, before: set[str], timeout: float = 5.0) -> dict[str, Any]:
+    """A modal with this callback id opened for the user since ``before`` (ids of views seen earlier)."""
+
+    def find() -> dict[str, Any] | None:
+        views = [
+            v for v in stack.sandbox.open_views(user_id) if v.get("callback_id") == callback_id and v["id"] not in before
+        ]
+        return views[-1] if views else None
+
+    return wait_for(find, timeout, f"a new {callback_id} modal for {user_id}")
+
+
+def view_ids(stack: LocalStack) -> set[str]:
+    return set(stack.sandbox.views)
+
+
+def issue_values(stack: LocalStack, **overrides: Any) -> dict[str, Any]:
+    """A valid issue form: S2 timeliness issue owned by the first provider member, no due date."""
+    values: dict[str, Any] = {
+        "title": "Month-end report arrived late",
+        "details": "The November report came two days after the agreed date.",
+        "severity": "S2",
+        "category": "Timeliness",
+        "owning_side": "provider",
+        "owner_id": stack.world.provider_members[0],
+    }
+    values.update(overrides)
+    return values
+
+
+def cards(stack: LocalStack) -> list[dict[str, Any]]:
+    """Issue cards in the joint channel (top-level messages with the card's buttons), oldest first."""
+    return [
+        m
+        for m in stack.sandbox.messages(stack.world.channel, include_thread_replies=False)
+        if "issue-actions" in str(m.get("blocks"))
+    ]
+
+
+def card(stack: LocalStack, number: int, timeout: float = 5.0) -> dict[str, Any]:
+    """The card of issue ``number`` once it is in the channel."""
+
+    def find() -> dict[str, Any] | None:
+        found = [m for m in cards(stack) if str(m.get("text", "")).startswith(f"Issue #{number} ")]
+        return found[-1] if found else None
+
+    return wait_for(find, timeout, f"the card of issue #{number}")
+
+
+def thread(stack: LocalStack, ts: str) -> list[dict[str, Any]]:
+    """Replies in a message's thread, oldest first."""
+    return [m for m in stack.sandbox.messages(stack.world.channel) if m.get("thread_ts") == ts and m["ts"] != ts]
+
+
+def log_issue(stack: LocalStack, user_id: str, title: str = "", **overrides: Any) -> dict[str, Any]:
+    """``/partner issue <title>``, then fill and submit the form. Returns the card (the issue is the newest)."""
+    before = view_ids(stack)
+    before_cards = len(cards(stack))
+    response = stack.actor(user_id).slash_command("/partner", f"issue {title}".strip(), stack.world.channel)
+    assert response.status == 200 and not response.body.strip(), response.body
+    view = new_view(stack, user_id, ISSUE_CALLBACK, before)
+    values = issue_values(stack, **overrides)
+    if title:  # what the person finally typed in the form
+        values["title"] = title
+    submitted = stack.actor(user_id).submit_view(view["id"], values)
+    assert submitted.status == 200 and not submitted.body.strip(), submitted.body
+    wait_for(lambda: len(cards(stack)) > before_cards, what="the new card")
+    return cards(stack)[-1]
+
+
+def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any) -> int:
+    """Answer the channel's open round for each person through the service layer (a synthetic round: faster than
+    driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question)."""
+    from bot.services import pulses
+    from bot.services.models import AnswerInput
+
+    w, services = stack.world, stack.services
+    round_id = pulses.open_round_id(services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    for user_id in user_ids:
+        profile = services.directory.profile(user_id)
+        form = pulses.answer_form(
+            services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=now
+        )
+        answers = [AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, None) for q in form.round.questions]
+        pulses.submit_answers(
+            services.uow_factory(),
+            round_id=round_id,
+            profile=profile,
+            answers=answers,
+            secret_key=services.secret_key,
+            now=now,
+        )
+    return round_id

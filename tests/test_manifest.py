@@ -93,7 +93,44 @@ def test_manifest_events_have_specific_listeners(app: App) -> None:
 
 
 def test_unknown_events_are_still_acknowledged(app: App) -> None:
-    assert _matching(app, _event_body("app_home_opened")), "an unhandled event would get Bolt's 404"
+    assert _matching(app, _event_body("reaction_added")), "an unhandled event would get Bolt's 404"
+
+
+def _manifest_shortcuts() -> set[tuple[str, str]]:
+    return {(s.get("type", "global"), s["callback_id"]) for s in MANIFEST["features"].get("shortcuts") or []}
+
+
+def _shortcut_body(kind: str, callback_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "message_action" if kind == "message" else "shortcut",
+        "callback_id": callback_id,
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "trigger_id": "1.2.3",
+    }
+    if kind == "message":
+        body.update({"channel": {"id": "C1"}, "message_ts": "1.2", "message": {"text": "x", "ts": "1.2"}})
+    return body
+
+
+def test_manifest_shortcuts_have_listeners_and_listeners_are_in_the_manifest(app: App) -> None:
+    shortcuts = _manifest_shortcuts()
+    assert ("message", ids.Shortcut.LOG_ISSUE.value) in shortcuts
+    for kind, callback_id in shortcuts:
+        assert _matching(app, _shortcut_body(kind, callback_id)), f"no listener for the {kind} shortcut {callback_id}"
+    registered = {("message", c) for c in _registered(app, "message_shortcut")} | {
+        ("global", c) for c in _registered(app, "global_shortcut")
+    }
+    assert registered == shortcuts
+    assert {("message", s.value) for s in ids.Shortcut} <= shortcuts
+    # The shortcut's name is what people see in the message menu; Slack allows 30 characters.
+    assert all(len(s["name"]) <= 30 for s in MANIFEST["features"]["shortcuts"])
+
+
+def test_home_tab_is_enabled_and_published_on_app_home_opened(app: App) -> None:
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert ids.Event.APP_HOME_OPENED.value in _manifest_events()
+    assert _matching(app, _event_body("app_home_opened"))[0] == "ack_home_opened"
 
 
 def test_socket_mode_and_interactivity_are_on() -> None:

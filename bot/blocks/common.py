@@ -25,6 +25,14 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner pulse now` | `pause` | `resume` — run a pulse now, or pause and resume the schedule (leads)
 • `/partner side @person client|provider|auto` — put someone on a side (leads)
 • `/partner questions` — list and add your own pulse questions (leads add)
+*Issues and actions* (anyone in the channel logs issues; the owner or a lead acknowledges, resolves or reassigns)
+• `/partner issue [title]` — log an issue (also: the message shortcut *Log as partnership issue*, or the menu)
+• `/partner issues [open|mine|all]` — list issues, with their buttons
+• `/partner action [title]` — add an action: one owner, a side, a due date, optionally an issue
+• `/partner actions [mine|overdue|all]` — list actions; mark them done or dropped
+• `/partner policy` — the escalation deadlines per severity; leads: `/partner policy S2 4h 3d` (acknowledge within 4 working hours, resolve within 3 working days; a day is 8 working hours) or `/partner policy S2 default`, or the form's button
+• `/partner categories` — issue categories; leads: `/partner categories add Data quality`, `remove Staffing` or `set Delivery, Timeliness, Other`
+• `/partner hours` — each side's working hours; leads: `/partner hours client 09:00-17:00 mon-fri [Europe/London]`, `/partner holiday client 2026-12-25 Christmas` or `/partner holiday remove client 2026-12-25`
 • `/partner help` — this message"""
 
 
@@ -122,6 +130,9 @@ def build_menu(p: PartnershipView) -> Message:
                 block_id="menu-everyone",
                 elements=[
                     ButtonElement(text="Answer the open pulse", action_id=A.MENU_ANSWER, value=value, style="primary"),
+                    ButtonElement(text="Log an issue", action_id=A.MENU_LOG_ISSUE, value=value),
+                    ButtonElement(text="Open issues", action_id=A.MENU_ISSUES, value=value),
+                    ButtonElement(text="My actions", action_id=A.MENU_ACTIONS, value=value),
                     ButtonElement(text="Status", action_id=A.MENU_STATUS, value=value),
                     ButtonElement(text="Help", action_id=A.MENU_HELP, value=value),
                 ],
@@ -133,6 +144,7 @@ def build_menu(p: PartnershipView) -> Message:
                     ButtonElement(text="Pulse now", action_id=A.MENU_PULSE_NOW, value=value),
                     ButtonElement(text="Pause pulses", action_id=A.MENU_PAUSE, value=value),
                     ButtonElement(text="Resume pulses", action_id=A.MENU_RESUME, value=value),
+                    ButtonElement(text="Escalation policy", action_id=A.MENU_POLICY, value=value),
                     ButtonElement(text="Settings", action_id=A.MENU_SETUP, value=value),
                 ],
             ),

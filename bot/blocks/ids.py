@@ -22,6 +22,7 @@ class View(StrEnum):
     ACTION_ADD = "action-add-submit"
     FOLLOWUP_ADD = "followup-add-submit"
     POLICY = "policy-submit"
+    ISSUE_RESOLVE = "issue-resolve-submit"
 
 
 class Action(StrEnum):
@@ -51,6 +52,18 @@ class Action(StrEnum):
     # The overdue-actions reminder and the early-warning signal.
     ACTION_DONE = "action-done"
     SIGNAL_LOG_ISSUE = "signal-log-issue"
+    # More of the issue log: reassigning from the card, the partnership menu, lists, the policy and Home.
+    ISSUE_REASSIGN = "issue-reassign"
+    #: The overflow menu of an issue in lists and on the Home tab (the option's value names the verb).
+    ISSUE_MENU = "issue-menu"
+    #: The overflow menu of an action in lists and on the Home tab (the option's value names the new status).
+    ACTION_MENU = "action-menu"
+    LIST_MORE = "list-more"
+    POLICY_CHANGE = "policy-change"
+    MENU_LOG_ISSUE = "menu-log-issue"
+    MENU_ISSUES = "menu-issues"
+    MENU_ACTIONS = "menu-actions"
+    MENU_POLICY = "menu-policy"
 
 
 class Shortcut(StrEnum):
@@ -62,6 +75,7 @@ class Shortcut(StrEnum):
 class Event(StrEnum):
     MEMBER_JOINED = "member_joined_channel"
     MEMBER_LEFT = "member_left_channel"
+    APP_HOME_OPENED = "app_home_opened"
 
 
 class SetupBlock(StrEnum):
@@ -126,6 +140,7 @@ class ActionBlock(StrEnum):
     OWNER = "owner_id"
     DUE_ON = "due_on"
     SIDE = "side"
+    ISSUE = "issue_id"
 
 
 class FollowupBlock(StrEnum):
@@ -138,6 +153,12 @@ class PolicyBlock(StrEnum):
     SEVERITY = "severity"
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
+    CATEGORIES = "categories"
+
+
+def policy_block(field: str, severity: str) -> str:
+    """The policy modal's input for one severity's deadline: ``acknowledge-S2``, ``resolve-S2``."""
+    return f"{field}-{severity}"
 
 
 #: Block ids of the buttons on issue messages.

@@ -8,7 +8,7 @@ Mentions in these messages are built only from stored Slack user ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from slack_sdk.models.blocks import (
@@ -19,12 +19,14 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
     SectionBlock,
 )
 
 from bot.blocks import ids
-from bot.blocks.metadata import encode
-from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
+from bot.blocks.metadata import ChannelRef, encode
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, text_length
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
 from bot.services.models import (
     DIMENSION_LABELS,
@@ -33,6 +35,7 @@ from bot.services.models import (
     SEVERITY_LABELS,
     ActionStatus,
     ActionView,
+    CalendarView,
     EscalationNotice,
     FollowupQuestion,
     HistoryItem,
@@ -41,6 +44,7 @@ from bot.services.models import (
     IssueView,
     OverdueReminder,
     PartnershipView,
+    PolicyView,
     Side,
     SignalKind,
     SignalView,
@@ -50,6 +54,12 @@ FIELD_TEXT_MAX = 2000
 BUTTON_LABEL_MAX = 75
 CARD_ACTIONS_SHOWN = 10
 REMINDER_ACTIONS_SHOWN = 40
+#: What "Escalate now" does at each next level (its confirmation dialog).
+ESCALATE_NOW = {
+    1: "This nudges the owner",
+    2: "This brings in the leads of both sides",
+    3: "This brings in the executive sponsors of both sides",
+}
 CONTRIBUTE_ACTIONS = {
     Side.CLIENT: ids.Action.FOLLOWUP_CONTRIBUTE_CLIENT,
     Side.PROVIDER: ids.Action.FOLLOWUP_CONTRIBUTE_PROVIDER,
@@ -85,6 +95,48 @@ class ActionRef:
 @dataclass(frozen=True)
 class SignalRef:
     signal_id: int
+
+
+@dataclass(frozen=True)
+class IssueVerb:
+    """An option of an issue's overflow menu (lists, Home): what to do to which issue of which channel.
+
+    The channel travels with it because a Home tab has none; on a channel message it must match the channel.
+    """
+
+    issue_id: int
+    channel_id: str
+    verb: str
+
+
+@dataclass(frozen=True)
+class ActionVerb:
+    """An option of an action's overflow menu: the status to set."""
+
+    action_id: int
+    channel_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """The "More" button under a list: which list (``issues``/``actions`` and its filter) and where to go on."""
+
+    channel_id: str
+    kind: str
+    filter: str
+    offset: int
+
+
+#: What an issue's overflow menu offers (the verbs of IssueVerb).
+ISSUE_VERBS = {
+    "ack": "Acknowledge",
+    "update": "Update",
+    "action": "Add action",
+    "resolve": "Resolve",
+    "reopen": "Reopen",
+    "reassign": "Reassign",
+}
 
 
 # --- small formatting helpers ------------------------------------------------------------------------------
@@ -173,6 +225,7 @@ def issue_buttons(issue: IssueView) -> ActionsBlock:
         buttons.append(ButtonElement(text="Reopen", action_id=A.ISSUE_REOPEN, value=value))
     else:
         buttons.append(ButtonElement(text="Resolve", action_id=A.ISSUE_RESOLVE, value=value))
+        buttons.append(ButtonElement(text="Reassign", action_id=A.ISSUE_REASSIGN, value=value))
         if issue.escalation_level < 3:
             buttons.append(
                 ButtonElement(
@@ -182,8 +235,7 @@ def issue_buttons(issue: IssueView) -> ActionsBlock:
                     style="danger",
                     confirm=ConfirmObject(
                         title="Escalate now?",
-                        text=f"This brings in {ESCALATION_LEVEL_LABELS[issue.escalation_level + 1].split(': ')[1]} "
-                        "right away, without waiting for the agreed time.",
+                        text=f"{ESCALATE_NOW[issue.escalation_level + 1]} right away, without waiting for the agreed time.",
                         confirm="Escalate",
                         deny="Not now",
                     ),
@@ -435,42 +487,212 @@ def build_signal(signal: SignalView) -> Message:
     return Message(text=_fallback(f"Early warning for {escape(signal.partnership.name)}"), blocks=blocks)
 
 
-# --- lists -------------------------------------------------------------------------------------------------
+# --- lists ---------------------------------------------------------------------------------------------
+
+#: Items per message of ``/partner issues`` and ``/partner actions`` (one block each, well under 50 blocks).
+ITEMS_PER_PAGE = 40
+STATUS_LABELS = {IssueStatus.OPEN: "open", IssueStatus.ACKNOWLEDGED: "acknowledged", IssueStatus.RESOLVED: "resolved"}
 
 
-def build_issue_list(p: PartnershipView, issues: tuple[IssueView, ...], *, heading: str) -> Message:
-    """``/partner issues``: one line per issue."""
+def issue_verbs(issue: IssueView) -> tuple[str, ...]:
+    """The overflow verbs that make sense for the issue's state (permissions are checked when chosen)."""
+    if issue.status is IssueStatus.RESOLVED:
+        return ("update", "action", "reopen")
+    first = ("ack",) if issue.status is IssueStatus.OPEN else ()
+    return (*first, "update", "action", "resolve", "reassign")
+
+
+def issue_menu(issue: IssueView, channel_id: str) -> OverflowMenuElement:
+    """The issue's actions as an overflow menu, for lists and the Home tab."""
+    return OverflowMenuElement(
+        action_id=ids.Action.ISSUE_MENU,
+        options=[
+            Option(text=ISSUE_VERBS[verb], value=encode(IssueVerb(issue.id, channel_id, verb)))
+            for verb in issue_verbs(issue)
+        ],
+    )
+
+
+def action_menu(action: ActionView, channel_id: str) -> OverflowMenuElement:
+    """Done/drop (or reopen) as an overflow menu, for lists and the Home tab."""
+    if action.status is ActionStatus.OPEN:
+        choices = [("Mark done", ActionStatus.DONE), ("Drop it", ActionStatus.DROPPED)]
+    elif action.status is ActionStatus.DONE:
+        choices = [("Reopen", ActionStatus.OPEN), ("Mark dropped", ActionStatus.DROPPED)]
+    else:
+        choices = [("Reopen", ActionStatus.OPEN), ("Mark done", ActionStatus.DONE)]
+    return OverflowMenuElement(
+        action_id=ids.Action.ACTION_MENU,
+        options=[
+            Option(text=label, value=encode(ActionVerb(action.id, channel_id, status.value))) for label, status in choices
+        ],
+    )
+
+
+def issue_line(issue: IssueView, p: PartnershipView) -> str:
+    """One issue in a list: number, title, severity, state, owner and due date (user text escaped)."""
+    due = f" · due {date_label(issue.due_on)}" if issue.due_on else ""
+    level = f" · :rotating_light: level {issue.escalation_level}" if issue.escalation_level else ""
+    return (
+        f"*#{issue.number}* {escape(issue.title)}\n{SEVERITY_LABELS[issue.severity]} · {STATUS_LABELS[issue.status]} · "
+        f"<@{issue.owner_id}> ({_org(p, issue.owning_side)}){due}{level}"
+    )
+
+
+def action_line(action: ActionView) -> str:
+    issue = f" · issue #{action.issue_number}" if action.issue_number else ""
+    late = " · :hourglass: overdue" if action.overdue else ""
+    state = "" if action.status is ActionStatus.OPEN else f" · {action.status.value}"
+    return f"*{escape(action.title)}*\n<@{action.owner_id}> · due {date_label(action.due_on)}{issue}{state}{late}"
+
+
+def _page(
+    heading: str,
+    items: list[SectionBlock],
+    *,
+    page: ListPage | None,
+    has_more: bool,
+) -> list[Block]:
+    """A heading and as many item blocks as fit one message (50 blocks, ``MAX_MESSAGE_TEXT`` characters of text),
+    then a "More" button that continues after the last item shown (with ``page``), or a count of the rest."""
+    blocks: list[Block] = [_section(heading)]
+    # Room for the heading and the "More" button (or the count that replaces it).
+    used, budget = text_length(blocks[0].to_dict()) + 40, MAX_MESSAGE_TEXT
+    shown = 0
+    for block in items[: MAX_BLOCKS_PER_MESSAGE - 2]:
+        size = text_length(block.to_dict())
+        if shown and used + size > budget:
+            break
+        blocks.append(block)
+        used += size
+        shown += 1
+    rest = len(items) - shown
+    if page is not None and (rest or has_more):
+        more = replace(page, offset=page.offset + shown)
+        blocks.append(
+            ActionsBlock(
+                block_id="list-more",
+                elements=[ButtonElement(text="More", action_id=ids.Action.LIST_MORE, value=encode(more))],
+            )
+        )
+    elif rest:
+        blocks.append(_context(f"…and {rest} more."))
+    return blocks
+
+
+def build_issue_list(
+    p: PartnershipView,
+    issues: tuple[IssueView, ...],
+    *,
+    heading: str,
+    page: ListPage | None = None,
+    has_more: bool = False,
+) -> Message:
+    """``/partner issues``: one block per issue with its actions in an overflow menu, as many as fit one message.
+
+    ``page`` says where this list starts; with it, a "More" button continues after the last issue shown whenever
+    some did not fit or ``has_more`` (the caller holds more than it passed). Without it, the rest are counted.
+    """
     if not issues:
         return Message(text=f"{heading}: none", blocks=[_section(f"*{escape(heading)}*\nNone.")])
-    lines = [
-        f"*#{i.number}* {escape(i.title)} — {SEVERITY_LABELS[i.severity]}, {i.status.value}, <@{i.owner_id}>" for i in issues
+    items = [
+        SectionBlock(
+            text=MarkdownTextObject(text=truncate(issue_line(i, p), SECTION_TEXT_MAX)), accessory=issue_menu(i, p.channel_id)
+        )
+        for i in issues
     ]
-    blocks: list[Block] = [_section(f"*{escape(heading)}*")]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
-            blocks.append(_section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    blocks.append(_section("\n".join(chunk)))
-    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks[:MAX_BLOCKS_PER_MESSAGE])
+    blocks = _page(f"*{escape(heading)}* · {escape(p.name)}", items, page=page, has_more=has_more)
+    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks)
 
 
-def build_action_list(p: PartnershipView, actions: tuple[ActionView, ...], *, heading: str) -> Message:
-    """``/partner actions``: one line per action, overdue ones marked."""
+def build_action_list(
+    p: PartnershipView,
+    actions: tuple[ActionView, ...],
+    *,
+    heading: str,
+    page: ListPage | None = None,
+    has_more: bool = False,
+) -> Message:
+    """``/partner actions``: one block per action with done/drop in an overflow menu; paged like the issues."""
     if not actions:
         return Message(text=f"{heading}: none", blocks=[_section(f"*{escape(heading)}*\nNone.")])
+    items = [
+        SectionBlock(
+            text=MarkdownTextObject(text=truncate(action_line(a), SECTION_TEXT_MAX)), accessory=action_menu(a, p.channel_id)
+        )
+        for a in actions
+    ]
+    blocks = _page(f"*{escape(heading)}* · {escape(p.name)}", items, page=page, has_more=has_more)
+    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks)
+
+
+# --- the escalation policy --------------------------------------------------------------------------------
+
+WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_duration(amount: timedelta) -> str:
+    """Working time the way a lead types it back: ``1d 4h``, ``30m`` (a day is 8 working hours)."""
+    minutes = int(amount.total_seconds() // 60)
+    days, rest = divmod(minutes, 480)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
+    return " ".join(parts) or "0m"
+
+
+def _workdays_label(days: tuple[int, ...]) -> str:
+    if days and list(days) == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        return f"{WEEKDAY_SHORT[days[0]]}–{WEEKDAY_SHORT[days[-1]]}"
+    return ", ".join(WEEKDAY_SHORT[d] for d in days) or "no days"
+
+
+def calendar_line(p: PartnershipView, cal: CalendarView) -> str:
+    """``Northwind (client): Mon–Fri 09:00–17:00 America/New_York; holidays: …``."""
+    line = (
+        f"{_side_label(p, cal.side)}: {_workdays_label(cal.workdays)} {cal.day_start:%H:%M}–{cal.day_end:%H:%M} "
+        f"{escape(cal.timezone)}"
+    )
+    if cal.holidays:
+        days = ", ".join(f"{date_label(h.day)}" + (f" ({escape(h.name)})" if h.name else "") for h in cal.holidays[:10])
+        more = f" and {len(cal.holidays) - 10} more" if len(cal.holidays) > 10 else ""
+        line += f"; holidays: {days}{more}"
+    return line
+
+
+def build_policy(policy: PolicyView, categories: tuple[str, ...], calendars: tuple[CalendarView, ...]) -> Message:
+    """``/partner policy``: deadlines per severity, the working hours they count in, the categories, and a
+    button for leads to change them (the menu's lead buttons work the same way)."""
+    p = policy.partnership
     lines = []
-    for a in actions:
-        issue = f" (#{a.issue_number})" if a.issue_number else ""
-        late = " :hourglass: overdue" if a.overdue else ""
-        lines.append(f"{_action_line(a)}{issue}{late}")
-    blocks: list[Block] = [_section(f"*{escape(heading)}*")]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
-            blocks.append(_section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    blocks.append(_section("\n".join(chunk)))
-    return Message(text=_fallback(f"{heading} in {escape(p.name)}"), blocks=blocks[:MAX_BLOCKS_PER_MESSAGE])
+    for s in policy.severities:
+        changed = " _(changed by a lead)_" if s.custom else ""
+        lines.append(
+            f"*{SEVERITY_LABELS[s.severity]}* — {SEVERITY_DEFINITIONS[s.severity].lower()}: acknowledge within "
+            f"{working_time_label(s.acknowledge)}, resolve within {working_time_label(s.resolve)}{changed}"
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"Escalation policy · {p.name}", HEADER_MAX)),
+        _section("\n".join(lines)),
+        _context(
+            "Level 1 nudges the owner when the acknowledge time passes (or at 75% of the resolve time); level 2 "
+            "brings in the leads of both sides at twice the acknowledge time (or when the resolve time passes); "
+            "level 3 the executive sponsors at twice the resolve time. Time counts in the owning side's working hours."
+        ),
+        _section("*Working hours*\n" + "\n".join(calendar_line(p, c) for c in calendars)),
+        _section("*Issue categories*\n" + ", ".join(escape(c) for c in categories)),
+        ActionsBlock(
+            block_id="policy-actions",
+            elements=[
+                ButtonElement(
+                    text="Change deadlines or categories",
+                    action_id=ids.Action.POLICY_CHANGE,
+                    value=encode(ChannelRef(team_id=p.team_id, channel_id=p.channel_id)),
+                )
+            ],
+        ),
+        _context(
+            "Leads change these here, or with `/partner policy S2 4h 3d`, `/partner categories add …`, "
+            "`/partner hours client 09:00-17:00 mon-fri` and `/partner holiday client 2026-12-25 Christmas`."
+        ),
+    ]
+    return Message(text=_fallback(f"Escalation policy of {escape(p.name)}"), blocks=blocks)

@@ -27,6 +27,7 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
+MAX_OVERFLOW_OPTIONS = 5
 MAX_VIEW_BYTES = 250_000
 MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3_000
@@ -144,6 +145,8 @@ def _check_element(element: object, pointer: str, errors: list[str], action_ids:
     for key in ("options",):
         if key in element:
             _check_options(element[key], f"{pointer}/{key}", errors)
+    if kind == "overflow" and isinstance(element.get("options"), list) and len(element["options"]) > MAX_OVERFLOW_OPTIONS:
+        errors.append(_err(f"no more than {MAX_OVERFLOW_OPTIONS} items allowed", pointer + "/options"))
     groups = element.get("option_groups")
     if isinstance(groups, list):
         for index, group in enumerate(groups):

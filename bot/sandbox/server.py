@@ -380,6 +380,19 @@ class SlackSandbox:
             if user_id in channel.members:
                 channel.members.remove(user_id)
 
+    def user_message(self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None) -> str:
+        """A person posts ``text`` in a channel they are in (no event is delivered). Returns the message's ts."""
+        with self._lock:
+            ws = self.workspace
+            channel = self._channel(channel_id)
+            user = ws.users.get(user_id)
+            if user is None or user_id not in channel.members:
+                raise SandboxError(f"{user_id} is not a member of {channel_id}")
+            ts = ws.next_ts()
+            message: Json = {"type": "message", "ts": ts, "user": user_id, "team": user.team_id, "text": text}
+            ws.store_message(channel, message, thread_ts)
+            return ts
+
     def archive_channel(self, channel_id: str) -> None:
         """Archive a channel: posting into it fails with ``is_archived``."""
         with self._lock:
@@ -863,3 +876,20 @@ class SlackSandbox:
                 "team": self.snapshot_user(user_id).team_id,
             }
         )
+
+    def home_opened(self, user_id: str, *, force: bool = False) -> ActorResponse:
+        """The user opens the app's Home tab: deliver ``app_home_opened`` (with the published view, if any).
+
+        Only people of the installing organisation have the app's Home tab; Slack Connect guests do not.
+        """
+        from .actors import ActorError
+
+        team_id, _, _ = self.installation()
+        user = self.snapshot_user(user_id)
+        if not force and user.team_id != team_id:
+            raise ActorError(f"{user_id} is from {user.team_id}; only {team_id}'s people have this app's Home tab")
+        event: Json = {"type": "app_home_opened", "user": user_id, "channel": self.dm_channel(user_id), "tab": "home"}
+        home = self.home_view(user_id)
+        if home is not None:
+            event["view"] = {k: v for k, v in home.items() if k != "user_id"}
+        return self.event(event, force=force)

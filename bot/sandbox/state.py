@@ -389,7 +389,8 @@ class Workspace:
 
     def _own_message(self, channel: Channel, ts: object, *, deleting: bool) -> Json:
         message = self.find_message(channel.id, _as_str(ts) or "")
-        if message is None:
+        if message is None or message.get("subtype") == "tombstone":
+            # A deleted message with replies stays as a tombstone; it can no longer be edited or deleted.
             raise SlackError("message_not_found")
         if message.get("user") != self.bot_user_id:
             raise SlackError("cant_delete_message" if deleting else "cant_update_message")

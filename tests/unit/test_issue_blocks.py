@@ -224,7 +224,14 @@ def test_a_follow_up_that_became_an_action_has_no_button() -> None:
 def test_card_buttons_follow_the_state() -> None:
     A = ids.Action
     open_buttons = _buttons(build_issue_card(_card()))
-    assert list(open_buttons) == [A.ISSUE_ACKNOWLEDGE, A.ISSUE_UPDATE, A.ISSUE_ADD_ACTION, A.ISSUE_RESOLVE, A.ISSUE_ESCALATE]
+    assert list(open_buttons) == [
+        A.ISSUE_ACKNOWLEDGE,
+        A.ISSUE_UPDATE,
+        A.ISSUE_ADD_ACTION,
+        A.ISSUE_RESOLVE,
+        A.ISSUE_REASSIGN,
+        A.ISSUE_ESCALATE,
+    ]
     assert {decode(v, IssueRef) for v in open_buttons.values()} == {IssueRef(7)}
     acked = _buttons(build_issue_card(_card(_issue(status=IssueStatus.ACKNOWLEDGED, acknowledged_by="UP1"))))
     assert A.ISSUE_ACKNOWLEDGE not in acked and A.ISSUE_RESOLVE in acked

@@ -335,7 +335,7 @@ def test_menu_buttons_carry_channel_ref() -> None:
     blocks = _message_dicts(message)
     _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
     values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(values) == 7
+    assert len(values) == 11
     assert {decode(v, ChannelRef) for v in values} == {ChannelRef("T1", "C1")}
 
 

@@ -1,0 +1,91 @@
+"""The App Home tab: the person's open actions, the issues they own or raised, and their partnerships.
+
+Every item carries its own buttons (the same overflow menus as the lists), so people act from here without
+looking for the card in the channel. At most 100 blocks, as Slack allows on a Home tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    BlockElement,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import ids
+from bot.blocks.issues import action_line, action_menu, issue_line, issue_menu
+from bot.blocks.metadata import ChannelRef, encode
+from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
+from bot.services.models import SEVERITIES, ActionView, IssueView, PartnershipView
+
+MAX_HOME_BLOCKS = 100
+
+
+def _section(text: str, accessory: BlockElement | None = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)), accessory=accessory)
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
+
+
+def build_home(
+    *,
+    partnerships: Sequence[tuple[PartnershipView, Mapping[str, int]]],
+    issues: Sequence[IssueView],
+    actions: Sequence[ActionView],
+    more_issues: bool = False,
+    more_actions: bool = False,
+) -> View:
+    """The Home tab. ``partnerships`` pairs each partnership with its unresolved issues per severity."""
+    by_id = {p.id: p for p, _ in partnerships}
+    blocks: list[Block] = [
+        HeaderBlock(text="PartnerPulse"),
+        _context("Your open actions, the issues you own or raised, and the partnerships you are part of."),
+        HeaderBlock(text="Your open actions"),
+    ]
+    shown_actions = [a for a in actions if a.partnership_id in by_id]
+    for a in shown_actions:
+        p = by_id[a.partnership_id]
+        blocks.append(_section(f"{action_line(a)} · {escape(p.name)}", action_menu(a, p.channel_id)))
+    if not shown_actions:
+        blocks.append(_section("Nothing open. :tada:"))
+    if more_actions:
+        blocks.append(_context("…and more: `/partner actions` in a partnership's channel lists them all."))
+    blocks += [DividerBlock(), HeaderBlock(text="Issues you own or raised")]
+    shown_issues = [i for i in issues if i.partnership_id in by_id]
+    for i in shown_issues:
+        p = by_id[i.partnership_id]
+        blocks.append(_section(f"{issue_line(i, p)} · {escape(p.name)}", issue_menu(i, p.channel_id)))
+    if not shown_issues:
+        blocks.append(_section("No open issues of yours."))
+    if more_issues:
+        blocks.append(_context("…and more: `/partner issues mine` in a partnership's channel lists them all."))
+    blocks += [DividerBlock(), HeaderBlock(text="Your partnerships")]
+    for p, counts in partnerships:
+        open_total = sum(counts.values())
+        by_severity = " · ".join(f"{s} {counts.get(s, 0)}" for s in SEVERITIES)
+        summary = f"open issues: {by_severity}" if open_total else "no open issues"
+        blocks.append(
+            _section(
+                f"*{escape(p.name)}* in <#{p.channel_id}>\n{escape(p.client_org)} and {escape(p.provider_org)} · {summary}",
+                ButtonElement(
+                    text="Log issue",
+                    action_id=ids.Action.MENU_LOG_ISSUE,
+                    value=encode(ChannelRef(team_id=p.team_id, channel_id=p.channel_id)),
+                ),
+            )
+        )
+    if not partnerships:
+        blocks.append(
+            _section("You are not part of a partnership yet. A lead starts one with `/partner setup` in a shared channel.")
+        )
+    return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])

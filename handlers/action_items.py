@@ -1,0 +1,259 @@
+"""Actions at the Slack edge: the action form (``/partner action``, the card's "Add action"), marking actions
+done or dropped (the overdue reminder, lists, the Home tab) and ``/partner actions``.
+
+"Actions" here are the partnership's follow-up tasks; Slack's own interactive "actions" are in handlers/actions.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.issue_forms import ActionFormRef, build_action_modal
+from bot.blocks.issues import ITEMS_PER_PAGE, ActionRef, ActionVerb, ListPage, build_action_list, date_label
+from bot.blocks.metadata import MetadataError, decode
+from bot.blocks.pulse import build_message_modal
+from bot.blocks.text import escape
+from bot.container import Services
+from bot.services import actions, issues, partnerships
+from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, IssueFilter
+from handlers.forms import actor_profile, parse_action, text_value
+from handlers.home import publish_home
+from handlers.modals import open_loading, replace_view
+from handlers.ui import (
+    OUT_OF_DATE_FORM,
+    STALE,
+    ack_button,
+    check_due_on,
+    clicked,
+    clicked_channel,
+    decode_clicked,
+    ephemeral,
+    from_home,
+    notify,
+    reopen_with_error,
+    reply,
+    show_message,
+    target_channel,
+)
+
+#: An action's default due date, a week from today: a date must be chosen, and this is the common one.
+DEFAULT_DUE = timedelta(days=7)
+LIST_HEADINGS = {
+    ActionFilter.MINE: "Your open actions",
+    ActionFilter.OVERDUE: "Overdue actions",
+    ActionFilter.ALL: "All actions",
+}
+STATUS_DONE = {ActionStatus.DONE: "done", ActionStatus.DROPPED: "dropped", ActionStatus.OPEN: "open again"}
+
+
+def action_form(
+    services: Services,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    issue_id: int | None = None,
+    title: str | None = None,
+    values: ActionInput | None = None,
+    error: str | None = None,
+) -> View:
+    """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
+    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
+    if p is None:
+        raise NotFound(issues.NO_PARTNERSHIP)
+    open_issues = issues.list_issues(
+        services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
+    )
+    chosen = values.issue_id if values else issue_id
+    if chosen and all(i.id != chosen for i in open_issues):  # a resolved issue can still get an action
+        open_issues = (issues.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=chosen), *open_issues)
+    today = services.clock().astimezone(ZoneInfo(p.timezone)).date()
+    return build_action_modal(
+        p,
+        issues=open_issues,
+        issue_id=issue_id,
+        today=today,
+        title=title[:MAX_ISSUE_TITLE] if title else None,
+        default_due=today + DEFAULT_DUE,
+        values=values,
+        error=error,
+    )
+
+
+def open_action_form(
+    client: WebClient,
+    services: Services,
+    *,
+    trigger_id: str,
+    team_id: str,
+    channel_id: str,
+    user_id: str = "",
+    issue_id: int | None = None,
+    title: str | None = None,
+) -> None:
+    """Open the action modal (``/partner action [title]``, or "Add action" on an issue)."""
+    view_id = open_loading(client, trigger_id)
+    try:
+        view = action_form(services, team_id=team_id, channel_id=channel_id, user_id=user_id, issue_id=issue_id, title=title)
+    except DomainError as exc:
+        view = build_message_modal("Add an action", str(exc))
+    replace_view(client, view_id, view)
+
+
+def action_form_errors(ref: ActionFormRef, view: dict[str, Any], now: datetime) -> dict[str, str]:
+    """The action form's field errors (title, owner and date chosen, date not in the past); empty when fine."""
+    B = ids.ActionBlock
+    state = view["state"]["values"]
+    errors: dict[str, str] = {}
+    try:
+        issues.check_text(text_value(state, B.TITLE), field=B.TITLE, label="title", limit=MAX_ISSUE_TITLE, required=True)
+    except InvalidInput as exc:
+        errors[B.TITLE] = str(exc)
+    try:
+        data = parse_action(state, issue_id=ref.issue_id or None)
+        check_due_on(data.due_on, ref.timezone, now, field=B.DUE_ON)
+    except InvalidInput as exc:
+        errors[exc.field or B.DUE_ON] = str(exc)
+    return errors
+
+
+def ack_action_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    """Check the action form; errors show at their fields."""
+    try:
+        ref = decode(view.get("private_metadata"), ActionFormRef)
+    except MetadataError:
+        ack(response_action="errors", errors={ids.ActionBlock.TITLE: OUT_OF_DATE_FORM})
+        return
+    errors = action_form_errors(ref, view, context["services"].clock())
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+
+
+def confirmation(a: ActionView) -> str:
+    issue = f" on issue #{a.issue_number}" if a.issue_number else ""
+    return f"Action added{issue}: *{escape(a.title)}* — <@{a.owner_id}>, due {date_label(a.due_on)}."
+
+
+@after_ack
+def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Create the action the ack function accepted (once per submission, however often it is delivered)."""
+    try:
+        ref = decode(view.get("private_metadata"), ActionFormRef)
+    except MetadataError:
+        return
+    if action_form_errors(ref, view, services.clock()):
+        return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
+    user = actor_profile(body).user_id
+    data = parse_action(view["state"]["values"], issue_id=ref.issue_id or None)
+    try:
+        created = actions.create_action(
+            services.uow_factory(),
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            actor=user,
+            data=data,
+            request_key=f"action-view:{view.get('id')}",
+            now=services.clock(),
+        )
+    except InvalidInput as exc:
+        reopen_with_error(
+            client,
+            body,
+            exc,
+            lambda error: action_form(
+                services, team_id=ref.team_id, channel_id=ref.channel_id, user_id=user, values=data, error=error
+            ),
+        )
+        return
+    services.sender.deliver_pending()  # the issue's card and thread, when it is for an issue
+    ephemeral(client, ref.channel_id, user, confirmation(created))
+
+
+# --- done, dropped, reopened -------------------------------------------------------------------------------------
+
+
+@after_ack
+def carry_out_action_click(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
+) -> None:
+    """The overdue reminder's "Mark done", or an action's overflow menu in a list or on the Home tab."""
+    home_tab = from_home(body)
+    user = actor_profile(body).user_id
+    try:
+        if clicked(body).get("type") == "overflow":
+            verb = decode_clicked(body, ActionVerb)
+            channel_id, action_id = target_channel(body, verb.channel_id), verb.action_id
+            status = ActionStatus(verb.status) if verb.status in {s.value for s in ActionStatus} else None
+        else:
+            ref = decode_clicked(body, ActionRef)
+            channel_id, action_id, status = clicked_channel(body) or "", ref.action_id, ActionStatus.DONE
+        if not channel_id or status is None:
+            raise DomainError(STALE)
+        changed = actions.set_action_status(
+            services.uow_factory(),
+            channel_id=channel_id,
+            action_id=action_id,
+            actor=user,
+            status=status,
+            now=services.clock(),
+        )
+    except DomainError as exc:
+        if not home_tab:
+            raise
+        show_message(client, body["trigger_id"], "Action", str(exc))
+        return
+    services.sender.deliver_pending()  # the issue's card lists its actions
+    if home_tab:
+        publish_home(client, services, team_id=str(context.team_id), user_id=user)
+    else:
+        notify(respond, client, body, f"*{escape(changed.title)}* is {STATUS_DONE[changed.status]}.")
+
+
+# --- /partner actions -------------------------------------------------------------------------------------------
+
+
+def show_actions(
+    respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
+) -> None:
+    """One page of actions with done/drop menus, and a "More" button when there are more."""
+    if filter not in {f.value for f in ActionFilter}:
+        raise DomainError(STALE)
+    chosen = ActionFilter(filter)
+    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
+    if p is None:
+        raise NotFound(issues.NO_PARTNERSHIP)
+    found = actions.list_actions(
+        services.uow_factory(),
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        filter=chosen,
+        now=services.clock(),
+        limit=offset + ITEMS_PER_PAGE + 1,
+    )
+    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
+    message = build_action_list(
+        p,
+        found[offset : offset + ITEMS_PER_PAGE],
+        heading=heading,
+        page=ListPage(channel_id, "actions", chosen.value, offset),
+        has_more=len(found) > offset + ITEMS_PER_PAGE,
+    )
+    reply(respond, message)
+
+
+def register(app: App) -> None:
+    app.view(ids.View.ACTION_ADD)(ack=ack_action_submission, lazy=[save_action])
+    for action in (ids.Action.ACTION_DONE, ids.Action.ACTION_MENU):
+        app.action(action)(ack=ack_button, lazy=[carry_out_action_click])

@@ -1,0 +1,258 @@
+"""The escalation policy, issue categories, working hours and holidays at the Slack edge.
+
+Everyone can see them (``/partner policy``); only leads change them, with a command or the policy form (reachable
+from a button, for leads of the other organisation, who cannot run ``/partner``). Changes are announced in the
+channel: both sides agreed the policy, so both see when it changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.common import build_notice
+from bot.blocks.issue_forms import build_policy_modal
+from bot.blocks.issues import build_policy, calendar_line, working_time_label
+from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.pulse import build_message_modal
+from bot.blocks.text import escape
+from bot.container import Services
+from bot.services import issues, partnerships
+from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.models import SEVERITY_LABELS, CalendarView, PolicyView, Side
+from bot.services.working_hours import DEFAULT_POLICY
+from handlers.forms import ParsedCommand, actor_profile, parse_duration, parse_policy
+from handlers.modals import open_loading, replace_view
+from handlers.ui import OUT_OF_DATE_FORM, STALE, ack_button, decode_clicked, ephemeral, reply
+
+
+def announce(client: WebClient, channel_id: str, text: str) -> None:
+    """A change both sides should see, posted in the channel (``text`` is our wording; user text escaped)."""
+    message = build_notice(text)
+    client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
+
+
+def _calendars(services: Services, team_id: str, channel_id: str) -> tuple[CalendarView, ...]:
+    return tuple(
+        issues.get_calendar(services.uow_factory(), team_id=team_id, channel_id=channel_id, side=side) for side in Side
+    )
+
+
+def show_policy(respond: Respond, services: Services, *, team_id: str, channel_id: str) -> None:
+    """``/partner policy`` and the menu's "Escalation policy": deadlines, working hours, categories."""
+    uow = services.uow_factory
+    policy = issues.get_policy(uow(), team_id=team_id, channel_id=channel_id)
+    categories = issues.get_categories(uow(), team_id=team_id, channel_id=channel_id)
+    reply(respond, build_policy(policy, categories, _calendars(services, team_id, channel_id)))
+
+
+def _deadline_line(severity: str, acknowledge: timedelta, resolve: timedelta) -> str:
+    return (
+        f"{SEVERITY_LABELS[severity]}: acknowledge within {working_time_label(acknowledge)}, "
+        f"resolve within {working_time_label(resolve)}"
+    )
+
+
+def _severity_line(view: PolicyView, severity: str) -> str:
+    s = next(s for s in view.severities if s.severity == severity)
+    return _deadline_line(severity, s.acknowledge, s.resolve) + ("" if s.custom else " (the default)")
+
+
+def _clock_time(raw: str, field: str) -> time:
+    hour, _, minute = raw.partition(":")
+    try:
+        return time(int(hour), int(minute))
+    except ValueError:
+        raise InvalidInput(f"{raw} is not a time of day; write it like 09:00.", field) from None
+
+
+def _new_categories(current: tuple[str, ...], verb: str, names: tuple[str, ...]) -> list[str]:
+    if verb == "set":
+        return list(names)
+    name = names[0]
+    known = {c.casefold(): c for c in current}
+    if verb == "add":
+        if name.casefold() in known:
+            raise InvalidInput(f"“{name}” is already a category.", "categories")
+        return [*current, name]
+    if name.casefold() not in known:
+        raise InvalidInput(f"“{name}” is not one of the categories: {', '.join(current)}.", "categories")
+    return [c for c in current if c.casefold() != name.casefold()]
+
+
+def run_policy_command(
+    parsed: ParsedCommand,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    respond: Respond,
+    client: WebClient,
+    services: Services,
+) -> None:
+    """``/partner policy|categories|hours|holiday …``: show, or (leads) change. Domain errors propagate."""
+    uow, now = services.uow_factory, services.clock()
+    where = {"team_id": team_id, "channel_id": channel_id}
+    if parsed.name == "policy" and parsed.arg is None:
+        show_policy(respond, services, **where)
+    elif parsed.name == "policy":
+        severity = str(parsed.arg)
+        if parsed.values == ("default",):
+            view = issues.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now)
+        else:
+            acknowledge, resolve = (parse_duration(v) for v in parsed.values)
+            view = issues.set_policy(
+                uow(), **where, actor=user_id, severity=severity, acknowledge=acknowledge, resolve=resolve, now=now
+            )
+        announce(client, channel_id, f"<@{user_id}> changed the escalation policy. {_severity_line(view, severity)}.")
+    elif parsed.name == "categories" and parsed.arg is None:
+        categories = issues.get_categories(uow(), **where)
+        reply(respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
+    elif parsed.name == "categories":
+        current = issues.get_categories(uow(), **where)
+        saved = issues.set_categories(
+            uow(), **where, actor=user_id, categories=_new_categories(current, str(parsed.arg), parsed.values), now=now
+        )
+        announce(client, channel_id, f"<@{user_id}> changed the issue categories: {', '.join(escape(c) for c in saved)}.")
+    elif parsed.name == "hours" and parsed.arg is None:
+        p = partnerships.get_partnership(uow(), **where)
+        if p is None:
+            raise NotFound(issues.NO_PARTNERSHIP)
+        lines = "\n".join(calendar_line(p, c) for c in _calendars(services, team_id, channel_id))
+        reply(respond, build_notice(f"*Working hours* (escalation time counts only inside them)\n{lines}"))
+    elif parsed.name == "hours":
+        start, end, days, tz = parsed.values
+        calendar = issues.set_working_hours(
+            uow(),
+            **where,
+            actor=user_id,
+            side=Side(str(parsed.arg)),
+            timezone=tz or None,
+            workdays=[int(d) for d in days.split(",")],
+            day_start=_clock_time(start, "day_start"),
+            day_end=_clock_time(end, "day_end"),
+            now=now,
+        )
+        _announce_calendar(client, services, user_id, calendar, **where)
+    else:  # holiday
+        side, day, label = parsed.values
+        if parsed.arg == "remove":
+            calendar = issues.remove_holiday(
+                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), now=now
+            )
+        else:
+            calendar = issues.add_holiday(
+                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), name=label, now=now
+            )
+        _announce_calendar(client, services, user_id, calendar, **where)
+
+
+def _announce_calendar(
+    client: WebClient, services: Services, user_id: str, calendar: CalendarView, *, team_id: str, channel_id: str
+) -> None:
+    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
+    if p is None:
+        return
+    announce(
+        client,
+        channel_id,
+        f"<@{user_id}> changed the working calendar. {calendar_line(p, calendar)}. "
+        "Escalation clocks of that side's issues follow it.",
+    )
+
+
+# --- the policy form ------------------------------------------------------------------------------------------------
+
+
+@after_ack
+def open_policy_form(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
+) -> None:
+    """The policy message's "Change deadlines or categories": leads only, checked before the form opens."""
+    ref = decode_clicked(body, ChannelRef)
+    if ref.team_id != context.team_id:
+        raise DomainError(STALE)
+    user = actor_profile(body).user_id
+    partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user)
+    view_id = open_loading(client, body["trigger_id"])
+    try:
+        policy = issues.get_policy(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        categories = issues.get_categories(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        view = build_policy_modal(policy, categories)
+    except DomainError as exc:
+        view = build_message_modal("Escalation policy", str(exc))
+    replace_view(client, view_id, view)
+
+
+def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:
+    """Every deadline readable and sensible (acknowledge no longer than resolve), at least one category."""
+    first = ids.policy_block(ids.PolicyBlock.ACKNOWLEDGE, "S1")
+    try:
+        decode(view.get("private_metadata"), ChannelRef)
+    except MetadataError:
+        return {first: OUT_OF_DATE_FORM}
+    try:
+        deadlines, categories = parse_policy(view["state"]["values"])
+        for severity, (acknowledge, resolve) in deadlines.items():
+            try:
+                issues.validate_policy(severity, acknowledge, resolve)
+            except InvalidInput as exc:
+                raise InvalidInput(str(exc), ids.policy_block(exc.field or ids.PolicyBlock.ACKNOWLEDGE, severity)) from None
+        if not categories:
+            raise InvalidInput("Keep at least one category.", ids.PolicyBlock.CATEGORIES)
+    except InvalidInput as exc:
+        return {exc.field or first: str(exc)}
+    return {}
+
+
+def ack_policy_submission(ack: Ack, view: dict[str, Any]) -> None:
+    errors = policy_form_errors(view)
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()
+
+
+@after_ack
+def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Apply what changed (categories first: if they are refused, nothing changes) and announce it."""
+    try:
+        ref = decode(view.get("private_metadata"), ChannelRef)
+    except MetadataError:
+        return
+    if policy_form_errors(view):
+        return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
+    uow, now, user = services.uow_factory, services.clock(), actor_profile(body).user_id
+    where = {"team_id": ref.team_id, "channel_id": ref.channel_id}
+    deadlines, categories = parse_policy(view["state"]["values"])
+    current = issues.get_policy(uow(), **where)
+    changes: list[str] = []
+    if categories != issues.get_categories(uow(), **where):
+        saved = issues.set_categories(uow(), **where, actor=user, categories=categories, now=now)
+        changes.append("issue categories: " + ", ".join(escape(c) for c in saved))
+    for s in current.severities:
+        acknowledge, resolve = deadlines[s.severity]
+        if (acknowledge, resolve) == (s.acknowledge, s.resolve):
+            continue
+        default = DEFAULT_POLICY.for_severity(s.severity)
+        if (acknowledge, resolve) == (default.acknowledge, default.resolve):
+            issues.reset_policy(uow(), **where, actor=user, severity=s.severity, now=now)
+        else:
+            issues.set_policy(
+                uow(), **where, actor=user, severity=s.severity, acknowledge=acknowledge, resolve=resolve, now=now
+            )
+        changes.append(_deadline_line(s.severity, acknowledge, resolve))
+    if not changes:
+        ephemeral(client, ref.channel_id, user, "Nothing changed in the escalation policy.")
+        return
+    announce(client, ref.channel_id, f"<@{user}> changed the escalation policy. " + "; ".join(changes) + ".")
+
+
+def register(app: App) -> None:
+    app.action(ids.Action.POLICY_CHANGE)(ack=ack_button, lazy=[open_policy_form])
+    app.view(ids.View.POLICY)(ack=ack_policy_submission, lazy=[save_policy])

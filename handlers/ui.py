@@ -1,0 +1,132 @@
+"""Small pieces the issue-log handlers share: where a click came from, its typed value, and short replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot.blocks.common import build_notice
+from bot.blocks.metadata import MetadataError, decode
+from bot.blocks.pulse import Message, build_message_modal
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.issues import MAX_DUE_AHEAD
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
+OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
+
+
+def reply(respond: Respond, message: Message) -> None:
+    """An ephemeral reply through the interaction's response_url (only the person who asked sees it)."""
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+
+
+def notify(respond: Respond | None, client: WebClient, body: dict[str, Any], text: str) -> None:
+    """A short ephemeral confirmation: through the response_url, else chat.postEphemeral where the click was.
+
+    Clicks on the Home tab have neither; they need none (the tab is published again instead).
+    """
+    if body.get("response_url") and respond is not None:
+        reply(respond, build_notice(text))
+        return
+    channel, user = clicked_channel(body), (body.get("user") or {}).get("id")
+    if channel and user:
+        ephemeral(client, channel, str(user), text)
+
+
+def clicked(body: dict[str, Any]) -> dict[str, Any]:
+    """The clicked element of a block_actions payload."""
+    actions = body.get("actions") or [{}]
+    return actions[0] if isinstance(actions[0], dict) else {}
+
+
+def clicked_value(body: dict[str, Any]) -> str | None:
+    """A button's value, or the chosen option's value of an overflow menu or select."""
+    action = clicked(body)
+    value = action.get("value") or (action.get("selected_option") or {}).get("value")
+    return str(value) if value else None
+
+
+def decode_clicked(body: dict[str, Any], cls: type[T]) -> T:
+    """The clicked element's typed value; a forged or outdated value becomes a polite DomainError."""
+    try:
+        return decode(clicked_value(body), cls)
+    except MetadataError:
+        raise DomainError(STALE) from None
+
+
+def clicked_channel(body: dict[str, Any]) -> str | None:
+    """The channel of the message that was clicked (None on the Home tab or in a modal)."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel) if channel else None
+
+
+def target_channel(body: dict[str, Any], channel_in_value: str) -> str:
+    """The channel a click acts on: the one named in the value, which must be the clicked message's, if any."""
+    channel = clicked_channel(body)
+    if channel is not None and channel != channel_in_value:
+        raise DomainError(STALE)
+    return channel_in_value
+
+
+def from_home(body: dict[str, Any]) -> bool:
+    """True for a click on the Home tab (a view that is not a modal)."""
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+
+
+def show_message(client: WebClient, trigger_id: str, title: str, text: str) -> None:
+    """A modal that only says something (Home tab clicks have no channel to answer in). Best effort."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=build_message_modal(title, text))
+    except SlackApiError as exc:
+        logger.info("could not show %r in a modal: %s", title, exc.response.get("error"))
+
+
+def ack_button(ack: Ack) -> None:
+    """Buttons and overflow menus are acknowledged at once; what they do happens after the ack."""
+    ack()
+
+
+def check_due_on(day: date | None, timezone: str, now: datetime, *, field: str) -> None:
+    """A form's due date against today in the partnership's zone, so the form can show it at the field.
+
+    The service checks again when it saves; this only lets the person fix it before the form closes.
+    """
+    if day is None:
+        return
+    try:
+        today = now.astimezone(ZoneInfo(timezone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return
+    if day < today:
+        raise InvalidInput("The due date is in the past. Choose today or a later day.", field)
+    if day > today + MAX_DUE_AHEAD:
+        raise InvalidInput("The due date is more than two years away. Check the year.", field)
+
+
+def ephemeral(client: WebClient, channel_id: str, user_id: str, text: str) -> None:
+    """A short notice only ``user_id`` sees, in the channel (modal submissions have no response_url)."""
+    message = build_notice(text)
+    client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+
+
+def reopen_with_error(client: WebClient, body: dict[str, Any], exc: InvalidInput, build: Callable[[str], View]) -> None:
+    """The server refused a form after it closed (an owner who left the channel, a category removed meanwhile):
+    open it again with what was typed and why, using the submission's trigger. If that is no longer possible,
+    ``exc`` is raised again, and after_ack tells the person in an ephemeral message."""
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=build(str(exc)))
+    except (SlackApiError, DomainError, KeyError) as err:
+        logger.info("could not reopen a refused form (%s); telling the person instead", err)
+        raise exc from None
