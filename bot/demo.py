@@ -2,7 +2,9 @@
 
 A client lead sets up the partnership in a Slack Connect channel, a new provider engineer joins, and three
 weekly rounds run through the heartbeat's ``tick``: the pulse is posted, people of both sides answer in
-the modal, non-responders get one reminder, and each round closes with results per side and the gaps.
+the modal, non-responders get one reminder, and each round closes with results per side and the gaps. Then
+two issues are logged: one escalates to both leads, the other is resolved, both sides answer the blameless
+follow-up question, and one answer becomes an action.
 """
 
 from __future__ import annotations
@@ -80,6 +82,109 @@ def _answer(
     response = actor.submit_view(view["id"], values)
     if response.status != 200:
         raise RuntimeError(f"answer submission failed: {response.status} {response.body}")
+
+
+def _submit_new_view(stack: LocalStack, user_id: str, callback_id: str, seen: set[str], values: dict[str, object]) -> None:
+    """Wait for the modal the bot opens for ``user_id`` and submit it like a person would."""
+    sb = stack.sandbox
+    _wait(lambda: any(v.get("callback_id") == callback_id and v["id"] not in seen for v in sb.open_views(user_id)))
+    view = next(v for v in sb.open_views(user_id) if v.get("callback_id") == callback_id and v["id"] not in seen)
+    response = stack.actor(user_id).submit_view(view["id"], values)
+    if response.status != 200 or response.body.strip():
+        raise RuntimeError(f"{callback_id} was refused: {response.status} {response.body}")
+
+
+def _card(stack: LocalStack, number: int) -> dict[str, object]:
+    sb, channel = stack.sandbox, stack.world.channel
+    found: list[dict[str, object]] = []
+
+    def find() -> bool:
+        found[:] = [
+            m
+            for m in sb.messages(channel, include_thread_replies=False)
+            if str(m.get("text", "")).startswith(f"Issue #{number} ")
+        ]
+        return bool(found)
+
+    _wait(find)
+    return found[-1]
+
+
+def _thread(stack: LocalStack, ts: str) -> list[dict[str, object]]:
+    return [m for m in stack.sandbox.messages(stack.world.channel) if m.get("thread_ts") == ts and m["ts"] != ts]
+
+
+def _issue_log(stack: LocalStack, now: datetime) -> None:
+    """Issues before they escalate: log two, let one escalate, resolve the other with follow-ups and an action."""
+    sb, w = stack.sandbox, stack.world
+    views = lambda: set(sb.views)  # noqa: E731 - a short local helper
+    client_person, provider_person = w.client_members[0], w.provider_members[0]
+
+    _step(f"{now:%a %d %b %H:%M} UTC: a Northwind analyst logs an issue: /partner issue Change tickets wait for triage")
+    seen = views()
+    stack.actor(client_person).slash_command("/partner", "issue Change tickets wait for triage", w.channel)
+    _submit_new_view(
+        stack,
+        client_person,
+        "issue-log-submit",
+        seen,
+        {
+            "title": "Change tickets wait for triage",
+            "details": "Standard change tickets wait two days before anyone triages them; releases slip.",
+            "severity": "S2",
+            "category": "Timeliness",
+            "owning_side": "provider",
+            "owner_id": provider_person,
+        },
+    )
+    first = _card(stack, 1)
+    print("  " + str(first.get("text", "")))
+    for hours, label in ((4, "4 working hours later"), (24, "the next day")):
+        report = stack.tick(now + timedelta(hours=hours, minutes=1))
+        print(f"  {label}: {report.escalations} escalation(s)")
+    for reply in _thread(stack, str(first["ts"])):
+        if "Level" in str(reply.get("text", "")) or "level" in str(reply.get("text", "")):
+            print("    thread: " + str(reply.get("text", ""))[:160])
+
+    later = now + timedelta(hours=24, minutes=2)
+    _step("A Northwind lead logs a second issue; its Contoso owner resolves it from the card")
+    seen = views()
+    stack.actor(w.client_lead).slash_command("/partner", "issue Month-end report arrived late", w.channel)
+    _submit_new_view(
+        stack,
+        w.client_lead,
+        "issue-log-submit",
+        seen,
+        {
+            "title": "Month-end report arrived late",
+            "details": "The November report came two days after the agreed date.",
+            "severity": "S3",
+            "category": "Timeliness",
+            "owning_side": "provider",
+            "owner_id": provider_person,
+        },
+    )
+    second = _card(stack, 2)
+    seen = views()
+    stack.actor(provider_person).click(w.channel, str(second["ts"]), "issue-resolve")
+    _submit_new_view(stack, provider_person, "issue-resolve-submit", seen, {"comment": "The report job now runs at 06:00."})
+    _wait(lambda: any("followup-sides" in str(m.get("blocks")) for m in _thread(stack, str(second["ts"]))))
+    question = next(m for m in _thread(stack, str(second["ts"])) if "followup-sides" in str(m.get("blocks")))
+    print("  Resolved; the thread asks both sides: What can we do to keep this from happening again?")
+    for person, button, text in (
+        (client_person, "followup-contribute-client", "We send the data extract by the 25th."),
+        (provider_person, "followup-contribute-provider", "We alert the client when the job runs late."),
+    ):
+        seen = views()
+        stack.actor(person).click(w.channel, str(question["ts"]), button)
+        _submit_new_view(stack, person, "followup-add-submit", seen, {"text": text})
+        print(f"  @{sb.user_name(person)}: {text}")
+    _wait(lambda: any("data extract" in str(m) for m in _thread(stack, str(second["ts"]))))
+    contribution = next(m for m in _thread(stack, str(second["ts"])) if "data extract" in str(m))
+    stack.actor(client_person).click(w.channel, str(contribution["ts"]), "followup-to-action")
+    _wait(lambda: "data extract" in str(sb.message(w.channel, str(second["ts"]))))
+    print("  One click made the Northwind contribution an action, tracked on the card and in /partner actions.")
+    stack.tick(later)
 
 
 def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: bool = False) -> int:
@@ -163,6 +268,8 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
                 print(f"  @{sb.user_name(str(last['recipient']))} answered from the reminder's button.")
             report = stack.tick(at + timedelta(hours=48, seconds=1))
             print(f"  Wednesday 09:00: round closes · {report.summary()}")
+
+        _issue_log(stack, at + timedelta(hours=48, seconds=1))
 
         transcript = sb.transcript(w.channel)
         (out / "transcript.txt").write_text(transcript, encoding="utf-8")

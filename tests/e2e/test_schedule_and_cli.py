@@ -99,3 +99,24 @@ def test_big_channel_is_paged_and_profiles_are_cached(stack) -> None:  # type: i
     with stack.services.uow_factory() as uow:
         p = uow.session.scalars(select(Partnership)).one()
         assert len(uow.members.list_answerable(p.id)) == 462  # 12 demo people + 450, not the bot
+
+
+def test_demo_runs_offline_through_setup_rounds_reminders_results_and_the_issue_log(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "types /partner setup" in out and "Saved: weekly pulse" in out
+    assert all(f"Pulse results · round {n}" in out for n in (1, 2, 3))
+    assert "answered from the reminder's button" in out
+    assert "level 2: leads of both sides" in out
+    assert "We alert the client when the job runs late." in out and "made the Northwind contribution an action" in out
+    assert "0 violation(s)" in out
+    assert (tmp_path / "out" / "transcript.txt").stat().st_size > 0
