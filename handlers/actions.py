@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_help
-from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
+from bot.blocks.metadata import ChannelRef, RoundRef
 from bot.blocks.setup import build_question_modal
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
-from handlers.commands import reply, run_command
+from handlers.commands import run_command
 from handlers.forms import ParsedCommand, actor_profile
 from handlers.modals import open_answer_modal, open_loading, replace_view
+from handlers.ui import STALE, ack_button, decode_clicked, reply
 
-STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 MENU_COMMANDS = {
     ids.Action.MENU_STATUS: ParsedCommand("status"),
     ids.Action.MENU_SETUP: ParsedCommand("setup"),
@@ -33,24 +33,10 @@ MENU_COMMANDS = {
 }
 
 
-def _decode(body: dict[str, Any], cls: type[Any]) -> Any:
-    """The clicked button's typed value; a forged or outdated value becomes a polite DomainError."""
-    actions = body.get("actions") or [{}]
-    try:
-        return decode(actions[0].get("value"), cls)
-    except MetadataError:
-        raise DomainError(STALE) from None
-
-
-def ack_button(ack: Ack) -> None:
-    """Every button is acknowledged at once; what it does happens after the ack."""
-    ack()
-
-
 @after_ack
 def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Answer on a pulse message or reminder: open the answer modal."""
-    ref = _decode(body, RoundRef)
+    ref = decode_clicked(body, RoundRef)
     open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body))
 
 
@@ -60,7 +46,7 @@ def carry_out_menu_button(
 ) -> None:
     """A partnership-menu button: the same actions as ``/partner``, for people who cannot run it."""
     action_id = (body.get("actions") or [{}])[0].get("action_id")
-    ref = _decode(body, ChannelRef)
+    ref = decode_clicked(body, ChannelRef)
     if ref.team_id != context.team_id:
         raise DomainError(STALE)
     user = actor_profile(body)
@@ -85,7 +71,7 @@ def carry_out_menu_button(
 @after_ack
 def open_question_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Add a question: leads only, checked before the form opens."""
-    ref = _decode(body, ChannelRef)
+    ref = decode_clicked(body, ChannelRef)
     user_id = actor_profile(body).user_id
     partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
     view_id = open_loading(client, body["trigger_id"])

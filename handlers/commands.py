@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_help, build_notice, build_questions, build_status
-from bot.blocks.pulse import Message
 from bot.blocks.text import local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
@@ -20,13 +19,9 @@ from bot.services.models import Side
 from handlers.forms import CommandError, ParsedCommand, parse_command
 from handlers.issue_log import ISSUE_LOG_COMMANDS, run_issue_log_command
 from handlers.modals import open_setup_modal
+from handlers.ui import reply
 
 logger = logging.getLogger(__name__)
-
-
-def reply(respond: Respond, message: Message) -> None:
-    """An ephemeral reply through the command's response_url (only the person who asked sees it)."""
-    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
 def ack_partner_command(ack: Ack, command: dict[str, Any]) -> None:

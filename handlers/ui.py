@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.blocks.common import build_notice
+from bot.blocks.common import build_error, build_notice
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_message_modal
 from bot.services.errors import DomainError, InvalidInput
@@ -115,9 +115,9 @@ def check_due_on(day: date | None, timezone: str, now: datetime, *, field: str) 
         raise InvalidInput("The due date is more than two years away. Check the year.", field)
 
 
-def ephemeral(client: WebClient, channel_id: str, user_id: str, text: str) -> None:
-    """A short notice only ``user_id`` sees, in the channel (modal submissions have no response_url)."""
-    message = build_notice(text)
+def ephemeral(client: WebClient, channel_id: str, user_id: str, text: str, *, error: bool = False) -> None:
+    """A short notice (or warning) only ``user_id`` sees, in the channel (modal submissions have no response_url)."""
+    message = build_error(text) if error else build_notice(text)
     client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
 
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.common import build_error, build_notice, build_setup_done
+from bot.blocks.common import build_setup_done
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
 from bot.blocks.text import escape, local_time_label
 from bot.container import Services
@@ -18,13 +18,9 @@ from bot.services import partnerships, pulses
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.models import AnswerInput, SetupInput
 from handlers.forms import actor_profile, parse_answers, parse_question, parse_setup
+from handlers.ui import ephemeral
 
 logger = logging.getLogger(__name__)
-
-
-def _ephemeral(client: WebClient, channel: str, user: str, text: str, *, error: bool = False) -> None:
-    message = build_error(text) if error else build_notice(text)
-    client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
 
 
 def _field_errors(exc: InvalidInput, fallback_block: str) -> dict[str, str]:
@@ -128,11 +124,11 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
             now=services.clock(),
         )
     except DomainError as exc:
-        _ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
         return
     verb = "recorded" if result.created else "updated"
     closes = local_time_label(round_.closes_at, partnership.timezone)
-    _ephemeral(
+    ephemeral(
         client,
         partnership.channel_id,
         user.user_id,
@@ -179,7 +175,7 @@ def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient,
         text_provider=text_provider,
         now=services.clock(),
     )
-    _ephemeral(
+    ephemeral(
         client,
         ref.channel_id,
         user.user_id,
