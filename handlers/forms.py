@@ -212,6 +212,23 @@ def _parse_issue_log_command(name: str, raw: str, rest: list[str]) -> ParsedComm
 
 
 ISSUE_LOG_COMMANDS = ("issue", "issues", "action", "actions", "policy", "categories", "hours", "holiday")
+#: Subcommands of the digest, the portfolio, shared goals, the expectations ledger and the scorecard (issue 4).
+#: The word after the name is ``arg`` (lower case, None when absent) and whatever follows it ``text`` (plain
+#: text, as typed); the handler of each checks them against its own usage line. ``expect`` takes only free
+#: text (what one side expects of the other), so all of it is ``text`` and ``arg`` is None.
+REVIEW_COMMANDS = ("digest", "portfolio", "goals", "goal", "expect", "expectations", "scorecard")
+FREE_TEXT_COMMANDS = ("expect",)
+
+
+def _parse_review_command(name: str, raw: str) -> ParsedCommand:
+    after_name = _rest_text(raw)
+    if not after_name:
+        return ParsedCommand(name)
+    if name in FREE_TEXT_COMMANDS:
+        return ParsedCommand(name, text=plain_text_from_slack(after_name))
+    arg = after_name.split()[0].lower()
+    text = plain_text_from_slack(_rest_text(after_name)) or None
+    return ParsedCommand(name, arg, text=text)
 
 
 def parse_command(text: str | None) -> ParsedCommand:
@@ -224,6 +241,8 @@ def parse_command(text: str | None) -> ParsedCommand:
         return ParsedCommand(name)
     if name in ISSUE_LOG_COMMANDS:
         return _parse_issue_log_command(name, text or "", rest)
+    if name in REVIEW_COMMANDS:
+        return _parse_review_command(name, text or "")
     if name == "pulse":
         if len(rest) != 1 or rest[0].lower() not in ("now", "pause", "resume"):
             raise CommandError(f"Usage: {USAGE['pulse']}.")

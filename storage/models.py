@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
@@ -34,6 +34,12 @@ class Workspace(Base):
     sending_enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # The portfolio digest (issue 4): every partnership of the workspace ranked by risk, posted weekly to this
+    # channel at the digest time of this time zone. NULL channel: no scheduled portfolio digest.
+    portfolio_channel_id: Mapped[str | None] = mapped_column(String(32))
+    portfolio_timezone: Mapped[str | None] = mapped_column(String(64))
+    portfolio_set_by: Mapped[str | None] = mapped_column(String(32))
+    next_portfolio_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Partnership(Base):
@@ -47,6 +53,8 @@ class Partnership(Base):
         CheckConstraint("status IN ('active', 'paused')", name="status"),
         Index("ix_partnerships_due_pulse", "status", "next_pulse_at"),
         Index("ix_partnerships_due_digest", "status", "next_digest_at"),
+        CheckConstraint("scorecard_cadence IN ('monthly', 'quarterly', 'off')", name="scorecard_cadence"),
+        Index("ix_partnerships_due_scorecard", "status", "next_scorecard_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +103,10 @@ class Partnership(Base):
     # When the next weekly digest is due (DESIGN 3.4, 4.1). NULL until the heartbeat first computes it from
     # digest_weekday/hour/minute, so setup needs no change and a changed schedule can be reset by clearing it.
     next_digest_at: Mapped[datetime | None]
+    # The bilateral scorecard (DESIGN 3.5): how often it runs, and when the next one opens (NULL until the
+    # heartbeat first computes it, like next_digest_at).
+    scorecard_cadence: Mapped[str] = mapped_column(String(10), default="quarterly", server_default="quarterly")
+    next_scorecard_at: Mapped[datetime | None]
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
@@ -121,6 +133,8 @@ class Member(Base):
     is_bot: Mapped[bool] = mapped_column(default=False)
     in_channel: Mapped[bool] = mapped_column(default=True)
     deleted: Mapped[bool] = mapped_column(default=False)
+    # A lead or sponsor who asked for a direct-message copy of the weekly digest (/partner digest subscribe).
+    digest_copy: Mapped[bool] = mapped_column(default=False, server_default=false())
     joined_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -401,6 +415,7 @@ class Action(Base):
         CheckConstraint("status IN ('open', 'done', 'dropped')", name="status"),
         CheckConstraint("side IN ('client', 'provider')", name="side"),
         Index("ix_actions_overdue", "status", "due_on"),
+        Index("ix_actions_reminder", "status", "next_reminder_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -418,6 +433,10 @@ class Action(Base):
     closed_by: Mapped[str | None] = mapped_column(String(32))
     # The owner's local date of the last overdue reminder: at most one a day.
     last_reminded_on: Mapped[date | None]
+    # The earliest instant the next overdue reminder may go (start of the owner's next working window after the
+    # due date or the last reminder), so a tick reads only the actions whose reminder is due. NULL: not yet
+    # computed (rows from before the column existed); the reminder job computes it.
+    next_reminder_at: Mapped[datetime | None]
     request_key: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime]
 
@@ -466,3 +485,123 @@ class Digest(Base):
     status: Mapped[str] = mapped_column(String(10), default="queued")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+# --- shared goals, the expectations ledger and the bilateral scorecard (DESIGN 3.5) ---------------------------
+
+GOAL_STATUSES = ("on_track", "at_risk", "off_track", "done")
+EXPECTATION_STATUSES = ("open", "agreed", "discussing", "withdrawn")
+
+
+class Goal(Base):
+    """A goal both sides share, with an owner on each side; numbered per partnership like issues."""
+
+    __tablename__ = "goals"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "number"),
+        UniqueConstraint("partnership_id", "request_key"),
+        CheckConstraint("status IN ('on_track', 'at_risk', 'off_track', 'done')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(150))
+    client_owner_id: Mapped[str] = mapped_column(String(32))
+    provider_owner_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10), default="on_track")
+    # The latest status note ("waiting on the test environment"), shown next to the status.
+    note: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+    request_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class Expectation(Base):
+    """What one side expects of the other (``from_side`` expects it); the other side agrees or discusses it."""
+
+    __tablename__ = "expectations"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "number"),
+        UniqueConstraint("partnership_id", "request_key"),
+        CheckConstraint("status IN ('open', 'agreed', 'discussing', 'withdrawn')", name="status"),
+        CheckConstraint("from_side IN ('client', 'provider')", name="from_side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    from_side: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    # The other side's answer: who, when, and what they said (a reason to discuss, or a note on agreeing).
+    responded_by: Mapped[str | None] = mapped_column(String(32))
+    responded_at: Mapped[datetime | None]
+    response: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    request_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class Scorecard(Base):
+    """One bilateral scorecard round (monthly or quarterly): each side rates itself and the other."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "period"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        Index("ix_scorecards_due_close", "status", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    # "2026-11" (monthly) or "2026-Q4" (quarterly): at most one scorecard per period.
+    period: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    opened_by: Mapped[str | None] = mapped_column(String(32))  # NULL: opened by the schedule
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    responses: Mapped[list[ScorecardResponse]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class ScorecardResponse(Base):
+    """One person's scorecard, keyed by the same keyed hash as pulse responses (anonymous)."""
+
+    __tablename__ = "scorecard_responses"
+    __table_args__ = (
+        UniqueConstraint("scorecard_id", "respondent_hash"),
+        CheckConstraint("side IN ('client', 'provider')", name="side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    respondent_hash: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    scores: Mapped[list[ScorecardScore]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class ScorecardScore(Base):
+    """A 1-5 rating of one dimension, of the rater's own side (``self``) or of the other side (``other``)."""
+
+    __tablename__ = "scorecard_scores"
+    __table_args__ = (
+        UniqueConstraint("response_id", "target", "dimension"),
+        CheckConstraint("target IN ('self', 'other')", name="target"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("scorecard_responses.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(5))
+    dimension: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int]

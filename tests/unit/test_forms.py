@@ -28,6 +28,14 @@ from handlers.forms import CommandError, ParsedCommand, actor_profile, parse_ans
         ("side <@U123|dana> client", ParsedCommand("side", "client", "U123")),
         ("side <@W999> auto", ParsedCommand("side", "auto", "W999")),
         ("SIDE <@U0ABC> Provider", ParsedCommand("side", "provider", "U0ABC")),
+        ("digest", ParsedCommand("digest")),
+        ("Digest  PREVIEW ", ParsedCommand("digest", "preview")),
+        ("portfolio here", ParsedCommand("portfolio", "here")),
+        # The words after the first one keep their case and spacing, as plain text (Slack escapes decoded).
+        ("goal add Ship  v2 to <@U1|dana> &lt;b&gt;", ParsedCommand("goal", "add", text="Ship  v2 to @dana <b>")),
+        ("expect", ParsedCommand("expect")),
+        ("expect Weekly status by Friday <!channel>", ParsedCommand("expect", text="Weekly status by Friday @channel")),
+        ("scorecard quarterly", ParsedCommand("scorecard", "quarterly")),
     ],
 )
 def test_parse_command_accepts(text: str | None, expected: ParsedCommand) -> None:
