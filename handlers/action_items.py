@@ -65,6 +65,7 @@ def action_form(
     title: str | None = None,
     values: ActionInput | None = None,
     error: str | None = None,
+    from_home: bool = False,
 ) -> View:
     """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
     p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
@@ -86,6 +87,7 @@ def action_form(
         default_due=today + DEFAULT_DUE,
         values=values,
         error=error,
+        from_home=from_home,
     )
 
 
@@ -99,11 +101,20 @@ def open_action_form(
     user_id: str = "",
     issue_id: int | None = None,
     title: str | None = None,
+    from_home: bool = False,
 ) -> None:
     """Open the action modal (``/partner action [title]``, or "Add action" on an issue)."""
     view_id = open_loading(client, trigger_id)
     try:
-        view = action_form(services, team_id=team_id, channel_id=channel_id, user_id=user_id, issue_id=issue_id, title=title)
+        view = action_form(
+            services,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            issue_id=issue_id,
+            title=title,
+            from_home=from_home,
+        )
     except DomainError as exc:
         view = build_message_modal("Add an action", str(exc))
     replace_view(client, view_id, view)
@@ -172,12 +183,20 @@ def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
             body,
             exc,
             lambda error: action_form(
-                services, team_id=ref.team_id, channel_id=ref.channel_id, user_id=user, values=data, error=error
+                services,
+                team_id=ref.team_id,
+                channel_id=ref.channel_id,
+                user_id=user,
+                values=data,
+                error=error,
+                from_home=ref.from_home,
             ),
         )
         return
     services.sender.deliver_pending()  # the issue's card and thread, when it is for an issue
     ephemeral(client, ref.channel_id, user, confirmation(created))
+    if ref.from_home:
+        publish_home(client, services, team_id=ref.team_id, user_id=user)
 
 
 # --- done, dropped, reopened -------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
 from handlers.commands import run_command
 from handlers.forms import ParsedCommand, actor_profile
+from handlers.issues import open_issue_form
 from handlers.modals import open_answer_modal, open_loading, replace_view
-from handlers.ui import STALE, ack_button, decode_clicked, reply
+from handlers.ui import STALE, ack_button, decode_clicked, from_home, reply
 
 MENU_COMMANDS = {
     ids.Action.MENU_STATUS: ParsedCommand("status"),
@@ -52,6 +53,11 @@ def carry_out_menu_button(
     user = actor_profile(body)
     if action_id == ids.Action.MENU_HELP:
         reply(respond, build_help())
+    elif action_id == ids.Action.MENU_LOG_ISSUE and from_home(body):
+        # From the Home tab: the form remembers it, so the tab is published again once the issue is logged.
+        open_issue_form(
+            client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=ref.channel_id, from_home=True
+        )
     elif action_id == ids.Action.MENU_ANSWER:
         round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
         open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)

@@ -107,11 +107,14 @@ def issue_form(
     permalink: str | None = None,
     values: IssueInput | None = None,
     error: str | None = None,
+    from_home: bool = False,
 ) -> View:
     """The issue modal for the channel's partnership (NotFound when the channel has none)."""
     p = _partnership(services, team_id, channel_id)
     categories = issues.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    return build_issue_modal(p, categories, draft=draft, permalink=permalink, values=values, error=error)
+    return build_issue_modal(
+        p, categories, draft=draft, permalink=permalink, values=values, error=error, from_home=from_home
+    )
 
 
 def open_issue_form(
@@ -123,11 +126,14 @@ def open_issue_form(
     channel_id: str,
     draft: IssueDraft | None = None,
     permalink: str | None = None,
+    from_home: bool = False,
 ) -> None:
     """Open the issue modal (a loading modal first: the trigger is valid for 3 seconds)."""
     view_id = open_loading(client, trigger_id)
     try:
-        view = issue_form(services, team_id=team_id, channel_id=channel_id, draft=draft, permalink=permalink)
+        view = issue_form(
+            services, team_id=team_id, channel_id=channel_id, draft=draft, permalink=permalink, from_home=from_home
+        )
     except DomainError as exc:
         view = build_message_modal("Log an issue", str(exc))
     replace_view(client, view_id, view)
@@ -285,10 +291,13 @@ def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
             client,
             body,
             exc,
-            lambda error: issue_form(services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error),
+            lambda error: issue_form(
+                services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error, from_home=ref.from_home
+            ),
         )
         return
     services.sender.deliver_pending()  # the card
+    _refresh_home(client, services, ref, body)
 
 
 # --- the card's buttons and the lists' menus ---------------------------------------------------------------------
@@ -308,14 +317,21 @@ def _target(body: dict[str, Any]) -> tuple[str, int, str]:
     return channel, ref.issue_id, verb_name
 
 
-def _issue_modal(services: Services, team_id: str, channel_id: str, issue_id: int, verb: str) -> View:
+def _issue_modal(services: Services, team_id: str, channel_id: str, issue_id: int, verb: str, from_home: bool) -> View:
     issue = issues.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=issue_id)
     p = _partnership(services, team_id, channel_id)
     if verb == "update":
-        return build_update_modal(issue, p)
+        return build_update_modal(issue, p, from_home=from_home)
     if issue.status is IssueStatus.RESOLVED:
         raise DomainError(f"Issue #{issue.number} is already resolved.")
-    return build_resolve_modal(issue, p) if verb == "resolve" else build_reassign_modal(issue, p)
+    build = build_resolve_modal if verb == "resolve" else build_reassign_modal
+    return build(issue, p, from_home=from_home)
+
+
+def _refresh_home(client: WebClient, services: Services, ref: IssueFormRef | IssueModalRef, body: dict[str, Any]) -> None:
+    """A modal opened from the Home tab: publish the tab again, so it shows the change."""
+    if ref.from_home:
+        publish_home(client, services, team_id=ref.team_id, user_id=actor_profile(body).user_id)
 
 
 def _change(services: Services, verb: str, *, channel_id: str, issue_id: int, actor: str) -> IssueView:
@@ -343,7 +359,7 @@ def carry_out_issue_click(
         if verb in ("update", "resolve", "reassign"):
             view_id = open_loading(client, body["trigger_id"])
             try:
-                modal = _issue_modal(services, team_id, channel_id, issue_id, verb)
+                modal = _issue_modal(services, team_id, channel_id, issue_id, verb, home_tab)
             except DomainError as exc:
                 modal = build_message_modal("Issue", str(exc))
             replace_view(client, view_id, modal)
@@ -357,6 +373,7 @@ def carry_out_issue_click(
                 channel_id=channel_id,
                 user_id=user,
                 issue_id=issue_id,
+                from_home=home_tab,
             )
             return
         issue = _change(services, verb, channel_id=channel_id, issue_id=issue_id, actor=user)
@@ -460,6 +477,7 @@ def save_update(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         now=services.clock(),
     )
     services.sender.deliver_pending()
+    _refresh_home(client, services, ref, body)
 
 
 def ack_resolve_submission(ack: Ack, view: dict[str, Any]) -> None:
@@ -481,6 +499,7 @@ def save_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClien
         now=services.clock(),
     )
     services.sender.deliver_pending()
+    _refresh_home(client, services, ref, body)
 
 
 def ack_reassign_submission(ack: Ack, view: dict[str, Any]) -> None:
@@ -502,6 +521,7 @@ def save_reassignment(body: dict[str, Any], view: dict[str, Any], client: WebCli
         now=services.clock(),
     )
     services.sender.deliver_pending()
+    _refresh_home(client, services, ref, body)
 
 
 # --- /partner issues -------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class IssueFormRef:
     channel_id: str
     timezone: str
     permalink: str
+    from_home: bool = False  # opened from the Home tab: publish it again after saving
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class IssueModalRef:
     issue_id: int
     status: str
     owner_id: str
+    from_home: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class ActionFormRef:
     channel_id: str
     timezone: str
     issue_id: int
+    from_home: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def build_issue_modal(
     permalink: str | None = None,
     values: IssueInput | None = None,
     error: str | None = None,
+    from_home: bool = False,
 ) -> View:
     """The issue form: title, details, severity (with its one-line definition), category, owning side, owner
     and due date. ``draft`` prefills from a command, a message or a signal; ``values`` and ``error`` bring back
@@ -242,7 +246,7 @@ def build_issue_modal(
         title="Log an issue",
         submit="Log issue",
         close="Cancel",
-        private_metadata=encode(IssueFormRef(p.team_id, p.channel_id, p.timezone, link)),
+        private_metadata=encode(IssueFormRef(p.team_id, p.channel_id, p.timezone, link, from_home)),
         blocks=blocks,
     )
 
@@ -257,8 +261,8 @@ def _issue_context(issue: IssueView, p: PartnershipView) -> ContextBlock:
     )
 
 
-def _modal_ref(issue: IssueView, p: PartnershipView) -> str:
-    return encode(IssueModalRef(p.team_id, p.channel_id, issue.id, issue.status.value, issue.owner_id))
+def _modal_ref(issue: IssueView, p: PartnershipView, from_home: bool) -> str:
+    return encode(IssueModalRef(p.team_id, p.channel_id, issue.id, issue.status.value, issue.owner_id, from_home))
 
 
 #: The statuses an update can choose, by the current one (acknowledged never goes back to open).
@@ -269,7 +273,7 @@ NEXT_STATUSES = {
 }
 
 
-def build_update_modal(issue: IssueView, p: PartnershipView) -> View:
+def build_update_modal(issue: IssueView, p: PartnershipView, *, from_home: bool = False) -> View:
     """The card's "Update": a comment and/or a new status, recorded as one line in the card's thread."""
     B = ids.IssueUpdateBlock
     labels = {IssueStatus.OPEN: "Open", IssueStatus.ACKNOWLEDGED: "Acknowledged", IssueStatus.RESOLVED: "Resolved"}
@@ -284,7 +288,7 @@ def build_update_modal(issue: IssueView, p: PartnershipView) -> View:
         title=truncate(f"Update issue #{issue.number}", TITLE_MAX),
         submit="Save",
         close="Cancel",
-        private_metadata=_modal_ref(issue, p),
+        private_metadata=_modal_ref(issue, p, from_home),
         blocks=[
             _issue_context(issue, p),
             InputBlock(
@@ -308,7 +312,7 @@ def build_update_modal(issue: IssueView, p: PartnershipView) -> View:
     )
 
 
-def build_resolve_modal(issue: IssueView, p: PartnershipView) -> View:
+def build_resolve_modal(issue: IssueView, p: PartnershipView, *, from_home: bool = False) -> View:
     """The card's "Resolve": an optional note on what was done; then both sides get the blameless question."""
     return View(
         type="modal",
@@ -316,7 +320,7 @@ def build_resolve_modal(issue: IssueView, p: PartnershipView) -> View:
         title=truncate(f"Resolve issue #{issue.number}", TITLE_MAX),
         submit="Resolve",
         close="Cancel",
-        private_metadata=_modal_ref(issue, p),
+        private_metadata=_modal_ref(issue, p, from_home),
         blocks=[
             _issue_context(issue, p),
             InputBlock(
@@ -333,7 +337,7 @@ def build_resolve_modal(issue: IssueView, p: PartnershipView) -> View:
     )
 
 
-def build_reassign_modal(issue: IssueView, p: PartnershipView) -> View:
+def build_reassign_modal(issue: IssueView, p: PartnershipView, *, from_home: bool = False) -> View:
     """The card's "Reassign": hand the issue to someone else (the owning side follows the new owner)."""
     return View(
         type="modal",
@@ -341,7 +345,7 @@ def build_reassign_modal(issue: IssueView, p: PartnershipView) -> View:
         title=truncate(f"Reassign issue #{issue.number}", TITLE_MAX),
         submit="Reassign",
         close="Cancel",
-        private_metadata=_modal_ref(issue, p),
+        private_metadata=_modal_ref(issue, p, from_home),
         blocks=[
             _issue_context(issue, p),
             InputBlock(
@@ -367,6 +371,7 @@ def build_action_modal(
     default_due: date | None = None,
     values: ActionInput | None = None,
     error: str | None = None,
+    from_home: bool = False,
 ) -> View:
     """An action: title, owner, side (defaults to the owner's), due date and, optionally, the issue it serves.
 
@@ -438,7 +443,7 @@ def build_action_modal(
         title="Add an action",
         submit="Add",
         close="Cancel",
-        private_metadata=encode(ActionFormRef(p.team_id, p.channel_id, p.timezone, chosen or 0)),
+        private_metadata=encode(ActionFormRef(p.team_id, p.channel_id, p.timezone, chosen or 0, from_home)),
         blocks=blocks,
     )
 

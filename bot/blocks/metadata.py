@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -45,9 +45,16 @@ def decode(raw: str | None, cls: type[T]) -> T:
         raise MetadataError("metadata is not an object")
     kwargs: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in data and f.default is not MISSING:
+            # A field added later, with a default: forms opened before the change still work.
+            kwargs[f.name] = f.default
+            continue
         value = data.get(f.name)
-        expected = int if f.type in ("int", int) else str
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if f.type in ("bool", bool):
+            valid = isinstance(value, bool)
+        else:
+            valid = isinstance(value, int if f.type in ("int", int) else str) and not isinstance(value, bool)
+        if not valid:
             raise MetadataError(f"metadata field {f.name} is missing or of the wrong type")
         kwargs[f.name] = value
     return cls(**kwargs)

@@ -65,10 +65,29 @@ def test_home_tab_is_published_and_its_buttons_act_and_publish_it_again(stack: L
     stack.actor(me).click_in_view(home["id"], "issue-menu", value=_option(home, "issue-menu", "Acknowledge", "Raised by me"))
     wait_for(lambda: any("Only the issue's owner" in json.dumps(v["blocks"]) for v in sb.open_views(me)), what="the refusal")
 
-    # Log an issue in a partnership straight from Home.
+    # Resolve the issue I own through its modal, from Home: once saved, Home is published again without it.
+    home = sb.home_view(me) or {}
+    before = view_ids(stack)
+    stack.actor(me).click_in_view(home["id"], "issue-menu", value=_option(home, "issue-menu", "Resolve", "Owned by me"))
+    form = new_view(stack, me, "issue-resolve-submit", before)
+    assert stack.actor(me).submit_view(form["id"], {"comment": "Fixed the nightly job."}).status == 200
+    wait_for(lambda: "Owned by me" not in _home_text(stack, me), what="Home published after the resolve modal")
+
+    # Log an issue in a partnership straight from Home: once logged, it is on the tab.
+    home = sb.home_view(me) or {}
     before = view_ids(stack)
     stack.actor(me).click_in_view(home["id"], "menu-log-issue")
-    new_view(stack, me, ISSUE_CALLBACK, before)
+    form = new_view(stack, me, ISSUE_CALLBACK, before)
+    values = {
+        "title": "Logged from Home",
+        "details": "Typed on the Home tab.",
+        "severity": "S3",
+        "category": "Timeliness",
+        "owning_side": "provider",
+        "owner_id": w.provider_members[0],
+    }
+    assert stack.actor(me).submit_view(form["id"], values).status == 200
+    wait_for(lambda: "Logged from Home" in _home_text(stack, me), what="Home published after the issue form")
 
     # Someone in no partnership gets a Home tab that says so; Contoso's people have no Home tab of ours.
     sb.add_user("U0CNEW1", w.client_team, "new.person", "New Person")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.blocks.issue_forms import IssueModalRef
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode, encode
 from bot.settings import Settings, SettingsError
 
@@ -61,6 +62,22 @@ def test_decode_rejects_round_ref(raw: str | None) -> None:
 def test_decode_rejects_channel_ref(raw: str) -> None:
     with pytest.raises(MetadataError):
         decode(raw, ChannelRef)
+
+
+def test_bool_fields_and_defaults_for_fields_added_later() -> None:
+    ref = IssueModalRef("T1", "C1", 7, "open", "U1", from_home=True)
+    assert decode(encode(ref), IssueModalRef) == ref
+    # A form opened before ``from_home`` existed still decodes, with the default.
+    old = '{"channel_id":"C1","issue_id":7,"owner_id":"U1","status":"open","team_id":"T1"}'
+    assert decode(old, IssueModalRef).from_home is False
+    # A bool is not an int, an int is not a bool, and a required field is still required.
+    for bad in (
+        '{"channel_id":"C1","issue_id":7,"owner_id":"U1","status":"open","team_id":"T1","from_home":1}',
+        '{"channel_id":"C1","issue_id":true,"owner_id":"U1","status":"open","team_id":"T1"}',
+        '{"channel_id":"C1","owner_id":"U1","status":"open","team_id":"T1","from_home":false}',
+    ):
+        with pytest.raises(MetadataError):
+            decode(bad, IssueModalRef)
 
 
 def test_metadata_error_is_value_error() -> None:
