@@ -26,7 +26,8 @@ Sunday-Thursday or six-day weeks, some other hours, holidays in 30 %), policy ov
 days, mostly in the owning side's working hours, about half acknowledged, every card posted), their history, and one action per 4 issues (about 40 %
 overdue). Each issue's level and ``next_escalation_at`` are what a heartbeat that ran until ``last tick``
 would have left: ``next_escalation`` decides the levels fired before its acknowledgement and up to the last
-tick, and ``next_escalation_time`` (the production function) gives the index key.
+tick, and ``next_escalation_time`` (the production function) gives the index key; likewise each action's
+``next_reminder_at`` comes from ``next_reminder_time``.
 
 Scenarios: **steady**, a tick when ~1 % of the issues have become due since the last tick, and **catch-up**,
 a tick after downtime when ~10 % have (``now``: the whole minute by which the number of due issues is nearest
@@ -64,6 +65,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 
 from benchmarks.common import fmt, table
+from bot.services.actions import next_reminder_time
 from bot.services.issues import next_escalation_time, policy_from_rows
 from bot.services.models import DEFAULT_CATEGORIES
 from bot.services.working_hours import WorkingCalendar, is_working_time, next_escalation
@@ -181,6 +183,10 @@ def build_seed(*, issues: int, partnerships: int, seed: int = 3) -> Seed:
             "status": "active",
             # Later than every measured tick: no pulse round is due (the fan-out benchmark measures those).
             "next_pulse_at": LAST_TICK + timedelta(days=30),
+            # Likewise no digest or scorecard (left NULL, the warm-up tick in 2020 would compute 2020 times and the
+            # measured tick would skip six years of missed weeks): this benchmark measures escalations.
+            "next_digest_at": LAST_TICK + timedelta(days=30),
+            "next_scorecard_at": LAST_TICK + timedelta(days=30),
             "menu_ts": None,
             "created_by": "U0CLEAD",
             "created_at": created,
@@ -330,8 +336,12 @@ def build_seed(*, issues: int, partnerships: int, seed: int = 3) -> Seed:
         reminded = None
         if due_on < today:
             reminded = today if is_working_time(LAST_TICK, calendar) else today - timedelta(days=1)
+        # The next reminder time the reminder job (or creating the action) would have left at the last tick.
+        probe = Action(status="open", due_on=due_on, last_reminded_on=reminded)
+        next_reminder = next_reminder_time(probe, calendar, after=LAST_TICK)
         a_rows.append(
             {
+                "next_reminder_at": next_reminder,
                 "partnership_id": pid,
                 "issue_id": issue["id"],
                 "followup_id": None,

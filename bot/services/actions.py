@@ -22,6 +22,7 @@ from bot.services.issues import (
     check_due_date,
     check_text,
     is_lead,
+    load_calendar,
     org_of,
     record_event,
     require_partnership,
@@ -37,7 +38,7 @@ from bot.services.models import (
     OverdueReminder,
 )
 from bot.services.views import partnership_view
-from bot.services.working_hours import WorkingCalendar, is_working_time
+from bot.services.working_hours import WorkingCalendar, first_window
 from storage.models import Action, Issue, Partnership
 from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 BATCH = 500
+#: When an owner's calendar has no working time in reach (cannot happen with a valid calendar), look again later.
+NO_WINDOW_RETRY = timedelta(days=1)
 
 
 def _issue_numbers(store: IssueStore, actions: list[Action]) -> dict[int, int]:
@@ -111,6 +114,7 @@ def add_action(
             updated_at=now,
         )
     )
+    schedule_reminder(store, p, action, now=now)
     if issue is not None:
         record_event(
             uow, store, p, issue, kind="action_added", actor=actor, now=now, detail=title, data={"action_id": action.id}
@@ -183,6 +187,7 @@ def set_action_status(
                 action.closed_at = action.closed_by = None
             else:
                 action.closed_at, action.closed_by = now, actor
+            schedule_reminder(store, p, action, now=now)
             if action.issue_id is not None:
                 issue = store.issues.get(action.issue_id)
                 if issue is not None:  # the card lists the issue's actions
@@ -241,12 +246,37 @@ def list_actions(
         return tuple(views)
 
 
+def next_reminder_time(action: Action, calendar: WorkingCalendar, *, after: datetime) -> datetime | None:
+    """When the action's owner may next be reminded: the start of the first window of ``calendar`` (the owner's
+    side) on a local day after the due date and after the last reminder's day, among the windows not over at
+    ``after``. It is at or before ``after`` when ``after`` is inside that window (a reminder is due now).
+
+    None when the calendar has no working time in reach (see ``first_window``). The value is the index key
+    ``remind_overdue`` finds due reminders by, so a tick never reads the actions it will not remind.
+    """
+    window = first_window_after_due(action, calendar, after)
+    return window[0] if window is not None else None
+
+
+def schedule_reminder(store: IssueStore, p: Partnership, action: Action, *, now: datetime) -> None:
+    """Set ``next_reminder_at`` after a change (created, reopened, due date changed); None when not open."""
+    if action.status != ActionStatus.OPEN.value:
+        action.next_reminder_at = None
+        return
+    calendar = load_calendar(store, p, action.side)
+    action.next_reminder_at = next_reminder_time(action, calendar, after=now) or now + NO_WINDOW_RETRY
+
+
 def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
     """Queue one reminder per owner per partnership per day for overdue open actions. Returns how many.
 
     An owner is reminded only inside their side's working hours (so nobody is pinged at night or at the
     weekend), and at most once a local day: ``last_reminded_on`` records the day on each action reminded, and
     the outbox key names owner and day. An action that is due today is not overdue yet.
+
+    Only actions whose ``next_reminder_at`` has come (or is not computed yet) are read: each one read is either
+    reminded now or given its next time (``next_reminder_time``), so an action reminded this morning costs
+    nothing until its owner's next working day begins.
     """
     queued = 0
     # Local dates are within a day of the UTC date; the exact checks use each side's zone below.
@@ -255,9 +285,7 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
     while True:
         with uow_factory() as uow:
             store = IssueStore(uow.session)
-            rows = store.actions.overdue_candidates(
-                due_before=horizon, not_reminded_since=horizon, after_id=after_id, limit=BATCH
-            )
+            rows = store.actions.reminders_due(now=now, due_before=horizon, after_id=after_id, limit=BATCH)
             if not rows:
                 return queued
             after_id = rows[-1].id
@@ -266,37 +294,61 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
             for h in store.holidays.for_partnerships(list(partnerships)):
                 holidays.setdefault((h.partnership_id, h.side), set()).add(h.day)
             calendars: dict[tuple[int, str], WorkingCalendar] = {}
-            groups: dict[tuple[int, str, date], list[Action]] = {}
+            groups: dict[tuple[int, str, date], list[tuple[Action, WorkingCalendar]]] = {}
             for a in rows:
                 p = partnerships[a.partnership_id]
                 if p.status != "active":
-                    continue
-                today = today_in(p, now, a.side)
-                if a.due_on >= today or (a.last_reminded_on is not None and a.last_reminded_on >= today):
-                    continue
+                    continue  # read again while paused (as before); reminded in the first window after resuming
                 cal = calendars.get((p.id, a.side))
                 if cal is None:
                     cal = calendars[(p.id, a.side)] = side_calendar(p, a.side, holidays.get((p.id, a.side), ()))
-                if not is_working_time(now, cal):
+                window = first_window_after_due(a, cal, now)
+                if window is None:
+                    a.next_reminder_at = now + NO_WINDOW_RETRY
                     continue
-                groups.setdefault((p.id, a.owner_id, today), []).append(a)
-            for (pid, owner, today), actions in groups.items():
-                for a in actions:
+                if window[0] > now:  # not overdue yet, already reminded today, or outside working hours
+                    a.next_reminder_at = window[0]
+                    continue
+                # ``now`` is inside a working window on a local day after the due date and the last reminder.
+                groups.setdefault((p.id, a.owner_id, today_in(p, now, a.side)), []).append((a, cal))
+            messages: list[outbox.NewMessage] = []
+            for (pid, owner, today), members in groups.items():
+                for a, cal in members:
                     a.last_reminded_on = today
-                try:
-                    with uow.session.begin_nested():
-                        queued += outbox.enqueue(
-                            uow,
-                            partnerships[pid],
-                            purpose=outbox.Purpose.ACTIONS_OVERDUE,
-                            ref_id=pid,
-                            user_id=owner,
-                            key=f"actions-overdue:{pid}:{owner}:{today.isoformat()}",
-                            now=now,
-                        )
-                except IntegrityError:  # another process queued this owner's reminder for today at the same moment
-                    pass
+                    a.next_reminder_at = next_reminder_time(a, cal, after=now) or now + NO_WINDOW_RETRY
+                messages.append(
+                    outbox.NewMessage(
+                        partnerships[pid],
+                        outbox.Purpose.ACTIONS_OVERDUE,
+                        pid,
+                        f"actions-overdue:{pid}:{owner}:{today.isoformat()}",
+                        owner,
+                    )
+                )
+            uow.session.flush()  # the actions' new times outside the savepoint: a failed insert must not undo them
+            try:
+                with uow.session.begin_nested():
+                    queued += outbox.add_many(uow, messages, now=now, skip_existing=True)
+            except IntegrityError:  # another process queued one of these reminders at the same moment
+                for m in messages:
+                    try:
+                        with uow.session.begin_nested():
+                            queued += outbox.enqueue(
+                                uow, m.partnership, purpose=m.purpose, ref_id=m.ref_id, user_id=m.user_id, key=m.key, now=now
+                            )
+                    except IntegrityError:
+                        pass
             uow.commit()
+
+
+def first_window_after_due(action: Action, calendar: WorkingCalendar, now: datetime) -> tuple[datetime, datetime] | None:
+    """The owner's first working window, not over at ``now``, on a local day after the due date and the last
+    reminder's day: a reminder is due when ``now`` is inside it.
+    """
+    first_day = action.due_on + timedelta(days=1)
+    if action.last_reminded_on is not None:
+        first_day = max(first_day, action.last_reminded_on + timedelta(days=1))
+    return first_window(calendar, first_day, ending_after=now)
 
 
 def overdue_reminder(uow: UnitOfWork, *, partnership_id: int, owner_id: str) -> OverdueReminder | None:

@@ -292,7 +292,13 @@ def _reschedule(store: IssueStore, p: Partnership, issue: Issue) -> None:
 
 
 def _reschedule_all(store: IssueStore, p: Partnership, *, owning_side: str | None = None) -> int:
-    """Recompute the escalation time of the partnership's unresolved issues (after a policy or calendar change)."""
+    """Recompute the escalation time of the partnership's unresolved issues (after a policy or calendar change).
+
+    A calendar change (``owning_side`` given) also moves that side's overdue-action reminders: their precomputed
+    times are cleared, and the next reminder pass computes them from the new working hours and holidays.
+    """
+    if owning_side is not None:
+        store.actions.clear_reminder_times(p.id, owning_side)
     issues = store.issues.unresolved(p.id, owning_side=owning_side)
     if not issues:
         return 0
@@ -776,10 +782,18 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
                     logger.error("issue %s: next escalation %s is not after now %s; stopping it", issue.id, following, now)
                     following = None
                 issue.next_escalation_at = following
-            uow.session.add_all([event for _, event in events])
-            uow.session.flush()  # one batched INSERT gives the events their ids
-            for issue, event in events:
-                _queue_escalation(uow, context.partnerships[issue.partnership_id], issue, event, now)
+            # One INSERT for the history entries and one for their outbox rows (card update + message), whatever
+            # the number of issues: row by row, these writes were the largest share of a catch-up tick on SQLite.
+            event_ids = store.issues.add_escalation_events([event for _, event in events])
+            messages: list[outbox.NewMessage] = []
+            for issue, _event in events:
+                p, event_id = context.partnerships[issue.partnership_id], event_ids[issue.id]
+                # The card first: if someone deleted it, the update posts it again and the reply finds the new thread.
+                messages.append(
+                    outbox.NewMessage(p, outbox.Purpose.ISSUE_CARD_UPDATE, issue.id, f"issue-card:{issue.id}:{event_id}")
+                )
+                messages.append(outbox.NewMessage(p, outbox.Purpose.ESCALATION, event_id, f"issue-escalation:{event_id}"))
+            outbox.add_many(uow, messages, now=now, skip_existing=False)
             uow.commit()
             fired += len(events)
             if events:

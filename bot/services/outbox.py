@@ -7,12 +7,15 @@ domain transaction never depends on Slack or Block Kit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from storage.models import Issue, OutboxMessage, Partnership
+from sqlalchemy import insert, select
+
+from bot.services.models import Role
+from storage.models import Digest, Issue, OutboxMessage, Partnership
 from storage.uow import UnitOfWork
 
 #: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
@@ -35,8 +38,23 @@ class Purpose(StrEnum):
     FOLLOWUP_QUESTION = "followup-question"
     ACTIONS_OVERDUE = "actions-overdue"
     SIGNAL = "signal"
-    # The weekly digest (DESIGN 3.4). ref_id: the digests row; its trend chart is uploaded with it.
+    # The weekly digest (DESIGN 3.4). ref_id: the digests row. Its trend chart and the subscribers' copies are
+    # recorded when the digest is marked sent (``_digest_sent``), so the chart knows the thread to go in and a
+    # process killed between the two never posts the digest twice; a failed upload is retried on its own.
     DIGEST = "digest"
+    DIGEST_CHART = "digest-chart"
+    # A direct-message copy for a lead or sponsor who subscribed: channel_id and user_id are the person.
+    DIGEST_COPY = "digest-copy"
+    # Shared goals, the expectations ledger and the bilateral scorecard (DESIGN 3.5). ref_id: the expectation for
+    # its message (updated in place when answered), the scorecard for its invitation, closing and report.
+    EXPECTATION = "expectation"
+    EXPECTATION_UPDATE = "expectation-update"
+    SCORECARD_OPEN = "scorecard-open"
+    SCORECARD_CLOSED = "scorecard-closed"
+    SCORECARD_REPORT = "scorecard-report"
+    # The portfolio digest: every partnership of a workspace ranked by risk. partnership_id is None; ref_id is the
+    # workspace; the key names the workspace and the local date of the Monday it is posted.
+    PORTFOLIO = "portfolio"
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,25 @@ METHOD = {
     Purpose.ACTIONS_OVERDUE: "chat.postEphemeral",
     Purpose.SIGNAL: "chat.postEphemeral",
     Purpose.DIGEST: "chat.postMessage",
+    # files_upload_v2: files.getUploadURLExternal, the upload itself, then files.completeUploadExternal (paced
+    # by the last, which shares the file into the channel).
+    Purpose.DIGEST_CHART: "files.completeUploadExternal",
+    # chat.postMessage to a user id lands in the person's direct messages with the app (no conversations.open).
+    Purpose.DIGEST_COPY: "chat.postMessage",
+    Purpose.EXPECTATION: "chat.postMessage",
+    Purpose.EXPECTATION_UPDATE: "chat.update",
+    Purpose.SCORECARD_OPEN: "chat.postMessage",
+    Purpose.SCORECARD_CLOSED: "chat.update",
+    Purpose.SCORECARD_REPORT: "chat.postMessage",
+    Purpose.PORTFOLIO: "chat.postMessage",
 }
+
+#: Purposes sent to a person's direct messages with the app: the row's channel is the person, not the
+#: partnership's channel, so a DM that cannot be delivered is that person's problem, never the channel's.
+DM_PURPOSES = frozenset({Purpose.DIGEST_COPY})
+
+#: Purposes whose sending records more messages (``mark_sent``): the sender makes one more pass for them.
+SPAWNS_FOLLOW_UPS = frozenset({Purpose.DIGEST})
 
 #: Purposes whose sent ``ts`` is the issue card's (recorded on the issue, so updates and replies find it).
 CARD_PURPOSES = frozenset({Purpose.ISSUE_CARD, Purpose.ISSUE_CARD_UPDATE})
@@ -120,7 +156,14 @@ def add_new(
 
 
 def _message(
-    partnership: Partnership, purpose: Purpose, ref_id: int, key: str, now: datetime, user_id: str | None
+    partnership: Partnership,
+    purpose: Purpose,
+    ref_id: int,
+    key: str,
+    now: datetime,
+    user_id: str | None,
+    *,
+    channel_id: str | None = None,
 ) -> OutboxMessage:
     return OutboxMessage(
         dedupe_key=key,
@@ -129,13 +172,66 @@ def _message(
         purpose=purpose.value,
         ref_id=ref_id,
         method=METHOD[purpose],
-        channel_id=partnership.channel_id,
+        channel_id=channel_id or partnership.channel_id,
         user_id=user_id,
         status="pending",
         attempts=0,
         available_at=now,
         created_at=now,
     )
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One message for ``add_many``: what ``enqueue``/``add_new`` take, as a value."""
+
+    partnership: Partnership
+    purpose: Purpose
+    ref_id: int
+    key: str
+    user_id: str | None = None
+
+
+def add_many(uow: UnitOfWork, messages: Sequence[NewMessage], *, now: datetime, skip_existing: bool) -> int:
+    """Record many messages with one INSERT (executemany) inside the caller's transaction. Returns how many.
+
+    A batch job (escalations, overdue reminders) would otherwise write one row per statement: the ORM inserts
+    rows one by one on SQLite, where it needs each generated id back; nobody needs these ids. With
+    ``skip_existing`` the keys already recorded are looked up first (one SELECT) and left out, as ``enqueue``
+    does one at a time; without it the keys must be new by construction (as for ``add_new``). A key recorded by
+    another process between the look-up and the INSERT fails the whole statement on the unique constraint:
+    callers that can meet that race run this in a savepoint and fall back to ``enqueue``.
+    """
+    if not messages:
+        return 0
+    wanted = {m.key: m for m in messages}  # one row per key, as enqueue would leave
+    if skip_existing:
+        for key in uow.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(wanted)))):
+            wanted.pop(key, None)
+    if not wanted:
+        return 0
+    uow.session.flush()  # pending ORM changes first, so the rows go in the order the caller made them
+    uow.session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "dedupe_key": m.key,
+                "workspace_id": m.partnership.workspace_id,
+                "partnership_id": m.partnership.id,
+                "purpose": m.purpose.value,
+                "ref_id": m.ref_id,
+                "method": METHOD[m.purpose],
+                "channel_id": m.partnership.channel_id,
+                "user_id": m.user_id,
+                "status": "pending",
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+            for m in wanted.values()
+        ],
+    )
+    return len(wanted)
 
 
 def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
@@ -189,8 +285,49 @@ def mark_sent(uow: UnitOfWork, item: OutboxItem, *, ts: str | None, now: datetim
             issue = uow.session.get(Issue, item.ref_id)
             if issue is not None:
                 issue.card_ts = ts
+        if item.purpose is Purpose.DIGEST and item.ref_id is not None and ts:
+            _digest_sent(uow, item.ref_id, now)
 
     return _finish(uow, item, change)
+
+
+def _digest_sent(uow: UnitOfWork, digest_id: int, now: datetime) -> None:
+    """In the transaction that records the digest's ``ts``: mark the week's digest sent, and record its chart
+    upload and one direct-message copy per subscriber.
+
+    Recording them here, not when the digest is queued, means the chart always has the digest's thread to go
+    in and is never uploaded for a digest that did not post; and because it is the same transaction, a process
+    killed after Slack answered can at worst post the digest again (as any outbox row), never lose the chart.
+    """
+    digest = uow.session.get(Digest, digest_id)
+    if digest is None:
+        return
+    if digest.status != "sent":
+        digest.status, digest.sent_at = "sent", now
+    p = uow.partnerships.get(digest.partnership_id)
+    if p is None:
+        return
+    enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
+    team_id = p.workspace.team_id
+    for member in uow.members.list(p.id):
+        # Only leads and sponsors, and only people of the installing workspace: the app cannot message anyone else.
+        if (
+            member.digest_copy
+            and member.role in (Role.LEAD.value, Role.SPONSOR.value)
+            and not member.deleted
+            and member.team_id in (None, team_id)
+        ):
+            uow.outbox.add_once(
+                _message(
+                    p,
+                    Purpose.DIGEST_COPY,
+                    digest_id,
+                    default_key(Purpose.DIGEST_COPY, digest_id, member.user_id),
+                    now,
+                    member.user_id,
+                    channel_id=member.user_id,
+                )
+            )
 
 
 def mark_retry(uow: UnitOfWork, item: OutboxItem, *, error: str, available_at: datetime) -> bool:

@@ -311,27 +311,29 @@ def submit_answers(
         key = respondent_hash(secret_key, p.id, profile.user_id)
         response = uow.responses.get(r.id, key, for_update=True)
         created = response is None
-        if response is None:
-            response = uow.responses.add(
-                Response(
-                    round_id=r.id,
-                    respondent_hash=key,
-                    user_id=None if p.anonymous else profile.user_id,
-                    side=side.value,
-                    submitted_at=now,
-                    updated_at=now,
-                )
-            )
-        response.side, response.updated_at = side.value, now
-        existing = {a.question_id: a for a in response.answers}
-        for given in answers:
-            comment = (given.comment or "").strip() or None
-            row = existing.get(given.question_id)
-            if row is None:
-                response.answers.append(Answer(question_id=given.question_id, score=given.score, comment=comment))
-            else:
-                row.score, row.comment = given.score, comment
         try:
+            if response is None:
+                # Flushed at once: a second delivery of the same submission racing past the lookup fails here
+                # (on PostgreSQL, once the first one commits), not later.
+                response = uow.responses.add(
+                    Response(
+                        round_id=r.id,
+                        respondent_hash=key,
+                        user_id=None if p.anonymous else profile.user_id,
+                        side=side.value,
+                        submitted_at=now,
+                        updated_at=now,
+                    )
+                )
+            response.side, response.updated_at = side.value, now
+            existing = {a.question_id: a for a in response.answers}
+            for given in answers:
+                comment = (given.comment or "").strip() or None
+                row = existing.get(given.question_id)
+                if row is None:
+                    response.answers.append(Answer(question_id=given.question_id, score=given.score, comment=comment))
+                else:
+                    row.score, row.comment = given.score, comment
             uow.commit()
         except Exception:
             # Two deliveries of the same submission raced past the lookup; the other one was recorded.

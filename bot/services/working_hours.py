@@ -113,23 +113,74 @@ def _wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return high
 
 
+#: Each calendar's daily windows, by local date (None: no window that day). Escalation deadlines of many issues
+#: walk the same weeks of the same few calendars, and converting wall times to UTC was about a quarter of
+#: ``escalate_due``'s time in a catch-up tick. Calendars are immutable and compare by value, so one computed
+#: for another batch or tick finds the same entries. Bounded (a long-running heartbeat adds days as time passes):
+#: everything is dropped once it holds ``_MAX_CACHED_DAYS`` days (about 50 MB), which takes many ticks.
+_DAY_WINDOWS: dict[WorkingCalendar, dict[date, tuple[datetime, datetime] | None]] = {}
+_MAX_CACHED_DAYS = 200_000
+_cached_days = 0
+
+
+def _day_windows(calendar: WorkingCalendar) -> dict[date, tuple[datetime, datetime] | None]:
+    global _cached_days
+    if _cached_days >= _MAX_CACHED_DAYS:
+        # Cheaper than LRU bookkeeping on every lookup; the windows in use are recomputed on the next call.
+        _DAY_WINDOWS.clear()
+        _cached_days = 0
+    cached = _DAY_WINDOWS.get(calendar)
+    if cached is None:
+        cached = _DAY_WINDOWS[calendar] = {}
+    return cached
+
+
+def _window_of(calendar: WorkingCalendar, day: date, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The UTC window ``[start, end)`` of local date ``day``, or None (no workday, or emptied by a gap)."""
+    if not calendar.is_workday(day):
+        return None
+    start = _wall_to_utc(day, calendar.day_start, tz)
+    end = _wall_to_utc(day, calendar.day_end, tz)
+    return (start, end) if end > start else None
+
+
 def _windows(
     calendar: WorkingCalendar, first_day: date, last_day: date | None = None
 ) -> Iterator[tuple[datetime, datetime]]:
     """UTC working windows ``[start, end)`` for local dates from ``first_day``, in order.
 
     Stops after ``last_day`` if given, else after ``MAX_SEARCH_DAYS`` days. Windows emptied by a gap are skipped.
+    Each day's window is computed once per calendar (``_DAY_WINDOWS``).
     """
+    global _cached_days
     tz = calendar.zone
+    cache = _day_windows(calendar)
     stop = last_day if last_day is not None else first_day + timedelta(days=MAX_SEARCH_DAYS)
     day = first_day
     while day <= stop:
-        if calendar.is_workday(day):
-            start = _wall_to_utc(day, calendar.day_start, tz)
-            end = _wall_to_utc(day, calendar.day_end, tz)
-            if end > start:
-                yield start, end
+        try:
+            window = cache[day]
+        except KeyError:
+            window = cache[day] = _window_of(calendar, day, tz)
+            _cached_days += 1
+        if window is not None:
+            yield window
         day += _ONE_DAY
+
+
+def first_window(calendar: WorkingCalendar, first_day: date, *, ending_after: datetime) -> tuple[datetime, datetime] | None:
+    """The first working window on local date ``first_day`` or later that ends after ``ending_after``.
+
+    None when the calendar has none within ``MAX_SEARCH_DAYS`` days. The overdue-action reminder uses it: an
+    owner is reminded in the first window after the due date (and after the last reminder's day) that is not over.
+    """
+    _require_aware(ending_after, "ending_after")
+    at = ending_after.astimezone(UTC)
+    start_day = max(first_day, _local_day(at, calendar) - _ONE_DAY)
+    for window in _windows(calendar, start_day):
+        if window[1] > at:
+            return window
+    return None
 
 
 def _local_day(instant: datetime, calendar: WorkingCalendar) -> date:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Action, Followup
@@ -65,20 +65,20 @@ class ActionRepository:
         stmt = select(Action.followup_id, Action.id).where(Action.followup_id.in_(followup_ids))
         return {int(f): int(a) for f, a in self.session.execute(stmt).all() if f is not None}
 
-    def overdue_candidates(
-        self, *, due_before: date, not_reminded_since: date, after_id: int, limit: int
-    ) -> Sequence[Action]:
-        """Open actions due before ``due_before`` and not reminded on or after ``not_reminded_since``, row-locked.
+    def reminders_due(self, *, now: datetime, due_before: date, after_id: int, limit: int) -> Sequence[Action]:
+        """Open actions due before ``due_before`` whose next reminder time has come (or is not computed yet),
+        row-locked; rows another process holds are skipped.
 
-        Pages by id (``after_id``): the caller decides per owner's time zone and working hours which of these
-        are reminded now, so some rows are left as they are and must not be fetched again in the same pass.
+        ``next_reminder_at`` (indexed with ``status``) keeps the actions already reminded today, and those whose
+        owner's working day has not begun, out of the read: a tick reads only what it may act on. Pages by id
+        (``after_id``) so rows the caller leaves as they are (a paused partnership) are not fetched twice in a pass.
         """
         stmt = (
             select(Action)
             .where(
                 Action.status == "open",
+                or_(Action.next_reminder_at.is_(None), Action.next_reminder_at <= now),
                 Action.due_on < due_before,
-                or_(Action.last_reminded_on.is_(None), Action.last_reminded_on < not_reminded_since),
                 Action.id > after_id,
             )
             .order_by(Action.id)
@@ -86,6 +86,16 @@ class ActionRepository:
             .with_for_update(of=Action, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def clear_reminder_times(self, partnership_id: int, side: str) -> int:
+        """Forget the next reminder time of a side's open actions (its calendar changed). Returns how many."""
+        stmt = (
+            update(Action)
+            .where(Action.partnership_id == partnership_id, Action.side == side, Action.status == "open")
+            .values(next_reminder_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(getattr(self.session.execute(stmt), "rowcount", 0) or 0)
 
     def reminded_open(self, partnership_id: int, owner_id: str) -> Sequence[Action]:
         """The owner's open actions that were overdue when last reminded (what a reminder message lists)."""

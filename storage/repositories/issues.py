@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
@@ -94,6 +94,46 @@ class IssueRepository:
             .with_for_update(of=Issue, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def add_escalation_events(self, events: Sequence[IssueEvent]) -> dict[int, int]:
+        """Insert the automatic escalation entries of a batch of claimed issues (one per issue, all at the same
+        instant, no actor) with one executemany INSERT; returns issue id -> the new entry's id.
+
+        The ORM would insert them one statement per row on SQLite, where it needs each generated id back in
+        order. The ids are read back instead in one SELECT: the issues are row-locked by the caller's claim and
+        an issue gets at most one automatic entry per pass, so (issue, kind, instant, no actor) names each row.
+        """
+        if not events:
+            return {}
+        at = events[0].at
+        if any(e.at != at or e.actor is not None or e.kind != "escalated" for e in events):
+            raise ValueError("add_escalation_events takes automatic escalation entries of one instant")
+        self.session.flush()
+        self.session.execute(
+            insert(IssueEvent),
+            [
+                {
+                    "issue_id": e.issue_id,
+                    "at": e.at,
+                    "actor": None,
+                    "kind": e.kind,
+                    "level": e.level,
+                    "detail": e.detail,
+                    "data": e.data,
+                }
+                for e in events
+            ],
+        )
+        stmt = select(IssueEvent.issue_id, IssueEvent.id).where(
+            IssueEvent.issue_id.in_(sorted({e.issue_id for e in events})),
+            IssueEvent.kind == "escalated",
+            IssueEvent.at == at,
+            IssueEvent.actor.is_(None),
+        )
+        ids: dict[int, int] = {}
+        for issue_id, event_id in self.session.execute(stmt).all():
+            ids[int(issue_id)] = max(int(event_id), ids.get(int(issue_id), 0))
+        return ids
 
     def partnerships_by_id(self, partnership_ids: set[int]) -> dict[int, Partnership]:
         """The partnerships of a batch of issues, in one query."""
