@@ -185,6 +185,55 @@ def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """A partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates.
+
+    Needs only the database. Every mistake (an unknown partnership, a bad date, an empty range) is one line on
+    stderr and exit code 2, so a script running it fails plainly.
+    """
+    from pathlib import Path
+
+    from bot.clock import utcnow
+    from bot.services import export
+    from bot.services.errors import DomainError
+    from storage.db import make_engine, make_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    def fail(message: str) -> int:
+        print(f"partnerpulse export: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        partnership_id = export.parse_partnership_id(args.partnership)
+        start = export.parse_day(args.start, "--from") if args.start else None
+        end = export.parse_day(args.end, "--to") if args.end else None
+    except DomainError as exc:
+        return fail(str(exc))
+    engine = make_engine(settings.database_url)
+    try:
+        report = export.build_export(
+            UnitOfWorkFactory(make_session_factory(engine)),
+            partnership_id=partnership_id,
+            start=start,
+            end=end,
+            now=args.at or utcnow(),
+        )
+    except DomainError as exc:
+        return fail(str(exc))
+    finally:
+        engine.dispose()
+    content = export.render_html(report) if args.format == "html" else export.render_csv(report)
+    if args.output is None:
+        sys.stdout.write(content)
+        return 0
+    try:
+        Path(args.output).write_text(content, encoding="utf-8", newline="")
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(f"wrote {args.output} ({len(report.weeks)} weeks)", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnerpulse",
@@ -215,13 +264,28 @@ def build_parser() -> argparse.ArgumentParser:
     tick.set_defaults(func=cmd_tick)
     demo = sub.add_parser("demo", help="a complete offline run against the built-in Slack sandbox; no Slack account needed")
     demo.add_argument("--output", default="partnerpulse-demo", help="folder for the demo's database and transcript")
-    demo.add_argument("--weeks", type=int, default=3, help="how many weekly rounds to run (default 3)")
+    demo.add_argument("--weeks", type=int, default=8, help="how many weekly rounds to run (default 8)")
     demo.add_argument("--verbose", action="store_true", help="show the bot's log lines")
     demo.set_defaults(func=cmd_demo)
     sentiment = sub.add_parser(
         "sentiment", help="score comments from stdin, one per line: one JSON object per line (text, score, label)"
     )
     sentiment.set_defaults(func=cmd_sentiment)
+    export = sub.add_parser(
+        "export",
+        help="a partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates only",
+    )
+    export.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id")
+    export.add_argument("--format", required=True, choices=("html", "csv"), help="html (report with chart) or csv")
+    export.add_argument(
+        "--from", dest="start", metavar="DATE", help="first week to include (YYYY-MM-DD; default: 13 weeks back)"
+    )
+    export.add_argument(
+        "--to", dest="end", metavar="DATE", help="last week to include (YYYY-MM-DD; default: the latest complete week)"
+    )
+    export.add_argument("--output", metavar="PATH", help="file to write (default: standard output)")
+    export.add_argument("--at", type=parse_at, default=None, help="as of this ISO-8601 instant (default now)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -90,7 +90,7 @@ def build_services(
     sender = OutboxSender(
         uow_factory=uow_factory,
         client=client,
-        renderer=Renderer(uow_factory, secret_key),
+        renderer=Renderer(uow_factory, secret_key, clock=clock),
         pacer=pacer,
         concurrency=settings.send_concurrency,
         clock=clock,

@@ -23,6 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import build_menu
+from bot.blocks.digest import CHART_NOTE, build_digest_messages, copy_note
+from bot.blocks.goals import build_expectation_card
 from bot.blocks.issues import (
     build_escalation,
     build_followup_question,
@@ -31,8 +33,23 @@ from bot.blocks.issues import (
     build_overdue_reminder,
     build_signal,
 )
+from bot.blocks.portfolio import build_portfolio_messages
 from bot.blocks.pulse import Message, build_pulse_message, build_reminder, build_results_messages
-from bot.services import actions, issues, outbox, partnerships, pulses, signals
+from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_report
+from bot.clock import utcnow
+from bot.services import (
+    actions,
+    digest,
+    expectations,
+    issues,
+    outbox,
+    partnerships,
+    portfolio,
+    pulses,
+    scorecard,
+    signals,
+)
+from bot.services.charts import alt_text, weekly_chart
 from bot.services.outbox import OutboxItem, Purpose
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
@@ -44,6 +61,8 @@ TIER_PER_MINUTE: dict[str, float] = {
     "chat.postEphemeral": 100.0,
     "chat.update": 50.0,
     "pins.add": 20.0,
+    # The digest's chart (files_upload_v2): both Web API calls are Tier 4.
+    "files.completeUploadExternal": 100.0,
 }
 CHANNEL_MESSAGES_PER_SECOND = 1.0
 #: A tier's per-minute allowance may go out at once, less this many calls. Calls leave at the paced instants
@@ -136,6 +155,18 @@ class Rendered:
     update_ts: str | None = None
     thread_ts: str | None = None
     post_if_missing: bool = False
+    #: A file to upload (files_upload_v2) instead of messages, into ``thread_ts``'s thread when set.
+    upload: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file for files_upload_v2: its bytes, name, title and the alt text screen readers read."""
+
+    content: bytes
+    filename: str
+    title: str
+    alt_text: str
 
 
 #: chat.update errors meaning the message to update is no longer there to update.
@@ -145,10 +176,18 @@ MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 class Renderer:
     """Builds the message for an outbox row at send time, or None when it is no longer wanted."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], secret_key: str) -> None:
-        self.uow_factory, self.secret_key = uow_factory, secret_key
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], secret_key: str, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.uow_factory, self.secret_key, self.clock = uow_factory, secret_key, clock
 
     def render(self, item: OutboxItem) -> Rendered | None:
+        if item.purpose in REVIEW_PURPOSES:
+            return self._render_review(item)
+        if item.purpose is Purpose.PORTFOLIO:
+            return self._render_portfolio(item)
+        if item.purpose in DIGEST_PURPOSES:
+            return self._render_digest(item)
         if item.purpose in ISSUE_PURPOSES:
             return self._render_issue_log(item)
         if item.purpose is Purpose.MENU:
@@ -218,6 +257,83 @@ class Renderer:
             return Rendered([build_signal(signal)]) if signal else None
         raise ValueError(f"unknown outbox purpose {item.purpose}")
 
+    def _render_digest(self, item: OutboxItem) -> Rendered | None:
+        """The weekly digest, built from the database as it is now; its chart; a subscriber's copy.
+
+        The chart goes into the digest's thread: it belongs to that week's digest (a top-level message would
+        notify the channel a second time every week), and a retried upload lands in the same place. A copy is
+        the same digest in the person's direct messages, pointing to the channel for the chart.
+        """
+        assert item.ref_id is not None
+        uow, now = self.uow_factory, self.clock()
+        if item.purpose is Purpose.DIGEST_CHART:
+            key = digest.message_key(uow(), digest_id=item.ref_id)
+            ts = outbox.sent_ts(uow(), key) if key else None
+            view = digest.digest_for(uow(), digest_id=item.ref_id, now=now) if ts else None
+            if ts is None or view is None:  # the digest was never posted: a chart alone would make no sense
+                return None
+            upload = Upload(
+                content=weekly_chart(view.chart),
+                filename=f"partnerpulse-{view.week_start.isoformat()}.png",
+                title=f"{view.partnership.name}: health by week",
+                alt_text=alt_text(view.chart),
+            )
+            return Rendered([], thread_ts=ts, upload=upload)
+        view = digest.digest_for(uow(), digest_id=item.ref_id, now=now)
+        if view is None:
+            return None
+        if item.purpose is Purpose.DIGEST_COPY:
+            return Rendered(build_digest_messages(view, note=copy_note(view.partnership.channel_id)))
+        return Rendered(build_digest_messages(view, note=CHART_NOTE))
+
+    def _render_portfolio(self, item: OutboxItem) -> Rendered | None:
+        """The weekly portfolio digest of a workspace (ref_id), as of the Monday its key names; None when it was
+        turned off or moved to another channel since it was queued."""
+        assert item.ref_id is not None
+        view = portfolio.scheduled_portfolio(
+            self.uow_factory, workspace_id=item.ref_id, channel_id=item.channel_id, key=item.dedupe_key
+        )
+        return Rendered(build_portfolio_messages(view)) if view is not None else None
+
+    def _render_review(self, item: OutboxItem) -> Rendered | None:
+        """Expectation messages and the scorecard's invitation, closing and report, from the database as it is now."""
+        assert item.ref_id is not None
+        uow = self.uow_factory
+        if item.purpose in (Purpose.EXPECTATION, Purpose.EXPECTATION_UPDATE):
+            card = expectations.expectation_card(uow(), expectation_id=item.ref_id)
+            if card is None:
+                return None
+            if item.purpose is Purpose.EXPECTATION:
+                return Rendered([build_expectation_card(card)])
+            # Not posted yet: the first message, when it goes, shows the current state.
+            ts = outbox.sent_ts(uow(), f"{Purpose.EXPECTATION.value}:{item.ref_id}")
+            return Rendered([build_expectation_card(card)], update_ts=ts) if ts else None
+        if item.purpose is Purpose.SCORECARD_REPORT:
+            report = scorecard.report(uow(), scorecard_id=item.ref_id)
+            return Rendered(build_scorecard_report(report)) if report else None
+        invite = scorecard.invite(uow(), scorecard_id=item.ref_id)
+        if invite is None:
+            return None
+        if item.purpose is Purpose.SCORECARD_OPEN:
+            # Closed before it was posted (downtime): only the report is worth posting.
+            return Rendered([build_scorecard_invite(invite)]) if invite.scorecard.status == "open" else None
+        ts = outbox.sent_ts(uow(), f"{Purpose.SCORECARD_OPEN.value}:{item.ref_id}")
+        return Rendered([build_scorecard_invite(invite, closed=True)], update_ts=ts) if ts else None
+
+
+#: Purposes the weekly digest renders (issue 4).
+DIGEST_PURPOSES = frozenset({Purpose.DIGEST, Purpose.DIGEST_CHART, Purpose.DIGEST_COPY})
+
+#: Purposes of goals, the expectations ledger and the scorecard (issue 4).
+REVIEW_PURPOSES = frozenset(
+    {
+        Purpose.EXPECTATION,
+        Purpose.EXPECTATION_UPDATE,
+        Purpose.SCORECARD_OPEN,
+        Purpose.SCORECARD_CLOSED,
+        Purpose.SCORECARD_REPORT,
+    }
+)
 
 #: Purposes the issue log renders (issue 3).
 ISSUE_PURPOSES = frozenset(
@@ -255,6 +371,7 @@ class OutboxSender:
     def deliver_pending(self) -> DeliveryReport:
         """Send everything that is due now, channel by channel in parallel. Returns what happened."""
         total = DeliveryReport()
+        followed_up = False
         while True:
             items = outbox.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
@@ -271,7 +388,10 @@ class OutboxSender:
                     for report in pool.map(self._send_channel, by_channel.values()):
                         total.add(report)
             if len(items) < CLAIM_BATCH:
-                return total
+                # Sending a digest records its chart and copies: one more pass sends them now, not a tick later.
+                if followed_up or not any(item.purpose in outbox.SPAWNS_FOLLOW_UPS for item in items):
+                    return total
+                followed_up = True
 
     def _send_channel(self, queue: list[OutboxItem]) -> DeliveryReport:
         report = DeliveryReport()
@@ -323,8 +443,11 @@ class OutboxSender:
 
     def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
         team = self._team(item.workspace_id)
-        first, *rest = rendered.messages
         self.pacer.wait(item.method, team, item.channel_id)
+        if rendered.upload is not None:
+            self._upload(item, rendered.upload, rendered.thread_ts)
+            return None
+        first, *rest = rendered.messages
         if item.method == "chat.postEphemeral":
             resp = self.client.chat_postEphemeral(
                 channel=item.channel_id, user=item.user_id or "", text=first.text, blocks=first.blocks
@@ -376,6 +499,21 @@ class OutboxSender:
             )
         return ts
 
+    def _upload(self, item: OutboxItem, upload: Upload, thread_ts: str | None) -> None:
+        """files_upload_v2 into the channel (in ``thread_ts``'s thread). A failure raises SlackApiError like any
+        call and the row is retried alone: a half-done upload (a file reserved but never shared) shows nothing.
+        """
+        self.client.files_upload_v2(
+            channel=item.channel_id,
+            thread_ts=thread_ts,
+            content=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+            # files.info would be one more call per upload for details nobody reads.
+            request_file_info=False,
+        )
+
     def _pin(self, item: OutboxItem, ts: str) -> None:
         try:
             self.pacer.wait("pins.add", self._team(item.workspace_id), item.channel_id)
@@ -386,9 +524,19 @@ class OutboxSender:
     def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
         code = error_code(exc)
         kind = classify(code)
+        if kind is ErrorKind.CHANNEL_GONE and item.purpose in outbox.DM_PURPOSES:
+            # A direct message that cannot be delivered (the person left, or is not of our workspace): drop it,
+            # and never pause the partnership for it.
+            kind = ErrorKind.RECIPIENT_GONE
         report.errors[code] = report.errors.get(code, 0) + 1
         now = self.clock()
-        if kind is ErrorKind.CHANNEL_GONE and item.partnership_id is not None:
+        if kind is ErrorKind.CHANNEL_GONE and item.partnership_id is None:
+            # A workspace-wide message (the portfolio) to a channel the bot is not in, or that is gone: there is no
+            # partnership to pause and retrying cannot help. `/partner portfolio` tells the leads what to do.
+            logger.warning("outbox %s (%s): cannot post in %s (%s)", item.id, item.dedupe_key, item.channel_id, code)
+            outbox.mark_failed(self.uow_factory(), item, error=code)
+            report.failed += 1
+        elif kind is ErrorKind.CHANNEL_GONE and item.partnership_id is not None:
             partnerships.pause_for_slack_error(self.uow_factory(), partnership_id=item.partnership_id, error=code, now=now)
             outbox.mark_retry(self.uow_factory(), item, error=code, available_at=now)
             report.retried += 1

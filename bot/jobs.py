@@ -8,7 +8,8 @@ from datetime import datetime
 
 from bot.container import Services
 from bot.delivery import DeliveryReport
-from bot.services import actions, issues, pulses, signals
+from bot.services import actions, digest, issues, portfolio, pulses, signals
+from bot.services import scorecard as scorecards
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ class TickReport:
     signals: int = 0
     escalations: int = 0
     action_reminders: int = 0
+    digests: int = 0
+    portfolios: int = 0
+    scorecards_opened: int = 0
+    scorecards_closed: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -30,8 +35,12 @@ class TickReport:
         text = (
             f"opened {self.opened} round(s), skipped {self.skipped}, queued {self.reminders} reminder(s), "
             f"closed {self.closed}, {self.signals} signal(s), {self.escalations} escalation(s), "
-            f"{self.action_reminders} overdue-action reminder(s); sent {d.sent}, retrying {d.retried}, failed {d.failed}, cancelled {d.cancelled}"
+            f"{self.action_reminders} overdue-action reminder(s), {self.digests} digest(s); sent {d.sent}, retrying {d.retried}, failed {d.failed}, cancelled {d.cancelled}"
         )
+        if self.portfolios:
+            text += f"; queued {self.portfolios} portfolio digest(s)"
+        if self.scorecards_opened or self.scorecards_closed:
+            text += f"; scorecards opened {self.scorecards_opened}, closed {self.scorecards_closed}"
         if self.failures:
             text += f"; steps that failed: {', '.join(self.failures)}"
         return text
@@ -39,7 +48,8 @@ class TickReport:
 
 def tick(services: Services, now: datetime) -> TickReport:
     """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
-    results), escalate issues whose time has come, remind owners of overdue actions, then send the outbox.
+    results), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
+    that are due, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others
     still run; the next tick tries again. Nothing here raises.
@@ -51,6 +61,10 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("close", lambda: _close(services, now, report)),
         ("escalate", lambda: _escalate(services, now, report)),
         ("actions", lambda: _remind_overdue_actions(services, now, report)),
+        ("scorecard-close", lambda: _close_scorecards(services, now, report)),
+        ("scorecard-open", lambda: _open_scorecards(services, now, report)),
+        ("digest", lambda: _queue_digests(services, now, report)),
+        ("portfolio", lambda: _queue_portfolios(services, now, report)),
         ("send", lambda: report.delivery.add(services.sender.deliver_pending())),
     )
     for name, step in steps:
@@ -88,3 +102,21 @@ def _escalate(services: Services, now: datetime, report: TickReport) -> None:
 
 def _remind_overdue_actions(services: Services, now: datetime, report: TickReport) -> None:
     report.action_reminders = actions.remind_overdue(services.uow_factory, now=now)
+
+
+def _queue_digests(services: Services, now: datetime, report: TickReport) -> None:
+    """Queue the weekly digest of every partnership whose digest time has come (once per partnership and week);
+    the send step posts it, and its chart and copies follow."""
+    report.digests = digest.queue_due_digests(services.uow_factory, now=now)
+
+
+def _queue_portfolios(services: Services, now: datetime, report: TickReport) -> None:
+    report.portfolios = portfolio.queue_due_portfolios(services.uow_factory, now=now)
+
+
+def _close_scorecards(services: Services, now: datetime, report: TickReport) -> None:
+    report.scorecards_closed = len(scorecards.close_due(services.uow_factory, now=now))
+
+
+def _open_scorecards(services: Services, now: datetime, report: TickReport) -> None:
+    report.scorecards_opened = scorecards.open_due(services.uow_factory, now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import action_items, actions, commands, events, followups, home, issues, policy, views
+from handlers import action_items, actions, commands, events, followups, goals, home, issues, policy, views
 
 
 def register_all(app: App) -> None:
@@ -16,5 +16,6 @@ def register_all(app: App) -> None:
     action_items.register(app)
     followups.register(app)
     policy.register(app)
+    goals.register(app)  # and the scorecard's listeners
     home.register(app)
     events.register(app)

@@ -16,9 +16,12 @@ from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
 from bot.services.models import Side
+from handlers.digest import DIGEST_COMMANDS, run_digest_command
 from handlers.forms import CommandError, ParsedCommand, parse_command
+from handlers.goals import REVIEW_NAMES, run_review_command
 from handlers.issue_log import ISSUE_LOG_COMMANDS, run_issue_log_command
 from handlers.modals import open_setup_modal
+from handlers.portfolio import PORTFOLIO_COMMANDS, run_portfolio_command
 from handlers.ui import reply
 
 logger = logging.getLogger(__name__)
@@ -117,6 +120,31 @@ def run_command(
         reply(respond, build_notice(f"<@{m.user_id}> is now {where}."))
     elif parsed.name in ISSUE_LOG_COMMANDS:
         run_issue_log_command(
+            parsed,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            trigger_id=trigger_id,
+            respond=respond,
+            client=client,
+            services=services,
+        )
+    elif parsed.name in DIGEST_COMMANDS:
+        run_digest_command(
+            parsed, team_id=team_id, channel_id=channel_id, user_id=user_id, respond=respond, services=services
+        )
+    elif parsed.name in PORTFOLIO_COMMANDS:
+        run_portfolio_command(
+            parsed,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            respond=respond,
+            client=client,
+            services=services,
+        )
+    elif parsed.name in REVIEW_NAMES:
+        run_review_command(
             parsed,
             team_id=team_id,
             channel_id=channel_id,

@@ -18,6 +18,7 @@ from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
 from bot.services.models import DIMENSION_LABELS, WEEKDAYS, PartnershipView, QuestionView, SetupResult, Side, StatusView
 
+#: The help, one Slack section per group (a section holds at most 3,000 characters; each group is well under).
 HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this channel healthy.
 • `/partner setup` — create or change this channel's partnership (leads)
 • `/partner status` — next pulse, people per side, last round's participation
@@ -25,6 +26,7 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner pulse now` | `pause` | `resume` — run a pulse now, or pause and resume the schedule (leads)
 • `/partner side @person client|provider|auto` — put someone on a side (leads)
 • `/partner questions` — list and add your own pulse questions (leads add)
+
 *Issues and actions* (anyone in the channel logs issues; the owner or a lead acknowledges, resolves or reassigns)
 • `/partner issue [title]` — log an issue (also: the message shortcut *Log as partnership issue*, or the menu)
 • `/partner issues [open|mine|all]` — list issues, with their buttons
@@ -33,11 +35,30 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner policy` — the escalation deadlines per severity; leads: `/partner policy S2 4h 3d` (acknowledge within 4 working hours, resolve within 3 working days; a day is 8 working hours) or `/partner policy S2 default`, or the form's button
 • `/partner categories` — issue categories; leads: `/partner categories add Data quality`, `remove Staffing` or `set Delivery, Timeliness, Other`
 • `/partner hours` — each side's working hours; leads: `/partner hours client 09:00-17:00 mon-fri [Europe/London]`, `/partner holiday client 2026-12-25 Christmas` or `/partner holiday remove client 2026-12-25`
+
+*Weekly digest* (posted in this channel on the digest day, with a trend chart in its thread)
+• `/partner digest preview` — this week's digest so far, only for you
+• `/partner digest now` — post this week's digest now; the scheduled one then does not post again (leads)
+• `/partner digest subscribe` | `unsubscribe` — a copy of each digest in your direct messages (leads and sponsors)
+
+*Portfolio* (leads and executive sponsors of any partnership here)
+• `/partner portfolio` — every partnership of the workspace ranked by risk, only for you
+• `/partner portfolio here` | `off` — post it in this channel every Monday at 09:00, or stop (leads)
+
+*Goals, expectations and the scorecard* (anyone on either side adds; owners or leads update a goal)
+• `/partner goals` — shared goals with their owners and status; update a status with its button
+• `/partner goal add [title]` — a shared goal with an owner on each side, an optional due date and a status
+• `/partner expect [text]` — record what your side expects of the other; they agree or ask to discuss it
+• `/partner expectations` — the expectations ledger by status
+• `/partner scorecard` — cadence and the current scorecard; leads: `monthly` | `quarterly` | `off`, or `start` to open one now
 • `/partner help` — this message"""
 
 
 def build_help() -> Message:
-    return Message(text="PartnerPulse commands", blocks=[SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))])
+    return Message(
+        text="PartnerPulse commands",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=group)) for group in HELP_TEXT.split("\n\n")],
+    )
 
 
 def build_notice(text: str) -> Message:
@@ -133,6 +154,8 @@ def build_menu(p: PartnershipView) -> Message:
                     ButtonElement(text="Log an issue", action_id=A.MENU_LOG_ISSUE, value=value),
                     ButtonElement(text="Open issues", action_id=A.MENU_ISSUES, value=value),
                     ButtonElement(text="My actions", action_id=A.MENU_ACTIONS, value=value),
+                    ButtonElement(text="Shared goals", action_id=ids.ReviewAction.GOALS_LIST, value=value),
+                    ButtonElement(text="Expectations", action_id=ids.ReviewAction.EXPECTATIONS_LIST, value=value),
                     ButtonElement(text="Status", action_id=A.MENU_STATUS, value=value),
                     ButtonElement(text="Help", action_id=A.MENU_HELP, value=value),
                 ],

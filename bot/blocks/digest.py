@@ -41,6 +41,18 @@ ITEMS_PER_LIST = 15
 FIELD_TEXT_MAX = 2000
 ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→", Trend.NONE: ""}
 GAP_MARKS = {2: ":warning:", 1: ":small_orange_diamond:", 0: "•"}
+#: Where the trend chart is, said under the digest's heading (the chart is uploaded into the digest's thread).
+CHART_NOTE = ":chart_with_upwards_trend: The 12-week trend chart is in this message's thread."
+#: Ephemeral messages cannot carry files, so a preview says where the chart will be.
+PREVIEW_NOTE = (
+    ":eyes: *Preview, only you can see this*: the last seven days as of now. The 12-week trend chart comes with "
+    "the posted digest."
+)
+
+
+def copy_note(channel_id: str) -> str:
+    """The line under a subscriber's direct-message copy: where the digest and its chart were posted."""
+    return f":envelope: Your copy of the digest posted in <#{channel_id}>; the trend chart is in its thread there."
 
 
 def _section(text: str) -> SectionBlock:
@@ -282,9 +294,12 @@ def _fallback(view: DigestView) -> str:
     return truncate(text, FALLBACK_TEXT_MAX)
 
 
-def build_digest_messages(view: DigestView) -> list[Message]:
+def build_digest_messages(view: DigestView, *, note: str | None = None) -> list[Message]:
     """The weekly digest as one or more messages, each within Slack's limits (≤ 50 blocks, ≤ 3,000 characters
     per section, ≤ ``MAX_MESSAGE_TEXT`` characters of text in all). Later messages say which part they are.
+
+    ``note`` is our own line under the heading (where the chart is; that this is a preview or a copy); it is
+    not escaped, so it must never carry user text.
     """
     p = view.partnership
     start, end = _local(view.starts_at, p.timezone), _local(view.ends_at, p.timezone)
@@ -296,6 +311,8 @@ def build_digest_messages(view: DigestView) -> list[Message]:
             f":lock: a side's results and comments show only when at least {view.threshold} of its people answered"
         ),
     ]
+    if note:
+        intro.append(_context(note))
     groups: list[list[Block]] = [intro, _health(view), [DividerBlock(), *_gaps(view)], _participation(view)]
     for s in view.sides:
         groups.append([DividerBlock(), *_voice(s, view.threshold)])

@@ -164,3 +164,53 @@ def policy_block(field: str, severity: str) -> str:
 #: Block ids of the buttons on issue messages.
 ISSUE_ACTIONS_BLOCK = "issue-actions"
 FOLLOWUP_SIDES_BLOCK = "followup-sides"
+
+
+# --- shared goals, the expectations ledger and the bilateral scorecard (issue 4) -------------------------------
+
+
+class ReviewView(StrEnum):
+    """Modal ``callback_id``s of goals, expectations and the scorecard."""
+
+    GOAL_ADD = "goal-add-submit"
+    GOAL_STATUS = "goal-status-submit"
+    EXPECTATION_ADD = "expectation-add-submit"
+    EXPECTATION_DISCUSS = "expectation-discuss-submit"
+    SCORECARD = "scorecard-submit"
+
+
+class ReviewAction(StrEnum):
+    """Button ``action_id``s of goals, expectations and the scorecard."""
+
+    GOAL_ADD = "goal-add"
+    GOAL_STATUS = "goal-status"
+    EXPECTATION_ADD = "expectation-add"
+    EXPECTATION_AGREE = "expectation-agree"
+    EXPECTATION_DISCUSS = "expectation-discuss"
+    EXPECTATION_WITHDRAW = "expectation-withdraw"
+    SCORECARD_FILL = "scorecard-fill"
+    #: The goals list and the ledger, for a button on any message (people of the other organisation cannot run
+    #: ``/partner``); the value is a ChannelRef.
+    GOALS_LIST = "goals-list"
+    EXPECTATIONS_LIST = "expectations-list"
+
+
+class GoalBlock(StrEnum):
+    """Input block ids of the goal modals (``field`` of InvalidInput from bot.services.goals)."""
+
+    TITLE = "title"
+    CLIENT_OWNER = "client_owner_id"
+    PROVIDER_OWNER = "provider_owner_id"
+    DUE_ON = "due_on"
+    STATUS = "status"
+    NOTE = "note"
+
+
+class ExpectationBlock(StrEnum):
+    TEXT = "text"
+    REASON = "reason"
+
+
+#: Scorecard modal block ids are ``self-<dimension>`` and ``other-<dimension>``, plus the comment.
+SCORECARD_COMMENT = "comment"
+EXPECTATION_ACTIONS_BLOCK = "expectation-actions"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from bot.services import outbox
 from bot.services.anonymity import meets_threshold
-from bot.services.errors import NotFound
+from bot.services.errors import NotAllowed, NotFound
+from bot.services.goals import digest_goals
 from bot.services.issues import today_in
 from bot.services.models import (
     AGE_BUCKET_DAYS,
@@ -44,11 +45,11 @@ from bot.services.models import (
     DigestIssue,
     DigestView,
     DimensionHealth,
-    GoalsSection,
     IssueStatus,
     IssueSummary,
     Participation,
     PerceptionGap,
+    Role,
     SentimentSummary,
     SeverityAges,
     Side,
@@ -65,6 +66,7 @@ from storage.models import Digest, Issue, Partnership
 from storage.repositories.digests import (
     UNRESOLVED,
     CommentRow,
+    DigestBatchQueries,
     DigestQueries,
     DigestRepository,
     RoundRow,
@@ -78,6 +80,8 @@ UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships claimed per transaction by ``queue_due_digests``.
 BATCH = 100
+#: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once).
+BUILD_BATCH = 200
 #: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
 RETRY_AFTER = timedelta(hours=6)
 #: Weeks in the "4-week average" (this week and the three before it).
@@ -153,6 +157,46 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
         return _build(uow.session, p, ends_at, now)
 
 
+def build_digests(
+    uow: UnitOfWork, *, partnership_ids: Sequence[int], now: datetime, batch: int = BUILD_BATCH
+) -> list[DigestView]:
+    """The digests of many partnerships' latest weeks, in the order given: for each, what
+    ``build_digest(partnership_id=..., week_start=None, now=now)`` returns. Ids that no longer exist are left out.
+
+    For whatever reads all partnerships at once (the portfolio, the benchmark): the reads are made once per
+    ``batch`` partnerships (``DigestBatchQueries``) instead of a dozen statements per partnership, whose fixed
+    cost was most of a digest's time. Each digest is then built by the same code from the same rows.
+    """
+    views: list[DigestView] = []
+    with uow.read_only():
+        store = DigestRepository(uow.session)
+        latest: dict[tuple[int, int, int, str], datetime] = {}
+        for offset in range(0, len(partnership_ids), batch):
+            chunk = list(partnership_ids[offset : offset + batch])
+            found = store.partnerships(chunk)
+            plans: list[tuple[Partnership, datetime, list[datetime]]] = []
+            for pid in chunk:
+                p = found.get(pid)
+                if p is None:
+                    continue
+                key = (p.digest_weekday, p.digest_hour, p.digest_minute, p.timezone)
+                if key not in latest:  # partnerships on the same schedule share their digest time
+                    latest[key] = _latest_digest_time(p, now)
+                ends_at = latest[key]
+                plans.append((p, ends_at, week_boundaries(ends_at, p.timezone, CHART_WEEKS)))
+            if not plans:
+                continue
+            q = DigestBatchQueries(
+                uow.session,
+                [p.id for p, _, _ in plans],
+                start=min(bounds[0] for _, _, bounds in plans),
+                end=max(ends_at for _, ends_at, _ in plans),
+            )
+            q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
+            views.extend(_build(uow.session, p, ends_at, now, q) for p, ends_at, _ in plans)
+    return views
+
+
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
     with uow.read_only():
@@ -221,11 +265,17 @@ def _dimension_order(dimension: str) -> tuple[int, str]:
     return (DIMENSIONS.index(dimension) if dimension in DIMENSIONS else len(DIMENSIONS), dimension)
 
 
-def _build(session: Session, p: Partnership, ends_at: datetime, now: datetime) -> DigestView:
+def _build(
+    session: Session,
+    p: Partnership,
+    ends_at: datetime,
+    now: datetime,
+    queries: DigestQueries | DigestBatchQueries | None = None,
+) -> DigestView:
     tz = p.timezone
     bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
     start, first = bounds[-2], bounds[0]
-    q = DigestQueries(session)
+    q = queries if queries is not None else DigestQueries(session)
 
     # Pulse figures: three aggregate queries over the twelve weeks of the chart.
     rounds = q.rounds(p.id, first, ends_at)
@@ -300,7 +350,7 @@ def _build(session: Session, p: Partnership, ends_at: datetime, now: datetime) -
         sides=sides,
         issues=_issues(q, p, start, ends_at, now),
         actions=_actions(q, p, start, ends_at, now),
-        goals=GoalsSection(),
+        goals=digest_goals(session, p, start, ends_at),
         chart=chart,
     )
 
@@ -368,7 +418,9 @@ def _digest_issue(issue: Issue, now: datetime, level: int | None = None) -> Dige
     )
 
 
-def _issues(q: DigestQueries, p: Partnership, start: datetime, end: datetime, now: datetime) -> IssueSummary:
+def _issues(
+    q: DigestQueries | DigestBatchQueries, p: Partnership, start: datetime, end: datetime, now: datetime
+) -> IssueSummary:
     events = q.issue_events(p.id, start, end, ("resolved", "escalated"))
     rows = {i.id: i for i in q.issues(p.id, since=start, also={e.issue_id for e in events})}
     resolved_ids = {e.issue_id for e in events if e.kind == "resolved"}
@@ -398,7 +450,9 @@ def _issues(q: DigestQueries, p: Partnership, start: datetime, end: datetime, no
     )
 
 
-def _actions(q: DigestQueries, p: Partnership, start: datetime, end: datetime, now: datetime) -> ActionSummary:
+def _actions(
+    q: DigestQueries | DigestBatchQueries, p: Partnership, start: datetime, end: datetime, now: datetime
+) -> ActionSummary:
     open_by_side = {Side.CLIENT: 0, Side.PROVIDER: 0}
     overdue: list[DigestAction] = []
     done: list[tuple[datetime, DigestAction]] = []
@@ -478,18 +532,121 @@ def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
             uow.commit()
 
 
+def digest_key(partnership_id: int, week_start: date) -> str:
+    """The outbox key of a partnership's digest for a week: one message per partnership and week."""
+    return f"{outbox.Purpose.DIGEST.value}:{partnership_id}:{week_start.isoformat()}"
+
+
 def _record(uow: UnitOfWork, store: DigestRepository, p: Partnership, ends_at: datetime, now: datetime) -> int:
     week_start = week_start_of(ends_at, p.timezone)
     if store.get_for_week(p.id, week_start) is not None:
         return 0
     digest = store.add(Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now))
     added = outbox.enqueue(
-        uow,
-        p,
-        purpose=outbox.Purpose.DIGEST,
-        ref_id=digest.id,
-        key=f"{outbox.Purpose.DIGEST.value}:{p.id}:{week_start.isoformat()}",
-        now=now,
+        uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
     )
     logger.info("partnership %s: digest for the week of %s queued", p.id, week_start.isoformat())
     return int(added)
+
+
+def message_key(uow: UnitOfWork, *, digest_id: int) -> str | None:
+    """The outbox key of a digests row's channel message (its chart goes in that message's thread)."""
+    with uow.read_only():
+        row = DigestRepository(uow.session).get(digest_id)
+        return digest_key(row.partnership_id, row.week_start) if row is not None else None
+
+
+# --- on demand: /partner digest preview | now | subscribe | unsubscribe ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    """What ``/partner digest now`` did: ``queued`` False means this week's digest already existed."""
+
+    queued: bool
+    week_start: date
+    status: str
+    sent_at: datetime | None
+    timezone: str
+    #: The partnership is paused: the digest waits in the outbox until a lead resumes it.
+    paused: bool = False
+
+
+def _require(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    p = uow.partnerships.get_by_channel(team_id, channel_id)
+    if p is None:
+        raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+    return p
+
+
+def preview(uow: UnitOfWork, *, team_id: str, channel_id: str, now: datetime) -> DigestView:
+    """The digest of the seven days up to ``now``, for one person's eyes (the same rules as the posted one,
+    anonymity included: it shows nothing the channel could not see).
+
+    Raises:
+        NotFound: no partnership in this channel.
+    """
+    with uow.read_only():
+        return _build(uow.session, _require(uow, team_id, channel_id), now, now)
+
+
+def post_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now: datetime) -> DigestNow:
+    """Queue this week's digest now (leads only): the seven days up to ``now``, posted as the digest of the
+    week that ends at the next digest time, so the scheduled one for that week does not post again.
+
+    The rounds that close between now and the digest time are not lost: they are last week's figures and part
+    of the four-week average in the next digest. Asking twice, or after the scheduled one, queues nothing.
+
+    Raises:
+        NotFound: no partnership in this channel.
+        NotAllowed: the person is not one of its leads.
+    """
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        member = uow.members.get(p.id, actor)
+        if member is None or member.role != Role.LEAD.value:
+            raise NotAllowed("Only the partnership's leads can post the digest early. Ask a lead of either side.")
+        store = DigestRepository(uow.session)
+        week_start = week_start_of(_next_digest(p, now), p.timezone)
+        existing = store.get_for_week(p.id, week_start)
+        if existing is None:
+            try:
+                with uow.session.begin_nested():
+                    digest = store.add(
+                        Digest(partnership_id=p.id, week_start=week_start, ends_at=now, status="queued", created_at=now)
+                    )
+                    outbox.enqueue(
+                        uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
+                    )
+                uow.commit()
+                logger.info("partnership %s: digest for the week of %s queued by %s", p.id, week_start, actor)
+                return DigestNow(True, week_start, "queued", None, p.timezone, paused=p.status != "active")
+            except IntegrityError:  # the heartbeat or another click recorded it at the same moment
+                existing = store.get_for_week(p.id, week_start)
+        if existing is None:  # pragma: no cover - the unique key said it exists
+            raise NotFound("This week's digest could not be found.")
+        return DigestNow(False, week_start, existing.status, existing.sent_at, p.timezone, paused=p.status != "active")
+
+
+def set_digest_copy(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, subscribe: bool, now: datetime) -> bool:
+    """Turn a lead's or sponsor's direct-message copy of the digest on or off. Returns whether it changed.
+
+    Raises:
+        NotFound: no partnership in this channel.
+        NotAllowed: not a lead or sponsor, or of another organisation (the app can only message its own
+            workspace's people).
+    """
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        member = uow.members.get(p.id, user_id)
+        if member is None or member.deleted or member.role not in (Role.LEAD.value, Role.SPONSOR.value):
+            raise NotAllowed(
+                "Only the partnership's leads and executive sponsors can get a copy of the digest. Everyone can read it "
+                "in this channel."
+            )
+        if member.team_id not in (None, p.workspace.team_id):
+            raise NotAllowed("PartnerPulse can send direct messages only to people of the workspace that installed it.")
+        changed = member.digest_copy != subscribe
+        member.digest_copy, member.updated_at = subscribe, now
+        uow.commit()
+        return changed

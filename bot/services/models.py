@@ -815,3 +815,265 @@ class DigestView:
     @property
     def threshold(self) -> int:
         return self.partnership.anonymity_threshold
+
+
+# --- shared goals, the expectations ledger and the bilateral scorecard (DESIGN 3.5, issue 4 items 5, 6) ---------
+
+#: A goal's title: the column's width; an expectation, a note or a scorecard comment: one section's worth.
+MAX_GOAL_TITLE = 150
+MAX_REVIEW_TEXT = 3000
+
+
+class GoalStatus(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    DONE = "done"
+
+
+GOAL_STATUS_LABELS: dict[str, str] = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "done": "Done",
+}
+
+
+@dataclass(frozen=True)
+class GoalInput:
+    """The goal form's values, parsed but not yet checked (the service checks owners, length and date)."""
+
+    title: str
+    client_owner_id: str
+    provider_owner_id: str
+    due_on: date | None = None
+    status: GoalStatus = GoalStatus.ON_TRACK
+
+
+@dataclass(frozen=True)
+class SharedGoal:
+    """A stored shared goal with everything a list or a form shows (GoalView is the digest's short form)."""
+
+    id: int
+    number: int
+    title: str
+    client_owner_id: str
+    provider_owner_id: str
+    status: GoalStatus
+    note: str | None
+    due_on: date | None
+    created_by: str
+    updated_by: str | None
+    updated_at: datetime
+
+    @property
+    def status_label(self) -> str:
+        return GOAL_STATUS_LABELS[self.status.value]
+
+
+class ExpectationStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"
+    DISCUSSING = "discussing"
+    WITHDRAWN = "withdrawn"
+
+
+EXPECTATION_STATUS_LABELS: dict[str, str] = {
+    "open": "Waiting for an answer",
+    "agreed": "Agreed",
+    "discussing": "To discuss",
+    "withdrawn": "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class ExpectationView:
+    """One entry of the expectations ledger: ``from_side`` expects ``text`` of the other side."""
+
+    id: int
+    number: int
+    from_side: Side
+    text: str
+    status: ExpectationStatus
+    created_by: str
+    created_at: datetime
+    responded_by: str | None
+    responded_at: datetime | None
+    response: str | None
+
+    @property
+    def to_side(self) -> Side:
+        return self.from_side.other
+
+
+@dataclass(frozen=True)
+class ExpectationCard:
+    """What the channel message about an expectation shows: the entry and its partnership."""
+
+    partnership: PartnershipView
+    expectation: ExpectationView
+
+
+@dataclass(frozen=True)
+class LedgerSummary:
+    """The ledger at a glance (the scorecard form and report): counts by status and the entries still in play."""
+
+    counts: dict[ExpectationStatus, int]
+    entries: tuple[ExpectationView, ...]  # agreed, open and to-discuss entries, oldest first
+
+
+class ScorecardCadence(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    OFF = "off"
+
+
+@dataclass(frozen=True)
+class ScorecardView:
+    id: int
+    period: str
+    status: str  # "open" or "closed"
+    opened_by: str | None  # None: opened by the schedule
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None
+    responses: dict[Side, int]  # respondents per side so far (participation is shown; who answered never is)
+
+
+@dataclass(frozen=True)
+class ScorecardInvite:
+    """The channel message inviting everyone to fill in the scorecard (and, closed, saying it is over)."""
+
+    partnership: PartnershipView
+    scorecard: ScorecardView
+
+
+@dataclass(frozen=True)
+class ScorecardForm:
+    """The scorecard modal for one person: their side, their earlier answers and the ledger to review."""
+
+    partnership: PartnershipView
+    scorecard: ScorecardView
+    side: Side
+    dimensions: tuple[str, ...]
+    previous: dict[tuple[str, str], int]  # (target "self"/"other", dimension) -> score
+    previous_comment: str | None
+    ledger: LedgerSummary
+
+
+@dataclass(frozen=True)
+class ScorecardInput:
+    """One person's scorecard: ``scores[(target, dimension)]`` with target "self" or "other", and a comment."""
+
+    scores: dict[tuple[str, str], int]
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingGap:
+    """How one side is seen on one dimension: by itself and by the other side, and the gap (self minus other).
+
+    An average is None when its raters are below the anonymity threshold (or nobody rated); the gap then too.
+    """
+
+    dimension: str
+    self_rating: float | None
+    other_rating: float | None
+    gap: float | None
+    level: int  # gap_level(gap): 0 none, 1 notable, 2 wide
+
+
+@dataclass(frozen=True)
+class ScorecardSide:
+    """One side in the report: how it is seen (``about``), its respondents, and its comments when shown."""
+
+    side: Side
+    org: str
+    respondents: int
+    withheld: bool  # below the anonymity threshold: no averages from this side's raters and no comments
+    about: tuple[RatingGap, ...]  # this side as rated by itself and by the other side, per dimension
+    comments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScorecardReport:
+    """The perception-gap report posted when a scorecard closes."""
+
+    partnership: PartnershipView
+    scorecard: ScorecardView
+    sides: tuple[ScorecardSide, ScorecardSide]  # client, provider
+    ledger: LedgerSummary
+
+    @property
+    def threshold(self) -> int:
+        return self.partnership.anonymity_threshold
+
+
+@dataclass(frozen=True)
+class ScorecardStatus:
+    """``/partner scorecard``: the cadence, when the next one opens, and the current or last scorecard."""
+
+    partnership: PartnershipView
+    cadence: ScorecardCadence
+    next_at: datetime | None
+    current: ScorecardView | None
+
+
+# --- the portfolio digest (issue 4 item 4; scored in bot.services.portfolio) ------------------------------------
+
+
+class RiskLevel(StrEnum):
+    """How a partnership's risk score reads: ``high`` from 40 points, ``watch`` from 20, else ``low``."""
+
+    HIGH = "high"
+    WATCH = "watch"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class SideStanding:
+    """One side's standing in the portfolio. ``health`` is None when withheld or nobody answered in four weeks;
+    ``four_week`` says it is the four-week average because no pulse closed this week."""
+
+    side: Side
+    org: str
+    health: float | None
+    four_week: bool
+    change: float | None
+    participation: Participation
+    withheld: bool
+
+
+@dataclass(frozen=True)
+class PortfolioEntry:
+    """One partnership in the portfolio: its risk score (0–100), level and reasons, and the figures behind them."""
+
+    partnership: PartnershipView
+    week_start: date
+    score: int
+    level: RiskLevel
+    reasons: tuple[str, ...]  # plain text, most points first (builders escape them)
+    sides: tuple[SideStanding, SideStanding]  # client, provider
+    widest_gap: PerceptionGap | None
+    open_s1: int
+    open_s2: int
+    overdue_actions: int
+    rounds: int
+
+    @property
+    def lowest_health(self) -> float | None:
+        values = [s.health for s in self.sides if s.health is not None]
+        return min(values) if values else None
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    """Every partnership of a workspace, highest risk first."""
+
+    team_id: str
+    workspace: str
+    as_of: datetime
+    entries: tuple[PortfolioEntry, ...]
+    channel_id: str | None = None  # where the weekly post goes (None: not scheduled)
+    timezone: str | None = None
+    problem: str | None = None  # why the last weekly post could not be delivered, in words

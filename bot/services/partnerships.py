@@ -194,6 +194,12 @@ def configure_partnership(
             p.pulse_minute,
             p.pulse_every_weeks,
         ) != (data.timezone, data.pulse_weekday, data.pulse_hour, data.pulse_minute, data.pulse_every_weeks)
+        digest_changed = (p.timezone, p.digest_weekday, p.digest_hour, p.digest_minute) != (
+            data.timezone,
+            data.digest_weekday,
+            data.digest_hour,
+            data.digest_minute,
+        )
         p.name, p.client_org, p.provider_org = data.name.strip(), data.client_org.strip(), data.provider_org.strip()
         p.installing_side, p.is_connect, p.timezone = data.installing_side.value, is_connect, data.timezone
         p.pulse_weekday, p.pulse_hour, p.pulse_minute = data.pulse_weekday, data.pulse_hour, data.pulse_minute
@@ -205,6 +211,9 @@ def configure_partnership(
             p.next_pulse_at = next_weekly_time(
                 weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
             )
+        if digest_changed and not created:
+            # The heartbeat computes the next digest time from the new schedule (bot/services/digest.py).
+            p.next_digest_at = None
         if created:
             uow.partnerships.add(p)
             outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:setup", now=now)

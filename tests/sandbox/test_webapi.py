@@ -353,7 +353,12 @@ def test_files_upload_v2(tmp_path: Path) -> None:
         sb.stop()
 
 
-def test_files_upload_v2_needs_files_write(client: WebClient, sandbox: SlackSandbox, world: DemoWorld) -> None:
-    # app_manifest.yml does not request files:write today, so the upload is refused like Slack would.
-    error = _error(lambda: client.files_upload_v2(channel=world.channel, content=b"x", filename="x.png"))
-    assert error.response["error"] == "missing_scope" and error.response["needed"] == "files:write"
+def test_files_upload_v2_needs_files_write(tmp_path: Path) -> None:
+    # An app whose manifest lacks files:write has the upload refused like Slack would.
+    sb = make_sandbox(manifest_path=write_manifest(tmp_path, drop=("files:write",)))
+    try:
+        client = WebClient(token=BOT_TOKEN, base_url=sb.api_url)
+        error = _error(lambda: client.files_upload_v2(channel="C0JOINT", content=b"x", filename="x.png"))
+        assert error.response["error"] == "missing_scope" and error.response["needed"] == "files:write"
+    finally:
+        sb.stop()

@@ -23,7 +23,7 @@ from bot.blocks.pulse import (
     text_length,
 )
 from bot.blocks.setup import build_setup_modal
-from bot.blocks.text import escape, quote, truncate
+from bot.blocks.text import SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services.models import (
     AnswerForm,
     DimensionResult,
@@ -335,7 +335,7 @@ def test_menu_buttons_carry_channel_ref() -> None:
     blocks = _message_dicts(message)
     _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
     values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(values) == 11
+    assert len(values) == 13
     assert {decode(v, ChannelRef) for v in values} == {ChannelRef("T1", "C1")}
 
 
@@ -382,7 +382,11 @@ def test_setup_done_and_help() -> None:
     assert "<@U1> set up" in blocks[0]["text"]["text"]
     help_message = build_help()
     _message_dicts(help_message)
-    assert "/partner setup" in help_message.blocks[0].to_dict()["text"]["text"]
+    sections = [block.to_dict()["text"]["text"] for block in help_message.blocks]
+    assert "/partner setup" in sections[0] and "/partner scorecard" in sections[-1]
+    # One section per group, each within a section's limit.
+    assert all(len(section) <= SECTION_TEXT_MAX for section in sections)
+    assert len(sections) == 5
 
 
 def test_long_names_are_truncated_not_rejected() -> None:

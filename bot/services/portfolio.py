@@ -1,0 +1,427 @@
+"""The portfolio digest (DESIGN 3.4, issue 4 item 4): every partnership of a workspace, ranked by risk.
+
+Each partnership's standing is read from its weekly digest (``bot.services.digest.build_digest``), so the portfolio
+shows exactly the figures the partnership's own digest shows, with the same anonymity rule: a side withheld in the
+digest contributes no averages here either, and being withheld is itself a reason ("not enough answers").
+
+The risk score is a transparent sum of points, 0–100, each part capped so no single signal can drown the others:
+
+============== ====== ==================================================================================
+part           max    points
+============== ====== ==================================================================================
+health         30     10 × (4.0 − the lower side's overall health). 4.0 means "agree" on the 1–5 scale, so a
+                      partnership both sides rate 4 or better scores nothing; 1.0 scores the full 30. Health
+                      is what both sides feel; it is the heaviest part because the other parts explain it.
+trend          15     10 × the larger drop of a side's overall health against last week (1.5 or more scores
+                      15). A fast fall is the early warning the digest exists for, even from a good level.
+gap            15     7.5 × the widest perception gap of the week (2.0 or more scores 15). Sides that see the
+                      relationship differently drift into conflict before either side's average moves.
+issues         20     10 per open S1 issue, 5 per open S2. Concrete, acknowledged risk to the service or
+                      contract; S3/S4 are everyday friction, counted by the health score instead.
+overdue        10     2 per overdue action. Commitments not kept erode trust slowly; five overdue actions
+                      already say follow-through has stopped.
+participation  10     10 × (1 − the lower response rate of the sides asked this week). People who stop
+                      answering are disengaging, and the figures above become less reliable.
+blind spot     10     5 per side withheld (fewer answers than the anonymity threshold), and 5 when no
+                      figures exist at all: what we cannot see is a risk, not an all-clear.
+============== ====== ==================================================================================
+
+The parts add up to more than 100 on purpose (a partnership failing everywhere is capped at 100, not averaged
+down). Levels: ``high`` from 40 points (a serious problem in one part plus a second signal), ``watch`` from 20,
+else ``low``. Ties rank the lower health first, then by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.services import digest, outbox
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.models import (
+    DIMENSION_LABELS,
+    DigestView,
+    PortfolioEntry,
+    PortfolioView,
+    RiskLevel,
+    Role,
+    Side,
+    SideStanding,
+)
+from bot.services.schedule import next_weekly_time, zone
+from storage.models import OutboxMessage, Workspace
+from storage.repositories.portfolio import PortfolioRepository
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+
+# --- the score ------------------------------------------------------------------------------------------------
+
+#: Health at or above this (the scale's "agree") carries no risk.
+HEALTH_FLOOR = 4.0
+HEALTH_POINTS_PER_STEP = 10.0
+HEALTH_MAX = 30.0
+TREND_POINTS_PER_STEP = 10.0
+TREND_MAX = 15.0
+GAP_POINTS_PER_STEP = 7.5
+GAP_MAX = 15.0
+S1_POINTS = 10.0
+S2_POINTS = 5.0
+ISSUES_MAX = 20.0
+OVERDUE_POINTS = 2.0
+OVERDUE_MAX = 10.0
+PARTICIPATION_MAX = 10.0
+BLIND_SPOT_POINTS = 5.0
+SCORE_MAX = 100
+HIGH_FROM = 40
+WATCH_FROM = 20
+
+#: Thresholds for saying a part out loud as a reason (smaller contributions count, but are not news).
+HEALTH_REASON_BELOW = 3.5
+TREND_REASON_DROP = 0.3
+PARTICIPATION_REASON_BELOW = 0.5
+
+# --- the schedule ---------------------------------------------------------------------------------------------
+
+#: Posted Mondays at 09:00 in the workspace's portfolio time zone: leadership starts the week with it.
+POST_WEEKDAY = 0
+POST_HOUR = 9
+POST_MINUTE = 0
+BATCH = 100
+RETRY_AFTER = timedelta(hours=6)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+KEY_PREFIX = outbox.Purpose.PORTFOLIO.value
+
+USAGE = "`/partner portfolio` (see it), `/partner portfolio here` (post it in this channel every Monday) or `/partner portfolio off`"
+
+
+@dataclass(frozen=True)
+class PortfolioSettings:
+    channel_id: str
+    timezone: str
+    next_at: datetime
+
+
+def _one(value: float) -> str:
+    """One decimal, halves rounded up, as the digest shows numbers."""
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _standing(view: DigestView, side: Side) -> SideStanding:
+    said = view.side(side)
+    health = view.overall.side(side)
+    # Anonymity: a withheld side contributes no averages at all, whatever the read model holds.
+    value, four_week, change = None, False, None
+    if not said.withheld:
+        if health.week is not None:
+            value, change = health.week, health.change
+        elif health.four_week is not None:
+            value, four_week = health.four_week, True
+    return SideStanding(side, said.org, value, four_week, change, said.participation, said.withheld)
+
+
+def assess(view: DigestView) -> PortfolioEntry:
+    """The risk score and its reasons for one partnership's digest (pure; see the module docstring)."""
+    sides = (_standing(view, Side.CLIENT), _standing(view, Side.PROVIDER))
+    parts: list[tuple[float, str | None]] = []
+
+    rated = [s for s in sides if s.health is not None]
+    if rated:
+        worst = min(rated, key=lambda s: s.health if s.health is not None else 0.0)
+        assert worst.health is not None
+        points = min(max(HEALTH_FLOOR - worst.health, 0.0) * HEALTH_POINTS_PER_STEP, HEALTH_MAX)
+        when = " over the last four weeks" if worst.four_week else ""
+        reason = f"{worst.org} rates the relationship {_one(worst.health)} of 5{when}"
+        parts.append((points, reason if worst.health < HEALTH_REASON_BELOW else None))
+
+    drops = [(-s.change, s) for s in sides if s.change is not None and s.change < 0]
+    if drops:
+        drop, side = max(drops, key=lambda pair: pair[0])
+        points = min(drop * TREND_POINTS_PER_STEP, TREND_MAX)
+        parts.append(
+            (points, f"{side.org}'s rating fell {_one(drop)} since last week" if drop >= TREND_REASON_DROP else None)
+        )
+
+    gap = next((g for g in view.gaps), None)  # widest first; withheld sides have no gaps
+    if gap is not None:
+        points = min(abs(gap.gap) * GAP_POINTS_PER_STEP, GAP_MAX)
+        label = DIMENSION_LABELS.get(gap.dimension, gap.dimension)
+        reason = f"the sides see {label.lower()} differently ({sides[0].org} {_one(gap.client)}, {sides[1].org} {_one(gap.provider)})"
+        parts.append((points, reason if gap.level >= 1 else None))
+
+    open_s1 = sum(1 for i in view.issues.open if i.severity == "S1")
+    open_s2 = sum(1 for i in view.issues.open if i.severity == "S2")
+    if open_s1 or open_s2:
+        points = min(open_s1 * S1_POINTS + open_s2 * S2_POINTS, ISSUES_MAX)
+        said = [_plural(n, f"open {sev} issue") for n, sev in ((open_s1, "S1"), (open_s2, "S2")) if n]
+        parts.append((points, " and ".join(said)))
+
+    overdue = len(view.actions.overdue)
+    if overdue:
+        parts.append((min(overdue * OVERDUE_POINTS, OVERDUE_MAX), _plural(overdue, "overdue action")))
+
+    asked = [s for s in sides if s.participation.asked > 0]
+    if asked:
+        low = min(asked, key=lambda s: s.participation.rate)
+        points = (1.0 - min(low.participation.rate, 1.0)) * PARTICIPATION_MAX
+        reason = f"only {low.participation.responded} of {low.participation.asked} people at {low.org} answered this week"
+        parts.append((points, reason if low.participation.rate < PARTICIPATION_REASON_BELOW else None))
+
+    for s in sides:
+        if s.withheld:
+            parts.append((BLIND_SPOT_POINTS, f"not enough answers from {s.org} to show its view"))
+    if not rated and not any(s.withheld for s in sides):
+        parts.append((BLIND_SPOT_POINTS, "no pulse results in the last four weeks"))
+
+    total = min(round(sum(points for points, _ in parts)), SCORE_MAX)
+    level = RiskLevel.HIGH if total >= HIGH_FROM else RiskLevel.WATCH if total >= WATCH_FROM else RiskLevel.LOW
+    ordered = sorted((pair for pair in parts if pair[1]), key=lambda pair: -pair[0])
+    return PortfolioEntry(
+        partnership=view.partnership,
+        week_start=view.week_start,
+        score=total,
+        level=level,
+        reasons=tuple(reason for _, reason in ordered if reason),
+        sides=sides,
+        widest_gap=gap,
+        open_s1=open_s1,
+        open_s2=open_s2,
+        overdue_actions=overdue,
+        rounds=view.rounds,
+    )
+
+
+def rank(entries: list[PortfolioEntry]) -> tuple[PortfolioEntry, ...]:
+    """Highest score first; ties: the lower health first (unknown health last), then by name and id."""
+
+    def key(e: PortfolioEntry) -> tuple[int, float, str, int]:
+        lowest = e.lowest_health
+        return (-e.score, lowest if lowest is not None else 6.0, e.partnership.name.casefold(), e.partnership.id)
+
+    return tuple(sorted(entries, key=key))
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _entries(uow_factory: UowFactory, partnership_ids: list[int], now: datetime) -> tuple[PortfolioEntry, ...]:
+    """Every partnership's latest weekly digest, assessed and ranked.
+
+    The digests are read in batches (``build_digests``), so a thousand partnerships cost a few dozen queries. If a
+    batch fails (one partnership that cannot be read, say a broken time zone), each is built on its own so that one
+    is left out, logged, and never hides all the others.
+    """
+    try:
+        views = digest.build_digests(uow_factory(), partnership_ids=partnership_ids, now=now)
+    except Exception:
+        logger.exception("portfolio: the batch read failed; reading partnerships one by one")
+        views = []
+        for pid in partnership_ids:
+            try:
+                views.append(digest.build_digest(uow_factory(), partnership_id=pid, week_start=None, now=now))
+            except NotFound:
+                continue  # deleted since the list was read
+            except Exception:
+                logger.exception("portfolio: partnership %s could not be assessed; left out", pid)
+    return rank([assess(view) for view in views])
+
+
+def _problem(uow: UnitOfWork, ws: Workspace) -> str | None:
+    row = PortfolioRepository(uow.session).last_post(ws.id, outbox.Purpose.PORTFOLIO.value)
+    if row is None or row.status != "failed" or row.channel_id != ws.portfolio_channel_id:
+        return None
+    if row.error in ("not_in_channel", "channel_not_found", "is_archived"):
+        return (
+            f"The last weekly post to <#{row.channel_id}> failed ({row.error}): I am not in that channel, or it is "
+            "gone. Invite me with `/invite @PartnerPulse`, or choose another channel with `/partner portfolio here`."
+        )
+    return f"The last weekly post to <#{row.channel_id}> failed ({row.error})."
+
+
+def portfolio_for(uow_factory: UowFactory, *, team_id: str, user_id: str, now: datetime) -> PortfolioView:
+    """The portfolio as of ``now``, for a lead or executive sponsor of any partnership in the workspace.
+
+    Raises:
+        NotAllowed: the person leads or sponsors no partnership here.
+    """
+    with uow_factory().read_only() as uow:
+        repo = PortfolioRepository(uow.session)
+        roles = repo.roles(team_id, user_id)
+        if not any(r.role in (Role.LEAD.value, Role.SPONSOR.value) for r in roles):
+            raise NotAllowed(
+                "The portfolio shows every partnership in this workspace, so only their leads and executive sponsors "
+                "can see it."
+            )
+        ws = uow.workspaces.get_by_team(team_id)
+        if ws is None:  # pragma: no cover - roles imply the workspace
+            raise NotFound("PartnerPulse is not set up in this workspace yet.")
+        ids, ws_name, channel, tz, problem = (
+            repo.partnership_ids(ws.id),
+            ws.name,
+            ws.portfolio_channel_id,
+            ws.portfolio_timezone,
+            _problem(uow, ws),
+        )
+    return PortfolioView(team_id, ws_name, now, _entries(uow_factory, ids, now), channel, tz, problem)
+
+
+# --- settings ----------------------------------------------------------------------------------------------------
+
+
+def next_post_time(tz: str, after: datetime) -> datetime:
+    """The first Monday 09:00 in ``tz`` strictly after ``after`` (APScheduler's CronTrigger does the calendar)."""
+    return next_weekly_time(weekday=POST_WEEKDAY, hour=POST_HOUR, minute=POST_MINUTE, tz=tz, every_weeks=1, after=after)
+
+
+def _require_lead(uow: UnitOfWork, team_id: str, user_id: str) -> list[str]:
+    """Time zones of the partnerships the person leads (oldest first); NotAllowed when none."""
+    leads = [r.timezone for r in PortfolioRepository(uow.session).roles(team_id, user_id) if r.role == Role.LEAD.value]
+    if not leads:
+        raise NotAllowed("Only a lead of a partnership in this workspace can choose where the portfolio is posted.")
+    return leads
+
+
+def require_lead(uow: UnitOfWork, *, team_id: str, user_id: str) -> None:
+    """Raises NotAllowed unless the person leads some partnership of the workspace (checked before posting)."""
+    with uow.read_only():
+        _require_lead(uow, team_id, user_id)
+
+
+def set_channel(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, now: datetime) -> PortfolioSettings:
+    """Post the portfolio in ``channel_id`` every Monday 09:00, in the time zone of that channel's partnership, or
+    else of the first partnership the person leads. Leads only."""
+    with uow:
+        zones = _require_lead(uow, team_id, user_id)
+        here = uow.partnerships.get_by_channel(team_id, channel_id)
+        tz = here.timezone if here is not None else zones[0]
+        ws = uow.workspaces.get_by_team(team_id)
+        if ws is None:  # pragma: no cover - a lead implies the workspace
+            raise NotFound("PartnerPulse is not set up in this workspace yet.")
+        next_at = next_post_time(tz, now)
+        ws.portfolio_channel_id, ws.portfolio_timezone, ws.portfolio_set_by = channel_id, tz, user_id
+        ws.next_portfolio_at = next_at
+        uow.commit()
+        return PortfolioSettings(channel_id, tz, next_at)
+
+
+def turn_off(uow: UnitOfWork, *, team_id: str, user_id: str) -> str | None:
+    """Stop the weekly portfolio post (leads only). Returns the channel it went to, or None if it was off.
+
+    A post already queued is cancelled at send time (its channel is no longer the portfolio channel)."""
+    with uow:
+        _require_lead(uow, team_id, user_id)
+        ws = uow.workspaces.get_by_team(team_id)
+        previous = ws.portfolio_channel_id if ws is not None else None
+        if ws is not None:
+            ws.portfolio_channel_id = ws.portfolio_timezone = ws.portfolio_set_by = None
+            ws.next_portfolio_at = None
+            uow.commit()
+        return previous
+
+
+def check_usage(arg: str | None, text: str | None) -> None:
+    """``/partner portfolio [here|off]`` and nothing more."""
+    if text is not None or arg not in (None, "here", "off"):
+        raise InvalidInput(f"Usage: {USAGE}.")
+
+
+# --- the weekly post ------------------------------------------------------------------------------------------------
+
+
+def _schedule(ws: Workspace, now: datetime) -> tuple[datetime | None, datetime]:
+    """(the post time to send now, or None; the next post time). As for the digest: NULL computes the first time
+    without sending; after downtime only the latest missed post goes; a time that no longer fits (the time zone
+    changed) is recomputed, not sent."""
+    tz = ws.portfolio_timezone or "UTC"
+    if ws.next_portfolio_at is None:
+        return None, next_post_time(tz, now)
+    due = ws.next_portfolio_at
+    if next_post_time(tz, due - _ONE_MICROSECOND) != due:
+        return None, next_post_time(tz, now)
+    following = next_post_time(tz, due)
+    while following <= now:
+        logger.warning("workspace %s: portfolio due at %s skipped (missed while down)", ws.id, due.isoformat())
+        due, following = following, next_post_time(tz, following)
+    return due, following
+
+
+def post_key(workspace_id: int, day: date) -> str:
+    """The outbox key of the workspace's portfolio post of the week beginning on local date ``day``."""
+    return f"{KEY_PREFIX}:{workspace_id}:{day.isoformat()}"
+
+
+def _day_of(key: str) -> date | None:
+    try:
+        return date.fromisoformat(key.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
+    """Queue the weekly portfolio post of every workspace whose time has come, once per week. Returns how many.
+
+    Workspaces are claimed with a row lock (``SKIP LOCKED`` on PostgreSQL); the outbox key (workspace and local
+    date) makes a repeat a no-op. The message is rendered at send time (``Renderer._render_portfolio``).
+    """
+    queued = 0
+    while True:
+        with uow_factory() as uow:
+            due = PortfolioRepository(uow.session).claim_due(now, BATCH)
+            if not due:
+                return queued
+            for ws in due:
+                try:
+                    at, following = _schedule(ws, now)
+                except Exception:
+                    logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
+                    ws.next_portfolio_at = now + RETRY_AFTER
+                    continue
+                ws.next_portfolio_at = following
+                if at is None or ws.portfolio_channel_id is None:
+                    continue
+                day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()
+                message = OutboxMessage(
+                    dedupe_key=post_key(ws.id, day),
+                    workspace_id=ws.id,
+                    partnership_id=None,
+                    purpose=outbox.Purpose.PORTFOLIO.value,
+                    ref_id=ws.id,
+                    method=outbox.METHOD[outbox.Purpose.PORTFOLIO],
+                    channel_id=ws.portfolio_channel_id,
+                    user_id=None,
+                    status="pending",
+                    attempts=0,
+                    available_at=now,
+                    created_at=now,
+                )
+                try:
+                    with uow.session.begin_nested():
+                        queued += int(uow.outbox.add_once(message))
+                except IntegrityError:  # queued by another process at the same moment
+                    logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
+            uow.commit()
+
+
+def scheduled_portfolio(uow_factory: UowFactory, *, workspace_id: int, channel_id: str, key: str) -> PortfolioView | None:
+    """The portfolio a queued weekly post stands for, as of its Monday 09:00; None when no longer wanted (turned
+    off, moved to another channel, the workspace gone)."""
+    with uow_factory().read_only() as uow:
+        ws = uow.workspaces.get(workspace_id)
+        day = _day_of(key)
+        if ws is None or ws.portfolio_channel_id != channel_id or day is None:
+            return None
+        tz = ws.portfolio_timezone or "UTC"
+        as_of = datetime.combine(day, time(POST_HOUR, POST_MINUTE)).replace(tzinfo=zone(tz)).astimezone(UTC)
+        ids, team_id, name = PortfolioRepository(uow.session).partnership_ids(ws.id), ws.team_id, ws.name
+    return PortfolioView(team_id, name, as_of, _entries(uow_factory, ids, as_of), channel_id, tz)

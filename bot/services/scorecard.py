@@ -1,0 +1,411 @@
+"""The bilateral scorecard (DESIGN 3.5): each side rates itself and the other side on the same dimensions.
+
+Leads choose the cadence (monthly, quarterly or off). A scorecard opens on the first digest weekday of each
+month or quarter at the digest time (``open_due``, from the heartbeat) or when a lead starts one; there is at
+most one per period (unique (partnership, period)), so a repeated tick or a second "start" opens nothing new.
+Each person fills it in once (a resubmission replaces their answers), stored against the same keyed hash as
+pulse responses. After seven days it closes (``close_due``) and a perception-gap report goes to the channel:
+per dimension, how each side rates itself next to how the other side rates it, with the ledger's summary. A side
+below the anonymity threshold contributes no averages and no comments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import IntegrityError
+
+from bot.services import outbox
+from bot.services.anonymity import meets_threshold, respondent_hash
+from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.expectations import ledger_summary
+from bot.services.goals import require_side_member
+from bot.services.issues import check_text, org_of, require_lead, require_partnership
+from bot.services.models import (
+    DIMENSIONS,
+    MAX_REVIEW_TEXT,
+    RatingGap,
+    ScorecardCadence,
+    ScorecardForm,
+    ScorecardInput,
+    ScorecardInvite,
+    ScorecardReport,
+    ScorecardSide,
+    ScorecardStatus,
+    ScorecardView,
+    Side,
+    gap_level,
+)
+from bot.services.schedule import zone
+from bot.services.views import partnership_view
+from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
+from storage.repositories.scorecards import ScorecardStore, ScoreSum
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+OPEN_FOR = timedelta(days=7)
+TARGETS = ("self", "other")
+BATCH = 200
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# --- the schedule -------------------------------------------------------------------------------------------
+
+
+def period_of(at: datetime, tz: str, cadence: ScorecardCadence) -> str:
+    """The period a scorecard opened at ``at`` belongs to, in the partnership's zone: "2026-11" or "2026-Q4".
+
+    With the cadence off, a scorecard a lead starts counts for its quarter (the business-review rhythm).
+    """
+    local = at.astimezone(zone(tz))
+    if cadence is ScorecardCadence.MONTHLY:
+        return f"{local.year}-{local.month:02d}"
+    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+
+
+def next_scorecard_time(p: Partnership, after: datetime) -> datetime | None:
+    """When the next scheduled scorecard opens: the first digest weekday of the next month (monthly) or quarter
+    (quarterly) at the digest time, strictly after ``after``; None with the cadence off.
+
+    CronTrigger does the calendar and the time zone (daylight saving included).
+    """
+    cadence = ScorecardCadence(p.scorecard_cadence)
+    if cadence is ScorecardCadence.OFF:
+        return None
+    trigger = CronTrigger(
+        month="*" if cadence is ScorecardCadence.MONTHLY else "1,4,7,10",
+        day=f"1st {_WEEKDAYS[p.digest_weekday]}",
+        hour=p.digest_hour,
+        minute=p.digest_minute,
+        timezone=zone(p.timezone),
+    )
+    fire = trigger.get_next_fire_time(None, after + _ONE_MICROSECOND)
+    return fire.astimezone(UTC) if fire is not None else None
+
+
+# --- views --------------------------------------------------------------------------------------------------
+
+
+def scorecard_view(s: Scorecard, respondents: dict[str, int]) -> ScorecardView:
+    return ScorecardView(
+        id=s.id,
+        period=s.period,
+        status=s.status,
+        opened_by=s.opened_by,
+        opened_at=s.opened_at,
+        closes_at=s.closes_at,
+        closed_at=s.closed_at,
+        responses={side: respondents.get(side.value, 0) for side in Side},
+    )
+
+
+def _view(store: ScorecardStore, s: Scorecard) -> ScorecardView:
+    return scorecard_view(s, store.scorecards.respondents(s.id))
+
+
+def _status(uow: UnitOfWork, p: Partnership) -> ScorecardStatus:
+    store = ScorecardStore(uow.session)
+    latest = store.scorecards.latest(p.id)
+    return ScorecardStatus(
+        partnership=partnership_view(p),
+        cadence=ScorecardCadence(p.scorecard_cadence),
+        next_at=p.next_scorecard_at if p.scorecard_cadence != ScorecardCadence.OFF.value else None,
+        current=_view(store, latest) if latest is not None else None,
+    )
+
+
+def status(uow: UnitOfWork, *, team_id: str, channel_id: str) -> ScorecardStatus:
+    """``/partner scorecard``: the cadence, the next scheduled one and the current (or last) scorecard."""
+    with uow.read_only():
+        return _status(uow, require_partnership(uow, team_id, channel_id))
+
+
+def set_cadence(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, cadence: ScorecardCadence, now: datetime
+) -> ScorecardStatus:
+    """Leads choose monthly, quarterly or off; the next scheduled scorecard is computed from now.
+
+    Raises:
+        NotFound, NotAllowed (not a lead).
+    """
+    with uow:
+        p = require_partnership(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change how often the scorecard runs")
+        p.scorecard_cadence, p.updated_at = cadence.value, now
+        p.next_scorecard_at = next_scorecard_time(p, now)
+        uow.commit()
+        return _status(uow, p)
+
+
+# --- opening ------------------------------------------------------------------------------------------------
+
+
+def _open(
+    uow: UnitOfWork, store: ScorecardStore, p: Partnership, *, period: str, actor: str | None, now: datetime
+) -> Scorecard:
+    s = store.scorecards.add(
+        Scorecard(
+            partnership_id=p.id, period=period, status="open", opened_by=actor, opened_at=now, closes_at=now + OPEN_FOR
+        )
+    )
+    outbox.add_new(uow, p, purpose=outbox.Purpose.SCORECARD_OPEN, ref_id=s.id, key=f"scorecard-open:{s.id}", now=now)
+    return s
+
+
+def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now: datetime) -> ScorecardView:
+    """A lead opens this period's scorecard now (``/partner scorecard start``).
+
+    Raises:
+        NotFound, NotAllowed (not a lead), Conflict (this period has its scorecard already).
+    """
+    with uow:
+        p = require_partnership(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "start a scorecard")
+        store = ScorecardStore(uow.session)
+        period = period_of(now, p.timezone, ScorecardCadence(p.scorecard_cadence))
+        existing = store.scorecards.get_by_period(p.id, period)
+        if existing is None:
+            s = _open(uow, store, p, period=period, actor=actor, now=now)
+            try:
+                uow.commit()
+            except IntegrityError:  # a second "start" at the same moment opened it
+                uow.rollback()
+                existing = ScorecardStore(uow.session).scorecards.get_by_period(p.id, period)
+                if existing is None:
+                    raise
+            else:
+                logger.info("partnership %s: scorecard %s opened by a lead", p.id, period)
+                return _view(store, s)
+        state = "is open" if existing.status == "open" else "has closed"
+        raise Conflict(f"The scorecard for {period} {state} already (one per period). `/partner scorecard` shows it.")
+
+
+def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
+    """Open the scorecards the schedule says are due. Returns how many opened.
+
+    A partnership seen for the first time (``next_scorecard_at`` NULL) only gets its next time computed. One due
+    so long ago that it would have closed already (downtime) is skipped and logged, never opened late; a period
+    that has its scorecard (a lead started it) is not opened twice.
+    """
+    opened = 0
+    with uow_factory() as uow:
+        store = ScorecardStore(uow.session)
+        for p in store.scorecards.due_partnerships(now, BATCH):
+            due = p.next_scorecard_at
+            p.next_scorecard_at = next_scorecard_time(p, now)
+            if due is None:
+                continue
+            if now - due >= OPEN_FOR:
+                logger.warning("partnership %s: the scorecard due at %s was missed (downtime); skipped", p.id, due)
+                continue
+            period = period_of(due, p.timezone, ScorecardCadence(p.scorecard_cadence))
+            if store.scorecards.get_by_period(p.id, period) is not None:
+                continue
+            try:
+                with uow.session.begin_nested():
+                    _open(uow, store, p, period=period, actor=None, now=now)
+                    uow.session.flush()
+            except IntegrityError:  # another process opened it at the same moment
+                continue
+            opened += 1
+            logger.info("partnership %s: scorecard %s opened on schedule", p.id, period)
+        uow.commit()
+    return opened
+
+
+def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
+    """Close the scorecards whose seven days are over and queue their report. Returns their ids."""
+    closed: list[int] = []
+    with uow_factory() as uow:
+        store = ScorecardStore(uow.session)
+        for s in store.scorecards.due_to_close(now, BATCH):
+            p = uow.partnerships.get(s.partnership_id)
+            s.status, s.closed_at = "closed", now
+            closed.append(s.id)
+            if p is None:
+                continue
+            for purpose in (outbox.Purpose.SCORECARD_CLOSED, outbox.Purpose.SCORECARD_REPORT):
+                outbox.add_new(uow, p, purpose=purpose, ref_id=s.id, key=f"{purpose.value}:{s.id}", now=now)
+        uow.commit()
+    return closed
+
+
+# --- filling it in ------------------------------------------------------------------------------------------
+
+
+def _open_scorecard(
+    uow: UnitOfWork, store: ScorecardStore, scorecard_id: int, now: datetime
+) -> tuple[Scorecard, Partnership]:
+    s = store.scorecards.get(scorecard_id)
+    p = uow.partnerships.get(s.partnership_id) if s is not None else None
+    if s is None or p is None:
+        raise NotFound("This scorecard no longer exists.")
+    if s.status != "open" or s.closes_at <= now:
+        raise Conflict(f"The {s.period} scorecard has closed; its report is in the channel.")
+    return s, p
+
+
+def scorecard_form(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str, now: datetime) -> ScorecardForm:
+    """What the scorecard modal shows the person: their side, their earlier answers, the ledger to review.
+
+    Raises:
+        NotFound, Conflict (closed), NotAllowed (the person is on no side).
+    """
+    with uow.read_only():
+        store = ScorecardStore(uow.session)
+        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        side = require_side_member(uow, p, user_id, "fill in the scorecard")
+        response = store.responses.get(s.id, respondent_hash(secret_key, p.id, user_id))
+        previous = {(x.target, x.dimension): x.score for x in response.scores} if response is not None else {}
+        return ScorecardForm(
+            partnership=partnership_view(p),
+            scorecard=_view(store, s),
+            side=side,
+            dimensions=DIMENSIONS,
+            previous=previous,
+            previous_comment=response.comment if response is not None else None,
+            ledger=ledger_summary(uow.session, p.id),
+        )
+
+
+def validate_scorecard(data: ScorecardInput) -> str | None:
+    """Every dimension rated 1-5 for both sides; the comment within Slack's limit. Returns the comment.
+
+    Raises:
+        InvalidInput: ``field`` is ``<target>-<dimension>`` or ``comment``.
+    """
+    for target in TARGETS:
+        for d in DIMENSIONS:
+            score = data.scores.get((target, d))
+            if score is None:
+                raise InvalidInput("Please choose a rating.", f"{target}-{d}")
+            if not 1 <= score <= 5:
+                raise InvalidInput("Choose a rating from 1 to 5.", f"{target}-{d}")
+    if set(data.scores) - {(t, d) for t in TARGETS for d in DIMENSIONS}:
+        raise InvalidInput("The form did not match this scorecard; please open it again.")
+    return check_text(data.comment or "", field="comment", label="comment", limit=MAX_REVIEW_TEXT, required=False) or None
+
+
+def submit(
+    uow: UnitOfWork, *, scorecard_id: int, user_id: str, data: ScorecardInput, secret_key: str, now: datetime
+) -> bool:
+    """Record or replace the person's scorecard (one per person, by keyed hash). Returns True when new.
+
+    Raises:
+        NotFound, Conflict (closed), NotAllowed (no side), InvalidInput.
+    """
+    comment = validate_scorecard(data)
+    with uow:
+        store = ScorecardStore(uow.session)
+        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        side = require_side_member(uow, p, user_id, "fill in the scorecard")
+        key = respondent_hash(secret_key, p.id, user_id)
+        response = store.responses.get(s.id, key, for_update=True)
+        created = response is None
+        if response is None:
+            response = store.responses.add(
+                ScorecardResponse(scorecard_id=s.id, respondent_hash=key, side=side.value, submitted_at=now, updated_at=now)
+            )
+        response.side, response.comment, response.updated_at = side.value, comment, now
+        existing = {(x.target, x.dimension): x for x in response.scores}
+        for (target, d), score in data.scores.items():
+            row = existing.get((target, d))
+            if row is None:
+                response.scores.append(ScorecardScore(target=target, dimension=d, score=score))
+            else:
+                row.score = score
+        try:
+            uow.commit()
+        except IntegrityError:  # two deliveries of the same submission raced; the other one was recorded
+            uow.rollback()
+            if ScorecardStore(uow.session).responses.get(scorecard_id, key) is None:
+                raise
+            return False
+        return created
+
+
+# --- the messages -------------------------------------------------------------------------------------------
+
+
+def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
+    """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
+    with uow.read_only():
+        store = ScorecardStore(uow.session)
+        s = store.scorecards.get(scorecard_id)
+        p = uow.partnerships.get(s.partnership_id) if s is not None else None
+        if s is None or p is None:
+            return None
+        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(store, s))
+
+
+def _mean(sums: Iterable[ScoreSum]) -> float | None:
+    total = count = 0
+    for x in sums:
+        total, count = total + x.total, count + x.count
+    return round(total / count, 2) if count else None
+
+
+def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[RatingGap, ...]:
+    """How ``about`` is seen per dimension: by its own raters (target self) and by the other side's (target
+    other). A rater side not in ``shown`` (below the threshold) contributes no average."""
+    rows = []
+    for d in DIMENSIONS:
+        own = _mean(x for x in sums if x.side == about.value and x.target == "self" and x.dimension == d)
+        seen = _mean(x for x in sums if x.side == about.other.value and x.target == "other" and x.dimension == d)
+        own = own if about in shown else None
+        seen = seen if about.other in shown else None
+        gap = round(own - seen, 2) if own is not None and seen is not None else None
+        rows.append(RatingGap(dimension=d, self_rating=own, other_rating=seen, gap=gap, level=gap_level(gap)))
+    return tuple(rows)
+
+
+def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
+    """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
+    with uow.read_only():
+        store = ScorecardStore(uow.session)
+        s = store.scorecards.get(scorecard_id)
+        p = uow.partnerships.get(s.partnership_id) if s is not None else None
+        if s is None or p is None or s.status != "closed":
+            return None
+        return _report(uow, store, s, p)
+
+
+def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:
+    """The reports of the partnership's scorecards closed in [start, end), oldest first: what a quarterly business
+    review export shows (anonymity applied exactly as in the channel's report)."""
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            return ()
+        store = ScorecardStore(uow.session)
+        return tuple(_report(uow, store, s, p) for s in store.scorecards.closed_between(partnership_id, start, end))
+
+
+def _report(uow: UnitOfWork, store: ScorecardStore, s: Scorecard, p: Partnership) -> ScorecardReport:
+    respondents = store.scorecards.respondents(s.id)
+    shown = {side for side in Side if meets_threshold(respondents.get(side.value, 0), p.anonymity_threshold)}
+    sums = store.scorecards.score_sums(s.id)
+    comments = store.scorecards.comments(s.id)
+    sides = tuple(
+        ScorecardSide(
+            side=side,
+            org=org_of(p, side.value),
+            respondents=respondents.get(side.value, 0),
+            withheld=side not in shown,
+            about=rating_gaps(sums, side, shown),
+            comments=tuple(c for who, c in comments if who == side.value) if side in shown else (),
+        )
+        for side in Side
+    )
+    return ScorecardReport(
+        partnership=partnership_view(p),
+        scorecard=scorecard_view(s, respondents),
+        sides=(sides[0], sides[1]),
+        ledger=ledger_summary(uow.session, p.id),
+    )

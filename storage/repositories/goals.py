@@ -1,0 +1,120 @@
+"""Shared goals and the expectations ledger (DESIGN 3.5), numbered per partnership like issues."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Expectation, Goal, Partnership
+
+
+def lock_partnership(session: Session, partnership_id: int) -> None:
+    """Hold the partnership's row lock until the transaction ends, so numbers are taken one at a time.
+
+    On SQLite the write transaction serialises anyway; ``FOR UPDATE`` is what PostgreSQL needs.
+    """
+    session.execute(select(Partnership.id).where(Partnership.id == partnership_id).with_for_update())
+
+
+class GoalRepository:
+    """Goals with an owner on each side and a status."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, goal_id: int, *, for_update: bool = False) -> Goal | None:
+        stmt = select(Goal).where(Goal.id == goal_id)
+        if for_update:
+            stmt = stmt.with_for_update(of=Goal)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_request_key(self, partnership_id: int, request_key: str) -> Goal | None:
+        stmt = select(Goal).where(Goal.partnership_id == partnership_id, Goal.request_key == request_key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def next_number(self, partnership_id: int) -> int:
+        """One more than the highest number so far (the caller holds the partnership's row lock)."""
+        highest = self.session.scalar(select(func.max(Goal.number)).where(Goal.partnership_id == partnership_id))
+        return int(highest or 0) + 1
+
+    def add(self, goal: Goal) -> Goal:
+        self.session.add(goal)
+        self.session.flush()
+        return goal
+
+    def list(self, partnership_id: int, *, limit: int = 100) -> Sequence[Goal]:
+        """Goals still being worked on first (by number), then the done ones."""
+        stmt = (
+            select(Goal)
+            .where(Goal.partnership_id == partnership_id)
+            .order_by(Goal.status == "done", Goal.number)
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def by_partnership(self, partnership_ids: Sequence[int]) -> dict[int, tuple[Goal, ...]]:
+        """Every goal of these partnerships in one query (the digests of many partnerships are built at once)."""
+        found: dict[int, tuple[Goal, ...]] = {pid: () for pid in partnership_ids}
+        if partnership_ids:
+            stmt = select(Goal).where(Goal.partnership_id.in_(partnership_ids)).order_by(Goal.partnership_id, Goal.number)
+            for pid, group in groupby(self.session.scalars(stmt), key=lambda g: g.partnership_id):
+                found[pid] = tuple(group)
+        return found
+
+
+class ExpectationRepository:
+    """What each side expects of the other, and the other side's answer."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, expectation_id: int, *, for_update: bool = False) -> Expectation | None:
+        stmt = select(Expectation).where(Expectation.id == expectation_id)
+        if for_update:
+            stmt = stmt.with_for_update(of=Expectation)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get_by_request_key(self, partnership_id: int, request_key: str) -> Expectation | None:
+        stmt = select(Expectation).where(
+            Expectation.partnership_id == partnership_id, Expectation.request_key == request_key
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def next_number(self, partnership_id: int) -> int:
+        """One more than the highest number so far (the caller holds the partnership's row lock)."""
+        stmt = select(func.max(Expectation.number)).where(Expectation.partnership_id == partnership_id)
+        return int(self.session.scalar(stmt) or 0) + 1
+
+    def add(self, expectation: Expectation) -> Expectation:
+        self.session.add(expectation)
+        self.session.flush()
+        return expectation
+
+    def list(self, partnership_id: int, *, statuses: Sequence[str] | None = None, limit: int = 200) -> Sequence[Expectation]:
+        stmt = select(Expectation).where(Expectation.partnership_id == partnership_id)
+        if statuses is not None:
+            stmt = stmt.where(Expectation.status.in_(statuses))
+        return self.session.scalars(stmt.order_by(Expectation.number).limit(limit)).all()
+
+    def counts(self, partnership_id: int) -> dict[str, int]:
+        stmt = (
+            select(Expectation.status, func.count())
+            .where(Expectation.partnership_id == partnership_id)
+            .group_by(Expectation.status)
+        )
+        return {str(status): int(n) for status, n in self.session.execute(stmt).all()}
+
+
+class GoalStore:
+    """The repositories of goals and expectations over one unit of work's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.goals = GoalRepository(session)
+        self.expectations = ExpectationRepository(session)
+
+    def lock_partnership(self, partnership_id: int) -> None:
+        lock_partnership(self.session, partnership_id)

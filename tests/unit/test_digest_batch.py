@@ -1,0 +1,142 @@
+"""``build_digests`` (many partnerships read together) gives exactly the digests ``build_digest`` gives one by one.
+
+The batched reads filter one set of rows per batch by each partnership's own week, so a partnership on another
+schedule or in another time zone, a withheld side, comments, issues and actions must all come out the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.services import actions, digest, issues
+from bot.services.models import ActionStatus, Side
+from storage.models import Partnership
+from storage.repositories.digests import DigestBatchQueries
+from storage.uow import UnitOfWorkFactory
+from tests.factories import Answered, IssueWorld, action_input, add_closed_round, answers_for, issue_input, make_issue_world
+from tests.unit.test_digest import DIGEST_AT, START, _seed_history
+
+C, P = Side.CLIENT, Side.PROVIDER
+
+
+@pytest.fixture
+def worlds(uow_factory: UnitOfWorkFactory) -> tuple[IssueWorld, IssueWorld]:
+    first = make_issue_world(uow_factory, now=START)
+    second = make_issue_world(uow_factory, now=START, channel_id="C200", name="Kolkata desk")
+    with uow_factory() as uow:  # another schedule in another zone: Mondays 09:00 in Kolkata
+        p = uow.session.get(Partnership, second.partnership_id)
+        assert p is not None
+        p.timezone, p.digest_weekday, p.digest_hour, p.digest_minute = "Asia/Kolkata", 0, 9, 0
+        uow.commit()
+    return first, second
+
+
+def _seed_second(world: IssueWorld) -> None:
+    for k, at in enumerate((datetime(2026, 12, 4, 6, 0, tzinfo=UTC), datetime(2026, 12, 6, 3, 0, tzinfo=UTC))):
+        answered = answers_for(C, {"trust": [4, 5, 3 + k]}) + answers_for(P, {"trust": [2, 3, 4]})
+        answered[0] = Answered(C, "C1", answered[0].scores, {"trust": f"Release {k} slipped again, blocked on access"})
+        add_closed_round(
+            world.uow_factory, partnership_id=world.partnership_id, closed_at=at, answers=answered, asked=(5, 4)
+        )
+    logged = issues.log_issue(
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor="UC1",
+        data=issue_input(title="Access to staging", severity="S2"),
+        request_key="staging",
+        now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
+    )
+    issues.resolve(
+        world.uow_factory(),
+        channel_id=world.channel_id,
+        issue_id=logged.issue.id,
+        actor="UC1",
+        now=datetime(2026, 12, 5, 15, 0, tzinfo=UTC),
+    )
+    late = issues.log_issue(  # new in the week, resolved only after it: "new" by its creation time alone
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor="UP1",
+        data=issue_input(title="Invoice mismatch", severity="S3"),
+        request_key="invoice",
+        now=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
+    )
+    issues.resolve(
+        world.uow_factory(),
+        channel_id=world.channel_id,
+        issue_id=late.issue.id,
+        actor="UC1",
+        now=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
+    )
+    for title, owner, due in (("Runbook", "UP1", date(2026, 12, 2)), ("Checklist", "UC2", date(2026, 12, 20))):
+        created = actions.create_action(
+            world.uow_factory(),
+            team_id=world.team_id,
+            channel_id=world.channel_id,
+            actor="UCL",
+            data=action_input(title=title, owner_id=owner, due_on=due),
+            request_key=title,
+            now=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+        )
+        if title == "Checklist":
+            actions.set_action_status(
+                world.uow_factory(),
+                channel_id=world.channel_id,
+                action_id=created.id,
+                actor="UCL",
+                status=ActionStatus.DONE,
+                now=datetime(2026, 12, 6, 15, 0, tzinfo=UTC),
+            )
+
+
+def _one_by_one(world: IssueWorld, ids: list[int], now: datetime) -> list[object]:
+    return [digest.build_digest(world.uow_factory(), partnership_id=pid, week_start=None, now=now) for pid in ids]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 200])
+@pytest.mark.parametrize(
+    "now",
+    [DIGEST_AT, DIGEST_AT + timedelta(days=3), datetime(2026, 12, 7, 4, 0, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)],
+)
+def test_batched_digests_equal_the_digests_built_one_by_one(
+    worlds: tuple[IssueWorld, IssueWorld], batch: int, now: datetime
+) -> None:
+    first, second = worlds
+    _seed_history(first)
+    _seed_second(second)
+    ids = [second.partnership_id, first.partnership_id]
+    expected = _one_by_one(first, ids, now)
+    got = digest.build_digests(first.uow_factory(), partnership_ids=[*ids, 9999], now=now, batch=batch)
+    assert got == expected  # the unknown id is left out; order is the order asked
+
+
+def test_the_seeded_week_has_what_the_comparison_relies_on(worlds: tuple[IssueWorld, IssueWorld]) -> None:
+    """Guard for the test above: the digests it compares are not empty (comments, issues, actions, a gap)."""
+    first, second = worlds
+    _seed_history(first)
+    _seed_second(second)
+    view_first, view_second = digest.build_digests(
+        first.uow_factory(), partnership_ids=[first.partnership_id, second.partnership_id], now=DIGEST_AT
+    )
+    assert view_first.sides[0].comments and view_first.gaps
+    assert view_second.week_start == date(2026, 11, 30)  # Monday in Kolkata
+    assert view_second.sides[0].comments and [i.title for i in view_second.issues.resolved] == ["Access to staging"]
+    assert [i.title for i in view_second.issues.new] == ["Access to staging", "Invoice mismatch"]
+    assert [a.title for a in view_second.actions.overdue] == ["Runbook"]
+    assert [a.title for a in view_second.actions.done] == ["Checklist"]
+
+
+def test_batch_reads_refuse_a_window_they_did_not_read(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory().read_only() as uow:
+        q = DigestBatchQueries(
+            uow.session, [1], start=datetime(2026, 12, 1, tzinfo=UTC), end=datetime(2026, 12, 8, tzinfo=UTC)
+        )
+        with pytest.raises(ValueError):
+            q.rounds(1, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC))
+        with pytest.raises(ValueError):
+            q.issue_events(1, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC), ["created"])
+        assert q.rounds(1, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC)) == []

@@ -1,0 +1,215 @@
+"""The portfolio's risk score (pure, from hand-built digests) and its message: caps, reasons, anonymity, escaping,
+and a thousand partnerships split within Slack's limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.blocks.portfolio import DETAILED, build_portfolio_messages
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
+from bot.services.models import (
+    ActionSummary,
+    DigestAction,
+    DigestIssue,
+    DimensionHealth,
+    IssueStatus,
+    IssueSummary,
+    Participation,
+    PerceptionGap,
+    PortfolioView,
+    RiskLevel,
+    SeverityAges,
+    Side,
+    SideDigest,
+    SideHealth,
+)
+from bot.services.portfolio import assess, rank
+from tests.factories import digest_view
+
+AS_OF = datetime(2026, 12, 14, 14, tzinfo=UTC)
+
+
+def _sides(client_withheld: bool = False, provider_withheld: bool = False, asked: tuple[int, int] = (4, 4)) -> Any:
+    return (
+        SideDigest(Side.CLIENT, "Northwind", Participation(4, asked[0]), client_withheld, None, (), ()),
+        SideDigest(Side.PROVIDER, "Contoso", Participation(4, asked[1]), provider_withheld, None, (), ()),
+    )
+
+
+def _issue(number: int, severity: str) -> DigestIssue:
+    return DigestIssue(number, f"Issue {number}", severity, Side.CLIENT, IssueStatus.OPEN, 0, 3)
+
+
+def test_each_part_is_capped_and_the_reasons_are_in_words() -> None:
+    # Client 3.0 (was 3.5), provider 4.5: health 10, trend 5, gap from the factory's dimension gaps (none here).
+    view = digest_view(
+        overall=DimensionHealth("overall", SideHealth(3.0, 3.5, 3.2, 8), SideHealth(4.5, 4.5, 4.5, 8)),
+        sides=_sides(),
+        issues=IssueSummary(
+            (),
+            (),
+            (),
+            (_issue(1, "S1"), _issue(2, "S2"), _issue(3, "S2"), _issue(4, "S1"), _issue(5, "S3")),
+            tuple(SeverityAges(s, (0, 0, 0)) for s in ("S1", "S2", "S3", "S4")),
+        ),
+        actions=ActionSummary(
+            {Side.CLIENT: 6, Side.PROVIDER: 0},
+            tuple(DigestAction(f"Action {i}", Side.CLIENT, date(2026, 12, 1)) for i in range(6)),
+            (),
+        ),
+    )
+    entry = assess(view)
+    # health 10 + trend 5 + issues min(2×10 + 2×5, 20) = 20 + overdue min(6×2, 10) = 10: 45.
+    assert entry.score == 45 and entry.level is RiskLevel.HIGH
+    # Most points first; equal points keep the formula's order (health before overdue actions).
+    assert entry.reasons == (
+        "2 open S1 issues and 2 open S2 issues",
+        "Northwind rates the relationship 3.0 of 5",
+        "6 overdue actions",
+        "Northwind's rating fell 0.5 since last week",
+    )
+    assert (entry.open_s1, entry.open_s2, entry.overdue_actions) == (2, 2, 6)
+
+
+def test_a_withheld_side_contributes_no_averages_whatever_the_read_model_holds() -> None:
+    # A read model that (wrongly) still carries the withheld provider's 1.0: the portfolio must not use it.
+    view = digest_view(
+        overall=DimensionHealth("overall", SideHealth(4.2, 4.2, 4.2, 8), SideHealth(1.0, 4.0, 2.0, 2)),
+        sides=_sides(provider_withheld=True),
+        gaps=(),
+    )
+    entry = assess(view)
+    provider = entry.sides[1]
+    assert (provider.health, provider.change, provider.withheld) == (None, None, True)
+    assert entry.score == 5 and entry.reasons == ("not enough answers from Contoso to show its view",)
+    text = json.dumps([m.blocks[i].to_dict() for m in _messages([entry]) for i in range(len(m.blocks))])
+    assert "Contoso not enough answers" in text and "1.0" not in text
+
+
+def test_no_figures_at_all_is_a_blind_spot_and_the_four_week_average_stands_in() -> None:
+    empty = digest_view(
+        rounds=0,
+        overall=DimensionHealth("overall", SideHealth(None, None, None), SideHealth(None, None, None)),
+        sides=_sides(asked=(0, 0)),
+    )
+    assert assess(empty).reasons == ("no pulse results in the last four weeks",) and assess(empty).score == 5
+    quiet = digest_view(
+        rounds=0,
+        overall=DimensionHealth("overall", SideHealth(None, None, 3.2), SideHealth(None, None, 3.6)),
+        sides=_sides(asked=(0, 0)),
+    )
+    entry = assess(quiet)
+    assert entry.sides[0].four_week and entry.sides[0].health == 3.2
+    assert entry.score == 8 and entry.reasons == ("Northwind rates the relationship 3.2 of 5 over the last four weeks",)
+    fine = assess(
+        dataclasses.replace(
+            quiet, overall=DimensionHealth("overall", SideHealth(None, None, 3.6), SideHealth(None, None, 4.1))
+        )
+    )
+    assert fine.score == 4 and fine.reasons == ()  # 3.6 is below 4 (4 points) but not below 3.5: not worth saying
+
+
+def test_every_part_at_its_cap_is_100_and_ties_rank_the_lower_health_first() -> None:
+    awful = digest_view(
+        overall=DimensionHealth("overall", SideHealth(1.0, 5.0, 3.0, 8), SideHealth(5.0, 5.0, 5.0, 8)),
+        gaps=(PerceptionGap("trust", 1.0, 5.0, -4.0, 2),),
+        sides=(
+            SideDigest(Side.CLIENT, "Northwind", Participation(0, 40), False, None, (), ()),
+            SideDigest(Side.PROVIDER, "Contoso", Participation(40, 40), False, None, (), ()),
+        ),
+        issues=IssueSummary((), (), (), tuple(_issue(i, "S1") for i in range(5)), ()),
+        actions=ActionSummary(
+            {Side.CLIENT: 9}, tuple(DigestAction("a", Side.CLIENT, date(2026, 1, 1)) for _ in range(9)), ()
+        ),
+    )
+    worst = assess(awful)
+    assert worst.score == 100 and len(worst.reasons) == 6  # 30 + 15 + 15 + 20 + 10 + 10
+    p = awful.partnership
+    first = assess(
+        digest_view(
+            partnership=dataclasses.replace(p, id=2, name="B"),
+            overall=DimensionHealth("overall", SideHealth(3.0, None, 3.0, 4), SideHealth(None, None, None)),
+            sides=_sides(),
+        )
+    )
+    second = assess(
+        digest_view(
+            partnership=dataclasses.replace(p, id=3, name="A"),
+            overall=DimensionHealth("overall", SideHealth(None, None, None), SideHealth(None, None, None)),
+            sides=_sides(asked=(0, 0)),
+            rounds=0,
+        )
+    )
+    assert (first.score, second.score) == (10, 5)
+    assert [e.partnership.name for e in rank([second, first])] == ["B", "A"]
+
+
+def _entry(i: int, score_health: float) -> Any:
+    view = digest_view(
+        partnership=dataclasses.replace(digest_view().partnership, id=i, name=f"Partnership {i:04d} <!channel>"),
+        overall=DimensionHealth("overall", SideHealth(score_health, None, None, 4), SideHealth(4.0, None, None, 4)),
+        sides=(
+            SideDigest(Side.CLIENT, "Northwind <@U123>", Participation(4, 4), False, None, (), ()),
+            SideDigest(Side.PROVIDER, "Contoso & co", Participation(4, 4), False, None, (), ()),
+        ),
+    )
+    return assess(view)
+
+
+def _messages(entries: list[Any], **kwargs: Any) -> Any:
+    view = PortfolioView("TCLIENT", "Northwind", AS_OF, rank(entries), None, "America/New_York")
+    return build_portfolio_messages(view, **kwargs)
+
+
+def test_a_thousand_partnerships_are_split_within_slacks_limits_and_none_is_lost() -> None:
+    entries = [_entry(i, 1.0 + (i % 40) / 10) for i in range(1, 1001)]
+    messages = _messages(entries)
+    assert len(messages) > 5
+    seen: list[str] = []
+    for m in messages:
+        assert len(m.blocks) <= MAX_BLOCKS_PER_MESSAGE
+        assert sum(text_length(b.to_dict()) for b in m.blocks) <= MAX_MESSAGE_TEXT
+        for b in m.blocks:
+            d = b.to_dict()
+            text = d.get("text", {}).get("text", "") if isinstance(d.get("text"), dict) else ""
+            assert len(text) <= 3000
+            seen.extend(line for line in text.split("\n") if "Partnership " in line and line[:1] in "*0123456789")
+    assert len(seen) == 1000
+    detailed = [line for line in seen if line.startswith("*")]
+    assert len(detailed) == DETAILED
+    # Escaped: nobody can be pinged from a name.
+    everything = json.dumps([b.to_dict() for m in messages for b in m.blocks])
+    assert "<!channel>" not in everything and "<@U123>" not in everything
+    assert "&lt;!channel&gt;" in everything and "&lt;@U123&gt;" in everything and "Contoso &amp; co" in everything
+
+
+def test_an_ephemeral_portfolio_is_shortened_and_says_how_many_it_left_out() -> None:
+    entries = [_entry(i, 1.0 + (i % 40) / 10) for i in range(1, 1001)]
+    messages = _messages(entries, max_messages=4)
+    assert len(messages) == 4
+    text = "\n".join(b.to_dict().get("text", {}).get("text", "") for m in messages for b in m.blocks if b.type == "section")
+    shown = sum(1 for line in text.split("\n") if "Partnership " in line)
+    left = int(text.split("…and ")[1].split(" more")[0])
+    assert shown + left == 1000 and left > 0
+    assert len(_messages(entries[:5], max_messages=4)) == 1
+
+
+def test_a_partnership_that_cannot_be_read_is_left_out_not_the_whole_portfolio(uow_factory: Any) -> None:
+    from bot.services import portfolio
+    from storage.models import Partnership
+    from tests.factories import make_issue_world
+
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    good = make_issue_world(uow_factory, now=now, channel_id="C100", name="Good desk")
+    broken = make_issue_world(uow_factory, now=now, channel_id="C200", name="Broken desk")
+    with uow_factory() as uow:
+        p = uow.session.get(Partnership, broken.partnership_id)
+        assert p is not None
+        p.timezone = "Mars/Olympus_Mons"  # a zone that no longer exists
+        uow.commit()
+    view = portfolio.portfolio_for(uow_factory, team_id="TCLIENT", user_id="UCS", now=AS_OF)  # a sponsor
+    assert [e.partnership.name for e in view.entries] == ["Good desk"]
+    assert view.entries[0].partnership.id == good.partnership_id
