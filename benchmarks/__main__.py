@@ -1,4 +1,4 @@
-"""``python -m benchmarks [latency|fanout|sentiment|escalation|all]``: run, print the tables, write benchmarks/results/latest.json."""
+"""``python -m benchmarks [latency|fanout|sentiment|escalation|digest|all]``: run, print the tables, write benchmarks/results/latest.json."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="?", choices=("latency", "fanout", "sentiment", "escalation", "all"), default="all")
+    parser.add_argument(
+        "which", nargs="?", choices=("latency", "fanout", "sentiment", "escalation", "digest", "all"), default="all"
+    )
     parser.add_argument("--requests-c1", type=int, default=400, help="latency: requests per target at 1 client")
     parser.add_argument("--requests-c20", type=int, default=2000, help="latency: requests per target at 20 clients")
     parser.add_argument("--warmup", type=int, default=100, help="latency: unrecorded requests per target first")
@@ -29,7 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--escalation-partnerships", type=int, default=1_000, help="escalation: partnerships")
     parser.add_argument("--escalation-rounds", type=int, default=3, help="escalation: measurements of each kind")
     parser.add_argument(
-        "--postgres-url", default=None, help="escalation: also on PostgreSQL (default: env BENCH_POSTGRES_URL)"
+        "--digest-sizes",
+        default="10,100,1000",
+        help="digest: partnership counts, comma-separated (each added to the same database in turn)",
+    )
+    parser.add_argument("--digest-rounds", type=int, default=3, help="digest: measurements of each kind per size")
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help="escalation and digest: also on PostgreSQL (default: env BENCH_POSTGRES_URL)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     args = parser.parse_args(argv)
@@ -40,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     # Post-ack failures under overload are counted in the results (failed Slack calls); no tracebacks.
     logging.getLogger("bot.app").setLevel(logging.CRITICAL)
 
-    from benchmarks import escalation, fanout, latency, sentiment
+    from benchmarks import digest, escalation, fanout, latency, sentiment
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -74,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
             postgres_url=args.postgres_url,
         )
         tables.append(escalation.render(results["escalation"]))
+    if args.which in ("digest", "all"):
+        print("digest ...", flush=True)
+        results["digest"] = digest.run_digest(
+            sizes=tuple(int(n) for n in args.digest_sizes.split(",") if n.strip()),
+            rounds=args.digest_rounds,
+            postgres_url=args.postgres_url,
+        )
+        tables.append(digest.render(results["digest"]))
     results["total_seconds"] = time.monotonic() - started
     print()
     print("\n\n".join(tables))

@@ -1,10 +1,12 @@
-"""``partnerpulse demo``: the real bot against the built-in Slack sandbox, offline, in well under a minute.
+"""``partnerpulse demo``: the real bot against the built-in Slack sandbox, offline, in about a minute.
 
-A client lead sets up the partnership in a Slack Connect channel, a new provider engineer joins, and three
-weekly rounds run through the heartbeat's ``tick``: the pulse is posted, people of both sides answer in
-the modal, non-responders get one reminder, and each round closes with results per side and the gaps. Then
-two issues are logged: one escalates to both leads, the other is resolved, both sides answer the blameless
-follow-up question, and one answer becomes an action.
+A client lead sets up the partnership in a Slack Connect channel, a new provider engineer joins, and eight
+weekly rounds run through the heartbeat's ``tick``: the pulse is posted, people of both sides answer in the
+modal, non-responders get one reminder, and each round closes with results per side and the gaps; every
+Monday the weekly digest is posted with its trend chart. Along the way the leads agree a shared goal and an
+expectation, two issues are logged (one escalates to both leads; the other is resolved, both sides answer the
+blameless follow-up question and one answer becomes an action), and both sides fill in a bilateral
+scorecard. At the end the chart, the HTML report and the CSV export are written to the output folder.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from pathlib import Path
 
 from bot.harness import LocalStack, start_local_stack
 from bot.sandbox.transcript import render_channel
-from bot.services import partnerships
+from bot.services import export, partnerships
+from bot.services.models import DIMENSIONS
 
-#: How each side tends to score, per round: the client is less happy, so the gaps show.
-CLIENT_MOOD = (3, 3, 2)
-PROVIDER_MOOD = (4, 4, 4)
+#: How each side tends to score, per week: the client's mood dips mid-way and recovers, so the gaps, the
+#: signals and the digest's trend have something to show.
+CLIENT_MOOD = (4, 3, 3, 2, 2, 3, 3, 4)
+PROVIDER_MOOD = (4, 4, 4, 4, 3, 4, 4, 4)
 COMMENTS = {
     "client": [
         "Access requests still take too long on our side, and that slows the provider down.",
@@ -187,7 +191,109 @@ def _issue_log(stack: LocalStack, now: datetime) -> None:
     stack.tick(later)
 
 
-def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: bool = False) -> int:
+def _tick(stack: LocalStack, at: datetime, label: str) -> None:
+    """Run the heartbeat's tick at ``at`` and say what it did, and what that means in the channel."""
+    report = stack.tick(at)
+    print(f"  {label}: {report.summary()}")
+    if report.digests:
+        print("  The weekly digest of the week before is in the channel, its trend chart in its thread.")
+    if report.scorecards_closed:
+        print("  The scorecard closed: its perception-gap report (and the expectations ledger) is in the channel.")
+
+
+def _newest(stack: LocalStack, text: str) -> dict[str, object]:
+    """The newest top-level channel message whose JSON contains ``text`` (waiting for it)."""
+    found: list[dict[str, object]] = []
+
+    def find() -> bool:
+        found[:] = [m for m in stack.sandbox.messages(stack.world.channel, include_thread_replies=False) if text in str(m)]
+        return bool(found)
+
+    _wait(find)
+    return found[-1]
+
+
+def _newest_ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, object]:
+    found: list[dict[str, object]] = []
+
+    def find() -> bool:
+        found[:] = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in str(m)]
+        return bool(found)
+
+    _wait(find)
+    return found[-1]
+
+
+def _goals_and_expectations(stack: LocalStack) -> None:
+    """A shared goal with an owner on each side, and an expectation the other side agrees to."""
+    sb, w = stack.sandbox, stack.world
+    views = lambda: set(sb.views)  # noqa: E731 - a short local helper
+    client_owner, provider_owner = w.client_members[1], w.provider_members[1]
+    _step("Dana adds a shared goal: /partner goal add Cut the ticket backlog below 50")
+    seen = views()
+    stack.actor(w.client_lead).slash_command("/partner", "goal add Cut the ticket backlog below 50", w.channel)
+    _submit_new_view(
+        stack, w.client_lead, "goal-add-submit", seen, {"client_owner_id": client_owner, "provider_owner_id": provider_owner}
+    )
+    _newest_ephemeral(stack, w.client_lead, "Goal #1 added")  # saved after the form closed
+    print(f"  Goal #1, owned by @{sb.user_name(client_owner)} and @{sb.user_name(provider_owner)}, on track.")
+    # The provider owner is in the other organisation: the menu's "Shared goals" button is their way in.
+    stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
+    menu = _newest(stack, "menu-everyone")
+    stack.actor(provider_owner).click(w.channel, str(menu["ts"]), "goals-list")
+    listing = _newest_ephemeral(stack, provider_owner, "Shared goals")
+    seen = views()
+    stack.actor(provider_owner).click_ephemeral(w.channel, str(listing["ts"]), "goal-status")
+    note = "Two engineers are on leave until the 15th."
+    _submit_new_view(stack, provider_owner, "goal-status-submit", seen, {"status": "at_risk", "note": note})
+    print(f"  @{sb.user_name(provider_owner)} (Contoso) sets it at risk from the menu: {note}")
+
+    _step("Dana records an expectation: /partner expect A written status report every Friday by noon")
+    seen = views()
+    stack.actor(w.client_lead).slash_command("/partner", "expect A written status report every Friday by noon", w.channel)
+    _submit_new_view(stack, w.client_lead, "expectation-add-submit", seen, {})
+    posted = _newest(stack, "Expectation #1")
+    stack.actor(w.provider_lead).click(w.channel, str(posted["ts"]), "expectation-agree")
+    _wait(lambda: "Agreed by" in str(sb.message(w.channel, str(posted["ts"]))))
+    print("  Contoso's lead agrees with one click; the message in the channel says so.")
+
+
+def _start_scorecard(stack: LocalStack, client_people: list[str], provider_people: list[str]) -> None:
+    """A lead opens the bilateral scorecard; three people per side rate their own side and the other."""
+    sb, w = stack.sandbox, stack.world
+    _step("Dana opens this quarter's bilateral scorecard: /partner scorecard start")
+    stack.actor(w.client_lead).slash_command("/partner", "scorecard start", w.channel)
+    invite = _newest(stack, "scorecard-fill")
+    ratings = ((client_people[:3], 4, 3), (provider_people[:3], 4, 4))
+    for people, own, other in ratings:
+        for user_id in people:
+            seen = set(sb.views)
+            stack.actor(user_id).click(w.channel, str(invite["ts"]), "scorecard-fill")
+            values: dict[str, object] = {f"self-{d}": str(own) for d in DIMENSIONS}
+            values |= {f"other-{d}": str(other) for d in DIMENSIONS}
+            _submit_new_view(stack, user_id, "scorecard-submit", seen, values)
+    print("  Three people on each side rated themselves and the other side; it closes in 7 days.")
+
+
+def _write_outputs(stack: LocalStack, out: Path) -> list[str]:
+    """The chart the last digest uploaded, and the HTML report and CSV of the whole run."""
+    sb, w = stack.sandbox, stack.world
+    written: list[str] = []
+    charts = [f for f in sb.files.values() if f.completed and f.content and f.filename.endswith(".png")]
+    if charts:
+        (out / "chart.png").write_bytes(charts[-1].content or b"")
+        written.append("chart.png")
+    p = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    assert p is not None
+    report = export.build_export(
+        stack.services.uow_factory, partnership_id=p.id, start=None, end=None, now=stack.services.clock()
+    )
+    (out / "report.html").write_text(export.render_html(report), encoding="utf-8")
+    (out / "report.csv").write_text(export.render_csv(report), encoding="utf-8")
+    return [*written, "report.html", "report.csv"]
+
+
+def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: bool = False) -> int:
     """Run the demo, print what the channel saw, and leave the database and transcript in ``output_dir``."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="  [bot] %(levelname)s %(name)s: %(message)s"
@@ -245,9 +351,8 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
             assert p is not None and p.next_pulse_at is not None
             at = p.next_pulse_at
             _step(f"Week {week + 1}: heartbeat at {at:%a %d %b %H:%M} UTC posts the pulse")
-            report = stack.tick(at + timedelta(seconds=1))
-            print(f"  tick: {report.summary()}")
-            mood_c, mood_p = CLIENT_MOOD[week % 3], PROVIDER_MOOD[week % 3]
+            _tick(stack, at + timedelta(seconds=1), "tick")
+            mood_c, mood_p = CLIENT_MOOD[week % len(CLIENT_MOOD)], PROVIDER_MOOD[week % len(PROVIDER_MOOD)]
             answering = client_people[: 3 + week % 2] + provider_people[: 4 + week % 2]
             for i, user_id in enumerate(answering):
                 side = "client" if user_id in client_people else "provider"
@@ -256,9 +361,7 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
             print(f"  {len(answering)} people answered in the modal (one changed their mind and answered again).")
             _answer(stack, answering[0], mood_c, None, rng)
 
-            remind_at = at + timedelta(hours=24, seconds=1)
-            report = stack.tick(remind_at)
-            print(f"  Tuesday: {report.summary()}")
+            _tick(stack, at + timedelta(hours=24, seconds=1), "Tuesday")
             reminded = [
                 m for m in sb.ephemerals(w.channel) if "closes" in str(m.get("text", "")) and "Reminder" in m.get("text", "")
             ]
@@ -266,10 +369,27 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
                 last = reminded[-1]
                 _answer(stack, str(last["recipient"]), mood_c, None, rng, ephemeral_ts=str(last["ts"]))
                 print(f"  @{sb.user_name(str(last['recipient']))} answered from the reminder's button.")
-            report = stack.tick(at + timedelta(hours=48, seconds=1))
-            print(f"  Wednesday 09:00: round closes · {report.summary()}")
+            _tick(stack, at + timedelta(hours=48, seconds=1), "Wednesday 09:00, the round closes")
+            if week == 1:
+                _goals_and_expectations(stack)
+            if week == min(3, weeks - 1):
+                _issue_log(stack, at + timedelta(hours=48, seconds=1))
+            if week == min(2, weeks - 1):
+                _start_scorecard(stack, client_people, provider_people)
 
-        _issue_log(stack, at + timedelta(hours=48, seconds=1))
+        p = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+        assert p is not None and p.next_pulse_at is not None
+        monday = p.next_pulse_at
+        _step(f"{monday:%a %d %b %H:%M} UTC: the heartbeat posts the weekly digest of week {weeks}")
+        _tick(stack, monday + timedelta(seconds=1), "tick")
+        digest = _newest(stack, "Weekly digest")
+        files = [f for m in _thread(stack, str(digest["ts"])) for f in m.get("files") or []]  # type: ignore[attr-defined]
+        print(f"  {str(digest.get('text', ''))[:150]}")
+        if files:
+            print(f"  Its thread has the 12-week chart ({files[0].get('name', 'chart.png')}), with its alt text.")
+        lead.slash_command("/partner", "portfolio", w.channel)
+        portfolio = _newest_ephemeral(stack, w.client_lead, "Portfolio")
+        print(f"  /partner portfolio (for Dana): {str(portfolio.get('text', ''))[:150]}")
 
         transcript = sb.transcript(w.channel)
         (out / "transcript.txt").write_text(transcript, encoding="utf-8")
@@ -282,7 +402,11 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 3, verbose: 
         print(
             f"Slack Web API calls: {len(sb.calls)}, checked against Slack's API description: {len(violations)} violation(s)."
         )
-        print(f"Output: {out.resolve()} (demo.db, transcript.txt) · finished in {time.monotonic() - started:.1f} s")
+        written = _write_outputs(stack, out)
+        print(
+            f"Output: {out.resolve()} (demo.db, transcript.txt, {', '.join(written)}) · "
+            f"finished in {time.monotonic() - started:.1f} s"
+        )
         return 1 if violations else 0
     finally:
         stack.close()

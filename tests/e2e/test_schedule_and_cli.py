@@ -101,7 +101,7 @@ def test_big_channel_is_paged_and_profiles_are_cached(stack) -> None:  # type: i
         assert len(uow.members.list_answerable(p.id)) == 462  # 12 demo people + 450, not the bot
 
 
-def test_demo_runs_offline_through_setup_rounds_reminders_results_and_the_issue_log(tmp_path: Path) -> None:
+def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_outputs(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL"))}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out")],
@@ -114,9 +114,20 @@ def test_demo_runs_offline_through_setup_rounds_reminders_results_and_the_issue_
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "types /partner setup" in out and "Saved: weekly pulse" in out
-    assert all(f"Pulse results · round {n}" in out for n in (1, 2, 3))
+    assert all(f"Pulse results · round {n}" in out for n in range(1, 9))
     assert "answered from the reminder's button" in out
     assert "level 2: leads of both sides" in out
     assert "We alert the client when the job runs late." in out and "made the Northwind contribution an action" in out
     assert "0 violation(s)" in out
     assert (tmp_path / "out" / "transcript.txt").stat().st_size > 0
+    # Eight weeks: goals, an expectation, the scorecard's report and the weekly digest with its chart.
+    assert "Goal #1, owned by" in out and "sets it at risk from the menu" in out and "Contoso's lead agrees" in out
+    assert "perception-gap report" in out
+    assert "Weekly digest for Northwind service desk, week of" in out and "the 12-week chart" in out
+    assert "/partner portfolio (for Dana): Portfolio: 1 partnership ranked by risk" in out
+    chart = (tmp_path / "out" / "chart.png").read_bytes()
+    assert chart.startswith(b"\x89PNG")
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "Northwind service desk" in html
+    csv_rows = (tmp_path / "out" / "report.csv").read_text(encoding="utf-8").splitlines()
+    assert len(csv_rows) > 8 * 2

@@ -1,0 +1,519 @@
+"""Weekly digest (issue 4): building every partnership's digest for N partnerships, next to one SQL query.
+
+The **floor** is one hand-written aggregate query (``text()``) over the same rows the digests summarise: the
+average and count of the 1-5 scores per partnership, round (one a week), side and dimension for the twelve weeks
+of the chart, fetched fully. It is the least any digest build must do: read and aggregate every answer once.
+
+Measured next to it, each building the same digests (the twelve-week health by side and dimension with trend
+and four-week average, perception gaps, participation, comment sentiment and themes, issues, actions and goals,
+and the chart series; nothing is rendered or sent):
+
+- **one by one**: ``bot.services.digest.build_digest(uow, partnership_id=..., week_start=None, now=...)`` for
+  every partnership, each in its own unit of work, as the sender renders one queued digest;
+- **batched**: ``bot.services.digest.build_digests(uow, partnership_ids=[...], now=...)``, which reads 200
+  partnerships' rows per query (``DigestBatchQueries``) and builds each digest with the same code. The target
+  is judged on it; the run checks that both show the same answers, withheld sides and comments.
+
+Data (bulk-inserted with SQLAlchemy Core into a schema built by the real migrations, then ``ANALYZE``): N
+partnerships (N = 10, 100, 1,000 by default, each size added to the same database in turn), each with 12 closed
+weekly rounds of the same 3 scale questions (3 dimensions), 10 people per side asked, each answering with
+probability 0.85 (so participation varies, and now and then a side falls below the anonymity threshold of 3 and
+is withheld); a quarter of the answers carry a comment. That is about 12 x 20 x 3 = 720 answers per
+partnership (about 610 with the 0.85 answer rate). No issues, actions or goals are seeded: their queries run on
+empty sets.
+
+Each measurement runs in a fresh ``spawn``ed process after a warm-up (the same call for the first partnership
+only, so connection, mappers and statement caches are ready). Reported: wall and CPU time, SQL statements, peak
+RSS growth during the call (``VmHWM`` reset before it) and the process's absolute peak RSS, and the time per
+partnership at each N (constant means linear growth). ``rounds`` measurements of each, alternating order;
+medians. Targets (reported, not asserted): digests within 3x the floor at N = 1,000, peak RSS under 300 MB,
+linear growth. SQLite always, PostgreSQL with ``--postgres-url`` or ``BENCH_POSTGRES_URL`` (throwaway schema).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import random
+import statistics
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, insert, select, text
+
+from benchmarks.common import fmt, table
+from benchmarks.escalation import _Statements, _timed
+from storage import migrate
+from storage.base import UTCDateTime
+from storage.db import make_engine
+from storage.models import Answer, Partnership, PulseRound, Question, Response, Workspace
+
+#: The measured instant: Monday 7 Dec 2026, 10:00 in New York, an hour after the digest time (Monday 09:00).
+NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+#: The digest time the week ends at (09:00 New York) and the chart's first instant (twelve local weeks before).
+ENDS_AT = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+FIRST = datetime(2026, 9, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT, 84 local days earlier
+WEEKS = 12
+PEOPLE_PER_SIDE = 10
+ANSWER_RATE = 0.85
+COMMENT_RATE = 0.25
+SIZES = (10, 100, 1_000)
+TARGET_RATIO = 3.0
+TARGET_PEAK_MB = 300.0
+CHILD_TIMEOUT = 900.0
+KINDS = ("floor", "digests", "batched")
+DIMENSIONS = ("communication", "delivery", "trust")
+COMMENTS = (
+    "Weekly syncs are useful and the notes arrive on time.",
+    "Another SLA miss this week, and nobody told us before the customer did.",
+    "The release is on track and ahead of schedule for the pilot stores.",
+    "Not bad, but the backlog keeps growing and tickets wait too long.",
+    "Blocked on access to the staging environment again.",
+    "Great support from the provider team during the outage.",
+    "Rework on the reporting again; the requirements were unclear.",
+    "Escalations go to the right people now, thanks.",
+    "Invoices do not match the agreed rate card.",
+    "Handover between shifts missed two tickets.",
+    "The new dashboard saves us an hour every morning.",
+    "Overdue actions from the last review are still open.",
+)
+#: The floor: every answer of the twelve weeks aggregated once, per partnership, round (week), side and dimension.
+FLOOR_SQL = text(
+    "SELECT r.partnership_id, r.id AS round_id, s.side, q.dimension, AVG(a.score) AS mean, COUNT(*) AS answers "
+    "FROM answers a JOIN responses s ON s.id = a.response_id JOIN pulse_rounds r ON r.id = s.round_id "
+    "JOIN questions q ON q.id = a.question_id "
+    "WHERE r.status = 'closed' AND r.closed_at >= :first AND r.closed_at < :end AND q.kind = 'scale' "
+    "GROUP BY r.partnership_id, r.id, s.side, q.dimension"
+).bindparams(bindparam("first", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
+
+
+# --- the data ----------------------------------------------------------------------------------------------
+
+
+def _partnership(pid: int, created: datetime) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "workspace_id": 1,
+        "channel_id": f"CD{pid:07d}",
+        "name": f"Partnership {pid}",
+        "client_org": "Northwind Retail",
+        "provider_org": f"Provider {pid}",
+        "installing_side": "client",
+        "is_connect": True,
+        "timezone": "America/New_York",
+        "pulse_weekday": 2,
+        "pulse_hour": 9,
+        "pulse_minute": 0,
+        "digest_weekday": 0,
+        "digest_hour": 9,
+        "digest_minute": 0,
+        "status": "active",
+        # Not due during the benchmark: nothing is scheduled, only built.
+        "next_pulse_at": NOW + timedelta(days=30),
+        "next_digest_at": NOW + timedelta(days=7),
+        "created_by": "U0CLEAD",
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+def seed_rows(first_pid: int, last_pid: int, *, seed: int = 4) -> dict[str, list[dict[str, Any]]]:
+    """Rows for partnerships ``first_pid..last_pid`` (ids are explicit, so sizes can be added in turn)."""
+    rng = random.Random(seed * 1_000_003 + first_pid)
+    created = FIRST - timedelta(days=30)
+    rows: dict[str, list[dict[str, Any]]] = {"partnerships": [], "rounds": [], "responses": [], "answers": []}
+    for pid in range(first_pid, last_pid + 1):
+        rows["partnerships"].append(_partnership(pid, created))
+        tone = rng.uniform(-1.0, 1.0)  # some partnerships are happier than others
+        for k in range(WEEKS):
+            round_id = pid * 100 + k
+            closed = ENDS_AT - timedelta(days=7 * k + 3)
+            rows["rounds"].append(
+                {
+                    "id": round_id,
+                    "partnership_id": pid,
+                    "sequence": WEEKS - k,
+                    "scheduled_at": closed - timedelta(days=2),
+                    "opened_at": closed - timedelta(days=2),
+                    "closes_at": closed,
+                    "status": "closed",
+                    "asked_client": PEOPLE_PER_SIDE,
+                    "asked_provider": PEOPLE_PER_SIDE,
+                    "closed_at": closed,
+                }
+            )
+            for side in ("client", "provider"):
+                for person in range(PEOPLE_PER_SIDE):
+                    if rng.random() >= ANSWER_RATE:
+                        continue
+                    response_id = round_id * 100 + (0 if side == "client" else 50) + person
+                    rows["responses"].append(
+                        {
+                            "id": response_id,
+                            "round_id": round_id,
+                            "respondent_hash": f"{pid}:{side}:{person}",
+                            "side": side,
+                            "submitted_at": closed - timedelta(hours=12),
+                            "updated_at": closed - timedelta(hours=12),
+                        }
+                    )
+                    for q in range(len(DIMENSIONS)):
+                        score = min(5, max(1, round(rng.gauss(3.4 + tone * 0.8 - (0.3 if side == "client" else 0), 0.9))))
+                        comment = rng.choice(COMMENTS) if rng.random() < COMMENT_RATE else None
+                        rows["answers"].append(
+                            {"response_id": response_id, "question_id": q + 1, "score": score, "comment": comment}
+                        )
+    return rows
+
+
+def load_base(engine: Engine) -> None:
+    """The workspace and the three scale questions (one per dimension) every round asks."""
+    created = FIRST - timedelta(days=60)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Workspace),
+            [{"id": 1, "team_id": "T0CLIENT", "name": "Northwind Retail", "bot_user_id": "U0BOT", "created_at": created}],
+        )
+        conn.execute(
+            insert(Question),
+            [
+                {
+                    "id": i + 1,
+                    "partnership_id": None,
+                    "key": f"bench-{d}",
+                    "dimension": d,
+                    "text_client": f"How is {d} going?",
+                    "text_provider": f"How is {d} going?",
+                    "kind": "scale",
+                    "perspective": "mirrored",
+                    "active": True,
+                    "created_by": None,
+                    "created_at": created,
+                }
+                for i, d in enumerate(DIMENSIONS)
+            ],
+        )
+
+
+def load_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
+    """Bulk-insert (Core executemany), then give the planner statistics. Returns the answers inserted."""
+    with engine.begin() as conn:
+        conn.execute(insert(Partnership), rows["partnerships"])
+        conn.execute(insert(PulseRound), rows["rounds"])
+        conn.execute(insert(Response), rows["responses"])
+        conn.execute(insert(Answer), rows["answers"])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    return len(rows["answers"])
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A migrated SQLite database in a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="pp-bench-digest-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextmanager
+def postgres_database(base_url: str) -> Iterator[str]:
+    """A migrated, dedicated PostgreSQL schema in ``base_url``'s database, dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    schema = f"pp_bench_digest_{os.getpid()}"
+    admin = make_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        rendered = url.render_as_string(hide_password=False)
+        migrate.upgrade(rendered)
+        yield rendered
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# --- one measurement, in a fresh process ---------------------------------------------------------------------
+
+
+def _measure_floor(url: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    statements = _Statements(engine)
+    params = {"first": FIRST, "end": ENDS_AT}
+    with engine.connect() as conn:
+        conn.execute(FLOOR_SQL, {"first": FIRST, "end": FIRST}).all()  # warm-up: connection and statement ready
+        rows, m = _timed(lambda: conn.execute(FLOOR_SQL, params).all(), statements)
+    engine.dispose()
+    return {**m, "rows": len(rows), "answers": sum(int(r.answers) for r in rows)}
+
+
+def _measure_digests(url: str) -> dict[str, Any]:
+    from bot.services.digest import build_digest
+    from storage.db import make_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    engine = make_engine(url)
+    uow_factory = UnitOfWorkFactory(make_session_factory(engine))
+    with engine.connect() as conn:
+        ids = [int(i) for i in conn.scalars(select(Partnership.id).order_by(Partnership.id))]
+    build_digest(uow_factory(), partnership_id=ids[0], week_start=None, now=NOW)  # warm-up
+    statements = _Statements(engine)
+
+    def build_all() -> dict[str, int]:
+        answers = withheld = comments = 0
+        for pid in ids:
+            view = build_digest(uow_factory(), partnership_id=pid, week_start=None, now=NOW)
+            answers += sum(h.answers for h in (view.overall.client, view.overall.provider))
+            withheld += sum(s.withheld for s in view.sides)
+            comments += sum(len(s.comments) for s in view.sides)
+        return {"shown_answers_this_week": answers, "withheld_sides": withheld, "comments_this_week": comments}
+
+    counts, m = _timed(build_all, statements)
+    engine.dispose()
+    return {**m, "rows": len(ids), **counts}
+
+
+def _measure_batched(url: str) -> dict[str, Any]:
+    from bot.services.digest import build_digests
+    from storage.db import make_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    engine = make_engine(url)
+    uow_factory = UnitOfWorkFactory(make_session_factory(engine))
+    with engine.connect() as conn:
+        ids = [int(i) for i in conn.scalars(select(Partnership.id).order_by(Partnership.id))]
+    build_digests(uow_factory(), partnership_ids=ids[:1], now=NOW)  # warm-up
+    statements = _Statements(engine)
+
+    def build_all() -> dict[str, int]:
+        views = build_digests(uow_factory(), partnership_ids=ids, now=NOW)
+        return {
+            "built": len(views),
+            "shown_answers_this_week": sum(v.overall.client.answers + v.overall.provider.answers for v in views),
+            "withheld_sides": sum(s.withheld for v in views for s in v.sides),
+            "comments_this_week": sum(len(s.comments) for v in views for s in v.sides),
+        }
+
+    counts, m = _timed(build_all, statements)
+    engine.dispose()
+    return {**m, "rows": len(ids), **counts}
+
+
+MEASURES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "floor": _measure_floor,
+    "digests": _measure_digests,
+    "batched": _measure_batched,
+}
+
+
+def _child(kind: str, url: str, conn: Connection) -> None:
+    """Entry point of a measuring process: one measurement, its result sent back through ``conn``."""
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    try:
+        result = MEASURES[kind](url)
+    except BaseException:
+        result = {"error": traceback.format_exc()}
+    conn.send(result)
+    conn.close()
+
+
+def measure(kind: str, url: str) -> dict[str, Any]:
+    """Run one measurement in a fresh ``spawn``ed process and return its figures."""
+    ctx = mp.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(kind, url, sender), name=f"bench-digest-{kind}")
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(CHILD_TIMEOUT):
+            raise RuntimeError(f"{kind}: no result within {CHILD_TIMEOUT:.0f} s")
+        result: dict[str, Any] = receiver.recv()
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if "error" in result:
+        raise RuntimeError(f"{kind} failed in the child process:\n{result['error']}")
+    return result
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ms": statistics.median(s["ms"] for s in samples),
+        "cpu_ms": statistics.median(s["cpu_ms"] for s in samples),
+        "ms_all": [round(s["ms"], 2) for s in samples],
+        "queries": samples[0]["queries"],
+        "rows": samples[0]["rows"],
+        "rss_growth_mb": max(s["rss_growth_mb"] for s in samples),
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
+    }
+    for key in ("answers", "shown_answers_this_week", "withheld_sides", "comments_this_week"):
+        if key in samples[-1]:
+            out[key] = samples[-1][key]
+    return out
+
+
+def run_database(label: str, url: str, sizes: tuple[int, ...], rounds: int) -> dict[str, Any]:
+    """Add each size's partnerships to ``url`` in turn and measure floor and digests at each."""
+    engine = make_engine(url)
+    try:
+        load_base(engine)
+        results = []
+        loaded = 0
+        for n in sizes:
+            started = time.monotonic()
+            rows = seed_rows(loaded + 1, n)
+            answers = load_rows(engine, rows)
+            load_s = time.monotonic() - started
+            loaded = n
+            samples: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+            size_rounds = rounds if n < 1_000 else max(1, min(rounds, 3))
+            for r in range(size_rounds):
+                for kind in KINDS if r % 2 == 0 else tuple(reversed(KINDS)):
+                    samples[kind].append(measure(kind, url))
+            floor, digests, batched = (_summary(samples[k]) for k in KINDS)
+            ratio = digests["ms"] / floor["ms"] if floor["ms"] else math.nan
+            batched_ratio = batched["ms"] / floor["ms"] if floor["ms"] else math.nan
+            # The same digests either way: the batched build must show what the one-by-one build shows.
+            same = all(
+                digests.get(k) == batched.get(k) for k in ("shown_answers_this_week", "withheld_sides", "comments_this_week")
+            )
+            entry = {
+                "partnerships": n,
+                "answers": floor.get("answers"),
+                "answers_loaded_now": answers,
+                "load_seconds": load_s,
+                "rounds": size_rounds,
+                "floor": floor,
+                "digests": digests,
+                "batched": batched,
+                "ratio": ratio,
+                "batched_ratio": batched_ratio,
+                "same_figures": same,
+                "digest_ms_per_partnership": digests["ms"] / n,
+                "batched_ms_per_partnership": batched["ms"] / n,
+                "floor_ms_per_partnership": floor["ms"] / n,
+                "meets_targets": batched_ratio <= TARGET_RATIO and batched["peak_rss_mb"] < TARGET_PEAK_MB,
+                "one_by_one_meets_targets": ratio <= TARGET_RATIO and digests["peak_rss_mb"] < TARGET_PEAK_MB,
+            }
+            results.append(entry)
+            print(
+                f"  {label} N={n}: floor {floor['ms']:.1f} ms; one by one {digests['ms']:.1f} ms ({ratio:.1f}x, "
+                f"{digests['ms'] / n:.2f} ms each); batched {batched['ms']:.1f} ms ({batched_ratio:.1f}x, "
+                f"{batched['ms'] / n:.2f} ms each), peak {max(digests['peak_rss_mb'], batched['peak_rss_mb']):.0f} MB",
+                flush=True,
+            )
+        for key in ("digest", "batched"):
+            base = results[0][f"{key}_ms_per_partnership"] if results else math.nan
+            for entry in results:
+                entry[f"{key}_growth_vs_smallest"] = entry[f"{key}_ms_per_partnership"] / base if base else math.nan
+        return {"database": label, "sizes": results}
+    finally:
+        engine.dispose()
+
+
+def run_digest(*, sizes: tuple[int, ...] = SIZES, rounds: int = 3, postgres_url: str | None = None) -> dict[str, Any]:
+    """SQLite always, PostgreSQL when ``postgres_url`` (or ``BENCH_POSTGRES_URL``) is given. JSON-ready results."""
+    postgres_url = postgres_url or os.environ.get("BENCH_POSTGRES_URL") or None
+    sizes = tuple(sorted(set(sizes)))
+    databases = []
+    with sqlite_database() as url:
+        databases.append(run_database("SQLite", url, sizes, rounds))
+    if postgres_url:
+        with postgres_database(postgres_url) as url:
+            databases.append(run_database("PostgreSQL", url, sizes, rounds))
+    return {
+        "sizes": list(sizes),
+        "weeks": WEEKS,
+        "people_per_side": PEOPLE_PER_SIDE,
+        "questions": len(DIMENSIONS),
+        "answer_rate": ANSWER_RATE,
+        "comment_rate": COMMENT_RATE,
+        "rounds": rounds,
+        "now": NOW.isoformat(),
+        "targets": {"ratio_max": TARGET_RATIO, "peak_rss_mb_max": TARGET_PEAK_MB, "judged_at": max(sizes)},
+        "memory": "VmHWM of a fresh spawned process: peak during the call minus RSS before it, and the absolute peak",
+        "databases": databases,
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    """The digest tables, one per database."""
+    parts = [
+        f"Digest: build every partnership's weekly digest ({results['weeks']} weeks x {2 * results['people_per_side']} "
+        f"people x {results['questions']} questions, answer rate {results['answer_rate']:g}) next to one aggregate SQL "
+        f"query over the same answers; median of {results['rounds']} fresh processes each. Target at N = "
+        f"{results['targets']['judged_at']:,}: <= {results['targets']['ratio_max']:g}x the floor, peak RSS < "
+        f"{results['targets']['peak_rss_mb_max']:g} MB, linear growth (ms per partnership flat)."
+    ]
+    headers = [
+        "N",
+        "answers",
+        "measured",
+        "ms",
+        "cpu ms",
+        "x floor",
+        "ms/partn.",
+        "growth",
+        "SQL stmts",
+        "RSS +MB",
+        "peak MB",
+    ]
+    labels = {"floor": "floor: 1 SQL query", "digests": "build_digest, one by one", "batched": "build_digests (batched)"}
+    for db in results["databases"]:
+        rows = []
+        for e in db["sizes"]:
+            first = True
+            for kind in KINDS:
+                m = e[kind]
+                per = {"floor": "floor", "digests": "digest", "batched": "batched"}[kind]
+                ratio = {"floor": 1.0, "digests": e["ratio"], "batched": e["batched_ratio"]}[kind]
+                growth = e.get(f"{per}_growth_vs_smallest") if kind != "floor" else None
+                rows.append(
+                    [
+                        f"{e['partnerships']:,}" if first else "",
+                        (f"{e['answers']:,}" if e.get("answers") is not None else "-") if first else "",
+                        labels[kind],
+                        fmt(m["ms"]),
+                        fmt(m["cpu_ms"]),
+                        fmt(ratio, 2),
+                        fmt(e[f"{per}_ms_per_partnership"], 3),
+                        fmt(growth, 2) if growth is not None else "",
+                        "-" if m["queries"] is None else str(m["queries"]),
+                        fmt(m["rss_growth_mb"]),
+                        fmt(m["peak_rss_mb"]),
+                    ]
+                )
+                first = False
+        largest = db["sizes"][-1] if db["sizes"] else None
+        verdict = ""
+        if largest:
+            verdict = (
+                f"N = {largest['partnerships']:,}: meets targets (batched): {'yes' if largest['meets_targets'] else 'no'}; "
+                f"one by one: {'yes' if largest['one_by_one_meets_targets'] else 'no'}; same figures both ways: "
+                f"{'yes' if all(e['same_figures'] for e in db['sizes']) else 'NO'}"
+            )
+        parts.append(f"{db['database']}\n" + table(headers, rows) + ("\n" + verdict if verdict else ""))
+    return "\n\n".join(parts)
