@@ -3,6 +3,9 @@
 Only matplotlib's object-oriented API is used (a ``Figure`` on an Agg canvas, never ``pyplot``): no display is
 needed, no global figure state is shared, so charts can be drawn in several threads at once. The same series
 always gives the same bytes (no timestamp or version in the PNG's metadata), so a retried upload is identical.
+
+matplotlib is imported when the first chart is drawn, not with this module: it costs about half a second and
+tens of megabytes, which the serving process, its workers and a ``tick`` that draws no chart need not pay.
 """
 
 from __future__ import annotations
@@ -11,9 +14,6 @@ import io
 import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.services.models import ChartSeries, Side
 
@@ -47,6 +47,9 @@ def weekly_chart(series: ChartSeries) -> bytes:
 
     A week without a value (nobody answered, or the side was withheld) leaves a gap in its line.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: see the module docstring
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
