@@ -206,6 +206,11 @@ def test_a_silent_side_shows_no_averages_and_no_comments(stack) -> None:  # type
     (stored,) = stack.sandbox.files.values()
     assert stored.alt_txt is not None and "Contoso Services has no results to show" in stored.alt_txt
     assert "1.0" not in stored.alt_txt
+    # The App Home tab shows no pulse figures or comments at all, so nothing of the withheld side either.
+    assert stack.sandbox.home_opened(w.client_lead).status == 200
+    home = json.dumps(wait_for(lambda: stack.sandbox.home_view(w.client_lead), what="the Home tab")["blocks"])
+    assert "Northwind service desk" in home
+    assert "secret provider complaint" not in home and "1.0" not in home and "5.0" not in home
 
 
 def test_mention_injection_in_a_comment_is_escaped_in_the_digest(stack) -> None:  # type: ignore[no-untyped-def]
