@@ -186,7 +186,8 @@ def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    """A partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates.
+    """A partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates; or the
+    bilateral scorecards of the range as CSV of aggregates (``scorecard-csv``).
 
     Needs only the database. Every mistake (an unknown partnership, a bad date, an empty range) is one line on
     stderr and exit code 2, so a script running it fails plainly.
@@ -217,12 +218,14 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             start=start,
             end=end,
             now=args.at or utcnow(),
+            weekly=args.format != "scorecard-csv",
         )
     except DomainError as exc:
         return fail(str(exc))
     finally:
         engine.dispose()
-    content = export.render_html(report) if args.format == "html" else export.render_csv(report)
+    renderers = {"html": export.render_html, "csv": export.render_csv, "scorecard-csv": export.render_scorecard_csv}
+    content = renderers[args.format](report)
     if args.output is None:
         sys.stdout.write(content)
         return 0
@@ -230,7 +233,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.output).write_text(content, encoding="utf-8", newline="")
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    print(f"wrote {args.output} ({len(report.weeks)} weeks)", file=sys.stderr)
+    count, noun = (len(report.scorecards), "scorecard") if args.format == "scorecard-csv" else (len(report.weeks), "week")
+    what = f"{count} {noun}{'s' if count != 1 else ''}"
+    print(f"wrote {args.output} ({what})", file=sys.stderr)
     return 0
 
 
@@ -276,7 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates only",
     )
     export.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id")
-    export.add_argument("--format", required=True, choices=("html", "csv"), help="html (report with chart) or csv")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=("html", "csv", "scorecard-csv"),
+        help="html (report with chart, scorecards, goals and expectations), csv (weekly aggregates) or "
+        "scorecard-csv (per scorecard closed in the range, rated side and dimension: self and other averages, gap)",
+    )
     export.add_argument(
         "--from", dest="start", metavar="DATE", help="first week to include (YYYY-MM-DD; default: 13 weeks back)"
     )

@@ -6,6 +6,12 @@ all (its cells are empty and the ``withheld`` column says why), not even the fou
 that could be combined with other weeks to recover a small group's answers. Nothing is exported per person, and no
 comment is reproduced: the HTML shows each side's tone and recurring themes, the CSV only aggregates.
 
+For the business review the HTML also carries the bilateral scorecards that closed in the range (DESIGN 3.5: the
+perception-gap report, with the channel report's anonymity rule: a side below the threshold shows no averages), the
+shared goals and the expectations ledger as they stand. Scorecard comments stay in Slack: the channel report shows
+them for sides above the threshold, the export shows none, like the weekly comments. ``--format scorecard-csv``
+gives the scorecards' aggregates as a second CSV, so the weekly CSV's columns never change.
+
 The renderers are pure functions of the report (no Slack, no database): the HTML is one file with inline CSS and
 the chart as a ``data:`` URI, so it can be mailed or archived and opens offline; every piece of text goes through
 ``html.escape``. A Content-Security-Policy in the file forbids loading anything from elsewhere.
@@ -21,23 +27,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.services import digest
+from bot.services import digest, scorecard
+from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.errors import InvalidInput, NotFound
+from bot.services.expectations import expectation_view
 from bot.services.models import (
     DIMENSION_LABELS,
+    EXPECTATION_STATUS_LABELS,
+    GOAL_STATUS_LABELS,
     SEVERITY_LABELS,
     ChartLine,
     ChartSeries,
     DigestIssue,
     DigestView,
     DimensionHealth,
+    ExpectationStatus,
+    ExpectationView,
+    GoalStatus,
     PartnershipView,
+    ScorecardReport,
+    ScorecardSide,
     Side,
     SideHealth,
 )
 from bot.services.partnerships import get_partnership_by_id
 from bot.services.schedule import zone
+from storage.repositories.goals import ExpectationRepository, GoalRepository
 from storage.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -60,16 +76,48 @@ CSV_COLUMNS = (
     "withheld",
 )
 OVERALL = "overall"
+#: ``--format scorecard-csv``: one row per scorecard, rated side and dimension. ``self_*`` is how the rated side
+#: rates itself, ``other_*`` how the other side rates it; ``withheld`` names whose raters were below the threshold.
+SCORECARD_CSV_COLUMNS = (
+    "period",
+    "dimension",
+    "rated_side",
+    "self_average",
+    "self_answers",
+    "other_average",
+    "other_answers",
+    "gap",
+    "withheld",
+)
+#: Goals and ledger entries per export: far more than a partnership keeps, and a bound on the file's size.
+MAX_GOALS = 200
+MAX_EXPECTATIONS = 500
+
+
+@dataclass(frozen=True)
+class ExportGoal:
+    """A shared goal as the export lists it: the owners by display name (their Slack id when no name is known)."""
+
+    number: int
+    title: str
+    client_owner: str
+    provider_owner: str
+    status: GoalStatus
+    due_on: date | None
 
 
 @dataclass(frozen=True)
 class ExportReport:
-    """The weeks of one partnership to export, oldest first, and the chart over them."""
+    """The weeks of one partnership to export, oldest first, and the chart over them; the scorecards that closed in
+    those weeks (oldest first), and the shared goals and expectations ledger as of ``generated_at``."""
 
     partnership: PartnershipView
     weeks: tuple[DigestView, ...]
     generated_at: datetime
     chart: ChartSeries
+    scorecards: tuple[ScorecardReport, ...] = ()
+    goals: tuple[ExportGoal, ...] = ()
+    expectations: tuple[ExpectationView, ...] = ()
 
 
 def parse_day(text: str, option: str) -> date:
@@ -100,11 +148,43 @@ def _shown(view: DigestView, side: Side) -> float | None:
     return None if view.side(side).withheld else view.overall.side(side).week
 
 
+def _goals_and_ledger(uow: UnitOfWork, partnership_id: int) -> tuple[tuple[ExportGoal, ...], tuple[ExpectationView, ...]]:
+    """The partnership's shared goals (being worked on first) and its whole ledger (withdrawn entries too, oldest
+    first), in three reads. Owners are named as the channel knows them, since the report is read outside Slack."""
+    with uow.read_only():
+        names = {m.user_id: m.display_name for m in uow.members.list(partnership_id) if m.display_name}
+        goals = tuple(
+            ExportGoal(
+                number=g.number,
+                title=g.title,
+                client_owner=names.get(g.client_owner_id, g.client_owner_id),
+                provider_owner=names.get(g.provider_owner_id, g.provider_owner_id),
+                status=GoalStatus(g.status),
+                due_on=g.due_on,
+            )
+            for g in GoalRepository(uow.session).list(partnership_id, limit=MAX_GOALS)
+        )
+        ledger = tuple(
+            expectation_view(e) for e in ExpectationRepository(uow.session).list(partnership_id, limit=MAX_EXPECTATIONS)
+        )
+    return goals, ledger
+
+
 def build_export(
-    uow_factory: UowFactory, *, partnership_id: int, start: date | None, end: date | None, now: datetime
+    uow_factory: UowFactory,
+    *,
+    partnership_id: int,
+    start: date | None,
+    end: date | None,
+    now: datetime,
+    weekly: bool = True,
 ) -> ExportReport:
     """The weekly digests of the weeks that began between ``start`` and ``end`` (local dates, inclusive) and have
     ended by ``now``. Without ``start``: the thirteen weeks up to ``end`` (or the latest complete week).
+
+    The scorecards are those closed within those weeks (from the first one's start to the last one's digest
+    time), so a scorecard closing after the latest complete week shows in next week's export. ``weekly=False``
+    skips building the weekly digests (``weeks`` is empty) for an export of the scorecards alone.
 
     Raises:
         NotFound: no such partnership.
@@ -133,13 +213,29 @@ def build_export(
     weeks = tuple(
         digest.build_digest(uow_factory(), partnership_id=partnership_id, week_start=ws, now=min(_week_end(p, ws), now))
         for ws in reversed(starts)
+        if weekly
     )
     chart = ChartSeries(
         title=f"{p.name}: overall health by week",
         weeks=tuple(v.week_start for v in weeks),
         lines=tuple(ChartLine(side, p.org(side), tuple(_shown(v, side) for v in weeks)) for side in Side),
     )
-    return ExportReport(partnership=p, weeks=weeks, generated_at=now, chart=chart)
+    scorecards = scorecard.reports_between(
+        uow_factory(),
+        partnership_id=partnership_id,
+        start=_week_end(p, starts[-1] - timedelta(days=7)),
+        end=_week_end(p, starts[0]),
+    )
+    goals, ledger = _goals_and_ledger(uow_factory(), partnership_id)
+    return ExportReport(
+        partnership=p,
+        weeks=weeks,
+        generated_at=now,
+        chart=chart,
+        scorecards=scorecards,
+        goals=goals,
+        expectations=ledger,
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------------------------
@@ -190,6 +286,47 @@ def render_csv(report: ExportReport) -> str:
     return out.getvalue()
 
 
+def _withheld_raters(rated: ScorecardSide, other: ScorecardSide) -> str:
+    """Whose ratings were withheld (decided per side and scorecard): the rated side's own, the other side's, both
+    or neither."""
+    return {(False, False): "no", (True, False): "self", (False, True): "other", (True, True): "both"}[
+        (rated.withheld, other.withheld)
+    ]
+
+
+def _answers(average: float | None, rater: ScorecardSide) -> str:
+    """How many people of the rater side gave the average (each rates every dimension once); empty when withheld."""
+    if rater.withheld:
+        return ""
+    return str(rater.respondents) if average is not None else "0"
+
+
+def render_scorecard_csv(report: ExportReport) -> str:
+    """``--format scorecard-csv``: per scorecard, rated side and dimension, the self rating, the other side's rating
+    and the gap (self minus other), aggregates only; a withheld side's raters give empty numbers, and no gap."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SCORECARD_CSV_COLUMNS)
+    for card in report.scorecards:
+        for rated in card.sides:
+            other = card.sides[1] if rated.side is Side.CLIENT else card.sides[0]
+            for row in rated.about:
+                writer.writerow(
+                    [
+                        _cell(card.scorecard.period),
+                        row.dimension,
+                        rated.side.value,
+                        "" if rated.withheld else _number(row.self_rating),
+                        _answers(row.self_rating, rated),
+                        "" if other.withheld else _number(row.other_rating),
+                        _answers(row.other_rating, other),
+                        "" if rated.withheld or other.withheld else _number(row.gap),
+                        _withheld_raters(rated, other),
+                    ]
+                )
+    return out.getvalue()
+
+
 # --- HTML ------------------------------------------------------------------------------------------------------
 
 STYLE = """
@@ -199,7 +336,7 @@ h3{font-size:1.05em;margin:1.2em 0 .4em}.meta,.note{color:#555}.note{font-size:.
 table{border-collapse:collapse;margin:.4em 0 1em;width:100%}th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left}
 th{background:#f5f5f7}td.n{text-align:right;font-variant-numeric:tabular-nums}.withheld{color:#8a6d00;font-style:italic}
 .gap2{background:#fde2e1}.gap1{background:#fff4d6}figure{margin:1em 0}img{max-width:100%;height:auto}
-ul{margin:.2em 0 .8em}
+ul{margin:.2em 0 .8em}.t{white-space:pre-wrap;overflow-wrap:anywhere}
 @media print{h2{page-break-before:always}h2.first{page-break-before:avoid}}
 """.strip()
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -304,7 +441,7 @@ def _work(view: DigestView) -> str:
     return "".join(parts)
 
 
-def _week(view: DigestView, first: bool) -> str:
+def _week(view: DigestView) -> str:
     p = view.partnership
     head = (
         f"<tr><th rowspan=2>Dimension</th><th colspan=3>{_e(p.client_org)}</th><th colspan=3>{_e(p.provider_org)}</th>"
@@ -313,9 +450,130 @@ def _week(view: DigestView, first: bool) -> str:
     rows = "".join(_health_row(view, h) for h in (view.overall, *view.dimensions))
     rounds = f"{view.rounds} pulse round{'s' if view.rounds != 1 else ''} closed"
     return (
-        f"<section><h2{' class=first' if first else ''}>Week of {_e(view.week_start.isoformat())}</h2>"
+        f"<section><h2>Week of {_e(view.week_start.isoformat())}</h2>"
         f'<p class="meta">{rounds}. Scores 1–5; the gap is {_e(p.client_org)} minus {_e(p.provider_org)}.</p>'
         f"<table>{head}{rows}</table><h3>Participation and tone</h3>{_side_lines(view)}{_work(view)}</section>"
+    )
+
+
+#: The channel report's marks: :warning: from 1 point, :rotating_light: from 1.5 (``gap_level``).
+GAP_FLAGS = {0: "", 1: " ⚠", 2: " 🚨"}
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.2f}"
+
+
+def _min_answers(p: PartnershipView) -> int:
+    return max(p.anonymity_threshold, MIN_THRESHOLD)
+
+
+def _local_day(when: datetime | None, tz: str) -> str:
+    return "–" if when is None else when.astimezone(zone(tz)).date().isoformat()
+
+
+def _seen(card: ScorecardReport, rated: ScorecardSide) -> str:
+    """How one side is seen, per dimension: by itself, by the other side, and the gap, flagged like the channel."""
+    other = card.sides[1] if rated.side is Side.CLIENT else card.sides[0]
+    own, them = _e(rated.org), _e(other.org)
+    head = f"<h3>How {own} ({_e(rated.side.value)}) is seen</h3>"
+    if rated.withheld and other.withheld:
+        return head + "<p>Both sides had too few answers to show anything.</p>"
+    rows = []
+    for row in rated.about:
+        cells = [f"<th>{_e(DIMENSION_LABELS.get(row.dimension, row.dimension.capitalize()))}</th>"]
+        for withheld, value in ((rated.withheld, row.self_rating), (other.withheld, row.other_rating)):
+            cells.append('<td class="withheld">withheld</td>' if withheld else f'<td class="n">{_num(value)}</td>')
+        gap = None if rated.withheld or other.withheld else row.gap
+        flag = GAP_FLAGS.get(row.level, "") if gap is not None else ""
+        cells.append(f"<td{_gap_class(gap)}>{_signed(gap)}{flag}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"{head}<table><tr><th>Dimension</th><th>{own} rates itself</th><th>{them} rates it</th><th>Gap</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _scorecard(card: ScorecardReport) -> str:
+    p, s = card.partnership, card.scorecard
+    least = _min_answers(p)
+    answered = " · ".join(
+        f"{_e(side.org)}: fewer than {least} answered" if side.withheld else f"{_e(side.org)}: {side.respondents} answered"
+        for side in card.sides
+    )
+    withheld = "".join(
+        f'<p class="note withheld">{_e(side.org)}: fewer than {least} people answered, so its ratings are not shown '
+        "(anonymity).</p>"
+        for side in card.sides
+        if side.withheld
+    )
+    return (
+        f"<section><h2>Scorecard {_e(s.period)}: perception gaps</h2>"
+        f'<p class="meta">Closed {_e(_local_day(s.closed_at, p.timezone))} · {answered}. Scores 1–5; the gap is how a '
+        "side rates itself minus how the other side rates it, flagged ⚠ from 1 point and 🚨 from 1.5.</p>"
+        f"{withheld}{_seen(card, card.sides[0])}{_seen(card, card.sides[1])}"
+        '<p class="note">Scorecard comments are not included in this export; like every comment, they stay in the '
+        "channel's report (and only for a side with enough answers).</p></section>"
+    )
+
+
+def _scorecards(report: ExportReport) -> str:
+    if not report.scorecards:
+        return "<section><h2>Scorecards</h2><p>No bilateral scorecard closed in these weeks.</p></section>"
+    return "".join(_scorecard(card) for card in report.scorecards)
+
+
+def _goals(report: ExportReport) -> str:
+    p = report.partnership
+    head = f'<section><h2>Shared goals</h2><p class="meta">As they stand on {_e(report.generated_at.date())}.</p>'
+    if not report.goals:
+        return head + "<p>No shared goals recorded.</p></section>"
+    rows = "".join(
+        f'<tr><td class="n">#{g.number}</td><td class="t">{_e(g.title)}</td><td>{_e(g.client_owner)}</td>'
+        f"<td>{_e(g.provider_owner)}</td><td>{_e(GOAL_STATUS_LABELS[g.status.value])}</td>"
+        f"<td>{_e(g.due_on.isoformat() if g.due_on else '–')}</td></tr>"
+        for g in report.goals
+    )
+    more = f'<p class="note">The first {MAX_GOALS} goals.</p>' if len(report.goals) >= MAX_GOALS else ""
+    return (
+        f"{head}<table><tr><th>#</th><th>Goal</th><th>{_e(p.client_org)} owner</th><th>{_e(p.provider_org)} owner</th>"
+        f"<th>Status</th><th>Due</th></tr>{rows}</table>{more}</section>"
+    )
+
+
+def _answer(p: PartnershipView, e: ExpectationView) -> str:
+    """The other side's answer: agreed, or the reason it asked to discuss, with the day it answered."""
+    if e.responded_at is None:
+        return "–"
+    day = _e(_local_day(e.responded_at, p.timezone))
+    if e.response:
+        return f'{day}: <span class="t">{_e(e.response)}</span>'
+    return f"{day}: agreed" if e.status is ExpectationStatus.AGREED else day
+
+
+def _ledger(report: ExportReport) -> str:
+    p = report.partnership
+    head = f'<section><h2>Expectations ledger</h2><p class="meta">As it stands on {_e(report.generated_at.date())}.</p>'
+    if not report.expectations:
+        return head + "<p>Nothing recorded.</p></section>"
+    counts = " · ".join(
+        f"{_e(EXPECTATION_STATUS_LABELS[status.value])}: {n}"
+        for status in ExpectationStatus
+        if (n := sum(1 for e in report.expectations if e.status is status))
+    )
+    rows = "".join(
+        f'<tr><td class="n">#{e.number}</td><td>{_e(p.org(e.from_side))} expects of {_e(p.org(e.to_side))}</td>'
+        f'<td class="t">{_e(e.text)}</td><td>{_e(EXPECTATION_STATUS_LABELS[e.status.value])}</td>'
+        f"<td>{_answer(p, e)}</td></tr>"
+        for e in report.expectations
+    )
+    more = (
+        f'<p class="note">The first {MAX_EXPECTATIONS} entries.</p>' if len(report.expectations) >= MAX_EXPECTATIONS else ""
+    )
+    return (
+        f"{head}<p>{counts}.</p><table><tr><th>#</th><th>Who expects it of whom</th><th>Expectation</th>"
+        f"<th>Status</th><th>Answer</th></tr>{rows}</table>{more}</section>"
     )
 
 
@@ -337,7 +595,7 @@ def render_html(report: ExportReport) -> str:
         "</tr>"
         for v in report.weeks
     )
-    weeks = "".join(_week(v, i == 0) for i, v in enumerate(report.weeks))
+    weeks = "".join(_week(v) for v in report.weeks)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -348,13 +606,14 @@ def render_html(report: ExportReport) -> str:
         f'<p class="meta">{_e(p.client_org)} (client) and {_e(p.provider_org)} (provider) · weeks beginning '
         f"{_e(first)} to {_e(last)} · generated {_e(report.generated_at.strftime('%Y-%m-%d %H:%M UTC'))}</p>"
         f'<p class="note">Answers are anonymous. A side with fewer than {p.anonymity_threshold} respondents in a week '
-        "is withheld: no averages, gap, tone or themes. Nothing here is per person, and no comment is reproduced.</p>"
+        "is withheld: no averages, gap, tone or themes. No answer is shown per person, and no comment is reproduced "
+        "(scorecard comments included).</p>"
         f'<figure><img src="data:image/png;base64,{png}" alt="{_e(alt_text(report.chart))}" width="640" height="320">'
         "<figcaption>Overall health per side by week (1–5).</figcaption></figure>"
         "<h2 class=first>Summary</h2><table><tr><th>Week</th>"
         f"<th>{_e(p.client_org)}</th><th>{_e(p.provider_org)}</th><th>Gap</th><th>Open issues</th>"
         f"<th>Overdue actions</th></tr>{summary_rows}</table>"
-        f"{weeks}</body></html>\n"
+        f"{_scorecards(report)}{_goals(report)}{_ledger(report)}{weeks}</body></html>\n"
     )
 
 
