@@ -47,5 +47,11 @@ def make_wsgi_app(app: App, engine: Engine) -> Callable[[dict[str, Any], StartRe
 
 
 def make_server(app: App, engine: Engine, *, host: str, port: int, threads: int) -> Any:
-    """A waitress server (call ``run()``; ``effective_port`` tells the port when 0 was asked for)."""
-    return create_server(make_wsgi_app(app, engine), host=host, port=port, threads=threads, ident="partnerpulse")
+    """A waitress server (call ``run()``; ``effective_port`` tells the port when 0 was asked for).
+
+    ``poll()`` rather than ``select()``: no limit of 1,024 open sockets, and closing the server from another
+    thread (shutdown, the test harness) reports the closed socket instead of failing the loop with EBADF.
+    """
+    return create_server(
+        make_wsgi_app(app, engine), host=host, port=port, threads=threads, ident="partnerpulse", asyncore_use_poll=True
+    )
