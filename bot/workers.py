@@ -23,6 +23,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ LOW_PRIORITY_NICENESS = 10
 _STOP = None
 #: How often the pool checks that its workers are alive.
 WATCHDOG_SECONDS = 1.0
+#: How long ``start`` waits for the workers to be ready (imports, database, app) before serving anyway.
+READY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -77,25 +80,42 @@ class WorkerPool:
         self._ctx = get_context("spawn")
         self._threads, self._log_level = threads, log_level
         self._workers: list[tuple[BaseProcess, Any]] = []
+        self._ready: dict[int, Any] = {}  # each worker's "ready" event, by index
         self._size = processes
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="worker-watchdog", daemon=True)
 
-    def start(self) -> WorkerPool:
+    def start(self, ready_timeout: float = READY_SECONDS) -> WorkerPool:
+        """Start the workers and wait until each is ready, so the first clicks after the server starts listening
+        do not wait for a worker's start-up (a modal's trigger id is valid for 3 seconds only)."""
         with self._lock:
             while len(self._workers) < self._size:
                 self._workers.append(self._spawn(len(self._workers)))
+        self.wait_ready(ready_timeout)
         self._watchdog.start()
         return self
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every worker to be ready; False (and a warning) when one is not."""
+        deadline = time.monotonic() + timeout
+        for index, event in sorted(self._ready.items()):
+            if not event.wait(max(0.0, deadline - time.monotonic())):
+                logger.warning("worker %s is not ready after %g s; serving anyway", index, timeout)
+                return False
+        return True
+
     def _spawn(self, index: int) -> tuple[BaseProcess, Any]:
         queue = self._ctx.Queue()
+        ready = self._ctx.Event()
         proc = self._ctx.Process(
-            target=worker_main, args=(queue, self._threads, self._log_level), name=f"partnerpulse-worker-{index}"
+            target=worker_main,
+            args=(queue, self._threads, self._log_level, ready),
+            name=f"partnerpulse-worker-{index}",
         )
         proc.start()
+        self._ready[index] = ready
         return proc, queue
 
     @property
@@ -188,8 +208,9 @@ def lower_priority(priority: str) -> None:
         logger.warning("could not lower the worker's priority (%s); it runs at normal priority", exc)
 
 
-def worker_main(queue: Any, threads: int, log_level: str) -> None:
-    """A worker process: build the services and a worker app from the environment, then run tasks until told to stop."""
+def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> None:
+    """A worker process: build the services and a worker app from the environment, say it is ``ready`` (an event),
+    then run tasks until told to stop."""
     from bot.app import create_app
     from bot.cli import configure_logging, freeze_startup_objects
     from bot.container import build_services
@@ -202,6 +223,8 @@ def worker_main(queue: Any, threads: int, log_level: str) -> None:
     app = create_app(settings, services, worker=True)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="worker")
     freeze_startup_objects()
+    if ready is not None:
+        ready.set()
     try:
         while (task := queue.get()) is not _STOP:
             pool.submit(dispatch, app, task)

@@ -53,6 +53,8 @@ def test_commands_are_carried_out_by_a_worker_process_which_is_replaced_when_kil
     stack: LocalStack, worker_pool: WorkerPool
 ) -> None:
     setup_partnership(stack)
+    # start() returned once the worker had built its app: nothing is left to wait for.
+    assert worker_pool.wait_ready(0)
     lead = stack.actor(stack.world.client_lead)
     assert lead.slash_command("/partner", "status", stack.world.channel).status == 200
     wait_for(lambda: len(_status_replies(stack)) == 1, what="the status reply from the worker", timeout=30)
@@ -62,6 +64,7 @@ def test_commands_are_carried_out_by_a_worker_process_which_is_replaced_when_kil
     os.kill(victim.pid, signal.SIGKILL)
     victim.join(10)
     assert worker_pool.replace_dead() == 1 or not victim.is_alive()  # the watchdog may have been first
+    assert worker_pool.wait_ready(30)  # the replacement says when it is ready, too
 
     assert lead.slash_command("/partner", "status", stack.world.channel).status == 200
     wait_for(lambda: len(_status_replies(stack)) == 2, what="a reply from the new worker", timeout=30)
