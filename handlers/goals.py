@@ -7,6 +7,7 @@ organisations, who cannot all run the slash command (Slack Connect).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -303,18 +304,22 @@ def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, r
     open_expectation_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
 
 
-def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
-    B = ids.ExpectationBlock
+def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
+    """A one-text-field form: our metadata, and text that ``check`` accepts, or the error at the field."""
     try:
-        decode(view.get("private_metadata"), ChannelRef)
-        expectations.check_expectation_text(text_value(view["state"]["values"], B.TEXT))
+        decode(view.get("private_metadata"), ref)
+        check(text_value(view["state"]["values"], block))
     except MetadataError:
-        ack(response_action="errors", errors={B.TEXT: OUT_OF_DATE_FORM})
+        ack(response_action="errors", errors={block: OUT_OF_DATE_FORM})
         return
     except InvalidInput as exc:
-        ack(response_action="errors", errors={B.TEXT: str(exc)})
+        ack(response_action="errors", errors={block: str(exc)})
         return
     ack()
+
+
+def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
+    _ack_text_form(ack, view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
 
 
 @after_ack
@@ -371,17 +376,7 @@ def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond,
 
 
 def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
-    B = ids.ExpectationBlock
-    try:
-        decode(view.get("private_metadata"), ExpectationRef)
-        expectations.check_reason(text_value(view["state"]["values"], B.REASON))
-    except MetadataError:
-        ack(response_action="errors", errors={B.REASON: OUT_OF_DATE_FORM})
-        return
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={B.REASON: str(exc)})
-        return
-    ack()
+    _ack_text_form(ack, view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
 
 
 @after_ack
