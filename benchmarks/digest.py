@@ -10,7 +10,7 @@ and the chart series; nothing is rendered or sent):
 
 - **one by one**: ``bot.services.digest.build_digest(uow, partnership_id=..., week_start=None, now=...)`` for
   every partnership, each in its own unit of work, as the sender renders one queued digest;
-- **batched**: ``bot.services.digest.build_digests(uow, partnership_ids=[...], now=...)``, which reads 200
+- **batched**: ``bot.services.digest.build_digests(uow, partnership_ids=[...], now=...)``, which reads 1,000
   partnerships' rows per query (``DigestBatchQueries``) and builds each digest with the same code. The target
   is judged on it; the run checks that both show the same answers, withheld sides and comments.
 
@@ -18,7 +18,8 @@ Data (bulk-inserted with SQLAlchemy Core into a schema built by the real migrati
 partnerships (N = 10, 100, 1,000 by default, each size added to the same database in turn), each with 12 closed
 weekly rounds of the same 3 scale questions (3 dimensions), 10 people per side asked, each answering with
 probability 0.85 (so participation varies, and now and then a side falls below the anonymity threshold of 3 and
-is withheld); a quarter of the answers carry a comment. That is about 12 x 20 x 3 = 720 answers per
+is withheld); a quarter of the answers carry a comment, stored with its sentiment score as the app stores it when
+an answer is saved (computed at seed time, outside the measurement). That is about 12 x 20 x 3 = 720 answers per
 partnership (about 610 with the 0.85 answer rate). No issues, actions or goals are seeded: their queries run on
 empty sets.
 
@@ -51,6 +52,7 @@ from sqlalchemy import Engine, bindparam, insert, select, text
 
 from benchmarks.common import fmt, table
 from benchmarks.escalation import _Statements, _timed
+from bot.services.sentiment import comment_sentiment
 from storage import migrate
 from storage.base import UTCDateTime
 from storage.db import make_engine
@@ -129,6 +131,9 @@ def seed_rows(first_pid: int, last_pid: int, *, seed: int = 4) -> dict[str, list
     """Rows for partnerships ``first_pid..last_pid`` (ids are explicit, so sizes can be added in turn)."""
     rng = random.Random(seed * 1_000_003 + first_pid)
     created = FIRST - timedelta(days=30)
+    # Each comment's sentiment, stored as the app stores it when an answer is saved (``pulses.submit_answers``),
+    # computed here at seed time: outside the measurement, as the app scores a comment once, not per digest.
+    scores = {c: comment_sentiment(c) for c in COMMENTS}
     rows: dict[str, list[dict[str, Any]]] = {"partnerships": [], "rounds": [], "responses": [], "answers": []}
     for pid in range(first_pid, last_pid + 1):
         rows["partnerships"].append(_partnership(pid, created))
@@ -169,7 +174,13 @@ def seed_rows(first_pid: int, last_pid: int, *, seed: int = 4) -> dict[str, list
                         score = min(5, max(1, round(rng.gauss(3.4 + tone * 0.8 - (0.3 if side == "client" else 0), 0.9))))
                         comment = rng.choice(COMMENTS) if rng.random() < COMMENT_RATE else None
                         rows["answers"].append(
-                            {"response_id": response_id, "question_id": q + 1, "score": score, "comment": comment}
+                            {
+                                "response_id": response_id,
+                                "question_id": q + 1,
+                                "score": score,
+                                "comment": comment,
+                                "sentiment": scores[comment] if comment is not None else None,
+                            }
                         )
     return rows
 

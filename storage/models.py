@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
@@ -233,6 +233,10 @@ class Answer(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
     score: Mapped[int]
     comment: Mapped[str | None] = mapped_column(Text)
+    #: The comment's sentiment (``bot.services.sentiment.analyse``, compound score -1..1), computed when the
+    #: comment is saved so the weekly digest reads it instead of scoring every comment again. NULL when there is
+    #: no comment, and for comments saved before the column existed (the digest scores those on the fly).
+    sentiment: Mapped[float | None] = mapped_column(Float)
 
 
 class OutboxMessage(Base):

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from bot.services import outbox
 from bot.services.anonymity import meets_threshold
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.goals import digest_goals
+from bot.services.goals import digest_goals, goals_by_partnership
 from bot.services.issues import today_in
 from bot.services.models import (
     AGE_BUCKET_DAYS,
@@ -62,7 +62,7 @@ from bot.services.schedule import next_weekly_time, zone
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
 from bot.services.themes import recurring_phrases
 from bot.services.views import partnership_view
-from storage.models import Digest, Issue, Partnership
+from storage.models import Digest, Goal, Issue, Partnership
 from storage.repositories.digests import (
     UNRESOLVED,
     CommentRow,
@@ -80,8 +80,12 @@ UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships claimed per transaction by ``queue_due_digests``.
 BATCH = 100
-#: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once).
-BUILD_BATCH = 200
+#: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once). Each batch's
+#: aggregate queries join the answers of its partnerships; PostgreSQL does that with a scan of the whole answers
+#: table while a batch is a sizeable part of it, so fewer, larger batches scan less. A thousand partnerships' rows
+#: (about 100 aggregate rows and 25 comments each) are a few megabytes: 200 -> 1,000 cost 8 MB of peak RSS and
+#: saved a quarter of the time at N = 1,000 on PostgreSQL (benchmarks/README.md, digest).
+BUILD_BATCH = 1000
 #: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
 RETRY_AFTER = timedelta(hours=6)
 #: Weeks in the "4-week average" (this week and the three before it).
@@ -170,7 +174,8 @@ def build_digests(
     views: list[DigestView] = []
     with uow.read_only():
         store = DigestRepository(uow.session)
-        latest: dict[tuple[int, int, int, str], datetime] = {}
+        # Partnerships on the same schedule share their digest time and week boundaries.
+        latest: dict[tuple[int, int, int, str], tuple[datetime, list[datetime]]] = {}
         for offset in range(0, len(partnership_ids), batch):
             chunk = list(partnership_ids[offset : offset + batch])
             found = store.partnerships(chunk)
@@ -180,10 +185,11 @@ def build_digests(
                 if p is None:
                     continue
                 key = (p.digest_weekday, p.digest_hour, p.digest_minute, p.timezone)
-                if key not in latest:  # partnerships on the same schedule share their digest time
-                    latest[key] = _latest_digest_time(p, now)
-                ends_at = latest[key]
-                plans.append((p, ends_at, week_boundaries(ends_at, p.timezone, CHART_WEEKS)))
+                if key not in latest:
+                    at = _latest_digest_time(p, now)
+                    latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
+                ends_at, bounds = latest[key]
+                plans.append((p, ends_at, bounds))
             if not plans:
                 continue
             q = DigestBatchQueries(
@@ -193,7 +199,8 @@ def build_digests(
                 end=max(ends_at for _, ends_at, _ in plans),
             )
             q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
-            views.extend(_build(uow.session, p, ends_at, now, q) for p, ends_at, _ in plans)
+            goals = goals_by_partnership(uow.session, [p.id for p, _, _ in plans])
+            views.extend(_build(uow.session, p, ends_at, now, q, goals[p.id], b) for p, ends_at, b in plans)
     return views
 
 
@@ -216,41 +223,37 @@ def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
             uow.commit()
 
 
-@dataclass
-class _Sum:
-    total: int = 0
-    count: int = 0
-
-    def add(self, total: int, count: int) -> None:
-        self.total += total
-        self.count += count
-
-    @property
-    def mean(self) -> float | None:
-        return round(self.total / self.count, 2) if self.count else None
-
-
 class _Scores:
-    """Sums of the shown scores by (weeks back, side, dimension); ``OVERALL`` pools every dimension."""
+    """Sums of the shown scores by (weeks back, side, dimension); ``OVERALL`` pools every dimension.
+
+    Plain ``[total, count]`` lists: a batch of a thousand digests adds and pools them over a hundred thousand times.
+    """
 
     def __init__(self) -> None:
-        self._sums: dict[tuple[int, str, str], _Sum] = {}
+        self._sums: dict[tuple[int, str, str], list[int]] = {}
 
     def add(self, week: int, row: ScoreRow) -> None:
-        for dimension in (row.dimension, OVERALL):
-            self._sums.setdefault((week, row.side, dimension), _Sum()).add(row.total, row.count)
+        sums = self._sums
+        for key in ((week, row.side, row.dimension), (week, row.side, OVERALL)):
+            found = sums.get(key)
+            if found is None:
+                sums[key] = [row.total, row.answers]
+            else:
+                found[0] += row.total
+                found[1] += row.answers
 
     def mean(self, weeks: Iterable[int], side: Side, dimension: str) -> float | None:
-        pooled = _Sum()
+        value, total, count = side.value, 0, 0
         for week in weeks:
-            found = self._sums.get((week, side.value, dimension))
+            found = self._sums.get((week, value, dimension))
             if found is not None:
-                pooled.add(found.total, found.count)
-        return pooled.mean
+                total += found[0]
+                count += found[1]
+        return round(total / count, 2) if count else None
 
     def count(self, week: int, side: Side, dimension: str) -> int:
         found = self._sums.get((week, side.value, dimension))
-        return found.count if found else 0
+        return found[1] if found else 0
 
     def health(self, side: Side, dimension: str) -> SideHealth:
         return SideHealth(
@@ -271,9 +274,16 @@ def _build(
     ends_at: datetime,
     now: datetime,
     queries: DigestQueries | DigestBatchQueries | None = None,
+    goals: Sequence[Goal] | None = None,
+    bounds: Sequence[datetime] | None = None,
 ) -> DigestView:
+    """The digest of the week ending at ``ends_at``. ``queries``, ``goals`` (this partnership's goals) and
+    ``bounds`` (``week_boundaries(ends_at, p.timezone, CHART_WEEKS)``) are what a batch read or computed for
+    many partnerships at once; without them they are read and computed for this one.
+    """
     tz = p.timezone
-    bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
+    if bounds is None:
+        bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
     start, first = bounds[-2], bounds[0]
     q = queries if queries is not None else DigestQueries(session)
 
@@ -350,7 +360,7 @@ def _build(
         sides=sides,
         issues=_issues(q, p, start, ends_at, now),
         actions=_actions(q, p, start, ends_at, now),
-        goals=digest_goals(session, p, start, ends_at),
+        goals=digest_goals(session, p, start, ends_at, goals),
         chart=chart,
     )
 
@@ -371,31 +381,36 @@ def _side_digest(
     asked = sum(r.asked_client if side is Side.CLIENT else r.asked_provider for r in this_week)
     org = p.client_org if side is Side.CLIENT else p.provider_org
     withheld = bool(this_week) and not any((r.id, side.value) in shown for r in this_week)
-    said = tuple(c.comment for c in comments if c.side == side.value and (c.round_id, c.side) in shown)
+    said = [c for c in comments if c.side == side.value and (c.round_id, c.side) in shown]
+    texts = tuple(c.comment for c in said)
     return SideDigest(
         side=side,
         org=org,
         participation=Participation(responded, asked),
         withheld=withheld,
         sentiment=_sentiment(said),
-        themes=tuple(ThemeView(t.phrase, t.comments) for t in recurring_phrases(said, limit=THEMES_PER_SIDE)),
-        comments=said,
+        themes=tuple(ThemeView(t.phrase, t.comments) for t in recurring_phrases(texts, limit=THEMES_PER_SIDE)),
+        comments=texts,
     )
 
 
-def _sentiment(comments: tuple[str, ...]) -> SentimentSummary | None:
+def _sentiment(comments: Sequence[CommentRow]) -> SentimentSummary | None:
+    """The tone of the comments: the score stored when each was saved; one saved before scores were stored
+    (NULL) is scored now, as every comment used to be.
+    """
     if not comments:
         return None
-    results = [analyse(c) for c in comments]
-    mean = round(fmean(r.score for r in results), 3)
-    positive = sum(r.label == POSITIVE for r in results)
-    negative = sum(r.label == NEGATIVE for r in results)
+    scores = [c.sentiment if c.sentiment is not None else analyse(c.comment).score for c in comments]
+    mean = round(fmean(scores), 3)
+    labels = [label_for(score) for score in scores]
+    positive = labels.count(POSITIVE)
+    negative = labels.count(NEGATIVE)
     return SentimentSummary(
-        comments=len(results),
+        comments=len(scores),
         mean=mean,
         label=label_for(mean),
         positive=positive,
-        neutral=len(results) - positive - negative,
+        neutral=len(scores) - positive - negative,
         negative=negative,
     )
 

@@ -240,6 +240,8 @@ def digest_goals(
     """
     if rows is None:
         rows = GoalRepository(session).list(p.id, limit=MAX_DIGEST_GOALS)
+    elif len(rows) > MAX_DIGEST_GOALS:  # the same goals ``list`` would have read: being worked on first
+        rows = sorted(rows, key=lambda g: (g.status == GoalStatus.DONE.value, g.number))[:MAX_DIGEST_GOALS]
     if not rows:
         return GoalsSection()
     shown = sorted(

@@ -30,6 +30,7 @@ from bot.services.models import (
 from bot.services.partnerships import answerable_by_side, upsert_member
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
 from bot.services.schedule import next_weekly_time
+from bot.services.sentiment import comment_sentiment
 from bot.services.views import participation, partnership_view, question_view, round_view
 from storage.models import Answer, Partnership, PulseRound, Question, Response, RoundQuestion
 from storage.uow import UnitOfWork
@@ -307,6 +308,10 @@ def submit_answers(
     with uow:
         r, p = _open_round_for(uow, round_id, now)
         validate_answers(round_view(r).questions, answers)
+        # Each comment's sentiment is scored once, here (before the response's row lock), and stored with it:
+        # the weekly digest reads the stored score instead of scoring every comment of the week again.
+        comments = [(given, (given.comment or "").strip() or None) for given in answers]
+        scored = [(given, comment, comment_sentiment(comment)) for given, comment in comments]
         side = _answering_side(uow, p, profile, now)
         key = respondent_hash(secret_key, p.id, profile.user_id)
         response = uow.responses.get(r.id, key, for_update=True)
@@ -327,13 +332,14 @@ def submit_answers(
                 )
             response.side, response.updated_at = side.value, now
             existing = {a.question_id: a for a in response.answers}
-            for given in answers:
-                comment = (given.comment or "").strip() or None
+            for given, comment, sentiment in scored:
                 row = existing.get(given.question_id)
                 if row is None:
-                    response.answers.append(Answer(question_id=given.question_id, score=given.score, comment=comment))
+                    response.answers.append(
+                        Answer(question_id=given.question_id, score=given.score, comment=comment, sentiment=sentiment)
+                    )
                 else:
-                    row.score, row.comment = given.score, comment
+                    row.score, row.comment, row.sentiment = given.score, comment, sentiment
             uow.commit()
         except Exception:
             # Two deliveries of the same submission raced past the lookup; the other one was recorded.

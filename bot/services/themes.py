@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 MAX_WORDS = 3
@@ -76,15 +76,46 @@ def _is_phrase(words: tuple[str, ...]) -> bool:
 
 
 def phrases(comment: str) -> set[tuple[str, ...]]:
-    """Every 1- to 3-word phrase in the comment, each once."""
+    """Every 1- to 3-word phrase in the comment, each once (the phrases ``_is_phrase`` accepts)."""
+    return _grams(clauses(comment))
+
+
+def _grams(runs: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
+    """``phrases`` of a comment's ``clauses``. The digest runs this on every comment of the week, so each word is
+    classified once rather than once per phrase it is part of: a phrase of several words may not start with a
+    stopword, may not end with a stopword or a negation, and may not be all digits.
+    """
     found: set[tuple[str, ...]] = set()
-    for words in clauses(comment):
-        for size in range(1, MAX_WORDS + 1):
-            for start in range(len(words) - size + 1):
-                gram = tuple(words[start : start + size])
-                if _is_phrase(gram):
-                    found.add(gram)
+    for words in runs:
+        n = len(words)
+        stop = [w in STOPWORDS for w in words]
+        bad_end = [stop[i] or w in NEGATIONS for i, w in enumerate(words)]
+        digit = [w.isdigit() for w in words]
+        for start, first in enumerate(words):
+            if not bad_end[start] and not digit[start] and len(first) > 1:
+                found.add((first,))
+            if stop[start]:
+                continue
+            for end in range(start + 1, min(start + MAX_WORDS, n)):
+                if not bad_end[end] and not (digit[start] and all(digit[start + 1 : end + 1])):
+                    found.add(tuple(words[start : end + 1]))
     return found
+
+
+def _split_at_rare(runs: list[list[str]], common: Collection[str]) -> list[list[str]]:
+    """The runs cut at every word not in ``common``, which is dropped: no phrase containing it is kept."""
+    out: list[list[str]] = []
+    for words in runs:
+        part: list[str] = []
+        for w in words:
+            if w in common:
+                part.append(w)
+            elif part:
+                out.append(part)
+                part = []
+        if part:
+            out.append(part)
+    return out
 
 
 def _shorter_parts(gram: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
@@ -94,11 +125,21 @@ def _shorter_parts(gram: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
 
 
 def recurring_phrases(comments: Sequence[str], limit: int = 5, min_comments: int = 2) -> list[Theme]:
-    """The ``limit`` phrases found in the most comments (at least ``min_comments``), longest first on ties."""
+    """The ``limit`` phrases found in the most comments (at least ``min_comments``), longest first on ties.
+
+    A phrase is in no more comments than any of its words, so words in fewer than ``min_comments`` comments are
+    cut out first and phrases are only formed from the rest: the same themes, from far fewer candidates.
+    """
+    least = max(min_comments, 1)
+    runs = [clauses(comment) for comment in comments]
+    if least > 1:
+        in_comments = Counter(w for comment_runs in runs for w in {w for words in comment_runs for w in words})
+        common = {w for w, n in in_comments.items() if n >= least}
+        runs = [_split_at_rare(comment_runs, common) for comment_runs in runs]
     counts: Counter[tuple[str, ...]] = Counter()
-    for comment in comments:
-        counts.update(phrases(comment))
-    kept = {gram: n for gram, n in counts.items() if n >= max(min_comments, 1)}
+    for comment_runs in runs:
+        counts.update(_grams(comment_runs))
+    kept = {gram: n for gram, n in counts.items() if n >= least}
     subsumed = {part for gram, n in kept.items() for part in _shorter_parts(gram) if kept.get(part) == n}
     ranked = sorted((gram for gram in kept if gram not in subsumed), key=lambda g: (-kept[g], -len(g), g))
     return [Theme(" ".join(gram), kept[gram]) for gram in ranked[:limit]]

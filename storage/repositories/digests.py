@@ -7,10 +7,10 @@ costs the same handful of queries whether the partnership has ten answers or ten
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple, TypeVarTuple
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -26,38 +26,52 @@ from storage.models import (
     Workspace,
 )
 
+# The rows below are named tuples rather than frozen dataclasses: a batch of digests makes tens of thousands of
+# them, and a tuple is made several times faster.
+
 #: Statuses of an issue that is not resolved (as in ``storage.repositories.issues``).
 UNRESOLVED = ("open", "acknowledged")
 
 
-@dataclass(frozen=True)
-class RoundRow:
+_Columns = TypeVarTuple("_Columns")
+
+
+def _rows(session: Session, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+    """The rows of a select of plain columns, run on the session's connection (its transaction): the same rows
+    as ``session.execute``, without the ORM's per-row result handling, which costs more than the database does
+    when a batch of digests reads tens of thousands of aggregate rows.
+    """
+    return session.connection().execute(stmt).all()
+
+
+class RoundRow(NamedTuple):
     id: int
     closed_at: datetime
     asked_client: int
     asked_provider: int
 
 
-@dataclass(frozen=True)
-class ScoreRow:
-    """The sum and count of one side's 1–5 scores on one dimension in one round."""
+class ScoreRow(NamedTuple):
+    """The sum (``total``) and number (``answers``) of one side's 1–5 scores on one dimension in one round."""
 
     round_id: int
     side: str
     dimension: str
     total: int
-    count: int
+    answers: int
 
 
-@dataclass(frozen=True)
-class CommentRow:
+class CommentRow(NamedTuple):
+    """One comment of a round, with the sentiment score stored when it was saved (None: saved before scores
+    were stored, so the digest scores it itself)."""
+
     round_id: int
     side: str
     comment: str
+    sentiment: float | None = None
 
 
-@dataclass(frozen=True)
-class IssueEventRow:
+class IssueEventRow(NamedTuple):
     issue_id: int
     kind: str
     level: int | None
@@ -145,7 +159,7 @@ class DigestQueries:
             .order_by(PulseRound.closed_at, PulseRound.id)
         )
         # closed_at is never NULL here: the filter requires a value in [start, end).
-        return [RoundRow(int(i), c, int(a), int(b)) for i, c, a, b in self.session.execute(stmt).all() if c is not None]
+        return [RoundRow(int(i), c, int(a), int(b)) for i, c, a, b in _rows(self.session, stmt) if c is not None]
 
     def respondents(self, partnership_id: int, start: datetime, end: datetime) -> dict[tuple[int, str], int]:
         """Respondents per (round, side) of the rounds closed in ``[start, end)``."""
@@ -155,7 +169,7 @@ class DigestQueries:
             .where(*self._closed_rounds(partnership_id, start, end))
             .group_by(Response.round_id, Response.side)
         )
-        return {(int(r), str(s)): int(n) for r, s, n in self.session.execute(stmt).all()}
+        return {(int(r), str(s)): int(n) for r, s, n in _rows(self.session, stmt)}
 
     def scores(self, partnership_id: int, start: datetime, end: datetime) -> list[ScoreRow]:
         """Sum and count of 1–5 scores per (round, side, dimension) of the rounds closed in ``[start, end)``.
@@ -171,19 +185,21 @@ class DigestQueries:
             .where(*self._closed_rounds(partnership_id, start, end), Question.kind == "scale")
             .group_by(Response.round_id, Response.side, Question.dimension)
         )
-        return [ScoreRow(int(r), str(s), str(d), int(t or 0), int(n)) for r, s, d, t, n in self.session.execute(stmt).all()]
+        return [ScoreRow(int(r), str(s), str(d), int(t or 0), int(n)) for r, s, d, t, n in _rows(self.session, stmt)]
 
     def comments(self, round_ids: Collection[int]) -> list[CommentRow]:
-        """Every comment of the given rounds, in submission order."""
+        """Every comment of the given rounds, in submission order, with its stored sentiment score."""
         if not round_ids:
             return []
         stmt = (
-            select(Response.round_id, Response.side, Answer.comment)
+            select(Response.round_id, Response.side, Answer.comment, Answer.sentiment)
             .join(Answer, Answer.response_id == Response.id)
             .where(Response.round_id.in_(sorted(round_ids)), Answer.comment.is_not(None), Answer.comment != "")
             .order_by(Response.id, Answer.id)
         )
-        return [CommentRow(int(r), str(s), str(c)) for r, s, c in self.session.execute(stmt).all()]
+        return [
+            CommentRow(int(r), str(s), str(c), None if v is None else float(v)) for r, s, c, v in _rows(self.session, stmt)
+        ]
 
     def issue_events(self, partnership_id: int, start: datetime, end: datetime, kinds: Sequence[str]) -> list[IssueEventRow]:
         """History entries of the given kinds in ``[start, end)``, of the partnership's issues."""
@@ -198,7 +214,7 @@ class DigestQueries:
             )
             .order_by(IssueEvent.at, IssueEvent.id)
         )
-        return [IssueEventRow(int(i), str(k), lv, at) for i, k, lv, at in self.session.execute(stmt).all()]
+        return [IssueEventRow(int(i), str(k), lv, at) for i, k, lv, at in _rows(self.session, stmt)]
 
     def issues(self, partnership_id: int, *, since: datetime, also: Collection[int]) -> Sequence[Issue]:
         """The partnership's unresolved issues, those logged at or after ``since``, and the issues ``also`` named."""
@@ -264,7 +280,7 @@ class DigestBatchQueries:
             .where(*window)
             .order_by(PulseRound.closed_at, PulseRound.id)
         )
-        for pid, rid, closed, a, b in session.execute(rounds_stmt).all():
+        for pid, rid, closed, a, b in _rows(session, rounds_stmt):
             if closed is None:  # pragma: no cover - the filter requires a value
                 continue
             self._rounds.setdefault(int(pid), []).append(RoundRow(int(rid), closed, int(a), int(b)))
@@ -278,8 +294,8 @@ class DigestBatchQueries:
                 .where(*window)
                 .group_by(Response.round_id, Response.side)
             )
-            for r, s, n in session.execute(respondents_stmt).all():
-                self._respondents.setdefault(self._round_pid[int(r)], {})[(int(r), str(s))] = int(n)
+            for r, s, n in _rows(session, respondents_stmt):
+                self._respondents.setdefault(self._round_pid[r], {})[(r, s)] = n
         self._scores: dict[int, list[ScoreRow]] = {}
         if self._round_pid:
             scores_stmt = (
@@ -291,9 +307,9 @@ class DigestBatchQueries:
                 .where(*window, Question.kind == "scale")
                 .group_by(Response.round_id, Response.side, Question.dimension)
             )
-            for r, s, d, t, n in session.execute(scores_stmt).all():
-                row = ScoreRow(int(r), str(s), str(d), int(t or 0), int(n))
-                self._scores.setdefault(self._round_pid[row.round_id], []).append(row)
+            # The driver's ints and strings as they are: tens of thousands of rows, converted to what they are.
+            for r, s, d, t, n in _rows(session, scores_stmt):
+                self._scores.setdefault(self._round_pid[r], []).append(ScoreRow(r, s, d, t or 0, n))
         self._session = session
         self._comments: dict[int, list[tuple[int, CommentRow]]] | None = None
         self._comment_rounds: frozenset[int] = frozenset()
@@ -309,7 +325,7 @@ class DigestBatchQueries:
             .order_by(IssueEvent.at, IssueEvent.id)
         )
         self._events: dict[int, list[IssueEventRow]] = {}
-        for pid, i, k, lv, at in session.execute(stmt_events).all():
+        for pid, i, k, lv, at in _rows(session, stmt_events):
             self._events.setdefault(int(pid), []).append(IssueEventRow(int(i), str(k), lv, at))
         named = sorted({e.issue_id for rows in self._events.values() for e in rows})
         conditions = [Issue.status.in_(UNRESOLVED), Issue.created_at >= start]
@@ -340,17 +356,26 @@ class DigestBatchQueries:
         if start < self.start or end > self.end:
             raise ValueError(f"[{start}, {end}) is outside this batch's window [{self.start}, {self.end})")
 
-    def rounds(self, partnership_id: int, start: datetime, end: datetime) -> list[RoundRow]:
+    def _whole(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` is the batch's whole window (everything read for it is inside: no filtering),
+        as it is for every partnership of a batch on the same digest schedule."""
         self._check(start, end)
+        return start == self.start and end == self.end
+
+    def rounds(self, partnership_id: int, start: datetime, end: datetime) -> list[RoundRow]:
+        if self._whole(start, end):
+            return list(self._rounds.get(partnership_id, ()))
         return [r for r in self._rounds.get(partnership_id, ()) if start <= r.closed_at < end]
 
     def respondents(self, partnership_id: int, start: datetime, end: datetime) -> dict[tuple[int, str], int]:
-        self._check(start, end)
+        if self._whole(start, end):
+            return dict(self._respondents.get(partnership_id, {}))
         inside = {r.id for r in self.rounds(partnership_id, start, end)}
         return {key: n for key, n in self._respondents.get(partnership_id, {}).items() if key[0] in inside}
 
     def scores(self, partnership_id: int, start: datetime, end: datetime) -> list[ScoreRow]:
-        self._check(start, end)
+        if self._whole(start, end):
+            return list(self._scores.get(partnership_id, ()))
         return [s for s in self._scores.get(partnership_id, ()) if start <= self._closed_at[s.round_id] < end]
 
     def prefetch_comments(self, round_ids: Collection[int]) -> None:
