@@ -9,10 +9,12 @@ and four-week average, perception gaps, participation, comment sentiment and the
 and the chart series; nothing is rendered or sent):
 
 - **one by one**: ``bot.services.digest.build_digest(uow, partnership_id=..., week_start=None, now=...)`` for
-  every partnership, each in its own unit of work, as the sender renders one queued digest;
+  every partnership, each in its own unit of work, as a digest is built on its own (a preview, a lone digest);
 - **batched**: ``bot.services.digest.build_digests(uow, partnership_ids=[...], now=...)``, which reads 1,000
-  partnerships' rows per query (``DigestBatchQueries``) and builds each digest with the same code. The target
-  is judged on it; the run checks that both show the same answers, withheld sides and comments.
+  partnerships' rows per query (``DigestBatchQueries``) and builds each digest with the same code, as the
+  portfolio does and as the sender does for the queued digests of a claimed batch (``digests_for``, the same
+  batched reads keyed by digests row). The target is judged on it; the run checks that both show the same
+  answers, withheld sides and comments.
 
 Data (bulk-inserted with SQLAlchemy Core into a schema built by the real migrations, then ``ANALYZE``): N
 partnerships (N = 10, 100, 1,000 by default, each size added to the same database in turn), each with 12 closed

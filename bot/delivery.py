@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +50,7 @@ from bot.services import (
     signals,
 )
 from bot.services.charts import alt_text, weekly_chart
+from bot.services.models import DigestView
 from bot.services.outbox import OutboxItem, Purpose
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
@@ -180,6 +181,23 @@ class Renderer:
         self, uow_factory: Callable[[], UnitOfWork], secret_key: str, *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.uow_factory, self.secret_key, self.clock = uow_factory, secret_key, clock
+        # Digests built together for the rows being sent (``prepare``), by digests row id.
+        self._digests: dict[int, DigestView] = {}
+
+    def prepare(self, items: Sequence[OutboxItem]) -> None:
+        """Build the weekly digests of a claimed batch together (a few statements, not a dozen per digest).
+
+        Called by the sender before it sends the batch; ``render`` then uses them, and builds any other digest on
+        its own as before. A batch is sent within moments of being claimed, so the digests are as current as if
+        each had been built when its message went.
+        """
+        ids = sorted({i.ref_id for i in items if i.purpose in DIGEST_PURPOSES and i.ref_id is not None})
+        self._digests = {}
+        self._digests = digest.digests_for(self.uow_factory(), digest_ids=ids, now=self.clock()) if len(ids) > 1 else {}
+
+    def _digest_view(self, digest_id: int, now: datetime) -> DigestView | None:
+        prepared = self._digests.get(digest_id)
+        return prepared if prepared is not None else digest.digest_for(self.uow_factory(), digest_id=digest_id, now=now)
 
     def render(self, item: OutboxItem) -> Rendered | None:
         if item.purpose in REVIEW_PURPOSES:
@@ -269,7 +287,7 @@ class Renderer:
         if item.purpose is Purpose.DIGEST_CHART:
             key = digest.message_key(uow(), digest_id=item.ref_id)
             ts = outbox.sent_ts(uow(), key) if key else None
-            view = digest.digest_for(uow(), digest_id=item.ref_id, now=now) if ts else None
+            view = self._digest_view(item.ref_id, now) if ts else None
             if ts is None or view is None:  # the digest was never posted: a chart alone would make no sense
                 return None
             upload = Upload(
@@ -279,7 +297,7 @@ class Renderer:
                 alt_text=alt_text(view.chart),
             )
             return Rendered([], thread_ts=ts, upload=upload)
-        view = digest.digest_for(uow(), digest_id=item.ref_id, now=now)
+        view = self._digest_view(item.ref_id, now)
         if view is None:
             return None
         if item.purpose is Purpose.DIGEST_COPY:
@@ -376,6 +394,10 @@ class OutboxSender:
             items = outbox.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
                 return total
+            try:
+                self.renderer.prepare(items)
+            except Exception:  # each row is then rendered on its own, with the usual retry on failure
+                logger.exception("could not build the batch's digests together; building them one by one")
             by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
             for item in items:
                 by_channel[item.channel_id].append(item)

@@ -190,17 +190,49 @@ def build_digests(
                     latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
                 ends_at, bounds = latest[key]
                 plans.append((p, ends_at, bounds))
-            if not plans:
-                continue
-            q = DigestBatchQueries(
-                uow.session,
-                [p.id for p, _, _ in plans],
-                start=min(bounds[0] for _, _, bounds in plans),
-                end=max(ends_at for _, ends_at, _ in plans),
-            )
-            q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
-            goals = goals_by_partnership(uow.session, [p.id for p, _, _ in plans])
-            views.extend(_build(uow.session, p, ends_at, now, q, goals[p.id], b) for p, ends_at, b in plans)
+            views.extend(_build_plans(uow.session, plans, now))
+    return views
+
+
+def _build_plans(
+    session: Session, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
+) -> list[DigestView]:
+    """The digests of (partnership, digest time, week boundaries) plans, from one batched read of their rows."""
+    if not plans:
+        return []
+    q = DigestBatchQueries(
+        session,
+        [p.id for p, _, _ in plans],
+        start=min(bounds[0] for _, _, bounds in plans),
+        end=max(ends_at for _, ends_at, _ in plans),
+    )
+    q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
+    goals = goals_by_partnership(session, [p.id for p, _, _ in plans])
+    return [_build(session, p, ends_at, now, q, goals[p.id], b) for p, ends_at, b in plans]
+
+
+def digests_for(
+    uow: UnitOfWork, *, digest_ids: Sequence[int], now: datetime, batch: int = BUILD_BATCH
+) -> dict[int, DigestView]:
+    """The digests queued ``digests`` rows stand for, by row id (rows or partnerships gone are absent).
+
+    What ``digest_for`` returns for each, read in batches as ``build_digests`` does: the sender renders the digests
+    it has claimed together, so the weekly posting reads a few statements per batch, not a dozen per digest.
+    """
+    views: dict[int, DigestView] = {}
+    with uow.read_only():
+        store = DigestRepository(uow.session)
+        for offset in range(0, len(digest_ids), batch):
+            rows = store.get_many(digest_ids[offset : offset + batch])
+            found = store.partnerships([row.partnership_id for row in rows.values()])
+            plans: list[tuple[Partnership, datetime, list[datetime]]] = []
+            ids: list[int] = []
+            for digest_id, row in rows.items():
+                p = found.get(row.partnership_id)
+                if p is not None:
+                    plans.append((p, row.ends_at, week_boundaries(row.ends_at, p.timezone, CHART_WEEKS)))
+                    ids.append(digest_id)
+            views.update(zip(ids, _build_plans(uow.session, plans, now), strict=True))
     return views
 
 

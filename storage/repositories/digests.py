@@ -96,6 +96,13 @@ class DigestRepository:
         self.session.flush()
         return digest
 
+    def get_many(self, digest_ids: Collection[int]) -> dict[int, Digest]:
+        """``digests`` rows by id, in one query (ids that do not exist are absent)."""
+        if not digest_ids:
+            return {}
+        rows = self.session.scalars(select(Digest).where(Digest.id.in_(sorted(set(digest_ids))))).all()
+        return {d.id: d for d in rows}
+
     def partnerships(self, partnership_ids: Collection[int]) -> dict[int, Partnership]:
         """Partnerships by id, in one query (ids that do not exist are absent)."""
         if not partnership_ids:

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.services import actions, digest, issues
+from bot.delivery import Renderer
+from bot.services import actions, digest, issues, outbox
 from bot.services.models import ActionStatus, Side
-from storage.models import Partnership
+from bot.services.outbox import OutboxItem
+from storage.models import Digest, Partnership
 from storage.repositories.digests import DigestBatchQueries
 from storage.uow import UnitOfWorkFactory
 from tests.factories import Answered, IssueWorld, action_input, add_closed_round, answers_for, issue_input, make_issue_world
@@ -140,3 +142,82 @@ def test_batch_reads_refuse_a_window_they_did_not_read(uow_factory: UnitOfWorkFa
         with pytest.raises(ValueError):
             q.issue_events(1, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC), ["created"])
         assert q.rounds(1, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC)) == []
+
+
+@pytest.mark.parametrize("batch", [1, 3, 200])
+def test_queued_digests_built_together_equal_each_built_alone(worlds: tuple[IssueWorld, IssueWorld], batch: int) -> None:
+    """What the sender renders for a claimed batch (``digests_for``) is what ``digest_for`` gives row by row, for rows
+    of different partnerships, schedules and weeks (a week left queued since before the latest one included)."""
+    first, second = worlds
+    _seed_history(first)
+    _seed_second(second)
+    now = DIGEST_AT + timedelta(days=8)
+    ids: list[int] = []
+    with first.uow_factory() as uow:
+        for pid in (first.partnership_id, second.partnership_id):
+            p = uow.session.get(Partnership, pid)
+            assert p is not None
+            latest = digest._latest_digest_time(p, now)
+            for ends_at in (latest, digest.shift_local(latest, p.timezone, days=-7)):
+                row = Digest(
+                    partnership_id=pid,
+                    week_start=digest.week_start_of(ends_at, p.timezone),
+                    ends_at=ends_at,
+                    status="queued",
+                    created_at=now,
+                )
+                uow.session.add(row)
+                uow.session.flush()
+                ids.append(row.id)
+        uow.commit()
+    alone = {i: digest.digest_for(first.uow_factory(), digest_id=i, now=now) for i in ids}
+    together = digest.digests_for(first.uow_factory(), digest_ids=[*ids, 9999], now=now, batch=batch)
+    assert together == alone  # the unknown row is left out
+    assert len({view.week_start for view in together.values()}) == 4  # two weeks each, two schedules
+    assert any(view.sides[0].comments for view in together.values())
+
+
+def test_the_renderer_builds_a_claimed_batch_of_digests_together(
+    worlds: tuple[IssueWorld, IssueWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender hands each claimed batch to ``Renderer.prepare``: the digests in it are rendered from one batched
+    build, not one ``digest_for`` (a dozen statements) each; a digest outside the batch is still built alone."""
+    first, second = worlds
+    _seed_history(first)
+    _seed_second(second)
+    now = DIGEST_AT + timedelta(hours=1)
+    items: list[OutboxItem] = []
+    with first.uow_factory() as uow:
+        for n, pid in enumerate((first.partnership_id, second.partnership_id)):
+            p = uow.session.get(Partnership, pid)
+            assert p is not None
+            ends_at = digest._latest_digest_time(p, now)
+            row = Digest(
+                partnership_id=pid,
+                week_start=digest.week_start_of(ends_at, p.timezone),
+                ends_at=ends_at,
+                status="queued",
+                created_at=now,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            purpose = outbox.Purpose.DIGEST
+            items.append(
+                OutboxItem(
+                    n, f"digest:{pid}", p.workspace_id, pid, purpose, row.id, "chat.postMessage", p.channel_id, None, 1, "t"
+                )
+            )
+        uow.commit()
+    renderer = Renderer(first.uow_factory, "k" * 40, clock=lambda: now)
+    alone = [renderer.render(item) for item in items]
+    renderer.prepare(items)
+
+    def built_alone(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a digest of the prepared batch was built on its own")
+
+    monkeypatch.setattr(digest, "digest_for", built_alone)
+    together = [renderer.render(item) for item in items]
+    assert together == alone and all(r is not None and r.messages for r in together)
+    renderer.prepare(items[:1])  # a batch with one digest: nothing to gain, so nothing is prepared
+    with pytest.raises(AssertionError, match="built on its own"):
+        renderer.render(items[0])
