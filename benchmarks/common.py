@@ -1,11 +1,20 @@
-"""Small helpers shared by the benchmarks: percentiles, waiting for the bot to go quiet, tables."""
+"""Small helpers shared by the benchmarks: percentiles, waiting for the bot to go quiet, tables, databases."""
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage import migrate
+from storage.db import make_engine
 
 #: A Monday 12:00 UTC; the partnerships the benchmarks create pulse at 09:00 New York time (14:00 UTC).
 START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -64,3 +73,33 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+@contextmanager
+def sqlite_database(name: str) -> Iterator[str]:
+    """A migrated SQLite database in a temporary file, for the benchmark called ``name``."""
+    with tempfile.TemporaryDirectory(prefix=f"pp-bench-{name}-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextmanager
+def postgres_database(base_url: str, name: str) -> Iterator[str]:
+    """A migrated, dedicated PostgreSQL schema in ``base_url``'s database, dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    schema = f"pp_bench_{name}_{os.getpid()}"
+    admin = make_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        rendered = url.render_as_string(hide_password=False)
+        migrate.upgrade(rendered)
+        yield rendered
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -40,22 +40,18 @@ import multiprocessing as mp
 import os
 import random
 import statistics
-import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, text
 
-from benchmarks.common import fmt, table
+from benchmarks.common import fmt, postgres_database, sqlite_database, table
 from benchmarks.escalation import _Statements, _timed
 from bot.services.sentiment import comment_sentiment
-from storage import migrate
 from storage.base import UTCDateTime
 from storage.db import make_engine
 from storage.models import Answer, Partnership, PulseRound, Question, Response, Workspace
@@ -230,36 +226,6 @@ def load_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return len(rows["answers"])
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite database in a temporary file."""
-    with tempfile.TemporaryDirectory(prefix="pp-bench-digest-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate.upgrade(url)
-        yield url
-
-
-@contextmanager
-def postgres_database(base_url: str) -> Iterator[str]:
-    """A migrated, dedicated PostgreSQL schema in ``base_url``'s database, dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    schema = f"pp_bench_digest_{os.getpid()}"
-    admin = make_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        rendered = url.render_as_string(hide_password=False)
-        migrate.upgrade(rendered)
-        yield rendered
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # --- one measurement, in a fresh process ---------------------------------------------------------------------
@@ -452,10 +418,10 @@ def run_digest(*, sizes: tuple[int, ...] = SIZES, rounds: int = 3, postgres_url:
     postgres_url = postgres_url or os.environ.get("BENCH_POSTGRES_URL") or None
     sizes = tuple(sorted(set(sizes)))
     databases = []
-    with sqlite_database() as url:
+    with sqlite_database("digest") as url:
         databases.append(run_database("SQLite", url, sizes, rounds))
     if postgres_url:
-        with postgres_database(postgres_url) as url:
+        with postgres_database(postgres_url, "digest") as url:
             databases.append(run_database("PostgreSQL", url, sizes, rounds))
     return {
         "sizes": list(sizes),

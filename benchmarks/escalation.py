@@ -51,25 +51,21 @@ import os
 import random
 import resource
 import statistics
-import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 
-from benchmarks.common import fmt, table
+from benchmarks.common import fmt, postgres_database, sqlite_database, table
 from bot.services.actions import next_reminder_time
 from bot.services.issues import next_escalation_time, policy_from_rows
 from bot.services.models import DEFAULT_CATEGORIES
 from bot.services.working_hours import WorkingCalendar, is_working_time, next_escalation
-from storage import migrate
 from storage.base import UTCDateTime
 from storage.db import make_engine
 from storage.models import (
@@ -397,36 +393,6 @@ def scenario_now(seed: Seed, share: float, issues: int) -> datetime:
 
 
 # --- databases ---------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite database in a temporary file."""
-    with tempfile.TemporaryDirectory(prefix="pp-bench-escalation-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate.upgrade(url)
-        yield url
-
-
-@contextmanager
-def postgres_database(base_url: str) -> Iterator[str]:
-    """A migrated, dedicated PostgreSQL schema in ``base_url``'s database, dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    schema = f"pp_bench_escalation_{os.getpid()}"
-    admin = make_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        rendered = url.render_as_string(hide_password=False)
-        migrate.upgrade(rendered)
-        yield rendered
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def load_seed(engine: Engine, seed: Seed) -> int:
@@ -886,10 +852,10 @@ def run_escalation(
     seed = build_seed(issues=issues, partnerships=partnerships)
     print(f"  seed: {issues} issues, {partnerships} partnerships computed in {seed.seconds:.1f} s", flush=True)
     databases = []
-    with sqlite_database() as url:
+    with sqlite_database("escalation") as url:
         databases.append(run_database("SQLite", url, seed, issues=issues, rounds=rounds, send=send))
     if postgres_url:
-        with postgres_database(postgres_url) as url:
+        with postgres_database(postgres_url, "escalation") as url:
             databases.append(run_database("PostgreSQL", url, seed, issues=issues, rounds=rounds, send=send))
     return {
         "issues": issues,
