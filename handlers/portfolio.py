@@ -44,6 +44,7 @@ def run_portfolio_command(
             reply(respond, message)
     elif parsed.arg == "here":
         portfolio.require_lead(uow(), team_id=team_id, user_id=user_id)
+        portfolio.check_channel_is_internal(shared=_is_shared(services, channel_id))
         _announce(client, channel_id, user_id)
         settings = portfolio.set_channel(uow(), team_id=team_id, channel_id=channel_id, user_id=user_id, now=now)
         first = local_time_label(settings.next_at, settings.timezone)
@@ -64,6 +65,22 @@ def run_portfolio_command(
         reply(respond, build_notice(text))
 
 
+CANT_POST = (
+    "I can't post in this channel, so the portfolio can't go here. Invite me with `/invite @PartnerPulse` "
+    "and run `/partner portfolio here` again."
+)
+
+
+def _is_shared(services: Services, channel_id: str) -> bool:
+    """Whether another organisation can read the channel (Slack Connect), from conversations.info."""
+    try:
+        return services.directory.channel_info(channel_id).is_connect
+    except SlackApiError as exc:
+        if classify(error_code(exc)) is ErrorKind.CHANNEL_GONE:
+            raise DomainError(CANT_POST) from None
+        raise
+
+
 def _announce(client: WebClient, channel_id: str, user_id: str) -> None:
     """Tell the channel it will get the portfolio, which also proves the bot may post here before it is saved."""
     message = build_notice(
@@ -74,8 +91,5 @@ def _announce(client: WebClient, channel_id: str, user_id: str) -> None:
         client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
     except SlackApiError as exc:
         if classify(error_code(exc)) is ErrorKind.CHANNEL_GONE:
-            raise DomainError(
-                "I can't post in this channel, so the portfolio can't go here. Invite me with `/invite @PartnerPulse` "
-                "and run `/partner portfolio here` again."
-            ) from None
+            raise DomainError(CANT_POST) from None
         raise

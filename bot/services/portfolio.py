@@ -298,6 +298,19 @@ def require_lead(uow: UnitOfWork, *, team_id: str, user_id: str) -> None:
         _require_lead(uow, team_id, user_id)
 
 
+def check_channel_is_internal(*, shared: bool) -> None:
+    """The portfolio shows every partnership of the workspace: never in a channel another organisation reads.
+
+    Raises:
+        NotAllowed: the channel is shared with another organisation (Slack Connect).
+    """
+    if shared:
+        raise NotAllowed(
+            "The portfolio shows every partnership of this workspace, so it can't be posted in a channel shared with "
+            "another organisation. Run `/partner portfolio here` in an internal channel, such as your leadership's."
+        )
+
+
 def set_channel(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, now: datetime) -> PortfolioSettings:
     """Post the portfolio in ``channel_id`` every Monday 09:00, in the time zone of that channel's partnership, or
     else of the first partnership the person leads. Leads only."""

@@ -140,6 +140,11 @@ def test_only_leads_and_sponsors_see_it_and_only_leads_choose_its_channel(stack:
     refused = _ask(stack, w.client_sponsor, "portfolio here")
     assert "Only a lead of a partnership in this workspace can choose" in refused
     assert "Only a lead" in _ask(stack, member, "portfolio off")
+    # Not in a channel the other organisation reads (the joint Slack Connect channel): refused, nothing posted.
+    before = len(stack.sandbox.messages(w.channel))
+    shared = _ask(stack, w.client_lead, "portfolio here")
+    assert "can't be posted in a channel shared with another organisation" in shared
+    assert len(stack.sandbox.messages(w.channel)) == before
     # The lead of B only (not of the joint channel's partnership) sees every partnership of the workspace.
     assert "Northwind service desk" in _ask(stack, w.client_members[0], "portfolio", channel="C0FABRIK")
     with stack.services.uow_factory() as uow:
