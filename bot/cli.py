@@ -197,6 +197,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.services import export
     from bot.services.errors import DomainError
+    from storage import migrate
     from storage.db import make_engine, make_session_factory
     from storage.uow import UnitOfWorkFactory
 
@@ -211,6 +212,13 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     except DomainError as exc:
         return fail(str(exc))
     engine = make_engine(settings.database_url)
+    # A report only reads: it never migrates. A database behind this version is told, not half-read.
+    if (found := migrate.current_revision(engine)) != (needed := migrate.head_revision()):
+        engine.dispose()
+        return fail(
+            f"the database is at schema revision {found or 'none'}, this version needs {needed}: "
+            "run `partnerpulse db upgrade` first."
+        )
     try:
         report = export.build_export(
             UnitOfWorkFactory(make_session_factory(engine)),

@@ -210,6 +210,15 @@ def test_cli_errors_are_one_line_on_stderr_and_exit_2(
     assert len(err.strip().splitlines()) == 1 and err.startswith("partnerpulse export: ") and message in err
 
 
+def test_cli_refuses_a_database_behind_the_schema_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, out, err = _run(capsys, "--partnership", "1", "--format", "html")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "schema revision none" in err and "partnerpulse db upgrade" in err
+
+
 def test_cli_unwritable_output_is_one_line(seeded: int, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = _run(
         capsys, "--partnership", str(seeded), "--format", "csv", "--output", str(tmp_path / "missing" / "x.csv")
