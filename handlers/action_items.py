@@ -29,9 +29,9 @@ from handlers.forms import actor_profile, parse_action, text_value
 from handlers.home import publish_home
 from handlers.modals import open_loading, replace_view
 from handlers.ui import (
-    OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_form,
     check_due_on,
     clicked,
     clicked_channel,
@@ -139,16 +139,10 @@ def action_form_errors(ref: ActionFormRef, view: dict[str, Any], now: datetime) 
 
 def ack_action_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Check the action form; errors show at their fields."""
-    try:
-        ref = decode(view.get("private_metadata"), ActionFormRef)
-    except MetadataError:
-        ack(response_action="errors", errors={ids.ActionBlock.TITLE: OUT_OF_DATE_FORM})
-        return
-    errors = action_form_errors(ref, view, context["services"].clock())
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
+    now = context["services"].clock()
+    ack_form(
+        ack, view, ActionFormRef, stale_block=ids.ActionBlock.TITLE, errors=lambda ref: action_form_errors(ref, view, now)
+    )
 
 
 def confirmation(a: ActionView) -> str:

@@ -48,6 +48,7 @@ from handlers.modals import open_loading, replace_view
 from handlers.ui import (
     OUT_OF_DATE_FORM,
     ack_button,
+    ack_form,
     check_due_on,
     clicked,
     decode_clicked,
@@ -177,16 +178,10 @@ def goal_form_errors(services: Services, ref: GoalFormRef, view: dict[str, Any])
 
 def ack_goal_submission(ack: Ack, view: dict[str, Any], context: Any) -> None:
     """Refuse the form at the field that is wrong (an owner not on their side is found here, before it closes)."""
-    try:
-        ref = decode(view.get("private_metadata"), GoalFormRef)
-    except MetadataError:
-        ack(response_action="errors", errors={ids.GoalBlock.TITLE: OUT_OF_DATE_FORM})
-        return
-    errors = goal_form_errors(context["services"], ref, view)
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
+    services = context["services"]
+    ack_form(
+        ack, view, GoalFormRef, stale_block=ids.GoalBlock.TITLE, errors=lambda ref: goal_form_errors(services, ref, view)
+    )
 
 
 @after_ack
@@ -306,16 +301,15 @@ def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, r
 
 def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
     """A one-text-field form: our metadata, and text that ``check`` accepts, or the error at the field."""
-    try:
-        decode(view.get("private_metadata"), ref)
-        check(text_value(view["state"]["values"], block))
-    except MetadataError:
-        ack(response_action="errors", errors={block: OUT_OF_DATE_FORM})
-        return
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={block: str(exc)})
-        return
-    ack()
+
+    def errors(_: object) -> dict[str, str]:
+        try:
+            check(text_value(view["state"]["values"], block))
+        except InvalidInput as exc:
+            return {block: str(exc)}
+        return {}
+
+    ack_form(ack, view, ref, stale_block=block, errors=errors)
 
 
 def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:

@@ -61,6 +61,7 @@ from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_form,
     check_due_on,
     clicked,
     clicked_channel,
@@ -254,16 +255,14 @@ def issue_form_errors(view: dict[str, Any], *, timezone: str, now: datetime) -> 
 
 def ack_issue_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Check the issue form (lengths, choices, the due date); errors show at their fields."""
-    try:
-        ref = decode(view.get("private_metadata"), IssueFormRef)
-    except MetadataError:
-        ack(response_action="errors", errors={ids.IssueBlock.TITLE: OUT_OF_DATE_FORM})
-        return
-    errors = issue_form_errors(view, timezone=ref.timezone, now=context["services"].clock())
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
+    now = context["services"].clock()
+    ack_form(
+        ack,
+        view,
+        IssueFormRef,
+        stale_block=ids.IssueBlock.TITLE,
+        errors=lambda ref: issue_form_errors(view, timezone=ref.timezone, now=now),
+    )
 
 
 @after_ack

@@ -130,3 +130,20 @@ def reopen_with_error(client: WebClient, body: dict[str, Any], exc: InvalidInput
     except (SlackApiError, DomainError, KeyError) as err:
         logger.info("could not reopen a refused form (%s); telling the person instead", err)
         raise exc from None
+
+
+def ack_form(
+    ack: Ack, view: dict[str, Any], ref_type: type[T], *, stale_block: str, errors: Callable[[T], dict[str, str]]
+) -> None:
+    """Acknowledge a modal submission: a form we did not write is out of date (said at ``stale_block``); otherwise
+    the field errors ``errors(ref)`` finds are shown in the form, or, when there are none, it closes."""
+    try:
+        ref = decode(view.get("private_metadata"), ref_type)
+    except MetadataError:
+        ack(response_action="errors", errors={stale_block: OUT_OF_DATE_FORM})
+        return
+    found = errors(ref)
+    if found:
+        ack(response_action="errors", errors=found)
+    else:
+        ack()
