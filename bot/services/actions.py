@@ -295,6 +295,8 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
                 holidays.setdefault((h.partnership_id, h.side), set()).add(h.day)
             calendars: dict[tuple[int, str], WorkingCalendar] = {}
             groups: dict[tuple[int, str, date], list[tuple[Action, WorkingCalendar]]] = {}
+            # (action id, last reminded on, next reminder at) of every action read and not left as it was.
+            times: list[tuple[int, date | None, datetime]] = []
             for a in rows:
                 p = partnerships[a.partnership_id]
                 if p.status != "active":
@@ -304,18 +306,17 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
                     cal = calendars[(p.id, a.side)] = side_calendar(p, a.side, holidays.get((p.id, a.side), ()))
                 window = first_window_after_due(a, cal, now)
                 if window is None:
-                    a.next_reminder_at = now + NO_WINDOW_RETRY
-                    continue
-                if window[0] > now:  # not overdue yet, already reminded today, or outside working hours
-                    a.next_reminder_at = window[0]
-                    continue
-                # ``now`` is inside a working window on a local day after the due date and the last reminder.
-                groups.setdefault((p.id, a.owner_id, today_in(p, now, a.side)), []).append((a, cal))
+                    times.append((a.id, a.last_reminded_on, now + NO_WINDOW_RETRY))
+                elif window[0] > now:  # not overdue yet, already reminded today, or outside working hours
+                    times.append((a.id, a.last_reminded_on, window[0]))
+                else:
+                    # ``now`` is inside a working window on a local day after the due date and the last reminder.
+                    groups.setdefault((p.id, a.owner_id, today_in(p, now, a.side)), []).append((a, cal))
             messages: list[outbox.NewMessage] = []
             for (pid, owner, today), members in groups.items():
                 for a, cal in members:
-                    a.last_reminded_on = today
-                    a.next_reminder_at = next_reminder_time(a, cal, after=now) or now + NO_WINDOW_RETRY
+                    following = _reminder_window(a.due_on, today, cal, now)
+                    times.append((a.id, today, following[0] if following is not None else now + NO_WINDOW_RETRY))
                 messages.append(
                     outbox.NewMessage(
                         partnerships[pid],
@@ -325,7 +326,8 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
                         owner,
                     )
                 )
-            uow.session.flush()  # the actions' new times outside the savepoint: a failed insert must not undo them
+            # The actions' new times outside the savepoint: a failed insert of the reminders must not undo them.
+            store.actions.set_reminder_times(times)
             try:
                 with uow.session.begin_nested():
                     queued += outbox.add_many(uow, messages, now=now, skip_existing=True)
@@ -345,9 +347,15 @@ def first_window_after_due(action: Action, calendar: WorkingCalendar, now: datet
     """The owner's first working window, not over at ``now``, on a local day after the due date and the last
     reminder's day: a reminder is due when ``now`` is inside it.
     """
-    first_day = action.due_on + timedelta(days=1)
-    if action.last_reminded_on is not None:
-        first_day = max(first_day, action.last_reminded_on + timedelta(days=1))
+    return _reminder_window(action.due_on, action.last_reminded_on, calendar, now)
+
+
+def _reminder_window(
+    due_on: date, last_reminded_on: date | None, calendar: WorkingCalendar, now: datetime
+) -> tuple[datetime, datetime] | None:
+    first_day = due_on + timedelta(days=1)
+    if last_reminded_on is not None:
+        first_day = max(first_day, last_reminded_on + timedelta(days=1))
     return first_window(calendar, first_day, ending_after=now)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Action, Followup
@@ -86,6 +86,18 @@ class ActionRepository:
             .with_for_update(of=Action, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def set_reminder_times(self, times: Sequence[tuple[int, date | None, datetime]]) -> None:
+        """Store (action id, last reminded on, next reminder at) of actions the reminder pass read, with one
+        executemany UPDATE (the ORM's flush would write them one statement per row whenever consecutive rows
+        change different columns, as reminded and not-yet-due actions do). The caller holds their row locks."""
+        if times:
+            self.session.connection().execute(
+                update(Action)
+                .where(Action.id == bindparam("b_id"))
+                .values(last_reminded_on=bindparam("b_reminded"), next_reminder_at=bindparam("b_next")),
+                [{"b_id": i, "b_reminded": reminded, "b_next": at} for i, reminded, at in times],
+            )
 
     def clear_reminder_times(self, partnership_id: int, side: str) -> int:
         """Forget the next reminder time of a side's open actions (its calendar changed). Returns how many."""
