@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -58,7 +58,7 @@ from bot.services.working_hours import (
     escalation_due_times,
 )
 from storage.models import Action, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Member, Partnership
-from storage.repositories.issues import UNRESOLVED, IssueStore
+from storage.repositories.issues import UNRESOLVED, DueIssue, Escalation, IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,24 @@ def policy_from_rows(rows: Iterable[EscalationPolicyRow]) -> EscalationPolicy:
     return replace(DEFAULT_POLICY, **overrides)
 
 
-def escalation_times(issue: Issue, policy: EscalationPolicy, calendar: WorkingCalendar) -> dict[int, datetime]:
+class EscalationState(Protocol):
+    """What decides an issue's escalation: an ``Issue``, or the ``DueIssue`` the escalation pass claims."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def opened_at(self) -> datetime: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def escalation_level(self) -> int: ...
+
+
+def escalation_times(issue: EscalationState, policy: EscalationPolicy, calendar: WorkingCalendar) -> dict[int, datetime]:
     """When each level 1-3 falls due for the issue as it stands, counted in ``calendar``'s working time.
 
     Uses ``escalation_due_times``. Once acknowledged only the resolve-based triggers count (as in
@@ -220,25 +237,26 @@ def escalation_times(issue: Issue, policy: EscalationPolicy, calendar: WorkingCa
     return escalation_due_times(issue.opened_at, issue.severity, policy, calendar)
 
 
-def _next_time(issue: Issue, times: dict[int, datetime]) -> datetime | None:
-    """The earliest of ``times`` above the issue's highest fired level; None once resolved or level 3 fired."""
-    if issue.status == IssueStatus.RESOLVED.value or issue.escalation_level >= 3:
+def _next_time(times: dict[int, datetime], *, fired: int, resolved: bool) -> datetime | None:
+    """The earliest of ``times`` above ``fired``, the highest level fired; None once resolved or level 3 fired."""
+    if resolved or fired >= 3:
         return None
-    return min(at for level, at in times.items() if level > issue.escalation_level)
+    return min(at for level, at in times.items() if level > fired)
 
 
-def next_escalation_time(issue: Issue, policy: EscalationPolicy, calendar: WorkingCalendar) -> datetime | None:
+def next_escalation_time(issue: EscalationState, policy: EscalationPolicy, calendar: WorkingCalendar) -> datetime | None:
     """When the issue's next level (above the highest fired) becomes due, or None (resolved, or level 3 fired).
 
     The instant may already be past (an issue acknowledged after 75% of its resolve time): then the next tick
     fires it. It is the index key ``escalate_due`` finds due issues by; which level fires is decided there.
     """
-    if issue.status == IssueStatus.RESOLVED.value or issue.escalation_level >= 3:
+    resolved = issue.status == IssueStatus.RESOLVED.value
+    if resolved or issue.escalation_level >= 3:
         return None
-    return _next_time(issue, escalation_times(issue, policy, calendar))
+    return _next_time(escalation_times(issue, policy, calendar), fired=issue.escalation_level, resolved=resolved)
 
 
-def _due_level(issue: Issue, times: dict[int, datetime], now: datetime) -> int | None:
+def _due_level(issue: EscalationState, times: dict[int, datetime], now: datetime) -> int | None:
     """The level to fire at ``now``: what ``next_escalation`` answers, from instants already computed.
 
     The highest level due by ``now`` above the highest fired (each level fires once, never stepping back down);
@@ -729,14 +747,13 @@ def _fire(issue: Issue, *, level: int, reason: str, actor: str | None, skipped: 
     issue.escalation_level = level
     issue.updated_at = now
     return IssueEvent(
-        issue_id=issue.id,
-        at=now,
-        actor=actor,
-        kind="escalated",
-        level=level,
-        detail=None,
-        data={"reason": reason, "skipped": list(skipped)},
+        issue_id=issue.id, at=now, actor=actor, kind="escalated", level=level, detail=None, data=_fired(reason, skipped)
     )
+
+
+def _fired(reason: str, skipped: Sequence[int]) -> dict[str, Any]:
+    """An escalation history entry's data: which deadline made it due, and the levels passed over."""
+    return {"reason": reason, "skipped": list(skipped)}
 
 
 def _queue_escalation(uow: UnitOfWork, p: Partnership, issue: Issue, event: IssueEvent, now: datetime) -> None:
@@ -747,12 +764,33 @@ def _queue_escalation(uow: UnitOfWork, p: Partnership, issue: Issue, event: Issu
     outbox.add_new(uow, p, purpose=outbox.Purpose.ESCALATION, ref_id=event.id, key=f"issue-escalation:{event.id}", now=now)
 
 
+def _decide(issue: DueIssue, policy: EscalationPolicy, calendar: WorkingCalendar, now: datetime) -> Escalation:
+    """What the escalation pass does with one claimed issue: the level due now, if any, and its next time."""
+    # Working time is counted once per issue: the same instants decide the level due now and the next index key.
+    times = escalation_times(issue, policy, calendar)
+    level = _due_level(issue, times, now)
+    data = None
+    if level is not None:
+        reason = escalation_reason(
+            level, policy.for_severity(issue.severity), acknowledged=issue.acknowledged_at is not None
+        )
+        data = _fired(reason, range(issue.escalation_level + 1, level))
+    fired = issue.escalation_level if level is None else level
+    following = _next_time(times, fired=fired, resolved=issue.status == IssueStatus.RESOLVED.value)
+    if following is not None and following <= now:
+        # Cannot happen with consistent rows (the level just fired is the highest due by now); never spin.
+        logger.error("issue %s: next escalation %s is not after now %s; stopping it", issue.id, following, now)
+        following = None
+    return Escalation(issue_id=issue.id, level=level, next_escalation_at=following, data=data)
+
+
 def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
     """Fire every escalation due by ``now``, each level once. Returns how many escalation messages were queued.
 
     Due issues come from one indexed query on ``next_escalation_at`` (row-locked, ``SKIP LOCKED``), in batches.
     The level follows ``next_escalation``'s rule (``_due_level``): when several levels fell due while the heartbeat
     was down, only the highest fires and the ones passed over are recorded as skipped (no burst of stale nudges).
+    Each batch is written with a handful of executemany statements (``record_escalations``, ``outbox.add_many``).
     """
     fired = 0
     while True:
@@ -762,42 +800,28 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
             if not due:
                 return fired
             context = _Context(store, store.issues.partnerships_by_id({i.partnership_id for i in due}))
-            events: list[tuple[Issue, IssueEvent]] = []
-            for issue in due:
-                policy = context.policy(issue.partnership_id)
-                calendar = context.calendar(issue.partnership_id, issue.owning_side)
-                # Working time is counted once per issue: the same instants decide the level due now and the next
-                # index key (counting it is the largest share of this loop's CPU when many issues are due).
-                times = escalation_times(issue, policy, calendar)
-                level = _due_level(issue, times, now)
-                if level is not None:
-                    reason = escalation_reason(
-                        level, policy.for_severity(issue.severity), acknowledged=issue.acknowledged_at is not None
-                    )
-                    skipped = list(range(issue.escalation_level + 1, level))
-                    events.append((issue, _fire(issue, level=level, reason=reason, actor=None, skipped=skipped, now=now)))
-                following = _next_time(issue, times)
-                if following is not None and following <= now:
-                    # Cannot happen with consistent rows (the level just fired is the highest due by now); never spin.
-                    logger.error("issue %s: next escalation %s is not after now %s; stopping it", issue.id, following, now)
-                    following = None
-                issue.next_escalation_at = following
-            # One INSERT for the history entries and one for their outbox rows (card update + message), whatever
-            # the number of issues: row by row, these writes were the largest share of a catch-up tick on SQLite.
-            event_ids = store.issues.add_escalation_events([event for _, event in events])
+            decided = [
+                _decide(i, context.policy(i.partnership_id), context.calendar(i.partnership_id, i.owning_side), now)
+                for i in due
+            ]
+            event_ids = store.issues.record_escalations(decided, at=now)
+            partnership_of = {i.id: context.partnerships[i.partnership_id] for i in due}
             messages: list[outbox.NewMessage] = []
-            for issue, _event in events:
-                p, event_id = context.partnerships[issue.partnership_id], event_ids[issue.id]
+            for e in decided:
+                if e.level is None:
+                    continue
+                p, event_id = partnership_of[e.issue_id], event_ids[e.issue_id]
                 # The card first: if someone deleted it, the update posts it again and the reply finds the new thread.
                 messages.append(
-                    outbox.NewMessage(p, outbox.Purpose.ISSUE_CARD_UPDATE, issue.id, f"issue-card:{issue.id}:{event_id}")
+                    outbox.NewMessage(p, outbox.Purpose.ISSUE_CARD_UPDATE, e.issue_id, f"issue-card:{e.issue_id}:{event_id}")
                 )
                 messages.append(outbox.NewMessage(p, outbox.Purpose.ESCALATION, event_id, f"issue-escalation:{event_id}"))
             outbox.add_many(uow, messages, now=now, skip_existing=False)
             uow.commit()
-            fired += len(events)
-            if events:
-                logger.info("escalation: %s issue(s) escalated", len(events))
+            escalated = len(messages) // 2
+            fired += escalated
+            if escalated:
+                logger.info("escalation: %s issue(s) escalated", escalated)
 
 
 def escalate_now(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, now: datetime) -> IssueView:

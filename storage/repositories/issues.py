@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
@@ -14,6 +16,35 @@ from storage.repositories.signals import SignalRepository
 
 #: Statuses in which an issue can still escalate.
 UNRESOLVED = ("open", "acknowledged")
+
+
+@dataclass(frozen=True, slots=True)
+class DueIssue:
+    """What the escalation pass reads of an issue it claimed: plain values, no ORM object loaded or tracked."""
+
+    id: int
+    partnership_id: int
+    status: str
+    severity: str
+    owning_side: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    escalation_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """What the escalation pass decided for one claimed issue.
+
+    ``level`` is the level fired now, with ``data`` for its history entry; None when nothing fired and only
+    the next escalation time moves. ``next_escalation_at`` is the issue's new index key (None: nothing left).
+    """
+
+    issue_id: int
+    level: int | None
+    next_escalation_at: datetime | None
+    data: dict[str, Any] | None = None
 
 
 class IssueRepository:
@@ -81,57 +112,80 @@ class IssueRepository:
             stmt = stmt.where(Issue.owning_side == owning_side)
         return self.session.scalars(stmt.order_by(Issue.id).with_for_update(of=Issue)).all()
 
-    def claim_due_escalations(self, now: datetime, limit: int) -> Sequence[Issue]:
+    def claim_due_escalations(self, now: datetime, limit: int) -> Sequence[DueIssue]:
         """Unresolved issues whose next escalation is due, row-locked; rows another process holds are skipped.
 
-        One range scan of ``ix_issues_due_escalation`` (status, next_escalation_at).
+        One range scan of ``ix_issues_due_escalation`` (status, next_escalation_at), reading only the columns the
+        escalation decision needs.
         """
         stmt = (
-            select(Issue)
+            select(
+                Issue.id,
+                Issue.partnership_id,
+                Issue.status,
+                Issue.severity,
+                Issue.owning_side,
+                Issue.opened_at,
+                Issue.acknowledged_at,
+                Issue.resolved_at,
+                Issue.escalation_level,
+            )
             .where(Issue.status.in_(UNRESOLVED), Issue.next_escalation_at <= now)
             .order_by(Issue.next_escalation_at, Issue.id)
             .limit(limit)
             .with_for_update(of=Issue, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return [DueIssue(**row._mapping) for row in self.session.execute(stmt)]
 
-    def add_escalation_events(self, events: Sequence[IssueEvent]) -> dict[int, int]:
-        """Insert the automatic escalation entries of a batch of claimed issues (one per issue, all at the same
-        instant, no actor) with one executemany INSERT; returns issue id -> the new entry's id.
+    def record_escalations(self, escalations: Sequence[Escalation], *, at: datetime) -> dict[int, int]:
+        """Write what the escalation pass decided for a batch of claimed issues, with executemany statements:
+        the fired issues' level, next escalation time and ``updated_at``; the others' next time only; one
+        history entry per fired level (no actor: PartnerPulse). Returns issue id -> the new entry's id.
 
-        The ORM would insert them one statement per row on SQLite, where it needs each generated id back in
-        order. The ids are read back instead in one SELECT: the issues are row-locked by the caller's claim and
-        an issue gets at most one automatic entry per pass, so (issue, kind, instant, no actor) names each row.
+        Row by row through the ORM these writes were most of a catch-up tick. The entries' ids are read back in
+        one SELECT: the issues are row-locked by the claim and an issue gets at most one automatic entry per
+        pass, so (issue, kind, instant, no actor) names each row.
         """
-        if not events:
+        fired = [e for e in escalations if e.level is not None]
+        moved = [e for e in escalations if e.level is None]
+        conn = self.session.connection()
+        if fired:
+            conn.execute(
+                update(Issue)
+                .where(Issue.id == bindparam("b_id"))
+                .values(escalation_level=bindparam("b_level"), next_escalation_at=bindparam("b_next"), updated_at=at),
+                [{"b_id": e.issue_id, "b_level": e.level, "b_next": e.next_escalation_at} for e in fired],
+            )
+        if moved:
+            conn.execute(
+                update(Issue).where(Issue.id == bindparam("b_id")).values(next_escalation_at=bindparam("b_next")),
+                [{"b_id": e.issue_id, "b_next": e.next_escalation_at} for e in moved],
+            )
+        if not fired:
             return {}
-        at = events[0].at
-        if any(e.at != at or e.actor is not None or e.kind != "escalated" for e in events):
-            raise ValueError("add_escalation_events takes automatic escalation entries of one instant")
-        self.session.flush()
-        self.session.execute(
+        conn.execute(
             insert(IssueEvent),
             [
                 {
                     "issue_id": e.issue_id,
-                    "at": e.at,
+                    "at": at,
                     "actor": None,
-                    "kind": e.kind,
+                    "kind": "escalated",
                     "level": e.level,
-                    "detail": e.detail,
+                    "detail": None,
                     "data": e.data,
                 }
-                for e in events
+                for e in fired
             ],
         )
         stmt = select(IssueEvent.issue_id, IssueEvent.id).where(
-            IssueEvent.issue_id.in_(sorted({e.issue_id for e in events})),
+            IssueEvent.issue_id.in_(sorted(e.issue_id for e in fired)),
             IssueEvent.kind == "escalated",
             IssueEvent.at == at,
             IssueEvent.actor.is_(None),
         )
         ids: dict[int, int] = {}
-        for issue_id, event_id in self.session.execute(stmt).all():
+        for issue_id, event_id in conn.execute(stmt).all():
             ids[int(issue_id)] = max(int(event_id), ids.get(int(issue_id), 0))
         return ids
 

@@ -13,7 +13,7 @@ import pytest
 from bot.services import issues
 from bot.services.errors import Conflict
 from bot.services.models import Side
-from storage.models import IssueEvent, OutboxMessage
+from storage.models import Issue, IssueEvent, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world
 
@@ -186,6 +186,35 @@ def test_many_issues_in_many_partnerships_are_batched(world: IssueWorld, monkeyp
     assert _tick(world, LEVEL1) == 7
     assert _tick(world, LEVEL1) == 0
     assert all(_escalations(world, i) == [(1, "acknowledge", [])] for i in ids)
+
+
+def _set_next_escalation(world: IssueWorld, issue_id: int, at: datetime | None) -> None:
+    with world.uow_factory() as uow:
+        uow.session.get_one(Issue, issue_id).next_escalation_at = at
+        uow.commit()
+
+
+def _issue(world: IssueWorld, issue_id: int) -> tuple[int, datetime | None, datetime]:
+    """(level, next escalation, updated_at) of the issue as stored."""
+    with world.uow_factory() as uow:
+        issue = uow.session.get_one(Issue, issue_id)
+        return issue.escalation_level, issue.next_escalation_at, issue.updated_at
+
+
+def test_an_index_key_earlier_than_any_level_only_moves_the_key(world: IssueWorld) -> None:
+    """A stale ``next_escalation_at`` (before the level it stands for) fires nothing: no history, no message;
+    the pass writes the true time, and the level then fires once, at that time."""
+    issue_id = _log(world)
+    before = _issue(world, issue_id)
+    _set_next_escalation(world, issue_id, NOW + timedelta(minutes=5))
+    assert _tick(world, NOW + timedelta(minutes=10)) == 0
+    assert _issue(world, issue_id) == before  # level, the true next time (LEVEL1) and updated_at as they were
+    assert before[1] == LEVEL1
+    assert _escalations(world, issue_id) == [] and _escalation_messages(world) == 0
+    assert _tick(world, LEVEL1) == 1
+    assert _escalations(world, issue_id) == [(1, "acknowledge", [])]
+    level, following, updated = _issue(world, issue_id)
+    assert (level, following, updated) == (1, LEVEL2, LEVEL1)
 
 
 def test_the_escalation_notice_names_who_is_needed_never_who_is_at_fault(world: IssueWorld) -> None:
