@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.common import build_menu
+from bot.blocks.common import build_menu, build_notice, build_setup_done
 from bot.blocks.digest import CHART_NOTE, build_digest_messages, copy_note
 from bot.blocks.goals import build_expectation_card
 from bot.blocks.issues import (
@@ -212,6 +212,13 @@ class Renderer:
             assert item.partnership_id is not None
             p = partnerships.get_partnership_by_id(self.uow_factory(), partnership_id=item.partnership_id)
             return Rendered([build_menu(p)]) if p else None
+        if item.purpose is Purpose.NOTICE:
+            text = outbox.notice_text(item)
+            return Rendered([build_notice(text)]) if text else None
+        if item.purpose is Purpose.SETUP_DONE:
+            assert item.ref_id is not None
+            done = partnerships.setup_done(self.uow_factory(), partnership_id=item.ref_id, extra=item.extra)
+            return Rendered([build_setup_done(done.result, user_id=done.user_id)]) if done else None
         assert item.ref_id is not None
         context = pulses.round_context(self.uow_factory(), round_id=item.ref_id)
         if context is None:

@@ -55,4 +55,5 @@ def run_issue_log_command(
             respond=respond,
             client=client,
             services=services,
+            trigger_id=trigger_id,
         )

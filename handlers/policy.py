@@ -2,12 +2,14 @@
 
 Everyone can see them (``/partner policy``); only leads change them, with a command or the policy form (reachable
 from a button, for leads of the other organisation, who cannot run ``/partner``). Changes are announced in the
-channel: both sides agreed the policy, so both see when it changes.
+channel: both sides agreed the policy, so both see when it changes. The notice is worded here, from what the change
+saved, and queued by the service in the change's transaction (``outbox.Notice``): the change and its notice are
+saved together, and the outbox posts it (retried on Slack errors, once per request).
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -24,17 +26,11 @@ from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import issues, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
-from bot.services.models import SEVERITY_LABELS, CalendarView, PolicyView, Side
-from bot.services.working_hours import DEFAULT_POLICY
+from bot.services.models import SEVERITY_LABELS, CalendarView, PartnershipView, PolicyChange, PolicyView, Side
+from bot.services.outbox import Notice
 from handlers.forms import ParsedCommand, actor_profile, parse_duration, parse_policy
 from handlers.modals import open_loading, replace_view
 from handlers.ui import OUT_OF_DATE_FORM, STALE, ack_button, decode_clicked, ephemeral, reply
-
-
-def announce(client: WebClient, channel_id: str, text: str) -> None:
-    """A change both sides should see, posted in the channel (``text`` is our wording; user text escaped)."""
-    message = build_notice(text)
-    client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
 
 
 def _calendars(services: Services, team_id: str, channel_id: str) -> tuple[CalendarView, ...]:
@@ -85,6 +81,61 @@ def _new_categories(current: tuple[str, ...], verb: str, names: tuple[str, ...])
     return [c for c in current if c.casefold() != name.casefold()]
 
 
+# --- the notices: our wording (user text escaped), from what the change saved -----------------------------------------
+
+
+def command_request_key(trigger_id: str, user_id: str, now: datetime) -> str:
+    """What names a ``/partner`` command for its notice: its trigger (the same in a repeated delivery)."""
+    return f"command:{trigger_id}" if trigger_id else f"command:{user_id}:{now.isoformat()}"
+
+
+def policy_notice(request_key: str, user_id: str, severity: str) -> Notice[PolicyView]:
+    """``/partner policy S2 …``: the severity's deadlines as saved."""
+
+    def compose(view: PolicyView) -> str:
+        return f"<@{user_id}> changed the escalation policy. {_severity_line(view, severity)}."
+
+    return Notice(request_key, compose)
+
+
+def categories_notice(request_key: str, user_id: str) -> Notice[tuple[str, ...]]:
+    """``/partner categories …``: the category list as saved."""
+
+    def compose(saved: tuple[str, ...]) -> str:
+        return f"<@{user_id}> changed the issue categories: {', '.join(escape(c) for c in saved)}."
+
+    return Notice(request_key, compose)
+
+
+def calendar_notice(request_key: str, user_id: str, p: PartnershipView) -> Notice[CalendarView]:
+    """``/partner hours|holiday …``: the side's working calendar as saved."""
+
+    def compose(calendar: CalendarView) -> str:
+        return (
+            f"<@{user_id}> changed the working calendar. {calendar_line(p, calendar)}. "
+            "Escalation clocks of that side's issues follow it."
+        )
+
+    return Notice(request_key, compose)
+
+
+def policy_form_notice(request_key: str, user_id: str) -> Notice[PolicyChange]:
+    """The policy form: everything one save changed, in one notice (categories first, then severities in order)."""
+
+    def compose(change: PolicyChange) -> str:
+        changes: list[str] = []
+        if change.categories is not None:
+            changes.append("issue categories: " + ", ".join(escape(c) for c in change.categories))
+        changes.extend(
+            _deadline_line(s.severity, s.acknowledge, s.resolve)
+            for s in change.policy.severities
+            if s.severity in change.severities
+        )
+        return f"<@{user_id}> changed the escalation policy. " + "; ".join(changes) + "."
+
+    return Notice(request_key, compose)
+
+
 def run_policy_command(
     parsed: ParsedCommand,
     *,
@@ -94,76 +145,94 @@ def run_policy_command(
     respond: Respond,
     client: WebClient,
     services: Services,
+    trigger_id: str = "",
 ) -> None:
-    """``/partner policy|categories|hours|holiday …``: show, or (leads) change. Domain errors propagate."""
+    """``/partner policy|categories|hours|holiday …``: show, or (leads) change. Domain errors propagate.
+
+    A change's notice is queued with it and sent at once; a repeated delivery of the command (same ``trigger_id``)
+    posts it once.
+    """
     uow, now = services.uow_factory, services.clock()
     where = {"team_id": team_id, "channel_id": channel_id}
+    key = command_request_key(trigger_id, user_id, now)
     if parsed.name == "policy" and parsed.arg is None:
         show_policy(respond, services, **where)
-    elif parsed.name == "policy":
-        severity = str(parsed.arg)
-        if parsed.values == ("default",):
-            view = issues.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now)
-        else:
-            acknowledge, resolve = (parse_duration(v) for v in parsed.values)
-            view = issues.set_policy(
-                uow(), **where, actor=user_id, severity=severity, acknowledge=acknowledge, resolve=resolve, now=now
-            )
-        announce(client, channel_id, f"<@{user_id}> changed the escalation policy. {_severity_line(view, severity)}.")
-    elif parsed.name == "categories" and parsed.arg is None:
+        return
+    if parsed.name == "categories" and parsed.arg is None:
         categories = issues.get_categories(uow(), **where)
         reply(respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
-    elif parsed.name == "categories":
-        current = issues.get_categories(uow(), **where)
-        saved = issues.set_categories(
-            uow(), **where, actor=user_id, categories=_new_categories(current, str(parsed.arg), parsed.values), now=now
-        )
-        announce(client, channel_id, f"<@{user_id}> changed the issue categories: {', '.join(escape(c) for c in saved)}.")
-    elif parsed.name == "hours" and parsed.arg is None:
+        return
+    if parsed.name == "hours" and parsed.arg is None:
         p = partnerships.get_partnership(uow(), **where)
         if p is None:
             raise NotFound(issues.NO_PARTNERSHIP)
         lines = "\n".join(calendar_line(p, c) for c in _calendars(services, team_id, channel_id))
         reply(respond, build_notice(f"*Working hours* (escalation time counts only inside them)\n{lines}"))
-    elif parsed.name == "hours":
-        start, end, days, tz = parsed.values
-        calendar = issues.set_working_hours(
+        return
+    if parsed.name == "policy":
+        severity = str(parsed.arg)
+        notice = policy_notice(key, user_id, severity)
+        if parsed.values == ("default",):
+            issues.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now, announce=notice)
+        else:
+            acknowledge, resolve = (parse_duration(v) for v in parsed.values)
+            issues.set_policy(
+                uow(),
+                **where,
+                actor=user_id,
+                severity=severity,
+                acknowledge=acknowledge,
+                resolve=resolve,
+                now=now,
+                announce=notice,
+            )
+    elif parsed.name == "categories":
+        current = issues.get_categories(uow(), **where)
+        issues.set_categories(
             uow(),
             **where,
             actor=user_id,
-            side=Side(str(parsed.arg)),
-            timezone=tz or None,
-            workdays=[int(d) for d in days.split(",")],
-            day_start=_clock_time(start, "day_start"),
-            day_end=_clock_time(end, "day_end"),
+            categories=_new_categories(current, str(parsed.arg), parsed.values),
             now=now,
+            announce=categories_notice(key, user_id),
         )
-        _announce_calendar(client, services, user_id, calendar, **where)
-    else:  # holiday
-        side, day, label = parsed.values
-        if parsed.arg == "remove":
-            calendar = issues.remove_holiday(
-                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), now=now
+    else:  # hours, holiday
+        p = partnerships.get_partnership(uow(), **where)
+        if p is None:
+            raise NotFound(issues.NO_PARTNERSHIP)
+        calendar = calendar_notice(key, user_id, p)
+        if parsed.name == "hours":
+            start, end, days, tz = parsed.values
+            issues.set_working_hours(
+                uow(),
+                **where,
+                actor=user_id,
+                side=Side(str(parsed.arg)),
+                timezone=tz or None,
+                workdays=[int(d) for d in days.split(",")],
+                day_start=_clock_time(start, "day_start"),
+                day_end=_clock_time(end, "day_end"),
+                now=now,
+                announce=calendar,
+            )
+        elif parsed.arg == "remove":
+            side, day, _ = parsed.values
+            issues.remove_holiday(
+                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), now=now, announce=calendar
             )
         else:
-            calendar = issues.add_holiday(
-                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), name=label, now=now
+            side, day, label = parsed.values
+            issues.add_holiday(
+                uow(),
+                **where,
+                actor=user_id,
+                side=Side(side),
+                day=date.fromisoformat(day),
+                name=label,
+                now=now,
+                announce=calendar,
             )
-        _announce_calendar(client, services, user_id, calendar, **where)
-
-
-def _announce_calendar(
-    client: WebClient, services: Services, user_id: str, calendar: CalendarView, *, team_id: str, channel_id: str
-) -> None:
-    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    if p is None:
-        return
-    announce(
-        client,
-        channel_id,
-        f"<@{user_id}> changed the working calendar. {calendar_line(p, calendar)}. "
-        "Escalation clocks of that side's issues follow it.",
-    )
+    services.sender.deliver_pending()
 
 
 # --- the policy form ------------------------------------------------------------------------------------------------
@@ -190,7 +259,7 @@ def open_policy_form(
 
 
 def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:
-    """Every deadline readable and sensible (acknowledge no longer than resolve), at least one category."""
+    """Every deadline readable and sensible (acknowledge no longer than resolve), categories the service accepts."""
     first = ids.policy_block(ids.PolicyBlock.ACKNOWLEDGE, "S1")
     try:
         decode(view.get("private_metadata"), ChannelRef)
@@ -203,8 +272,10 @@ def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:
                 issues.validate_policy(severity, acknowledge, resolve)
             except InvalidInput as exc:
                 raise InvalidInput(str(exc), ids.policy_block(exc.field or ids.PolicyBlock.ACKNOWLEDGE, severity)) from None
-        if not categories:
-            raise InvalidInput("Keep at least one category.", ids.PolicyBlock.CATEGORIES)
+        try:
+            issues.clean_categories(categories)
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc), ids.PolicyBlock.CATEGORIES) from None
     except InvalidInput as exc:
         return {exc.field or first: str(exc)}
     return {}
@@ -220,37 +291,29 @@ def ack_policy_submission(ack: Ack, view: dict[str, Any]) -> None:
 
 @after_ack
 def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    """Apply what changed (categories first: if they are refused, nothing changes) and announce it."""
+    """Save what changed, all of it or nothing (refused categories change nothing), and announce it once."""
     try:
         ref = decode(view.get("private_metadata"), ChannelRef)
     except MetadataError:
         return
     if policy_form_errors(view):
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
-    uow, now, user = services.uow_factory, services.clock(), actor_profile(body).user_id
-    where = {"team_id": ref.team_id, "channel_id": ref.channel_id}
+    user = actor_profile(body).user_id
     deadlines, categories = parse_policy(view["state"]["values"])
-    current = issues.get_policy(uow(), **where)
-    changes: list[str] = []
-    if categories != issues.get_categories(uow(), **where):
-        saved = issues.set_categories(uow(), **where, actor=user, categories=categories, now=now)
-        changes.append("issue categories: " + ", ".join(escape(c) for c in saved))
-    for s in current.severities:
-        acknowledge, resolve = deadlines[s.severity]
-        if (acknowledge, resolve) == (s.acknowledge, s.resolve):
-            continue
-        default = DEFAULT_POLICY.for_severity(s.severity)
-        if (acknowledge, resolve) == (default.acknowledge, default.resolve):
-            issues.reset_policy(uow(), **where, actor=user, severity=s.severity, now=now)
-        else:
-            issues.set_policy(
-                uow(), **where, actor=user, severity=s.severity, acknowledge=acknowledge, resolve=resolve, now=now
-            )
-        changes.append(_deadline_line(s.severity, acknowledge, resolve))
-    if not changes:
+    change = issues.change_policy(
+        services.uow_factory(),
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        actor=user,
+        categories=categories,
+        deadlines=deadlines,
+        now=services.clock(),
+        announce=policy_form_notice(f"policy-view:{view.get('id')}", user),
+    )
+    if not change.changed:
         ephemeral(client, ref.channel_id, user, "Nothing changed in the escalation policy.")
         return
-    announce(client, ref.channel_id, f"<@{user}> changed the escalation policy. " + "; ".join(changes) + ".")
+    services.sender.deliver_pending()
 
 
 def register(app: App) -> None:

@@ -10,7 +10,6 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.common import build_setup_done
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
 from bot.blocks.text import escape, local_time_label
 from bot.container import Services
@@ -57,14 +56,14 @@ def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -
 
 @after_ack
 def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    """Save the partnership setup the ack function accepted."""
+    """Save the partnership setup the ack function accepted; the channel is told what was agreed (the outbox)."""
     try:
         ref, data = _checked_setup(body, view)
     except (MetadataError, InvalidInput):
         return  # the form showed why
     user = actor_profile(body)
     info = services.directory.channel_info(ref.channel_id)
-    result = partnerships.configure_partnership(
+    partnerships.configure_partnership(
         services.uow_factory(),
         team_id=ref.team_id,
         channel_id=ref.channel_id,
@@ -73,9 +72,8 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         is_connect=info.is_connect,
         channel_members=services.directory.channel_profiles(ref.channel_id),
         now=services.clock(),
+        request_key=f"setup-view:{view.get('id')}",
     )
-    done = build_setup_done(result, user_id=user.user_id)
-    client.chat_postMessage(channel=ref.channel_id, text=done.text, blocks=done.blocks)
     services.sender.deliver_pending()
 
 

@@ -13,7 +13,7 @@ it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -44,6 +44,7 @@ from bot.services.models import (
     IssueStatus,
     IssueView,
     LogIssueResult,
+    PolicyChange,
     PolicyView,
     Role,
     SeverityPolicy,
@@ -1002,14 +1003,20 @@ def get_categories(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[s
         return categories_of(require_partnership(uow, team_id, channel_id))
 
 
-def set_categories(
-    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, categories: Sequence[str], now: datetime
-) -> tuple[str, ...]:
-    """A lead replaces the category list. Existing issues keep the category they were logged with.
+def _partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    """The partnership, row-locked until the transaction ends, for a change to its configuration.
 
-    Raises:
-        NotFound, NotAllowed, InvalidInput (``field`` "categories").
+    Changes (and the notices announcing them) go one at a time, so a repeated delivery of the same request waits
+    for the first and finds its notice recorded. On SQLite the write transaction serialises anyway.
     """
+    p = require_partnership(uow, team_id, channel_id)
+    uow.session.refresh(p, with_for_update={"of": Partnership})
+    return p
+
+
+def clean_categories(categories: Sequence[str]) -> tuple[str, ...]:
+    """The category list as it would be stored (blank lines dropped, spaces tidied), or InvalidInput
+    (``field`` "categories")."""
     cleaned: list[str] = []
     seen: set[str] = set()
     for raw in categories:
@@ -1026,13 +1033,40 @@ def set_categories(
         raise InvalidInput("Keep at least one category.", "categories")
     if len(cleaned) > MAX_CATEGORIES:
         raise InvalidInput(f"Use at most {MAX_CATEGORIES} categories.", "categories")
+    return tuple(cleaned)
+
+
+def _store_categories(p: Partnership, cleaned: tuple[str, ...], now: datetime) -> None:
+    p.issue_categories = None if cleaned == DEFAULT_CATEGORIES else list(cleaned)
+    p.updated_at = now
+
+
+def set_categories(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    categories: Sequence[str],
+    now: datetime,
+    announce: outbox.Notice[tuple[str, ...]] | None = None,
+) -> tuple[str, ...]:
+    """A lead replaces the category list. Existing issues keep the category they were logged with.
+
+    ``announce``: a notice about the saved list, queued for the channel in the same transaction.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` "categories").
+    """
+    cleaned = clean_categories(categories)
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the issue categories")
-        p.issue_categories = None if tuple(cleaned) == DEFAULT_CATEGORIES else cleaned
-        p.updated_at = now
+        _store_categories(p, cleaned, now)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
         uow.commit()
-        return tuple(cleaned)
+        return cleaned
 
 
 def _policy_view(store: IssueStore, p: Partnership) -> PolicyView:
@@ -1072,6 +1106,28 @@ def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -
         raise InvalidInput("The time to resolve can be at most 250 working days.", "resolve")
 
 
+def _store_deadlines(
+    uow: UnitOfWork, p: Partnership, severity: str, acknowledge: timedelta, resolve: timedelta, actor: str, now: datetime
+) -> None:
+    store = IssueStore(uow.session)
+    row = store.policies.get(p.id, severity)
+    if row is None:
+        row = store.policies.add(
+            EscalationPolicyRow(
+                partnership_id=p.id,
+                severity=severity,
+                acknowledge_minutes=1,
+                resolve_minutes=1,
+                updated_by=actor,
+                updated_at=now,
+            )
+        )
+    row.acknowledge_minutes = acknowledge // timedelta(minutes=1)
+    row.resolve_minutes = resolve // timedelta(minutes=1)
+    row.updated_by, row.updated_at = actor, now
+    uow.session.flush()
+
+
 def set_policy(
     uow: UnitOfWork,
     *,
@@ -1082,54 +1138,115 @@ def set_policy(
     acknowledge: timedelta,
     resolve: timedelta,
     now: datetime,
+    announce: outbox.Notice[PolicyView] | None = None,
 ) -> PolicyView:
     """A lead changes one severity's deadlines (working time). Unresolved issues are rescheduled at once;
-    levels that already fired stay fired.
+    levels that already fired stay fired. ``announce``: a notice about the saved policy, queued for the channel in
+    the same transaction.
 
     Raises:
         NotFound, NotAllowed (not a lead), InvalidInput.
     """
     validate_policy(severity, acknowledge, resolve)
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
         store = IssueStore(uow.session)
-        row = store.policies.get(p.id, severity)
-        if row is None:
-            row = store.policies.add(
-                EscalationPolicyRow(
-                    partnership_id=p.id,
-                    severity=severity,
-                    acknowledge_minutes=1,
-                    resolve_minutes=1,
-                    updated_by=actor,
-                    updated_at=now,
-                )
-            )
-        row.acknowledge_minutes = acknowledge // timedelta(minutes=1)
-        row.resolve_minutes = resolve // timedelta(minutes=1)
-        row.updated_by, row.updated_at = actor, now
-        uow.session.flush()
+        _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
         _reschedule_all(store, p)
         view = _policy_view(store, p)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
         logger.info("partnership %s: %s policy set by %s", p.id, severity, actor)
         return view
 
 
-def reset_policy(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, severity: str, now: datetime) -> PolicyView:
-    """A lead returns one severity to the default deadlines. Raises NotFound, NotAllowed, InvalidInput."""
+def reset_policy(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    severity: str,
+    now: datetime,
+    announce: outbox.Notice[PolicyView] | None = None,
+) -> PolicyView:
+    """A lead returns one severity to the default deadlines (``announce`` as for ``set_policy``).
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput.
+    """
     if severity not in SEVERITIES:
         raise InvalidInput("Choose a severity from S1 to S4.", "severity")
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
         store = IssueStore(uow.session)
         store.policies.delete(p.id, severity)
         _reschedule_all(store, p)
         view = _policy_view(store, p)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
         return view
+
+
+def change_policy(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    categories: Sequence[str],
+    deadlines: Mapping[str, tuple[timedelta, timedelta]],
+    now: datetime,
+    announce: outbox.Notice[PolicyChange] | None = None,
+) -> PolicyChange:
+    """The policy form: a lead saves the categories and every severity's (acknowledge, resolve) deadlines at once.
+
+    Only what differs from the stored policy changes; deadlines equal to a severity's default return it to the
+    default. All of it is one transaction, with one notice (``announce``) when anything changed: a refusal part-way
+    changes nothing. Unresolved issues are rescheduled once.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` "categories", "severity", "acknowledge" or "resolve").
+    """
+    cleaned = clean_categories(categories)
+    for severity, (acknowledge, resolve) in deadlines.items():
+        validate_policy(severity, acknowledge, resolve)
+    with uow:
+        p = _partnership_to_change(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change the escalation policy")
+        store = IssueStore(uow.session)
+        current = policy_from_rows(store.policies.for_partnership(p.id))
+        new_categories = cleaned if cleaned != categories_of(p) else None
+        if new_categories is not None:
+            _store_categories(p, new_categories, now)
+        changed: list[str] = []
+        for severity in SEVERITIES:
+            if severity not in deadlines:
+                continue
+            acknowledge, resolve = deadlines[severity]
+            stored = current.for_severity(severity)
+            if (acknowledge, resolve) == (stored.acknowledge, stored.resolve):
+                continue
+            default = DEFAULT_POLICY.for_severity(severity)
+            if (acknowledge, resolve) == (default.acknowledge, default.resolve):
+                store.policies.delete(p.id, severity)
+            else:
+                _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
+            changed.append(severity)
+        if changed:
+            _reschedule_all(store, p)
+        result = PolicyChange(policy=_policy_view(store, p), categories=new_categories, severities=tuple(changed))
+        if not result.changed:
+            return result
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, result, now=now)
+        uow.commit()
+        logger.info("partnership %s: policy form saved by %s (%s)", p.id, actor, ", ".join(changed) or "categories")
+        return result
 
 
 def _calendar_view(store: IssueStore, p: Partnership, side: Side) -> CalendarView:
@@ -1163,15 +1280,17 @@ def set_working_hours(
     day_start: time,
     day_end: time,
     now: datetime,
+    announce: outbox.Notice[CalendarView] | None = None,
 ) -> CalendarView:
     """A lead sets a side's working week (``timezone`` None: the partnership's). Reschedules that side's issues.
+    ``announce``: a notice about the side's saved calendar, queued for the channel in the same transaction.
 
     Raises:
         NotFound, NotAllowed, InvalidInput (``field`` "timezone", "workdays" or "day_end").
     """
     days = frozenset(workdays)
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change working hours")
         try:
             WorkingCalendar(timezone=timezone or p.timezone, workdays=days, day_start=day_start, day_end=day_end)
@@ -1194,21 +1313,33 @@ def set_working_hours(
         store = IssueStore(uow.session)
         _reschedule_all(store, p, owning_side=side.value)
         view = _calendar_view(store, p, side)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
         return view
 
 
 def add_holiday(
-    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, side: Side, day: date, name: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    side: Side,
+    day: date,
+    name: str,
+    now: datetime,
+    announce: outbox.Notice[CalendarView] | None = None,
 ) -> CalendarView:
     """A lead marks a local date as a holiday of one side (again: renames it). Reschedules that side's issues.
+    ``announce`` as for ``set_working_hours``.
 
     Raises:
         NotFound, NotAllowed, InvalidInput (``field`` "name").
     """
     label = check_text(name, field="name", label="holiday name", limit=100, required=False)
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
         store = IssueStore(uow.session)
         existing = store.holidays.get(p.id, side.value, day)
@@ -1220,16 +1351,30 @@ def add_holiday(
             existing.name = label
         _reschedule_all(store, p, owning_side=side.value)
         view = _calendar_view(store, p, side)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
         return view
 
 
 def remove_holiday(
-    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, side: Side, day: date, now: datetime
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    side: Side,
+    day: date,
+    now: datetime,
+    announce: outbox.Notice[CalendarView] | None = None,
 ) -> CalendarView:
-    """A lead removes a holiday. Raises NotFound (no partnership, or no such holiday), NotAllowed."""
+    """A lead removes a holiday (``announce`` as for ``set_working_hours``).
+
+    Raises:
+        NotFound (no partnership, or no such holiday), NotAllowed.
+    """
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
+        p = _partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
         store = IssueStore(uow.session)
         existing = store.holidays.get(p.id, side.value, day)
@@ -1238,5 +1383,7 @@ def remove_holiday(
         store.holidays.delete(existing)
         _reschedule_all(store, p, owning_side=side.value)
         view = _calendar_view(store, p, side)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
         return view

@@ -138,6 +138,14 @@ class SetupResult:
 
 
 @dataclass(frozen=True)
+class SetupDone:
+    """The "setup done" message as it goes out: what the setup saved, and the lead who saved it."""
+
+    result: SetupResult
+    user_id: str
+
+
+@dataclass(frozen=True)
 class QuestionView:
     id: int
     key: str
@@ -486,6 +494,20 @@ class SeverityPolicy:
 class PolicyView:
     partnership: PartnershipView
     severities: tuple[SeverityPolicy, ...]
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """What one save of the policy form changed: the new categories (None: unchanged) and the severities whose
+    deadlines changed, in order; ``policy`` is the policy as saved."""
+
+    policy: PolicyView
+    categories: tuple[str, ...] | None
+    severities: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.categories is not None or bool(self.severities)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import insert, select
 
@@ -55,6 +56,13 @@ class Purpose(StrEnum):
     # The portfolio digest: every partnership of a workspace ranked by risk. partnership_id is None; ref_id is the
     # workspace; the key names the workspace and the local date of the Monday it is posted.
     PORTFOLIO = "portfolio"
+    # A change both sides should see (the escalation policy, the categories, a side's working calendar), announced
+    # in the channel. ref_id: the partnership; ``extra["text"]``: the notice's wording, composed by the caller's
+    # presentation code from what the change saved (``Notice``), posted with ``build_notice``.
+    NOTICE = "notice"
+    # What the partnership setup form saved, posted in the channel. ref_id: the partnership; ``extra`` holds what
+    # only the setup knew (created or updated, the people per side, who saved it); the rest is read at send time.
+    SETUP_DONE = "setup-done"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class OutboxItem:
     user_id: str | None
     attempts: int
     claim_token: str
+    #: What the row's purpose needs besides its reference (``Purpose.NOTICE``, ``Purpose.SETUP_DONE``).
+    extra: dict[str, Any] | None = None
 
 
 #: The Slack method each kind of message goes out with.
@@ -100,6 +110,8 @@ METHOD = {
     Purpose.SCORECARD_CLOSED: "chat.update",
     Purpose.SCORECARD_REPORT: "chat.postMessage",
     Purpose.PORTFOLIO: "chat.postMessage",
+    Purpose.NOTICE: "chat.postMessage",
+    Purpose.SETUP_DONE: "chat.postMessage",
 }
 
 #: Purposes sent to a person's direct messages with the app: the row's channel is the person, not the
@@ -127,14 +139,55 @@ def enqueue(
     now: datetime,
     user_id: str | None = None,
     key: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> bool:
     """Record a message for the partnership's channel, inside the caller's transaction.
 
     Idempotent per key: by default ``<purpose>:<ref_id>`` (plus the recipient for ephemerals).
     """
     return uow.outbox.add_once(
-        _message(partnership, purpose, ref_id, key or default_key(purpose, ref_id, user_id), now, user_id)
+        _message(partnership, purpose, ref_id, key or default_key(purpose, ref_id, user_id), now, user_id, extra=extra)
     )
+
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Notice(Generic[V]):
+    """A notice to post in the partnership's channel about a change, recorded in the change's transaction.
+
+    ``compose`` builds the notice's text from what the change saved (``V``: the service's read model of it); it is
+    the caller's presentation code (our wording, user text escaped), so services decide *whether* to announce and
+    never word it. ``request_key`` names the Slack request that asked for the change: a repeated delivery of the
+    same request records the notice once.
+    """
+
+    request_key: str
+    compose: Callable[[V], str]
+
+
+def notice_key(partnership_id: int, request_key: str) -> str:
+    """The outbox key of the notice a request causes in a partnership's channel."""
+    return f"{Purpose.NOTICE.value}:{partnership_id}:{request_key}"[:200]
+
+
+def enqueue_notice(uow: UnitOfWork, partnership: Partnership, notice: Notice[V], saved: V, *, now: datetime) -> bool:
+    """Record ``notice`` about ``saved`` for the partnership's channel, inside the caller's transaction.
+
+    Once per request key: returns False when the same request announced it before (its repeated delivery).
+    """
+    key = notice_key(partnership.id, notice.request_key)
+    if uow.outbox.get_by_key(key) is not None:
+        return False
+    message = _message(partnership, Purpose.NOTICE, partnership.id, key, now, None, extra={"text": notice.compose(saved)})
+    return uow.outbox.add_once(message)
+
+
+def notice_text(item: OutboxItem) -> str | None:
+    """The wording a ``Purpose.NOTICE`` row was recorded with (None if it has none)."""
+    text = (item.extra or {}).get("text")
+    return str(text) if text else None
 
 
 def add_new(
@@ -164,6 +217,7 @@ def _message(
     user_id: str | None,
     *,
     channel_id: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     return OutboxMessage(
         dedupe_key=key,
@@ -178,6 +232,7 @@ def _message(
         attempts=0,
         available_at=now,
         created_at=now,
+        extra=extra,
     )
 
 
@@ -255,6 +310,7 @@ def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
                     user_id=row.user_id,
                     attempts=row.attempts,
                     claim_token=row.claim_token,
+                    extra=dict(row.extra) if row.extra else None,
                 )
             )
         uow.commit()

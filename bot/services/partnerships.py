@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from bot.services import outbox
 from bot.services.anonymity import MIN_THRESHOLD
@@ -14,6 +15,7 @@ from bot.services.models import (
     Participation,
     PartnershipView,
     Role,
+    SetupDone,
     SetupInput,
     SetupResult,
     Side,
@@ -74,6 +76,20 @@ def get_partnership_by_id(uow: UnitOfWork, *, partnership_id: int) -> Partnershi
     with uow.read_only():
         p = uow.partnerships.get(partnership_id)
         return partnership_view(p) if p else None
+
+
+def setup_done(uow: UnitOfWork, *, partnership_id: int, extra: Mapping[str, Any] | None) -> SetupDone | None:
+    """The "setup done" message of an outbox row (``Purpose.SETUP_DONE``): the partnership as it is now, with what
+    only the setup knew (``extra``: created or updated, the people per side then, who saved it). None when the
+    partnership is gone."""
+    facts = extra or {}
+    user_id = facts.get("user_id")
+    p = get_partnership_by_id(uow, partnership_id=partnership_id)
+    if p is None or not user_id:
+        return None
+    counts = {str(side): int(n) for side, n in (facts.get("members_by_side") or {}).items()}
+    result = SetupResult(partnership=p, created=bool(facts.get("created")), members_by_side=counts)
+    return SetupDone(result=result, user_id=str(user_id))
 
 
 def workspace_team(uow: UnitOfWork, *, workspace_id: int) -> str:
@@ -167,8 +183,13 @@ def configure_partnership(
     is_connect: bool,
     channel_members: Iterable[SlackProfile],
     now: datetime,
+    request_key: str | None = None,
 ) -> SetupResult:
     """Create or update the channel's partnership from the setup form, and record its people.
+
+    With ``request_key`` (the Slack request that saved the form) the message telling the channel what was agreed
+    is queued in the same transaction, once per request key, ahead of a new partnership's menu; without it
+    (scripts, tests) nothing is announced but the menu.
 
     Raises:
         InvalidInput: the form is wrong.
@@ -186,6 +207,8 @@ def configure_partnership(
             p = Partnership(workspace_id=ws.id, channel_id=channel_id, created_by=user_id, created_at=now, status="active")
             p.workspace = ws
         else:
+            # One change at a time: a repeated delivery of the same form waits here, then finds its message queued.
+            uow.session.refresh(p, with_for_update={"of": Partnership})
             _require_lead(uow, p, user_id)
         schedule_changed = created or (
             p.timezone,
@@ -216,10 +239,21 @@ def configure_partnership(
             p.next_digest_at = None
         if created:
             uow.partnerships.add(p)
-            outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:setup", now=now)
         _apply_people(uow, p, data, channel_members, now)
         uow.session.flush()
         counts = answerable_by_side(uow, p.id)
+        if request_key is not None:
+            outbox.enqueue(
+                uow,
+                p,
+                purpose=outbox.Purpose.SETUP_DONE,
+                ref_id=p.id,
+                key=f"{outbox.Purpose.SETUP_DONE.value}:{p.id}:{request_key}"[:200],
+                now=now,
+                extra={"user_id": user_id, "created": created, "members_by_side": counts},
+            )
+        if created:
+            outbox.enqueue(uow, p, purpose=outbox.Purpose.MENU, ref_id=p.id, key=f"menu:{p.id}:setup", now=now)
         uow.commit()
         logger.info("partnership %s %s in %s by %s", p.id, "created" if created else "updated", channel_id, user_id)
         return SetupResult(partnership=partnership_view(p), created=created, members_by_side=counts)
