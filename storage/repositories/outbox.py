@@ -81,5 +81,6 @@ class EventRepository:
             stmt = sqlite_insert(ProcessedEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
         else:  # pragma: no cover - other databases are not supported
             raise RuntimeError(f"unsupported database: {dialect}")
-        result = self.session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0))
+        # RETURNING, not rowcount: through the ORM session psycopg reports rowcount -1 (truthy) for this insert,
+        # which made every retried event look new on PostgreSQL.
+        return self.session.execute(stmt.returning(ProcessedEvent.event_id)).first() is not None
