@@ -1,4 +1,5 @@
-"""Reading people and channels from Slack: users.info (cached), conversations.members (paged), conversations.info."""
+"""Reading people and channels from Slack: users.info (cached), conversations.members (paged), conversations.info,
+usergroups.users.list."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ class SlackDirectory:
             cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return ids
+
+    def usergroup_member_ids(self, usergroup_id: str) -> list[str]:
+        """The members of a user group (usergroups.users.list, scope ``usergroups:read``; not paged by Slack).
+
+        Raises:
+            SlackApiError: e.g. ``no_such_subteam`` for an unknown or deleted group, ``missing_scope``.
+        """
+        resp = self.client.usergroups_users_list(usergroup=usergroup_id)
+        return [str(uid) for uid in resp.get("users") or []]
 
     def channel_profiles(self, channel_id: str) -> list[SlackProfile]:
         return [self.profile(uid) for uid in self.channel_member_ids(channel_id)]

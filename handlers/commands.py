@@ -7,15 +7,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.common import build_error, build_help, build_notice, build_questions, build_status
-from bot.blocks.text import local_time_label
+from bot.blocks.common import build_error, build_help, build_notice, build_questions, build_status, side_group_text
+from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
 from bot.services.errors import DomainError
 from bot.services.models import Side
+from bot.slack_client import error_code
 from handlers.digest import DIGEST_COMMANDS, run_digest_command
 from handlers.forms import CommandError, ParsedCommand, parse_command
 from handlers.goals import REVIEW_NAMES, run_review_command
@@ -25,6 +27,10 @@ from handlers.portfolio import PORTFOLIO_COMMANDS, run_portfolio_command
 from handlers.ui import reply
 
 logger = logging.getLogger(__name__)
+
+#: What usergroups.users.list answers for a group that does not exist (any more). Slack documents
+#: ``no_such_subteam``; the OpenAPI file lists no group error at all, so the neighbours' codes are accepted too.
+UNKNOWN_GROUP_ERRORS = frozenset({"no_such_subteam", "subteam_not_found", "invalid_usergroup", "usergroup_not_found"})
 
 
 def ack_partner_command(ack: Ack, command: dict[str, Any]) -> None:
@@ -110,6 +116,10 @@ def run_command(
             services.sender.deliver_pending()  # messages held while paused go now
             nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
             reply(respond, build_notice(f"Pulses are back on. Next pulse: {nxt}."))
+    elif parsed.name == "side" and parsed.group is not None:
+        run_side_group_command(
+            parsed, team_id=team_id, channel_id=channel_id, user_id=user_id, respond=respond, services=services
+        )
     elif parsed.name == "side":
         assert parsed.user is not None
         side = None if parsed.arg == "auto" else Side(str(parsed.arg))
@@ -156,6 +166,50 @@ def run_command(
         )
     else:  # pragma: no cover - parse_command only returns the names above
         raise DomainError("Unknown command.")
+
+
+def run_side_group_command(
+    parsed: ParsedCommand, *, team_id: str, channel_id: str, user_id: str, respond: Respond, services: Services
+) -> None:
+    """``/partner side @group client|provider|auto``: read the group's members from Slack, then one service call."""
+    uow, now = services.uow_factory, services.clock()
+    usergroup_id, handle = str(parsed.group), parsed.text or ""
+    if parsed.arg == "auto":
+        result = partnerships.remove_side_group(
+            uow(), team_id=team_id, channel_id=channel_id, actor=user_id, usergroup_id=usergroup_id, handle=handle, now=now
+        )
+        reply(respond, build_notice(side_group_text(result)))
+        return
+    # Refuse before asking Slack anything: only leads assign sides.
+    partnerships.require_lead(uow(), team_id=team_id, channel_id=channel_id, user_id=user_id)
+    try:
+        member_ids = services.directory.usergroup_member_ids(usergroup_id)
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code in UNKNOWN_GROUP_ERRORS:
+            text = f"Slack has no user group {escape(handle)} (it may have been deleted or disabled). Nothing changed."
+        elif code == "missing_scope":
+            text = (
+                "I can't read user groups yet: the PartnerPulse app needs Slack's `usergroups:read` permission. "
+                "A workspace admin adds it by reinstalling the app from `app_manifest.yml`. Nothing changed."
+            )
+        else:
+            raise
+        logger.info("side for user group %s in %s refused: Slack answered %s", usergroup_id, channel_id, code)
+        reply(respond, build_error(text))
+        return
+    result = partnerships.assign_side_group(
+        uow(),
+        team_id=team_id,
+        channel_id=channel_id,
+        actor=user_id,
+        usergroup_id=usergroup_id,
+        handle=handle,
+        side=Side(str(parsed.arg)),
+        member_ids=member_ids,
+        now=now,
+    )
+    reply(respond, build_notice(side_group_text(result)))
 
 
 def register(app: App) -> None:

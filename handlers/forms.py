@@ -25,7 +25,7 @@ from bot.services.models import (
 
 USAGE = {
     "pulse": "`/partner pulse now`, `/partner pulse pause` or `/partner pulse resume`",
-    "side": "`/partner side @person client`, `provider` or `auto`",
+    "side": "`/partner side @person client`, `provider` or `auto` (or `@group` for a user group)",
     "issues": "`/partner issues` (open ones), `/partner issues mine` or `/partner issues all`",
     "actions": "`/partner actions` (yours), `/partner actions overdue` or `/partner actions all`",
     "policy": "`/partner policy` to see it; leads change a severity with `/partner policy S2 4h 3d` (acknowledge "
@@ -39,6 +39,10 @@ USAGE = {
 }
 SIMPLE = ("help", "setup", "status", "menu", "questions")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
+#: A user group as Slack escapes it in command text: ``<!subteam^S0123|@handle>`` (the label may be missing).
+_SUBTEAM = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,30})(?:\|([^<>]*))?>$")
+#: ``side`` takes one Slack token (a person or a group; a label may hold spaces) and one word.
+_SIDE_ARGS = re.compile(r"^(<[^<>]*>)\s+(\S+)$")
 _FIRST_WORD = re.compile(r"\s*\S+\s*(.*)", re.DOTALL)
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 #: A duration as a lead types it: ``4h``, ``3d``, ``1d 4h``, ``90 min``, ``2 working days``.
@@ -58,13 +62,15 @@ class CommandError(ValueError):
 @dataclass(frozen=True)
 class ParsedCommand:
     """A ``/partner`` subcommand. ``text`` is free text (an issue or action title, as plain text); ``values``
-    are further checked words (durations, category names, a working-hours window)."""
+    are further checked words (durations, category names, a working-hours window). ``group`` is a user group's
+    id (``side @group``; its handle, as plain text, is ``text``)."""
 
     name: str
     arg: str | None = None
     user: str | None = None
     text: str | None = None
     values: tuple[str, ...] = ()
+    group: str | None = None
 
 
 def plain_text_from_slack(text: str) -> str:
@@ -231,6 +237,22 @@ def _parse_review_command(name: str, raw: str) -> ParsedCommand:
     return ParsedCommand(name, arg, text=text)
 
 
+def _parse_side(args: str) -> ParsedCommand:
+    """``<@U1|dana> client`` (a person) or ``<!subteam^S1|@ops> provider`` (a user group), or ``auto``."""
+    found = _SIDE_ARGS.match(args)
+    side = found.group(2).lower() if found else ""
+    if found is None or side not in ("client", "provider", "auto"):
+        raise CommandError(f"Usage: {USAGE['side']} (mention the person or group with @).")
+    person = _MENTION.match(found.group(1))
+    if person is not None:
+        return ParsedCommand("side", side, person.group(1))
+    group = _SUBTEAM.match(found.group(1))
+    if group is None:
+        raise CommandError(f"Usage: {USAGE['side']} (mention the person or group with @).")
+    handle = plain_text_from_slack(group.group(2) or "").strip() or f"the group {group.group(1)}"
+    return ParsedCommand("side", side, text=handle[:100], group=group.group(1))
+
+
 def parse_command(text: str | None) -> ParsedCommand:
     """``/partner`` text → a command. Unknown or incomplete commands raise CommandError with usage."""
     words = (text or "").split()
@@ -248,10 +270,7 @@ def parse_command(text: str | None) -> ParsedCommand:
             raise CommandError(f"Usage: {USAGE['pulse']}.")
         return ParsedCommand("pulse", rest[0].lower())
     if name == "side":
-        match = _MENTION.match(rest[0]) if len(rest) == 2 else None
-        if match is None or rest[1].lower() not in ("client", "provider", "auto"):
-            raise CommandError(f"Usage: {USAGE['side']} (mention the person with @).")
-        return ParsedCommand("side", rest[1].lower(), match.group(1))
+        return _parse_side(_rest_text(text or ""))
     shown = escape(truncate(name, 40))
     raise CommandError(f"I don't know `{shown}`. Try `/partner help` for what I can do.")
 

@@ -126,9 +126,12 @@ class Member(Base):
     team_id: Mapped[str | None] = mapped_column(String(32))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     tz: Mapped[str | None] = mapped_column(String(64))
-    # side = side_override when set, else the side derived from the home team (Slack Connect) or None.
+    # side = side_override when set, else group_side, else the side derived from the home team (Slack Connect)
+    # or None. side_override is a lead's personal assignment; group_side comes from the most recently assigned
+    # user group (SideGroup) the person is in.
     side: Mapped[str | None] = mapped_column(String(10))
     side_override: Mapped[str | None] = mapped_column(String(10))
+    group_side: Mapped[str | None] = mapped_column(String(10))
     role: Mapped[str] = mapped_column(String(10), default="member")
     is_bot: Mapped[bool] = mapped_column(default=False)
     in_channel: Mapped[bool] = mapped_column(default=True)
@@ -137,6 +140,44 @@ class Member(Base):
     digest_copy: Mapped[bool] = mapped_column(default=False, server_default=false())
     joined_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SideGroup(Base):
+    """A user group a lead put on a side (``/partner side @group client``): its members get that side unless they
+    have a personal assignment. Among several groups, the most recently assigned (highest ``sequence``) wins."""
+
+    __tablename__ = "side_groups"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "usergroup_id"),
+        CheckConstraint("side IN ('client', 'provider')", name="side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    usergroup_id: Mapped[str] = mapped_column(String(32), index=True)
+    # The handle as the lead's command showed it (plain text, escaped on output).
+    handle: Mapped[str] = mapped_column(String(100), default="")
+    side: Mapped[str] = mapped_column(String(10))
+    set_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # The order of assignments in the partnership (taken under its row lock): each assignment, a repeated one
+    # included, gets the next number, and a person in several groups gets the side of the highest.
+    sequence: Mapped[int]
+
+
+class SideGroupMember(Base):
+    """Who is in an assigned user group, as Slack last said (usergroups.users.list, subteam_members_changed).
+
+    Kept so that a person removed from one group falls back to another assigned group without asking Slack."""
+
+    __tablename__ = "side_group_members"
+    __table_args__ = (UniqueConstraint("side_group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    side_group_id: Mapped[int] = mapped_column(ForeignKey("side_groups.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
 
 
 class Question(Base):

@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import READ_ONLY
 from storage.repositories.outbox import EventRepository, OutboxRepository
-from storage.repositories.partnerships import MemberRepository, PartnershipRepository, WorkspaceRepository
+from storage.repositories.partnerships import (
+    MemberRepository,
+    PartnershipRepository,
+    SideGroupRepository,
+    WorkspaceRepository,
+)
 from storage.repositories.pulses import QuestionRepository, ResponseRepository, RoundRepository
 
 
@@ -27,6 +32,7 @@ class UnitOfWork:
     workspaces: WorkspaceRepository
     partnerships: PartnershipRepository
     members: MemberRepository
+    side_groups: SideGroupRepository
     questions: QuestionRepository
     rounds: RoundRepository
     responses: ResponseRepository
@@ -55,6 +61,7 @@ class UnitOfWork:
         self.workspaces = WorkspaceRepository(self.session)
         self.partnerships = PartnershipRepository(self.session)
         self.members = MemberRepository(self.session)
+        self.side_groups = SideGroupRepository(self.session)
         self.questions = QuestionRepository(self.session)
         self.rounds = RoundRepository(self.session)
         self.responses = ResponseRepository(self.session)

@@ -16,7 +16,16 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.models import DIMENSION_LABELS, WEEKDAYS, PartnershipView, QuestionView, SetupResult, Side, StatusView
+from bot.services.models import (
+    DIMENSION_LABELS,
+    WEEKDAYS,
+    PartnershipView,
+    QuestionView,
+    SetupResult,
+    Side,
+    SideGroupResult,
+    StatusView,
+)
 
 #: The help, one Slack section per group (a section holds at most 3,000 characters; each group is well under).
 HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this channel healthy.
@@ -25,6 +34,7 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner menu` — post the partnership menu with buttons (for people of the other organisation, who cannot run this command)
 • `/partner pulse now` | `pause` | `resume` — run a pulse now, or pause and resume the schedule (leads)
 • `/partner side @person client|provider|auto` — put someone on a side (leads)
+• `/partner side @group client|provider|auto` — put a user group's members on a side; a personal assignment still wins (leads)
 • `/partner questions` — list and add your own pulse questions (leads add)
 
 *Issues and actions* (anyone in the channel logs issues; the owner or a lead acknowledges, resolves or reassigns)
@@ -67,6 +77,37 @@ def build_notice(text: str) -> Message:
         text=truncate(text, SECTION_TEXT_MAX),
         blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))],
     )
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def side_group_text(result: SideGroupResult) -> str:
+    """The reply to ``/partner side @group …``. The handle is user text: escaped, never a mention."""
+    handle = escape(result.handle)
+    if result.side is None:
+        if not result.existed:
+            return f"{handle} had no side in this partnership; nothing changed."
+        text = (
+            f"{handle} no longer puts anyone on a side. Its people here ({result.in_channel}) are back on their own "
+            f"side: another assigned group's, else their organisation's"
+        )
+        return text + (f" ({_people(result.moved)} changed side)." if result.moved else "; nobody changed side.")
+    text = (
+        f"{handle} ({_people(result.group_size)}, {result.in_channel} in this channel) is now on the "
+        f"{result.side.value} side."
+    )
+    if result.personal:
+        text += f" Personal assignments still win ({_people(result.personal)})."
+    if result.conflicts:
+        others = ", ".join(escape(h) for h in result.other_handles)
+        text += (
+            f" {_people(result.conflicts)} {'is' if result.conflicts == 1 else 'are'} also in {others} on the "
+            f"{result.side.other.value} side: the most recent group wins, so they are on the {result.side.value} "
+            "side now. A personal assignment (`/partner side @person client|provider`) settles it."
+        )
+    return text
 
 
 def build_error(text: str) -> Message:

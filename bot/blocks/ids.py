@@ -76,6 +76,7 @@ class Event(StrEnum):
     MEMBER_JOINED = "member_joined_channel"
     MEMBER_LEFT = "member_left_channel"
     APP_HOME_OPENED = "app_home_opened"
+    SUBTEAM_MEMBERS_CHANGED = "subteam_members_changed"
 
 
 class SetupBlock(StrEnum):

@@ -51,6 +51,18 @@ class User:
 
 
 @dataclass
+class UserGroup:
+    """A user group (Slack calls it a subteam): ``@handle`` names ``users`` of ``team_id``."""
+
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+
+
+@dataclass
 class Channel:
     """A conversation. ``shared_team_ids`` lists the workspaces that see it (more than one when shared)."""
 

@@ -30,6 +30,7 @@ from .models import (
     StoredFile,
     Team,
     User,
+    UserGroup,
 )
 from .ratelimit import RateLimitConfig, RateLimiter
 from .spec import SpecChecker, Violation, is_truthy
@@ -333,6 +334,34 @@ class SlackSandbox:
                 shared_team_ids=teams,
             )
             ws.message_log.setdefault(channel_id, [])
+
+    def add_usergroup(
+        self, usergroup_id: str, team_id: str, handle: str, users: list[str] | None = None, name: str | None = None
+    ) -> None:
+        """Add a user group ``@handle`` of ``team_id`` (no event is delivered)."""
+        with self._lock:
+            ws = self.workspace
+            if team_id not in ws.teams:
+                raise SandboxError(f"unknown team {team_id}; add_team() first")
+            unknown = [u for u in users or [] if u not in ws.users]
+            if unknown:
+                raise SandboxError(f"unknown users {unknown}; add_user() first")
+            ws.usergroups[usergroup_id] = UserGroup(usergroup_id, team_id, handle, name or handle, list(users or []))
+
+    def disable_usergroup(self, usergroup_id: str) -> None:
+        """An admin disables (deletes) the group: usergroups.users.list answers ``no_such_subteam``."""
+        with self._lock:
+            self._usergroup(usergroup_id).disabled = True
+
+    def _usergroup(self, usergroup_id: str) -> UserGroup:
+        group = self.workspace.usergroups.get(usergroup_id)
+        if group is None:
+            raise SandboxError(f"unknown user group {usergroup_id}")
+        return group
+
+    def usergroup_members(self, usergroup_id: str) -> list[str]:
+        with self._lock:
+            return list(self._usergroup(usergroup_id).users)
 
     def install(self, team_id: str, bot_user_id: str = "U0BOT", bot_id: str = "B0BOT") -> None:
         """Install the app in ``team_id``: creates its bot user; ``bot_token`` starts working."""
@@ -874,6 +903,34 @@ class SlackSandbox:
                 "channel": channel_id,
                 "channel_type": "G" if channel.is_private else "C",
                 "team": self.snapshot_user(user_id).team_id,
+            }
+        )
+
+    def subteam_members_changed(
+        self, usergroup_id: str, *, added: list[str] | None = None, removed: list[str] | None = None
+    ) -> ActorResponse:
+        """Change a user group's members, then deliver ``subteam_members_changed`` with the difference."""
+        with self._lock:
+            group = self._usergroup(usergroup_id)
+            unknown = [u for u in added or [] if u not in self.workspace.users]
+            if unknown:
+                raise SandboxError(f"unknown users {unknown}; add_user() first")
+            previous = int(self.wall_clock()) - 1
+            gained = [u for u in added or [] if u not in group.users]
+            lost = [u for u in removed or [] if u in group.users]
+            group.users = [u for u in group.users if u not in lost] + gained
+            team_id = group.team_id
+        return self.event(
+            {
+                "type": "subteam_members_changed",
+                "subteam_id": usergroup_id,
+                "team_id": team_id,
+                "date_previous_update": previous,
+                "date_update": int(self.wall_clock()),
+                "added_users": gained,
+                "added_users_count": str(len(gained)),
+                "removed_users": lost,
+                "removed_users_count": str(len(lost)),
             }
         )
 

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .blocks import message_errors, view_errors, with_generated_ids
-from .models import Channel, ResponseUrl, SlackError, StoredFile, Team, Trigger, User
+from .models import Channel, ResponseUrl, SlackError, StoredFile, Team, Trigger, User, UserGroup
 from .spec import is_truthy
 
 Json = dict[str, Any]
@@ -94,6 +94,7 @@ class Workspace:
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.installed_team: str | None = None
         self.bot_user_id: str | None = None
         self.bot_id: str | None = None
@@ -122,6 +123,7 @@ class Workspace:
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
             "users.info": self.users_info,
+            "usergroups.users.list": self.usergroups_users_list,
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
@@ -599,6 +601,21 @@ class Workspace:
         self.require_installed()
         user = self.user(_as_str(args.get("user")) or "")
         return {"ok": True, "user": self.user_object(user)}
+
+    def usergroups_users_list(self, args: Json) -> Json:
+        """usergroups.users.list: the group's user ids (not paged).
+
+        An id that is not a group of the installing workspace answers ``no_such_subteam``, as Slack documents it
+        (the OpenAPI file lists no group error). A disabled group answers the same unless ``include_disabled`` is
+        set: Slack's reference does not say, and a deleted group looks like this to the app.
+        """
+        team_id, _, _ = self.require_installed()
+        group = self.usergroups.get(_as_str(args.get("usergroup")) or "")
+        if group is None or group.team_id != team_id:
+            raise SlackError("no_such_subteam")
+        if group.disabled and not is_truthy(args.get("include_disabled")):
+            raise SlackError("no_such_subteam")
+        return {"ok": True, "users": list(group.users)}
 
     def pins_add(self, args: Json) -> Json:
         """pins.add (the bot must be in the channel)."""

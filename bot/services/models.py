@@ -101,6 +101,23 @@ class MemberView:
 
 
 @dataclass(frozen=True)
+class SideGroupResult:
+    """What ``/partner side @group client|provider|auto`` did. ``side`` None: the group's assignment was removed
+    (``existed`` says whether there was one). Counts are of people in the channel unless named otherwise."""
+
+    usergroup_id: str
+    handle: str
+    side: Side | None
+    existed: bool
+    group_size: int  # people in the group, in the channel or not (Slack's list; the stored one for a removal)
+    in_channel: int
+    moved: int  # whose side changed
+    personal: int  # whose personal assignment puts them on another side than the group's
+    conflicts: int  # also in another assigned group of the other side, with no personal assignment
+    other_handles: tuple[str, ...] = ()  # those other groups
+
+
+@dataclass(frozen=True)
 class PartnershipView:
     id: int
     team_id: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +19,13 @@ from bot.services.models import (
     SetupInput,
     SetupResult,
     Side,
+    SideGroupResult,
     SlackProfile,
     StatusView,
 )
 from bot.services.schedule import next_weekly_time, zone
 from bot.services.views import member_view, participation, partnership_view, round_view
-from storage.models import Member, Partnership, Workspace
+from storage.models import Member, Partnership, SideGroup, Workspace
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,12 @@ def derive_side(partnership: Partnership, team_id: str | None) -> str | None:
 
 
 def effective_side(partnership: Partnership, member: Member) -> str | None:
-    """Overrides always win over the side derived from the home team."""
-    return member.side_override or derive_side(partnership, member.team_id)
+    """A person's side: their personal assignment, else their user groups' side, else their home team's.
+
+    Overrides always win: ``side_override`` (``/partner side @person``) over ``group_side`` (the most recently
+    assigned user group the person is in, ``/partner side @group``) over the side derived from the home team.
+    """
+    return member.side_override or member.group_side or derive_side(partnership, member.team_id)
 
 
 def ensure_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> int:
@@ -337,18 +342,32 @@ def has_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> bool:
 
 
 def member_joined(
-    uow: UnitOfWork, *, team_id: str, channel_id: str, profile: SlackProfile, event_id: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    profile: SlackProfile,
+    event_id: str,
+    now: datetime,
+    group_members: Mapping[str, Collection[str]] | None = None,
 ) -> bool:
     """A person joined a channel. Returns False when there is nothing to do (no partnership, or a retried event).
 
-    The event id is recorded in the same transaction as the change, so a retried delivery changes nothing
-    and a failed one is processed again when Slack retries it.
+    ``group_members`` are the members of the partnership's assigned user groups as Slack lists them now
+    (usergroup id → user ids; a group Slack could not list is left out and its stored members are used), so a
+    person in an assigned group gets the group's side. The event id is recorded in the same transaction as the
+    change, so a retried delivery changes nothing and a failed one is processed again when Slack retries it.
     """
     with uow:
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         if p is None or (event_id and not uow.events.record_once(event_id, now)):
             return False
         upsert_member(uow, p, profile, in_channel=True, now=now)
+        if group_members:
+            for group in uow.side_groups.list(p.id):
+                if group.usergroup_id in group_members:
+                    uow.side_groups.replace_members(group, group_members[group.usergroup_id])
+        _apply_group_sides(uow, p, now)
         uow.commit()
         return True
 
@@ -382,6 +401,204 @@ def set_side_override(
         member.updated_at = now
         uow.commit()
         return member_view(member)
+
+
+def side_group_ids(uow: UnitOfWork, *, team_id: str, channel_id: str) -> list[str]:
+    """The user groups assigned to sides in the channel's partnership (none without a partnership)."""
+    with uow.read_only():
+        p = uow.partnerships.get_by_channel(team_id, channel_id)
+        return [g.usergroup_id for g in uow.side_groups.list(p.id)] if p else []
+
+
+def _apply_group_sides(uow: UnitOfWork, p: Partnership, now: datetime) -> set[str]:
+    """Give every member of the partnership the side of their most recently assigned group (``group_side``) and
+    recompute their side. Returns the user ids whose side changed."""
+    members_of = uow.side_groups.members(p.id)
+    group_side: dict[str, str] = {}
+    for group in uow.side_groups.list(p.id):  # oldest assignment first: the most recent one wins
+        for uid in members_of.get(group.id, ()):
+            group_side[uid] = group.side
+    changed: set[str] = set()
+    for m in uow.members.list(p.id):
+        new_group_side = group_side.get(m.user_id)
+        if m.group_side == new_group_side and m.side == effective_side(p, m):
+            continue
+        before = m.side
+        m.group_side = new_group_side
+        m.side = effective_side(p, m)
+        m.updated_at = now
+        if m.side != before:
+            changed.add(m.user_id)
+    return changed
+
+
+def _side_group_result(
+    uow: UnitOfWork,
+    p: Partnership,
+    *,
+    usergroup_id: str,
+    handle: str,
+    side: Side | None,
+    existed: bool,
+    group_ids: Collection[str],
+    changed: set[str],
+) -> SideGroupResult:
+    """Count what an assignment (or its removal) means for the people of the group who are in the channel."""
+    in_group = set(group_ids)
+    here = [m for m in uow.members.list(p.id) if m.user_id in in_group and m.in_channel and not m.is_bot and not m.deleted]
+    personal = [m for m in here if m.side_override and (side is None or m.side_override != side.value)]
+    conflicts: list[Member] = []
+    other_handles: list[str] = []
+    if side is not None:
+        members_of = uow.side_groups.members(p.id)
+        others = [g for g in uow.side_groups.list(p.id) if g.usergroup_id != usergroup_id and g.side != side.value]
+        for m in here:
+            if m.side_override:
+                continue
+            hit = [g for g in others if m.user_id in members_of.get(g.id, ())]
+            if hit:
+                conflicts.append(m)
+                other_handles.extend(g.handle for g in hit if g.handle not in other_handles)
+    return SideGroupResult(
+        usergroup_id=usergroup_id,
+        handle=handle,
+        side=side,
+        existed=existed,
+        group_size=len(in_group),
+        in_channel=len(here),
+        moved=sum(1 for m in here if m.user_id in changed),
+        personal=len(personal),
+        conflicts=len(conflicts),
+        other_handles=tuple(other_handles),
+    )
+
+
+def assign_side_group(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    usergroup_id: str,
+    handle: str,
+    side: Side,
+    member_ids: Collection[str],
+    now: datetime,
+) -> SideGroupResult:
+    """A lead puts a user group on a side (lead only). ``member_ids`` are the group's members as Slack lists
+    them. The group's people get its side unless they have a personal assignment; a person in several
+    assigned groups gets the side of the most recently assigned one. Assigning again is harmless.
+
+    Raises:
+        NotFound: the channel has no partnership.
+        NotAllowed: the actor is not a lead.
+    """
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        _require_lead(uow, p, actor)
+        # One change at a time: the sequence below is taken under the partnership's row lock.
+        uow.session.refresh(p, with_for_update={"of": Partnership})
+        group = uow.side_groups.get(p.id, usergroup_id)
+        sequence = uow.side_groups.next_sequence(p.id)
+        existed = group is not None
+        if group is None:
+            group = uow.side_groups.add(
+                SideGroup(
+                    partnership_id=p.id,
+                    usergroup_id=usergroup_id,
+                    handle=handle[:100],
+                    side=side.value,
+                    set_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                    sequence=sequence,
+                )
+            )
+        else:
+            group.handle, group.side, group.set_by = handle[:100] or group.handle, side.value, actor
+            group.updated_at, group.sequence = now, sequence
+        uow.side_groups.replace_members(group, member_ids)
+        changed = _apply_group_sides(uow, p, now)
+        result = _side_group_result(
+            uow,
+            p,
+            usergroup_id=usergroup_id,
+            handle=group.handle,
+            side=side,
+            existed=existed,
+            group_ids=member_ids,
+            changed=changed,
+        )
+        uow.commit()
+        logger.info("partnership %s: %s put user group %s on the %s side", p.id, actor, usergroup_id, side.value)
+        return result
+
+
+def remove_side_group(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, usergroup_id: str, handle: str, now: datetime
+) -> SideGroupResult:
+    """A lead removes a user group's side (``/partner side @group auto``): its people fall back to another
+    assigned group they are in, else their home team. Personal assignments are untouched.
+
+    Raises:
+        NotFound: the channel has no partnership.
+        NotAllowed: the actor is not a lead.
+    """
+    with uow:
+        p = _require(uow, team_id, channel_id)
+        _require_lead(uow, p, actor)
+        uow.session.refresh(p, with_for_update={"of": Partnership})
+        group = uow.side_groups.get(p.id, usergroup_id)
+        if group is None:
+            return SideGroupResult(usergroup_id, handle, None, False, 0, 0, 0, 0, 0)
+        shown = group.handle or handle
+        member_ids = uow.side_groups.members(p.id).get(group.id, set())
+        uow.side_groups.delete(group)
+        changed = _apply_group_sides(uow, p, now)
+        result = _side_group_result(
+            uow,
+            p,
+            usergroup_id=usergroup_id,
+            handle=shown,
+            side=None,
+            existed=True,
+            group_ids=member_ids,
+            changed=changed,
+        )
+        uow.commit()
+        logger.info("partnership %s: %s removed user group %s from its side", p.id, actor, usergroup_id)
+        return result
+
+
+def usergroup_members_changed(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    usergroup_id: str,
+    added: Collection[str],
+    removed: Collection[str],
+    event_id: str,
+    now: datetime,
+) -> int:
+    """Slack says people joined or left a user group (event ``subteam_members_changed``): in every partnership
+    of the workspace that assigned the group, added people get its side and removed people fall back (another
+    assigned group they are in, else their home team). Returns how many partnerships changed (0 for a retried
+    event or a group no partnership assigned)."""
+    with uow:
+        ws = uow.workspaces.get_by_team(team_id)
+        partnership_ids = uow.side_groups.partnership_ids_with(ws.id, usergroup_id) if ws else []
+        if not partnership_ids or (event_id and not uow.events.record_once(event_id, now)):
+            return 0
+        for partnership_id in partnership_ids:
+            p = uow.partnerships.get(partnership_id, for_update=True)
+            group = uow.side_groups.get(partnership_id, usergroup_id)
+            if p is None or group is None:
+                continue
+            uow.side_groups.remove_members(group, set(removed) - set(added))
+            uow.side_groups.add_members(group, set(added))
+            _apply_group_sides(uow, p, now)
+        uow.commit()
+        return len(partnership_ids)
 
 
 def set_paused(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, MutableSequence, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Member, Partnership, Workspace
+from storage.models import Member, Partnership, SideGroup, SideGroupMember, Workspace
 
 
 class WorkspaceRepository:
@@ -131,3 +131,86 @@ class MemberRepository:
         self.session.add(member)
         self.session.flush()
         return member
+
+
+class SideGroupRepository:
+    """User groups assigned to sides, and who is in them (as Slack last said)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, partnership_id: int, usergroup_id: str) -> SideGroup | None:
+        stmt = select(SideGroup).where(SideGroup.partnership_id == partnership_id, SideGroup.usergroup_id == usergroup_id)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list(self, partnership_id: int) -> Sequence[SideGroup]:
+        """The partnership's groups, oldest assignment first (so the newest wins when applied in order)."""
+        stmt = select(SideGroup).where(SideGroup.partnership_id == partnership_id).order_by(SideGroup.sequence, SideGroup.id)
+        return self.session.scalars(stmt).all()
+
+    def partnership_ids_with(self, workspace_id: int, usergroup_id: str) -> Sequence[int]:
+        """The workspace's partnerships that assigned this user group."""
+        stmt = (
+            select(SideGroup.partnership_id)
+            .join(Partnership, Partnership.id == SideGroup.partnership_id)
+            .where(Partnership.workspace_id == workspace_id, SideGroup.usergroup_id == usergroup_id)
+            .order_by(SideGroup.partnership_id)
+        )
+        return self.session.scalars(stmt).all()
+
+    def add(self, group: SideGroup) -> SideGroup:
+        self.session.add(group)
+        self.session.flush()
+        return group
+
+    def next_sequence(self, partnership_id: int) -> int:
+        """The number the next assignment gets (call under the partnership's row lock)."""
+        stmt = select(func.max(SideGroup.sequence)).where(SideGroup.partnership_id == partnership_id)
+        return int(self.session.scalar(stmt) or 0) + 1
+
+    def delete(self, group: SideGroup) -> None:
+        self.session.execute(delete(SideGroupMember).where(SideGroupMember.side_group_id == group.id))
+        self.session.delete(group)
+        self.session.flush()
+
+    def members(self, partnership_id: int) -> dict[int, set[str]]:
+        """User ids per side group id, for every group of the partnership."""
+        found: dict[int, set[str]] = {}
+        stmt = select(SideGroupMember.side_group_id, SideGroupMember.user_id).where(
+            SideGroupMember.partnership_id == partnership_id
+        )
+        for group_id, user_id in self.session.execute(stmt):
+            found.setdefault(group_id, set()).add(user_id)
+        return found
+
+    def add_members(self, group: SideGroup, user_ids: Collection[str]) -> None:
+        """Record these people as in the group (those already recorded are left alone)."""
+        if not user_ids:
+            return
+        have = set(
+            self.session.scalars(
+                select(SideGroupMember.user_id).where(
+                    SideGroupMember.side_group_id == group.id, SideGroupMember.user_id.in_(list(user_ids))
+                )
+            )
+        )
+        for uid in sorted(set(user_ids) - have):
+            self.session.add(SideGroupMember(partnership_id=group.partnership_id, side_group_id=group.id, user_id=uid))
+        self.session.flush()
+
+    def remove_members(self, group: SideGroup, user_ids: Collection[str]) -> None:
+        if not user_ids:
+            return
+        self.session.execute(
+            delete(SideGroupMember).where(
+                SideGroupMember.side_group_id == group.id, SideGroupMember.user_id.in_(list(user_ids))
+            )
+        )
+        self.session.flush()
+
+    def replace_members(self, group: SideGroup, user_ids: Collection[str]) -> None:
+        """The group's members are exactly ``user_ids`` now."""
+        current = self.members(group.partnership_id).get(group.id, set())
+        wanted = set(user_ids)
+        self.remove_members(group, current - wanted)
+        self.add_members(group, wanted - current)

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.sandbox import DemoWorld, SlackSandbox
 
-from .support import BOT_TOKEN, make_sandbox, write_manifest
+from .support import BOT_TOKEN, FakeBot, make_sandbox, write_manifest
 
 
 def _error(call: Any) -> SlackApiError:
@@ -362,3 +362,46 @@ def test_files_upload_v2_needs_files_write(tmp_path: Path) -> None:
         assert error.response["error"] == "missing_scope" and error.response["needed"] == "files:write"
     finally:
         sb.stop()
+
+
+def test_usergroups_users_list(sandbox: SlackSandbox, client: WebClient, world: DemoWorld) -> None:
+    sandbox.add_usergroup("S0OPS", world.client_team, "ops", users=[world.client_lead, world.client_members[0]])
+    assert client.usergroups_users_list(usergroup="S0OPS").data == {
+        "ok": True,
+        "users": [world.client_lead, world.client_members[0]],
+    }
+    assert _error(lambda: client.usergroups_users_list(usergroup="S0NOPE")).response["error"] == "no_such_subteam"
+    # Another workspace's group is unknown to this installation; a disabled one too, unless asked for.
+    sandbox.add_usergroup("S0THEIRS", world.provider_team, "theirs", users=[world.provider_lead])
+    assert _error(lambda: client.usergroups_users_list(usergroup="S0THEIRS")).response["error"] == "no_such_subteam"
+    sandbox.disable_usergroup("S0OPS")
+    assert _error(lambda: client.usergroups_users_list(usergroup="S0OPS")).response["error"] == "no_such_subteam"
+    assert client.usergroups_users_list(usergroup="S0OPS", include_disabled=True)["users"] == sandbox.usergroup_members(
+        "S0OPS"
+    )
+    # The required argument is checked against Slack's description.
+    error = _error(lambda: client.api_call("usergroups.users.list", params={}))
+    assert error.response["error"] == "invalid_arguments" and sandbox.violations[-1].method == "usergroups.users.list"
+
+
+def test_usergroups_users_list_needs_its_scope(tmp_path: Path) -> None:
+    sb = make_sandbox(manifest_path=write_manifest(tmp_path, drop=("usergroups:read",)))
+    try:
+        sb.add_usergroup("S0OPS", "T0CLIENT", "ops")
+        error = _error(lambda: WebClient(token=BOT_TOKEN, base_url=sb.api_url).usergroups_users_list(usergroup="S0OPS"))
+        assert error.response["error"] == "missing_scope" and error.response["needed"] == "usergroups:read"
+    finally:
+        sb.stop()
+
+
+def test_subteam_members_changed_event(sandbox: SlackSandbox, world: DemoWorld, fake_bot: FakeBot) -> None:
+    sandbox.add_usergroup("S0OPS", world.client_team, "ops", users=[world.client_lead])
+    response = sandbox.subteam_members_changed(
+        "S0OPS", added=[world.client_members[0], world.client_lead], removed=[world.client_sponsor]
+    )
+    assert response.status == 200
+    assert sandbox.usergroup_members("S0OPS") == [world.client_lead, world.client_members[0]]
+    event = json.loads(fake_bot.requests[-1].body)["event"]
+    assert event["type"] == "subteam_members_changed" and event["subteam_id"] == "S0OPS"
+    assert event["added_users"] == [world.client_members[0]] and event["added_users_count"] == "1"
+    assert event["removed_users"] == [] and event["removed_users_count"] == "0"
