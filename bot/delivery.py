@@ -118,6 +118,15 @@ class Pacer:
             self._sleep(delay)
         return max(delay, 0.0)
 
+    def posted(self, channel: str) -> None:
+        """A chat.postMessage to ``channel`` has returned: the channel's next message waits a whole interval from
+        now. Its paced start was when the call left; Slack counts when the call arrived, a little later, so a next
+        message paced only from the start can arrive less than a second after it and meet a 429."""
+        key, interval, _ = self.limits("chat.postMessage", "", channel)[0]
+        with self._lock:
+            now = self._clock()
+            self._tat[key] = max(self._tat.get(key, now), now + interval)
+
     def push_back(self, method: str, workspace: str, channel: str, seconds: float) -> None:
         """After a 429, nothing more goes to that key for ``seconds``, and its burst is spent."""
         with self._lock:
@@ -516,6 +525,7 @@ class OutboxSender:
             unfurl_media=False,
             **thread,
         )
+        self.pacer.posted(item.channel_id)
         ts = str(resp["ts"])
         for part in rest:
             self.pacer.wait("chat.postMessage", team, item.channel_id)
@@ -526,6 +536,7 @@ class OutboxSender:
                 blocks=part.blocks,
                 metadata=_metadata(item),
             )
+            self.pacer.posted(item.channel_id)
         return ts
 
     def _upload(self, item: OutboxItem, upload: Upload, thread_ts: str | None) -> None:

@@ -104,6 +104,30 @@ def test_speedup_divides_intervals() -> None:
     assert [s - starts[0] for s in starts[96:]] == pytest.approx([0.0, 0.06, 0.12])
 
 
+def test_the_next_message_to_a_channel_waits_a_second_from_when_the_last_one_returned() -> None:
+    """Slack counts a message when it arrives, after its paced start: the next one is paced from the return."""
+    t = FakeTime()
+    pacer = _pacer(t)
+    pacer.wait("chat.postMessage", "T1", "C1")
+    assert t.now == 1000.0
+    t.now += 0.25  # the call took a quarter of a second
+    pacer.posted("C1")
+    pacer.wait("chat.postMessage", "T1", "C1")
+    assert t.now == pytest.approx(1001.25)  # paced from the start alone it would have left at 1001.0
+    pacer.wait("chat.postMessage", "T1", "C2")  # other channels are not held up
+    assert t.now == pytest.approx(1001.25)
+
+
+def test_posted_never_brings_the_next_message_forward() -> None:
+    t = FakeTime(advance_on_sleep=False)
+    pacer = _pacer(t)
+    for _ in range(3):  # three reserved slots: 1000, 1001, 1002
+        pacer.wait("chat.postMessage", "T1", "C1")
+    pacer.posted("C1")  # the first returned at once
+    pacer.wait("chat.postMessage", "T1", "C1")
+    assert t.sleeps[-1] == pytest.approx(3.0)
+
+
 def test_push_back_delays_the_next_call() -> None:
     t = FakeTime()
     pacer = _pacer(t)
