@@ -819,7 +819,7 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
                 messages.append(outbox.NewMessage(p, outbox.Purpose.ESCALATION, event_id, f"issue-escalation:{event_id}"))
             outbox.add_many(uow, messages, now=now, skip_existing=False)
             uow.commit()
-            escalated = len(messages) // 2
+            escalated = sum(1 for e in decided if e.level is not None)
             fired += escalated
             if escalated:
                 logger.info("escalation: %s issue(s) escalated", escalated)
