@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import multiprocessing as mp
 import os
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -103,3 +108,42 @@ def postgres_database(base_url: str, name: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+#: Loggers that report expected conditions (a server closing, post-ack work under load) a measurement ignores.
+NOISY_LOGGERS = ("waitress", "bot.app", "bot.delivery")
+
+
+def _child(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], conn: Connection) -> None:
+    """Entry point of a measuring process: ``fn(*args)``, its result (or its traceback) sent back through ``conn``."""
+    logging.basicConfig(level=logging.ERROR)
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    try:
+        result = fn(*args)
+    except BaseException:
+        result = {"error": traceback.format_exc()}
+    conn.send(result)
+    conn.close()
+
+
+def in_fresh_process(fn: Callable[..., dict[str, Any]], *args: Any, name: str, timeout: float) -> dict[str, Any]:
+    """Run one measurement, ``fn(*args)`` (a module-level function), in a fresh ``spawn``ed process and return its
+    figures: nothing the parent loaded or cached counts. Raises RuntimeError if it fails or takes over ``timeout``."""
+    ctx = mp.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, args, sender), name=name)
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise RuntimeError(f"{name}: no result within {timeout:.0f} s")
+        result: dict[str, Any] = receiver.recv()
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if "error" in result:
+        raise RuntimeError(f"{name} failed in the child process:\n{result['error']}")
+    return result

@@ -36,20 +36,17 @@ linear growth. SQLite always, PostgreSQL with ``--postgres-url`` or ``BENCH_POST
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 import random
 import statistics
 import time
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, text
 
-from benchmarks.common import fmt, postgres_database, sqlite_database, table
+from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
 from benchmarks.escalation import _Statements, _timed
 from bot.services.sentiment import comment_sentiment
 from storage.base import UTCDateTime
@@ -301,38 +298,9 @@ MEASURES: dict[str, Callable[[str], dict[str, Any]]] = {
 }
 
 
-def _child(kind: str, url: str, conn: Connection) -> None:
-    """Entry point of a measuring process: one measurement, its result sent back through ``conn``."""
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
-    try:
-        result = MEASURES[kind](url)
-    except BaseException:
-        result = {"error": traceback.format_exc()}
-    conn.send(result)
-    conn.close()
-
-
 def measure(kind: str, url: str) -> dict[str, Any]:
     """Run one measurement in a fresh ``spawn``ed process and return its figures."""
-    ctx = mp.get_context("spawn")
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(kind, url, sender), name=f"bench-digest-{kind}")
-    proc.start()
-    sender.close()
-    try:
-        if not receiver.poll(CHILD_TIMEOUT):
-            raise RuntimeError(f"{kind}: no result within {CHILD_TIMEOUT:.0f} s")
-        result: dict[str, Any] = receiver.recv()
-    finally:
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    if "error" in result:
-        raise RuntimeError(f"{kind} failed in the child process:\n{result['error']}")
-    return result
+    return in_fresh_process(MEASURES[kind], url, name=f"bench-digest-{kind}", timeout=CHILD_TIMEOUT)
 
 
 # --- the run -------------------------------------------------------------------------------------------------

@@ -46,17 +46,14 @@ asserted): tick (no send) within 3x the floor, and its process's peak RSS under 
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
 import random
 import resource
 import statistics
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import (
@@ -76,7 +73,7 @@ from sqlalchemy import (
     update,
 )
 
-from benchmarks.common import fmt, postgres_database, sqlite_database, table
+from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
 from bot.services.actions import next_reminder_time
 from bot.services.issues import next_escalation_time, policy_from_rows
 from bot.services.models import DEFAULT_CATEGORIES
@@ -865,40 +862,9 @@ MEASURES: dict[str, Callable[[str, datetime, ResetState], dict[str, Any]]] = {
 }
 
 
-def _child(kind: str, url: str, now: str, state: ResetState, conn: Connection) -> None:
-    """Entry point of a measuring process: one measurement, its result sent back through ``conn``."""
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
-    for noisy in ("waitress", "bot.app", "bot.delivery"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    try:
-        result = MEASURES[kind](url, datetime.fromisoformat(now), state)
-    except BaseException:
-        result = {"error": traceback.format_exc()}
-    conn.send(result)
-    conn.close()
-
-
 def measure(kind: str, url: str, now: datetime, state: ResetState) -> dict[str, Any]:
     """Run one measurement in a fresh ``spawn``ed process and return its figures."""
-    ctx = mp.get_context("spawn")
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(kind, url, now.isoformat(), state, sender), name=f"bench-escalation-{kind}")
-    proc.start()
-    sender.close()
-    try:
-        if not receiver.poll(CHILD_TIMEOUT):
-            raise RuntimeError(f"{kind}: no result within {CHILD_TIMEOUT:.0f} s")
-        result: dict[str, Any] = receiver.recv()
-    finally:
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    if "error" in result:
-        raise RuntimeError(f"{kind} failed in the child process:\n{result['error']}")
-    return result
+    return in_fresh_process(MEASURES[kind], url, now, state, name=f"bench-escalation-{kind}", timeout=CHILD_TIMEOUT)
 
 
 # --- the run -------------------------------------------------------------------------------------------------
