@@ -194,7 +194,21 @@ def log_issue(stack: LocalStack, user_id: str, title: str = "", **overrides: Any
     submitted = stack.actor(user_id).submit_view(view["id"], values)
     assert submitted.status == 200 and not submitted.body.strip(), submitted.body
     wait_for(lambda: len(cards(stack)) > before_cards, what="the new card")
-    return cards(stack)[-1]
+    card = cards(stack)[-1]
+    # The card is in the channel as soon as Slack has it; its ts is recorded a moment later by the worker that
+    # posted it. Wait for that too, so a test that travels in time next starts from a settled stack (an update
+    # rendered before the ts is recorded would find no card to update).
+    wait_for(lambda: _card_recorded(stack, str(card["ts"])), what="the new card's ts recorded")
+    return card
+
+
+def _card_recorded(stack: LocalStack, ts: str) -> bool:
+    from sqlalchemy import select
+
+    from storage.models import Issue
+
+    with stack.services.uow_factory() as uow:
+        return uow.session.scalar(select(Issue.id).where(Issue.card_ts == ts)) is not None
 
 
 def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any) -> int:
