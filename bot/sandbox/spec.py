@@ -1,10 +1,15 @@
-"""Slack's published Web API description and the app manifest, as the sandbox checks calls against them.
+"""The facts of Slack's Web API and the app manifest, as the sandbox checks calls against them.
 
-The OpenAPI file (``shared/slack/slack_web_openapi_v2.json``, kept beside the repository) says for each
-method which arguments are required and which scope its token needs. ``extra_methods.json`` adds the
-few methods newer than that file. ``app_manifest.yml`` says which bot scopes the app requests. A call
-that names an unknown method, omits a required argument or needs a scope the manifest does not request
-would fail in production, so the sandbox reports it as a :class:`Violation`.
+The package carries ``slack_methods.json``: for every Web API method, the required arguments, the scope its
+token needs (and the alternative scopes), and the token type, generated from Slack's published OpenAPI
+description plus ``extra_methods.json`` (the few methods newer than that description) by the maintainer's
+tool ``python -m bot.sandbox.facts_build`` (see its docstring). Nothing here reads a file outside the package
+unless ``PARTNERPULSE_SLACK_SPEC`` names a full OpenAPI description to check against instead.
+
+``app_manifest.yml`` says which bot scopes the app requests; the package carries it too (a link to the
+repository's file, copied into wheels). A call that names an unknown method, omits a required argument or
+needs a scope the manifest does not request would fail in production, so the sandbox reports it as a
+:class:`Violation`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -23,7 +28,7 @@ import yaml
 
 SPEC_ENV = "PARTNERPULSE_SLACK_SPEC"
 MANIFEST_ENV = "PARTNERPULSE_APP_MANIFEST"
-SPEC_RELATIVE = Path("shared") / "slack" / "slack_web_openapi_v2.json"
+FACTS_NAME = "slack_methods.json"
 MANIFEST_NAME = "app_manifest.yml"
 
 # Methods whose text arguments Slack would linkify with link_names/parse=full.
@@ -94,53 +99,30 @@ def normalise_scope(scope: str) -> str:
     return scope
 
 
-def _ancestors(start: Path) -> Iterable[Path]:
-    start = start.resolve()
-    yield start
-    yield from start.parents
-
-
-def _search_roots() -> list[Path]:
-    # Both the working directory (tests, `partnerpulse demo` run from the repo) and this file's
-    # location (an installed checkout run from elsewhere) are reasonable places to start from.
-    return [Path.cwd(), Path(__file__).resolve().parent]
-
-
-def find_spec_path() -> Path:
-    """Locate Slack's OpenAPI file: ``$PARTNERPULSE_SLACK_SPEC``, else ``shared/slack/...`` beside the repo."""
+def find_spec_path() -> Path | None:
+    """The full OpenAPI description named by ``$PARTNERPULSE_SLACK_SPEC``, or None to use the packaged facts."""
     configured = os.environ.get(SPEC_ENV)
-    if configured:
-        path = Path(configured).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"{SPEC_ENV} points at {path}, which is not a file")
-        return path
-    for root in _search_roots():
-        for directory in _ancestors(root):
-            candidate = directory / SPEC_RELATIVE
-            if candidate.is_file():
-                return candidate
-    raise FileNotFoundError(
-        f"Slack's Web API description ({SPEC_RELATIVE}) was not found above {Path.cwd()} or "
-        f"{Path(__file__).resolve().parent}; set {SPEC_ENV} to the path of slack_web_openapi_v2.json"
-    )
+    if not configured:
+        return None
+    path = Path(configured).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{SPEC_ENV} points at {path}, which is not a file")
+    return path
 
 
 def find_manifest_path() -> Path:
-    """Locate ``app_manifest.yml`` at the repository root (the directory that also holds ``bot/``)."""
+    """``$PARTNERPULSE_APP_MANIFEST``, else the ``app_manifest.yml`` the package carries."""
     configured = os.environ.get(MANIFEST_ENV)
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"{MANIFEST_ENV} points at {path}, which is not a file")
         return path
-    for root in _search_roots():
-        for directory in _ancestors(root):
-            candidate = directory / MANIFEST_NAME
-            if candidate.is_file() and (directory / "bot").is_dir():
-                return candidate
-    raise FileNotFoundError(
-        f"{MANIFEST_NAME} was not found at the repository root above {Path.cwd()}; pass manifest_path= or set {MANIFEST_ENV}"
-    )
+    packaged = resources.files("bot.sandbox").joinpath(MANIFEST_NAME)
+    with resources.as_file(packaged) as path:
+        if not path.is_file():
+            raise FileNotFoundError(f"the package lacks {MANIFEST_NAME}; reinstall it or set {MANIFEST_ENV}")
+        return path
 
 
 def _method_from_operation(name: str, operation: Mapping[str, Any]) -> MethodSpec:
@@ -177,21 +159,46 @@ def load_spec_methods(spec_path: str) -> Mapping[str, MethodSpec]:
     return methods
 
 
+def _method_from_facts(name: str, entry: Mapping[str, Any], source: str) -> MethodSpec:
+    return MethodSpec(
+        name=name,
+        required=frozenset(entry.get("required", [])),
+        scope=entry.get("scope"),
+        alternatives=frozenset(entry.get("alternatives", [])),
+        source=entry.get("source", source),
+        token_type=entry.get("token_type", "bot"),
+    )
+
+
+def method_to_facts(spec: MethodSpec) -> dict[str, Any]:
+    """One method as the compact facts file holds it (the inverse of how :func:`load_facts` reads it)."""
+    entry: dict[str, Any] = {"required": sorted(spec.required), "scope": spec.scope}
+    if spec.alternatives:
+        entry["alternatives"] = sorted(spec.alternatives)
+    if spec.token_type != "bot":
+        entry["token_type"] = spec.token_type
+    if spec.source != "spec":
+        entry["source"] = spec.source
+    return entry
+
+
+def _read_package_json(name: str) -> Mapping[str, Any]:
+    document: Mapping[str, Any] = json.loads(resources.files("bot.sandbox").joinpath(name).read_text(encoding="utf-8"))
+    return document
+
+
 @lru_cache(maxsize=1)
 def load_extra_methods() -> Mapping[str, MethodSpec]:
-    """The methods newer than the OpenAPI file, from ``extra_methods.json`` shipped with the package."""
-    text = resources.files("bot.sandbox").joinpath("extra_methods.json").read_text(encoding="utf-8")
-    document = json.loads(text)
-    methods: dict[str, MethodSpec] = {}
-    for name, entry in document["methods"].items():
-        methods[name] = MethodSpec(
-            name=name,
-            required=frozenset(entry.get("required", [])),
-            scope=entry.get("scope"),
-            source="extra",
-            token_type=entry.get("token_type", "bot"),
-        )
-    return methods
+    """The methods newer than the OpenAPI description, from ``extra_methods.json`` shipped with the package."""
+    document = _read_package_json("extra_methods.json")
+    return {name: _method_from_facts(name, entry, "extra") for name, entry in document["methods"].items()}
+
+
+@lru_cache(maxsize=1)
+def load_facts() -> Mapping[str, MethodSpec]:
+    """Every method the sandbox knows, from the compact ``slack_methods.json`` shipped with the package."""
+    document = _read_package_json(FACTS_NAME)
+    return {name: _method_from_facts(name, entry, "spec") for name, entry in document["methods"].items()}
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -245,11 +252,14 @@ class SpecChecker:
 
     @classmethod
     def load(cls, spec_path: Path | None = None, manifest_path: Path | None = None) -> SpecChecker:
-        """Build a checker from files (found automatically when a path is None)."""
+        """Build a checker: the packaged facts and manifest, unless a path (or its environment variable) names others."""
         spec = spec_path if spec_path is not None else find_spec_path()
         manifest = manifest_path if manifest_path is not None else find_manifest_path()
-        methods = dict(load_spec_methods(str(Path(spec).resolve())))
-        methods.update(load_extra_methods())
+        if spec is None:
+            methods = dict(load_facts())
+        else:
+            methods = dict(load_spec_methods(str(Path(spec).resolve())))
+            methods.update(load_extra_methods())
         return cls(methods, load_manifest(Path(manifest)))
 
     def method(self, name: str) -> MethodSpec | None:
