@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -17,6 +19,41 @@ from bot.container import Services
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AfterAckExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, which can also say when every piece of post-ack work handed to it has finished.
+
+    A graceful stop, the demo and the tests wait on that condition instead of sleeping for a guessed time.
+    """
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._idle:
+            self._pending += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: object) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing submitted is queued or running; False if that did not happen within ``timeout`` s."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
 
 def create_app(
@@ -48,7 +85,7 @@ def create_app(
         # Every ack function returns at once and leaves the rest to lazy functions: acknowledging on the request
         # thread skips Bolt's hand-off to a listener thread and its 10 ms polling for the ack.
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack"),
+        listener_executor=AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack"),
     )
 
     @app.middleware

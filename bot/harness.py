@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.app import create_app
+from bot.app import AfterAckExecutor, create_app
 from bot.clock import SettableClock
 from bot.container import Services, build_services
 from bot.delivery import Pacer
@@ -50,6 +50,12 @@ class LocalStack:
         """What the heartbeat (or ``partnerpulse tick --at``) does at ``at``."""
         self.clock.set(at)
         return tick(self.services, at)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every request's post-ack work has finished (a test's "and then nothing else happened")."""
+        executor = self.app.listener_runner.listener_executor
+        if isinstance(executor, AfterAckExecutor) and not executor.wait_idle(timeout):
+            raise TimeoutError(f"post-ack work still running after {timeout} s")
 
     def close(self) -> None:
         self.server.close()

@@ -13,7 +13,13 @@ SETUP_CALLBACK = "setup-submit"
 ANSWER_CALLBACK = "pulse-answer-submit"
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:
+#: How long a test waits for the bot to react before failing. Only a failing test waits this long: every wait
+#: polls its condition and returns as soon as it holds, so a loaded machine (CI, 450 profiles to fetch) is never
+#: mistaken for a bug.
+SETTLE_TIMEOUT = 30.0
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = SETTLE_TIMEOUT, what: str = "condition") -> T:
     """Poll until ``predicate`` returns something truthy (listeners finish after the ack)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -25,7 +31,7 @@ def wait_for(predicate: Callable[[], T], timeout: float = 5.0, what: str = "cond
         time.sleep(0.02)
 
 
-def open_view(stack: LocalStack, user_id: str, callback_id: str, timeout: float = 5.0) -> dict[str, Any]:
+def open_view(stack: LocalStack, user_id: str, callback_id: str, timeout: float = SETTLE_TIMEOUT) -> dict[str, Any]:
     """The user's open modal with this callback id, once the bot has opened it."""
 
     def find() -> dict[str, Any] | None:
@@ -127,7 +133,9 @@ def ephemeral_texts(stack: LocalStack, user_id: str) -> list[str]:
     return [json.dumps(m) for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id)]
 
 
-def new_view(stack: LocalStack, user_id: str, callback_id: str, before: set[str], timeout: float = 5.0) -> dict[str, Any]:
+def new_view(
+    stack: LocalStack, user_id: str, callback_id: str, before: set[str], timeout: float = SETTLE_TIMEOUT
+) -> dict[str, Any]:
     """A modal with this callback id opened for the user since ``before`` (ids of views seen earlier)."""
 
     def find() -> dict[str, Any] | None:
@@ -166,7 +174,7 @@ def cards(stack: LocalStack) -> list[dict[str, Any]]:
     ]
 
 
-def card(stack: LocalStack, number: int, timeout: float = 5.0) -> dict[str, Any]:
+def card(stack: LocalStack, number: int, timeout: float = SETTLE_TIMEOUT) -> dict[str, Any]:
     """The card of issue ``number`` once it is in the channel."""
 
     def find() -> dict[str, Any] | None:

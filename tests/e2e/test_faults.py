@@ -42,7 +42,7 @@ def test_forged_signature_and_stale_timestamp_are_rejected_without_side_effects(
     garbage = lead.slash_command("/partner", "pulse now", w.channel, timestamp="abc")
     assert forged.status == stale.status == future.status == 401
     assert garbage.status >= 400
-    time.sleep(0.3)
+    stack.settle()
     assert sb.calls == [] and _rounds(stack) == 0 and sb.response_url_posts == []
     # A correctly signed request just inside the window still works.
     ok = lead.slash_command("/partner", "pulse now", w.channel, timestamp=int(time.time()) - 290)
@@ -234,7 +234,7 @@ def test_serve_subprocess_over_real_http(database_url: str, tmp_path: Path) -> N
         assert help_reply.status == 200 and "/partner setup" in help_reply.body
         assert lead.slash_command("/partner", "help", world.channel, signature="v0=bad").status == 401
         lead.slash_command("/partner", "setup", world.channel)
-        wait_for(lambda: any(v.get("callback_id") == "setup-submit" for v in sb.open_views(world.client_lead)), timeout=10)
+        wait_for(lambda: any(v.get("callback_id") == "setup-submit" for v in sb.open_views(world.client_lead)))
         assert sb.violations == []
     finally:
         proc.terminate()
@@ -261,7 +261,7 @@ def test_closing_the_loading_modal_early_is_not_an_error(stack) -> None:  # type
     sb.fail_next("views.update", error="not_found")  # the person closed the loading modal in the meantime
     stack.actor(w.client_members[0]).click(w.channel, pulse["ts"], "pulse-answer")
     wait_for(lambda: sb.calls_to("views.update"), what="the attempted update")
-    time.sleep(0.3)
+    stack.settle()
     assert not any("went wrong" in r for r in _replies(stack)), "no error shown for a modal the person closed"
 
 

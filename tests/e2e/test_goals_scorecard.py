@@ -5,7 +5,6 @@ scorecard's opening time) is Mondays 09:00 New York, the setup form's default.""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -190,7 +189,7 @@ def test_the_same_goal_submission_delivered_twice_adds_one_goal(stack: LocalStac
         response = post_signed(sb, body, "application/x-www-form-urlencoded", kind="view_submission", user_id=member)
         assert response.status == 200
     _ephemeral(stack, member, "Goal #1 added")
-    time.sleep(0.5)  # let the second delivery's work finish
+    stack.settle()  # the second delivery's work has finished
     assert _count(stack, Goal) == 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,7 +85,7 @@ def test_bad_input_is_shown_at_the_fields_and_stores_nothing(stack: LocalStack) 
         and set(bad.json["errors"]) == {"title", "due_on"}
         and "two years" in bad.json["errors"]["due_on"]
     )
-    time.sleep(0.3)  # the lazy function runs after every submission, refused or not
+    stack.settle()  # the lazy function runs after every submission, refused or not
     assert _count(stack, Issue) == 0
     assert len(stack.sandbox.calls_to("views.open")) == opened, "a refused form is not opened again"
     assert stack.sandbox.ephemerals(w.channel, user=member) == [], "the refusal shows in the form only"
@@ -233,7 +232,7 @@ def test_the_same_submission_delivered_twice_logs_one_issue(stack: LocalStack) -
         response = post_signed(sb, body, "application/x-www-form-urlencoded", kind="view_submission", user_id=member)
         assert response.status == 200
     card(stack, 1)
-    time.sleep(0.5)  # let the second delivery's work finish
+    stack.settle()  # the second delivery's work has finished
     assert _count(stack, Issue) == 1 and len(cards(stack)) == 1
 
 

@@ -5,7 +5,6 @@ HTTP to the real app, against the sandbox."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -95,7 +94,7 @@ def test_the_same_command_delivered_twice_posts_one_notice(stack: LocalStack) ->
         response = post_signed(sb, body, "application/x-www-form-urlencoded", kind="slash_command", user_id=lead)
         assert response.status == 200
     wait_for(lambda: _notices(stack, "changed the working calendar"), what="the notice")
-    time.sleep(0.5)  # let the second delivery's work finish
+    stack.settle()  # the second delivery's work has finished
     stack.services.sender.deliver_pending()
     [notice] = _notices(stack, "changed the working calendar")
     assert "Contoso Services (provider): Mon–Fri 08:00–16:00 Asia/Kolkata" in notice["text"]
@@ -129,7 +128,7 @@ def test_the_policy_form_is_one_change_with_one_notice_and_refused_categories_ch
     )
     assert refused.json is not None and refused.json["response_action"] == "errors"
     assert "in the list twice" in refused.json["errors"]["categories"]
-    time.sleep(0.3)  # the lazy listener runs whatever the ack said: it must change nothing
+    stack.settle()  # the lazy listener runs whatever the ack said: it must change nothing
     assert _categories(stack) is None and _rows(stack, "notice") == []
     with stack.services.uow_factory() as uow:
         assert uow.session.scalars(select(EscalationPolicyRow)).all() == []
@@ -138,7 +137,7 @@ def test_the_policy_form_is_one_change_with_one_notice_and_refused_categories_ch
     )
     assert ok.status == 200 and not ok.body.strip()
     wait_for(lambda: _notices(stack, "changed the escalation policy"), what="the form's notice")
-    time.sleep(0.3)
+    stack.settle()
     [notice] = _notices(stack, "changed the escalation policy")
     assert notice["text"] == (
         f"<@{lead}> changed the escalation policy. issue categories: {', '.join(DEFAULT_CATEGORIES)}, Data quality; "
