@@ -8,11 +8,17 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import metadata
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger("partnerpulse")
 
@@ -33,6 +39,81 @@ def parse_at(value: str) -> datetime:
     if at.tzinfo is None:
         raise argparse.ArgumentTypeError(f"give a time zone offset, e.g. {value}Z or {value}-05:00")
     return at.astimezone(UTC)
+
+
+def int_between(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (argparse shows the message and exits 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}{why}, not {text!r}")
+        return value
+
+    return parse
+
+
+def package_version() -> str:
+    """The installed distribution's version (``unknown`` when running from a source tree that is not installed)."""
+    try:
+        return metadata.version("partnerpulse")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class CommandFailed(Exception):
+    """A command cannot go on; ``main`` prints ``partnerpulse[ <command>]: <message>`` and exits 2."""
+
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.prefix = f"partnerpulse {command}" if command else "partnerpulse"
+
+
+def check_before_start(settings: Settings, args: argparse.Namespace) -> None:
+    """Fail fast, in one line, when the command's database or Slack cannot be used (bot/operator_checks.py).
+
+    Raises:
+        CommandFailed: the database cannot be opened or reached, Slack cannot be reached or rejects the token.
+    """
+    if not (args.database or args.slack):
+        return
+    from bot.operator_checks import OperatorError, check_database, check_slack
+
+    try:
+        if args.database:
+            check_database(settings.database_url)
+        if args.slack:
+            check_slack(settings.secret("slack_bot_token"), settings.slack_api_url)
+    except OperatorError as exc:
+        raise CommandFailed(str(exc)) from None
+
+
+@contextmanager
+def reading_database(settings: Settings, command: str) -> Iterator[UnitOfWorkFactory]:
+    """A unit-of-work factory on the database for a command that only reads it: never migrates.
+
+    Raises:
+        CommandFailed: the database is behind (or ahead of) this version's schema.
+    """
+    from storage import migrate
+    from storage.db import make_engine, make_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    engine = make_engine(settings.database_url)
+    try:
+        # A database behind this version is told, not half-read.
+        if (found := migrate.current_revision(engine)) != (needed := migrate.head_revision()):
+            raise CommandFailed(
+                f"the database is at schema revision {found or 'none'}, this version needs {needed}: "
+                "run `partnerpulse db upgrade` first.",
+                command,
+            )
+        yield UnitOfWorkFactory(make_session_factory(engine))
+    finally:
+        engine.dispose()
 
 
 def _stop_on_sigterm() -> None:
@@ -103,7 +184,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.http import make_server
     from bot.scheduler import build_scheduler
 
-    settings.require("slack_signing_secret", "slack_bot_token", "secret_key")
     services = build_services(settings)
     app = create_app(settings, services)
     workers = start_workers(settings, app)
@@ -139,7 +219,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.container import build_services
     from bot.scheduler import build_scheduler
 
-    settings.require("slack_app_token", "slack_bot_token", "secret_key")
     services = build_services(settings)
     app = create_app(settings, services, socket_mode=True)
     workers = start_workers(settings, app)
@@ -166,6 +245,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services.sentiment import analyse
 
+    def write(text: str) -> None:
+        result = analyse(text)
+        out = json.dumps({"text": text, "score": result.score, "label": result.label}, ensure_ascii=False)
+        sys.stdout.buffer.write(out.encode("utf-8") + b"\n")
+        sys.stdout.buffer.flush()
+
+    if args.texts:  # each argument is one text: one JSON line each, in order
+        try:
+            for text in args.texts:
+                write(text)
+        except BrokenPipeError:
+            return 0
+        return 0
     # Bytes in, so one bad line is reported and replaced instead of ending the run; one flushed JSON line out
     # per line in (empty lines too), so the output lines up with the input in a pipe.
     try:
@@ -176,10 +268,7 @@ def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
             except UnicodeDecodeError:
                 text = line.decode("utf-8", errors="replace")
                 print(f"partnerpulse sentiment: line {number} is not valid UTF-8; replaced the bad bytes", file=sys.stderr)
-            result = analyse(text)
-            out = json.dumps({"text": text, "score": result.score, "label": result.label}, ensure_ascii=False)
-            sys.stdout.buffer.write(out.encode("utf-8") + b"\n")
-            sys.stdout.buffer.flush()
+            write(text)
     except BrokenPipeError:  # the reader stopped early (`| head`): not an error
         return 0
     return 0
@@ -197,9 +286,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.services import export
     from bot.services.errors import DomainError
-    from storage import migrate
-    from storage.db import make_engine, make_session_factory
-    from storage.uow import UnitOfWorkFactory
 
     def fail(message: str) -> int:
         print(f"partnerpulse export: {message}", file=sys.stderr)
@@ -211,27 +297,18 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         end = export.parse_day(args.end, "--to") if args.end else None
     except DomainError as exc:
         return fail(str(exc))
-    engine = make_engine(settings.database_url)
-    # A report only reads: it never migrates. A database behind this version is told, not half-read.
-    if (found := migrate.current_revision(engine)) != (needed := migrate.head_revision()):
-        engine.dispose()
-        return fail(
-            f"the database is at schema revision {found or 'none'}, this version needs {needed}: "
-            "run `partnerpulse db upgrade` first."
-        )
-    try:
-        report = export.build_export(
-            UnitOfWorkFactory(make_session_factory(engine)),
-            partnership_id=partnership_id,
-            start=start,
-            end=end,
-            now=args.at or utcnow(),
-            weekly=args.format != "scorecard-csv",
-        )
-    except DomainError as exc:
-        return fail(str(exc))
-    finally:
-        engine.dispose()
+    with reading_database(settings, "export") as uow_factory:
+        try:
+            report = export.build_export(
+                uow_factory,
+                partnership_id=partnership_id,
+                start=start,
+                end=end,
+                now=args.at or utcnow(),
+                weekly=args.format != "scorecard-csv",
+            )
+        except DomainError as exc:
+            return fail(str(exc))
     renderers = {"html": export.render_html, "csv": export.render_csv, "scorecard-csv": export.render_scorecard_csv}
     content = renderers[args.format](report)
     if args.output is None:
@@ -247,48 +324,157 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partnerships(settings: Settings, args: argparse.Namespace) -> int:
+    """Every partnership, one line each under a header: what ``export --partnership ID`` needs. Only reads."""
+    from bot.services.operator import list_partnerships
+
+    with reading_database(settings, "partnerships") as uow_factory:
+        listings = list_partnerships(uow_factory)
+    if not listings:
+        print("no partnerships yet")
+        return 0
+    rows = [("ID", "NAME", "CHANNEL", "CLIENT", "PROVIDER", "NEXT PULSE (UTC)", "OPEN ISSUES")]
+    for p in listings:
+        if p.paused:
+            next_pulse = "paused"
+        elif p.next_pulse_at is None:
+            next_pulse = "-"
+        else:
+            next_pulse = p.next_pulse_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(
+            (
+                str(p.id),
+                _one_line(p.name),
+                p.channel_id,
+                _one_line(p.client_org),
+                _one_line(p.provider_org),
+                next_pulse,
+                str(p.open_issues),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "-"
+
+
+#: What each command needs before it starts: the settings it requires, a reachable database, a working bot token.
+SLACK_COMMAND = ("slack_bot_token", "secret_key")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnerpulse",
         description="PartnerPulse: pulse checks, issues and a weekly digest for client-provider partnerships.",
     )
+    parser.add_argument("--version", action="version", version=f"partnerpulse {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = sub.add_parser("run", help="run the bot over Socket Mode (needs SLACK_APP_TOKEN), with the heartbeat")
+
+    def command(
+        name: str,
+        help: str,
+        description: str,
+        *,
+        requires: tuple[str, ...] = (),
+        database: bool = False,
+        slack: bool = False,
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description)
+        p.set_defaults(requires=requires, database=database, slack=slack)
+        return p
+
+    run = command(
+        "run",
+        "run the bot over Socket Mode (needs SLACK_APP_TOKEN), with the heartbeat",
+        "Run the bot over Socket Mode (an outgoing WebSocket; no public URL needed) with the heartbeat that does "
+        "scheduled work. Brings the database schema up to date first.",
+        requires=("slack_app_token", *SLACK_COMMAND),
+        database=True,
+        slack=True,
+    )
     run.set_defaults(func=cmd_run)
-    serve = sub.add_parser(
-        "serve", help="serve Slack over HTTP on /slack/events (needs SLACK_SIGNING_SECRET), with the heartbeat"
+    serve = command(
+        "serve",
+        "serve Slack over HTTP on /slack/events (needs SLACK_SIGNING_SECRET), with the heartbeat",
+        "Serve Slack's requests over HTTP on POST /slack/events (liveness on GET /healthz), with the heartbeat "
+        "unless --no-heartbeat. Brings the database schema up to date first.",
+        requires=("slack_signing_secret", *SLACK_COMMAND),
+        database=True,
+        slack=True,
     )
     serve.add_argument("--host", default=None, help="address to bind (default PARTNERPULSE_HTTP_HOST or 0.0.0.0)")
     serve.add_argument(
-        "--port", type=int, default=None, help="port (default PARTNERPULSE_HTTP_PORT, PORT or 3000; 0 picks one)"
+        "--port",
+        type=int_between(0, 65535),
+        default=None,
+        help="port, 0 to 65535 (default PARTNERPULSE_HTTP_PORT, PORT or 3000; 0 picks a free one)",
     )
     serve.add_argument(
         "--no-heartbeat", action="store_true", help="do not run scheduled work in this process (use `tick` from cron)"
     )
     serve.set_defaults(func=cmd_serve)
-    db = sub.add_parser("db", help="database schema")
+    db = command("db", "database schema: upgrade, revision", "Manage the database schema (Alembic migrations).")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
-    rev = db_sub.add_parser("revision", help="(developers) autogenerate a migration from model changes")
-    rev.add_argument("-m", "--message", required=True)
-    rev.set_defaults(func=cmd_db_revision)
-    tick = sub.add_parser("tick", help="do all work due by --at (default now) once, then exit")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="apply all migrations",
+        description="Bring the database at DATABASE_URL up to this version's schema (run and serve also do this).",
+    )
+    upgrade.set_defaults(func=cmd_db_upgrade, requires=(), database=True, slack=False)
+    rev = db_sub.add_parser(
+        "revision",
+        help="(developers) autogenerate a migration from model changes",
+        description="(Developers) write a new Alembic migration from the difference between the models and the "
+        "database at DATABASE_URL.",
+    )
+    rev.add_argument("-m", "--message", required=True, help="what the migration does, for its file name")
+    rev.set_defaults(func=cmd_db_revision, requires=(), database=True, slack=False)
+    tick = command(
+        "tick",
+        "do all work due by --at (default now) once, then exit",
+        "Do all scheduled work due by --at (default now) once, send what it produced, then exit: for running "
+        "from cron next to `serve --no-heartbeat`.",
+        requires=SLACK_COMMAND,
+        database=True,
+        slack=True,
+    )
     tick.add_argument("--at", type=parse_at, default=None, help="ISO-8601 instant with offset, e.g. 2026-12-07T14:00:00Z")
     tick.set_defaults(func=cmd_tick)
-    demo = sub.add_parser("demo", help="a complete offline run against the built-in Slack sandbox; no Slack account needed")
+    demo = command(
+        "demo",
+        "a complete offline run against the built-in Slack sandbox; no Slack account needed",
+        "Run the real bot against the built-in Slack sandbox for some weeks and print what everyone sees; no Slack "
+        "account, network or settings needed.",
+    )
     demo.add_argument("--output", default="partnerpulse-demo", help="folder for the demo's database and transcript")
-    demo.add_argument("--weeks", type=int, default=8, help="how many weekly rounds to run (default 8)")
+    demo.add_argument(
+        "--weeks",
+        type=int_between(1, 52, " (the demo needs at least 1 week)"),
+        default=8,
+        help="how many weekly rounds to run, 1 to 52 (default 8)",
+    )
     demo.add_argument("--verbose", action="store_true", help="show the bot's log lines")
     demo.set_defaults(func=cmd_demo)
-    sentiment = sub.add_parser(
-        "sentiment", help="score comments from stdin, one per line: one JSON object per line (text, score, label)"
+    sentiment = command(
+        "sentiment",
+        "score each TEXT, or each line of stdin: one JSON object per text (text, score, label)",
+        "Score the sentiment of each TEXT argument or, with none, of each line of standard input; one JSON line "
+        "out per text in: text, score (-1..1) and label.",
     )
+    sentiment.add_argument("texts", nargs="*", metavar="TEXT", help="texts to score (default: read lines from stdin)")
     sentiment.set_defaults(func=cmd_sentiment)
-    export = sub.add_parser(
+    export = command(
         "export",
-        help="a partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates only",
+        "a partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates only",
+        "Export a partnership's weekly figures for a business review: a self-contained HTML report, or CSV of "
+        "aggregates only. Needs only the database; `partnerpulse partnerships` shows the ids.",
+        database=True,
     )
-    export.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id")
+    export.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id (see `partnerships`)")
     export.add_argument(
         "--format",
         required=True,
@@ -305,16 +491,28 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", metavar="PATH", help="file to write (default: standard output)")
     export.add_argument("--at", type=parse_at, default=None, help="as of this ISO-8601 instant (default now)")
     export.set_defaults(func=cmd_export)
+    partnerships = command(
+        "partnerships",
+        "list every partnership: id, name, channel, organisations, next pulse, open issues",
+        "List every partnership, one line each: id (for `export --partnership`), name, channel id, client and "
+        "provider organisations, next pulse (UTC) or paused, and open issues. Needs only the database.",
+        database=True,
+    )
+    partnerships.set_defaults(func=cmd_partnerships)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.load()
+        settings = Settings.load(require=args.requires)
         if args.command != "demo":
             configure_logging(settings.log_level)
+        check_before_start(settings, args)
         return int(args.func(settings, args))
+    except CommandFailed as exc:
+        print(f"{exc.prefix}: {exc}", file=sys.stderr)
+        return 2
     except SettingsError as exc:
         print(f"partnerpulse: {exc}", file=sys.stderr)
         return 2

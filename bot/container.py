@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
@@ -75,10 +76,13 @@ def build_services(
     client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     try:
         auth = client.auth_test()
-    except Exception as exc:
+    except SlackApiError as exc:
+        code = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
         raise SettingsError(
-            f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({exc}). Check the token."
+            f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({code}). Check the token."
         ) from None
+    except Exception as exc:  # a network failure after the start-up check passed: not the token's fault
+        raise SettingsError(f"cannot reach Slack at {settings.slack_api_url} ({exc})") from None
     now = clock()
     team_id, bot_user_id = str(auth["team_id"]), str(auth["user_id"])
     if prepare:

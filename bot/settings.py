@@ -5,7 +5,7 @@ No other module reads ``os.environ``. Secrets are ``SecretStr``: they never show
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +21,19 @@ SETTING_HELP: dict[str, str] = {
     "database_url": "DATABASE_URL (e.g. sqlite:///partnerpulse.db or postgresql://user@host/db)",
     "slack_api_url": "SLACK_API_URL (the Web API base URL, e.g. https://slack.com/api/)",
     "default_timezone": "PARTNERPULSE_TIMEZONE (an IANA time zone such as Europe/Berlin)",
+    "log_level": "PARTNERPULSE_LOG_LEVEL (DEBUG, INFO, WARNING or ERROR)",
+    "heartbeat_seconds": "PARTNERPULSE_HEARTBEAT_SECONDS (seconds between heartbeats, 1 to 3600)",
+    "send_concurrency": "PARTNERPULSE_SEND_CONCURRENCY (channels sent to in parallel, 1 to 64)",
+    "worker_processes": "PARTNERPULSE_WORKER_PROCESSES (worker processes, 0 to 32)",
+    "worker_threads": "PARTNERPULSE_WORKER_THREADS (threads per worker process, 1 to 128)",
+    "worker_priority": "PARTNERPULSE_WORKER_PRIORITY (idle, low or normal)",
+    "http_host": "PARTNERPULSE_HTTP_HOST (the address to bind, e.g. 0.0.0.0)",
+    "http_port": "PARTNERPULSE_HTTP_PORT or PORT (the port to serve HTTP on, 0 to 65535)",
+    "http_threads": "PARTNERPULSE_HTTP_THREADS (HTTP server threads, 1 to 256)",
 }
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -53,6 +65,15 @@ class Settings(BaseSettings):
     http_host: str = Field(default="0.0.0.0", validation_alias="PARTNERPULSE_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PARTNERPULSE_HTTP_PORT", "PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias="PARTNERPULSE_HTTP_THREADS")
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "secret_key", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        # ``SLACK_APP_TOKEN=`` (as in .env.example) means "not set", not "set to an invalid empty token". Other
+        # settings stay strict: an empty DATABASE_URL is an error, never silently the SQLite default.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -91,6 +112,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_known(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}")
+        return value.upper()
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -106,29 +134,44 @@ class Settings(BaseSettings):
         return value
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None, *, env_file: str | None = ".env") -> Settings:
-        """Read settings, turning validation failures into one clear line.
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        env_file: str | None = ".env",
+        require: Collection[str] = (),
+    ) -> Settings:
+        """Read settings and check that those in ``require`` are present.
+
+        Every problem is reported at once: all invalid settings and all missing required ones, in one line.
 
         Raises:
-            SettingsError: naming the variable to set and what is wrong with it.
+            SettingsError: naming each variable to set and what is wrong with it.
         """
+        values = dict(overrides or {})
         try:
-            return cls(_env_file=env_file, **dict(overrides or {}))  # type: ignore[call-arg]
+            settings = cls(_env_file=env_file, **values)  # type: ignore[call-arg]
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = str(first["loc"][0]) if first["loc"] else "?"
-            name = _field_name(field)
-            raise SettingsError(f"Invalid setting {SETTING_HELP.get(name, field)}: {first['msg']}") from None
+            invalid: dict[str, str] = {}
+            for error in exc.errors():
+                name = _field_name(str(error["loc"][0])) if error["loc"] else "?"
+                invalid.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
+            # Which required settings are missing, too: read again with the invalid ones at their (valid) defaults.
+            rest = _with_defaults(cls, env_file, values, invalid)
+            missing = [n for n in require if n not in invalid and rest is not None and getattr(rest, n) is None]
+            raise SettingsError(_problems(missing, invalid)) from None
+        settings.require(*require)
+        return settings
 
     def require(self, *names: str) -> None:
         """Check that the settings a command needs are present.
 
         Raises:
-            SettingsError: for the first missing one, saying what to set.
+            SettingsError: naming every missing one, saying what to set.
         """
-        for name in names:
-            if getattr(self, name) is None:
-                raise SettingsError(f"Missing setting: set {SETTING_HELP[name]}.")
+        missing = [name for name in names if getattr(self, name) is None]
+        if missing:
+            raise SettingsError(_problems(missing, {}))
 
     def secret(self, name: str) -> str:
         """The plain value of a required secret (after ``require``)."""
@@ -136,6 +179,48 @@ class Settings(BaseSettings):
         if value is None:
             raise SettingsError(f"Missing setting: set {SETTING_HELP[name]}.")
         return str(value.get_secret_value())
+
+
+def _describe(name: str) -> str:
+    """What a setting is, for messages: ``SETTING_HELP`` or, failing that, its environment variable."""
+    if name in SETTING_HELP:
+        return SETTING_HELP[name]
+    return " or ".join(env_names(name)) if name in Settings.model_fields else name
+
+
+def _problems(missing: Sequence[str], invalid: Mapping[str, str]) -> str:
+    """One line naming every missing setting and every invalid one with what is wrong with it."""
+    parts: list[str] = []
+    if missing:
+        noun = "setting" if len(missing) == 1 else "settings"
+        parts.append(f"Missing {noun}: set " + ", ".join(_describe(name) for name in missing) + ".")
+    if len(invalid) == 1:
+        ((name, message),) = invalid.items()
+        parts.append(f"Invalid setting {_describe(name)}: {message}.")
+    elif invalid:
+        parts.append("Invalid settings: " + "; ".join(f"{_describe(n)}: {m}" for n, m in invalid.items()) + ".")
+    return " ".join(parts)
+
+
+def _with_defaults(
+    cls: type[Settings], env_file: str | None, values: Mapping[str, Any], invalid: Collection[str]
+) -> Settings | None:
+    """The settings read again with the invalid ones at their defaults (None if that still fails)."""
+    defaults = {n: Settings.model_fields[n].default for n in invalid if n in Settings.model_fields}
+    aliases = {alias for n in defaults for alias in env_names(n)}
+    kept = {key: value for key, value in values.items() if key not in defaults and key not in aliases}
+    try:
+        return cls(_env_file=env_file, **kept, **defaults)  # type: ignore[call-arg]
+    except ValidationError:
+        return None
+
+
+def env_names(name: str) -> list[str]:
+    """The environment variables a setting is read from, preferred first (e.g. ``PARTNERPULSE_HTTP_PORT``, ``PORT``)."""
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias)] if alias else [name.upper()]
 
 
 def _field_name(loc: str) -> str:

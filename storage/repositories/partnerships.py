@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Member, Partnership, SideGroup, SideGroupMember, Workspace
+from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
+from storage.repositories.issues import UNRESOLVED
 
 
 class WorkspaceRepository:
@@ -60,6 +61,21 @@ class PartnershipRepository:
         self.session.add(partnership)
         self.session.flush()
         return partnership
+
+    def list_with_open_issues(self) -> Sequence[tuple[Partnership, int]]:
+        """Every partnership (oldest first) with its number of unresolved issues, in one query."""
+        open_issues = (
+            select(Issue.partnership_id, func.count().label("count"))
+            .where(Issue.status.in_(UNRESOLVED))
+            .group_by(Issue.partnership_id)
+            .subquery()
+        )
+        stmt = (
+            select(Partnership, func.coalesce(open_issues.c.count, 0))
+            .outerjoin(open_issues, open_issues.c.partnership_id == Partnership.id)
+            .order_by(Partnership.id)
+        )
+        return [(p, int(count)) for p, count in self.session.execute(stmt).unique()]
 
     def claim_due_pulses(self, now: datetime, limit: int) -> Sequence[Partnership]:
         """Active partnerships whose pulse is due, row-locked; rows another process holds are skipped."""
