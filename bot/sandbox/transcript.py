@@ -40,6 +40,65 @@ def render_mrkdwn(text: str, user_name: Callable[[str], str]) -> str:
     return _unescape(_MENTION.sub(mention, _LINK.sub(link, text)))
 
 
+#: Emoji the bot uses, as characters (for a terminal or a summary); others keep their ``:name:``.
+EMOJI = {
+    "warning": "⚠️",
+    "rotating_light": "🚨",
+    "small_orange_diamond": "🔸",
+    "lock": "🔒",
+    "eyes": "👀",
+    "white_check_mark": "✅",
+    "red_circle": "🔴",
+    "large_green_circle": "🟢",
+    "large_yellow_circle": "🟡",
+    "large_orange_circle": "🟠",
+    "heavy_minus_sign": "➖",
+    "tada": "🎉",
+    "memo": "📝",
+    "mag": "🔍",
+    "leftwards_arrow_with_hook": "↩️",
+    "hourglass": "⌛",
+    "hourglass_flowing_sand": "⏳",
+    "envelope": "✉️",
+    "dart": "🎯",
+    "chart_with_upwards_trend": "📈",
+    "bulb": "💡",
+    "arrows_counterclockwise": "🔄",
+    "speech_balloon": "💬",
+    "handshake": "🤝",
+}
+_EMOJI_CODE = re.compile(r":([a-z][a-z0-9_+-]*):")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])")
+_CODE = re.compile(r"`{1,3}([^`\n]+)`{1,3}")
+
+
+def readable(rendered: str, user_name: Callable[[str], str]) -> str:
+    """A line already rendered for a reader (by :func:`render_mrkdwn` or :func:`render_message`) as plain prose.
+
+    For a terminal or a summary rather than Slack: bold, italic, strike-through and code markers are dropped,
+    the bot's emoji become characters, and mention syntax a person typed as text (Slack shows an escaped
+    ``&lt;!channel&gt;`` literally as ``<!channel>``) reads as the mention it looks like (``@channel``,
+    ``@name``), so no raw ``<@U…>`` or ``<!…>`` is left.
+    """
+    text = render_mrkdwn(rendered.replace("&", "&amp;"), user_name)  # typed mentions; "&" stays as typed
+    text = _CODE.sub(r"\1", text)
+    for pattern in (_BOLD, _ITALIC, _STRIKE):
+        text = pattern.sub(r"\1", text)
+    return _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+
+
+def plain_text(text: str, user_name: Callable[[str], str]) -> str:
+    """Slack mrkdwn as plain prose: :func:`render_mrkdwn`, then :func:`readable`."""
+    return readable(render_mrkdwn(text, user_name), user_name)
+
+
+def plain_lines(message: Mapping[str, Any], user_name: Callable[[str], str]) -> list[str]:
+    """A message's lines as :func:`render_message` shows them, each made plain by :func:`readable`."""
+    return [readable(line, user_name) for line in render_message(message, user_name)]
+
+
 def _text(obj: object, user_name: Callable[[str], str]) -> str:
     if not isinstance(obj, dict):
         return ""
@@ -131,7 +190,10 @@ def render_blocks(blocks: list[Any], user_name: Callable[[str], str]) -> list[st
             if text:
                 lines.extend(text.splitlines() or [""])
             for item in block.get("fields") or []:
-                lines.append("  " + _text(item, user_name))
+                # A field may span lines (a value, then a note under it): continuation lines stay indented.
+                first, *rest = _text(item, user_name).splitlines() or [""]
+                lines.append("  " + first)
+                lines.extend("    " + line for line in rest)
         elif kind == "divider":
             lines.append("-" * 20)
         elif kind == "context":

@@ -113,18 +113,55 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    assert "types /partner setup" in out and "Saved: weekly pulse" in out
-    assert all(f"Pulse results · round {n}" in out for n in range(1, 9))
-    assert "answered from the reminder's button" in out
-    assert "level 2: leads of both sides" in out
-    assert "We alert the client when the job runs late." in out and "made the Northwind contribution an action" in out
-    assert "0 violation(s)" in out
-    assert (tmp_path / "out" / "transcript.txt").stat().st_size > 0
-    # Eight weeks: goals, an expectation, the scorecard's report and the weekly digest with its chart.
-    assert "Goal #1, owned by" in out and "sets it at risk from the menu" in out and "Contoso's lead agrees" in out
-    assert "perception-gap report" in out
-    assert "Weekly digest for Northwind service desk, week of" in out and "the 12-week chart" in out
-    assert "/partner portfolio (for Dana): Portfolio: 1 partnership ranked by risk" in out
+    lines = out.splitlines()
+    # A story a newcomer can follow: short, people by name, no Slack markup.
+    assert len(lines) <= 150, out
+    assert "<@U" not in out and "<!" not in out and "&lt;" not in out and "&amp;" not in out, out
+    # The story's sentences, with the wrapping (and the bar before what the channel showed) taken out.
+    story = " ".join(out.replace("│", " ").split())
+    for person in ("Dana Whitfield", "Priya Raman", "Sam Ortega", "Vikram Shah", "Maya Chen", "Ananya Iyer", "Lena Fischer"):
+        assert person in story, person
+    # Setup: who, and the two organisations.
+    assert "Dana Whitfield, the client lead at Northwind Retail, types /partner setup" in story
+    assert "between Northwind Retail (client) and Contoso Services (provider)" in story
+    # The first round in detail, with its results per side as the channel showed them; then a line a week.
+    assert "Pulse results · round 1" in story and "Answered: Northwind Retail 3 of 6 · Contoso Services 5 of 7" in story
+    assert "Lena Fischer answers from the reminder's button." in story
+    for week in range(2, 9):
+        assert [line for line in lines if line.startswith(f"> Week {week} · ") and "answered (client " in line], week
+    # The escalation: the levels reached and who was brought in.
+    assert "level 1: owner nudged" in story and "Needed: @Ananya Iyer" in story
+    assert "level 2: leads of both sides" in story
+    assert "Bringing in the leads of both sides: @Dana Whitfield @Priya Raman" in story
+    assert "level 3: executive sponsors" in story and "@Sam Ortega @Vikram Shah" in story
+    # The blameless follow-up: both sides' answers and the action one became.
+    assert "What can we do to keep this from happening again?" in story
+    assert "@Maya Chen for Northwind Retail (client): We send the data extract by the 25th." in story
+    assert "@Ananya Iyer for Contoso Services (provider): We alert the client when the job runs late." in story
+    assert "added an action: We send the data extract by the 25th." in story
+    # Goals, the expectation, the scorecard's result, the digest's headline and top lines, the portfolio.
+    assert "adds a shared goal" in story and "Rohan Mehta marks it at risk" in story and "Priya Raman agrees" in story
+    assert "closes and its report is posted: Scorecard 20" in story
+    assert "8 of 8 dimensions differ by 1 point or more" in story
+    assert "Weekly digest for Northwind service desk, week of" in story and "Overall health: Northwind Retail" in story
+    assert "12-week trend chart" in story
+    assert "/partner portfolio (Dana Whitfield): Portfolio: 1 partnership ranked by risk" in story
+    assert "0 violation(s)" in story
+    # Where everything is, and how to export again.
+    folder = (tmp_path / "out").resolve()
+    assert f"Where everything is: {folder}" in story
+    for name in ("demo.db", "transcript.txt", "chart.png", "report.html", "report.csv"):
+        assert [line for line in lines if line.startswith(f"  {name} ")], name
+    assert "partnerpulse export --partnership 1 --format html --at " in story
+    # The full channel is in the transcript: every week's pulse and results, the threads, the reminders.
+    transcript = (folder / "transcript.txt").read_text(encoding="utf-8")
+    assert len(transcript.splitlines()) > 3 * len(lines)
+    for n in range(1, 9):
+        assert f"*Round {n}* for *Northwind service desk*" in transcript, n
+        assert f"== Pulse results · round {n} · Northwind service desk ==" in transcript, n
+    assert "(only visible to @Lena Fischer): The partnership pulse for *Northwind service desk* closes" in transcript
+    assert "    > @PartnerPulse: :rotating_light: *Escalation, level 2: leads of both sides*" in transcript
+    assert "<@U" not in transcript  # mentions rendered to names there too
     chart = (tmp_path / "out" / "chart.png").read_bytes()
     assert chart.startswith(b"\x89PNG")
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
