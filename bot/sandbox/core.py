@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from .faults import Faults
-from .models import Channel, RecordedCall, ResponseUrlPost, SandboxError, UserGroup
+from .models import Channel, Delivery, RecordedCall, ResponseUrlPost, SandboxError, UserGroup
 from .spec import Manifest, SpecChecker, Violation
 from .state import Workspace
-
-if TYPE_CHECKING:
-    from .actors import Delivery
 
 
 class SandboxCore:

@@ -3,7 +3,7 @@
 :class:`~bot.sandbox.actors.SandboxActor` signs and posts slash commands, clicks and submissions; it
 reads users and channels and issues trigger_ids and response_urls through the hooks here. The events a
 change in the world causes (a member joins, a user group changes, a Home tab opens) are built here and
-delivered, signed, by :func:`~bot.sandbox.actors.deliver_event`.
+delivered, signed, by :func:`~bot.sandbox.signed_requests.deliver_event`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from .blocks import view_errors
 from .inspection import Inspection
-from .models import Channel, SandboxError, SlackError, Team, User
+from .models import ActorError, ActorResponse, Channel, Delivery, SandboxError, SlackError, Team, User
 from .world_setup import WorldSetup
 
 if TYPE_CHECKING:
-    from .actors import ActorResponse, Delivery, SandboxActor
+    from .actors import SandboxActor
     from .server import SlackSandbox
 
 Json = dict[str, Any]
@@ -103,6 +104,53 @@ class EventDelivery(WorldSetup, Inspection):
         with self._lock:
             self.workspace.views[view_id]["state"] = {"values": copy.deepcopy(values)}
 
+    def apply_submission_answer(self, view: Json, user_id: str, response: ActorResponse) -> None:
+        """Apply the bot's answer to a ``view_submission`` as Slack does (close, show errors, update, push, clear)."""
+        view_id = str(view["id"])
+        if not 200 <= response.status < 300:
+            return  # Slack shows "We had some trouble connecting" and keeps the view open
+        if not response.body.strip():
+            self.close_modal(view_id)
+            return
+        answer = response.json
+        if answer is None:
+            self.record_violation("view_submission", f"the response to {view_id}'s submission is not JSON")
+            return
+        action = answer.get("response_action")
+        if action is None:
+            self.close_modal(view_id)
+        elif action == "errors":
+            errors = answer.get("errors")
+            inputs = {str(b.get("block_id")) for b in view.get("blocks") or [] if b.get("type") == "input"}
+            if not isinstance(errors, dict) or not errors:
+                self.record_violation("view_submission", "response_action errors without an errors object")
+                return
+            stray = sorted(set(errors) - inputs)
+            if stray:
+                # Slack only shows errors keyed by an input block's block_id; others are silently lost.
+                self.record_violation("view_submission", f"errors keyed by non-input blocks {stray} of {view_id}")
+        elif action in ("update", "push"):
+            new_view = answer.get("view")
+            problem = view_errors(new_view)
+            if problem is None and isinstance(new_view, dict) and new_view.get("type") != "modal":
+                problem = ("invalid_arguments", ["must be modal [json-pointer:/view/type]"])
+            if problem is not None:
+                code, messages = problem
+                self.record_violation("view_submission", f"response_action {action}: {code} {messages}")
+                return
+            assert isinstance(new_view, dict)
+            if action == "update":
+                self.replace_view_content(view_id, new_view)
+            else:
+                try:
+                    self.open_modal_for(new_view, user_id, push=True)
+                except SlackError as exc:
+                    self.record_violation("view_submission", f"response_action push: {exc.error}")
+        elif action == "clear":
+            self.clear_modals(user_id)
+        else:
+            self.record_violation("view_submission", f"unknown response_action {action!r}")
+
     # ------------------------------------------------------------------ actors and events
 
     def record_delivery(self, delivery: Delivery) -> None:
@@ -145,7 +193,7 @@ class EventDelivery(WorldSetup, Inspection):
         force: bool = False,
     ) -> ActorResponse:
         """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`."""
-        from .actors import deliver_event
+        from .signed_requests import deliver_event
 
         return deliver_event(
             self._as_sandbox(),
@@ -221,8 +269,6 @@ class EventDelivery(WorldSetup, Inspection):
 
         Only people of the installing organisation have the app's Home tab; Slack Connect guests do not.
         """
-        from .actors import ActorError
-
         team_id, _, _ = self.installation()
         user = self.snapshot_user(user_id)
         if not force and user.team_id != team_id:
