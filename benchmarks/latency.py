@@ -34,8 +34,7 @@ from benchmarks.loadgen import LoadResult, Request, run_load
 from benchmarks.servers import bot_command, child_server, floor_command
 from bot.blocks import ids
 from bot.harness import SANDBOX_SECRET_KEY, LocalStack, start_local_stack
-from bot.sandbox import actors
-from bot.sandbox.actors import ActorResponse
+from bot.sandbox import ActorResponse, signed_requests
 from tests.helpers import latest_pulse, setup_partnership
 
 logger = logging.getLogger(__name__)
@@ -100,17 +99,17 @@ def lower_priority_of_this_process() -> None:
 def _captured_posts() -> Iterator[list[Request]]:
     """Let the sandbox actors build and sign their payloads, but keep the bodies instead of sending them."""
     captured: list[Request] = []
-    original = actors.post_signed
+    original = signed_requests.post_signed
 
     def capture(_sandbox: Any, body: str, content_type: str, **_kwargs: Any) -> ActorResponse:
         captured.append((content_type, body))
         return ActorResponse(status=200, body="", json=None, elapsed=0.0)
 
-    actors.post_signed = capture  # type: ignore[assignment]
+    signed_requests.post_signed = capture  # type: ignore[assignment]
     try:
         yield captured
     finally:
-        actors.post_signed = original
+        signed_requests.post_signed = original
 
 
 def add_people(stack: LocalStack, per_team: int = EXTRA_PEOPLE) -> tuple[list[str], list[str]]:

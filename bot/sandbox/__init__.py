@@ -3,8 +3,18 @@
 The bot's real code runs unchanged against it: ``WebClient(token=sb.bot_token, base_url=sb.api_url)``.
 """
 
-from .actors import ActorError, ActorResponse, Delivery, SandboxActor, build_view_state
-from .models import RecordedCall, ResponseUrlPost, SandboxError, SlackError, StoredFile
+from .actors import SandboxActor
+from .block_input import build_view_state
+from .models import (
+    ActorError,
+    ActorResponse,
+    Delivery,
+    RecordedCall,
+    ResponseUrlPost,
+    SandboxError,
+    SlackError,
+    StoredFile,
+)
 from .ratelimit import RateLimiter, TokenBucket
 from .server import SlackSandbox
 from .spec import SpecChecker, Violation

@@ -1,9 +1,13 @@
-"""Records the sandbox keeps: the world (teams, users, channels) and what happened (calls, posts, files)."""
+"""Records the sandbox keeps: the world (teams, users, channels) and what happened (calls, posts, files,
+requests delivered to the bot), and the errors it raises."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+# Slack's deadline for acknowledging a delivered request, in seconds.
+ACK_DEADLINE = 3.0
 
 
 class SlackError(Exception):
@@ -24,6 +28,10 @@ class SlackError(Exception):
 
 class SandboxError(RuntimeError):
     """Raised when a test asks the sandbox for something Slack could not do (e.g. click a missing button)."""
+
+
+class ActorError(SandboxError):
+    """The requested interaction is impossible in Slack (no such button, a user outside the channel, ...)."""
 
 
 @dataclass
@@ -152,3 +160,29 @@ class StoredFile:
     completed: bool = False
     channels: list[str] = field(default_factory=list)
     upload_token: str = ""
+
+
+@dataclass(frozen=True)
+class ActorResponse:
+    """The bot's HTTP answer to a delivered request."""
+
+    status: int
+    body: str
+    json: dict[str, Any] | None
+    elapsed: float
+
+    @property
+    def acked_in_time(self) -> bool:
+        """True when the bot answered 2xx within Slack's 3-second deadline."""
+        return 200 <= self.status < 300 and self.elapsed <= ACK_DEADLINE
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One request the sandbox delivered to the bot."""
+
+    kind: str
+    user_id: str | None
+    status: int
+    elapsed: float
+    event_id: str | None = None

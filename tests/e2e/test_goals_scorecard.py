@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.harness import LocalStack
-from bot.sandbox.actors import build_view_state, post_signed
+from bot.sandbox.block_input import build_view_state
+from bot.sandbox.signed_requests import post_signed
 from bot.services import expectations
 from bot.services.models import DIMENSIONS
 from storage.models import Expectation, Goal, OutboxMessage, Scorecard, ScorecardResponse

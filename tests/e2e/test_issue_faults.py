@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.harness import LocalStack
-from bot.sandbox.actors import build_view_state, post_signed
+from bot.sandbox.block_input import build_view_state
+from bot.sandbox.signed_requests import post_signed
 from bot.services import issues
 from bot.services.models import IssueInput, Side
 from storage.models import Action, Issue

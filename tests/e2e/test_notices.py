@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.sandbox.actors import post_signed
+from bot.sandbox.signed_requests import post_signed
 from bot.services.models import DEFAULT_CATEGORIES
 from storage.models import EscalationPolicyRow, OutboxMessage, Partnership
 from tests.conftest import START

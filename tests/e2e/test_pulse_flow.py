@@ -145,7 +145,7 @@ def test_duplicate_delivery_of_one_submission_creates_one_response(stack) -> Non
     )[0]
     values = {b["block_id"]: "3" for b in view["blocks"] if b.get("block_id", "").startswith("score-")}
     # Deliver the identical payload twice, concurrently-ish, as a retrying network would.
-    from bot.sandbox.actors import build_view_state
+    from bot.sandbox.block_input import build_view_state
 
     state = build_view_state(view, values)
     sb.set_view_state(view["id"], state)
@@ -162,7 +162,7 @@ def test_duplicate_delivery_of_one_submission_creates_one_response(stack) -> Non
     }
     from urllib.parse import urlencode
 
-    from bot.sandbox.actors import post_signed
+    from bot.sandbox.signed_requests import post_signed
 
     body = urlencode({"payload": json.dumps(payload)})
     for _ in range(2):

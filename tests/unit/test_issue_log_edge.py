@@ -24,7 +24,7 @@ from bot.blocks.issue_forms import (
 from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_action_list, build_issue_list, build_policy, format_duration
 from bot.blocks.metadata import decode
 from bot.blocks.pulse import MAX_MESSAGE_TEXT, text_length
-from bot.sandbox.actors import build_view_state
+from bot.sandbox.block_input import build_view_state
 from bot.sandbox.blocks import message_errors, view_errors
 from bot.services.models import (
     DEFAULT_CATEGORIES,
