@@ -7,7 +7,7 @@ column). Measured next to it, each in a fresh child process (multiprocessing ``s
 - **floor + writes (Core)**: the same query, then the writes ``escalate_due`` makes, by hand with SQLAlchemy
   Core in one transaction: one executemany UPDATE of the due issues, one executemany INSERT of a history entry
   each, one of two outbox rows each. No working-time arithmetic, no ORM: the least the database work can cost.
-- **escalate_due**: ``bot.services.issues.escalate_due(uow_factory, now=now)``, the tick's escalation step:
+- **escalate_due**: ``bot.services.escalation.escalate_due(uow_factory, now=now)``, the tick's escalation step:
   claims the due issues (one indexed query per batch of 200), decides each one's level in its owning side's
   working hours, records the history entries, queues the outbox rows (card update + escalation message) and
   reschedules each issue. Nothing is sent.
@@ -25,8 +25,8 @@ Sunday-Thursday or six-day weeks, some other hours, holidays in 30 %), policy ov
 (severity S1 5 % / S2 20 % / S3 45 % / S4 30 %, either side, opened up to 120 days before with a mean age of 10
 days, mostly in the owning side's working hours, about half acknowledged, every card posted), their history, and one action per 4 issues (about 40 %
 overdue). Each issue's level and ``next_escalation_at`` are what a heartbeat that ran until ``last tick``
-would have left: ``next_escalation`` decides the levels fired before its acknowledgement and up to the last
-tick, and ``next_escalation_time`` (the production function) gives the index key; likewise each action's
+would have left: ``escalation_policy.decide`` (what the escalation pass applies) decides the levels fired before
+its acknowledgement and up to the last tick, and ``next_escalation_time`` gives the index key; likewise each action's
 ``next_reminder_at`` comes from ``next_reminder_time``.
 
 Scenarios: **steady**, a tick when ~1 % of the issues have become due since the last tick, and **catch-up**,
@@ -75,9 +75,9 @@ from sqlalchemy import (
 
 from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
 from bot.services.actions import next_reminder_time
-from bot.services.issues import next_escalation_time, policy_from_rows
+from bot.services.escalation_policy import decide, next_escalation_time, policy_from_rows
 from bot.services.models import DEFAULT_CATEGORIES
-from bot.services.working_hours import WorkingCalendar, is_working_time, next_escalation
+from bot.services.working_calendar import WorkingCalendar, is_working_time
 from storage.base import UTCDateTime
 from storage.db import make_engine
 from storage.models import (
@@ -290,11 +290,14 @@ def build_seed(*, issues: int, partnerships: int, seed: int = 3) -> Seed:
         if rng.random() < (0.3 if age < timedelta(days=1) else 0.6):
             acked = opened + timedelta(minutes=rng.randint(0, int(min(age, timedelta(days=3)).total_seconds() // 60)))
         # The levels a heartbeat running until LAST_TICK fired: before the acknowledgement, then up to LAST_TICK.
-        before_ack = (next_escalation(opened, None, None, set(), acked, severity, policy, calendar) or 0) if acked else 0
-        fired = set(range(1, before_ack + 1))
-        level = next_escalation(opened, acked, None, fired, LAST_TICK, severity, policy, calendar) or before_ack
+        before_ack = 0
+        if acked:
+            unacked = Issue(status="open", severity=severity, opened_at=opened, escalation_level=0)
+            before_ack = decide(unacked, policy, calendar, acked).level or 0
         status = "acknowledged" if acked else "open"
-        probe = Issue(status=status, severity=severity, opened_at=opened, acknowledged_at=acked, escalation_level=level)
+        probe = Issue(status=status, severity=severity, opened_at=opened, acknowledged_at=acked, escalation_level=before_ack)
+        level = decide(probe, policy, calendar, LAST_TICK).level or before_ack
+        probe.escalation_level = level
         next_at = next_escalation_time(probe, policy, calendar)
         raiser = rng.choice(PEOPLE)
         title = _text(rng, 20, 80)[:150]
@@ -784,13 +787,13 @@ def _measure_set_rollback(url: str, now: datetime, state: ResetState) -> dict[st
 
 
 def _measure_escalate(url: str, now: datetime, state: ResetState) -> dict[str, Any]:
-    from bot.services import issues
+    from bot.services.escalation import escalate_due
     from storage.db import make_session_factory
     from storage.uow import UnitOfWorkFactory
 
     engine = make_engine(url)
     uow_factory = UnitOfWorkFactory(make_session_factory(engine))
-    _, m = _cold_then_warm(engine, lambda at: issues.escalate_due(uow_factory, now=at), now, state, int)
+    _, m = _cold_then_warm(engine, lambda at: escalate_due(uow_factory, now=at), now, state, int)
     engine.dispose()
     return m
 

@@ -41,7 +41,7 @@ from bot.services import (
     actions,
     digest,
     expectations,
-    issues,
+    issue_queries,
     outbox,
     partnerships,
     portfolio,
@@ -254,31 +254,31 @@ class Renderer:
         assert item.ref_id is not None
         uow = self.uow_factory
         if item.purpose is Purpose.ISSUE_CARD:
-            card = issues.issue_card(uow(), issue_id=item.ref_id)
+            card = issue_queries.issue_card(uow(), issue_id=item.ref_id)
             # Already on the channel (an update that found no card posted one): do not post a second card.
             if card is None or card.issue.card_ts:
                 return None
             return Rendered([build_issue_card(card)])
         if item.purpose is Purpose.ISSUE_CARD_UPDATE:
-            card = issues.issue_card(uow(), issue_id=item.ref_id)
+            card = issue_queries.issue_card(uow(), issue_id=item.ref_id)
             if card is None:
                 return None
             return Rendered([build_issue_card(card)], update_ts=card.issue.card_ts, post_if_missing=True)
         if item.purpose is Purpose.ISSUE_HISTORY:
-            entry = issues.history_item(uow(), event_id=item.ref_id)
+            entry = issue_queries.history_item(uow(), event_id=item.ref_id)
             # A history line without its card would be noise at the top of the channel; the event is stored and
             # the card, once posted, shows the current state.
             if entry is None or not entry.issue.card_ts:
                 return None
             return Rendered([build_history_reply(entry)], thread_ts=entry.issue.card_ts)
         if item.purpose is Purpose.ESCALATION:
-            notice = issues.escalation_notice(uow(), event_id=item.ref_id)
+            notice = issue_queries.escalation_notice(uow(), event_id=item.ref_id)
             if notice is None:
                 return None
             # Without a card the escalation still has to reach people: it goes to the channel itself.
             return Rendered([build_escalation(notice)], thread_ts=notice.issue.card_ts)
         if item.purpose is Purpose.FOLLOWUP_QUESTION:
-            question = issues.followup_question(uow(), event_id=item.ref_id)
+            question = issue_queries.followup_question(uow(), event_id=item.ref_id)
             if question is None:
                 return None
             return Rendered([build_followup_question(question)], thread_ts=question.issue.card_ts)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.container import Services
 from bot.delivery import DeliveryReport
-from bot.services import actions, digest, issues, portfolio, pulses, signals
+from bot.services import actions, digest, escalation, portfolio, pulses, signals
 from bot.services import scorecard as scorecards
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _close(services: Services, now: datetime, report: TickReport) -> None:
 
 
 def _escalate(services: Services, now: datetime, report: TickReport) -> None:
-    report.escalations = issues.escalate_due(services.uow_factory, now=now)
+    report.escalations = escalation.escalate_due(services.uow_factory, now=now)
 
 
 def _remind_overdue_actions(services: Services, now: datetime, report: TickReport) -> None:

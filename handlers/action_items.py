@@ -22,7 +22,7 @@ from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import actions, issues, partnerships
+from bot.services import actions, issue_queries, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, IssueFilter
 from handlers.forms import actor_profile, parse_action, text_value
@@ -70,13 +70,13 @@ def action_form(
     """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
     p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     if p is None:
-        raise NotFound(issues.NO_PARTNERSHIP)
-    open_issues = issues.list_issues(
+        raise NotFound(partnership_guards.NO_PARTNERSHIP)
+    open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
     )
     chosen = values.issue_id if values else issue_id
     if chosen and all(i.id != chosen for i in open_issues):  # a resolved issue can still get an action
-        open_issues = (issues.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=chosen), *open_issues)
+        open_issues = (issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=chosen), *open_issues)
     today = services.clock().astimezone(ZoneInfo(p.timezone)).date()
     return build_action_modal(
         p,
@@ -126,7 +126,9 @@ def action_form_errors(ref: ActionFormRef, view: dict[str, Any], now: datetime) 
     state = view["state"]["values"]
     errors: dict[str, str] = {}
     try:
-        issues.check_text(text_value(state, B.TITLE), field=B.TITLE, label="title", limit=MAX_ISSUE_TITLE, required=True)
+        partnership_guards.check_text(
+            text_value(state, B.TITLE), field=B.TITLE, label="title", limit=MAX_ISSUE_TITLE, required=True
+        )
     except InvalidInput as exc:
         errors[B.TITLE] = str(exc)
     try:
@@ -245,7 +247,7 @@ def show_actions(
     chosen = ActionFilter(filter)
     p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     if p is None:
-        raise NotFound(issues.NO_PARTNERSHIP)
+        raise NotFound(partnership_guards.NO_PARTNERSHIP)
     found = actions.list_actions(
         services.uow_factory(),
         team_id=team_id,

@@ -16,7 +16,7 @@ from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import followups, issues, partnerships
+from bot.services import followups, issue_queries, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import MAX_DETAILS, Side
 from handlers.forms import actor_profile, text_value
@@ -37,10 +37,10 @@ def open_contribution_form(
         raise DomainError(STALE)
     view_id = open_loading(client, body["trigger_id"])
     try:
-        issue = issues.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=ask.issue_id)
+        issue = issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=ask.issue_id)
         p = partnerships.get_partnership(services.uow_factory(), team_id=str(context.team_id), channel_id=channel_id)
         if p is None:
-            raise NotFound(issues.NO_PARTNERSHIP)
+            raise NotFound(partnership_guards.NO_PARTNERSHIP)
         view = build_followup_modal(issue, p, Side(ask.side))
     except DomainError as exc:
         view = build_message_modal("What can we do?", str(exc))
@@ -61,7 +61,7 @@ def contribution_errors(view: dict[str, Any]) -> dict[str, str]:
     if _ref(view) is None:
         return {block: OUT_OF_DATE_FORM}
     try:
-        issues.check_text(
+        partnership_guards.check_text(
             text_value(view["state"]["values"], block), field=block, label="suggestion", limit=MAX_DETAILS, required=True
         )
     except InvalidInput as exc:

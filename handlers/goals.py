@@ -31,7 +31,7 @@ from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import expectations, goals, issues, partnerships
+from bot.services import expectations, goals, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import (
     GOAL_STATUS_LABELS,
@@ -102,7 +102,7 @@ def run_review_command(
 def _partnership(services: Services, team_id: str, channel_id: str) -> PartnershipView:
     p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     if p is None:
-        raise NotFound(issues.NO_PARTNERSHIP)
+        raise NotFound(partnership_guards.NO_PARTNERSHIP)
     return p
 
 

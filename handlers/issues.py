@@ -32,7 +32,15 @@ from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import truncate
 from bot.container import Services
-from bot.services import issues, partnerships, signals
+from bot.services import (
+    escalation,
+    issue_lifecycle,
+    issue_queries,
+    issue_settings,
+    partnership_guards,
+    partnerships,
+    signals,
+)
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import (
     MAX_DETAILS,
@@ -92,7 +100,7 @@ LIST_HEADINGS = {IssueFilter.OPEN: "Open issues", IssueFilter.MINE: "Your open i
 def _partnership(services: Services, team_id: str, channel_id: str) -> PartnershipView:
     p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     if p is None:
-        raise NotFound(issues.NO_PARTNERSHIP)
+        raise NotFound(partnership_guards.NO_PARTNERSHIP)
     return p
 
 
@@ -112,7 +120,7 @@ def issue_form(
 ) -> View:
     """The issue modal for the channel's partnership (NotFound when the channel has none)."""
     p = _partnership(services, team_id, channel_id)
-    categories = issues.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
+    categories = issue_settings.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     return build_issue_modal(
         p, categories, draft=draft, permalink=permalink, values=values, error=error, from_home=from_home
     )
@@ -236,14 +244,14 @@ def issue_form_errors(view: dict[str, Any], *, timezone: str, now: datetime) -> 
         (B.DETAILS, "details", MAX_DETAILS, False),
     ):
         try:
-            issues.check_text(text_value(state, block), field=block, label=label, limit=limit, required=required)
+            partnership_guards.check_text(text_value(state, block), field=block, label=label, limit=limit, required=required)
         except InvalidInput as exc:
             errors[block] = str(exc)
     try:
         data = parse_issue(state)
         if not errors:
             # The categories the form offered; a list changed meanwhile is caught when the issue is saved.
-            issues.validate_issue(data, view_options(view, B.CATEGORY))
+            issue_lifecycle.validate_issue(data, view_options(view, B.CATEGORY))
     except InvalidInput as exc:
         errors[exc.field or B.TITLE] = str(exc)
     try:
@@ -276,7 +284,7 @@ def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     data = parse_issue(view["state"]["values"], permalink=ref.permalink)
     try:
-        issues.log_issue(
+        issue_lifecycle.log_issue(
             services.uow_factory(),
             team_id=ref.team_id,
             channel_id=ref.channel_id,
@@ -317,7 +325,7 @@ def _target(body: dict[str, Any]) -> tuple[str, int, str]:
 
 
 def _issue_modal(services: Services, team_id: str, channel_id: str, issue_id: int, verb: str, from_home: bool) -> View:
-    issue = issues.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=issue_id)
+    issue = issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=issue_id)
     p = _partnership(services, team_id, channel_id)
     if verb == "update":
         return build_update_modal(issue, p, from_home=from_home)
@@ -336,10 +344,10 @@ def _refresh_home(client: WebClient, services: Services, ref: IssueFormRef | Iss
 def _change(services: Services, verb: str, *, channel_id: str, issue_id: int, actor: str) -> IssueView:
     uow, now = services.uow_factory(), services.clock()
     if verb == "ack":
-        return issues.acknowledge(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
+        return issue_lifecycle.acknowledge(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
     if verb == "reopen":
-        return issues.reopen(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
-    return issues.escalate_now(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
+        return issue_lifecycle.reopen(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
+    return escalation.escalate_now(uow, channel_id=channel_id, issue_id=issue_id, actor=actor, now=now)
 
 
 DONE = {"ack": "acknowledged", "reopen": "reopened", "escalate": "escalated to the next level"}
@@ -401,7 +409,7 @@ def _modal_ref(view: dict[str, Any]) -> IssueModalRef | None:
 def _comment_errors(comment: str | None) -> dict[str, str]:
     if comment is not None:
         try:
-            issues.check_text(
+            partnership_guards.check_text(
                 comment, field=ids.IssueUpdateBlock.COMMENT, label="comment", limit=MAX_DETAILS, required=False
             )
         except InvalidInput as exc:
@@ -465,7 +473,7 @@ def save_update(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
     if ref is None or errors:
         return  # shown in the form by the ack function
     status, comment = parse_issue_update(view["state"]["values"])
-    issues.update_issue(
+    issue_lifecycle.update_issue(
         services.uow_factory(),
         channel_id=ref.channel_id,
         issue_id=ref.issue_id,
@@ -489,7 +497,7 @@ def save_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClien
     ref, errors = _checked(view, resolve_errors)
     if ref is None or errors:
         return
-    issues.resolve(
+    issue_lifecycle.resolve(
         services.uow_factory(),
         channel_id=ref.channel_id,
         issue_id=ref.issue_id,
@@ -511,7 +519,7 @@ def save_reassignment(body: dict[str, Any], view: dict[str, Any], client: WebCli
     owner = user_value(view["state"]["values"], ids.IssueUpdateBlock.OWNER)
     if ref is None or errors or owner is None:
         return
-    issues.reassign(
+    issue_lifecycle.reassign(
         services.uow_factory(),
         channel_id=ref.channel_id,
         issue_id=ref.issue_id,
@@ -532,7 +540,7 @@ def show_issues(
     """One page of issues (newest first), with a "More" button when there are more."""
     chosen = IssueFilter(filter)
     p = _partnership(services, team_id, channel_id)
-    found = issues.list_issues(
+    found = issue_queries.list_issues(
         services.uow_factory(),
         team_id=team_id,
         channel_id=channel_id,

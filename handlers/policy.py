@@ -24,7 +24,7 @@ from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import issues, partnerships
+from bot.services import calendar_settings, issue_settings, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import SEVERITY_LABELS, CalendarView, PartnershipView, PolicyChange, PolicyView, Side
 from bot.services.outbox import Notice
@@ -35,15 +35,16 @@ from handlers.ui import OUT_OF_DATE_FORM, STALE, ack_button, decode_clicked, eph
 
 def _calendars(services: Services, team_id: str, channel_id: str) -> tuple[CalendarView, ...]:
     return tuple(
-        issues.get_calendar(services.uow_factory(), team_id=team_id, channel_id=channel_id, side=side) for side in Side
+        calendar_settings.get_calendar(services.uow_factory(), team_id=team_id, channel_id=channel_id, side=side)
+        for side in Side
     )
 
 
 def show_policy(respond: Respond, services: Services, *, team_id: str, channel_id: str) -> None:
     """``/partner policy`` and the menu's "Escalation policy": deadlines, working hours, categories."""
     uow = services.uow_factory
-    policy = issues.get_policy(uow(), team_id=team_id, channel_id=channel_id)
-    categories = issues.get_categories(uow(), team_id=team_id, channel_id=channel_id)
+    policy = issue_settings.get_policy(uow(), team_id=team_id, channel_id=channel_id)
+    categories = issue_settings.get_categories(uow(), team_id=team_id, channel_id=channel_id)
     reply(respond, build_policy(policy, categories, _calendars(services, team_id, channel_id)))
 
 
@@ -159,13 +160,13 @@ def run_policy_command(
         show_policy(respond, services, **where)
         return
     if parsed.name == "categories" and parsed.arg is None:
-        categories = issues.get_categories(uow(), **where)
+        categories = issue_settings.get_categories(uow(), **where)
         reply(respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
         return
     if parsed.name == "hours" and parsed.arg is None:
         p = partnerships.get_partnership(uow(), **where)
         if p is None:
-            raise NotFound(issues.NO_PARTNERSHIP)
+            raise NotFound(partnership_guards.NO_PARTNERSHIP)
         lines = "\n".join(calendar_line(p, c) for c in _calendars(services, team_id, channel_id))
         reply(respond, build_notice(f"*Working hours* (escalation time counts only inside them)\n{lines}"))
         return
@@ -173,10 +174,10 @@ def run_policy_command(
         severity = str(parsed.arg)
         notice = policy_notice(key, user_id, severity)
         if parsed.values == ("default",):
-            issues.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now, announce=notice)
+            issue_settings.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now, announce=notice)
         else:
             acknowledge, resolve = (parse_duration(v) for v in parsed.values)
-            issues.set_policy(
+            issue_settings.set_policy(
                 uow(),
                 **where,
                 actor=user_id,
@@ -187,8 +188,8 @@ def run_policy_command(
                 announce=notice,
             )
     elif parsed.name == "categories":
-        current = issues.get_categories(uow(), **where)
-        issues.set_categories(
+        current = issue_settings.get_categories(uow(), **where)
+        issue_settings.set_categories(
             uow(),
             **where,
             actor=user_id,
@@ -199,11 +200,11 @@ def run_policy_command(
     else:  # hours, holiday
         p = partnerships.get_partnership(uow(), **where)
         if p is None:
-            raise NotFound(issues.NO_PARTNERSHIP)
+            raise NotFound(partnership_guards.NO_PARTNERSHIP)
         calendar = calendar_notice(key, user_id, p)
         if parsed.name == "hours":
             start, end, days, tz = parsed.values
-            issues.set_working_hours(
+            calendar_settings.set_calendar(
                 uow(),
                 **where,
                 actor=user_id,
@@ -217,12 +218,12 @@ def run_policy_command(
             )
         elif parsed.arg == "remove":
             side, day, _ = parsed.values
-            issues.remove_holiday(
+            calendar_settings.remove_holiday(
                 uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), now=now, announce=calendar
             )
         else:
             side, day, label = parsed.values
-            issues.add_holiday(
+            calendar_settings.add_holiday(
                 uow(),
                 **where,
                 actor=user_id,
@@ -250,8 +251,8 @@ def open_policy_form(
     partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user)
     view_id = open_loading(client, body["trigger_id"])
     try:
-        policy = issues.get_policy(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
-        categories = issues.get_categories(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        policy = issue_settings.get_policy(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        categories = issue_settings.get_categories(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
         view = build_policy_modal(policy, categories)
     except DomainError as exc:
         view = build_message_modal("Escalation policy", str(exc))
@@ -269,11 +270,11 @@ def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:
         deadlines, categories = parse_policy(view["state"]["values"])
         for severity, (acknowledge, resolve) in deadlines.items():
             try:
-                issues.validate_policy(severity, acknowledge, resolve)
+                issue_settings.validate_policy(severity, acknowledge, resolve)
             except InvalidInput as exc:
                 raise InvalidInput(str(exc), ids.policy_block(exc.field or ids.PolicyBlock.ACKNOWLEDGE, severity)) from None
         try:
-            issues.clean_categories(categories)
+            issue_settings.clean_categories(categories)
         except InvalidInput as exc:
             raise InvalidInput(str(exc), ids.PolicyBlock.CATEGORIES) from None
     except InvalidInput as exc:
@@ -300,7 +301,7 @@ def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
     deadlines, categories = parse_policy(view["state"]["values"])
-    change = issues.change_policy(
+    change = issue_settings.change_policy(
         services.uow_factory(),
         team_id=ref.team_id,
         channel_id=ref.channel_id,

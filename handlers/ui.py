@@ -17,7 +17,7 @@ from bot.blocks.common import build_error, build_notice
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_message_modal
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.issues import MAX_DUE_AHEAD
+from bot.services.partnership_guards import MAX_DUE_AHEAD
 
 logger = logging.getLogger(__name__)
 

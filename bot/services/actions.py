@@ -15,20 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services import outbox
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.issues import (
-    MAX_REQUEST_KEY,
-    action_view,
-    active_member,
-    check_due_date,
-    check_text,
-    is_lead,
-    load_calendar,
-    org_of,
-    record_event,
-    require_partnership,
-    side_calendar,
-    today_in,
-)
+from bot.services.issue_lifecycle import record_event
+from bot.services.issue_queries import action_view
 from bot.services.models import (
     MAX_ISSUE_TITLE,
     ActionFilter,
@@ -37,8 +25,18 @@ from bot.services.models import (
     ActionView,
     OverdueReminder,
 )
+from bot.services.partnership_guards import (
+    MAX_REQUEST_KEY,
+    active_member,
+    check_due_date,
+    check_text,
+    is_lead,
+    org_of,
+    require_partnership,
+    today_in,
+)
 from bot.services.views import partnership_view
-from bot.services.working_hours import WorkingCalendar, first_window
+from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
 from storage.models import Action, Issue, Partnership
 from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork

@@ -32,7 +32,6 @@ from bot.services import outbox
 from bot.services.anonymity import meets_threshold
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.goals import digest_goals, goals_by_partnership
-from bot.services.issues import today_in
 from bot.services.models import (
     AGE_BUCKET_DAYS,
     CHART_WEEKS,
@@ -58,6 +57,7 @@ from bot.services.models import (
     ThemeView,
     gap_level,
 )
+from bot.services.partnership_guards import today_in
 from bot.services.schedule import next_weekly_time, zone
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
 from bot.services.themes import recurring_phrases

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from bot.services import outbox
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
-from bot.services.issues import MAX_REQUEST_KEY, check_text, org_of, require_partnership
 from bot.services.models import (
     MAX_REVIEW_TEXT,
     ExpectationCard,
@@ -25,6 +24,7 @@ from bot.services.models import (
     LedgerSummary,
     Side,
 )
+from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
 from bot.services.views import partnership_view
 from storage.models import Expectation, Partnership
 from storage.repositories.goals import ExpectationRepository, GoalStore

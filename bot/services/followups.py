@@ -10,16 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services.actions import add_action
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.issues import (
-    MAX_REQUEST_KEY,
-    action_view,
-    check_text,
-    followup_view,
-    issue_in_channel,
-    record_event,
-    today_in,
-)
+from bot.services.issue_lifecycle import record_event
+from bot.services.issue_queries import action_view, followup_view
 from bot.services.models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput, ActionView, FollowupView, Side
+from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, issue_in_channel, today_in
 from storage.models import Followup
 from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork

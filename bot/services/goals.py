@@ -15,15 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.issues import (
-    MAX_REQUEST_KEY,
-    active_member,
-    check_due_date,
-    check_text,
-    is_lead,
-    org_of,
-    require_partnership,
-)
 from bot.services.models import (
     GOAL_STATUS_LABELS,
     MAX_GOAL_TITLE,
@@ -34,6 +25,15 @@ from bot.services.models import (
     GoalView,
     SharedGoal,
     Side,
+)
+from bot.services.partnership_guards import (
+    MAX_REQUEST_KEY,
+    active_member,
+    check_due_date,
+    check_text,
+    is_lead,
+    org_of,
+    require_partnership,
 )
 from storage.models import Goal, Partnership
 from storage.repositories.goals import GoalRepository, GoalStore

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.issues import action_view, issue_view, today_in
+from bot.services.issue_queries import action_view, issue_view
 from bot.services.models import SEVERITIES, ActionView, IssueView, PartnershipView
+from bot.services.partnership_guards import today_in
 from bot.services.views import partnership_view
 from storage.repositories.home import HomeQueries
 from storage.repositories.issues import IssueStore

@@ -23,7 +23,6 @@ from bot.services.anonymity import meets_threshold, respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
-from bot.services.issues import check_text, org_of, require_lead, require_partnership
 from bot.services.models import (
     DIMENSIONS,
     MAX_REVIEW_TEXT,
@@ -39,6 +38,7 @@ from bot.services.models import (
     Side,
     gap_level,
 )
+from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
 from bot.services.schedule import zone
 from bot.services.views import partnership_view
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.harness import LocalStack
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.signed_requests import post_signed
-from bot.services import issues
+from bot.services import issue_lifecycle
 from bot.services.models import IssueInput, Side
 from storage.models import Action, Issue
 from tests.conftest import START
@@ -241,7 +241,7 @@ def test_a_list_longer_than_fifty_blocks_comes_in_pages(stack: LocalStack) -> No
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
     for n in range(1, 46):
-        issues.log_issue(
+        issue_lifecycle.log_issue(
             stack.services.uow_factory(),
             team_id=w.client_team,
             channel_id=w.channel,

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.services import actions, issues, outbox
+from bot.services import actions, calendar_settings, outbox
 from bot.services.models import ActionStatus, Side
-from bot.services.working_hours import WorkingCalendar, _window_of, _windows, first_window
+from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership
 from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWorkFactory
@@ -127,7 +127,7 @@ def test_done_clears_the_time_and_reopening_schedules_it_again(world: IssueWorld
 def test_a_calendar_change_moves_pending_reminders(world: IssueWorld) -> None:
     action_id = _create(world, key="a", owner="UP1")
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 1  # provider in New York too, by default
-    issues.set_working_hours(
+    calendar_settings.set_calendar(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -207,17 +207,17 @@ def test_cached_windows_equal_freshly_computed_ones(zone: str) -> None:
 
 def test_the_window_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A heartbeat that runs for months keeps adding days: past the bound the cache starts again, same answers."""
-    from bot.services import working_hours
+    from bot.services import working_calendar
 
-    monkeypatch.setattr(working_hours, "_MAX_CACHED_DAYS", 50)
-    monkeypatch.setattr(working_hours, "_DAY_WINDOWS", {})
-    monkeypatch.setattr(working_hours, "_cached_days", 0)
+    monkeypatch.setattr(working_calendar, "_MAX_CACHED_DAYS", 50)
+    monkeypatch.setattr(working_calendar, "_DAY_WINDOWS", {})
+    monkeypatch.setattr(working_calendar, "_cached_days", 0)
     cal = WorkingCalendar("Europe/Berlin")
     for year in (2026, 2027, 2028, 2026):  # four months of days, in turn; unbounded this would hold 360 days
         first = date(year, 1, 1)
         expected = [w for d in range(120) if (w := _window_of(cal, first + timedelta(days=d), cal.zone))]
         assert list(_windows(cal, first, first + timedelta(days=119))) == expected
-        assert sum(len(days) for days in working_hours._DAY_WINDOWS.values()) <= 50 + 120
+        assert sum(len(days) for days in working_calendar._DAY_WINDOWS.values()) <= 50 + 120
 
 
 # --- the batched outbox insert ----------------------------------------------------------------------------------

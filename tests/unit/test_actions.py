@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.services import actions, issues
+from bot.services import actions, calendar_settings, issue_lifecycle, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.models import ActionFilter, ActionStatus, Side, SlackProfile
 from bot.services.partnerships import upsert_member
@@ -104,7 +104,7 @@ def test_a_deactivated_owner_cannot_get_an_action(world: IssueWorld) -> None:
 
 
 def test_an_action_from_an_issue_is_in_its_history_and_on_its_card(world: IssueWorld) -> None:
-    issue = issues.log_issue(
+    issue = issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -115,9 +115,9 @@ def test_an_action_from_an_issue_is_in_its_history_and_on_its_card(world: IssueW
     ).issue
     action = _create(world, key="a", issue_id=issue.id)
     assert action.issue_id == issue.id and action.issue_number == issue.number
-    last = issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)[-1]
+    last = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)[-1]
     assert last.kind == "action_added" and last.data == {"action_id": action.id}
-    card = issues.issue_card(world.uow_factory(), issue_id=issue.id)
+    card = issue_queries.issue_card(world.uow_factory(), issue_id=issue.id)
     assert card is not None and [a.id for a in card.actions] == [action.id]
     # Another partnership's issue cannot be named.
     other = make_issue_world(world.uow_factory, now=CREATED, channel_id="C200", name="Other")
@@ -185,7 +185,7 @@ def test_three_overdue_actions_one_message_once_a_day(world: IssueWorld) -> None
     assert len(_reminders(world)) == 2
 
 
-def test_no_reminder_outside_the_owners_working_hours(world: IssueWorld) -> None:
+def test_no_reminder_outside_the_owners_working_time(world: IssueWorld) -> None:
     _create(world, key="a", owner_id="UC1", due_on=date(2026, 11, 23))
     saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     early = datetime(2026, 11, 30, 13, 59, tzinfo=UTC)  # 08:59 in New York
@@ -199,7 +199,7 @@ def test_no_reminder_outside_the_owners_working_hours(world: IssueWorld) -> None
 
 
 def test_each_owner_is_reminded_in_their_own_sides_hours(world: IssueWorld) -> None:
-    issues.set_working_hours(
+    calendar_settings.set_calendar(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,

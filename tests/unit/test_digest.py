@@ -31,7 +31,7 @@ from statistics import fmean
 import pytest
 
 from bot.blocks.digest import build_digest_messages
-from bot.services import actions, digest, issues, outbox
+from bot.services import actions, digest, escalation, issue_lifecycle, outbox
 from bot.services.errors import NotFound
 from bot.services.models import ActionStatus, DigestView, IssueStatus, Side, Trend
 from bot.services.sentiment import analyse
@@ -186,7 +186,7 @@ def test_mentions_in_comments_render_inert(world: IssueWorld) -> None:
 
 def test_issues_and_actions_of_the_week(world: IssueWorld) -> None:
     def log(title: str, severity: str, at: datetime) -> int:
-        result = issues.log_issue(
+        result = issue_lifecycle.log_issue(
             world.uow_factory(),
             team_id=world.team_id,
             channel_id=world.channel_id,
@@ -204,8 +204,8 @@ def test_issues_and_actions_of_the_week(world: IssueWorld) -> None:
     old_resolved = log("Resolved this week", "S3", day(3, 11))
     escalated = log("Escalated this week", "S2", day(20, 11))  # 21 days open
     log("New this week <!here>", "S1", day(7))  # 4 days open
-    issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=old_resolved, actor="UC1", now=day(8))
-    issues.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=escalated, actor="UC1", now=day(7))
+    issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=old_resolved, actor="UC1", now=day(8))
+    escalation.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=escalated, actor="UC1", now=day(7))
 
     def act(title: str, owner: str, due: date, at: datetime) -> int:
         return actions.create_action(

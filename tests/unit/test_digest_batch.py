@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.delivery import Renderer
-from bot.services import actions, digest, issues, outbox
+from bot.services import actions, digest, issue_lifecycle, outbox
 from bot.services.models import ActionStatus, Side
 from bot.services.outbox import OutboxItem
 from storage.models import Digest, Partnership
@@ -42,7 +42,7 @@ def _seed_second(world: IssueWorld) -> None:
         add_closed_round(
             world.uow_factory, partnership_id=world.partnership_id, closed_at=at, answers=answered, asked=(5, 4)
         )
-    logged = issues.log_issue(
+    logged = issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -51,14 +51,14 @@ def _seed_second(world: IssueWorld) -> None:
         request_key="staging",
         now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
     )
-    issues.resolve(
+    issue_lifecycle.resolve(
         world.uow_factory(),
         channel_id=world.channel_id,
         issue_id=logged.issue.id,
         actor="UC1",
         now=datetime(2026, 12, 5, 15, 0, tzinfo=UTC),
     )
-    late = issues.log_issue(  # new in the week, resolved only after it: "new" by its creation time alone
+    late = issue_lifecycle.log_issue(  # new in the week, resolved only after it: "new" by its creation time alone
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -67,7 +67,7 @@ def _seed_second(world: IssueWorld) -> None:
         request_key="invoice",
         now=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
     )
-    issues.resolve(
+    issue_lifecycle.resolve(
         world.uow_factory(),
         channel_id=world.channel_id,
         issue_id=late.issue.id,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.services import issues
+from bot.services import calendar_settings, escalation, issue_lifecycle, issue_queries
 from bot.services.errors import Conflict
 from bot.services.models import Side
 from storage.models import Issue, IssueEvent, OutboxMessage
@@ -35,7 +35,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _log(world: IssueWorld, *, now: datetime = NOW, key: str = "k", **kw: object) -> int:
-    return issues.log_issue(
+    return issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -47,7 +47,7 @@ def _log(world: IssueWorld, *, now: datetime = NOW, key: str = "k", **kw: object
 
 
 def _tick(world: IssueWorld, at: datetime) -> int:
-    return issues.escalate_due(world.uow_factory, now=at)
+    return escalation.escalate_due(world.uow_factory, now=at)
 
 
 def _escalations(world: IssueWorld, issue_id: int) -> list[tuple[int | None, str, list[int]]]:
@@ -67,7 +67,7 @@ def _escalation_messages(world: IssueWorld) -> int:
         return uow.session.query(OutboxMessage).filter(OutboxMessage.purpose == "issue-escalation").count()
 
 
-def test_each_level_fires_once_at_its_working_hours_moment(world: IssueWorld) -> None:
+def test_each_level_fires_once_at_its_working_time_moment(world: IssueWorld) -> None:
     issue_id = _log(world)
     assert _tick(world, LEVEL1 - TICK) == 0
     assert _tick(world, LEVEL1) == 1
@@ -80,14 +80,14 @@ def test_each_level_fires_once_at_its_working_hours_moment(world: IssueWorld) ->
         assert _tick(world, later) == 0
     assert _escalations(world, issue_id) == [(1, "acknowledge", []), (2, "acknowledge", []), (3, "resolve", [])]
     assert _escalation_messages(world) == 3
-    view = issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)
+    view = issue_queries.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)
     assert view.escalation_level == 3 and view.next_escalation_at is None
 
 
 def test_nothing_for_a_missing_acknowledgement_after_acknowledging(world: IssueWorld) -> None:
     issue_id = _log(world)
     assert _tick(world, LEVEL1) == 1
-    issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=LEVEL1)
+    issue_lifecycle.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=LEVEL1)
     # Level 2 would have come at twice the acknowledge time: it does not.
     assert _tick(world, LEVEL2) == 0
     assert _tick(world, ACK_LEVEL1) == 0  # level 1 already fired
@@ -99,7 +99,7 @@ def test_nothing_for_a_missing_acknowledgement_after_acknowledging(world: IssueW
 
 def test_acknowledged_early_the_owner_is_nudged_at_three_quarters_of_the_resolve_time(world: IssueWorld) -> None:
     issue_id = _log(world)
-    issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=NOW)
+    issue_lifecycle.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=NOW)
     for at in (LEVEL1, LEVEL2, ACK_LEVEL1 - TICK):
         assert _tick(world, at) == 0
     assert _tick(world, ACK_LEVEL1) == 1
@@ -109,7 +109,7 @@ def test_acknowledged_early_the_owner_is_nudged_at_three_quarters_of_the_resolve
 def test_resolving_stops_everything(world: IssueWorld) -> None:
     issue_id = _log(world)
     assert _tick(world, LEVEL1) == 1
-    issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UCL", now=LEVEL1)
+    issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UCL", now=LEVEL1)
     for at in (LEVEL2, LEVEL3, LEVEL3 + timedelta(days=30)):
         assert _tick(world, at) == 0
     assert len(_escalations(world, issue_id)) == 1
@@ -129,7 +129,10 @@ def test_a_weekend_and_a_daylight_saving_change_do_not_count(world: IssueWorld) 
     issue_id = _log(world, now=friday)
     # One working hour on Friday, three on Monday from 09:00 EST: Monday 12:00 EST = 17:00 UTC.
     due = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id).next_escalation_at == due
+    assert (
+        issue_queries.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id).next_escalation_at
+        == due
+    )
     for at in (
         datetime(2026, 10, 31, 16, 0, tzinfo=UTC),  # Saturday noon
         datetime(2026, 11, 1, 16, 0, tzinfo=UTC),  # Sunday
@@ -142,7 +145,7 @@ def test_a_weekend_and_a_daylight_saving_change_do_not_count(world: IssueWorld) 
 
 def test_the_owning_sides_time_zone_and_holidays_count(world: IssueWorld) -> None:
     kw = {"team_id": world.team_id, "channel_id": world.channel_id, "actor": "UPL", "now": NOW}
-    issues.set_working_hours(
+    calendar_settings.set_calendar(
         world.uow_factory(),
         side=Side.PROVIDER,
         timezone="Asia/Kolkata",
@@ -151,7 +154,9 @@ def test_the_owning_sides_time_zone_and_holidays_count(world: IssueWorld) -> Non
         day_end=time(17, 0),
         **kw,
     )
-    issues.add_holiday(world.uow_factory(), side=Side.PROVIDER, day=datetime(2026, 12, 1).date(), name="Local", **kw)
+    calendar_settings.add_holiday(
+        world.uow_factory(), side=Side.PROVIDER, day=datetime(2026, 12, 1).date(), name="Local", **kw
+    )
     # S1 owned by the provider, logged Monday 20:30 in Kolkata: Tuesday is a holiday, so one working hour
     # ends Wednesday 10:00 IST = 04:30 UTC.
     issue_id = _log(world, severity="S1", owning_side=Side.PROVIDER, owner_id="UP1")
@@ -164,13 +169,13 @@ def test_the_owning_sides_time_zone_and_holidays_count(world: IssueWorld) -> Non
 
 def test_escalate_now_then_the_schedule_continues_above_it(world: IssueWorld) -> None:
     issue_id = _log(world)
-    view = issues.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=NOW)
+    view = escalation.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=NOW)
     assert view.escalation_level == 1 and view.next_escalation_at == LEVEL2
     assert _tick(world, LEVEL1) == 0  # level 1 fired by hand, not again
     assert _tick(world, LEVEL2) == 1
-    issues.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=LEVEL2)
+    escalation.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=LEVEL2)
     with pytest.raises(Conflict, match="executive sponsors"):
-        issues.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=LEVEL2)
+        escalation.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UP3", now=LEVEL2)
     assert _tick(world, LEVEL3) == 0
     assert [(level, reason) for level, reason, _ in _escalations(world, issue_id)] == [
         (1, "manual"),
@@ -181,7 +186,7 @@ def test_escalate_now_then_the_schedule_continues_above_it(world: IssueWorld) ->
 
 def test_many_issues_in_many_partnerships_are_batched(world: IssueWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     other = make_issue_world(world.uow_factory, now=NOW, channel_id="C200", name="Other")
-    monkeypatch.setattr(issues, "BATCH", 3)
+    monkeypatch.setattr(escalation, "BATCH", 3)
     ids = [_log(world, key=f"a{i}") for i in range(4)] + [_log(other, key=f"b{i}") for i in range(3)]
     assert _tick(world, LEVEL1) == 7
     assert _tick(world, LEVEL1) == 0
@@ -226,7 +231,7 @@ def test_the_escalation_notice_names_who_is_needed_never_who_is_at_fault(world: 
         event_ids = [
             e.id for e in uow.session.query(IssueEvent).filter(IssueEvent.kind == "escalated").order_by(IssueEvent.id).all()
         ]
-    notices = [issues.escalation_notice(world.uow_factory(), event_id=e) for e in event_ids]
+    notices = [issue_queries.escalation_notice(world.uow_factory(), event_id=e) for e in event_ids]
     assert [n.recipients if n else None for n in notices] == [("UC1",), ("UCL", "UPL"), ("UCS", "UPS")]
     assert all(n is not None and n.issue.id == issue_id and n.missing_sides == () for n in notices)
     assert notices[0] is not None and notices[0].acknowledge_within == timedelta(hours=4)
@@ -235,7 +240,7 @@ def test_the_escalation_notice_names_who_is_needed_never_who_is_at_fault(world: 
 def test_a_late_acknowledgement_cancels_an_unsent_acknowledgement_nudge(world: IssueWorld) -> None:
     issue_id = _log(world)
     _tick(world, LEVEL1)
-    issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=LEVEL1)
+    issue_lifecycle.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=LEVEL1)
     with world.uow_factory() as uow:
         event_id = uow.session.query(IssueEvent).filter(IssueEvent.kind == "escalated").one().id
-    assert issues.escalation_notice(world.uow_factory(), event_id=event_id) is None
+    assert issue_queries.escalation_notice(world.uow_factory(), event_id=event_id) is None

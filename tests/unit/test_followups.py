@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.services import followups, issues
+from bot.services import followups, issue_lifecycle, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.models import Side, SlackProfile
 from bot.services.partnerships import upsert_member
@@ -24,7 +24,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 @pytest.fixture
 def issue_id(world: IssueWorld) -> int:
-    issue = issues.log_issue(
+    issue = issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -33,7 +33,7 @@ def issue_id(world: IssueWorld) -> int:
         request_key="i",
         now=NOW,
     ).issue
-    issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+    issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
     return issue.id
 
 
@@ -56,11 +56,11 @@ def test_resolving_asks_the_question_once(world: IssueWorld, issue_id: int) -> N
         assert len(questions) == 1
         event_id = questions[0].ref_id
     assert event_id is not None
-    question = issues.followup_question(world.uow_factory(), event_id=event_id)
+    question = issue_queries.followup_question(world.uow_factory(), event_id=event_id)
     assert question is not None and question.issue.id == issue_id
     # Reopened before the question went out: it is no longer asked.
-    issues.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=NOW)
-    assert issues.followup_question(world.uow_factory(), event_id=event_id) is None
+    issue_lifecycle.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id, actor="UC1", now=NOW)
+    assert issue_queries.followup_question(world.uow_factory(), event_id=event_id) is None
 
 
 def test_contributions_are_tagged_with_the_contributors_side(world: IssueWorld, issue_id: int) -> None:
@@ -68,10 +68,10 @@ def test_contributions_are_tagged_with_the_contributors_side(world: IssueWorld, 
     # The provider's button pressed by a client member still counts for the client side.
     theirs = _contribute(world, issue_id, actor="UP2", text="Flag risks a week ahead", side=Side.CLIENT, key="b")
     assert (ours.side, theirs.side) == (Side.CLIENT, Side.PROVIDER)
-    events = issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)
+    events = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)
     assert [e.kind for e in events][-2:] == ["followup_added", "followup_added"]
     assert events[-1].data == {"followup_id": theirs.id, "side": "provider"}
-    item = issues.history_item(world.uow_factory(), event_id=events[-1].id)
+    item = issue_queries.history_item(world.uow_factory(), event_id=events[-1].id)
     assert item is not None and item.followup is not None and item.followup.text == "Flag risks a week ahead"
 
 
@@ -128,7 +128,7 @@ def test_a_contribution_becomes_an_action_in_one_click(world: IssueWorld, issue_
     assert again.id == action.id
     listed = followups.list_followups(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)
     assert listed[0].action_id == action.id
-    kinds = [e.kind for e in issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)]
+    kinds = [e.kind for e in issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue_id)]
     assert kinds.count("action_added") == 1
 
 

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.delivery import OutboxSender, Pacer, Renderer
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import actions, followups, issues, partnerships, question_bank
+from bot.services import actions, escalation, followups, issue_lifecycle, partnerships, question_bank
 from bot.services.models import ActionInput, IssueInput, Side, SlackProfile
 from storage.models import Issue
 from storage.uow import UnitOfWorkFactory
@@ -114,7 +114,7 @@ def _log(env: Env, **kw: Any) -> int:
         owning_side=Side.PROVIDER,
         owner_id=w.provider_members[0],
     )
-    return issues.log_issue(
+    return issue_lifecycle.log_issue(
         env.uow_factory(),
         team_id=w.client_team,
         channel_id=w.channel,
@@ -140,7 +140,9 @@ def test_the_card_is_posted_once_and_updated_in_place(env: Env) -> None:
     assert "<!channel>" not in str(cards[0]["blocks"][1:])
     ts = env.card_ts(issue_id)
     assert ts == cards[0]["ts"]
-    issues.acknowledge(env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW)
+    issue_lifecycle.acknowledge(
+        env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW
+    )
     env.deliver()
     cards = env.top_level()
     assert len(cards) == 1 and cards[0]["ts"] == ts and "edited" in cards[0]
@@ -161,7 +163,7 @@ def test_a_deleted_card_is_posted_again_and_its_new_ts_recorded(env: Env) -> Non
     assert old_ts is not None
     env.client.chat_delete(channel=env.channel, ts=old_ts)  # someone removes the card
     assert env.top_level() == []
-    issues.acknowledge(
+    issue_lifecycle.acknowledge(
         env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_members[0], now=NOW
     )
     env.deliver()
@@ -171,7 +173,9 @@ def test_a_deleted_card_is_posted_again_and_its_new_ts_recorded(env: Env) -> Non
     # The history line went into the new card's thread.
     assert len(env.replies(new_ts)) == 1
     # And later updates edit the new card.
-    issues.resolve(env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW)
+    issue_lifecycle.resolve(
+        env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_lead, now=NOW
+    )
     env.deliver()
     [card] = env.top_level()
     assert card["ts"] == new_ts and "Resolved" in _texts(card)
@@ -182,7 +186,7 @@ def test_an_update_before_the_card_was_posted_posts_it_once(env: Env) -> None:
     env.sandbox.fail_next("chat.postMessage", "internal_error")  # the first post fails and waits for a retry
     report = env.sender.deliver_pending()
     assert report.retried == 1 and env.top_level() == []
-    issues.acknowledge(
+    issue_lifecycle.acknowledge(
         env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=env.world.provider_members[0], now=NOW
     )
     # The update is due before the failed post's retry: with no card to update, it posts the card.
@@ -205,12 +209,12 @@ def test_escalation_and_follow_up_go_in_the_cards_thread(env: Env) -> None:
     assert ts is not None
     # Owned by the provider: its calendar is the partnership's (New York) here. S2: level 2 after 8 working hours.
     env.now = NOW + timedelta(days=1)
-    assert issues.escalate_due(env.uow_factory, now=env.now) == 1
+    assert escalation.escalate_due(env.uow_factory, now=env.now) == 1
     env.deliver()
-    escalation = env.replies(ts)[-1]
-    assert f"<@{w.client_lead}>" in _texts(escalation) and f"<@{w.provider_lead}>" in _texts(escalation)
+    escalated = env.replies(ts)[-1]
+    assert f"<@{w.client_lead}>" in _texts(escalated) and f"<@{w.provider_lead}>" in _texts(escalated)
     assert "level 2" in _texts(env.top_level()[0])
-    issues.resolve(
+    issue_lifecycle.resolve(
         env.uow_factory(), channel_id=env.channel, issue_id=issue_id, actor=w.provider_lead, now=NOW + timedelta(days=1)
     )
     env.deliver()
@@ -258,7 +262,7 @@ def test_overdue_reminders_and_signals_are_ephemeral(env: Env) -> None:
     assert "3 overdue actions" in _texts(reminder) and "<!channel>" not in _texts(reminder)
     # Three issues of one category: a signal for each lead in the channel.
     for i in range(3):
-        issues.log_issue(
+        issue_lifecycle.log_issue(
             env.uow_factory(),
             team_id=w.client_team,
             channel_id=w.channel,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.services import issues
+from bot.services import calendar_settings, issue_lifecycle, issue_queries, issue_settings
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus, Side, SlackProfile
 from bot.services.partnerships import member_left, upsert_member
@@ -28,7 +28,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _log(world: IssueWorld, *, actor: str = "UC2", key: str = "k1", now: datetime = NOW, **kw: object):
-    return issues.log_issue(
+    return issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -62,7 +62,7 @@ def test_log_issue_numbers_it_schedules_escalation_and_queues_the_card(world: Is
     # S2: acknowledge within 4 working hours -> level 1 at 14:00 New York = 19:00 UTC.
     assert issue.next_escalation_at == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
     assert _outbox(world) == [("issue-card", f"issue-card:{issue.id}", issue.id)]
-    assert [e.kind for e in issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)] == [
+    assert [e.kind for e in issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)] == [
         "created"
     ]
     second = _log(world, key="k2", title="Second")
@@ -74,7 +74,10 @@ def test_the_same_submission_twice_creates_one_issue(world: IssueWorld) -> None:
     again = _log(world, key="view-123", title="Changed on the retry")
     assert again.created is False and again.issue.id == first.issue.id and again.issue.title == first.issue.title
     assert (
-        len(issues.list_issues(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id="UC1")) == 1
+        len(
+            issue_queries.list_issues(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id="UC1")
+        )
+        == 1
     )
     assert _purposes(world) == ["issue-card"]
     # The number the retry took was given back.
@@ -87,9 +90,9 @@ def test_numbers_are_per_partnership(world: IssueWorld) -> None:
     _log(world, key="k2")
     result = _log(other, key="k1")
     assert result.issue.number == 1
-    assert issues.list_issues(world.uow_factory(), team_id=world.team_id, channel_id="C200", user_id="UC1")[0].title == (
-        result.issue.title
-    )
+    assert issue_queries.list_issues(world.uow_factory(), team_id=world.team_id, channel_id="C200", user_id="UC1")[
+        0
+    ].title == (result.issue.title)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +157,7 @@ def test_only_slack_permalinks_are_kept(world: IssueWorld) -> None:
 
 def test_no_partnership_in_the_channel(world: IssueWorld) -> None:
     with pytest.raises(NotFound):
-        issues.log_issue(
+        issue_lifecycle.log_issue(
             world.uow_factory(),
             team_id=world.team_id,
             channel_id="C999",
@@ -171,22 +174,28 @@ def test_no_partnership_in_the_channel(world: IssueWorld) -> None:
 def test_acknowledge_by_owner_or_lead_only(world: IssueWorld) -> None:
     issue = _log(world).issue
     with pytest.raises(NotAllowed, match="owner"):
-        issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC2", now=NOW)
+        issue_lifecycle.acknowledge(
+            world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC2", now=NOW
+        )
     # A lead of the other side may.
-    acked = issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UPL", now=NOW)
+    acked = issue_lifecycle.acknowledge(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UPL", now=NOW
+    )
     assert acked.status is IssueStatus.ACKNOWLEDGED and acked.acknowledged_by == "UPL"
     with pytest.raises(Conflict, match="already acknowledged"):
-        issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+        issue_lifecycle.acknowledge(
+            world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW
+        )
     # Acknowledged: the next trigger is 75% of the resolve time (18 of 24 working hours) -> Wed 12:00 New York.
     assert acked.next_escalation_at == datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 
 
 def test_each_change_updates_the_card_and_adds_a_thread_line(world: IssueWorld) -> None:
     issue = _log(world).issue
-    issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+    issue_lifecycle.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
     rows = _outbox(world)
     assert [p for p, _, _ in rows] == ["issue-card", "issue-card-update", "issue-history"]
-    events = issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
+    events = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
     assert [e.kind for e in events] == ["created", "acknowledged"]
     assert rows[2][2] == events[1].id  # the thread line names the stored event
 
@@ -194,37 +203,41 @@ def test_each_change_updates_the_card_and_adds_a_thread_line(world: IssueWorld) 
 def test_resolve_stops_escalation_and_asks_the_blameless_question(world: IssueWorld) -> None:
     issue = _log(world).issue
     with pytest.raises(NotAllowed):
-        issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UP1", now=NOW)
-    done = issues.resolve(
+        issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UP1", now=NOW)
+    done = issue_lifecycle.resolve(
         world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW, comment="Fixed"
     )
     assert done.status is IssueStatus.RESOLVED and done.next_escalation_at is None and done.resolved_by == "UC1"
     assert _purposes(world)[-3:] == ["issue-card-update", "issue-history", "followup-question"]
     with pytest.raises(Conflict, match="already resolved"):
-        issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+        issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
     with pytest.raises(Conflict):
-        issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+        issue_lifecycle.acknowledge(
+            world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW
+        )
 
 
 def test_reopen_restarts_the_clock(world: IssueWorld) -> None:
     issue = _log(world).issue
-    issues.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
-    issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+    issue_lifecycle.acknowledge(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
+    issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
     later = NOW + timedelta(days=1)  # Tuesday 10:00 New York
     with pytest.raises(NotAllowed):
-        issues.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UP1", now=later)
+        issue_lifecycle.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UP1", now=later)
     # The person who raised it may reopen it.
-    again = issues.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC2", now=later)
+    again = issue_lifecycle.reopen(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC2", now=later
+    )
     assert again.status is IssueStatus.OPEN and again.acknowledged_at is None and again.escalation_level == 0
     assert again.opened_at == later and again.next_escalation_at == later + timedelta(hours=4)
     with pytest.raises(Conflict, match="nothing to reopen"):
-        issues.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=later)
+        issue_lifecycle.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=later)
 
 
 def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
     issue = _log(world).issue
     with pytest.raises(InvalidInput) as caught:
-        issues.update_issue(
+        issue_lifecycle.update_issue(
             world.uow_factory(),
             channel_id=world.channel_id,
             issue_id=issue.id,
@@ -235,7 +248,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
         )
     assert caught.value.field == "comment"
     with pytest.raises(InvalidInput):
-        issues.update_issue(
+        issue_lifecycle.update_issue(
             world.uow_factory(),
             channel_id=world.channel_id,
             issue_id=issue.id,
@@ -245,7 +258,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
             now=NOW,
         )
     # Anyone may comment; only the owner or a lead may change the status.
-    issues.update_issue(
+    issue_lifecycle.update_issue(
         world.uow_factory(),
         channel_id=world.channel_id,
         issue_id=issue.id,
@@ -255,7 +268,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
         now=NOW,
     )
     with pytest.raises(NotAllowed):
-        issues.update_issue(
+        issue_lifecycle.update_issue(
             world.uow_factory(),
             channel_id=world.channel_id,
             issue_id=issue.id,
@@ -264,7 +277,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
             comment=None,
             now=NOW,
         )
-    updated = issues.update_issue(
+    updated = issue_lifecycle.update_issue(
         world.uow_factory(),
         channel_id=world.channel_id,
         issue_id=issue.id,
@@ -274,7 +287,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
         now=NOW,
     )
     assert updated.status is IssueStatus.ACKNOWLEDGED
-    events = issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
+    events = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
     assert [(e.kind, e.actor, e.detail) for e in events[1:]] == [
         ("updated", "UP2", "We can send it a day earlier <!channel>"),
         ("acknowledged", "UC1", "On it"),
@@ -282,7 +295,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
 
 
 def test_reassign_moves_the_clock_to_the_new_owners_side(world: IssueWorld) -> None:
-    issues.set_working_hours(
+    calendar_settings.set_calendar(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -296,25 +309,25 @@ def test_reassign_moves_the_clock_to_the_new_owners_side(world: IssueWorld) -> N
     )
     issue = _log(world).issue
     with pytest.raises(NotAllowed):
-        issues.reassign(
+        issue_lifecycle.reassign(
             world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC2", new_owner_id="UP1", now=NOW
         )
     with pytest.raises(InvalidInput) as caught:
-        issues.reassign(
+        issue_lifecycle.reassign(
             world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", new_owner_id="UC1", now=NOW
         )
     assert caught.value.field == "owner_id"
     with pytest.raises(InvalidInput):
-        issues.reassign(
+        issue_lifecycle.reassign(
             world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", new_owner_id="UX", now=NOW
         )
-    moved = issues.reassign(
+    moved = issue_lifecycle.reassign(
         world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", new_owner_id="UP1", now=NOW
     )
     assert moved.owner_id == "UP1" and moved.owning_side is Side.PROVIDER
     # Logged Monday 20:30 in Kolkata (after hours): 4 working hours -> Tuesday 13:00 IST = 07:30 UTC.
     assert moved.next_escalation_at == datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
-    last = issues.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)[-1]
+    last = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)[-1]
     assert last.kind == "reassigned" and last.data["from"] == "UC1" and last.data["to"] == "UP1"
 
 
@@ -322,18 +335,18 @@ def test_a_button_cannot_reach_another_channels_issue(world: IssueWorld) -> None
     make_issue_world(world.uow_factory, now=NOW, channel_id="C200", name="Other")
     issue = _log(world).issue
     with pytest.raises(NotFound):
-        issues.acknowledge(world.uow_factory(), channel_id="C200", issue_id=issue.id, actor="UCL", now=NOW)
+        issue_lifecycle.acknowledge(world.uow_factory(), channel_id="C200", issue_id=issue.id, actor="UCL", now=NOW)
     with pytest.raises(NotFound):
-        issues.get_issue(world.uow_factory(), channel_id="C200", issue_id=issue.id)
+        issue_queries.get_issue(world.uow_factory(), channel_id="C200", issue_id=issue.id)
 
 
 def test_list_issues_filters(world: IssueWorld) -> None:
     a = _log(world, key="a", owner_id="UC1").issue
     b = _log(world, key="b", owner_id="UC2").issue
-    issues.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=a.id, actor="UC1", now=NOW)
+    issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=a.id, actor="UC1", now=NOW)
 
     def numbers(user: str, f: IssueFilter) -> list[int]:
-        found = issues.list_issues(
+        found = issue_queries.list_issues(
             world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id=user, filter=f
         )
         return [i.number for i in found]
@@ -350,18 +363,18 @@ def test_list_issues_filters(world: IssueWorld) -> None:
 def test_only_leads_change_policy_categories_and_calendars(world: IssueWorld) -> None:
     kw = {"team_id": world.team_id, "channel_id": world.channel_id, "actor": "UC1", "now": NOW}
     with pytest.raises(NotAllowed):
-        issues.set_policy(
+        issue_settings.set_policy(
             world.uow_factory(), severity="S1", acknowledge=timedelta(hours=2), resolve=timedelta(hours=8), **kw
         )
     with pytest.raises(NotAllowed):
-        issues.set_categories(world.uow_factory(), categories=["Only"], **kw)
+        issue_settings.set_categories(world.uow_factory(), categories=["Only"], **kw)
     with pytest.raises(NotAllowed):
-        issues.add_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 25), name="Christmas", **kw)
+        calendar_settings.add_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 25), name="Christmas", **kw)
 
 
 def test_policy_change_reschedules_open_issues(world: IssueWorld) -> None:
     issue = _log(world).issue
-    view = issues.set_policy(
+    view = issue_settings.set_policy(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -374,16 +387,16 @@ def test_policy_change_reschedules_open_issues(world: IssueWorld) -> None:
     s2 = next(s for s in view.severities if s.severity == "S2")
     assert (s2.acknowledge, s2.resolve, s2.custom) == (timedelta(hours=1), timedelta(hours=16), True)
     assert not next(s for s in view.severities if s.severity == "S1").custom
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id).next_escalation_at == (
-        NOW + timedelta(hours=1)
-    )
-    view = issues.reset_policy(
+    assert issue_queries.get_issue(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
+    ).next_escalation_at == (NOW + timedelta(hours=1))
+    view = issue_settings.reset_policy(
         world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", severity="S2", now=NOW
     )
     assert next(s for s in view.severities if s.severity == "S2").acknowledge == timedelta(hours=4)
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id).next_escalation_at == (
-        NOW + timedelta(hours=4)
-    )
+    assert issue_queries.get_issue(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
+    ).next_escalation_at == (NOW + timedelta(hours=4))
 
 
 @pytest.mark.parametrize(
@@ -398,7 +411,7 @@ def test_policy_change_reschedules_open_issues(world: IssueWorld) -> None:
 )
 def test_bad_policy(world: IssueWorld, severity: str, ack: timedelta, resolve: timedelta, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        issues.set_policy(
+        issue_settings.set_policy(
             world.uow_factory(),
             team_id=world.team_id,
             channel_id=world.channel_id,
@@ -413,12 +426,14 @@ def test_bad_policy(world: IssueWorld, severity: str, ack: timedelta, resolve: t
 
 def test_categories_can_be_edited_by_a_lead(world: IssueWorld) -> None:
     kw = {"team_id": world.team_id, "channel_id": world.channel_id}
-    assert issues.get_categories(world.uow_factory(), **kw) == DEFAULT_CATEGORIES
+    assert issue_settings.get_categories(world.uow_factory(), **kw) == DEFAULT_CATEGORIES
     with pytest.raises(InvalidInput):
-        issues.set_categories(world.uow_factory(), actor="UCL", categories=["A", "a"], now=NOW, **kw)
+        issue_settings.set_categories(world.uow_factory(), actor="UCL", categories=["A", "a"], now=NOW, **kw)
     with pytest.raises(InvalidInput):
-        issues.set_categories(world.uow_factory(), actor="UCL", categories=[" "], now=NOW, **kw)
-    assert issues.set_categories(world.uow_factory(), actor="UCL", categories=["Data quality ", "Other"], now=NOW, **kw) == (
+        issue_settings.set_categories(world.uow_factory(), actor="UCL", categories=[" "], now=NOW, **kw)
+    assert issue_settings.set_categories(
+        world.uow_factory(), actor="UCL", categories=["Data quality ", "Other"], now=NOW, **kw
+    ) == (
         "Data quality",
         "Other",
     )
@@ -432,41 +447,43 @@ def test_holidays_move_deadlines_and_can_be_removed(world: IssueWorld) -> None:
     issue = _log(world, now=NOW + timedelta(hours=6)).issue
     assert issue.next_escalation_at == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
     kw = {"team_id": world.team_id, "channel_id": world.channel_id, "actor": "UCL", "now": NOW}
-    cal = issues.add_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), name="Offsite", **kw)
+    cal = calendar_settings.add_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), name="Offsite", **kw)
     assert [(h.day, h.name) for h in cal.holidays] == [(date(2026, 12, 1), "Offsite")]
     # ...or Wednesday 12:00 when Tuesday is a client holiday.
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id).next_escalation_at == (
-        datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
-    )
+    assert issue_queries.get_issue(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
+    ).next_escalation_at == (datetime(2026, 12, 2, 17, 0, tzinfo=UTC))
     # A provider holiday changes nothing for a client-owned issue.
-    issues.add_holiday(world.uow_factory(), side=Side.PROVIDER, day=date(2026, 12, 2), name="Diwali", **kw)
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id).next_escalation_at == (
-        datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
-    )
-    issues.remove_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), **kw)
-    assert issues.get_issue(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id).next_escalation_at == (
-        datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
-    )
+    calendar_settings.add_holiday(world.uow_factory(), side=Side.PROVIDER, day=date(2026, 12, 2), name="Diwali", **kw)
+    assert issue_queries.get_issue(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
+    ).next_escalation_at == (datetime(2026, 12, 2, 17, 0, tzinfo=UTC))
+    calendar_settings.remove_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), **kw)
+    assert issue_queries.get_issue(
+        world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
+    ).next_escalation_at == (datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
     with pytest.raises(NotFound):
-        issues.remove_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), **kw)
+        calendar_settings.remove_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 1), **kw)
 
 
-def test_bad_working_hours(world: IssueWorld) -> None:
+def test_bad_calendar(world: IssueWorld) -> None:
     kw = {"team_id": world.team_id, "channel_id": world.channel_id, "actor": "UCL", "side": Side.CLIENT, "now": NOW}
     with pytest.raises(InvalidInput) as caught:
-        issues.set_working_hours(
+        calendar_settings.set_calendar(
             world.uow_factory(), timezone="Mars/Olympus", workdays=range(5), day_start=time(9), day_end=time(17), **kw
         )
     assert caught.value.field == "timezone"
     with pytest.raises(InvalidInput) as caught:
-        issues.set_working_hours(world.uow_factory(), timezone=None, workdays=[], day_start=time(9), day_end=time(17), **kw)
+        calendar_settings.set_calendar(
+            world.uow_factory(), timezone=None, workdays=[], day_start=time(9), day_end=time(17), **kw
+        )
     assert caught.value.field == "workdays"
     with pytest.raises(InvalidInput) as caught:
-        issues.set_working_hours(
+        calendar_settings.set_calendar(
             world.uow_factory(), timezone=None, workdays=range(5), day_start=time(22), day_end=time(6), **kw
         )
     assert caught.value.field == "day_end"
-    cal = issues.set_working_hours(
+    cal = calendar_settings.set_calendar(
         world.uow_factory(), timezone="Europe/Berlin", workdays=[0, 1, 2, 3], day_start=time(8), day_end=time(16), **kw
     )
     assert (cal.timezone, cal.workdays, cal.day_start, cal.day_end) == ("Europe/Berlin", (0, 1, 2, 3), time(8), time(16))

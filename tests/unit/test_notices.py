@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.blocks.common import build_setup_done
 from bot.delivery import DeliveryReport, OutboxSender, Pacer, Renderer
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import issues, outbox, partnerships, question_bank
+from bot.services import calendar_settings, issue_settings, outbox, partnerships, question_bank
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.models import DEFAULT_CATEGORIES, SetupResult, Side, SlackProfile
 from bot.services.outbox import Notice
@@ -106,7 +106,7 @@ def _texts(messages: list[dict[str, Any]]) -> list[str]:
 
 
 def _s2(env: Env, notice: Notice[Any] | None, *, acknowledge: int = 2, resolve: int = 16, actor: str = "") -> None:
-    issues.set_policy(
+    issue_settings.set_policy(
         env.uow_factory(),
         **env.where,
         actor=actor or env.world.client_lead,
@@ -169,7 +169,7 @@ def test_a_refused_change_queues_no_notice(env: Env) -> None:
     with pytest.raises(NotAllowed):
         _s2(env, policy_notice("command:T1", member, "S2"), actor=member)
     with pytest.raises(InvalidInput):
-        issues.set_categories(
+        issue_settings.set_categories(
             env.uow_factory(),
             **env.where,
             actor=env.world.client_lead,
@@ -188,7 +188,7 @@ def test_when_the_notice_cannot_be_recorded_the_change_is_not_saved_either(
 
     monkeypatch.setattr(outbox, "enqueue_notice", broken)
     with pytest.raises(RuntimeError):
-        issues.add_holiday(
+        calendar_settings.add_holiday(
             env.uow_factory(),
             **env.where,
             actor=env.world.client_lead,
@@ -206,7 +206,7 @@ def test_categories_hours_and_holidays_are_announced_in_todays_words(env: Env) -
     lead = env.world.client_lead
     p = partnerships.get_partnership(env.uow_factory(), **env.where)
     assert p is not None
-    issues.set_categories(
+    issue_settings.set_categories(
         env.uow_factory(),
         **env.where,
         actor=lead,
@@ -214,7 +214,7 @@ def test_categories_hours_and_holidays_are_announced_in_todays_words(env: Env) -
         now=NOW,
         announce=categories_notice("command:T1", lead),
     )
-    issues.set_working_hours(
+    calendar_settings.set_calendar(
         env.uow_factory(),
         **env.where,
         actor=lead,
@@ -227,10 +227,10 @@ def test_categories_hours_and_holidays_are_announced_in_todays_words(env: Env) -
         announce=calendar_notice("command:T2", lead, p),
     )
     kw: dict[str, Any] = {"actor": lead, "side": Side.PROVIDER, "day": date(2026, 12, 25), "now": NOW}
-    issues.add_holiday(
+    calendar_settings.add_holiday(
         env.uow_factory(), **env.where, **kw, name="Christmas", announce=calendar_notice("command:T3", lead, p)
     )
-    issues.remove_holiday(env.uow_factory(), **env.where, **kw, announce=calendar_notice("command:T4", lead, p))
+    calendar_settings.remove_holiday(env.uow_factory(), **env.where, **kw, announce=calendar_notice("command:T4", lead, p))
     assert env.deliver().sent == 4
     texts = _texts(env.posted())
     assert texts[0] == f"<@{lead}> changed the issue categories: Data &lt;quality&gt;, Other."
@@ -262,7 +262,7 @@ def _stored(env: Env) -> tuple[dict[str, tuple[int, int]], list[str] | None]:
 def test_the_policy_form_saves_several_changes_with_one_notice(env: Env) -> None:
     lead = env.world.provider_lead
     _s2(env, None)  # S2 is custom before the form: the form returns it to the default
-    change = issues.change_policy(
+    change = issue_settings.change_policy(
         env.uow_factory(),
         **env.where,
         actor=lead,
@@ -284,7 +284,7 @@ def test_the_policy_form_saves_several_changes_with_one_notice(env: Env) -> None
         "S3 medium: acknowledge within 1 working day, resolve within 5 working days."
     )
     # The same submission delivered again changes nothing more and posts nothing more.
-    again = issues.change_policy(
+    again = issue_settings.change_policy(
         env.uow_factory(),
         **env.where,
         actor=lead,
@@ -299,7 +299,7 @@ def test_the_policy_form_saves_several_changes_with_one_notice(env: Env) -> None
 def test_refused_categories_change_nothing_in_the_policy_form(env: Env) -> None:
     lead = env.world.provider_lead
     with pytest.raises(InvalidInput) as caught:
-        issues.change_policy(
+        issue_settings.change_policy(
             env.uow_factory(),
             **env.where,
             actor=lead,
@@ -320,7 +320,7 @@ def test_a_failure_part_way_through_the_policy_form_changes_nothing(env: Env, mo
 
     monkeypatch.setattr(outbox, "enqueue_notice", broken)  # after the categories and deadlines were written
     with pytest.raises(RuntimeError):
-        issues.change_policy(
+        issue_settings.change_policy(
             env.uow_factory(),
             **env.where,
             actor=lead,
@@ -333,7 +333,7 @@ def test_a_failure_part_way_through_the_policy_form_changes_nothing(env: Env, mo
 
 
 def test_a_policy_form_that_changes_nothing_posts_nothing(env: Env) -> None:
-    change = issues.change_policy(
+    change = issue_settings.change_policy(
         env.uow_factory(),
         **env.where,
         actor=env.world.client_lead,

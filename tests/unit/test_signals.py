@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services import issues, pulses, signals
+from bot.services import issue_lifecycle, pulses, signals
 from bot.services.errors import NotFound
 from bot.services.models import AnswerInput, RoundView, SignalKind, SlackProfile
 from storage.models import OutboxMessage, Signal
@@ -155,7 +155,7 @@ def test_rounds_older_than_four_weeks_are_not_the_baseline(world: IssueWorld) ->
 
 
 def _log(world: IssueWorld, key: str, now: datetime, category: str = "Communication") -> None:
-    issues.log_issue(
+    issue_lifecycle.log_issue(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,

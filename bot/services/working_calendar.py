@@ -1,4 +1,7 @@
-"""Working-time arithmetic for escalation deadlines ("counted in the owning side's working hours", DESIGN 3.3).
+"""Working time: when one side of a partnership works, and working-time arithmetic (DESIGN 3.3).
+
+Escalation deadlines are "counted in the owning side's working hours"; overdue-action reminders go out in the
+owner's working window. Both read a side's calendar from here.
 
 A ``WorkingCalendar`` says when one side works: a daily wall-clock window (default 09:00-17:00) on some weekdays
 (default Monday to Friday) in that side's IANA time zone, minus holidays. Deadlines are amounts of *working time*:
@@ -14,16 +17,20 @@ Windows must not cross midnight: a night shift such as 22:00-06:00 is rejected (
 ``day_start``). Supporting it would make holidays and weekdays ambiguous (which date owns the shift?), and no side
 in PartnerPulse needs it yet.
 
-Everything here is pure and uses only the standard library; results are aware UTC datetimes.
+The arithmetic is pure and uses only the standard library; results are aware UTC datetimes. The last section
+builds a side's calendar from the stored partnership (``side_calendar``, ``load_calendar``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Set
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.services.models import Side
+from storage.models import Partnership
+from storage.repositories.issues import IssueStore
 
 # Searches never run longer than this many local days: a calendar whose every workday is a holiday would
 # otherwise loop forever. Ten years is far beyond any escalation deadline (the longest default is 40 days).
@@ -261,124 +268,45 @@ def working_days(n: float, calendar: WorkingCalendar) -> timedelta:
     return calendar.day_length * n
 
 
-# --- escalation (DESIGN 3.3) ------------------------------------------------------------------------------------
-
-Severity = Literal["S1", "S2", "S3", "S4"]
-SEVERITIES: tuple[Severity, ...] = ("S1", "S2", "S3", "S4")
-ESCALATION_LEVELS: tuple[int, ...] = (1, 2, 3)
+# --- a side's calendar, as stored on the partnership --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Deadlines:
-    """Working time allowed to acknowledge and to resolve an issue of one severity. Both must be positive."""
-
-    acknowledge: timedelta
-    resolve: timedelta
-
-    def __post_init__(self) -> None:
-        if self.acknowledge <= timedelta(0) or self.resolve <= timedelta(0):
-            raise ValueError(f"Acknowledge and resolve times must be positive, got {self.acknowledge} and {self.resolve}.")
+def parse_workdays(raw: str) -> frozenset[int]:
+    """``"0,1,2,3,4"`` (as stored) to weekday numbers, 0 = Monday."""
+    return frozenset(int(part) for part in raw.split(",") if part.strip())
 
 
-@dataclass(frozen=True)
-class EscalationPolicy:
-    """Deadlines per severity, as working time (leads can change them, DESIGN 3.3).
-
-    One field per severity rather than a mapping, so the policy is hashable and a missing severity is a type error.
-    """
-
-    s1: Deadlines
-    s2: Deadlines
-    s3: Deadlines
-    s4: Deadlines
-
-    def for_severity(self, severity: str) -> Deadlines:
-        """The deadlines for ``"S1"`` ... ``"S4"``; ValueError for anything else."""
-        if severity not in SEVERITIES:
-            raise ValueError(f"Unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}.")
-        deadlines: Deadlines = getattr(self, severity.lower())
-        return deadlines
+def format_workdays(days: Iterable[int]) -> str:
+    """Weekday numbers as stored: sorted, comma-separated, no duplicates."""
+    return ",".join(str(d) for d in sorted(set(days)))
 
 
-def default_policy(calendar: WorkingCalendar | None = None) -> EscalationPolicy:
-    """The DESIGN 3.3 defaults, with "a day" meaning one working day of ``calendar`` (8 hours if omitted).
+def parse_hhmm(raw: str) -> time:
+    """``"09:00"`` (as stored) to a wall time."""
+    hour, minute = raw.split(":")
+    return time(int(hour), int(minute))
 
-    S1 acknowledge 1 hour / resolve 1 day; S2 4 hours / 3 days; S3 1 day / 10 days; S4 2 days / 20 days.
-    """
-    day = calendar.day_length if calendar is not None else timedelta(hours=8)
-    return EscalationPolicy(
-        s1=Deadlines(acknowledge=timedelta(hours=1), resolve=day),
-        s2=Deadlines(acknowledge=timedelta(hours=4), resolve=3 * day),
-        s3=Deadlines(acknowledge=day, resolve=10 * day),
-        s4=Deadlines(acknowledge=2 * day, resolve=20 * day),
+
+def side_timezone(p: Partnership, side: str) -> str:
+    """The side's own time zone, or the partnership's when the side has none."""
+    return (p.client_timezone if side == Side.CLIENT.value else p.provider_timezone) or p.timezone
+
+
+def side_calendar(p: Partnership, side: str, holidays: Iterable[date] = ()) -> WorkingCalendar:
+    """The working calendar of one side of a partnership (holidays given by the caller)."""
+    if side == Side.CLIENT.value:
+        workdays, start, end = p.client_workdays, p.client_day_start, p.client_day_end
+    else:
+        workdays, start, end = p.provider_workdays, p.provider_day_start, p.provider_day_end
+    return WorkingCalendar(
+        timezone=side_timezone(p, side),
+        workdays=parse_workdays(workdays),
+        day_start=parse_hhmm(start),
+        day_end=parse_hhmm(end),
+        holidays=frozenset(holidays),
     )
 
 
-# Fixed working-time amounts (a day = 8 hours, the default calendar's length). A side whose calendar has a
-# different day length gets its own days from ``default_policy(calendar)``.
-DEFAULT_POLICY = default_policy()
-
-
-def _trigger_amounts(deadlines: Deadlines, *, acknowledged: bool) -> dict[int, timedelta]:
-    """Working time after opening at which each level fires; acknowledgement drops the acknowledge-based triggers.
-
-    min() over amounts equals min() over instants because adding working time is monotonic in the amount.
-    """
-    ack, resolve = deadlines.acknowledge, deadlines.resolve
-    three_quarters = resolve * 3 / 4  # timedelta division rounds to the microsecond
-    if acknowledged:
-        return {1: three_quarters, 2: resolve, 3: 2 * resolve}
-    return {1: min(ack, three_quarters), 2: min(2 * ack, resolve), 3: 2 * resolve}
-
-
-def escalation_due_times(
-    opened_at: datetime, severity: str, policy: EscalationPolicy, calendar: WorkingCalendar
-) -> dict[int, datetime]:
-    """For levels 1-3, the UTC instant each fires if the issue is never acknowledged nor resolved.
-
-    Counted in ``calendar``'s working time from ``opened_at`` (DESIGN 3.3):
-
-    - level 1 (nudge the owner): the acknowledge time, or 75% of the resolve time, whichever comes first;
-    - level 2 (both leads): twice the acknowledge time, or the resolve time, whichever comes first;
-    - level 3 (executive sponsors): twice the resolve time.
-
-    Levels are always in order: level 1 <= level 2 <= level 3.
-    """
-    amounts = _trigger_amounts(policy.for_severity(severity), acknowledged=False)
-    return {level: add_working_time(opened_at, amount, calendar) for level, amount in amounts.items()}
-
-
-def next_escalation(
-    opened_at: datetime,
-    acknowledged_at: datetime | None,
-    resolved_at: datetime | None,
-    fired_levels: Set[int],
-    now: datetime,
-    severity: str,
-    policy: EscalationPolicy,
-    calendar: WorkingCalendar,
-) -> int | None:
-    """The escalation level to fire at ``now``, or None.
-
-    Rules:
-
-    - A resolved issue (``resolved_at`` set) never escalates. The timestamp is not compared with ``now``: a
-      heartbeat that read the clock just before the issue was resolved must not escalate it.
-    - Once acknowledged (``acknowledged_at`` set), the acknowledge-based triggers no longer count; only the
-      resolve-based ones do: level 1 at 75% of the resolve time, level 2 at the resolve time, level 3 at twice it.
-      Otherwise the triggers are those of ``escalation_due_times``.
-    - A level is due when its instant is at or before ``now``. The result is the highest due level, and only if
-      it is above every level in ``fired_levels``: each level fires once, and escalation never steps back down
-      (after the leads were brought in, an owner nudge that was skipped is superseded, not sent late).
-    """
-    if resolved_at is not None:
-        return None
-    _require_aware(now, "now")
-    amounts = _trigger_amounts(policy.for_severity(severity), acknowledged=acknowledged_at is not None)
-    highest_fired = max(fired_levels, default=0)
-    due = [
-        level
-        for level, amount in amounts.items()
-        if level > highest_fired and add_working_time(opened_at, amount, calendar) <= now
-    ]
-    return max(due, default=None)
+def load_calendar(store: IssueStore, p: Partnership, side: str) -> WorkingCalendar:
+    """One side's calendar with its stored holidays."""
+    return side_calendar(p, side, (h.day for h in store.holidays.for_partnership(p.id, side)))

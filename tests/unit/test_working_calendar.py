@@ -1,4 +1,4 @@
-"""Working-time arithmetic and escalation deadlines: weekends, holidays, daylight saving, odd zones, round trips."""
+"""Working-time arithmetic: weekends, holidays, daylight saving, odd zones, round trips."""
 
 from __future__ import annotations
 
@@ -7,16 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.working_hours import (
-    DEFAULT_POLICY,
-    Deadlines,
-    EscalationPolicy,
+from bot.services.working_calendar import (
     WorkingCalendar,
     add_working_time,
-    default_policy,
-    escalation_due_times,
     is_working_time,
-    next_escalation,
     working_days,
     working_time_between,
 )
@@ -313,121 +307,3 @@ def test_between_matches_a_minute_by_minute_wall_clock_oracle() -> None:
             local = (start + timedelta(minutes=k)).astimezone(NY)
             minutes += local.weekday() < 5 and 9 <= local.hour < 17
         assert working_time_between(start, start + timedelta(days=4), NY_CAL) == timedelta(minutes=minutes)
-
-
-# --- escalation ------------------------------------------------------------------------------------------------
-
-# Monday 2 February 2026 09:00 EST = 14:00 UTC. Working days are 8 h; EST until Sunday 8 March.
-OPENED = _ny(2026, 2, 2, 9, 0)
-
-
-def test_default_policy_matches_the_design_table() -> None:
-    assert DEFAULT_POLICY.for_severity("S1") == Deadlines(acknowledge=H, resolve=8 * H)
-    assert DEFAULT_POLICY.for_severity("S2") == Deadlines(acknowledge=4 * H, resolve=24 * H)
-    assert DEFAULT_POLICY.for_severity("S3") == Deadlines(acknowledge=8 * H, resolve=80 * H)
-    assert DEFAULT_POLICY.for_severity("S4") == Deadlines(acknowledge=16 * H, resolve=160 * H)
-    assert default_policy(NY_CAL) == DEFAULT_POLICY
-    long_days = WorkingCalendar("UTC", day_start=time(8), day_end=time(18))
-    assert default_policy(long_days).for_severity("S3") == Deadlines(acknowledge=10 * H, resolve=100 * H)
-    with pytest.raises(ValueError, match="Unknown severity"):
-        DEFAULT_POLICY.for_severity("S5")
-    with pytest.raises(ValueError, match="positive"):
-        Deadlines(acknowledge=timedelta(0), resolve=H)
-
-
-def test_escalation_due_times_s1() -> None:
-    # L1 = min(1 h, 6 h) -> Mon 10:00; L2 = min(2 h, 8 h) -> Mon 11:00; L3 = 16 h -> Tue 17:00.
-    assert escalation_due_times(OPENED, "S1", DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 15, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 2, 16, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_due_times_s2() -> None:
-    # L1 = min(4 h, 18 h) -> Mon 13:00; L2 = min(8 h, 24 h) -> Mon 17:00; L3 = 48 h = 6 days -> next Mon 17:00.
-    assert escalation_due_times(OPENED, "S2", DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 18, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 2, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 9, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_due_times_s3() -> None:
-    # L1 = min(8 h, 60 h) -> Mon 17:00; L2 = min(16 h, 80 h) -> Tue 17:00; L3 = 160 h = 4 weeks -> Fri 27 Feb 17:00.
-    assert escalation_due_times(OPENED, "S3", DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 22, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 27, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_due_times_s4_crosses_the_spring_change() -> None:
-    # L1 = min(16 h, 120 h) -> Tue 17:00; L2 = min(32 h, 160 h) -> Thu 17:00; L3 = 320 h = 8 weeks ->
-    # Friday 27 March 17:00, which is EDT by then: 21:00 UTC.
-    assert escalation_due_times(OPENED, "S4", DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 5, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 3, 27, 21, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_uses_the_policy_given() -> None:
-    quick = Deadlines(acknowledge=timedelta(minutes=10), resolve=2 * H)
-    policy = EscalationPolicy(s1=quick, s2=quick, s3=quick, s4=quick)
-    # L1 = min(10 min, 90 min); L2 = min(20 min, 2 h); L3 = 4 h.
-    assert escalation_due_times(OPENED, "S3", policy, NY_CAL) == {
-        1: datetime(2026, 2, 2, 14, 10, tzinfo=UTC),
-        2: datetime(2026, 2, 2, 14, 20, tzinfo=UTC),
-        3: datetime(2026, 2, 2, 18, 0, tzinfo=UTC),
-    }
-
-
-def _next(
-    now: datetime, *, acked: datetime | None = None, resolved: datetime | None = None, fired: set[int] | None = None
-) -> int | None:
-    return next_escalation(OPENED, acked, resolved, fired or set(), now, "S1", DEFAULT_POLICY, NY_CAL)
-
-
-def test_next_escalation_unacknowledged() -> None:
-    assert _next(_ny(2026, 2, 2, 9, 59)) is None
-    assert _next(_ny(2026, 2, 2, 10, 0)) == 1  # due exactly at the deadline
-    assert _next(_ny(2026, 2, 2, 10, 30), fired={1}) is None
-    assert _next(_ny(2026, 2, 2, 11, 0), fired={1}) == 2
-    assert _next(_ny(2026, 2, 3, 16, 59), fired={1, 2}) is None
-    assert _next(_ny(2026, 2, 3, 17, 0), fired={1, 2}) == 3
-    assert _next(_ny(2026, 2, 1, 12, 0)) is None  # before the issue was opened
-
-
-def test_next_escalation_returns_the_highest_due_level() -> None:
-    # The bot was down all Monday: at Tuesday 17:00 level 3 is due, and it is the one to send.
-    assert _next(_ny(2026, 2, 3, 17, 0)) == 3
-    assert _next(_ny(2026, 2, 2, 12, 0)) == 2
-
-
-def test_next_escalation_never_repeats_or_steps_down() -> None:
-    assert _next(_ny(2026, 2, 4, 12, 0), fired={1, 2, 3}) is None
-    assert _next(_ny(2026, 2, 4, 12, 0), fired={3}) is None  # e.g. escalated by hand to level 3
-    assert _next(_ny(2026, 2, 2, 12, 0), fired={2}) is None  # level 1 was superseded, not sent late
-    for fired in ({1}, {2}, {1, 2}):
-        assert _next(_ny(2026, 2, 3, 17, 0), fired=fired) == 3
-
-
-def test_next_escalation_after_acknowledgement_counts_only_resolve_based_levels() -> None:
-    acked = _ny(2026, 2, 2, 9, 30)
-    # The acknowledge-based triggers (10:00, 11:00) no longer count; 75% of 8 h = 6 h -> 15:00; resolve at 17:00.
-    assert _next(_ny(2026, 2, 2, 11, 30), acked=acked) is None
-    assert _next(_ny(2026, 2, 2, 14, 59), acked=acked) is None
-    assert _next(_ny(2026, 2, 2, 15, 0), acked=acked) == 1
-    assert _next(_ny(2026, 2, 2, 17, 0), acked=acked, fired={1}) == 2
-    assert _next(_ny(2026, 2, 3, 16, 59), acked=acked, fired={1, 2}) is None
-    assert _next(_ny(2026, 2, 3, 17, 0), acked=acked, fired={1, 2}) == 3
-    # Level 1 already fired for the missed acknowledgement: the 75% trigger does not fire it again.
-    assert _next(_ny(2026, 2, 2, 15, 0), acked=_ny(2026, 2, 2, 10, 30), fired={1}) is None
-
-
-def test_next_escalation_is_none_once_resolved() -> None:
-    resolved = _ny(2026, 2, 2, 10, 30)
-    assert _next(_ny(2026, 2, 2, 10, 30), resolved=resolved) is None
-    assert _next(_ny(2026, 2, 20, 12, 0), resolved=resolved) is None
-    assert _next(_ny(2026, 2, 20, 12, 0), acked=_ny(2026, 2, 2, 9, 5), resolved=resolved, fired={1}) is None

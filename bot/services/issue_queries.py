@@ -1,0 +1,256 @@
+"""Reading the issue log (DESIGN 3.3): read models, the issue list and history, and what the sender renders.
+
+The outbox sender renders issue messages at send time from these: the card (``issue_card``), a history line in its
+thread (``history_item``), an escalation message (``escalation_notice``) and the blameless question
+(``followup_question``); each returns None when the message is no longer wanted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from bot.services.escalation_policy import policy_from_rows
+from bot.services.models import (
+    ActionStatus,
+    ActionView,
+    EscalationNotice,
+    FollowupQuestion,
+    FollowupView,
+    HistoryItem,
+    IssueCard,
+    IssueEventView,
+    IssueFilter,
+    IssueStatus,
+    IssueView,
+    Role,
+    Side,
+)
+from bot.services.partnership_guards import issue_in_channel, require_partnership
+from bot.services.views import partnership_view
+from bot.services.working_calendar import side_timezone
+from storage.models import Action, Followup, Issue, IssueEvent, Partnership
+from storage.repositories.issues import UNRESOLVED, IssueStore
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+def issue_view(issue: Issue) -> IssueView:
+    """Read model of a stored issue."""
+    return IssueView(
+        id=issue.id,
+        partnership_id=issue.partnership_id,
+        number=issue.number,
+        title=issue.title,
+        details=issue.details,
+        severity=issue.severity,
+        category=issue.category,
+        owning_side=Side(issue.owning_side),
+        owner_id=issue.owner_id,
+        raised_by=issue.raised_by,
+        raised_by_side=Side(issue.raised_by_side) if issue.raised_by_side else None,
+        due_on=issue.due_on,
+        status=IssueStatus(issue.status),
+        created_at=issue.created_at,
+        opened_at=issue.opened_at,
+        acknowledged_at=issue.acknowledged_at,
+        acknowledged_by=issue.acknowledged_by,
+        resolved_at=issue.resolved_at,
+        resolved_by=issue.resolved_by,
+        escalation_level=issue.escalation_level,
+        next_escalation_at=issue.next_escalation_at,
+        card_ts=issue.card_ts,
+        source_permalink=issue.source_permalink,
+    )
+
+
+def event_view(event: IssueEvent) -> IssueEventView:
+    return IssueEventView(
+        id=event.id,
+        issue_id=event.issue_id,
+        at=event.at,
+        actor=event.actor,
+        kind=event.kind,
+        level=event.level,
+        detail=event.detail,
+        data=dict(event.data or {}),
+    )
+
+
+def action_view(action: Action, *, issue_number: int | None = None, today: date | None = None) -> ActionView:
+    """Read model of an action; ``overdue`` is only known when the caller says what day it is for the owner."""
+    return ActionView(
+        id=action.id,
+        partnership_id=action.partnership_id,
+        issue_id=action.issue_id,
+        issue_number=issue_number,
+        followup_id=action.followup_id,
+        title=action.title,
+        owner_id=action.owner_id,
+        side=Side(action.side),
+        due_on=action.due_on,
+        status=ActionStatus(action.status),
+        created_by=action.created_by,
+        created_at=action.created_at,
+        closed_at=action.closed_at,
+        overdue=today is not None and action.status == ActionStatus.OPEN.value and action.due_on < today,
+    )
+
+
+def followup_view(followup: Followup, *, issue_number: int, action_id: int | None) -> FollowupView:
+    return FollowupView(
+        id=followup.id,
+        issue_id=followup.issue_id,
+        issue_number=issue_number,
+        side=Side(followup.side),
+        author_id=followup.author_id,
+        text=followup.text,
+        created_at=followup.created_at,
+        action_id=action_id,
+    )
+
+
+def get_issue(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> IssueView:
+    """One issue of the channel's partnership (for the update and reassign modals). Raises NotFound."""
+    with uow.read_only():
+        issue, _ = issue_in_channel(uow, IssueStore(uow.session), channel_id, issue_id)
+        return issue_view(issue)
+
+
+def list_issues(
+    uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, filter: IssueFilter = IssueFilter.OPEN, limit: int = 50
+) -> tuple[IssueView, ...]:
+    """``/partner issues``: unresolved ones (open), unresolved ones the user owns (mine), or all; newest first."""
+    with uow.read_only():
+        p = require_partnership(uow, team_id, channel_id)
+        store = IssueStore(uow.session)
+        statuses = None if filter is IssueFilter.ALL else UNRESOLVED
+        owner = user_id if filter is IssueFilter.MINE else None
+        return tuple(issue_view(i) for i in store.issues.list(p.id, statuses=statuses, owner_id=owner, limit=limit))
+
+
+def history(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[IssueEventView, ...]:
+    """The stored history of an issue, oldest first."""
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        issue, _ = issue_in_channel(uow, store, channel_id, issue_id)
+        return tuple(event_view(e) for e in store.events.list_for_issue(issue.id))
+
+
+def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
+    """What the card shows now (the sender renders it at send time). None when the issue is gone."""
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        issue = store.issues.get(issue_id)
+        p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
+        if issue is None or p is None:
+            return None
+        actions = tuple(action_view(a, issue_number=issue.number) for a in store.actions.for_issue(issue.id))
+        return IssueCard(
+            issue=issue_view(issue),
+            partnership=partnership_view(p),
+            actions=actions,
+            timezone=side_timezone(p, issue.owning_side),
+        )
+
+
+def _event_context(uow: UnitOfWork, store: IssueStore, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
+    event = store.events.get(event_id)
+    issue = store.issues.get(event.issue_id) if event is not None else None
+    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
+    if event is None or issue is None or p is None:
+        return None
+    return event, issue, p
+
+
+def history_item(uow: UnitOfWork, *, event_id: int) -> HistoryItem | None:
+    """A history entry and what its thread reply shows."""
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        found = _event_context(uow, store, event_id)
+        if found is None:
+            return None
+        event, issue, p = found
+        data = event.data or {}
+        followup = None
+        if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
+            row = store.followups.get(data["followup_id"])
+            if row is not None:
+                linked = store.actions.get_by_followup(row.id)
+                followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
+        action = None
+        if event.kind == "action_added" and isinstance(data.get("action_id"), int):
+            row_a = store.actions.get(data["action_id"])
+            if row_a is not None:
+                action = action_view(row_a, issue_number=issue.number)
+        return HistoryItem(
+            event=event_view(event),
+            issue=issue_view(issue),
+            partnership=partnership_view(p),
+            timezone=side_timezone(p, issue.owning_side),
+            followup=followup,
+            action=action,
+        )
+
+
+def _people(uow: UnitOfWork, p: Partnership, role: Role) -> dict[Side, list[str]]:
+    found: dict[Side, list[str]] = {Side.CLIENT: [], Side.PROVIDER: []}
+    for m in uow.members.list(p.id):
+        if m.role == role.value and not m.deleted and m.side is not None:
+            found[Side(m.side)].append(m.user_id)
+    return found
+
+
+def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | None:
+    """The escalation message for a stored escalation, or None when it is no longer wanted.
+
+    An escalation for a missing acknowledgement is dropped if the issue was acknowledged before it went out;
+    any escalation is dropped once the issue is resolved.
+    """
+    with uow.read_only():
+        store = IssueStore(uow.session)
+        found = _event_context(uow, store, event_id)
+        if found is None:
+            return None
+        event, issue, p = found
+        data = event.data or {}
+        reason = str(data.get("reason") or "resolve")
+        if event.kind != "escalated" or issue.status == IssueStatus.RESOLVED.value:
+            return None
+        if reason == "acknowledge" and issue.acknowledged_at is not None and issue.acknowledged_at >= event.at:
+            return None
+        level = event.level or 1
+        missing: tuple[Side, ...] = ()
+        if level == 1:
+            recipients: tuple[str, ...] = (issue.owner_id,)
+        else:
+            people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
+            recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
+            missing = tuple(side for side in Side if not people[side])
+        deadlines = policy_from_rows(store.policies.for_partnership(p.id)).for_severity(issue.severity)
+        return EscalationNotice(
+            event=event_view(event),
+            issue=issue_view(issue),
+            partnership=partnership_view(p),
+            level=level,
+            reason=reason,
+            recipients=recipients,
+            missing_sides=missing,
+            acknowledge_within=deadlines.acknowledge,
+            resolve_within=deadlines.resolve,
+            timezone=side_timezone(p, issue.owning_side),
+            skipped_levels=tuple(int(x) for x in data.get("skipped") or ()),
+        )
+
+
+def followup_question(uow: UnitOfWork, *, event_id: int) -> FollowupQuestion | None:
+    """The blameless question for a resolution, or None if the issue was reopened before it went out."""
+    with uow.read_only():
+        found = _event_context(uow, IssueStore(uow.session), event_id)
+        if found is None:
+            return None
+        event, issue, p = found
+        if event.kind != "resolved" or issue.status != IssueStatus.RESOLVED.value:
+            return None
+        return FollowupQuestion(issue=issue_view(issue), partnership=partnership_view(p))

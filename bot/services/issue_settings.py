@@ -1,0 +1,276 @@
+"""What the leads configure for issues (DESIGN 3.3): the category list and the escalation deadlines per severity.
+
+Every change is made under the partnership's row lock and may queue a notice to the channel in the same
+transaction. A changed policy reschedules the partnership's unresolved issues at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.services import outbox
+from bot.services.errors import InvalidInput
+from bot.services.escalation import reschedule_all
+from bot.services.escalation_policy import DEFAULT_POLICY, policy_from_rows
+from bot.services.models import (
+    DEFAULT_CATEGORIES,
+    MAX_CATEGORY,
+    SEVERITIES,
+    PolicyChange,
+    PolicyView,
+    SeverityPolicy,
+)
+from bot.services.partnership_guards import categories_of, partnership_to_change, require_lead, require_partnership
+from bot.services.views import partnership_view
+from storage.models import EscalationPolicyRow, Partnership
+from storage.repositories.issues import IssueStore
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+MAX_CATEGORIES = 25
+#: Bounds of a lead's policy, in working time: escalating twice the resolve time must stay computable.
+MAX_RESOLVE = timedelta(hours=8 * 250)
+
+
+def get_categories(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[str, ...]:
+    """The partnership's issue categories, in order."""
+    with uow.read_only():
+        return categories_of(require_partnership(uow, team_id, channel_id))
+
+
+def clean_categories(categories: Sequence[str]) -> tuple[str, ...]:
+    """The category list as it would be stored (blank lines dropped, spaces tidied), or InvalidInput
+    (``field`` "categories")."""
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for raw in categories:
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if len(name) > MAX_CATEGORY:
+            raise InvalidInput(f"Keep each category under {MAX_CATEGORY} characters.", "categories")
+        if name.casefold() in seen:
+            raise InvalidInput(f"“{name}” is in the list twice.", "categories")
+        seen.add(name.casefold())
+        cleaned.append(name)
+    if not cleaned:
+        raise InvalidInput("Keep at least one category.", "categories")
+    if len(cleaned) > MAX_CATEGORIES:
+        raise InvalidInput(f"Use at most {MAX_CATEGORIES} categories.", "categories")
+    return tuple(cleaned)
+
+
+def _store_categories(p: Partnership, cleaned: tuple[str, ...], now: datetime) -> None:
+    p.issue_categories = None if cleaned == DEFAULT_CATEGORIES else list(cleaned)
+    p.updated_at = now
+
+
+def set_categories(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    categories: Sequence[str],
+    now: datetime,
+    announce: outbox.Notice[tuple[str, ...]] | None = None,
+) -> tuple[str, ...]:
+    """A lead replaces the category list. Existing issues keep the category they were logged with.
+
+    ``announce``: a notice about the saved list, queued for the channel in the same transaction.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` "categories").
+    """
+    cleaned = clean_categories(categories)
+    with uow:
+        p = partnership_to_change(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change the issue categories")
+        _store_categories(p, cleaned, now)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
+        uow.commit()
+        return cleaned
+
+
+def _policy_view(store: IssueStore, p: Partnership) -> PolicyView:
+    rows = {row.severity: row for row in store.policies.for_partnership(p.id)}
+    policy = policy_from_rows(rows.values())
+    return PolicyView(
+        partnership=partnership_view(p),
+        severities=tuple(
+            SeverityPolicy(
+                severity=s,
+                acknowledge=policy.for_severity(s).acknowledge,
+                resolve=policy.for_severity(s).resolve,
+                custom=s in rows,
+            )
+            for s in SEVERITIES
+        ),
+    )
+
+
+def get_policy(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PolicyView:
+    """The escalation deadlines per severity, in working time (defaults unless a lead changed them)."""
+    with uow.read_only():
+        p = require_partnership(uow, team_id, channel_id)
+        return _policy_view(IssueStore(uow.session), p)
+
+
+def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -> None:
+    """Raises InvalidInput (``field`` "severity", "acknowledge" or "resolve")."""
+    if severity not in SEVERITIES:
+        raise InvalidInput("Choose a severity from S1 to S4.", "severity")
+    for field, value in (("acknowledge", acknowledge), ("resolve", resolve)):
+        if value < timedelta(minutes=1) or value % timedelta(minutes=1):
+            raise InvalidInput("Give a whole number of minutes, hours or days, at least one minute.", field)
+    if acknowledge > resolve:
+        raise InvalidInput("The time to acknowledge cannot be longer than the time to resolve.", "acknowledge")
+    if resolve > MAX_RESOLVE:
+        raise InvalidInput("The time to resolve can be at most 250 working days.", "resolve")
+
+
+def _store_deadlines(
+    uow: UnitOfWork, p: Partnership, severity: str, acknowledge: timedelta, resolve: timedelta, actor: str, now: datetime
+) -> None:
+    store = IssueStore(uow.session)
+    row = store.policies.get(p.id, severity)
+    if row is None:
+        row = store.policies.add(
+            EscalationPolicyRow(
+                partnership_id=p.id,
+                severity=severity,
+                acknowledge_minutes=1,
+                resolve_minutes=1,
+                updated_by=actor,
+                updated_at=now,
+            )
+        )
+    row.acknowledge_minutes = acknowledge // timedelta(minutes=1)
+    row.resolve_minutes = resolve // timedelta(minutes=1)
+    row.updated_by, row.updated_at = actor, now
+    uow.session.flush()
+
+
+def set_policy(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    severity: str,
+    acknowledge: timedelta,
+    resolve: timedelta,
+    now: datetime,
+    announce: outbox.Notice[PolicyView] | None = None,
+) -> PolicyView:
+    """A lead changes one severity's deadlines (working time). Unresolved issues are rescheduled at once;
+    levels that already fired stay fired. ``announce``: a notice about the saved policy, queued for the channel in
+    the same transaction.
+
+    Raises:
+        NotFound, NotAllowed (not a lead), InvalidInput.
+    """
+    validate_policy(severity, acknowledge, resolve)
+    with uow:
+        p = partnership_to_change(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change the escalation policy")
+        store = IssueStore(uow.session)
+        _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
+        reschedule_all(store, p)
+        view = _policy_view(store, p)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
+        uow.commit()
+        logger.info("partnership %s: %s policy set by %s", p.id, severity, actor)
+        return view
+
+
+def reset_policy(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    severity: str,
+    now: datetime,
+    announce: outbox.Notice[PolicyView] | None = None,
+) -> PolicyView:
+    """A lead returns one severity to the default deadlines (``announce`` as for ``set_policy``).
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput.
+    """
+    if severity not in SEVERITIES:
+        raise InvalidInput("Choose a severity from S1 to S4.", "severity")
+    with uow:
+        p = partnership_to_change(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change the escalation policy")
+        store = IssueStore(uow.session)
+        store.policies.delete(p.id, severity)
+        reschedule_all(store, p)
+        view = _policy_view(store, p)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, view, now=now)
+        uow.commit()
+        return view
+
+
+def change_policy(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    categories: Sequence[str],
+    deadlines: Mapping[str, tuple[timedelta, timedelta]],
+    now: datetime,
+    announce: outbox.Notice[PolicyChange] | None = None,
+) -> PolicyChange:
+    """The policy form: a lead saves the categories and every severity's (acknowledge, resolve) deadlines at once.
+
+    Only what differs from the stored policy changes; deadlines equal to a severity's default return it to the
+    default. All of it is one transaction, with one notice (``announce``) when anything changed: a refusal part-way
+    changes nothing. Unresolved issues are rescheduled once.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` "categories", "severity", "acknowledge" or "resolve").
+    """
+    cleaned = clean_categories(categories)
+    for severity, (acknowledge, resolve) in deadlines.items():
+        validate_policy(severity, acknowledge, resolve)
+    with uow:
+        p = partnership_to_change(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "change the escalation policy")
+        store = IssueStore(uow.session)
+        current = policy_from_rows(store.policies.for_partnership(p.id))
+        new_categories = cleaned if cleaned != categories_of(p) else None
+        if new_categories is not None:
+            _store_categories(p, new_categories, now)
+        changed: list[str] = []
+        for severity in SEVERITIES:
+            if severity not in deadlines:
+                continue
+            acknowledge, resolve = deadlines[severity]
+            stored = current.for_severity(severity)
+            if (acknowledge, resolve) == (stored.acknowledge, stored.resolve):
+                continue
+            default = DEFAULT_POLICY.for_severity(severity)
+            if (acknowledge, resolve) == (default.acknowledge, default.resolve):
+                store.policies.delete(p.id, severity)
+            else:
+                _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
+            changed.append(severity)
+        if changed:
+            reschedule_all(store, p)
+        result = PolicyChange(policy=_policy_view(store, p), categories=new_categories, severities=tuple(changed))
+        if not result.changed:
+            return result
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, result, now=now)
+        uow.commit()
+        logger.info("partnership %s: policy form saved by %s (%s)", p.id, actor, ", ".join(changed) or "categories")
+        return result

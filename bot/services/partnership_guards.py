@@ -1,0 +1,128 @@
+"""Checks shared by the services that act in a partnership's channel.
+
+Finding the channel's partnership, who is a lead, which people can own things, whether an issue belongs to the
+channel, and the limits of free text and due dates. Issues, actions, follow-ups, goals, expectations and the
+scorecard all use them, so a refusal reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.models import (
+    DEFAULT_CATEGORIES,
+    Role,
+    Side,
+)
+from bot.services.working_calendar import side_timezone
+from storage.models import Issue, Member, Partnership
+from storage.repositories.issues import IssueStore
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+MAX_REQUEST_KEY = 100
+#: A due date further ahead than this is almost certainly a typo (2062 for 2026).
+MAX_DUE_AHEAD = timedelta(days=2 * 366)
+NO_PARTNERSHIP = "This channel has no partnership yet. A lead can create one with `/partner setup`."
+
+
+def require_partnership(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    p = uow.partnerships.get_by_channel(team_id, channel_id)
+    if p is None:
+        raise NotFound(NO_PARTNERSHIP)
+    return p
+
+
+def is_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> bool:
+    m = uow.members.get(p.id, user_id)
+    return m is not None and m.role == Role.LEAD.value and not m.deleted
+
+
+def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> None:
+    if not is_lead(uow, p, user_id):
+        raise NotAllowed(f"Only the partnership's leads can {what}. Ask a lead of either side.")
+
+
+def issue_in_channel(
+    uow: UnitOfWork, store: IssueStore, channel_id: str, issue_id: int, *, for_update: bool = False
+) -> tuple[Issue, Partnership]:
+    """The issue, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one)."""
+    issue = store.issues.get(issue_id, for_update=for_update)
+    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
+    if issue is None or p is None or p.channel_id != channel_id:
+        raise NotFound("This issue does not exist in this channel's partnership.")
+    return issue, p
+
+
+def today_in(p: Partnership, now: datetime, side: str | None = None) -> date:
+    """The local date at ``now`` for a side (or the partnership)."""
+    tz = side_timezone(p, side) if side else p.timezone
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def active_member(uow: UnitOfWork, p: Partnership, user_id: str, *, field: str, role: str = "owner") -> Member:
+    """A person who can own things: known, in the channel, an active account and not a bot.
+
+    Raises:
+        InvalidInput: with ``field``, saying what is wrong and what to do instead.
+    """
+    m = uow.members.get(p.id, user_id) if user_id else None
+    if m is None:
+        raise InvalidInput(f"The {role} must be someone in this channel. Choose a member of this channel.", field)
+    if m.deleted:
+        raise InvalidInput(f"That person's Slack account is deactivated. Choose someone else as the {role}.", field)
+    if m.is_bot:
+        raise InvalidInput(f"A bot cannot be the {role}. Choose a person.", field)
+    if not m.in_channel:
+        raise InvalidInput(
+            f"That person is not in this channel, so they would not see it. Choose someone here as the {role}, "
+            "or invite them first.",
+            field,
+        )
+    return m
+
+
+def check_due_date(p: Partnership, due_on: date | None, now: datetime, *, field: str = "due_on") -> None:
+    if due_on is None:
+        return
+    today = today_in(p, now)
+    if due_on < today:
+        raise InvalidInput("The due date is in the past. Choose today or a later day.", field)
+    if due_on > today + MAX_DUE_AHEAD:
+        raise InvalidInput("The due date is more than two years away. Check the year.", field)
+
+
+def check_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
+    """Strip and check a text field's length. Returns the stripped text."""
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(f"Please write a {label}.", field)
+    if len(text) > limit:
+        raise InvalidInput(f"The {label} can be at most {limit:,} characters (this one has {len(text):,}).", field)
+    return text
+
+
+def org_of(p: Partnership, side: str) -> str:
+    return p.client_org if side == Side.CLIENT.value else p.provider_org
+
+
+def categories_of(p: Partnership) -> tuple[str, ...]:
+    stored = p.issue_categories
+    if not stored:
+        return DEFAULT_CATEGORIES
+    return tuple(str(c) for c in stored)
+
+
+def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    """The partnership, row-locked until the transaction ends, for a change to its configuration.
+
+    Changes (and the notices announcing them) go one at a time, so a repeated delivery of the same request waits
+    for the first and finds its notice recorded. On SQLite the write transaction serialises anyway.
+    """
+    p = require_partnership(uow, team_id, channel_id)
+    uow.session.refresh(p, with_for_update={"of": Partnership})
+    return p
