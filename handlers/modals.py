@@ -12,6 +12,7 @@ from bot.blocks.pulse import build_answer_modal, build_loading_modal, build_mess
 from bot.blocks.setup import build_setup_modal
 from bot.container import Services
 from bot.services import partnerships, pulses
+from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.errors import DomainError
 from bot.services.models import SlackProfile
 from bot.slack_client import error_code
@@ -66,7 +67,13 @@ def open_setup_modal(
         )
         tz = services.directory.profile(user_id).tz or services.settings.default_timezone
         view = build_setup_modal(
-            team_id=team_id, channel_id=channel_id, existing=existing, members=members, default_tz=tz, user_id=user_id
+            team_id=team_id,
+            channel_id=channel_id,
+            existing=existing,
+            members=members,
+            default_tz=tz,
+            user_id=user_id,
+            min_threshold=MIN_THRESHOLD,
         )
     except DomainError as exc:
         view = build_message_modal("PartnerPulse", str(exc))

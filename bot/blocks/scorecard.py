@@ -111,7 +111,7 @@ def build_scorecard_invite(invite: ScorecardInvite, *, closed: bool = False) -> 
         ),
         _context(
             f"Open until {local_time_label(s.closes_at, p.timezone)}. Anonymous: results per side are shown only "
-            f"when at least {max(p.anonymity_threshold, 3)} people of that side answered."
+            f"when at least {p.anonymity_threshold} people of that side answered."
         ),
     ]
     return Message(text=f"The {s.period} scorecard of {escape(p.name)} is open", blocks=blocks)
@@ -213,7 +213,7 @@ def _side_blocks(report: ScorecardReport, s: ScorecardSide) -> list[Block]:
 def _withheld_blocks(report: ScorecardReport) -> list[Block]:
     return [
         _context(
-            f"{escape(s.org)}: {s.respondents} answered, fewer than {max(report.threshold, 3)}, so its ratings and "
+            f"{escape(s.org)}: {s.respondents} answered, fewer than {report.threshold}, so its ratings and "
             "comments are not shown (anonymity)."
         )
         for s in report.sides

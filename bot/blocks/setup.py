@@ -68,8 +68,12 @@ def build_setup_modal(
     members: list[MemberView],
     default_tz: str,
     user_id: str,
+    min_threshold: int,
 ) -> View:
-    """The setup form, prefilled from the existing partnership (editing) or sensible defaults (creating)."""
+    """The setup form, prefilled from the existing partnership (editing) or sensible defaults (creating).
+
+    ``min_threshold``: the lowest anonymity threshold allowed, also the default (``anonymity.MIN_THRESHOLD``).
+    """
     p = existing
 
     def people(role: Role, side: Side) -> list[str]:
@@ -130,13 +134,13 @@ def build_setup_modal(
         InputBlock(
             block_id=B.ANONYMITY_THRESHOLD,
             label="Anonymity threshold",
-            hint="A side's results show only when at least this many of its people answer (3 or more).",
+            hint=f"A side's results show only when at least this many of its people answer ({min_threshold} or more).",
             element=NumberInputElement(
                 action_id=ids.VALUE,
                 is_decimal_allowed=False,
-                min_value=3,
+                min_value=min_threshold,
                 max_value=50,
-                initial_value=p.anonymity_threshold if p else 3,
+                initial_value=p.anonymity_threshold if p else min_threshold,
             ),
         ),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+#: The fewest respondents a side's results are ever shown for, whatever a partnership sets ("never lower").
+#: The only place the number is written: services compare with it and pass it to the Block Kit builders.
 MIN_THRESHOLD = 3
 
 
@@ -20,4 +22,9 @@ def respondent_hash(secret_key: str, partnership_id: int, user_id: str) -> str:
 
 def meets_threshold(respondents: int, threshold: int) -> bool:
     """Whether a side has enough respondents to show its results (never fewer than three)."""
-    return respondents >= max(threshold, MIN_THRESHOLD)
+    return respondents >= effective_threshold(threshold)
+
+
+def effective_threshold(threshold: int) -> int:
+    """The threshold actually applied: a partnership's own, but never below ``MIN_THRESHOLD``."""
+    return max(threshold, MIN_THRESHOLD)

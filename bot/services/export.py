@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import digest, scorecard
-from bot.services.anonymity import MIN_THRESHOLD
+from bot.services.anonymity import effective_threshold
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.expectations import expectation_view
@@ -465,7 +465,7 @@ def _signed(value: float | None) -> str:
 
 
 def _min_answers(p: PartnershipView) -> int:
-    return max(p.anonymity_threshold, MIN_THRESHOLD)
+    return effective_threshold(p.anonymity_threshold)
 
 
 def _local_day(when: datetime | None, tz: str) -> str:

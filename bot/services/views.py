@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.services.anonymity import effective_threshold
 from bot.services.models import MemberView, Participation, PartnershipView, QuestionView, Role, RoundView, Side
 from storage.models import Member, Partnership, PulseRound, Question
 from storage.uow import UnitOfWork
@@ -26,7 +27,8 @@ def partnership_view(p: Partnership) -> PartnershipView:
         digest_weekday=p.digest_weekday,
         digest_hour=p.digest_hour,
         digest_minute=p.digest_minute,
-        anonymity_threshold=p.anonymity_threshold,
+        # The threshold applied, so the builders that quote it need not know the minimum.
+        anonymity_threshold=effective_threshold(p.anonymity_threshold),
         anonymous=p.anonymous,
         status=p.status,
         pause_reason=p.pause_reason,

@@ -24,6 +24,7 @@ from bot.blocks.pulse import (
 )
 from bot.blocks.setup import build_setup_modal
 from bot.blocks.text import SECTION_TEXT_MAX, escape, quote, truncate
+from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.models import (
     AnswerForm,
     DimensionResult,
@@ -302,7 +303,13 @@ def test_reminder_escapes_name() -> None:
 
 def test_setup_modal_new_and_existing() -> None:
     new = build_setup_modal(
-        team_id="T1", channel_id="C1", existing=None, members=[], default_tz="Europe/Berlin", user_id="U1"
+        team_id="T1",
+        channel_id="C1",
+        existing=None,
+        members=[],
+        default_tz="Europe/Berlin",
+        user_id="U1",
+        min_threshold=MIN_THRESHOLD,
     )
     d = new.to_dict()
     assert decode(d["private_metadata"], ChannelRef) == ChannelRef("T1", "C1")
@@ -316,7 +323,13 @@ def test_setup_modal_new_and_existing() -> None:
     ]
     p = _partnership(pulse_every_weeks=4, anonymity_threshold=5, installing_side=Side.PROVIDER)
     d = build_setup_modal(
-        team_id="T1", channel_id="C1", existing=p, members=members, default_tz="UTC", user_id="U1"
+        team_id="T1",
+        channel_id="C1",
+        existing=p,
+        members=members,
+        default_tz="UTC",
+        user_id="U1",
+        min_threshold=MIN_THRESHOLD,
     ).to_dict()
     blocks = {b.get("block_id"): b for b in d["blocks"]}
     assert blocks["name"]["element"]["initial_value"] == EVIL
