@@ -64,6 +64,7 @@ class _Context:
 
 
 def reschedule(store: IssueStore, p: Partnership, issue: Issue) -> None:
+    """Recompute one issue's ``next_escalation_at`` after it changed (logged, acknowledged, reassigned ...)."""
     policy = policy_from_rows(store.policies.for_partnership(p.id))
     issue.next_escalation_at = next_escalation_time(issue, policy, load_calendar(store, p, issue.owning_side))
 

@@ -36,6 +36,9 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 
+# --- read models ------------------------------------------------------------------------------------------
+
+
 def issue_view(issue: Issue) -> IssueView:
     """Read model of a stored issue."""
     return IssueView(
@@ -66,6 +69,7 @@ def issue_view(issue: Issue) -> IssueView:
 
 
 def event_view(event: IssueEvent) -> IssueEventView:
+    """Read model of a history entry."""
     return IssueEventView(
         id=event.id,
         issue_id=event.issue_id,
@@ -99,6 +103,7 @@ def action_view(action: Action, *, issue_number: int | None = None, today: date 
 
 
 def followup_view(followup: Followup, *, issue_number: int, action_id: int | None) -> FollowupView:
+    """Read model of an answer to the blameless question (``action_id``: the action made from it, if any)."""
     return FollowupView(
         id=followup.id,
         issue_id=followup.issue_id,
@@ -109,6 +114,9 @@ def followup_view(followup: Followup, *, issue_number: int, action_id: int | Non
         created_at=followup.created_at,
         action_id=action_id,
     )
+
+
+# --- reading -----------------------------------------------------------------------------------------------
 
 
 def get_issue(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> IssueView:

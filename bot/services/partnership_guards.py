@@ -31,6 +31,7 @@ NO_PARTNERSHIP = "This channel has no partnership yet. A lead can create one wit
 
 
 def require_partnership(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
+    """The channel's partnership; NotFound (``NO_PARTNERSHIP``) when it has none."""
     p = uow.partnerships.get_by_channel(team_id, channel_id)
     if p is None:
         raise NotFound(NO_PARTNERSHIP)
@@ -38,11 +39,13 @@ def require_partnership(uow: UnitOfWork, team_id: str, channel_id: str) -> Partn
 
 
 def is_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> bool:
+    """Whether the user is an active lead of either side."""
     m = uow.members.get(p.id, user_id)
     return m is not None and m.role == Role.LEAD.value and not m.deleted
 
 
 def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> None:
+    """NotAllowed unless the user is a lead; ``what`` completes "Only the partnership's leads can ..."."""
     if not is_lead(uow, p, user_id):
         raise NotAllowed(f"Only the partnership's leads can {what}. Ask a lead of either side.")
 
@@ -87,6 +90,7 @@ def active_member(uow: UnitOfWork, p: Partnership, user_id: str, *, field: str, 
 
 
 def check_due_date(p: Partnership, due_on: date | None, now: datetime, *, field: str = "due_on") -> None:
+    """InvalidInput (``field``) for a due date in the past or more than two years ahead; None is fine."""
     if due_on is None:
         return
     today = today_in(p, now)
@@ -107,10 +111,12 @@ def check_text(value: str, *, field: str, label: str, limit: int, required: bool
 
 
 def org_of(p: Partnership, side: str) -> str:
+    """The organisation name of ``side``."""
     return p.client_org if side == Side.CLIENT.value else p.provider_org
 
 
 def categories_of(p: Partnership) -> tuple[str, ...]:
+    """The partnership's issue categories: its own list, or the defaults."""
     stored = p.issue_categories
     if not stored:
         return DEFAULT_CATEGORIES
