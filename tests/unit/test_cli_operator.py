@@ -30,7 +30,7 @@ import pytest
 from bot import cli
 from bot.cli import build_parser, main
 from bot.operator_checks import OperatorError, check_slack
-from bot.services import issues, operator, partnerships
+from bot.services import issue_lifecycle, operator, partnerships
 from bot.settings import Settings, SettingsError, env_names
 from storage import migrate
 from storage.db import make_engine
@@ -303,7 +303,7 @@ def test_partnerships_lists_each_with_its_next_pulse_and_open_issues(
     first = make_issue_world(uow_factory, now=CREATED, channel_id="C100", name="Northwind desk")
     second = make_issue_world(uow_factory, now=CREATED, channel_id="C200", name="Payroll run")
     logged = [
-        issues.log_issue(
+        issue_lifecycle.log_issue(
             uow_factory(),
             team_id="TCLIENT",
             channel_id="C100",
@@ -314,7 +314,7 @@ def test_partnerships_lists_each_with_its_next_pulse_and_open_issues(
         ).issue
         for n in range(3)
     ]
-    issues.resolve(uow_factory(), channel_id="C100", issue_id=logged[0].id, actor="UC1", now=CREATED)
+    issue_lifecycle.resolve(uow_factory(), channel_id="C100", issue_id=logged[0].id, actor="UC1", now=CREATED)
     partnerships.set_paused(uow_factory(), team_id="TCLIENT", channel_id="C200", actor="UCL", paused=True, now=CREATED)
     with uow_factory() as uow:
         next_pulse = uow.partnerships.get(first.partnership_id).next_pulse_at
