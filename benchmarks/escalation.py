@@ -608,7 +608,8 @@ def _null_sender_services(url: str) -> Any:
 
     from bot.clock import utcnow
     from bot.container import Services
-    from bot.delivery import DeliveryReport, OutboxSender, Renderer
+    from bot.delivery.renderer import Renderer
+    from bot.delivery.sender import DeliveryReport, OutboxSender
     from bot.directory import SlackDirectory
     from bot.settings import Settings
     from storage.db import make_session_factory
@@ -812,7 +813,7 @@ def _measure_tick(url: str, now: datetime, state: ResetState) -> dict[str, Any]:
 
 
 def _measure_tick_send(url: str, now: datetime, state: ResetState) -> dict[str, Any]:
-    from bot.delivery import Pacer
+    from bot.delivery.pacer import Pacer
     from bot.harness import start_local_stack
 
     stack = start_local_stack(database_url=url, start=now, pacer=Pacer(speedup=1e6))

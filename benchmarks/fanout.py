@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benchmarks.common import START, fmt, table
-from bot.delivery import Pacer
+from bot.delivery.pacer import Pacer
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import RecordedCall, SlackSandbox
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter

@@ -12,7 +12,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
-from bot.delivery import OutboxSender, Pacer, Renderer
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import OutboxSender
 from bot.directory import SlackDirectory
 from bot.services import partnerships
 from bot.services.question_bank import sync_bank

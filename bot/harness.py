@@ -16,7 +16,7 @@ from slack_bolt import App
 from bot.app import AfterAckExecutor, create_app
 from bot.clock import SettableClock
 from bot.container import Services, build_services
-from bot.delivery import Pacer
+from bot.delivery.pacer import Pacer
 from bot.http import make_server
 from bot.jobs import TickReport, tick
 from bot.sandbox import DemoWorld, SandboxActor, SlackSandbox, build_demo_world

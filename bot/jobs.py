@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.container import Services
-from bot.delivery import DeliveryReport
+from bot.delivery.sender import DeliveryReport
 from bot.services import actions, digest, escalation, portfolio, pulses, signals
 from bot.services import scorecard as scorecards
 

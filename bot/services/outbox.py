@@ -2,26 +2,25 @@
 
 Rows carry a purpose and a reference, not a rendered payload: the sender renders at send time, so the
 domain transaction never depends on Slack or Block Kit.
+
+``SPECS`` is the registry of message kinds, one entry per ``Purpose``: the Slack method it goes out with, whether
+it goes to a person's direct messages, what is recorded once it is sent, and whether that records more messages.
+To add a kind of outgoing message, add one entry here (a ``Purpose`` member and its ``PurposeSpec`` in ``SPECS``)
+and its renderer in ``bot/delivery/renderers/<feature>.py``; tests/unit/test_outbox_registry.py fails until both
+exist.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
-
-from sqlalchemy import insert, select
 
 from bot.services.models import Role
 from storage.models import Digest, Issue, OutboxMessage, Partnership
 from storage.uow import UnitOfWork
-
-#: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
 
 
 class Purpose(StrEnum):
@@ -40,7 +39,7 @@ class Purpose(StrEnum):
     ACTIONS_OVERDUE = "actions-overdue"
     SIGNAL = "signal"
     # The weekly digest (DESIGN 3.4). ref_id: the digests row. Its trend chart and the subscribers' copies are
-    # recorded when the digest is marked sent (``_digest_sent``), so the chart knows the thread to go in and a
+    # recorded when the digest is marked sent (its ``records``), so the chart knows the thread to go in and a
     # process killed between the two never posts the digest twice; a failed upload is retried on its own.
     DIGEST = "digest"
     DIGEST_CHART = "digest-chart"
@@ -82,47 +81,130 @@ class OutboxItem:
     extra: dict[str, Any] | None = None
 
 
-#: The Slack method each kind of message goes out with.
-METHOD = {
-    Purpose.PULSE: "chat.postMessage",
-    Purpose.PULSE_CLOSED: "chat.update",
-    Purpose.REMINDER: "chat.postEphemeral",
-    Purpose.RESULTS: "chat.postMessage",
-    Purpose.MENU: "chat.postMessage",
-    Purpose.ISSUE_CARD: "chat.postMessage",
+Recording = Callable[[UnitOfWork, OutboxItem, str, datetime], None]
+"""What to record once a message is sent, in the transaction that records its ``ts`` on the outbox row."""
+
+
+def row_only(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
+    """The outbox row's own ``ts`` is all there is to record (later messages find it with ``sent_ts``)."""
+
+
+def _menu_ts(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
+    """The menu's ``ts`` on its partnership."""
+    if item.partnership_id is not None:
+        p = uow.partnerships.get(item.partnership_id)
+        if p is not None:
+            p.menu_ts = ts
+
+
+def _card_ts(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
+    """The issue card's ``ts`` on its issue, so updates and thread replies find it."""
+    if item.ref_id is not None:
+        issue = uow.session.get(Issue, item.ref_id)
+        if issue is not None:
+            issue.card_ts = ts
+
+
+def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
+    """Mark the week's digest sent, and record its chart upload and one direct-message copy per subscriber.
+
+    Recording them here, not when the digest is queued, means the chart always has the digest's thread to go
+    in and is never uploaded for a digest that did not post; and because it is the same transaction, a process
+    killed after Slack answered can at worst post the digest again (as any outbox row), never lose the chart.
+    """
+    if item.ref_id is None:
+        return
+    digest_id = item.ref_id
+    digest = uow.session.get(Digest, digest_id)
+    if digest is None:
+        return
+    if digest.status != "sent":
+        digest.status, digest.sent_at = "sent", now
+    p = uow.partnerships.get(digest.partnership_id)
+    if p is None:
+        return
+    enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
+    team_id = p.workspace.team_id
+    for member in uow.members.list(p.id):
+        # Only leads and sponsors, and only people of the installing workspace: the app cannot message anyone else.
+        if (
+            member.digest_copy
+            and member.role in (Role.LEAD.value, Role.SPONSOR.value)
+            and not member.deleted
+            and member.team_id in (None, team_id)
+        ):
+            uow.outbox.add_once(
+                _message(
+                    p,
+                    Purpose.DIGEST_COPY,
+                    digest_id,
+                    default_key(Purpose.DIGEST_COPY, digest_id, member.user_id),
+                    now,
+                    member.user_id,
+                    channel_id=member.user_id,
+                )
+            )
+
+
+@dataclass(frozen=True)
+class PurposeSpec:
+    """Everything the service side knows about one kind of message (its rendering is the bot's)."""
+
+    #: The Slack method it goes out with (the sender paces and calls by it).
+    method: str
+    #: What to record once it is sent, besides the row's own ``ts``; ``row_only`` when nothing.
+    records: Recording
+    #: Sent to a person's direct messages with the app: the row's channel is the person, not the partnership's
+    #: channel, so a DM that cannot be delivered is that person's problem, never the channel's.
+    dm: bool = False
+    #: ``records`` queues more messages: the sender makes one more pass for them, not a tick later.
+    spawns_follow_ups: bool = False
+
+
+_POST, _UPDATE, _EPHEMERAL = "chat.postMessage", "chat.update", "chat.postEphemeral"
+
+_PULSE = {
+    Purpose.PULSE: PurposeSpec(_POST, row_only),
+    Purpose.PULSE_CLOSED: PurposeSpec(_UPDATE, row_only),
+    # Ephemeral: DMs do not reach the other organisation, and nobody is named in public.
+    Purpose.REMINDER: PurposeSpec(_EPHEMERAL, row_only),
+    Purpose.RESULTS: PurposeSpec(_POST, row_only),
+}
+_ISSUES = {
+    Purpose.ISSUE_CARD: PurposeSpec(_POST, _card_ts),
     # Updated in place; when the card is gone (deleted, or never posted) the sender posts a new one.
-    Purpose.ISSUE_CARD_UPDATE: "chat.update",
-    Purpose.ISSUE_HISTORY: "chat.postMessage",
-    Purpose.ESCALATION: "chat.postMessage",
-    Purpose.FOLLOWUP_QUESTION: "chat.postMessage",
-    # Ephemeral, like the pulse reminder: DMs do not reach the other organisation, and nobody is named in public.
-    Purpose.ACTIONS_OVERDUE: "chat.postEphemeral",
-    Purpose.SIGNAL: "chat.postEphemeral",
-    Purpose.DIGEST: "chat.postMessage",
+    Purpose.ISSUE_CARD_UPDATE: PurposeSpec(_UPDATE, _card_ts),
+    Purpose.ISSUE_HISTORY: PurposeSpec(_POST, row_only),
+    Purpose.ESCALATION: PurposeSpec(_POST, row_only),
+    Purpose.FOLLOWUP_QUESTION: PurposeSpec(_POST, row_only),
+    # Ephemeral, like the pulse reminder.
+    Purpose.ACTIONS_OVERDUE: PurposeSpec(_EPHEMERAL, row_only),
+    Purpose.SIGNAL: PurposeSpec(_EPHEMERAL, row_only),
+}
+_DIGESTS = {
+    Purpose.DIGEST: PurposeSpec(_POST, _digest_sent, spawns_follow_ups=True),
     # files_upload_v2: files.getUploadURLExternal, the upload itself, then files.completeUploadExternal (paced
     # by the last, which shares the file into the channel).
-    Purpose.DIGEST_CHART: "files.completeUploadExternal",
+    Purpose.DIGEST_CHART: PurposeSpec("files.completeUploadExternal", row_only),
     # chat.postMessage to a user id lands in the person's direct messages with the app (no conversations.open).
-    Purpose.DIGEST_COPY: "chat.postMessage",
-    Purpose.EXPECTATION: "chat.postMessage",
-    Purpose.EXPECTATION_UPDATE: "chat.update",
-    Purpose.SCORECARD_OPEN: "chat.postMessage",
-    Purpose.SCORECARD_CLOSED: "chat.update",
-    Purpose.SCORECARD_REPORT: "chat.postMessage",
-    Purpose.PORTFOLIO: "chat.postMessage",
-    Purpose.NOTICE: "chat.postMessage",
-    Purpose.SETUP_DONE: "chat.postMessage",
+    Purpose.DIGEST_COPY: PurposeSpec(_POST, row_only, dm=True),
+    Purpose.PORTFOLIO: PurposeSpec(_POST, row_only),
+}
+_REVIEWS = {
+    Purpose.EXPECTATION: PurposeSpec(_POST, row_only),
+    Purpose.EXPECTATION_UPDATE: PurposeSpec(_UPDATE, row_only),
+    Purpose.SCORECARD_OPEN: PurposeSpec(_POST, row_only),
+    Purpose.SCORECARD_CLOSED: PurposeSpec(_UPDATE, row_only),
+    Purpose.SCORECARD_REPORT: PurposeSpec(_POST, row_only),
+}
+_PARTNERSHIP = {
+    Purpose.MENU: PurposeSpec(_POST, _menu_ts),
+    Purpose.NOTICE: PurposeSpec(_POST, row_only),
+    Purpose.SETUP_DONE: PurposeSpec(_POST, row_only),
 }
 
-#: Purposes sent to a person's direct messages with the app: the row's channel is the person, not the
-#: partnership's channel, so a DM that cannot be delivered is that person's problem, never the channel's.
-DM_PURPOSES = frozenset({Purpose.DIGEST_COPY})
-
-#: Purposes whose sending records more messages (``mark_sent``): the sender makes one more pass for them.
-SPAWNS_FOLLOW_UPS = frozenset({Purpose.DIGEST})
-
-#: Purposes whose sent ``ts`` is the issue card's (recorded on the issue, so updates and replies find it).
-CARD_PURPOSES = frozenset({Purpose.ISSUE_CARD, Purpose.ISSUE_CARD_UPDATE})
+#: The registry: one entry per purpose, grouped by the feature that sends it.
+SPECS: dict[Purpose, PurposeSpec] = {**_PULSE, **_ISSUES, **_DIGESTS, **_REVIEWS, **_PARTNERSHIP}
 
 
 def default_key(purpose: Purpose, ref_id: int, user_id: str | None = None) -> str:
@@ -205,7 +287,7 @@ def add_new(
     Unlike ``enqueue`` it neither looks the key up nor flushes, so a batch job can record many messages and
     write them in one round trip. A key that does exist still fails on the unique constraint at commit.
     """
-    uow.session.add(_message(partnership, purpose, ref_id, key, now, user_id))
+    uow.outbox.add(_message(partnership, purpose, ref_id, key, now, user_id))
 
 
 def _message(
@@ -225,7 +307,7 @@ def _message(
         partnership_id=partnership.id,
         purpose=purpose.value,
         ref_id=ref_id,
-        method=METHOD[purpose],
+        method=SPECS[purpose].method,
         channel_id=channel_id or partnership.channel_id,
         user_id=user_id,
         status="pending",
@@ -261,13 +343,11 @@ def add_many(uow: UnitOfWork, messages: Sequence[NewMessage], *, now: datetime, 
         return 0
     wanted = {m.key: m for m in messages}  # one row per key, as enqueue would leave
     if skip_existing:
-        for key in uow.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(wanted)))):
+        for key in uow.outbox.existing_keys(list(wanted)):
             wanted.pop(key, None)
     if not wanted:
         return 0
-    uow.session.flush()  # pending ORM changes first, so the rows go in the order the caller made them
-    uow.session.execute(
-        insert(OutboxMessage),
+    uow.outbox.insert_many(
         [
             {
                 "dedupe_key": m.key,
@@ -275,7 +355,7 @@ def add_many(uow: UnitOfWork, messages: Sequence[NewMessage], *, now: datetime, 
                 "partnership_id": m.partnership.id,
                 "purpose": m.purpose.value,
                 "ref_id": m.ref_id,
-                "method": METHOD[m.purpose],
+                "method": SPECS[m.purpose].method,
                 "channel_id": m.partnership.channel_id,
                 "user_id": m.user_id,
                 "status": "pending",
@@ -287,132 +367,6 @@ def add_many(uow: UnitOfWork, messages: Sequence[NewMessage], *, now: datetime, 
         ],
     )
     return len(wanted)
-
-
-def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
-    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send)."""
-    with uow:
-        rows = uow.outbox.claim_ready(now, now - LEASE, limit)
-        items = []
-        for row in rows:
-            row.status, row.claimed_at, row.claim_token = "sending", now, str(uuid.uuid4())
-            row.attempts += 1
-            items.append(
-                OutboxItem(
-                    id=row.id,
-                    dedupe_key=row.dedupe_key,
-                    workspace_id=row.workspace_id,
-                    partnership_id=row.partnership_id,
-                    purpose=Purpose(row.purpose),
-                    ref_id=row.ref_id,
-                    method=row.method,
-                    channel_id=row.channel_id,
-                    user_id=row.user_id,
-                    attempts=row.attempts,
-                    claim_token=row.claim_token,
-                    extra=dict(row.extra) if row.extra else None,
-                )
-            )
-        uow.commit()
-        return items
-
-
-def _finish(uow: UnitOfWork, item: OutboxItem, change: Callable[[OutboxMessage], None]) -> bool:
-    with uow:
-        row = uow.outbox.get(item.id)
-        # Someone else reclaimed it after our lease ran out: their outcome stands.
-        if row is None or row.claim_token != item.claim_token:
-            return False
-        change(row)
-        uow.commit()
-        return True
-
-
-def mark_sent(uow: UnitOfWork, item: OutboxItem, *, ts: str | None, now: datetime) -> bool:
-    """Record Slack's ``ts`` for the message, and the menu's ``ts`` on its partnership."""
-
-    def change(row: OutboxMessage) -> None:
-        row.status, row.ts, row.sent_at, row.error = "sent", ts, now, None
-        if item.purpose is Purpose.MENU and item.partnership_id is not None and ts:
-            p = uow.partnerships.get(item.partnership_id)
-            if p is not None:
-                p.menu_ts = ts
-        if item.purpose in CARD_PURPOSES and item.ref_id is not None and ts:
-            issue = uow.session.get(Issue, item.ref_id)
-            if issue is not None:
-                issue.card_ts = ts
-        if item.purpose is Purpose.DIGEST and item.ref_id is not None and ts:
-            _digest_sent(uow, item.ref_id, now)
-
-    return _finish(uow, item, change)
-
-
-def _digest_sent(uow: UnitOfWork, digest_id: int, now: datetime) -> None:
-    """In the transaction that records the digest's ``ts``: mark the week's digest sent, and record its chart
-    upload and one direct-message copy per subscriber.
-
-    Recording them here, not when the digest is queued, means the chart always has the digest's thread to go
-    in and is never uploaded for a digest that did not post; and because it is the same transaction, a process
-    killed after Slack answered can at worst post the digest again (as any outbox row), never lose the chart.
-    """
-    digest = uow.session.get(Digest, digest_id)
-    if digest is None:
-        return
-    if digest.status != "sent":
-        digest.status, digest.sent_at = "sent", now
-    p = uow.partnerships.get(digest.partnership_id)
-    if p is None:
-        return
-    enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
-    team_id = p.workspace.team_id
-    for member in uow.members.list(p.id):
-        # Only leads and sponsors, and only people of the installing workspace: the app cannot message anyone else.
-        if (
-            member.digest_copy
-            and member.role in (Role.LEAD.value, Role.SPONSOR.value)
-            and not member.deleted
-            and member.team_id in (None, team_id)
-        ):
-            uow.outbox.add_once(
-                _message(
-                    p,
-                    Purpose.DIGEST_COPY,
-                    digest_id,
-                    default_key(Purpose.DIGEST_COPY, digest_id, member.user_id),
-                    now,
-                    member.user_id,
-                    channel_id=member.user_id,
-                )
-            )
-
-
-def mark_retry(uow: UnitOfWork, item: OutboxItem, *, error: str, available_at: datetime) -> bool:
-    """Put the row back to wait; after too many attempts it fails for good."""
-
-    def change(row: OutboxMessage) -> None:
-        row.error = error[:200]
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = "failed"
-        else:
-            row.status, row.available_at, row.claim_token = "pending", available_at, None
-
-    return _finish(uow, item, change)
-
-
-def mark_failed(uow: UnitOfWork, item: OutboxItem, *, error: str) -> bool:
-    def change(row: OutboxMessage) -> None:
-        row.status, row.error = "failed", error[:200]
-
-    return _finish(uow, item, change)
-
-
-def mark_cancelled(uow: UnitOfWork, item: OutboxItem, *, reason: str) -> bool:
-    """The message is no longer wanted (its round closed, the person answered meanwhile)."""
-
-    def change(row: OutboxMessage) -> None:
-        row.status, row.error = "cancelled", reason[:200]
-
-    return _finish(uow, item, change)
 
 
 def sent_ts(uow: UnitOfWork, key: str) -> str | None:

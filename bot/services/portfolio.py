@@ -410,7 +410,7 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
                     partnership_id=None,
                     purpose=outbox.Purpose.PORTFOLIO.value,
                     ref_id=ws.id,
-                    method=outbox.METHOD[outbox.Purpose.PORTFOLIO],
+                    method=outbox.SPECS[outbox.Purpose.PORTFOLIO].method,
                     channel_id=ws.portfolio_channel_id,
                     user_id=None,
                     status="pending",

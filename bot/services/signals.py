@@ -211,7 +211,7 @@ def check_recurring(uow: UnitOfWork, store: IssueStore, p: Partnership, *, categ
 def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime) -> int:
     """Signal every category with three or more issues in the last 30 days (once per category per 30 days).
 
-    ``issues.log_issue`` already checks the category it logs; this is for jobs and catch-up.
+    ``issue_lifecycle.log_issue`` already checks the category it logs; this is for jobs and catch-up.
     """
     with uow:
         p = uow.partnerships.get(partnership_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,6 +27,20 @@ class OutboxRepository:
         self.session.add(message)
         self.session.flush()
         return True
+
+    def add(self, message: OutboxMessage) -> None:
+        """Record a message whose key is new by construction, without looking it up or flushing."""
+        self.session.add(message)
+
+    def existing_keys(self, dedupe_keys: Collection[str]) -> set[str]:
+        """Which of ``dedupe_keys`` are recorded already (one SELECT)."""
+        stmt = select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(dedupe_keys)))
+        return set(self.session.scalars(stmt))
+
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert many messages in one statement (executemany), after the session's pending changes."""
+        self.session.flush()  # pending ORM changes first, so the rows go in the order the caller made them
+        self.session.execute(insert(OutboxMessage), list(rows))
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.services import outbox, pulses
+from bot.services import outbox, outbox_sending, pulses
 from bot.services.models import AnswerInput
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from tests.conftest import START
@@ -281,11 +281,11 @@ def test_a_process_killed_between_the_digest_and_its_chart_never_posts_the_diges
     assert len(_digests(stack)) == 1 and _uploads(stack) == []
     # Another process claims the chart row and dies before uploading it.
     at = DIGEST_1 + timedelta(minutes=1)
-    claimed = outbox.claim(stack.services.uow_factory(), now=at, limit=10)
+    claimed = outbox_sending.claim(stack.services.uow_factory(), now=at, limit=10)
     assert [i.purpose for i in claimed] == [outbox.Purpose.DIGEST_CHART]
     # Until its lease runs out the row is left alone; then the chart is uploaded once, the digest not again.
     assert stack.tick(at + timedelta(minutes=1)).delivery.sent == 0
-    assert stack.tick(at + outbox.LEASE + timedelta(seconds=1)).delivery.sent == 1
+    assert stack.tick(at + outbox_sending.LEASE + timedelta(seconds=1)).delivery.sent == 1
     assert len(_digests(stack)) == 1 and len(_uploads(stack)) == 1
     assert len(stack.sandbox.calls_to("files.completeUploadExternal")) == 1
 

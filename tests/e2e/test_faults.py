@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.services import outbox as outbox_service
-from bot.services import partnerships
+from bot.services import outbox_sending, partnerships
 from storage.models import OutboxMessage, Partnership, PulseRound, Workspace
 from tests.conftest import START
 from tests.helpers import open_view, setup_partnership, wait_for
@@ -176,14 +175,14 @@ def test_process_killed_mid_send_is_resent_after_the_lease_not_lost(stack) -> No
 
     pulses.open_due_rounds(stack.services.uow_factory, now=PULSE_AT)
     # A sender claims the row and dies before sending or recording anything.
-    claimed = outbox_service.claim(stack.services.uow_factory(), now=PULSE_AT, limit=10)
+    claimed = outbox_sending.claim(stack.services.uow_factory(), now=PULSE_AT, limit=10)
     assert [c.purpose.value for c in claimed] == ["pulse"]
     assert stack.tick(PULSE_AT + timedelta(minutes=1)).delivery.sent == 0, "still leased"
     assert stack.tick(PULSE_AT + timedelta(minutes=6)).delivery.sent == 1
     pulses_posted = [m for m in stack.sandbox.messages(stack.world.channel) if "pulse-answer" in json.dumps(m.get("blocks"))]
     assert len(pulses_posted) == 1
     # The dead sender's late outcome must not overwrite the new one.
-    assert outbox_service.mark_failed(stack.services.uow_factory(), claimed[0], error="late") is False
+    assert outbox_sending.mark_failed(stack.services.uow_factory(), claimed[0], error="late") is False
 
 
 def test_expired_trigger_tells_the_user_to_try_again(stack) -> None:  # type: ignore[no-untyped-def]

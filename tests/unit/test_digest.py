@@ -386,7 +386,7 @@ def test_queue_due_digests_once_per_week(world: IssueWorld) -> None:
     assert _digest_rows(world) == [(date(2026, 10, 30), "queued")]
     ((key, method, ref_id),) = _digest_messages(world)
     assert (key, method) == (f"digest:{world.partnership_id}:2026-10-30", "chat.postMessage")
-    assert outbox.METHOD[outbox.Purpose.DIGEST] == "chat.postMessage"
+    assert outbox.SPECS[outbox.Purpose.DIGEST].method == "chat.postMessage"
     assert _next_digest_at(world) == first + timedelta(weeks=1)
 
     # Next week: another one.

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.delivery import Renderer
+from bot.delivery.renderer import Renderer
 from bot.services import actions, digest, issue_lifecycle, outbox
 from bot.services.models import ActionStatus, Side
 from bot.services.outbox import OutboxItem

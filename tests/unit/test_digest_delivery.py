@@ -15,7 +15,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.delivery import OutboxSender, Pacer, Renderer
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import digest, outbox, partnerships, question_bank
 from bot.services.errors import NotAllowed, NotFound

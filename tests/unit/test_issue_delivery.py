@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.delivery import OutboxSender, Pacer, Renderer
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, escalation, followups, issue_lifecycle, partnerships, question_bank
 from bot.services.models import ActionInput, IssueInput, Side, SlackProfile

@@ -16,7 +16,9 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import build_setup_done
-from bot.delivery import DeliveryReport, OutboxSender, Pacer, Renderer
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import DeliveryReport, OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import calendar_settings, issue_settings, outbox, partnerships, question_bank
 from bot.services.errors import InvalidInput, NotAllowed

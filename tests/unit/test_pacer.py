@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot.delivery import Pacer
+from bot.delivery.pacer import Pacer
 
 
 class FakeTime:

@@ -1,0 +1,57 @@
+"""What a renderer gives the sender for an outbox row (``Rendered``, ``Upload``), and what renderers read with
+(``RenderContext``): the shapes shared by the sender and the renderers of every feature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.blocks.pulse import Message
+from bot.services.models import DigestView
+from bot.services.outbox import OutboxItem
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file for files_upload_v2: its bytes, name, title and the alt text screen readers read."""
+
+    content: bytes
+    filename: str
+    title: str
+    alt_text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What to send for an outbox row: one or more messages (later ones go in the first one's thread).
+
+    ``thread_ts`` posts the first message as a reply in that thread. ``post_if_missing`` (chat.update rows
+    only) posts a new message when there is nothing to update: no ``update_ts`` yet, or Slack says the message
+    is gone (deleted by someone); the new message's ``ts`` is what gets recorded.
+    """
+
+    messages: list[Message]
+    update_ts: str | None = None
+    thread_ts: str | None = None
+    post_if_missing: bool = False
+    #: A file to upload (files_upload_v2) instead of messages, into ``thread_ts``'s thread when set.
+    upload: Upload | None = None
+    #: Pin the posted message (the menu). Pinning is a convenience: a failure is logged, the message stays sent.
+    pin: bool = False
+
+
+@dataclass
+class RenderContext:
+    """What renderers read the database with, at send time."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    secret_key: str
+    clock: Callable[[], datetime]
+    #: Digests built together for the rows being sent (``Renderer.prepare``), by digests row id.
+    digests: dict[int, DigestView] = field(default_factory=dict)
+
+
+#: Builds the message for an outbox row at send time, or None when it is no longer wanted (the row is cancelled).
+RenderFn = Callable[[RenderContext, OutboxItem], Rendered | None]

@@ -1,0 +1,84 @@
+"""Renderers of the issue log's messages: issue cards and their thread replies (history, escalations, follow-up
+questions), the overdue-actions reminder and signals, from the database as it is now."""
+
+from __future__ import annotations
+
+from bot.blocks.issues import (
+    build_escalation,
+    build_followup_question,
+    build_history_reply,
+    build_issue_card,
+    build_overdue_reminder,
+    build_signal,
+)
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn
+from bot.services import actions, issue_queries, signals
+from bot.services.outbox import OutboxItem, Purpose
+
+
+def render_issue_card(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    card = issue_queries.issue_card(ctx.uow_factory(), issue_id=item.ref_id)
+    # Already on the channel (an update that found no card posted one): do not post a second card.
+    if card is None or card.issue.card_ts:
+        return None
+    return Rendered([build_issue_card(card)])
+
+
+def render_issue_card_update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    card = issue_queries.issue_card(ctx.uow_factory(), issue_id=item.ref_id)
+    if card is None:
+        return None
+    return Rendered([build_issue_card(card)], update_ts=card.issue.card_ts, post_if_missing=True)
+
+
+def render_history(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    entry = issue_queries.history_item(ctx.uow_factory(), event_id=item.ref_id)
+    # A history line without its card would be noise at the top of the channel; the event is stored and
+    # the card, once posted, shows the current state.
+    if entry is None or not entry.issue.card_ts:
+        return None
+    return Rendered([build_history_reply(entry)], thread_ts=entry.issue.card_ts)
+
+
+def render_escalation(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    notice = issue_queries.escalation_notice(ctx.uow_factory(), event_id=item.ref_id)
+    if notice is None:
+        return None
+    # Without a card the escalation still has to reach people: it goes to the channel itself.
+    return Rendered([build_escalation(notice)], thread_ts=notice.issue.card_ts)
+
+
+def render_followup_question(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    question = issue_queries.followup_question(ctx.uow_factory(), event_id=item.ref_id)
+    if question is None:
+        return None
+    return Rendered([build_followup_question(question)], thread_ts=question.issue.card_ts)
+
+
+def render_actions_overdue(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """The overdue-actions reminder of one owner (user_id) in a partnership (ref_id)."""
+    assert item.ref_id is not None and item.user_id is not None
+    reminder = actions.overdue_reminder(ctx.uow_factory(), partnership_id=item.ref_id, owner_id=item.user_id)
+    return Rendered([build_overdue_reminder(reminder)]) if reminder else None
+
+
+def render_signal(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    signal = signals.signal_context(ctx.uow_factory(), signal_id=item.ref_id)
+    return Rendered([build_signal(signal)]) if signal else None
+
+
+RENDERERS: dict[Purpose, RenderFn] = {
+    Purpose.ISSUE_CARD: render_issue_card,
+    Purpose.ISSUE_CARD_UPDATE: render_issue_card_update,
+    Purpose.ISSUE_HISTORY: render_history,
+    Purpose.ESCALATION: render_escalation,
+    Purpose.FOLLOWUP_QUESTION: render_followup_question,
+    Purpose.ACTIONS_OVERDUE: render_actions_overdue,
+    Purpose.SIGNAL: render_signal,
+}

@@ -1,0 +1,62 @@
+"""Renderers of shared goals and the bilateral scorecard: expectation messages (updated in place when answered)
+and the scorecard's invitation, closing and report, from the database as it is now."""
+
+from __future__ import annotations
+
+from bot.blocks.goals import build_expectation_card
+from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_report
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn
+from bot.services import expectations, outbox, scorecard
+from bot.services.outbox import OutboxItem, Purpose
+
+
+def render_expectation(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    card = expectations.expectation_card(ctx.uow_factory(), expectation_id=item.ref_id)
+    return Rendered([build_expectation_card(card)]) if card is not None else None
+
+
+def render_expectation_update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    uow = ctx.uow_factory
+    card = expectations.expectation_card(uow(), expectation_id=item.ref_id)
+    if card is None:
+        return None
+    # Not posted yet: the first message, when it goes, shows the current state.
+    ts = outbox.sent_ts(uow(), f"{Purpose.EXPECTATION.value}:{item.ref_id}")
+    return Rendered([build_expectation_card(card)], update_ts=ts) if ts else None
+
+
+def render_scorecard_open(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    invite = scorecard.invite(ctx.uow_factory(), scorecard_id=item.ref_id)
+    if invite is None:
+        return None
+    # Closed before it was posted (downtime): only the report is worth posting.
+    return Rendered([build_scorecard_invite(invite)]) if invite.scorecard.status == "open" else None
+
+
+def render_scorecard_closed(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """The invitation, updated in place to its closed state; None when it was never posted."""
+    assert item.ref_id is not None
+    uow = ctx.uow_factory
+    invite = scorecard.invite(uow(), scorecard_id=item.ref_id)
+    if invite is None:
+        return None
+    ts = outbox.sent_ts(uow(), f"{Purpose.SCORECARD_OPEN.value}:{item.ref_id}")
+    return Rendered([build_scorecard_invite(invite, closed=True)], update_ts=ts) if ts else None
+
+
+def render_scorecard_report(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    assert item.ref_id is not None
+    report = scorecard.report(ctx.uow_factory(), scorecard_id=item.ref_id)
+    return Rendered(build_scorecard_report(report)) if report else None
+
+
+RENDERERS: dict[Purpose, RenderFn] = {
+    Purpose.EXPECTATION: render_expectation,
+    Purpose.EXPECTATION_UPDATE: render_expectation_update,
+    Purpose.SCORECARD_OPEN: render_scorecard_open,
+    Purpose.SCORECARD_CLOSED: render_scorecard_closed,
+    Purpose.SCORECARD_REPORT: render_scorecard_report,
+}

@@ -1,0 +1,284 @@
+"""Sending the outbox to Slack: claim, render, pace, send, record; and what each Slack error means.
+
+Messages to one channel go out in order on one worker; channels are sent in parallel. A pacer keeps
+within Slack's published limits (about one message per second per channel for chat.postMessage, the
+method's tier per workspace for the rest), and the WebClient's RateLimitErrorRetryHandler waits out any
+429 that still happens. Slack errors are handled by kind: a channel that is gone pauses its partnership,
+a rejected token stops sending for its workspace, and nothing stops the heartbeat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.delivery.pacer import Pacer
+from bot.delivery.rendered import Rendered, Upload
+from bot.delivery.renderer import Renderer
+from bot.services import outbox_sending, partnerships
+from bot.services.outbox import SPECS, OutboxItem
+from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH = 500
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.cancelled += other.cancelled
+        for k, v in other.errors.items():
+            self.errors[k] = self.errors.get(k, 0) + v
+
+
+#: chat.update errors meaning the message to update is no longer there to update.
+MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
+
+
+class OutboxSender:
+    """Sends what the outbox holds. Safe to call from several threads and processes at once."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        client: WebClient,
+        renderer: Renderer,
+        pacer: Pacer | None = None,
+        concurrency: int = 8,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.uow_factory, self.client, self.renderer = uow_factory, client, renderer
+        self.pacer = pacer or Pacer()
+        self.concurrency = concurrency
+        self.clock = clock
+        self._team_by_workspace: dict[int, str] = {}
+
+    def deliver_pending(self) -> DeliveryReport:
+        """Send everything that is due now, channel by channel in parallel. Returns what happened."""
+        total = DeliveryReport()
+        followed_up = False
+        while True:
+            items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
+            if not items:
+                return total
+            try:
+                self.renderer.prepare(items)
+            except Exception:  # each row is then rendered on its own, with the usual retry on failure
+                logger.exception("could not build the batch's digests together; building them one by one")
+            by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
+            for item in items:
+                by_channel[item.channel_id].append(item)
+            workers = min(self.concurrency, len(by_channel))
+            if workers <= 1:
+                for queue in by_channel.values():
+                    total.add(self._send_channel(queue))
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+                    for report in pool.map(self._send_channel, by_channel.values()):
+                        total.add(report)
+            if len(items) < CLAIM_BATCH:
+                # Sending a digest records its chart and copies: one more pass sends them now, not a tick later.
+                if followed_up or not any(SPECS[item.purpose].spawns_follow_ups for item in items):
+                    return total
+                followed_up = True
+
+    def _send_channel(self, queue: list[OutboxItem]) -> DeliveryReport:
+        report = DeliveryReport()
+        for i, item in enumerate(queue):
+            outcome = self._send_one(item, report)
+            if outcome is ErrorKind.CHANNEL_GONE or outcome is ErrorKind.AUTH:
+                # The rest of this channel's queue would fail the same way; put it back untouched.
+                for rest in queue[i + 1 :]:
+                    outbox_sending.mark_retry(
+                        self.uow_factory(), rest, error="waiting: channel or token unavailable", available_at=self.clock()
+                    )
+                break
+        return report
+
+    def _send_one(self, item: OutboxItem, report: DeliveryReport) -> ErrorKind | None:
+        try:
+            rendered = self.renderer.render(item)
+        except Exception:
+            # Often a passing database problem: retry with backoff (mark_retry gives up after MAX_ATTEMPTS).
+            logger.exception("outbox %s (%s): rendering failed; will retry", item.id, item.dedupe_key)
+            outbox_sending.mark_retry(
+                self.uow_factory(), item, error="rendering failed", available_at=self.clock() + _backoff(item)
+            )
+            report.retried += 1
+            return ErrorKind.OTHER
+        if rendered is None:
+            outbox_sending.mark_cancelled(self.uow_factory(), item, reason="no longer needed")
+            report.cancelled += 1
+            return None
+        try:
+            ts = self._call(item, rendered)
+        except SlackApiError as exc:
+            return self._handle_error(item, exc, report)
+        except Exception as exc:  # connection failures that outlived the retry handler
+            logger.warning("outbox %s (%s): %s; will retry", item.id, item.dedupe_key, exc)
+            outbox_sending.mark_retry(
+                self.uow_factory(), item, error=str(exc)[:200], available_at=self.clock() + _backoff(item)
+            )
+            report.retried += 1
+            return ErrorKind.OTHER
+        outbox_sending.mark_sent(self.uow_factory(), item, ts=ts, now=self.clock())
+        report.sent += 1
+        if rendered.pin and ts:
+            self._pin(item, ts)
+        return None
+
+    def _team(self, workspace_id: int) -> str:
+        team = self._team_by_workspace.get(workspace_id)
+        if team is None:
+            team = partnerships.workspace_team(self.uow_factory(), workspace_id=workspace_id)
+            self._team_by_workspace[workspace_id] = team
+        return team
+
+    def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
+        team = self._team(item.workspace_id)
+        self.pacer.wait(item.method, team, item.channel_id)
+        if rendered.upload is not None:
+            self._upload(item, rendered.upload, rendered.thread_ts)
+            return None
+        first, *rest = rendered.messages
+        if item.method == "chat.postEphemeral":
+            resp = self.client.chat_postEphemeral(
+                channel=item.channel_id, user=item.user_id or "", text=first.text, blocks=first.blocks
+            )
+            return str(resp.get("message_ts") or "") or None
+        if item.method == "chat.update":
+            if rendered.update_ts is None:
+                if not rendered.post_if_missing:
+                    raise ValueError(f"outbox {item.id}: nothing to update")
+                self.pacer.wait("chat.postMessage", team, item.channel_id)
+                return self._post(item, rendered)
+            try:
+                resp = self.client.chat_update(
+                    channel=item.channel_id, ts=rendered.update_ts, text=first.text, blocks=first.blocks
+                )
+            except SlackApiError as exc:
+                if not (rendered.post_if_missing and error_code(exc) in MESSAGE_GONE):
+                    raise
+                # Someone deleted the message: post it again; the new ts replaces the old one.
+                logger.info("outbox %s (%s): message to update is gone; posting it again", item.id, item.dedupe_key)
+                self.pacer.wait("chat.postMessage", team, item.channel_id)
+                return self._post(item, rendered)
+            return str(resp.get("ts") or rendered.update_ts)
+        return self._post(item, rendered)
+
+    def _post(self, item: OutboxItem, rendered: Rendered) -> str:
+        """chat.postMessage of the rendered messages (the caller has paced the first one)."""
+        team = self._team(item.workspace_id)
+        first, *rest = rendered.messages
+        thread: dict[str, Any] = {"thread_ts": rendered.thread_ts} if rendered.thread_ts else {}
+        resp = self.client.chat_postMessage(
+            channel=item.channel_id,
+            text=first.text,
+            blocks=first.blocks,
+            metadata=_metadata(item),
+            unfurl_links=False,
+            unfurl_media=False,
+            **thread,
+        )
+        self.pacer.posted(item.channel_id)
+        ts = str(resp["ts"])
+        for part in rest:
+            self.pacer.wait("chat.postMessage", team, item.channel_id)
+            self.client.chat_postMessage(
+                channel=item.channel_id,
+                thread_ts=rendered.thread_ts or ts,
+                text=part.text,
+                blocks=part.blocks,
+                metadata=_metadata(item),
+            )
+            self.pacer.posted(item.channel_id)
+        return ts
+
+    def _upload(self, item: OutboxItem, upload: Upload, thread_ts: str | None) -> None:
+        """files_upload_v2 into the channel (in ``thread_ts``'s thread). A failure raises SlackApiError like any
+        call and the row is retried alone: a half-done upload (a file reserved but never shared) shows nothing.
+        """
+        self.client.files_upload_v2(
+            channel=item.channel_id,
+            thread_ts=thread_ts,
+            content=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+            # files.info would be one more call per upload for details nobody reads.
+            request_file_info=False,
+        )
+
+    def _pin(self, item: OutboxItem, ts: str) -> None:
+        try:
+            self.pacer.wait("pins.add", self._team(item.workspace_id), item.channel_id)
+            self.client.pins_add(channel=item.channel_id, timestamp=ts)
+        except SlackApiError as exc:  # pinning is a convenience; the menu is posted either way
+            logger.info("outbox %s: could not pin the menu: %s", item.id, error_code(exc))
+
+    def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
+        code = error_code(exc)
+        kind = classify(code)
+        if kind is ErrorKind.CHANNEL_GONE and SPECS[item.purpose].dm:
+            # A direct message that cannot be delivered (the person left, or is not of our workspace): drop it,
+            # and never pause the partnership for it.
+            kind = ErrorKind.RECIPIENT_GONE
+        report.errors[code] = report.errors.get(code, 0) + 1
+        now = self.clock()
+        if kind is ErrorKind.CHANNEL_GONE and item.partnership_id is None:
+            # A workspace-wide message (the portfolio) to a channel the bot is not in, or that is gone: there is no
+            # partnership to pause and retrying cannot help. `/partner portfolio` tells the leads what to do.
+            logger.warning("outbox %s (%s): cannot post in %s (%s)", item.id, item.dedupe_key, item.channel_id, code)
+            outbox_sending.mark_failed(self.uow_factory(), item, error=code)
+            report.failed += 1
+        elif kind is ErrorKind.CHANNEL_GONE and item.partnership_id is not None:
+            partnerships.pause_for_slack_error(self.uow_factory(), partnership_id=item.partnership_id, error=code, now=now)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            report.retried += 1
+        elif kind is ErrorKind.AUTH:
+            partnerships.disable_workspace_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            report.retried += 1
+        elif kind is ErrorKind.RATE_LIMITED:
+            wait = retry_after_seconds(exc)
+            self.pacer.push_back(item.method, self._team(item.workspace_id), item.channel_id, wait)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now + timedelta(seconds=wait))
+            report.retried += 1
+        elif kind is ErrorKind.RECIPIENT_GONE:
+            logger.info("outbox %s (%s): Slack answered %s; message dropped", item.id, item.dedupe_key, code)
+            outbox_sending.mark_failed(self.uow_factory(), item, error=code)
+            report.failed += 1
+        else:
+            logger.warning("outbox %s (%s): Slack answered %s (attempt %s)", item.id, item.dedupe_key, code, item.attempts)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now + _backoff(item))
+            report.retried += 1
+        return kind
+
+
+def _backoff(item: OutboxItem) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (item.attempts - 1), 3600))
+
+
+def _metadata(item: OutboxItem) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row, so a repeated message can be recognised."""
+    return {"event_type": "partnerpulse_message", "event_payload": {"key": item.dedupe_key}}
