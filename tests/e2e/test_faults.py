@@ -195,7 +195,8 @@ def test_expired_trigger_tells_the_user_to_try_again(stack) -> None:  # type: ig
     wait_for(lambda: any("took too long" in r for r in _replies(stack)), what="a try-again message")
 
 
-def test_serve_subprocess_over_real_http(database_url: str, tmp_path: Path) -> None:
+def test_serve_subprocess_over_real_http(empty_database_url: str, tmp_path: Path) -> None:
+    """``serve`` migrates an empty database at start, then answers over real HTTP."""
     from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET
     from bot.sandbox import SlackSandbox, build_demo_world
 
@@ -206,7 +207,7 @@ def test_serve_subprocess_over_real_http(database_url: str, tmp_path: Path) -> N
         "SLACK_BOT_TOKEN": SANDBOX_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SANDBOX_SIGNING_SECRET,
         "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": empty_database_url,
         "SLACK_API_URL": sb.api_url,
     }
     proc = subprocess.Popen(

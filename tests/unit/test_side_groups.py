@@ -220,8 +220,9 @@ def test_reply_wording() -> None:
 # --- the schema ----------------------------------------------------------------------------------------------
 
 
-def test_the_migrations_build_the_models_schema(database_url: str) -> None:
+def test_the_migrations_build_the_models_schema(empty_database_url: str) -> None:
     """Alembic's autogenerate finds nothing to do after the migrations: models and migrations agree."""
+    database_url = empty_database_url
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
     try:
