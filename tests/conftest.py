@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bot.delivery.pacer import Pacer
 from bot.harness import LocalStack, start_local_stack
 from storage import migrate
 from storage.db import make_engine, make_session_factory
@@ -25,6 +26,10 @@ from storage.uow import UnitOfWorkFactory
 
 #: A Monday noon UTC (07:00 in New York): the demo world's partnerships pulse at 09:00 New York time.
 START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+#: How much faster than Slack's limits the ``stack`` fixture's sender paces. The sandbox enforces no limits
+#: unless a test turns them on, and pacing itself is tested with a fake clock (tests/unit/test_pacer.py);
+#: at real speed every second message to a channel waited a second, most of the end-to-end tier's time.
+STACK_PACER_SPEEDUP = 1000.0
 
 
 class PostgresTestDatabase:
@@ -126,8 +131,12 @@ def uow_factory(database_url: str) -> Iterator[UnitOfWorkFactory]:
 
 @pytest.fixture
 def stack(database_url: str) -> Iterator[LocalStack]:
-    """The real bot served over HTTP against the Slack sandbox with the demo world, clock at START."""
-    s = start_local_stack(database_url=database_url, start=START)
+    """The real bot served over HTTP against the Slack sandbox with the demo world, clock at START.
+
+    Its sender paces STACK_PACER_SPEEDUP times faster than Slack's limits (the demo, the subprocess tests and
+    the benchmarks keep their own pacing).
+    """
+    s = start_local_stack(database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP))
     try:
         yield s
     finally:
