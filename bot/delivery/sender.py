@@ -54,6 +54,10 @@ class DeliveryReport:
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 
 
+class ClaimLost(Exception):
+    """The row was taken over by another sender before its turn came (``outbox_sending.renew_claim``)."""
+
+
 class OutboxSender:
     """Sends what the outbox holds. Safe to call from several threads and processes at once."""
 
@@ -132,6 +136,12 @@ class OutboxSender:
             return None
         try:
             ts = self._call(item, rendered)
+        except ClaimLost:
+            # It waited its turn longer than the lease and another sender took it over: that one sends it.
+            logger.info(
+                "outbox %s (%s): taken over by another sender while waiting; not sent here", item.id, item.dedupe_key
+            )
+            return None
         except SlackApiError as exc:
             return self._handle_error(item, exc, report)
         except Exception as exc:  # connection failures that outlived the retry handler
@@ -157,6 +167,8 @@ class OutboxSender:
     def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
         team = self._team(item.workspace_id)
         self.pacer.wait(item.method, team, item.channel_id)
+        if not outbox_sending.renew_claim(self.uow_factory(), item, now=self.clock()):
+            raise ClaimLost(item.dedupe_key)
         if rendered.upload is not None:
             self._upload(item, rendered.upload, rendered.thread_ts)
             return None

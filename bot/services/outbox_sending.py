@@ -44,6 +44,20 @@ def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
         return items
 
 
+def renew_claim(uow: UnitOfWork, item: OutboxItem, *, now: datetime) -> bool:
+    """Just before the Slack call: whether the row is still this claim's, restarting its lease if so.
+
+    Rows are claimed in batches and then wait their turn (Slack's pacing: one message a second per channel), so a
+    row can wait longer than ``LEASE`` before it is sent, and another sender then takes it over as abandoned. The
+    sender that claimed it first must then not send it too: that was a message posted twice. Renewing the lease at
+    send time leaves only the call itself exposed, as DESIGN 4.2 allows (a crash mid-send may repeat one message).
+    """
+    with uow:
+        renewed = uow.outbox.renew_claim(item.id, item.claim_token, now)
+        uow.commit()
+        return renewed
+
+
 def _finish(uow: UnitOfWork, item: OutboxItem, change: Callable[[OutboxMessage], None]) -> bool:
     with uow:
         row = uow.outbox.get(item.id)

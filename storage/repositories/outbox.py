@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,6 +72,21 @@ class OutboxRepository:
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def renew_claim(self, message_id: int, claim_token: str, now: datetime) -> bool:
+        """Restart the lease of a row this claim still holds (``claimed_at`` = now). False when the row is no longer
+        this claim's: another sender took it over after the lease ran out, or it was marked meanwhile."""
+        stmt = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.claim_token == claim_token,
+                OutboxMessage.status == "sending",
+            )
+            .values(claimed_at=now)
+            .returning(OutboxMessage.id)
+        )
+        return self.session.execute(stmt).first() is not None
 
     def count_by_status(self) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
