@@ -16,10 +16,12 @@ trend          15     10 × the larger drop of a side's overall health against l
                       15). A fast fall is the early warning the digest exists for, even from a good level.
 gap            15     7.5 × the widest perception gap of the week (2.0 or more scores 15). Sides that see the
                       relationship differently drift into conflict before either side's average moves.
-issues         20     10 per open S1 issue, 5 per open S2. Concrete, acknowledged risk to the service or
-                      contract; S3/S4 are everyday friction, counted by the health score instead.
-overdue        10     2 per overdue action. Commitments not kept erode trust slowly; five overdue actions
-                      already say follow-through has stopped.
+issues         60     per open issue: severity weight (S1 10, S2 5, S3 2, S4 1) × (1 + its age against its
+                      policy's resolve time, at most 3) + 6 per escalation level reached. An issue left open
+                      and escalated is the clearest risk there is; a fresh S4 is everyday friction (1 point).
+                      Details in ``bot.services.portfolio_age_risk``.
+overdue        20     per overdue action: 2 + 0.5 per day overdue, at most 10. Commitments not kept erode
+                      trust, the more the longer they stay unkept.
 participation  10     10 × (1 − the lower response rate of the sides asked this week). People who stop
                       answering are disengaging, and the figures above become less reliable.
 blind spot     10     5 per side withheld (fewer answers than the anonymity threshold), and 5 when no
@@ -34,7 +36,7 @@ else ``low``. Ties rank the lower health first, then by name.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -42,6 +44,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import digest, outbox
+from bot.services import portfolio_age_risk as age_risk
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.models import (
     DIMENSION_LABELS,
@@ -72,11 +75,6 @@ TREND_POINTS_PER_STEP = 10.0
 TREND_MAX = 15.0
 GAP_POINTS_PER_STEP = 7.5
 GAP_MAX = 15.0
-S1_POINTS = 10.0
-S2_POINTS = 5.0
-ISSUES_MAX = 20.0
-OVERDUE_POINTS = 2.0
-OVERDUE_MAX = 10.0
 PARTICIPATION_MAX = 10.0
 BLIND_SPOT_POINTS = 5.0
 SCORE_MAX = 100
@@ -114,10 +112,6 @@ def _one(value: float) -> str:
     return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _standing(view: DigestView, side: Side) -> SideStanding:
     said = view.side(side)
     health = view.overall.side(side)
@@ -131,8 +125,9 @@ def _standing(view: DigestView, side: Side) -> SideStanding:
     return SideStanding(side, said.org, value, four_week, change, said.participation, said.withheld)
 
 
-def assess(view: DigestView) -> PortfolioEntry:
-    """The risk score and its reasons for one partnership's digest (pure; see the module docstring)."""
+def assess(view: DigestView, resolve: Mapping[str, timedelta] = age_risk.DEFAULT_RESOLVE) -> PortfolioEntry:
+    """The risk score and its reasons for one partnership's digest (pure; see the module docstring). ``resolve``:
+    the partnership's resolve time per severity (its escalation policy), against which an open issue's age counts."""
     sides = (_standing(view, Side.CLIENT), _standing(view, Side.PROVIDER))
     parts: list[tuple[float, str | None]] = []
 
@@ -162,14 +157,15 @@ def assess(view: DigestView) -> PortfolioEntry:
 
     open_s1 = sum(1 for i in view.issues.open if i.severity == "S1")
     open_s2 = sum(1 for i in view.issues.open if i.severity == "S2")
-    if open_s1 or open_s2:
-        points = min(open_s1 * S1_POINTS + open_s2 * S2_POINTS, ISSUES_MAX)
-        said = [_plural(n, f"open {sev} issue") for n, sev in ((open_s1, "S1"), (open_s2, "S2")) if n]
-        parts.append((points, " and ".join(said)))
+    issues = age_risk.issues_part(view.issues.open, resolve)
+    if issues is not None:
+        parts.append(issues)
 
     overdue = len(view.actions.overdue)
-    if overdue:
-        parts.append((min(overdue * OVERDUE_POINTS, OVERDUE_MAX), _plural(overdue, "overdue action")))
+    today = view.as_of.astimezone(zone(view.partnership.timezone)).date()
+    late = age_risk.overdue_part(view.actions.overdue, today)
+    if late is not None:
+        parts.append(late)
 
     asked = [s for s in sides if s.participation.asked > 0]
     if asked:
@@ -222,6 +218,8 @@ def _entries(uow_factory: UowFactory, partnership_ids: list[int], now: datetime)
     batch fails (one partnership that cannot be read, say a broken time zone), each is built on its own so that one
     is left out, logged, and never hides all the others.
     """
+    with uow_factory().read_only() as uow:
+        custom = PortfolioRepository(uow.session).resolve_minutes(partnership_ids)
     try:
         views = digest.build_digests(uow_factory(), partnership_ids=partnership_ids, now=now)
     except Exception:
@@ -234,7 +232,14 @@ def _entries(uow_factory: UowFactory, partnership_ids: list[int], now: datetime)
                 continue  # deleted since the list was read
             except Exception:
                 logger.exception("portfolio: partnership %s could not be assessed; left out", pid)
-    return rank([assess(view) for view in views])
+    return rank([assess(view, _resolve_times(custom.get(view.partnership.id, {}))) for view in views])
+
+
+def _resolve_times(custom_minutes: Mapping[str, int]) -> Mapping[str, timedelta]:
+    """The partnership's resolve time per severity: the DESIGN 3.3 default unless a lead changed it."""
+    if not custom_minutes:
+        return age_risk.DEFAULT_RESOLVE
+    return {**age_risk.DEFAULT_RESOLVE, **{s: timedelta(minutes=m) for s, m in custom_minutes.items()}}
 
 
 def _problem(uow: UnitOfWork, ws: Workspace) -> str | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Member, OutboxMessage, Partnership, Workspace
+from storage.models import EscalationPolicyRow, Member, OutboxMessage, Partnership, Workspace
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,18 @@ class PortfolioRepository:
         """Every partnership of the workspace (paused ones too: a paused partnership can be the one at risk)."""
         stmt = select(Partnership.id).where(Partnership.workspace_id == workspace_id).order_by(Partnership.id)
         return [int(i) for i in self.session.scalars(stmt)]
+
+    def resolve_minutes(self, partnership_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """The resolve times leads changed, per partnership and severity, in working minutes (one query)."""
+        if not partnership_ids:
+            return {}
+        stmt = select(
+            EscalationPolicyRow.partnership_id, EscalationPolicyRow.severity, EscalationPolicyRow.resolve_minutes
+        ).where(EscalationPolicyRow.partnership_id.in_(list(partnership_ids)))
+        found: dict[int, dict[str, int]] = {}
+        for pid, severity, minutes in self.session.execute(stmt):
+            found.setdefault(int(pid), {})[str(severity)] = int(minutes)
+        return found
 
     def claim_due(self, now: datetime, limit: int) -> Sequence[Workspace]:
         """Workspaces with a portfolio channel whose post is due (or whose time is not computed yet), row-locked;

@@ -62,13 +62,15 @@ def test_each_part_is_capped_and_the_reasons_are_in_words() -> None:
         ),
     )
     entry = assess(view)
-    # health 10 + trend 5 + issues min(2×10 + 2×5, 20) = 20 + overdue min(6×2, 10) = 10: 45.
-    assert entry.score == 45 and entry.level is RiskLevel.HIGH
-    # Most points first; equal points keep the formula's order (health before overdue actions).
+    # Issues, each 3 days old and not escalated: S1 10 × (1 + min(3 ÷ 1, 3)) = 40 twice, S2 5 × (1 + 3 ÷ 3) = 10
+    # twice, S3 2 × (1 + 3 ÷ 10) = 2.6: 102.6, capped at 60. Six actions 10 days overdue: 2 + 0.5 × 10 = 7 each,
+    # 42, capped at 20. Health 10 + trend 5 + 60 + 20 = 95.
+    assert entry.score == 95 and entry.level is RiskLevel.HIGH
+    # Most points first; the S3 is counted, not named (everyday friction).
     assert entry.reasons == (
-        "2 open S1 issues and 2 open S2 issues",
+        "S1 #1 unacknowledged for 3 days; S1 #4 unacknowledged for 3 days; S2 #2 unacknowledged for 3 days; and 1 more",
+        "6 actions overdue, the oldest by 10 days",
         "Northwind rates the relationship 3.0 of 5",
-        "6 overdue actions",
         "Northwind's rating fell 0.5 since last week",
     )
     assert (entry.open_s1, entry.open_s2, entry.overdue_actions) == (2, 2, 6)
@@ -126,7 +128,7 @@ def test_every_part_at_its_cap_is_100_and_ties_rank_the_lower_health_first() -> 
         ),
     )
     worst = assess(awful)
-    assert worst.score == 100 and len(worst.reasons) == 6  # 30 + 15 + 15 + 20 + 10 + 10
+    assert worst.score == 100 and len(worst.reasons) == 6  # 30 + 15 + 15 + 60 + 20 + 10
     p = awful.partnership
     first = assess(
         digest_view(
