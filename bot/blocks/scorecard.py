@@ -201,12 +201,8 @@ def gap_line(row: RatingGap, own: str, other: str) -> str:
 def _side_blocks(report: ScorecardReport, s: ScorecardSide) -> list[Block]:
     p = report.partnership
     own, other = escape(s.org), escape(p.org(s.side.other))
-    other_side = report.sides[1] if s.side is Side.CLIENT else report.sides[0]
     lines = [f"*How {own} ({s.side.value}) is seen*"]
-    if s.withheld and other_side.withheld:
-        lines.append("Both sides had too few answers to show anything.")
-    else:
-        lines += [gap_line(row, own, other) for row in s.about]
+    lines += [gap_line(row, own, other) for row in s.about]
     return [_section("\n".join(lines))]
 
 
@@ -233,10 +229,24 @@ def _comment_blocks(report: ScorecardReport) -> list[Block]:
     return blocks
 
 
+def build_too_few_answers(report: ScorecardReport) -> Message:
+    """What a scorecard too few people answered on both sides says instead of its report: once, plainly."""
+    needed = max(report.threshold, 3)
+    client, provider = report.sides
+    text = (
+        f"Too few people answered the {report.scorecard.period} scorecard of *{escape(report.partnership.name)}* to "
+        f"show results: {client.respondents} of the {needed} needed on the client side ({escape(client.org)}), "
+        f"{provider.respondents} on the provider side ({escape(provider.org)})."
+    )
+    return Message(text=truncate(text, SECTION_TEXT_MAX), blocks=[_section(text)])
+
+
 def build_scorecard_report(report: ScorecardReport) -> list[Message]:
     """The perception-gap report, split into messages within Slack's limits (later ones go in the thread)."""
     p, s = report.partnership, report.scorecard
     client, provider = report.sides
+    if client.withheld and provider.withheld:
+        return [build_too_few_answers(report)]
     head: list[Block] = [
         HeaderBlock(text=truncate(f"Scorecard {s.period}: perception gaps", HEADER_MAX)),
         _section(

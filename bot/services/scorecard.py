@@ -53,6 +53,10 @@ TARGETS = ("self", "other")
 BATCH = 200
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ONE_MICROSECOND = timedelta(microseconds=1)
+#: A scheduled scorecard never opens sooner than this after the last one opened, so a lead's ``start`` late in a
+#: period is not followed by another scorecard a couple of weeks later (issue 12). Scheduled openings are at least
+#: four weeks (monthly) or twelve weeks (quarterly) apart, so the rule only ever moves one that follows a ``start``.
+MIN_GAP = {ScorecardCadence.MONTHLY: timedelta(days=21), ScorecardCadence.QUARTERLY: timedelta(days=60)}
 
 
 # --- the schedule -------------------------------------------------------------------------------------------
@@ -69,15 +73,18 @@ def period_of(at: datetime, tz: str, cadence: ScorecardCadence) -> str:
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def next_scorecard_time(p: Partnership, after: datetime) -> datetime | None:
+def next_scorecard_time(p: Partnership, after: datetime, *, last_opened: datetime | None = None) -> datetime | None:
     """When the next scheduled scorecard opens: the first digest weekday of the next month (monthly) or quarter
-    (quarterly) at the digest time, strictly after ``after``; None with the cadence off.
+    (quarterly) at the digest time, strictly after ``after`` and at least ``MIN_GAP`` after ``last_opened`` (the
+    last scorecard's opening, a lead's ``start`` included); None with the cadence off.
 
     CronTrigger does the calendar and the time zone (daylight saving included).
     """
     cadence = ScorecardCadence(p.scorecard_cadence)
     if cadence is ScorecardCadence.OFF:
         return None
+    if last_opened is not None:
+        after = max(after, last_opened + MIN_GAP[cadence] - _ONE_MICROSECOND)
     trigger = CronTrigger(
         month="*" if cadence is ScorecardCadence.MONTHLY else "1,4,7,10",
         day=f"1st {_WEEKDAYS[p.digest_weekday]}",
@@ -138,7 +145,7 @@ def set_cadence(
         p = require_partnership(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change how often the scorecard runs")
         p.scorecard_cadence, p.updated_at = cadence.value, now
-        p.next_scorecard_at = next_scorecard_time(p, now)
+        p.next_scorecard_at = next_scorecard_time(p, now, last_opened=_last_opened(ScorecardStore(uow.session), p))
         uow.commit()
         return _status(uow, p)
 
@@ -146,9 +153,15 @@ def set_cadence(
 # --- opening ------------------------------------------------------------------------------------------------
 
 
+def _last_opened(store: ScorecardStore, p: Partnership) -> datetime | None:
+    return store.scorecards.last_opened_at(p.id)
+
+
 def _open(
     uow: UnitOfWork, store: ScorecardStore, p: Partnership, *, period: str, actor: str | None, now: datetime
 ) -> Scorecard:
+    """Open a scorecard now; the next scheduled one comes at least ``MIN_GAP`` later."""
+    p.next_scorecard_at = next_scorecard_time(p, now, last_opened=now)
     s = store.scorecards.add(
         Scorecard(
             partnership_id=p.id, period=period, status="open", opened_by=actor, opened_at=now, closes_at=now + OPEN_FOR
@@ -197,12 +210,21 @@ def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
     with uow_factory() as uow:
         store = ScorecardStore(uow.session)
         for p in store.scorecards.due_partnerships(now, BATCH):
-            due = p.next_scorecard_at
-            p.next_scorecard_at = next_scorecard_time(p, now)
+            due, last_opened = p.next_scorecard_at, _last_opened(store, p)
+            p.next_scorecard_at = next_scorecard_time(p, now, last_opened=last_opened)
             if due is None:
                 continue
             if now - due >= OPEN_FOR:
                 logger.warning("partnership %s: the scorecard due at %s was missed (downtime); skipped", p.id, due)
+                continue
+            if last_opened is not None and due - last_opened < MIN_GAP[ScorecardCadence(p.scorecard_cadence)]:
+                # A time computed before the last scorecard was started by hand: that one stands for this one.
+                logger.info(
+                    "partnership %s: the scorecard due at %s follows the last too closely; next at %s",
+                    p.id,
+                    due,
+                    p.next_scorecard_at,
+                )
                 continue
             period = period_of(due, p.timezone, ScorecardCadence(p.scorecard_cadence))
             if store.scorecards.get_by_period(p.id, period) is not None:

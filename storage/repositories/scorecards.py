@@ -47,6 +47,11 @@ class ScorecardRepository:
         )
         return self.session.scalars(stmt).first()
 
+    def last_opened_at(self, partnership_id: int) -> datetime | None:
+        """When the partnership's most recent scorecard opened (scheduled or started by a lead)."""
+        stmt = select(func.max(Scorecard.opened_at)).where(Scorecard.partnership_id == partnership_id)
+        return self.session.scalar(stmt)
+
     def closed_between(self, partnership_id: int, start: datetime, end: datetime) -> Sequence[Scorecard]:
         """Scorecards of the partnership closed in [start, end), oldest first (for an export's period)."""
         stmt = (

@@ -88,9 +88,11 @@ def test_one_scorecard_per_period_and_a_repeated_tick_opens_nothing(world: Issue
     assert opened.period == "2026-Q4" and opened.closes_at == NOW + timedelta(days=7)
     with pytest.raises(Conflict, match="2026-Q4 is open already"):
         scorecard.start_now(uf(), actor="UPL", now=NOW + timedelta(minutes=1), **kw)
-    # The schedule: first a time is computed, then the due scorecard opens once, however often the tick runs.
+    # The schedule: first a time is computed, then the due scorecard opens once, however often the tick runs. Not
+    # on Fri 4 Dec, four days after the lead's start: at least three weeks after it, on the first Friday of January.
     scorecard.set_cadence(uf(), actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW, **kw)
-    due = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
+    due = datetime(2027, 1, 1, 21, 0, tzinfo=UTC)
+    assert scorecard.open_due(uf, now=datetime(2026, 12, 4, 21, 0, tzinfo=UTC)) == 0
     assert scorecard.open_due(uf, now=due - timedelta(minutes=1)) == 0
     assert scorecard.open_due(uf, now=due) == 1
     assert scorecard.open_due(uf, now=due) == 0
@@ -98,11 +100,11 @@ def test_one_scorecard_per_period_and_a_repeated_tick_opens_nothing(world: Issue
     with uf() as uow:
         periods = sorted(uow.session.scalars(select(Scorecard.period)))
         p = uow.session.get(Partnership, world.partnership_id)
-        assert p is not None and p.next_scorecard_at == datetime(2027, 1, 1, 21, 0, tzinfo=UTC)
+        assert p is not None and p.next_scorecard_at == datetime(2027, 2, 5, 21, 0, tzinfo=UTC)
         opens = uow.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "scorecard-open")
         )
-    assert periods == ["2026-12", "2026-Q4"] and opens == 2
+    assert periods == ["2026-Q4", "2027-01"] and opens == 2
     # Closing: after seven days, once.
     assert scorecard.close_due(uf, now=NOW + timedelta(days=7) - timedelta(seconds=1)) == []
     assert scorecard.close_due(uf, now=NOW + timedelta(days=7)) == [opened.id]
