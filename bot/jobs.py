@@ -27,6 +27,7 @@ class TickReport:
     portfolios: int = 0
     scorecards_opened: int = 0
     scorecards_closed: int = 0
+    scorecard_reminders: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -39,8 +40,9 @@ class TickReport:
         )
         if self.portfolios:
             text += f"; queued {self.portfolios} portfolio digest(s)"
-        if self.scorecards_opened or self.scorecards_closed:
+        if self.scorecards_opened or self.scorecards_closed or self.scorecard_reminders:
             text += f"; scorecards opened {self.scorecards_opened}, closed {self.scorecards_closed}"
+            text += f", {self.scorecard_reminders} scorecard reminder(s)"
         if self.failures:
             text += f"; steps that failed: {', '.join(self.failures)}"
         return text
@@ -61,6 +63,7 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("close", lambda: _close(services, now, report)),
         ("escalate", lambda: _escalate(services, now, report)),
         ("actions", lambda: _remind_overdue_actions(services, now, report)),
+        ("scorecard-remind", lambda: _remind_scorecards(services, now, report)),
         ("scorecard-close", lambda: _close_scorecards(services, now, report)),
         ("scorecard-open", lambda: _open_scorecards(services, now, report)),
         ("digest", lambda: _queue_digests(services, now, report)),
@@ -112,6 +115,12 @@ def _queue_digests(services: Services, now: datetime, report: TickReport) -> Non
 
 def _queue_portfolios(services: Services, now: datetime, report: TickReport) -> None:
     report.portfolios = portfolio.queue_due_portfolios(services.uow_factory, now=now)
+
+
+def _remind_scorecards(services: Services, now: datetime, report: TickReport) -> None:
+    report.scorecard_reminders = scorecards.queue_due_reminders(
+        services.uow_factory, secret_key=services.secret_key, now=now
+    )
 
 
 def _close_scorecards(services: Services, now: datetime, report: TickReport) -> None:

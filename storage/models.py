@@ -611,6 +611,9 @@ class Scorecard(Base):
     opened_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # The one nudge to people who have not filled it in: when it is due (NULL: none) and when it was queued.
+    remind_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
 
     responses: Mapped[list[ScorecardResponse]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

@@ -117,6 +117,22 @@ def build_scorecard_invite(invite: ScorecardInvite, *, closed: bool = False) -> 
     return Message(text=f"The {s.period} scorecard of {escape(p.name)} is open", blocks=blocks)
 
 
+def build_scorecard_reminder(invite: ScorecardInvite) -> Message:
+    """The one nudge a member who has not filled in the scorecard gets before it closes."""
+    p, s = invite.partnership, invite.scorecard
+    closes = local_time_label(s.closes_at, p.timezone)
+    text = (
+        f"The *{escape(p.name)}* scorecard ({s.period}) closes {closes}. It takes about two minutes, and both sides' "
+        "ratings count: with too few answers from a side, its view is not shown."
+    )
+    ref = encode(ScorecardRef(p.team_id, p.channel_id, s.id))
+    button = ButtonElement(text="Fill in the scorecard", action_id=ids.ReviewAction.SCORECARD_FILL, value=ref)
+    return Message(
+        text=f"Reminder: the {s.period} scorecard closes {closes}.",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)), accessory=button)],
+    )
+
+
 # --- the form ------------------------------------------------------------------------------------------------
 
 

@@ -52,6 +52,9 @@ class Purpose(StrEnum):
     SCORECARD_OPEN = "scorecard-open"
     SCORECARD_CLOSED = "scorecard-closed"
     SCORECARD_REPORT = "scorecard-report"
+    # The one nudge before a scorecard closes to each member who has not filled it in (ref_id: the scorecard;
+    # user_id: the person), like the pulse reminder (DESIGN 3.2).
+    SCORECARD_REMINDER = "scorecard-remind"
     # The portfolio digest: every partnership of a workspace ranked by risk. partnership_id is None; ref_id is the
     # workspace; the key names the workspace and the local date of the Monday it is posted.
     PORTFOLIO = "portfolio"
@@ -196,6 +199,7 @@ _REVIEWS = {
     Purpose.SCORECARD_OPEN: PurposeSpec(_POST, row_only),
     Purpose.SCORECARD_CLOSED: PurposeSpec(_UPDATE, row_only),
     Purpose.SCORECARD_REPORT: PurposeSpec(_POST, row_only),
+    Purpose.SCORECARD_REMINDER: PurposeSpec(_EPHEMERAL, row_only),
 }
 _PARTNERSHIP = {
     Purpose.MENU: PurposeSpec(_POST, _menu_ts),

@@ -162,9 +162,17 @@ def _open(
 ) -> Scorecard:
     """Open a scorecard now; the next scheduled one comes at least ``MIN_GAP`` later."""
     p.next_scorecard_at = next_scorecard_time(p, now, last_opened=now)
+    closes_at = now + OPEN_FOR
+    remind_at = closes_at - timedelta(hours=p.reminder_before_close_hours)
     s = store.scorecards.add(
         Scorecard(
-            partnership_id=p.id, period=period, status="open", opened_by=actor, opened_at=now, closes_at=now + OPEN_FOR
+            partnership_id=p.id,
+            period=period,
+            status="open",
+            opened_by=actor,
+            opened_at=now,
+            closes_at=closes_at,
+            remind_at=remind_at if remind_at > now else None,
         )
     )
     outbox.add_new(uow, p, purpose=outbox.Purpose.SCORECARD_OPEN, ref_id=s.id, key=f"scorecard-open:{s.id}", now=now)
@@ -239,6 +247,49 @@ def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
             logger.info("partnership %s: scorecard %s opened on schedule", p.id, period)
         uow.commit()
     return opened
+
+
+def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: datetime) -> int:
+    """Once per scorecard, as for pulse rounds (DESIGN 3.2): before it closes, queue a nudge for each member who
+    has not filled it in. Returns how many were queued."""
+    queued = 0
+    while True:
+        with uow_factory() as uow:
+            store = ScorecardStore(uow.session)
+            due = store.scorecards.claim_due_reminders(now, BATCH)
+            if not due:
+                return queued
+            partnerships = uow.partnerships.get_many({s.partnership_id for s in due})
+            members = uow.members.list_answerable_for(partnerships)
+            answered = store.scorecards.respondent_hashes([s.id for s in due])
+            for s in due:
+                p = partnerships[s.partnership_id]
+                for m in members[p.id]:
+                    if respondent_hash(secret_key, p.id, m.user_id) in answered[s.id]:
+                        continue
+                    # New by construction: the scorecard is claimed and marked reminded in this transaction.
+                    outbox.add_new(
+                        uow,
+                        p,
+                        purpose=outbox.Purpose.SCORECARD_REMINDER,
+                        ref_id=s.id,
+                        user_id=m.user_id,
+                        key=outbox.default_key(outbox.Purpose.SCORECARD_REMINDER, s.id, m.user_id),
+                        now=now,
+                    )
+                    queued += 1
+                s.reminded_at = now
+            uow.commit()
+
+
+def has_filled_in(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str) -> bool:
+    """Whether the person has filled in the scorecard (checked again just before their reminder goes out)."""
+    with uow.read_only():
+        store = ScorecardStore(uow.session)
+        s = store.scorecards.get(scorecard_id)
+        if s is None:
+            return True
+        return store.responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
 
 
 def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:

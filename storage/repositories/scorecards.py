@@ -82,6 +82,34 @@ class ScorecardRepository:
         )
         return self.session.scalars(stmt).all()
 
+    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[Scorecard]:
+        """Open scorecards whose reminder time has come and that were not reminded yet, row-locked, skip locked."""
+        stmt = (
+            select(Scorecard)
+            .where(
+                Scorecard.status == "open",
+                Scorecard.reminded_at.is_(None),
+                Scorecard.remind_at.is_not(None),
+                Scorecard.remind_at <= now,
+                Scorecard.closes_at > now,
+            )
+            .order_by(Scorecard.remind_at, Scorecard.id)
+            .limit(limit)
+            .with_for_update(of=Scorecard, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def respondent_hashes(self, scorecard_ids: Sequence[int]) -> dict[int, set[str]]:
+        """Who filled in each scorecard (keyed hashes), in one query."""
+        found: dict[int, set[str]] = {i: set() for i in scorecard_ids}
+        if found:
+            stmt = select(ScorecardResponse.scorecard_id, ScorecardResponse.respondent_hash).where(
+                ScorecardResponse.scorecard_id.in_(list(found))
+            )
+            for sid, key in self.session.execute(stmt):
+                found[int(sid)].add(str(key))
+        return found
+
     def due_partnerships(self, now: datetime, limit: int) -> Sequence[Partnership]:
         """Active partnerships whose next scorecard is due (or not yet computed), row-locked, skip locked."""
         stmt = (

@@ -4,7 +4,7 @@ and the scorecard's invitation, closing and report, from the database as it is n
 from __future__ import annotations
 
 from bot.blocks.goals import build_expectation_card
-from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_report
+from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_reminder, build_scorecard_report
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
 from bot.services import expectations, outbox, scorecard
 from bot.services.outbox import OutboxItem, Purpose
@@ -53,10 +53,22 @@ def render_scorecard_report(ctx: RenderContext, item: OutboxItem) -> Rendered | 
     return Rendered(build_scorecard_report(report)) if report else None
 
 
+def render_scorecard_reminder(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """The nudge to one person; None when the scorecard closed meanwhile or they filled it in since it was queued."""
+    assert item.ref_id is not None and item.user_id is not None
+    invite = scorecard.invite(ctx.uow_factory(), scorecard_id=item.ref_id)
+    if invite is None or invite.scorecard.status != "open":
+        return None
+    if scorecard.has_filled_in(ctx.uow_factory(), scorecard_id=item.ref_id, user_id=item.user_id, secret_key=ctx.secret_key):
+        return None
+    return Rendered([build_scorecard_reminder(invite)])
+
+
 RENDERERS: dict[Purpose, RenderFn] = {
     Purpose.EXPECTATION: render_expectation,
     Purpose.EXPECTATION_UPDATE: render_expectation_update,
     Purpose.SCORECARD_OPEN: render_scorecard_open,
     Purpose.SCORECARD_CLOSED: render_scorecard_closed,
     Purpose.SCORECARD_REPORT: render_scorecard_report,
+    Purpose.SCORECARD_REMINDER: render_scorecard_reminder,
 }

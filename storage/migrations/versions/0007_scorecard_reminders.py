@@ -1,0 +1,32 @@
+"""scorecards.remind_at, scorecards.reminded_at: the one nudge before a scorecard closes
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2027-01-12 09:00:00.000000
+
+Scorecards get the reminder pulse rounds have (DESIGN 3.2): when it is due and when it was queued. Scorecards
+opened before this migration have none (remind_at NULL): the ones still open close without a nudge, as before.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0007'
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('scorecards') as batch_op:
+        batch_op.add_column(sa.Column('remind_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('scorecards') as batch_op:
+        batch_op.drop_column('reminded_at')
+        batch_op.drop_column('remind_at')
