@@ -610,7 +610,7 @@ def _run_week(
         )
 
     report = current.tick(at + timedelta(hours=24, seconds=1))
-    reminders = [m for m in current.ephemerals if "Reminder" in str(m.get("text", ""))]
+    reminders = [m for m in current.ephemerals if "Reminder: the partnership pulse" in str(m.get("text", ""))]
     if detail:
         story.say(f"Tuesday: the {report.reminders} people who have not answered get one reminder, visible only to them:")
         if reminders:
