@@ -19,7 +19,8 @@ import pytest
 
 from bot.delivery.pacer import Pacer
 from bot.harness import LocalStack, start_local_stack
-from bot.sandbox.actors import build_view_state, post_signed
+from bot.sandbox.block_input import build_view_state
+from bot.sandbox.signed_requests import post_signed
 from tests.conftest import START
 from tests.helpers import log_issue, new_view, setup_partnership, thread, view_ids, wait_for
 
