@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from bot.services.models import DigestAction, DigestIssue, IssueStatus
-from bot.services.working_hours import DEFAULT_POLICY, SEVERITIES
+from bot.services.escalation_policy import DEFAULT_POLICY
+from bot.services.models import SEVERITIES, DigestAction, DigestIssue, IssueStatus
 
 SEVERITY_WEIGHTS = {"S1": 10.0, "S2": 5.0, "S3": 2.0, "S4": 1.0}
 AGE_FACTOR_MAX = 3.0

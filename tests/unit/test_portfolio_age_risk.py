@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.services import actions, issues, portfolio
+from bot.services import actions, escalation, issue_lifecycle, portfolio
 from bot.services.models import (
     ActionSummary,
     DigestAction,
@@ -116,7 +116,7 @@ def test_the_portfolio_from_the_database_ranks_the_neglected_partnership_high(uo
     logged = NOW - timedelta(days=28, hours=1)
     world = make_issue_world(uow_factory, now=logged)
     calm = make_issue_world(uow_factory, now=logged, channel_id="C200", name="Contoso payroll")
-    issues.log_issue(
+    issue_lifecycle.log_issue(
         uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
@@ -134,8 +134,8 @@ def test_the_portfolio_from_the_database_ranks_the_neglected_partnership_high(uo
         request_key="action-1",
         now=logged,
     )
-    issues.escalate_due(uow_factory, now=WEEK_END - timedelta(hours=1))  # never acknowledged: straight to level 3
-    issues.log_issue(
+    escalation.escalate_due(uow_factory, now=WEEK_END - timedelta(hours=1))  # never acknowledged: straight to level 3
+    issue_lifecycle.log_issue(
         uow_factory(),
         team_id=world.team_id,
         channel_id=calm.channel_id,
