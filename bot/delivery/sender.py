@@ -5,16 +5,24 @@ within Slack's published limits (about one message per second per channel for ch
 method's tier per workspace for the rest), and the WebClient's RateLimitErrorRetryHandler waits out any
 429 that still happens. Slack errors are handled by kind: a channel that is gone pauses its partnership,
 a rejected token stops sending for its workspace, and nothing stops the heartbeat.
+
+Each message is recorded as sent, in its own short transaction, as soon as Slack answers it. A claimed batch keeps
+its lease while it is sent (renewed every ``RENEW_EVERY`` seconds), and each row's claim is checked and renewed
+just before its Slack call: a row another sender took over after our lease ran out is left to that sender. So a
+crash can double at most the calls in flight at that instant (``concurrency`` of them per sending process).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from slack_sdk import WebClient
@@ -31,6 +39,8 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
+#: Seconds between renewals of a claimed batch's lease while it is sent: well within ``outbox_sending.LEASE``.
+RENEW_EVERY = outbox_sending.LEASE.total_seconds() / 4
 
 
 @dataclass
@@ -39,6 +49,8 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    #: Rows another sender reclaimed after this one's lease ran out: left to it, not sent here.
+    taken_over: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: DeliveryReport) -> None:
@@ -46,12 +58,47 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.cancelled += other.cancelled
+        self.taken_over += other.taken_over
         for k, v in other.errors.items():
             self.errors[k] = self.errors.get(k, 0) + v
 
 
 #: chat.update errors meaning the message to update is no longer there to update.
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
+
+
+class TakenOver(Exception):
+    """The row's lease ran out and another sender claimed it: it is theirs to send."""
+
+
+class BatchLease:
+    """Keeps the lease of a claimed batch while it is sent, and checks each row's claim before its Slack call."""
+
+    def __init__(
+        self,
+        items: list[OutboxItem],
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime],
+        renew_every: float,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.items, self.uow_factory, self.clock = items, uow_factory, clock
+        self.renew_every, self.monotonic = renew_every, monotonic
+        self._renewed = monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, item: OutboxItem) -> None:
+        """Renew the batch's lease when due, then this row's; raises ``TakenOver`` if the row is no longer ours."""
+        with self._lock:
+            due = self.monotonic() - self._renewed >= self.renew_every
+            if due:
+                self._renewed = self.monotonic()
+        if due:
+            # One statement for the whole batch: rows still waiting in a channel's queue keep their lease.
+            outbox_sending.renew(self.uow_factory(), self.items, now=self.clock())
+        if not outbox_sending.take(self.uow_factory(), item, now=self.clock()):
+            raise TakenOver(item.id)
 
 
 class OutboxSender:
@@ -66,11 +113,14 @@ class OutboxSender:
         pacer: Pacer | None = None,
         concurrency: int = 8,
         clock: Callable[[], datetime],
+        renew_every: float = RENEW_EVERY,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.uow_factory, self.client, self.renderer = uow_factory, client, renderer
         self.pacer = pacer or Pacer()
         self.concurrency = concurrency
         self.clock = clock
+        self.renew_every, self.monotonic = renew_every, monotonic
         self._team_by_workspace: dict[int, str] = {}
 
     def deliver_pending(self) -> DeliveryReport:
@@ -85,16 +135,23 @@ class OutboxSender:
                 self.renderer.prepare(items)
             except Exception:  # each row is then rendered on its own, with the usual retry on failure
                 logger.exception("could not build the batch's digests together; building them one by one")
+            lease = BatchLease(
+                items,
+                uow_factory=self.uow_factory,
+                clock=self.clock,
+                renew_every=self.renew_every,
+                monotonic=self.monotonic,
+            )
             by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
             for item in items:
                 by_channel[item.channel_id].append(item)
             workers = min(self.concurrency, len(by_channel))
             if workers <= 1:
                 for queue in by_channel.values():
-                    total.add(self._send_channel(queue))
+                    total.add(self._send_channel(queue, lease))
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
-                    for report in pool.map(self._send_channel, by_channel.values()):
+                    for report in pool.map(self._send_channel, by_channel.values(), repeat(lease)):
                         total.add(report)
             if len(items) < CLAIM_BATCH:
                 # Sending a digest records its chart and copies: one more pass sends them now, not a tick later.
@@ -102,10 +159,10 @@ class OutboxSender:
                     return total
                 followed_up = True
 
-    def _send_channel(self, queue: list[OutboxItem]) -> DeliveryReport:
+    def _send_channel(self, queue: list[OutboxItem], lease: BatchLease) -> DeliveryReport:
         report = DeliveryReport()
         for i, item in enumerate(queue):
-            outcome = self._send_one(item, report)
+            outcome = self._send_one(item, lease, report)
             if outcome is ErrorKind.CHANNEL_GONE or outcome is ErrorKind.AUTH:
                 # The rest of this channel's queue would fail the same way; put it back untouched.
                 for rest in queue[i + 1 :]:
@@ -115,7 +172,7 @@ class OutboxSender:
                 break
         return report
 
-    def _send_one(self, item: OutboxItem, report: DeliveryReport) -> ErrorKind | None:
+    def _send_one(self, item: OutboxItem, lease: BatchLease, report: DeliveryReport) -> ErrorKind | None:
         try:
             rendered = self.renderer.render(item)
         except Exception:
@@ -131,7 +188,11 @@ class OutboxSender:
             report.cancelled += 1
             return None
         try:
-            ts = self._call(item, rendered)
+            ts = self._call(item, rendered, lease)
+        except TakenOver:
+            logger.info("outbox %s (%s): taken over by another sender; not sent here", item.id, item.dedupe_key)
+            report.taken_over += 1
+            return None
         except SlackApiError as exc:
             return self._handle_error(item, exc, report)
         except Exception as exc:  # connection failures that outlived the retry handler
@@ -154,9 +215,11 @@ class OutboxSender:
             self._team_by_workspace[workspace_id] = team
         return team
 
-    def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
+    def _call(self, item: OutboxItem, rendered: Rendered, lease: BatchLease) -> str | None:
         team = self._team(item.workspace_id)
         self.pacer.wait(item.method, team, item.channel_id)
+        # After the pacer's wait, which can be long: a row reclaimed meanwhile is not ours to send.
+        lease.take(item)
         if rendered.upload is not None:
             self._upload(item, rendered.upload, rendered.thread_ts)
             return None

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,6 +72,25 @@ class OutboxRepository:
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def renew_claim(self, claim_token: str, message_ids: Collection[int], now: datetime) -> int:
+        """Extend the lease of those of ``message_ids`` still in 'sending' under ``claim_token``.
+
+        Returns how many rows were renewed: a row not renewed was taken over by another sender after its lease ran
+        out (or is finished).
+        """
+        stmt = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(message_ids)),
+                OutboxMessage.claim_token == claim_token,
+                OutboxMessage.status == "sending",
+            )
+            .values(claimed_at=now)
+            .returning(OutboxMessage.id)
+        )
+        # RETURNING, not rowcount, as in EventRepository.record_once; no ORM sync: the rows are not loaded here.
+        return len(self.session.execute(stmt, execution_options={"synchronize_session": False}).all())
 
     def count_by_status(self) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
