@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,38 +11,10 @@ from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.harness import LocalStack
 from bot.services import outbox_sending
-from bot.services.outbox import SPECS, OutboxItem, Purpose
-from storage.models import OutboxMessage, Workspace
+from bot.services.outbox import OutboxItem
+from storage.models import OutboxMessage
 from tests.conftest import START
-
-
-def queue_notices(stack: LocalStack, texts: list[str], *, channel_id: str | None = None, at: datetime = START) -> None:
-    """Workspace-wide notices (no partnership) recorded straight into the outbox, in order."""
-    with stack.services.uow_factory() as uow:
-        workspace_id = uow.session.scalars(select(Workspace.id)).one()
-        for text in texts:
-            uow.session.add(
-                OutboxMessage(
-                    dedupe_key=f"test-notice:{text}",
-                    workspace_id=workspace_id,
-                    partnership_id=None,
-                    purpose=Purpose.NOTICE.value,
-                    ref_id=0,
-                    method=SPECS[Purpose.NOTICE].method,
-                    channel_id=channel_id or stack.world.channel,
-                    status="pending",
-                    attempts=0,
-                    available_at=at,
-                    created_at=at,
-                    extra={"text": text},
-                )
-            )
-        uow.commit()
-
-
-def posted(stack: LocalStack, text: str, channel_id: str | None = None) -> int:
-    """How many messages in the channel carry ``text``."""
-    return sum(text in str(m.get("text")) for m in stack.sandbox.messages(channel_id or stack.world.channel))
+from tests.outbox_support import posted, queue_notices
 
 
 def test_a_row_reclaimed_by_another_sender_is_not_sent_by_the_first(
