@@ -4,7 +4,8 @@ Messages to one channel go out in order on one worker; channels are sent in para
 within Slack's published limits (about one message per second per channel for chat.postMessage, the
 method's tier per workspace for the rest), and the WebClient's RateLimitErrorRetryHandler waits out any
 429 that still happens. Slack errors are handled by kind: a channel that is gone pauses its partnership,
-a rejected token stops sending for its workspace, and nothing stops the heartbeat.
+a rejected token holds sending for its workspace until ``auth.test`` accepts it again (``token_recheck``), and
+nothing stops the heartbeat.
 
 Each message is recorded as sent, in its own short transaction, as soon as Slack answers it. A claimed batch keeps
 its lease while it is sent (renewed every ``RENEW_EVERY`` seconds), and each row's claim is checked and renewed
@@ -31,7 +32,8 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
 from bot.delivery.renderer import Renderer
-from bot.services import outbox_sending, partnerships
+from bot.delivery.token_recheck import recheck_held_tokens
+from bot.services import outbox_hold, outbox_sending, partnerships
 from bot.services.outbox import SPECS, OutboxItem
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
@@ -85,6 +87,8 @@ class BatchLease:
     ) -> None:
         self.items, self.uow_factory, self.clock = items, uow_factory, clock
         self.renew_every, self.monotonic = renew_every, monotonic
+        #: Workspaces whose token Slack rejected during the current batch: their other rows are not tried.
+        self._rejected: set[int] = set()
         self._renewed = monotonic()
         self._lock = threading.Lock()
 
@@ -127,10 +131,13 @@ class OutboxSender:
         """Send everything that is due now, channel by channel in parallel. Returns what happened."""
         total = DeliveryReport()
         followed_up = False
+        # A workspace held for a rejected token whose re-check is due: its messages join this send if it passes.
+        recheck_held_tokens(self.uow_factory, self.client, self.clock)
         while True:
             items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
                 return total
+            self._rejected = set[int]()
             try:
                 self.renderer.prepare(items)
             except Exception:  # each row is then rendered on its own, with the usual retry on failure
@@ -164,15 +171,26 @@ class OutboxSender:
         for i, item in enumerate(queue):
             outcome = self._send_one(item, lease, report)
             if outcome is ErrorKind.CHANNEL_GONE or outcome is ErrorKind.AUTH:
-                # The rest of this channel's queue would fail the same way; put it back untouched.
+                # The rest of this channel's queue would fail the same way; put it back untouched (a token error
+                # is no fault of the messages: it uses none of their attempts).
                 for rest in queue[i + 1 :]:
                     outbox_sending.mark_retry(
-                        self.uow_factory(), rest, error="waiting: channel or token unavailable", available_at=self.clock()
+                        self.uow_factory(),
+                        rest,
+                        error="waiting: channel or token unavailable",
+                        available_at=self.clock(),
+                        count_attempt=outcome is not ErrorKind.AUTH,
                     )
                 break
         return report
 
     def _send_one(self, item: OutboxItem, lease: BatchLease, report: DeliveryReport) -> ErrorKind | None:
+        if item.workspace_id in self._rejected:
+            outbox_sending.mark_retry(
+                self.uow_factory(), item, error="waiting: token rejected", available_at=self.clock(), count_attempt=False
+            )
+            report.retried += 1
+            return ErrorKind.AUTH
         try:
             rendered = self.renderer.render(item)
         except Exception:
@@ -319,8 +337,9 @@ class OutboxSender:
             outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
             report.retried += 1
         elif kind is ErrorKind.AUTH:
-            partnerships.disable_workspace_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code)
-            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            self._rejected.add(item.workspace_id)
+            outbox_hold.hold_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code, now=now)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now, count_attempt=False)
             report.retried += 1
         elif kind is ErrorKind.RATE_LIMITED:
             wait = retry_after_seconds(exc)

@@ -92,6 +92,19 @@ class OutboxRepository:
         # RETURNING, not rowcount, as in EventRepository.record_once; no ORM sync: the rows are not loaded here.
         return len(self.session.execute(stmt, execution_options={"synchronize_session": False}).all())
 
+    def held_workspaces_due(self, now: datetime) -> Sequence[Workspace]:
+        """Workspaces whose sending is held for a rejected token and whose token re-check is due (locked)."""
+        stmt = (
+            select(Workspace)
+            .where(
+                Workspace.sending_enabled.is_(False),
+                or_(Workspace.auth_recheck_at.is_(None), Workspace.auth_recheck_at <= now),
+            )
+            .order_by(Workspace.id)
+            .with_for_update(skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
     def count_by_status(self) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         return {status: int(n) for status, n in self.session.execute(stmt).all()}
