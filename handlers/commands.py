@@ -24,7 +24,7 @@ from handlers.goals import REVIEW_NAMES, run_review_command
 from handlers.issue_log import ISSUE_LOG_COMMANDS, run_issue_log_command
 from handlers.modals import open_setup_modal
 from handlers.portfolio import PORTFOLIO_COMMANDS, run_portfolio_command
-from handlers.ui import reply
+from handlers.ui import reply, unless_held
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ def run_command(
             uow(), team_id=team_id, channel_id=channel_id, request_key=trigger_id or now.isoformat(), now=now
         )
         services.sender.deliver_pending()
-        reply(respond, build_notice("Posted the partnership menu in this channel (and pinned it, when I'm allowed to)."))
+        done = "Posted the partnership menu in this channel (and pinned it, when I'm allowed to)."
+        reply(respond, build_notice(unless_held(services, team_id, done, saved="the menu")))
     elif parsed.name == "questions":
         p = partnerships.get_partnership(uow(), team_id=team_id, channel_id=channel_id)
         if p is None:
@@ -106,7 +107,9 @@ def run_command(
         services.sender.deliver_pending()
         p = partnerships.get_partnership(uow(), team_id=team_id, channel_id=channel_id)
         closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()
-        reply(respond, build_notice(f"Started pulse round {r.sequence}; it is open until {closes}."))
+        done = f"Started pulse round {r.sequence}; it is open until {closes}."
+        opening = f"Pulse round {r.sequence} is open until {closes}. "
+        reply(respond, build_notice(unless_held(services, team_id, done, saved="your round", opening=opening)))
     elif parsed.name == "pulse":
         paused = parsed.arg == "pause"
         p = partnerships.set_paused(uow(), team_id=team_id, channel_id=channel_id, actor=user_id, paused=paused, now=now)

@@ -15,7 +15,7 @@ from bot.container import Services
 from bot.services import digest
 from bot.services.errors import DomainError
 from handlers.forms import ParsedCommand
-from handlers.ui import reply
+from handlers.ui import reply, unless_held
 
 DIGEST_COMMANDS = ("digest",)
 USAGE = (
@@ -48,7 +48,8 @@ def run_digest_command(
             reply(respond, build_notice("This week's digest is queued; it goes out when a lead resumes the partnership."))
         elif result.queued:
             services.sender.deliver_pending()
-            reply(respond, build_notice("Posted this week's digest in the channel; its trend chart is in the thread."))
+            done = "Posted this week's digest in the channel; its trend chart is in the thread."
+            reply(respond, build_notice(unless_held(services, team_id, done, saved="this week's digest")))
         elif result.status == "sent" and result.sent_at is not None:
             when = local_time_label(result.sent_at, result.timezone)
             reply(respond, build_notice(f"This week's digest was already posted ({when}); it is not posted twice."))

@@ -20,7 +20,7 @@ from bot.services.errors import DomainError, InvalidInput
 from bot.services.models import DIMENSIONS, ScorecardCadence, ScorecardInput
 from handlers.forms import ParsedCommand, actor_profile, selected_value, text_value
 from handlers.modals import open_loading, replace_view
-from handlers.ui import OUT_OF_DATE_FORM, ack_button, decode_clicked, ephemeral, reply, target_channel
+from handlers.ui import OUT_OF_DATE_FORM, ack_button, decode_clicked, ephemeral, reply, target_channel, unless_held
 
 USAGE = (
     "Usage: `/partner scorecard` to see it; leads: `/partner scorecard monthly`, `quarterly` or `off`, or "
@@ -46,13 +46,9 @@ def run_scorecard_command(
         s = scorecard.start_now(uow(), team_id=team_id, channel_id=channel_id, actor=user_id, now=now)
         services.sender.deliver_pending()
         p = scorecard.status(uow(), team_id=team_id, channel_id=channel_id).partnership
-        reply(
-            respond,
-            build_notice(
-                f"The {s.period} scorecard is open until {local_time_label(s.closes_at, p.timezone)}; "
-                "the invitation is in the channel."
-            ),
-        )
+        until = f"The {s.period} scorecard is open until {local_time_label(s.closes_at, p.timezone)}"
+        done = f"{until}; the invitation is in the channel."
+        reply(respond, build_notice(unless_held(services, team_id, done, saved="its invitation", opening=f"{until}. ")))
     elif parsed.arg in {c.value for c in ScorecardCadence}:
         cadence = ScorecardCadence(parsed.arg)
         status = scorecard.set_cadence(

@@ -16,6 +16,8 @@ from slack_sdk.models.views import View
 from bot.blocks.common import build_error, build_notice
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_message_modal
+from bot.container import Services
+from bot.services import outbox_hold
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.partnership_guards import MAX_DUE_AHEAD
 
@@ -30,6 +32,16 @@ OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
 def reply(respond: Respond, message: Message) -> None:
     """An ephemeral reply through the interaction's response_url (only the person who asked sees it)."""
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+
+
+def unless_held(services: Services, team_id: str, done: str, *, saved: str, opening: str = "") -> str:
+    """``done``; or, while Slack rejects the workspace's token, that what was asked for (``saved``) waits, and why."""
+    if outbox_hold.sending_held(services.uow_factory(), team_id=team_id) is None:
+        return done
+    return (
+        f"{opening}PartnerPulse cannot post to Slack right now (the token was rejected); {saved} is saved and will be "
+        "posted as soon as Slack accepts the token again."
+    )
 
 
 def notify(respond: Respond | None, client: WebClient, body: dict[str, Any], text: str) -> None:

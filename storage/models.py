@@ -30,9 +30,13 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
-    # Cleared when Slack answers invalid_auth / account_inactive: nothing is sent until an operator fixes the token.
+    # Cleared when Slack answers invalid_auth / account_inactive / token_revoked: sending is held (nothing is lost)
+    # and the token is checked again with auth.test at auth_recheck_at, backing off after each of auth_failures;
+    # the first check that passes resumes sending.
     sending_enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    auth_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    auth_recheck_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     # The portfolio digest (issue 4): every partnership of the workspace ranked by risk, posted weekly to this
     # channel at the digest time of this time zone. NULL channel: no scheduled portfolio digest.

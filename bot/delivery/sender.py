@@ -4,17 +4,26 @@ Messages to one channel go out in order on one worker; channels are sent in para
 within Slack's published limits (about one message per second per channel for chat.postMessage, the
 method's tier per workspace for the rest), and the WebClient's RateLimitErrorRetryHandler waits out any
 429 that still happens. Slack errors are handled by kind: a channel that is gone pauses its partnership,
-a rejected token stops sending for its workspace, and nothing stops the heartbeat.
+a rejected token holds sending for its workspace until ``auth.test`` accepts it again (``token_recheck``), and
+nothing stops the heartbeat.
+
+Each message is recorded as sent, in its own short transaction, as soon as Slack answers it. A claimed batch keeps
+its lease while it is sent (renewed every ``RENEW_EVERY`` seconds), and each row's claim is checked and renewed
+just before its Slack call: a row another sender took over after our lease ran out is left to that sender. So a
+crash can double at most the calls in flight at that instant (``concurrency`` of them per sending process).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,7 +32,8 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
 from bot.delivery.renderer import Renderer
-from bot.services import outbox_sending, partnerships
+from bot.delivery.token_recheck import recheck_held_tokens
+from bot.services import outbox_hold, outbox_sending, partnerships
 from bot.services.outbox import SPECS, OutboxItem
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
@@ -31,6 +41,8 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
+#: Seconds between renewals of a claimed batch's lease while it is sent: well within ``outbox_sending.LEASE``.
+RENEW_EVERY = outbox_sending.LEASE.total_seconds() / 4
 
 
 @dataclass
@@ -39,6 +51,8 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    #: Rows another sender reclaimed after this one's lease ran out: left to it, not sent here.
+    taken_over: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: DeliveryReport) -> None:
@@ -46,6 +60,7 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.cancelled += other.cancelled
+        self.taken_over += other.taken_over
         for k, v in other.errors.items():
             self.errors[k] = self.errors.get(k, 0) + v
 
@@ -54,8 +69,40 @@ class DeliveryReport:
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 
 
-class ClaimLost(Exception):
-    """The row was taken over by another sender before its turn came (``outbox_sending.renew_claim``)."""
+class TakenOver(Exception):
+    """The row's lease ran out and another sender claimed it: it is theirs to send."""
+
+
+class BatchLease:
+    """Keeps the lease of a claimed batch while it is sent, and checks each row's claim before its Slack call."""
+
+    def __init__(
+        self,
+        items: list[OutboxItem],
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime],
+        renew_every: float,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.items, self.uow_factory, self.clock = items, uow_factory, clock
+        self.renew_every, self.monotonic = renew_every, monotonic
+        #: Workspaces whose token Slack rejected during the current batch: their other rows are not tried.
+        self._rejected: set[int] = set()
+        self._renewed = monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, item: OutboxItem) -> None:
+        """Renew the batch's lease when due, then this row's; raises ``TakenOver`` if the row is no longer ours."""
+        with self._lock:
+            due = self.monotonic() - self._renewed >= self.renew_every
+            if due:
+                self._renewed = self.monotonic()
+        if due:
+            # One statement for the whole batch: rows still waiting in a channel's queue keep their lease.
+            outbox_sending.renew(self.uow_factory(), self.items, now=self.clock())
+        if not outbox_sending.take(self.uow_factory(), item, now=self.clock()):
+            raise TakenOver(item.id)
 
 
 class OutboxSender:
@@ -70,35 +117,48 @@ class OutboxSender:
         pacer: Pacer | None = None,
         concurrency: int = 8,
         clock: Callable[[], datetime],
+        renew_every: float = RENEW_EVERY,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.uow_factory, self.client, self.renderer = uow_factory, client, renderer
         self.pacer = pacer or Pacer()
         self.concurrency = concurrency
         self.clock = clock
+        self.renew_every, self.monotonic = renew_every, monotonic
         self._team_by_workspace: dict[int, str] = {}
 
     def deliver_pending(self) -> DeliveryReport:
         """Send everything that is due now, channel by channel in parallel. Returns what happened."""
         total = DeliveryReport()
         followed_up = False
+        # A workspace held for a rejected token whose re-check is due: its messages join this send if it passes.
+        recheck_held_tokens(self.uow_factory, self.client, self.clock)
         while True:
             items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
                 return total
+            self._rejected = set[int]()
             try:
                 self.renderer.prepare(items)
             except Exception:  # each row is then rendered on its own, with the usual retry on failure
                 logger.exception("could not build the batch's digests together; building them one by one")
+            lease = BatchLease(
+                items,
+                uow_factory=self.uow_factory,
+                clock=self.clock,
+                renew_every=self.renew_every,
+                monotonic=self.monotonic,
+            )
             by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
             for item in items:
                 by_channel[item.channel_id].append(item)
             workers = min(self.concurrency, len(by_channel))
             if workers <= 1:
                 for queue in by_channel.values():
-                    total.add(self._send_channel(queue))
+                    total.add(self._send_channel(queue, lease))
             else:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
-                    for report in pool.map(self._send_channel, by_channel.values()):
+                    for report in pool.map(self._send_channel, by_channel.values(), repeat(lease)):
                         total.add(report)
             if len(items) < CLAIM_BATCH:
                 # Sending a digest records its chart and copies: one more pass sends them now, not a tick later.
@@ -106,20 +166,31 @@ class OutboxSender:
                     return total
                 followed_up = True
 
-    def _send_channel(self, queue: list[OutboxItem]) -> DeliveryReport:
+    def _send_channel(self, queue: list[OutboxItem], lease: BatchLease) -> DeliveryReport:
         report = DeliveryReport()
         for i, item in enumerate(queue):
-            outcome = self._send_one(item, report)
+            outcome = self._send_one(item, lease, report)
             if outcome is ErrorKind.CHANNEL_GONE or outcome is ErrorKind.AUTH:
-                # The rest of this channel's queue would fail the same way; put it back untouched.
+                # The rest of this channel's queue would fail the same way; put it back untouched (a token error
+                # is no fault of the messages: it uses none of their attempts).
                 for rest in queue[i + 1 :]:
                     outbox_sending.mark_retry(
-                        self.uow_factory(), rest, error="waiting: channel or token unavailable", available_at=self.clock()
+                        self.uow_factory(),
+                        rest,
+                        error="waiting: channel or token unavailable",
+                        available_at=self.clock(),
+                        count_attempt=outcome is not ErrorKind.AUTH,
                     )
                 break
         return report
 
-    def _send_one(self, item: OutboxItem, report: DeliveryReport) -> ErrorKind | None:
+    def _send_one(self, item: OutboxItem, lease: BatchLease, report: DeliveryReport) -> ErrorKind | None:
+        if item.workspace_id in self._rejected:
+            outbox_sending.mark_retry(
+                self.uow_factory(), item, error="waiting: token rejected", available_at=self.clock(), count_attempt=False
+            )
+            report.retried += 1
+            return ErrorKind.AUTH
         try:
             rendered = self.renderer.render(item)
         except Exception:
@@ -135,12 +206,10 @@ class OutboxSender:
             report.cancelled += 1
             return None
         try:
-            ts = self._call(item, rendered)
-        except ClaimLost:
-            # It waited its turn longer than the lease and another sender took it over: that one sends it.
-            logger.info(
-                "outbox %s (%s): taken over by another sender while waiting; not sent here", item.id, item.dedupe_key
-            )
+            ts = self._call(item, rendered, lease)
+        except TakenOver:
+            logger.info("outbox %s (%s): taken over by another sender; not sent here", item.id, item.dedupe_key)
+            report.taken_over += 1
             return None
         except SlackApiError as exc:
             return self._handle_error(item, exc, report)
@@ -164,11 +233,11 @@ class OutboxSender:
             self._team_by_workspace[workspace_id] = team
         return team
 
-    def _call(self, item: OutboxItem, rendered: Rendered) -> str | None:
+    def _call(self, item: OutboxItem, rendered: Rendered, lease: BatchLease) -> str | None:
         team = self._team(item.workspace_id)
         self.pacer.wait(item.method, team, item.channel_id)
-        if not outbox_sending.renew_claim(self.uow_factory(), item, now=self.clock()):
-            raise ClaimLost(item.dedupe_key)
+        # After the pacer's wait, which can be long: a row reclaimed meanwhile is not ours to send.
+        lease.take(item)
         if rendered.upload is not None:
             self._upload(item, rendered.upload, rendered.thread_ts)
             return None
@@ -268,8 +337,9 @@ class OutboxSender:
             outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
             report.retried += 1
         elif kind is ErrorKind.AUTH:
-            partnerships.disable_workspace_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code)
-            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
+            self._rejected.add(item.workspace_id)
+            outbox_hold.hold_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code, now=now)
+            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now, count_attempt=False)
             report.retried += 1
         elif kind is ErrorKind.RATE_LIMITED:
             wait = retry_after_seconds(exc)

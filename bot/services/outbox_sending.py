@@ -1,28 +1,38 @@
-"""The sender's bookkeeping on outbox rows: claim them, then mark each sent (with what its purpose records once
-sent), put back to retry, failed or cancelled. Recording messages is ``bot.services.outbox``."""
+"""The sender's bookkeeping on outbox rows: claim them under a short lease, keep the lease while they are sent
+(and check, just before each Slack call, that the row is still ours), then mark each sent (with what its purpose
+records once sent) the moment Slack answers, or put it back to retry, failed or cancelled. Recording messages is
+``bot.services.outbox``.
+
+What a crash can still double: a message whose Slack call was in flight when the process died (Slack posted it,
+its ``ts`` was never recorded) is sent again once its lease runs out, so at most one message per concurrent
+call. Rows claimed but not yet sent are sent once, after the lease; nothing is lost.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from bot.services.outbox import SPECS, OutboxItem, Purpose
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
-#: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again.
-LEASE = timedelta(minutes=5)
+#: A row left in 'sending' this long belongs to a process that died mid-send; it is sent again. The sender renews
+#: the lease of what it holds while it sends (``renew``, ``take``), so a long paced batch keeps its rows; a single
+#: Slack call, with the client's retries, finishes well within it.
+LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 
 
 def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
-    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send)."""
+    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send), under one claim token."""
     with uow:
         rows = uow.outbox.claim_ready(now, now - LEASE, limit)
         items = []
+        token = str(uuid.uuid4())
         for row in rows:
-            row.status, row.claimed_at, row.claim_token = "sending", now, str(uuid.uuid4())
+            row.status, row.claimed_at, row.claim_token = "sending", now, token
             row.attempts += 1
             items.append(
                 OutboxItem(
@@ -44,18 +54,24 @@ def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
         return items
 
 
-def renew_claim(uow: UnitOfWork, item: OutboxItem, *, now: datetime) -> bool:
-    """Just before the Slack call: whether the row is still this claim's, restarting its lease if so.
-
-    Rows are claimed in batches and then wait their turn (Slack's pacing: one message a second per channel), so a
-    row can wait longer than ``LEASE`` before it is sent, and another sender then takes it over as abandoned. The
-    sender that claimed it first must then not send it too: that was a message posted twice. Renewing the lease at
-    send time leaves only the call itself exposed, as DESIGN 4.2 allows (a crash mid-send may repeat one message).
-    """
+def take(uow: UnitOfWork, item: OutboxItem, *, now: datetime) -> bool:
+    """Just before the Slack call: True if the row is still ours (its lease renewed from ``now``), False if
+    another sender reclaimed it after our lease ran out (then it must not be sent by us)."""
     with uow:
-        renewed = uow.outbox.renew_claim(item.id, item.claim_token, now)
+        taken = uow.outbox.renew_claim(item.claim_token, [item.id], now) == 1
         uow.commit()
-        return renewed
+        return taken
+
+
+def renew(uow: UnitOfWork, items: Collection[OutboxItem], *, now: datetime) -> int:
+    """Extend the lease of those of ``items`` (claimed together) still ours; returns how many are still held."""
+    if not items:
+        return 0
+    token = next(iter(items)).claim_token
+    with uow:
+        held = uow.outbox.renew_claim(token, [item.id for item in items], now)
+        uow.commit()
+        return held
 
 
 def _finish(uow: UnitOfWork, item: OutboxItem, change: Callable[[OutboxMessage], None]) -> bool:
@@ -80,11 +96,14 @@ def mark_sent(uow: UnitOfWork, item: OutboxItem, *, ts: str | None, now: datetim
     return _finish(uow, item, change)
 
 
-def mark_retry(uow: UnitOfWork, item: OutboxItem, *, error: str, available_at: datetime) -> bool:
-    """Put the row back to wait; after too many attempts it fails for good."""
+def mark_retry(uow: UnitOfWork, item: OutboxItem, *, error: str, available_at: datetime, count_attempt: bool = True) -> bool:
+    """Put the row back to wait; after too many attempts it fails for good. Without ``count_attempt`` (the row
+    waits for its workspace's token, not for a fault of its own) the attempt is given back."""
 
     def change(row: OutboxMessage) -> None:
         row.error = error[:200]
+        if not count_attempt:
+            row.attempts = max(row.attempts - 1, 0)
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
         else:

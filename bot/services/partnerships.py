@@ -631,17 +631,6 @@ def pause_for_slack_error(uow: UnitOfWork, *, partnership_id: int, error: str, n
     logger.warning("partnership %s paused: Slack answered %s for channel %s", partnership_id, error, p.channel_id)
 
 
-def disable_workspace_sending(uow: UnitOfWork, *, workspace_id: int, error: str) -> None:
-    """Slack rejected the token: stop sending for that workspace until the token works again."""
-    with uow:
-        ws = uow.workspaces.get(workspace_id)
-        if ws is None or not ws.sending_enabled:
-            return
-        ws.sending_enabled, ws.disabled_reason = False, f"Slack answered {error}"
-        uow.commit()
-    logger.error("workspace %s: Slack answered %s; sending stopped until the token is fixed", ws.team_id, error)
-
-
 def status(uow: UnitOfWork, *, team_id: str, channel_id: str) -> StatusView:
     """Next pulse, members per side, leads and sponsors, and the last round's participation per side."""
     with uow.read_only():

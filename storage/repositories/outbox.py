@@ -73,20 +73,37 @@ class OutboxRepository:
         )
         return self.session.scalars(stmt).all()
 
-    def renew_claim(self, message_id: int, claim_token: str, now: datetime) -> bool:
-        """Restart the lease of a row this claim still holds (``claimed_at`` = now). False when the row is no longer
-        this claim's: another sender took it over after the lease ran out, or it was marked meanwhile."""
+    def renew_claim(self, claim_token: str, message_ids: Collection[int], now: datetime) -> int:
+        """Extend the lease of those of ``message_ids`` still in 'sending' under ``claim_token``.
+
+        Returns how many rows were renewed: a row not renewed was taken over by another sender after its lease ran
+        out (or is finished).
+        """
         stmt = (
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == message_id,
+                OutboxMessage.id.in_(list(message_ids)),
                 OutboxMessage.claim_token == claim_token,
                 OutboxMessage.status == "sending",
             )
             .values(claimed_at=now)
             .returning(OutboxMessage.id)
         )
-        return self.session.execute(stmt).first() is not None
+        # RETURNING, not rowcount, as in EventRepository.record_once; no ORM sync: the rows are not loaded here.
+        return len(self.session.execute(stmt, execution_options={"synchronize_session": False}).all())
+
+    def held_workspaces_due(self, now: datetime) -> Sequence[Workspace]:
+        """Workspaces whose sending is held for a rejected token and whose token re-check is due (locked)."""
+        stmt = (
+            select(Workspace)
+            .where(
+                Workspace.sending_enabled.is_(False),
+                or_(Workspace.auth_recheck_at.is_(None), Workspace.auth_recheck_at <= now),
+            )
+            .order_by(Workspace.id)
+            .with_for_update(skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
 
     def count_by_status(self) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

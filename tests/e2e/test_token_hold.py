@@ -1,0 +1,93 @@
+"""A rejected token holds the workspace's sending, is checked again with backoff, and sending resumes by itself;
+meanwhile a person who asks for a message is told it waits, and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.harness import LocalStack
+from bot.services import outbox_hold, partnerships
+from storage.models import Workspace
+from storage.uow import UnitOfWorkFactory
+from tests.conftest import START
+from tests.helpers import reply_texts, setup_partnership, wait_for
+
+WAITING = "PartnerPulse cannot post to Slack right now (the token was rejected)"
+
+
+def _pulses(stack: LocalStack) -> int:
+    return sum("pulse-answer" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
+
+
+def _menus(stack: LocalStack) -> int:
+    return sum("menu-pulse-now" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(stack: LocalStack, error: str) -> None:
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    lead = stack.actor(w.client_lead)
+    menus_before = _menus(stack)
+    sb.revoke_token(error)
+
+    lead.slash_command("/partner", "pulse now", w.channel)
+    wait_for(lambda: any(WAITING in r for r in reply_texts(stack)), what="the pulse-now reply saying it waits")
+    lead.slash_command("/partner", "menu", w.channel)
+    wait_for(lambda: sum(WAITING in r for r in reply_texts(stack)) == 2, what="the menu reply saying it waits")
+    replies = reply_texts(stack)
+    assert not any("Started pulse round" in r or "Posted the partnership menu" in r for r in replies), replies
+    assert any("your round is saved" in r and "Pulse round 1 is open until" in r for r in replies)
+    assert any("the menu is saved" in r for r in replies)
+    assert _pulses(stack) == 0
+
+    # Re-checked with backoff: the first re-check is due 30 s after the hold, the next one a minute after that.
+    calls = len(sb.calls)
+    stack.tick(START + timedelta(seconds=10))
+    assert sb.calls_to("auth.test")[calls:] == [] and len(sb.calls) == calls, "before the first re-check: nothing"
+    stack.tick(START + timedelta(seconds=40))
+    assert [c.method for c in sb.calls[calls:]] == ["auth.test"], "one re-check, and nothing sent"
+    calls = len(sb.calls)
+    stack.tick(START + timedelta(seconds=90))
+    assert len(sb.calls) == calls, "the next re-check waits a minute"
+
+    # The token works again: the next due re-check resumes sending, and what waited arrives once.
+    sb.restore_token()
+    report = stack.tick(START + timedelta(seconds=100))
+    assert report.delivery.sent >= 2
+    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1
+    assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
+    stack.tick(START + timedelta(minutes=5))
+    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1, "nothing posted twice"
+
+    # Sending again: the confirmation is the usual one.
+    lead.slash_command("/partner", "menu", w.channel)
+    wait_for(lambda: any("Posted the partnership menu" in r for r in reply_texts(stack)), what="the usual reply")
+
+
+def test_token_rechecks_back_off_and_cap(uow_factory: UnitOfWorkFactory) -> None:
+    ws_id = partnerships.ensure_workspace(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START)
+    assert outbox_hold.sending_held(uow_factory(), team_id="T1") is None
+    assert outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
+    assert not outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
+    held = outbox_hold.sending_held(uow_factory(), team_id="T1")
+    assert held is not None and held.reason == "Slack answered invalid_auth"
+
+    now, waits = START, []
+    assert outbox_hold.claim_rechecks(uow_factory(), now=now + timedelta(seconds=29)) == []
+    for _ in range(7):
+        with uow_factory() as uow:
+            due = uow.session.scalars(select(Workspace.auth_recheck_at)).one()
+        assert due is not None
+        waits.append(int((due - now).total_seconds()))
+        now = due
+        (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+        assert outbox_hold.claim_rechecks(uow_factory(), now=now) == [], "claimed: another sender does not check too"
+        outbox_hold.token_still_rejected(uow_factory(), workspace_id=check.workspace_id, error="invalid_auth", now=now)
+    assert waits == [30, 60, 120, 300, 600, 600, 600]
+    outbox_hold.token_accepted(uow_factory(), workspace_id=ws_id)
+    assert outbox_hold.sending_held(uow_factory(), team_id="T1") is None
