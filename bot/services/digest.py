@@ -139,6 +139,19 @@ def first_week_start(p: Partnership) -> date:
     return week_start_of(_next_digest(p, p.created_at), p.timezone)
 
 
+def first_week(uow: UnitOfWork, *, partnership_id: int) -> date:
+    """``first_week_start`` of a partnership by id.
+
+    Raises:
+        NotFound: no such partnership.
+    """
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        return first_week_start(p)
+
+
 def since_setup(chart: ChartSeries, bounds: Sequence[datetime], created_at: datetime) -> ChartSeries:
     """The chart without the weeks that ended before the partnership was set up (``bounds`` as for ``_build``)."""
     skip = sum(1 for end in bounds[1:] if end <= created_at)
