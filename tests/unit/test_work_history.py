@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
-from bot.services import actions, digest, export, goals, issues
+from bot.services import actions, digest, escalation, export, goals, issue_lifecycle
 from bot.services.models import ActionStatus, DigestView, GoalInput, GoalStatus, IssueStatus, Side
 from storage import migrate
 from storage.db import make_engine, make_session_factory
@@ -55,11 +55,11 @@ def _at(day: int, month: int = 11) -> datetime:
 def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
     w = make_issue_world(uow_factory, now=SETUP)
     kw = {"team_id": w.team_id, "channel_id": w.channel_id}
-    issue = issues.log_issue(
+    issue = issue_lifecycle.log_issue(
         uow_factory(), **kw, actor="UC1", data=issue_input(title="Late reports"), request_key="i1", now=_at(16)
     ).issue.id
-    issues.escalate_now(uow_factory(), channel_id=w.channel_id, issue_id=issue, actor="UCL", now=_at(24))
-    issues.resolve(uow_factory(), channel_id=w.channel_id, issue_id=issue, actor="UC1", now=_at(30))
+    escalation.escalate_now(uow_factory(), channel_id=w.channel_id, issue_id=issue, actor="UCL", now=_at(24))
+    issue_lifecycle.resolve(uow_factory(), channel_id=w.channel_id, issue_id=issue, actor="UC1", now=_at(30))
     checklist = actions.create_action(
         uow_factory(),
         **kw,
@@ -200,11 +200,11 @@ def test_a_reopened_action_is_open_again_from_then_on(world: IssueWorld) -> None
     assert [[a.title for a in v.actions.done] for v in weeks] == [[], [], [], ["Checklist"], [], []]
 
 
-def test_the_migration_backfills_a_history_from_the_rows(database_url: str) -> None:
+def test_the_migration_backfills_a_history_from_the_rows(empty_database_url: str) -> None:
     """Rows from before 0007: an action created open, a done one (done at closed_at), a goal at risk (at risk
     since it was added: its earlier statuses are unknown) and a done goal (on track until its last change)."""
-    migrate.upgrade(database_url, "0006")
-    engine = make_engine(database_url)
+    migrate.upgrade(empty_database_url, "0006")
+    engine = make_engine(empty_database_url)
     try:
         pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=SETUP).partnership_id
         with engine.begin() as conn:
@@ -234,7 +234,7 @@ def test_the_migration_backfills_a_history_from_the_rows(database_url: str) -> N
                     ),
                     {"pid": pid, "n": n + 1, "title": f"g{n}", "status": status, "created": _at(3), "updated": updated},
                 )
-        migrate.upgrade(database_url)
+        migrate.upgrade(empty_database_url)
         with engine.connect() as conn:
             action_rows = conn.execute(text("SELECT kind, status, due_on FROM action_events ORDER BY action_id, id")).all()
             goal_rows = conn.execute(text("SELECT kind, status FROM goal_events ORDER BY goal_id, id")).all()
