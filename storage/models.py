@@ -490,6 +490,28 @@ class Action(Base):
     updated_at: Mapped[datetime]
 
 
+class ActionEvent(Base):
+    """One entry of an action's history: created, marked done or dropped, reopened, or given a new due date.
+
+    ``status`` and ``due_on`` are what the action has from ``at`` on (NULL: unchanged by this entry), so the state
+    at any instant is the last values set before it (``bot.services.work_history``).
+    """
+
+    __tablename__ = "action_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('created', 'status_changed', 'due_changed')", name="kind"),
+        CheckConstraint("status IS NULL OR status IN ('open', 'done', 'dropped')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(10))
+    due_on: Mapped[date | None]
+
+
 class Signal(Base):
     """An early warning sent to the leads once (``dedupe_key``). It suggests an issue; it never escalates."""
 
@@ -567,6 +589,23 @@ class Goal(Base):
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime]
     request_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class GoalEvent(Base):
+    """One entry of a goal's history: created, or its status changed. ``status`` is the status from ``at`` on."""
+
+    __tablename__ = "goal_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('created', 'status_changed')", name="kind"),
+        CheckConstraint("status IN ('on_track', 'at_risk', 'off_track', 'done')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
 
 
 class Expectation(Base):

@@ -112,6 +112,7 @@ def add_action(
             updated_at=now,
         )
     )
+    store.actions.record(action, kind="created", at=now, actor=actor, status=action.status, due_on=action.due_on)
     schedule_reminder(store, p, action, now=now)
     if issue is not None:
         record_event(
@@ -185,6 +186,7 @@ def set_action_status(
                 action.closed_at = action.closed_by = None
             else:
                 action.closed_at, action.closed_by = now, actor
+            store.actions.record(action, kind="status_changed", at=now, actor=actor, status=status.value)
             schedule_reminder(store, p, action, now=now)
             if action.issue_id is not None:
                 issue = store.issues.get(action.issue_id)

@@ -3,8 +3,9 @@
 The week is the seven local days (partnership time zone) ending at the digest time. Pulse figures come from
 the rounds that closed in a week. For each dimension and side the digest shows this week's average, last
 week's and the four-week average (every answer of the last four weeks, pooled), the perception gap
-(client − provider), participation, the tone and recurring themes of the comments, the issues and actions of
-the week, and a twelve-week series for the chart.
+(client − provider), participation, the tone and recurring themes of the comments, the issues, actions and
+shared goals of the week as they stood at its end (``bot.services.work_history``, replayed from their history),
+and a series of up to twelve weeks for the chart (none that ended before the partnership was set up).
 
 Anonymity is kept per round and side, as in the round results: a side's answers in a round count only when
 at least the threshold of its people answered that round. Averages over a week or four weeks therefore only
@@ -31,26 +32,17 @@ from sqlalchemy.orm import Session
 from bot.services import outbox
 from bot.services.anonymity import meets_threshold
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.goals import digest_goals, goals_by_partnership
 from bot.services.models import (
-    AGE_BUCKET_DAYS,
     CHART_WEEKS,
     DIMENSIONS,
-    SEVERITIES,
-    ActionSummary,
     ChartLine,
     ChartSeries,
-    DigestAction,
-    DigestIssue,
     DigestView,
     DimensionHealth,
-    IssueStatus,
-    IssueSummary,
     Participation,
     PerceptionGap,
     Role,
     SentimentSummary,
-    SeverityAges,
     Side,
     SideDigest,
     SideHealth,
@@ -62,9 +54,9 @@ from bot.services.schedule import next_weekly_time, zone
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
 from bot.services.themes import recurring_phrases
 from bot.services.views import partnership_view
-from storage.models import Digest, Goal, Issue, Partnership
+from bot.services.work_history import action_summary, goals_section, issue_summary
+from storage.models import Digest, Partnership
 from storage.repositories.digests import (
-    UNRESOLVED,
     CommentRow,
     DigestBatchQueries,
     DigestQueries,
@@ -72,6 +64,7 @@ from storage.repositories.digests import (
     RoundRow,
     ScoreRow,
 )
+from storage.repositories.work_history import WorkHistoryRepository, WorkRows
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -140,6 +133,37 @@ def _latest_digest_time(p: Partnership, now: datetime) -> datetime:
     return at
 
 
+def first_week_start(p: Partnership) -> date:
+    """The local date on which the partnership's first week began: the week (on its current digest schedule) in
+    which it was set up. Nothing before it is shown."""
+    return week_start_of(_next_digest(p, p.created_at), p.timezone)
+
+
+def first_week(uow: UnitOfWork, *, partnership_id: int) -> date:
+    """``first_week_start`` of a partnership by id.
+
+    Raises:
+        NotFound: no such partnership.
+    """
+    with uow.read_only():
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        return first_week_start(p)
+
+
+def since_setup(chart: ChartSeries, bounds: Sequence[datetime], created_at: datetime) -> ChartSeries:
+    """The chart without the weeks that ended before the partnership was set up (``bounds`` as for ``_build``)."""
+    skip = sum(1 for end in bounds[1:] if end <= created_at)
+    if not skip:
+        return chart
+    return ChartSeries(
+        title=chart.title,
+        weeks=chart.weeks[skip:],
+        lines=tuple(ChartLine(line.side, line.label, line.values[skip:]) for line in chart.lines),
+    )
+
+
 # --- building the digest -------------------------------------------------------------------------------------
 
 
@@ -147,8 +171,8 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
     """The digest of one partnership's week.
 
     ``week_start`` is the local date the week began (the week runs seven local days from the digest time on
-    that date); None means the week that ended at the most recent digest time at or before ``now``. Open issues
-    and actions are counted as of ``now``.
+    that date); None means the week that ended at the most recent digest time at or before ``now``. Issues,
+    actions and goals are shown as they stood at the week's end (or at ``now``, for a week not over yet).
 
     Raises:
         NotFound: no such partnership.
@@ -207,8 +231,12 @@ def _build_plans(
         end=max(ends_at for _, ends_at, _ in plans),
     )
     q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
-    goals = goals_by_partnership(session, [p.id for p, _, _ in plans])
-    return [_build(session, p, ends_at, now, q, goals[p.id], b) for p, ends_at, b in plans]
+    work = WorkHistoryRepository(session).read(
+        [p.id for p, _, _ in plans],
+        start=min(bounds[-2] for _, _, bounds in plans),
+        end=max(min(ends_at, now) for _, ends_at, _ in plans),
+    )
+    return [_build(session, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
 
 
 def digests_for(
@@ -306,18 +334,22 @@ def _build(
     ends_at: datetime,
     now: datetime,
     queries: DigestQueries | DigestBatchQueries | None = None,
-    goals: Sequence[Goal] | None = None,
+    work: WorkRows | None = None,
     bounds: Sequence[datetime] | None = None,
 ) -> DigestView:
-    """The digest of the week ending at ``ends_at``. ``queries``, ``goals`` (this partnership's goals) and
-    ``bounds`` (``week_boundaries(ends_at, p.timezone, CHART_WEEKS)``) are what a batch read or computed for
-    many partnerships at once; without them they are read and computed for this one.
+    """The digest of the week ending at ``ends_at``. ``queries``, ``work`` (this partnership's issues, actions and
+    goals with their history) and ``bounds`` (``week_boundaries(ends_at, p.timezone, CHART_WEEKS)``) are what a
+    batch read or computed for many partnerships at once; without them they are read and computed for this one.
     """
     tz = p.timezone
     if bounds is None:
         bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
     start, first = bounds[-2], bounds[0]
     q = queries if queries is not None else DigestQueries(session)
+    # The work is shown as it stood at the end of the week (or now, for a week not over yet).
+    as_of = min(ends_at, now)
+    if work is None:
+        work = WorkHistoryRepository(session).read([p.id], start=start, end=as_of)[p.id]
 
     # Pulse figures: three aggregate queries over the twelve weeks of the chart.
     rounds = q.rounds(p.id, first, ends_at)
@@ -379,20 +411,21 @@ def _build(
             for side in Side
         ),
     )
+    chart = since_setup(chart, bounds, p.created_at)
     return DigestView(
         partnership=partnership_view(p),
         week_start=week_start_of(ends_at, tz),
         starts_at=start,
         ends_at=ends_at,
-        as_of=now,
+        as_of=as_of,
         rounds=len(this_week),
         overall=overall,
         dimensions=dimensions,
         gaps=tuple(gaps),
         sides=sides,
-        issues=_issues(q, p, start, ends_at, now),
-        actions=_actions(q, p, start, ends_at, now),
-        goals=digest_goals(session, p, start, ends_at, goals),
+        issues=issue_summary(work, start, as_of),
+        actions=action_summary(work, start, as_of, lambda side, at: today_in(p, at, side.value)),
+        goals=goals_section(work, start, as_of),
         chart=chart,
     )
 
@@ -445,76 +478,6 @@ def _sentiment(comments: Sequence[CommentRow]) -> SentimentSummary | None:
         neutral=len(scores) - positive - negative,
         negative=negative,
     )
-
-
-def _age_days(issue: Issue, now: datetime) -> int:
-    """Days open: since it was (re)opened, until it was resolved or until ``now``."""
-    until = issue.resolved_at if issue.status == IssueStatus.RESOLVED.value and issue.resolved_at else now
-    return max((until - issue.opened_at).days, 0)
-
-
-def _digest_issue(issue: Issue, now: datetime, level: int | None = None) -> DigestIssue:
-    return DigestIssue(
-        number=issue.number,
-        title=issue.title,
-        severity=issue.severity,
-        owning_side=Side(issue.owning_side),
-        status=IssueStatus(issue.status),
-        escalation_level=issue.escalation_level if level is None else level,
-        age_days=_age_days(issue, now),
-    )
-
-
-def _issues(
-    q: DigestQueries | DigestBatchQueries, p: Partnership, start: datetime, end: datetime, now: datetime
-) -> IssueSummary:
-    events = q.issue_events(p.id, start, end, ("resolved", "escalated"))
-    rows = {i.id: i for i in q.issues(p.id, since=start, also={e.issue_id for e in events})}
-    resolved_ids = {e.issue_id for e in events if e.kind == "resolved"}
-    escalated_to: dict[int, int] = {}
-    for e in events:
-        if e.kind == "escalated" and e.level is not None:
-            escalated_to[e.issue_id] = max(escalated_to.get(e.issue_id, 0), e.level)
-    ordered = sorted(rows.values(), key=lambda i: i.number)
-    unresolved = sorted((i for i in ordered if i.status in UNRESOLVED), key=lambda i: (i.opened_at, i.number))
-    open_items = tuple(_digest_issue(i, now) for i in unresolved)
-    by_severity = []
-    for severity in SEVERITIES:
-        counts = [0] * (len(AGE_BUCKET_DAYS) + 1)
-        for item in open_items:
-            if item.severity == severity:
-                counts[bisect.bisect_right(AGE_BUCKET_DAYS, item.age_days)] += 1
-        by_severity.append(SeverityAges(severity, tuple(counts)))
-    return IssueSummary(
-        new=tuple(_digest_issue(i, now) for i in ordered if start <= i.created_at < end),
-        # Resolved during the week and still resolved (one resolved and reopened is counted as open).
-        resolved=tuple(
-            _digest_issue(i, now) for i in ordered if i.id in resolved_ids and i.status == IssueStatus.RESOLVED.value
-        ),
-        escalated=tuple(_digest_issue(i, now, escalated_to[i.id]) for i in ordered if i.id in escalated_to),
-        open=open_items,
-        open_by_severity=tuple(by_severity),
-    )
-
-
-def _actions(
-    q: DigestQueries | DigestBatchQueries, p: Partnership, start: datetime, end: datetime, now: datetime
-) -> ActionSummary:
-    open_by_side = {Side.CLIENT: 0, Side.PROVIDER: 0}
-    overdue: list[DigestAction] = []
-    done: list[tuple[datetime, DigestAction]] = []
-    today = {side: today_in(p, now, side.value) for side in Side}
-    for action, number in q.actions(p.id, done_since=start, done_before=end):
-        side = Side(action.side)
-        item = DigestAction(title=action.title, side=side, due_on=action.due_on, issue_number=number)
-        if action.status == "open":
-            open_by_side[side] += 1
-            if action.due_on < today[side]:
-                overdue.append(item)
-        elif action.closed_at is not None:
-            done.append((action.closed_at, item))
-    done.sort(key=lambda pair: pair[0])
-    return ActionSummary(open_by_side=open_by_side, overdue=tuple(overdue), done=tuple(item for _, item in done))
 
 
 # --- scheduling: once per partnership and week ---------------------------------------------------------------

@@ -58,7 +58,7 @@ from storage.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 
-#: Without --from, a quarter: the thirteen weeks up to the latest complete one.
+#: Without --from, a quarter: the thirteen weeks up to the latest complete one (fewer for a newer partnership).
 DEFAULT_WEEKS = 13
 #: Two years of weeks at most per export (each week is a digest to build).
 MAX_WEEKS = 104
@@ -180,7 +180,8 @@ def build_export(
     weekly: bool = True,
 ) -> ExportReport:
     """The weekly digests of the weeks that began between ``start`` and ``end`` (local dates, inclusive) and have
-    ended by ``now``. Without ``start``: the thirteen weeks up to ``end`` (or the latest complete week).
+    ended by ``now``. Without ``start``: the thirteen weeks up to ``end`` (or the latest complete week). Nothing
+    before the partnership was set up: the range starts no earlier than the week of its setup.
 
     The scorecards are those closed within those weeks (from the first one's start to the last one's digest
     time), so a scorecard closing after the latest complete week shows in next week's export. ``weekly=False``
@@ -188,7 +189,8 @@ def build_export(
 
     Raises:
         NotFound: no such partnership.
-        InvalidInput: ``start`` after ``end``, no complete week in the range, or more than ``MAX_WEEKS`` weeks.
+        InvalidInput: ``start`` after ``end``, no complete week since setup in the range, or more than
+            ``MAX_WEEKS`` weeks.
     """
     if start is not None and end is not None and start > end:
         raise InvalidInput(f"--from {start.isoformat()} is after --to {end.isoformat()}.")
@@ -196,10 +198,16 @@ def build_export(
     if p is None:
         raise NotFound(f"There is no partnership with id {partnership_id}.")
     latest = digest.build_digest(uow_factory(), partnership_id=partnership_id, week_start=None, now=now).week_start
+    setup = digest.first_week(uow_factory(), partnership_id=partnership_id)
     last = latest
     if end is not None and end < latest:
         last = latest - timedelta(days=7 * -(-(latest - end).days // 7))  # the last week start on or before ``end``
-    first = start if start is not None else last - timedelta(days=7 * (DEFAULT_WEEKS - 1))
+    if last < setup:
+        raise InvalidInput(
+            f"No week since the partnership was set up in that range: its first week began on {setup.isoformat()}"
+            + (", and has not ended yet." if latest < setup else ".")
+        )
+    first = max(start if start is not None else last - timedelta(days=7 * (DEFAULT_WEEKS - 1)), setup)
     starts: list[date] = []
     day = last
     while day >= first:

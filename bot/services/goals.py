@@ -2,27 +2,22 @@
 
 Anyone on either side may add a goal; its two owners or a lead change its status (on track, at risk, off track,
 done) with an optional note. Goals are numbered per partnership (#1, #2, ...) under the partnership's row lock,
-and the weekly digest reports them (``digest_goals``).
+and the weekly digest reports them as they stood each week (``bot.services.work_history``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.models import (
-    GOAL_STATUS_LABELS,
     MAX_GOAL_TITLE,
     MAX_REVIEW_TEXT,
     GoalInput,
-    GoalsSection,
     GoalStatus,
-    GoalView,
     SharedGoal,
     Side,
 )
@@ -42,8 +37,6 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 #: The input each owner's refusal is shown at (the goal modal's block ids).
-#: Goals the digest reads per partnership (it lists at most a screenful of them anyway).
-MAX_DIGEST_GOALS = 200
 OWNER_FIELDS = {Side.CLIENT: "client_owner_id", Side.PROVIDER: "provider_owner_id"}
 
 
@@ -149,6 +142,7 @@ def create_goal(
                 request_key=key,
             )
         )
+        store.goals.record(goal, kind="created", at=now, actor=actor)
         try:
             uow.commit()
         except IntegrityError:  # the same submission delivered twice at once: the first one stands
@@ -211,7 +205,10 @@ def set_goal_status(
         goal, p = _goal_in_channel(uow, channel_id, goal_id, for_update=True)
         _require_owner_or_lead(uow, p, goal, actor)
         if goal.status != status.value or goal.note != text:
+            changed = goal.status != status.value
             goal.status, goal.note, goal.updated_by, goal.updated_at = status.value, text, actor, now
+            if changed:
+                GoalRepository(uow.session).record(goal, kind="status_changed", at=now, actor=actor)
         uow.commit()
         return goal_view(goal)
 
@@ -221,42 +218,3 @@ def list_goals(uow: UnitOfWork, *, team_id: str, channel_id: str, limit: int = 1
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
         return tuple(goal_view(g) for g in GoalRepository(uow.session).list(p.id, limit=limit))
-
-
-def goals_by_partnership(session: Session, partnership_ids: Sequence[int]) -> dict[int, tuple[Goal, ...]]:
-    """Every goal of these partnerships in one query, for ``digest_goals(..., rows=...)`` in a batch of digests."""
-    return GoalRepository(session).by_partnership(partnership_ids)
-
-
-def digest_goals(
-    session: Session, p: Partnership, start: datetime, end: datetime, rows: Sequence[Goal] | None = None
-) -> GoalsSection:
-    """The digest's goals section for the week [start, end): goals being worked on, and those done this week.
-
-    ``tracked`` is True once the partnership has any goal, so the digest can tell "no goals yet" from
-    "goals not tracked". A done goal counts as done this week when its last change (being marked done, or a
-    note on it since) is in the week. One query, or none with ``rows`` (this partnership's goals, read for a
-    whole batch by ``goals_by_partnership``).
-    """
-    if rows is None:
-        rows = GoalRepository(session).list(p.id, limit=MAX_DIGEST_GOALS)
-    elif len(rows) > MAX_DIGEST_GOALS:  # the same goals ``list`` would have read: being worked on first
-        rows = sorted(rows, key=lambda g: (g.status == GoalStatus.DONE.value, g.number))[:MAX_DIGEST_GOALS]
-    if not rows:
-        return GoalsSection()
-    shown = sorted(
-        (g for g in rows if g.status != GoalStatus.DONE.value or start <= g.updated_at < end),
-        key=lambda g: g.number,
-    )
-    return GoalsSection(
-        tracked=True,
-        goals=tuple(
-            GoalView(
-                title=g.title,
-                status=GOAL_STATUS_LABELS[g.status],  # the digest shows it as it is
-                client_owner=g.client_owner_id,
-                provider_owner=g.provider_owner_id,
-            )
-            for g in shown
-        ),
-    )

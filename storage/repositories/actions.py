@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Action, Followup
+from storage.models import Action, ActionEvent, Followup
 
 
 class ActionRepository:
@@ -34,6 +34,19 @@ class ActionRepository:
         self.session.add(action)
         self.session.flush()
         return action
+
+    def record(
+        self,
+        action: Action,
+        *,
+        kind: str,
+        at: datetime,
+        actor: str | None,
+        status: str | None = None,
+        due_on: date | None = None,
+    ) -> None:
+        """Add an entry to the action's history (``status``, ``due_on``: what it has from ``at`` on; None: unchanged)."""
+        self.session.add(ActionEvent(action_id=action.id, at=at, actor=actor, kind=kind, status=status, due_on=due_on))
 
     def list(
         self,

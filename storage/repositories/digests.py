@@ -14,11 +14,8 @@ from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
-    Action,
     Answer,
     Digest,
-    Issue,
-    IssueEvent,
     Partnership,
     PulseRound,
     Question,
@@ -28,10 +25,6 @@ from storage.models import (
 
 # The rows below are named tuples rather than frozen dataclasses: a batch of digests makes tens of thousands of
 # them, and a tuple is made several times faster.
-
-#: Statuses of an issue that is not resolved (as in ``storage.repositories.issues``).
-UNRESOLVED = ("open", "acknowledged")
-
 
 _Columns = TypeVarTuple("_Columns")
 
@@ -69,13 +62,6 @@ class CommentRow(NamedTuple):
     side: str
     comment: str
     sentiment: float | None = None
-
-
-class IssueEventRow(NamedTuple):
-    issue_id: int
-    kind: str
-    level: int | None
-    at: datetime
 
 
 class DigestRepository:
@@ -145,7 +131,7 @@ class DigestRepository:
 
 
 class DigestQueries:
-    """The aggregate reads a digest is built from: seven queries per partnership, none per answer or per round."""
+    """The aggregate reads of a digest's pulse figures: four queries per partnership, none per answer or per round."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -208,47 +194,6 @@ class DigestQueries:
             CommentRow(int(r), str(s), str(c), None if v is None else float(v)) for r, s, c, v in _rows(self.session, stmt)
         ]
 
-    def issue_events(self, partnership_id: int, start: datetime, end: datetime, kinds: Sequence[str]) -> list[IssueEventRow]:
-        """History entries of the given kinds in ``[start, end)``, of the partnership's issues."""
-        stmt = (
-            select(IssueEvent.issue_id, IssueEvent.kind, IssueEvent.level, IssueEvent.at)
-            .join(Issue, Issue.id == IssueEvent.issue_id)
-            .where(
-                Issue.partnership_id == partnership_id,
-                IssueEvent.kind.in_(list(kinds)),
-                IssueEvent.at >= start,
-                IssueEvent.at < end,
-            )
-            .order_by(IssueEvent.at, IssueEvent.id)
-        )
-        return [IssueEventRow(int(i), str(k), lv, at) for i, k, lv, at in _rows(self.session, stmt)]
-
-    def issues(self, partnership_id: int, *, since: datetime, also: Collection[int]) -> Sequence[Issue]:
-        """The partnership's unresolved issues, those logged at or after ``since``, and the issues ``also`` named."""
-        conditions = [Issue.status.in_(UNRESOLVED), Issue.created_at >= since]
-        if also:
-            conditions.append(Issue.id.in_(sorted(also)))
-        stmt = select(Issue).where(Issue.partnership_id == partnership_id, or_(*conditions)).order_by(Issue.number)
-        return self.session.scalars(stmt).all()
-
-    def actions(
-        self, partnership_id: int, *, done_since: datetime, done_before: datetime
-    ) -> list[tuple[Action, int | None]]:
-        """Open actions, and actions marked done in ``[done_since, done_before)``, each with its issue's number."""
-        stmt = (
-            select(Action, Issue.number)
-            .outerjoin(Issue, Issue.id == Action.issue_id)
-            .where(
-                Action.partnership_id == partnership_id,
-                or_(
-                    Action.status == "open",
-                    (Action.status == "done") & (Action.closed_at >= done_since) & (Action.closed_at < done_before),
-                ),
-            )
-            .order_by(Action.due_on, Action.id)
-        )
-        return [(action, None if number is None else int(number)) for action, number in self.session.execute(stmt).all()]
-
 
 class DigestBatchQueries:
     """The same reads as ``DigestQueries`` for many partnerships at once: one query per kind for the whole batch.
@@ -258,11 +203,9 @@ class DigestBatchQueries:
     per-partnership method then answers exactly what ``DigestQueries`` would (same rows, same order) by
     filtering what was read, so a digest built from it is the same digest. Building N digests one by one costs
     N times a dozen statements, most of whose time is statement overhead rather than reading rows; this costs a
-    dozen in all. Only what the digest asks is supported: closed rounds and their scores, comments of rounds
-    closed inside the window, and "resolved"/"escalated" history entries.
+    dozen in all. Only what the digest asks is supported: closed rounds and their scores, and comments of rounds
+    closed inside the window (issues, actions and goals: ``storage.repositories.work_history``).
     """
-
-    KINDS = ("resolved", "escalated")
 
     def __init__(self, session: Session, partnership_ids: Collection[int], *, start: datetime, end: datetime) -> None:
         ids = sorted(set(partnership_ids))
@@ -320,44 +263,6 @@ class DigestBatchQueries:
         self._session = session
         self._comments: dict[int, list[tuple[int, CommentRow]]] | None = None
         self._comment_rounds: frozenset[int] = frozenset()
-        stmt_events = (
-            select(Issue.partnership_id, IssueEvent.issue_id, IssueEvent.kind, IssueEvent.level, IssueEvent.at)
-            .join(Issue, Issue.id == IssueEvent.issue_id)
-            .where(
-                Issue.partnership_id.in_(ids),
-                IssueEvent.kind.in_(list(self.KINDS)),
-                IssueEvent.at >= start,
-                IssueEvent.at < end,
-            )
-            .order_by(IssueEvent.at, IssueEvent.id)
-        )
-        self._events: dict[int, list[IssueEventRow]] = {}
-        for pid, i, k, lv, at in _rows(session, stmt_events):
-            self._events.setdefault(int(pid), []).append(IssueEventRow(int(i), str(k), lv, at))
-        named = sorted({e.issue_id for rows in self._events.values() for e in rows})
-        conditions = [Issue.status.in_(UNRESOLVED), Issue.created_at >= start]
-        if named:
-            conditions.append(Issue.id.in_(named))
-        self._issues: dict[int, list[Issue]] = {}
-        for issue in session.scalars(
-            select(Issue).where(Issue.partnership_id.in_(ids), or_(*conditions)).order_by(Issue.number)
-        ).all():
-            self._issues.setdefault(issue.partnership_id, []).append(issue)
-        stmt_actions = (
-            select(Action, Issue.number)
-            .outerjoin(Issue, Issue.id == Action.issue_id)
-            .where(
-                Action.partnership_id.in_(ids),
-                or_(
-                    Action.status == "open",
-                    (Action.status == "done") & (Action.closed_at >= start) & (Action.closed_at < end),
-                ),
-            )
-            .order_by(Action.due_on, Action.id)
-        )
-        self._actions: dict[int, list[tuple[Action, int | None]]] = {}
-        for action, number in session.execute(stmt_actions).all():
-            self._actions.setdefault(action.partnership_id, []).append((action, None if number is None else int(number)))
 
     def _check(self, start: datetime, end: datetime) -> None:
         if start < self.start or end > self.end:
@@ -399,30 +304,3 @@ class DigestBatchQueries:
             return DigestQueries(self._session).comments(wanted)
         found = sorted(pair for rid in wanted for pair in self._comments.get(rid, ()))
         return [row for _, row in found]
-
-    def issue_events(self, partnership_id: int, start: datetime, end: datetime, kinds: Sequence[str]) -> list[IssueEventRow]:
-        self._check(start, end)
-        if not set(kinds) <= set(self.KINDS):
-            raise ValueError(f"this batch read only {self.KINDS} history entries")
-        return [e for e in self._events.get(partnership_id, ()) if e.kind in kinds and start <= e.at < end]
-
-    def issues(self, partnership_id: int, *, since: datetime, also: Collection[int]) -> Sequence[Issue]:
-        if since < self.start:
-            raise ValueError(f"{since} is before this batch's window")
-        named = set(also)
-        return [
-            i
-            for i in self._issues.get(partnership_id, ())
-            if i.status in UNRESOLVED or i.created_at >= since or i.id in named
-        ]
-
-    def actions(
-        self, partnership_id: int, *, done_since: datetime, done_before: datetime
-    ) -> list[tuple[Action, int | None]]:
-        self._check(done_since, done_before)
-        return [
-            (a, n)
-            for a, n in self._actions.get(partnership_id, ())
-            if a.status == "open"
-            or (a.status == "done" and a.closed_at is not None and done_since <= a.closed_at < done_before)
-        ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Expectation, Goal, Partnership
+from storage.models import Expectation, Goal, GoalEvent, Partnership
 
 
 def lock_partnership(session: Session, partnership_id: int) -> None:
@@ -45,6 +45,10 @@ class GoalRepository:
         self.session.flush()
         return goal
 
+    def record(self, goal: Goal, *, kind: str, at: datetime, actor: str | None) -> None:
+        """Add an entry to the goal's history: its status from ``at`` on is the goal's current one."""
+        self.session.add(GoalEvent(goal_id=goal.id, at=at, actor=actor, kind=kind, status=goal.status))
+
     def list(self, partnership_id: int, *, limit: int = 100) -> Sequence[Goal]:
         """Goals still being worked on first (by number), then the done ones."""
         stmt = (
@@ -54,15 +58,6 @@ class GoalRepository:
             .limit(limit)
         )
         return self.session.scalars(stmt).all()
-
-    def by_partnership(self, partnership_ids: Sequence[int]) -> dict[int, tuple[Goal, ...]]:
-        """Every goal of these partnerships in one query (the digests of many partnerships are built at once)."""
-        found: dict[int, tuple[Goal, ...]] = {pid: () for pid in partnership_ids}
-        if partnership_ids:
-            stmt = select(Goal).where(Goal.partnership_id.in_(partnership_ids)).order_by(Goal.partnership_id, Goal.number)
-            for pid, group in groupby(self.session.scalars(stmt), key=lambda g: g.partnership_id):
-                found[pid] = tuple(group)
-        return found
 
 
 class ExpectationRepository:

@@ -141,17 +141,18 @@ def test_health_trends_and_gaps_match_the_hand_computed_values(world: IssueWorld
     assert not client.withheld and not provider.withheld
 
 
-def test_the_chart_series_covers_twelve_local_weeks(world: IssueWorld) -> None:
+def test_the_chart_series_covers_the_local_weeks_since_setup(world: IssueWorld) -> None:
     _seed_history(world)
     chart = _build(world).chart
-    # 12 weeks, local start dates; the earlier ones are in daylight-saving time (16:00 EDT is 20:00 UTC).
-    assert chart.weeks[0] == date(2026, 9, 18) and chart.weeks[-1] == WEEK_START and len(chart.weeks) == 12
+    # Up to 12 weeks, local start dates, none that ended before the setup (Mon 2 Nov): the first is the week of
+    # Fri 30 Oct, which the setup fell in; it is in daylight-saving time (16:00 EDT is 20:00 UTC).
+    assert chart.weeks[0] == date(2026, 10, 30) and chart.weeks[-1] == WEEK_START and len(chart.weeks) == 6
     client, provider = chart.lines
     assert (client.side, client.label, provider.label) == (C, "Northwind", "Contoso")
     # The W-5 round closed at 16:30 EDT (20:30 UTC) on Fri 30 Oct, half an hour into that local week; counting
     # weeks as 7 × 24 hours in UTC would have put it a week earlier.
-    assert client.values == (None,) * 6 + (5.0, None, 3.5, 3.67, 3.5, 3.25)
-    assert provider.values == (None,) * 6 + (2.0, None, 4.0, None, 4.17, 3.0)
+    assert client.values == (5.0, None, 3.5, 3.67, 3.5, 3.25)
+    assert provider.values == (2.0, None, 4.0, None, 4.17, 3.0)
 
 
 def test_sentiment_and_themes_per_side(world: IssueWorld) -> None:
@@ -286,7 +287,7 @@ def test_a_week_with_no_answers(world: IssueWorld) -> None:
 def test_an_empty_partnership_has_a_digest_too(world: IssueWorld) -> None:
     view = _build(world, week_start=None, now=DIGEST_AT + timedelta(hours=1))
     assert view.week_start == WEEK_START and view.dimensions == () and view.rounds == 0
-    assert view.chart.lines[0].values == (None,) * 12
+    assert view.chart.lines[0].values == (None,) * 6  # the weeks since setup
     assert build_digest_messages(view)  # renders
 
 

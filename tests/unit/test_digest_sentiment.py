@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from benchmarks.sentiment import load_labelled
-from bot.services import digest, goals, partnerships, pulses, question_bank, sentiment, themes
+from bot.services import digest, partnerships, pulses, question_bank, sentiment, themes, work_history
 from bot.services.errors import InvalidInput
 from bot.services.models import MAX_COMMENT, AnswerInput, RoundView
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, comment_sentiment, label_for
@@ -219,7 +219,7 @@ def test_a_batch_reads_its_goals_in_one_query_and_shows_what_one_by_one_shows(
         ],
     )
     _add_goals(second, [("Done this week", "done", in_week), ("Only goal left", "on_track", earlier)])
-    monkeypatch.setattr(goals, "MAX_DIGEST_GOALS", 3)
+    monkeypatch.setattr(work_history, "MAX_DIGEST_GOALS", 3)
     ids = [first.partnership_id, second.partnership_id, 9999]
     one_by_one = [digest.build_digest(uow_factory(), partnership_id=pid, week_start=None, now=DIGEST_AT) for pid in ids[:2]]
     with uow_factory() as uow:

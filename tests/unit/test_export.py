@@ -7,7 +7,7 @@ import base64
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +142,25 @@ def test_html_withheld_side_shows_no_figures_and_none_of_its_comments(uow_factor
     assert '<td>2026-12-04</td><td class="n">3.50</td><td class="withheld">withheld</td>' in summary
 
 
-def test_range_defaults_to_thirteen_weeks_and_checks_its_bounds(uow_factory: Any) -> None:
+def test_range_defaults_to_thirteen_weeks_since_setup_and_checks_its_bounds(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
+    # Set up Sat 31 Oct 20:00 New York (1 Nov 00:00 UTC), in the week that began Fri 30 Oct: six weeks to export,
+    # not thirteen (seven of which would be before the partnership existed).
     report = _report(uow_factory, pid, start=None, end=None)
-    assert len(report.weeks) == 13
-    assert report.weeks[-1].week_start == date(2026, 12, 4) and report.weeks[0].week_start == date(2026, 9, 11)
+    assert [w.week_start for w in report.weeks] == [date(2026, 10, 30) + timedelta(days=7 * k) for k in range(6)]
+    assert report.chart.weeks == tuple(w.week_start for w in report.weeks)
+    # --from before the setup starts at the setup's week.
+    assert _report(uow_factory, pid, start=date(2026, 1, 1), end=date(2026, 11, 6)).weeks[0].week_start == date(2026, 10, 30)
+    # A range that ends before the setup's week is refused, saying when the first week began.
+    with pytest.raises(InvalidInput, match="No week since the partnership was set up .* began on 2026-10-30"):
+        _report(uow_factory, pid, start=date(2026, 9, 1), end=date(2026, 10, 29))
+    # A quarter's worth of weeks once the partnership is old enough.
+    older = make_issue_world(uow_factory, now=datetime(2026, 6, 1, tzinfo=UTC), channel_id="C300", name="Older desk")
+    weeks = _report(uow_factory, older.partnership_id, start=None, end=None).weeks
+    assert len(weeks) == 13 and weeks[0].week_start == date(2026, 9, 11) and weeks[-1].week_start == date(2026, 12, 4)
+    oldest = make_issue_world(uow_factory, now=datetime(2020, 1, 1, tzinfo=UTC), channel_id="C400", name="Oldest desk")
+    with pytest.raises(InvalidInput, match="more than 104 weeks"):
+        _report(uow_factory, oldest.partnership_id, start=date(2020, 1, 1), end=None)
     # --to in the middle of a week: the week that began on or before it.
     assert [w.week_start for w in _report(uow_factory, pid, start=date(2026, 11, 20), end=date(2026, 12, 1)).weeks] == [
         date(2026, 11, 20),
@@ -156,8 +170,6 @@ def test_range_defaults_to_thirteen_weeks_and_checks_its_bounds(uow_factory: Any
         _report(uow_factory, pid, start=date(2026, 12, 4), end=date(2026, 11, 1))
     with pytest.raises(InvalidInput, match="No complete week"):
         _report(uow_factory, pid, start=date(2026, 12, 20), end=date(2027, 1, 10))
-    with pytest.raises(InvalidInput, match="more than 104 weeks"):
-        _report(uow_factory, pid, start=date(2020, 1, 1), end=None)
     with pytest.raises(NotFound):
         export.build_export(uow_factory, partnership_id=pid + 100, start=None, end=None, now=NOW)
 
@@ -208,6 +220,36 @@ def test_cli_errors_are_one_line_on_stderr_and_exit_2(
     code, out, err = _run(capsys, *(a.format(pid=seeded) for a in args), "--format", "csv")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("partnerpulse export: ") and message in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html"])
+def test_cli_refuses_a_range_before_the_setup(seeded: int, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, err = _run(
+        capsys, "--partnership", str(seeded), "--format", fmt, "--from", "2026-09-01", "--to", "2026-10-20"
+    )
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith("partnerpulse export: No week since the partnership was set up") and "2026-10-30" in err
+
+
+def test_cli_exports_only_the_weeks_since_a_recent_setup(
+    uow_factory: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Set up Mon 30 Nov 2026 (in the week that began Fri 27 Nov): on Mon 14 Dec two weeks have ended, 27 Nov and
+    4 Dec, and the CSV has their rows only (an overall row per side each: nobody answered)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
+    pid = make_issue_world(uow_factory, now=datetime(2026, 11, 30, 15, tzinfo=UTC)).partnership_id
+    code, out, err = _run(capsys, "--partnership", str(pid), "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["week_start"], r["side"], r["dimension"]) for r in rows] == [
+        ("2026-11-27", "client", "overall"),
+        ("2026-11-27", "provider", "overall"),
+        ("2026-12-04", "client", "overall"),
+        ("2026-12-04", "provider", "overall"),
+    ]
+    html = export.render_html(export.build_export(uow_factory, partnership_id=pid, start=None, end=None, now=NOW))
+    assert html.count("<h2>Week of ") == 2 and "weeks beginning 2026-11-27 to 2026-12-04" in html
 
 
 def test_cli_refuses_a_database_behind_the_schema_in_one_line(

@@ -314,15 +314,11 @@ def test_the_digest_reports_goals_from_the_goals_table(world: IssueWorld) -> Non
     later = section(NOW + timedelta(days=14))
     assert later.tracked and [g.title for g in later.goals] == ["Launch <!channel> portal"]
     assert first.number == 1
-    # The batch form (one query for many partnerships) gives the same section.
-    with world.uow_factory() as uow:
-        p_row = uow.session.get(Partnership, world.partnership_id)
-        assert p_row is not None
-        rows = goals.goals_by_partnership(uow.session, [world.partnership_id, 999])
-        assert rows[999] == () and [g.number for g in rows[world.partnership_id]] == [1, 2]
-        start, end = datetime(2026, 11, 27, 21, tzinfo=UTC), datetime(2026, 12, 4, 21, tzinfo=UTC)
-        batch = goals.digest_goals(uow.session, p_row, start, end, rows=rows[world.partnership_id])
-        assert batch == goals.digest_goals(uow.session, p_row, start, end) == this_week
+    # The batch form (one read for many partnerships) gives the same section.
+    batch = digest.build_digests(
+        world.uow_factory(), partnership_ids=[world.partnership_id, 999], now=NOW + timedelta(days=5)
+    )
+    assert [v.goals for v in batch] == [this_week]
     # The list escapes titles.
     from bot.services import partnerships
 
