@@ -201,9 +201,9 @@ def test_a_reopened_action_is_open_again_from_then_on(world: IssueWorld) -> None
 
 
 def test_the_migration_backfills_a_history_from_the_rows(empty_database_url: str) -> None:
-    """Rows from before 0007: an action created open, a done one (done at closed_at), a goal at risk (at risk
+    """Rows from before 0009: an action created open, a done one (done at closed_at), a goal at risk (at risk
     since it was added: its earlier statuses are unknown) and a done goal (on track until its last change)."""
-    migrate.upgrade(empty_database_url, "0006")
+    migrate.upgrade(empty_database_url, "0008")
     engine = make_engine(empty_database_url)
     try:
         pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=SETUP).partnership_id

@@ -1,7 +1,7 @@
 """action_events, goal_events: the history of actions and shared goals, so weekly figures show them as they were
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-26 09:00:00.000000
 
 Issues already keep their history (issue_events); actions and goals kept only their current state, so a digest or
@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
