@@ -107,7 +107,8 @@ def test_overdue_actions_grow_with_days_and_are_capped() -> None:
 # --- the same scenario from the database, through the portfolio the leads see ------------------------------------
 
 #: Fri 8 Jan 2027, 16:00 in New York: the end of the partnerships' latest digest week when the leads look (NOW,
-#: Saturday 9 Jan 07:00 in New York; the portfolio counts ages and days overdue up to NOW, as the digest does).
+#: Saturday 9 Jan 07:00 in New York). The portfolio reads each partnership's latest week as it stood at that
+#: week's end (history as it was, as the digest does), so ages and days overdue are counted up to WEEK_END.
 WEEK_END = datetime(2027, 1, 8, 21, 0, tzinfo=UTC)
 NOW = datetime(2027, 1, 9, 12, 0, tzinfo=UTC)
 
@@ -147,10 +148,12 @@ def test_the_portfolio_from_the_database_ranks_the_neglected_partnership_high(uo
 
     view = portfolio.portfolio_for(uow_factory, team_id=world.team_id, user_id="UCL", now=NOW)
     first, second = view.entries
-    # No pulse in either: 5 points each for the blind spot. Neglected: 38 + 8 + 5 = 51. Calm: 1 + 5 = 6.
-    assert (first.partnership.id, first.score, first.level) == (world.partnership_id, 51, RiskLevel.HIGH)
+    # No pulse in either: 5 points each for the blind spot. At the week's end (Fri 8 Jan) the action, due Mon 28 Dec,
+    # is 11 days overdue: 2 + 0.5 x 11 = 7.5. The S2, open 27.4 days against a 3-day resolve time, is capped at
+    # 5 x (1 + 3) = 20, plus 6 x 3 levels = 38. Neglected: 38 + 7.5 + 5 = 50.5, shown as 50. Calm: 1 + 5 = 6.
+    assert (first.partnership.id, first.score, first.level) == (world.partnership_id, 50, RiskLevel.HIGH)
     assert first.reasons[:2] == (
-        "S2 #1 unacknowledged for 4 weeks, escalated to the sponsors",
-        "1 action overdue by 12 days",
+        "S2 #1 unacknowledged for 3 weeks, escalated to the sponsors",  # 27 days at the week's end: 3 whole weeks
+        "1 action overdue by 11 days",
     )
     assert (second.partnership.id, second.score, second.level) == (calm.partnership_id, 6, RiskLevel.LOW)
