@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import READ_ONLY
+from storage.errors import DuplicateKey, is_unique_violation
+from storage.models import Partnership
+from storage.repositories.actions import ActionRepository, FollowupRepository
+from storage.repositories.digests import DigestRepository
+from storage.repositories.goals import ExpectationRepository, GoalRepository
+from storage.repositories.home import HomeQueries
+from storage.repositories.issues import (
+    HolidayRepository,
+    IssueEventRepository,
+    IssueRepository,
+    IssueStore,
+    PolicyRepository,
+)
 from storage.repositories.outbox import EventRepository, OutboxRepository
 from storage.repositories.partnerships import (
     MemberRepository,
@@ -15,7 +31,11 @@ from storage.repositories.partnerships import (
     SideGroupRepository,
     WorkspaceRepository,
 )
+from storage.repositories.portfolio import PortfolioRepository
 from storage.repositories.pulses import QuestionRepository, ResponseRepository, RoundRepository
+from storage.repositories.scorecards import ScorecardRepository, ScorecardResponseRepository
+from storage.repositories.signals import SignalRepository
+from storage.repositories.work_history import WorkHistoryRepository
 
 
 class UnitOfWork:
@@ -38,6 +58,24 @@ class UnitOfWork:
     responses: ResponseRepository
     outbox: OutboxRepository
     events: EventRepository
+    issues: IssueRepository
+    issue_events: IssueEventRepository
+    policies: PolicyRepository
+    holidays: HolidayRepository
+    actions: ActionRepository
+    followups: FollowupRepository
+    signals: SignalRepository
+    goals: GoalRepository
+    expectations: ExpectationRepository
+    scorecards: ScorecardRepository
+    scorecard_responses: ScorecardResponseRepository
+    digests: DigestRepository
+    home: HomeQueries
+    portfolio: PortfolioRepository
+    work_history: WorkHistoryRepository
+    #: The issue log's repositories bundled for helpers not yet converted to take the unit of work
+    #: (``escalation.reschedule``, ``signals.check_recurring``...); the same objects as the attributes above.
+    issue_store: IssueStore
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -67,6 +105,22 @@ class UnitOfWork:
         self.responses = ResponseRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.events = EventRepository(self.session)
+        self.issue_store = IssueStore(self.session)
+        self.issues = self.issue_store.issues
+        self.issue_events = self.issue_store.events
+        self.policies = self.issue_store.policies
+        self.holidays = self.issue_store.holidays
+        self.actions = self.issue_store.actions
+        self.followups = self.issue_store.followups
+        self.signals = self.issue_store.signals
+        self.goals = GoalRepository(self.session)
+        self.expectations = ExpectationRepository(self.session)
+        self.scorecards = ScorecardRepository(self.session)
+        self.scorecard_responses = ScorecardResponseRepository(self.session)
+        self.digests = DigestRepository(self.session)
+        self.home = HomeQueries(self.session)
+        self.portfolio = PortfolioRepository(self.session)
+        self.work_history = WorkHistoryRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -81,6 +135,46 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def commit_or_duplicate(self) -> None:
+        """Commit; if a unique key refuses the write, roll back and raise DuplicateKey (a repeated delivery or a
+        concurrent writer stored the same row first: the caller reads that one back)."""
+        try:
+            self.session.commit()
+        except IntegrityError as e:
+            if not is_unique_violation(e.orig):
+                raise
+            self.session.rollback()
+            raise DuplicateKey(str(e.orig)) from e
+
+    def flush(self) -> None:
+        """Send pending changes now, so the queries that follow see them (and database defaults are filled in)."""
+        self.session.flush()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Writes that may be undone alone: a unique-key violation inside rolls back to the savepoint only and
+        raises DuplicateKey; the rest of the transaction stands."""
+        try:
+            with self.session.begin_nested():
+                yield
+                self.session.flush()
+        except IntegrityError as e:
+            if not is_unique_violation(e.orig):
+                raise
+            raise DuplicateKey(str(e.orig)) from e
+
+    def lock_partnership(self, partnership_id: int) -> Partnership:
+        """The partnership, re-read under its row lock held until the transaction ends: changes to its
+        configuration go one at a time and each sees the one before.
+
+        ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has no row locks, but a writing unit of work already holds
+        the database's write lock (``BEGIN IMMEDIATE``, see storage/db.py), so there it just re-reads the row.
+        """
+        p = self.session.get(Partnership, partnership_id, with_for_update={"of": Partnership}, populate_existing=True)
+        if p is None:
+            raise LookupError(f"partnership {partnership_id} does not exist")
+        return p
 
 
 class UnitOfWorkFactory:
