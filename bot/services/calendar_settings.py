@@ -43,7 +43,7 @@ def get_calendar(uow: UnitOfWork, *, team_id: str, channel_id: str, side: Side) 
     """One side's working hours and holidays."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _calendar_view(IssueStore(uow.session), p, side)
+        return _calendar_view(uow.issue_store, p, side)
 
 
 def set_calendar(
@@ -88,7 +88,7 @@ def set_calendar(
             p.provider_timezone, p.provider_workdays = timezone, format_workdays(days)
             p.provider_day_start, p.provider_day_end = start, end
         p.updated_at = now
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         reschedule_all(store, p, owning_side=side.value)
         view = _calendar_view(store, p, side)
         if announce is not None:
@@ -119,7 +119,7 @@ def add_holiday(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         existing = store.holidays.get(p.id, side.value, day)
         if existing is None:
             store.holidays.add(
@@ -154,7 +154,7 @@ def remove_holiday(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         existing = store.holidays.get(p.id, side.value, day)
         if existing is None:
             raise NotFound(f"{day.isoformat()} is not a holiday of the {org_of(p, side.value)} side.")

@@ -10,9 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from bot.services import outbox
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
@@ -26,8 +23,8 @@ from bot.services.models import (
 )
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
 from bot.services.views import partnership_view
+from storage.errors import DuplicateKey
 from storage.models import Expectation, Partnership
-from storage.repositories.goals import ExpectationRepository, GoalStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -83,16 +80,15 @@ def record_expectation(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        store = GoalStore(uow.session)
-        store.lock_partnership(p.id)
-        existing = store.expectations.get_by_request_key(p.id, key)
+        uow.lock_partnership(p.id)
+        existing = uow.expectations.get_by_request_key(p.id, key)
         if existing is not None:
             return expectation_view(existing)
         side = require_side_member(uow, p, actor, "record what their side expects")
-        e = store.expectations.add(
+        e = uow.expectations.add(
             Expectation(
                 partnership_id=p.id,
-                number=store.expectations.next_number(p.id),
+                number=uow.expectations.next_number(p.id),
                 from_side=side.value,
                 text=body,
                 status=ExpectationStatus.OPEN.value,
@@ -104,10 +100,9 @@ def record_expectation(
         )
         outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
         try:
-            uow.commit()
-        except IntegrityError:  # the same submission delivered twice at once
-            uow.rollback()
-            existing = ExpectationRepository(uow.session).get_by_request_key(p.id, key)
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # the same submission delivered twice at once
+            existing = uow.expectations.get_by_request_key(p.id, key)
             if existing is None:
                 raise
             return expectation_view(existing)
@@ -118,7 +113,7 @@ def record_expectation(
 def _in_channel(
     uow: UnitOfWork, channel_id: str, expectation_id: int, *, for_update: bool = True
 ) -> tuple[Expectation, Partnership]:
-    e = ExpectationRepository(uow.session).get(expectation_id, for_update=for_update)
+    e = uow.expectations.get(expectation_id, for_update=for_update)
     p = uow.partnerships.get(e.partnership_id) if e is not None else None
     if e is None or p is None or p.channel_id != channel_id:
         raise NotFound("This expectation does not exist in this channel's partnership.")
@@ -216,22 +211,22 @@ def list_expectations(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tupl
     """``/partner expectations``: the whole ledger, oldest first (the builder groups it by status)."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return tuple(expectation_view(e) for e in ExpectationRepository(uow.session).list(p.id))
+        return tuple(expectation_view(e) for e in uow.expectations.list(p.id))
 
 
 def expectation_card(uow: UnitOfWork, *, expectation_id: int) -> ExpectationCard | None:
     """What the entry's channel message shows now (None when it is gone)."""
     with uow.read_only():
-        e = ExpectationRepository(uow.session).get(expectation_id)
+        e = uow.expectations.get(expectation_id)
         p = uow.partnerships.get(e.partnership_id) if e is not None else None
         if e is None or p is None:
             return None
         return ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e))
 
 
-def ledger_summary(session: Session, partnership_id: int) -> LedgerSummary:
+def ledger_summary(uow: UnitOfWork, partnership_id: int) -> LedgerSummary:
     """The ledger for the scorecard: counts by status and the entries still in play (oldest first)."""
-    repo = ExpectationRepository(session)
+    repo = uow.expectations
     counts = {s: 0 for s in ExpectationStatus}
     for status, n in repo.counts(partnership_id).items():
         counts[ExpectationStatus(status)] = n

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.services.actions import add_action
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
 from bot.services.issue_queries import action_view, followup_view
 from bot.services.models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput, ActionView, FollowupView, Side
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, issue_in_channel, today_in
+from storage.errors import DuplicateKey
 from storage.models import Followup
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 #: Due date of an action made in one click from a contribution, unless one is given.
@@ -46,7 +44,7 @@ def contribute(
     body = check_text(text, field="text", label="suggestion", limit=MAX_DETAILS, required=True)
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         existing = store.followups.get_by_request_key(issue.id, key)
         if existing is not None:
@@ -69,10 +67,9 @@ def contribute(
             data={"followup_id": followup.id, "side": tagged.value},
         )
         try:
-            uow.commit()
-        except IntegrityError:  # the same submission, delivered twice at once
-            uow.rollback()
-            again = IssueStore(uow.session).followups.get_by_request_key(issue.id, key)
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # the same submission, delivered twice at once
+            again = uow.followups.get_by_request_key(issue.id, key)
             if again is None:
                 raise
             return followup_view(again, issue_number=issue.number, action_id=None)
@@ -82,7 +79,7 @@ def contribute(
 def list_followups(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[FollowupView, ...]:
     """The contributions to an issue's follow-up, oldest first."""
     with uow.read_only():
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, _ = issue_in_channel(uow, store, channel_id, issue_id)
         rows = list(store.followups.for_issue(issue.id))
         linked = store.actions.for_followups([f.id for f in rows])
@@ -108,7 +105,7 @@ def to_action(
         InvalidInput: the owner is unknown, deactivated or not in the channel; the due date is in the past.
     """
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         followup = store.followups.get(followup_id)
         if followup is None:
             raise NotFound("This suggestion does not exist in this channel's partnership.")
@@ -131,10 +128,9 @@ def to_action(
             uow, store, p, actor=actor, data=data, request_key=None, now=now, issue=issue, followup_id=followup.id
         )
         try:
-            uow.commit()
-        except IntegrityError:  # two clicks at once: the other one made it
-            uow.rollback()
-            again = IssueStore(uow.session).actions.get_by_followup(followup_id)
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # two clicks at once: the other one made it
+            again = uow.actions.get_by_followup(followup_id)
             if again is None:
                 raise
             return action_view(again, issue_number=issue.number)

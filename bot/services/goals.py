@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.models import (
     MAX_GOAL_TITLE,
@@ -30,8 +28,8 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
 )
+from storage.errors import DuplicateKey
 from storage.models import Goal, Partnership
-from storage.repositories.goals import GoalRepository, GoalStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -120,17 +118,16 @@ def create_goal(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        store = GoalStore(uow.session)
-        store.lock_partnership(p.id)
-        existing = store.goals.get_by_request_key(p.id, key)
+        uow.lock_partnership(p.id)
+        existing = uow.goals.get_by_request_key(p.id, key)
         if existing is not None:
             return goal_view(existing)
         require_side_member(uow, p, actor, "add a shared goal")
         title, client_owner, provider_owner = validate_goal(uow, p, data, now)
-        goal = store.goals.add(
+        goal = uow.goals.add(
             Goal(
                 partnership_id=p.id,
-                number=store.goals.next_number(p.id),
+                number=uow.goals.next_number(p.id),
                 title=title,
                 client_owner_id=client_owner,
                 provider_owner_id=provider_owner,
@@ -142,12 +139,11 @@ def create_goal(
                 request_key=key,
             )
         )
-        store.goals.record(goal, kind="created", at=now, actor=actor)
+        uow.goals.record(goal, kind="created", at=now, actor=actor)
         try:
-            uow.commit()
-        except IntegrityError:  # the same submission delivered twice at once: the first one stands
-            uow.rollback()
-            existing = GoalRepository(uow.session).get_by_request_key(p.id, key)
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # the same submission delivered twice at once: the first one stands
+            existing = uow.goals.get_by_request_key(p.id, key)
             if existing is None:
                 raise
             return goal_view(existing)
@@ -158,7 +154,7 @@ def create_goal(
 def _goal_in_channel(
     uow: UnitOfWork, channel_id: str, goal_id: int, *, for_update: bool = False
 ) -> tuple[Goal, Partnership]:
-    goal = GoalRepository(uow.session).get(goal_id, for_update=for_update)
+    goal = uow.goals.get(goal_id, for_update=for_update)
     p = uow.partnerships.get(goal.partnership_id) if goal is not None else None
     if goal is None or p is None or p.channel_id != channel_id:
         raise NotFound("This goal does not exist in this channel's partnership.")
@@ -208,7 +204,7 @@ def set_goal_status(
             changed = goal.status != status.value
             goal.status, goal.note, goal.updated_by, goal.updated_at = status.value, text, actor, now
             if changed:
-                GoalRepository(uow.session).record(goal, kind="status_changed", at=now, actor=actor)
+                uow.goals.record(goal, kind="status_changed", at=now, actor=actor)
         uow.commit()
         return goal_view(goal)
 
@@ -217,4 +213,4 @@ def list_goals(uow: UnitOfWork, *, team_id: str, channel_id: str, limit: int = 1
     """``/partner goals``: goals being worked on first, then the done ones."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return tuple(goal_view(g) for g in GoalRepository(uow.session).list(p.id, limit=limit))
+        return tuple(goal_view(g) for g in uow.goals.list(p.id, limit=limit))

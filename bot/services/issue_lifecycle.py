@@ -12,8 +12,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.services import outbox, signals
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.escalation import reschedule
@@ -39,6 +37,7 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
 )
+from storage.errors import DuplicateKey
 from storage.models import Issue, IssueEvent, Member, Partnership
 from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
@@ -136,7 +135,7 @@ def log_issue(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         data = validate_issue(data, categories_of(p))
         # Taking the number locks the partnership row: a second delivery of the same submission waits here,
         # then finds the first one's issue.
@@ -174,11 +173,10 @@ def log_issue(
         outbox.add_new(uow, p, purpose=outbox.Purpose.ISSUE_CARD, ref_id=issue.id, key=f"issue-card:{issue.id}", now=now)
         signals.check_recurring(uow, store, p, category=issue.category, now=now)
         try:
-            uow.commit()
-        except IntegrityError:
+            uow.commit_or_duplicate()
+        except DuplicateKey:
             # Raced past the lock (it cannot on PostgreSQL or SQLite, but a unique key is the last word).
-            uow.rollback()
-            existing = IssueStore(uow.session).issues.get_by_request_key(p.id, key)
+            existing = uow.issues.get_by_request_key(p.id, key)
             if existing is None:
                 raise
             return LogIssueResult(issue_view(existing), created=False)
@@ -249,7 +247,7 @@ def acknowledge(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, 
         NotFound, NotAllowed (not the owner or a lead), Conflict (already acknowledged or resolved).
     """
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         _acknowledge(uow, store, p, issue, actor, None, now)
         uow.commit()
@@ -266,7 +264,7 @@ def resolve(
     """
     note = _comment(comment)
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         _resolve(uow, store, p, issue, actor, note, now)
         uow.commit()
@@ -283,7 +281,7 @@ def reopen(
     """
     note = _comment(comment)
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         _reopen(uow, store, p, issue, actor, note, now)
         uow.commit()
@@ -312,7 +310,7 @@ def update_issue(
     """
     note = _comment(comment)
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         new_status = status if status is not None and status.value != issue.status else None
         if new_status is None and note is None:
@@ -342,7 +340,7 @@ def reassign(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, new
             not in the channel, or already the owner).
     """
     with uow:
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
         _require_owner_or_lead(uow, p, issue, actor, "reassign")
         if issue.status == IssueStatus.RESOLVED.value:

@@ -117,7 +117,7 @@ def get_policy(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PolicyView:
     """The escalation deadlines per severity, in working time (defaults unless a lead changed them)."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _policy_view(IssueStore(uow.session), p)
+        return _policy_view(uow.issue_store, p)
 
 
 def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -> None:
@@ -136,7 +136,7 @@ def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -
 def _store_deadlines(
     uow: UnitOfWork, p: Partnership, severity: str, acknowledge: timedelta, resolve: timedelta, actor: str, now: datetime
 ) -> None:
-    store = IssueStore(uow.session)
+    store = uow.issue_store
     row = store.policies.get(p.id, severity)
     if row is None:
         row = store.policies.add(
@@ -152,7 +152,7 @@ def _store_deadlines(
     row.acknowledge_minutes = acknowledge // timedelta(minutes=1)
     row.resolve_minutes = resolve // timedelta(minutes=1)
     row.updated_by, row.updated_at = actor, now
-    uow.session.flush()
+    uow.flush()
 
 
 def set_policy(
@@ -178,7 +178,7 @@ def set_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
         reschedule_all(store, p)
         view = _policy_view(store, p)
@@ -209,7 +209,7 @@ def reset_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         store.policies.delete(p.id, severity)
         reschedule_all(store, p)
         view = _policy_view(store, p)
@@ -245,7 +245,7 @@ def change_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = IssueStore(uow.session)
+        store = uow.issue_store
         current = policy_from_rows(store.policies.for_partnership(p.id))
         new_categories = cleaned if cleaned != categories_of(p) else None
         if new_categories is not None:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from bot.services.models import Role
-from storage.models import Digest, Issue, OutboxMessage, Partnership
+from storage.models import OutboxMessage, Partnership
 from storage.uow import UnitOfWork
 
 
@@ -103,7 +103,7 @@ def _menu_ts(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
 def _card_ts(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
     """The issue card's ``ts`` on its issue, so updates and thread replies find it."""
     if item.ref_id is not None:
-        issue = uow.session.get(Issue, item.ref_id)
+        issue = uow.issues.get(item.ref_id)
         if issue is not None:
             issue.card_ts = ts
 
@@ -118,7 +118,7 @@ def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> N
     if item.ref_id is None:
         return
     digest_id = item.ref_id
-    digest = uow.session.get(Digest, digest_id)
+    digest = uow.digests.get(digest_id)
     if digest is None:
         return
     if digest.status != "sent":

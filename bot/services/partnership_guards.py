@@ -130,5 +130,5 @@ def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Par
     for the first and finds its notice recorded. On SQLite the write transaction serialises anyway.
     """
     p = require_partnership(uow, team_id, channel_id)
-    uow.session.refresh(p, with_for_update={"of": Partnership})
+    uow.lock_partnership(p.id)
     return p

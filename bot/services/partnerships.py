@@ -213,7 +213,7 @@ def configure_partnership(
             p.workspace = ws
         else:
             # One change at a time: a repeated delivery of the same form waits here, then finds its message queued.
-            uow.session.refresh(p, with_for_update={"of": Partnership})
+            uow.lock_partnership(p.id)
             _require_lead(uow, p, user_id)
         schedule_changed = created or (
             p.timezone,
@@ -245,7 +245,7 @@ def configure_partnership(
         if created:
             uow.partnerships.add(p)
         _apply_people(uow, p, data, channel_members, now)
-        uow.session.flush()
+        uow.flush()
         counts = answerable_by_side(uow, p.id)
         if request_key is not None:
             outbox.enqueue(
@@ -497,7 +497,7 @@ def assign_side_group(
         p = _require(uow, team_id, channel_id)
         _require_lead(uow, p, actor)
         # One change at a time: the sequence below is taken under the partnership's row lock.
-        uow.session.refresh(p, with_for_update={"of": Partnership})
+        uow.lock_partnership(p.id)
         group = uow.side_groups.get(p.id, usergroup_id)
         sequence = uow.side_groups.next_sequence(p.id)
         existed = group is not None
@@ -547,7 +547,7 @@ def remove_side_group(
     with uow:
         p = _require(uow, team_id, channel_id)
         _require_lead(uow, p, actor)
-        uow.session.refresh(p, with_for_update={"of": Partnership})
+        uow.lock_partnership(p.id)
         group = uow.side_groups.get(p.id, usergroup_id)
         if group is None:
             return SideGroupResult(usergroup_id, handle, None, False, 0, 0, 0, 0, 0)

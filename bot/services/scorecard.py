@@ -343,7 +343,7 @@ def scorecard_form(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_k
             dimensions=DIMENSIONS,
             previous=previous,
             previous_comment=response.comment if response is not None else None,
-            ledger=ledger_summary(uow.session, p.id),
+            ledger=ledger_summary(uow, p.id),
         )
 
 
@@ -480,5 +480,5 @@ def _report(uow: UnitOfWork, store: ScorecardStore, s: Scorecard, p: Partnership
         partnership=partnership_view(p),
         scorecard=scorecard_view(s, respondents),
         sides=(sides[0], sides[1]),
-        ledger=ledger_summary(uow.session, p.id),
+        ledger=ledger_summary(uow, p.id),
     )

@@ -379,7 +379,7 @@ def test_expectations_are_answered_by_the_other_side_and_withdrawn_by_their_own(
     assert "&lt;@UPL&gt;" in blocks and "<@UPL>" not in blocks and "expectation-agree" not in blocks  # withdrawn
     ledger = expectations.ledger_summary
     with uf() as uow:
-        summary = ledger(uow.session, world.partnership_id)
+        summary = ledger(uow, world.partnership_id)
     assert summary.counts[ExpectationStatus.WITHDRAWN] == 1 and summary.entries == ()
 
 
