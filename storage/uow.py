@@ -171,9 +171,11 @@ class UnitOfWork:
         ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has no row locks, but a writing unit of work already holds
         the database's write lock (``BEGIN IMMEDIATE``, see storage/db.py), so there it just re-reads the row.
         """
-        p = self.session.get(Partnership, partnership_id, with_for_update={"of": Partnership}, populate_existing=True)
+        p = self.session.get(Partnership, partnership_id)  # usually already loaded: no query
         if p is None:
             raise LookupError(f"partnership {partnership_id} does not exist")
+        # A refresh, not a locking query: unsaved changes to the row are discarded, never flushed under the lock.
+        self.session.refresh(p, with_for_update={"of": Partnership})
         return p
 
 

@@ -96,6 +96,53 @@ def set_categories(
         return cleaned
 
 
+def edited_categories(current: Sequence[str], verb: str, names: Sequence[str]) -> list[str]:
+    """The list after ``/partner categories add|remove|set``: ``add`` appends one name, ``remove`` drops one
+    (any case), ``set`` replaces the list. Raises InvalidInput (``field`` "categories") for a name already there
+    (add) or not there (remove)."""
+    if verb == "set":
+        return list(names)
+    name = names[0]
+    known = {c.casefold(): c for c in current}
+    if verb == "add":
+        if name.casefold() in known:
+            raise InvalidInput(f"“{name}” is already a category.", "categories")
+        return [*current, name]
+    if name.casefold() not in known:
+        raise InvalidInput(f"“{name}” is not one of the categories: {', '.join(current)}.", "categories")
+    return [c for c in current if c.casefold() != name.casefold()]
+
+
+def edit_categories(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    verb: str,
+    names: Sequence[str],
+    now: datetime,
+    announce: outbox.Notice[tuple[str, ...]] | None = None,
+) -> tuple[str, ...]:
+    """A lead adds, removes or replaces categories (``verb`` "add", "remove" or "set", as ``edited_categories``).
+
+    The list is read and written in one transaction under the partnership's lock, so two leads editing at once
+    both keep their change: the second edit starts from the first one's list.
+
+    Raises:
+        NotFound, NotAllowed, InvalidInput (``field`` "categories"); every InvalidInput before NotAllowed.
+    """
+    with uow:
+        p = partnership_to_change(uow, team_id, channel_id)
+        cleaned = clean_categories(edited_categories(categories_of(p), verb, names))
+        require_lead(uow, p, actor, "change the issue categories")
+        _store_categories(p, cleaned, now)
+        if announce is not None:
+            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
+        uow.commit()
+        return cleaned
+
+
 def _policy_view(store: IssueStore, p: Partnership) -> PolicyView:
     rows = {row.severity: row for row in store.policies.for_partnership(p.id)}
     policy = policy_from_rows(rows.values())
