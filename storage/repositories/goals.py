@@ -8,15 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Expectation, Goal, GoalEvent, Partnership
-
-
-def lock_partnership(session: Session, partnership_id: int) -> None:
-    """Hold the partnership's row lock until the transaction ends, so numbers are taken one at a time.
-
-    On SQLite the write transaction serialises anyway; ``FOR UPDATE`` is what PostgreSQL needs.
-    """
-    session.execute(select(Partnership.id).where(Partnership.id == partnership_id).with_for_update())
+from storage.models import Expectation, Goal, GoalEvent
 
 
 class GoalRepository:
@@ -101,15 +93,3 @@ class ExpectationRepository:
             .group_by(Expectation.status)
         )
         return {str(status): int(n) for status, n in self.session.execute(stmt).all()}
-
-
-class GoalStore:
-    """The repositories of goals and expectations over one unit of work's session."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.goals = GoalRepository(session)
-        self.expectations = ExpectationRepository(session)
-
-    def lock_partnership(self, partnership_id: int) -> None:
-        lock_partnership(self.session, partnership_id)

@@ -296,7 +296,8 @@ class HolidayRepository:
 class IssueStore:
     """The repositories of the issue log, over one unit of work's session.
 
-    Services build one per unit of work: ``store = IssueStore(uow.session)``.
+    The unit of work holds one as ``uow.issue_store`` (its repositories are also the unit of work's own
+    attributes) for the helpers that still take the bundle.
     """
 
     def __init__(self, session: Session) -> None:
