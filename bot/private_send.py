@@ -12,7 +12,9 @@ chat.postMessage to a user id posts in the person's direct messages with the app
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+import threading
+from collections import defaultdict
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -38,7 +40,14 @@ _TRY_EPHEMERAL = frozenset({ErrorKind.CHANNEL_GONE, ErrorKind.RECIPIENT_GONE, Er
 
 
 def send_privately(
-    client: WebClient, pacer: Pacing, *, team: str, channel_id: str, to: Recipient, message: Message
+    client: WebClient,
+    pacer: Pacing,
+    *,
+    team: str,
+    channel_id: str,
+    to: Recipient,
+    message: Message,
+    metadata: dict[str, Any] | None = None,
 ) -> str | None:
     """Send ``message`` to ``to`` alone; returns the ``ts`` Slack gave it (the ephemeral's ``message_ts``).
 
@@ -47,10 +56,11 @@ def send_privately(
     tried, which reaches people of our organisation whose home team we did not know. When both fail the
     ephemeral's error is raised: the sender drops the message for ``user_not_in_channel`` and pauses the
     partnership for a channel that is gone, as for any channel message. A DM's own failure never pauses anything.
+    ``metadata`` goes with a DM (an ephemeral cannot carry it), so a repeated message can be recognised.
     """
     if to.direct:
         try:
-            return _direct(client, pacer, team=team, to=to, message=message)
+            return _direct(client, pacer, team=team, to=to, message=message, metadata=metadata)
         except SlackApiError as exc:
             if classify(error_code(exc)) not in _TRY_EPHEMERAL:
                 raise
@@ -62,17 +72,37 @@ def send_privately(
         if error_code(exc) != "user_not_in_channel":
             raise
         try:
-            return _direct(client, pacer, team=team, to=to, message=message)
+            return _direct(client, pacer, team=team, to=to, message=message, metadata=metadata)
         except SlackApiError:
             raise exc from None  # not ours to message either: the ephemeral's answer decides (dropped)
 
 
-def _direct(client: WebClient, pacer: Pacing, *, team: str, to: Recipient, message: Message) -> str | None:
-    pacer.wait("chat.postMessage", team, to.user_id)
-    resp = client.chat_postMessage(
-        channel=to.user_id, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
-    )
-    pacer.posted(to.user_id)
+#: One lock per person: their direct messages go out one at a time. The sender's workers are per channel, and one
+#: person's reminders from several partnerships come from several workers; paced but concurrent, two of them could
+#: reach Slack less than a second apart (one message per second per conversation) and meet a 429.
+_dm_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_dm_locks_guard = threading.Lock()
+
+
+def _dm_lock(user_id: str) -> threading.Lock:
+    with _dm_locks_guard:
+        return _dm_locks[user_id]
+
+
+def _direct(
+    client: WebClient, pacer: Pacing, *, team: str, to: Recipient, message: Message, metadata: dict[str, Any] | None
+) -> str | None:
+    with _dm_lock(to.user_id):
+        pacer.wait("chat.postMessage", team, to.user_id)
+        resp = client.chat_postMessage(
+            channel=to.user_id,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        pacer.posted(to.user_id)
     return str(resp.get("ts") or "") or None
 
 

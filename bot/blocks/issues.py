@@ -411,14 +411,14 @@ def build_owner_nudge(notice: EscalationNotice, *, timezone: str) -> Message:
     """
     i, p = notice.issue, notice.partnership
     blocks: list[Block] = [
-        _section(f":bell: *Issue #{i.number} in <#{p.channel_id}> is waiting for you*"),
+        _section(f":hourglass_flowing_sand: *Issue #{i.number} is waiting for you*"),
         _section(
             f"{_situation(notice, timezone)}\nYou are its owner: please acknowledge it or post an update on the card, "
             "so both sides know where it stands."
         ),
         _context(
-            "Only you see this. If it keeps waiting, the policy both sides agreed brings in the leads of both sides "
-            "(`/partner policy`)."
+            f"Only you see this; the card is in <#{p.channel_id}>. If it keeps waiting, the policy both sides "
+            "agreed brings in the leads of both sides (`/partner policy`)."
         ),
     ]
     text = f"Issue #{i.number} {escape(i.title)} is waiting for you: please acknowledge it or post an update."

@@ -301,7 +301,7 @@ def test_level_1_is_a_private_nudge_for_the_owner_in_their_time_zone(reason: str
     message = build_owner_nudge(_notice(1, reason), timezone="Europe/Berlin")
     _assert_inert(message)
     text = "\n".join(_mrkdwn_texts(message))
-    assert "*Issue #3 in <#C1> is waiting for you*" in text and "You are its owner" in text
+    assert "*Issue #3 is waiting for you*" in text and "You are its owner" in text and "the card is in <#C1>" in text
     assert "Mon 30 Nov, 16:00 CET" in text and "IST" not in text  # the owner's zone, not the owning side's
     assert "Only you see this" in text
     for word in BLAME_WORDS:
