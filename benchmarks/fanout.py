@@ -1,7 +1,8 @@
 """Fan-out: one pulse round for N partnerships against the sandbox enforcing Slack's rate limits.
 
 Each phase of the round is one ``tick`` (what the heartbeat does): open (a pulse per channel via
-chat.postMessage), reminders (chat.postEphemeral per member who has not answered), close (chat.update of
+chat.postMessage), reminders (per member who has not answered: a message from the app to the installing
+organisation's people, chat.postEphemeral to the other organisation's), close (chat.update of
 each pulse and the results via chat.postMessage). For each phase: messages sent, duration, the rate
 achieved against the ceiling Slack's limits allow for exactly that traffic, 429s, duplicates and losses.
 
@@ -250,7 +251,8 @@ def _integrity(stack: LocalStack) -> dict[str, Any]:
         if r.method == "chat.postMessage":
             missing += int(stored[r.dedupe_key] < 1 and sb.message(r.channel_id, str(r.ts)) is None)
         elif r.method == "chat.postEphemeral":
-            missing += int(delivered_ephemerals[(r.channel_id, r.user_id)] < 1)
+            # A reminder goes as a message from the app to people of the installing organisation (DESIGN 3.2).
+            missing += int(delivered_ephemerals[(r.channel_id, r.user_id)] < 1 and posted[r.dedupe_key] < 1)
         elif r.method == "chat.update":
             message = sb.message(r.channel_id, str(r.ts))
             missing += int(message is None or "edited" not in message)

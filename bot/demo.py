@@ -158,14 +158,23 @@ class _Story:
     # what happened
 
     def new(self) -> tuple[list[Json], list[Json]]:
-        """Channel messages (thread replies included) and ephemerals that appeared since the last call."""
+        """Channel messages (thread replies included), and the messages for one person (ephemerals in the channel and
+        the app's direct messages, each with its ``recipient``) that appeared since the last call."""
         messages = [m for m in self.sb.messages(self.channel) if ("m", str(m.get("ts"))) not in self._seen]
-        ephemerals = [
+        private = [
             m for m in self.sb.ephemerals(self.channel) if ("e", f"{m.get('recipient')}/{m.get('ts')}") not in self._seen
         ]
+        for user_id in (*self.world.all_users, NEW_MEMBER):
+            dm = self.sb.dm_channel(user_id)
+            private += [
+                {**m, "recipient": user_id, "dm_channel": dm}
+                for m in self.sb.messages(dm)
+                if ("e", f"{user_id}/{m.get('ts')}") not in self._seen
+            ]
         self._seen.update(("m", str(m.get("ts"))) for m in messages)
-        self._seen.update(("e", f"{m.get('recipient')}/{m.get('ts')}") for m in ephemerals)
-        return messages, ephemerals
+        self._seen.update(("e", f"{m.get('recipient')}/{m.get('ts')}") for m in private)
+        private.sort(key=lambda m: float(str(m.get("ts") or 0)))  # in the order they were sent
+        return messages, private
 
 
 def _titled(messages: Iterable[Json], story: _Story, marker: str) -> list[Json]:
@@ -177,15 +186,17 @@ def _titled(messages: Iterable[Json], story: _Story, marker: str) -> list[Json]:
 
 
 def _answer(
-    stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, ephemeral_ts: str | None = None
+    stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, reminder: Json | None = None
 ) -> None:
-    """Click Answer (on the pulse, or on the reminder), submit the modal like a person would, and wait until the bot
-    confirms the answers are recorded (saving happens after the modal closes)."""
+    """Click Answer (on the pulse, or on the reminder: a direct message or an ephemeral), submit the modal like a person
+    would, and wait until the bot confirms the answers are recorded (saving happens after the modal closes)."""
     sb, channel = stack.sandbox, stack.world.channel
     actor = stack.actor(user_id)
     seen = {v["id"] for v in sb.open_views(user_id)}
-    if ephemeral_ts is not None:
-        actor.click_ephemeral(channel, ephemeral_ts, "pulse-answer")
+    if reminder is not None and reminder.get("dm_channel"):
+        actor.click(str(reminder["dm_channel"]), str(reminder["ts"]), "pulse-answer")
+    elif reminder is not None:
+        actor.click_ephemeral(channel, str(reminder["ts"]), "pulse-answer")
     else:
         pulse = next(m for m in reversed(sb.messages(channel)) if "pulse-answer" in str(m.get("blocks")))
         actor.click(channel, pulse["ts"], "pulse-answer")
@@ -440,12 +451,23 @@ def _scorecard_report(story: _Story, report: Json) -> None:
             story.show([f"{heading}: no dimension differs by 1 point or more."])
 
 
-def _show_escalations(story: _Story, messages: Iterable[Json]) -> int:
-    """Show the escalation messages among ``messages``: the level, who is brought in and what is needed."""
+def _escalation_messages(story: _Story, messages: Iterable[Json]) -> list[Json]:
+    """The channel's escalation messages (level 2 and above) among ``messages``."""
+    return [m for m in messages if str(m.get("text", "")).startswith("Escalation (")]
+
+
+def _show_escalations(story: _Story, messages: Iterable[Json], private: Iterable[Json] = ()) -> int:
+    """Show the escalations among ``messages`` (the roles needed and the next step) and the owner's private nudge
+    among ``private``."""
     shown = 0
-    for message in _titled(messages, story, "Escalation, level"):
+    for nudge in _titled(private, story, "is waiting for you"):
+        how = "a message from the app" if nudge.get("dm_channel") else "a note in the channel only they see"
+        story.say(f"Level 1 nudges the owner, {story.name(str(nudge['recipient']))}, privately ({how}):")
+        story.show(story.lines(nudge)[:2])
+        shown += 1
+    for message in _escalation_messages(story, messages):
         lines = story.lines(message)
-        story.show([lines[0], *(line for line in lines if line.startswith(("Bringing in", "Needed")))])
+        story.show([lines[0], *(line for line in lines if line.startswith("Needed"))])
         shown += 1
     return shown
 
@@ -479,11 +501,14 @@ def _issue_escalates(story: _Story, now: datetime) -> None:
     story.new()
     for hours, label in ((4, "4 working hours later, not yet acknowledged"), (24, "The next day, still waiting")):
         report = stack.tick(now + timedelta(hours=hours, minutes=1))
-        messages, _ = story.new()
+        messages, private = story.new()
         story.say(f"{label}:")
-        if not _show_escalations(story, messages):
+        if not _show_escalations(story, messages, private):
             story.show([f"({report.escalations} escalation(s), none in the channel)"])
-    story.say("Each escalation describes the situation and the next step, never blame.")
+    story.say(
+        "The channel, shared by both organisations, sees level 2 and above: the issue and the roles it needs, "
+        "never who is at fault."
+    )
 
 
 def _issue_resolved(story: _Story) -> None:
@@ -550,7 +575,7 @@ class _Week:
         self.story = story
         self.reports: list[TickReport] = []
         self.messages: list[Json] = []
-        self.ephemerals: list[Json] = []
+        self.private: list[Json] = []
         self.scorecard_opened: datetime | None = None
 
     def tick(self, at: datetime) -> TickReport:
@@ -560,10 +585,10 @@ class _Week:
         return report
 
     def collect(self) -> tuple[list[Json], list[Json]]:
-        messages, ephemerals = self.story.new()
+        messages, private = self.story.new()
         self.messages += messages
-        self.ephemerals += ephemerals
-        return messages, ephemerals
+        self.private += private
+        return messages, private
 
     def total(self, field: str) -> int:
         return sum(int(getattr(r, field)) for r in self.reports)
@@ -610,16 +635,21 @@ def _run_week(
         )
 
     report = current.tick(at + timedelta(hours=24, seconds=1))
-    reminders = [m for m in current.ephemerals if "Reminder: the partnership pulse" in str(m.get("text", ""))]
+    reminders = [m for m in current.private if "Reminder: the partnership pulse" in str(m.get("text", ""))]
     if detail:
-        story.say(f"Tuesday: the {report.reminders} people who have not answered get one reminder, visible only to them:")
+        dms = sum(1 for m in reminders if m.get("dm_channel"))
+        story.say(
+            f"Tuesday: the {report.reminders} people who have not answered get one reminder: {dms} from {CLIENT_ORG}, "
+            f"which installed PartnerPulse, as a message from the app; {len(reminders) - dms} from {PROVIDER_ORG}, "
+            "whom the app cannot message, as a note in the channel only they see:"
+        )
         if reminders:
             story.show(line for line in story.lines(reminders[0]) if line != "[Answer]")
     if reminders:
         last = reminders[-1]
         recipient = str(last["recipient"])
         mood = mood_c if recipient in client_people else mood_p
-        _answer(stack, recipient, mood, None, rng, ephemeral_ts=str(last["ts"]))
+        _answer(stack, recipient, mood, None, rng, reminder=last)
         story.new()
         if detail:
             story.say(f"{story.name(recipient)} answers from the reminder's button.")
@@ -667,7 +697,7 @@ def _week_line(story: _Story, title: str, current: _Week, results: list[Json]) -
 def _week_events(story: _Story, current: _Week) -> None:
     """What stands out in a week: early warnings to the leads, escalations, scorecards."""
     signals = current.total("signals")
-    notes = _titled(current.ephemerals, story, "Early warning")
+    notes = _titled(current.private, story, "Early warning")
     if signals and notes and not story.signals_explained:
         story.signals_explained = True
         leads = sorted({str(n.get("recipient")) for n in notes})
@@ -678,7 +708,7 @@ def _week_events(story: _Story, current: _Week) -> None:
         story.show(story.lines(notes[0])[1:2])
     elif signals:
         story.say(f"Early warning: {signals} note{'s' if signals != 1 else ''} to the leads.")
-    if _titled(current.messages, story, "Escalation, level"):
+    if _escalation_messages(story, current.messages):
         story.say("The open issue escalates further:")
         _show_escalations(story, current.messages)
     if current.total("scorecards_opened"):

@@ -34,10 +34,10 @@ from handlers.ui import (
     ack_form,
     check_due_on,
     clicked,
-    clicked_channel,
     decode_clicked,
     ephemeral,
     from_home,
+    message_channel,
     notify,
     reopen_with_error,
     reply,
@@ -212,7 +212,7 @@ def carry_out_action_click(
             status = ActionStatus(verb.status) if verb.status in {s.value for s in ActionStatus} else None
         else:
             ref = decode_clicked(body, ActionRef)
-            channel_id, action_id, status = clicked_channel(body) or "", ref.action_id, ActionStatus.DONE
+            channel_id, action_id, status = message_channel(body, ref.channel_id) or "", ref.action_id, ActionStatus.DONE
         if not channel_id or status is None:
             raise DomainError(STALE)
         changed = actions.set_action_status(

@@ -75,6 +75,7 @@ from handlers.ui import (
     clicked_channel,
     decode_clicked,
     from_home,
+    message_channel,
     notify,
     reopen_with_error,
     reply,
@@ -221,7 +222,7 @@ def log_from_signal(
 ) -> None:
     """An early-warning signal's "Log issue": the form prefilled from the signal's figures."""
     ref = decode_clicked(body, SignalRef)
-    channel_id = clicked_channel(body)
+    channel_id = message_channel(body, ref.channel_id)
     if channel_id is None:
         raise DomainError(STALE)
     view_id = open_loading(client, body["trigger_id"])

@@ -84,6 +84,16 @@ def clicked_channel(body: dict[str, Any]) -> str | None:
     return str(channel) if channel else None
 
 
+def message_channel(body: dict[str, Any], named: str) -> str | None:
+    """The partnership channel a button on one of our messages acts on: the clicked message's channel, or, for a
+    message in the person's direct messages with the app (a reminder sent there), the channel the button names."""
+    clicked = clicked_channel(body)
+    in_dm = (body.get("channel") or {}).get("name") == "directmessage" or (clicked or "").startswith("D")
+    if named and (clicked is None or in_dm):
+        return named
+    return clicked
+
+
 def target_channel(body: dict[str, Any], channel_in_value: str) -> str:
     """The channel a click acts on: the one named in the value, which must be the clicked message's, if any."""
     channel = clicked_channel(body)

@@ -89,12 +89,19 @@ class FollowupRef:
 
 @dataclass(frozen=True)
 class ActionRef:
+    """An action's "Mark done". ``channel_id``: the partnership's channel, named by buttons in messages that may
+    be sent as a direct message from the app (where the clicked channel is the DM, not the partnership's)."""
+
     action_id: int
+    channel_id: str = ""
 
 
 @dataclass(frozen=True)
 class SignalRef:
+    """A signal's "Log issue"; ``channel_id`` as for ``ActionRef`` (signals go to leads' direct messages)."""
+
     signal_id: int
+    channel_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -340,44 +347,48 @@ def build_history_reply(item: HistoryItem) -> Message:
     return Message(text=_fallback(f"Issue #{i.number}: {escape(e.kind.replace('_', ' '))}"), blocks=blocks)
 
 
-def build_escalation(notice: EscalationNotice) -> Message:
-    """What is waiting, since when, what is needed and from whom. It describes the situation, never blames."""
-    i, p, tz = notice.issue, notice.partnership, notice.timezone
+def _situation(notice: EscalationNotice, tz: str) -> str:
+    """What is waiting and since when, with the deadline that made this level due. It names no one at fault."""
+    i = notice.issue
     since = local_time_label(i.opened_at, tz)
     what = f"Issue {_issue_name(i)} ({SEVERITY_LABELS[i.severity]}, {escape(i.category)})"
     ack, resolve = working_time_label(notice.acknowledge_within), working_time_label(notice.resolve_within)
-    mentions = " ".join(f"<@{u}>" for u in notice.recipients)
     if notice.reason == "manual":
         actor = f"<@{notice.event.actor}>" if notice.event.actor else "Someone"
-        situation = f"{what}, open since {since}: {actor} asked to bring it to the next level now."
-    elif notice.reason == "acknowledge":
+        return f"{what}, open since {since}: {actor} asked to bring it to the next level now."
+    if notice.reason == "acknowledge":
         waited = notice.acknowledge_within * (1 if notice.level == 1 else 2)
-        situation = (
+        return (
             f"{what} was raised {since} and has been waiting {working_time_label(waited)} to be acknowledged "
             f"(the agreed time is {ack})."
         )
-    elif notice.level == 1:
-        situation = f"{what}, open since {since}, has used three quarters of the agreed {resolve} to resolve it."
-    elif notice.level == 2:
-        situation = f"{what}, open since {since}, has reached the agreed {resolve} to resolve it."
-    else:
-        situation = f"{what}, open since {since}, has been open for twice the agreed {resolve} to resolve it."
     if notice.level == 1:
-        need = (
-            f"*Needed:* {mentions}, please acknowledge it or post an update on the card, so both sides know where it stands."
-        )
-    elif notice.level == 2:
-        need = (
-            f"*Bringing in the leads of both sides:* {mentions or 'no leads are recorded'}. *Needed:* agree together "
-            f"who takes it forward and the next step, with <@{i.owner_id}> (owner)."
-        )
+        return f"{what}, open since {since}, has used three quarters of the agreed {resolve} to resolve it."
+    if notice.level == 2:
+        return f"{what}, open since {since}, has reached the agreed {resolve} to resolve it."
+    return f"{what}, open since {since}, has been open for twice the agreed {resolve} to resolve it."
+
+
+#: Who each level above the owner's nudge needs, by role (the channel message names roles, never a culprit).
+LEVEL_NEEDS = {2: "the leads of both sides", 3: "the executive sponsors of both sides"}
+
+
+def build_escalation(notice: EscalationNotice) -> Message:
+    """Level 2 or 3, in the card's thread: the issue, what is waiting and since when, and the roles it needs now.
+
+    It describes the situation and the next step and names the people of the role needed (so they are notified);
+    it never names anyone as having failed. Level 1 is the owner's private nudge (``build_owner_nudge``).
+    """
+    i, p = notice.issue, notice.partnership
+    needs = LEVEL_NEEDS.get(notice.level, LEVEL_NEEDS[3])
+    mentions = " ".join(f"<@{u}>" for u in notice.recipients)
+    if notice.level == 2:
+        step = "agree together who takes it forward and the next step, and post it on the card."
     else:
-        need = (
-            f"*Bringing in the executive sponsors of both sides:* {mentions or 'no sponsors are recorded'}. "
-            "*Needed:* help remove what is blocking it and agree a way forward with the leads."
-        )
-    blocks: list[Block] = [_section(f":rotating_light: *Escalation, {ESCALATION_LEVEL_LABELS[notice.level]}*")]
-    blocks.append(_section(f"{situation}\n{need}"))
+        step = "help remove what is blocking it and agree a way forward with the leads."
+    who = mentions or ("no leads are recorded" if notice.level == 2 else "no sponsors are recorded")
+    blocks: list[Block] = [_section(f":rotating_light: *Issue #{i.number} needs {needs}*")]
+    blocks.append(_section(f"{_situation(notice, notice.timezone)}\n*Needed now, from {needs}* ({who}): {step}"))
     notes: list[str] = []
     if notice.missing_sides:
         role = "lead" if notice.level == 2 else "executive sponsor"
@@ -385,9 +396,32 @@ def build_escalation(notice: EscalationNotice) -> Message:
         notes.append(f"No {role} is recorded for {orgs}; a lead can add one with `/partner setup`.")
     if notice.skipped_levels:
         notes.append("Earlier levels fell due while PartnerPulse was not running; this is the current one.")
-    notes.append("Escalations follow the policy both sides agreed (`/partner policy`). They describe, not blame.")
+    notes.append(
+        f"Escalation {ESCALATION_LEVEL_LABELS[notice.level]}, as both sides agreed (`/partner policy`). "
+        "It describes where things stand, not whose fault it is."
+    )
     blocks.append(_context(" ".join(notes)))
-    text = f"Escalation ({ESCALATION_LEVEL_LABELS[notice.level]}): issue #{i.number} {escape(i.title)}"
+    text = f"Escalation ({ESCALATION_LEVEL_LABELS[notice.level]}): issue #{i.number} {escape(i.title)} needs {needs}"
+    return Message(text=_fallback(text), blocks=blocks)
+
+
+def build_owner_nudge(notice: EscalationNotice, *, timezone: str) -> Message:
+    """Level 1, for the owner alone (a message from the app, or an ephemeral for the other organisation's people):
+    what is waiting, with times in ``timezone`` (the owner's), and what would help. Nothing of it reaches the channel.
+    """
+    i, p = notice.issue, notice.partnership
+    blocks: list[Block] = [
+        _section(f":hourglass_flowing_sand: *Issue #{i.number} is waiting for you*"),
+        _section(
+            f"{_situation(notice, timezone)}\nYou are its owner: please acknowledge it or post an update on the card, "
+            "so both sides know where it stands."
+        ),
+        _context(
+            f"Only you see this; the card is in <#{p.channel_id}>. If it keeps waiting, the policy both sides "
+            "agreed brings in the leads of both sides (`/partner policy`)."
+        ),
+    ]
+    text = f"Issue #{i.number} {escape(i.title)} is waiting for you: please acknowledge it or post an update."
     return Message(text=_fallback(text), blocks=blocks)
 
 
@@ -418,29 +452,53 @@ def build_followup_question(question: FollowupQuestion) -> Message:
 # --- reminders and signals ---------------------------------------------------------------------------------
 
 
-def build_overdue_reminder(reminder: OverdueReminder) -> Message:
-    """One message for all of an owner's overdue actions in a partnership (shown only to them)."""
+def overdue_headline(reminder: OverdueReminder) -> str:
+    """The reminder's first line, worded for one action or for several (plain text: user text escaped)."""
     p, actions = reminder.partnership, reminder.actions
-    count = _plural(len(actions), "overdue action")
-    blocks: list[Block] = [
-        _section(f"You have {count} in *{escape(p.name)}*. Mark them done, or agree a new date with the other side.")
-    ]
-    shown = actions[: min(REMINDER_ACTIONS_SHOWN, MAX_BLOCKS_PER_MESSAGE - 2)]
+    where = f"in {escape(p.name)}"
+    if len(actions) == 1:
+        a = actions[0]
+        days = (reminder.as_of - a.due_on).days
+        late = f"{_plural(days, 'day')} overdue" if days > 0 else "overdue"
+        return (
+            f"Your action “{escape(a.title)}” {where} is {late}: mark it done, or change its due date with the other side."
+        )
+    return (
+        f"You have {len(actions)} overdue actions {where}: mark each one done, or change its due date with the other side."
+    )
+
+
+def build_overdue_reminder(reminder: OverdueReminder) -> Message:
+    """One message for all of an owner's overdue actions in a partnership, worded for one or for several.
+
+    Sent to the owner alone (a message from the app, or an ephemeral for the other organisation's people), so its
+    buttons name the partnership's channel.
+    """
+    p, actions = reminder.partnership, reminder.actions
+    blocks: list[Block] = [_section(overdue_headline(reminder))]
+    shown = actions[: min(REMINDER_ACTIONS_SHOWN, MAX_BLOCKS_PER_MESSAGE - 3)]
     for a in shown:
         issue = f" (issue #{a.issue_number})" if a.issue_number else ""
         days = (reminder.as_of - a.due_on).days
         late = f", {_plural(days, 'day')} ago" if days > 0 else ""
+        done = encode(ActionRef(a.id, channel_id=p.channel_id))
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
                     text=truncate(f"*{escape(a.title)}*{issue}\nDue {date_label(a.due_on)}{late}", 2000)
                 ),
-                accessory=ButtonElement(text="Mark done", action_id=ids.Action.ACTION_DONE, value=encode(ActionRef(a.id))),
+                accessory=ButtonElement(text="Mark done", action_id=ids.Action.ACTION_DONE, value=done),
             )
         )
     if len(actions) > len(shown):
         blocks.append(_context(f"…and {len(actions) - len(shown)} more: `/partner actions overdue` lists them all."))
-    return Message(text=_fallback(f"You have {count} in {escape(p.name)}."), blocks=blocks)
+    blocks.append(
+        _context(
+            f"Only you see this. Sent when an action becomes overdue, then at most once a week while it stays "
+            f"overdue; the actions are in <#{p.channel_id}>."
+        )
+    )
+    return Message(text=_fallback(overdue_headline(reminder)), blocks=blocks)
 
 
 def _fmt(value: object) -> str:
@@ -477,12 +535,15 @@ def build_signal(signal: SignalView) -> Message:
                 ButtonElement(
                     text="Log issue",
                     action_id=ids.Action.SIGNAL_LOG_ISSUE,
-                    value=encode(SignalRef(signal.id)),
+                    value=encode(SignalRef(signal.id, channel_id=signal.partnership.channel_id)),
                     style="primary",
                 )
             ],
         ),
-        _context("Only the leads see this. It is a prompt to talk it through or log an issue; nothing is escalated by it."),
+        _context(
+            f"Only the leads of <#{signal.partnership.channel_id}> get this. It is a prompt to talk it through or log "
+            "an issue; nothing is escalated by it."
+        ),
     ]
     return Message(text=_fallback(f"Early warning for {escape(signal.partnership.name)}"), blocks=blocks)
 

@@ -177,15 +177,17 @@ def build_answer_modal(form: AnswerForm) -> View:
     )
 
 
-def build_reminder(round_: RoundView, partnership: PartnershipView) -> Message:
-    """The one ephemeral nudge a non-responder gets before the round closes."""
-    closes = local_time_label(round_.closes_at, partnership.timezone)
+def build_reminder(round_: RoundView, partnership: PartnershipView, *, timezone: str | None = None) -> Message:
+    """The one nudge a non-responder gets before the round closes (a message from the app, or an ephemeral in the
+    channel for the other organisation's people), with the closing time in ``timezone``: the recipient's own zone,
+    the partnership's when omitted."""
+    closes = local_time_label(round_.closes_at, timezone or partnership.timezone)
     text = (
         f"The partnership pulse for *{escape(partnership.name)}* closes {closes}. "
         "It takes about 30 seconds, and both sides' answers count."
     )
     return Message(
-        text=f"Reminder: the partnership pulse closes {closes}.",
+        text=f"Reminder: the partnership pulse for {escape(partnership.name)} closes {closes}.",
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)), accessory=answer_button(round_.id)),
         ],

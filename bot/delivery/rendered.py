@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.blocks.pulse import Message
 from bot.services.models import DigestView
 from bot.services.outbox import OutboxItem
+from bot.services.recipients import Recipient
 from storage.uow import UnitOfWork
 
 
@@ -40,6 +41,8 @@ class Rendered:
     upload: Upload | None = None
     #: Pin the posted message (the menu). Pinning is a convenience: a failure is logged, the message stays sent.
     pin: bool = False
+    #: For one person only (reminders, nags, signals, the owner's escalation nudge): ``send_privately`` sends it.
+    private_to: Recipient | None = None
 
 
 @dataclass

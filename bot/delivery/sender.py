@@ -33,8 +33,10 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
 from bot.delivery.renderer import Renderer
 from bot.delivery.token_recheck import recheck_held_tokens
+from bot.private_send import send_privately
 from bot.services import outbox_hold, outbox_sending, partnerships
 from bot.services.outbox import SPECS, OutboxItem
+from bot.services.recipients import Recipient
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
 from storage.uow import UnitOfWork
 
@@ -235,6 +237,22 @@ class OutboxSender:
 
     def _call(self, item: OutboxItem, rendered: Rendered, lease: BatchLease) -> str | None:
         team = self._team(item.workspace_id)
+        to = rendered.private_to
+        if to is None and item.method == "chat.postEphemeral":
+            # An ephemeral row the renderer did not address: still never a public message, and no DM guessed.
+            to = Recipient(user_id=item.user_id or "", direct=False, timezone="UTC")
+        if to is not None:
+            # Paced inside, by the call it makes; a row reclaimed meanwhile is not ours to send.
+            lease.take(item)
+            return send_privately(
+                self.client,
+                self.pacer,
+                team=team,
+                channel_id=item.channel_id,
+                to=to,
+                message=rendered.messages[0],
+                metadata=_metadata(item),
+            )
         self.pacer.wait(item.method, team, item.channel_id)
         # After the pacer's wait, which can be long: a row reclaimed meanwhile is not ours to send.
         lease.take(item)
@@ -242,11 +260,6 @@ class OutboxSender:
             self._upload(item, rendered.upload, rendered.thread_ts)
             return None
         first, *rest = rendered.messages
-        if item.method == "chat.postEphemeral":
-            resp = self.client.chat_postEphemeral(
-                channel=item.channel_id, user=item.user_id or "", text=first.text, blocks=first.blocks
-            )
-            return str(resp.get("message_ts") or "") or None
         if item.method == "chat.update":
             if rendered.update_ts is None:
                 if not rendered.post_if_missing:

@@ -1,8 +1,11 @@
 """Actions (DESIGN 3.3): one owner, one side, a due date and a status; grouped reminders when overdue.
 
 Actions come from an issue (the card's "Add action"), from a follow-up contribution (``followups``), or stand
-alone (``/partner action``). An owner with overdue actions gets one ephemeral reminder per partnership per day,
-only inside their side's working hours, listing all of them (never one message per action).
+alone (``/partner action``). Overdue actions are reminded to their owner when they become overdue, then at most
+once a week while they stay overdue (``REMIND_AGAIN_AFTER``), only inside the owner's side's working hours. An
+owner gets at most one message a day per partnership, listing all their overdue actions (never one per action).
+The message goes as a message from the app, or as an ephemeral to the other organisation's people
+(``recipients``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ UowFactory = Callable[[], UnitOfWork]
 BATCH = 500
 #: When an owner's calendar has no working time in reach (cannot happen with a valid calendar), look again later.
 NO_WINDOW_RETRY = timedelta(days=1)
+#: An action still overdue is reminded again this long after its last reminder (a daily nag teaches people to
+#: ignore it); a new due date that passes is reminded as soon as it is overdue.
+REMIND_AGAIN_AFTER = timedelta(days=7)
 
 
 def _issue_numbers(store: IssueStore, actions: list[Action]) -> dict[int, int]:
@@ -248,8 +254,8 @@ def list_actions(
 
 def next_reminder_time(action: Action, calendar: WorkingCalendar, *, after: datetime) -> datetime | None:
     """When the action's owner may next be reminded: the start of the first window of ``calendar`` (the owner's
-    side) on a local day after the due date and after the last reminder's day, among the windows not over at
-    ``after``. It is at or before ``after`` when ``after`` is inside that window (a reminder is due now).
+    side) on a local day after the due date and, once reminded for that date, a week after the last reminder
+    (``REMIND_AGAIN_AFTER``), among the windows not over at ``after``. It is at or before ``after`` when ``after`` is inside that window (a reminder is due now).
 
     None when the calendar has no working time in reach (see ``first_window``). The value is the index key
     ``remind_overdue`` finds due reminders by, so a tick never reads the actions it will not remind.
@@ -268,11 +274,13 @@ def schedule_reminder(store: IssueStore, p: Partnership, action: Action, *, now:
 
 
 def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
-    """Queue one reminder per owner per partnership per day for overdue open actions. Returns how many.
+    """Queue the reminders due for overdue open actions, one per owner per partnership per day. Returns how many.
 
-    An owner is reminded only inside their side's working hours (so nobody is pinged at night or at the
-    weekend), and at most once a local day: ``last_reminded_on`` records the day on each action reminded, and
-    the outbox key names owner and day. An action that is due today is not overdue yet.
+    An action is reminded on the first working day after its due date, then again at most once a week
+    (``REMIND_AGAIN_AFTER``) while it stays overdue and unchanged. Its owner is reminded only inside their side's
+    working hours (so nobody is pinged at night or at the weekend), and at most once a local day however many
+    actions fall due: ``last_reminded_on`` records the day on each action reminded, and the outbox key names
+    owner and day. An action that is due today is not overdue yet.
 
     Only actions whose ``next_reminder_at`` has come (or is not computed yet) are read: each one read is either
     reminded now or given its next time (``next_reminder_time``), so an action reminded this morning costs
@@ -344,8 +352,8 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
 
 
 def first_window_after_due(action: Action, calendar: WorkingCalendar, now: datetime) -> tuple[datetime, datetime] | None:
-    """The owner's first working window, not over at ``now``, on a local day after the due date and the last
-    reminder's day: a reminder is due when ``now`` is inside it.
+    """The owner's first working window, not over at ``now``, on a local day after the due date and a week after
+    the last reminder for that date: a reminder is due when ``now`` is inside it.
     """
     return _reminder_window(action.due_on, action.last_reminded_on, calendar, now)
 
@@ -354,8 +362,10 @@ def _reminder_window(
     due_on: date, last_reminded_on: date | None, calendar: WorkingCalendar, now: datetime
 ) -> tuple[datetime, datetime] | None:
     first_day = due_on + timedelta(days=1)
-    if last_reminded_on is not None:
-        first_day = max(first_day, last_reminded_on + timedelta(days=1))
+    if last_reminded_on is not None and last_reminded_on > due_on:
+        # Reminded while overdue for this due date: again a week later. A reminder from before the due date was
+        # moved belongs to the old date and does not delay this one.
+        first_day = max(first_day, last_reminded_on + REMIND_AGAIN_AFTER)
     return first_window(calendar, first_day, ending_after=now)
 
 

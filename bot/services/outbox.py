@@ -169,7 +169,8 @@ _POST, _UPDATE, _EPHEMERAL = "chat.postMessage", "chat.update", "chat.postEpheme
 _PULSE = {
     Purpose.PULSE: PurposeSpec(_POST, row_only),
     Purpose.PULSE_CLOSED: PurposeSpec(_UPDATE, row_only),
-    # Ephemeral: DMs do not reach the other organisation, and nobody is named in public.
+    # For one person: the sender sends a message from the app where it can message them, an ephemeral in the
+    # channel where it cannot (the other organisation's people; ``bot.private_send``). Never public.
     Purpose.REMINDER: PurposeSpec(_EPHEMERAL, row_only),
     Purpose.RESULTS: PurposeSpec(_POST, row_only),
 }
@@ -178,9 +179,10 @@ _ISSUES = {
     # Updated in place; when the card is gone (deleted, or never posted) the sender posts a new one.
     Purpose.ISSUE_CARD_UPDATE: PurposeSpec(_UPDATE, _card_ts),
     Purpose.ISSUE_HISTORY: PurposeSpec(_POST, row_only),
+    # Levels 2 and 3 in the card's thread; level 1 goes to the owner alone (``bot.private_send``).
     Purpose.ESCALATION: PurposeSpec(_POST, row_only),
     Purpose.FOLLOWUP_QUESTION: PurposeSpec(_POST, row_only),
-    # Ephemeral, like the pulse reminder.
+    # For one person, like the pulse reminder.
     Purpose.ACTIONS_OVERDUE: PurposeSpec(_EPHEMERAL, row_only),
     Purpose.SIGNAL: PurposeSpec(_EPHEMERAL, row_only),
 }

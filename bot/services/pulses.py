@@ -354,7 +354,11 @@ def submit_answers(
 
 
 def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: datetime) -> int:
-    """Once per round, queue an ephemeral nudge for each member who has not answered. Returns how many."""
+    """Once per round, queue a nudge for each member who has not answered. Returns how many.
+
+    The sender sends each as a message from the app, or as an ephemeral to the other organisation's people
+    (``recipients``), with the closing time in the person's zone.
+    """
     queued = 0
     while True:
         with uow_factory() as uow:

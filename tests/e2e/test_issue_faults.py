@@ -201,10 +201,12 @@ def test_a_deleted_card_is_posted_again(stack: LocalStack) -> None:
     second = log_issue(stack, w.client_members[0], title="Card without a thread", severity="S1")
     stack.services.client.chat_delete(channel=w.channel, ts=second["ts"])
     assert sb.message(w.channel, second["ts"]) is None
-    assert stack.tick(START.replace(hour=15)).escalations == 1
+    assert stack.tick(START.replace(hour=15)).escalations == 1  # level 1: the owner alone is nudged
+    assert card(stack, 2)["ts"] != second["ts"]
+    assert stack.tick(START.replace(hour=16)).escalations == 1  # level 2: in the channel, under the card
     reposted = card(stack, 2)
     assert reposted["ts"] != second["ts"]
-    assert [m["text"][:24] for m in thread(stack, reposted["ts"])] == ["Escalation (level 1: own"]
+    assert [m["text"][:24] for m in thread(stack, reposted["ts"])] == ["Escalation (level 2: lea"]
     assert len([c for c in cards(stack) if c["text"].startswith("Issue #2 ")]) == 1
     assert sb.violations == []
 
@@ -302,8 +304,10 @@ def test_only_the_owner_or_a_lead_acknowledges_or_reassigns(stack: LocalStack) -
     wait_for(
         lambda: any("now owned by Northwind Retail" in json.dumps(m) for m in thread(stack, first["ts"])), what="history"
     )
-    # Anyone may bring it to the next level now.
+    # Anyone may bring it to the next level now: level 1 goes to the owner alone (ours: a message from the app).
     stack.actor(bystander).click(w.channel, first["ts"], "issue-escalate")
-    wait_for(lambda: any(m["text"].startswith("Escalation (level 1") for m in thread(stack, first["ts"])), what="escalated")
+    owner_dm = sb.dm_channel(w.client_members[1])
+    wait_for(lambda: any("is waiting for you" in m["text"] for m in sb.messages(owner_dm)), what="escalated")
+    assert not any(m["text"].startswith("Escalation (") for m in thread(stack, first["ts"]))
     assert "Acknowledged" not in json.dumps(sb.message(w.channel, first["ts"]))
     assert sb.violations == []

@@ -58,8 +58,14 @@ def test_full_round_answers_reminder_and_results(stack) -> None:  # type: ignore
     report = stack.tick(PULSE_AT + timedelta(hours=24))
     # Everyone in the channel with a side who has not answered: 12 people - 6 answered.
     assert report.reminders == 6 and report.delivery.sent == 6
-    reminded = {m["recipient"] for m in sb.ephemerals(w.channel) if "Reminder" in m.get("text", "")}
+    # Northwind's people (the app's own organisation) get a message from the app; Contoso's an ephemeral.
+    ephemeral = {m["recipient"] for m in sb.ephemerals(w.channel) if "Reminder" in m.get("text", "")}
+    direct = {u for u in w.all_users if any("Reminder" in m.get("text", "") for m in sb.messages(sb.dm_channel(u)))}
+    reminded = ephemeral | direct
     assert reminded.isdisjoint(set(client + provider)) and len(reminded) == 6
+    assert ephemeral == {u for u in reminded if u.startswith("U0P")} and direct == {
+        u for u in reminded if u.startswith("U0C")
+    }
     # A second tick does not remind again.
     assert stack.tick(PULSE_AT + timedelta(hours=30)).reminders == 0
 
@@ -201,10 +207,11 @@ def test_answering_a_closed_round_says_so_and_stores_nothing(stack) -> None:  # 
     w, sb = stack.world, stack.sandbox
     stack.tick(PULSE_AT)
     stack.tick(PULSE_AT + timedelta(hours=24))
-    reminder = next(m for m in sb.ephemerals(w.channel, user=w.client_lead) if "Reminder" in m.get("text", ""))
+    dm = sb.dm_channel(w.client_lead)
+    reminder = next(m for m in sb.messages(dm) if "Reminder" in m.get("text", ""))
     stack.tick(PULSE_AT + timedelta(hours=48))
-    # The reminder stays on screen after the close; its button must not accept answers any more.
-    stack.actor(w.client_lead).click_ephemeral(w.channel, reminder["ts"], "pulse-answer")
+    # The reminder stays in the lead's messages after the close; its button must not accept answers any more.
+    stack.actor(w.client_lead).click(dm, reminder["ts"], "pulse-answer")
 
     def closed_modal() -> bool:
         return any("has closed" in json.dumps(v.get("blocks")) for v in sb.open_views(w.client_lead))

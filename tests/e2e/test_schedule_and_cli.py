@@ -129,11 +129,14 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     assert "Lena Fischer answers from the reminder's button." in story
     for week in range(2, 9):
         assert [line for line in lines if line.startswith(f"> Week {week} · ") and "answered (client " in line], week
-    # The escalation: the levels reached and who was brought in.
-    assert "level 1: owner nudged" in story and "Needed: @Ananya Iyer" in story
-    assert "level 2: leads of both sides" in story
-    assert "Bringing in the leads of both sides: @Dana Whitfield @Priya Raman" in story
-    assert "level 3: executive sponsors" in story and "@Sam Ortega @Vikram Shah" in story
+    # The escalation: level 1 privately to the owner; the channel sees the roles needed from level 2 on.
+    assert "Level 1 nudges the owner, Ananya Iyer, privately (a note in the channel only they see)" in story
+    assert "Issue #1 is waiting for you" in story
+    assert "Issue #1 needs the leads of both sides" in story
+    assert "Needed now, from the leads of both sides (@Dana Whitfield @Priya Raman)" in story
+    assert "Issue #1 needs the executive sponsors of both sides" in story and "@Sam Ortega @Vikram Shah" in story
+    # Reminders: a message from the app for the installing organisation's people, ephemeral for the other's.
+    assert "as a message from the app" in story and "as a note in the channel only they see" in story
     # The blameless follow-up: both sides' answers and the action one became.
     assert "What can we do to keep this from happening again?" in story
     assert "@Maya Chen for Northwind Retail (client): We send the data extract by the 25th." in story
@@ -159,8 +162,21 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     for n in range(1, 9):
         assert f"*Round {n}* for *Northwind service desk*" in transcript, n
         assert f"== Pulse results · round {n} · Northwind service desk ==" in transcript, n
-    assert "(only visible to @Lena Fischer): The partnership pulse for *Northwind service desk* closes" in transcript
-    assert "    > @PartnerPulse: :rotating_light: *Escalation, level 2: leads of both sides*" in transcript
+    # Lena Fischer (Contoso, Berlin) sees the closing time in her own zone.
+    assert (
+        "(only visible to @Lena Fischer): The partnership pulse for *Northwind service desk* closes Wed 9 Dec, 15:00 CET"
+        in (transcript)
+    )
+    assert "    > @PartnerPulse: :rotating_light: *Issue #1 needs the leads of both sides*" in transcript
+    assert (
+        "@PartnerPulse (only visible to @Ananya Iyer): :hourglass_flowing_sand: *Issue #1 is waiting for you*" in transcript
+    )
+    channel_part, private_part = transcript.split("PartnerPulse to ", 1)
+    nudges = [line for line in channel_part.splitlines() if "is waiting for you" in line]
+    assert nudges and all("(only visible to @Ananya Iyer)" in line for line in nudges)  # nobody else sees level 1
+    # The app's own people get their reminders and overdue-action reminders as messages from the app, weekly.
+    assert "Your action “We send the data extract by the 25th.” in Northwind service desk is 4 days overdue" in private_part
+    assert "is 11 days overdue" in private_part and "is 5 days overdue" not in private_part
     assert "<@U" not in transcript  # mentions rendered to names there too
     chart = (tmp_path / "out" / "chart.png").read_bytes()
     assert chart.startswith(b"\x89PNG")

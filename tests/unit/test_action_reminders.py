@@ -72,13 +72,40 @@ def test_creating_an_action_schedules_its_first_reminder(world: IssueWorld) -> N
     assert _next(world, friday) == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
 
-def test_a_reminder_moves_the_next_one_to_the_owners_next_working_day(world: IssueWorld) -> None:
+def test_an_action_still_overdue_is_reminded_again_a_week_later_not_every_day(world: IssueWorld) -> None:
     action_id = _create(world, key="a")
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 1
-    assert _next(world, action_id) == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # Tuesday 09:00
-    friday = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-    assert actions.remind_overdue(world.uow_factory, now=friday) == 1
-    assert _next(world, action_id) == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # over the weekend to Monday
+    assert _next(world, action_id) == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # Monday 09:00 a week later
+    for day in range(1, 7):  # Tuesday to Sunday: nothing, however often the heartbeat runs
+        assert actions.remind_overdue(world.uow_factory, now=NOW + timedelta(days=day)) == 0
+    assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 7, 15, 0, tzinfo=UTC)) == 1
+    assert _next(world, action_id) == datetime(2026, 12, 14, 14, 0, tzinfo=UTC)
+
+
+def test_recomputing_the_time_keeps_the_week(world: IssueWorld) -> None:
+    action_id = _create(world, key="a", due=date(2026, 11, 25))
+    thursday = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    assert actions.remind_overdue(world.uow_factory, now=thursday) == 1
+    assert _next(world, action_id) == datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # Thursday a week later
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    _set_next(world, action_id, None)
+    assert actions.remind_overdue(world.uow_factory, now=friday) == 0  # recomputed: still a week from Thursday
+    assert _next(world, action_id) == datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+
+
+def test_a_new_due_date_that_passes_is_reminded_as_soon_as_it_is_overdue(world: IssueWorld) -> None:
+    action_id = _create(world, key="a")
+    assert actions.remind_overdue(world.uow_factory, now=NOW) == 1  # reminded Monday 30 Nov for 23 Nov
+    with world.uow_factory() as uow:
+        action = uow.session.get(Action, action_id)
+        assert action is not None
+        action.due_on = date(2026, 12, 1)  # moved to Tuesday, which then passes too
+        actions.schedule_reminder(
+            IssueStore(uow.session), uow.session.get(Partnership, world.partnership_id), action, now=NOW
+        )  # type: ignore[arg-type]
+        uow.commit()
+    assert _next(world, action_id) == datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # Wednesday, not a week on
+    assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC)) == 1
 
 
 def test_an_action_reminded_today_is_not_read_again(world: IssueWorld) -> None:
@@ -91,7 +118,7 @@ def test_an_action_reminded_today_is_not_read_again(world: IssueWorld) -> None:
         )
         assert due == []
     assert actions.remind_overdue(world.uow_factory, now=later) == 0
-    assert _next(world, action_id) == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    assert _next(world, action_id) == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 
 
 def test_rows_without_a_time_are_computed_by_the_reminder_job(world: IssueWorld) -> None:
@@ -103,7 +130,7 @@ def test_rows_without_a_time_are_computed_by_the_reminder_job(world: IssueWorld)
     assert _next(world, action_id) == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # Monday 09:00
     _set_next(world, action_id, None)
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 1  # computed and due at once
-    assert _next(world, action_id) == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    assert _next(world, action_id) == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 
 
 def test_a_missed_window_is_not_made_up_at_night(world: IssueWorld) -> None:
@@ -140,9 +167,10 @@ def test_a_calendar_change_moves_pending_reminders(world: IssueWorld) -> None:
         now=NOW,
     )
     assert _next(world, action_id) is None  # recomputed by the next pass, from the new hours
-    # Tuesday 10:00 in Kolkata (04:30 UTC), long before New York's Tuesday window: reminded now.
-    assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 1, 4, 30, tzinfo=UTC)) == 1
-    assert _next(world, action_id) == datetime(2026, 12, 2, 3, 30, tzinfo=UTC)  # Wednesday 09:00 Kolkata
+    assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 1, 4, 30, tzinfo=UTC)) == 0
+    assert _next(world, action_id) == datetime(2026, 12, 7, 3, 30, tzinfo=UTC)  # a week on, 09:00 in Kolkata
+    # Monday 10:00 in Kolkata (04:30 UTC), long before New York's Monday window: reminded now.
+    assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 7, 4, 30, tzinfo=UTC)) == 1
 
 
 def test_a_paused_partnership_keeps_its_reminders_for_later(world: IssueWorld) -> None:
@@ -270,4 +298,4 @@ def test_a_reminder_queued_meanwhile_by_another_process_falls_back_to_one_by_one
         for action_id in (first, second):
             action = uow.session.get(Action, action_id)
             assert action is not None and action.last_reminded_on == date(2026, 11, 30)
-            assert action.next_reminder_at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+            assert action.next_reminder_at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)

@@ -23,6 +23,7 @@ from bot.blocks.issues import (
     build_issue_card,
     build_issue_list,
     build_overdue_reminder,
+    build_owner_nudge,
     build_signal,
     working_time_label,
 )
@@ -277,19 +278,33 @@ def _notice(level: int, reason: str, **kw: Any) -> EscalationNotice:
     return EscalationNotice(**values)
 
 
-@pytest.mark.parametrize(
-    ("level", "reason"), [(1, "acknowledge"), (1, "resolve"), (2, "acknowledge"), (2, "resolve"), (3, "resolve")]
-)
-def test_escalations_say_what_since_when_and_who_is_needed_without_blame(level: int, reason: str) -> None:
+BLAME_WORDS = ("failed", "ignored", "neglect", "missed", "did not", "didn't")
+
+
+@pytest.mark.parametrize(("level", "reason"), [(2, "acknowledge"), (2, "resolve"), (3, "resolve")])
+def test_channel_escalations_name_the_issue_and_the_roles_needed_never_a_culprit(level: int, reason: str) -> None:
     message = build_escalation(_notice(level, reason))
     _assert_inert(message)
     text = "\n".join(_mrkdwn_texts(message))
-    assert "#3" in text and "Mon 30 Nov, 20:30 IST" in text and "*Needed:*" in text
-    if level == 1:
-        assert "<@UP1>" in text
-    else:
-        assert "<@UCL>" in text and "<@UPL>" in text
-    for word in ("fault", "failed", "ignored", "neglect", "missed"):
+    assert "#3" in text and "Mon 30 Nov, 20:30 IST" in text
+    role = "the leads of both sides" if level == 2 else "the executive sponsors of both sides"
+    assert f"*Issue #3 needs {role}*" in text and f"*Needed now, from {role}*" in text
+    assert "<@UCL>" in text and "<@UPL>" in text
+    assert "<@UP1>" not in text  # the owner is not singled out in front of both organisations
+    for word in BLAME_WORDS:
+        assert word not in text.lower()
+    assert "not whose fault it is" in text
+
+
+@pytest.mark.parametrize("reason", ["acknowledge", "resolve", "manual"])
+def test_level_1_is_a_private_nudge_for_the_owner_in_their_time_zone(reason: str) -> None:
+    message = build_owner_nudge(_notice(1, reason), timezone="Europe/Berlin")
+    _assert_inert(message)
+    text = "\n".join(_mrkdwn_texts(message))
+    assert "*Issue #3 is waiting for you*" in text and "You are its owner" in text and "the card is in <#C1>" in text
+    assert "Mon 30 Nov, 16:00 CET" in text and "IST" not in text  # the owner's zone, not the owning side's
+    assert "Only you see this" in text
+    for word in BLAME_WORDS:
         assert word not in text.lower()
 
 
@@ -331,10 +346,23 @@ def test_overdue_actions_are_grouped_in_one_message() -> None:
     )
     message = build_overdue_reminder(reminder)
     _assert_inert(message)
-    assert message.text.startswith("You have 3 overdue actions")
+    assert message.text.startswith("You have 3 overdue actions in Northwind desk")
+    assert "mark each one done, or change its due date" in message.text
     done = [b.to_dict()["accessory"]["value"] for b in message.blocks if "accessory" in b.to_dict()]
-    assert [decode(v, ActionRef) for v in done] == [ActionRef(1), ActionRef(2), ActionRef(3)]
+    # The buttons name the channel: in the owner's direct messages the clicked channel is not the partnership's.
+    assert [decode(v, ActionRef) for v in done] == [ActionRef(n, channel_id="C1") for n in (1, 2, 3)]
     assert "2 days ago" in "\n".join(_mrkdwn_texts(message))
+    assert "at most once a week" in "\n".join(_mrkdwn_texts(message))
+
+
+def test_one_overdue_action_is_worded_for_one() -> None:
+    message = build_overdue_reminder(
+        OverdueReminder(_partnership(), "UP1", (_action(1, title="Send the rota"),), date(2026, 12, 4))
+    )
+    assert message.text.startswith(
+        "Your action “Send the rota” in Northwind desk is 3 days overdue: mark it done, or change"
+    )
+    assert "them" not in message.text
 
 
 def test_a_long_overdue_list_stays_within_slacks_limits() -> None:
@@ -365,7 +393,7 @@ def test_signals_offer_a_prefilled_log_issue_button(
     message = build_signal(signal)
     _assert_inert(message)
     assert expected in "\n".join(_mrkdwn_texts(message))
-    assert decode(_buttons(message)[ids.Action.SIGNAL_LOG_ISSUE], SignalRef) == SignalRef(11)
+    assert decode(_buttons(message)[ids.Action.SIGNAL_LOG_ISSUE], SignalRef) == SignalRef(11, channel_id="C1")
 
 
 def test_lists() -> None:

@@ -1,8 +1,9 @@
 """The issue log through the outbox, the Renderer and the sender, against the Slack sandbox.
 
 The card is posted once and updated in place; a card someone deleted is posted again and its new ``ts``
-recorded; history, escalations and the follow-up question go in the card's thread; overdue reminders and
-signals are ephemeral.
+recorded; history, escalations from level 2 and the follow-up question go in the card's thread; the owner's
+level-1 nudge, overdue reminders and signals go to one person: a message from the app for the installing
+organisation's people, an ephemeral in the channel for the other organisation's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy import update
 
 from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
@@ -20,7 +22,7 @@ from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, escalation, followups, issue_lifecycle, partnerships, question_bank
 from bot.services.models import ActionInput, IssueInput, Side, SlackProfile
-from storage.models import Issue
+from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
 
@@ -243,8 +245,8 @@ def test_escalation_and_follow_up_go_in_the_cards_thread(env: Env) -> None:
     assert len(env.top_level()) == 1  # everything else stayed in the thread
 
 
-def test_overdue_reminders_and_signals_are_ephemeral(env: Env) -> None:
-    w = env.world
+def test_overdue_reminders_and_signals_are_direct_messages_where_the_app_can_send_them(env: Env) -> None:
+    w, sb = env.world, env.sandbox
     owner = w.client_members[0]
     for i in range(3):
         actions.create_action(
@@ -260,7 +262,9 @@ def test_overdue_reminders_and_signals_are_ephemeral(env: Env) -> None:
     assert actions.remind_overdue(env.uow_factory, now=later) == 1
     env.now = later
     env.deliver()
-    [reminder] = env.sandbox.ephemerals(env.channel, user=owner)
+    # Northwind installed the app: its people get a message from the app, which notifies and stays.
+    assert sb.ephemerals(env.channel, user=owner) == []
+    [reminder] = sb.messages(sb.dm_channel(owner))
     assert "3 overdue actions" in _texts(reminder) and "<!channel>" not in _texts(reminder)
     # Three issues of one category: a signal for each lead in the channel.
     for i in range(3):
@@ -274,6 +278,63 @@ def test_overdue_reminders_and_signals_are_ephemeral(env: Env) -> None:
             now=later,
         )
     env.deliver()
-    for lead in (w.client_lead, w.provider_lead):
-        [signal] = env.sandbox.ephemerals(env.channel, user=lead)
-        assert "Staffing" in _texts(signal) and "Log issue" in _texts(signal)
+    [signal] = sb.messages(sb.dm_channel(w.client_lead))
+    assert "Staffing" in _texts(signal) and "Log issue" in _texts(signal)
+    # Contoso's lead is of the other organisation: the app cannot message them, so an ephemeral in the channel.
+    [signal] = sb.ephemerals(env.channel, user=w.provider_lead)
+    assert "Staffing" in _texts(signal) and "Log issue" in _texts(signal)
+
+
+def _overdue_for(env: Env, owner: str) -> None:
+    actions.create_action(
+        env.uow_factory(),
+        team_id=env.world.client_team,
+        channel_id=env.channel,
+        actor=env.world.client_lead,
+        data=ActionInput(title="Send the rota", owner_id=owner, due_on=date(2026, 11, 30)),
+        request_key=owner,
+        now=NOW,
+    )
+    env.now = NOW + timedelta(days=1)
+    assert actions.remind_overdue(env.uow_factory, now=env.now) == 1
+
+
+def _set_home_team(env: Env, user_id: str, team_id: str | None) -> None:
+    with env.uow_factory() as uow:
+        uow.session.execute(update(Member).where(Member.user_id == user_id).values(team_id=team_id))
+        uow.commit()
+
+
+def test_an_ephemeral_refused_with_user_not_in_channel_goes_as_a_direct_message(env: Env) -> None:
+    """Trustworthy-bot test 22: someone we did not know to be ours left the channel; the DM still reaches them."""
+    w, sb = env.world, env.sandbox
+    owner = w.client_members[1]
+    _set_home_team(env, owner, None)  # home team unknown in a Slack Connect channel: the ephemeral is tried first
+    sb.leave(env.channel, owner)
+    _overdue_for(env, owner)
+    env.deliver()
+    assert [c.args.get("user") for c in sb.calls_to("chat.postEphemeral")] == [owner]  # refused: not in the channel
+    [reminder] = sb.messages(sb.dm_channel(owner))
+    assert "Send the rota" in _texts(reminder)
+
+
+def test_a_refused_direct_message_falls_back_to_the_ephemeral_and_pauses_nothing(env: Env) -> None:
+    w, sb = env.world, env.sandbox
+    owner = w.provider_members[1]
+    _set_home_team(env, owner, w.client_team)  # wrongly recorded as ours: Slack refuses the DM (channel_not_found)
+    _overdue_for(env, owner)
+    env.deliver()
+    [reminder] = sb.ephemerals(env.channel, user=owner)
+    assert "Send the rota" in _texts(reminder)
+    assert partnerships.get_partnership_by_id(env.uow_factory(), partnership_id=1).status == "active"
+
+
+def test_someone_the_app_can_reach_in_no_way_is_dropped_without_pausing_the_partnership(env: Env) -> None:
+    w, sb = env.world, env.sandbox
+    owner = w.provider_members[1]
+    sb.leave(env.channel, owner)  # of the other organisation, and no longer in the channel
+    _overdue_for(env, owner)
+    report = env.sender.deliver_pending()
+    assert (report.sent, report.failed, report.errors) == (0, 1, {"user_not_in_channel": 1})
+    assert sb.ephemerals(env.channel, user=owner) == []
+    assert partnerships.get_partnership_by_id(env.uow_factory(), partnership_id=1).status == "active"

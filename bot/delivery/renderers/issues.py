@@ -1,5 +1,6 @@
 """Renderers of the issue log's messages: issue cards and their thread replies (history, escalations, follow-up
-questions), the overdue-actions reminder and signals, from the database as it is now."""
+questions), the owner's level-1 escalation nudge, the overdue-actions reminder and signals, from the database as it
+is now. The last three are for one person (``Rendered.private_to``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from bot.blocks.issues import (
     build_history_reply,
     build_issue_card,
     build_overdue_reminder,
+    build_owner_nudge,
     build_signal,
 )
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import actions, issue_queries, signals
+from bot.services import actions, issue_queries, recipients, signals
 from bot.services.outbox import OutboxItem, Purpose
 
 
@@ -48,6 +50,12 @@ def render_escalation(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     notice = issue_queries.escalation_notice(ctx.uow_factory(), event_id=item.ref_id)
     if notice is None:
         return None
+    if notice.level == 1:
+        # Level 1 is for the owner alone: privately, never in the channel shared with the other side.
+        owner = recipients.recipient(ctx.uow_factory(), partnership_id=notice.partnership.id, user_id=notice.issue.owner_id)
+        if owner is None:
+            return None
+        return Rendered([build_owner_nudge(notice, timezone=owner.timezone)], private_to=owner)
     # Without a card the escalation still has to reach people: it goes to the channel itself.
     return Rendered([build_escalation(notice)], thread_ts=notice.issue.card_ts)
 
@@ -64,13 +72,17 @@ def render_actions_overdue(ctx: RenderContext, item: OutboxItem) -> Rendered | N
     """The overdue-actions reminder of one owner (user_id) in a partnership (ref_id)."""
     assert item.ref_id is not None and item.user_id is not None
     reminder = actions.overdue_reminder(ctx.uow_factory(), partnership_id=item.ref_id, owner_id=item.user_id)
-    return Rendered([build_overdue_reminder(reminder)]) if reminder else None
+    to = recipients.recipient(ctx.uow_factory(), partnership_id=item.ref_id, user_id=item.user_id) if reminder else None
+    return Rendered([build_overdue_reminder(reminder)], private_to=to) if reminder and to else None
 
 
 def render_signal(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    assert item.ref_id is not None
+    """An early warning for one lead (user_id)."""
+    assert item.ref_id is not None and item.user_id is not None
     signal = signals.signal_context(ctx.uow_factory(), signal_id=item.ref_id)
-    return Rendered([build_signal(signal)]) if signal else None
+    uow = ctx.uow_factory
+    lead = recipients.recipient(uow(), partnership_id=signal.partnership.id, user_id=item.user_id) if signal else None
+    return Rendered([build_signal(signal)], private_to=lead) if signal and lead else None
 
 
 RENDERERS: dict[Purpose, RenderFn] = {

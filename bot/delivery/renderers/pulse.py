@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.blocks.pulse import build_pulse_message, build_reminder, build_results_messages
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import outbox, pulses
+from bot.services import outbox, pulses, recipients
 from bot.services.models import PartnershipView, RoundView
 from bot.services.outbox import OutboxItem, Purpose
 
@@ -44,7 +44,10 @@ def render_reminder(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
         ctx.uow_factory(), round_id=round_.id, user_id=item.user_id, secret_key=ctx.secret_key
     ):
         return None
-    return Rendered([build_reminder(round_, partnership)])
+    to = recipients.recipient(ctx.uow_factory(), partnership_id=partnership.id, user_id=item.user_id)
+    if to is None:
+        return None
+    return Rendered([build_reminder(round_, partnership, timezone=to.timezone)], private_to=to)
 
 
 def render_results(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
