@@ -57,8 +57,11 @@ def serve_floor(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args(argv)
-    app = build_floor_app(os.environ["SLACK_SIGNING_SECRET"], os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_API_URL"])
-    server = make_server(app, create_engine("sqlite://"), host="127.0.0.1", port=0, threads=args.threads)
+    secret = os.environ["SLACK_SIGNING_SECRET"]
+    app = build_floor_app(secret, os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_API_URL"])
+    server = make_server(
+        app, create_engine("sqlite://"), signing_secret=secret, host="127.0.0.1", port=0, threads=args.threads
+    )
     print(f"floor listening on http://127.0.0.1:{server.effective_port}/slack/events", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

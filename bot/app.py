@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -88,10 +89,25 @@ def create_app(
         listener_executor=AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack"),
     )
 
+    # Bolt logs the whole body of a request whose signature fails, at INFO (tokens, response_urls, megabytes);
+    # bot/http.py refuses such requests first with one short line, so nothing of Bolt's is lost here.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+
     @app.middleware
     def inject_services(context: Any, next: Any) -> None:  # noqa: A002 - Bolt's middleware signature
         context["services"] = services
         next()
+
+    @app.middleware
+    def acknowledge_rate_limit_notice(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+        """Slack's notice that it is dropping events (not an event_callback): log it, answer 200, not Bolt's 404."""
+        if body.get("type") != "app_rate_limited":
+            next()
+            return None
+        logger.warning(
+            "Slack is dropping this app's events: app_rate_limited since minute %s", body.get("minute_rate_limited")
+        )
+        return BoltResponse(status=200, body="")
 
     @app.error
     def on_error(
@@ -117,4 +133,12 @@ def create_app(
         return None
 
     handlers.register_all(app)
+
+    # Registered last, so it only matches what no handler did: a button from an older version of a message.
+    @app.action(re.compile(".*"))
+    def acknowledge_unknown_action(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        action = (body.get("actions") or [{}])[0]
+        logger.info("no listener for action %r; acknowledged", str(action.get("action_id") or body.get("callback_id")))
+
     return app

@@ -190,6 +190,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     server = make_server(
         app,
         services.engine,
+        signing_secret=settings.secret("slack_signing_secret"),
         host=args.host or settings.http_host,
         port=args.port if args.port is not None else settings.http_port,
         threads=settings.http_threads,

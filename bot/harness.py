@@ -95,7 +95,9 @@ def start_local_stack(
     client = make_web_client(sb.bot_token, sb.api_url, rate_limit_retries=rate_limit_retries)
     services = build_services(settings, client=client, clock=clock, pacer=pacer)
     app = create_app(settings, services)
-    server = make_server(app, services.engine, host="127.0.0.1", port=0, threads=settings.http_threads)
+    server = make_server(
+        app, services.engine, signing_secret=sb.signing_secret, host="127.0.0.1", port=0, threads=settings.http_threads
+    )
     thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
     thread.start()
     stack = LocalStack(
