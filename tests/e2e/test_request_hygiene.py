@@ -43,7 +43,9 @@ def _post(stack: LocalStack, body: bytes, headers: dict[str, str], *, signed: bo
     headers = dict(headers)
     if signed:
         stamp = str(int(time.time()))
-        headers.update({"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": _sign(stack.sandbox.signing_secret, body, stamp)})
+        headers.update(
+            {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": _sign(stack.sandbox.signing_secret, body, stamp)}
+        )
     request = urllib.request.Request(stack.bot_url, data=body, headers=headers, method="POST")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -107,16 +109,29 @@ def test_forged_and_malformed_signatures_get_401_and_no_body_is_logged(
         name: post_signed(sb, body, "application/x-www-form-urlencoded", kind="forged", user_id=None, **kw).status
         for name, kw in variants.items()
     }
-    assert statuses == dict.fromkeys(variants, 401)
-    assert _post(stack, body.encode(), {"Content-Type": "application/x-www-form-urlencoded"}, signed=False)[0] == 401
+    unsigned = _post(stack, body.encode(), {"Content-Type": "application/x-www-form-urlencoded"}, signed=False)
     stack.settle()
-    assert sb.calls == [] and sb.response_url_posts == []
     logged = _logged(caplog)
     assert MARKER not in logged and FAKE_RESPONSE_URL not in logged and sb.verification_token not in logged
+    assert statuses == dict.fromkeys(variants, 401) and unsigned[0] == 401
+    assert sb.calls == [] and sb.response_url_posts == []
     assert "refused POST /slack/events: invalid signature" in logged
     # Just inside the window is still accepted.
     ok = post_signed(sb, body, "application/x-www-form-urlencoded", kind="ok", user_id=None, timestamp=now - 299)
     assert ok.status == 200
+
+
+def test_bolts_own_verification_never_logs_the_body(stack: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
+    """Socket Mode's and any other path into the app: Bolt's check refuses without logging the body either."""
+    from slack_bolt import BoltRequest
+
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-signature": "v0=00",
+        "x-slack-request-timestamp": "1",
+    }
+    assert stack.app.dispatch(BoltRequest(body=_command_body(stack), headers=headers)).status == 401
+    assert MARKER not in _logged(caplog)
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
