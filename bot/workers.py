@@ -13,15 +13,24 @@ default, at Linux's idle scheduling priority: it gets every CPU cycle the servin
 the moment an acknowledgement needs one. On a host shared with other busy services, where idle-priority work could
 starve, choose ``PARTNERPULSE_WORKER_PRIORITY=low`` (nice 10) or ``normal``.
 
+A worker never outlives the serving process: when that dies, even by ``kill -9``, each worker finishes the tasks it
+holds and exits (see :func:`exit_with_parent`); the multiprocessing resource tracker follows once no worker is left.
+SIGTERM to a worker (systemd stopping the whole service) also lets it finish the tasks it holds first.
+
 ``PARTNERPULSE_WORKER_PROCESSES=0`` runs lazy functions on threads in the serving process instead (what the tests
 and the demo do, with a clock they control; the listener code is the same).
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -44,6 +54,8 @@ _STOP = None
 WATCHDOG_SECONDS = 1.0
 #: How long ``start`` waits for the workers to be ready (imports, database, app) before serving anyway.
 READY_SECONDS = 60.0
+#: Linux's prctl option asking for a signal when the parent process dies.
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -85,11 +97,15 @@ class WorkerPool:
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        # The watchdog thread lives until ``close`` has finished: Linux signals a worker when the thread that started
+        # it ends (PR_SET_PDEATHSIG), and the workers this thread started must still drain their queues then.
+        self._closed = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="worker-watchdog", daemon=True)
 
     def start(self, ready_timeout: float = READY_SECONDS) -> WorkerPool:
         """Start the workers and wait until each is ready, so the first clicks after the server starts listening
-        do not wait for a worker's start-up (a modal's trigger id is valid for 3 seconds only)."""
+        do not wait for a worker's start-up (a modal's trigger id is valid for 3 seconds only). Call it from a thread
+        that lives as long as the pool: on Linux a worker is told to stop when the thread that started it ends."""
         with self._lock:
             while len(self._workers) < self._size:
                 self._workers.append(self._spawn(len(self._workers)))
@@ -127,7 +143,7 @@ class WorkerPool:
         workers[next(self._turn) % len(workers)][1].put(task)
 
     def _watch(self, interval: float = WATCHDOG_SECONDS) -> None:
-        while not self._stopping.wait(interval):
+        while not self._closed.wait(interval):
             self.replace_dead()
 
     def replace_dead(self) -> int:
@@ -155,11 +171,12 @@ class WorkerPool:
                 queue.put(_STOP)
             for proc, queue in self._workers:
                 proc.join(timeout)
-                if proc.is_alive():
-                    logger.warning("worker %s did not stop within %g s; terminating it", proc.name, timeout)
-                    proc.terminate()
+                if proc.is_alive():  # SIGTERM would only ask it to finish its tasks, which it has not done
+                    logger.warning("worker %s did not stop within %g s; killing it", proc.name, timeout)
+                    proc.kill()
                 queue.close()
             self._workers = []
+        self._closed.set()
 
 
 class ProcessLazyListenerRunner(LazyListenerRunner):
@@ -208,9 +225,50 @@ def lower_priority(priority: str) -> None:
         logger.warning("could not lower the worker's priority (%s); it runs at normal priority", exc)
 
 
+def finish_on_sigterm() -> None:
+    """Make SIGTERM stop this worker's loop (SystemExit in the main thread) so it finishes the tasks it holds.
+
+    Later SIGTERMs are ignored: the parent's death is reported twice (prctl and the watcher thread), and a second
+    SystemExit would cut that wind-down short. The pool kills a worker that does not stop in time.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def exit_with_parent() -> None:
+    """SIGTERM this worker when the process that started it dies, however it dies (kill -9, the OOM killer).
+
+    On Linux the kernel sends it at once (``prctl(PR_SET_PDEATHSIG)``). Everywhere, a thread also waits on the pipe
+    whose write end only the parent holds (multiprocessing's parent sentinel): end-of-file means the parent is gone,
+    including when it died before the prctl call. Without these, workers lived on after their server, holding
+    database connections and the multiprocessing resource tracker.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return  # not started by a pool (a test calling worker_main directly)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError) as exc:  # the watcher thread below still covers it
+            logger.debug("prctl(PR_SET_PDEATHSIG) unavailable: %s", exc)
+
+    def watch(sentinel: int, parent_pid: int | None) -> None:
+        multiprocessing.connection.wait([sentinel])
+        logger.warning("the serving process (pid %s) is gone; this worker finishes its tasks and exits", parent_pid)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, args=(parent.sentinel, parent.pid), name="parent-watch", daemon=True).start()
+
+
 def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> None:
     """A worker process: build the services and a worker app from the environment, say it is ``ready`` (an event),
-    then run tasks until told to stop."""
+    then run tasks until told to stop (a ``_STOP`` in its queue, SIGTERM, or the serving process's death)."""
+    finish_on_sigterm()
+    exit_with_parent()
     from bot.app import create_app
     from bot.cli import configure_logging, freeze_startup_objects
     from bot.container import build_services

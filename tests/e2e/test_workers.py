@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -69,3 +70,17 @@ def test_commands_are_carried_out_by_a_worker_process_which_is_replaced_when_kil
     assert lead.slash_command("/partner", "status", stack.world.channel).status == 200
     wait_for(lambda: len(_status_replies(stack)) == 2, what="a reply from the new worker", timeout=30)
     assert stack.sandbox.violations == []
+
+
+def test_sigterm_lets_a_worker_finish_the_task_it_holds(stack: LocalStack, worker_pool: WorkerPool) -> None:
+    """systemd stopping the service sends SIGTERM to the workers too: the modal being opened still opens."""
+    w, sb = stack.world, stack.sandbox
+    sb.delay_next("views.open", 1.5, times=1)
+    assert stack.actor(w.client_lead).slash_command("/partner", "setup", w.channel).status == 200
+    time.sleep(0.5)  # the worker has taken the task and is waiting on Slack
+    (worker,) = worker_pool.processes
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGTERM)
+    worker.join(30)
+    assert worker.exitcode == 0
+    assert any(v.get("callback_id") == "setup-submit" for v in sb.open_views(w.client_lead))
