@@ -65,8 +65,11 @@ def read_body(environ: dict[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 def signature_is_valid(secret: bytes, body: bytes, timestamp: str, signature: str, now: float) -> bool:
-    """Slack's v0 signature over the raw bytes, within the replay window (a non-numeric timestamp is simply
-    invalid, where ``int()`` in Slack's SDK would raise)."""
+    """Slack's v0 signature over the raw bytes, within the replay window.
+
+    slack_sdk's ``SignatureVerifier`` would raise rather than answer False for a non-numeric timestamp (``int()``)
+    and a body that is not UTF-8 (it decodes bytes), which is exactly what must be refused here without a 500.
+    """
     if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         return False
     expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
