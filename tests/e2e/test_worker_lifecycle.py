@@ -46,9 +46,6 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_workers_and_resource_tracker_exit_after_the_server_is_killed(database_url: str, tmp_path: Path) -> None:
-    from storage import migrate
-
-    migrate.upgrade(database_url)
     sb = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN).start()
     build_demo_world(sb)
     env = {
