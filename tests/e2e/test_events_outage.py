@@ -58,7 +58,8 @@ def test_a_join_the_database_could_not_record_is_not_acknowledged_and_its_retry_
     assert _member(stack, NEW) is None
     retries = [sb.event(_event(stack), event_id="EvDown1", retry_num=n) for n in (1, 2)]
     assert [r.status for r in retries] == [200, 200]
-    assert wait_for(lambda: _member(stack, NEW), what="the member") == ("provider", True)
+    # Recorded before the answer; the side follows from the profile, filled in just after it.
+    wait_for(lambda: _member(stack, NEW) == ("provider", True), what="the member, on their side")
     with stack.services.uow_factory() as uow:
         count = select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvDown1")
         assert uow.session.scalar(count) == 1
