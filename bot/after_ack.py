@@ -6,21 +6,25 @@ database, Slack calls) after the response has gone. Where lazy functions run is 
 a thread pool in the serving process, or worker processes, so slow work never holds the serving process's GIL.
 
 ``after_ack`` wraps a lazy function: a DomainError's message goes to the user as it is; any other failure is
-logged with a reference and the user is told that reference. Bolt's own wrapper would only log a line.
+logged with a reference and the user is told that reference (and, for a form, that it was not saved). Bolt's
+own wrapper would only log a line. ``tell_user`` finds the person from the payload alone, so a failure with the
+database down still reaches them.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
 from bot.blocks.common import build_error
-from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.pulse import Message
 from bot.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -28,27 +32,73 @@ logger = logging.getLogger(__name__)
 LazyFunction = Callable[..., None]
 
 
-def _where(body: dict[str, Any]) -> tuple[str, str] | None:
-    """(channel, user) to tell about a failure when there is no response_url (modal submissions)."""
+def _user_id(body: dict[str, Any]) -> str | None:
     user = (body.get("user") or {}).get("id") or body.get("user_id")
+    return str(user) if user else None
+
+
+def _channel_id(body: dict[str, Any]) -> str | None:
+    """The channel the person acted in: from the payload, else any form metadata that carries a ``channel_id``.
+
+    The metadata is read loosely (any object with a string ``channel_id``), so every form's metadata type
+    works here without this module knowing it; a form whose metadata names no channel gets None.
+    """
     channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-    if channel is None and (view := body.get("view")):
-        try:
-            channel = decode(view.get("private_metadata"), ChannelRef).channel_id
-        except MetadataError:
-            channel = None
-    return (str(channel), str(user)) if channel and user else None
+    if channel:
+        return str(channel)
+    raw = (body.get("view") or {}).get("private_metadata")
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    value = data.get("channel_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _respond(respond: Any, message: Message) -> bool:
+    """Reply through the response_url; False when Slack refused it (used up, expired) or could not be reached."""
+    try:
+        answer = respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+    except (SlackClientError, OSError) as exc:
+        logger.info("response_url failed (%s); trying chat.postEphemeral", exc)
+        return False
+    status = getattr(answer, "status_code", 200)
+    if status != 200:
+        logger.info("response_url answered %s (%s); trying chat.postEphemeral", status, getattr(answer, "body", ""))
+        return False
+    return True
 
 
 def tell_user(body: dict[str, Any], respond: Any, client: WebClient | None, text: str) -> None:
-    """An ephemeral warning to the person who asked: through the response_url, else chat.postEphemeral."""
+    """A warning to the person who asked, by the first way that works: the response_url, an ephemeral in the
+    channel they acted in, a direct message from the app. Only when all fail is it just logged."""
     message = build_error(text)
-    if body.get("response_url") and respond is not None:
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
-    elif client is not None and (where := _where(body)) is not None:
-        client.chat_postEphemeral(channel=where[0], user=where[1], text=message.text, blocks=message.blocks)
-    else:
+    if body.get("response_url") and respond is not None and _respond(respond, message):
+        return
+    user = _user_id(body)
+    if client is None or user is None:
         logger.warning("could not tell the user: %s", text)
+        return
+    if (channel := _channel_id(body)) is not None:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=message.blocks)
+            return
+        except (SlackClientError, OSError) as exc:
+            logger.info("chat.postEphemeral to %s in %s failed (%s); trying a direct message", user, channel, exc)
+    try:
+        # A DM from the app works for the installing organisation's people; another organisation's fail here.
+        client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks)
+    except (SlackClientError, OSError) as exc:
+        logger.warning("could not tell the user %s (%s): %s", user, exc, text)
+
+
+def _failure_text(body: dict[str, Any], reference: str, exc: Exception) -> str:
+    """What the person reads about an unexpected failure. A form's submission that failed outside Slack (the
+    database, a bug) stored nothing, since each save is one transaction: say so, the modal has closed."""
+    text = f"Something went wrong on our side (reference `{reference}`). Please try again in a minute."
+    if body.get("type") == "view_submission" and not isinstance(exc, (SlackClientError, OSError)):
+        return f"Your answers were not saved: {text}"
+    return text
 
 
 def after_ack(func: LazyFunction) -> LazyFunction:
@@ -65,16 +115,11 @@ def after_ack(func: LazyFunction) -> LazyFunction:
             func(**kwargs)
         except DomainError as exc:
             tell_user(body, respond, client, str(exc))
-        except Exception:
+        except Exception as exc:
             reference = uuid.uuid4().hex[:8]
             logger.exception("%s failed after the ack (reference %s)", func.__name__, reference)
             try:
-                tell_user(
-                    body,
-                    respond,
-                    client,
-                    f"Something went wrong on our side (reference `{reference}`). Please try again in a minute.",
-                )
+                tell_user(body, respond, client, _failure_text(body, reference, exc))
             except Exception:  # noqa: BLE001 - telling the user is best effort; the failure is logged above
                 logger.warning("could not tell the user about failure %s", reference)
 

@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from slack_sdk.errors import SlackApiError
+
 from bot.container import Services
 from bot.delivery.sender import DeliveryReport
-from bot.services import actions, digest, escalation, portfolio, pulses, signals
+from bot.services import actions, channel_membership, digest, escalation, portfolio, pulses, signals
 from bot.services import scorecard as scorecards
 
 logger = logging.getLogger(__name__)
@@ -80,8 +82,32 @@ def tick(services: Services, now: datetime) -> TickReport:
 
 
 def _open(services: Services, now: datetime, report: TickReport) -> None:
+    _reconcile_members(services, now)
     result = pulses.open_due_rounds(services.uow_factory, now=now)
     report.opened, report.skipped = len(result.opened), result.skipped
+
+
+def _reconcile_members(services: Services, now: datetime) -> None:
+    """Before rounds open, make each due partnership's members what Slack lists (conversations.members), so a
+    member event Slack never delivered leaves nobody out. A channel Slack cannot list now opens with the members
+    on record."""
+    for team_id, channel_id in channel_membership.channels_due(services.uow_factory(), now=now):
+        try:
+            member_ids = services.directory.channel_member_ids(channel_id)
+            new_ids = channel_membership.unknown_member_ids(
+                services.uow_factory(), team_id=team_id, channel_id=channel_id, member_ids=member_ids
+            )
+            profiles = [services.directory.profile(uid) for uid in new_ids]
+            channel_membership.reconcile_members(
+                services.uow_factory(),
+                team_id=team_id,
+                channel_id=channel_id,
+                member_ids=member_ids,
+                profiles=profiles,
+                now=now,
+            )
+        except SlackApiError as exc:
+            logger.warning("members of %s not reconciled (%s); the round asks the members on record", channel_id, exc)
 
 
 def _remind(services: Services, now: datetime, report: TickReport) -> None:

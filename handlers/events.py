@@ -1,4 +1,8 @@
-"""Events API: keep the member list current; acknowledge everything else so Slack never sees a 404."""
+"""Events API: keep the member list current; acknowledge everything else so Slack never sees a 404.
+
+Member changes are written before the answer, so an event the database could not record is answered 500 and
+Slack retries it (it does not retry what got a 2xx); only Slack calls wait until after the answer.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,33 @@ from slack_sdk.errors import SlackApiError
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.container import Services
-from bot.services import partnerships
+from bot.services import channel_membership, partnerships
 from bot.slack_client import error_code
 
 logger = logging.getLogger(__name__)
 
 
-def ack_event(ack: Ack) -> None:
-    """Events are acknowledged at once, so Slack does not retry them."""
+def ack_member_joined(
+    ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services
+) -> None:
+    """Record the join (and its event id) before answering: if the database cannot, the error answers 500 and
+    Slack delivers the event again. A retried event that was recorded is answered 200 and changes nothing."""
+    channel_membership.record_join(
+        services.uow_factory(),
+        team_id=str(context.team_id),
+        channel_id=event["channel"],
+        user_id=event["user"],
+        event_id=str(body.get("event_id") or ""),
+        now=services.clock(),
+    )
     ack()
 
 
 @after_ack
-def record_member_joined(body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
-    """A person joined a channel: learn their side from their organisation (one users.info call, cached) and from
-    the user groups assigned to sides there (one usergroups.users.list per group)."""
-    team_id, event_id = str(context.team_id), str(body.get("event_id") or "")
+def fill_joined_member(body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
+    """After the answer: learn the recorded member's side from their organisation (one users.info call, cached)
+    and from the user groups assigned to sides there (one usergroups.users.list per group)."""
+    team_id = str(context.team_id)
     if not partnerships.has_partnership(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
         return
     profile = services.directory.profile(event["user"])
@@ -37,20 +52,18 @@ def record_member_joined(body: dict[str, Any], event: dict[str, Any], context: B
             group_members[usergroup_id] = services.directory.usergroup_member_ids(usergroup_id)
         except SlackApiError as exc:  # the group's stored members are used instead
             logger.warning("usergroups.users.list %s failed (%s); using its stored members", usergroup_id, error_code(exc))
-    partnerships.member_joined(
+    channel_membership.fill_member_profile(
         services.uow_factory(),
         team_id=team_id,
         channel_id=event["channel"],
         profile=profile,
-        event_id=event_id,
         now=services.clock(),
         group_members=group_members,
     )
 
 
-@after_ack
-def record_member_left(body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
-    """A person left a channel: stop asking them, keep their history."""
+def ack_member_left(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
+    """A person left a channel: stop asking them, keep their history; recorded before answering (see above)."""
     partnerships.member_left(
         services.uow_factory(),
         team_id=str(context.team_id),
@@ -59,13 +72,14 @@ def record_member_left(body: dict[str, Any], event: dict[str, Any], context: Bol
         event_id=str(body.get("event_id") or ""),
         now=services.clock(),
     )
+    ack()
 
 
-@after_ack
-def record_subteam_members_changed(
-    body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services
+def ack_subteam_members_changed(
+    ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services
 ) -> None:
-    """People joined or left a user group: partnerships that put the group on a side update their sides."""
+    """People joined or left a user group: partnerships that put the group on a side update their sides, before
+    answering (one transaction, bounded by the partnerships that assigned the group)."""
     partnerships.usergroup_members_changed(
         services.uow_factory(),
         team_id=str(context.team_id),
@@ -75,6 +89,7 @@ def record_subteam_members_changed(
         event_id=str(body.get("event_id") or ""),
         now=services.clock(),
     )
+    ack()
 
 
 def handle_other_event(ack: Ack) -> None:
@@ -83,7 +98,7 @@ def handle_other_event(ack: Ack) -> None:
 
 
 def register(app: App) -> None:
-    app.event(ids.Event.MEMBER_JOINED)(ack=ack_event, lazy=[record_member_joined])
-    app.event(ids.Event.MEMBER_LEFT)(ack=ack_event, lazy=[record_member_left])
-    app.event(ids.Event.SUBTEAM_MEMBERS_CHANGED)(ack=ack_event, lazy=[record_subteam_members_changed])
+    app.event(ids.Event.MEMBER_JOINED)(ack=ack_member_joined, lazy=[fill_joined_member])
+    app.event(ids.Event.MEMBER_LEFT)(ack_member_left)
+    app.event(ids.Event.SUBTEAM_MEMBERS_CHANGED)(ack_subteam_members_changed)
     app.event(re.compile(".*"))(handle_other_event)

@@ -341,37 +341,6 @@ def has_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> bool:
         return uow.partnerships.get_by_channel(team_id, channel_id) is not None
 
 
-def member_joined(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    channel_id: str,
-    profile: SlackProfile,
-    event_id: str,
-    now: datetime,
-    group_members: Mapping[str, Collection[str]] | None = None,
-) -> bool:
-    """A person joined a channel. Returns False when there is nothing to do (no partnership, or a retried event).
-
-    ``group_members`` are the members of the partnership's assigned user groups as Slack lists them now
-    (usergroup id → user ids; a group Slack could not list is left out and its stored members are used), so a
-    person in an assigned group gets the group's side. The event id is recorded in the same transaction as the
-    change, so a retried delivery changes nothing and a failed one is processed again when Slack retries it.
-    """
-    with uow:
-        p = uow.partnerships.get_by_channel(team_id, channel_id)
-        if p is None or (event_id and not uow.events.record_once(event_id, now)):
-            return False
-        upsert_member(uow, p, profile, in_channel=True, now=now)
-        if group_members:
-            for group in uow.side_groups.list(p.id):
-                if group.usergroup_id in group_members:
-                    uow.side_groups.replace_members(group, group_members[group.usergroup_id])
-        _apply_group_sides(uow, p, now)
-        uow.commit()
-        return True
-
-
 def member_left(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, event_id: str, now: datetime) -> bool:
     """A person left: keep their history and role, stop asking them."""
     with uow:

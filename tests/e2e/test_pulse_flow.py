@@ -259,7 +259,8 @@ def test_member_joined_event_adds_member_once_even_when_retried(stack) -> None: 
             m = uow.members.get(1, "U0PNEW1")
             return (m.side, m.in_channel) if m else None
 
-    assert wait_for(lena, what="the new member") == ("provider", True)
+    # Recorded before the answer; the side follows from the profile, filled in just after it.
+    wait_for(lambda: lena() == ("provider", True), what="the new member, on their side")
     with stack.services.uow_factory() as uow:
         from storage.models import ProcessedEvent
 

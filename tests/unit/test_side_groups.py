@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 import storage.models  # noqa: F401  (registers every table)
 from bot.blocks.common import side_group_text
-from bot.services import partnerships
+from bot.services import channel_membership, partnerships
 from bot.services.errors import NotAllowed
 from bot.services.models import Side, SideGroupResult, SlackProfile
 from storage import migrate
@@ -148,25 +148,31 @@ def test_most_recent_group_wins_and_members_changed_falls_back(world: UnitOfWork
     assert _sides(world) == sides
 
 
+def _join(world: UnitOfWorkFactory, user_id: str, event_id: str) -> None:
+    assert channel_membership.record_join(
+        world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, user_id=user_id, event_id=event_id, now=NOW
+    )
+
+
 def test_a_person_joining_gets_the_side_of_their_groups(world: UnitOfWorkFactory) -> None:
     _assign(world, "S1", Side.PROVIDER, ["UC1"])
-    joined = partnerships.member_joined(
+    _join(world, "UC7", "EvJ")
+    joined = channel_membership.fill_member_profile(
         world(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
         profile=SlackProfile("UC7", CLIENT_TEAM, "uc7"),
-        event_id="EvJ",
         now=NOW,
         group_members={"S1": ["UC1", "UC7"]},
     )
     assert joined and _sides(world)["UC7"] == "provider"
     # Without a fresh list (Slack failed), the stored members are used.
-    partnerships.member_joined(
+    _join(world, "UC8", "EvK")
+    channel_membership.fill_member_profile(
         world(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
         profile=SlackProfile("UC8", CLIENT_TEAM, "uc8"),
-        event_id="EvK",
         now=NOW,
         group_members={},
     )
