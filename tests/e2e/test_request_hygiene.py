@@ -81,7 +81,6 @@ MALFORMED: dict[str, tuple[bytes, dict[str, str]]] = {
         ("payload=" + urlencode({"x": '{"type": "block_actions", ' + MARKER})[2:]).encode(),
         {"Content-Type": "application/x-www-form-urlencoded"},
     ),
-    "not UTF-8": (b"payload=\xff\xfe" + MARKER.encode(), {"Content-Type": "application/x-www-form-urlencoded"}),
     "no content type, not JSON": (b"{" + MARKER.encode(), {"Content-Type": ""}),
     "a JSON list": (json.dumps([MARKER]).encode(), {"Content-Type": "application/json"}),
 }
@@ -162,6 +161,18 @@ def test_signed_malformed_bodies_get_400_not_500_and_no_traceback(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert MARKER not in _logged(caplog)
     assert stack.sandbox.calls == []
+
+
+def test_a_body_that_is_not_utf8_cannot_be_verified_and_gets_401(
+    stack: LocalStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Slack signs UTF-8 text: whatever its signature header says, such a body is refused unread.
+    body = b"payload=\xff\xfe" + MARKER.encode()
+    for signed in (False, True):
+        status, _ = _post(stack, body, {"Content-Type": "application/x-www-form-urlencoded"}, signed=signed)
+        assert status == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert MARKER not in _logged(caplog)
 
 
 def test_oversized_body_gets_413_before_it_is_read(stack: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
