@@ -1,7 +1,7 @@
 """Actions at the Slack edge: the action form (``/partner action``, the card's "Add action"), marking actions
 done or dropped (the overdue reminder, lists, the Home tab) and ``/partner actions``.
 
-"Actions" here are the partnership's follow-up tasks; Slack's own interactive "actions" are in handlers/actions.py.
+"Actions" here are the partnership's follow-up tasks, not Slack's interactive "actions" (button clicks).
 """
 
 from __future__ import annotations
@@ -19,19 +19,28 @@ from bot.blocks import ids
 from bot.blocks.issue_forms import ActionFormRef, build_action_modal
 from bot.blocks.issues import ITEMS_PER_PAGE, ActionRef, ActionVerb, ListPage, build_action_list, date_label
 from bot.blocks.metadata import MetadataError, decode
-from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import actions, issue_queries, partnership_guards, partnerships
-from bot.services.errors import DomainError, InvalidInput, NotFound
-from bot.services.models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, IssueFilter
-from handlers.forms import actor_profile, parse_action, text_value
+from bot.services import actions, issue_queries, partnership_guards
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import (
+    MAX_ISSUE_TITLE,
+    ActionFilter,
+    ActionInput,
+    ActionStatus,
+    ActionView,
+    IssueFilter,
+    Side,
+)
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import ActionAdd, ActionList
+from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
-from handlers.modals import open_loading, replace_view
 from handlers.ui import (
     STALE,
     ack_button,
     ack_form,
+    actor_profile,
     check_due_on,
     clicked,
     decode_clicked,
@@ -39,8 +48,10 @@ from handlers.ui import (
     from_home,
     message_channel,
     notify,
+    open_modal,
     reopen_with_error,
     reply,
+    require_partnership,
     show_message,
     target_channel,
 )
@@ -68,9 +79,7 @@ def action_form(
     from_home: bool = False,
 ) -> View:
     """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
-    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    if p is None:
-        raise NotFound(partnership_guards.NO_PARTNERSHIP)
+    p = require_partnership(services, team_id, channel_id)
     open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
     )
@@ -104,9 +113,11 @@ def open_action_form(
     from_home: bool = False,
 ) -> None:
     """Open the action modal (``/partner action [title]``, or "Add action" on an issue)."""
-    view_id = open_loading(client, trigger_id)
-    try:
-        view = action_form(
+    open_modal(
+        client,
+        trigger_id,
+        "Add an action",
+        lambda: action_form(
             services,
             team_id=team_id,
             channel_id=channel_id,
@@ -114,10 +125,30 @@ def open_action_form(
             issue_id=issue_id,
             title=title,
             from_home=from_home,
-        )
-    except DomainError as exc:
-        view = build_message_modal("Add an action", str(exc))
-    replace_view(client, view_id, view)
+        ),
+    )
+
+
+def parse_action(state: State, *, issue_id: int | None = None) -> ActionInput:
+    """The action modal's values. Raises InvalidInput (``field`` = the ActionBlock) for a missing owner or date."""
+    B = ids.ActionBlock
+    owner = user_value(state, B.OWNER)
+    if owner is None:
+        raise InvalidInput("Choose who owns this action.", B.OWNER)
+    due_on = date_value(state, B.DUE_ON, label="a due date")
+    if due_on is None:
+        raise InvalidInput("Choose a due date.", B.DUE_ON)
+    side = selected_value(state, B.SIDE)
+    chosen_issue = selected_value(state, B.ISSUE)
+    if chosen_issue is not None:
+        issue_id = int(chosen_issue) if chosen_issue.isdigit() and int(chosen_issue) > 0 else None
+    return ActionInput(
+        title=text_value(state, B.TITLE),
+        owner_id=owner,
+        due_on=due_on,
+        side=Side(side) if side in (Side.CLIENT.value, Side.PROVIDER.value) else None,
+        issue_id=issue_id,
+    )
 
 
 def action_form_errors(ref: ActionFormRef, view: dict[str, Any], now: datetime) -> dict[str, str]:
@@ -245,9 +276,7 @@ def show_actions(
     if filter not in {f.value for f in ActionFilter}:
         raise DomainError(STALE)
     chosen = ActionFilter(filter)
-    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    if p is None:
-        raise NotFound(partnership_guards.NO_PARTNERSHIP)
+    p = require_partnership(services, team_id, channel_id)
     found = actions.list_actions(
         services.uow_factory(),
         team_id=team_id,
@@ -266,6 +295,34 @@ def show_actions(
         has_more=len(found) > offset + ITEMS_PER_PAGE,
     )
     reply(respond, message)
+
+
+def add_action(command: ActionAdd, ctx: CommandContext) -> None:
+    """``/partner action [title]``."""
+    open_action_form(
+        ctx.client,
+        ctx.services,
+        trigger_id=ctx.trigger_id,
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        user_id=ctx.user_id,
+        title=command.title,
+    )
+
+
+def list_actions(command: ActionList, ctx: CommandContext) -> None:
+    """``/partner actions [mine|overdue|all]`` and the menu's "My actions"."""
+    show_actions(
+        ctx.respond,
+        ctx.services,
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        user_id=ctx.user_id,
+        filter=command.filter.value,
+    )
+
+
+COMMAND_HANDLERS = dict([handles(ActionAdd, add_action), handles(ActionList, list_actions)])
 
 
 def register(app: App) -> None:

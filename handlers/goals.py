@@ -1,13 +1,9 @@
-"""Shared goals and the expectations ledger at the Slack edge, and the dispatch of the review subcommands.
-
-``/partner goals``, ``/partner goal add [title]``, ``/partner expect [text]``, ``/partner expectations`` and
-(through handlers.scorecard) ``/partner scorecard``. The buttons on these messages work for people of both
-organisations, who cannot all run the slash command (Slack Connect).
-"""
+"""Shared goals at the Slack edge: ``/partner goals``, ``/partner goal add [title]``, the goal form and a goal's
+status. The buttons on these messages work for people of both organisations, who cannot all run the slash command
+(Slack Connect)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -16,98 +12,36 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.goals import (
-    ExpectationRef,
-    GoalFormRef,
-    GoalRef,
-    build_discuss_modal,
-    build_expectation_list,
-    build_expectation_modal,
-    build_goal_list,
-    build_goal_modal,
-    build_goal_status_modal,
-)
+from bot.blocks.goals import GoalFormRef, GoalRef, build_goal_list, build_goal_modal, build_goal_status_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
-from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import expectations, goals, partnership_guards, partnerships
-from bot.services.errors import DomainError, InvalidInput, NotFound
-from bot.services.models import (
-    GOAL_STATUS_LABELS,
-    MAX_GOAL_TITLE,
-    MAX_REVIEW_TEXT,
-    GoalInput,
-    GoalStatus,
-    PartnershipView,
-)
+from bot.services import goals
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus
 from bot.services.schedule import zone
-from handlers import scorecard
-from handlers.forms import ParsedCommand, actor_profile, date_value, selected_value, text_value, user_value
-from handlers.modals import open_loading, replace_view
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import GoalAdd, GoalsShow
+from handlers.form_values import date_value, selected_value, text_value, user_value
 from handlers.ui import (
     OUT_OF_DATE_FORM,
     ack_button,
     ack_form,
+    actor_profile,
     check_due_on,
-    clicked,
     decode_clicked,
     ephemeral,
-    notify,
+    open_modal,
     reopen_with_error,
     reply,
+    reply_or_ephemeral,
+    require_partnership,
     target_channel,
 )
 
-REVIEW_NAMES = ("goals", "goal", "expect", "expectations", "scorecard")
-USAGE = {
-    "goals": "`/partner goals`",
-    "goal": "`/partner goal add [title]`",
-    "expectations": "`/partner expectations`",
-}
-
-
-def run_review_command(
-    parsed: ParsedCommand,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
-    respond: Respond,
-    client: WebClient,
-    services: Services,
-) -> None:
-    """goals, goal, expect, expectations, scorecard. Domain errors propagate (after_ack tells the person)."""
-    if parsed.name == "scorecard":
-        scorecard.run_scorecard_command(
-            parsed, team_id=team_id, channel_id=channel_id, user_id=user_id, respond=respond, services=services
-        )
-    elif parsed.name == "expect":
-        # The modal shows the text to check before it is posted for the other side to answer.
-        open_expectation_form(
-            client, services, trigger_id=trigger_id, team_id=team_id, channel_id=channel_id, text=parsed.text
-        )
-    elif parsed.name == "goal" and parsed.arg == "add":
-        open_goal_form(client, services, trigger_id=trigger_id, team_id=team_id, channel_id=channel_id, title=parsed.text)
-    elif parsed.arg is not None or parsed.name == "goal":
-        raise DomainError(f"Usage: {USAGE[parsed.name]}.")
-    elif parsed.name == "goals":
-        show_goals(respond, services, team_id=team_id, channel_id=channel_id)
-    else:
-        found = expectations.list_expectations(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-        reply(respond, build_expectation_list(_partnership(services, team_id, channel_id), found))
-
-
-def _partnership(services: Services, team_id: str, channel_id: str) -> PartnershipView:
-    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    if p is None:
-        raise NotFound(partnership_guards.NO_PARTNERSHIP)
-    return p
-
 
 def show_goals(respond: Respond, services: Services, *, team_id: str, channel_id: str) -> None:
-    p = _partnership(services, team_id, channel_id)
+    p = require_partnership(services, team_id, channel_id)
     reply(respond, build_goal_list(p, goals.list_goals(services.uow_factory(), team_id=team_id, channel_id=channel_id)))
 
 
@@ -123,7 +57,7 @@ def goal_form(
     values: GoalInput | None = None,
     error: str | None = None,
 ) -> View:
-    p = _partnership(services, team_id, channel_id)
+    p = require_partnership(services, team_id, channel_id)
     today = services.clock().astimezone(zone(p.timezone)).date()
     return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, values=values, error=error)
 
@@ -131,12 +65,12 @@ def goal_form(
 def open_goal_form(
     client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, title: str | None = None
 ) -> None:
-    view_id = open_loading(client, trigger_id)
-    try:
-        view = goal_form(services, team_id=team_id, channel_id=channel_id, title=title)
-    except DomainError as exc:
-        view = build_message_modal("Add a shared goal", str(exc))
-    replace_view(client, view_id, view)
+    open_modal(
+        client,
+        trigger_id,
+        "Add a shared goal",
+        lambda: goal_form(services, team_id=team_id, channel_id=channel_id, title=title),
+    )
 
 
 @after_ack
@@ -231,9 +165,8 @@ def open_goal_status(body: dict[str, Any], client: WebClient, respond: Respond, 
     channel_id = target_channel(body, ref.channel_id)
     user = actor_profile(body).user_id
     goal = goals.goal_for_update(services.uow_factory(), channel_id=channel_id, goal_id=ref.goal_id, actor=user)
-    p = _partnership(services, ref.team_id, channel_id)
-    view_id = open_loading(client, body["trigger_id"])
-    replace_view(client, view_id, build_goal_status_modal(goal, p))
+    p = require_partnership(services, ref.team_id, channel_id)
+    open_modal(client, body["trigger_id"], "Goal status", lambda: build_goal_status_modal(goal, p))
 
 
 def ack_goal_status(ack: Ack, view: dict[str, Any]) -> None:
@@ -278,168 +211,40 @@ def save_goal_status(body: dict[str, Any], view: dict[str, Any], client: WebClie
     ephemeral(client, ref.channel_id, user, f"Goal #{goal.number} is now *{GOAL_STATUS_LABELS[goal.status.value]}*.")
 
 
-# --- the expectations ledger ---------------------------------------------------------------------------------
-
-
-def open_expectation_form(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, text: str | None = None
-) -> None:
-    view_id = open_loading(client, trigger_id)
-    try:
-        view = build_expectation_modal(_partnership(services, team_id, channel_id), text=text)
-    except DomainError as exc:
-        view = build_message_modal("Record an expectation", str(exc))
-    replace_view(client, view_id, view)
-
-
 @after_ack
-def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+def show_goals_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    """The "Goals" button (for people who cannot run ``/partner``): the list, only for them."""
     ref = decode_clicked(body, ChannelRef)
     channel_id = target_channel(body, ref.channel_id)
-    open_expectation_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
+    p = require_partnership(services, ref.team_id, channel_id)
+    message = build_goal_list(p, goals.list_goals(services.uow_factory(), team_id=ref.team_id, channel_id=channel_id))
+    reply_or_ephemeral(respond, client, body, channel_id, message)
 
 
-def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
-    """A one-text-field form: our metadata, and text that ``check`` accepts, or the error at the field."""
-
-    def errors(_: object) -> dict[str, str]:
-        try:
-            check(text_value(view["state"]["values"], block))
-        except InvalidInput as exc:
-            return {block: str(exc)}
-        return {}
-
-    ack_form(ack, view, ref, stale_block=block, errors=errors)
+def list_goals(command: GoalsShow, ctx: CommandContext) -> None:
+    """``/partner goals``."""
+    show_goals(ctx.respond, ctx.services, team_id=ctx.team_id, channel_id=ctx.channel_id)
 
 
-def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
-
-
-@after_ack
-def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), ChannelRef)
-        text = expectations.check_expectation_text(text_value(view["state"]["values"], ids.ExpectationBlock.TEXT))
-    except (MetadataError, InvalidInput):
-        return  # refused in the form already
-    user = actor_profile(body).user_id
-    e = expectations.record_expectation(
-        services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user,
-        text=text,
-        request_key=f"expectation-view:{view.get('id')}",
-        now=services.clock(),
-    )
-    services.sender.deliver_pending()
-    ephemeral(
-        client, ref.channel_id, user, f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
+def add_goal(command: GoalAdd, ctx: CommandContext) -> None:
+    """``/partner goal add [title]``."""
+    open_goal_form(
+        ctx.client,
+        ctx.services,
+        trigger_id=ctx.trigger_id,
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        title=command.title,
     )
 
 
-@after_ack
-def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
-    e = expectations.respond(
-        services.uow_factory(),
-        channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
-        agree=True,
-        reason=None,
-        now=services.clock(),
-    )
-    services.sender.deliver_pending()
-    notify(respond, client, body, f"You agreed to expectation #{e.number}.")
-
-
-@after_ack
-def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    """ "Discuss": the other side gives a short reason; the author's side is told it can withdraw instead."""
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
-    expectations.require_other_side(services.uow_factory(), channel_id, ref.expectation_id, actor_profile(body).user_id)
-    card = expectations.expectation_card(services.uow_factory(), expectation_id=ref.expectation_id)
-    if card is None:
-        raise NotFound("This expectation no longer exists.")
-    view_id = open_loading(client, body["trigger_id"])
-    replace_view(client, view_id, build_discuss_modal(card))
-
-
-def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
-
-
-@after_ack
-def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), ExpectationRef)
-        reason = expectations.check_reason(text_value(view["state"]["values"], ids.ExpectationBlock.REASON))
-    except (MetadataError, InvalidInput):
-        return
-    user = actor_profile(body).user_id
-    e = expectations.respond(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        expectation_id=ref.expectation_id,
-        actor=user,
-        agree=False,
-        reason=reason,
-        now=services.clock(),
-    )
-    services.sender.deliver_pending()
-    ephemeral(client, ref.channel_id, user, f"Expectation #{e.number} is marked to discuss, with your reason.")
-
-
-@after_ack
-def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
-    e = expectations.withdraw(
-        services.uow_factory(),
-        channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
-        now=services.clock(),
-    )
-    services.sender.deliver_pending()
-    notify(respond, client, body, f"Expectation #{e.number} is withdrawn.")
-
-
-@after_ack
-def show_list_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    """A "Goals" or "Expectations" button (for people who cannot run ``/partner``): the list, only for them."""
-    ref = decode_clicked(body, ChannelRef)
-    channel_id = target_channel(body, ref.channel_id)
-    p = _partnership(services, ref.team_id, channel_id)
-    if clicked(body).get("action_id") == ids.ReviewAction.GOALS_LIST:
-        message = build_goal_list(p, goals.list_goals(services.uow_factory(), team_id=ref.team_id, channel_id=channel_id))
-    else:
-        found = expectations.list_expectations(services.uow_factory(), team_id=ref.team_id, channel_id=channel_id)
-        message = build_expectation_list(p, found)
-    if body.get("response_url"):
-        reply(respond, message)
-    else:
-        client.chat_postEphemeral(
-            channel=channel_id, user=actor_profile(body).user_id, text=message.text, blocks=message.blocks
-        )
+COMMAND_HANDLERS = dict([handles(GoalsShow, list_goals), handles(GoalAdd, add_goal)])
 
 
 def register(app: App) -> None:
     A, V = ids.ReviewAction, ids.ReviewView
     app.action(A.GOAL_ADD)(ack=ack_button, lazy=[open_goal_form_from_button])
     app.action(A.GOAL_STATUS)(ack=ack_button, lazy=[open_goal_status])
-    app.action(A.EXPECTATION_ADD)(ack=ack_button, lazy=[open_expectation_form_from_button])
-    app.action(A.EXPECTATION_AGREE)(ack=ack_button, lazy=[agree_to_expectation])
-    app.action(A.EXPECTATION_DISCUSS)(ack=ack_button, lazy=[open_discuss_form])
-    app.action(A.EXPECTATION_WITHDRAW)(ack=ack_button, lazy=[withdraw_expectation])
     app.view(V.GOAL_ADD)(ack=ack_goal_submission, lazy=[save_goal])
     app.view(V.GOAL_STATUS)(ack=ack_goal_status, lazy=[save_goal_status])
-    app.view(V.EXPECTATION_ADD)(ack=ack_expectation_submission, lazy=[save_expectation])
-    app.view(V.EXPECTATION_DISCUSS)(ack=ack_discuss_submission, lazy=[save_discussion])
-    app.action(A.GOALS_LIST)(ack=ack_button, lazy=[show_list_from_button])
-    app.action(A.EXPECTATIONS_LIST)(ack=ack_button, lazy=[show_list_from_button])
-    scorecard.register(app)
+    app.action(A.GOALS_LIST)(ack=ack_button, lazy=[show_goals_from_button])

@@ -9,11 +9,12 @@ saved together, and the outbox posts it (retried on Slack errors, once per reque
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
@@ -21,16 +22,39 @@ from bot.blocks.common import build_notice
 from bot.blocks.issue_forms import build_policy_modal
 from bot.blocks.issues import build_policy, calendar_line, working_time_label
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
-from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import calendar_settings, issue_settings, partnership_guards, partnerships
-from bot.services.errors import DomainError, InvalidInput, NotFound
-from bot.services.models import SEVERITY_LABELS, CalendarView, PartnershipView, PolicyChange, PolicyView, Side
+from bot.services import calendar_settings, issue_settings, partnerships
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import SEVERITIES, SEVERITY_LABELS, CalendarView, PartnershipView, PolicyChange, PolicyView, Side
 from bot.services.outbox import Notice
-from handlers.forms import ParsedCommand, actor_profile, parse_duration, parse_policy
-from handlers.modals import open_loading, replace_view
-from handlers.ui import OUT_OF_DATE_FORM, STALE, ack_button, decode_clicked, ephemeral, reply
+from handlers.command_parser import parse_duration
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import (
+    CategoriesSet,
+    CategoriesShow,
+    CategoryAdd,
+    CategoryRemove,
+    HolidayAdd,
+    HolidayRemove,
+    HoursSet,
+    HoursShow,
+    PolicyReset,
+    PolicySet,
+    PolicyShow,
+)
+from handlers.form_values import State, text_value
+from handlers.ui import (
+    OUT_OF_DATE_FORM,
+    STALE,
+    ack_button,
+    actor_profile,
+    decode_clicked,
+    ephemeral,
+    open_modal,
+    reply,
+    require_partnership,
+)
 
 
 def _calendars(services: Services, team_id: str, channel_id: str) -> tuple[CalendarView, ...]:
@@ -60,20 +84,12 @@ def _severity_line(view: PolicyView, severity: str) -> str:
     return _deadline_line(severity, s.acknowledge, s.resolve) + ("" if s.custom else " (the default)")
 
 
-def _clock_time(raw: str, field: str) -> time:
-    hour, _, minute = raw.partition(":")
-    try:
-        return time(int(hour), int(minute))
-    except ValueError:
-        raise InvalidInput(f"{raw} is not a time of day; write it like 09:00.", field) from None
-
-
-def _new_categories(current: tuple[str, ...], verb: str, names: tuple[str, ...]) -> list[str]:
-    if verb == "set":
-        return list(names)
-    name = names[0]
+def _new_categories(current: tuple[str, ...], command: CategoryAdd | CategoryRemove | CategoriesSet) -> list[str]:
+    if isinstance(command, CategoriesSet):
+        return list(command.names)
+    name = command.name
     known = {c.casefold(): c for c in current}
-    if verb == "add":
+    if isinstance(command, CategoryAdd):
         if name.casefold() in known:
             raise InvalidInput(f"“{name}” is already a category.", "categories")
         return [*current, name]
@@ -137,103 +153,117 @@ def policy_form_notice(request_key: str, user_id: str) -> Notice[PolicyChange]:
     return Notice(request_key, compose)
 
 
-def run_policy_command(
-    parsed: ParsedCommand,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    respond: Respond,
-    client: WebClient,
-    services: Services,
-    trigger_id: str = "",
-) -> None:
-    """``/partner policy|categories|hours|holiday …``: show, or (leads) change. Domain errors propagate.
+# --- /partner policy | categories | hours | holiday: everyone sees them; leads change them ------------------------
+# A change's notice is queued with it and sent at once; a repeated delivery of the command (same ``trigger_id``)
+# posts it once.
 
-    A change's notice is queued with it and sent at once; a repeated delivery of the command (same ``trigger_id``)
-    posts it once.
-    """
-    uow, now = services.uow_factory, services.clock()
-    where = {"team_id": team_id, "channel_id": channel_id}
-    key = command_request_key(trigger_id, user_id, now)
-    if parsed.name == "policy" and parsed.arg is None:
-        show_policy(respond, services, **where)
-        return
-    if parsed.name == "categories" and parsed.arg is None:
-        categories = issue_settings.get_categories(uow(), **where)
-        reply(respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
-        return
-    if parsed.name == "hours" and parsed.arg is None:
-        p = partnerships.get_partnership(uow(), **where)
-        if p is None:
-            raise NotFound(partnership_guards.NO_PARTNERSHIP)
-        lines = "\n".join(calendar_line(p, c) for c in _calendars(services, team_id, channel_id))
-        reply(respond, build_notice(f"*Working hours* (escalation time counts only inside them)\n{lines}"))
-        return
-    if parsed.name == "policy":
-        severity = str(parsed.arg)
-        notice = policy_notice(key, user_id, severity)
-        if parsed.values == ("default",):
-            issue_settings.reset_policy(uow(), **where, actor=user_id, severity=severity, now=now, announce=notice)
-        else:
-            acknowledge, resolve = (parse_duration(v) for v in parsed.values)
-            issue_settings.set_policy(
-                uow(),
-                **where,
-                actor=user_id,
-                severity=severity,
-                acknowledge=acknowledge,
-                resolve=resolve,
-                now=now,
-                announce=notice,
-            )
-    elif parsed.name == "categories":
-        current = issue_settings.get_categories(uow(), **where)
-        issue_settings.set_categories(
+
+def _key(ctx: CommandContext, now: datetime) -> str:
+    return command_request_key(ctx.trigger_id, ctx.user_id, now)
+
+
+def _where(ctx: CommandContext) -> dict[str, str]:
+    return {"team_id": ctx.team_id, "channel_id": ctx.channel_id}
+
+
+def show_policy_command(command: PolicyShow, ctx: CommandContext) -> None:
+    show_policy(ctx.respond, ctx.services, team_id=ctx.team_id, channel_id=ctx.channel_id)
+
+
+def show_categories(command: CategoriesShow, ctx: CommandContext) -> None:
+    categories = issue_settings.get_categories(ctx.services.uow_factory(), **_where(ctx))
+    reply(ctx.respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
+
+
+def show_hours(command: HoursShow, ctx: CommandContext) -> None:
+    p = require_partnership(ctx.services, ctx.team_id, ctx.channel_id)
+    lines = "\n".join(calendar_line(p, c) for c in _calendars(ctx.services, ctx.team_id, ctx.channel_id))
+    reply(ctx.respond, build_notice(f"*Working hours* (escalation time counts only inside them)\n{lines}"))
+
+
+def set_policy(command: PolicySet | PolicyReset, ctx: CommandContext) -> None:
+    uow, now, user = ctx.services.uow_factory, ctx.services.clock(), ctx.user_id
+    notice = policy_notice(_key(ctx, now), user, command.severity)
+    if isinstance(command, PolicyReset):
+        issue_settings.reset_policy(uow(), **_where(ctx), actor=user, severity=command.severity, now=now, announce=notice)
+    else:
+        issue_settings.set_policy(
             uow(),
-            **where,
-            actor=user_id,
-            categories=_new_categories(current, str(parsed.arg), parsed.values),
+            **_where(ctx),
+            actor=user,
+            severity=command.severity,
+            acknowledge=command.acknowledge,
+            resolve=command.resolve,
             now=now,
-            announce=categories_notice(key, user_id),
+            announce=notice,
         )
-    else:  # hours, holiday
-        p = partnerships.get_partnership(uow(), **where)
-        if p is None:
-            raise NotFound(partnership_guards.NO_PARTNERSHIP)
-        calendar = calendar_notice(key, user_id, p)
-        if parsed.name == "hours":
-            start, end, days, tz = parsed.values
-            calendar_settings.set_calendar(
-                uow(),
-                **where,
-                actor=user_id,
-                side=Side(str(parsed.arg)),
-                timezone=tz or None,
-                workdays=[int(d) for d in days.split(",")],
-                day_start=_clock_time(start, "day_start"),
-                day_end=_clock_time(end, "day_end"),
-                now=now,
-                announce=calendar,
-            )
-        elif parsed.arg == "remove":
-            side, day, _ = parsed.values
-            calendar_settings.remove_holiday(
-                uow(), **where, actor=user_id, side=Side(side), day=date.fromisoformat(day), now=now, announce=calendar
-            )
-        else:
-            side, day, label = parsed.values
-            calendar_settings.add_holiday(
-                uow(),
-                **where,
-                actor=user_id,
-                side=Side(side),
-                day=date.fromisoformat(day),
-                name=label,
-                now=now,
-                announce=calendar,
-            )
-    services.sender.deliver_pending()
+    ctx.services.sender.deliver_pending()
+
+
+def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx: CommandContext) -> None:
+    uow, now = ctx.services.uow_factory, ctx.services.clock()
+    current = issue_settings.get_categories(uow(), **_where(ctx))
+    issue_settings.set_categories(
+        uow(),
+        **_where(ctx),
+        actor=ctx.user_id,
+        categories=_new_categories(current, command),
+        now=now,
+        announce=categories_notice(_key(ctx, now), ctx.user_id),
+    )
+    ctx.services.sender.deliver_pending()
+
+
+def change_calendar(command: HoursSet | HolidayAdd | HolidayRemove, ctx: CommandContext) -> None:
+    uow, now, user = ctx.services.uow_factory, ctx.services.clock(), ctx.user_id
+    p = require_partnership(ctx.services, ctx.team_id, ctx.channel_id)
+    calendar = calendar_notice(_key(ctx, now), user, p)
+    if isinstance(command, HoursSet):
+        calendar_settings.set_calendar(
+            uow(),
+            **_where(ctx),
+            actor=user,
+            side=command.side,
+            timezone=command.timezone,
+            workdays=list(command.workdays),
+            day_start=command.day_start,
+            day_end=command.day_end,
+            now=now,
+            announce=calendar,
+        )
+    elif isinstance(command, HolidayRemove):
+        calendar_settings.remove_holiday(
+            uow(), **_where(ctx), actor=user, side=command.side, day=command.day, now=now, announce=calendar
+        )
+    else:
+        calendar_settings.add_holiday(
+            uow(),
+            **_where(ctx),
+            actor=user,
+            side=command.side,
+            day=command.day,
+            name=command.name,
+            now=now,
+            announce=calendar,
+        )
+    ctx.services.sender.deliver_pending()
+
+
+COMMAND_HANDLERS = dict(
+    [
+        handles(PolicyShow, show_policy_command),
+        handles(CategoriesShow, show_categories),
+        handles(HoursShow, show_hours),
+        handles(PolicySet, set_policy),
+        handles(PolicyReset, set_policy),
+        handles(CategoryAdd, change_categories),
+        handles(CategoryRemove, change_categories),
+        handles(CategoriesSet, change_categories),
+        handles(HoursSet, change_calendar),
+        handles(HolidayAdd, change_calendar),
+        handles(HolidayRemove, change_calendar),
+    ]
+)
 
 
 # --- the policy form ------------------------------------------------------------------------------------------------
@@ -249,14 +279,35 @@ def open_policy_form(
         raise DomainError(STALE)
     user = actor_profile(body).user_id
     partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user)
-    view_id = open_loading(client, body["trigger_id"])
-    try:
+
+    def build() -> View:
         policy = issue_settings.get_policy(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
         categories = issue_settings.get_categories(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
-        view = build_policy_modal(policy, categories)
-    except DomainError as exc:
-        view = build_message_modal("Escalation policy", str(exc))
-    replace_view(client, view_id, view)
+        return build_policy_modal(policy, categories)
+
+    open_modal(client, body["trigger_id"], "Escalation policy", build)
+
+
+def parse_policy(state: State) -> tuple[dict[str, tuple[timedelta, timedelta]], tuple[str, ...]]:
+    """The policy modal: (acknowledge, resolve) per severity and the categories, one per line.
+
+    Raises:
+        InvalidInput: a duration that cannot be read (``field`` = that input's block id).
+    """
+    deadlines: dict[str, tuple[timedelta, timedelta]] = {}
+    for severity in SEVERITIES:
+        pair: list[timedelta] = []
+        for field in (ids.PolicyBlock.ACKNOWLEDGE, ids.PolicyBlock.RESOLVE):
+            block = ids.policy_block(field, severity)
+            try:
+                pair.append(parse_duration(text_value(state, block)))
+            except ValueError:
+                raise InvalidInput(
+                    "Write a working time like 30m, 4h, 3d or 1d 4h (a day is 8 working hours).", block
+                ) from None
+        deadlines[severity] = (pair[0], pair[1])
+    lines = text_value(state, ids.PolicyBlock.CATEGORIES).splitlines()
+    return deadlines, tuple(" ".join(line.split()) for line in lines if line.strip())
 
 
 def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:

@@ -1,12 +1,11 @@
 """``/partner portfolio [here|off]``: the portfolio digest on demand, and where its weekly post goes.
 
-Dispatched from handlers.commands.run_command (after the ack). The on-demand portfolio is ephemeral: it shows other
-partnerships' figures, so only the person who asked (a lead or sponsor) sees it.
+The on-demand portfolio is ephemeral: it shows other partnerships' figures, so only the person who asked (a lead or
+sponsor) sees it.
 """
 
 from __future__ import annotations
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -17,52 +16,60 @@ from bot.container import Services
 from bot.services import portfolio
 from bot.services.errors import DomainError
 from bot.slack_client import ErrorKind, classify, error_code
-from handlers.forms import ParsedCommand
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import PortfolioHere, PortfolioOff, PortfolioShow
 from handlers.ui import reply
 
-PORTFOLIO_COMMANDS = ("portfolio",)
 #: A response_url takes five replies; keep one for a failure notice.
 MAX_EPHEMERAL_MESSAGES = 4
 
 
-def run_portfolio_command(
-    parsed: ParsedCommand,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    respond: Respond,
-    client: WebClient,
-    services: Services,
-) -> None:
-    """Show the portfolio, or (leads) post it here weekly, or stop that. Domain errors propagate."""
-    portfolio.check_usage(parsed.arg, parsed.text)
-    uow, now = services.uow_factory, services.clock()
-    if parsed.arg is None:
-        view = portfolio.portfolio_for(uow, team_id=team_id, user_id=user_id, now=now)
-        for message in build_portfolio_messages(view, max_messages=MAX_EPHEMERAL_MESSAGES):
-            reply(respond, message)
-    elif parsed.arg == "here":
-        portfolio.require_lead(uow(), team_id=team_id, user_id=user_id)
-        portfolio.check_channel_is_internal(shared=_is_shared(services, channel_id))
-        _announce(client, channel_id, user_id)
-        settings = portfolio.set_channel(uow(), team_id=team_id, channel_id=channel_id, user_id=user_id, now=now)
-        first = local_time_label(settings.next_at, settings.timezone)
-        reply(
-            respond,
-            build_notice(
-                f"The portfolio digest will be posted here every Monday at 09:00 {settings.timezone}; the first on {first}. "
-                "Stop it with `/partner portfolio off`."
-            ),
-        )
-    else:
-        previous = portfolio.turn_off(uow(), team_id=team_id, user_id=user_id)
-        text = (
-            f"The weekly portfolio digest is off (it went to <#{previous}>)."
-            if previous
-            else "The weekly portfolio digest was not being posted anywhere."
-        )
-        reply(respond, build_notice(text))
+def show_portfolio(command: PortfolioShow, ctx: CommandContext) -> None:
+    """Every partnership of the workspace the person leads or sponsors, ranked by risk."""
+    view = portfolio.portfolio_for(
+        ctx.services.uow_factory, team_id=ctx.team_id, user_id=ctx.user_id, now=ctx.services.clock()
+    )
+    for message in build_portfolio_messages(view, max_messages=MAX_EPHEMERAL_MESSAGES):
+        reply(ctx.respond, message)
+
+
+def post_portfolio_here(command: PortfolioHere, ctx: CommandContext) -> None:
+    """Leads: post the portfolio in this (internal) channel every week."""
+    services, uow = ctx.services, ctx.services.uow_factory
+    portfolio.require_lead(uow(), team_id=ctx.team_id, user_id=ctx.user_id)
+    portfolio.check_channel_is_internal(shared=_is_shared(services, ctx.channel_id))
+    _announce(ctx.client, ctx.channel_id, ctx.user_id)
+    settings = portfolio.set_channel(
+        uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, user_id=ctx.user_id, now=services.clock()
+    )
+    first = local_time_label(settings.next_at, settings.timezone)
+    reply(
+        ctx.respond,
+        build_notice(
+            f"The portfolio digest will be posted here every Monday at 09:00 {settings.timezone}; the first on {first}. "
+            "Stop it with `/partner portfolio off`."
+        ),
+    )
+
+
+def turn_portfolio_off(command: PortfolioOff, ctx: CommandContext) -> None:
+    """Leads: no weekly portfolio post any more."""
+    previous = portfolio.turn_off(ctx.services.uow_factory(), team_id=ctx.team_id, user_id=ctx.user_id)
+    text = (
+        f"The weekly portfolio digest is off (it went to <#{previous}>)."
+        if previous
+        else "The weekly portfolio digest was not being posted anywhere."
+    )
+    reply(ctx.respond, build_notice(text))
+
+
+COMMAND_HANDLERS = dict(
+    [
+        handles(PortfolioShow, show_portfolio),
+        handles(PortfolioHere, post_portfolio_here),
+        handles(PortfolioOff, turn_portfolio_off),
+    ]
+)
 
 
 CANT_POST = (

@@ -6,26 +6,33 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_notice
 from bot.blocks.metadata import MetadataError, decode
-from bot.blocks.pulse import build_message_modal
 from bot.blocks.scorecard import ScorecardRef, build_scorecard_modal, build_scorecard_status, score_block
 from bot.blocks.text import local_time_label
 from bot.container import Services
 from bot.services import scorecard
-from bot.services.errors import DomainError, InvalidInput
+from bot.services.errors import InvalidInput
 from bot.services.models import DIMENSIONS, ScorecardCadence, ScorecardInput
-from handlers.forms import ParsedCommand, actor_profile, selected_value, text_value
-from handlers.modals import open_loading, replace_view
-from handlers.ui import OUT_OF_DATE_FORM, ack_button, decode_clicked, ephemeral, reply, target_channel, unless_held
-
-USAGE = (
-    "Usage: `/partner scorecard` to see it; leads: `/partner scorecard monthly`, `quarterly` or `off`, or "
-    "`/partner scorecard start` to open one now."
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import ScorecardCadenceSet, ScorecardShow, ScorecardStart
+from handlers.form_values import selected_value, text_value
+from handlers.ui import (
+    OUT_OF_DATE_FORM,
+    ack_button,
+    actor_profile,
+    decode_clicked,
+    ephemeral,
+    open_modal,
+    reply,
+    target_channel,
+    unless_held,
 )
+
 CADENCE_NOTICE = {
     ScorecardCadence.MONTHLY: "The scorecard now runs monthly",
     ScorecardCadence.QUARTERLY: "The scorecard now runs quarterly",
@@ -33,31 +40,45 @@ CADENCE_NOTICE = {
 }
 
 
-def run_scorecard_command(
-    parsed: ParsedCommand, *, team_id: str, channel_id: str, user_id: str, respond: Respond, services: Services
-) -> None:
-    """``/partner scorecard [monthly|quarterly|off|start]``. Domain errors propagate."""
-    uow, now = services.uow_factory, services.clock()
-    if parsed.text is not None:
-        raise DomainError(USAGE)
-    if parsed.arg is None:
-        reply(respond, build_scorecard_status(scorecard.status(uow(), team_id=team_id, channel_id=channel_id)))
-    elif parsed.arg == "start":
-        s = scorecard.start_now(uow(), team_id=team_id, channel_id=channel_id, actor=user_id, now=now)
-        services.sender.deliver_pending()
-        p = scorecard.status(uow(), team_id=team_id, channel_id=channel_id).partnership
-        until = f"The {s.period} scorecard is open until {local_time_label(s.closes_at, p.timezone)}"
-        done = f"{until}; the invitation is in the channel."
-        reply(respond, build_notice(unless_held(services, team_id, done, saved="its invitation", opening=f"{until}. ")))
-    elif parsed.arg in {c.value for c in ScorecardCadence}:
-        cadence = ScorecardCadence(parsed.arg)
-        status = scorecard.set_cadence(
-            uow(), team_id=team_id, channel_id=channel_id, actor=user_id, cadence=cadence, now=now
-        )
-        nxt = f" Next one opens {local_time_label(status.next_at, status.partnership.timezone)}." if status.next_at else ""
-        reply(respond, build_notice(f"{CADENCE_NOTICE[cadence]}.{nxt}"))
-    else:
-        raise DomainError(USAGE)
+def show_scorecard(command: ScorecardShow, ctx: CommandContext) -> None:
+    """``/partner scorecard``."""
+    status = scorecard.status(ctx.services.uow_factory(), team_id=ctx.team_id, channel_id=ctx.channel_id)
+    reply(ctx.respond, build_scorecard_status(status))
+
+
+def start_scorecard(command: ScorecardStart, ctx: CommandContext) -> None:
+    """``/partner scorecard start`` (leads)."""
+    uow, now = ctx.services.uow_factory, ctx.services.clock()
+    s = scorecard.start_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
+    ctx.services.sender.deliver_pending()
+    p = scorecard.status(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id).partnership
+    until = f"The {s.period} scorecard is open until {local_time_label(s.closes_at, p.timezone)}"
+    done = f"{until}; the invitation is in the channel."
+    opening = f"{until}. "
+    reply(ctx.respond, build_notice(unless_held(ctx.services, ctx.team_id, done, saved="its invitation", opening=opening)))
+
+
+def set_cadence(command: ScorecardCadenceSet, ctx: CommandContext) -> None:
+    """``/partner scorecard monthly|quarterly|off`` (leads)."""
+    status = scorecard.set_cadence(
+        ctx.services.uow_factory(),
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        actor=ctx.user_id,
+        cadence=command.cadence,
+        now=ctx.services.clock(),
+    )
+    nxt = f" Next one opens {local_time_label(status.next_at, status.partnership.timezone)}." if status.next_at else ""
+    reply(ctx.respond, build_notice(f"{CADENCE_NOTICE[command.cadence]}.{nxt}"))
+
+
+COMMAND_HANDLERS = dict(
+    [
+        handles(ScorecardShow, show_scorecard),
+        handles(ScorecardStart, start_scorecard),
+        handles(ScorecardCadenceSet, set_cadence),
+    ]
+)
 
 
 @after_ack
@@ -65,8 +86,8 @@ def open_scorecard_form(body: dict[str, Any], client: WebClient, respond: Respon
     """ "Fill in the scorecard": the form with the person's earlier answers (or why they cannot fill it in)."""
     ref = decode_clicked(body, ScorecardRef)
     target_channel(body, ref.channel_id)
-    view_id = open_loading(client, body["trigger_id"])
-    try:
+
+    def build() -> View:
         form = scorecard.scorecard_form(
             services.uow_factory(),
             scorecard_id=ref.scorecard_id,
@@ -74,10 +95,9 @@ def open_scorecard_form(body: dict[str, Any], client: WebClient, respond: Respon
             secret_key=services.secret_key,
             now=services.clock(),
         )
-        view = build_scorecard_modal(form)
-    except DomainError as exc:
-        view = build_message_modal("Scorecard", str(exc))
-    replace_view(client, view_id, view)
+        return build_scorecard_modal(form)
+
+    open_modal(client, body["trigger_id"], "Scorecard", build)
 
 
 def parse_scorecard(state: dict[str, Any]) -> ScorecardInput:

@@ -1,4 +1,5 @@
-"""Small pieces the issue-log handlers share: where a click came from, its typed value, and short replies."""
+"""What every feature's handlers share: who acted and where a click came from, its typed value, short replies,
+acknowledging forms, and opening a modal within the trigger's 3 seconds (a loading modal first, then the real one)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
+from bot.blocks import ids
 from bot.blocks.common import build_error, build_notice
 from bot.blocks.metadata import MetadataError, decode
-from bot.blocks.pulse import Message, build_message_modal
+from bot.blocks.pulse import Message, build_loading_modal, build_message_modal
 from bot.container import Services
-from bot.services import outbox_hold
-from bot.services.errors import DomainError, InvalidInput
+from bot.services import outbox_hold, partnership_guards, partnerships
+from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.models import PartnershipView, SlackProfile
 from bot.services.partnership_guards import MAX_DUE_AHEAD
+from bot.slack_client import error_code
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +31,85 @@ T = TypeVar("T")
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
+#: What views.open answers for a trigger that came too late or was used already.
+TRIGGER_ERRORS = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
+
+
+class ModalUnavailable(DomainError):
+    """Slack would not open the modal (the click was too slow to reach us, or was used already)."""
+
+
+def open_modal(client: WebClient, trigger_id: str, error_title: str, build: Callable[[], View]) -> None:
+    """Open a modal whose content takes time to build: a small loading modal at once (a trigger is valid for 3
+    seconds, once), then ``build()`` (the slow part), then the loading modal becomes the real one.
+
+    A DomainError from ``build`` is shown in the modal, titled ``error_title``. If the person closed the loading
+    modal meanwhile, there is nothing to update.
+
+    Raises:
+        ModalUnavailable: Slack answered expired/exchanged/invalid trigger id (after_ack tells the person).
+    """
+    try:
+        resp = client.views_open(trigger_id=trigger_id, view=build_loading_modal())
+    except SlackApiError as exc:
+        if error_code(exc) in TRIGGER_ERRORS:
+            raise ModalUnavailable(
+                "Slack took too long to pass on your click, so the form could not open. Please try again."
+            ) from None
+        raise
+    view_id = str(resp["view"]["id"])
+    try:
+        view = build()
+    except DomainError as exc:
+        view = build_message_modal(error_title, str(exc))
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        if error_code(exc) != "not_found":
+            raise
+        logger.info("modal %s was closed before it could be filled; nothing to update", view_id)
+
+
+def handle_loading_closed(ack: Ack) -> None:
+    """Closing the loading modal needs no work (open_modal finds it gone)."""
+    ack()
+
+
+def register(app: App) -> None:
+    app.view_closed(ids.View.LOADING)(handle_loading_closed)
+
+
+def actor_profile(body: dict[str, Any]) -> SlackProfile:
+    """The person acting in an interaction payload; ``user.team_id`` is their home organisation."""
+    user = body.get("user") or {}
+    return SlackProfile(
+        user_id=str(user.get("id") or body.get("user_id") or ""),
+        team_id=user.get("team_id") or body.get("team_id"),
+        display_name=str(user.get("name") or user.get("username") or body.get("user_name") or ""),
+    )
+
+
+def require_partnership(services: Services, team_id: str, channel_id: str) -> PartnershipView:
+    """The channel's partnership; NotFound (its message says how to create one) when it has none."""
+    p = partnerships.get_partnership(services.uow_factory(), team_id=team_id, channel_id=channel_id)
+    if p is None:
+        raise NotFound(partnership_guards.NO_PARTNERSHIP)
+    return p
 
 
 def reply(respond: Respond, message: Message) -> None:
     """An ephemeral reply through the interaction's response_url (only the person who asked sees it)."""
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+
+
+def reply_or_ephemeral(respond: Respond, client: WebClient, body: dict[str, Any], channel_id: str, message: Message) -> None:
+    """A whole message only the person who clicked sees: through the response_url, else chat.postEphemeral."""
+    if body.get("response_url"):
+        reply(respond, message)
+    else:
+        client.chat_postEphemeral(
+            channel=channel_id, user=actor_profile(body).user_id, text=message.text, blocks=message.blocks
+        )
 
 
 def unless_held(services: Services, team_id: str, done: str, *, saved: str, opening: str = "") -> str:

@@ -210,9 +210,11 @@ def test_partner_command_escapes_mentions_so_side_can_find_people() -> None:
     """`/partner side @person …` needs Slack to send <@U…|name>; that only happens with should_escape."""
     import yaml
 
-    from handlers.forms import parse_command
+    from bot.services.models import Side
+    from handlers.command_parser import parse_command
+    from handlers.command_types import SideAssign
 
     manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "app_manifest.yml").read_text())
     command = next(c for c in manifest["features"]["slash_commands"] if c["command"] == "/partner")
     assert command["should_escape"] is True
-    assert parse_command("side <@U0CLEAD|dana> provider").user == "U0CLEAD"
+    assert parse_command("side <@U0CLEAD|dana> provider") == SideAssign("U0CLEAD", Side.PROVIDER)

@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.errors import NotAllowed, NotFound
 from bot.services.models import (
     DIMENSION_LABELS,
     DigestView,
@@ -96,8 +96,6 @@ BATCH = 100
 RETRY_AFTER = timedelta(hours=6)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 KEY_PREFIX = outbox.Purpose.PORTFOLIO.value
-
-USAGE = "`/partner portfolio` (see it), `/partner portfolio here` (post it in this channel every Monday) or `/partner portfolio off`"
 
 
 @dataclass(frozen=True)
@@ -346,12 +344,6 @@ def turn_off(uow: UnitOfWork, *, team_id: str, user_id: str) -> str | None:
             ws.next_portfolio_at = None
             uow.commit()
         return previous
-
-
-def check_usage(arg: str | None, text: str | None) -> None:
-    """``/partner portfolio [here|off]`` and nothing more."""
-    if text is not None or arg not in (None, "here", "off"):
-        raise InvalidInput(f"Usage: {USAGE}.")
 
 
 # --- the weekly post ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Parsing the /partner command grammar and Slack-shaped modal state."""
+"""Parsing Slack-shaped modal state (the /partner grammar is in test_command_parser)."""
 
 from __future__ import annotations
 
@@ -8,95 +8,9 @@ import pytest
 
 from bot.services.errors import InvalidInput
 from bot.services.models import AnswerInput, Side
-from handlers.forms import CommandError, ParsedCommand, actor_profile, parse_answers, parse_command, parse_setup
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (None, ParsedCommand("help")),
-        ("", ParsedCommand("help")),
-        ("   ", ParsedCommand("help")),
-        ("help", ParsedCommand("help")),
-        ("setup", ParsedCommand("setup")),
-        ("STATUS", ParsedCommand("status")),
-        ("menu", ParsedCommand("menu")),
-        ("questions", ParsedCommand("questions")),
-        ("pulse now", ParsedCommand("pulse", "now")),
-        ("Pulse PAUSE", ParsedCommand("pulse", "pause")),
-        ("  pulse   resume ", ParsedCommand("pulse", "resume")),
-        ("side <@U123|dana> client", ParsedCommand("side", "client", "U123")),
-        ("side <@W999> auto", ParsedCommand("side", "auto", "W999")),
-        ("SIDE <@U0ABC> Provider", ParsedCommand("side", "provider", "U0ABC")),
-        # A user group, as Slack escapes it in command text: the id, and the handle as plain text.
-        ("side <!subteam^S0123|@ops-team> client", ParsedCommand("side", "client", text="@ops-team", group="S0123")),
-        ("side  <!subteam^SABC9|@Ops>   AUTO ", ParsedCommand("side", "auto", text="@Ops", group="SABC9")),
-        ("side <!subteam^S0123> provider", ParsedCommand("side", "provider", text="the group S0123", group="S0123")),
-        (
-            "side <!subteam^S0123|@a &lt;!channel&gt; &amp; b> provider",
-            ParsedCommand("side", "provider", text="@a <!channel> & b", group="S0123"),
-        ),
-        ("digest", ParsedCommand("digest")),
-        ("Digest  PREVIEW ", ParsedCommand("digest", "preview")),
-        ("portfolio here", ParsedCommand("portfolio", "here")),
-        # The words after the first one keep their case and spacing, as plain text (Slack escapes decoded).
-        ("goal add Ship  v2 to <@U1|dana> &lt;b&gt;", ParsedCommand("goal", "add", text="Ship  v2 to @dana <b>")),
-        ("expect", ParsedCommand("expect")),
-        ("expect Weekly status by Friday <!channel>", ParsedCommand("expect", text="Weekly status by Friday @channel")),
-        ("scorecard quarterly", ParsedCommand("scorecard", "quarterly")),
-    ],
-)
-def test_parse_command_accepts(text: str | None, expected: ParsedCommand) -> None:
-    assert parse_command(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "usage"),
-    [
-        ("pulse", "/partner pulse now"),
-        ("pulse later", "/partner pulse now"),
-        ("pulse now please", "/partner pulse now"),
-        ("side", "/partner side @person"),
-        ("side dana client", "/partner side @person"),
-        ("side <@U1> both", "/partner side @person"),
-        ("side <@U123> both", "/partner side @person"),
-        ("side <!channel> client", "/partner side @person"),
-        ("side <@U123>", "/partner side @person"),
-        ("side <!subteam^S0123|@ops>", "/partner side @person"),
-        ("side <!subteam^S0123|@ops> both", "@group"),
-        ("side <!subteam^S0123|@ops> client extra", "@group"),
-        ("side <!subteam^s0123|@ops> client", "@group"),
-        ("side <!subteam^U0123|@ops> client", "@group"),
-        ("side <!subteam^|@ops> client", "@group"),
-        ("side <!here> client", "@group"),
-        ("side <#C0123|general> client", "@group"),
-        ("side @ops client", "@group"),
-        ("frobnicate", "/partner help"),
-    ],
-)
-def test_parse_command_rejects_with_usage(text: str, usage: str) -> None:
-    with pytest.raises(CommandError) as info:
-        parse_command(text)
-    assert usage in str(info.value)
-
-
-@pytest.mark.parametrize("word", ["<!channel>", "x<!channel>", "<@U123>", "<https://evil|Open>"])
-def test_unknown_word_is_escaped_in_the_error(word: str) -> None:
-    with pytest.raises(CommandError) as info:
-        parse_command(word)
-    message = str(info.value)
-    assert "<!" not in message and "<@" not in message and "<http" not in message
-    assert "&lt;" in message
-
-
-def test_oversized_command_text_gives_a_short_error() -> None:
-    with pytest.raises(CommandError) as info:
-        parse_command("x" * 5000)
-    assert len(str(info.value)) < 200
-    with pytest.raises(CommandError) as info:
-        parse_command("<" * 5000)
-    assert len(str(info.value)) < 400 and "<" not in str(info.value).replace("`", "")
-
+from handlers.pulse import parse_answers
+from handlers.setup import parse_setup
+from handlers.ui import actor_profile
 
 # --- modal state ----------------------------------------------------------------------------------------
 

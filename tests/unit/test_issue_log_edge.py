@@ -41,8 +41,8 @@ from bot.services.models import (
     SeverityPolicy,
     Side,
 )
-from handlers.forms import CommandError, ParsedCommand, parse_command, parse_duration, plain_text_from_slack
-from handlers.issues import issue_form_errors
+from handlers.command_parser import parse_duration, plain_text_from_slack
+from handlers.issues.log import issue_form_errors
 from handlers.policy import policy_form_errors
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -158,67 +158,7 @@ def _assert_inert(blocks: Any) -> None:
             assert raw not in text, text
 
 
-# --- the /partner grammar ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("issue", ParsedCommand("issue")),
-        ("issue Reports &lt;late&gt; <@U1|dana>", ParsedCommand("issue", text="Reports <late> @dana")),
-        ("issues", ParsedCommand("issues", "open")),
-        ("Issues ALL", ParsedCommand("issues", "all")),
-        ("action   Share  the rota ", ParsedCommand("action", text="Share  the rota")),
-        ("actions overdue", ParsedCommand("actions", "overdue")),
-        ("actions", ParsedCommand("actions", "mine")),
-        ("policy", ParsedCommand("policy")),
-        ("policy s2 4h 3d", ParsedCommand("policy", "S2", values=("4h", "3d"))),
-        ("policy S1 default", ParsedCommand("policy", "S1", values=("default",))),
-        ("categories", ParsedCommand("categories")),
-        (
-            "categories set Delivery, Timeliness ,Other",
-            ParsedCommand("categories", "set", values=("Delivery", "Timeliness", "Other")),
-        ),
-        ("categories add Data &amp; AI", ParsedCommand("categories", "add", values=("Data & AI",))),
-        ("hours", ParsedCommand("hours")),
-        ("hours client 08:30-17:30", ParsedCommand("hours", "client", values=("08:30", "17:30", "0,1,2,3,4", ""))),
-        (
-            "hours provider 09:00-18:00 sun-thu Asia/Kolkata",
-            ParsedCommand("hours", "provider", values=("09:00", "18:00", "0,1,2,3,6", "Asia/Kolkata")),
-        ),
-        (
-            "holiday client 2026-12-25 Christmas Day",
-            ParsedCommand("holiday", "add", values=("client", "2026-12-25", "Christmas Day")),
-        ),
-        ("holiday remove provider 2026-12-25", ParsedCommand("holiday", "remove", values=("provider", "2026-12-25", ""))),
-    ],
-)
-def test_issue_log_commands_parse(text: str, expected: ParsedCommand) -> None:
-    assert parse_command(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "usage"),
-    [
-        ("issues later", "/partner issues mine"),
-        ("issues mine all", "/partner issues mine"),
-        ("actions yours", "/partner actions overdue"),
-        ("policy S5 4h 3d", "/partner policy S2 4h 3d"),
-        ("policy S2 4h", "/partner policy S2 4h 3d"),
-        ("policy S2 soon later", "/partner policy S2 4h 3d"),
-        ("categories drop Other", "/partner categories add"),
-        ("categories add", "/partner categories add"),
-        ("hours client 9-5", "/partner hours client 09:00-17:00"),
-        ("hours both 09:00-17:00", "/partner hours client 09:00-17:00"),
-        ("hours client 09:00-17:00 someday", "/partner hours client 09:00-17:00"),
-        ("holiday client christmas", "/partner holiday client 2026-12-25"),
-        ("holiday remove client 2026-12-25 extra", "/partner holiday client 2026-12-25"),
-    ],
-)
-def test_malformed_issue_log_commands_get_usage(text: str, usage: str) -> None:
-    with pytest.raises(CommandError) as info:
-        parse_command(text)
-    assert usage in str(info.value)
+# --- the text formats a lead types ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -7,21 +7,30 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.issue_forms import FollowupFormRef, build_followup_modal
 from bot.blocks.issues import FollowupAsk, FollowupRef, date_label
 from bot.blocks.metadata import MetadataError, decode
-from bot.blocks.pulse import build_message_modal
 from bot.blocks.text import escape
 from bot.container import Services
-from bot.services import followups, issue_queries, partnership_guards, partnerships
-from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services import followups, issue_queries, partnership_guards
+from bot.services.errors import DomainError, InvalidInput
 from bot.services.models import MAX_DETAILS, Side
-from handlers.forms import actor_profile, text_value
-from handlers.modals import open_loading, replace_view
-from handlers.ui import OUT_OF_DATE_FORM, STALE, ack_button, clicked_channel, decode_clicked, notify
+from handlers.form_values import text_value
+from handlers.ui import (
+    OUT_OF_DATE_FORM,
+    STALE,
+    ack_button,
+    actor_profile,
+    clicked_channel,
+    decode_clicked,
+    notify,
+    open_modal,
+    require_partnership,
+)
 
 SIDES = {s.value for s in Side}
 
@@ -35,16 +44,13 @@ def open_contribution_form(
     channel_id = clicked_channel(body)
     if channel_id is None or ask.side not in SIDES:
         raise DomainError(STALE)
-    view_id = open_loading(client, body["trigger_id"])
-    try:
+
+    def build() -> View:
         issue = issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=ask.issue_id)
-        p = partnerships.get_partnership(services.uow_factory(), team_id=str(context.team_id), channel_id=channel_id)
-        if p is None:
-            raise NotFound(partnership_guards.NO_PARTNERSHIP)
-        view = build_followup_modal(issue, p, Side(ask.side))
-    except DomainError as exc:
-        view = build_message_modal("What can we do?", str(exc))
-    replace_view(client, view_id, view)
+        p = require_partnership(services, str(context.team_id), channel_id)
+        return build_followup_modal(issue, p, Side(ask.side))
+
+    open_modal(client, body["trigger_id"], "What can we do?", build)
 
 
 def _ref(view: dict[str, Any]) -> FollowupFormRef | None:

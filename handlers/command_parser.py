@@ -1,0 +1,378 @@
+"""The ``/partner`` grammar: command text → one typed subcommand (handlers.command_types), validated once.
+
+Text that cannot be understood raises CommandError, whose message (safe mrkdwn) is answered in the ack. The review
+subcommands (digest, portfolio, goals, goal, expectations, scorecard) give a ``Refused`` command instead, answered
+after the ack, as they always have been. Also the text formats a lead types elsewhere: working-time durations and
+Slack-formatted text as plain text. No Slack libraries here: the parser is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+from bot.blocks.text import escape, truncate
+from bot.services.models import SEVERITIES, ActionFilter, IssueFilter, ScorecardCadence, Side
+from handlers.command_types import (
+    ActionAdd,
+    ActionList,
+    CategoriesSet,
+    CategoriesShow,
+    CategoryAdd,
+    CategoryRemove,
+    Command,
+    DigestCopy,
+    DigestNow,
+    DigestPreview,
+    ExpectationAdd,
+    ExpectationsShow,
+    GoalAdd,
+    GoalsShow,
+    Help,
+    HolidayAdd,
+    HolidayRemove,
+    HoursSet,
+    HoursShow,
+    IssueList,
+    IssueLog,
+    Menu,
+    PolicyReset,
+    PolicySet,
+    PolicyShow,
+    PortfolioHere,
+    PortfolioOff,
+    PortfolioShow,
+    PulseNow,
+    PulsePause,
+    PulseResume,
+    Questions,
+    Refused,
+    ScorecardCadenceSet,
+    ScorecardShow,
+    ScorecardStart,
+    Setup,
+    SideAssign,
+    SideGroupAssign,
+    Status,
+)
+
+USAGE = {
+    "pulse": "`/partner pulse now`, `/partner pulse pause` or `/partner pulse resume`",
+    "side": "`/partner side @person client`, `provider` or `auto` (or `@group` for a user group)",
+    "issues": "`/partner issues` (open ones), `/partner issues mine` or `/partner issues all`",
+    "actions": "`/partner actions` (yours), `/partner actions overdue` or `/partner actions all`",
+    "policy": "`/partner policy` to see it; leads change a severity with `/partner policy S2 4h 3d` (acknowledge "
+    "within 4 working hours, resolve within 3 working days; `m`, `h` and `d` work, a day is 8 working hours) or "
+    "`/partner policy S2 default`",
+    "categories": "`/partner categories` to see them; leads: `/partner categories add Data quality`, "
+    "`/partner categories remove Staffing` or `/partner categories set Delivery, Timeliness, Other`",
+    "hours": "`/partner hours` to see them; leads: `/partner hours client 09:00-17:00 mon-fri` (optionally a time "
+    "zone at the end, like `Europe/London`)",
+    "holiday": "`/partner holiday client 2026-12-25 Christmas Day` or `/partner holiday remove client 2026-12-25` (leads)",
+    "portfolio": "`/partner portfolio` (see it), `/partner portfolio here` (post it in this channel every Monday) or "
+    "`/partner portfolio off`",
+    "goals": "`/partner goals`",
+    "goal": "`/partner goal add [title]`",
+    "expectations": "`/partner expectations`",
+}
+DIGEST_USAGE = (
+    "Usage: `/partner digest preview` (only you see it), `/partner digest now` (leads: post this week's digest now), "
+    "`/partner digest subscribe` or `/partner digest unsubscribe` (leads and sponsors: a copy in your direct messages)."
+)
+SCORECARD_USAGE = (
+    "Usage: `/partner scorecard` to see it; leads: `/partner scorecard monthly`, `quarterly` or `off`, or "
+    "`/partner scorecard start` to open one now."
+)
+SIMPLE: dict[str, Command] = {
+    "help": Help(),
+    "setup": Setup(),
+    "status": Status(),
+    "menu": Menu(),
+    "questions": Questions(),
+}
+PULSE = {"now": PulseNow(), "pause": PulsePause(), "resume": PulseResume()}
+DIGEST: dict[str, Command] = {
+    "preview": DigestPreview(),
+    "now": DigestNow(),
+    "subscribe": DigestCopy(subscribe=True),
+    "unsubscribe": DigestCopy(subscribe=False),
+}
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
+#: A user group as Slack escapes it in command text: ``<!subteam^S0123|@handle>`` (the label may be missing).
+_SUBTEAM = re.compile(r"^<!subteam\^(S[A-Z0-9]{2,30})(?:\|([^<>]*))?>$")
+#: ``side`` takes one Slack token (a person or a group; a label may hold spaces) and one word.
+_SIDE_ARGS = re.compile(r"^(<[^<>]*>)\s+(\S+)$")
+_FIRST_WORD = re.compile(r"\s*\S+\s*(.*)", re.DOTALL)
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+#: A duration as a lead types it: ``4h``, ``3d``, ``1d 4h``, ``90 min``, ``2 working days``.
+_DURATION = re.compile(r"(?:\s*\d{1,6}\s*(?:days|day|d|hours|hour|hrs|hr|h|minutes|minute|mins|min|m))+\s*")
+_DURATION_PART = re.compile(r"(\d{1,6})\s*(days|day|d|hours|hour|hrs|hr|h|minutes|minute|mins|min|m)")
+#: "A day" in the escalation policy: the default working day (DESIGN 3.3 counts working time).
+WORKING_DAY = timedelta(hours=8)
+_WINDOW = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_CATEGORY_TEXT = 2000
+
+
+class CommandError(ValueError):
+    """The command text could not be understood; ``str()`` is the message for the user (safe mrkdwn)."""
+
+
+def plain_text_from_slack(text: str) -> str:
+    """Slack-formatted text (a command's escaped text, a message's mrkdwn) as plain text for a form field.
+
+    ``<@U1|dana>`` becomes ``@dana``, ``<#C1|general>`` ``#general``, ``<!here>`` ``@here``, a link its label and
+    address; ``&lt;``, ``&gt;`` and ``&amp;`` their characters. Whatever it becomes is escaped again on output.
+    """
+
+    def token(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith(("@", "#")):
+            return target[0] + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return label or "@group"
+        if target.startswith("!"):
+            return label or "@" + target[1:].split("^")[0]
+        return f"{label} ({target})" if label and label != target else target
+
+    plain = _SLACK_TOKEN.sub(token, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``4h``, ``3d``, ``1d 4h``, ``90 min``, ``2 working days`` → working time (a day is 8 working hours).
+
+    Raises:
+        ValueError: the text is not such a duration.
+    """
+    cleaned = re.sub(r"\bworking\b", " ", text.lower()).replace(",", " ").strip()
+    if not cleaned or not _DURATION.fullmatch(cleaned):
+        raise ValueError(f"not a duration: {text!r}")
+    total = timedelta(0)
+    for amount, unit in _DURATION_PART.findall(cleaned):
+        n = int(amount)
+        if unit.startswith("d"):
+            total += n * WORKING_DAY
+        elif unit.startswith("h"):
+            total += timedelta(hours=n)
+        else:
+            total += timedelta(minutes=n)
+    return total
+
+
+def parse_workdays(spec: str) -> tuple[int, ...]:
+    """``mon-fri``, ``sun-thu``, ``mon,tue,thu`` → weekday numbers (0 = Monday). Raises ValueError."""
+    days: set[int] = set()
+    for part in spec.lower().split(","):
+        first, _, last = part.strip().partition("-")
+        if first[:3] not in _WEEKDAYS or (last and last[:3] not in _WEEKDAYS):
+            raise ValueError(f"not a weekday range: {spec!r}")
+        start = _WEEKDAYS.index(first[:3])
+        end = _WEEKDAYS.index(last[:3]) if last else start
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    return tuple(sorted(days))
+
+
+def parse_command(text: str | None) -> Command:
+    """``/partner`` text → its typed subcommand. Unknown or incomplete commands raise CommandError with usage."""
+    words = (text or "").split()
+    if not words:
+        return Help()
+    name, rest, raw = words[0].lower(), words[1:], text or ""
+    if name in SIMPLE:
+        return SIMPLE[name]
+    if name == "pulse":
+        if len(rest) != 1 or rest[0].lower() not in PULSE:
+            raise _usage("pulse")
+        return PULSE[rest[0].lower()]
+    if name == "side":
+        return _side(_rest_text(raw))
+    if name in _ISSUE_LOG:
+        return _ISSUE_LOG[name](raw, rest)
+    if name in _REVIEWS:
+        return _review(name, raw)
+    shown = escape(truncate(name, 40))
+    raise CommandError(f"I don't know `{shown}`. Try `/partner help` for what I can do.")
+
+
+# --- the words after the subcommand's name -------------------------------------------------------------------
+
+
+def _rest_text(text: str) -> str:
+    """Everything after the first word, as the person typed it (spacing kept)."""
+    match = _FIRST_WORD.match(text)
+    return match.group(1).strip() if match else ""
+
+
+def _usage(name: str) -> CommandError:
+    return CommandError(f"Usage: {USAGE[name]}.")
+
+
+def _side_word(word: str, name: str) -> Side:
+    side = word.lower()
+    if side not in (Side.CLIENT.value, Side.PROVIDER.value):
+        raise _usage(name)
+    return Side(side)
+
+
+def _side(args: str) -> Command:
+    """``<@U1|dana> client`` (a person) or ``<!subteam^S1|@ops> provider`` (a user group), or ``auto``."""
+    found = _SIDE_ARGS.match(args)
+    word = found.group(2).lower() if found else ""
+    if found is None or word not in ("client", "provider", "auto"):
+        raise CommandError(f"Usage: {USAGE['side']} (mention the person or group with @).")
+    side = None if word == "auto" else Side(word)
+    person = _MENTION.match(found.group(1))
+    if person is not None:
+        return SideAssign(user_id=person.group(1), side=side)
+    group = _SUBTEAM.match(found.group(1))
+    if group is None:
+        raise CommandError(f"Usage: {USAGE['side']} (mention the person or group with @).")
+    handle = plain_text_from_slack(group.group(2) or "").strip() or f"the group {group.group(1)}"
+    return SideGroupAssign(usergroup_id=group.group(1), handle=handle[:100], side=side)
+
+
+def _issue(raw: str, rest: list[str]) -> Command:
+    return IssueLog(title=plain_text_from_slack(_rest_text(raw)) or None)
+
+
+def _action(raw: str, rest: list[str]) -> Command:
+    return ActionAdd(title=plain_text_from_slack(_rest_text(raw)) or None)
+
+
+def _issues(raw: str, rest: list[str]) -> Command:
+    if len(rest) > 1 or (rest and rest[0].lower() not in {f.value for f in IssueFilter}):
+        raise _usage("issues")
+    return IssueList(IssueFilter(rest[0].lower())) if rest else IssueList()
+
+
+def _actions(raw: str, rest: list[str]) -> Command:
+    if len(rest) > 1 or (rest and rest[0].lower() not in {f.value for f in ActionFilter}):
+        raise _usage("actions")
+    return ActionList(ActionFilter(rest[0].lower())) if rest else ActionList()
+
+
+def _policy(raw: str, rest: list[str]) -> Command:
+    if not rest:
+        return PolicyShow()
+    severity = rest[0].upper()
+    if severity not in SEVERITIES:
+        raise _usage("policy")
+    if len(rest) == 2 and rest[1].lower() == "default":
+        return PolicyReset(severity)
+    if len(rest) != 3:
+        raise _usage("policy")
+    try:
+        return PolicySet(severity, acknowledge=parse_duration(rest[1]), resolve=parse_duration(rest[2]))
+    except ValueError:
+        raise _usage("policy") from None
+
+
+def _categories(raw: str, rest: list[str]) -> Command:
+    if not rest:
+        return CategoriesShow()
+    verb = rest[0].lower()
+    names = plain_text_from_slack(_rest_text(_rest_text(raw)))[:MAX_CATEGORY_TEXT]
+    if verb == "set":
+        found = tuple(n.strip() for n in names.split(",") if n.strip())
+        if found:
+            return CategoriesSet(found)
+    elif verb in ("add", "remove"):
+        if names.strip():
+            return CategoryAdd(names.strip()) if verb == "add" else CategoryRemove(names.strip())
+    raise _usage("categories")
+
+
+def _hours(raw: str, rest: list[str]) -> Command:
+    if not rest:
+        return HoursShow()
+    if len(rest) not in (2, 3, 4):
+        raise _usage("hours")
+    side = _side_word(rest[0], "hours")
+    window = _WINDOW.match(rest[1])
+    days, tz = "mon-fri", ""
+    for word in rest[2:]:
+        if "/" in word or word.upper() == "UTC":
+            tz = word
+        else:
+            days = word
+    try:
+        workdays = parse_workdays(days)
+    except ValueError:
+        raise _usage("hours") from None
+    if window is None:
+        raise _usage("hours")
+    try:
+        day_start, day_end = _clock_time(window.group(1)), _clock_time(window.group(2))
+    except ValueError as exc:
+        return Refused(str(exc))  # like the service's own refusals: after the ack
+    return HoursSet(side, day_start=day_start, day_end=day_end, workdays=workdays, timezone=tz or None)
+
+
+def _clock_time(raw: str) -> time:
+    """``09:00`` → a time of day; ValueError (its message for the person) for ``25:00``."""
+    hour, _, minute = raw.partition(":")
+    try:
+        return time(int(hour), int(minute))
+    except ValueError:
+        raise ValueError(f"{raw} is not a time of day; write it like 09:00.") from None
+
+
+def _holiday(raw: str, rest: list[str]) -> Command:
+    remove = bool(rest) and rest[0].lower() == "remove"
+    words = rest[1:] if remove else rest
+    if len(words) < 2 or (remove and len(words) != 2):
+        raise _usage("holiday")
+    side = _side_word(words[0], "holiday")
+    try:
+        day = date.fromisoformat(words[1])
+    except ValueError:
+        raise _usage("holiday") from None
+    if remove:
+        return HolidayRemove(side, day)
+    return HolidayAdd(side, day, name=plain_text_from_slack(" ".join(words[2:]))[:100])
+
+
+_ISSUE_LOG = {
+    "issue": _issue,
+    "issues": _issues,
+    "action": _action,
+    "actions": _actions,
+    "policy": _policy,
+    "categories": _categories,
+    "hours": _hours,
+    "holiday": _holiday,
+}
+_REVIEWS = ("digest", "portfolio", "goals", "goal", "expect", "expectations", "scorecard")
+
+
+def _review(name: str, raw: str) -> Command:
+    """The word after the name (lower case, None when absent) chooses; words after it are a goal's title and
+    nothing else. ``expect`` takes only free text (what one side expects of the other)."""
+    after_name = _rest_text(raw)
+    if name == "expect":
+        return ExpectationAdd(plain_text_from_slack(after_name) if after_name else None)
+    arg: str | None = None
+    text: str | None = None
+    if after_name:
+        arg = after_name.split()[0].lower()
+        text = plain_text_from_slack(_rest_text(after_name)) or None
+    if name == "digest":
+        return DIGEST[arg] if arg in DIGEST and text is None else Refused(DIGEST_USAGE)
+    if name == "portfolio":
+        if text is not None or arg not in (None, "here", "off"):
+            return Refused(f"Usage: {USAGE['portfolio']}.")
+        return PortfolioShow() if arg is None else PortfolioHere() if arg == "here" else PortfolioOff()
+    if name == "scorecard":
+        if text is None and arg is None:
+            return ScorecardShow()
+        if text is None and arg == "start":
+            return ScorecardStart()
+        if text is None and arg in {c.value for c in ScorecardCadence}:
+            return ScorecardCadenceSet(ScorecardCadence(arg))
+        return Refused(SCORECARD_USAGE)
+    if name == "goal" and arg == "add":
+        return GoalAdd(text)
+    if arg is not None or name == "goal":
+        return Refused(f"Usage: {USAGE[name]}.")
+    return GoalsShow() if name == "goals" else ExpectationsShow()

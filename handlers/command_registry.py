@@ -1,0 +1,37 @@
+"""How a feature takes a ``/partner`` subcommand: the context every command handler gets, and a typed registry
+entry. Each feature module lists its entries in ``COMMAND_HANDLERS``; handlers.commands joins them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.container import Services
+from handlers.command_types import Command
+
+C = TypeVar("C", bound=Command)
+#: A handler as the registry stores it; ``handles`` checks each one against its command type.
+CommandHandler = Callable[[Any, "CommandContext"], None]
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Where a subcommand was asked and by whom (the same for ``/partner`` and the menu's buttons), and what its
+    handler answers with. ``trigger_id`` opens a modal; it may be empty when the request carried none."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    trigger_id: str
+    respond: Respond
+    client: WebClient
+    services: Services
+
+
+def handles(command_type: type[C], handler: Callable[[C, CommandContext], None]) -> tuple[type[Command], CommandHandler]:
+    """A registry entry: ``handler`` takes ``command_type`` (mypy checks the two agree)."""
+    return command_type, handler

@@ -1,0 +1,97 @@
+"""Issue lists at the Slack edge: ``/partner issues [open|mine|all]``, and the "More" button under a list of
+issues or of actions (the next page, as a new ephemeral message)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_issue_list
+from bot.container import Services
+from bot.services import issue_queries
+from bot.services.errors import DomainError
+from bot.services.models import IssueFilter
+from handlers import action_items
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import IssueList
+from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, reply, require_partnership, target_channel
+
+LIST_HEADINGS = {IssueFilter.OPEN: "Open issues", IssueFilter.MINE: "Your open issues", IssueFilter.ALL: "All issues"}
+
+
+def show_issues(
+    respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
+) -> None:
+    """One page of issues (newest first), with a "More" button when there are more."""
+    chosen = IssueFilter(filter)
+    p = require_partnership(services, team_id, channel_id)
+    found = issue_queries.list_issues(
+        services.uow_factory(),
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        filter=chosen,
+        limit=offset + ITEMS_PER_PAGE + 1,
+    )
+    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
+    message = build_issue_list(
+        p,
+        found[offset : offset + ITEMS_PER_PAGE],
+        heading=heading,
+        page=ListPage(channel_id, "issues", chosen.value, offset),
+        has_more=len(found) > offset + ITEMS_PER_PAGE,
+    )
+    reply(respond, message)
+
+
+@after_ack
+def show_more(body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services) -> None:
+    """The "More" button under a list: the next page, as a new ephemeral message."""
+    page = decode_clicked(body, ListPage)
+    channel_id = target_channel(body, page.channel_id)
+    user = actor_profile(body).user_id
+    if page.kind == "issues" and page.filter in {f.value for f in IssueFilter}:
+        show_issues(
+            respond,
+            services,
+            team_id=str(context.team_id),
+            channel_id=channel_id,
+            user_id=user,
+            filter=page.filter,
+            offset=page.offset,
+        )
+    elif page.kind == "actions":
+        action_items.show_actions(
+            respond,
+            services,
+            team_id=str(context.team_id),
+            channel_id=channel_id,
+            user_id=user,
+            filter=page.filter,
+            offset=page.offset,
+        )
+    else:
+        raise DomainError(STALE)
+
+
+def list_issues(command: IssueList, ctx: CommandContext) -> None:
+    """``/partner issues [open|mine|all]`` and the menu's "Open issues"."""
+    show_issues(
+        ctx.respond,
+        ctx.services,
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        user_id=ctx.user_id,
+        filter=command.filter.value,
+    )
+
+
+COMMAND_HANDLERS = dict([handles(IssueList, list_issues)])
+
+
+def register(app: App) -> None:
+    app.action(ids.Action.LIST_MORE)(ack=ack_button, lazy=[show_more])

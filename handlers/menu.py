@@ -1,0 +1,84 @@
+"""The partnership menu's buttons (posted by ``/partner menu``, and on the Home tab): the same subcommands as
+``/partner``, for people who cannot run it (Slack Connect), plus Answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.metadata import ChannelRef
+from bot.container import Services
+from bot.services import pulses
+from bot.services.errors import DomainError
+from bot.services.models import ActionFilter, IssueFilter
+from handlers.command_registry import CommandContext
+from handlers.command_types import (
+    ActionList,
+    Command,
+    Help,
+    IssueList,
+    IssueLog,
+    PolicyShow,
+    PulseNow,
+    PulsePause,
+    PulseResume,
+    Setup,
+    Status,
+)
+from handlers.commands import run_command
+from handlers.issues.log import open_issue_form
+from handlers.pulse import open_answer_modal
+from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, from_home
+
+MENU_COMMANDS: dict[str, Command] = {
+    ids.Action.MENU_HELP: Help(),
+    ids.Action.MENU_STATUS: Status(),
+    ids.Action.MENU_SETUP: Setup(),
+    ids.Action.MENU_PULSE_NOW: PulseNow(),
+    ids.Action.MENU_PAUSE: PulsePause(),
+    ids.Action.MENU_RESUME: PulseResume(),
+    ids.Action.MENU_LOG_ISSUE: IssueLog(),
+    ids.Action.MENU_ISSUES: IssueList(IssueFilter.OPEN),
+    ids.Action.MENU_ACTIONS: ActionList(ActionFilter.MINE),
+    ids.Action.MENU_POLICY: PolicyShow(),
+}
+
+
+@after_ack
+def carry_out_menu_button(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
+) -> None:
+    """A partnership-menu button: the same actions as ``/partner``, for people who cannot run it."""
+    action_id = (body.get("actions") or [{}])[0].get("action_id")
+    ref = decode_clicked(body, ChannelRef)
+    if ref.team_id != context.team_id:
+        raise DomainError(STALE)
+    user = actor_profile(body)
+    if action_id == ids.Action.MENU_LOG_ISSUE and from_home(body):
+        # From the Home tab: the form remembers it, so the tab is published again once the issue is logged.
+        open_issue_form(
+            client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=ref.channel_id, from_home=True
+        )
+    elif action_id == ids.Action.MENU_ANSWER:
+        round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
+        open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)
+    else:
+        ctx = CommandContext(
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            user_id=user.user_id,
+            trigger_id=body["trigger_id"],
+            respond=respond,
+            client=client,
+            services=services,
+        )
+        run_command(MENU_COMMANDS[str(action_id)], ctx)
+
+
+def register(app: App) -> None:
+    for action in (ids.Action.MENU_ANSWER, *MENU_COMMANDS):
+        app.action(action)(ack=ack_button, lazy=[carry_out_menu_button])

@@ -1,0 +1,259 @@
+"""The pulse at the Slack edge: answering (the Answer button, its form), the question bank (``/partner
+questions``, a lead's own question), and ``/partner pulse now|pause|resume``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.common import build_notice, build_questions
+from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
+from bot.blocks.pulse import build_answer_modal
+from bot.blocks.setup import build_question_modal
+from bot.blocks.text import escape, local_time_label
+from bot.container import Services
+from bot.services import partnerships, pulses
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import AnswerInput, SlackProfile
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import PulseNow, PulsePause, PulseResume, Questions
+from handlers.form_values import State, selected_value, text_value
+from handlers.ui import ack_button, actor_profile, decode_clicked, ephemeral, open_modal, reply, unless_held
+
+logger = logging.getLogger(__name__)
+
+
+# --- answering ---------------------------------------------------------------------------------------------
+
+
+def open_answer_modal(
+    client: WebClient, services: Services, *, trigger_id: str, round_id: int, profile: SlackProfile
+) -> None:
+    """The round's questions for the person's side, prefilled with their earlier answers."""
+
+    def build() -> View:
+        form = pulses.answer_form(
+            services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=services.clock()
+        )
+        return build_answer_modal(form)
+
+    open_modal(client, trigger_id, "Partnership pulse", build)
+
+
+@after_ack
+def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    """Answer on a pulse message or reminder: open the answer modal."""
+    ref = decode_clicked(body, RoundRef)
+    open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body))
+
+
+def parse_answers(state: State) -> list[AnswerInput]:
+    """Scores and comments keyed by question id, from ``score-<id>`` / ``comment-<id>`` blocks."""
+    answers: list[AnswerInput] = []
+    for block in state:
+        if not block.startswith(ids.SCORE_PREFIX):
+            continue
+        suffix = block[len(ids.SCORE_PREFIX) :]
+        if not suffix.isdigit():
+            continue
+        raw = selected_value(state, block)
+        if raw is None or not raw.lstrip("-").isdigit():
+            raise InvalidInput("Please choose a score.", block)
+        comment = text_value(state, f"{ids.COMMENT_PREFIX}{suffix}") or None
+        answers.append(AnswerInput(question_id=int(suffix), score=int(raw), comment=comment))
+    return answers
+
+
+# Bolt runs a listener's lazy functions even when its ack function answered with field errors, so each saver
+# checks the submission again (the same checks as its ack function) and stops quietly when the form was refused.
+
+
+def _checked_answers(view: dict[str, Any]) -> tuple[RoundRef, list[AnswerInput]]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), RoundRef)
+    answers = parse_answers(view["state"]["values"])
+    pulses.check_comments(answers)
+    return ref, answers
+
+
+def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the answers (comment length); errors show in the form."""
+    try:
+        _checked_answers(view)
+    except MetadataError:
+        # Not a form we built (forged or from an older version): close it, store nothing.
+        logger.warning("answer submission with unreadable metadata from %s ignored", actor_profile(body).user_id)
+        ack()
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={exc.field or next(iter(view["state"]["values"]), ""): str(exc)})
+        return
+    ack()
+
+
+@after_ack
+def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Record the answers (a resubmission replaces the earlier ones)."""
+    try:
+        ref, answers = _checked_answers(view)
+    except (MetadataError, InvalidInput):
+        return  # the ack function closed a form it could not read, or showed why it refused it
+    user = actor_profile(body)
+    context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
+    if context is None:
+        return
+    round_, partnership = context
+    try:
+        result = pulses.submit_answers(
+            services.uow_factory(),
+            round_id=ref.round_id,
+            profile=user,
+            answers=answers,
+            secret_key=services.secret_key,
+            now=services.clock(),
+        )
+    except DomainError as exc:
+        ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        return
+    verb = "recorded" if result.created else "updated"
+    closes = local_time_label(round_.closes_at, partnership.timezone)
+    ephemeral(
+        client,
+        partnership.channel_id,
+        user.user_id,
+        f"Thank you, your answers to the *{escape(partnership.name)}* pulse are {verb}. You can change them until {closes}.",
+    )
+
+
+# --- the question bank -------------------------------------------------------------------------------------
+
+
+@after_ack
+def open_question_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    """Add a question: leads only, checked before the form opens."""
+    ref = decode_clicked(body, ChannelRef)
+    user_id = actor_profile(body).user_id
+    partnerships.require_lead(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, user_id=user_id)
+    open_modal(
+        client,
+        body["trigger_id"],
+        "Add a question",
+        lambda: build_question_modal(team_id=ref.team_id, channel_id=ref.channel_id),
+    )
+
+
+def parse_question(state: State) -> tuple[str, str, str]:
+    Q = ids.QuestionBlock
+    return selected_value(state, Q.DIMENSION) or "", text_value(state, Q.TEXT_CLIENT), text_value(state, Q.TEXT_PROVIDER)
+
+
+def _checked_question(view: dict[str, Any]) -> tuple[ChannelRef, tuple[str, str, str]]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    question = parse_question(view["state"]["values"])
+    pulses.validate_question(*question)
+    return ref, question
+
+
+def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
+    """Check a lead's own question; errors show in the form."""
+    try:
+        _checked_question(view)
+    except MetadataError:
+        ack(response_action="errors", errors={ids.QuestionBlock.DIMENSION: "This form is out of date; open it again."})
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={exc.field or ids.QuestionBlock.DIMENSION: str(exc)})
+        return
+    ack()
+
+
+@after_ack
+def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Add a lead's own question (permission is checked by the service)."""
+    try:
+        ref, (dimension, text_client, text_provider) = _checked_question(view)
+    except (MetadataError, InvalidInput):
+        return  # the form showed why
+    user = actor_profile(body)
+    q = pulses.add_question(
+        services.uow_factory(),
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        actor=user.user_id,
+        dimension=dimension,
+        text_client=text_client,
+        text_provider=text_provider,
+        now=services.clock(),
+    )
+    ephemeral(
+        client,
+        ref.channel_id,
+        user.user_id,
+        f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
+    )
+
+
+def show_questions(command: Questions, ctx: CommandContext) -> None:
+    """``/partner questions``."""
+    uow = ctx.services.uow_factory
+    p = partnerships.get_partnership(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
+    if p is None:
+        raise DomainError("This channel has no partnership yet. A lead can create one with `/partner setup`.")
+    questions = pulses.list_questions(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
+    reply(ctx.respond, build_questions(p.name, questions, team_id=ctx.team_id, channel_id=ctx.channel_id))
+
+
+# --- /partner pulse now | pause | resume --------------------------------------------------------------------
+
+
+def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
+    uow, now = ctx.services.uow_factory, ctx.services.clock()
+    r = pulses.start_round_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
+    ctx.services.sender.deliver_pending()
+    p = partnerships.get_partnership(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
+    closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()
+    done = f"Started pulse round {r.sequence}; it is open until {closes}."
+    opening = f"Pulse round {r.sequence} is open until {closes}. "
+    reply(ctx.respond, build_notice(unless_held(ctx.services, ctx.team_id, done, saved="your round", opening=opening)))
+
+
+def pause_or_resume(command: PulsePause | PulseResume, ctx: CommandContext) -> None:
+    paused = isinstance(command, PulsePause)
+    p = partnerships.set_paused(
+        ctx.services.uow_factory(),
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        actor=ctx.user_id,
+        paused=paused,
+        now=ctx.services.clock(),
+    )
+    if paused:
+        reply(ctx.respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
+    else:
+        ctx.services.sender.deliver_pending()  # messages held while paused go now
+        nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
+        reply(ctx.respond, build_notice(f"Pulses are back on. Next pulse: {nxt}."))
+
+
+COMMAND_HANDLERS = dict(
+    [
+        handles(Questions, show_questions),
+        handles(PulseNow, start_pulse_now),
+        handles(PulsePause, pause_or_resume),
+        handles(PulseResume, pause_or_resume),
+    ]
+)
+
+
+def register(app: App) -> None:
+    app.action(ids.Action.PULSE_ANSWER)(ack=ack_button, lazy=[open_answer_form])
+    app.action(ids.Action.QUESTION_ADD)(ack=ack_button, lazy=[open_question_form])
+    app.view(ids.View.PULSE_ANSWER)(ack=ack_answer_submission, lazy=[save_answers])
+    app.view(ids.View.QUESTION_ADD)(ack=ack_question_submission, lazy=[save_question])

@@ -1,0 +1,185 @@
+"""Setting up a partnership at the Slack edge: ``/partner setup`` and its form, ``/partner status`` and
+``/partner menu`` (the pinned menu whose buttons are in handlers.menu)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot.after_ack import after_ack
+from bot.blocks import ids
+from bot.blocks.common import build_notice, build_status
+from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.pulse import build_message_modal
+from bot.blocks.setup import build_setup_modal
+from bot.container import Services
+from bot.services import partnerships
+from bot.services.anonymity import MIN_THRESHOLD
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.models import SetupInput, Side
+from bot.slack_client import error_code
+from handlers.command_registry import CommandContext, handles
+from handlers.command_types import Menu, Setup, Status
+from handlers.form_values import State, int_value, selected_value, text_value, time_value, users_value
+from handlers.ui import actor_profile, open_modal, reply, unless_held
+
+
+def open_setup_modal(
+    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, user_id: str
+) -> None:
+    """The setup form for this channel, or a modal explaining why not (not a lead; bot not in the channel)."""
+
+    def build() -> View:
+        try:
+            info = services.directory.channel_info(channel_id)
+            if not info.bot_is_member:
+                raise DomainError(
+                    "Invite me to this channel first (`/invite @PartnerPulse`), then run `/partner setup` again."
+                )
+            existing, members = partnerships.setup_defaults(
+                services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id
+            )
+            tz = services.directory.profile(user_id).tz or services.settings.default_timezone
+        except SlackApiError as exc:
+            if error_code(exc) not in ("channel_not_found", "not_in_channel"):
+                raise
+            return build_message_modal(
+                "PartnerPulse", "I can't see this channel. Invite me first (`/invite @PartnerPulse`), then try again."
+            )
+        return build_setup_modal(
+            team_id=team_id,
+            channel_id=channel_id,
+            existing=existing,
+            members=members,
+            default_tz=tz,
+            user_id=user_id,
+            min_threshold=MIN_THRESHOLD,
+        )
+
+    open_modal(client, trigger_id, "PartnerPulse", build)
+
+
+def parse_setup(state: State) -> SetupInput:
+    """The setup modal's values. Raises InvalidInput naming the block when a value is unreadable."""
+    B = ids.SetupBlock
+    side = selected_value(state, B.INSTALLING_SIDE)
+    if side not in (Side.CLIENT.value, Side.PROVIDER.value):
+        raise InvalidInput("Choose which side your organisation is.", B.INSTALLING_SIDE)
+    pulse_hour, pulse_minute = time_value(state, B.PULSE_TIME)
+    digest_hour, digest_minute = time_value(state, B.DIGEST_TIME)
+    return SetupInput(
+        name=text_value(state, B.NAME),
+        client_org=text_value(state, B.CLIENT_ORG),
+        provider_org=text_value(state, B.PROVIDER_ORG),
+        installing_side=Side(side),
+        client_leads=users_value(state, B.CLIENT_LEADS),
+        provider_leads=users_value(state, B.PROVIDER_LEADS),
+        client_sponsors=users_value(state, B.CLIENT_SPONSORS),
+        provider_sponsors=users_value(state, B.PROVIDER_SPONSORS),
+        client_members=users_value(state, B.CLIENT_MEMBERS),
+        provider_members=users_value(state, B.PROVIDER_MEMBERS),
+        timezone=text_value(state, B.TIMEZONE).strip(),
+        pulse_weekday=int_value(state, B.PULSE_WEEKDAY, label="The pulse day"),
+        pulse_hour=pulse_hour,
+        pulse_minute=pulse_minute,
+        pulse_every_weeks=int_value(state, B.PULSE_EVERY_WEEKS, label="The cadence"),
+        digest_weekday=int_value(state, B.DIGEST_WEEKDAY, label="The digest day"),
+        digest_hour=digest_hour,
+        digest_minute=digest_minute,
+        anonymity_threshold=int_value(state, B.ANONYMITY_THRESHOLD, label="The anonymity threshold"),
+    )
+
+
+# Bolt runs a listener's lazy functions even when its ack function answered with field errors, so the saver
+# checks the submission again (the same checks as its ack function) and stops quietly when the form was refused.
+
+
+def _checked_setup(body: dict[str, Any], view: dict[str, Any]) -> tuple[ChannelRef, SetupInput]:
+    """Raises MetadataError or InvalidInput."""
+    ref = decode(view.get("private_metadata"), ChannelRef)
+    data = parse_setup(view["state"]["values"])
+    partnerships.validate_setup(data, user_id=actor_profile(body).user_id)
+    return ref, data
+
+
+def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the setup form; errors show in the form, a valid one closes."""
+    try:
+        _checked_setup(body, view)
+    except MetadataError:
+        ack(
+            response_action="errors",
+            errors={ids.SetupBlock.NAME: "This form is out of date; close it and run /partner setup again."},
+        )
+        return
+    except InvalidInput as exc:
+        ack(response_action="errors", errors={exc.field or ids.SetupBlock.NAME: str(exc)})
+        return
+    ack()
+
+
+@after_ack
+def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Save the partnership setup the ack function accepted; the channel is told what was agreed (the outbox)."""
+    try:
+        ref, data = _checked_setup(body, view)
+    except (MetadataError, InvalidInput):
+        return  # the form showed why
+    user = actor_profile(body)
+    info = services.directory.channel_info(ref.channel_id)
+    partnerships.configure_partnership(
+        services.uow_factory(),
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        user_id=user.user_id,
+        data=data,
+        is_connect=info.is_connect,
+        channel_members=services.directory.channel_profiles(ref.channel_id),
+        now=services.clock(),
+        request_key=f"setup-view:{view.get('id')}",
+    )
+    services.sender.deliver_pending()
+
+
+# --- /partner setup | status | menu ------------------------------------------------------------------------
+
+
+def open_setup(command: Setup, ctx: CommandContext) -> None:
+    open_setup_modal(
+        ctx.client,
+        ctx.services,
+        trigger_id=ctx.trigger_id,
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        user_id=ctx.user_id,
+    )
+
+
+def show_status(command: Status, ctx: CommandContext) -> None:
+    status = partnerships.status(ctx.services.uow_factory(), team_id=ctx.team_id, channel_id=ctx.channel_id)
+    reply(ctx.respond, build_status(status))
+
+
+def post_menu(command: Menu, ctx: CommandContext) -> None:
+    services, now = ctx.services, ctx.services.clock()
+    partnerships.request_menu(
+        services.uow_factory(),
+        team_id=ctx.team_id,
+        channel_id=ctx.channel_id,
+        request_key=ctx.trigger_id or now.isoformat(),
+        now=now,
+    )
+    services.sender.deliver_pending()
+    done = "Posted the partnership menu in this channel (and pinned it, when I'm allowed to)."
+    reply(ctx.respond, build_notice(unless_held(services, ctx.team_id, done, saved="the menu")))
+
+
+COMMAND_HANDLERS = dict([handles(Setup, open_setup), handles(Status, show_status), handles(Menu, post_menu)])
+
+
+def register(app: App) -> None:
+    app.view(ids.View.SETUP)(ack=ack_setup_submission, lazy=[save_setup])
