@@ -84,20 +84,6 @@ def _severity_line(view: PolicyView, severity: str) -> str:
     return _deadline_line(severity, s.acknowledge, s.resolve) + ("" if s.custom else " (the default)")
 
 
-def _new_categories(current: tuple[str, ...], command: CategoryAdd | CategoryRemove | CategoriesSet) -> list[str]:
-    if isinstance(command, CategoriesSet):
-        return list(command.names)
-    name = command.name
-    known = {c.casefold(): c for c in current}
-    if isinstance(command, CategoryAdd):
-        if name.casefold() in known:
-            raise InvalidInput(f"“{name}” is already a category.", "categories")
-        return [*current, name]
-    if name.casefold() not in known:
-        raise InvalidInput(f"“{name}” is not one of the categories: {', '.join(current)}.", "categories")
-    return [c for c in current if c.casefold() != name.casefold()]
-
-
 # --- the notices: our wording (user text escaped), from what the change saved -----------------------------------------
 
 
@@ -201,13 +187,19 @@ def set_policy(command: PolicySet | PolicyReset, ctx: CommandContext) -> None:
 
 
 def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx: CommandContext) -> None:
-    uow, now = ctx.services.uow_factory, ctx.services.clock()
-    current = issue_settings.get_categories(uow(), **_where(ctx))
-    issue_settings.set_categories(
-        uow(),
+    # The service reads and writes the list in one transaction under the partnership's lock: two leads editing
+    # at once both keep their change.
+    now = ctx.services.clock()
+    if isinstance(command, CategoriesSet):
+        verb, names = "set", command.names
+    else:
+        verb, names = ("add" if isinstance(command, CategoryAdd) else "remove"), (command.name,)
+    issue_settings.edit_categories(
+        ctx.services.uow_factory(),
         **_where(ctx),
         actor=ctx.user_id,
-        categories=_new_categories(current, command),
+        verb=verb,
+        names=names,
         now=now,
         announce=categories_notice(_key(ctx, now), ctx.user_id),
     )
