@@ -148,12 +148,18 @@ def open_question_form(body: dict[str, Any], client: WebClient, respond: Respond
     )
 
 
-def parse_question(state: State) -> tuple[str, str, str]:
+def parse_question(state: State) -> tuple[str, str, str, str]:
+    """(dimension, client wording, provider wording, subject); the subject defaults to the relationship."""
     Q = ids.QuestionBlock
-    return selected_value(state, Q.DIMENSION) or "", text_value(state, Q.TEXT_CLIENT), text_value(state, Q.TEXT_PROVIDER)
+    return (
+        selected_value(state, Q.DIMENSION) or "",
+        text_value(state, Q.TEXT_CLIENT),
+        text_value(state, Q.TEXT_PROVIDER),
+        selected_value(state, Q.SUBJECT) or "relationship",
+    )
 
 
-def _checked_question(view: dict[str, Any]) -> tuple[ChannelRef, tuple[str, str, str]]:
+def _checked_question(view: dict[str, Any]) -> tuple[ChannelRef, tuple[str, str, str, str]]:
     """Raises MetadataError or InvalidInput."""
     ref = decode(view.get("private_metadata"), ChannelRef)
     question = parse_question(view["state"]["values"])
@@ -178,7 +184,7 @@ def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
 def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Add a lead's own question (permission is checked by the service)."""
     try:
-        ref, (dimension, text_client, text_provider) = _checked_question(view)
+        ref, (dimension, text_client, text_provider, subject) = _checked_question(view)
     except (MetadataError, InvalidInput):
         return  # the form showed why
     user = actor_profile(body)
@@ -190,6 +196,7 @@ def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient,
         dimension=dimension,
         text_client=text_client,
         text_provider=text_provider,
+        subject=subject,
         now=services.clock(),
     )
     ephemeral(

@@ -185,13 +185,19 @@ class SideGroupMember(Base):
 
 
 class Question(Base):
-    """A pulse question with mirrored wording per side. ``partnership_id`` is NULL for the built-in bank."""
+    """A pulse question: an *item* about one ``subject`` (the provider, the client or the relationship) with a
+    wording for each rater side about that same subject. ``partnership_id`` is NULL for the built-in bank.
+
+    ``subject`` NULL marks an item whose two wordings were about different things (retired in migration 0007):
+    its answers are kept and shown per side, but never compared between the sides or across weeks.
+    """
 
     __tablename__ = "questions"
     __table_args__ = (
         UniqueConstraint("partnership_id", "key"),
         CheckConstraint("kind IN ('scale', 'nps')", name="kind"),
         CheckConstraint("perspective IN ('mirrored', 'other_side')", name="perspective"),
+        CheckConstraint("subject IN ('provider', 'client', 'relationship')", name="subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,6 +208,7 @@ class Question(Base):
     text_provider: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(10), default="scale")
     perspective: Mapped[str] = mapped_column(String(12), default="mirrored")
+    subject: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]

@@ -103,6 +103,7 @@ class SetupBlock(StrEnum):
 
 class QuestionBlock(StrEnum):
     DIMENSION = "dimension"
+    SUBJECT = "subject"
     TEXT_CLIENT = "text_client"
     TEXT_PROVIDER = "text_provider"
 

@@ -158,6 +158,11 @@ def build_setup_modal(
 def build_question_modal(*, team_id: str, channel_id: str) -> View:
     """A lead's own question, worded once for each side."""
     options = [Option(text=DIMENSION_LABELS[d], value=d) for d in DIMENSIONS]
+    subjects = [
+        Option(text="The provider", value="provider"),
+        Option(text="The client", value="client"),
+        Option(text="The relationship (both sides)", value="relationship"),
+    ]
     Q = ids.QuestionBlock
     return View(
         type="modal",
@@ -169,6 +174,12 @@ def build_question_modal(*, team_id: str, channel_id: str) -> View:
         blocks=[
             InputBlock(
                 block_id=Q.DIMENSION, label="Dimension", element=StaticSelectElement(action_id=ids.VALUE, options=options)
+            ),
+            InputBlock(
+                block_id=Q.SUBJECT,
+                label="What it rates",
+                hint="Both wordings must be about this same subject, so the sides' answers can be compared.",
+                element=StaticSelectElement(action_id=ids.VALUE, options=subjects, initial_option=subjects[2]),
             ),
             InputBlock(
                 block_id=Q.TEXT_CLIENT,

@@ -34,6 +34,9 @@ DIMENSIONS: tuple[str, ...] = (
     "accountability",
 )
 
+#: What a question rates (its *subject*); the last one is a lead's question's default.
+SUBJECTS: tuple[str, ...] = ("provider", "client", "relationship")
+
 DIMENSION_LABELS: dict[str, str] = {
     "trust": "Trust",
     "communication": "Communication",
@@ -172,6 +175,8 @@ class QuestionView:
     kind: str
     perspective: str
     custom: bool
+    #: What was rated: "provider", "client" or "relationship"; None for a retired item that is not comparable.
+    subject: str | None = None
 
     def text_for(self, side: Side) -> str:
         return self.text_client if side is Side.CLIENT else self.text_provider

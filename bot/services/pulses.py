@@ -14,6 +14,7 @@ from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.models import (
     DIMENSIONS,
     MAX_COMMENT,
+    SUBJECTS,
     AnswerForm,
     AnswerInput,
     DimensionResult,
@@ -490,10 +491,13 @@ def list_questions(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[Q
         return tuple(question_view(q) for q in uow.questions.custom_for(p.id))
 
 
-def validate_question(dimension: str, text_client: str, text_provider: str) -> None:
-    """A custom question names a dimension and has wording for both sides. Raises InvalidInput."""
+def validate_question(dimension: str, text_client: str, text_provider: str, subject: str = SUBJECTS[-1]) -> None:
+    """A custom question names a dimension and what is rated, and has wording for both sides about that same
+    subject. Raises InvalidInput."""
     if dimension not in DIMENSIONS:
         raise InvalidInput("Choose one of the eight dimensions.", "dimension")
+    if subject not in SUBJECTS:
+        raise InvalidInput("Choose what the question rates: the provider, the client or the relationship.", "subject")
     for field, text in (("text_client", text_client), ("text_provider", text_provider)):
         if not text.strip():
             raise InvalidInput("Please write the question for this side.", field)
@@ -523,13 +527,15 @@ def add_question(
     text_client: str,
     text_provider: str,
     now: datetime,
+    subject: str = SUBJECTS[-1],
 ) -> QuestionView:
-    """A lead adds a question of their own, worded for each side.
+    """A lead adds a question of their own about ``subject`` (provider, client or relationship), worded for each
+    side.
 
     Raises:
-        NotFound, NotAllowed, InvalidInput (``field`` is dimension, text_client or text_provider).
+        NotFound, NotAllowed, InvalidInput (``field`` is dimension, subject, text_client or text_provider).
     """
-    validate_question(dimension, text_client, text_provider)
+    validate_question(dimension, text_client, text_provider, subject)
     with uow:
         p = uow.partnerships.get_by_channel(team_id, channel_id)
         if p is None:
@@ -546,7 +552,8 @@ def add_question(
                 text_client=text_client.strip(),
                 text_provider=text_provider.strip(),
                 kind="scale",
-                perspective="mirrored",
+                perspective="other_side" if subject == "client" else "mirrored",
+                subject=subject,
                 created_by=actor,
                 created_at=now,
             )

@@ -61,6 +61,7 @@ def question_view(question: Question) -> QuestionView:
         kind=question.kind,
         perspective=question.perspective,
         custom=question.partnership_id is not None,
+        subject=question.subject,
     )
 
 
