@@ -211,7 +211,7 @@ def compare_all(current: Tallies, shown: Iterable[Side], previous: Tallies | Non
 def widest_first(comparisons: Iterable[Comparison]) -> tuple[Comparison, ...]:
     """The comparisons that have a gap, widest first (then in ``order_key`` order)."""
     with_gap = [c for c in comparisons if c.gap is not None]
-    return tuple(sorted(with_gap, key=lambda c: (-abs(c.gap or 0), order_key(c.subject, c.dimension))))
+    return tuple(sorted(with_gap, key=lambda c: (-abs(c.gap or Decimal(0)), order_key(c.subject, c.dimension))))
 
 
 @dataclass(frozen=True)
