@@ -25,17 +25,17 @@ from slack_sdk.models.views import View
 from bot.blocks import ids
 from bot.blocks.metadata import RoundRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
+from bot.services.figures import WITHHELD, Comparison
+from bot.services.figures_format import FLAG_LEGEND, comparison_figures, format_nps, format_participation, rated
 from bot.services.models import (
     DIMENSION_LABELS,
     MAX_COMMENT,
     AnswerForm,
-    DimensionResult,
     PartnershipView,
     QuestionView,
     RoundResults,
     RoundView,
     Side,
-    SideStat,
 )
 
 MAX_BLOCKS_PER_MESSAGE = 50
@@ -194,20 +194,9 @@ def build_reminder(round_: RoundView, partnership: PartnershipView, *, timezone:
     )
 
 
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
-
-
-def _gap_line(d: DimensionResult) -> str:
-    gap = d.gap
-    if gap is None:
-        return "gap –"
-    marker = " :warning:" if abs(gap) >= 1.5 else ""
-    return f"gap {abs(gap):.1f}{marker}"
-
-
 def build_results_messages(results: RoundResults) -> list[Message]:
-    """The round's results: averages per side per dimension and the gap, split into messages of ≤50 blocks.
+    """The round's results: for each subject and dimension asked, both sides' averages and the gap (as
+    ``bot.services.figures`` computed them), the NPS per side when asked; split into messages of ≤50 blocks.
 
     A side with fewer respondents than the anonymity threshold is withheld: no averages, no comments.
     """
@@ -220,9 +209,9 @@ def build_results_messages(results: RoundResults) -> list[Message]:
             elements=[
                 MarkdownTextObject(
                     text=truncate(
-                        f"Answered: *{client}* {part[Side.CLIENT].responded} of {part[Side.CLIENT].asked} · "
-                        f"*{provider}* {part[Side.PROVIDER].responded} of {part[Side.PROVIDER].asked}. "
-                        "Scores 1–5 (NPS 0–10); the gap is the difference between the sides.",
+                        f"Answered: *{client}* {format_participation(part[Side.CLIENT])} · "
+                        f"*{provider}* {format_participation(part[Side.PROVIDER])}. "
+                        f"Scores 1–5; {FLAG_LEGEND}.",
                         CONTEXT_TEXT_MAX,
                     )
                 )
@@ -241,20 +230,23 @@ def build_results_messages(results: RoundResults) -> list[Message]:
         )
     body: list[Block] = []
     hidden = set(results.withheld)
-    for d in results.dimensions:
-        label = DIMENSION_LABELS.get(d.dimension, d.dimension)
+    for item in results.items:
         if hidden:  # never show a withheld side's figures, whatever the caller passed
-            d = DimensionResult(
-                d.dimension,
-                SideStat(None, 0) if Side.CLIENT in hidden else d.client,
-                SideStat(None, 0) if Side.PROVIDER in hidden else d.provider,
+            item = Comparison(
+                item.subject,
+                item.dimension,
+                WITHHELD if Side.CLIENT in hidden else item.client,
+                WITHHELD if Side.PROVIDER in hidden else item.provider,
             )
+        label = rated(item.subject, item.dimension, client, provider)
+        body.append(SectionBlock(text=MarkdownTextObject(text=f"*{label}*: {comparison_figures(item)}")))
+    if results.nps is not None:
+        nps = " · ".join(
+            f"*{client if n.side is Side.CLIENT else provider}*: {'withheld' if n.side in hidden else format_nps(n)}"
+            for n in results.nps
+        )
         body.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{label}* — {client} {_fmt(d.client.average)} · {provider} {_fmt(d.provider.average)} · {_gap_line(d)}"
-                )
-            )
+            SectionBlock(text=MarkdownTextObject(text=f"*Would recommend* (0–10, promoters minus detractors) — {nps}"))
         )
     for side in Side:
         comments = () if side in hidden else results.comments.get(side, ())
@@ -267,7 +259,9 @@ def build_results_messages(results: RoundResults) -> list[Message]:
             body.append(SectionBlock(text=MarkdownTextObject(text=quote(comment, SECTION_TEXT_MAX))))
         if len(comments) > COMMENTS_PER_SIDE:
             body.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(comments) - COMMENTS_PER_SIDE} more.")]))
-    if not results.dimensions or all(d.client.average is None and d.provider.average is None for d in results.dimensions):
+    if all(i.client.average is None and i.provider.average is None for i in results.items) and not any(
+        n.score is not None and n.side not in hidden for n in results.nps or ()
+    ):
         body.append(SectionBlock(text=MarkdownTextObject(text="No results to show for this round.")))
     fallback = f"Pulse results for {escape(p.name)}, round {results.round.sequence}."
     return split_messages(fallback, head + body)

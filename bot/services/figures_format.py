@@ -60,14 +60,18 @@ def format_nps(n: NpsFigure) -> str:
     )
 
 
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def rated(subject: str | None, dimension: str, client_org: str, provider_org: str) -> str:
     """What was rated: ``Globex's responsiveness`` (provider Globex), ``The relationship's trust``; an item that is
     not comparable says so."""
     label = DIMENSION_LABELS.get(dimension, dimension).lower()
     if subject == "provider":
-        return f"{provider_org}'s {label}"
+        return f"{_possessive(provider_org)} {label}"
     if subject == "client":
-        return f"{client_org}'s {label}"
+        return f"{_possessive(client_org)} {label}"
     if subject == "relationship":
         return f"The relationship's {label}"
     return f"{DIMENSION_LABELS.get(dimension, dimension)} (earlier wording, not comparable)"

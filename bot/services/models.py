@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
+    from bot.services.figures import Comparison, NpsFigure
 
 
 class Side(StrEnum):
@@ -224,27 +227,6 @@ class SubmitResult:
 
 
 @dataclass(frozen=True)
-class SideStat:
-    """One side's result for one dimension. ``average`` is None when the side is below the threshold."""
-
-    average: float | None
-    answers: int
-
-
-@dataclass(frozen=True)
-class DimensionResult:
-    dimension: str
-    client: SideStat
-    provider: SideStat
-
-    @property
-    def gap(self) -> float | None:
-        if self.client.average is None or self.provider.average is None:
-            return None
-        return round(self.client.average - self.provider.average, 2)
-
-
-@dataclass(frozen=True)
 class Participation:
     responded: int
     asked: int
@@ -256,12 +238,16 @@ class Participation:
 
 @dataclass(frozen=True)
 class RoundResults:
+    """A closed round's figures (``bot.services.figures``): one comparison per subject and dimension asked, the
+    NPS per side when it was asked, and the comments of the sides shown."""
+
     round: RoundView
     partnership: PartnershipView
-    dimensions: tuple[DimensionResult, ...]
+    items: tuple[Comparison, ...]
     participation: dict[Side, Participation]
     withheld: tuple[Side, ...]
     comments: dict[Side, tuple[str, ...]]
+    nps: tuple[NpsFigure, NpsFigure] | None = None  # client, provider
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import fmean
 
-from bot.services import outbox
-from bot.services.anonymity import meets_threshold, respondent_hash
+from bot.services import figures, outbox
+from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.models import (
     DIMENSIONS,
@@ -17,14 +16,12 @@ from bot.services.models import (
     SUBJECTS,
     AnswerForm,
     AnswerInput,
-    DimensionResult,
     PartnershipView,
     PreviousAnswer,
     QuestionView,
     RoundResults,
     RoundView,
     Side,
-    SideStat,
     SlackProfile,
     SubmitResult,
 )
@@ -435,7 +432,8 @@ def round_context(uow: UnitOfWork, *, round_id: int) -> tuple[RoundView, Partner
 
 
 def round_results(uow: UnitOfWork, *, round_id: int) -> RoundResults:
-    """Per-dimension averages per side and the gap; sides below the anonymity threshold are withheld."""
+    """Both sides' averages per subject and dimension, their gaps and the NPS (``bot.services.figures``); sides
+    below the anonymity threshold are withheld."""
     with uow.read_only():
         r = uow.rounds.get(round_id)
         if r is None:
@@ -444,42 +442,40 @@ def round_results(uow: UnitOfWork, *, round_id: int) -> RoundResults:
         assert p is not None
         rv = round_view(r)
         part = participation(uow, r)
-        withheld = tuple(s for s in Side if not meets_threshold(part[s].responded, p.anonymity_threshold))
+        withheld = tuple(s for s in Side if not figures.side_shown(part[s].responded, p.anonymity_threshold))
         by_question = {q.id: q for q in rv.questions}
-        scores: dict[tuple[str, Side], list[int]] = {}
+        tallies: dict[tuple[str | None, str, str], figures.Tally] = {
+            (q.subject, q.dimension, side.value): figures.Tally() for q in rv.questions if q.kind == "scale" for side in Side
+        }
+        nps_scores: dict[Side, list[int]] = {Side.CLIENT: [], Side.PROVIDER: []}
         comments: dict[Side, list[str]] = {Side.CLIENT: [], Side.PROVIDER: []}
         for side_value, answer in uow.responses.answers_for_round(r.id):
             side = Side(side_value)
             q = by_question.get(answer.question_id)
             if q is None:
                 continue
-            scores.setdefault((q.dimension, side), []).append(answer.score)
+            if q.kind == "nps":
+                nps_scores[side].append(answer.score)
+            else:
+                tallies[(q.subject, q.dimension, side.value)].add(answer.score, 1)
             if answer.comment and side not in withheld:
                 comments[side].append(answer.comment)
-        order = {d: i for i, d in enumerate((*DIMENSIONS, "nps"))}
-        dims = sorted({q.dimension for q in rv.questions}, key=lambda d: order.get(d, 99))
-        results = tuple(
-            DimensionResult(
-                dimension=d,
-                client=_side_stat(scores.get((d, Side.CLIENT), []), Side.CLIENT in withheld),
-                provider=_side_stat(scores.get((d, Side.PROVIDER), []), Side.PROVIDER in withheld),
+        shown = [s for s in Side if s not in withheld]
+        nps = None
+        if any(q.kind == "nps" for q in rv.questions):
+            nps = (
+                figures.nps(Side.CLIENT, nps_scores[Side.CLIENT], shown=Side.CLIENT in shown),
+                figures.nps(Side.PROVIDER, nps_scores[Side.PROVIDER], shown=Side.PROVIDER in shown),
             )
-            for d in dims
-        )
         return RoundResults(
             round=rv,
             partnership=partnership_view(p),
-            dimensions=results,
+            items=figures.compare_all(tallies, shown),
             participation=part,
             withheld=withheld,
             comments={s: tuple(c) for s, c in comments.items()},
+            nps=nps,
         )
-
-
-def _side_stat(values: list[int], withheld: bool) -> SideStat:
-    if withheld or not values:
-        return SideStat(average=None, answers=0 if withheld else len(values))
-    return SideStat(average=round(fmean(values), 2), answers=len(values))
 
 
 def list_questions(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tuple[QuestionView, ...]:

@@ -8,7 +8,7 @@ Rules (issue 3, item 4):
 
 - drop: a side's average on a dimension this round is 1.0 or more below that side's average over the rounds
   of the previous four weeks;
-- gap: the two sides' averages on a dimension differ by 1.5 or more;
+- gap: the two sides' averages on the same subject within a dimension differ by 1.5 or more (``figures.Flag.ACT``);
 - recurring category: three or more issues of one category logged within 30 days (at most one such signal per
   category per 30 days).
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.services import outbox, pulses
 from bot.services.errors import NotFound
+from bot.services.figures import Flag
 from bot.services.models import (
     DEFAULT_CATEGORIES,
     DIMENSION_LABELS,
@@ -46,7 +47,6 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 DROP_THRESHOLD = 1.0
-GAP_THRESHOLD = 1.5
 BASELINE_WINDOW = timedelta(weeks=4)
 RECURRING_COUNT = 3
 RECURRING_WINDOW = timedelta(days=30)
@@ -66,12 +66,12 @@ class _Found:
 
 def _averages(results: RoundResults) -> dict[tuple[str, Side], float]:
     found: dict[tuple[str, Side], float] = {}
-    for d in results.dimensions:
-        if d.dimension in EXCLUDED_DIMENSIONS:
+    for d in results.items:
+        if d.dimension in EXCLUDED_DIMENSIONS or d.subject is None:  # not comparable across rounds
             continue
         for side, stat in ((Side.CLIENT, d.client), (Side.PROVIDER, d.provider)):
             if stat.average is not None and side not in results.withheld:
-                found[(d.dimension, side)] = stat.average
+                found[(d.dimension, side)] = float(stat.average)
     return found
 
 
@@ -153,8 +153,8 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
                     },
                 )
             )
-    for d in current.dimensions:
-        if d.dimension in EXCLUDED_DIMENSIONS or d.gap is None or abs(d.gap) < GAP_THRESHOLD:
+    for d in current.items:
+        if d.dimension in EXCLUDED_DIMENSIONS or d.gap is None or d.flag < Flag.ACT:
             continue
         found.append(
             _Found(
@@ -164,9 +164,9 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
                 f"gap:{pid}:{round_id}:{d.dimension}",
                 {
                     "dimension": d.dimension,
-                    "client": d.client.average,
-                    "provider": d.provider.average,
-                    "gap": abs(d.gap),
+                    "client": float(d.client.average or 0),
+                    "provider": float(d.provider.average or 0),
+                    "gap": float(abs(d.gap)),
                     "round_sequence": current.round.sequence,
                 },
             )

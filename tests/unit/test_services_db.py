@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -288,18 +289,21 @@ def test_results_withhold_side_below_threshold(world: UnitOfWorkFactory) -> None
     assert res.comments[Side.PROVIDER] == ()
     expected_comments = [f"client view {u}" for u in ("UC1", "UC2", "UC3") for _ in r.questions]
     assert sorted(res.comments[Side.CLIENT]) == sorted(expected_comments)
-    assert len(res.dimensions) == len(r.questions)
-    for d in res.dimensions:
-        assert d.provider.average is None and d.provider.answers == 0 and d.gap is None
-        assert d.client.average == pytest.approx(4.33)  # 5, 4, 4 on every question (NPS too): 13 / 3
+    assert len(res.items) == len([q for q in r.questions if q.kind == "scale"])
+    for d in res.items:
+        assert d.provider.average is None and d.provider.withheld and d.gap is None
+        assert d.client.average == Decimal("4.3")  # 5, 4, 4 on every question: 13 / 3 = 4.333…
         assert d.client.answers == 3
+    assert res.nps is not None and res.nps[1].withheld and res.nps[1].score is None
+    assert res.nps[0].score == -100  # 5, 4, 4 on the 0–10 NPS question: three detractors
 
 
 def test_results_average_and_gap(world: UnitOfWorkFactory) -> None:
     r = _start(world)
     scale = [q for q in r.questions if q.kind == "scale"]
     nps = next(q for q in r.questions if q.kind == "nps")
-    # Client: first question 5, 4, 4 (13/3 = 4.33); provider: 2, 3, 3 (8/3 = 2.67); gap 4.33 - 2.67 = 1.66.
+    # Client: first question 5, 4, 4 (13/3 = 4.333 → 4.3); provider: 2, 3, 3 (8/3 = 2.667 → 2.7);
+    # gap = provider − client of the rounded averages: 2.7 − 4.3 = −1.6.
     plan = {"UC1": 5, "UC2": 4, "UC3": 4, "UP1": 2, "UP2": 3, "UP3": 3}
     for user, score in plan.items():
         answers = [AnswerInput(scale[0].id, score, None)]
@@ -308,15 +312,17 @@ def test_results_average_and_gap(world: UnitOfWorkFactory) -> None:
         _submit(world, r, user, 0, answers=answers)
     res = pulses.round_results(world(), round_id=r.id)
     assert res.withheld == ()
-    by_dim = {d.dimension: d for d in res.dimensions}
+    by_dim = {d.dimension: d for d in res.items}
     first = by_dim[scale[0].dimension]
-    assert first.client.average == pytest.approx(4.33) and first.provider.average == pytest.approx(2.67)
-    assert first.gap == pytest.approx(1.66)
+    assert first.subject == scale[0].subject
+    assert (first.client.average, first.provider.average) == (Decimal("4.3"), Decimal("2.7"))
+    assert first.gap == Decimal("-1.6")
     assert first.client.answers == 3 and first.provider.answers == 3
     for q in scale[1:]:
-        assert by_dim[q.dimension].gap == pytest.approx(0.0)
-    assert by_dim["nps"].client.average == pytest.approx(10.0) and by_dim["nps"].gap == pytest.approx(10.0)
-    assert list(by_dim)[-1] == "nps"
+        assert by_dim[q.dimension].gap == Decimal("0.0")
+    assert "nps" not in by_dim  # NPS is not an average: promoters minus detractors, per side
+    assert res.nps is not None
+    assert (res.nps[0].score, res.nps[0].promoters, res.nps[1].score, res.nps[1].detractors) == (100, 3, -100, 3)
 
 
 # --- the schedule -------------------------------------------------------------------------------------------

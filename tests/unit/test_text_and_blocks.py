@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,9 +26,9 @@ from bot.blocks.pulse import (
 from bot.blocks.setup import build_setup_modal
 from bot.blocks.text import SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services.anonymity import MIN_THRESHOLD
+from bot.services.figures import WITHHELD, Comparison, SideFigure
 from bot.services.models import (
     AnswerForm,
-    DimensionResult,
     MemberView,
     Participation,
     PartnershipView,
@@ -38,7 +39,6 @@ from bot.services.models import (
     RoundView,
     SetupResult,
     Side,
-    SideStat,
     StatusView,
 )
 
@@ -156,10 +156,11 @@ def test_quote_escapes_and_fits() -> None:
 
 def _results(dimensions: int, comments: int, *, withheld: tuple[Side, ...] = ()) -> RoundResults:
     dims = tuple(
-        DimensionResult(
+        Comparison(
+            "relationship",
             f"dimension-{i}",
-            SideStat(3.5, 4),
-            SideStat(None, 0) if Side.PROVIDER in withheld else SideStat(1.5, 4),
+            SideFigure(Decimal("3.5"), 4),
+            WITHHELD if Side.PROVIDER in withheld else SideFigure(Decimal("1.5"), 4),
         )
         for i in range(dimensions)
     )
@@ -171,7 +172,7 @@ def _results(dimensions: int, comments: int, *, withheld: tuple[Side, ...] = ())
     return RoundResults(
         round=_round(tuple(_question(i) for i in range(3))),
         partnership=_partnership(),
-        dimensions=dims,
+        items=dims,
         participation={Side.CLIENT: Participation(4, 5), Side.PROVIDER: Participation(1 if withheld else 4, 5)},
         withheld=withheld,
         comments=comment_map,
@@ -208,7 +209,7 @@ def test_results_split_into_messages_within_limits() -> None:
     everything = json.dumps([b.to_dict() for m in messages for b in m.blocks])
     assert "client comment 1 &lt;@U123&gt;" in everything
     assert "provider says 1 &lt;!here&gt;" in everything
-    assert "3.5" in everything and "gap 2.0" in everything
+    assert "3.5" in everything and "gap \\u22122.0" in everything  # provider − client, JSON-escaped minus
 
 
 def test_results_withheld_side_shows_no_averages_or_comments() -> None:
@@ -217,15 +218,15 @@ def test_results_withheld_side_shows_no_averages_or_comments() -> None:
     assert "provider says" not in rendered
     assert ":lock:" in rendered and "Provider &lt;!everyone&gt;" in rendered
     lines = [t for t in _mrkdwn_texts([b.to_dict() for m in messages for b in m.blocks]) if "dimension-" in t]
-    assert lines and all("Provider &lt;!everyone&gt; –" in t and "gap –" in t for t in lines)
+    assert lines and all("provider withheld" in t and "gap –" in t for t in lines)
 
 
 def test_results_builder_withholds_even_if_given_data_for_withheld_side() -> None:
     r = _results(3, 2)
-    r = RoundResults(r.round, r.partnership, r.dimensions, r.participation, (Side.PROVIDER,), r.comments)
+    r = RoundResults(r.round, r.partnership, r.items, r.participation, (Side.PROVIDER,), r.comments)
     rendered = json.dumps([b.to_dict() for m in build_results_messages(r) for b in m.blocks])
     assert "provider says" not in rendered
-    assert "1.5" not in rendered
+    assert "provider 1.5" not in rendered and "provider withheld" in rendered
 
 
 # --- answer modal ----------------------------------------------------------------------------------------
