@@ -255,7 +255,7 @@ def _measure_digests(url: str) -> dict[str, Any]:
         answers = withheld = comments = 0
         for pid in ids:
             view = build_digest(uow_factory(), partnership_id=pid, week_start=None, now=NOW)
-            answers += sum(h.answers for h in (view.overall.client, view.overall.provider))
+            answers += sum(i.client.answers + i.provider.answers for i in view.items)
             withheld += sum(s.withheld for s in view.sides)
             comments += sum(len(s.comments) for s in view.sides)
         return {"shown_answers_this_week": answers, "withheld_sides": withheld, "comments_this_week": comments}
@@ -281,7 +281,7 @@ def _measure_batched(url: str) -> dict[str, Any]:
         views = build_digests(uow_factory(), partnership_ids=ids, now=NOW)
         return {
             "built": len(views),
-            "shown_answers_this_week": sum(v.overall.client.answers + v.overall.provider.answers for v in views),
+            "shown_answers_this_week": sum(i.client.answers + i.provider.answers for v in views for i in v.items),
             "withheld_sides": sum(s.withheld for v in views for s in v.sides),
             "comments_this_week": sum(len(s.comments) for v in views for s in v.sides),
         }

@@ -10,27 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, pack_blocks
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
+from bot.services.figures import HEALTH_WEEKS, WITHHELD, Comparison
+from bot.services.figures_format import (
+    FLAG_ICONS,
+    FLAG_LEGEND,
+    comparison_figures,
+    format_participation,
+    format_score,
+    health_text,
+    rated,
+    trend_text,
+)
 from bot.services.models import (
     AGE_BUCKETS,
-    DIMENSION_LABELS,
     ESCALATION_LEVEL_LABELS,
     SEVERITY_LABELS,
     DigestAction,
     DigestIssue,
     DigestView,
-    DimensionHealth,
-    PerceptionGap,
     Side,
     SideDigest,
-    SideHealth,
-    Trend,
 )
 
 COMMENTS_PER_SIDE = 10
@@ -39,8 +44,6 @@ COMMENT_CHARS = 600
 ITEMS_PER_LIST = 15
 #: Slack's limit for one text of a section's ``fields``.
 FIELD_TEXT_MAX = 2000
-ARROWS = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.STEADY: "→", Trend.NONE: ""}
-GAP_MARKS = {2: ":warning:", 1: ":small_orange_diamond:", 0: "•"}
 #: Where the trend chart is, said under the digest's heading (the chart is uploaded into the digest's thread).
 CHART_NOTE = ":chart_with_upwards_trend: The 12-week trend chart is in this message's thread."
 #: Ephemeral messages cannot carry files, so a preview says where the chart will be.
@@ -86,21 +89,6 @@ def _capped(lines: list[str], total: int) -> list[str]:
     return lines
 
 
-def _fmt(value: float | None) -> str:
-    """One decimal, halves rounded up (3.25 shows as 3.3, as a reader rounds); "–" for no value."""
-    if value is None:
-        return "–"
-    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _signed(value: float) -> str:
-    """A change or gap with its sign: +0.5, −1.0, 0.0."""
-    text = _fmt(abs(value))
-    if text == "0.0":
-        return text
-    return ("+" if value > 0 else "−") + text
-
-
 def _day(d: date) -> str:
     return f"{d:%a} {d.day} {d:%b}"
 
@@ -112,73 +100,55 @@ def _local(at: datetime, tz: str) -> datetime:
 # --- sections ------------------------------------------------------------------------------------------------
 
 
-def _health_text(h: SideHealth, side: SideDigest, rounds: int, threshold: int) -> str:
-    if side.withheld:
-        week = f":lock: withheld: fewer than {threshold} answered"
-    elif h.week is None:
-        week = "no answers this week" if rounds else "no pulse this week"
-    else:
-        arrow = ARROWS[h.trend]
-        change = f" ({_signed(h.change)})" if h.change is not None and h.trend is not Trend.STEADY else ""
-        week = f"*{_fmt(h.week)}* {arrow}{change}".rstrip()
-    return f"{week}\nlast week {_fmt(h.last_week)} · 4-week avg {_fmt(h.four_week)}"
-
-
-def _health_block(label: str, d: DimensionHealth, view: DigestView) -> SectionBlock:
+def _health(view: DigestView) -> list[Block]:
+    """Each side's health index: every comparable answer of the last weeks, shown only when they cover the bank."""
     fields = []
     for side in Side:
-        sd = view.side(side)
-        h = d.side(side)
-        if sd.withheld:  # never show a withheld side's figures for this week, whatever the caller passed
-            h = SideHealth(None, h.last_week, h.four_week, 0)
-        fields.append(
-            MarkdownTextObject(
-                text=truncate(f"*{escape(sd.org)}*: {_health_text(h, sd, view.rounds, view.threshold)}", FIELD_TEXT_MAX)
-            )
-        )
-    return SectionBlock(text=MarkdownTextObject(text=truncate(f"*{escape(label)}*", SECTION_TEXT_MAX)), fields=fields)
-
-
-def _health(view: DigestView) -> list[Block]:
-    blocks: list[Block] = [_health_block("Overall health", view.overall, view)]
-    for d in view.dimensions:
-        blocks.append(_health_block(DIMENSION_LABELS.get(d.dimension, d.dimension), d, view))
-    if not view.dimensions:
-        blocks.append(_section("No pulse answers in the last four weeks."))
-    return blocks
-
-
-def _gap_line(g: PerceptionGap, view: DigestView) -> str:
-    client, provider = escape(view.side(Side.CLIENT).org), escape(view.side(Side.PROVIDER).org)
-    label = DIMENSION_LABELS.get(g.dimension, g.dimension)
-    line = (
-        f"{GAP_MARKS[g.level]} *{label}*: {client} {_fmt(g.client)} vs {provider} {_fmt(g.provider)}, gap {_signed(g.gap)}"
+        sd, h = view.side(side), view.health_of(side)
+        text = f":lock: withheld: fewer than {view.threshold} answered" if sd.withheld else health_text(h)
+        fields.append(MarkdownTextObject(text=truncate(f"*{escape(sd.org)}*: {text}", FIELD_TEXT_MAX)))
+    heading = (
+        f"*Health index* (the mean of every answer of the last {HEALTH_WEEKS} weeks, shown when they cover every "
+        f"dimension; the arrow compares the {HEALTH_WEEKS} weeks before)"
     )
-    notes = []
-    if g.last_week_gap is not None:
-        notes.append(f"last week {_signed(g.last_week_gap)}" + (", widening" if g.widening else ""))
-    if g.four_week_gap is not None:
-        notes.append(f"4-week {_signed(g.four_week_gap)}")
-    if notes:
-        line += f" ({'; '.join(notes)})"
-    return line
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(heading, SECTION_TEXT_MAX)), fields=fields)]
 
 
-def _gaps(view: DigestView) -> list[Block]:
-    heading = "*Perception gaps* (client − provider, this week; :small_orange_diamond: 1.0 or more, :warning: 1.5 or more)"
-    hidden = any(s.withheld for s in view.sides)
-    gaps = [] if hidden else list(view.gaps)
-    if not gaps:
-        return _sections(heading, ["No dimension has results from both sides this week."])
-    return _sections(heading, [_gap_line(g, view) for g in gaps])
+def _trends(item: Comparison) -> str:
+    parts = []
+    for side in Side:
+        f = item.side(side)
+        if f.average is not None:
+            parts.append(f"{side.value} {trend_text(f.average, f.previous, f.trend)}")
+    return f" ({'; '.join(parts)})" if parts and item.subject is not None else ""
+
+
+def _item_line(item: Comparison, view: DigestView) -> str:
+    client, provider = escape(view.side(Side.CLIENT).org), escape(view.side(Side.PROVIDER).org)
+    icon = FLAG_ICONS[item.flag]
+    lead = f"{icon} " if icon else "• "
+    return f"{lead}*{rated(item.subject, item.dimension, client, provider)}*: {comparison_figures(item)}{_trends(item)}"
+
+
+def _results(view: DigestView) -> list[Block]:
+    """This week's results, one line per subject and dimension asked, widest gap first; each side's trend
+    against the same items the last time they were asked."""
+    heading = f"*This week's results* (scores 1–5; {FLAG_LEGEND})"
+    hidden = {s.side for s in view.sides if s.withheld}
+    items = [
+        Comparison(i.subject, i.dimension, *(WITHHELD if side in hidden else i.side(side) for side in Side))
+        for i in (*view.gaps, *(i for i in view.items if i.gap is None))
+    ]
+    if not items:
+        return _sections(heading, ["No pulse closed this week." if not view.rounds else "No answers this week."])
+    return _sections(heading, [_item_line(i, view) for i in items])
 
 
 def _participation(view: DigestView) -> list[Block]:
     parts = []
     for s in view.sides:
         p = s.participation
-        rate = f" ({p.rate:.0%})" if p.asked else ""
-        parts.append(f"*{escape(s.org)}* {p.responded} of {p.asked}{rate}")
+        parts.append(f"*{escape(s.org)}* {format_participation(p)}")
     rounds = "1 pulse round" if view.rounds == 1 else f"{view.rounds} pulse rounds"
     return [_section(f"*Participation* ({rounds} closed this week): " + " · ".join(parts))]
 
@@ -283,10 +253,10 @@ def _goals(view: DigestView) -> list[Block]:
 def _fallback(view: DigestView) -> str:
     parts = []
     for side in Side:
-        s, h = view.side(side), view.overall.side(side)
-        parts.append(f"{escape(s.org)} {'withheld' if s.withheld else _fmt(h.week)}")
+        s, h = view.side(side), view.health_of(side)
+        parts.append(f"{escape(s.org)} {'withheld' if s.withheld else format_score(h.value)}")
     text = (
-        f"Weekly digest for {escape(view.partnership.name)}, week of {_day(view.week_start)}: overall health "
+        f"Weekly digest for {escape(view.partnership.name)}, week of {_day(view.week_start)}: health index "
         + ", ".join(parts)
         + f"; {len(view.issues.new)} new issues, {view.issues.open_total} open; "
         f"{len(view.actions.overdue)} overdue actions."
@@ -307,13 +277,13 @@ def build_digest_messages(view: DigestView, *, note: str | None = None) -> list[
         HeaderBlock(text=truncate(f"Weekly digest · {p.name}", HEADER_MAX)),
         _context(
             f"{_day(start.date())} – {_day(end.date())} {end.year}, to {end:%H:%M} {end.tzname()} · "
-            "scores 1–5, arrows against last week · "
+            "scores 1–5, trends against the same questions the last time they were asked · "
             f":lock: a side's results and comments show only when at least {view.threshold} of its people answered"
         ),
     ]
     if note:
         intro.append(_context(note))
-    groups: list[list[Block]] = [intro, _health(view), [DividerBlock(), *_gaps(view)], _participation(view)]
+    groups: list[list[Block]] = [intro, _health(view), [DividerBlock(), *_results(view)], _participation(view)]
     for s in view.sides:
         groups.append([DividerBlock(), *_voice(s, view.threshold)])
     groups.append([DividerBlock(), *_issues(view)])

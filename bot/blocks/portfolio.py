@@ -9,12 +9,14 @@ is escaped; a withheld side shows no figures.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.models import DIMENSION_LABELS, PortfolioEntry, PortfolioView, RiskLevel, SideStanding
+from bot.services.figures_format import format_gap, format_score, rated
+from bot.services.models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
 
 #: Partnerships shown in detail (those at risk among the first this many); the rest are one line each.
 DETAILED = 10
@@ -28,7 +30,8 @@ NAME_CHARS = 80
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    """A standing's figure (a ``bot.services.figures`` value carried as a float for the risk arithmetic)."""
+    return format_score(None if value is None else Decimal(str(value)))
 
 
 def _name(entry: PortfolioEntry) -> str:
@@ -43,7 +46,7 @@ def _side(s: SideStanding) -> str:
         return f"{org} no results"
     arrow = ""
     if s.change is not None and abs(s.change) >= 0.1:
-        arrow = f" {'↑' if s.change > 0 else '↓'}{abs(s.change):.1f}"
+        arrow = f" {'↑' if s.change > 0 else '↓'}{_fmt(abs(s.change))}"
     return f"{org} {_fmt(s.health)}{' (4 weeks)' if s.four_week else ''}{arrow}"
 
 
@@ -51,8 +54,9 @@ def _detail(position: int, e: PortfolioEntry) -> SectionBlock:
     head = f"*{position}. {_name(e)}* · {LEVEL_MARKS[e.level]} risk {e.score} ({LEVEL_WORDS[e.level]}) · <#{e.partnership.channel_id}>"
     figures = " · ".join(_side(s) for s in e.sides)
     if e.widest_gap is not None:
-        label = DIMENSION_LABELS.get(e.widest_gap.dimension, e.widest_gap.dimension)
-        figures += f" · widest gap {escape(label)} {abs(e.widest_gap.gap):.1f}"
+        g = e.widest_gap
+        client, provider = (escape(truncate(s.org, NAME_CHARS)) for s in e.sides)
+        figures += f" · widest gap: {rated(g.subject, g.dimension, client, provider)} {format_gap(g.gap)}"
     why = "; ".join(escape(r) for r in e.reasons) or "no single signal stands out"
     text = f"{head}\n{figures}\n_Why:_ {why}"
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))

@@ -28,6 +28,7 @@ from bot.blocks.goals import EXPECTATION_EMOJI, expectation_line
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
+from bot.services.figures_format import FLAG_LEGEND, format_flag, format_gap, format_score
 from bot.services.models import (
     DIMENSION_LABELS,
     EXPECTATION_STATUS_LABELS,
@@ -47,7 +48,6 @@ from bot.services.models import (
 
 RATING_LABELS = {1: "1 · Poor", 2: "2 · Weak", 3: "3 · Adequate", 4: "4 · Good", 5: "5 · Excellent"}
 COMMENTS_PER_SIDE = 10
-GAP_MARK = {0: "", 1: " :warning:", 2: " :rotating_light:"}
 CADENCE_LABELS = {
     ScorecardCadence.MONTHLY: "monthly",
     ScorecardCadence.QUARTERLY: "quarterly",
@@ -75,10 +75,6 @@ def _section(text: str) -> SectionBlock:
 
 def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
-
-
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
 
 
 # --- the invitation ---------------------------------------------------------------------------------------
@@ -210,8 +206,11 @@ def build_scorecard_modal(form: ScorecardForm) -> View:
 
 def gap_line(row: RatingGap, own: str, other: str) -> str:
     label = DIMENSION_LABELS.get(row.dimension, row.dimension)
-    gap = "gap –" if row.gap is None else f"gap {row.gap:+.2f}{GAP_MARK[row.level]}"
-    return f"• *{label}*: {own} rates itself {_fmt(row.self_rating)} · {other} rates it {_fmt(row.other_rating)} · {gap}"
+    gap = f"gap {format_gap(row.gap)}{format_flag(row.level)}"
+    return (
+        f"• *{label}*: {own} rates itself {format_score(row.self_rating)} · {other} rates it "
+        f"{format_score(row.other_rating)} · {gap}"
+    )
 
 
 def _side_blocks(report: ScorecardReport, s: ScorecardSide) -> list[Block]:
@@ -267,8 +266,7 @@ def build_scorecard_report(report: ScorecardReport) -> list[Message]:
         HeaderBlock(text=truncate(f"Scorecard {s.period}: perception gaps", HEADER_MAX)),
         _section(
             f"*{escape(p.name)}* · {escape(client.org)}: {client.respondents} answered · "
-            f"{escape(provider.org)}: {provider.respondents} answered. Gap = how a side rates itself minus how the "
-            "other side rates it; :warning: from 1 point, :rotating_light: from 1.5."
+            f"{escape(provider.org)}: {provider.respondents} answered. Scores 1–5; {FLAG_LEGEND}."
         ),
     ]
     head += _withheld_blocks(report)

@@ -1,4 +1,5 @@
-"""The digest's trend chart: a small PNG of each side's weekly overall health, drawn with matplotlib.
+"""The digest's trend chart: a small PNG of each side's health index by week (``bot.services.figures``), drawn
+with matplotlib.
 
 Only matplotlib's object-oriented API is used (a ``Figure`` on an Agg canvas, never ``pyplot``): no display is
 needed, no global figure state is shared, so charts can be drawn in several threads at once. The same series
@@ -13,8 +14,9 @@ from __future__ import annotations
 import io
 import math
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from bot.services.figures_format import format_score
 from bot.services.models import ChartSeries, Side
 
 #: 640 × 320 pixels: readable in a Slack message preview, a few tens of kilobytes.
@@ -34,8 +36,8 @@ def _short(text: str, limit: int) -> str:
 
 
 def _one_decimal(value: float) -> str:
-    """Halves rounded up, as the digest message shows them (3.25 is 3.3)."""
-    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """A plotted figure (already rounded by ``bot.services.figures``) as every surface writes it."""
+    return format_score(Decimal(str(value)))
 
 
 def _day(d: date) -> str:
@@ -111,5 +113,7 @@ def alt_text(series: ChartSeries) -> str:
             parts.append(
                 f"{line.label} has no result this week, last {_one_decimal(latest[1])} in the week of {_day(series.weeks[latest[0]])}"
             )
-    sentence = f"Line chart of overall partnership health on a 1 to 5 scale per week over {span}: {'; '.join(parts)}."
+    sentence = (
+        f"Line chart of each side's partnership health index on a 1 to 5 scale per week over {span}: {'; '.join(parts)}."
+    )
     return _short(sentence, MAX_ALT_TEXT)

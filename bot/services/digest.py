@@ -1,16 +1,18 @@
 """The weekly digest (DESIGN 3.4): what it says, and queuing it once per partnership and week.
 
 The week is the seven local days (partnership time zone) ending at the digest time. Pulse figures come from
-the rounds that closed in a week. For each dimension and side the digest shows this week's average, last
-week's and the four-week average (every answer of the last four weeks, pooled), the perception gap
-(client − provider), participation, the tone and recurring themes of the comments, the issues, actions and
-shared goals of the week as they stood at its end (``bot.services.work_history``, replayed from their history),
-and a series of up to twelve weeks for the chart (none that ended before the partnership was set up).
+the rounds that closed in a week and are computed by ``bot.services.figures``: for each subject and dimension
+asked this week, both sides' averages and the gap (provider − client), each side's trend against the same items
+the last time they were asked; each side's health index over the last ``figures.HEALTH_WEEKS`` weeks (shown when
+they cover every dimension) against the weeks before; participation, the tone and recurring themes of the
+comments; the issues, actions and shared goals of the week as they stood at its end
+(``bot.services.work_history``, replayed from their history); and the chart of the health index by week (none
+that ended before the partnership was set up).
 
 Anonymity is kept per round and side, as in the round results: a side's answers in a round count only when
-at least the threshold of its people answered that round. Averages over a week or four weeks therefore only
-combine results that could already be shown, so they can never be used to work out a small group's answers
-by difference. A side with no such round in the week is *withheld*: no averages, gap, sentiment, themes or
+at least the threshold of its people answered that round. Figures over several weeks therefore only combine
+results that could already be shown, so they can never be used to work out a small group's answers by
+difference. A side with no such round in the week is *withheld*: no averages, gap, sentiment, themes or
 comments for it.
 
 Everything is read in a fixed handful of aggregate queries per partnership (``DigestQueries``), whatever the
@@ -21,15 +23,16 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from statistics import fmean
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.services import outbox
+from bot.services import figures, outbox
 from bot.services.anonymity import meets_threshold
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.models import (
@@ -38,16 +41,12 @@ from bot.services.models import (
     ChartLine,
     ChartSeries,
     DigestView,
-    DimensionHealth,
     Participation,
-    PerceptionGap,
     Role,
     SentimentSummary,
     Side,
     SideDigest,
-    SideHealth,
     ThemeView,
-    gap_level,
 )
 from bot.services.partnership_guards import today_in
 from bot.services.schedule import next_weekly_time, zone
@@ -81,11 +80,8 @@ BATCH = 100
 BUILD_BATCH = 1000
 #: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
 RETRY_AFTER = timedelta(hours=6)
-#: Weeks in the "4-week average" (this week and the three before it).
-AVERAGE_WEEKS = 4
 #: Recurring themes shown per side.
 THEMES_PER_SIDE = 5
-OVERALL = "overall"
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -283,44 +279,66 @@ def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
             uow.commit()
 
 
-class _Scores:
-    """Sums of the shown scores by (weeks back, side, dimension); ``OVERALL`` pools every dimension.
+_Tallies = dict[tuple[str | None, str, str], figures.Tally]
 
-    Plain ``[total, count]`` lists: a batch of a thousand digests adds and pools them over a hundred thousand times.
+
+class _Scores:
+    """Sums of the shown scores by (weeks back, side value, item): plain ``[total, count]`` lists, since a batch of
+    a thousand digests adds them over a hundred thousand times. ``items`` knows each item's subject and dimension.
     """
 
     def __init__(self) -> None:
-        self._sums: dict[tuple[int, str, str], list[int]] = {}
+        self.sums: dict[tuple[int, str, int], list[int]] = {}
+        self.items: dict[int, tuple[str | None, str]] = {}
 
     def add(self, week: int, row: ScoreRow) -> None:
-        sums = self._sums
-        for key in ((week, row.side, row.dimension), (week, row.side, OVERALL)):
-            found = sums.get(key)
-            if found is None:
-                sums[key] = [row.total, row.answers]
+        self.items[row.question_id] = (row.subject, row.dimension)
+        key = (week, row.side, row.question_id)
+        found = self.sums.get(key)
+        if found is None:
+            self.sums[key] = [row.total, row.answers]
+        else:
+            found[0] += row.total
+            found[1] += row.answers
+
+    def this_week(self) -> tuple[_Tallies, _Tallies]:
+        """This week's tallies per (subject, dimension, side) and, for the same items, the tallies of the last
+        week before this one in which each was asked; a comparison gets a previous value only when every one of
+        its items has one (like with like)."""
+        current: dict[tuple[str | None, str, str], figures.Tally] = {}
+        previous: dict[tuple[str | None, str, str], figures.Tally] = {}
+        missing: set[tuple[str | None, str, str]] = set()
+        asked_weeks: dict[int, list[int]] = {}
+        for week, _, item in self.sums:
+            asked_weeks.setdefault(item, []).append(week)
+        for (week, side, item), (total, count) in self.sums.items():
+            if week != 0:
+                continue
+            subject, dimension = self.items[item]
+            key = (subject, dimension, side)
+            current.setdefault(key, figures.Tally()).add(total, count)
+            earlier = [w for w in asked_weeks[item] if w > 0]
+            before = self.sums.get((min(earlier), side, item)) if earlier and subject is not None else None
+            if before is None:
+                missing.add(key)
             else:
-                found[0] += row.total
-                found[1] += row.answers
+                previous.setdefault(key, figures.Tally()).add(before[0], before[1])
+        return current, {k: v for k, v in previous.items() if k not in missing}
 
-    def mean(self, weeks: Iterable[int], side: Side, dimension: str) -> float | None:
-        value, total, count = side.value, 0, 0
-        for week in weeks:
-            found = self._sums.get((week, value, dimension))
-            if found is not None:
-                total += found[0]
-                count += found[1]
-        return round(total / count, 2) if count else None
+    def window(self, side: Side, first_week: int) -> dict[str, figures.Tally]:
+        """A side's comparable answers per dimension in the ``HEALTH_WEEKS`` weeks from ``first_week`` back."""
+        by_dimension: dict[str, figures.Tally] = {}
+        weeks = range(first_week, first_week + figures.HEALTH_WEEKS)
+        for (week, side_value, item), (total, count) in self.sums.items():
+            subject, dimension = self.items[item]
+            if side_value == side.value and week in weeks and subject is not None:
+                by_dimension.setdefault(dimension, figures.Tally()).add(total, count)
+        return by_dimension
 
-    def count(self, week: int, side: Side, dimension: str) -> int:
-        found = self._sums.get((week, side.value, dimension))
-        return found[1] if found else 0
-
-    def health(self, side: Side, dimension: str) -> SideHealth:
-        return SideHealth(
-            week=self.mean([0], side, dimension),
-            last_week=self.mean([1], side, dimension),
-            four_week=self.mean(range(AVERAGE_WEEKS), side, dimension),
-            answers=self.count(0, side, dimension),
+    def health(self, side: Side, *, withheld: bool) -> figures.HealthIndex:
+        """A side's health index this week, against the ``HEALTH_WEEKS`` weeks before."""
+        return figures.health_index(
+            side, self.window(side, 0), previous=self.window(side, figures.HEALTH_WEEKS), withheld=withheld
         )
 
 
@@ -362,36 +380,9 @@ def _build(
         if meets_threshold(respondents.get((r.id, side.value), 0), p.anonymity_threshold)
     }
     scores = _Scores()
-    asked_dimensions: set[str] = set()
     for row in q.scores(p.id, first, ends_at):
-        week = weeks_back[row.round_id]
-        if week < AVERAGE_WEEKS:
-            asked_dimensions.add(row.dimension)
         if (row.round_id, row.side) in shown:
-            scores.add(week, row)
-
-    dimensions = tuple(
-        DimensionHealth(d, scores.health(Side.CLIENT, d), scores.health(Side.PROVIDER, d))
-        for d in sorted(asked_dimensions, key=_dimension_order)
-    )
-    overall = DimensionHealth(OVERALL, scores.health(Side.CLIENT, OVERALL), scores.health(Side.PROVIDER, OVERALL))
-    gaps: list[PerceptionGap] = []
-    for d in dimensions:
-        client, provider, gap = d.client.week, d.provider.week, d.gap
-        if client is None or provider is None or gap is None:
-            continue
-        gaps.append(
-            PerceptionGap(
-                dimension=d.dimension,
-                client=client,
-                provider=provider,
-                gap=gap,
-                level=gap_level(gap),
-                last_week_gap=_gap(d.client.last_week, d.provider.last_week),
-                four_week_gap=d.four_week_gap,
-            )
-        )
-    gaps.sort(key=lambda g: (-abs(g.gap), _dimension_order(g.dimension)))
+            scores.add(weeks_back[row.round_id], row)
 
     this_week = [r for r in rounds if weeks_back[r.id] == 0]
     comments = q.comments([r.id for r in this_week])
@@ -399,19 +390,27 @@ def _build(
         _side_digest(p, Side.CLIENT, this_week, respondents, shown, comments),
         _side_digest(p, Side.PROVIDER, this_week, respondents, shown, comments),
     )
+    current, previous = scores.this_week()
+    items = figures.compare_all(current, [s.side for s in sides if not s.withheld], previous)
+    health = (
+        scores.health(Side.CLIENT, withheld=sides[0].withheld),
+        scores.health(Side.PROVIDER, withheld=sides[1].withheld),
+    )
+    # Each point is the health index of the four weeks ending that week: only weeks whose whole window was read.
+    plotted = range(CHART_WEEKS - figures.HEALTH_WEEKS, -1, -1)
     chart = ChartSeries(
-        title=f"{p.name}: overall health by week",
-        weeks=tuple(b.astimezone(zone(tz)).date() for b in bounds[:-1]),
+        title=f"{p.name}: health index by week (each point: the {figures.HEALTH_WEEKS} weeks up to it)",
+        weeks=tuple(bounds[CHART_WEEKS - 1 - k].astimezone(zone(tz)).date() for k in plotted),
         lines=tuple(
             ChartLine(
                 side=side,
                 label=p.client_org if side is Side.CLIENT else p.provider_org,
-                values=tuple(scores.mean([k], side, OVERALL) for k in range(CHART_WEEKS - 1, -1, -1)),
+                values=tuple(_float(figures.index_value(scores.window(side, k))) for k in plotted),
             )
             for side in Side
         ),
     )
-    chart = since_setup(chart, bounds, p.created_at)
+    chart = since_setup(chart, bounds[figures.HEALTH_WEEKS - 1 :], p.created_at)
     return DigestView(
         partnership=partnership_view(p),
         week_start=week_start_of(ends_at, tz),
@@ -419,9 +418,9 @@ def _build(
         ends_at=ends_at,
         as_of=as_of,
         rounds=len(this_week),
-        overall=overall,
-        dimensions=dimensions,
-        gaps=tuple(gaps),
+        items=items,
+        gaps=figures.widest_first(items),
+        health=health,
         sides=sides,
         issues=issue_summary(work, start, as_of),
         actions=action_summary(work, start, as_of, lambda side, at: today_in(p, at, side.value)),
@@ -430,8 +429,8 @@ def _build(
     )
 
 
-def _gap(client: float | None, provider: float | None) -> float | None:
-    return None if client is None or provider is None else round(client - provider, 2)
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _side_digest(

@@ -26,12 +26,23 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
-from bot.services import digest, scorecard
-from bot.services.anonymity import effective_threshold
+from bot.services import digest, figures, scorecard
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.expectations import expectation_view
+from bot.services.figures import Comparison
+from bot.services.figures_format import (
+    FLAG_LEGEND,
+    format_flag,
+    format_gap,
+    format_participation,
+    format_score,
+    health_text,
+    trend_text,
+)
+from bot.services.figures_format import rated as rated_subject
 from bot.services.models import (
     DIMENSION_LABELS,
     EXPECTATION_STATUS_LABELS,
@@ -41,7 +52,6 @@ from bot.services.models import (
     ChartSeries,
     DigestIssue,
     DigestView,
-    DimensionHealth,
     ExpectationStatus,
     ExpectationView,
     GoalStatus,
@@ -49,7 +59,6 @@ from bot.services.models import (
     ScorecardReport,
     ScorecardSide,
     Side,
-    SideHealth,
 )
 from bot.services.partnerships import get_partnership_by_id
 from bot.services.schedule import zone
@@ -62,20 +71,25 @@ UowFactory = Callable[[], UnitOfWork]
 DEFAULT_WEEKS = 13
 #: Two years of weeks at most per export (each week is a digest to build).
 MAX_WEEKS = 104
+#: One row per week, side and figure: first the side's health index (``dimension`` ``health_index``, no subject),
+#: then each subject and dimension asked that week. ``average`` is the figure as every surface shows it (one
+#: decimal, halves up); ``previous_average`` the same items the last time they were asked (the health index: the
+#: four weeks before); ``gap`` is provider − client, only between ratings of the same subject.
 CSV_COLUMNS = (
     "week_start",
     "side",
     "organisation",
+    "subject",
     "dimension",
     "average",
     "answers",
-    "four_week_average",
+    "previous_average",
     "gap",
     "responded",
     "asked",
     "withheld",
 )
-OVERALL = "overall"
+HEALTH_INDEX = "health_index"
 #: ``--format scorecard-csv``: one row per scorecard, rated side and dimension. ``self_*`` is how the rated side
 #: rates itself, ``other_*`` how the other side rates it; ``withheld`` names whose raters were below the threshold.
 SCORECARD_CSV_COLUMNS = (
@@ -144,8 +158,13 @@ def _week_end(p: PartnershipView, week_start: date) -> datetime:
     return local.replace(tzinfo=zone(p.timezone)).astimezone(UTC)
 
 
-def _shown(view: DigestView, side: Side) -> float | None:
-    return None if view.side(side).withheld else view.overall.side(side).week
+def _shown(view: DigestView, side: Side) -> Decimal | None:
+    """A side's health index that week (None when withheld or not enough data)."""
+    return None if view.side(side).withheld else view.health_of(side).value
+
+
+def _plotted(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _goals_and_ledger(uow: UnitOfWork, partnership_id: int) -> tuple[tuple[ExportGoal, ...], tuple[ExpectationView, ...]]:
@@ -224,9 +243,9 @@ def build_export(
         if weekly
     )
     chart = ChartSeries(
-        title=f"{p.name}: overall health by week",
+        title=f"{p.name}: health index by week",
         weeks=tuple(v.week_start for v in weeks),
-        lines=tuple(ChartLine(side, p.org(side), tuple(_shown(v, side) for v in weeks)) for side in Side),
+        lines=tuple(ChartLine(side, p.org(side), tuple(_plotted(_shown(v, side)) for v in weeks)) for side in Side),
     )
     scorecards = scorecard.reports_between(
         uow_factory(),
@@ -249,8 +268,13 @@ def build_export(
 # --- CSV -------------------------------------------------------------------------------------------------------
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _number(value: Decimal | None) -> str:
+    """A figure in a CSV cell: as every surface writes it, empty when there is none."""
+    return "" if value is None else format_score(value)
+
+
+def _signed_number(value: Decimal | None) -> str:
+    return "" if value is None else format_gap(value, ascii_sign=True)
 
 
 def _cell(text: str) -> str:
@@ -259,7 +283,7 @@ def _cell(text: str) -> str:
 
 
 def render_csv(report: ExportReport) -> str:
-    """One row per week, side and dimension (``overall`` first): aggregates only, empty for a withheld side."""
+    """One row per week, side and figure (``CSV_COLUMNS``): aggregates only, empty for a withheld side."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -267,26 +291,43 @@ def render_csv(report: ExportReport) -> str:
         for side in Side:
             said = view.side(side)
             withheld = said.withheld or view.side(side.other).withheld
-            for health in (view.overall, *view.dimensions):
-                h = health.side(side)
-                gap = None if withheld else health.gap
-                if said.withheld:
-                    numbers = ["", "", "", "", "", ""]
-                else:
-                    numbers = [
-                        _number(h.week),
-                        str(h.answers) if h.week is not None else "",
-                        _number(h.four_week),
-                        _number(gap),
-                        str(said.participation.responded),
-                        str(said.participation.asked),
+            part = said.participation
+            h = view.health_of(side)
+            rows: list[tuple[str, str, Decimal | None, str, Decimal | None, Decimal | None]] = [
+                ("", HEALTH_INDEX, h.value, str(h.answers) if h.value is not None else "", h.previous, None)
+            ]
+            for item in view.items:
+                f = item.side(side)
+                rows.append(
+                    (
+                        item.subject or "",
+                        item.dimension,
+                        f.average,
+                        str(f.answers) if f.average is not None else "",
+                        f.previous,
+                        None if withheld else item.gap,
+                    )
+                )
+            for subject, dimension, value, answers, previous, gap in rows:
+                numbers = (
+                    ["", "", "", "", "", ""]
+                    if said.withheld
+                    else [
+                        _number(value),
+                        answers,
+                        _number(previous),
+                        _signed_number(gap),
+                        str(part.responded),
+                        str(part.asked),
                     ]
+                )
                 writer.writerow(
                     [
                         view.week_start.isoformat(),
                         side.value,
                         _cell(said.org),
-                        health.dimension,
+                        subject,
+                        dimension,
                         *numbers,
                         "yes" if said.withheld else "no",
                     ]
@@ -302,7 +343,7 @@ def _withheld_raters(rated: ScorecardSide, other: ScorecardSide) -> str:
     ]
 
 
-def _answers(average: float | None, rater: ScorecardSide) -> str:
+def _answers(average: Decimal | None, rater: ScorecardSide) -> str:
     """How many people of the rater side gave the average (each rates every dimension once); empty when withheld."""
     if rater.withheld:
         return ""
@@ -311,7 +352,8 @@ def _answers(average: float | None, rater: ScorecardSide) -> str:
 
 def render_scorecard_csv(report: ExportReport) -> str:
     """``--format scorecard-csv``: per scorecard, rated side and dimension, the self rating, the other side's rating
-    and the gap (self minus other), aggregates only; a withheld side's raters give empty numbers, and no gap."""
+    and the gap (provider − client, as everywhere), aggregates only; a withheld side's raters give empty numbers,
+    and no gap."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SCORECARD_CSV_COLUMNS)
@@ -328,7 +370,7 @@ def render_scorecard_csv(report: ExportReport) -> str:
                         _answers(row.self_rating, rated),
                         "" if other.withheld else _number(row.other_rating),
                         _answers(row.other_rating, other),
-                        "" if rated.withheld or other.withheld else _number(row.gap),
+                        "" if rated.withheld or other.withheld else _signed_number(row.gap),
                         _withheld_raters(rated, other),
                     ]
                 )
@@ -354,29 +396,25 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+def _gap_cell(gap: Decimal | None) -> str:
+    """A gap's cell: signed, with the flag's icon, shaded by the flag (``figures.flag``)."""
+    level = figures.flag(gap)
+    shade = {figures.Flag.ACT: " gap2", figures.Flag.WATCH: " gap1"}.get(level, "")
+    return f'<td class="n{shade}">{format_gap(gap)}{format_flag(level)}</td>'
 
 
-def _gap_class(gap: float | None) -> str:
-    if gap is None:
-        return ""
-    size = abs(gap)
-    return ' class="n gap2"' if size >= 1.5 else ' class="n gap1"' if size >= 1.0 else ' class="n"'
-
-
-def _health_row(view: DigestView, health: DimensionHealth) -> str:
-    cells = [f"<th>{_e(DIMENSION_LABELS.get(health.dimension, health.dimension.capitalize()))}</th>"]
+def _item_row(view: DigestView, item: Comparison) -> str:
+    p = view.partnership
+    cells = [f"<th>{_e(rated_subject(item.subject, item.dimension, p.client_org, p.provider_org))}</th>"]
     for side in Side:
         if view.side(side).withheld:
-            cells.append('<td class="withheld" colspan="3">withheld</td>')
+            cells.append('<td class="withheld" colspan="2">withheld</td>')
             continue
-        h: SideHealth = health.side(side)
-        cells += [f'<td class="n">{_num(h.week)}</td>', f'<td class="n">{_num(h.last_week)}</td>']
-        cells.append(f'<td class="n">{_num(h.four_week)}</td>')
+        f = item.side(side)
+        cells.append(f'<td class="n">{format_score(f.average)}</td>')
+        cells.append(f'<td class="n">{_e(trend_text(f.average, f.previous, f.trend))}</td>')
     withheld = any(view.side(s).withheld for s in Side)
-    gap = None if withheld else health.gap
-    cells.append(f"<td{_gap_class(gap)}>{_num(gap)}</td>")
+    cells.append(_gap_cell(None if withheld else item.gap))
     return "<tr>" + "".join(cells) + "</tr>"
 
 
@@ -393,7 +431,7 @@ def _side_lines(view: DigestView) -> str:
             )
             continue
         part = said.participation
-        text = f"<b>{org}</b>: {part.responded} of {part.asked} answered"
+        text = f"<b>{org}</b>: {_e(format_participation(part))} answered"
         if said.sentiment is not None:
             s = said.sentiment
             text += (
@@ -452,28 +490,27 @@ def _work(view: DigestView) -> str:
 def _week(view: DigestView) -> str:
     p = view.partnership
     head = (
-        f"<tr><th rowspan=2>Dimension</th><th colspan=3>{_e(p.client_org)}</th><th colspan=3>{_e(p.provider_org)}</th>"
-        "<th rowspan=2>Gap</th></tr><tr>" + "<th>week</th><th>last week</th><th>4 weeks</th>" * 2 + "</tr>"
+        f"<tr><th rowspan=2>What was rated</th><th colspan=2>{_e(p.client_org)}</th><th colspan=2>{_e(p.provider_org)}"
+        "</th><th rowspan=2>Gap</th></tr><tr>" + "<th>average</th><th>against the last time</th>" * 2 + "</tr>"
     )
-    rows = "".join(_health_row(view, h) for h in (view.overall, *view.dimensions))
+    rows = "".join(_item_row(view, i) for i in view.items) or '<tr><td colspan="6">No pulse results this week.</td></tr>'
+    health = "".join(
+        f"<li><b>{_e(view.side(side).org)}</b>: "
+        + ("withheld" if view.side(side).withheld else _e(health_text(view.health_of(side))))
+        + "</li>"
+        for side in Side
+    )
     rounds = f"{view.rounds} pulse round{'s' if view.rounds != 1 else ''} closed"
     return (
         f"<section><h2>Week of {_e(view.week_start.isoformat())}</h2>"
-        f'<p class="meta">{rounds}. Scores 1–5; the gap is {_e(p.client_org)} minus {_e(p.provider_org)}.</p>'
+        f'<p class="meta">{rounds}. Scores 1–5; {_e(FLAG_LEGEND)}.</p>'
+        f"<h3>Health index</h3><ul>{health}</ul>"
         f"<table>{head}{rows}</table><h3>Participation and tone</h3>{_side_lines(view)}{_work(view)}</section>"
     )
 
 
-#: The channel report's marks: :warning: from 1 point, :rotating_light: from 1.5 (``gap_level``).
-GAP_FLAGS = {0: "", 1: " ⚠", 2: " 🚨"}
-
-
-def _signed(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.2f}"
-
-
 def _min_answers(p: PartnershipView) -> int:
-    return effective_threshold(p.anonymity_threshold)
+    return figures.min_respondents(p.anonymity_threshold)
 
 
 def _local_day(when: datetime | None, tz: str) -> str:
@@ -491,10 +528,8 @@ def _seen(card: ScorecardReport, rated: ScorecardSide) -> str:
     for row in rated.about:
         cells = [f"<th>{_e(DIMENSION_LABELS.get(row.dimension, row.dimension.capitalize()))}</th>"]
         for withheld, value in ((rated.withheld, row.self_rating), (other.withheld, row.other_rating)):
-            cells.append('<td class="withheld">withheld</td>' if withheld else f'<td class="n">{_num(value)}</td>')
-        gap = None if rated.withheld or other.withheld else row.gap
-        flag = GAP_FLAGS.get(row.level, "") if gap is not None else ""
-        cells.append(f"<td{_gap_class(gap)}>{_signed(gap)}{flag}</td>")
+            cells.append('<td class="withheld">withheld</td>' if withheld else f'<td class="n">{format_score(value)}</td>')
+        cells.append(_gap_cell(None if rated.withheld or other.withheld else row.gap))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f"{head}<table><tr><th>Dimension</th><th>{own} rates itself</th><th>{them} rates it</th><th>Gap</th></tr>"
@@ -518,8 +553,8 @@ def _scorecard(card: ScorecardReport) -> str:
     )
     return (
         f"<section><h2>Scorecard {_e(s.period)}: perception gaps</h2>"
-        f'<p class="meta">Closed {_e(_local_day(s.closed_at, p.timezone))} · {answered}. Scores 1–5; the gap is how a '
-        "side rates itself minus how the other side rates it, flagged ⚠ from 1 point and 🚨 from 1.5.</p>"
+        f'<p class="meta">Closed {_e(_local_day(s.closed_at, p.timezone))} · {answered}. Scores 1–5; '
+        f"{_e(FLAG_LEGEND)}.</p>"
         f"{withheld}{_seen(card, card.sides[0])}{_seen(card, card.sides[1])}"
         '<p class="note">Scorecard comments are not included in this export; like every comment, they stay in the '
         "channel's report (and only for a side with enough answers).</p></section>"
@@ -595,10 +630,12 @@ def render_html(report: ExportReport) -> str:
         "<tr>"
         f"<td>{_e(v.week_start.isoformat())}</td>"
         + "".join(
-            '<td class="withheld">withheld</td>' if v.side(side).withheld else f'<td class="n">{_num(_shown(v, side))}</td>'
+            '<td class="withheld">withheld</td>'
+            if v.side(side).withheld
+            else f'<td class="n">{format_score(_shown(v, side))}</td>'
             for side in Side
         )
-        + f"<td{_gap_class(_gap(v))}>{_num(_gap(v))}</td>"
+        + f"<td>{_e(_widest(v))}</td>"
         f'<td class="n">{v.issues.open_total}</td><td class="n">{len(v.actions.overdue)}</td>'
         "</tr>"
         for v in report.weeks
@@ -617,15 +654,19 @@ def render_html(report: ExportReport) -> str:
         "is withheld: no averages, gap, tone or themes. No answer is shown per person, and no comment is reproduced "
         "(scorecard comments included).</p>"
         f'<figure><img src="data:image/png;base64,{png}" alt="{_e(alt_text(report.chart))}" width="640" height="320">'
-        "<figcaption>Overall health per side by week (1–5).</figcaption></figure>"
+        f"<figcaption>Health index per side by week (1–5; each week: every answer of the {figures.HEALTH_WEEKS} weeks "
+        "up to it, when they cover every dimension).</figcaption></figure>"
         "<h2 class=first>Summary</h2><table><tr><th>Week</th>"
-        f"<th>{_e(p.client_org)}</th><th>{_e(p.provider_org)}</th><th>Gap</th><th>Open issues</th>"
+        f"<th>{_e(p.client_org)} health index</th><th>{_e(p.provider_org)} health index</th><th>Widest gap</th>"
+        "<th>Open issues</th>"
         f"<th>Overdue actions</th></tr>{summary_rows}</table>"
         f"{_scorecards(report)}{_goals(report)}{_ledger(report)}{weeks}</body></html>\n"
     )
 
 
-def _gap(view: DigestView) -> float | None:
-    if any(view.side(s).withheld for s in Side):
-        return None
-    return view.overall.gap
+def _widest(view: DigestView) -> str:
+    """The week's widest gap, naming what was rated (none when a side is withheld)."""
+    if any(view.side(s).withheld for s in Side) or not view.gaps:
+        return "–"
+    g, p = view.gaps[0], view.partnership
+    return f"{rated_subject(g.subject, g.dimension, p.client_org, p.provider_org)} {format_gap(g.gap)}{format_flag(g.flag)}"

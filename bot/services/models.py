@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
-    from bot.services.figures import Comparison, NpsFigure
+    from decimal import Decimal
+
+    from bot.services.figures import Comparison, Flag, HealthIndex, NpsFigure
 
 
 class Side(StrEnum):
@@ -568,118 +570,21 @@ class IssueDraft:
 
 # --- the weekly digest (DESIGN 3.4) -------------------------------------------------------------------------------
 
-#: A change of at least this much against last week shows as an arrow; less is steady (the digest shows one decimal).
-TREND_STEP = 0.1
-#: Perception gaps (client − provider, 1–5 scale) are flagged from these sizes: level 1 and level 2.
-GAP_NOTICE = 1.0
-GAP_ALERT = 1.5
 #: Open issues by age: under a week, one to four weeks, four weeks or more.
 AGE_BUCKETS: tuple[str, ...] = ("under 1 week", "1–4 weeks", "4 weeks or more")
 AGE_BUCKET_DAYS: tuple[int, ...] = (7, 28)
-#: Weeks in the trend chart.
+#: Weeks of pulse answers a digest reads; its chart shows the health index of every week whose whole window
+#: (``figures.HEALTH_WEEKS``) lies inside them.
 CHART_WEEKS = 12
 
 
 class Trend(StrEnum):
-    """This week against an earlier value: ``none`` when either is unknown (no answers, or withheld)."""
+    """A figure against the same figure earlier: ``none`` when either is unknown (not enough data yet)."""
 
     UP = "up"
     DOWN = "down"
     STEADY = "steady"
     NONE = "none"
-
-
-def trend_between(current: float | None, earlier: float | None, step: float = TREND_STEP) -> Trend:
-    """Up, down or steady by at least ``step`` (a rounding hair below it counts: 4.33 − 4.23 is a step)."""
-    if current is None or earlier is None:
-        return Trend.NONE
-    delta = round(current - earlier, 2)
-    if delta >= step:
-        return Trend.UP
-    if delta <= -step:
-        return Trend.DOWN
-    return Trend.STEADY
-
-
-def gap_level(gap: float | None) -> int:
-    """0 below ``GAP_NOTICE``, 1 from it, 2 from ``GAP_ALERT`` (by size, whichever side is higher)."""
-    if gap is None:
-        return 0
-    size = abs(gap)
-    return 2 if size >= GAP_ALERT else 1 if size >= GAP_NOTICE else 0
-
-
-@dataclass(frozen=True)
-class SideHealth:
-    """One side's average for one dimension (or overall): this week, last week and the last four weeks.
-
-    Each is None when nobody on the side answered in that period, or too few to show (anonymity threshold).
-    ``answers`` counts this week's scores behind ``week`` (0 when withheld).
-    """
-
-    week: float | None
-    last_week: float | None
-    four_week: float | None
-    answers: int = 0
-
-    @property
-    def change(self) -> float | None:
-        """This week minus last week."""
-        if self.week is None or self.last_week is None:
-            return None
-        return round(self.week - self.last_week, 2)
-
-    @property
-    def trend(self) -> Trend:
-        """Against last week."""
-        return trend_between(self.week, self.last_week)
-
-    @property
-    def trend_vs_four_week(self) -> Trend:
-        return trend_between(self.week, self.four_week)
-
-
-@dataclass(frozen=True)
-class DimensionHealth:
-    """Both sides' health for one dimension (``dimension`` is ``overall`` for the mean of every 1–5 answer)."""
-
-    dimension: str
-    client: SideHealth
-    provider: SideHealth
-
-    def side(self, side: Side) -> SideHealth:
-        return self.client if side is Side.CLIENT else self.provider
-
-    @property
-    def gap(self) -> float | None:
-        """This week's perception gap, client − provider."""
-        if self.client.week is None or self.provider.week is None:
-            return None
-        return round(self.client.week - self.provider.week, 2)
-
-    @property
-    def four_week_gap(self) -> float | None:
-        if self.client.four_week is None or self.provider.four_week is None:
-            return None
-        return round(self.client.four_week - self.provider.four_week, 2)
-
-
-@dataclass(frozen=True)
-class PerceptionGap:
-    """This week's gap on one dimension: client − provider; ``level`` 0, 1 (≥ 1.0) or 2 (≥ 1.5)."""
-
-    dimension: str
-    client: float
-    provider: float
-    gap: float
-    level: int
-    last_week_gap: float | None = None
-    four_week_gap: float | None = None
-
-    @property
-    def widening(self) -> bool:
-        """Wider than last week's gap (by at least a tenth)."""
-        return self.last_week_gap is not None and abs(self.gap) - abs(self.last_week_gap) >= TREND_STEP
 
 
 @dataclass(frozen=True)
@@ -800,7 +705,8 @@ class GoalsSection:
 
 @dataclass(frozen=True)
 class ChartLine:
-    """One side's weekly overall average, oldest week first; None where nobody answered or the side was withheld."""
+    """One side's health index (``figures.HealthIndex``) by week, oldest week first; None where it is not known
+    (its window did not cover every dimension, or had no answers the side could show)."""
 
     side: Side
     label: str
@@ -830,9 +736,11 @@ class DigestView:
     ends_at: datetime
     as_of: datetime
     rounds: int  # pulse rounds closed this week
-    overall: DimensionHealth
-    dimensions: tuple[DimensionHealth, ...]
-    gaps: tuple[PerceptionGap, ...]  # widest first
+    #: This week's comparisons (``bot.services.figures``), one per subject and dimension asked, each side's
+    #: ``previous`` being the same items the last time they were asked.
+    items: tuple[Comparison, ...]
+    gaps: tuple[Comparison, ...]  # the items with a gap, widest first
+    health: tuple[HealthIndex, HealthIndex]  # client, provider
     sides: tuple[SideDigest, SideDigest]  # client, provider
     issues: IssueSummary
     actions: ActionSummary
@@ -841,6 +749,9 @@ class DigestView:
 
     def side(self, side: Side) -> SideDigest:
         return self.sides[0] if side is Side.CLIENT else self.sides[1]
+
+    def health_of(self, side: Side) -> HealthIndex:
+        return self.health[0] if side is Side.CLIENT else self.health[1]
 
     @property
     def threshold(self) -> int:
@@ -1001,16 +912,17 @@ class ScorecardInput:
 
 @dataclass(frozen=True)
 class RatingGap:
-    """How one side is seen on one dimension: by itself and by the other side, and the gap (self minus other).
+    """How one side is seen on one dimension: by itself and by the other side, and the gap between the two
+    ratings of that same subject (``figures.GAP_SIGN``: provider − client, as everywhere).
 
     An average is None when its raters are below the anonymity threshold (or nobody rated); the gap then too.
     """
 
     dimension: str
-    self_rating: float | None
-    other_rating: float | None
-    gap: float | None
-    level: int  # gap_level(gap): 0 none, 1 notable, 2 wide
+    self_rating: Decimal | None
+    other_rating: Decimal | None
+    gap: Decimal | None
+    level: Flag
 
 
 @dataclass(frozen=True)
@@ -1084,7 +996,7 @@ class PortfolioEntry:
     level: RiskLevel
     reasons: tuple[str, ...]  # plain text, most points first (builders escape them)
     sides: tuple[SideStanding, SideStanding]  # client, provider
-    widest_gap: PerceptionGap | None
+    widest_gap: Comparison | None
     open_s1: int
     open_s2: int
     overdue_actions: int

@@ -39,15 +39,17 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
 from bot.services.errors import NotAllowed, NotFound
+from bot.services.figures import Flag
+from bot.services.figures_format import format_score
+from bot.services.figures_format import rated as rated_subject
 from bot.services.models import (
-    DIMENSION_LABELS,
     DigestView,
     PortfolioEntry,
     PortfolioView,
@@ -105,22 +107,21 @@ class PortfolioSettings:
     next_at: datetime
 
 
-def _one(value: float) -> str:
-    """One decimal, halves rounded up, as the digest shows numbers."""
-    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def _one(value: float | Decimal) -> str:
+    """A figure of ``bot.services.figures`` (already rounded to one decimal) as every surface writes it."""
+    return format_score(Decimal(str(value)))
 
 
 def _standing(view: DigestView, side: Side) -> SideStanding:
     said = view.side(side)
-    health = view.overall.side(side)
-    # Anonymity: a withheld side contributes no averages at all, whatever the read model holds.
-    value, four_week, change = None, False, None
-    if not said.withheld:
-        if health.week is not None:
-            value, change = health.week, health.change
-        elif health.four_week is not None:
-            value, four_week = health.four_week, True
-    return SideStanding(side, said.org, value, four_week, change, said.participation, said.withheld)
+    health = view.health_of(side)
+    # Anonymity: a withheld side contributes no averages at all, whatever the read model holds. The health index
+    # is always the four-week window (figures.HEALTH_WEEKS), its change against the four weeks before.
+    value, change = None, None
+    if not said.withheld and health.value is not None:
+        value = float(health.value)
+        change = None if health.change is None else float(health.change)
+    return SideStanding(side, said.org, value, value is not None, change, said.participation, said.withheld)
 
 
 def assess(view: DigestView, resolve: Mapping[str, timedelta] = age_risk.DEFAULT_RESOLVE) -> PortfolioEntry:
@@ -143,15 +144,23 @@ def assess(view: DigestView, resolve: Mapping[str, timedelta] = age_risk.DEFAULT
         drop, side = max(drops, key=lambda pair: pair[0])
         points = min(drop * TREND_POINTS_PER_STEP, TREND_MAX)
         parts.append(
-            (points, f"{side.org}'s rating fell {_one(drop)} since last week" if drop >= TREND_REASON_DROP else None)
+            (
+                points,
+                f"{side.org}'s health index fell {_one(drop)} against the four weeks before"
+                if drop >= TREND_REASON_DROP
+                else None,
+            )
         )
 
     gap = next((g for g in view.gaps), None)  # widest first; withheld sides have no gaps
     if gap is not None:
-        points = min(abs(gap.gap) * GAP_POINTS_PER_STEP, GAP_MAX)
-        label = DIMENSION_LABELS.get(gap.dimension, gap.dimension)
-        reason = f"the sides see {label.lower()} differently ({sides[0].org} {_one(gap.client)}, {sides[1].org} {_one(gap.provider)})"
-        parts.append((points, reason if gap.level >= 1 else None))
+        points = min(float(abs(gap.gap or Decimal(0))) * GAP_POINTS_PER_STEP, GAP_MAX)
+        what = rated_subject(gap.subject, gap.dimension, sides[0].org, sides[1].org)
+        reason = (
+            f"the sides see {what} differently ({sides[0].org} {format_score(gap.client.average)}, "
+            f"{sides[1].org} {format_score(gap.provider.average)})"
+        )
+        parts.append((points, reason if gap.flag >= Flag.WATCH else None))
 
     open_s1 = sum(1 for i in view.issues.open if i.severity == "S1")
     open_s2 = sum(1 for i in view.issues.open if i.severity == "S2")

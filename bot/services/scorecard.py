@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import IntegrityError
 
-from bot.services import outbox
-from bot.services.anonymity import meets_threshold, respondent_hash
+from bot.services import figures, outbox
+from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
@@ -36,7 +37,6 @@ from bot.services.models import (
     ScorecardStatus,
     ScorecardView,
     Side,
-    gap_level,
 )
 from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
 from bot.services.schedule import zone
@@ -417,24 +417,26 @@ def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
         return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(store, s))
 
 
-def _mean(sums: Iterable[ScoreSum]) -> float | None:
-    total = count = 0
+def _mean(sums: Iterable[ScoreSum]) -> Decimal | None:
+    tally = figures.Tally()
     for x in sums:
-        total, count = total + x.total, count + x.count
-    return round(total / count, 2) if count else None
+        tally.add(x.total, x.count)
+    return tally.average
 
 
 def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[RatingGap, ...]:
     """How ``about`` is seen per dimension: by its own raters (target self) and by the other side's (target
-    other). A rater side not in ``shown`` (below the threshold) contributes no average."""
+    other); both rate the same subject (``about``), so the gap is ``figures.gap`` (provider − client). A rater
+    side not in ``shown`` (below the threshold) contributes no average."""
     rows = []
     for d in DIMENSIONS:
         own = _mean(x for x in sums if x.side == about.value and x.target == "self" and x.dimension == d)
         seen = _mean(x for x in sums if x.side == about.other.value and x.target == "other" and x.dimension == d)
         own = own if about in shown else None
         seen = seen if about.other in shown else None
-        gap = round(own - seen, 2) if own is not None and seen is not None else None
-        rows.append(RatingGap(dimension=d, self_rating=own, other_rating=seen, gap=gap, level=gap_level(gap)))
+        client, provider = (own, seen) if about is Side.CLIENT else (seen, own)
+        gap = figures.gap(client, provider)
+        rows.append(RatingGap(dimension=d, self_rating=own, other_rating=seen, gap=gap, level=figures.flag(gap)))
     return tuple(rows)
 
 
@@ -462,7 +464,7 @@ def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, en
 
 def _report(uow: UnitOfWork, store: ScorecardStore, s: Scorecard, p: Partnership) -> ScorecardReport:
     respondents = store.scorecards.respondents(s.id)
-    shown = {side for side in Side if meets_threshold(respondents.get(side.value, 0), p.anonymity_threshold)}
+    shown = {side for side in Side if figures.side_shown(respondents.get(side.value, 0), p.anonymity_threshold)}
     sums = store.scorecards.score_sums(s.id)
     comments = store.scorecards.comments(s.id)
     sides = tuple(

@@ -37,6 +37,11 @@ def _rows(session: Session, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]
     return session.connection().execute(stmt).all()
 
 
+#: What the score queries select and group by: one row per (round, side, item).
+_SCORE_GROUP = (Response.round_id, Response.side, Question.id, Question.subject, Question.dimension)
+_SCORE_COLUMNS = (*_SCORE_GROUP, func.sum(Answer.score), func.count(Answer.id))
+
+
 class RoundRow(NamedTuple):
     id: int
     closed_at: datetime
@@ -45,10 +50,13 @@ class RoundRow(NamedTuple):
 
 
 class ScoreRow(NamedTuple):
-    """The sum (``total``) and number (``answers``) of one side's 1–5 scores on one dimension in one round."""
+    """The sum (``total``) and number (``answers``) of one side's 1–5 scores on one item (question) in one round,
+    with the item's subject (None: not comparable) and dimension."""
 
     round_id: int
     side: str
+    question_id: int
+    subject: str | None
     dimension: str
     total: int
     answers: int
@@ -165,20 +173,23 @@ class DigestQueries:
         return {(int(r), str(s)): int(n) for r, s, n in _rows(self.session, stmt)}
 
     def scores(self, partnership_id: int, start: datetime, end: datetime) -> list[ScoreRow]:
-        """Sum and count of 1–5 scores per (round, side, dimension) of the rounds closed in ``[start, end)``.
+        """Sum and count of 1–5 scores per (round, side, item) of the rounds closed in ``[start, end)``.
 
         NPS answers (0–10) are left out: they are on another scale.
         """
         stmt = (
-            select(Response.round_id, Response.side, Question.dimension, func.sum(Answer.score), func.count(Answer.id))
+            select(*_SCORE_COLUMNS)
             .select_from(Answer)
             .join(Response, Response.id == Answer.response_id)
             .join(PulseRound, PulseRound.id == Response.round_id)
             .join(Question, Question.id == Answer.question_id)
             .where(*self._closed_rounds(partnership_id, start, end), Question.kind == "scale")
-            .group_by(Response.round_id, Response.side, Question.dimension)
+            .group_by(*_SCORE_GROUP)
         )
-        return [ScoreRow(int(r), str(s), str(d), int(t or 0), int(n)) for r, s, d, t, n in _rows(self.session, stmt)]
+        return [
+            ScoreRow(int(r), str(s), int(q), subject, str(d), int(t or 0), int(n))
+            for r, s, q, subject, d, t, n in _rows(self.session, stmt)
+        ]
 
     def comments(self, round_ids: Collection[int]) -> list[CommentRow]:
         """Every comment of the given rounds, in submission order, with its stored sentiment score."""
@@ -249,17 +260,17 @@ class DigestBatchQueries:
         self._scores: dict[int, list[ScoreRow]] = {}
         if self._round_pid:
             scores_stmt = (
-                select(Response.round_id, Response.side, Question.dimension, func.sum(Answer.score), func.count(Answer.id))
+                select(*_SCORE_COLUMNS)
                 .select_from(Answer)
                 .join(Response, Response.id == Answer.response_id)
                 .join(PulseRound, PulseRound.id == Response.round_id)
                 .join(Question, Question.id == Answer.question_id)
                 .where(*window, Question.kind == "scale")
-                .group_by(Response.round_id, Response.side, Question.dimension)
+                .group_by(*_SCORE_GROUP)
             )
             # The driver's ints and strings as they are: tens of thousands of rows, converted to what they are.
-            for r, s, d, t, n in _rows(session, scores_stmt):
-                self._scores.setdefault(self._round_pid[r], []).append(ScoreRow(r, s, d, t or 0, n))
+            for r, s, q, subject, d, t, n in _rows(session, scores_stmt):
+                self._scores.setdefault(self._round_pid[r], []).append(ScoreRow(r, s, q, subject, d, t or 0, n))
         self._session = session
         self._comments: dict[int, list[tuple[int, CommentRow]]] | None = None
         self._comment_rounds: frozenset[int] = frozenset()
