@@ -196,15 +196,18 @@ def answers_for(side: Side, scores: dict[str, Sequence[int]], *, prefix: str | N
 
 def digest_view(**overrides: Any) -> Any:
     """A small, valid ``DigestView`` built by hand (no database): Northwind (client) and Contoso (provider),
-    week of Fri 4 Dec 2026 in New York, one round, trust and communication, nothing withheld.
-    Override any field (``sides``, ``dimensions``, ``issues``, ...) to shape a case.
+    week of Fri 4 Dec 2026 in New York, one round, the provider's trust and the relationship's communication,
+    nothing withheld. Override any field (``sides``, ``items``, ``issues``, ...) to shape a case.
     """
+    from decimal import Decimal
+
+    from bot.services import figures
+    from bot.services.figures import Comparison, HealthIndex, SideFigure
     from bot.services.models import (
         ActionSummary,
         ChartLine,
         ChartSeries,
         DigestView,
-        DimensionHealth,
         GoalsSection,
         IssueSummary,
         Participation,
@@ -212,8 +215,15 @@ def digest_view(**overrides: Any) -> Any:
         SentimentSummary,
         SeverityAges,
         SideDigest,
-        SideHealth,
         ThemeView,
+    )
+
+    def d(text: str) -> Decimal:
+        return Decimal(text)
+
+    items = (
+        Comparison("provider", "trust", SideFigure(d("4.5"), 4, d("4.0")), SideFigure(d("3.0"), 3, None)),
+        Comparison("relationship", "communication", SideFigure(d("2.0"), 4, d("3.0")), SideFigure(d("3.0"), 3, d("4.3"))),
     )
 
     p = PartnershipView(
@@ -248,12 +258,12 @@ def digest_view(**overrides: Any) -> Any:
         "ends_at": datetime(2026, 12, 11, 21, tzinfo=UTC),
         "as_of": datetime(2026, 12, 11, 21, tzinfo=UTC),
         "rounds": 1,
-        "overall": DimensionHealth("overall", SideHealth(3.25, 3.5, 3.46, 8), SideHealth(3.0, 4.17, 3.72, 6)),
-        "dimensions": (
-            DimensionHealth("trust", SideHealth(4.5, 4.0, 4.15, 4), SideHealth(3.0, 4.0, 3.67, 3)),
-            DimensionHealth("communication", SideHealth(2.0, 3.0, 2.77, 4), SideHealth(3.0, 4.33, 3.78, 3)),
+        "items": items,
+        "gaps": figures.widest_first(items),
+        "health": (
+            HealthIndex(Side.CLIENT, d("3.3"), 30, 8, 8, d("3.5")),
+            HealthIndex(Side.PROVIDER, d("3.7"), 24, 8, 8, None),
         ),
-        "gaps": (),
         "sides": (
             SideDigest(
                 Side.CLIENT,
@@ -270,7 +280,7 @@ def digest_view(**overrides: Any) -> Any:
         "actions": ActionSummary({Side.CLIENT: 0, Side.PROVIDER: 0}, (), ()),
         "goals": GoalsSection(),
         "chart": ChartSeries(
-            "Northwind desk: overall health by week",
+            "Northwind desk: health index by week",
             weeks,
             (
                 ChartLine(Side.CLIENT, "Northwind", (None,) * 10 + (3.5, 3.25)),

@@ -335,8 +335,9 @@ def test_scorecard_started_by_a_lead_filled_in_by_both_sides_and_reported_once(s
     assert report.scorecards_closed == 1 and report.failures == []
     posted = wait_for(lambda: _channel_messages(stack, "perception gaps"), what="the report")
     text = _dumps([m["blocks"] for m in sb.messages(w.channel) if m.get("thread_ts") in (None, posted[0]["ts"])])
-    assert "Northwind Retail rates itself 4.33 · Contoso Services rates it 3.00 · gap +1.33 :warning:" in text
-    assert "Contoso Services rates itself 4.67 · Northwind Retail rates it 2.67 · gap +2.00 :rotating_light:" in text
+    # One decimal, halves up; gap = provider − client: 3.0 − 4.3 = −1.3 (watch), 4.7 − 2.7 = +2.0 (act).
+    assert "Northwind Retail rates itself 4.3 · Contoso Services rates it 3.0 · gap −1.3 🔸" in text
+    assert "Contoso Services rates itself 4.7 · Northwind Retail rates it 2.7 · gap +2.0 ⚠️" in text
     assert "&lt;!channel&gt; from" in text and "<!channel>" not in text
     assert "Expectations ledger" in text and "Named backup for every on-call shift" in text
     assert "has closed" in _dumps(sb.message(w.channel, invite_msg["ts"]))
@@ -369,8 +370,8 @@ def test_scheduled_scorecard_opens_through_the_tick_once_and_a_thin_side_is_with
     assert stack.tick(due + timedelta(days=7)).scorecards_closed == 1
     posted = wait_for(lambda: _channel_messages(stack, "perception gaps"), what="the report")
     text = _dumps([m["blocks"] for m in sb.messages(w.channel) if m.get("thread_ts") in (None, posted[0]["ts"])])
-    assert "PROVIDER-ONLY-COMMENT" not in text and "5.00" not in text and "1.00" not in text
-    assert "Northwind Retail rates itself 4.00 · Contoso Services rates it – · gap –" in text
+    assert "PROVIDER-ONLY-COMMENT" not in text and "itself 5.0" not in text and "rates it 1.0" not in text
+    assert "Northwind Retail rates itself 4.0 · Contoso Services rates it – · gap –" in text
     assert "Contoso Services: 2 answered, fewer than 3" in text and "client view" in text
     assert _count(stack, OutboxMessage, OutboxMessage.purpose == "scorecard-report") == 1
     assert sb.violations == []

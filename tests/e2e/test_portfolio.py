@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.harness import LocalStack
 from bot.services import partnerships
-from bot.services.models import Side
+from bot.services.models import DIMENSIONS, Side
 from storage.models import OutboxMessage, Workspace
 from tests.factories import add_closed_round, answers_for, setup_input
 from tests.helpers import setup_partnership, wait_for
@@ -63,18 +63,21 @@ def _round(stack: LocalStack, pid: int, closed_at: datetime, client: list[int], 
         closed_at=closed_at,
         asked=(3, 3),
         answers=[
-            *answers_for(Side.CLIENT, {"trust": client}, prefix=f"{tag}C"),
-            *answers_for(Side.PROVIDER, {"trust": provider}, prefix=f"{tag}P"),
+            *answers_for(Side.CLIENT, {d: client for d in DIMENSIONS}, prefix=f"{tag}C"),
+            *answers_for(Side.PROVIDER, {d: provider for d in DIMENSIONS}, prefix=f"{tag}P"),
         ],
     )
 
 
 def _world(stack: LocalStack) -> dict[str, int]:
-    """A (the joint channel): both sides 4.33, full participation: 0 points.
-    B: client 2.33 (down from 4.00), provider 4.00: health 10 × (4 − 2.33) = 16.7, trend 10 × 1.67 → capped 15,
-    gap 7.5 × 1.67 = 12.5: 44 (high).
-    C: client 2.67, provider withheld (2 answers < 3, both scored 1): health 10 × 1.33 = 13.3, blind spot 5,
-    participation 10 × (1 − 2/3) = 3.3: 22 (watch)."""
+    """Every round asks all eight dimensions (the bank's first item of each), so each side's health index (the
+    last four weeks, which must cover every dimension) is known. Figures are rounded once, to one decimal.
+    A (the joint channel): both sides 4.3 (13/3), full participation: 0 points.
+    B: client 4, 4, 4 last week and 1, 2, 2 this week: health index 17 × 8 / 48 = 2.83 → 2.8, provider 4.0;
+    health 10 × (4 − 2.8) = 12; no trend (nothing in the four weeks before); this week's gaps 4.0 − 1.7 = +2.3 on
+    every item, the first being Litware's trust: 7.5 × 2.3 → capped 15: 27 (watch).
+    C: client 2.7 (8/3), provider withheld (2 answers < 3, both scored 1): health 10 × 1.3 = 13, blind spot 5,
+    participation 10 × (1 − 2/3) = 3.3: 21 (watch)."""
     setup_partnership(stack)
     w = stack.world
     a = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
@@ -83,7 +86,7 @@ def _world(stack: LocalStack) -> dict[str, int]:
     c = _partnership(stack, "C0TAILSP", "Tailspin support", "Tailspin", "Adatum", w.client_members[1])
     _round(stack, a.id, datetime(2026, 12, 3, 12, tzinfo=UTC), [4, 5, 4], [5, 4, 4], "a")
     _round(stack, b, datetime(2026, 12, 2, 12, tzinfo=UTC), [4, 4, 4], [4, 4, 4], "b0")
-    _round(stack, b, datetime(2026, 12, 9, 12, tzinfo=UTC), [2, 2, 3], [4, 4, 4], "b1")
+    _round(stack, b, datetime(2026, 12, 9, 12, tzinfo=UTC), [1, 2, 2], [4, 4, 4], "b1")
     _round(stack, c, datetime(2026, 12, 9, 12, tzinfo=UTC), [3, 3, 2], [1, 1], "c")
     stack.clock.set(NOW)
     return {"A": a.id, "B": b, "C": c}
@@ -117,19 +120,21 @@ def test_portfolio_ranks_partnerships_by_hand_computed_risk_and_hides_a_withheld
     reply = _ask(stack, w.client_sponsor, "portfolio")  # a sponsor may look
     sections = _sections(reply)
     details = [s for s in sections if s.startswith("*1.") or s.startswith("*2.")]
-    assert details[0].startswith("*1. Fabrikam rollout* · :red_circle: risk 44 (high risk)")
-    assert "Fabrikam 2.3 ↓1.7 · Litware 4.0 · widest gap Trust 1.7" in details[0]
-    assert "Fabrikam rates the relationship 2.3 of 5" in details[0]
-    assert "Fabrikam's rating fell 1.7 since last week" in details[0]
-    assert "the sides see trust differently (Fabrikam 2.3, Litware 4.0)" in details[0]
-    assert details[1].startswith("*2. Tailspin support* · :large_orange_circle: risk 22 (watch)")
+    assert details[0].startswith("*1. Fabrikam rollout* · :large_orange_circle: risk 27 (watch)")
+    assert "Fabrikam 2.8 (4 weeks) · Litware 4.0 (4 weeks) · widest gap: Litware's trust +2.3" in details[0]
+    assert "Fabrikam rates the relationship 2.8 of 5 over the last four weeks" in details[0]
+    assert "the sides see Litware's trust differently (Fabrikam 1.7, Litware 4.0)" in details[0]
+    assert details[1].startswith("*2. Tailspin support* · :large_orange_circle: risk 21 (watch)")
     # Anonymity: Adatum answered with two people (threshold 3): no average, no gap, and the reason says why.
-    assert "Tailspin 2.7 · Adatum not enough answers" in details[1]
+    assert "Tailspin 2.7 (4 weeks) · Adatum not enough answers" in details[1]
     assert "not enough answers from Adatum to show its view" in details[1]
     assert "1.0" not in details[1]
     everyone = next(s for s in sections if s.startswith("*Everyone else*"))
-    assert "3. Northwind service desk · risk 0 (low risk) · Northwind Retail 4.3 · Contoso Services 4.3" in everyone
-    assert "2 partnerships" not in reply and "3 partnerships ranked by risk" in reply and "*1* high, *1* to watch" in reply
+    assert (
+        "3. Northwind service desk · risk 0 (low risk) · Northwind Retail 4.3 (4 weeks) · Contoso Services 4.3 (4 weeks)"
+        in everyone
+    )
+    assert "2 partnerships" not in reply and "3 partnerships ranked by risk" in reply and "*0* high, *2* to watch" in reply
 
 
 def test_only_leads_and_sponsors_see_it_and_only_leads_choose_its_channel(stack: LocalStack) -> None:

@@ -94,7 +94,7 @@ def test_charts_can_be_drawn_in_threads() -> None:
 def test_alt_text_names_the_latest_value_of_each_side() -> None:
     text = alt_text(FULL)
     assert text == (
-        "Line chart of overall partnership health on a 1 to 5 scale per week over the 12 weeks from 18 Sep to "
+        "Line chart of each side's partnership health index on a 1 to 5 scale per week over the 12 weeks from 18 Sep to "
         "4 Dec 2026: Northwind is at 3.3 this week; Contoso is at 3.0 this week."
     )
 

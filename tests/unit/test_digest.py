@@ -11,21 +11,24 @@ The seeded history, with the digest of Friday 11 Dec 2026 16:00 New York (21:00 
     W-5        Fri 30 Oct 20:30     trust 5 5 5                        trust 2 2 2 (16:30 EDT: inside W-5)
     next week  Fri 11 Dec 21:00     all 1s                             all 1s      (closes at the end: excluded)
 
-Hand-computed (4-week averages pool every shown answer of W0..W-3):
-    client trust     4.5  (18/4)  last 4.0  4-week 54/13 = 4.15  ↑ +0.5
-    provider trust   3.0  (9/3)   last 4.0  4-week 33/9  = 3.67  ↓ −1.0   (W-2 withheld: not pooled)
-    client comm.     2.0  (8/4)   last 3.0  4-week 36/13 = 2.77  ↓ −1.0
-    provider comm.   3.0  (9/3)   last 4.33 4-week 34/9  = 3.78  ↓ −1.33
-    gaps             trust +1.5 (level 2, last week 0.0: widening); communication −1.0 (level 1, last −1.33)
-    overall client   3.25 (26/8)  last 3.5 (21/6)   4-week 90/26 = 3.46
-    overall provider 3.0  (18/6)  last 4.17 (25/6)  4-week 67/18 = 3.72
-    participation    client 4 of 5, provider 3 of 4
+Each dimension is asked with the bank's first item for it: trust "The provider tells us about problems early"
+(subject: the provider), communication "Information reaches the right people" (subject: the relationship).
+Hand-computed (one decimal, halves up; gap = provider − client of the rounded averages; the trend compares the
+same item the last time it was asked, W-1):
+    the provider's trust        client 4.5 (18/4)  provider 3.0 (9/3)  gap −1.5 (act)
+                                last time: client 4.0 (12/3) ↑ +0.5, provider 4.0 (12/3) ↓ −1.0
+    the relationship's comm.    client 2.0 (8/4)   provider 3.0 (9/3)  gap +1.0 (watch)
+                                last time: client 3.0 (9/3) ↓ −1.0, provider 4.3 (13/3 = 4.33) ↓ −1.3
+    health index                not enough data: the last four weeks cover 2 of the 8 dimensions
+                                (client 26 answers in W0..W-3, provider 18: W-2 withheld, not pooled)
+    participation               client 4 of 5, provider 3 of 4
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from statistics import fmean
 
 import pytest
@@ -116,43 +119,61 @@ def test_health_trends_and_gaps_match_the_hand_computed_values(world: IssueWorld
     view = _build(world)
     assert (view.week_start, view.starts_at, view.ends_at) == (WEEK_START, datetime(2026, 12, 4, 21, tzinfo=UTC), DIGEST_AT)
     assert view.rounds == 1
-    assert [d.dimension for d in view.dimensions] == ["trust", "communication"]
-    trust, comm = view.dimensions
-    assert (trust.client.week, trust.client.last_week, trust.client.four_week) == (4.5, 4.0, 4.15)
-    assert (trust.client.trend, trust.client.change, trust.client.answers) == (Trend.UP, 0.5, 4)
-    assert (trust.provider.week, trust.provider.last_week, trust.provider.four_week) == (3.0, 4.0, 3.67)
-    assert (trust.provider.trend, trust.provider.change) == (Trend.DOWN, -1.0)
-    assert (comm.client.week, comm.client.last_week, comm.client.four_week) == (2.0, 3.0, 2.77)
-    assert (comm.provider.week, comm.provider.last_week, comm.provider.four_week) == (3.0, 4.33, 3.78)
-    assert comm.provider.trend is Trend.DOWN and comm.provider.change == -1.33
-    assert (view.overall.client.week, view.overall.client.last_week, view.overall.client.four_week) == (3.25, 3.5, 3.46)
-    assert (view.overall.provider.week, view.overall.provider.last_week, view.overall.provider.four_week) == (
-        3.0,
-        4.17,
-        3.72,
+    assert [(i.subject, i.dimension) for i in view.items] == [("provider", "trust"), ("relationship", "communication")]
+    trust, comm = view.items
+    assert (trust.client.average, trust.client.previous, trust.client.answers) == (Decimal("4.5"), Decimal("4.0"), 4)
+    assert (trust.client.trend, trust.client.change) == (Trend.UP, Decimal("0.5"))
+    assert (trust.provider.average, trust.provider.previous) == (Decimal("3.0"), Decimal("4.0"))
+    assert (trust.provider.trend, trust.provider.change) == (Trend.DOWN, Decimal("-1.0"))
+    assert (comm.client.average, comm.client.previous) == (Decimal("2.0"), Decimal("3.0"))
+    assert (comm.provider.average, comm.provider.previous, comm.provider.change) == (
+        Decimal("3.0"),
+        Decimal("4.3"),
+        Decimal("-1.3"),
     )
-    assert [(g.dimension, g.gap, g.level, g.last_week_gap, g.widening) for g in view.gaps] == [
-        ("trust", 1.5, 2, 0.0, True),
-        ("communication", -1.0, 1, -1.33, False),
+    assert [(g.dimension, g.gap, int(g.flag)) for g in view.gaps] == [
+        ("trust", Decimal("-1.5"), 2),
+        ("communication", Decimal("1.0"), 1),
     ]
+    for side, answers in ((C, 26), (P, 18)):
+        h = view.health_of(side)
+        assert (h.value, h.covered, h.dimensions, h.answers, h.trend) == (None, 2, 8, answers, Trend.NONE)
     client, provider = view.sides
     assert (client.participation.responded, client.participation.asked) == (4, 5)
     assert (provider.participation.responded, provider.participation.asked) == (3, 4)
     assert not client.withheld and not provider.withheld
 
 
-def test_the_chart_series_covers_the_local_weeks_since_setup(world: IssueWorld) -> None:
+def test_the_chart_draws_the_health_index_only_where_its_window_covers_the_bank(world: IssueWorld) -> None:
     _seed_history(world)
     chart = _build(world).chart
-    # Up to 12 weeks, local start dates, none that ended before the setup (Mon 2 Nov): the first is the week of
-    # Fri 30 Oct, which the setup fell in; it is in daylight-saving time (16:00 EDT is 20:00 UTC).
+    # Each point needs its four weeks inside the twelve read, and none ended before the setup (Mon 2 Nov): the
+    # first is the week of Fri 30 Oct, in daylight-saving time. Two of eight dimensions were ever asked: not
+    # enough data, so nothing is drawn.
     assert chart.weeks[0] == date(2026, 10, 30) and chart.weeks[-1] == WEEK_START and len(chart.weeks) == 6
     client, provider = chart.lines
     assert (client.side, client.label, provider.label) == (C, "Northwind", "Contoso")
-    # The W-5 round closed at 16:30 EDT (20:30 UTC) on Fri 30 Oct, half an hour into that local week; counting
-    # weeks as 7 × 24 hours in UTC would have put it a week earlier.
-    assert client.values == (5.0, None, 3.5, 3.67, 3.5, 3.25)
-    assert provider.values == (2.0, None, 4.0, None, 4.17, 3.0)
+    assert client.values == (None,) * 6 and provider.values == (None,) * 6
+
+
+def test_the_health_index_and_its_trend_once_every_dimension_is_covered(world: IssueWorld) -> None:
+    from bot.services.models import DIMENSIONS
+
+    # Every dimension, both sides, in W-1 (all 4s) and W-5 (all 3s); one more round in W0 (all 5s on trust).
+    everything = {d: [4, 4, 4] for d in DIMENSIONS}
+    _round(world, datetime(2026, 12, 2, 15, 0, tzinfo=UTC), answers_for(C, everything) + answers_for(P, everything))
+    earlier = {d: [3, 3, 3] for d in DIMENSIONS}
+    _round(world, datetime(2026, 11, 4, 15, 0, tzinfo=UTC), answers_for(C, earlier) + answers_for(P, earlier))
+    _round(
+        world,
+        datetime(2026, 12, 9, 15, 0, tzinfo=UTC),
+        answers_for(C, {"trust": [5, 5, 5]}) + answers_for(P, {"trust": [5, 5, 5]}),
+    )
+    view = _build(world)
+    h = view.health_of(C)
+    # W0..W-3: 24 fours and 3 fives = 111 / 27 = 4.11 → 4.1; W-4..W-7: 24 threes → 3.0; ↑ +1.1.
+    assert (h.value, h.previous, h.covered, h.answers, h.trend) == (Decimal("4.1"), Decimal("3.0"), 8, 27, Trend.UP)
+    assert view.chart.lines[0].values[-1] == 4.1
 
 
 def test_sentiment_and_themes_per_side(world: IssueWorld) -> None:
@@ -268,25 +289,17 @@ def test_a_week_with_no_answers(world: IssueWorld) -> None:
         answers_for(C, {"trust": [4, 4, 4]}) + answers_for(P, {"trust": [3, 3, 3]}),
     )
     view = _build(world)
-    assert view.rounds == 0
-    (trust,) = view.dimensions
-    assert (trust.client.week, trust.client.last_week, trust.client.four_week, trust.client.trend) == (
-        None,
-        4.0,
-        4.0,
-        Trend.NONE,
-    )
-    assert view.gaps == ()
+    assert view.rounds == 0 and view.items == () and view.gaps == ()
     for side in view.sides:
         assert (side.participation.responded, side.participation.asked, side.withheld) == (0, 0, False)
         assert side.comments == () and side.sentiment is None and side.themes == ()
     text = _blocks_json(view)
-    assert "no pulse this week" in text and "No dimension has results from both sides this week." in text
+    assert "No pulse closed this week." in text and "not enough data yet (1 of 8 dimensions" in text
 
 
 def test_an_empty_partnership_has_a_digest_too(world: IssueWorld) -> None:
     view = _build(world, week_start=None, now=DIGEST_AT + timedelta(hours=1))
-    assert view.week_start == WEEK_START and view.dimensions == () and view.rounds == 0
+    assert view.week_start == WEEK_START and view.items == () and view.rounds == 0
     assert view.chart.lines[0].values == (None,) * 6  # the weeks since setup
     assert build_digest_messages(view)  # renders
 
@@ -298,10 +311,10 @@ def test_a_silent_side_is_withheld(world: IssueWorld) -> None:
     client, provider = view.sides
     assert not client.withheld and provider.withheld
     assert (provider.participation.responded, provider.participation.asked) == (0, 4)
-    (trust,) = view.dimensions
-    assert trust.client.week == 4.33 and trust.provider.week is None
-    # Last week's provider result met the threshold in its own week, so it still shows.
-    assert (trust.provider.last_week, trust.provider.four_week) == (4.0, 4.0)
+    (trust,) = view.items
+    assert trust.client.average == Decimal("4.3") and trust.provider.withheld and trust.provider.average is None
+    # The client did not answer this item the last time it was asked: no trend, not a change from nothing.
+    assert trust.client.previous is None and trust.client.trend is Trend.NONE
     assert view.gaps == ()
     assert "withheld: fewer than 3 answered" in _blocks_json(view)
 
@@ -316,9 +329,9 @@ def test_a_side_below_the_threshold_shows_no_averages_and_no_comments(world: Iss
     provider = view.side(P)
     assert provider.withheld and provider.comments == () and provider.sentiment is None and provider.themes == ()
     assert provider.participation.responded == 2
-    (trust,) = view.dimensions
-    assert (trust.provider.week, trust.provider.four_week, trust.provider.answers) == (None, None, 0)
-    assert view.overall.provider.week is None and view.chart.lines[1].values[-1] is None
+    (trust,) = view.items
+    assert (trust.provider.average, trust.provider.answers, trust.provider.withheld) == (None, 0, True)
+    assert view.health_of(P).withheld and view.chart.lines[1].values[-1] is None
     rendered = _blocks_json(view)
     assert "secret" not in rendered and "Only two of us" not in rendered
     fields = [
@@ -338,7 +351,7 @@ def test_the_threshold_counts_per_round(world: IssueWorld) -> None:
     _round(world, datetime(2026, 12, 9, 15, 0, tzinfo=UTC), answers_for(P, {"trust": [1, 1]}))
     view = _build(world)
     assert not view.side(P).withheld
-    assert view.dimensions[0].provider.week == 4.0 and view.dimensions[0].provider.answers == 3
+    assert view.items[0].provider.average == Decimal("4.0") and view.items[0].provider.answers == 3
     assert view.side(P).participation.responded == 5 and view.side(P).participation.asked == 8
 
 

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from bot.blocks.digest import COMMENT_CHARS, COMMENTS_PER_SIDE, ITEMS_PER_LIST, MAX_MESSAGE_TEXT, build_digest_messages
 from bot.blocks.pulse import Message
+from bot.services import figures
+from bot.services.figures import Comparison, HealthIndex, SideFigure
 from bot.services.models import (
     ActionSummary,
     DigestAction,
     DigestIssue,
-    DimensionHealth,
     IssueStatus,
     IssueSummary,
     Participation,
-    PerceptionGap,
     SentimentSummary,
     SeverityAges,
     Side,
     SideDigest,
-    SideHealth,
     ThemeView,
 )
 from tests.factories import digest_view
@@ -68,9 +68,9 @@ def _long_view() -> Any:
     """Everything at once, and much of it: 30 dimensions, 40 long comments per side, 60 issues, 60 actions."""
     comment = "The handover slipped again and nobody told us why. " * 70  # ~3,500 characters
     dims = tuple(
-        DimensionHealth(f"dimension {i}", SideHealth(4.0, 3.0, 3.5, 4), SideHealth(2.0, 2.5, 2.2, 3)) for i in range(30)
+        Comparison("relationship", f"dimension {i}", SideFigure(Decimal(4), 4, Decimal(3)), SideFigure(Decimal(2), 3))
+        for i in range(30)
     )
-    gaps = tuple(PerceptionGap(f"dimension {i}", 4.0, 2.0, 2.0, 2, 0.5, 1.8) for i in range(30))
     sides = tuple(
         SideDigest(
             side,
@@ -88,8 +88,8 @@ def _long_view() -> Any:
     many = tuple(issue for _ in range(60))
     actions = tuple(DigestAction(title[:150], Side.CLIENT, date(2026, 12, 1), 7) for _ in range(60))
     return digest_view(
-        dimensions=dims,
-        gaps=gaps,
+        items=dims,
+        gaps=figures.widest_first(dims),
         sides=sides,
         issues=IssueSummary(many, many, many, many, (SeverityAges("S2", (20, 20, 20)),)),
         actions=ActionSummary({Side.CLIENT: 60, Side.PROVIDER: 0}, actions, actions),
@@ -101,9 +101,18 @@ def test_a_small_digest_is_one_message() -> None:
     assert len(messages) == 1
     _check_limits(messages)
     text = messages[0].text
-    assert text.startswith("Weekly digest for Northwind desk, week of Fri 4 Dec: overall health Northwind 3.3, Contoso 3.0")
+    assert text.startswith("Weekly digest for Northwind desk, week of Fri 4 Dec: health index Northwind 3.3, Contoso 3.7")
     rendered = _rendered(messages)
-    for expected in ("*4.5* ↑ (+0.5)", "*3.0* ↓ (−1.0)", "4-week avg 4.2", "*Northwind* 4 of 5 (80%)", "> The handover"):
+    for expected in (
+        # Each result names what was rated; the gap is provider − client; trends compare the same items.
+        "*Contoso's trust*: client 4.5 · provider 3.0 · gap −1.5 ⚠️ (client ↑ +0.5 vs 4.0 the last time; "
+        "provider not enough data yet)",
+        "*The relationship's communication*: client 2.0 · provider 3.0 · gap +1.0",
+        "*Northwind*: 3.3 (4 weeks, 8 of 8 dimensions) ↓ −0.2",
+        "*Contoso*: 3.7 (4 weeks, 8 of 8 dimensions), trend: not enough data yet",
+        "*Northwind* 4 of 5 (80%)",
+        "> The handover",
+    ):
         assert expected in rendered, expected
     assert "Shared goals are not tracked yet." in rendered
 
@@ -119,7 +128,7 @@ def test_a_long_digest_is_split_within_slacks_limits() -> None:
     rendered = _rendered(messages)
     # Nothing is lost: every dimension, the shown comments (cut to fit), and the counts of what is not listed.
     for i in range(30):
-        assert f"*dimension {i}*" in rendered
+        assert f"*The relationship's dimension {i}*" in rendered
     assert rendered.count("> 0: The handover slipped") == 2
     assert max(len(t) for m in messages for k, t in _texts(m) if t.startswith("> ")) == COMMENT_CHARS
     assert f"…and {40 - COMMENTS_PER_SIDE} more comments." in rendered
@@ -144,7 +153,6 @@ def test_user_text_is_escaped_everywhere() -> None:
     action = DigestAction(f"action {INJECTION}", Side.PROVIDER, date(2026, 12, 1))
     view = digest_view(
         sides=sides,
-        gaps=(PerceptionGap("trust", 4.5, 3.0, 1.5, 2),),
         issues=IssueSummary((issue,), (issue,), (issue,), (issue,), (SeverityAges("S1", (1, 0, 0)),)),
         actions=ActionSummary({Side.CLIENT: 0, Side.PROVIDER: 1}, (action,), (action,)),
     )
@@ -176,27 +184,29 @@ def test_a_withheld_side_shows_no_figures_or_comments_whatever_the_view_holds() 
     )
     view = digest_view(
         sides=(digest_view().sides[0], leaky),
-        dimensions=(DimensionHealth("trust", SideHealth(4.5, 4.0, 4.15, 4), SideHealth(1.7, 4.0, 3.9, 2)),),
-        gaps=(PerceptionGap("trust", 4.5, 1.7, 2.8, 2),),
+        items=(Comparison("provider", "trust", SideFigure(Decimal("4.5"), 4), SideFigure(Decimal("1.7"), 2)),),
+        health=(digest_view().health[0], HealthIndex(Side.PROVIDER, Decimal("2.9"), 9, 8, 8)),
     )
+    view = digest_view(**{**view.__dict__, "gaps": figures.widest_first(view.items)})
     rendered = _rendered(build_digest_messages(view))
-    assert "secret" not in rendered and "1.7" not in rendered and "2.8" not in rendered
+    assert "secret" not in rendered and "1.7" not in rendered and "2.8" not in rendered and "2.9" not in rendered
     assert ":lock: Withheld: fewer than 3 answered" in rendered
     assert "*Contoso*: :lock: withheld: fewer than 3 answered" in rendered
-    # Last week's and the 4-week figures are other periods, each withheld on its own: they still show.
-    assert "last week 4.0 · 4-week avg 3.9" in rendered
+    assert "client 4.5 · provider withheld" in rendered
 
 
 def test_no_pulse_this_week_and_an_empty_log() -> None:
     quiet = digest_view(
         rounds=0,
-        dimensions=(),
-        overall=DimensionHealth("overall", SideHealth(None, 3.5, 3.5), SideHealth(None, None, None)),
+        items=(),
+        gaps=(),
+        health=(HealthIndex(Side.CLIENT, None, 6, 2, 8), HealthIndex(Side.PROVIDER, None, 0, 0, 8)),
         sides=tuple(SideDigest(s.side, s.org, Participation(0, 0), False, None, (), ()) for s in digest_view().sides),
     )
     messages = build_digest_messages(quiet)
     _check_limits(messages)
     rendered = _rendered(messages)
-    assert "no pulse this week" in rendered and "No pulse answers in the last four weeks." in rendered
+    assert "No pulse closed this week." in rendered
+    assert "not enough data yet (2 of 8 dimensions answered in 4 weeks)" in rendered
     assert "*Northwind* 0 of 0 ·" in rendered and "No comments this week." in rendered
     assert "0 new · 0 resolved · 0 escalated this week · 0 open" in rendered

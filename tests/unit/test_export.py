@@ -64,23 +64,27 @@ def test_csv_rows_are_aggregates_per_week_side_and_dimension_checked_by_hand(uow
     pid = _seed(uow_factory)
     rows = list(csv.reader(io.StringIO(export.render_csv(_report(uow_factory, pid)))))
     assert rows[0] == list(export.CSV_COLUMNS)
+    h = ["", "health_index"]
     assert rows[1:] == [
-        # Week of 27 Nov: both sides shown. Gap = client - provider; every average is its week's, the 4-week one the same.
-        ["2026-11-27", "client", "Northwind", "overall", "3.00", "6", "3.00", "-1.50", "3", "5", "no"],
-        ["2026-11-27", "client", "Northwind", "trust", "3.00", "3", "3.00", "-1.00", "3", "5", "no"],
-        ["2026-11-27", "client", "Northwind", "communication", "3.00", "3", "3.00", "-2.00", "3", "5", "no"],
-        ["2026-11-27", "provider", "Contoso", "overall", "4.50", "6", "4.50", "-1.50", "3", "4", "no"],
-        ["2026-11-27", "provider", "Contoso", "trust", "4.00", "3", "4.00", "-1.00", "3", "4", "no"],
-        ["2026-11-27", "provider", "Contoso", "communication", "5.00", "3", "5.00", "-2.00", "3", "4", "no"],
-        # Week of 4 Dec: client trust (4+5+3)/3 = 4.00, 4-week (9+12)/6 = 3.50; communication (2+3+4)/3 = 3.00,
-        # 4-week 3.00; overall 21/6 = 3.50, 4-week 39/12 = 3.25. No gap: the provider is withheld.
-        ["2026-12-04", "client", "Northwind", "overall", "3.50", "6", "3.25", "", "3", "5", "no"],
-        ["2026-12-04", "client", "Northwind", "trust", "4.00", "3", "3.50", "", "3", "5", "no"],
-        ["2026-12-04", "client", "Northwind", "communication", "3.00", "3", "3.00", "", "3", "5", "no"],
-        # Withheld: no numbers at all, not even its earlier weeks' 4-week average or its participation.
-        ["2026-12-04", "provider", "Contoso", "overall", "", "", "", "", "", "", "yes"],
-        ["2026-12-04", "provider", "Contoso", "trust", "", "", "", "", "", "", "yes"],
-        ["2026-12-04", "provider", "Contoso", "communication", "", "", "", "", "", "", "yes"],
+        # Week of 27 Nov: both sides shown. The health index needs every dimension in its four weeks: only two were
+        # asked, so it is empty (not enough data). Trust is about the provider, communication about the
+        # relationship; gap = provider − client: trust 4.0 − 3.0 = +1.0, communication 5.0 − 3.0 = +2.0. Nothing
+        # was asked before, so no previous average.
+        ["2026-11-27", "client", "Northwind", *h, "", "", "", "", "3", "5", "no"],
+        ["2026-11-27", "client", "Northwind", "provider", "trust", "3.0", "3", "", "+1.0", "3", "5", "no"],
+        ["2026-11-27", "client", "Northwind", "relationship", "communication", "3.0", "3", "", "+2.0", "3", "5", "no"],
+        ["2026-11-27", "provider", "Contoso", *h, "", "", "", "", "3", "4", "no"],
+        ["2026-11-27", "provider", "Contoso", "provider", "trust", "4.0", "3", "", "+1.0", "3", "4", "no"],
+        ["2026-11-27", "provider", "Contoso", "relationship", "communication", "5.0", "3", "", "+2.0", "3", "4", "no"],
+        # Week of 4 Dec: client trust (4+5+3)/3 = 4.0 against 3.0 the last time the same item was asked;
+        # communication (2+3+4)/3 = 3.0 against 3.0. No gap: the provider is withheld.
+        ["2026-12-04", "client", "Northwind", *h, "", "", "", "", "3", "5", "no"],
+        ["2026-12-04", "client", "Northwind", "provider", "trust", "4.0", "3", "3.0", "", "3", "5", "no"],
+        ["2026-12-04", "client", "Northwind", "relationship", "communication", "3.0", "3", "3.0", "", "3", "5", "no"],
+        # Withheld: no numbers at all, not even its participation.
+        ["2026-12-04", "provider", "Contoso", *h, "", "", "", "", "", "", "yes"],
+        ["2026-12-04", "provider", "Contoso", "provider", "trust", "", "", "", "", "", "", "yes"],
+        ["2026-12-04", "provider", "Contoso", "relationship", "communication", "", "", "", "", "", "", "yes"],
     ]
 
 
@@ -113,7 +117,8 @@ def test_html_is_self_contained_with_the_chart_embedded(uow_factory: Any) -> Non
     png = base64.b64decode(refs[0].removeprefix("data:image/png;base64,"))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
     alt = re.search(r'<img [^>]*alt="([^"]+)"', page)
-    assert alt and "Northwind is at 3.5 this week" in alt.group(1)
+    # The health index needs all eight dimensions in its window; two were asked: nothing is drawn.
+    assert alt and "Northwind has no results to show" in alt.group(1)
     assert 'content="default-src &#x27;none&#x27;; img-src data:' in page
     for heading in ("Week of 2026-11-27", "Week of 2026-12-04", "Issues", "Actions", "Shared goals"):
         assert heading in page
@@ -136,10 +141,10 @@ def test_html_withheld_side_shows_no_figures_and_none_of_its_comments(uow_factor
     assert "withheld: fewer than 3 people answered" in week
     # The provider's scores that week average 1.25 overall: that must not appear anywhere.
     assert "1.25" not in page[page.index("<body>") :]
-    trust = '<tr><th>Trust</th><td class="n">4.00</td><td class="n">3.00</td><td class="n">3.50</td>'
-    assert trust + '<td class="withheld" colspan="3">withheld</td><td>–</td></tr>' in week
+    trust = '<tr><th>Contoso&#x27;s trust</th><td class="n">4.0</td><td class="n">↑ +1.0 vs 3.0 the last time</td>'
+    assert trust + '<td class="withheld" colspan="2">withheld</td><td class="n">–</td></tr>' in week
     summary = page[page.index("<h2 class=first>Summary") : page.index("Week of 2026-11-27")]
-    assert '<td>2026-12-04</td><td class="n">3.50</td><td class="withheld">withheld</td>' in summary
+    assert '<td>2026-12-04</td><td class="n">–</td><td class="withheld">withheld</td>' in summary
 
 
 def test_range_defaults_to_thirteen_weeks_since_setup_and_checks_its_bounds(uow_factory: Any) -> None:

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,9 @@ def _seed(uf: Any) -> int:
     """October: both sides answer (3 and 3). December: the provider has two answers, below the threshold of 3."""
     pid = make_issue_world(uf, now=datetime(2026, 10, 1, tzinfo=UTC)).partnership_id
     scorecard.set_cadence(uf(), team_id="TCLIENT", channel_id="C100", actor="UCL", cadence=ScorecardCadence.MONTHLY, now=OCT)
-    # Client raters: self 4, 4, 5 (4.33), of the provider 3, 2, 3 (2.67). Provider raters: self 5, 5, 4 (4.67), of
-    # the client 3, 4, 2 (3.00). Gaps: the client +1.33 (notable), the provider +2.00 (wide); communication 0.
+    # Client raters: self 4, 4, 5 (4.33 → 4.3), of the provider 3, 2, 3 (2.67 → 2.7). Provider raters: self 5, 5, 4
+    # (4.67 → 4.7), of the client 3, 4, 2 (3.0). Gaps (provider − client): how the client is seen 3.0 − 4.3 = −1.3
+    # (watch), how the provider is seen 4.7 − 2.7 = +2.0 (act); communication 0.
     _scorecard(uf, OCT, {"UC1": (4, 3), "UC2": (4, 2), "UC3": (5, 3), "UP1": (5, 3), "UP2": (5, 4), "UP3": (4, 2)})
     # Client raters: self 4, 5, 3 (4.00), of the provider 2, 3, 2 (2.33). The provider's 5s and 1.5 stay hidden.
     _scorecard(uf, DEC, {"UC1": (4, 2), "UC2": (5, 3), "UC3": (3, 2), "UP1": (5, 1), "UP2": (5, 2)})
@@ -124,24 +126,20 @@ def test_scorecard_csv_rows_checked_cell_by_cell(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
     rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True)))))
     assert rows[0] == list(export.SCORECARD_CSV_COLUMNS)
-    same = {"communication": ["3.00", "3", "3.00", "3", "0.00", "no"]}
+    same = {"communication": ["3.0", "3", "3.0", "3", "0.0", "no"]}
     expected = [
-        # October: how the client is seen: itself 4.33 (3 answers), by the provider 3.00 (3), gap +1.33.
-        *_rows(same, ["4.33", "3", "3.00", "3", "1.33", "no"], "2026-10", "client"),
-        # ... and the provider: itself 4.67, by the client 2.67, gap +2.00.
-        *_rows(same, ["4.67", "3", "2.67", "3", "2.00", "no"], "2026-10", "provider"),
+        # October: how the client is seen: itself 4.3 (3 answers), by the provider 3.0 (3), gap 3.0 − 4.3 = −1.3.
+        *_rows(same, ["4.3", "3", "3.0", "3", "-1.3", "no"], "2026-10", "client"),
+        # ... and the provider: itself 4.7, by the client 2.7, gap 4.7 − 2.7 = +2.0.
+        *_rows(same, ["4.7", "3", "2.7", "3", "+2.0", "no"], "2026-10", "provider"),
         # December: the provider's raters are withheld: the client's self rating shows, the provider's view of it
         # does not; the provider's self rating does not, the client's view of it (2.33) does. No gap either way.
-        *_rows(
-            {"communication": ["3.00", "3", "", "", "", "other"]}, ["4.00", "3", "", "", "", "other"], "2026-12", "client"
-        ),
-        *_rows(
-            {"communication": ["", "", "3.00", "3", "", "self"]}, ["", "", "2.33", "3", "", "self"], "2026-12", "provider"
-        ),
+        *_rows({"communication": ["3.0", "3", "", "", "", "other"]}, ["4.0", "3", "", "", "", "other"], "2026-12", "client"),
+        *_rows({"communication": ["", "", "3.0", "3", "", "self"]}, ["", "", "2.3", "3", "", "self"], "2026-12", "provider"),
     ]
     assert rows[1:] == expected
     text = export.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True))
-    for hidden in ("5.00", "1.50", "COMMENT", "script", "channel", "Launch", "Weekly status"):
+    for hidden in ("5.0", "1.5", "COMMENT", "script", "channel", "Launch", "Weekly status"):
         assert hidden not in text
     # The range: only the December scorecard closed in the weeks of 27 Nov and 4 Dec.
     narrow = list(csv.reader(io.StringIO(export.render_scorecard_csv(_report(uow_factory, pid)))))
@@ -159,7 +157,11 @@ def test_the_export_itself_drops_a_withheld_sides_numbers(uow_factory: Any) -> N
     card = report.scorecards[0]
     leaky = tuple(
         dataclasses.replace(
-            side, about=tuple(dataclasses.replace(r, self_rating=1.11, other_rating=2.22, gap=-1.11) for r in side.about)
+            side,
+            about=tuple(
+                dataclasses.replace(r, self_rating=Decimal("1.1"), other_rating=Decimal("2.2"), gap=Decimal("-1.1"))
+                for r in side.about
+            ),
         )
         for side in card.sides
     )
@@ -167,11 +169,12 @@ def test_the_export_itself_drops_a_withheld_sides_numbers(uow_factory: Any) -> N
     rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(forged))))[1:]
     client = [r for r in rows if r[2] == "client"]
     provider = [r for r in rows if r[2] == "provider"]
-    assert {tuple(r[3:]) for r in client} == {("1.11", "3", "", "", "", "other")}
-    assert {tuple(r[3:]) for r in provider} == {("", "", "2.22", "3", "", "self")}
+    assert {tuple(r[3:]) for r in client} == {("1.1", "3", "", "", "", "other")}
+    assert {tuple(r[3:]) for r in provider} == {("", "", "2.2", "3", "", "self")}
     page = export.render_html(forged)
     shown = _section(page, "Scorecard 2026-12: perception gaps")
-    assert "-1.11" not in shown and shown.count("1.11") == len(DIMENSIONS) and shown.count("2.22") == len(DIMENSIONS)
+    assert "−1.1" not in shown and "-1.1" not in shown
+    assert shown.count('"n">1.1<') == len(DIMENSIONS) and shown.count('"n">2.2<') == len(DIMENSIONS)
 
 
 def test_scorecard_csv_without_weekly_digests_and_weekly_csv_unchanged(uow_factory: Any) -> None:
@@ -209,24 +212,20 @@ def test_html_scorecard_sections_show_gaps_flagged_and_withhold_the_small_side(u
     page = export.render_html(_report(uow_factory, pid, whole_quarter=True))
     october = _section(page, "Scorecard 2026-10: perception gaps")
     assert "Closed 2026-10-12" in october and "Northwind: 3 answered · Contoso: 3 answered" in october
-    assert '<tr><th>Trust</th><td class="n">4.33</td><td class="n">3.00</td><td class="n gap1">+1.33 ⚠</td></tr>' in october
+    assert '<tr><th>Trust</th><td class="n">4.3</td><td class="n">3.0</td><td class="n gap1">−1.3 🔸</td></tr>' in october
     provider = october[october.index("How Contoso (provider) is seen") :]
-    assert (
-        '<tr><th>Trust</th><td class="n">4.67</td><td class="n">2.67</td><td class="n gap2">+2.00 🚨</td></tr>' in provider
-    )
-    assert (
-        '<tr><th>Communication</th><td class="n">3.00</td><td class="n">3.00</td><td class="n">+0.00</td></tr>' in provider
-    )
+    assert '<tr><th>Trust</th><td class="n">4.7</td><td class="n">2.7</td><td class="n gap2">+2.0 ⚠️</td></tr>' in provider
+    assert '<tr><th>Communication</th><td class="n">3.0</td><td class="n">3.0</td><td class="n">0.0</td></tr>' in provider
 
     december = _section(page, "Scorecard 2026-12: perception gaps")
     assert "Northwind: 3 answered · Contoso: fewer than 3 answered" in december
     assert "Contoso: fewer than 3 people answered, so its ratings are not shown (anonymity)" in december
     client = december[: december.index("How Contoso (provider) is seen")]
-    assert '<tr><th>Trust</th><td class="n">4.00</td><td class="withheld">withheld</td><td>–</td></tr>' in client
+    assert '<tr><th>Trust</th><td class="n">4.0</td><td class="withheld">withheld</td><td class="n">–</td></tr>' in client
     provider = december[december.index("How Contoso (provider) is seen") :]
-    assert '<tr><th>Trust</th><td class="withheld">withheld</td><td class="n">2.33</td><td>–</td></tr>' in provider
-    # The withheld provider's figures (5.00 itself, 1.50 of the client) appear nowhere in the scorecard sections.
-    assert "5.00" not in december and "1.50" not in december and "2 answered" not in december
+    assert '<tr><th>Trust</th><td class="withheld">withheld</td><td class="n">2.3</td><td class="n">–</td></tr>' in provider
+    # The withheld provider's figures (5.0 itself, 1.5 of the client) appear nowhere in the scorecard sections.
+    assert ">5.0<" not in december and ">1.5<" not in december and "2 answered" not in december
     assert "Scorecard comments are not included in this export" in december
 
 

@@ -6,28 +6,46 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.blocks.portfolio import DETAILED, build_portfolio_messages
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
+from bot.services.figures import Comparison, HealthIndex, SideFigure
 from bot.services.models import (
     ActionSummary,
     DigestAction,
     DigestIssue,
-    DimensionHealth,
     IssueStatus,
     IssueSummary,
     Participation,
-    PerceptionGap,
     PortfolioView,
     RiskLevel,
     SeverityAges,
     Side,
     SideDigest,
-    SideHealth,
 )
 from bot.services.portfolio import assess, rank
-from tests.factories import digest_view
+from tests.factories import digest_view as factory_view
+
+
+def digest_view(**overrides: Any) -> Any:
+    """The factory's digest without its perception gaps unless a test gives some."""
+    overrides.setdefault("gaps", ())
+    return factory_view(**overrides)
+
+
+def _health(client: str | None, provider: str | None, *, before: tuple[str | None, str | None] = (None, None)) -> Any:
+    """Both sides' health index (four weeks) and the four weeks before, as ``figures`` computes them."""
+    values = (client, provider)
+    return tuple(
+        HealthIndex(side, _d(values[i]), 8, 8, 8, _d(before[i])) for i, side in enumerate((Side.CLIENT, Side.PROVIDER))
+    )
+
+
+def _d(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
 
 AS_OF = datetime(2026, 12, 14, 14, tzinfo=UTC)
 
@@ -44,9 +62,9 @@ def _issue(number: int, severity: str) -> DigestIssue:
 
 
 def test_each_part_is_capped_and_the_reasons_are_in_words() -> None:
-    # Client 3.0 (was 3.5), provider 4.5: health 10, trend 5, gap from the factory's dimension gaps (none here).
+    # Health index: client 3.0 (3.5 the four weeks before), provider 4.5: health 10, trend 5, no gap.
     view = digest_view(
-        overall=DimensionHealth("overall", SideHealth(3.0, 3.5, 3.2, 8), SideHealth(4.5, 4.5, 4.5, 8)),
+        health=_health("3.0", "4.5", before=("3.5", "4.5")),
         sides=_sides(),
         issues=IssueSummary(
             (),
@@ -70,8 +88,8 @@ def test_each_part_is_capped_and_the_reasons_are_in_words() -> None:
     assert entry.reasons == (
         "S1 #1 unacknowledged for 3 days; S1 #4 unacknowledged for 3 days; S2 #2 unacknowledged for 3 days; and 1 more",
         "6 actions overdue, the oldest by 10 days",
-        "Northwind rates the relationship 3.0 of 5",
-        "Northwind's rating fell 0.5 since last week",
+        "Northwind rates the relationship 3.0 of 5 over the last four weeks",
+        "Northwind's health index fell 0.5 against the four weeks before",
     )
     assert (entry.open_s1, entry.open_s2, entry.overdue_actions) == (2, 2, 6)
 
@@ -79,9 +97,8 @@ def test_each_part_is_capped_and_the_reasons_are_in_words() -> None:
 def test_a_withheld_side_contributes_no_averages_whatever_the_read_model_holds() -> None:
     # A read model that (wrongly) still carries the withheld provider's 1.0: the portfolio must not use it.
     view = digest_view(
-        overall=DimensionHealth("overall", SideHealth(4.2, 4.2, 4.2, 8), SideHealth(1.0, 4.0, 2.0, 2)),
+        health=_health("4.2", "1.0", before=("4.2", "4.0")),
         sides=_sides(provider_withheld=True),
-        gaps=(),
     )
     entry = assess(view)
     provider = entry.sides[1]
@@ -94,30 +111,26 @@ def test_a_withheld_side_contributes_no_averages_whatever_the_read_model_holds()
 def test_no_figures_at_all_is_a_blind_spot_and_the_four_week_average_stands_in() -> None:
     empty = digest_view(
         rounds=0,
-        overall=DimensionHealth("overall", SideHealth(None, None, None), SideHealth(None, None, None)),
+        health=_health(None, None),
         sides=_sides(asked=(0, 0)),
     )
     assert assess(empty).reasons == ("no pulse results in the last four weeks",) and assess(empty).score == 5
     quiet = digest_view(
         rounds=0,
-        overall=DimensionHealth("overall", SideHealth(None, None, 3.2), SideHealth(None, None, 3.6)),
+        health=_health("3.2", "3.6"),
         sides=_sides(asked=(0, 0)),
     )
     entry = assess(quiet)
     assert entry.sides[0].four_week and entry.sides[0].health == 3.2
     assert entry.score == 8 and entry.reasons == ("Northwind rates the relationship 3.2 of 5 over the last four weeks",)
-    fine = assess(
-        dataclasses.replace(
-            quiet, overall=DimensionHealth("overall", SideHealth(None, None, 3.6), SideHealth(None, None, 4.1))
-        )
-    )
+    fine = assess(dataclasses.replace(quiet, health=_health("3.6", "4.1")))
     assert fine.score == 4 and fine.reasons == ()  # 3.6 is below 4 (4 points) but not below 3.5: not worth saying
 
 
 def test_every_part_at_its_cap_is_100_and_ties_rank_the_lower_health_first() -> None:
     awful = digest_view(
-        overall=DimensionHealth("overall", SideHealth(1.0, 5.0, 3.0, 8), SideHealth(5.0, 5.0, 5.0, 8)),
-        gaps=(PerceptionGap("trust", 1.0, 5.0, -4.0, 2),),
+        health=_health("1.0", "5.0", before=("5.0", "5.0")),
+        gaps=(Comparison("provider", "trust", SideFigure(Decimal("1.0"), 4), SideFigure(Decimal("5.0"), 4)),),
         sides=(
             SideDigest(Side.CLIENT, "Northwind", Participation(0, 40), False, None, (), ()),
             SideDigest(Side.PROVIDER, "Contoso", Participation(40, 40), False, None, (), ()),
@@ -133,14 +146,14 @@ def test_every_part_at_its_cap_is_100_and_ties_rank_the_lower_health_first() -> 
     first = assess(
         digest_view(
             partnership=dataclasses.replace(p, id=2, name="B"),
-            overall=DimensionHealth("overall", SideHealth(3.0, None, 3.0, 4), SideHealth(None, None, None)),
+            health=_health("3.0", None),
             sides=_sides(),
         )
     )
     second = assess(
         digest_view(
             partnership=dataclasses.replace(p, id=3, name="A"),
-            overall=DimensionHealth("overall", SideHealth(None, None, None), SideHealth(None, None, None)),
+            health=_health(None, None),
             sides=_sides(asked=(0, 0)),
             rounds=0,
         )
@@ -152,7 +165,7 @@ def test_every_part_at_its_cap_is_100_and_ties_rank_the_lower_health_first() -> 
 def _entry(i: int, score_health: float) -> Any:
     view = digest_view(
         partnership=dataclasses.replace(digest_view().partnership, id=i, name=f"Partnership {i:04d} <!channel>"),
-        overall=DimensionHealth("overall", SideHealth(score_health, None, None, 4), SideHealth(4.0, None, None, 4)),
+        health=_health(str(round(score_health, 1)), "4.0"),
         sides=(
             SideDigest(Side.CLIENT, "Northwind <@U123>", Participation(4, 4), False, None, (), ()),
             SideDigest(Side.PROVIDER, "Contoso & co", Participation(4, 4), False, None, (), ()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -135,10 +136,10 @@ def _submit(world: IssueWorld, scorecard_id: int, user: str, data: ScorecardInpu
 def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
     uf = world.uow_factory
     s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
-    # Client raters rate themselves 4, 4, 5 (4.33) and the provider 3, 2, 3 (2.67).
+    # Client raters rate themselves 4, 4, 5 (13/3 = 4.33 → 4.3) and the provider 3, 2, 3 (8/3 = 2.67 → 2.7).
     for user, own, other in (("UC1", 4, 3), ("UC2", 4, 2), ("UC3", 5, 3)):
         assert _submit(world, s.id, user, _ratings(own, other)) is True
-    # Provider raters rate themselves 5, 5, 4 (4.67) and the client 3, 4, 2 (3.00). UP1 first submits 1s, then
+    # Provider raters rate themselves 5, 5, 4 (14/3 = 4.67 → 4.7) and the client 3, 4, 2 (3.0). UP1 first submits 1s, then
     # changes their mind: the second submission replaces the first.
     assert _submit(world, s.id, "UP1", _ratings(1, 1)) is True
     for user, own, other in (("UP1", 5, 3), ("UP2", 5, 4), ("UP3", 4, 2)):
@@ -159,17 +160,19 @@ def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
     client, provider = report.sides
     assert (client.respondents, provider.respondents, client.withheld, provider.withheld) == (3, 3, False, False)
     trust_client = next(r for r in client.about if r.dimension == "trust")
+    # Both sides rated the same subject (the client); gap = provider − client: 3.0 − 4.3 = −1.3 (watch).
     assert (trust_client.self_rating, trust_client.other_rating, trust_client.gap, trust_client.level) == (
-        4.33,
-        3.0,
-        1.33,
+        Decimal("4.3"),
+        Decimal("3.0"),
+        Decimal("-1.3"),
         1,
     )
     trust_provider = next(r for r in provider.about if r.dimension == "trust")
+    # The provider's own 4.7 minus the client's 2.7 of it: +2.0 (act).
     assert (trust_provider.self_rating, trust_provider.other_rating, trust_provider.gap, trust_provider.level) == (
-        4.67,
-        2.67,
-        2.0,
+        Decimal("4.7"),
+        Decimal("2.7"),
+        Decimal("2.0"),
         2,
     )
     assert len(client.about) == len(DIMENSIONS) and provider.comments == (
@@ -178,8 +181,8 @@ def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
         "comment of UP3",
     )
     text = _dumps([m.blocks and [b.to_dict() for b in m.blocks] for m in build_scorecard_report(report)])
-    assert "rates itself 4.33" in text and "rates it 3.00" in text and "gap +1.33 :warning:" in text
-    assert "gap +2.00 :rotating_light:" in text
+    assert "rates itself 4.3 · Contoso rates it 3.0 · gap −1.3 🔸" in text
+    assert "rates itself 4.7 · Northwind rates it 2.7 · gap +2.0 ⚠️" in text
     # The export's view of the period: the same report; nothing outside the period.
     between = scorecard.reports_between(uf(), partnership_id=world.partnership_id, start=NOW, end=NOW + timedelta(days=8))
     assert between == (report,)
@@ -206,7 +209,7 @@ def test_a_side_below_the_threshold_shows_no_averages_and_no_comments(world: Iss
     # How the provider is seen: its own rating (5s) is withheld; the client's view (2.0) shows.
     assert {(r.self_rating, r.other_rating, r.gap) for r in provider.about} == {(None, 2.0, None)}
     text = _dumps([[b.to_dict() for b in m.blocks] for m in build_scorecard_report(report)])
-    assert "SECRET-PROVIDER-COMMENT" not in text and "5.00" not in text and "1.00" not in text
+    assert "SECRET-PROVIDER-COMMENT" not in text and "itself 5.0" not in text and "rates it 1.0" not in text
     assert "2 answered, fewer than 3" in text
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
 
