@@ -1,0 +1,133 @@
+"""The golden scenario (issue 12 item 2): known people answer known items; every surface that shows a figure —
+round results, the digest, the export's CSV and HTML, the scorecard report — shows each one as the same string,
+worked out here by hand. (App Home shows no pulse figures, only issues and actions: it is checked to show none.)
+
+Partnership Northwind (client) / Contoso (provider), threshold 3, digest Fridays 16:00 New York.
+One round closed Wed 9 Dec 2026 12:00 UTC, in the week that began Fri 4 Dec:
+
+    Contoso's trust ("The provider tells us about problems early", subject: the provider)
+        client   2, 2, 3      = 7/3  = 2.333… → "2.3"
+        provider 4, 4, 3, 4   = 15/4 = 3.75   → "3.8"   (a half goes up)
+        gap = provider − client of the rounded averages = 3.8 − 2.3 = "+1.5": flagged "act" ⚠️ (≥ 1.5)
+    The relationship's communication ("Information reaches the right people", subject: the relationship)
+        client   3, 4, 4      = 11/3 = 3.667… → "3.7"
+        provider 3, 3, 4, 3   = 13/4 = 3.25   → "3.3"   (a half goes up, where a float printed 3.2)
+        gap = 3.3 − 3.7 = "−0.4" (the CSV writes "-0.4" so spreadsheets read a number): no flag
+    participation: client 3 of 3 (100%), provider 4 of 4 (100%)
+
+The bilateral scorecard closed Thu 10 Dec rates the same way how the provider is seen on trust: the provider's
+people rate themselves 4, 4, 3, 4 ("3.8"), the client's people rate it 2, 2, 3 ("2.3"): gap "+1.5" ⚠️.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from bot.blocks.digest import build_digest_messages
+from bot.blocks.home import build_home
+from bot.blocks.pulse import build_results_messages
+from bot.blocks.scorecard import build_scorecard_report
+from bot.services import digest, export, home, pulses, scorecard
+from bot.services.models import DIMENSIONS, ScorecardInput, Side
+from storage.uow import UnitOfWorkFactory
+from tests.factories import Answered, add_closed_round, make_issue_world
+
+SETUP = datetime(2026, 11, 1, tzinfo=UTC)
+CLOSED = datetime(2026, 12, 9, 12, tzinfo=UTC)
+NOW = datetime(2026, 12, 14, 12, tzinfo=UTC)
+WEEK = date(2026, 12, 4)
+SECRET = "s" * 40
+
+TRUST = "client 2.3 · provider 3.8 · gap +1.5 ⚠️"
+COMMUNICATION = "client 3.7 · provider 3.3 · gap −0.4"
+
+
+def _scenario(uow_factory: UnitOfWorkFactory) -> tuple[int, int, int]:
+    world = make_issue_world(uow_factory, now=SETUP)
+    pid = world.partnership_id
+    client = [(2, 3), (2, 4), (3, 4)]  # (trust, communication) per client person
+    provider = [(4, 3), (4, 3), (3, 4), (4, 3)]
+    answers = [Answered(Side.CLIENT, f"C{i}", {"trust": t, "communication": c}) for i, (t, c) in enumerate(client)]
+    answers += [Answered(Side.PROVIDER, f"P{i}", {"trust": t, "communication": c}) for i, (t, c) in enumerate(provider)]
+    round_id = add_closed_round(uow_factory, partnership_id=pid, closed_at=CLOSED, answers=answers, asked=(3, 4))
+
+    opened = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    card = scorecard.start_now(uow_factory(), team_id="TCLIENT", channel_id="C100", actor="UCL", now=opened)
+    ratings = {"UC1": (4, 2), "UC2": (4, 2), "UC3": (4, 3), "UPL": (4, 3), "UP1": (4, 3), "UP2": (3, 3), "UP3": (4, 3)}
+    for user, (own, other) in ratings.items():
+        scores = {("self", d): own for d in DIMENSIONS} | {("other", d): other for d in DIMENSIONS}
+        scorecard.submit(
+            uow_factory(),
+            scorecard_id=card.id,
+            user_id=user,
+            data=ScorecardInput(scores=scores),
+            secret_key=SECRET,
+            now=opened,
+        )
+    scorecard.close_due(uow_factory, now=opened + timedelta(days=7))
+    return pid, round_id, card.id
+
+
+def _json(blocks: object) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_every_surface_shows_each_figure_identically(uow_factory: UnitOfWorkFactory) -> None:
+    pid, round_id, card_id = _scenario(uow_factory)
+
+    # Round results.
+    results = pulses.round_results(uow_factory(), round_id=round_id)
+    shown = _json([b.to_dict() for m in build_results_messages(results) for b in m.blocks])
+    assert f"*Contoso's trust*: {TRUST}" in shown
+    assert f"*The relationship's communication*: {COMMUNICATION}" in shown
+    assert "*Northwind* 3 of 3 (100%)" in shown and "*Contoso* 4 of 4 (100%)" in shown
+
+    # The weekly digest of that week.
+    view = digest.build_digest(uow_factory(), partnership_id=pid, week_start=WEEK, now=NOW)
+    shown = _json([b.to_dict() for m in build_digest_messages(view) for b in m.blocks])
+    assert f"*Contoso's trust*: {TRUST}" in shown
+    assert f"*The relationship's communication*: {COMMUNICATION}" in shown
+    assert "*Northwind* 3 of 3 (100%)" in shown and "*Contoso* 4 of 4 (100%)" in shown
+
+    # The export: CSV (gaps with an ASCII minus, numbers otherwise as shown) and HTML.
+    report = export.build_export(uow_factory, partnership_id=pid, start=WEEK, end=WEEK, now=NOW)
+    rows = {(r["side"], r["subject"], r["dimension"]): r for r in csv.DictReader(io.StringIO(export.render_csv(report)))}
+    assert [rows[(s, "provider", "trust")]["average"] for s in ("client", "provider")] == ["2.3", "3.8"]
+    assert [rows[(s, "relationship", "communication")]["average"] for s in ("client", "provider")] == ["3.7", "3.3"]
+    assert {rows[(s, "provider", "trust")]["gap"] for s in ("client", "provider")} == {"+1.5"}
+    assert {rows[(s, "relationship", "communication")]["gap"] for s in ("client", "provider")} == {"-0.4"}
+    page = export.render_html(report)
+    week = page[page.index(f"Week of {WEEK.isoformat()}") :]
+    assert (
+        '<tr><th>Contoso&#x27;s trust</th><td class="n">2.3</td><td class="n">not enough data yet</td>'
+        '<td class="n">3.8</td><td class="n">not enough data yet</td><td class="n gap2">+1.5 ⚠️</td></tr>'
+    ) in week
+    assert (
+        '<tr><th>The relationship&#x27;s communication</th><td class="n">3.7</td><td class="n">not enough data yet</td>'
+        '<td class="n">3.3</td><td class="n">not enough data yet</td><td class="n">−0.4</td></tr>'
+    ) in week
+    assert "Contoso&#x27;s trust +1.5 ⚠️" in page  # the summary's widest gap
+
+    # The scorecard report, in the channel and in the export: how the provider is seen on trust.
+    card = scorecard.report(uow_factory(), scorecard_id=card_id)
+    assert card is not None
+    shown = _json([b.to_dict() for m in build_scorecard_report(card) for b in m.blocks])
+    assert "*Trust*: Contoso rates itself 3.8 · Northwind rates it 2.3 · gap +1.5 ⚠️" in shown
+    assert report.scorecards and report.scorecards[0] == card
+    section = page[page.index("How Contoso (provider) is seen") :]
+    assert '<tr><th>Trust</th><td class="n">3.8</td><td class="n">2.3</td><td class="n gap2">+1.5 ⚠️</td></tr>' in section
+
+    # App Home shows issues and actions only: none of these figures, so nothing to contradict them.
+    tab = home.home(uow_factory(), team_id="TCLIENT", user_id="UCL", now=NOW)
+    view_json = _json(
+        build_home(
+            partnerships=[(p.partnership, p.open_by_severity) for p in tab.partnerships],
+            issues=tab.issues,
+            actions=tab.actions,
+        ).to_dict()
+    )
+    assert "Northwind desk" in view_json
+    assert not any(figure in view_json for figure in ("2.3", "3.8", "3.7", "3.3", "+1.5", "−0.4"))
