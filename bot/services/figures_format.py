@@ -3,11 +3,12 @@ flag icons, and the words that name what was rated. Plain text, no Slack and no 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.services.figures import GAP_SIGN, HEALTH_WEEKS, Comparison, Flag, HealthIndex, NpsFigure
 from bot.services.models import DIMENSION_LABELS, Participation, Trend
 
+_TENTH = Decimal("0.1")
 NO_VALUE = "–"
 MINUS = "−"
 #: The one pair of flag icons (Unicode, so the HTML export shows the same as Slack).
@@ -19,8 +20,9 @@ FLAG_LEGEND = f"gap = {GAP_SIGN}; {FLAG_ICONS[Flag.WATCH]} 1.0 or more, {FLAG_IC
 
 
 def format_score(value: Decimal | None) -> str:
-    """An average as computed (one decimal): ``3.8``; ``–`` when there is none."""
-    return NO_VALUE if value is None else f"{value:.1f}"
+    """An average as computed (one decimal): ``3.8``; ``–`` when there is none. (Figures arrive rounded; the
+    half-up quantize only keeps a stray value from being rounded half-even by ``format``.)"""
+    return NO_VALUE if value is None else str(value.quantize(_TENTH, rounding=ROUND_HALF_UP))
 
 
 def format_gap(value: Decimal | None, *, ascii_sign: bool = False) -> str:
@@ -30,7 +32,7 @@ def format_gap(value: Decimal | None, *, ascii_sign: bool = False) -> str:
     if value == 0:
         return "0.0"
     sign = "+" if value > 0 else ("-" if ascii_sign else MINUS)
-    return f"{sign}{abs(value):.1f}"
+    return f"{sign}{format_score(abs(value))}"
 
 
 def format_flag(value: Flag) -> str:
