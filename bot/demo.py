@@ -36,6 +36,7 @@ from bot.jobs import TickReport
 from bot.sandbox import SandboxError
 from bot.sandbox.transcript import plain_lines, plain_text, readable, render_channel, render_message
 from bot.services import export, partnerships, scorecard
+from bot.services.figures_format import FLAG_ICONS
 from bot.services.models import DIMENSIONS
 
 Json = dict[str, Any]
@@ -443,7 +444,7 @@ def _scorecard_report(story: _Story, report: Json) -> None:
         if not rows:
             story.show([heading])
             continue
-        flagged = sum(1 for r in rows if "⚠" in r or "🚨" in r)
+        flagged = sum(1 for r in rows if any(icon in r for icon in FLAG_ICONS.values() if icon))
         if flagged:
             widest = max(rows, key=_gap)
             story.show([f"{heading}: {flagged} of {len(rows)} dimensions differ by 1 point or more, e.g. {widest}"])
@@ -680,10 +681,10 @@ def _week_line(story: _Story, title: str, current: _Week, results: list[Json]) -
             parts.append(f"{a + c} of {b + d} answered (client {a}/{b}, provider {c}/{d})")
         else:
             parts.append(sides or "results posted")
-        rows = [line for line in lines if " — " in line and _gap(line) >= 0 and "NPS" not in line]
+        rows = [line for line in lines if ": client " in line and _gap(line) >= 0]
         if rows:
             widest = max(rows, key=_gap)
-            parts.append(f"widest gap: {widest.split(' — ')[0]} {_gap(widest):.1f}")
+            parts.append(f"widest gap: {widest.split(': client ')[0]} {_GAP.search(widest).group(1)}")  # type: ignore[union-attr]
     else:
         parts.append("the round closed without results")
     if current.total("digests") and not story.digest_explained:
@@ -746,7 +747,7 @@ def _unbulleted(line: str) -> str:
 
 
 def _digest_top_lines(story: _Story, digest: Json) -> list[str]:
-    """The digest's headline (its notification text), then overall health, the widest perception gap,
+    """The digest's headline (its notification text), then each side's health index, the widest perception gap,
     participation, issues, actions and shared goals, each as the channel shows it."""
     sections: dict[str, list[str]] = {}
     heading = ""
@@ -762,11 +763,11 @@ def _digest_top_lines(story: _Story, digest: Json) -> list[str]:
         return [row for row in rows if row.strip().strip("-")]
 
     top = [story.plain(str(digest.get("text", "")))]
-    # Fields are indented two spaces, their notes ("last week ... · 4-week avg ...") four.
-    health = [readable(r.strip(), story.name) for r in under("Overall health") if r.startswith("  ") and r[2] != " "]
+    # Fields are indented two spaces.
+    health = [readable(r.strip(), story.name) for r in under("Health index") if r.startswith("  ") and r[2] != " "]
     if health:
-        top.append("Overall health: " + " · ".join(h.replace(": ", " ", 1) for h in health))
-    gaps = [_unbulleted(readable(r, story.name)) for r in under("Perception gaps")]
+        top.append("Health index: " + " · ".join(h.replace(": ", " ", 1) for h in health))
+    gaps = [_unbulleted(readable(r, story.name)) for r in under("This week's results")]
     if gaps:
         top.append("Widest perception gap: " + gaps[0])
     top += [title for title in sections if title.startswith(("Participation", "Issues:", "Actions:"))]

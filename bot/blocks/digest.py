@@ -18,8 +18,8 @@ from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, 
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services.figures import HEALTH_WEEKS, WITHHELD, Comparison
 from bot.services.figures_format import (
-    FLAG_ICONS,
     FLAG_LEGEND,
+    NOT_ENOUGH,
     comparison_figures,
     format_participation,
     format_score,
@@ -115,19 +115,18 @@ def _health(view: DigestView) -> list[Block]:
 
 
 def _trends(item: Comparison) -> str:
-    parts = []
-    for side in Side:
-        f = item.side(side)
-        if f.average is not None:
-            parts.append(f"{side.value} {trend_text(f.average, f.previous, f.trend)}")
-    return f" ({'; '.join(parts)})" if parts and item.subject is not None else ""
+    """Each side's trend against the same items the last time; one note when neither side has one yet."""
+    shown = [(side, item.side(side)) for side in Side if item.side(side).average is not None]
+    if not shown or item.subject is None:
+        return ""
+    if all(f.previous is None for _, f in shown):
+        return f" (trend: {NOT_ENOUGH})"
+    return " (" + "; ".join(f"{side.value} {trend_text(f.average, f.previous, f.trend)}" for side, f in shown) + ")"
 
 
 def _item_line(item: Comparison, view: DigestView) -> str:
     client, provider = escape(view.side(Side.CLIENT).org), escape(view.side(Side.PROVIDER).org)
-    icon = FLAG_ICONS[item.flag]
-    lead = f"{icon} " if icon else "• "
-    return f"{lead}*{rated(item.subject, item.dimension, client, provider)}*: {comparison_figures(item)}{_trends(item)}"
+    return f"• *{rated(item.subject, item.dimension, client, provider)}*: {comparison_figures(item)}{_trends(item)}"
 
 
 def _results(view: DigestView) -> list[Block]:

@@ -55,11 +55,14 @@ def format_nps(n: NpsFigure) -> str:
     if n.score is None:
         return "no answers"
     sign = "+" if n.score > 0 else (MINUS if n.score < 0 else "")
-    plural = "s" if n.respondents != 1 else ""
-    return (
-        f"NPS {sign}{abs(n.score)} ({n.respondents} answer{plural}: {n.promoters} promoters, {n.passives} passives, "
-        f"{n.detractors} detractors)"
+    counts = ", ".join(
+        _count(k, word) for k, word in ((n.promoters, "promoter"), (n.passives, "passive"), (n.detractors, "detractor"))
     )
+    return f"NPS {sign}{abs(n.score)} ({_count(n.respondents, 'answer')}: {counts})"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _possessive(name: str) -> str:

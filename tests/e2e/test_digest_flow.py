@@ -165,7 +165,7 @@ def test_tick_at_digest_time_posts_the_digest_with_its_chart_once_per_week(stack
     assert stack.tick(DIGEST_1 + WEEK).digests == 1
     second = _digests(stack)[-1]
     body = _body(second)
-    assert "client 4.0 · provider 4.0 · gap 0.0 (client not enough data yet; provider not enough data yet)" in body
+    assert "client 4.0 · provider 4.0 · gap 0.0 (trend: not enough data yet)" in body
     assert "↑" not in body
     assert len(sb.files) == 2
     assert sb.violations == []

@@ -125,7 +125,10 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     assert "Dana Whitfield, the client lead at Northwind Retail, types /partner setup" in story
     assert "between Northwind Retail (client) and Contoso Services (provider)" in story
     # The first round in detail, with its results per side as the channel showed them; then a line a week.
-    assert "Pulse results · round 1" in story and "Answered: Northwind Retail 3 of 6 · Contoso Services 5 of 7" in story
+    assert (
+        "Pulse results · round 1" in story
+        and "Answered: Northwind Retail 3 of 6 (50%) · Contoso Services 5 of 7 (71%)" in story
+    )
     assert "Lena Fischer answers from the reminder's button." in story
     for week in range(2, 9):
         assert [line for line in lines if line.startswith(f"> Week {week} · ") and "answered (client " in line], week
@@ -146,7 +149,7 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     assert "adds a shared goal" in story and "Rohan Mehta marks it at risk" in story and "Priya Raman agrees" in story
     assert "closes and its report is posted: Scorecard 20" in story
     assert "8 of 8 dimensions differ by 1 point or more" in story
-    assert "Weekly digest for Northwind service desk, week of" in story and "Overall health: Northwind Retail" in story
+    assert "Weekly digest for Northwind service desk, week of" in story and "Health index: Northwind Retail" in story
     assert "12-week trend chart" in story
     assert "/partner portfolio (Dana Whitfield): Portfolio: 1 partnership ranked by risk" in story
     assert "0 violation(s)" in story
