@@ -33,7 +33,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services import figures, outbox
-from bot.services.anonymity import meets_threshold
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.models import (
     CHART_WEEKS,
@@ -377,7 +376,7 @@ def _build(
         (r.id, side.value)
         for r in rounds
         for side in Side
-        if meets_threshold(respondents.get((r.id, side.value), 0), p.anonymity_threshold)
+        if figures.side_shown(respondents.get((r.id, side.value), 0), p.anonymity_threshold)
     }
     scores = _Scores()
     for row in q.scores(p.id, first, ends_at):

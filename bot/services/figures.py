@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import IntEnum
 from fractions import Fraction
 
-from bot.services.anonymity import MIN_THRESHOLD, meets_threshold
+from bot.services.anonymity import effective_threshold, meets_threshold
 from bot.services.models import DIMENSIONS, SUBJECTS, Participation, Side, Trend
 
 #: How a gap is signed, for every surface's legend.
@@ -49,8 +49,9 @@ class Flag(IntEnum):
 
 
 def min_respondents(threshold: int) -> int:
-    """The fewest respondents a side needs for its figures to show: the partnership's threshold, never below 3."""
-    return max(threshold, MIN_THRESHOLD)
+    """The fewest respondents a side needs for its figures to show: the partnership's threshold, never below
+    ``anonymity.MIN_THRESHOLD`` (``anonymity.effective_threshold``, the one rule)."""
+    return effective_threshold(threshold)
 
 
 def side_shown(respondents: int, threshold: int) -> bool:
