@@ -96,12 +96,25 @@ def _allowed_in_blocks(target: str) -> bool:
     return (
         _under(target, "slack_sdk.models")
         or _under(target, "bot.blocks")
-        or target in ("bot.services.models", "bot.services.errors")
+        or target in ("bot.services.models", "bot.services.errors", *FIGURES)
     )
+
+
+#: The figures every surface shows (values and their formatting): pure read models like bot.services.models, so
+#: builders render them as the services computed them.
+FIGURES = ("bot.services.figures", "bot.services.figures_format")
 
 
 def test_blocks_import_only_models_and_themselves() -> None:
     bad = _violations(lambda m: _under(m, "bot.blocks"), lambda t: not _allowed_in_blocks(t))
+    assert not bad, "\n".join(bad)
+
+
+def test_the_figures_modules_are_pure() -> None:
+    """What builders may import from the figures must itself stay free of I/O: the standard library, the read
+    models, the anonymity rule and each other only."""
+    allowed = ("bot.services.models", "bot.services.anonymity", *FIGURES)
+    bad = _violations(lambda m: m in FIGURES, lambda t: t.split(".")[0] not in STDLIB and t not in allowed)
     assert not bad, "\n".join(bad)
 
 
