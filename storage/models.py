@@ -188,7 +188,7 @@ class Question(Base):
     """A pulse question: an *item* about one ``subject`` (the provider, the client or the relationship) with a
     wording for each rater side about that same subject. ``partnership_id`` is NULL for the built-in bank.
 
-    ``subject`` NULL marks an item whose two wordings were about different things (retired in migration 0007):
+    ``subject`` NULL marks an item whose two wordings were about different things (retired in migration 0010):
     its answers are kept and shown per side, but never compared between the sides or across weeks.
     """
 

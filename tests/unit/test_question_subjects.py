@@ -1,5 +1,5 @@
 """The measurement model's items (issue 12 item 1): every question has a subject, both wordings are about it, the
-bank measures both parties in every dimension, and migration 0007 backfills stored questions without losing any."""
+bank measures both parties in every dimension, and migration 0010 backfills stored questions without losing any."""
 
 from __future__ import annotations
 
@@ -68,9 +68,9 @@ def test_sync_retires_not_comparable_items_but_keeps_them(uow_factory: UnitOfWor
     assert question_bank.sync_bank(uow_factory(), now=NOW) == 0
 
 
-def test_migration_0007_backfills_subjects_by_key_and_for_custom_questions(database_url: str) -> None:
+def test_migration_0010_backfills_subjects_by_key_and_for_custom_questions(database_url: str) -> None:
     config = migrate.alembic_config(database_url)
-    command.upgrade(config, "0006")
+    command.upgrade(config, "0009")
     engine = make_engine(database_url)
     try:
         insert = sa.text(

@@ -1,7 +1,7 @@
 """questions.subject: every question is an item about the provider, the client or the relationship
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 06:00:00.000000
 
 A perception gap compares the two sides' ratings of the same thing, so each question now names its subject
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
