@@ -68,10 +68,10 @@ def test_sync_retires_not_comparable_items_but_keeps_them(uow_factory: UnitOfWor
     assert question_bank.sync_bank(uow_factory(), now=NOW) == 0
 
 
-def test_migration_0010_backfills_subjects_by_key_and_for_custom_questions(database_url: str) -> None:
-    config = migrate.alembic_config(database_url)
+def test_migration_0010_backfills_subjects_by_key_and_for_custom_questions(empty_database_url: str) -> None:
+    config = migrate.alembic_config(empty_database_url)
     command.upgrade(config, "0009")
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     try:
         insert = sa.text(
             "INSERT INTO questions (partnership_id, key, dimension, text_client, text_provider, kind, perspective, "
@@ -85,6 +85,7 @@ def test_migration_0010_backfills_subjects_by_key_and_for_custom_questions(datab
                 ("nps-recommend", "nps", "mirrored"),
             ):
                 conn.execute(insert, {"key": key, "kind": kind, "perspective": perspective, "active": True, "at": NOW})
+        engine.dispose()  # the upgrade runs as its own process would, with no connection of ours held open
         command.upgrade(config, "head")
         with engine.connect() as conn:
             rows = {
