@@ -4,14 +4,15 @@ actions are overdue. The figures are worked out by hand from the weights in ``bo
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from bot.services import actions, escalation, issue_lifecycle, portfolio
+from bot.services.figures import HealthIndex
 from bot.services.models import (
     ActionSummary,
     DigestAction,
     DigestIssue,
-    DimensionHealth,
     IssueStatus,
     IssueSummary,
     Participation,
@@ -19,7 +20,6 @@ from bot.services.models import (
     SeverityAges,
     Side,
     SideDigest,
-    SideHealth,
 )
 from bot.services.portfolio import assess, rank
 from tests.factories import action_input, digest_view, issue_input, make_issue_world
@@ -32,7 +32,10 @@ NO_AGES = tuple(SeverityAges(s, (0, 0, 0)) for s in ("S1", "S2", "S3", "S4"))
 def _healthy(**overrides: Any) -> Any:
     """Both sides rate 4.2, as last week, everyone answered, no gap: health, trend, gap and participation score 0."""
     return digest_view(
-        overall=DimensionHealth("overall", SideHealth(4.2, 4.2, 4.2, 8), SideHealth(4.2, 4.2, 4.2, 8)),
+        # Both sides' health index 4.2, as in the four weeks before; no results this week, so no gap.
+        health=tuple(HealthIndex(side, Decimal("4.2"), 8, 8, 8, Decimal("4.2")) for side in (Side.CLIENT, Side.PROVIDER)),
+        items=(),
+        gaps=(),
         sides=(
             SideDigest(Side.CLIENT, "Northwind", Participation(4, 4), False, None, (), ()),
             SideDigest(Side.PROVIDER, "Contoso", Participation(4, 4), False, None, (), ()),
