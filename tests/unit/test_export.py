@@ -240,7 +240,7 @@ def test_cli_exports_only_the_weeks_since_a_recent_setup(
     uow_factory: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Set up Mon 30 Nov 2026 (in the week that began Fri 27 Nov): on Mon 14 Dec two weeks have ended, 27 Nov and
-    4 Dec, and the CSV has their rows only (an overall row per side each: nobody answered)."""
+    4 Dec, and the CSV has their rows only (a health_index row per side each: nobody answered)."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
     pid = make_issue_world(uow_factory, now=datetime(2026, 11, 30, 15, tzinfo=UTC)).partnership_id
@@ -248,10 +248,10 @@ def test_cli_exports_only_the_weeks_since_a_recent_setup(
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["week_start"], r["side"], r["dimension"]) for r in rows] == [
-        ("2026-11-27", "client", "overall"),
-        ("2026-11-27", "provider", "overall"),
-        ("2026-12-04", "client", "overall"),
-        ("2026-12-04", "provider", "overall"),
+        ("2026-11-27", "client", "health_index"),
+        ("2026-11-27", "provider", "health_index"),
+        ("2026-12-04", "client", "health_index"),
+        ("2026-12-04", "provider", "health_index"),
     ]
     html = export.render_html(export.build_export(uow_factory, partnership_id=pid, start=None, end=None, now=NOW))
     assert html.count("<h2>Week of ") == 2 and "weeks beginning 2026-11-27 to 2026-12-04" in html
