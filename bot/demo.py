@@ -36,6 +36,7 @@ from bot.jobs import TickReport
 from bot.sandbox import SandboxError
 from bot.sandbox.transcript import plain_lines, plain_text, readable, render_channel, render_message
 from bot.services import export, partnerships, scorecard
+from bot.services.figures import Flag
 from bot.services.figures_format import FLAG_ICONS
 from bot.services.models import DIMENSIONS
 
@@ -681,10 +682,14 @@ def _week_line(story: _Story, title: str, current: _Week, results: list[Json]) -
             parts.append(f"{a + c} of {b + d} answered (client {a}/{b}, provider {c}/{d})")
         else:
             parts.append(sides or "results posted")
-        rows = [line for line in lines if ": client " in line and _gap(line) >= 0]
+        # Only a flagged gap (1.0 or more) is worth a line of the story.
+        rows = [line for line in lines if ": client " in line and _gap(line) >= 0 and FLAG_ICONS[Flag.WATCH] in line]
+        rows += [line for line in lines if ": client " in line and FLAG_ICONS[Flag.ACT] in line]
         if rows:
             widest = max(rows, key=_gap)
-            parts.append(f"widest gap: {widest.split(': client ')[0]} {_GAP.search(widest).group(1)}")  # type: ignore[union-attr]
+            what = widest.split(": client ")[0]
+            gap = _GAP.search(widest)
+            parts.append(f"widest gap: {what} {gap.group(1) if gap else ''}".rstrip())
     else:
         parts.append("the round closed without results")
     if current.total("digests") and not story.digest_explained:
@@ -766,10 +771,12 @@ def _digest_top_lines(story: _Story, digest: Json) -> list[str]:
     # Fields are indented two spaces.
     health = [readable(r.strip(), story.name) for r in under("Health index") if r.startswith("  ") and r[2] != " "]
     if health:
-        top.append("Health index: " + " · ".join(h.replace(": ", " ", 1) for h in health))
+        # The window's coverage is in the digest itself; the story keeps the figures.
+        short = [re.sub(r" \(\d+ weeks, \d+ of \d+ dimensions\)", "", h) for h in health]
+        top.append("Health index (4 weeks): " + " · ".join(h.replace(": ", " ", 1) for h in short))
     gaps = [_unbulleted(readable(r, story.name)) for r in under("This week's results")]
-    if gaps:
-        top.append("Widest perception gap: " + gaps[0])
+    if gaps and any(icon in gaps[0] for icon in FLAG_ICONS.values() if icon):  # only a flagged gap is news
+        top.append("Widest perception gap: " + re.sub(r" \((?:trend|client|provider)[^()]*\)$", "", gaps[0]))
     top += [title for title in sections if title.startswith(("Participation", "Issues:", "Actions:"))]
     goals = [_unbulleted(readable(r, story.name)) for r in under("Shared goals")]
     if goals:
