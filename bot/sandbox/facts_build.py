@@ -6,7 +6,7 @@ that file from Slack's OpenAPI description (``slack_web_openapi_v2.json``, about
 ``extra_methods.json`` (methods newer than the description). Run it when either changes, from the repository
 root, then commit the result::
 
-    python -m bot.sandbox.facts_build ../shared/slack/slack_web_openapi_v2.json
+    python -m bot.sandbox.facts_build path/to/slack_web_openapi_v2.json
 
 It is never run by the product or its tests; a test checks that it turns a small description into the same
 facts the sandbox then reads.
