@@ -108,7 +108,7 @@ def build_services(
         secret_key=secret_key,
         clock=clock,
         client=client,
-        directory=SlackDirectory(client),
+        directory=SlackDirectory(client, pacer=sender.pacer, workspace=team_id),
         sender=sender,
         team_id=team_id,
         bot_user_id=bot_user_id,

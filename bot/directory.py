@@ -1,5 +1,11 @@
 """Reading people and channels from Slack: users.info (cached), conversations.members (paged), conversations.info,
-usergroups.users.list."""
+usergroups.users.list.
+
+users.info is Tier 4: 100 calls a minute per workspace. A profile is fetched at most once per person per
+``PROFILE_TTL_SECONDS`` in this process (callers asking for the same person at the same time wait for one call), and
+the calls are paced to the tier by the same pacer as the sender's, so a 1,000-member channel's setup spreads its
+profiles over about ten minutes instead of meeting 429s. Each process keeps its own cache and pacer.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,14 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.delivery.pacer import Pacer
 from bot.services.models import SlackProfile
 
 #: users.info is Tier 4 (100/min per workspace); a profile rarely changes within an hour.
 PROFILE_TTL_SECONDS = 3600.0
 MEMBERS_PAGE = 200
+#: Profile fetches for people whose ids fall in the same stripe wait for each other (a bounded set of locks).
+_FETCH_STRIPES = 64
 
 
 @dataclass(frozen=True)
@@ -28,19 +37,43 @@ class ChannelInfo:
 class SlackDirectory:
     """People and channels as Slack knows them, with a small per-process cache of profiles."""
 
-    def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
+        workspace: str = "",
+    ) -> None:
         self.client = client
         self._clock = clock
+        self._pacer = pacer or Pacer()
+        self._workspace = workspace
         self._cache: dict[str, tuple[float, SlackProfile]] = {}
         self._lock = threading.Lock()
+        self._fetching = [threading.Lock() for _ in range(_FETCH_STRIPES)]
+
+    def _cached(self, user_id: str) -> SlackProfile | None:
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit is not None and self._clock() - hit[0] < PROFILE_TTL_SECONDS:
+            return hit[1]
+        return None
 
     def profile(self, user_id: str) -> SlackProfile:
         """One person's team, name and time zone. External users may have no ``tz``; that stays None."""
+        hit = self._cached(user_id)
+        if hit is not None:
+            return hit
+        with self._fetching[hash(user_id) % _FETCH_STRIPES]:
+            hit = self._cached(user_id)  # fetched by a caller we waited for
+            if hit is not None:
+                return hit
+            return self._fetch(user_id)
+
+    def _fetch(self, user_id: str) -> SlackProfile:
+        self._pacer.wait("users.info", self._workspace, "")
         now = self._clock()
-        with self._lock:
-            hit = self._cache.get(user_id)
-        if hit is not None and now - hit[0] < PROFILE_TTL_SECONDS:
-            return hit[1]
         user = self.client.users_info(user=user_id)["user"]
         profile = user.get("profile") or {}
         result = SlackProfile(

@@ -11,6 +11,8 @@ from collections.abc import Callable
 TIER_PER_MINUTE: dict[str, float] = {
     "chat.postEphemeral": 100.0,
     "chat.update": 50.0,
+    # Profiles (bot/directory.py): Tier 4.
+    "users.info": 100.0,
     "pins.add": 20.0,
     # The digest's chart (files_upload_v2): both Web API calls are Tier 4.
     "files.completeUploadExternal": 100.0,
