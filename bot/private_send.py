@@ -77,6 +77,25 @@ def send_privately(
             raise exc from None  # not ours to message either: the ephemeral's answer decides (dropped)
 
 
+class _Unpaced:
+    """Replies to one request go at once: Slack's limits bind fan-out, which the outbox sender paces."""
+
+    def wait(self, method: str, workspace: str, channel: str) -> float:
+        return 0.0
+
+    def posted(self, channel: str) -> None:
+        return None
+
+
+def ephemeral_else_direct(client: WebClient, *, channel_id: str, user_id: str, message: Message) -> None:
+    """A reply to a request only ``user_id`` sees: an ephemeral in the channel they acted on or for, and when Slack
+    answers ``user_not_in_channel`` (they left it, or acted from the app's direct messages) a message from the app,
+    by the same rule as :func:`send_privately`. Raises the ephemeral's error when neither reaches them."""
+    # The time zone is not used for a reply; a Recipient needs one.
+    to = Recipient(user_id=user_id, direct=False, timezone="UTC")
+    send_privately(client, _Unpaced(), team="", channel_id=channel_id, to=to, message=message)
+
+
 #: One lock per person: their direct messages go out one at a time. The sender's workers are per channel, and one
 #: person's reminders from several partnerships come from several workers; paced but concurrent, two of them could
 #: reach Slack less than a second apart (one message per second per conversation) and meet a 429.

@@ -19,6 +19,7 @@ from bot.blocks.common import build_error, build_notice
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_loading_modal, build_message_modal
 from bot.container import Services
+from bot.private_send import ephemeral_else_direct
 from bot.services import outbox_hold, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import PartnershipView, SlackProfile
@@ -103,13 +104,12 @@ def reply(respond: Respond, message: Message) -> None:
 
 
 def reply_or_ephemeral(respond: Respond, client: WebClient, body: dict[str, Any], channel_id: str, message: Message) -> None:
-    """A whole message only the person who clicked sees: through the response_url, else chat.postEphemeral."""
+    """A whole message only the person who clicked sees: through the response_url, else an ephemeral (a message from
+    the app when they are not in the channel)."""
     if body.get("response_url"):
         reply(respond, message)
     else:
-        client.chat_postEphemeral(
-            channel=channel_id, user=actor_profile(body).user_id, text=message.text, blocks=message.blocks
-        )
+        ephemeral_else_direct(client, channel_id=channel_id, user_id=actor_profile(body).user_id, message=message)
 
 
 def unless_held(services: Services, team_id: str, done: str, *, saved: str, opening: str = "") -> str:
@@ -216,9 +216,10 @@ def check_due_on(day: date | None, timezone: str, now: datetime, *, field: str) 
 
 
 def ephemeral(client: WebClient, channel_id: str, user_id: str, text: str, *, error: bool = False) -> None:
-    """A short notice (or warning) only ``user_id`` sees, in the channel (modal submissions have no response_url)."""
+    """A short notice (or warning) only ``user_id`` sees, in the channel (modal submissions have no response_url);
+    a message from the app when they are not in that channel."""
     message = build_error(text) if error else build_notice(text)
-    client.chat_postEphemeral(channel=channel_id, user=user_id, text=message.text, blocks=message.blocks)
+    ephemeral_else_direct(client, channel_id=channel_id, user_id=user_id, message=message)
 
 
 def reopen_with_error(client: WebClient, body: dict[str, Any], exc: InvalidInput, build: Callable[[str], View]) -> None:
