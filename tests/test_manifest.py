@@ -218,3 +218,21 @@ def test_partner_command_escapes_mentions_so_side_can_find_people() -> None:
     command = next(c for c in manifest["features"]["slash_commands"] if c["command"] == "/partner")
     assert command["should_escape"] is True
     assert parse_command("side <@U0CLEAD|dana> provider") == SideAssign("U0CLEAD", Side.PROVIDER)
+
+
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
+
+
+def test_19_no_code_path_reads_a_channels_history_or_a_threads_replies() -> None:
+    """Check 19 of a trustworthy Slack bot: PartnerPulse keeps what it needs (message ts, outbox rows) and never reads
+    history, which is Tier 1 (one call a minute) for apps outside the Marketplace. Neither method is called, named
+    (``api_call``, a string) or granted a scope."""
+    assert not set(HISTORY_METHODS) & set(_client_calls())
+    product = [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]
+    for path in product:
+        if "sandbox" in path.relative_to(ROOT).parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for method in HISTORY_METHODS:
+            assert method not in text and method.replace(".", "_") not in text, f"{path.relative_to(ROOT)} names {method}"
+    assert not [s for s in MANIFEST["oauth_config"]["scopes"]["bot"] if s.endswith(":history")]
