@@ -4,7 +4,7 @@ usergroups.users.list.
 users.info is Tier 4: 100 calls a minute per workspace. A profile is fetched at most once per person per
 ``PROFILE_TTL_SECONDS`` in this process (callers asking for the same person at the same time wait for one call), and
 the calls are paced to the tier by the same pacer as the sender's, so a 1,000-member channel's setup spreads its
-profiles over about ten minutes instead of meeting 429s. Each process keeps its own cache and pacer.
+profiles over about nine minutes instead of meeting 429s. Each process keeps its own cache and pacer.
 """
 
 from __future__ import annotations
