@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -46,9 +45,9 @@ class CompressedClock:
 
 
 @pytest.fixture
-def compressed_stack(tmp_path: Path) -> Iterator[LocalStack]:
+def compressed_stack(database_url: str) -> Iterator[LocalStack]:
     sandbox = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN, clock=CompressedClock(K))
-    stack = start_local_stack(database_url=f"sqlite:///{tmp_path / 'broadcast.db'}", start=START, sandbox=sandbox)
+    stack = start_local_stack(database_url=database_url, start=START, sandbox=sandbox)
     try:
         yield stack
     finally:
