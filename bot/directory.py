@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from bot.delivery.pacer import Pacer
 from bot.services.models import SlackProfile
+from bot.text_hygiene import clean_text
 
 #: users.info is Tier 4 (100/min per workspace); a profile rarely changes within an hour.
 PROFILE_TTL_SECONDS = 3600.0
@@ -79,7 +80,9 @@ class SlackDirectory:
         result = SlackProfile(
             user_id=user_id,
             team_id=user.get("team_id"),
-            display_name=profile.get("display_name") or user.get("real_name") or user.get("name") or user_id,
+            # A name a person chose: cleaned like everything else a person types (bot.text_hygiene).
+            display_name=clean_text(profile.get("display_name") or user.get("real_name") or user.get("name") or "")
+            or user_id,
             tz=user.get("tz") or None,
             is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
             deleted=bool(user.get("deleted")),

@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 
 from bot.blocks.text import escape, truncate
 from bot.services.models import SEVERITIES, ActionFilter, IssueFilter, ScorecardCadence, Side
+from bot.text_hygiene import clean_text
 from handlers.command_types import (
     ActionAdd,
     ActionList,
@@ -122,7 +123,8 @@ def plain_text_from_slack(text: str) -> str:
     """Slack-formatted text (a command's escaped text, a message's mrkdwn) as plain text for a form field.
 
     ``<@U1|dana>`` becomes ``@dana``, ``<#C1|general>`` ``#general``, ``<!here>`` ``@here``, a link its label and
-    address; ``&lt;``, ``&gt;`` and ``&amp;`` their characters. Whatever it becomes is escaped again on output.
+    address; ``&lt;``, ``&gt;`` and ``&amp;`` their characters; control and bidirectional formatting characters
+    go (``clean_text``). Whatever it becomes is escaped again on output.
     """
 
     def token(match: re.Match[str]) -> str:
@@ -135,7 +137,7 @@ def plain_text_from_slack(text: str) -> str:
             return label or "@" + target[1:].split("^")[0]
         return f"{label} ({target})" if label and label != target else target
 
-    plain = _SLACK_TOKEN.sub(token, text)
+    plain = _SLACK_TOKEN.sub(token, clean_text(text))
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -174,11 +176,15 @@ def parse_workdays(spec: str) -> tuple[int, ...]:
 
 
 def parse_command(text: str | None) -> Command:
-    """``/partner`` text → its typed subcommand. Unknown or incomplete commands raise CommandError with usage."""
-    words = (text or "").split()
+    """``/partner`` text → its typed subcommand. Unknown or incomplete commands raise CommandError with usage.
+
+    The text is cleaned first (``clean_text``): no control or bidirectional formatting character reaches a command.
+    """
+    raw = clean_text(text or "")
+    words = raw.split()
     if not words:
         return Help()
-    name, rest, raw = words[0].lower(), words[1:], text or ""
+    name, rest = words[0].lower(), words[1:]
     if name in SIMPLE:
         return SIMPLE[name]
     if name == "pulse":

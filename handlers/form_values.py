@@ -1,6 +1,7 @@
 """Reading values out of a submitted modal's state (``view.state.values``): text, choices, people, dates, times.
 
 Each feature parses its own form with these; a value that cannot be read raises InvalidInput naming its block.
+Typed text comes out cleaned (``bot.text_hygiene``), so every check and every store sees only clean text.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.services.errors import InvalidInput
+from bot.text_hygiene import clean_text
 
 State = dict[str, dict[str, dict[str, Any]]]
 
@@ -20,7 +22,8 @@ def _element(state: State, block: str) -> dict[str, Any]:
 
 
 def text_value(state: State, block: str) -> str:
-    return str(_element(state, block).get("value") or "")
+    """A text input's value without control or bidirectional formatting characters (newlines and tabs kept)."""
+    return clean_text(str(_element(state, block).get("value") or ""))
 
 
 def selected_value(state: State, block: str) -> str | None:

@@ -25,6 +25,7 @@ from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import PartnershipView, SlackProfile
 from bot.services.partnership_guards import MAX_DUE_AHEAD
 from bot.slack_client import error_code
+from bot.text_hygiene import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def actor_profile(body: dict[str, Any]) -> SlackProfile:
     return SlackProfile(
         user_id=str(user.get("id") or body.get("user_id") or ""),
         team_id=user.get("team_id") or body.get("team_id"),
-        display_name=str(user.get("name") or user.get("username") or body.get("user_name") or ""),
+        display_name=clean_text(str(user.get("name") or user.get("username") or body.get("user_name") or "")),
     )
 
 
