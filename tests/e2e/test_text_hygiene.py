@@ -1,0 +1,484 @@
+"""Every text field a person fills, driven through the real handler path with control and bidirectional formatting
+characters: what is stored and what Slack receives is the cleaned text, newlines and tabs kept.
+
+On PostgreSQL (TEST_DATABASE_URL) a NUL used to lose the issue or the answer. ``test_every_text_input_is_covered``
+fails when a builder gains a plain-text input that no case here fills.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.harness import LocalStack
+from bot.services.models import DIMENSIONS
+from storage.models import (
+    Action,
+    Answer,
+    EscalationPolicyRow,
+    Expectation,
+    Followup,
+    Goal,
+    Holiday,
+    Issue,
+    IssueEvent,
+    Member,
+    Partnership,
+    Question,
+    ScorecardResponse,
+)
+from tests.helpers import new_view, setup_partnership, view_ids, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Each character class the cleaning removes, inside words, plus a newline and a tab that must stay.
+DIRTY = "\u202ePay\x00ment\x01 la\x1bte\x7f ag\x85ain\u2067\nsecond\tline"
+CLEAN = "Payment late again\nsecond\tline"
+#: For one-line fields (titles, names): the same characters, no line break.
+DIRTY_LINE = "\u202eMonth\x00-end\x01 re\x1bport\x7f la\x85te\u2067\u200f"
+CLEAN_LINE = "Month-end report late"
+#: Characters the bot must never send to Slack (newline and tab are fine).
+FORBIDDEN = {"\x00", "\x01", "\x1b", "\x7f", "\x85", "\u202e", "\u2067", "\u200f"}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+def _sent_to_slack(stack: LocalStack) -> list[str]:
+    """Every string the bot sent to Slack: Web API arguments and response_url bodies."""
+    sent = [s for call in stack.sandbox.calls for s in _strings(call.args)]
+    return sent + [s for post in stack.sandbox.response_url_posts for s in _strings(post.body)]
+
+
+def _text_inputs(view: dict[str, Any]) -> list[str]:
+    return [
+        b["block_id"]
+        for b in view["blocks"]
+        if b.get("type") == "input" and (b.get("element") or {}).get("type") == "plain_text_input"
+    ]
+
+
+@dataclass
+class Run:
+    """What one case filled (block ids of plain-text inputs, per view) and found (block id → stored, expected)."""
+
+    stack: LocalStack
+    filled: set[str]
+    stored: dict[str, tuple[object, object]]
+    shown: list[str]
+
+    def fill(self, view: dict[str, Any], dirty: str = DIRTY, **values: Any) -> dict[str, Any]:
+        """Every plain-text input of the view gets ``dirty`` unless ``values`` says otherwise."""
+        inputs = _text_inputs(view)
+        self.filled.update(f"{view['callback_id']}:{block}" for block in inputs)
+        return {block: dirty for block in inputs} | values
+
+    def expect(self, view: dict[str, Any], block: str, stored: object, expected: object) -> None:
+        self.stored[f"{view['callback_id']}:{block}"] = (stored, expected)
+
+    def submit(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> None:
+        response = self.stack.actor(user_id).submit_view(view["id"], values, force=True)
+        assert response.status == 200 and not response.body.strip(), response.body
+        self.stack.settle()
+
+    def command(self, user_id: str, text: str) -> None:
+        response = self.stack.actor(user_id).slash_command("/partner", text, self.stack.world.channel)
+        assert response.status == 200, response.body
+
+
+def _one(stack: LocalStack, query: Any) -> Any:
+    """The newest row the query finds, once there is one (detached, its columns loaded)."""
+
+    def find() -> Any:
+        with stack.services.uow_factory() as uow:
+            rows = uow.session.scalars(query).all()
+            if rows:
+                uow.session.expunge(rows[-1])
+            return rows[-1] if rows else None
+
+    return wait_for(find, what=str(query))
+
+
+def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
+        return found[-1] if found else None
+
+    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
+
+
+def _message(stack: LocalStack, action_id: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        found = [m for m in stack.sandbox.messages(stack.world.channel) if action_id in json.dumps(m.get("blocks"))]
+        return found[-1] if found else None
+
+    return wait_for(find, what=f"a message with {action_id}")
+
+
+def _initial(view: dict[str, Any], block: str) -> str:
+    return str(next(b for b in view["blocks"] if b.get("block_id") == block)["element"].get("initial_value"))
+
+
+# --- one case per form (and per other way text comes in) -------------------------------------------------------
+
+
+def case_setup(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    stack.actor(w.client_lead).slash_command("/partner", "setup", w.channel)
+    view = new_view(stack, w.client_lead, "setup-submit", set())
+    values = run.fill(
+        view,
+        DIRTY_LINE,
+        timezone="\u202eAmerica/New\x00_York\x1b",
+        provider_leads=[w.provider_lead],
+        client_sponsors=[w.client_sponsor],
+        provider_sponsors=[w.provider_sponsor],
+    )
+    run.submit(w.client_lead, view, values)
+    p = _one(stack, select(Partnership))
+    for block, stored in (("name", p.name), ("client_org", p.client_org), ("provider_org", p.provider_org)):
+        run.expect(view, block, stored, CLEAN_LINE)
+    run.expect(view, "timezone", p.timezone, "America/New_York")
+    run.shown.append(CLEAN_LINE)
+
+
+def case_display_names_from_users_info(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    person = w.client_members[0]
+    user = stack.sandbox.snapshot_user(person)
+    stack.sandbox.add_user(person, user.team_id, DIRTY_LINE, real_name=DIRTY_LINE, tz=user.tz)
+    setup_partnership(stack)
+    member = _one(stack, select(Member).where(Member.user_id == person))
+    run.stored["users.info:display_name"] = (member.display_name, CLEAN_LINE)
+
+
+def case_question(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    run.command(w.client_lead, "questions")
+    listing = _ephemeral(stack, w.client_lead, "question-add")
+    before = view_ids(stack)
+    stack.actor(w.client_lead).click_ephemeral(w.channel, listing["ts"], "question-add")
+    view = new_view(stack, w.client_lead, "question-add-submit", before)
+    run.submit(w.client_lead, view, run.fill(view, dimension="trust"))
+    q = _one(stack, select(Question).where(Question.key.like("custom-%")))
+    run.expect(view, "text_client", q.text_client, CLEAN)
+    run.expect(view, "text_provider", q.text_provider, CLEAN)
+
+
+def case_pulse_answer(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    run.command(w.client_lead, "pulse now")
+    pulse = _message(stack, "pulse-answer")
+    before = view_ids(stack)
+    stack.actor(w.client_members[0]).click(w.channel, pulse["ts"], "pulse-answer")
+    view = new_view(stack, w.client_members[0], "pulse-answer-submit", before)
+    scores = {
+        b["block_id"]: "8" if b["element"]["type"] == "static_select" else "4"
+        for b in view["blocks"]
+        if str(b.get("block_id", "")).startswith("score-")
+    }
+    run.submit(w.client_members[0], view, run.fill(view, **scores))
+    _one(stack, select(Answer))
+    with stack.services.uow_factory() as uow:
+        by_question = {qid: comment for qid, comment in uow.session.execute(select(Answer.question_id, Answer.comment))}
+    for block in _text_inputs(view):
+        run.expect(view, block, by_question.get(int(block.removeprefix("comment-"))), CLEAN)
+
+
+def _logged_issue(run: Run, title: str = DIRTY_LINE) -> tuple[dict[str, Any], Issue]:
+    """``/partner issue <title>``, the form filled with dirty text everywhere: the card and the stored issue."""
+    stack, w = run.stack, run.stack.world
+    before = view_ids(stack)
+    run.command(w.client_members[0], f"issue {title}")
+    view = new_view(stack, w.client_members[0], "issue-log-submit", before)
+    if title == DIRTY_LINE:
+        assert _initial(view, "title") == CLEAN_LINE  # the command's text, cleaned before it is shown
+    values = run.fill(
+        view,
+        title=DIRTY_LINE,
+        details=DIRTY,
+        severity="S2",
+        category="Timeliness",
+        owning_side="provider",
+        owner_id=w.provider_members[0],
+    )
+    run.submit(w.client_members[0], view, values)
+    issue = _one(stack, select(Issue))
+    run.expect(view, "title", issue.title, CLEAN_LINE)
+    run.expect(view, "details", issue.details, CLEAN)
+    card = _message(stack, "issue-actions")
+    return card, issue
+
+
+def case_issue_log(run: Run) -> None:
+    setup_partnership(run.stack)
+    _logged_issue(run)
+    run.shown.append(CLEAN_LINE)
+
+
+def case_issue_from_message_shortcut(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    ts = stack.sandbox.user_message(w.channel, w.provider_members[1], DIRTY_LINE + "\r\n" + DIRTY)
+    before = view_ids(stack)
+    assert stack.actor(w.client_members[0]).message_shortcut("log-partnership-issue", w.channel, ts).status == 200
+    view = new_view(stack, w.client_members[0], "issue-log-submit", before)
+    assert _initial(view, "title") == CLEAN_LINE
+    assert _initial(view, "details") == CLEAN_LINE + "\n" + CLEAN
+    values = run.fill(view, severity="S3", category="Other", owning_side="client", owner_id=w.client_lead)
+    del values["title"], values["details"]  # submitted as prefilled
+    run.filled.update(("issue-log-submit:title", "issue-log-submit:details"))
+    run.submit(w.client_members[0], view, values)
+    issue = _one(stack, select(Issue))
+    run.expect(view, "title", issue.title, CLEAN_LINE)
+    run.expect(view, "details", issue.details.split("\n\n")[0], CLEAN_LINE + "\n" + CLEAN)
+
+
+def _card_form(run: Run, card: dict[str, Any], user_id: str, action_id: str, callback: str) -> dict[str, Any]:
+    before = view_ids(run.stack)
+    run.stack.actor(user_id).click(run.stack.world.channel, card["ts"], action_id)
+    return new_view(run.stack, user_id, callback, before)
+
+
+def _event(stack: LocalStack, kind: str) -> IssueEvent:
+    return _one(stack, select(IssueEvent).where(IssueEvent.kind == kind))
+
+
+def case_issue_update_and_resolve(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    card, _ = _logged_issue(run, "Report late")
+    owner = w.provider_members[0]
+    view = _card_form(run, card, owner, "issue-update", "issue-update-submit")
+    run.submit(owner, view, run.fill(view))
+    run.expect(view, "comment", _event(stack, "updated").detail, CLEAN)
+    view = _card_form(run, card, owner, "issue-resolve", "issue-resolve-submit")
+    run.submit(owner, view, run.fill(view))
+    run.expect(view, "comment", _event(stack, "resolved").detail, CLEAN)
+    run.shown.append("Payment late again")
+
+
+def case_followup(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    card, _ = _logged_issue(run, "Report late")
+    owner = w.provider_members[0]
+    view = _card_form(run, card, owner, "issue-resolve", "issue-resolve-submit")
+    run.submit(owner, view, {"comment": "Fixed"})
+    question = _message(stack, "followup-contribute-client")
+    view = _card_form(run, question, w.client_members[1], "followup-contribute-client", "followup-add-submit")
+    run.submit(w.client_members[1], view, run.fill(view))
+    run.expect(view, "text", _one(stack, select(Followup)).text, CLEAN)
+    run.shown.append("Payment late again")
+
+
+def case_action(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    before = view_ids(stack)
+    run.command(w.client_lead, f"action {DIRTY_LINE}")
+    view = new_view(stack, w.client_lead, "action-add-submit", before)
+    assert _initial(view, "title") == CLEAN_LINE
+    run.submit(w.client_lead, view, run.fill(view, DIRTY_LINE, owner_id=w.provider_members[0]))
+    run.expect(view, "title", _one(stack, select(Action)).title, CLEAN_LINE)
+    run.shown.append(CLEAN_LINE)
+
+
+def case_policy(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    run.command(w.client_lead, "policy")
+    shown = _ephemeral(stack, w.client_lead, "policy-change")
+    before = view_ids(stack)
+    stack.actor(w.client_lead).click_ephemeral(w.channel, shown["ts"], "policy-change")
+    view = new_view(stack, w.client_lead, "policy-submit", before)
+    durations = {
+        b: "\u202e1\x00h\x85" if b.startswith("acknowledge") else "\u20672\x1bd\u200f"
+        for b in _text_inputs(view)
+        if b != "categories"
+    }
+    categories = "\u202eData\x00 quality\x1b\r\nTime\x7fliness\u2067\rOther"
+    run.submit(w.client_lead, view, run.fill(view, **durations, categories=categories))
+    p = _one(stack, select(Partnership))
+    run.expect(view, "categories", p.issue_categories, ["Data quality", "Timeliness", "Other"])
+    with stack.services.uow_factory() as uow:
+        rows = {
+            r.severity: (r.acknowledge_minutes, r.resolve_minutes) for r in uow.session.scalars(select(EscalationPolicyRow))
+        }
+    for block in durations:
+        field, severity = block.split("-")
+        stored = rows.get(severity, (None, None))[0 if field == "acknowledge" else 1]
+        run.expect(view, block, stored, 60 if field == "acknowledge" else 2 * 8 * 60)  # 2 working days of 8 hours
+    run.shown.append("Data quality")
+
+
+def case_categories_and_holiday_commands(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    run.command(w.client_lead, "categories add \u202eData\x00 quality\x1b")
+    run.command(w.client_lead, "holiday client 2026-12-25 \u2067Christmas\x00 Day\x85")
+    stack.settle()
+    run.stored["command:categories"] = ("Data quality" in (_one(stack, select(Partnership)).issue_categories or []), True)
+    run.stored["command:holiday"] = (_one(stack, select(Holiday)).name, "Christmas Day")
+    run.shown.append("Christmas Day")
+
+
+def case_goal(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    member, owner = w.client_members[0], w.client_members[1]
+    before = view_ids(stack)
+    run.command(member, f"goal add {DIRTY_LINE}")
+    view = new_view(stack, member, "goal-add-submit", before)
+    assert _initial(view, "title") == CLEAN_LINE
+    run.submit(member, view, run.fill(view, DIRTY_LINE, client_owner_id=owner, provider_owner_id=w.provider_members[0]))
+    run.expect(view, "title", _one(stack, select(Goal)).title, CLEAN_LINE)
+    run.command(owner, "goals")
+    listing = _ephemeral(stack, owner, "goal-status")
+    before = view_ids(stack)
+    stack.actor(owner).click_ephemeral(w.channel, listing["ts"], "goal-status")
+    view = new_view(stack, owner, "goal-status-submit", before)
+    run.submit(owner, view, run.fill(view, status="at_risk"))
+    run.expect(view, "note", _one(stack, select(Goal)).note, CLEAN)
+    run.shown.append(CLEAN_LINE)
+
+
+def case_expectation(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    client, provider = w.client_members[0], w.provider_members[0]
+    before = view_ids(stack)
+    run.command(client, "expect Status reports")
+    view = new_view(stack, client, "expectation-add-submit", before)
+    run.submit(client, view, run.fill(view))
+    run.expect(view, "text", _one(stack, select(Expectation)).text, CLEAN)
+    posted = _message(stack, "expectation-discuss")
+    before = view_ids(stack)
+    stack.actor(provider).click(w.channel, posted["ts"], "expectation-discuss")
+    view = new_view(stack, provider, "expectation-discuss-submit", before)
+    run.submit(provider, view, run.fill(view))
+    run.expect(view, "reason", _one(stack, select(Expectation)).response, CLEAN)
+    run.shown.append("Payment late again")
+
+
+def case_scorecard(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    run.command(w.client_lead, "scorecard start")
+    invite = _message(stack, "scorecard-fill")
+    before = view_ids(stack)
+    stack.actor(w.client_members[0]).click(w.channel, invite["ts"], "scorecard-fill")
+    view = new_view(stack, w.client_members[0], "scorecard-submit", before)
+    ratings = {f"self-{d}": "4" for d in DIMENSIONS} | {f"other-{d}": "3" for d in DIMENSIONS}
+    run.submit(w.client_members[0], view, run.fill(view, **ratings))
+    run.expect(view, "comment", _one(stack, select(ScorecardResponse)).comment, CLEAN)
+
+
+CASES: dict[str, Callable[[Run], None]] = {
+    name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_") and callable(fn)
+}
+
+#: Each builder's plain-text input (module:function:block_id expression, see ``_builder_text_inputs``) and the
+#: modal field (callback_id:block_id) the cases fill for it.
+COVERED = {
+    "setup.py:_text:block": {
+        "setup-submit:name",
+        "setup-submit:client_org",
+        "setup-submit:provider_org",
+        "setup-submit:timezone",
+    },
+    "setup.py:build_question_modal:Q.TEXT_CLIENT": {"question-add-submit:text_client"},
+    "setup.py:build_question_modal:Q.TEXT_PROVIDER": {"question-add-submit:text_provider"},
+    "pulse.py:build_answer_modal:f'{ids.COMMENT_PREFIX}{q.id}'": {"pulse-answer-submit:comment-"},
+    "issue_forms.py:build_issue_modal:B.TITLE": {"issue-log-submit:title"},
+    "issue_forms.py:build_issue_modal:B.DETAILS": {"issue-log-submit:details"},
+    "issue_forms.py:build_update_modal:B.COMMENT": {"issue-update-submit:comment"},
+    "issue_forms.py:build_resolve_modal:ids.IssueUpdateBlock.COMMENT": {"issue-resolve-submit:comment"},
+    "issue_forms.py:build_action_modal:B.TITLE": {"action-add-submit:title"},
+    "issue_forms.py:build_followup_modal:ids.FollowupBlock.TEXT": {"followup-add-submit:text"},
+    "issue_forms.py:build_policy_modal:ids.policy_block(field, s.severity)": {
+        "policy-submit:acknowledge-",
+        "policy-submit:resolve-",
+    },
+    "issue_forms.py:build_policy_modal:ids.PolicyBlock.CATEGORIES": {"policy-submit:categories"},
+    "goals.py:build_goal_modal:B.TITLE": {"goal-add-submit:title"},
+    "goals.py:build_goal_status_modal:B.NOTE": {"goal-status-submit:note"},
+    "goals.py:build_expectation_modal:ids.ExpectationBlock.TEXT": {"expectation-add-submit:text"},
+    "goals.py:build_discuss_modal:ids.ExpectationBlock.REASON": {"expectation-discuss-submit:reason"},
+    "scorecard.py:build_scorecard_modal:ids.SCORECARD_COMMENT": {"scorecard-submit:comment"},
+}
+
+
+def _covered(field: str) -> bool:
+    """``callback_id:block_id`` is one of COVERED's fields (an entry ending in ``-`` is a prefix: ``comment-12``)."""
+    entries = set().union(*COVERED.values())
+    return field in entries or any(e.endswith("-") and field.startswith(e) for e in entries)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_text_field_is_stored_and_sent_clean_with_newlines_and_tabs_kept(stack: LocalStack, name: str) -> None:
+    run = Run(stack, filled=set(), stored={}, shown=[])
+    CASES[name](run)
+    stack.settle()
+    # Every plain-text input of the case's forms was filled with dirty text, listed in COVERED, and checked.
+    assert all(_covered(f) for f in run.filled), f"not in COVERED: {sorted(f for f in run.filled if not _covered(f))}"
+    assert run.filled <= set(run.stored), f"filled but not checked: {sorted(run.filled - set(run.stored))}"
+    assert run.stored, "the case checked nothing"
+    for field, (stored, expected) in run.stored.items():
+        assert stored == expected, f"{field}: stored {stored!r}, expected {expected!r}"
+    sent = _sent_to_slack(stack)
+    bad = sorted({repr(s) for s in sent if FORBIDDEN & set(s)})
+    assert not bad, f"sent to Slack with control or bidi characters: {bad}"
+    for text in run.shown:
+        assert any(text in s for s in sent), f"{text!r} never reached Slack"
+    assert stack.sandbox.violations == []
+
+
+def _builder_text_inputs() -> list[str]:
+    """``module:function:block_id`` of every plain-text input the builders in bot/blocks construct."""
+    found: list[str] = []
+    for path in sorted((ROOT / "bot" / "blocks").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        elements = [c for c in calls if getattr(c.func, "id", "") == "PlainTextInputElement"]
+        in_blocks = 0
+        for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+                kw = {k.arg: k.value for k in call.keywords}
+                element = kw.get("element")
+                if getattr(call.func, "id", "") == "InputBlock" and element in elements:
+                    in_blocks += 1
+                    found.append(f"{path.name}:{function.name}:{ast.unparse(kw['block_id'])}")
+        assert in_blocks == len(elements), f"{path.name}: a plain-text input outside InputBlock(element=...)"
+    return found
+
+
+def test_every_text_input_is_covered() -> None:
+    """A new plain-text input in a builder fails here until a case above fills it and checks what is stored."""
+    found = _builder_text_inputs()
+    assert len(found) == len(set(found))
+    assert set(found) == set(COVERED), (
+        f"not covered: {sorted(set(found) - set(COVERED))}; gone from the builders: {sorted(set(COVERED) - set(found))}"
+    )
+    cases = "".join(inspect.getsource(fn) for fn in CASES.values())
+    for fields in COVERED.values():
+        for field in fields:
+            assert field.split(":")[0] in cases, f"no case opens the form of {field}"
