@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.services.models import DIMENSIONS
 from storage.models import (
     Action,
     Answer,
@@ -66,12 +65,16 @@ def _sent_to_slack(stack: LocalStack) -> list[str]:
     return sent + [s for post in stack.sandbox.response_url_posts for s in _strings(post.body)]
 
 
-def _text_inputs(view: dict[str, Any]) -> list[str]:
+def _inputs_of_type(view: dict[str, Any], element_type: str) -> list[str]:
     return [
         b["block_id"]
         for b in view["blocks"]
-        if b.get("type") == "input" and (b.get("element") or {}).get("type") == "plain_text_input"
+        if b.get("type") == "input" and (b.get("element") or {}).get("type") == element_type
     ]
+
+
+def _text_inputs(view: dict[str, Any]) -> list[str]:
+    return _inputs_of_type(view, "plain_text_input")
 
 
 @dataclass
@@ -387,7 +390,8 @@ def case_scorecard(run: Run) -> None:
     before = view_ids(stack)
     stack.actor(w.client_members[0]).click(w.channel, invite["ts"], "scorecard-fill")
     view = new_view(stack, w.client_members[0], "scorecard-submit", before)
-    ratings = {f"self-{d}": "4" for d in DIMENSIONS} | {f"other-{d}": "3" for d in DIMENSIONS}
+    ratings = {b: "4" for b in _inputs_of_type(view, "static_select")}
+    assert len(ratings) == 16  # 8 dimensions, each rated for one's own side and for the other
     run.submit(w.client_members[0], view, run.fill(view, **ratings))
     run.expect(view, "comment", _one(stack, select(ScorecardResponse)).comment, CLEAN)
 
@@ -396,34 +400,35 @@ CASES: dict[str, Callable[[Run], None]] = {
     name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_") and callable(fn)
 }
 
-#: Each builder's plain-text input (module:function:block_id expression, see ``_builder_text_inputs``) and the
-#: modal field (callback_id:block_id) the cases fill for it.
+#: Each builder's plain-text input (function:block_id expression, see ``_builder_text_inputs``; no module name, so
+#: moving a builder to another module changes nothing here) and the modal fields (callback_id:block_id) the cases
+#: fill for it.
 COVERED = {
-    "setup.py:_text:block": {
+    "_text:block": {
         "setup-submit:name",
         "setup-submit:client_org",
         "setup-submit:provider_org",
         "setup-submit:timezone",
     },
-    "setup.py:build_question_modal:Q.TEXT_CLIENT": {"question-add-submit:text_client"},
-    "setup.py:build_question_modal:Q.TEXT_PROVIDER": {"question-add-submit:text_provider"},
-    "pulse.py:build_answer_modal:f'{ids.COMMENT_PREFIX}{q.id}'": {"pulse-answer-submit:comment-"},
-    "issue_forms.py:build_issue_modal:B.TITLE": {"issue-log-submit:title"},
-    "issue_forms.py:build_issue_modal:B.DETAILS": {"issue-log-submit:details"},
-    "issue_forms.py:build_update_modal:B.COMMENT": {"issue-update-submit:comment"},
-    "issue_forms.py:build_resolve_modal:ids.IssueUpdateBlock.COMMENT": {"issue-resolve-submit:comment"},
-    "issue_forms.py:build_action_modal:B.TITLE": {"action-add-submit:title"},
-    "issue_forms.py:build_followup_modal:ids.FollowupBlock.TEXT": {"followup-add-submit:text"},
-    "issue_forms.py:build_policy_modal:ids.policy_block(field, s.severity)": {
+    "build_question_modal:Q.TEXT_CLIENT": {"question-add-submit:text_client"},
+    "build_question_modal:Q.TEXT_PROVIDER": {"question-add-submit:text_provider"},
+    "build_answer_modal:f'{ids.COMMENT_PREFIX}{q.id}'": {"pulse-answer-submit:comment-"},
+    "build_issue_modal:B.TITLE": {"issue-log-submit:title"},
+    "build_issue_modal:B.DETAILS": {"issue-log-submit:details"},
+    "build_update_modal:B.COMMENT": {"issue-update-submit:comment"},
+    "build_resolve_modal:ids.IssueUpdateBlock.COMMENT": {"issue-resolve-submit:comment"},
+    "build_action_modal:B.TITLE": {"action-add-submit:title"},
+    "build_followup_modal:ids.FollowupBlock.TEXT": {"followup-add-submit:text"},
+    "build_policy_modal:ids.policy_block(field, s.severity)": {
         "policy-submit:acknowledge-",
         "policy-submit:resolve-",
     },
-    "issue_forms.py:build_policy_modal:ids.PolicyBlock.CATEGORIES": {"policy-submit:categories"},
-    "goals.py:build_goal_modal:B.TITLE": {"goal-add-submit:title"},
-    "goals.py:build_goal_status_modal:B.NOTE": {"goal-status-submit:note"},
-    "goals.py:build_expectation_modal:ids.ExpectationBlock.TEXT": {"expectation-add-submit:text"},
-    "goals.py:build_discuss_modal:ids.ExpectationBlock.REASON": {"expectation-discuss-submit:reason"},
-    "scorecard.py:build_scorecard_modal:ids.SCORECARD_COMMENT": {"scorecard-submit:comment"},
+    "build_policy_modal:ids.PolicyBlock.CATEGORIES": {"policy-submit:categories"},
+    "build_goal_modal:B.TITLE": {"goal-add-submit:title"},
+    "build_goal_status_modal:B.NOTE": {"goal-status-submit:note"},
+    "build_expectation_modal:ids.ExpectationBlock.TEXT": {"expectation-add-submit:text"},
+    "build_discuss_modal:ids.ExpectationBlock.REASON": {"expectation-discuss-submit:reason"},
+    "build_scorecard_modal:ids.SCORECARD_COMMENT": {"scorecard-submit:comment"},
 }
 
 
@@ -453,9 +458,9 @@ def test_every_text_field_is_stored_and_sent_clean_with_newlines_and_tabs_kept(s
 
 
 def _builder_text_inputs() -> list[str]:
-    """``module:function:block_id`` of every plain-text input the builders in bot/blocks construct."""
+    """``function:block_id`` of every plain-text input the builders under bot/blocks construct."""
     found: list[str] = []
-    for path in sorted((ROOT / "bot" / "blocks").glob("*.py")):
+    for path in sorted((ROOT / "bot" / "blocks").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
         elements = [c for c in calls if getattr(c.func, "id", "") == "PlainTextInputElement"]
@@ -466,7 +471,7 @@ def _builder_text_inputs() -> list[str]:
                 element = kw.get("element")
                 if getattr(call.func, "id", "") == "InputBlock" and element in elements:
                     in_blocks += 1
-                    found.append(f"{path.name}:{function.name}:{ast.unparse(kw['block_id'])}")
+                    found.append(f"{function.name}:{ast.unparse(kw['block_id'])}")
         assert in_blocks == len(elements), f"{path.name}: a plain-text input outside InputBlock(element=...)"
     return found
 
