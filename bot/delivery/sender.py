@@ -29,6 +29,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.pulse import Message
+from bot.delivery.fitting import post_fitting
 from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
 from bot.delivery.renderer import Renderer
@@ -281,31 +283,33 @@ class OutboxSender:
         return self._post(item, rendered)
 
     def _post(self, item: OutboxItem, rendered: Rendered) -> str:
-        """chat.postMessage of the rendered messages (the caller has paced the first one)."""
+        """chat.postMessage of the rendered messages (the caller has paced the first one); a message Slack finds
+        too long is posted in two (``fitting``)."""
         team = self._team(item.workspace_id)
-        first, *rest = rendered.messages
-        thread: dict[str, Any] = {"thread_ts": rendered.thread_ts} if rendered.thread_ts else {}
-        resp = self.client.chat_postMessage(
-            channel=item.channel_id,
-            text=first.text,
-            blocks=first.blocks,
-            metadata=_metadata(item),
-            unfurl_links=False,
-            unfurl_media=False,
-            **thread,
-        )
-        self.pacer.posted(item.channel_id)
-        ts = str(resp["ts"])
-        for part in rest:
-            self.pacer.wait("chat.postMessage", team, item.channel_id)
-            self.client.chat_postMessage(
+        calls = 0
+
+        def post(message: Message, thread_ts: str | None) -> str:
+            nonlocal calls
+            if calls:
+                self.pacer.wait("chat.postMessage", team, item.channel_id)
+            calls += 1
+            thread: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+            resp = self.client.chat_postMessage(
                 channel=item.channel_id,
-                thread_ts=rendered.thread_ts or ts,
-                text=part.text,
-                blocks=part.blocks,
+                text=message.text,
+                blocks=message.blocks,
                 metadata=_metadata(item),
+                unfurl_links=False,
+                unfurl_media=False,
+                **thread,
             )
             self.pacer.posted(item.channel_id)
+            return str(resp["ts"])
+
+        first, *rest = rendered.messages
+        ts = post_fitting(post, first, rendered.thread_ts)
+        for part in rest:
+            post_fitting(post, part, rendered.thread_ts or ts)
         return ts
 
     def _upload(self, item: OutboxItem, upload: Upload, thread_ts: str | None) -> None:
