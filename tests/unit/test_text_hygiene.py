@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from bot.text_hygiene import clean_text
+from handlers.ui import actor_profile
 
 C0_REMOVED = [chr(c) for c in range(0x00, 0x20) if c not in (0x09, 0x0A, 0x0D)]
 C1_AND_DEL = [chr(c) for c in range(0x7F, 0xA0)]
@@ -59,3 +60,11 @@ def test_cleaning_twice_changes_nothing_more() -> None:
     once = clean_text(dirty)
     assert once == "Title\n\tend"
     assert clean_text(once) == once
+
+
+def test_the_acting_persons_name_from_a_payload_is_cleaned() -> None:
+    """A person Slack's payload names (``user.name``) may be stored as a member (answering before their join event
+    arrived): the name is cleaned like everything else a person chose."""
+    body = {"user": {"id": "U1", "team_id": "T1", "name": "\u202emaya\x00.chen\x1b\u2067"}}
+    assert actor_profile(body).display_name == "maya.chen"
+    assert actor_profile({"user_id": "U2", "user_name": "dev\x7fon\x85"}).display_name == "devon"
