@@ -7,12 +7,8 @@ fails when a builder gains a plain-text input that no case here fills.
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,109 +30,23 @@ from storage.models import (
     Question,
     ScorecardResponse,
 )
-from tests.helpers import new_view, setup_partnership, view_ids, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
-#: Each character class the cleaning removes, inside words, plus a newline and a tab that must stay.
-DIRTY = "\u202ePay\x00ment\x01 la\x1bte\x7f ag\x85ain\u2067\nsecond\tline"
-CLEAN = "Payment late again\nsecond\tline"
-#: For one-line fields (titles, names): the same characters, no line break.
-DIRTY_LINE = "\u202eMonth\x00-end\x01 re\x1bport\x7f la\x85te\u2067\u200f"
-CLEAN_LINE = "Month-end report late"
-#: Characters the bot must never send to Slack (newline and tab are fine).
-FORBIDDEN = {"\x00", "\x01", "\x1b", "\x7f", "\x85", "\u202e", "\u2067", "\u200f"}
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _strings(v)
-
-
-def _sent_to_slack(stack: LocalStack) -> list[str]:
-    """Every string the bot sent to Slack: Web API arguments and response_url bodies."""
-    sent = [s for call in stack.sandbox.calls for s in _strings(call.args)]
-    return sent + [s for post in stack.sandbox.response_url_posts for s in _strings(post.body)]
-
-
-def _inputs_of_type(view: dict[str, Any], element_type: str) -> list[str]:
-    return [
-        b["block_id"]
-        for b in view["blocks"]
-        if b.get("type") == "input" and (b.get("element") or {}).get("type") == element_type
-    ]
-
-
-def _text_inputs(view: dict[str, Any]) -> list[str]:
-    return _inputs_of_type(view, "plain_text_input")
-
-
-@dataclass
-class Run:
-    """What one case filled (block ids of plain-text inputs, per view) and found (block id → stored, expected)."""
-
-    stack: LocalStack
-    filled: set[str]
-    stored: dict[str, tuple[object, object]]
-    shown: list[str]
-
-    def fill(self, view: dict[str, Any], dirty: str = DIRTY, **values: Any) -> dict[str, Any]:
-        """Every plain-text input of the view gets ``dirty`` unless ``values`` says otherwise."""
-        inputs = _text_inputs(view)
-        self.filled.update(f"{view['callback_id']}:{block}" for block in inputs)
-        return {block: dirty for block in inputs} | values
-
-    def expect(self, view: dict[str, Any], block: str, stored: object, expected: object) -> None:
-        self.stored[f"{view['callback_id']}:{block}"] = (stored, expected)
-
-    def submit(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> None:
-        response = self.stack.actor(user_id).submit_view(view["id"], values, force=True)
-        assert response.status == 200 and not response.body.strip(), response.body
-        self.stack.settle()
-
-    def command(self, user_id: str, text: str) -> None:
-        response = self.stack.actor(user_id).slash_command("/partner", text, self.stack.world.channel)
-        assert response.status == 200, response.body
-
-
-def _one(stack: LocalStack, query: Any) -> Any:
-    """The newest row the query finds, once there is one (detached, its columns loaded)."""
-
-    def find() -> Any:
-        with stack.services.uow_factory() as uow:
-            rows = uow.session.scalars(query).all()
-            if rows:
-                uow.session.expunge(rows[-1])
-            return rows[-1] if rows else None
-
-    return wait_for(find, what=str(query))
-
-
-def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
-
-
-def _message(stack: LocalStack, action_id: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.messages(stack.world.channel) if action_id in json.dumps(m.get("blocks"))]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"a message with {action_id}")
-
-
-def _initial(view: dict[str, Any], block: str) -> str:
-    return str(next(b for b in view["blocks"] if b.get("block_id") == block)["element"].get("initial_value"))
-
+from tests.helpers import new_view, setup_partnership, view_ids
+from tests.text_field_support import (
+    CLEAN,
+    CLEAN_LINE,
+    DIRTY,
+    DIRTY_LINE,
+    FORBIDDEN,
+    Run,
+    builder_text_inputs,
+    ephemeral_with,
+    initial_value,
+    inputs_of_type,
+    message_with,
+    newest_row,
+    sent_to_slack,
+    text_inputs,
+)
 
 # --- one case per form (and per other way text comes in) -------------------------------------------------------
 
@@ -154,7 +64,7 @@ def case_setup(run: Run) -> None:
         provider_sponsors=[w.provider_sponsor],
     )
     run.submit(w.client_lead, view, values)
-    p = _one(stack, select(Partnership))
+    p = newest_row(stack, select(Partnership))
     for block, stored in (("name", p.name), ("client_org", p.client_org), ("provider_org", p.provider_org)):
         run.expect(view, block, stored, CLEAN_LINE)
     run.expect(view, "timezone", p.timezone, "America/New_York")
@@ -167,7 +77,7 @@ def case_display_names_from_users_info(run: Run) -> None:
     user = stack.sandbox.snapshot_user(person)
     stack.sandbox.add_user(person, user.team_id, DIRTY_LINE, real_name=DIRTY_LINE, tz=user.tz)
     setup_partnership(stack)
-    member = _one(stack, select(Member).where(Member.user_id == person))
+    member = newest_row(stack, select(Member).where(Member.user_id == person))
     run.stored["users.info:display_name"] = (member.display_name, CLEAN_LINE)
 
 
@@ -175,12 +85,12 @@ def case_question(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "questions")
-    listing = _ephemeral(stack, w.client_lead, "question-add")
+    listing = ephemeral_with(stack, w.client_lead, "question-add")
     before = view_ids(stack)
     stack.actor(w.client_lead).click_ephemeral(w.channel, listing["ts"], "question-add")
     view = new_view(stack, w.client_lead, "question-add-submit", before)
     run.submit(w.client_lead, view, run.fill(view, dimension="trust"))
-    q = _one(stack, select(Question).where(Question.key.like("custom-%")))
+    q = newest_row(stack, select(Question).where(Question.key.like("custom-%")))
     run.expect(view, "text_client", q.text_client, CLEAN)
     run.expect(view, "text_provider", q.text_provider, CLEAN)
 
@@ -189,7 +99,7 @@ def case_pulse_answer(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "pulse now")
-    pulse = _message(stack, "pulse-answer")
+    pulse = message_with(stack, "pulse-answer")
     before = view_ids(stack)
     stack.actor(w.client_members[0]).click(w.channel, pulse["ts"], "pulse-answer")
     view = new_view(stack, w.client_members[0], "pulse-answer-submit", before)
@@ -199,10 +109,10 @@ def case_pulse_answer(run: Run) -> None:
         if str(b.get("block_id", "")).startswith("score-")
     }
     run.submit(w.client_members[0], view, run.fill(view, **scores))
-    _one(stack, select(Answer))
+    newest_row(stack, select(Answer))
     with stack.services.uow_factory() as uow:
         by_question = {qid: comment for qid, comment in uow.session.execute(select(Answer.question_id, Answer.comment))}
-    for block in _text_inputs(view):
+    for block in text_inputs(view):
         run.expect(view, block, by_question.get(int(block.removeprefix("comment-"))), CLEAN)
 
 
@@ -213,7 +123,7 @@ def _logged_issue(run: Run, title: str = DIRTY_LINE) -> tuple[dict[str, Any], Is
     run.command(w.client_members[0], f"issue {title}")
     view = new_view(stack, w.client_members[0], "issue-log-submit", before)
     if title == DIRTY_LINE:
-        assert _initial(view, "title") == CLEAN_LINE  # the command's text, cleaned before it is shown
+        assert initial_value(view, "title") == CLEAN_LINE  # the command's text, cleaned before it is shown
     values = run.fill(
         view,
         title=DIRTY_LINE,
@@ -224,10 +134,10 @@ def _logged_issue(run: Run, title: str = DIRTY_LINE) -> tuple[dict[str, Any], Is
         owner_id=w.provider_members[0],
     )
     run.submit(w.client_members[0], view, values)
-    issue = _one(stack, select(Issue))
+    issue = newest_row(stack, select(Issue))
     run.expect(view, "title", issue.title, CLEAN_LINE)
     run.expect(view, "details", issue.details, CLEAN)
-    card = _message(stack, "issue-actions")
+    card = message_with(stack, "issue-actions")
     return card, issue
 
 
@@ -244,13 +154,13 @@ def case_issue_from_message_shortcut(run: Run) -> None:
     before = view_ids(stack)
     assert stack.actor(w.client_members[0]).message_shortcut("log-partnership-issue", w.channel, ts).status == 200
     view = new_view(stack, w.client_members[0], "issue-log-submit", before)
-    assert _initial(view, "title") == CLEAN_LINE
-    assert _initial(view, "details") == CLEAN_LINE + "\n" + CLEAN
+    assert initial_value(view, "title") == CLEAN_LINE
+    assert initial_value(view, "details") == CLEAN_LINE + "\n" + CLEAN
     values = run.fill(view, severity="S3", category="Other", owning_side="client", owner_id=w.client_lead)
     del values["title"], values["details"]  # submitted as prefilled
     run.filled.update(("issue-log-submit:title", "issue-log-submit:details"))
     run.submit(w.client_members[0], view, values)
-    issue = _one(stack, select(Issue))
+    issue = newest_row(stack, select(Issue))
     run.expect(view, "title", issue.title, CLEAN_LINE)
     run.expect(view, "details", issue.details.split("\n\n")[0], CLEAN_LINE + "\n" + CLEAN)
 
@@ -262,7 +172,7 @@ def _card_form(run: Run, card: dict[str, Any], user_id: str, action_id: str, cal
 
 
 def _event(stack: LocalStack, kind: str) -> IssueEvent:
-    return _one(stack, select(IssueEvent).where(IssueEvent.kind == kind))
+    return newest_row(stack, select(IssueEvent).where(IssueEvent.kind == kind))
 
 
 def case_issue_update_and_resolve(run: Run) -> None:
@@ -286,10 +196,10 @@ def case_followup(run: Run) -> None:
     owner = w.provider_members[0]
     view = _card_form(run, card, owner, "issue-resolve", "issue-resolve-submit")
     run.submit(owner, view, {"comment": "Fixed"})
-    question = _message(stack, "followup-contribute-client")
+    question = message_with(stack, "followup-contribute-client")
     view = _card_form(run, question, w.client_members[1], "followup-contribute-client", "followup-add-submit")
     run.submit(w.client_members[1], view, run.fill(view))
-    run.expect(view, "text", _one(stack, select(Followup)).text, CLEAN)
+    run.expect(view, "text", newest_row(stack, select(Followup)).text, CLEAN)
     run.shown.append("Payment late again")
 
 
@@ -299,9 +209,9 @@ def case_action(run: Run) -> None:
     before = view_ids(stack)
     run.command(w.client_lead, f"action {DIRTY_LINE}")
     view = new_view(stack, w.client_lead, "action-add-submit", before)
-    assert _initial(view, "title") == CLEAN_LINE
+    assert initial_value(view, "title") == CLEAN_LINE
     run.submit(w.client_lead, view, run.fill(view, DIRTY_LINE, owner_id=w.provider_members[0]))
-    run.expect(view, "title", _one(stack, select(Action)).title, CLEAN_LINE)
+    run.expect(view, "title", newest_row(stack, select(Action)).title, CLEAN_LINE)
     run.shown.append(CLEAN_LINE)
 
 
@@ -309,18 +219,18 @@ def case_policy(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "policy")
-    shown = _ephemeral(stack, w.client_lead, "policy-change")
+    shown = ephemeral_with(stack, w.client_lead, "policy-change")
     before = view_ids(stack)
     stack.actor(w.client_lead).click_ephemeral(w.channel, shown["ts"], "policy-change")
     view = new_view(stack, w.client_lead, "policy-submit", before)
     durations = {
         b: "\u202e1\x00h\x85" if b.startswith("acknowledge") else "\u20672\x1bd\u200f"
-        for b in _text_inputs(view)
+        for b in text_inputs(view)
         if b != "categories"
     }
     categories = "\u202eData\x00 quality\x1b\r\nTime\x7fliness\u2067\rOther"
     run.submit(w.client_lead, view, run.fill(view, **durations, categories=categories))
-    p = _one(stack, select(Partnership))
+    p = newest_row(stack, select(Partnership))
     run.expect(view, "categories", p.issue_categories, ["Data quality", "Timeliness", "Other"])
     with stack.services.uow_factory() as uow:
         rows = {
@@ -339,8 +249,11 @@ def case_categories_and_holiday_commands(run: Run) -> None:
     run.command(w.client_lead, "categories add \u202eData\x00 quality\x1b")
     run.command(w.client_lead, "holiday client 2026-12-25 \u2067Christmas\x00 Day\x85")
     stack.settle()
-    run.stored["command:categories"] = ("Data quality" in (_one(stack, select(Partnership)).issue_categories or []), True)
-    run.stored["command:holiday"] = (_one(stack, select(Holiday)).name, "Christmas Day")
+    run.stored["command:categories"] = (
+        "Data quality" in (newest_row(stack, select(Partnership)).issue_categories or []),
+        True,
+    )
+    run.stored["command:holiday"] = (newest_row(stack, select(Holiday)).name, "Christmas Day")
     run.shown.append("Christmas Day")
 
 
@@ -351,16 +264,16 @@ def case_goal(run: Run) -> None:
     before = view_ids(stack)
     run.command(member, f"goal add {DIRTY_LINE}")
     view = new_view(stack, member, "goal-add-submit", before)
-    assert _initial(view, "title") == CLEAN_LINE
+    assert initial_value(view, "title") == CLEAN_LINE
     run.submit(member, view, run.fill(view, DIRTY_LINE, client_owner_id=owner, provider_owner_id=w.provider_members[0]))
-    run.expect(view, "title", _one(stack, select(Goal)).title, CLEAN_LINE)
+    run.expect(view, "title", newest_row(stack, select(Goal)).title, CLEAN_LINE)
     run.command(owner, "goals")
-    listing = _ephemeral(stack, owner, "goal-status")
+    listing = ephemeral_with(stack, owner, "goal-status")
     before = view_ids(stack)
     stack.actor(owner).click_ephemeral(w.channel, listing["ts"], "goal-status")
     view = new_view(stack, owner, "goal-status-submit", before)
     run.submit(owner, view, run.fill(view, status="at_risk"))
-    run.expect(view, "note", _one(stack, select(Goal)).note, CLEAN)
+    run.expect(view, "note", newest_row(stack, select(Goal)).note, CLEAN)
     run.shown.append(CLEAN_LINE)
 
 
@@ -372,13 +285,13 @@ def case_expectation(run: Run) -> None:
     run.command(client, "expect Status reports")
     view = new_view(stack, client, "expectation-add-submit", before)
     run.submit(client, view, run.fill(view))
-    run.expect(view, "text", _one(stack, select(Expectation)).text, CLEAN)
-    posted = _message(stack, "expectation-discuss")
+    run.expect(view, "text", newest_row(stack, select(Expectation)).text, CLEAN)
+    posted = message_with(stack, "expectation-discuss")
     before = view_ids(stack)
     stack.actor(provider).click(w.channel, posted["ts"], "expectation-discuss")
     view = new_view(stack, provider, "expectation-discuss-submit", before)
     run.submit(provider, view, run.fill(view))
-    run.expect(view, "reason", _one(stack, select(Expectation)).response, CLEAN)
+    run.expect(view, "reason", newest_row(stack, select(Expectation)).response, CLEAN)
     run.shown.append("Payment late again")
 
 
@@ -386,14 +299,14 @@ def case_scorecard(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "scorecard start")
-    invite = _message(stack, "scorecard-fill")
+    invite = message_with(stack, "scorecard-fill")
     before = view_ids(stack)
     stack.actor(w.client_members[0]).click(w.channel, invite["ts"], "scorecard-fill")
     view = new_view(stack, w.client_members[0], "scorecard-submit", before)
-    ratings = {b: "4" for b in _inputs_of_type(view, "static_select")}
+    ratings = {b: "4" for b in inputs_of_type(view, "static_select")}
     assert len(ratings) == 16  # 8 dimensions, each rated for one's own side and for the other
     run.submit(w.client_members[0], view, run.fill(view, **ratings))
-    run.expect(view, "comment", _one(stack, select(ScorecardResponse)).comment, CLEAN)
+    run.expect(view, "comment", newest_row(stack, select(ScorecardResponse)).comment, CLEAN)
 
 
 CASES: dict[str, Callable[[Run], None]] = {
@@ -449,7 +362,7 @@ def test_every_text_field_is_stored_and_sent_clean_with_newlines_and_tabs_kept(s
     assert run.stored, "the case checked nothing"
     for field, (stored, expected) in run.stored.items():
         assert stored == expected, f"{field}: stored {stored!r}, expected {expected!r}"
-    sent = _sent_to_slack(stack)
+    sent = sent_to_slack(stack)
     bad = sorted({repr(s) for s in sent if FORBIDDEN & set(s)})
     assert not bad, f"sent to Slack with control or bidi characters: {bad}"
     for text in run.shown:
@@ -457,28 +370,9 @@ def test_every_text_field_is_stored_and_sent_clean_with_newlines_and_tabs_kept(s
     assert stack.sandbox.violations == []
 
 
-def _builder_text_inputs() -> list[str]:
-    """``function:block_id`` of every plain-text input the builders under bot/blocks construct."""
-    found: list[str] = []
-    for path in sorted((ROOT / "bot" / "blocks").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-        elements = [c for c in calls if getattr(c.func, "id", "") == "PlainTextInputElement"]
-        in_blocks = 0
-        for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
-            for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
-                kw = {k.arg: k.value for k in call.keywords}
-                element = kw.get("element")
-                if getattr(call.func, "id", "") == "InputBlock" and element in elements:
-                    in_blocks += 1
-                    found.append(f"{function.name}:{ast.unparse(kw['block_id'])}")
-        assert in_blocks == len(elements), f"{path.name}: a plain-text input outside InputBlock(element=...)"
-    return found
-
-
 def test_every_text_input_is_covered() -> None:
     """A new plain-text input in a builder fails here until a case above fills it and checks what is stored."""
-    found = _builder_text_inputs()
+    found = builder_text_inputs()
     assert len(found) == len(set(found))
     assert set(found) == set(COVERED), (
         f"not covered: {sorted(set(found) - set(COVERED))}; gone from the builders: {sorted(set(COVERED) - set(found))}"
