@@ -38,7 +38,7 @@ from bot.sandbox.transcript import plain_lines, plain_text, readable, render_cha
 from bot.services import export, partnerships, scorecard
 from bot.services.figures import Flag
 from bot.services.figures_format import FLAG_ICONS
-from bot.services.models import DIMENSIONS
+from bot.services.pulse_models import DIMENSIONS
 
 Json = dict[str, Any]
 

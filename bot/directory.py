@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.delivery.pacer import Pacer
-from bot.services.models import SlackProfile
+from bot.services.partnership_models import SlackProfile
 
 #: users.info is Tier 4 (100/min per workspace); a profile rarely changes within an hour.
 PROFILE_TTL_SECONDS = 3600.0

@@ -29,19 +29,9 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, text_length
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.models import (
-    EXPECTATION_STATUS_LABELS,
-    GOAL_STATUS_LABELS,
-    MAX_GOAL_TITLE,
-    MAX_REVIEW_TEXT,
-    ExpectationCard,
-    ExpectationStatus,
-    ExpectationView,
-    GoalInput,
-    GoalStatus,
-    PartnershipView,
-    SharedGoal,
-)
+from bot.services.expectation_models import EXPECTATION_STATUS_LABELS, ExpectationCard, ExpectationStatus, ExpectationView
+from bot.services.goal_models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
+from bot.services.partnership_models import PartnershipView
 
 #: How much of an expectation a list line shows (the channel message has all of it).
 LIST_TEXT = 300

@@ -30,22 +30,21 @@ from bot.blocks import ids
 from bot.blocks.issues import STATUS_LABELS, format_duration
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
-from bot.services.models import (
+from bot.services.action_models import ActionInput
+from bot.services.issue_models import (
     MAX_CATEGORY,
     MAX_DETAILS,
     MAX_ISSUE_TITLE,
     SEVERITIES,
     SEVERITY_DEFINITIONS,
     SEVERITY_LABELS,
-    ActionInput,
     IssueDraft,
     IssueInput,
     IssueStatus,
     IssueView,
-    PartnershipView,
-    PolicyView,
-    Side,
 )
+from bot.services.issue_settings_models import PolicyView
+from bot.services.partnership_models import PartnershipView, Side
 
 OPTION_TEXT_MAX = 75
 #: Slack's modal title limit.

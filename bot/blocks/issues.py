@@ -28,27 +28,23 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, text_length
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.models import (
-    DIMENSION_LABELS,
+from bot.services.action_models import ActionStatus, ActionView, OverdueReminder
+from bot.services.calendar_models import CalendarView
+from bot.services.issue_models import (
     ESCALATION_LEVEL_LABELS,
     SEVERITY_DEFINITIONS,
     SEVERITY_LABELS,
-    ActionStatus,
-    ActionView,
-    CalendarView,
     EscalationNotice,
     FollowupQuestion,
     HistoryItem,
     IssueCard,
     IssueStatus,
     IssueView,
-    OverdueReminder,
-    PartnershipView,
-    PolicyView,
-    Side,
-    SignalKind,
-    SignalView,
 )
+from bot.services.issue_settings_models import PolicyView
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.pulse_models import DIMENSION_LABELS
+from bot.services.signal_models import SignalKind, SignalView
 
 FIELD_TEXT_MAX = 2000
 BUTTON_LABEL_MAX = 75

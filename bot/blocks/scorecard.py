@@ -28,13 +28,12 @@ from bot.blocks.goals import EXPECTATION_EMOJI, expectation_line
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
+from bot.services.expectation_models import EXPECTATION_STATUS_LABELS, LedgerSummary
 from bot.services.figures_format import FLAG_LEGEND, format_flag, format_gap, format_score
-from bot.services.models import (
-    DIMENSION_LABELS,
-    EXPECTATION_STATUS_LABELS,
-    MAX_REVIEW_TEXT,
-    LedgerSummary,
-    PartnershipView,
+from bot.services.goal_models import MAX_REVIEW_TEXT
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.pulse_models import DIMENSION_LABELS
+from bot.services.scorecard_models import (
     RatingGap,
     ScorecardCadence,
     ScorecardForm,
@@ -43,7 +42,6 @@ from bot.services.models import (
     ScorecardSide,
     ScorecardStatus,
     ScorecardView,
-    Side,
 )
 
 RATING_LABELS = {1: "1 · Poor", 2: "2 · Weak", 3: "3 · Adequate", 4: "4 · Good", 5: "5 · Excellent"}

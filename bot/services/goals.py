@@ -11,14 +11,7 @@ import logging
 from datetime import datetime
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
-    MAX_GOAL_TITLE,
-    MAX_REVIEW_TEXT,
-    GoalInput,
-    GoalStatus,
-    SharedGoal,
-    Side,
-)
+from bot.services.goal_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -28,6 +21,7 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
 )
+from bot.services.partnership_models import Side
 from storage.errors import DuplicateKey
 from storage.models import Goal, Partnership
 from storage.uow import UnitOfWork

@@ -10,24 +10,21 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from bot.services.action_models import ActionStatus, ActionView, FollowupView
 from bot.services.escalation_policy import policy_from_rows
-from bot.services.models import (
-    ActionStatus,
-    ActionView,
+from bot.services.issue_models import (
     EscalationNotice,
     FollowupQuestion,
-    FollowupView,
     HistoryItem,
     IssueCard,
     IssueEventView,
     IssueFilter,
     IssueStatus,
     IssueView,
-    Role,
-    Side,
 )
 from bot.services.partnership_guards import issue_in_channel, require_partnership
-from bot.services.views import partnership_view
+from bot.services.partnership_models import Role, Side
+from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import side_timezone
 from storage.models import Action, Followup, Issue, IssueEvent, Partnership
 from storage.repositories.issues import UNRESOLVED, IssueStore

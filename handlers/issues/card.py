@@ -18,7 +18,7 @@ from bot.blocks.metadata import MetadataError, decode
 from bot.container import Services
 from bot.services import escalation, issue_lifecycle, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, IssueStatus, IssueView
+from bot.services.issue_models import MAX_DETAILS, IssueStatus, IssueView
 from handlers import action_items
 from handlers.form_values import State, selected_value, text_value, user_value
 from handlers.home import publish_home

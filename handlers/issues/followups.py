@@ -18,7 +18,8 @@ from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import followups, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, Side
+from bot.services.issue_models import MAX_DETAILS
+from bot.services.partnership_models import Side
 from handlers.form_values import text_value
 from handlers.ui import (
     OUT_OF_DATE_FORM,

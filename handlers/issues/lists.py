@@ -14,7 +14,7 @@ from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_issue_list
 from bot.container import Services
 from bot.services import issue_queries
 from bot.services.errors import DomainError
-from bot.services.models import IssueFilter
+from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList

@@ -25,7 +25,8 @@ from bot.blocks.text import truncate
 from bot.container import Services
 from bot.services import issue_lifecycle, issue_settings, partnership_guards, signals
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, MAX_ISSUE_TITLE, IssueDraft, IssueInput, Side
+from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, IssueDraft, IssueInput
+from bot.services.partnership_models import Side
 from handlers.command_parser import plain_text_from_slack
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueLog

@@ -6,7 +6,10 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.services.models import ActionFilter, IssueFilter, ScorecardCadence, Side
+from bot.services.action_models import ActionFilter
+from bot.services.issue_models import IssueFilter
+from bot.services.partnership_models import Side
+from bot.services.scorecard_models import ScorecardCadence
 from handlers.command_parser import CommandError, parse_command
 from handlers.command_types import (
     ActionAdd,

@@ -29,23 +29,18 @@ from bot.blocks.issues import (
 )
 from bot.blocks.metadata import decode
 from bot.blocks.pulse import Message
-from bot.services.models import (
-    ActionStatus,
-    ActionView,
+from bot.services.action_models import ActionStatus, ActionView, FollowupView, OverdueReminder
+from bot.services.issue_models import (
     EscalationNotice,
     FollowupQuestion,
-    FollowupView,
     HistoryItem,
     IssueCard,
     IssueEventView,
     IssueStatus,
     IssueView,
-    OverdueReminder,
-    PartnershipView,
-    Side,
-    SignalKind,
-    SignalView,
 )
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.signal_models import SignalKind, SignalView
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"
