@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.issues import action_line, action_menu, issue_line, issue_menu
+from bot.blocks.issue_lists import action_line, action_menu, issue_line, issue_menu
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
 from bot.services.action_models import ActionView

@@ -27,8 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.issues import STATUS_LABELS, format_duration
+from bot.blocks.issue_text import STATUS_LABELS
 from bot.blocks.metadata import ChannelRef, encode
+from bot.blocks.policy import format_duration
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
 from bot.services.action_models import ActionInput
 from bot.services.issue_models import (

@@ -12,7 +12,8 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.issue_forms import FollowupFormRef, build_followup_modal
-from bot.blocks.issues import FollowupAsk, FollowupRef, date_label
+from bot.blocks.issue_refs import FollowupAsk, FollowupRef
+from bot.blocks.issue_text import date_label
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services

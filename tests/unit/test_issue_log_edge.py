@@ -21,8 +21,10 @@ from bot.blocks.issue_forms import (
     build_update_modal,
     safe_permalink,
 )
-from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_action_list, build_issue_list, build_policy, format_duration
+from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list, build_issue_list
+from bot.blocks.issue_refs import ListPage
 from bot.blocks.metadata import decode
+from bot.blocks.policy import build_policy, format_duration
 from bot.blocks.pulse import MAX_MESSAGE_TEXT, text_length
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.blocks import message_errors, view_errors
