@@ -16,10 +16,11 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import ActionFormRef, build_action_modal
+from bot.blocks.action_form import build_action_modal
+from bot.blocks.issue_form_refs import ActionFormRef
 from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list
 from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
-from bot.blocks.issue_text import date_label
+from bot.blocks.layout import date_label
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services

@@ -19,10 +19,10 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_notice
-from bot.blocks.issue_forms import build_policy_modal
 from bot.blocks.issue_text import working_time_label
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.policy import build_policy, calendar_line
+from bot.blocks.policy_form import build_policy_modal
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import calendar_settings, issue_settings, partnerships

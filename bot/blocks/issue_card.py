@@ -14,17 +14,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import IssueRef
-from bot.blocks.issue_text import (
-    STATUS_LABELS,
-    date_label,
-    fallback_text,
-    mrkdwn_context,
-    mrkdwn_section,
-    org_name,
-    quote_lines,
-    side_label,
-    status_line,
-)
+from bot.blocks.issue_text import STATUS_LABELS, fallback_text, org_name, side_label, status_line
+from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import HEADER_MAX, escape, local_time_label, truncate

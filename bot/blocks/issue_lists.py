@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import ISSUE_VERBS, ActionVerb, IssueVerb, ListPage
-from bot.blocks.issue_text import STATUS_LABELS, date_label, fallback_text, mrkdwn_context, mrkdwn_section, org_name
+from bot.blocks.issue_text import STATUS_LABELS, fallback_text, org_name
+from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, text_length
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate

@@ -1,5 +1,5 @@
-"""Formatting shared by the issue log's messages: labels for dates, working time and status, escaped names and
-quotes, and sections cut to Slack's limits.
+"""Formatting shared by the issue log's messages: labels for working time and status, escaped names, plurals and
+the fallback text (sections, quotes and dates are in bot/blocks/layout.py).
 
 All user text (titles, details, comments, follow-ups, lead-defined categories, organisation names) is escaped
 before it goes into mrkdwn, so nobody can make PartnerPulse post ``<!channel>``, a mention or a disguised link.
@@ -8,19 +8,10 @@ Mentions in the issue log's messages are built only from stored Slack user ids.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
-
-from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.issue_models import (
-    IssueStatus,
-    IssueView,
-)
+from bot.blocks.text import escape, local_time_label, truncate
+from bot.services.issue_models import IssueStatus, IssueView
 from bot.services.partnership_models import PartnershipView, Side
 
 
@@ -40,10 +31,6 @@ def working_time_label(amount: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60} min of working time"
 
 
-def date_label(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def org_name(p: PartnershipView, side: Side) -> str:
     return escape(p.org(side))
 
@@ -52,26 +39,12 @@ def side_label(p: PartnershipView, side: Side) -> str:
     return f"{org_name(p, side)} ({side.value})"
 
 
-def quote_lines(text: str, limit: int = SECTION_TEXT_MAX) -> str:
-    """User text as a mrkdwn block quote, line by line, escaped and cut to ``limit``."""
-    lines = [line.rstrip() for line in text.strip().splitlines()] or [""]
-    return truncate("\n".join("> " + escape(line) if line else ">" for line in lines), limit)
-
-
 def issue_name(issue: IssueView) -> str:
     return f"#{issue.number} “{escape(issue.title)}”"
 
 
 def fallback_text(text: str) -> str:
     return truncate(text, 3000)
-
-
-def mrkdwn_section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
-
-
-def mrkdwn_context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
 
 
 def status_line(issue: IssueView, tz: str) -> str:

@@ -11,17 +11,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import FollowupAsk, FollowupRef
-from bot.blocks.issue_text import (
-    date_label,
-    fallback_text,
-    issue_name,
-    mrkdwn_context,
-    mrkdwn_section,
-    org_name,
-    quote_lines,
-    side_label,
-    working_time_label,
-)
+from bot.blocks.issue_text import fallback_text, issue_name, org_name, side_label, working_time_label
+from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape, local_time_label, truncate

@@ -11,7 +11,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import ActionRef
-from bot.blocks.issue_text import date_label, fallback_text, mrkdwn_context, mrkdwn_section, plural
+from bot.blocks.issue_text import fallback_text, plural
+from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
 from bot.blocks.text import escape, truncate

@@ -12,7 +12,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import ids
-from bot.blocks.issue_text import date_label, fallback_text, mrkdwn_context, mrkdwn_section, side_label, working_time_label
+from bot.blocks.issue_text import fallback_text, side_label, working_time_label
+from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import HEADER_MAX, escape, truncate

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.goals import EXPECTATION_EMOJI, expectation_line
+from bot.blocks.expectations import EXPECTATION_EMOJI, expectation_line
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate

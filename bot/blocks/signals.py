@@ -10,7 +10,8 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import SignalRef
-from bot.blocks.issue_text import fallback_text, mrkdwn_context, mrkdwn_section, org_name, side_label
+from bot.blocks.issue_text import fallback_text, org_name, side_label
+from bot.blocks.layout import mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape

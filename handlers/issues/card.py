@@ -12,7 +12,8 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import IssueModalRef, build_reassign_modal, build_resolve_modal, build_update_modal
+from bot.blocks.issue_form_refs import IssueModalRef
+from bot.blocks.issue_forms import build_reassign_modal, build_resolve_modal, build_update_modal
 from bot.blocks.issue_refs import IssueRef, IssueVerb
 from bot.blocks.metadata import MetadataError, decode
 from bot.container import Services

@@ -11,9 +11,10 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import FollowupFormRef, build_followup_modal
+from bot.blocks.issue_form_refs import FollowupFormRef
+from bot.blocks.issue_forms import build_followup_modal
 from bot.blocks.issue_refs import FollowupAsk, FollowupRef
-from bot.blocks.issue_text import date_label
+from bot.blocks.layout import date_label
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services

@@ -18,7 +18,8 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import IssueFormRef, IssueModalRef, build_issue_modal
+from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
+from bot.blocks.issue_forms import build_issue_modal
 from bot.blocks.issue_refs import SignalRef
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import truncate
