@@ -138,6 +138,15 @@ def test_the_read_models_are_pure() -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_storage_models_are_imported_one_way() -> None:
+    """``from storage.models import X``: the package registers every table for Alembic; its modules are internal."""
+    bad = _violations(
+        lambda m: not _under(m, "storage.models"),
+        lambda t: _under(t, "storage.models") and t != "storage.models",
+    )
+    assert not bad, "\n".join(bad)
+
+
 def test_handlers_never_touch_the_database() -> None:
     bad = _violations(lambda m: _under(m, "handlers"), lambda t: _under(t, "sqlalchemy") or _under(t, "storage"))
     assert not bad, "\n".join(bad)
