@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
     InputBlock,
+    InputInteractiveElement,
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
@@ -48,6 +49,12 @@ def initial_option(options: list[Option], value: str | None) -> Option | None:
     return next((o for o in options if o.value == value), None)
 
 
+def _input(
+    block_id: str, label: str, element: InputInteractiveElement, optional: bool | None, hint: str | None = None
+) -> InputBlock:
+    return InputBlock(block_id=block_id, label=label, optional=optional, hint=hint, element=element)
+
+
 def text_input(
     block_id: str,
     label: str,
@@ -59,50 +66,25 @@ def text_input(
     initial: str | None = None,
     placeholder: str | None = None,
 ) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(
-            action_id=ids.VALUE,
-            multiline=multiline,
-            max_length=max_length,
-            initial_value=initial,
-            placeholder=placeholder,
-        ),
+    element = PlainTextInputElement(
+        action_id=ids.VALUE, multiline=multiline, max_length=max_length, initial_value=initial, placeholder=placeholder
     )
+    return _input(block_id, label, element, optional, hint)
 
 
 def user_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str | None = None,
-    placeholder: str | None = None,
-    hint: str | None = None,
+    block_id: str, label: str, *, initial: str | None = None, placeholder: str | None = None, hint: str | None = None
 ) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        hint=hint,
-        element=UserSelectElement(action_id=ids.VALUE, placeholder=placeholder, initial_user=initial),
+    return _input(
+        block_id, label, UserSelectElement(action_id=ids.VALUE, placeholder=placeholder, initial_user=initial), None, hint
     )
 
 
 def date_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str | None = None,
-    optional: bool | None = None,
-    placeholder: str | None = None,
+    block_id: str, label: str, *, initial: str | None = None, optional: bool | None = None, placeholder: str | None = None
 ) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        element=DatePickerElement(action_id=ids.VALUE, placeholder=placeholder, initial_date=initial),
+    return _input(
+        block_id, label, DatePickerElement(action_id=ids.VALUE, placeholder=placeholder, initial_date=initial), optional
     )
 
 
@@ -115,13 +97,8 @@ def radio_input(
     optional: bool | None = None,
     hint: str | None = None,
 ) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=RadioButtonsElement(action_id=ids.VALUE, options=options, initial_option=initial),
-    )
+    element = RadioButtonsElement(action_id=ids.VALUE, options=options, initial_option=initial)
+    return _input(block_id, label, element, optional, hint)
 
 
 def select_input(
@@ -133,12 +110,8 @@ def select_input(
     initial: Option | None = None,
     optional: bool | None = None,
 ) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        element=StaticSelectElement(action_id=ids.VALUE, placeholder=placeholder, options=options, initial_option=initial),
-    )
+    element = StaticSelectElement(action_id=ids.VALUE, placeholder=placeholder, options=options, initial_option=initial)
+    return _input(block_id, label, element, optional)
 
 
 def modal(callback_id: str, *, title: str, submit: str, private_metadata: str, blocks: list[Block]) -> View:
