@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import error_blocks, modal, text_input
-from bot.blocks.layout import fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import button_row, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
@@ -116,15 +116,11 @@ def expectation_line(p: PartnershipView, e: ExpectationView) -> str:
 
 def build_expectation_list(p: PartnershipView, entries: tuple[ExpectationView, ...]) -> Message:
     """``/partner expectations``: the ledger grouped by status, what needs an answer first."""
-    add = ActionsBlock(
-        block_id="expectation-list-actions",
-        elements=[
-            ButtonElement(
-                text="Record an expectation",
-                action_id=ids.ReviewAction.EXPECTATION_ADD,
-                value=encode(ChannelRef(p.team_id, p.channel_id)),
-            )
-        ],
+    add = button_row(
+        "expectation-list-actions",
+        "Record an expectation",
+        ids.ReviewAction.EXPECTATION_ADD,
+        encode(ChannelRef(p.team_id, p.channel_id)),
     )
     head: list[Block] = [mrkdwn_section(f"*Expectations ledger* · {escape(p.name)}")]
     if not entries:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     MarkdownTextObject,
     Option,
     OverflowMenuElement,
@@ -17,9 +15,9 @@ from slack_sdk.models.blocks import (
 from bot.blocks import ids
 from bot.blocks.issue_refs import ISSUE_VERBS, ActionVerb, IssueVerb, ListPage
 from bot.blocks.issue_text import STATUS_LABELS, fallback_text, org_name
-from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
+from bot.blocks.layout import button_row, date_label, fitting, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
-from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, text_length
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message, text_length
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
 from bot.services.action_models import ActionStatus, ActionView
 from bot.services.issue_models import (
@@ -85,38 +83,26 @@ def action_line(action: ActionView) -> str:
     return f"*{escape(action.title)}*\n<@{action.owner_id}> · due {date_label(action.due_on)}{issue}{state}{late}"
 
 
-def _page(
-    heading: str,
-    items: list[SectionBlock],
-    *,
-    page: ListPage | None,
-    has_more: bool,
-) -> list[Block]:
+def _list(heading: str, p: PartnershipView, items: list[SectionBlock], page: ListPage | None, has_more: bool) -> Message:
     """A heading and as many item blocks as fit one message (50 blocks, ``MAX_MESSAGE_TEXT`` characters of text),
     then a "More" button that continues after the last item shown (with ``page``), or a count of the rest."""
-    blocks: list[Block] = [mrkdwn_section(heading)]
+    if not items:
+        return Message(text=f"{heading}: none", blocks=[mrkdwn_section(f"*{escape(heading)}*\nNone.")])
+    blocks: list[Block] = [mrkdwn_section(f"*{escape(heading)}* · {escape(p.name)}")]
     # Room for the heading and the "More" button (or the count that replaces it).
-    used, budget = text_length(blocks[0].to_dict()) + 40, MAX_MESSAGE_TEXT
-    shown = 0
-    for block in items[: MAX_BLOCKS_PER_MESSAGE - 2]:
-        size = text_length(block.to_dict())
-        if shown and used + size > budget:
-            break
-        blocks.append(block)
-        used += size
-        shown += 1
-    rest = len(items) - shown
+    shown = fitting(items, used=text_length(blocks[0].to_dict()) + 40, room=MAX_BLOCKS_PER_MESSAGE - 2)
+    blocks += shown
+    rest = len(items) - len(shown)
     if page is not None and (rest or has_more):
-        more = replace(page, offset=page.offset + shown)
-        blocks.append(
-            ActionsBlock(
-                block_id="list-more",
-                elements=[ButtonElement(text="More", action_id=ids.Action.LIST_MORE, value=encode(more))],
-            )
-        )
+        more = replace(page, offset=page.offset + len(shown))
+        blocks.append(button_row("list-more", "More", ids.Action.LIST_MORE, encode(more)))
     elif rest:
         blocks.append(mrkdwn_context(f"…and {rest} more."))
-    return blocks
+    return Message(text=fallback_text(f"{heading} in {escape(p.name)}"), blocks=blocks)
+
+
+def _item(line: str, menu: OverflowMenuElement) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(line, SECTION_TEXT_MAX)), accessory=menu)
 
 
 def build_issue_list(
@@ -132,16 +118,7 @@ def build_issue_list(
     ``page`` says where this list starts; with it, a "More" button continues after the last issue shown whenever
     some did not fit or ``has_more`` (the caller holds more than it passed). Without it, the rest are counted.
     """
-    if not issues:
-        return Message(text=f"{heading}: none", blocks=[mrkdwn_section(f"*{escape(heading)}*\nNone.")])
-    items = [
-        SectionBlock(
-            text=MarkdownTextObject(text=truncate(issue_line(i, p), SECTION_TEXT_MAX)), accessory=issue_menu(i, p.channel_id)
-        )
-        for i in issues
-    ]
-    blocks = _page(f"*{escape(heading)}* · {escape(p.name)}", items, page=page, has_more=has_more)
-    return Message(text=fallback_text(f"{heading} in {escape(p.name)}"), blocks=blocks)
+    return _list(heading, p, [_item(issue_line(i, p), issue_menu(i, p.channel_id)) for i in issues], page, has_more)
 
 
 def build_action_list(
@@ -153,13 +130,4 @@ def build_action_list(
     has_more: bool = False,
 ) -> Message:
     """``/partner actions``: one block per action with done/drop in an overflow menu; paged like the issues."""
-    if not actions:
-        return Message(text=f"{heading}: none", blocks=[mrkdwn_section(f"*{escape(heading)}*\nNone.")])
-    items = [
-        SectionBlock(
-            text=MarkdownTextObject(text=truncate(action_line(a), SECTION_TEXT_MAX)), accessory=action_menu(a, p.channel_id)
-        )
-        for a in actions
-    ]
-    blocks = _page(f"*{escape(heading)}* · {escape(p.name)}", items, page=page, has_more=has_more)
-    return Message(text=fallback_text(f"{heading} in {escape(p.name)}"), blocks=blocks)
+    return _list(heading, p, [_item(action_line(a), action_menu(a, p.channel_id)) for a in actions], page, has_more)

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks import ids
 from bot.blocks.issue_refs import FollowupAsk, FollowupRef
 from bot.blocks.issue_text import fallback_text, issue_name, org_name, side_label, working_time_label
-from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import button_row, date_label, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape, local_time_label, truncate
@@ -61,18 +61,10 @@ def build_history_reply(item: HistoryItem) -> Message:
         blocks.append(mrkdwn_section(line))
         blocks.append(mrkdwn_section(quote_lines(f.text)))
         if f.action_id is None:
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"followup-{f.id}",
-                    elements=[
-                        ButtonElement(
-                            text="Make it an action",
-                            action_id=ids.Action.FOLLOWUP_TO_ACTION,
-                            value=encode(FollowupRef(f.id)),
-                        )
-                    ],
-                )
+            button = button_row(
+                f"followup-{f.id}", "Make it an action", ids.Action.FOLLOWUP_TO_ACTION, encode(FollowupRef(f.id))
             )
+            blocks.append(button)
         return Message(text=fallback_text(f"Suggestion from {p.org(f.side)} on issue #{i.number}"), blocks=blocks)
     elif e.kind == "escalated":
         line = f":rotating_light: Escalated to {ESCALATION_LEVEL_LABELS.get(e.level or 0, 'the next level')}."

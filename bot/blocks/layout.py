@@ -3,9 +3,10 @@ text, dates, and a list cut to what one message holds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
@@ -31,17 +32,28 @@ def date_label(day: date) -> str:
 
 def fit(head: list[Block], items: list[Block], tail: list[Block]) -> list[Block]:
     """Head, as many items as fit one message (blocks and text), a count of the rest, then the tail."""
-    blocks = list(head)
     used = sum(text_length(b.to_dict()) for b in head + tail) + 40
-    room = MAX_BLOCKS_PER_MESSAGE - len(head) - len(tail) - 1
-    shown = 0
+    shown = fitting(items, used=used, room=MAX_BLOCKS_PER_MESSAGE - len(head) - len(tail) - 1)
+    blocks = [*head, *shown]
+    if len(shown) < len(items):
+        blocks.append(mrkdwn_context(f"…and {len(items) - len(shown)} more."))
+    return blocks + tail
+
+
+def fitting(items: Sequence[Block], *, used: int, room: int) -> list[Block]:
+    """The first of ``items`` (at most ``room``, at least one) whose text fits one message after ``used`` characters."""
+    shown: list[Block] = []
     for block in items[:room]:
         size = text_length(block.to_dict())
         if shown and used + size > MAX_MESSAGE_TEXT:
             break
-        blocks.append(block)
+        shown.append(block)
         used += size
-        shown += 1
-    if shown < len(items):
-        blocks.append(mrkdwn_context(f"…and {len(items) - shown} more."))
-    return blocks + tail
+    return shown
+
+
+def button_row(block_id: str, text: str, action_id: str, value: str, style: str | None = None) -> ActionsBlock:
+    """One button on its own row (a list's "Add ..." or "More")."""
+    return ActionsBlock(
+        block_id=block_id, elements=[ButtonElement(text=text, action_id=action_id, value=value, style=style)]
+    )

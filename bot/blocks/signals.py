@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
 )
 
 from bot.blocks import ids
 from bot.blocks.issue_refs import SignalRef
 from bot.blocks.issue_text import fallback_text, org_name, side_label
-from bot.blocks.layout import mrkdwn_context, mrkdwn_section
+from bot.blocks.layout import button_row, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape
@@ -48,16 +46,12 @@ def build_signal(signal: SignalView) -> Message:
     """An early warning for a lead, with a "Log issue" button prefilled from the signal. It never escalates."""
     blocks: list[Block] = [
         mrkdwn_section(f":mag: *Early warning · {escape(signal.partnership.name)}*\n{signal_text(signal)}"),
-        ActionsBlock(
-            block_id=f"signal-{signal.id}",
-            elements=[
-                ButtonElement(
-                    text="Log issue",
-                    action_id=ids.Action.SIGNAL_LOG_ISSUE,
-                    value=encode(SignalRef(signal.id, channel_id=signal.partnership.channel_id)),
-                    style="primary",
-                )
-            ],
+        button_row(
+            f"signal-{signal.id}",
+            "Log issue",
+            ids.Action.SIGNAL_LOG_ISSUE,
+            encode(SignalRef(signal.id, channel_id=signal.partnership.channel_id)),
+            style="primary",
         ),
         mrkdwn_context(
             f"Only the leads of <#{signal.partnership.channel_id}> get this. It is a prompt to talk it through or log "
