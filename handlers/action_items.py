@@ -25,9 +25,8 @@ from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import actions, issue_queries, partnership_guards
-from bot.services.action_models import ActionFilter, ActionInput, ActionStatus, ActionView
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.issue_models import MAX_ISSUE_TITLE, IssueFilter
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, IssueFilter
 from bot.services.partnership_models import Side
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList

@@ -12,10 +12,9 @@ import re
 from datetime import date, time, timedelta
 
 from bot.blocks.text import escape, truncate
-from bot.services.action_models import ActionFilter
-from bot.services.issue_models import SEVERITIES, IssueFilter
+from bot.services.issue_models import SEVERITIES, ActionFilter, IssueFilter
 from bot.services.partnership_models import Side
-from bot.services.scorecard_models import ScorecardCadence
+from bot.services.review_models import ScorecardCadence
 from handlers.command_types import (
     ActionAdd,
     ActionList,

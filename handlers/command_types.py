@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from bot.services.action_models import ActionFilter
-from bot.services.issue_models import IssueFilter
+from bot.services.issue_models import ActionFilter, IssueFilter
 from bot.services.partnership_models import Side
-from bot.services.scorecard_models import ScorecardCadence
+from bot.services.review_models import ScorecardCadence
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef
 from bot.container import Services
 from bot.services import pulses
-from bot.services.action_models import ActionFilter
 from bot.services.errors import DomainError
-from bot.services.issue_models import IssueFilter
+from bot.services.issue_models import ActionFilter, IssueFilter
 from handlers.command_registry import CommandContext
 from handlers.command_types import (
     ActionList,

@@ -26,10 +26,8 @@ from bot.blocks.policy_form import build_policy_modal
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import calendar_settings, issue_settings, partnerships
-from bot.services.calendar_models import CalendarView
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.issue_models import SEVERITIES, SEVERITY_LABELS
-from bot.services.issue_settings_models import PolicyChange, PolicyView
+from bot.services.issue_models import SEVERITIES, SEVERITY_LABELS, CalendarView, PolicyChange, PolicyView
 from bot.services.outbox import Notice
 from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_parser import parse_duration

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.services.action_models import ActionInput
-from bot.services.issue_models import IssueInput
+from bot.services.issue_models import ActionInput, IssueInput
 from bot.services.partnership_models import SetupInput, Side, SlackProfile
 
 

@@ -24,8 +24,7 @@ from bot.blocks.issue_forms import side_options
 from bot.blocks.layout import mrkdwn_context
 from bot.blocks.metadata import encode
 from bot.blocks.text import escape, truncate
-from bot.services.action_models import ActionInput
-from bot.services.issue_models import MAX_ISSUE_TITLE, IssueView
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionInput, IssueView
 from bot.services.partnership_models import PartnershipView
 
 #: Open issues offered in the action modal's "for issue" menu (Slack allows 100 options).

@@ -21,9 +21,14 @@ from bot.blocks.layout import button_row, fit, mrkdwn_context, mrkdwn_section, q
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.expectation_models import EXPECTATION_STATUS_LABELS, ExpectationCard, ExpectationStatus, ExpectationView
-from bot.services.goal_models import MAX_REVIEW_TEXT
 from bot.services.partnership_models import PartnershipView
+from bot.services.review_models import (
+    EXPECTATION_STATUS_LABELS,
+    MAX_REVIEW_TEXT,
+    ExpectationCard,
+    ExpectationStatus,
+    ExpectationView,
+)
 
 #: How much of an expectation a list line shows (the channel message has all of it).
 LIST_TEXT = 300

@@ -24,8 +24,8 @@ from bot.blocks.layout import button_row, date_label, fit, mrkdwn_context, mrkdw
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
-from bot.services.goal_models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 from bot.services.partnership_models import PartnershipView
+from bot.services.review_models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 
 GOAL_STATUS_EMOJI = {
     GoalStatus.ON_TRACK: ":large_green_circle:",

@@ -24,8 +24,7 @@ from bot.blocks import ids
 from bot.blocks.issue_lists import action_line, action_menu, issue_line, issue_menu
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
-from bot.services.action_models import ActionView
-from bot.services.issue_models import SEVERITIES, IssueView
+from bot.services.issue_models import SEVERITIES, ActionView, IssueView
 from bot.services.partnership_models import PartnershipView
 
 MAX_HOME_BLOCKS = 100

@@ -19,11 +19,12 @@ from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section, quote_
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import HEADER_MAX, escape, local_time_label, truncate
-from bot.services.action_models import ActionStatus, ActionView
 from bot.services.issue_models import (
     ESCALATION_LEVEL_LABELS,
     SEVERITY_DEFINITIONS,
     SEVERITY_LABELS,
+    ActionStatus,
+    ActionView,
     IssueCard,
     IssueStatus,
     IssueView,

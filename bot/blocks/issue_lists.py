@@ -19,9 +19,10 @@ from bot.blocks.layout import button_row, date_label, fitting, mrkdwn_context, m
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message, text_length
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
-from bot.services.action_models import ActionStatus, ActionView
 from bot.services.issue_models import (
     SEVERITY_LABELS,
+    ActionStatus,
+    ActionView,
     IssueStatus,
     IssueView,
 )

@@ -16,7 +16,7 @@ from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, Message
 from bot.blocks.text import escape, truncate
-from bot.services.action_models import OverdueReminder
+from bot.services.issue_models import OverdueReminder
 
 REMINDER_ACTIONS_SHOWN = 40
 

@@ -17,12 +17,12 @@ from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import HEADER_MAX, escape, truncate
-from bot.services.calendar_models import CalendarView
 from bot.services.issue_models import (
     SEVERITY_DEFINITIONS,
     SEVERITY_LABELS,
+    CalendarView,
+    PolicyView,
 )
-from bot.services.issue_settings_models import PolicyView
 from bot.services.partnership_models import PartnershipView
 
 WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,8 +11,7 @@ from bot.blocks.layout import mrkdwn_context
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.policy import format_duration
 from bot.blocks.text import escape
-from bot.services.issue_models import MAX_CATEGORY, SEVERITY_DEFINITIONS, SEVERITY_LABELS
-from bot.services.issue_settings_models import PolicyView
+from bot.services.issue_models import MAX_CATEGORY, SEVERITY_DEFINITIONS, SEVERITY_LABELS, PolicyView
 
 MAX_CATEGORIES_TEXT = 25 * (MAX_CATEGORY + 1)
 

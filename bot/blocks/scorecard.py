@@ -28,12 +28,13 @@ from bot.blocks.expectations import EXPECTATION_EMOJI, expectation_line
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
-from bot.services.expectation_models import EXPECTATION_STATUS_LABELS, LedgerSummary
 from bot.services.figures_format import FLAG_LEGEND, format_flag, format_gap, format_score
-from bot.services.goal_models import MAX_REVIEW_TEXT
 from bot.services.partnership_models import PartnershipView, Side
 from bot.services.pulse_models import DIMENSION_LABELS
-from bot.services.scorecard_models import (
+from bot.services.review_models import (
+    EXPECTATION_STATUS_LABELS,
+    MAX_REVIEW_TEXT,
+    LedgerSummary,
     RatingGap,
     ScorecardCadence,
     ScorecardForm,

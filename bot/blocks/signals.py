@@ -13,9 +13,9 @@ from bot.blocks.layout import button_row, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape
+from bot.services.issue_models import SignalKind, SignalView
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSION_LABELS
-from bot.services.signal_models import SignalKind, SignalView
 
 
 def _fmt(value: object) -> str:

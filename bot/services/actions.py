@@ -17,10 +17,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import outbox
-from bot.services.action_models import ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
-from bot.services.issue_models import MAX_ISSUE_TITLE
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
 from bot.services.issue_queries import action_view
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.action_models import ActionView
-from bot.services.issue_models import SEVERITIES, IssueView
+from bot.services.issue_models import SEVERITIES, ActionView, IssueView
 from bot.services.issue_queries import action_view, issue_view
 from bot.services.partnership_guards import today_in
 from bot.services.partnership_models import PartnershipView

@@ -1,15 +1,81 @@
-"""The issue log and its escalation (DESIGN 3.3): severities, categories, issues, their events, card and notices."""
+"""The issue log and everything around it (DESIGN 3.3): severities, categories, issues, their events, card and
+notices; actions and follow-ups; the policy leads configure and each side's working calendar; early-warning signals."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.services.action_models import ActionView, FollowupView
 from bot.services.partnership_models import PartnershipView, Side
 from bot.services.pulse_models import MAX_COMMENT
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class ActionFilter(StrEnum):
+    """``/partner actions [mine|overdue|all]``."""
+
+    MINE = "mine"
+    OVERDUE = "overdue"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """The action modal's values. ``side`` defaults to the owner's side; ``issue_id`` links it to an issue."""
+
+    title: str
+    owner_id: str
+    due_on: date
+    side: Side | None = None
+    issue_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    partnership_id: int
+    issue_id: int | None
+    issue_number: int | None
+    followup_id: int | None
+    title: str
+    owner_id: str
+    side: Side
+    due_on: date
+    status: ActionStatus
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    id: int
+    issue_id: int
+    issue_number: int
+    side: Side
+    author_id: str
+    text: str
+    created_at: datetime
+    action_id: int | None
+
+
+@dataclass(frozen=True)
+class OverdueReminder:
+    """One owner's overdue actions in one partnership, for the one reminder they get that day."""
+
+    partnership: PartnershipView
+    owner_id: str
+    actions: tuple[ActionView, ...]
+    as_of: date
+
 
 #: Slack's limit for a section text, and so for an issue's details, a comment and a follow-up.
 MAX_DETAILS = MAX_COMMENT
@@ -174,3 +240,69 @@ class IssueDraft:
     details: str
     category: str | None
     severity: str | None
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    severity: str
+    acknowledge: timedelta  # working time
+    resolve: timedelta  # working time
+    custom: bool  # False: the DESIGN 3.3 default
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    partnership: PartnershipView
+    severities: tuple[SeverityPolicy, ...]
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """What one save of the policy form changed: the new categories (None: unchanged) and the severities whose
+    deadlines changed, in order; ``policy`` is the policy as saved."""
+
+    policy: PolicyView
+    categories: tuple[str, ...] | None
+    severities: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.categories is not None or bool(self.severities)
+
+
+@dataclass(frozen=True)
+class HolidayView:
+    side: Side
+    day: date
+    name: str
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    """One side's working calendar: escalation time runs only inside it."""
+
+    side: Side
+    timezone: str
+    workdays: tuple[int, ...]  # 0 = Monday
+    day_start: time
+    day_end: time
+    holidays: tuple[HolidayView, ...]
+
+
+class SignalKind(StrEnum):
+    DROP = "drop"
+    GAP = "gap"
+    RECURRING_CATEGORY = "recurring_category"
+
+
+@dataclass(frozen=True)
+class SignalView:
+    """An early warning for the leads. ``detail`` holds the figures (averages, gap, count)."""
+
+    id: int
+    partnership: PartnershipView
+    kind: SignalKind
+    subject: str  # the dimension, or the category
+    side: Side | None
+    detail: dict[str, Any]
+    created_at: datetime

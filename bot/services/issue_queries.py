@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from bot.services.action_models import ActionStatus, ActionView, FollowupView
 from bot.services.escalation_policy import policy_from_rows
 from bot.services.issue_models import (
+    ActionStatus,
+    ActionView,
     EscalationNotice,
     FollowupQuestion,
+    FollowupView,
     HistoryItem,
     IssueCard,
     IssueEventView,

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services.action_models import ActionStatus
 from bot.services.digest_models import (
     AGE_BUCKET_DAYS,
     ActionSummary,
@@ -27,9 +26,9 @@ from bot.services.digest_models import (
     IssueSummary,
     SeverityAges,
 )
-from bot.services.goal_models import GOAL_STATUS_LABELS, GoalStatus
-from bot.services.issue_models import SEVERITIES, IssueStatus
+from bot.services.issue_models import SEVERITIES, ActionStatus, IssueStatus
 from bot.services.partnership_models import Side
+from bot.services.review_models import GOAL_STATUS_LABELS, GoalStatus
 from storage.repositories.work_history import (
     ActionHistoryRow,
     ActionRow,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import actions, calendar_settings, outbox
-from bot.services.action_models import ActionStatus
+from bot.services.issue_models import ActionStatus
 from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership

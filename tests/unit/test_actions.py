@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.services import actions, calendar_settings, issue_lifecycle, issue_queries
-from bot.services.action_models import ActionFilter, ActionStatus
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.issue_models import ActionFilter, ActionStatus
 from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage

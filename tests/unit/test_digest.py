@@ -35,10 +35,9 @@ import pytest
 
 from bot.blocks.digest import build_digest_messages
 from bot.services import actions, digest, escalation, issue_lifecycle, outbox
-from bot.services.action_models import ActionStatus
 from bot.services.digest_models import DigestView
 from bot.services.errors import NotFound
-from bot.services.issue_models import IssueStatus
+from bot.services.issue_models import ActionStatus, IssueStatus
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import Trend
 from bot.services.sentiment import analyse

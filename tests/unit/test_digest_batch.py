@@ -12,7 +12,7 @@ import pytest
 
 from bot.delivery.renderer import Renderer
 from bot.services import actions, digest, issue_lifecycle, outbox
-from bot.services.action_models import ActionStatus
+from bot.services.issue_models import ActionStatus
 from bot.services.outbox import OutboxItem
 from bot.services.partnership_models import Side
 from storage.models import Digest, Partnership

@@ -33,7 +33,7 @@ from bot.blocks.scorecard import build_scorecard_report
 from bot.services import digest, export, home, pulses, scorecard
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
-from bot.services.scorecard_models import ScorecardInput
+from bot.services.review_models import ScorecardInput
 from storage.uow import UnitOfWorkFactory
 from tests.factories import Answered, add_closed_round, make_issue_world
 

@@ -19,18 +19,22 @@ from bot.blocks.metadata import decode
 from bot.blocks.overdue_reminder import build_overdue_reminder
 from bot.blocks.pulse import Message
 from bot.blocks.signals import build_signal
-from bot.services.action_models import ActionStatus, ActionView, FollowupView, OverdueReminder
 from bot.services.issue_models import (
+    ActionStatus,
+    ActionView,
     EscalationNotice,
     FollowupQuestion,
+    FollowupView,
     HistoryItem,
     IssueCard,
     IssueEventView,
     IssueStatus,
     IssueView,
+    OverdueReminder,
+    SignalKind,
+    SignalView,
 )
 from bot.services.partnership_models import PartnershipView, Side
-from bot.services.signal_models import SignalKind, SignalView
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"

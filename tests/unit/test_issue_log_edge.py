@@ -28,10 +28,19 @@ from bot.blocks.policy_form import build_policy_modal
 from bot.blocks.pulse import MAX_MESSAGE_TEXT, text_length
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.blocks import message_errors, view_errors
-from bot.services.action_models import ActionStatus, ActionView
-from bot.services.calendar_models import CalendarView, HolidayView
-from bot.services.issue_models import DEFAULT_CATEGORIES, SEVERITIES, IssueDraft, IssueStatus, IssueView
-from bot.services.issue_settings_models import PolicyView, SeverityPolicy
+from bot.services.issue_models import (
+    DEFAULT_CATEGORIES,
+    SEVERITIES,
+    ActionStatus,
+    ActionView,
+    CalendarView,
+    HolidayView,
+    IssueDraft,
+    IssueStatus,
+    IssueView,
+    PolicyView,
+    SeverityPolicy,
+)
 from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_parser import parse_duration, plain_text_from_slack
 from handlers.issues.log import issue_form_errors

@@ -15,11 +15,9 @@ from bot.blocks.goals import build_goal_list
 from bot.blocks.scorecard import build_scorecard_report
 from bot.services import digest, expectations, goals, scorecard
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
-from bot.services.expectation_models import ExpectationStatus
-from bot.services.goal_models import GoalInput, GoalStatus
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
-from bot.services.scorecard_models import ScorecardCadence, ScorecardInput
+from bot.services.review_models import ExpectationStatus, GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
 from storage.models import Goal, OutboxMessage, Partnership, Scorecard, ScorecardResponse
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world

@@ -29,11 +29,10 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.services import actions, digest, escalation, export, goals, issue_lifecycle
-from bot.services.action_models import ActionStatus
 from bot.services.digest_models import DigestView
-from bot.services.goal_models import GoalInput, GoalStatus
-from bot.services.issue_models import IssueStatus
+from bot.services.issue_models import ActionStatus, IssueStatus
 from bot.services.partnership_models import Side
+from bot.services.review_models import GoalInput, GoalStatus
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionEvent, GoalEvent

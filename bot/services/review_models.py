@@ -1,19 +1,121 @@
-"""The bilateral scorecard (DESIGN 3.5): cadence, the form, its input and the report."""
+"""Shared goals, the expectations ledger and the bilateral scorecard (DESIGN 3.5)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.services.expectation_models import LedgerSummary
 from bot.services.partnership_models import PartnershipView, Side
 
-if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
+if TYPE_CHECKING:
     from decimal import Decimal
 
     from bot.services.figures import Flag
+
+
+#: A goal's title: the column's width; an expectation, a note or a scorecard comment: one section's worth.
+MAX_GOAL_TITLE = 150
+MAX_REVIEW_TEXT = 3000
+
+
+class GoalStatus(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    DONE = "done"
+
+
+GOAL_STATUS_LABELS: dict[str, str] = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "done": "Done",
+}
+
+
+@dataclass(frozen=True)
+class GoalInput:
+    """The goal form's values, parsed but not yet checked (the service checks owners, length and date)."""
+
+    title: str
+    client_owner_id: str
+    provider_owner_id: str
+    due_on: date | None = None
+    status: GoalStatus = GoalStatus.ON_TRACK
+
+
+@dataclass(frozen=True)
+class SharedGoal:
+    """A stored shared goal with everything a list or a form shows (GoalView is the digest's short form)."""
+
+    id: int
+    number: int
+    title: str
+    client_owner_id: str
+    provider_owner_id: str
+    status: GoalStatus
+    note: str | None
+    due_on: date | None
+    created_by: str
+    updated_by: str | None
+    updated_at: datetime
+
+    @property
+    def status_label(self) -> str:
+        return GOAL_STATUS_LABELS[self.status.value]
+
+
+class ExpectationStatus(StrEnum):
+    OPEN = "open"
+    AGREED = "agreed"
+    DISCUSSING = "discussing"
+    WITHDRAWN = "withdrawn"
+
+
+EXPECTATION_STATUS_LABELS: dict[str, str] = {
+    "open": "Waiting for an answer",
+    "agreed": "Agreed",
+    "discussing": "To discuss",
+    "withdrawn": "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class ExpectationView:
+    """One entry of the expectations ledger: ``from_side`` expects ``text`` of the other side."""
+
+    id: int
+    number: int
+    from_side: Side
+    text: str
+    status: ExpectationStatus
+    created_by: str
+    created_at: datetime
+    responded_by: str | None
+    responded_at: datetime | None
+    response: str | None
+
+    @property
+    def to_side(self) -> Side:
+        return self.from_side.other
+
+
+@dataclass(frozen=True)
+class ExpectationCard:
+    """What the channel message about an expectation shows: the entry and its partnership."""
+
+    partnership: PartnershipView
+    expectation: ExpectationView
+
+
+@dataclass(frozen=True)
+class LedgerSummary:
+    """The ledger at a glance (the scorecard form and report): counts by status and the entries still in play."""
+
+    counts: dict[ExpectationStatus, int]
+    entries: tuple[ExpectationView, ...]  # agreed, open and to-discuss entries, oldest first
 
 
 class ScorecardCadence(StrEnum):
