@@ -19,15 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.services import outbox
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
 from bot.services.issue_queries import action_view
-from bot.services.models import (
-    MAX_ISSUE_TITLE,
-    ActionFilter,
-    ActionInput,
-    ActionStatus,
-    ActionView,
-    OverdueReminder,
-)
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -38,7 +31,7 @@ from bot.services.partnership_guards import (
     require_partnership,
     today_in,
 )
-from bot.services.views import partnership_view
+from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
 from storage.models import Action, Issue, Partnership
 from storage.repositories.issues import IssueStore

@@ -10,9 +10,8 @@ from typing import Any
 from bot.services import outbox
 from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
+from bot.services.partnership_models import (
     MemberView,
-    Participation,
     PartnershipView,
     Role,
     SetupDone,
@@ -21,10 +20,10 @@ from bot.services.models import (
     Side,
     SideGroupResult,
     SlackProfile,
-    StatusView,
 )
+from bot.services.pulse_models import Participation, StatusView
+from bot.services.read_models_from_rows import member_view, participation, partnership_view, round_view
 from bot.services.schedule import next_weekly_time, zone
-from bot.services.views import member_view, participation, partnership_view, round_view
 from storage.models import Member, Partnership, SideGroup, Workspace
 from storage.uow import UnitOfWork
 

@@ -45,19 +45,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
+from bot.services.digest_models import DigestView
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.figures import Flag
 from bot.services.figures_format import format_score
 from bot.services.figures_format import rated as rated_subject
-from bot.services.models import (
-    DigestView,
-    PortfolioEntry,
-    PortfolioView,
-    RiskLevel,
-    Role,
-    Side,
-    SideStanding,
-)
+from bot.services.partnership_models import Role, Side
+from bot.services.portfolio_models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
 from bot.services.schedule import next_weekly_time, zone
 from storage.models import OutboxMessage, Workspace
 from storage.repositories.portfolio import PortfolioRepository

@@ -10,26 +10,24 @@ from datetime import datetime, timedelta
 from bot.services import figures, outbox
 from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
+from bot.services.partnership_models import PartnershipView, Side, SlackProfile
+from bot.services.partnerships import answerable_by_side, upsert_member
+from bot.services.pulse_models import (
     DIMENSIONS,
     MAX_COMMENT,
     SUBJECTS,
     AnswerForm,
     AnswerInput,
-    PartnershipView,
     PreviousAnswer,
     QuestionView,
     RoundResults,
     RoundView,
-    Side,
-    SlackProfile,
     SubmitResult,
 )
-from bot.services.partnerships import answerable_by_side, upsert_member
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
+from bot.services.read_models_from_rows import participation, partnership_view, question_view, round_view
 from bot.services.schedule import next_weekly_time
 from bot.services.sentiment import comment_sentiment
-from bot.services.views import participation, partnership_view, question_view, round_view
 from storage.models import Answer, Partnership, PulseRound, Question, Response, RoundQuestion
 from storage.uow import UnitOfWork
 
