@@ -7,9 +7,10 @@ person look at it before it goes, a lead post it early, and leads and sponsors a
 from __future__ import annotations
 
 from bot.blocks.common import build_notice
-from bot.blocks.digest import PREVIEW_NOTE, build_digest_messages
+from bot.blocks.digest import PREVIEW_NOTE, build_digest_detail
+from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.text import local_time_label
-from bot.services import digest
+from bot.services import digest, digest_headline
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import DigestCopy, DigestNow, DigestPreview
 from handlers.ui import reply, unless_held
@@ -23,7 +24,9 @@ def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
     view = digest.preview(
         ctx.services.uow_factory(), team_id=ctx.team_id, channel_id=ctx.channel_id, now=ctx.services.clock()
     )
-    messages = build_digest_messages(view, note=PREVIEW_NOTE)
+    # The headline as the channel will see it, then the detail that goes in its thread (an ephemeral has none).
+    headline = build_digest_headline(view, digest_headline.headline(view), note=PREVIEW_NOTE)
+    messages = [headline, *build_digest_detail(view)]
     if len(messages) > MAX_PREVIEW_MESSAGES:
         rest = len(messages) - MAX_PREVIEW_MESSAGES + 1
         messages = [*messages[: MAX_PREVIEW_MESSAGES - 1], build_notice(f"…and {rest} more parts in the posted digest.")]

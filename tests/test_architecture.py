@@ -96,7 +96,7 @@ def _allowed_in_blocks(target: str) -> bool:
     return (
         _under(target, "slack_sdk.models")
         or _under(target, "bot.blocks")
-        or target in ("bot.services.models", "bot.services.errors", *FIGURES)
+        or target in ("bot.services.models", "bot.services.errors", "bot.services.headline_models", *FIGURES)
     )
 
 

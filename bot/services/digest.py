@@ -59,6 +59,7 @@ from storage.repositories.digests import (
     DigestBatchQueries,
     DigestQueries,
     DigestRepository,
+    NpsRow,
     RoundRow,
     ScoreRow,
 )
@@ -301,22 +302,24 @@ class _Scores:
             found[1] += row.answers
 
     def this_week(self) -> tuple[_Tallies, _Tallies]:
-        """This week's tallies per (subject, dimension, side) and, for the same items, the tallies of the last
-        week before this one in which each was asked; a comparison gets a previous value only when every one of
-        its items has one (like with like)."""
+        """This week's tallies per (subject, dimension, side) and, for the same items, each side's tallies of the
+        last week before this one in which the item was asked *and that side's answers could be shown* (a week
+        the side was too thin is skipped, never compared as nothing); a comparison gets a previous value only
+        when every one of its items has one (like with like)."""
         current: dict[tuple[str | None, str, str], figures.Tally] = {}
         previous: dict[tuple[str | None, str, str], figures.Tally] = {}
         missing: set[tuple[str | None, str, str]] = set()
-        asked_weeks: dict[int, list[int]] = {}
-        for week, _, item in self.sums:
-            asked_weeks.setdefault(item, []).append(week)
+        # Only shown answers are summed, so these are the weeks each side met the threshold on each item.
+        asked_weeks: dict[tuple[str, int], list[int]] = {}
+        for week, side, item in self.sums:
+            asked_weeks.setdefault((side, item), []).append(week)
         for (week, side, item), (total, count) in self.sums.items():
             if week != 0:
                 continue
             subject, dimension = self.items[item]
             key = (subject, dimension, side)
             current.setdefault(key, figures.Tally()).add(total, count)
-            earlier = [w for w in asked_weeks[item] if w > 0]
+            earlier = [w for w in asked_weeks[(side, item)] if w > 0]
             before = self.sums.get((min(earlier), side, item)) if earlier and subject is not None else None
             if before is None:
                 missing.add(key)
@@ -385,6 +388,7 @@ def _build(
 
     this_week = [r for r in rounds if weeks_back[r.id] == 0]
     comments = q.comments([r.id for r in this_week])
+    nps = _nps(q.nps([r.id for r in this_week]), shown)
     sides = (
         _side_digest(p, Side.CLIENT, this_week, respondents, shown, comments),
         _side_digest(p, Side.PROVIDER, this_week, respondents, shown, comments),
@@ -425,7 +429,25 @@ def _build(
         actions=action_summary(work, start, as_of, lambda side, at: today_in(p, at, side.value)),
         goals=goals_section(work, start, as_of),
         chart=chart,
+        nps=nps,
     )
+
+
+def _nps(rows: Sequence[NpsRow], shown: set[tuple[int, str]]) -> tuple[figures.NpsFigure, figures.NpsFigure] | None:
+    """Each side's NPS of the week: the answers of the rounds in which that side met the threshold (as round
+    results show them); a side too thin in every round that asked it is withheld. None: no NPS answers."""
+    if not rows:
+        return None
+    asked = {r.round_id for r in rows}
+    client, provider = (
+        figures.nps(
+            side,
+            [r.score for r in rows if r.side == side.value and (r.round_id, r.side) in shown],
+            shown=any((rid, side.value) in shown for rid in asked),
+        )
+        for side in Side
+    )
+    return client, provider
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -746,6 +746,9 @@ class DigestView:
     actions: ActionSummary
     goals: GoalsSection
     chart: ChartSeries
+    #: Each side's NPS of the week's rounds (client, provider), under the anonymity threshold as round results
+    #: show it; None when no round of the week asked it.
+    nps: tuple[NpsFigure, NpsFigure] | None = None
 
     def side(self, side: Side) -> SideDigest:
         return self.sides[0] if side is Side.CLIENT else self.sides[1]

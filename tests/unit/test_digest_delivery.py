@@ -119,7 +119,7 @@ def test_sending_the_digest_records_its_chart_and_copies_for_subscribed_leads_an
     env.set_member(w.provider_lead, digest_copy=True)  # nor can the app message the other organisation's people
     assert env.post_now().queued
     report = env.sender.deliver_pending()
-    assert report.sent == 4 and report.failed == report.retried == 0  # digest, chart, two copies
+    assert report.sent == 5 and report.failed == report.retried == 0  # digest, its detail, chart, two copies
     assert env.rows(outbox.Purpose.DIGEST_COPY) == [
         (w.client_lead, w.client_lead, "sent"),
         (w.client_sponsor, w.client_sponsor, "sent"),
@@ -133,6 +133,8 @@ def test_sending_the_digest_records_its_chart_and_copies_for_subscribed_leads_an
     (chart,) = [m for m in env.sandbox.messages(w.channel) if m.get("upload")]
     (posted,) = [m for m in env.sandbox.messages(w.channel) if str(m.get("text")).startswith("Weekly digest for")]
     assert chart["thread_ts"] == posted["ts"]
+    (detail,) = [m for m in env.sandbox.messages(w.channel) if str(m.get("text")).startswith("Full detail")]
+    assert detail["thread_ts"] == posted["ts"]
 
 
 def test_an_undeliverable_copy_is_dropped_and_the_partnership_keeps_running(env: Env) -> None:
@@ -153,7 +155,7 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
     env.post_now()
     env.sandbox.fail_next("chat.postMessage", "internal_error")
     report = env.sender.deliver_pending()
-    assert report.retried == 1 and env.rows(outbox.Purpose.DIGEST_CHART) == []
+    assert report.retried == 1 and env.rows(outbox.Purpose.DIGEST_CHART) == env.rows(outbox.Purpose.DIGEST_DETAIL) == []
     with env.uow_factory() as uow:
         digest_id = uow.session.scalars(select(Digest.id)).one()
     item = outbox.OutboxItem(
