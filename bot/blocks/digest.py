@@ -261,7 +261,7 @@ def fallback_text(view: DigestView) -> str:
         f"Weekly digest for {escape(view.partnership.name)}, week of {_day(view.week_start)}: health index "
         + ", ".join(parts)
         + f"; {len(view.issues.new)} new issues, {view.issues.open_total} open; "
-        f"{len(view.actions.overdue)} overdue actions."
+        + (f"{n} overdue action." if (n := len(view.actions.overdue)) == 1 else f"{n} overdue actions.")
     )
     return truncate(text, FALLBACK_TEXT_MAX)
 

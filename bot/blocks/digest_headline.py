@@ -36,7 +36,7 @@ from bot.services.headline_models import (
 from bot.services.models import SEVERITY_LABELS, DigestIssue, DigestView, Side
 
 #: Lines per headline part before "…and N more" (the rest is in the thread).
-LINES_PER_PART = 3
+LINES_PER_PART = 4
 #: Results of the week listed in the main message (all are in the thread).
 MEASURED_LINES = 4
 QUIET = "*A quiet week*: nothing changed that the figures can show, nothing needs attention and no decision is waiting."
@@ -106,11 +106,13 @@ def _change_line(view: DigestView, change: ItemChange) -> str:
 
 
 def changed(view: DigestView, headline: Headline) -> list[str]:
-    lines = [
-        f"Health index of {_org(view, h.side)}: {format_score(h.value)} {ARROWS[h.trend]} {format_gap(h.change)} "
-        f"against the {HEALTH_WEEKS} weeks before"
-        for h in headline.changes.health
-    ]
+    lines = []
+    if headline.changes.health:
+        moved = " · ".join(
+            f"{_org(view, h.side)} {format_score(h.value)} {ARROWS[h.trend]} {format_gap(h.change)}"
+            for h in headline.changes.health
+        )
+        lines.append(f"Health index ({HEALTH_WEEKS} weeks, against the {HEALTH_WEEKS} before): {moved}")
     return lines + [_change_line(view, c) for c in headline.changes.items]
 
 
@@ -123,16 +125,16 @@ def _alert_line(view: DigestView, alert: IssueAlert) -> str:
 
 def attention(view: DigestView, headline: Headline) -> list[str]:
     a = headline.attention
-    lines = [_result(view, c) for c in a.gaps]
+    lines = [
+        f"{_org(view, side)}: fewer than {view.threshold} answered, so its results are withheld this week"
+        for side in a.withheld
+    ]
+    lines += [_result(view, c) for c in a.gaps]
     lines += [_alert_line(view, alert) for alert in a.issues]
     if a.overdue:
         total = sum(len(o.actions) for o in a.overdue)
         per_side = " · ".join(f"{_org(view, o.side)} {len(o.actions)}" for o in a.overdue)
         lines.append(f"{_plural(total, 'overdue action')}: {per_side}")
-    lines += [
-        f"{_org(view, side)}: fewer than {view.threshold} answered, so its results are withheld this week"
-        for side in a.withheld
-    ]
     return lines
 
 

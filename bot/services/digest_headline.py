@@ -5,9 +5,9 @@ read model, of what a reader needs in 30 seconds. No I/O, no wording (``bot.bloc
   (the whole bank over ``figures.HEALTH_WEEKS`` weeks against the weeks before: like with like), and a side's
   rating of an item that moved against the same items the last time they were asked by at least the watch level
   (``figures.flag`` of the change). Too little data is no change: nothing is said about it here.
-- **What needs attention**: flagged perception gaps (widest first), open issues escalated to the leads or
-  sponsors (level 2 or above) or not acknowledged after ``STALLED_DAYS``, overdue actions per side, and a side
-  whose answers are withheld this week because too few of its people answered.
+- **What needs attention**: a side whose answers are withheld this week because too few of its people answered,
+  flagged perception gaps (widest first), open issues escalated to the leads or sponsors (level 2 or above) or
+  not acknowledged after ``STALLED_DAYS``, and overdue actions per side.
 - **Decisions needed, from whom**: the owning side acknowledges an issue it has not acknowledged; the leads
   (level 2) or sponsors (level 3) of both sides decide on an escalated issue; a side with overdue actions
   finishes them or agrees new dates.
@@ -65,6 +65,9 @@ def changes(view: DigestView) -> Changes:
 
 
 def _flagged(view: DigestView) -> tuple[Comparison, ...]:
+    """Flagged gaps, widest first; none while a side is withheld (a gap needs both sides' figures)."""
+    if len(_shown(view)) < len(Side):
+        return ()
     return tuple(c for c in view.gaps if c.flag is not Flag.NONE)
 
 
@@ -77,8 +80,8 @@ def _alert(issue: DigestIssue) -> IssueAlert | None:
 
 
 def attention(view: DigestView) -> Attention:
-    """Flagged gaps, escalated or stalled issues (highest level, then oldest, first), overdue actions per side,
-    withheld sides."""
+    """Withheld sides, flagged gaps, escalated or stalled issues (highest level, then oldest, first), overdue
+    actions per side."""
     alerts = [a for a in map(_alert, view.issues.open) if a is not None]
     alerts.sort(key=lambda a: (-a.issue.escalation_level, -a.issue.age_days, a.issue.number))
     overdue = tuple(

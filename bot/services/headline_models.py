@@ -56,8 +56,8 @@ class OverdueBySide:
 
 @dataclass(frozen=True)
 class Attention:
-    """What needs attention: flagged perception gaps (widest first), issues escalated or stalled, overdue actions
-    per side, and sides whose answers were withheld this week (too few answered)."""
+    """What needs attention, in this order: sides whose answers were withheld this week (too few answered),
+    flagged perception gaps (widest first), issues escalated or stalled, overdue actions per side."""
 
     gaps: tuple[Comparison, ...]
     issues: tuple[IssueAlert, ...]
