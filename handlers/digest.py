@@ -10,7 +10,7 @@ from bot.blocks.common import build_notice
 from bot.blocks.digest import PREVIEW_NOTE, build_digest_detail
 from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.text import local_time_label
-from bot.services import digest, digest_headline
+from bot.services import digest_headline, digest_requests
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import DigestCopy, DigestNow, DigestPreview
 from handlers.ui import reply, unless_held
@@ -21,7 +21,7 @@ MAX_PREVIEW_MESSAGES = 5
 
 def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
     """This week's digest as it would be posted now, only for the person who asked."""
-    view = digest.preview(
+    view = digest_requests.preview(
         ctx.services.uow_factory(), team_id=ctx.team_id, channel_id=ctx.channel_id, now=ctx.services.clock()
     )
     # The headline as the channel will see it, then the detail that goes in its thread (an ephemeral has none).
@@ -36,7 +36,7 @@ def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
 
 def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
     """Leads: post this week's digest now (once: a digest already posted or on its way is not posted twice)."""
-    result = digest.post_now(
+    result = digest_requests.post_now(
         ctx.services.uow_factory(),
         team_id=ctx.team_id,
         channel_id=ctx.channel_id,
@@ -62,7 +62,7 @@ def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
 def set_digest_copy(command: DigestCopy, ctx: CommandContext) -> None:
     """Leads and sponsors: a copy of each weekly digest in their direct messages, or no more."""
     subscribe = command.subscribe
-    changed = digest.set_digest_copy(
+    changed = digest_requests.set_digest_copy(
         ctx.services.uow_factory(),
         team_id=ctx.team_id,
         channel_id=ctx.channel_id,

@@ -19,7 +19,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import digest, outbox, partnerships, question_bank
+from bot.services import digest, digest_requests, outbox, partnerships, question_bank
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.models import SlackProfile
 from storage.models import Digest, Member, OutboxMessage, Partnership
@@ -47,13 +47,13 @@ class Env:
 
     def subscribe(self, user_id: str) -> bool:
         w = self.world
-        return digest.set_digest_copy(
+        return digest_requests.set_digest_copy(
             self.uow_factory(), team_id=w.client_team, channel_id=w.channel, user_id=user_id, subscribe=True, now=self.now
         )
 
-    def post_now(self) -> digest.DigestNow:
+    def post_now(self) -> digest_requests.DigestNow:
         w = self.world
-        return digest.post_now(
+        return digest_requests.post_now(
             self.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_lead, now=self.now
         )
 
@@ -178,9 +178,11 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
 def test_post_now_is_for_leads_and_once_per_week(env: Env) -> None:
     w = env.world
     with pytest.raises(NotAllowed):
-        digest.post_now(env.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_sponsor, now=NOW)
+        digest_requests.post_now(
+            env.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_sponsor, now=NOW
+        )
     with pytest.raises(NotFound):
-        digest.post_now(env.uow_factory(), team_id=w.client_team, channel_id="C404", actor=w.client_lead, now=NOW)
+        digest_requests.post_now(env.uow_factory(), team_id=w.client_team, channel_id="C404", actor=w.client_lead, now=NOW)
     first = env.post_now()
     env.now = NOW + timedelta(hours=1)
     second = env.post_now()
@@ -201,7 +203,7 @@ def test_subscribing_is_for_leads_and_sponsors_of_the_installing_workspace(env: 
     with pytest.raises(NotAllowed):
         env.subscribe("U0NOBODY")
     with pytest.raises(NotFound):
-        digest.set_digest_copy(
+        digest_requests.set_digest_copy(
             env.uow_factory(), team_id=w.client_team, channel_id="C404", user_id=w.client_lead, subscribe=True, now=NOW
         )
 
