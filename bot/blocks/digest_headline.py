@@ -153,7 +153,7 @@ def decisions(view: DigestView, headline: Headline) -> list[str]:
 
 
 def measured(view: DigestView) -> list[str]:
-    """This week's results with a figure to show, widest gap first (a withheld side says so), then NPS."""
+    """This week's results with a figure to show, widest gap first (a withheld side says so)."""
     hidden = {s.side for s in view.sides if s.withheld}
     items = [
         Comparison(i.subject, i.dimension, *(WITHHELD if side in hidden else i.side(side) for side in Side))
@@ -174,7 +174,10 @@ def _measured_part(view: DigestView) -> SectionBlock:
     if len(lines) > MEASURED_LINES:
         shown.append(f"…and {len(lines) - MEASURED_LINES} more in the thread.")
     if not lines:
-        shown.append("No result could be shown (too few answered on both sides).")
+        everyone_withheld = all(s.withheld for s in view.sides)
+        shown.append(
+            "No result could be shown (too few answered on both sides)." if everyone_withheld else "No ratings this week."
+        )
     if nps:
         shown.append(f"• {nps}")
     return _section("\n".join([heading, *shown]))

@@ -30,8 +30,10 @@ class Scores:
     def __init__(self) -> None:
         self.sums: dict[tuple[int, str, int], list[int]] = {}
         self.items: dict[int, tuple[str | None, str]] = {}
+        self._by_week: dict[tuple[str, int], dict[str, list[int]]] | None = None
 
     def add(self, week: int, row: ScoreRow) -> None:
+        self._by_week = None
         self.items[row.question_id] = (row.subject, row.dimension)
         key = (week, row.side, row.question_id)
         found = self.sums.get(key)
@@ -67,13 +69,27 @@ class Scores:
                 previous.setdefault(key, figures.Tally()).add(before[0], before[1])
         return current, {k: v for k, v in previous.items() if k not in missing}
 
+    def _weekly(self) -> dict[tuple[str, int], dict[str, list[int]]]:
+        """Comparable sums per (side value, weeks back) and dimension, summed once: the chart asks for a dozen
+        windows per side, each the sum of ``HEALTH_WEEKS`` of these."""
+        if self._by_week is None:
+            self._by_week = {}
+            for (week, side_value, item), (total, count) in self.sums.items():
+                subject, dimension = self.items[item]
+                if subject is None:
+                    continue
+                found = self._by_week.setdefault((side_value, week), {}).setdefault(dimension, [0, 0])
+                found[0] += total
+                found[1] += count
+        return self._by_week
+
     def window(self, side: Side, first_week: int) -> dict[str, figures.Tally]:
         """A side's comparable answers per dimension in the ``HEALTH_WEEKS`` weeks from ``first_week`` back."""
+        weekly = self._weekly()
         by_dimension: dict[str, figures.Tally] = {}
-        weeks = range(first_week, first_week + figures.HEALTH_WEEKS)
-        for (week, side_value, item), (total, count) in self.sums.items():
-            subject, dimension = self.items[item]
-            if side_value == side.value and week in weeks and subject is not None:
+        value = side.value
+        for week in range(first_week, first_week + figures.HEALTH_WEEKS):
+            for dimension, (total, count) in weekly.get((value, week), {}).items():
                 by_dimension.setdefault(dimension, figures.Tally()).add(total, count)
         return by_dimension
 

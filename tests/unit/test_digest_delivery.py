@@ -8,6 +8,7 @@ without pausing the partnership; a chart whose digest never went out is not uplo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -173,6 +174,11 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
     )
     assert env.sender.renderer.render(item) is None
     assert env.sandbox.files == {}
+    # Nor is its detail posted as a reply to nothing.
+    detail = replace(
+        item, dedupe_key=f"digest-detail:{digest_id}", purpose=outbox.Purpose.DIGEST_DETAIL, method="chat.postMessage"
+    )
+    assert env.sender.renderer.render(detail) is None
 
 
 def test_post_now_is_for_leads_and_once_per_week(env: Env) -> None:
