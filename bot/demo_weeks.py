@@ -143,17 +143,17 @@ def _week_events(story: Story, current: Week) -> None:
 
 
 def digest_week(story: Story, weeks: int) -> Week:
-    """The Monday after the last round: the digest of the last week, its headline and top lines."""
+    """The Monday after the last round: the digest of the last week, leading with its headline."""
     stack, w = story.stack, story.world
     monday = scheduled_pulse_at(stack)
-    story.step(f"{monday:%a %d %b}: the weekly digest of week {weeks}, as the channel shows its headline and top lines")
+    story.step(f"{monday:%a %d %b}: the weekly digest of week {weeks}, leading with its headline")
     current = Week(story)
     current.tick(monday + timedelta(seconds=1))
     digest = newest_message(stack, "Weekly digest")
     story.show(_digest_top_lines(story, digest))
     files = [f for m in thread_of(stack, str(digest["ts"])) for f in m.get("files") or []]
     if files:
-        story.say(f"Its thread has the 12-week trend chart ({files[0].get('name', 'a PNG')}), with its alt text.")
+        story.say(f"Its thread: the full detail and the 12-week trend chart ({files[0].get('name', 'a PNG')}).")
     lead = stack.actor(w.client_lead)
     lead.slash_command("/partner", "portfolio", w.channel)
     portfolio = newest_ephemeral(stack, w.client_lead, "Portfolio")
@@ -170,34 +170,28 @@ def _unbulleted(line: str) -> str:
     return rest if rest and not any(ch.isalnum() for ch in first) else line.strip()
 
 
+#: The headline's parts, as the digest's main message heads them (``bot.blocks.digest_headline``).
+HEADLINE_PARTS = ("What changed", "Needs attention", "Decisions needed")
+
+
 def _digest_top_lines(story: Story, digest: Json) -> list[str]:
-    """The digest's headline (its notification text), then each side's health index, the widest perception gap,
-    participation, issues, actions and shared goals, each as the channel shows it."""
-    sections: dict[str, list[str]] = {}
-    heading = ""
-    for line in render_message(digest, story.name):
-        if line.startswith("*"):  # a bold heading, alone or leading its line ("*Issues*: 2 new · ...")
-            heading = readable(line, story.name)
-            sections[heading] = []
-        elif heading:
-            sections[heading].append(line)
-
-    def under(name: str) -> list[str]:
-        rows = next((rows for title, rows in sections.items() if title.startswith(name)), [])
-        return [row for row in rows if row.strip().strip("-")]
-
+    """The digest's notification text, then its headline as the channel shows it: what changed, what needs
+    attention and which decisions are needed, each part on one line (a quiet week says so)."""
     top = [story.plain(str(digest.get("text", "")))]
-    # Fields are indented two spaces.
-    health = [readable(r.strip(), story.name) for r in under("Health index") if r.startswith("  ") and r[2] != " "]
-    if health:
-        # The window's coverage is in the digest itself; the story keeps the figures.
-        short = [re.sub(r" \(\d+ weeks, \d+ of \d+ dimensions\)", "", h) for h in health]
-        top.append("Health index (4 weeks): " + " · ".join(h.replace(": ", " ", 1) for h in short))
-    gaps = [_unbulleted(readable(r, story.name)) for r in under("This week's results")]
-    if gaps and any(icon in gaps[0] for icon in FLAG_ICONS.values() if icon):  # only a flagged gap is news
-        top.append("Widest perception gap: " + re.sub(r" \((?:trend|client|provider)[^()]*\)$", "", gaps[0]))
-    top += [title for title in sections if title.startswith(("Participation", "Issues:", "Actions:"))]
-    goals = [_unbulleted(readable(r, story.name)) for r in under("Shared goals")]
-    if goals:
-        top.append("Shared goals: " + "; ".join(goals))
+    part = ""
+    found: dict[str, list[str]] = {}
+    for line in render_message(digest, story.name):
+        raw = line.strip()
+        heading = next((name for name in HEADLINE_PARTS if raw.startswith(f"*{name}*")), None)
+        if heading is not None:
+            part = heading
+            rest = raw[len(heading) + 2 :].lstrip(": ")
+            found[part] = [readable(rest, story.name)] if rest else []
+        elif raw.startswith("*A quiet week*"):
+            top.append(readable(raw, story.name))
+        elif raw.startswith("*"):
+            part = ""
+        elif part and raw.startswith("•"):
+            found[part].append(_unbulleted(readable(raw, story.name)))
+    top += [f"{name}: " + "; ".join(rows) for name, rows in found.items() if rows]
     return top

@@ -7,9 +7,10 @@ person look at it before it goes, a lead post it early, and leads and sponsors a
 from __future__ import annotations
 
 from bot.blocks.common import build_notice
-from bot.blocks.digest import PREVIEW_NOTE, build_digest_messages
+from bot.blocks.digest import PREVIEW_NOTE, build_digest_detail
+from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.text import local_time_label
-from bot.services import digest
+from bot.services import digest_headline, digest_requests
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import DigestCopy, DigestNow, DigestPreview
 from handlers.ui import reply, unless_held
@@ -20,10 +21,12 @@ MAX_PREVIEW_MESSAGES = 5
 
 def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
     """This week's digest as it would be posted now, only for the person who asked."""
-    view = digest.preview(
+    view = digest_requests.preview(
         ctx.services.uow_factory(), team_id=ctx.team_id, channel_id=ctx.channel_id, now=ctx.services.clock()
     )
-    messages = build_digest_messages(view, note=PREVIEW_NOTE)
+    # The headline as the channel will see it, then the detail that goes in its thread (an ephemeral has none).
+    headline = build_digest_headline(view, digest_headline.headline(view), note=PREVIEW_NOTE)
+    messages = [headline, *build_digest_detail(view)]
     if len(messages) > MAX_PREVIEW_MESSAGES:
         rest = len(messages) - MAX_PREVIEW_MESSAGES + 1
         messages = [*messages[: MAX_PREVIEW_MESSAGES - 1], build_notice(f"…and {rest} more parts in the posted digest.")]
@@ -33,7 +36,7 @@ def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
 
 def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
     """Leads: post this week's digest now (once: a digest already posted or on its way is not posted twice)."""
-    result = digest.post_now(
+    result = digest_requests.post_now(
         ctx.services.uow_factory(),
         team_id=ctx.team_id,
         channel_id=ctx.channel_id,
@@ -59,7 +62,7 @@ def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
 def set_digest_copy(command: DigestCopy, ctx: CommandContext) -> None:
     """Leads and sponsors: a copy of each weekly digest in their direct messages, or no more."""
     subscribe = command.subscribe
-    changed = digest.set_digest_copy(
+    changed = digest_requests.set_digest_copy(
         ctx.services.uow_factory(),
         team_id=ctx.team_id,
         channel_id=ctx.channel_id,

@@ -141,7 +141,7 @@ def add_closed_round(
     """Store a closed round with its answers straight in the database (exact times, any dimensions, fast).
 
     Each dimension is asked with the first 1–5 question of the built-in bank for it (``sync_bank`` must have
-    run); ``asked`` is (client, provider). Returns the round id.
+    run); the dimension ``"nps"`` is the bank's 0–10 NPS item. ``asked`` is (client, provider). Returns the round id.
     """
     from bot.services.anonymity import respondent_hash
     from storage.models import Answer, PulseRound, Response, RoundQuestion
@@ -149,7 +149,7 @@ def add_closed_round(
     with uow_factory() as uow:
         bank: dict[str, int] = {}
         for q in uow.questions.bank():
-            if q.kind == "scale":
+            if q.kind == "scale" or (q.kind == "nps" and q.active):  # "nps": the 0–10 NPS item
                 bank.setdefault(q.dimension, q.id)
         dimensions = sorted({d for a in answers for d in a.scores})
         opened = closed_at - timedelta(days=2)

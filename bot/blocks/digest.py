@@ -22,6 +22,7 @@ from bot.services.figures_format import (
     FLAG_LEGEND,
     NOT_ENOUGH,
     comparison_figures,
+    format_nps,
     format_participation,
     format_score,
     health_text,
@@ -37,18 +38,19 @@ COMMENT_CHARS = 600
 ITEMS_PER_LIST = 15
 #: Slack's limit for one text of a section's ``fields``.
 FIELD_TEXT_MAX = 2000
-#: Where the trend chart is, said under the digest's heading (the chart is uploaded into the digest's thread).
-CHART_NOTE = ":chart_with_upwards_trend: The 12-week trend chart is in this message's thread."
 #: Ephemeral messages cannot carry files, so a preview says where the chart will be.
 PREVIEW_NOTE = (
-    ":eyes: *Preview, only you can see this*: the last seven days as of now. The 12-week trend chart comes with "
-    "the posted digest."
+    ":eyes: *Preview, only you can see this*: the last seven days as of now. The posted digest leads with this "
+    "headline; the full detail below goes in its thread, with the 12-week trend chart."
 )
 
 
 def copy_note(channel_id: str) -> str:
-    """The line under a subscriber's direct-message copy: where the digest and its chart were posted."""
-    return f":envelope: Your copy of the digest posted in <#{channel_id}>; the trend chart is in its thread there."
+    """The line under a subscriber's direct-message copy: where the digest, its detail and its chart were posted."""
+    return (
+        f":envelope: Your copy of the digest posted in <#{channel_id}>; its full detail and the trend chart are in "
+        "its thread there."
+    )
 
 
 def _section(text: str) -> SectionBlock:
@@ -242,7 +244,8 @@ def _goals(view: DigestView) -> list[Block]:
 # --- the message ---------------------------------------------------------------------------------------------
 
 
-def _fallback(view: DigestView) -> str:
+def fallback_text(view: DigestView) -> str:
+    """The notification text of the digest's main message."""
     parts = []
     for side in Side:
         s, h = view.side(side), view.health_of(side)
@@ -251,44 +254,83 @@ def _fallback(view: DigestView) -> str:
         f"Weekly digest for {escape(view.partnership.name)}, week of {_day(view.week_start)}: health index "
         + ", ".join(parts)
         + f"; {len(view.issues.new)} new issues, {view.issues.open_total} open; "
-        f"{len(view.actions.overdue)} overdue actions."
+        + (f"{n} overdue action." if (n := len(view.actions.overdue)) == 1 else f"{n} overdue actions.")
     )
     return truncate(text, FALLBACK_TEXT_MAX)
 
 
-def build_digest_messages(view: DigestView, *, note: str | None = None) -> list[Message]:
-    """The weekly digest as one or more messages, each within Slack's limits (≤ 50 blocks, ≤ 3,000 characters
-    per section, ≤ ``MAX_MESSAGE_TEXT`` characters of text in all). Later messages say which part they are.
-
-    ``note`` is our own line under the heading (where the chart is; that this is a preview or a copy); it is
-    not escaped, so it must never carry user text.
-    """
+def period_line(view: DigestView) -> str:
+    """The week, the scale and the anonymity rule, under the digest's heading."""
     p = view.partnership
     start, end = _local(view.starts_at, p.timezone), _local(view.ends_at, p.timezone)
-    intro: list[Block] = [
-        HeaderBlock(text=truncate(f"Weekly digest · {p.name}", HEADER_MAX)),
-        _context(
-            f"{_day(start.date())} – {_day(end.date())} {end.year}, to {end:%H:%M} {end.tzname()} · "
-            "scores 1–5, trends against the same questions the last time they were asked · "
-            f":lock: a side's results and comments show only when at least {view.threshold} of its people answered"
-        ),
-    ]
-    if note:
-        intro.append(_context(note))
-    groups: list[list[Block]] = [intro, _health(view), [DividerBlock(), *_results(view)], _participation(view)]
+    return (
+        f"{_day(start.date())} – {_day(end.date())} {end.year}, to {end:%H:%M} {end.tzname()} · "
+        f"scores 1–5, {FLAG_LEGEND} · "
+        f":lock: a side's results and comments show only when at least {view.threshold} of its people answered"
+    )
+
+
+def nps_line(view: DigestView) -> str | None:
+    """``Relationship NPS: Northwind NPS +20 (5 answers: …) · Contoso withheld (too few answers)``; None when no
+    round of the week asked it."""
+    if view.nps is None:
+        return None
+    return "Relationship NPS (promoters − detractors): " + " · ".join(
+        f"{escape(view.side(n.side).org)} {format_nps(n)}" for n in view.nps
+    )
+
+
+def _nps(view: DigestView) -> list[Block]:
+    line = nps_line(view)
+    return [_section(f"*{line.replace(': ', '*: ', 1)}")] if line else []
+
+
+def _detail_groups(view: DigestView) -> list[list[Block]]:
+    groups: list[list[Block]] = [_health(view), [DividerBlock(), *_results(view)], _participation(view) + _nps(view)]
     for s in view.sides:
         groups.append([DividerBlock(), *_voice(s, view.threshold)])
     groups.append([DividerBlock(), *_issues(view)])
     groups.append(_actions(view))
     groups.append(_goals(view))
+    return groups
+
+
+def _messages(groups: list[list[Block]], fallback: str, label: str) -> list[Message]:
     # One block of each later message says which part it is.
     chunks = pack_blocks(groups, MAX_BLOCKS_PER_MESSAGE - 1, MAX_MESSAGE_TEXT)
-    fallback = _fallback(view)
     if len(chunks) == 1:
         return [Message(text=fallback, blocks=chunks[0])]
-    name, total = escape(p.name), len(chunks)
+    total = len(chunks)
     messages = [Message(text=fallback, blocks=chunks[0])]
     for i, chunk in enumerate(chunks[1:], start=2):
-        label = f"Weekly digest for {name} (part {i} of {total})"
-        messages.append(Message(text=truncate(label, FALLBACK_TEXT_MAX), blocks=[_context(label), *chunk]))
+        part = f"{label} (part {i} of {total})"
+        messages.append(Message(text=truncate(part, FALLBACK_TEXT_MAX), blocks=[_context(part), *chunk]))
     return messages
+
+
+def build_digest_messages(view: DigestView, *, note: str | None = None) -> list[Message]:
+    """The whole weekly digest as one or more messages, each within Slack's limits (≤ 50 blocks, ≤ 3,000
+    characters per section, ≤ ``MAX_MESSAGE_TEXT`` characters of text in all). Later messages say which part they
+    are. (The posted digest leads with its headline, ``bot.blocks.digest_headline``; this full text is its thread's
+    detail, ``build_digest_detail``, and what a preview shows.)
+
+    ``note`` is our own line under the heading (where the chart is; that this is a preview or a copy); it is
+    not escaped, so it must never carry user text.
+    """
+    intro: list[Block] = [
+        HeaderBlock(text=truncate(f"Weekly digest · {view.partnership.name}", HEADER_MAX)),
+        _context(period_line(view)),
+    ]
+    if note:
+        intro.append(_context(note))
+    label = f"Weekly digest for {escape(view.partnership.name)}"
+    return _messages([intro, *_detail_groups(view)], fallback_text(view), label)
+
+
+def build_digest_detail(view: DigestView) -> list[Message]:
+    """The digest's full detail, for its thread: every result with its trend, participation and NPS, what each
+    side said, all issues, actions and shared goals."""
+    name = escape(view.partnership.name)
+    intro: list[Block] = [_context(f"*Full detail* of the weekly digest for {name}, week of {_day(view.week_start)}")]
+    label = f"Full detail of the weekly digest for {name}"
+    return _messages([intro, *_detail_groups(view)], truncate(label, FALLBACK_TEXT_MAX), label)

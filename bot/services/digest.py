@@ -24,10 +24,8 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from statistics import fmean
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,27 +36,19 @@ from bot.services.digest_models import (
     ChartLine,
     ChartSeries,
     DigestView,
-    SentimentSummary,
-    SideDigest,
-    ThemeView,
 )
-from bot.services.errors import NotAllowed, NotFound
+from bot.services.digest_pulse import Scores, nps_figures, side_digest
+from bot.services.errors import NotFound
 from bot.services.partnership_guards import today_in
-from bot.services.partnership_models import Role, Side
-from bot.services.pulse_models import DIMENSIONS, Participation
+from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import next_weekly_time, zone
-from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
-from bot.services.themes import recurring_phrases
 from bot.services.work_history import action_summary, goals_section, issue_summary
 from storage.models import Digest, Partnership
 from storage.repositories.digests import (
-    CommentRow,
     DigestBatchQueries,
     DigestQueries,
     DigestRepository,
-    RoundRow,
-    ScoreRow,
 )
 from storage.repositories.work_history import WorkHistoryRepository, WorkRows
 from storage.uow import UnitOfWork
@@ -77,8 +67,6 @@ BATCH = 100
 BUILD_BATCH = 1000
 #: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
 RETRY_AFTER = timedelta(hours=6)
-#: Recurring themes shown per side.
-THEMES_PER_SIDE = 5
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -276,73 +264,6 @@ def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
             uow.commit()
 
 
-_Tallies = dict[tuple[str | None, str, str], figures.Tally]
-
-
-class _Scores:
-    """Sums of the shown scores by (weeks back, side value, item): plain ``[total, count]`` lists, since a batch of
-    a thousand digests adds them over a hundred thousand times. ``items`` knows each item's subject and dimension.
-    """
-
-    def __init__(self) -> None:
-        self.sums: dict[tuple[int, str, int], list[int]] = {}
-        self.items: dict[int, tuple[str | None, str]] = {}
-
-    def add(self, week: int, row: ScoreRow) -> None:
-        self.items[row.question_id] = (row.subject, row.dimension)
-        key = (week, row.side, row.question_id)
-        found = self.sums.get(key)
-        if found is None:
-            self.sums[key] = [row.total, row.answers]
-        else:
-            found[0] += row.total
-            found[1] += row.answers
-
-    def this_week(self) -> tuple[_Tallies, _Tallies]:
-        """This week's tallies per (subject, dimension, side) and, for the same items, the tallies of the last
-        week before this one in which each was asked; a comparison gets a previous value only when every one of
-        its items has one (like with like)."""
-        current: dict[tuple[str | None, str, str], figures.Tally] = {}
-        previous: dict[tuple[str | None, str, str], figures.Tally] = {}
-        missing: set[tuple[str | None, str, str]] = set()
-        asked_weeks: dict[int, list[int]] = {}
-        for week, _, item in self.sums:
-            asked_weeks.setdefault(item, []).append(week)
-        for (week, side, item), (total, count) in self.sums.items():
-            if week != 0:
-                continue
-            subject, dimension = self.items[item]
-            key = (subject, dimension, side)
-            current.setdefault(key, figures.Tally()).add(total, count)
-            earlier = [w for w in asked_weeks[item] if w > 0]
-            before = self.sums.get((min(earlier), side, item)) if earlier and subject is not None else None
-            if before is None:
-                missing.add(key)
-            else:
-                previous.setdefault(key, figures.Tally()).add(before[0], before[1])
-        return current, {k: v for k, v in previous.items() if k not in missing}
-
-    def window(self, side: Side, first_week: int) -> dict[str, figures.Tally]:
-        """A side's comparable answers per dimension in the ``HEALTH_WEEKS`` weeks from ``first_week`` back."""
-        by_dimension: dict[str, figures.Tally] = {}
-        weeks = range(first_week, first_week + figures.HEALTH_WEEKS)
-        for (week, side_value, item), (total, count) in self.sums.items():
-            subject, dimension = self.items[item]
-            if side_value == side.value and week in weeks and subject is not None:
-                by_dimension.setdefault(dimension, figures.Tally()).add(total, count)
-        return by_dimension
-
-    def health(self, side: Side, *, withheld: bool) -> figures.HealthIndex:
-        """A side's health index this week, against the ``HEALTH_WEEKS`` weeks before."""
-        return figures.health_index(
-            side, self.window(side, 0), previous=self.window(side, figures.HEALTH_WEEKS), withheld=withheld
-        )
-
-
-def _dimension_order(dimension: str) -> tuple[int, str]:
-    return (DIMENSIONS.index(dimension) if dimension in DIMENSIONS else len(DIMENSIONS), dimension)
-
-
 def _build(
     session: Session,
     p: Partnership,
@@ -376,16 +297,17 @@ def _build(
         for side in Side
         if figures.side_shown(respondents.get((r.id, side.value), 0), p.anonymity_threshold)
     }
-    scores = _Scores()
+    scores = Scores()
     for row in q.scores(p.id, first, ends_at):
         if (row.round_id, row.side) in shown:
             scores.add(weeks_back[row.round_id], row)
 
     this_week = [r for r in rounds if weeks_back[r.id] == 0]
     comments = q.comments([r.id for r in this_week])
+    nps = nps_figures(q.nps([r.id for r in this_week]), shown)
     sides = (
-        _side_digest(p, Side.CLIENT, this_week, respondents, shown, comments),
-        _side_digest(p, Side.PROVIDER, this_week, respondents, shown, comments),
+        side_digest(p, Side.CLIENT, this_week, respondents, shown, comments),
+        side_digest(p, Side.PROVIDER, this_week, respondents, shown, comments),
     )
     current, previous = scores.this_week()
     items = figures.compare_all(current, [s.side for s in sides if not s.withheld], previous)
@@ -423,57 +345,12 @@ def _build(
         actions=action_summary(work, start, as_of, lambda side, at: today_in(p, at, side.value)),
         goals=goals_section(work, start, as_of),
         chart=chart,
+        nps=nps,
     )
 
 
 def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _side_digest(
-    p: Partnership,
-    side: Side,
-    this_week: list[RoundRow],
-    respondents: dict[tuple[int, str], int],
-    shown: set[tuple[int, str]],
-    comments: list[CommentRow],
-) -> SideDigest:
-    responded = sum(respondents.get((r.id, side.value), 0) for r in this_week)
-    asked = sum(r.asked_client if side is Side.CLIENT else r.asked_provider for r in this_week)
-    org = p.client_org if side is Side.CLIENT else p.provider_org
-    withheld = bool(this_week) and not any((r.id, side.value) in shown for r in this_week)
-    said = [c for c in comments if c.side == side.value and (c.round_id, c.side) in shown]
-    texts = tuple(c.comment for c in said)
-    return SideDigest(
-        side=side,
-        org=org,
-        participation=Participation(responded, asked),
-        withheld=withheld,
-        sentiment=_sentiment(said),
-        themes=tuple(ThemeView(t.phrase, t.comments) for t in recurring_phrases(texts, limit=THEMES_PER_SIDE)),
-        comments=texts,
-    )
-
-
-def _sentiment(comments: Sequence[CommentRow]) -> SentimentSummary | None:
-    """The tone of the comments: the score stored when each was saved; one saved before scores were stored
-    (NULL) is scored now, as every comment used to be.
-    """
-    if not comments:
-        return None
-    scores = [c.sentiment if c.sentiment is not None else analyse(c.comment).score for c in comments]
-    mean = round(fmean(scores), 3)
-    labels = [label_for(score) for score in scores]
-    positive = labels.count(POSITIVE)
-    negative = labels.count(NEGATIVE)
-    return SentimentSummary(
-        comments=len(scores),
-        mean=mean,
-        label=label_for(mean),
-        positive=positive,
-        neutral=len(scores) - positive - negative,
-        negative=negative,
-    )
 
 
 # --- scheduling: once per partnership and week ---------------------------------------------------------------
@@ -562,97 +439,11 @@ def message_key(uow: UnitOfWork, *, digest_id: int) -> str | None:
         return digest_key(row.partnership_id, row.week_start) if row is not None else None
 
 
-# --- on demand: /partner digest preview | now | subscribe | unsubscribe ----------------------------------------
+def build_in(uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime) -> DigestView:
+    """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work."""
+    return _build(uow.session, p, ends_at, now)
 
 
-@dataclass(frozen=True)
-class DigestNow:
-    """What ``/partner digest now`` did: ``queued`` False means this week's digest already existed."""
-
-    queued: bool
-    week_start: date
-    status: str
-    sent_at: datetime | None
-    timezone: str
-    #: The partnership is paused: the digest waits in the outbox until a lead resumes it.
-    paused: bool = False
-
-
-def _require(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
-    p = uow.partnerships.get_by_channel(team_id, channel_id)
-    if p is None:
-        raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
-    return p
-
-
-def preview(uow: UnitOfWork, *, team_id: str, channel_id: str, now: datetime) -> DigestView:
-    """The digest of the seven days up to ``now``, for one person's eyes (the same rules as the posted one,
-    anonymity included: it shows nothing the channel could not see).
-
-    Raises:
-        NotFound: no partnership in this channel.
-    """
-    with uow.read_only():
-        return _build(uow.session, _require(uow, team_id, channel_id), now, now)
-
-
-def post_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now: datetime) -> DigestNow:
-    """Queue this week's digest now (leads only): the seven days up to ``now``, posted as the digest of the
-    week that ends at the next digest time, so the scheduled one for that week does not post again.
-
-    The rounds that close between now and the digest time are not lost: they are last week's figures and part
-    of the four-week average in the next digest. Asking twice, or after the scheduled one, queues nothing.
-
-    Raises:
-        NotFound: no partnership in this channel.
-        NotAllowed: the person is not one of its leads.
-    """
-    with uow:
-        p = _require(uow, team_id, channel_id)
-        member = uow.members.get(p.id, actor)
-        if member is None or member.role != Role.LEAD.value:
-            raise NotAllowed("Only the partnership's leads can post the digest early. Ask a lead of either side.")
-        store = DigestRepository(uow.session)
-        week_start = week_start_of(_next_digest(p, now), p.timezone)
-        existing = store.get_for_week(p.id, week_start)
-        if existing is None:
-            try:
-                with uow.session.begin_nested():
-                    digest = store.add(
-                        Digest(partnership_id=p.id, week_start=week_start, ends_at=now, status="queued", created_at=now)
-                    )
-                    outbox.enqueue(
-                        uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
-                    )
-                uow.commit()
-                logger.info("partnership %s: digest for the week of %s queued by %s", p.id, week_start, actor)
-                return DigestNow(True, week_start, "queued", None, p.timezone, paused=p.status != "active")
-            except IntegrityError:  # the heartbeat or another click recorded it at the same moment
-                existing = store.get_for_week(p.id, week_start)
-        if existing is None:  # pragma: no cover - the unique key said it exists
-            raise NotFound("This week's digest could not be found.")
-        return DigestNow(False, week_start, existing.status, existing.sent_at, p.timezone, paused=p.status != "active")
-
-
-def set_digest_copy(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: str, subscribe: bool, now: datetime) -> bool:
-    """Turn a lead's or sponsor's direct-message copy of the digest on or off. Returns whether it changed.
-
-    Raises:
-        NotFound: no partnership in this channel.
-        NotAllowed: not a lead or sponsor, or of another organisation (the app can only message its own
-            workspace's people).
-    """
-    with uow:
-        p = _require(uow, team_id, channel_id)
-        member = uow.members.get(p.id, user_id)
-        if member is None or member.deleted or member.role not in (Role.LEAD.value, Role.SPONSOR.value):
-            raise NotAllowed(
-                "Only the partnership's leads and executive sponsors can get a copy of the digest. Everyone can read it "
-                "in this channel."
-            )
-        if member.team_id not in (None, p.workspace.team_id):
-            raise NotAllowed("PartnerPulse can send direct messages only to people of the workspace that installed it.")
-        changed = member.digest_copy != subscribe
-        member.digest_copy, member.updated_at = subscribe, now
-        uow.commit()
-        return changed
+def next_digest_time(p: Partnership, after: datetime) -> datetime:
+    """The partnership's first digest time after ``after``."""
+    return _next_digest(p, after)

@@ -11,7 +11,7 @@ from bot.services.partnership_models import PartnershipView, Side
 from bot.services.pulse_models import Participation
 
 if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
-    from bot.services.figures import Comparison, HealthIndex
+    from bot.services.figures import Comparison, HealthIndex, NpsFigure
 
 
 #: Open issues by age: under a week, one to four weeks, four weeks or more.
@@ -181,6 +181,9 @@ class DigestView:
     actions: ActionSummary
     goals: GoalsSection
     chart: ChartSeries
+    #: Each side's NPS of the week's rounds (client, provider), under the anonymity threshold as round results
+    #: show it; None when no round of the week asked it.
+    nps: tuple[NpsFigure, NpsFigure] | None = None
 
     def side(self, side: Side) -> SideDigest:
         return self.sides[0] if side is Side.CLIENT else self.sides[1]

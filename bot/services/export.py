@@ -518,8 +518,6 @@ def _seen(card: ScorecardReport, rated: ScorecardSide) -> str:
     other = card.sides[1] if rated.side is Side.CLIENT else card.sides[0]
     own, them = _e(rated.org), _e(other.org)
     head = f"<h3>How {own} ({_e(rated.side.value)}) is seen</h3>"
-    if rated.withheld and other.withheld:
-        return head + "<p>Both sides had too few answers to show anything.</p>"
     rows = []
     for row in rated.about:
         cells = [f"<th>{_e(DIMENSION_LABELS.get(row.dimension, row.dimension.capitalize()))}</th>"]
@@ -534,9 +532,24 @@ def _seen(card: ScorecardReport, rated: ScorecardSide) -> str:
     )
 
 
+def _too_few(card: ScorecardReport) -> str:
+    """A scorecard too few people answered on both sides: said once, plainly, as the channel says it."""
+    p, s = card.partnership, card.scorecard
+    client, provider = card.sides
+    return (
+        f"<section><h2>Scorecard {_e(s.period)}: perception gaps</h2>"
+        f'<p class="meta">Closed {_e(_local_day(s.closed_at, p.timezone))}.</p>'
+        f"<p>Too few people answered this scorecard to show results: {client.respondents} of the {_min_answers(p)} "
+        f"needed on the client side ({_e(client.org)}), {provider.respondents} on the provider side "
+        f"({_e(provider.org)}).</p></section>"
+    )
+
+
 def _scorecard(card: ScorecardReport) -> str:
     p, s = card.partnership, card.scorecard
     least = _min_answers(p)
+    if all(side.withheld for side in card.sides):
+        return _too_few(card)
     answered = " · ".join(
         f"{_e(side.org)}: fewer than {least} answered" if side.withheld else f"{_e(side.org)}: {side.respondents} answered"
         for side in card.sides

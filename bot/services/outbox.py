@@ -43,6 +43,9 @@ class Purpose(StrEnum):
     # process killed between the two never posts the digest twice; a failed upload is retried on its own.
     DIGEST = "digest"
     DIGEST_CHART = "digest-chart"
+    # The digest's full detail (every result with its trend, the comments, all issues and actions), one reply in
+    # the digest's thread, recorded with the chart when the digest is marked sent (so it is posted once).
+    DIGEST_DETAIL = "digest-detail"
     # A direct-message copy for a lead or sponsor who subscribed: channel_id and user_id are the person.
     DIGEST_COPY = "digest-copy"
     # Shared goals, the expectations ledger and the bilateral scorecard (DESIGN 3.5). ref_id: the expectation for
@@ -109,7 +112,8 @@ def _card_ts(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
 
 
 def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> None:
-    """Mark the week's digest sent, and record its chart upload and one direct-message copy per subscriber.
+    """Mark the week's digest sent, and record its detail reply and chart upload (in its thread) and one
+    direct-message copy per subscriber.
 
     Recording them here, not when the digest is queued, means the chart always has the digest's thread to go
     in and is never uploaded for a digest that did not post; and because it is the same transaction, a process
@@ -126,6 +130,7 @@ def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> N
     p = uow.partnerships.get(digest.partnership_id)
     if p is None:
         return
+    enqueue(uow, p, purpose=Purpose.DIGEST_DETAIL, ref_id=digest_id, now=now)
     enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
     team_id = p.workspace.team_id
     for member in uow.members.list(p.id):
@@ -191,6 +196,8 @@ _DIGESTS = {
     # files_upload_v2: files.getUploadURLExternal, the upload itself, then files.completeUploadExternal (paced
     # by the last, which shares the file into the channel).
     Purpose.DIGEST_CHART: PurposeSpec("files.completeUploadExternal", row_only),
+    # The full detail, in the digest's thread (its ts is found by the digest's key at send time).
+    Purpose.DIGEST_DETAIL: PurposeSpec(_POST, row_only),
     # chat.postMessage to a user id lands in the person's direct messages with the app (no conversations.open).
     Purpose.DIGEST_COPY: PurposeSpec(_POST, row_only, dm=True),
     Purpose.PORTFOLIO: PurposeSpec(_POST, row_only),

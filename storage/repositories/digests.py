@@ -72,6 +72,14 @@ class CommentRow(NamedTuple):
     sentiment: float | None = None
 
 
+class NpsRow(NamedTuple):
+    """One 0–10 answer to an NPS item in a round, by side."""
+
+    round_id: int
+    side: str
+    score: int
+
+
 class DigestRepository:
     """The ``digests`` rows (one per partnership and week) and the claim of partnerships whose digest is due."""
 
@@ -205,6 +213,18 @@ class DigestQueries:
             CommentRow(int(r), str(s), str(c), None if v is None else float(v)) for r, s, c, v in _rows(self.session, stmt)
         ]
 
+    def nps(self, round_ids: Collection[int]) -> list[NpsRow]:
+        """Every 0–10 answer to an NPS item in the given rounds."""
+        if not round_ids:
+            return []
+        stmt = (
+            select(Response.round_id, Response.side, Answer.score)
+            .join(Answer, Answer.response_id == Response.id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Response.round_id.in_(sorted(round_ids)), Question.kind == "nps")
+        )
+        return [NpsRow(int(r), str(s), int(v)) for r, s, v in _rows(self.session, stmt)]
+
 
 class DigestBatchQueries:
     """The same reads as ``DigestQueries`` for many partnerships at once: one query per kind for the whole batch.
@@ -274,6 +294,7 @@ class DigestBatchQueries:
         self._session = session
         self._comments: dict[int, list[tuple[int, CommentRow]]] | None = None
         self._comment_rounds: frozenset[int] = frozenset()
+        self._nps: dict[int, list[NpsRow]] | None = None
 
     def _check(self, start: datetime, end: datetime) -> None:
         if start < self.start or end > self.end:
@@ -302,11 +323,23 @@ class DigestBatchQueries:
         return [s for s in self._scores.get(partnership_id, ()) if start <= self._closed_at[s.round_id] < end]
 
     def prefetch_comments(self, round_ids: Collection[int]) -> None:
-        """Read the comments of these rounds in one query; ``comments`` then answers from it for these rounds."""
+        """Read the comments and NPS answers of these rounds (one query each); ``comments`` and ``nps`` then answer
+        from them for these rounds."""
         self._comment_rounds = frozenset(round_ids)
         self._comments = {}
-        for position, row in enumerate(DigestQueries(self._session).comments(self._comment_rounds)):
+        single = DigestQueries(self._session)
+        for position, row in enumerate(single.comments(self._comment_rounds)):
             self._comments.setdefault(row.round_id, []).append((position, row))
+        self._nps = {}
+        for answer in single.nps(self._comment_rounds):
+            self._nps.setdefault(answer.round_id, []).append(answer)
+
+    def nps(self, round_ids: Collection[int]) -> list[NpsRow]:
+        """Every NPS answer of the given rounds (as ``DigestQueries.nps``)."""
+        wanted = set(round_ids)
+        if self._nps is None or not wanted <= self._comment_rounds:
+            return DigestQueries(self._session).nps(wanted)
+        return [row for rid in sorted(wanted) for row in self._nps.get(rid, ())]
 
     def comments(self, round_ids: Collection[int]) -> list[CommentRow]:
         """Every comment of the given rounds, in submission order (as ``DigestQueries.comments``)."""

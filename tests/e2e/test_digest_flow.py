@@ -61,6 +61,18 @@ def _body(message: dict[str, Any]) -> str:
     return json.dumps(message.get("blocks"), ensure_ascii=False)
 
 
+DETAIL_TEXT = "Full detail of the weekly digest for"
+
+
+def _details(stack: LocalStack, digest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The digest's full-detail replies in its thread (one message, more only past Slack's limits)."""
+    return [m for m in _thread(stack, str(digest["ts"])) if str(m.get("text", "")).startswith(DETAIL_TEXT)]
+
+
+def _detail(stack: LocalStack, digest: dict[str, Any]) -> str:
+    return " ".join(_body(m) for m in _details(stack, digest))
+
+
 def _answer(stack: LocalStack, user_ids: Sequence[str], score: int, comment: str | None, *, now: datetime) -> None:
     """Answer the open round for each person (service layer), with ``comment`` on every question."""
     w, services = stack.world, stack.services
@@ -139,7 +151,13 @@ def test_tick_at_digest_time_posts_the_digest_with_its_chart_once_per_week(stack
     # every item; each result names what was rated.
     assert "client 2.0 · provider 4.0 · gap +2.0" in body and "*Contoso Services' trust*" in body
     assert "3 of " in body  # participation: three people per side answered
-    assert "The 12-week trend chart is in this message's thread" in body
+    assert "the 12-week trend chart are in this message's thread" in body
+    # The main message leads with its headline: the flagged gaps need attention; nothing changed yet.
+    assert body.index("*Needs attention*") < body.index("*Measured this week*")
+    assert "*What changed*: nothing the figures can call a change." in body
+    # Its full detail is one reply in its thread, posted once, with the trends and the participation.
+    (detail,) = _details(stack, first[0])
+    assert "*This week's results*" in _body(detail) and "*Participation*" in _body(detail)
 
     # The chart: uploaded through files_upload_v2 into the digest's thread, a PNG with alt text.
     uploads = _uploads(stack)
@@ -153,10 +171,10 @@ def test_tick_at_digest_time_posts_the_digest_with_its_chart_once_per_week(stack
         digest = uow.session.scalars(select(Digest)).one()
         assert digest.status == "sent" and digest.sent_at == DIGEST_1
 
-    # A second tick the same week (and the week's pulse opening again) posts no second digest and no chart.
+    # A second tick the same week (and the week's pulse opening again) posts no second digest, detail or chart.
     again = stack.tick(DIGEST_1 + timedelta(hours=1))
     assert again.digests == 0
-    assert len(_digests(stack)) == 1 and len(sb.files) == 1
+    assert len(_digests(stack)) == 1 and len(sb.files) == 1 and len(_details(stack, first[0])) == 1
 
     # The next week asks other dimensions: no trend against different questions, "not enough data yet".
     answer_open_round(stack, client, 4, now=DIGEST_1 + timedelta(hours=1))
@@ -165,8 +183,10 @@ def test_tick_at_digest_time_posts_the_digest_with_its_chart_once_per_week(stack
     assert stack.tick(DIGEST_1 + WEEK).digests == 1
     second = _digests(stack)[-1]
     body = _body(second)
-    assert "client 4.0 · provider 4.0 · gap 0.0 (trend: not enough data yet)" in body
-    assert "↑" not in body
+    assert "client 4.0 · provider 4.0 · gap 0.0" in body and "not enough data" not in body  # no change drawn
+    detail = _detail(stack, second)
+    assert "client 4.0 · provider 4.0 · gap 0.0 (trend: not enough data yet)" in detail
+    assert "↑" not in body + detail
     assert len(sb.files) == 2
     assert sb.violations == []
 
@@ -177,11 +197,13 @@ def test_a_week_without_answers_still_gets_a_digest_and_a_chart(stack) -> None: 
     stack.tick(PULSE_AT + CLOSE)
     assert stack.tick(DIGEST_1).digests == 1
     (digest,) = _digests(stack)
-    body = _body(digest)
-    # Nobody answered: both sides are below the threshold, so neither shows figures.
-    assert "*Participation* (1 pulse round closed this week): *Northwind Retail* 0 of 6 (0%)" in body
-    assert "*Northwind Retail*: :lock: withheld" in body and "*Contoso Services*: :lock: withheld" in body
-    assert "No answers this week." in body
+    body, detail = _body(digest), _detail(stack, digest)
+    # Nobody answered: both sides are below the threshold, so neither shows figures; the headline says so.
+    assert "Northwind Retail: fewer than 3 answered, so its results are withheld this week" in body
+    assert "No result could be shown (too few answered on both sides)." in body
+    assert "*Participation* (1 pulse round closed this week): *Northwind Retail* 0 of 6 (0%)" in detail
+    assert "*Northwind Retail*: :lock: withheld" in detail and "*Contoso Services*: :lock: withheld" in detail
+    assert "No answers this week." in detail
     (stored,) = stack.sandbox.files.values()
     assert stored.alt_txt is not None and "Northwind Retail has no results to show" in stored.alt_txt
     assert stack.sandbox.violations == []
@@ -197,7 +219,7 @@ def test_a_silent_side_shows_no_averages_and_no_comments(stack) -> None:  # type
     stack.tick(PULSE_AT + CLOSE)
     stack.tick(DIGEST_1)
     (digest,) = _digests(stack)
-    body = _body(digest)
+    body = _body(digest) + _detail(stack, digest)
     assert "secret provider complaint" not in body
     assert "*Contoso Services*: :lock: withheld: fewer than 3 answered" in body
     assert "client 5.0 · provider withheld" in body and "Good week overall" in body
@@ -219,7 +241,7 @@ def test_mention_injection_in_a_comment_is_escaped_in_the_digest(stack) -> None:
     _week(stack, PULSE_AT, client, 3, provider, 3, comment=evil)
     stack.tick(DIGEST_1)
     (digest,) = _digests(stack)
-    body = _body(digest)
+    body = _body(digest) + _detail(stack, digest)
     assert "&lt;!channel&gt;" in body and "&lt;@U0PLEAD&gt;" in body and "&lt;https://evil.example|Open survey&gt;" in body
     assert "<!channel>" not in body and "<!here>" not in body and "<@U0PLEAD>" not in body and "<https://evil" not in body
     for call in stack.sandbox.calls_to("chat.postMessage"):
@@ -302,7 +324,10 @@ def test_preview_is_ephemeral_for_the_caller_and_posts_nothing(stack) -> None:  
     member = w.client_members[2]  # anyone in the channel may preview
     _command(stack, member, "digest preview")
     text = wait_for(lambda: [t for t in reply_texts(stack) if "Preview, only you can see this" in t], what="the preview")
-    assert "comes with the posted digest" in text[0] and "client 2.0 \\u00b7 provider 4.0 \\u00b7 gap +2.0" in text[0]
+    assert (
+        "the full detail below goes in its thread" in text[0]
+        and "client 2.0 \\u00b7 provider 4.0 \\u00b7 gap +2.0" in text[0]
+    )
     assert len(stack.sandbox.messages(w.channel)) == before and stack.sandbox.files == {}
 
 

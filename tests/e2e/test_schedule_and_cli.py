@@ -149,10 +149,12 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     assert "adds a shared goal" in story and "Rohan Mehta marks it at risk" in story and "Priya Raman agrees" in story
     assert "closes and its report is posted: Scorecard 20" in story
     assert "8 of 8 dimensions differ by 1 point or more" in story
-    assert (
-        "Weekly digest for Northwind service desk, week of" in story and "Health index (4 weeks): Northwind Retail" in story
-    )
-    assert "12-week trend chart" in story
+    # The digest leads with its headline: what changed, what needs attention, which decisions from whom.
+    assert "Weekly digest for Northwind service desk, week of" in story
+    assert "What changed: Health index (4 weeks, against the 4 before): Northwind Retail" in story
+    assert "Needs attention: issue #1 Change tickets wait for triage (S2 high, Contoso Services): escalated" in story
+    assert "Decisions needed: Contoso Services: acknowledge issue #1" in story
+    assert "Its thread: the full detail and the 12-week trend chart" in story
     assert "/partner portfolio (Dana Whitfield): Portfolio: 1 partnership ranked by risk" in story
     assert "0 violation(s)" in story
     # Where everything is, and how to export again.

@@ -8,6 +8,7 @@ without pausing the partnership; a chart whose digest never went out is not uplo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import digest, outbox, partnerships, question_bank
+from bot.services import digest, digest_requests, outbox, partnerships, question_bank
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.partnership_models import SlackProfile
 from storage.models import Digest, Member, OutboxMessage, Partnership
@@ -47,13 +48,13 @@ class Env:
 
     def subscribe(self, user_id: str) -> bool:
         w = self.world
-        return digest.set_digest_copy(
+        return digest_requests.set_digest_copy(
             self.uow_factory(), team_id=w.client_team, channel_id=w.channel, user_id=user_id, subscribe=True, now=self.now
         )
 
-    def post_now(self) -> digest.DigestNow:
+    def post_now(self) -> digest_requests.DigestNow:
         w = self.world
-        return digest.post_now(
+        return digest_requests.post_now(
             self.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_lead, now=self.now
         )
 
@@ -119,7 +120,7 @@ def test_sending_the_digest_records_its_chart_and_copies_for_subscribed_leads_an
     env.set_member(w.provider_lead, digest_copy=True)  # nor can the app message the other organisation's people
     assert env.post_now().queued
     report = env.sender.deliver_pending()
-    assert report.sent == 4 and report.failed == report.retried == 0  # digest, chart, two copies
+    assert report.sent == 5 and report.failed == report.retried == 0  # digest, its detail, chart, two copies
     assert env.rows(outbox.Purpose.DIGEST_COPY) == [
         (w.client_lead, w.client_lead, "sent"),
         (w.client_sponsor, w.client_sponsor, "sent"),
@@ -133,6 +134,8 @@ def test_sending_the_digest_records_its_chart_and_copies_for_subscribed_leads_an
     (chart,) = [m for m in env.sandbox.messages(w.channel) if m.get("upload")]
     (posted,) = [m for m in env.sandbox.messages(w.channel) if str(m.get("text")).startswith("Weekly digest for")]
     assert chart["thread_ts"] == posted["ts"]
+    (detail,) = [m for m in env.sandbox.messages(w.channel) if str(m.get("text")).startswith("Full detail")]
+    assert detail["thread_ts"] == posted["ts"]
 
 
 def test_an_undeliverable_copy_is_dropped_and_the_partnership_keeps_running(env: Env) -> None:
@@ -153,7 +156,7 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
     env.post_now()
     env.sandbox.fail_next("chat.postMessage", "internal_error")
     report = env.sender.deliver_pending()
-    assert report.retried == 1 and env.rows(outbox.Purpose.DIGEST_CHART) == []
+    assert report.retried == 1 and env.rows(outbox.Purpose.DIGEST_CHART) == env.rows(outbox.Purpose.DIGEST_DETAIL) == []
     with env.uow_factory() as uow:
         digest_id = uow.session.scalars(select(Digest.id)).one()
     item = outbox.OutboxItem(
@@ -171,14 +174,21 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
     )
     assert env.sender.renderer.render(item) is None
     assert env.sandbox.files == {}
+    # Nor is its detail posted as a reply to nothing.
+    detail = replace(
+        item, dedupe_key=f"digest-detail:{digest_id}", purpose=outbox.Purpose.DIGEST_DETAIL, method="chat.postMessage"
+    )
+    assert env.sender.renderer.render(detail) is None
 
 
 def test_post_now_is_for_leads_and_once_per_week(env: Env) -> None:
     w = env.world
     with pytest.raises(NotAllowed):
-        digest.post_now(env.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_sponsor, now=NOW)
+        digest_requests.post_now(
+            env.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_sponsor, now=NOW
+        )
     with pytest.raises(NotFound):
-        digest.post_now(env.uow_factory(), team_id=w.client_team, channel_id="C404", actor=w.client_lead, now=NOW)
+        digest_requests.post_now(env.uow_factory(), team_id=w.client_team, channel_id="C404", actor=w.client_lead, now=NOW)
     first = env.post_now()
     env.now = NOW + timedelta(hours=1)
     second = env.post_now()
@@ -199,7 +209,7 @@ def test_subscribing_is_for_leads_and_sponsors_of_the_installing_workspace(env: 
     with pytest.raises(NotAllowed):
         env.subscribe("U0NOBODY")
     with pytest.raises(NotFound):
-        digest.set_digest_copy(
+        digest_requests.set_digest_copy(
             env.uow_factory(), team_id=w.client_team, channel_id="C404", user_id=w.client_lead, subscribe=True, now=NOW
         )
 

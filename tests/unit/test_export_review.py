@@ -315,7 +315,12 @@ def test_a_scorecard_nobody_answered_shows_nothing_for_either_side(uow_factory: 
     report = _report(uow_factory, pid)
     page = export.render_html(report)
     december = _section(page, "Scorecard 2026-Q4: perception gaps")  # the cadence is quarterly here
-    assert "Northwind: fewer than 3 answered · Contoso: fewer than 3 answered" in december
-    assert december.count("Both sides had too few answers to show anything.") == 2 and "<td" not in december
+    # Said once, plainly, as the channel's scorecard says it: how many answered of how many needed.
+    too_few = (
+        "Too few people answered this scorecard to show results: 0 of the 3 needed on the client side (Northwind), "
+        "0 on the provider side (Contoso)."
+    )
+    assert december.count(too_few) == 1 and december.count("too few") == 0 and "<td" not in december
+    assert "fewer than" not in december and "Both sides had too few" not in page
     rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(report))))[1:]
     assert len(rows) == 2 * len(DIMENSIONS) and {tuple(r[3:]) for r in rows} == {("", "", "", "", "", "both")}

@@ -1,13 +1,15 @@
-"""Renderers of the weekly digest: the partnership's digest, its trend chart and subscribers' copies; and
-``prepare``, which builds a claimed batch's digests together."""
+"""Renderers of the weekly digest: the partnership's digest (its headline), its full detail and trend chart in
+its thread, and subscribers' copies (the headline); and ``prepare``, which builds a claimed batch's digests
+together."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.blocks.digest import CHART_NOTE, build_digest_messages, copy_note
+from bot.blocks.digest import build_digest_detail, copy_note
+from bot.blocks.digest_headline import build_digest_headline
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn, Upload
-from bot.services import digest, outbox
+from bot.services import digest, digest_headline, outbox
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.digest_models import DigestView
 from bot.services.outbox import OutboxItem, Purpose
@@ -30,10 +32,31 @@ def _digest_view(ctx: RenderContext, digest_id: int) -> DigestView | None:
 
 
 def render_digest(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    """The weekly digest, built from the database as it is now."""
+    """The weekly digest's main message (its headline, then what was measured), built from the database as it is
+    now."""
     assert item.ref_id is not None
     view = _digest_view(ctx, item.ref_id)
-    return Rendered(build_digest_messages(view, note=CHART_NOTE)) if view is not None else None
+    return Rendered([build_digest_headline(view, digest_headline.headline(view))]) if view is not None else None
+
+
+def _thread_of(ctx: RenderContext, digest_id: int) -> tuple[str, DigestView] | None:
+    """The posted digest's ``ts`` and its view; None when the digest was never posted (a reply alone would make
+    no sense) or is gone."""
+    uow = ctx.uow_factory
+    key = digest.message_key(uow(), digest_id=digest_id)
+    ts = outbox.sent_ts(uow(), key) if key else None
+    view = _digest_view(ctx, digest_id) if ts else None
+    return (ts, view) if ts is not None and view is not None else None
+
+
+def render_detail(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """The digest's full detail, as one reply (more only past Slack's limits) in the digest's thread."""
+    assert item.ref_id is not None
+    found = _thread_of(ctx, item.ref_id)
+    if found is None:
+        return None
+    ts, view = found
+    return Rendered(build_digest_detail(view), thread_ts=ts)
 
 
 def render_chart(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
@@ -43,12 +66,10 @@ def render_chart(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     and a retried upload lands in the same place.
     """
     assert item.ref_id is not None
-    uow = ctx.uow_factory
-    key = digest.message_key(uow(), digest_id=item.ref_id)
-    ts = outbox.sent_ts(uow(), key) if key else None
-    view = _digest_view(ctx, item.ref_id) if ts else None
-    if ts is None or view is None:  # the digest was never posted: a chart alone would make no sense
+    found = _thread_of(ctx, item.ref_id)
+    if found is None:
         return None
+    ts, view = found
     upload = Upload(
         content=weekly_chart(view.chart),
         filename=f"partnerpulse-{view.week_start.isoformat()}.png",
@@ -59,15 +80,19 @@ def render_chart(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
 
 
 def render_copy(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    """The same digest in a subscriber's direct messages, pointing to the channel for the chart."""
+    """The digest's headline in a subscriber's direct messages, pointing to the channel's thread for the rest."""
     assert item.ref_id is not None
     view = _digest_view(ctx, item.ref_id)
-    return Rendered(build_digest_messages(view, note=copy_note(view.partnership.channel_id))) if view else None
+    if view is None:
+        return None
+    headline = digest_headline.headline(view)
+    return Rendered([build_digest_headline(view, headline, note=copy_note(view.partnership.channel_id))])
 
 
 #: Also the purposes whose digests ``prepare`` builds together.
 RENDERERS: dict[Purpose, RenderFn] = {
     Purpose.DIGEST: render_digest,
+    Purpose.DIGEST_DETAIL: render_detail,
     Purpose.DIGEST_CHART: render_chart,
     Purpose.DIGEST_COPY: render_copy,
 }
