@@ -223,7 +223,7 @@ def show_questions(command: Questions, ctx: CommandContext) -> None:
 def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
     uow, now = ctx.services.uow_factory, ctx.services.clock()
     r = pulses.start_round_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
     p = partnerships.get_partnership(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
     closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()
     done = f"Started pulse round {r.sequence}; it is open until {closes}."
@@ -244,7 +244,7 @@ def pause_or_resume(command: PulsePause | PulseResume, ctx: CommandContext) -> N
     if paused:
         reply(ctx.respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
     else:
-        ctx.services.sender.deliver_pending()  # messages held while paused go now
+        ctx.services.sender.deliver_resumed(p.id)  # messages held while paused go now
         nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
         reply(ctx.respond, build_notice(f"Pulses are back on. Next pulse: {nxt}."))
 
