@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
@@ -19,7 +20,7 @@ from bot.blocks.setup import build_question_modal
 from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
-from bot.services.errors import DomainError, InvalidInput
+from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.models import AnswerInput, SlackProfile
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import PulseNow, PulsePause, PulseResume, Questions
@@ -106,8 +107,8 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
         return  # the ack function closed a form it could not read, or showed why it refused it
     user = actor_profile(body)
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
-    if context is None:
-        return
+    if context is None:  # a round id we never wrote, or one deleted since: after_ack tells the person
+        raise NotFound("This pulse does not exist (any more), so your answers were not saved.")
     round_, partnership = context
     try:
         result = pulses.submit_answers(
@@ -119,7 +120,10 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
             now=services.clock(),
         )
     except DomainError as exc:
-        ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        try:
+            ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        except SlackApiError:  # not in that channel (someone from outside it): after_ack tells them another way
+            raise exc from None
         return
     verb = "recorded" if result.created else "updated"
     closes = local_time_label(round_.closes_at, partnership.timezone)
