@@ -40,7 +40,9 @@ def _scores(view: dict[str, Any]) -> dict[str, str]:
     return {b["block_id"]: "4" for b in view["blocks"] if str(b.get("block_id", "")).startswith("score-")}
 
 
-def _submit_as(stack: LocalStack, user_id: str, view: dict[str, Any], *, metadata: str | None = None) -> ActorResponse:
+def _submit_as(
+    stack: LocalStack, user_id: str, view: dict[str, Any], *, metadata: str | None = None, actor_team: bool = True
+) -> ActorResponse:
     """A signed view_submission of ``view`` filled with 4s, sent by ``user_id`` (whoever opened it), with its
     private_metadata replaced when given: what a forged or replayed request looks like to the bot."""
     forged = dict(view)
@@ -60,6 +62,8 @@ def _submit_as(stack: LocalStack, user_id: str, view: dict[str, Any], *, metadat
         "is_enterprise_install": False,
         "enterprise": None,
     }
+    if not actor_team:  # no actor team in the payload (as Slack may send for some external actors)
+        payload["user"].pop("team_id")
     return actor._post_payload(payload, "view_submission", None, None, None)
 
 
@@ -151,3 +155,24 @@ def test_a_members_answer_still_counts(stack: LocalStack) -> None:
     stack.actor(member).submit_view(view["id"], _scores(view))
     _told(stack, member, "your answers to the *Northwind service desk* pulse are recorded")
     assert _responses(stack) == 1
+
+
+def test_without_an_actor_team_a_stranger_is_denied_and_a_member_keeps_their_recorded_side(stack: LocalStack) -> None:
+    """slack-platform.md item 20: no decision trusts the payload's actor team. With none, someone unknown to the
+    channel is refused; an external member (the provider's organisation) counts on the side recorded for them."""
+    view = _open_round(stack)
+    stack.sandbox.add_user(OUTSIDER, stack.world.client_team, "outsider")
+    _submit_as(stack, OUTSIDER, view, actor_team=False)
+    _told(stack, OUTSIDER, NOT_A_MEMBER)
+    stack.settle()
+    assert _responses(stack) == 0
+    external = stack.world.provider_members[0]
+    stack.actor(external).click(stack.world.channel, latest_pulse(stack)["ts"], "pulse-answer")
+    own = wait_for(
+        lambda: next((v for v in stack.sandbox.open_views(external) if v.get("callback_id") == ANSWER_CALLBACK), None),
+        what="the external member's answer modal",
+    )
+    _submit_as(stack, external, own, actor_team=False)
+    _told(stack, external, "are recorded")
+    with stack.services.uow_factory() as uow:
+        assert uow.session.scalars(select(Response.side)).all() == ["provider"]
