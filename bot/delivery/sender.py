@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.pulse import Message
+from bot.delivery.batch_lease import RENEW_EVERY, BatchLease, TakenOver
 from bot.delivery.fitting import post_fitting
 from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
@@ -46,8 +46,6 @@ from storage.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
-#: Seconds between renewals of a claimed batch's lease while it is sent: well within ``outbox_sending.LEASE``.
-RENEW_EVERY = outbox_sending.LEASE.total_seconds() / 4
 
 
 @dataclass
@@ -72,42 +70,6 @@ class DeliveryReport:
 
 #: chat.update errors meaning the message to update is no longer there to update.
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
-
-
-class TakenOver(Exception):
-    """The row's lease ran out and another sender claimed it: it is theirs to send."""
-
-
-class BatchLease:
-    """Keeps the lease of a claimed batch while it is sent, and checks each row's claim before its Slack call."""
-
-    def __init__(
-        self,
-        items: list[OutboxItem],
-        *,
-        uow_factory: Callable[[], UnitOfWork],
-        clock: Callable[[], datetime],
-        renew_every: float,
-        monotonic: Callable[[], float],
-    ) -> None:
-        self.items, self.uow_factory, self.clock = items, uow_factory, clock
-        self.renew_every, self.monotonic = renew_every, monotonic
-        #: Workspaces whose token Slack rejected during the current batch: their other rows are not tried.
-        self._rejected: set[int] = set()
-        self._renewed = monotonic()
-        self._lock = threading.Lock()
-
-    def take(self, item: OutboxItem) -> None:
-        """Renew the batch's lease when due, then this row's; raises ``TakenOver`` if the row is no longer ours."""
-        with self._lock:
-            due = self.monotonic() - self._renewed >= self.renew_every
-            if due:
-                self._renewed = self.monotonic()
-        if due:
-            # One statement for the whole batch: rows still waiting in a channel's queue keep their lease.
-            outbox_sending.renew(self.uow_factory(), self.items, now=self.clock())
-        if not outbox_sending.take(self.uow_factory(), item, now=self.clock()):
-            raise TakenOver(item.id)
 
 
 class OutboxSender:
