@@ -9,6 +9,11 @@ a thread pool in the serving process, or worker processes, so slow work never ho
 logged with a reference and the user is told that reference (and, for a form, that it was not saved). Bolt's
 own wrapper would only log a line. ``tell_user`` finds the person from the payload alone, so a failure with the
 database down still reaches them.
+
+A guarded function sends the outbox rows its own request queued and nothing else: every unit of work committed
+inside it notes its queued rows (``storage.queued_outbox``); a handler sends them where its reply needs them sent
+(``sender.deliver_queued()``), and whatever is still unsent when it returns goes then, even after a failure.
+Everything else is the background sender's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from slack_sdk.errors import SlackClientError
 from bot.blocks.common import build_error
 from bot.blocks.pulse import Message
 from bot.services.errors import DomainError
+from storage import queued_outbox
 
 logger = logging.getLogger(__name__)
 
@@ -110,17 +116,36 @@ def after_ack(func: LazyFunction) -> LazyFunction:
 
     @functools.wraps(func)
     def guarded(**kwargs: Any) -> None:
-        body, respond, client = kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client")
-        try:
-            func(**kwargs)
-        except DomainError as exc:
-            tell_user(body, respond, client, str(exc))
-        except Exception as exc:
-            reference = uuid.uuid4().hex[:8]
-            logger.exception("%s failed after the ack (reference %s)", func.__name__, reference)
-            try:
-                tell_user(body, respond, client, _failure_text(body, reference, exc))
-            except Exception:  # noqa: BLE001 - telling the user is best effort; the failure is logged above
-                logger.warning("could not tell the user about failure %s", reference)
+        with queued_outbox.collecting():
+            _run(func, kwargs)
+            _send_queued(kwargs)
 
     return guarded
+
+
+def _send_queued(kwargs: dict[str, Any]) -> None:
+    """Send what the request queued and has not sent yet; on failure the background sender sends it."""
+    context = kwargs.get("context")
+    services = kwargs.get("services") or (context.get("services") if context is not None else None)
+    if services is None:  # a function with no services queues nothing
+        return
+    try:
+        services.sender.deliver_queued()
+    except Exception:  # noqa: BLE001 - the rows stay pending for the background sender
+        logger.exception("could not send what the request queued; the background sender will")
+
+
+def _run(func: LazyFunction, kwargs: dict[str, Any]) -> None:
+    """Run the guarded function; a failure reaches the person who asked."""
+    body, respond, client = kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client")
+    try:
+        func(**kwargs)
+    except DomainError as exc:
+        tell_user(body, respond, client, str(exc))
+    except Exception as exc:
+        reference = uuid.uuid4().hex[:8]
+        logger.exception("%s failed after the ack (reference %s)", func.__name__, reference)
+        try:
+            tell_user(body, respond, client, _failure_text(body, reference, exc))
+        except Exception:  # noqa: BLE001 - telling the user is best effort; the failure is logged above
+            logger.warning("could not tell the user about failure %s", reference)

@@ -216,7 +216,7 @@ def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
             ),
         )
         return
-    services.sender.deliver_pending()  # the issue's card and thread, when it is for an issue
+    services.sender.deliver_queued()  # the issue's card and thread, when it is for an issue
     ephemeral(client, ref.channel_id, user, confirmation(created))
     if ref.from_home:
         publish_home(client, services, team_id=ref.team_id, user_id=user)
@@ -255,7 +255,7 @@ def carry_out_action_click(
             raise
         show_message(client, body["trigger_id"], "Action", str(exc))
         return
-    services.sender.deliver_pending()  # the issue's card lists its actions
+    services.sender.deliver_queued()  # the issue's card lists its actions
     if home_tab:
         publish_home(client, services, team_id=str(context.team_id), user_id=user)
     else:

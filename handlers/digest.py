@@ -46,7 +46,7 @@ def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
     if result.paused:
         reply(ctx.respond, build_notice("This week's digest is queued; it goes out when a lead resumes the partnership."))
     elif result.queued:
-        ctx.services.sender.deliver_pending()
+        ctx.services.sender.deliver_queued()
         done = "Posted this week's digest in the channel; its trend chart is in the thread."
         reply(ctx.respond, build_notice(unless_held(ctx.services, ctx.team_id, done, saved="this week's digest")))
     elif result.status == "sent" and result.sent_at is not None:

@@ -87,7 +87,7 @@ def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClie
         request_key=f"expectation-view:{view.get('id')}",
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     ephemeral(
         client, ref.channel_id, user, f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
     )
@@ -106,7 +106,7 @@ def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respo
         reason=None,
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     notify(respond, client, body, f"You agreed to expectation #{e.number}.")
 
 
@@ -143,7 +143,7 @@ def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClien
         reason=reason,
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     ephemeral(client, ref.channel_id, user, f"Expectation #{e.number} is marked to discuss, with your reason.")
 
 
@@ -158,7 +158,7 @@ def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respo
         actor=actor_profile(body).user_id,
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     notify(respond, client, body, f"Expectation #{e.number} is withdrawn.")
 
 

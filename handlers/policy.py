@@ -185,7 +185,7 @@ def set_policy(command: PolicySet | PolicyReset, ctx: CommandContext) -> None:
             now=now,
             announce=notice,
         )
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
 
 
 def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx: CommandContext) -> None:
@@ -205,7 +205,7 @@ def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx
         now=now,
         announce=categories_notice(_key(ctx, now), ctx.user_id),
     )
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
 
 
 def change_calendar(command: HoursSet | HolidayAdd | HolidayRemove, ctx: CommandContext) -> None:
@@ -240,7 +240,7 @@ def change_calendar(command: HoursSet | HolidayAdd | HolidayRemove, ctx: Command
             now=now,
             announce=calendar,
         )
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
 
 
 COMMAND_HANDLERS = dict(
@@ -359,7 +359,7 @@ def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
     if not change.changed:
         ephemeral(client, ref.channel_id, user, "Nothing changed in the escalation policy.")
         return
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
 
 
 def register(app: App) -> None:

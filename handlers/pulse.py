@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
@@ -19,7 +20,7 @@ from bot.blocks.setup import build_question_modal
 from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulses
-from bot.services.errors import DomainError, InvalidInput
+from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput
 from handlers.command_registry import CommandContext, handles
@@ -107,8 +108,8 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
         return  # the ack function closed a form it could not read, or showed why it refused it
     user = actor_profile(body)
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
-    if context is None:
-        return
+    if context is None:  # a round id we never wrote, or one deleted since: after_ack tells the person
+        raise NotFound("This pulse does not exist (any more), so your answers were not saved.")
     round_, partnership = context
     try:
         result = pulses.submit_answers(
@@ -120,7 +121,10 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
             now=services.clock(),
         )
     except DomainError as exc:
-        ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        try:
+            ephemeral(client, partnership.channel_id, user.user_id, str(exc), error=True)
+        except SlackApiError:  # not in that channel (someone from outside it): after_ack tells them another way
+            raise exc from None
         return
     verb = "recorded" if result.created else "updated"
     closes = local_time_label(round_.closes_at, partnership.timezone)
@@ -224,7 +228,7 @@ def show_questions(command: Questions, ctx: CommandContext) -> None:
 def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
     uow, now = ctx.services.uow_factory, ctx.services.clock()
     r = pulses.start_round_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
     p = partnerships.get_partnership(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
     closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()
     done = f"Started pulse round {r.sequence}; it is open until {closes}."
@@ -245,7 +249,7 @@ def pause_or_resume(command: PulsePause | PulseResume, ctx: CommandContext) -> N
     if paused:
         reply(ctx.respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
     else:
-        ctx.services.sender.deliver_pending()  # messages held while paused go now
+        ctx.services.sender.deliver_resumed(p.id)  # messages held while paused go now
         nxt = local_time_label(p.next_pulse_at, p.timezone) if p.next_pulse_at else "not scheduled"
         reply(ctx.respond, build_notice(f"Pulses are back on. Next pulse: {nxt}."))
 

@@ -51,7 +51,7 @@ def start_scorecard(command: ScorecardStart, ctx: CommandContext) -> None:
     """``/partner scorecard start`` (leads)."""
     uow, now = ctx.services.uow_factory, ctx.services.clock()
     s = scorecard.start_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
-    ctx.services.sender.deliver_pending()
+    ctx.services.sender.deliver_queued()
     p = scorecard.status(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id).partnership
     until = f"The {s.period} scorecard is open until {local_time_label(s.closes_at, p.timezone)}"
     done = f"{until}; the invitation is in the channel."

@@ -142,7 +142,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         now=services.clock(),
         request_key=f"setup-view:{view.get('id')}",
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
 
 
 # --- /partner setup | status | menu ------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def post_menu(command: Menu, ctx: CommandContext) -> None:
         request_key=ctx.trigger_id or now.isoformat(),
         now=now,
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     done = "Posted the partnership menu in this channel (and pinned it, when I'm allowed to)."
     reply(ctx.respond, build_notice(unless_held(services, ctx.team_id, done, saved="the menu")))
 

@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import queued_outbox
 from storage.db import READ_ONLY
 from storage.errors import DuplicateKey, is_unique_violation
 from storage.models import Partnership
@@ -128,23 +129,34 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            self.outbox.forget_queued()
             self._read_only = False
 
     def commit(self) -> None:
+        """Commit; the outbox rows the transaction queued are then noted for the request that queued them
+        (``storage.queued_outbox``), which sends those and only those."""
+        queued = self._queued_outbox()
         self.session.commit()
+        queued_outbox.note(queued)
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.outbox.forget_queued()
+
+    def _queued_outbox(self) -> list[int]:
+        if self.outbox.has_unflushed():
+            self.session.flush()  # the ids of rows added without a flush (``OutboxRepository.add``)
+        return self.outbox.queued_ids()
 
     def commit_or_duplicate(self) -> None:
         """Commit; if a unique key refuses the write, roll back and raise DuplicateKey (a repeated delivery or a
         concurrent writer stored the same row first: the caller reads that one back)."""
         try:
-            self.session.commit()
+            self.commit()
         except IntegrityError as e:
             if not is_unique_violation(e.orig):
                 raise
-            self.session.rollback()
+            self.rollback()
             raise DuplicateKey(str(e.orig)) from e
 
     def flush(self) -> None:

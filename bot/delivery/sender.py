@@ -15,21 +15,21 @@ crash can double at most the calls in flight at that instant (``concurrency`` of
 
 from __future__ import annotations
 
+import contextvars
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import repeat
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.pulse import Message
+from bot.delivery.batch_lease import RENEW_EVERY, BatchLease, TakenOver
 from bot.delivery.fitting import post_fitting
 from bot.delivery.pacer import Pacer
 from bot.delivery.rendered import Rendered, Upload
@@ -40,13 +40,12 @@ from bot.services import outbox_hold, outbox_sending, partnerships
 from bot.services.outbox import SPECS, OutboxItem
 from bot.services.recipients import Recipient
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
+from storage import queued_outbox
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
-#: Seconds between renewals of a claimed batch's lease while it is sent: well within ``outbox_sending.LEASE``.
-RENEW_EVERY = outbox_sending.LEASE.total_seconds() / 4
 
 
 @dataclass
@@ -73,42 +72,6 @@ class DeliveryReport:
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
 
 
-class TakenOver(Exception):
-    """The row's lease ran out and another sender claimed it: it is theirs to send."""
-
-
-class BatchLease:
-    """Keeps the lease of a claimed batch while it is sent, and checks each row's claim before its Slack call."""
-
-    def __init__(
-        self,
-        items: list[OutboxItem],
-        *,
-        uow_factory: Callable[[], UnitOfWork],
-        clock: Callable[[], datetime],
-        renew_every: float,
-        monotonic: Callable[[], float],
-    ) -> None:
-        self.items, self.uow_factory, self.clock = items, uow_factory, clock
-        self.renew_every, self.monotonic = renew_every, monotonic
-        #: Workspaces whose token Slack rejected during the current batch: their other rows are not tried.
-        self._rejected: set[int] = set()
-        self._renewed = monotonic()
-        self._lock = threading.Lock()
-
-    def take(self, item: OutboxItem) -> None:
-        """Renew the batch's lease when due, then this row's; raises ``TakenOver`` if the row is no longer ours."""
-        with self._lock:
-            due = self.monotonic() - self._renewed >= self.renew_every
-            if due:
-                self._renewed = self.monotonic()
-        if due:
-            # One statement for the whole batch: rows still waiting in a channel's queue keep their lease.
-            outbox_sending.renew(self.uow_factory(), self.items, now=self.clock())
-        if not outbox_sending.take(self.uow_factory(), item, now=self.clock()):
-            raise TakenOver(item.id)
-
-
 class OutboxSender:
     """Sends what the outbox holds. Safe to call from several threads and processes at once."""
 
@@ -132,7 +95,8 @@ class OutboxSender:
         self._team_by_workspace: dict[int, str] = {}
 
     def deliver_pending(self) -> DeliveryReport:
-        """Send everything that is due now, channel by channel in parallel. Returns what happened."""
+        """The background sender: send everything that is due now, fairly across partnerships, channel by channel
+        in parallel. Returns what happened."""
         total = DeliveryReport()
         followed_up = False
         # A workspace held for a rejected token whose re-check is due: its messages join this send if it passes.
@@ -141,34 +105,63 @@ class OutboxSender:
             items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
                 return total
-            self._rejected = set[int]()
-            try:
-                self.renderer.prepare(items)
-            except Exception:  # each row is then rendered on its own, with the usual retry on failure
-                logger.exception("could not build the batch's digests together; building them one by one")
-            lease = BatchLease(
-                items,
-                uow_factory=self.uow_factory,
-                clock=self.clock,
-                renew_every=self.renew_every,
-                monotonic=self.monotonic,
-            )
-            by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
-            for item in items:
-                by_channel[item.channel_id].append(item)
-            workers = min(self.concurrency, len(by_channel))
-            if workers <= 1:
-                for queue in by_channel.values():
-                    total.add(self._send_channel(queue, lease))
-            else:
-                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
-                    for report in pool.map(self._send_channel, by_channel.values(), repeat(lease)):
-                        total.add(report)
+            total.add(self._send_batch(items))
             if len(items) < CLAIM_BATCH:
                 # Sending a digest records its chart and copies: one more pass sends them now, not a tick later.
                 if followed_up or not any(SPECS[item.purpose].spawns_follow_ups for item in items):
                     return total
                 followed_up = True
+
+    def deliver_queued(self) -> DeliveryReport:
+        """A request's sender: send the outbox rows this request queued (``storage.queued_outbox``) and nothing
+        else, then what sending them queued (a digest's chart and copies). Rows it cannot claim now (another
+        sender holds them, or they must wait) are the background sender's."""
+        total = DeliveryReport()
+        for _ in range(2):  # the rows, then their follow-ups
+            ids = queued_outbox.take()
+            items = outbox_sending.claim_ids(self.uow_factory(), ids, now=self.clock())
+            if not items:
+                break
+            total.add(self._send_batch(items))
+        return total
+
+    def deliver_resumed(self, partnership_id: int) -> DeliveryReport:
+        """What a partnership held while it was paused, sent when a lead resumes it: its own rows, no other's."""
+        items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH, partnership_id=partnership_id)
+        return self._send_batch(items) if items else DeliveryReport()
+
+    def _send_batch(self, items: list[OutboxItem]) -> DeliveryReport:
+        total = DeliveryReport()
+        self._rejected = set[int]()
+        try:
+            self.renderer.prepare(items)
+        except Exception:  # each row is then rendered on its own, with the usual retry on failure
+            logger.exception("could not build the batch's digests together; building them one by one")
+        lease = BatchLease(
+            items,
+            uow_factory=self.uow_factory,
+            clock=self.clock,
+            renew_every=self.renew_every,
+            monotonic=self.monotonic,
+        )
+        by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            by_channel[item.channel_id].append(item)
+        workers = min(self.concurrency, len(by_channel))
+        if workers <= 1:
+            for queue in by_channel.values():
+                total.add(self._send_channel(queue, lease))
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+                # Each channel's thread runs in a copy of this request's context: what its sends queue (a digest's
+                # follow-ups) is noted for this request.
+                futures = [
+                    pool.submit(contextvars.copy_context().run, self._send_channel, queue, lease)
+                    for queue in by_channel.values()
+                ]
+                for future in futures:
+                    total.add(future.result())
+        return total
 
     def _send_channel(self, queue: list[OutboxItem], lease: BatchLease) -> DeliveryReport:
         report = DeliveryReport()

@@ -19,6 +19,7 @@ from bot.services.partnership_guards import (
     is_lead,
     org_of,
     require_partnership,
+    require_present,
 )
 from bot.services.partnership_models import Side
 from bot.services.review_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
@@ -50,8 +51,8 @@ def goal_view(goal: Goal) -> SharedGoal:
 
 def require_side_member(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> Side:
     """The actor's side; people the bot has not placed on a side cannot speak for one."""
-    m = uow.members.get(p.id, user_id)
-    if m is None or m.deleted or m.side is None:
+    m = require_present(uow.members.get(p.id, user_id), what)
+    if m.side is None:
         raise NotAllowed(
             f"Only people on one of the two sides can {what}. Ask a lead to put you on a side "
             "(`/partner side @you client` or `provider`)."

@@ -11,7 +11,7 @@ call. Rows claimed but not yet sent are sent once, after the lease; nothing is l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from bot.services.outbox import SPECS, OutboxItem, Purpose
@@ -25,33 +25,47 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 
 
-def claim(uow: UnitOfWork, *, now: datetime, limit: int) -> list[OutboxItem]:
-    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send), under one claim token."""
+def claim(uow: UnitOfWork, *, now: datetime, limit: int, partnership_id: int | None = None) -> list[OutboxItem]:
+    """Claim up to ``limit`` rows to send (pending ones, and ones abandoned mid-send), fairly across partnerships,
+    under one claim token: the background sender's claim (with ``partnership_id``, that partnership's only)."""
     with uow:
-        rows = uow.outbox.claim_ready(now, now - LEASE, limit)
-        items = []
-        token = str(uuid.uuid4())
-        for row in rows:
-            row.status, row.claimed_at, row.claim_token = "sending", now, token
-            row.attempts += 1
-            items.append(
-                OutboxItem(
-                    id=row.id,
-                    dedupe_key=row.dedupe_key,
-                    workspace_id=row.workspace_id,
-                    partnership_id=row.partnership_id,
-                    purpose=Purpose(row.purpose),
-                    ref_id=row.ref_id,
-                    method=row.method,
-                    channel_id=row.channel_id,
-                    user_id=row.user_id,
-                    attempts=row.attempts,
-                    claim_token=row.claim_token,
-                    extra=dict(row.extra) if row.extra else None,
-                )
+        return _claimed(uow, uow.outbox.claim_ready(now, now - LEASE, limit, partnership_id=partnership_id), now)
+
+
+def claim_ids(uow: UnitOfWork, ids: Collection[int], *, now: datetime) -> list[OutboxItem]:
+    """Claim those of ``ids`` (the rows one request queued) that are pending and may go now, under one claim
+    token. A row another sender holds, or one that must wait (paused partnership, held workspace, later
+    ``available_at``), is left to the background sender."""
+    if not ids:
+        return []
+    with uow:
+        return _claimed(uow, uow.outbox.claim_ids(ids, now), now)
+
+
+def _claimed(uow: UnitOfWork, rows: Sequence[OutboxMessage], now: datetime) -> list[OutboxItem]:
+    items = []
+    token = str(uuid.uuid4())
+    for row in rows:
+        row.status, row.claimed_at, row.claim_token = "sending", now, token
+        row.attempts += 1
+        items.append(
+            OutboxItem(
+                id=row.id,
+                dedupe_key=row.dedupe_key,
+                workspace_id=row.workspace_id,
+                partnership_id=row.partnership_id,
+                purpose=Purpose(row.purpose),
+                ref_id=row.ref_id,
+                method=row.method,
+                channel_id=row.channel_id,
+                user_id=row.user_id,
+                attempts=row.attempts,
+                claim_token=row.claim_token,
+                extra=dict(row.extra) if row.extra else None,
             )
-        uow.commit()
-        return items
+        )
+    uow.commit()
+    return items
 
 
 def take(uow: UnitOfWork, item: OutboxItem, *, now: datetime) -> bool:

@@ -41,6 +41,23 @@ def is_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> bool:
     return m is not None and m.role == Role.LEAD.value and not m.deleted
 
 
+def require_present(m: Member | None, what: str) -> Member:
+    """The rule for anything that counts in the partnership's figures (a pulse answer, a scorecard, a goal or an
+    expectation): only a present member of the partnership's channel, as recorded (in the channel, an active
+    account, not a bot), may give it. In a Slack Connect channel both organisations' members are recorded, so both
+    count. A signed request from anyone else is refused and stores nothing.
+
+    Raises:
+        NotAllowed: saying so, and what to do.
+    """
+    if m is None or m.deleted or m.is_bot or not m.in_channel:
+        raise NotAllowed(
+            f"Only members of this partnership's channel can {what}, so nothing was saved. "
+            "If you have just joined the channel, try again in a minute; otherwise ask one of its leads to invite you."
+        )
+    return m
+
+
 def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> None:
     """NotAllowed unless the user is a lead; ``what`` completes "Only the partnership's leads can ..."."""
     if not is_lead(uow, p, user_id):

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from bot.services import figures, outbox
 from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.partnership_guards import require_present
 from bot.services.partnership_models import PartnershipView, Side, SlackProfile
-from bot.services.partnerships import answerable_by_side, upsert_member
+from bot.services.partnerships import answerable_by_side
 from bot.services.pulse_models import (
     DIMENSIONS,
     MAX_COMMENT,
@@ -210,10 +211,9 @@ def _open_round_for(uow: UnitOfWork, round_id: int, now: datetime) -> tuple[Puls
     return r, p
 
 
-def _answering_side(uow: UnitOfWork, p: Partnership, profile: SlackProfile, now: datetime) -> Side:
-    member = uow.members.get(p.id, profile.user_id)
-    if member is None:  # joined while the bot missed the event: learn them from the payload
-        member = upsert_member(uow, p, profile, in_channel=True, now=now)
+def _answering_side(uow: UnitOfWork, p: Partnership, profile: SlackProfile) -> Side:
+    """The side the person answers for: only a present member of the round's channel (``require_present``)."""
+    member = require_present(uow.members.get(p.id, profile.user_id), "answer its pulse")
     if member.side is None:
         raise NotAllowed(
             "You're not on a side of this partnership yet, so your answers could not be counted. "
@@ -225,20 +225,12 @@ def _answering_side(uow: UnitOfWork, p: Partnership, profile: SlackProfile, now:
 def answer_form(uow: UnitOfWork, *, round_id: int, profile: SlackProfile, secret_key: str, now: datetime) -> AnswerForm:
     """What the answer modal shows, prefilled with the user's earlier answers to this round.
 
-    Reads only, unless the person is new to the bot (a missed join event): then they are recorded first.
-
     Raises:
-        NotFound, Conflict (closed), NotAllowed (no side).
+        NotFound, Conflict (closed), NotAllowed (not a member of the round's channel, or on no side).
     """
     with uow.read_only():
         r, p = _open_round_for(uow, round_id, now)
-        if uow.members.get(p.id, profile.user_id) is not None:
-            return _answer_form(uow, r, p, _answering_side(uow, p, profile, now), profile, secret_key)
-    with uow:
-        r, p = _open_round_for(uow, round_id, now)
-        side = _answering_side(uow, p, profile, now)
-        uow.commit()
-        return _answer_form(uow, r, p, side, profile, secret_key)
+        return _answer_form(uow, r, p, _answering_side(uow, p, profile), profile, secret_key)
 
 
 def _answer_form(
@@ -299,16 +291,16 @@ def submit_answers(
     """Record or replace the user's answers. A repeated submission updates the one response.
 
     Raises:
-        NotFound, Conflict (closed), NotAllowed (no side), InvalidInput.
+        NotFound, Conflict (closed), NotAllowed (not a member of the round's channel, or on no side), InvalidInput.
     """
     with uow:
         r, p = _open_round_for(uow, round_id, now)
+        side = _answering_side(uow, p, profile)
         validate_answers(round_view(r).questions, answers)
         # Each comment's sentiment is scored once, here (before the response's row lock), and stored with it:
         # the weekly digest reads the stored score instead of scoring every comment of the week again.
         comments = [(given, (given.comment or "").strip() or None) for given in answers]
         scored = [(given, comment, comment_sentiment(comment)) for given, comment in comments]
-        side = _answering_side(uow, p, profile, now)
         key = respondent_hash(secret_key, p.id, profile.user_id)
         response = uow.responses.get(r.id, key, for_update=True)
         created = response is None

@@ -125,7 +125,7 @@ def carry_out_issue_click(
             raise
         show_message(client, body["trigger_id"], "Issue", str(exc))
         return
-    services.sender.deliver_pending()  # the card in place, and its thread
+    services.sender.deliver_queued()  # the card in place, and its thread
     if home_tab:
         publish_home(client, services, team_id=team_id, user_id=user)
     elif clicked(body).get("type") == "overflow":  # from a list: the card may be far up the channel
@@ -228,7 +228,7 @@ def save_update(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         comment=comment,
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     refresh_home(client, services, ref, body)
 
 
@@ -250,7 +250,7 @@ def save_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClien
         comment=parse_issue_update(view["state"]["values"])[1],
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     refresh_home(client, services, ref, body)
 
 
@@ -272,7 +272,7 @@ def save_reassignment(body: dict[str, Any], view: dict[str, Any], client: WebCli
         new_owner_id=owner,
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
     refresh_home(client, services, ref, body)
 
 

@@ -102,7 +102,7 @@ def save_contribution(body: dict[str, Any], view: dict[str, Any], client: WebCli
         request_key=f"followup-view:{view.get('id')}",
         now=services.clock(),
     )
-    services.sender.deliver_pending()
+    services.sender.deliver_queued()
 
 
 @after_ack
@@ -119,7 +119,7 @@ def make_it_an_action(body: dict[str, Any], client: WebClient, respond: Respond,
         actor=actor_profile(body).user_id,
         now=services.clock(),
     )
-    services.sender.deliver_pending()  # the card lists it; its thread says so
+    services.sender.deliver_queued()  # the card lists it; its thread says so
     notify(
         respond,
         client,

@@ -264,7 +264,7 @@ def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
             ),
         )
         return
-    services.sender.deliver_pending()  # the card
+    services.sender.deliver_queued()  # the card
     refresh_home(client, services, ref, body)
 
 

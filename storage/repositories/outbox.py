@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage import queued_outbox
 from storage.models import OutboxMessage, Partnership, ProcessedEvent, Workspace
+
+_S = TypeVar("_S", bound=Select[Any])
 
 
 class OutboxRepository:
@@ -19,6 +22,21 @@ class OutboxRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        #: What this transaction queued, for ``queued_ids`` (the unit of work notes them when it commits).
+        self._added: list[OutboxMessage] = []
+        self._inserted_ids: list[int] = []
+
+    def queued_ids(self) -> list[int]:
+        """Ids of the rows this transaction queued and still holds (the caller has flushed); then forgets them."""
+        ids = [m.id for m in self._added if m.id is not None and inspect(m).persistent] + self._inserted_ids
+        self.forget_queued()
+        return ids
+
+    def has_unflushed(self) -> bool:
+        return any(m.id is None for m in self._added)
+
+    def forget_queued(self) -> None:
+        self._added, self._inserted_ids = [], []
 
     def add_once(self, message: OutboxMessage) -> bool:
         """Record a message unless one with the same dedupe key exists. Returns True if it was added."""
@@ -26,11 +44,13 @@ class OutboxRepository:
             return False
         self.session.add(message)
         self.session.flush()
+        self._added.append(message)
         return True
 
     def add(self, message: OutboxMessage) -> None:
         """Record a message whose key is new by construction, without looking it up or flushing."""
         self.session.add(message)
+        self._added.append(message)
 
     def existing_keys(self, dedupe_keys: Collection[str]) -> set[str]:
         """Which of ``dedupe_keys`` are recorded already (one SELECT)."""
@@ -40,7 +60,11 @@ class OutboxRepository:
     def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert many messages in one statement (executemany), after the session's pending changes."""
         self.session.flush()  # pending ORM changes first, so the rows go in the order the caller made them
-        self.session.execute(insert(OutboxMessage), list(rows))
+        if not queued_outbox.is_collecting():  # a batch job: nobody needs the ids
+            self.session.execute(insert(OutboxMessage), list(rows))
+            return
+        # A request that sends what it queued: the ids back (RETURNING, still one statement's batches).
+        self._inserted_ids += self.session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), list(rows)).all()
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
@@ -48,27 +72,43 @@ class OutboxRepository:
     def get_by_key(self, dedupe_key: str) -> OutboxMessage | None:
         return self.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one_or_none()
 
-    def claim_ready(self, now: datetime, stale_before: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Pending rows that may go now, plus rows stuck in 'sending' since before ``stale_before``.
+    def claim_ready(
+        self, now: datetime, stale_before: datetime, limit: int, *, partnership_id: int | None = None
+    ) -> Sequence[OutboxMessage]:
+        """Pending rows that may go now, plus rows stuck in 'sending' since before ``stale_before``, taken fairly
+        across partnerships: each partnership's first ready row, then each one's second, and so on (each in the
+        order queued), so one partnership's 500-row round never keeps another's one message out of the batch.
 
         A row stuck in 'sending' belongs to a process that died between claiming and recording; sending it
         again can at worst repeat that one message, never lose it. Rows of paused partnerships and of
-        workspaces whose token failed wait where they are.
+        workspaces whose token failed wait where they are. With ``partnership_id``, that partnership's rows only.
         """
+        turn = func.row_number().over(partition_by=OutboxMessage.partnership_id, order_by=OutboxMessage.id)
+        ready_stmt = _sendable(select(OutboxMessage.id, turn.label("turn"))).where(_ready(now, stale_before))
+        if partnership_id is not None:
+            ready_stmt = ready_stmt.where(OutboxMessage.partnership_id == partnership_id)
+        ready = ready_stmt.subquery()
+        chosen = select(ready.c.id).order_by(ready.c.turn, ready.c.id).limit(limit)
+        # The window cannot be locked (FOR UPDATE): lock the chosen rows, re-checking they are still ready (a
+        # concurrent sender may have claimed one since this statement's snapshot).
         stmt = (
             select(OutboxMessage)
-            .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
-            .outerjoin(Partnership, Partnership.id == OutboxMessage.partnership_id)
+            .where(OutboxMessage.id.in_(chosen), _ready(now, stale_before))
+            .order_by(OutboxMessage.id)
+            .with_for_update(of=OutboxMessage, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def claim_ids(self, message_ids: Collection[int], now: datetime) -> Sequence[OutboxMessage]:
+        """Those of ``message_ids`` pending and free to go now (locked; rows another sender holds are skipped)."""
+        stmt = (
+            _sendable(select(OutboxMessage))
             .where(
-                Workspace.sending_enabled.is_(True),
-                or_(OutboxMessage.partnership_id.is_(None), Partnership.status == "active"),
-                or_(
-                    and_(OutboxMessage.status == "pending", OutboxMessage.available_at <= now),
-                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale_before),
-                ),
+                OutboxMessage.id.in_(list(message_ids)),
+                OutboxMessage.status == "pending",
+                OutboxMessage.available_at <= now,
             )
             .order_by(OutboxMessage.id)
-            .limit(limit)
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
@@ -108,6 +148,26 @@ class OutboxRepository:
     def count_by_status(self) -> dict[str, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         return {status: int(n) for status, n in self.session.execute(stmt).all()}
+
+
+def _ready(now: datetime, stale_before: datetime) -> ColumnElement[bool]:
+    """Pending and due, or abandoned mid-send (claimed before ``stale_before``)."""
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.available_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale_before),
+    )
+
+
+def _sendable(stmt: _S) -> _S:
+    """Rows whose workspace may send and whose partnership (if any) is active."""
+    return (
+        stmt.join(Workspace, Workspace.id == OutboxMessage.workspace_id)
+        .outerjoin(Partnership, Partnership.id == OutboxMessage.partnership_id)
+        .where(
+            Workspace.sending_enabled.is_(True),
+            or_(OutboxMessage.partnership_id.is_(None), Partnership.status == "active"),
+        )
+    )
 
 
 class EventRepository:

@@ -225,7 +225,7 @@ def test_scorecard_bad_input_and_people_without_a_side(world: IssueWorld) -> Non
     assert exc.value.field == "comment" and "3,000" in str(exc.value)
     with pytest.raises(InvalidInput):
         _submit(world, s.id, "UC1", ScorecardInput(_ratings(4, 4).scores | {("self", "made-up"): 3}))
-    with pytest.raises(NotAllowed, match="on one of the two sides"):
+    with pytest.raises(NotAllowed, match="Only members of this partnership.s channel"):
         _submit(world, s.id, "UNOBODY", _ratings(4, 4))
     with uf() as uow:
         assert uow.session.scalar(select(func.count()).select_from(ScorecardResponse)) == 0
