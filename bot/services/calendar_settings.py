@@ -21,13 +21,12 @@ from bot.services.models import (
 from bot.services.partnership_guards import check_text, org_of, partnership_to_change, require_lead, require_partnership
 from bot.services.working_calendar import WorkingCalendar, format_workdays, side_calendar
 from storage.models import Holiday, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 
-def _calendar_view(store: IssueStore, p: Partnership, side: Side) -> CalendarView:
+def _calendar_view(uow: UnitOfWork, p: Partnership, side: Side) -> CalendarView:
     cal = side_calendar(p, side.value)
     return CalendarView(
         side=side,
@@ -35,7 +34,7 @@ def _calendar_view(store: IssueStore, p: Partnership, side: Side) -> CalendarVie
         workdays=tuple(sorted(cal.workdays)),
         day_start=cal.day_start,
         day_end=cal.day_end,
-        holidays=tuple(HolidayView(side, h.day, h.name) for h in store.holidays.for_partnership(p.id, side.value)),
+        holidays=tuple(HolidayView(side, h.day, h.name) for h in uow.holidays.for_partnership(p.id, side.value)),
     )
 
 
@@ -43,7 +42,7 @@ def get_calendar(uow: UnitOfWork, *, team_id: str, channel_id: str, side: Side) 
     """One side's working hours and holidays."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _calendar_view(uow.issue_store, p, side)
+        return _calendar_view(uow, p, side)
 
 
 def set_calendar(
@@ -88,9 +87,8 @@ def set_calendar(
             p.provider_timezone, p.provider_workdays = timezone, format_workdays(days)
             p.provider_day_start, p.provider_day_end = start, end
         p.updated_at = now
-        store = uow.issue_store
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
+        reschedule_all(uow, p, owning_side=side.value)
+        view = _calendar_view(uow, p, side)
         if announce is not None:
             outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
@@ -119,16 +117,15 @@ def add_holiday(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
-        store = uow.issue_store
-        existing = store.holidays.get(p.id, side.value, day)
+        existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
-            store.holidays.add(
+            uow.holidays.add(
                 Holiday(partnership_id=p.id, side=side.value, day=day, name=label, created_by=actor, created_at=now)
             )
         else:
             existing.name = label
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
+        reschedule_all(uow, p, owning_side=side.value)
+        view = _calendar_view(uow, p, side)
         if announce is not None:
             outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
@@ -154,13 +151,12 @@ def remove_holiday(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change holidays")
-        store = uow.issue_store
-        existing = store.holidays.get(p.id, side.value, day)
+        existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
             raise NotFound(f"{day.isoformat()} is not a holiday of the {org_of(p, side.value)} side.")
-        store.holidays.delete(existing)
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
+        uow.holidays.delete(existing)
+        reschedule_all(uow, p, owning_side=side.value)
+        view = _calendar_view(uow, p, side)
         if announce is not None:
             outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()

@@ -25,7 +25,6 @@ from bot.services.models import (
 from bot.services.partnership_guards import categories_of, partnership_to_change, require_lead, require_partnership
 from bot.services.views import partnership_view
 from storage.models import EscalationPolicyRow, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -143,8 +142,8 @@ def edit_categories(
         return cleaned
 
 
-def _policy_view(store: IssueStore, p: Partnership) -> PolicyView:
-    rows = {row.severity: row for row in store.policies.for_partnership(p.id)}
+def _policy_view(uow: UnitOfWork, p: Partnership) -> PolicyView:
+    rows = {row.severity: row for row in uow.policies.for_partnership(p.id)}
     policy = policy_from_rows(rows.values())
     return PolicyView(
         partnership=partnership_view(p),
@@ -164,7 +163,7 @@ def get_policy(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PolicyView:
     """The escalation deadlines per severity, in working time (defaults unless a lead changed them)."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _policy_view(uow.issue_store, p)
+        return _policy_view(uow, p)
 
 
 def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -> None:
@@ -183,10 +182,9 @@ def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -
 def _store_deadlines(
     uow: UnitOfWork, p: Partnership, severity: str, acknowledge: timedelta, resolve: timedelta, actor: str, now: datetime
 ) -> None:
-    store = uow.issue_store
-    row = store.policies.get(p.id, severity)
+    row = uow.policies.get(p.id, severity)
     if row is None:
-        row = store.policies.add(
+        row = uow.policies.add(
             EscalationPolicyRow(
                 partnership_id=p.id,
                 severity=severity,
@@ -225,10 +223,9 @@ def set_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
-        reschedule_all(store, p)
-        view = _policy_view(store, p)
+        reschedule_all(uow, p)
+        view = _policy_view(uow, p)
         if announce is not None:
             outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
@@ -256,10 +253,9 @@ def reset_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
-        store.policies.delete(p.id, severity)
-        reschedule_all(store, p)
-        view = _policy_view(store, p)
+        uow.policies.delete(p.id, severity)
+        reschedule_all(uow, p)
+        view = _policy_view(uow, p)
         if announce is not None:
             outbox.enqueue_notice(uow, p, announce, view, now=now)
         uow.commit()
@@ -292,8 +288,7 @@ def change_policy(
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
-        current = policy_from_rows(store.policies.for_partnership(p.id))
+        current = policy_from_rows(uow.policies.for_partnership(p.id))
         new_categories = cleaned if cleaned != categories_of(p) else None
         if new_categories is not None:
             _store_categories(p, new_categories, now)
@@ -307,13 +302,13 @@ def change_policy(
                 continue
             default = DEFAULT_POLICY.for_severity(severity)
             if (acknowledge, resolve) == (default.acknowledge, default.resolve):
-                store.policies.delete(p.id, severity)
+                uow.policies.delete(p.id, severity)
             else:
                 _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
             changed.append(severity)
         if changed:
-            reschedule_all(store, p)
-        result = PolicyChange(policy=_policy_view(store, p), categories=new_categories, severities=tuple(changed))
+            reschedule_all(uow, p)
+        result = PolicyChange(policy=_policy_view(uow, p), categories=new_categories, severities=tuple(changed))
         if not result.changed:
             return result
         if announce is not None:

@@ -19,7 +19,6 @@ from bot.services.models import (
 )
 from bot.services.working_calendar import side_timezone
 from storage.models import Issue, Member, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -51,10 +50,10 @@ def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> No
 
 
 def issue_in_channel(
-    uow: UnitOfWork, store: IssueStore, channel_id: str, issue_id: int, *, for_update: bool = False
+    uow: UnitOfWork, channel_id: str, issue_id: int, *, for_update: bool = False
 ) -> tuple[Issue, Partnership]:
     """The issue, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one)."""
-    issue = store.issues.get(issue_id, for_update=for_update)
+    issue = uow.issues.get(issue_id, for_update=for_update)
     p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
     if issue is None or p is None or p.channel_id != channel_id:
         raise NotFound("This issue does not exist in this channel's partnership.")

@@ -64,7 +64,7 @@ def open_due_rounds(uow_factory: UowFactory, *, now: datetime) -> OpenReport:
                 return OpenReport(tuple(opened), skipped)
             for p in due:
                 try:
-                    with uow.session.begin_nested():
+                    with uow.savepoint():
                         round_id, missed = _open_scheduled(uow, p, now)
                 except Exception:
                     # One broken partnership must not block the others (it would be claimed again forever):

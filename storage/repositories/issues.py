@@ -11,8 +11,6 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
-from storage.repositories.actions import ActionRepository, FollowupRepository
-from storage.repositories.signals import SignalRepository
 
 #: Statuses in which an issue can still escalate.
 UNRESOLVED = ("open", "acknowledged")
@@ -291,20 +289,3 @@ class HolidayRepository:
     def delete(self, holiday: Holiday) -> None:
         self.session.delete(holiday)
         self.session.flush()
-
-
-class IssueStore:
-    """The repositories of the issue log, over one unit of work's session.
-
-    The unit of work holds one as ``uow.issue_store`` (its repositories are also the unit of work's own
-    attributes) for the helpers that still take the bundle.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.issues = IssueRepository(session)
-        self.events = IssueEventRepository(session)
-        self.policies = PolicyRepository(session)
-        self.holidays = HolidayRepository(session)
-        self.actions = ActionRepository(session)
-        self.followups = FollowupRepository(session)
-        self.signals = SignalRepository(session)
