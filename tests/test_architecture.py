@@ -168,7 +168,6 @@ SESSION_ALLOWED_UNTIL_CONVERTED = frozenset(
         "bot.services.digest",
         "bot.services.export",
         "bot.services.portfolio",
-        "bot.services.scorecard",
     }
 )
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.exc import IntegrityError
 
 from bot.services import figures, outbox
 from bot.services.anonymity import respondent_hash
@@ -41,8 +40,9 @@ from bot.services.models import (
 from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
 from bot.services.schedule import zone
 from bot.services.views import partnership_view
+from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
-from storage.repositories.scorecards import ScorecardStore, ScoreSum
+from storage.repositories.scorecards import ScoreSum
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -112,18 +112,17 @@ def scorecard_view(s: Scorecard, respondents: dict[str, int]) -> ScorecardView:
     )
 
 
-def _view(store: ScorecardStore, s: Scorecard) -> ScorecardView:
-    return scorecard_view(s, store.scorecards.respondents(s.id))
+def _view(uow: UnitOfWork, s: Scorecard) -> ScorecardView:
+    return scorecard_view(s, uow.scorecards.respondents(s.id))
 
 
 def _status(uow: UnitOfWork, p: Partnership) -> ScorecardStatus:
-    store = ScorecardStore(uow.session)
-    latest = store.scorecards.latest(p.id)
+    latest = uow.scorecards.latest(p.id)
     return ScorecardStatus(
         partnership=partnership_view(p),
         cadence=ScorecardCadence(p.scorecard_cadence),
         next_at=p.next_scorecard_at if p.scorecard_cadence != ScorecardCadence.OFF.value else None,
-        current=_view(store, latest) if latest is not None else None,
+        current=_view(uow, latest) if latest is not None else None,
     )
 
 
@@ -145,7 +144,7 @@ def set_cadence(
         p = require_partnership(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change how often the scorecard runs")
         p.scorecard_cadence, p.updated_at = cadence.value, now
-        p.next_scorecard_at = next_scorecard_time(p, now, last_opened=_last_opened(ScorecardStore(uow.session), p))
+        p.next_scorecard_at = next_scorecard_time(p, now, last_opened=_last_opened(uow, p))
         uow.commit()
         return _status(uow, p)
 
@@ -153,18 +152,16 @@ def set_cadence(
 # --- opening ------------------------------------------------------------------------------------------------
 
 
-def _last_opened(store: ScorecardStore, p: Partnership) -> datetime | None:
-    return store.scorecards.last_opened_at(p.id)
+def _last_opened(uow: UnitOfWork, p: Partnership) -> datetime | None:
+    return uow.scorecards.last_opened_at(p.id)
 
 
-def _open(
-    uow: UnitOfWork, store: ScorecardStore, p: Partnership, *, period: str, actor: str | None, now: datetime
-) -> Scorecard:
+def _open(uow: UnitOfWork, p: Partnership, *, period: str, actor: str | None, now: datetime) -> Scorecard:
     """Open a scorecard now; the next scheduled one comes at least ``MIN_GAP`` later."""
     p.next_scorecard_at = next_scorecard_time(p, now, last_opened=now)
     closes_at = now + OPEN_FOR
     remind_at = closes_at - timedelta(hours=p.reminder_before_close_hours)
-    s = store.scorecards.add(
+    s = uow.scorecards.add(
         Scorecard(
             partnership_id=p.id,
             period=period,
@@ -188,21 +185,19 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
     with uow:
         p = require_partnership(uow, team_id, channel_id)
         require_lead(uow, p, actor, "start a scorecard")
-        store = ScorecardStore(uow.session)
         period = period_of(now, p.timezone, ScorecardCadence(p.scorecard_cadence))
-        existing = store.scorecards.get_by_period(p.id, period)
+        existing = uow.scorecards.get_by_period(p.id, period)
         if existing is None:
-            s = _open(uow, store, p, period=period, actor=actor, now=now)
+            s = _open(uow, p, period=period, actor=actor, now=now)
             try:
-                uow.commit()
-            except IntegrityError:  # a second "start" at the same moment opened it
-                uow.rollback()
-                existing = ScorecardStore(uow.session).scorecards.get_by_period(p.id, period)
+                uow.commit_or_duplicate()
+            except DuplicateKey:  # a second "start" at the same moment opened it
+                existing = uow.scorecards.get_by_period(p.id, period)
                 if existing is None:
                     raise
             else:
                 logger.info("partnership %s: scorecard %s opened by a lead", p.id, period)
-                return _view(store, s)
+                return _view(uow, s)
         state = "is open" if existing.status == "open" else "has closed"
         raise Conflict(f"The scorecard for {period} {state} already (one per period). `/partner scorecard` shows it.")
 
@@ -216,9 +211,8 @@ def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
     """
     opened = 0
     with uow_factory() as uow:
-        store = ScorecardStore(uow.session)
-        for p in store.scorecards.due_partnerships(now, BATCH):
-            due, last_opened = p.next_scorecard_at, _last_opened(store, p)
+        for p in uow.scorecards.due_partnerships(now, BATCH):
+            due, last_opened = p.next_scorecard_at, _last_opened(uow, p)
             p.next_scorecard_at = next_scorecard_time(p, now, last_opened=last_opened)
             if due is None:
                 continue
@@ -235,13 +229,12 @@ def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
                 )
                 continue
             period = period_of(due, p.timezone, ScorecardCadence(p.scorecard_cadence))
-            if store.scorecards.get_by_period(p.id, period) is not None:
+            if uow.scorecards.get_by_period(p.id, period) is not None:
                 continue
             try:
-                with uow.session.begin_nested():
-                    _open(uow, store, p, period=period, actor=None, now=now)
-                    uow.session.flush()
-            except IntegrityError:  # another process opened it at the same moment
+                with uow.savepoint():
+                    _open(uow, p, period=period, actor=None, now=now)
+            except DuplicateKey:  # another process opened it at the same moment
                 continue
             opened += 1
             logger.info("partnership %s: scorecard %s opened on schedule", p.id, period)
@@ -255,13 +248,12 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
     queued = 0
     while True:
         with uow_factory() as uow:
-            store = ScorecardStore(uow.session)
-            due = store.scorecards.claim_due_reminders(now, BATCH)
+            due = uow.scorecards.claim_due_reminders(now, BATCH)
             if not due:
                 return queued
             partnerships = uow.partnerships.get_many({s.partnership_id for s in due})
             members = uow.members.list_answerable_for(partnerships)
-            answered = store.scorecards.respondent_hashes([s.id for s in due])
+            answered = uow.scorecards.respondent_hashes([s.id for s in due])
             for s in due:
                 p = partnerships[s.partnership_id]
                 for m in members[p.id]:
@@ -285,19 +277,17 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
 def has_filled_in(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str) -> bool:
     """Whether the person has filled in the scorecard (checked again just before their reminder goes out)."""
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
+        s = uow.scorecards.get(scorecard_id)
         if s is None:
             return True
-        return store.responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
+        return uow.scorecard_responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
 
 
 def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
     """Close the scorecards whose seven days are over and queue their report. Returns their ids."""
     closed: list[int] = []
     with uow_factory() as uow:
-        store = ScorecardStore(uow.session)
-        for s in store.scorecards.due_to_close(now, BATCH):
+        for s in uow.scorecards.due_to_close(now, BATCH):
             p = uow.partnerships.get(s.partnership_id)
             s.status, s.closed_at = "closed", now
             closed.append(s.id)
@@ -312,10 +302,8 @@ def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
 # --- filling it in ------------------------------------------------------------------------------------------
 
 
-def _open_scorecard(
-    uow: UnitOfWork, store: ScorecardStore, scorecard_id: int, now: datetime
-) -> tuple[Scorecard, Partnership]:
-    s = store.scorecards.get(scorecard_id)
+def _open_scorecard(uow: UnitOfWork, scorecard_id: int, now: datetime) -> tuple[Scorecard, Partnership]:
+    s = uow.scorecards.get(scorecard_id)
     p = uow.partnerships.get(s.partnership_id) if s is not None else None
     if s is None or p is None:
         raise NotFound("This scorecard no longer exists.")
@@ -331,14 +319,13 @@ def scorecard_form(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_k
         NotFound, Conflict (closed), NotAllowed (the person is on no side).
     """
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        s, p = _open_scorecard(uow, scorecard_id, now)
         side = require_side_member(uow, p, user_id, "fill in the scorecard")
-        response = store.responses.get(s.id, respondent_hash(secret_key, p.id, user_id))
+        response = uow.scorecard_responses.get(s.id, respondent_hash(secret_key, p.id, user_id))
         previous = {(x.target, x.dimension): x.score for x in response.scores} if response is not None else {}
         return ScorecardForm(
             partnership=partnership_view(p),
-            scorecard=_view(store, s),
+            scorecard=_view(uow, s),
             side=side,
             dimensions=DIMENSIONS,
             previous=previous,
@@ -375,14 +362,13 @@ def submit(
     """
     comment = validate_scorecard(data)
     with uow:
-        store = ScorecardStore(uow.session)
-        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        s, p = _open_scorecard(uow, scorecard_id, now)
         side = require_side_member(uow, p, user_id, "fill in the scorecard")
         key = respondent_hash(secret_key, p.id, user_id)
-        response = store.responses.get(s.id, key, for_update=True)
+        response = uow.scorecard_responses.get(s.id, key, for_update=True)
         created = response is None
         if response is None:
-            response = store.responses.add(
+            response = uow.scorecard_responses.add(
                 ScorecardResponse(scorecard_id=s.id, respondent_hash=key, side=side.value, submitted_at=now, updated_at=now)
             )
         response.side, response.comment, response.updated_at = side.value, comment, now
@@ -394,10 +380,9 @@ def submit(
             else:
                 row.score = score
         try:
-            uow.commit()
-        except IntegrityError:  # two deliveries of the same submission raced; the other one was recorded
-            uow.rollback()
-            if ScorecardStore(uow.session).responses.get(scorecard_id, key) is None:
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # two deliveries of the same submission raced; the other one was recorded
+            if uow.scorecard_responses.get(scorecard_id, key) is None:
                 raise
             return False
         return created
@@ -409,12 +394,11 @@ def submit(
 def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
     """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
+        s = uow.scorecards.get(scorecard_id)
         p = uow.partnerships.get(s.partnership_id) if s is not None else None
         if s is None or p is None:
             return None
-        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(store, s))
+        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(uow, s))
 
 
 def _mean(sums: Iterable[ScoreSum]) -> Decimal | None:
@@ -443,12 +427,11 @@ def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[Ra
 def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
     """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
+        s = uow.scorecards.get(scorecard_id)
         p = uow.partnerships.get(s.partnership_id) if s is not None else None
         if s is None or p is None or s.status != "closed":
             return None
-        return _report(uow, store, s, p)
+        return _report(uow, s, p)
 
 
 def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:
@@ -458,15 +441,14 @@ def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, en
         p = uow.partnerships.get(partnership_id)
         if p is None:
             return ()
-        store = ScorecardStore(uow.session)
-        return tuple(_report(uow, store, s, p) for s in store.scorecards.closed_between(partnership_id, start, end))
+        return tuple(_report(uow, s, p) for s in uow.scorecards.closed_between(partnership_id, start, end))
 
 
-def _report(uow: UnitOfWork, store: ScorecardStore, s: Scorecard, p: Partnership) -> ScorecardReport:
-    respondents = store.scorecards.respondents(s.id)
+def _report(uow: UnitOfWork, s: Scorecard, p: Partnership) -> ScorecardReport:
+    respondents = uow.scorecards.respondents(s.id)
     shown = {side for side in Side if figures.side_shown(respondents.get(side.value, 0), p.anonymity_threshold)}
-    sums = store.scorecards.score_sums(s.id)
-    comments = store.scorecards.comments(s.id)
+    sums = uow.scorecards.score_sums(s.id)
+    comments = uow.scorecards.comments(s.id)
     sides = tuple(
         ScorecardSide(
             side=side,

@@ -179,10 +179,3 @@ class ScorecardResponseRepository:
         self.session.add(response)
         self.session.flush()
         return response
-
-
-class ScorecardStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.scorecards = ScorecardRepository(session)
-        self.responses = ScorecardResponseRepository(session)
