@@ -167,7 +167,6 @@ SESSION_ALLOWED_UNTIL_CONVERTED = frozenset(
     {
         "bot.services.digest",
         "bot.services.export",
-        "bot.services.portfolio",
     }
 )
 

@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
 from bot.services.errors import NotAllowed, NotFound
@@ -59,8 +57,8 @@ from bot.services.models import (
     SideStanding,
 )
 from bot.services.schedule import next_weekly_time, zone
+from storage.errors import DuplicateKey
 from storage.models import OutboxMessage, Workspace
-from storage.repositories.portfolio import PortfolioRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -226,7 +224,7 @@ def _entries(uow_factory: UowFactory, partnership_ids: list[int], now: datetime)
     is left out, logged, and never hides all the others.
     """
     with uow_factory().read_only() as uow:
-        custom = PortfolioRepository(uow.session).resolve_minutes(partnership_ids)
+        custom = uow.portfolio.resolve_minutes(partnership_ids)
     try:
         views = digest.build_digests(uow_factory(), partnership_ids=partnership_ids, now=now)
     except Exception:
@@ -250,7 +248,7 @@ def _resolve_times(custom_minutes: Mapping[str, int]) -> Mapping[str, timedelta]
 
 
 def _problem(uow: UnitOfWork, ws: Workspace) -> str | None:
-    row = PortfolioRepository(uow.session).last_post(ws.id, outbox.Purpose.PORTFOLIO.value)
+    row = uow.portfolio.last_post(ws.id, outbox.Purpose.PORTFOLIO.value)
     if row is None or row.status != "failed" or row.channel_id != ws.portfolio_channel_id:
         return None
     if row.error in ("not_in_channel", "channel_not_found", "is_archived"):
@@ -268,7 +266,7 @@ def portfolio_for(uow_factory: UowFactory, *, team_id: str, user_id: str, now: d
         NotAllowed: the person leads or sponsors no partnership here.
     """
     with uow_factory().read_only() as uow:
-        repo = PortfolioRepository(uow.session)
+        repo = uow.portfolio
         roles = repo.roles(team_id, user_id)
         if not any(r.role in (Role.LEAD.value, Role.SPONSOR.value) for r in roles):
             raise NotAllowed(
@@ -298,7 +296,7 @@ def next_post_time(tz: str, after: datetime) -> datetime:
 
 def _require_lead(uow: UnitOfWork, team_id: str, user_id: str) -> list[str]:
     """Time zones of the partnerships the person leads (oldest first); NotAllowed when none."""
-    leads = [r.timezone for r in PortfolioRepository(uow.session).roles(team_id, user_id) if r.role == Role.LEAD.value]
+    leads = [r.timezone for r in uow.portfolio.roles(team_id, user_id) if r.role == Role.LEAD.value]
     if not leads:
         raise NotAllowed("Only a lead of a partnership in this workspace can choose where the portfolio is posted.")
     return leads
@@ -396,7 +394,7 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
     queued = 0
     while True:
         with uow_factory() as uow:
-            due = PortfolioRepository(uow.session).claim_due(now, BATCH)
+            due = uow.portfolio.claim_due(now, BATCH)
             if not due:
                 return queued
             for ws in due:
@@ -425,9 +423,9 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
                     created_at=now,
                 )
                 try:
-                    with uow.session.begin_nested():
+                    with uow.savepoint():
                         queued += int(uow.outbox.add_once(message))
-                except IntegrityError:  # queued by another process at the same moment
+                except DuplicateKey:  # queued by another process at the same moment
                     logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
             uow.commit()
 
@@ -442,5 +440,5 @@ def scheduled_portfolio(uow_factory: UowFactory, *, workspace_id: int, channel_i
             return None
         tz = ws.portfolio_timezone or "UTC"
         as_of = datetime.combine(day, time(POST_HOUR, POST_MINUTE)).replace(tzinfo=zone(tz)).astimezone(UTC)
-        ids, team_id, name = PortfolioRepository(uow.session).partnership_ids(ws.id), ws.team_id, ws.name
+        ids, team_id, name = uow.portfolio.partnership_ids(ws.id), ws.team_id, ws.name
     return PortfolioView(team_id, name, as_of, _entries(uow_factory, ids, as_of), channel_id, tz)
