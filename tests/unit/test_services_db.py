@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services import partnerships, pulse_rounds, pulses, question_bank
+from bot.services import partnership_setup, partnerships, pulse_rounds, pulses, question_bank
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.models import AnswerInput, RoundView, SetupInput, Side, SlackProfile
 from bot.services.question_bank import BANK
@@ -47,7 +47,7 @@ def _channel_members() -> list[SlackProfile]:
 
 
 def _configure(uow_factory: UnitOfWorkFactory, *, user_id: str = CLIENT_LEAD, now: datetime = NOW, **kw: object):
-    return partnerships.configure_partnership(
+    return partnership_setup.configure_partnership(
         uow_factory(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
@@ -172,7 +172,7 @@ def test_non_lead_cannot_reconfigure(world: UnitOfWorkFactory) -> None:
 )
 def test_validate_setup_errors(kw: dict[str, object], user: str, field: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        partnerships.validate_setup(_setup_input(**kw), user_id=user)
+        partnership_setup.validate_setup(_setup_input(**kw), user_id=user)
     assert info.value.field == field
 
 
@@ -413,7 +413,7 @@ def test_a_broken_partnership_is_paused_and_does_not_block_the_others(world: Uni
 
     from storage.models import Partnership
 
-    other = partnerships.configure_partnership(
+    other = partnership_setup.configure_partnership(
         world(),
         team_id=CLIENT_TEAM,
         channel_id="C0OTHER",
