@@ -30,7 +30,7 @@ from bot.blocks.digest import build_digest_messages
 from bot.blocks.home import build_home
 from bot.blocks.pulse import build_results_messages
 from bot.blocks.scorecard import build_scorecard_report
-from bot.services import digest, export, home, pulses, scorecard
+from bot.services import digest, export, home, pulses, scorecard, scorecard_rounds
 from bot.services.models import DIMENSIONS, ScorecardInput, Side
 from storage.uow import UnitOfWorkFactory
 from tests.factories import Answered, add_closed_round, make_issue_world
@@ -67,7 +67,7 @@ def _scenario(uow_factory: UnitOfWorkFactory) -> tuple[int, int, int]:
             secret_key=SECRET,
             now=opened,
         )
-    scorecard.close_due(uow_factory, now=opened + timedelta(days=7))
+    scorecard_rounds.close_due(uow_factory, now=opened + timedelta(days=7))
     return pid, round_id, card.id
 
 
