@@ -25,7 +25,7 @@ from bot.services.models import (
     Side,
     SideDigest,
 )
-from bot.services.portfolio import assess, rank
+from bot.services.portfolio_risk import assess, rank
 from tests.factories import digest_view as factory_view
 
 

@@ -21,7 +21,7 @@ from bot.services.models import (
     Side,
     SideDigest,
 )
-from bot.services.portfolio import assess, rank
+from bot.services.portfolio_risk import assess, rank
 from tests.factories import action_input, digest_view, issue_input, make_issue_world
 
 #: The factory digest's week ends Fri 11 Dec 2026 16:00 in New York.
