@@ -293,7 +293,7 @@ def add_new(
     Unlike ``enqueue`` it neither looks the key up nor flushes, so a batch job can record many messages and
     write them in one round trip. A key that does exist still fails on the unique constraint at commit.
     """
-    uow.outbox.add(_message(partnership, purpose, ref_id, key, now, user_id))
+    uow.outbox.add_unflushed(_message(partnership, purpose, ref_id, key, now, user_id))
 
 
 def _message(

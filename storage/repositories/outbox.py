@@ -9,26 +9,24 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, Partnership, ProcessedEvent, Workspace
+from storage.repositories.base import Repository, TableRepository
 
 
-class OutboxRepository:
+class OutboxRepository(TableRepository[OutboxMessage]):
     """Messages recorded before they are sent."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = OutboxMessage
 
     def add_once(self, message: OutboxMessage) -> bool:
         """Record a message unless one with the same dedupe key exists. Returns True if it was added."""
         if self.get_by_key(message.dedupe_key) is not None:
             return False
-        self.session.add(message)
-        self.session.flush()
+        self.add(message)
         return True
 
-    def add(self, message: OutboxMessage) -> None:
+    def add_unflushed(self, message: OutboxMessage) -> None:
         """Record a message whose key is new by construction, without looking it up or flushing."""
         self.session.add(message)
 
@@ -42,11 +40,8 @@ class OutboxRepository:
         self.session.flush()  # pending ORM changes first, so the rows go in the order the caller made them
         self.session.execute(insert(OutboxMessage), list(rows))
 
-    def get(self, message_id: int) -> OutboxMessage | None:
-        return self.session.get(OutboxMessage, message_id)
-
     def get_by_key(self, dedupe_key: str) -> OutboxMessage | None:
-        return self.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one_or_none()
+        return self.find_one(OutboxMessage.dedupe_key == dedupe_key)
 
     def claim_ready(self, now: datetime, stale_before: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Pending rows that may go now, plus rows stuck in 'sending' since before ``stale_before``.
@@ -110,11 +105,8 @@ class OutboxRepository:
         return {status: int(n) for status, n in self.session.execute(stmt).all()}
 
 
-class EventRepository:
+class EventRepository(Repository):
     """Events API deliveries already processed."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def record_once(self, event_id: str, now: datetime) -> bool:
         """Insert the event id; True on first sight, False if it was processed before (a retry)."""
