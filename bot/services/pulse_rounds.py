@@ -6,7 +6,7 @@ Answering a round and reading its results live in ``bot.services.pulses``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +18,7 @@ from bot.services.partnerships import answerable_by_side
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
 from bot.services.schedule import next_weekly_time
 from bot.services.views import question_view, round_view
-from storage.models import Partnership, PulseRound, RoundQuestion
+from storage.models import Partnership, PulseRound, RoundQuestion, Scorecard
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -201,29 +201,39 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
             due = uow.rounds.claim_due_reminders(now, BATCH)
             if not due:
                 return queued
-            # Three queries for the whole batch, not three per round.
-            partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
-            members = uow.members.list_answerable_for(partnerships)
-            answered_by_round = uow.responses.hashes_for_rounds([r.id for r in due])
-            for r in due:
-                p = partnerships[r.partnership_id]
-                answered = answered_by_round[r.id]
-                for m in members[p.id]:
-                    if respondent_hash(secret_key, p.id, m.user_id) in answered:
-                        continue
-                    # New by construction: the round is claimed and marked reminded in this transaction.
-                    outbox.add_new(
-                        uow,
-                        p,
-                        purpose=outbox.Purpose.REMINDER,
-                        ref_id=r.id,
-                        user_id=m.user_id,
-                        key=outbox.default_key(outbox.Purpose.REMINDER, r.id, m.user_id),
-                        now=now,
-                    )
-                    queued += 1
-                r.reminded_at = now
+            answered = uow.responses.hashes_for_rounds([r.id for r in due])
+            queued += remind_who_has_not_answered(
+                uow, due, answered, purpose=outbox.Purpose.REMINDER, secret_key=secret_key, now=now
+            )
             uow.commit()
+
+
+def remind_who_has_not_answered(
+    uow: UnitOfWork,
+    due: Sequence[PulseRound] | Sequence[Scorecard],
+    answered: Mapping[int, set[str]],
+    *,
+    purpose: outbox.Purpose,
+    secret_key: str,
+    now: datetime,
+) -> int:
+    """Queue ``purpose`` for each answering member of the claimed rounds (or scorecards) whose keyed hash is not in
+    ``answered`` (by row id), and mark the rows reminded. Three queries for the whole batch, not three per row.
+    Returns how many were queued."""
+    partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
+    members = uow.members.list_answerable_for(partnerships)
+    queued = 0
+    for r in due:
+        p = partnerships[r.partnership_id]
+        for m in members[p.id]:
+            if respondent_hash(secret_key, p.id, m.user_id) in answered[r.id]:
+                continue
+            # New by construction: the row is claimed and marked reminded in this transaction.
+            key = outbox.default_key(purpose, r.id, m.user_id)
+            outbox.add_new(uow, p, purpose=purpose, ref_id=r.id, user_id=m.user_id, key=key, now=now)
+            queued += 1
+        r.reminded_at = now
+    return queued
 
 
 def has_answered(uow: UnitOfWork, *, round_id: int, user_id: str, secret_key: str) -> bool:

@@ -20,6 +20,7 @@ from bot.services.anonymity import respondent_hash
 from bot.services.models import (
     ScorecardCadence,
 )
+from bot.services.pulse_rounds import remind_who_has_not_answered
 from bot.services.schedule import zone
 from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard
@@ -151,26 +152,10 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
             due = uow.scorecards.claim_due_reminders(now, BATCH)
             if not due:
                 return queued
-            partnerships = uow.partnerships.get_many({s.partnership_id for s in due})
-            members = uow.members.list_answerable_for(partnerships)
             answered = uow.scorecards.respondent_hashes([s.id for s in due])
-            for s in due:
-                p = partnerships[s.partnership_id]
-                for m in members[p.id]:
-                    if respondent_hash(secret_key, p.id, m.user_id) in answered[s.id]:
-                        continue
-                    # New by construction: the scorecard is claimed and marked reminded in this transaction.
-                    outbox.add_new(
-                        uow,
-                        p,
-                        purpose=outbox.Purpose.SCORECARD_REMINDER,
-                        ref_id=s.id,
-                        user_id=m.user_id,
-                        key=outbox.default_key(outbox.Purpose.SCORECARD_REMINDER, s.id, m.user_id),
-                        now=now,
-                    )
-                    queued += 1
-                s.reminded_at = now
+            queued += remind_who_has_not_answered(
+                uow, due, answered, purpose=outbox.Purpose.SCORECARD_REMINDER, secret_key=secret_key, now=now
+            )
             uow.commit()
 
 
@@ -187,7 +172,7 @@ def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
     """Close the scorecards whose seven days are over and queue their report. Returns their ids."""
     closed: list[int] = []
     with uow_factory() as uow:
-        for s in uow.scorecards.due_to_close(now, BATCH):
+        for s in uow.scorecards.claim_due_closes(now, BATCH):
             p = uow.partnerships.get(s.partnership_id)
             s.status, s.closed_at = "closed", now
             closed.append(s.id)

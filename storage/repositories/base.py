@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import inspect, select
@@ -45,3 +47,34 @@ class TableRepository(RowRepository[M]):
             return self.session.get(self.model, row_id)
         stmt = select(self.model).where(inspect(self.model).primary_key[0] == row_id).with_for_update(of=self.model)
         return self.session.scalars(stmt).one_or_none()
+
+
+class AnsweringWindowRepository(TableRepository[M]):
+    """Rows people answer while they are open: pulse rounds and scorecards (``status``, ``remind_at``,
+    ``reminded_at``, ``closes_at``). Both claims lock the rows they return and skip rows another process holds."""
+
+    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[M]:
+        """Open rows whose reminder time has come, not reminded yet and not closing yet."""
+        m: Any = self.model
+        stmt = (
+            select(m)
+            .where(
+                m.status == "open", m.reminded_at.is_(None), m.remind_at.is_not(None), m.remind_at <= now, m.closes_at > now
+            )
+            .order_by(m.remind_at, m.id)
+            .limit(limit)
+            .with_for_update(of=m, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
+
+    def claim_due_closes(self, now: datetime, limit: int) -> Sequence[M]:
+        """Open rows whose time is up."""
+        m: Any = self.model
+        stmt = (
+            select(m)
+            .where(m.status == "open", m.closes_at <= now)
+            .order_by(m.closes_at, m.id)
+            .limit(limit)
+            .with_for_update(of=m, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()

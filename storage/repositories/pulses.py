@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from storage.models import Answer, PulseRound, Question, Response, RoundQuestion
-from storage.repositories.base import RowRepository, TableRepository
+from storage.repositories.base import AnsweringWindowRepository, RowRepository, TableRepository
 
 
 class QuestionRepository(TableRepository[Question]):
@@ -36,7 +36,7 @@ class QuestionRepository(TableRepository[Question]):
         return self.session.scalars(stmt).all()
 
 
-class RoundRepository(TableRepository[PulseRound]):
+class RoundRepository(AnsweringWindowRepository[PulseRound]):
     """Pulse rounds."""
 
     model = PulseRound
@@ -61,32 +61,6 @@ class RoundRepository(TableRepository[PulseRound]):
             .where(PulseRound.partnership_id == partnership_id)
             .order_by(PulseRound.opened_at.desc(), PulseRound.id.desc())
             .limit(limit)
-        )
-        return self.session.scalars(stmt).all()
-
-    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[PulseRound]:
-        stmt = (
-            select(PulseRound)
-            .where(
-                PulseRound.status == "open",
-                PulseRound.reminded_at.is_(None),
-                PulseRound.remind_at.is_not(None),
-                PulseRound.remind_at <= now,
-                PulseRound.closes_at > now,
-            )
-            .order_by(PulseRound.remind_at, PulseRound.id)
-            .limit(limit)
-            .with_for_update(of=PulseRound, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
-    def claim_due_closes(self, now: datetime, limit: int) -> Sequence[PulseRound]:
-        stmt = (
-            select(PulseRound)
-            .where(PulseRound.status == "open", PulseRound.closes_at <= now)
-            .order_by(PulseRound.closes_at, PulseRound.id)
-            .limit(limit)
-            .with_for_update(of=PulseRound, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
-from storage.repositories.base import RowRepository, TableRepository
+from storage.repositories.base import AnsweringWindowRepository, RowRepository
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class ScoreSum:
     count: int
 
 
-class ScorecardRepository(TableRepository[Scorecard]):
+class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
     """Scorecards, one per partnership and period."""
 
     model = Scorecard
@@ -57,34 +57,6 @@ class ScorecardRepository(TableRepository[Scorecard]):
                 Scorecard.closed_at < end,
             )
             .order_by(Scorecard.closed_at, Scorecard.id)
-        )
-        return self.session.scalars(stmt).all()
-
-    def due_to_close(self, now: datetime, limit: int) -> Sequence[Scorecard]:
-        """Open scorecards whose time is up, row-locked and skipped when another process holds them."""
-        stmt = (
-            select(Scorecard)
-            .where(Scorecard.status == "open", Scorecard.closes_at <= now)
-            .order_by(Scorecard.closes_at, Scorecard.id)
-            .limit(limit)
-            .with_for_update(of=Scorecard, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
-    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[Scorecard]:
-        """Open scorecards whose reminder time has come and that were not reminded yet, row-locked, skip locked."""
-        stmt = (
-            select(Scorecard)
-            .where(
-                Scorecard.status == "open",
-                Scorecard.reminded_at.is_(None),
-                Scorecard.remind_at.is_not(None),
-                Scorecard.remind_at <= now,
-                Scorecard.closes_at > now,
-            )
-            .order_by(Scorecard.remind_at, Scorecard.id)
-            .limit(limit)
-            .with_for_update(of=Scorecard, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
 
