@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
+from bot.services.batches import claimed_batches
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.models import (
     PortfolioEntry,
@@ -229,42 +230,38 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
     date) makes a repeat a no-op. The message is rendered at send time (``Renderer._render_portfolio``).
     """
     queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.portfolio.claim_due(now, BATCH)
-            if not due:
-                return queued
-            for ws in due:
-                try:
-                    at, following = _schedule(ws, now)
-                except Exception:
-                    logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
-                    ws.next_portfolio_at = now + RETRY_AFTER
-                    continue
-                ws.next_portfolio_at = following
-                if at is None or ws.portfolio_channel_id is None:
-                    continue
-                day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()
-                message = OutboxMessage(
-                    dedupe_key=post_key(ws.id, day),
-                    workspace_id=ws.id,
-                    partnership_id=None,
-                    purpose=outbox.Purpose.PORTFOLIO.value,
-                    ref_id=ws.id,
-                    method=outbox.SPECS[outbox.Purpose.PORTFOLIO].method,
-                    channel_id=ws.portfolio_channel_id,
-                    user_id=None,
-                    status="pending",
-                    attempts=0,
-                    available_at=now,
-                    created_at=now,
-                )
-                try:
-                    with uow.savepoint():
-                        queued += int(uow.outbox.add_once(message))
-                except DuplicateKey:  # queued by another process at the same moment
-                    logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.portfolio.claim_due(now, BATCH)):
+        for ws in due:
+            try:
+                at, following = _schedule(ws, now)
+            except Exception:
+                logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
+                ws.next_portfolio_at = now + RETRY_AFTER
+                continue
+            ws.next_portfolio_at = following
+            if at is None or ws.portfolio_channel_id is None:
+                continue
+            day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()
+            message = OutboxMessage(
+                dedupe_key=post_key(ws.id, day),
+                workspace_id=ws.id,
+                partnership_id=None,
+                purpose=outbox.Purpose.PORTFOLIO.value,
+                ref_id=ws.id,
+                method=outbox.SPECS[outbox.Purpose.PORTFOLIO].method,
+                channel_id=ws.portfolio_channel_id,
+                user_id=None,
+                status="pending",
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+            try:
+                with uow.savepoint():
+                    queued += int(uow.outbox.add_once(message))
+            except DuplicateKey:  # queued by another process at the same moment
+                logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
+    return queued
 
 
 def scheduled_portfolio(uow_factory: UowFactory, *, workspace_id: int, channel_id: str, key: str) -> PortfolioView | None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
+from bot.services.batches import claimed_batches
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.models import QuestionView, RoundView, Side
 from bot.services.partnerships import answerable_by_side
@@ -45,30 +46,26 @@ def open_due_rounds(uow_factory: UowFactory, *, now: datetime) -> OpenReport:
     """
     opened: list[int] = []
     skipped = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.partnerships.claim_due_pulses(now, BATCH)
-            if not due:
-                return OpenReport(tuple(opened), skipped)
-            for p in due:
-                try:
-                    with uow.savepoint():
-                        round_id, missed = _open_scheduled(uow, p, now)
-                except Exception:
-                    # One broken partnership must not block the others (it would be claimed again forever):
-                    # pause it, with a reason its leads see in /partner status.
-                    logger.exception("partnership %s: could not open its pulse; pausing it", p.id)
-                    p.status, p.pause_reason, p.paused_by = (
-                        "paused",
-                        "its pulse could not be scheduled; a lead should check /partner setup",
-                        None,
-                    )
-                    skipped += 1
-                    continue
-                skipped += missed
-                if round_id is not None:
-                    opened.append(round_id)
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.partnerships.claim_due_pulses(now, BATCH)):
+        for p in due:
+            try:
+                with uow.savepoint():
+                    round_id, missed = _open_scheduled(uow, p, now)
+            except Exception:
+                # One broken partnership must not block the others (it would be claimed again forever):
+                # pause it, with a reason its leads see in /partner status.
+                logger.exception("partnership %s: could not open its pulse; pausing it", p.id)
+                p.status, p.pause_reason, p.paused_by = (
+                    "paused",
+                    "its pulse could not be scheduled; a lead should check /partner setup",
+                    None,
+                )
+                skipped += 1
+                continue
+            skipped += missed
+            if round_id is not None:
+                opened.append(round_id)
+    return OpenReport(tuple(opened), skipped)
 
 
 def _open_scheduled(uow: UnitOfWork, p: Partnership, now: datetime) -> tuple[int | None, int]:
@@ -196,16 +193,12 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
     (``recipients``), with the closing time in the person's zone.
     """
     queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.rounds.claim_due_reminders(now, BATCH)
-            if not due:
-                return queued
-            answered = uow.responses.hashes_for_rounds([r.id for r in due])
-            queued += remind_who_has_not_answered(
-                uow, due, answered, purpose=outbox.Purpose.REMINDER, secret_key=secret_key, now=now
-            )
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.rounds.claim_due_reminders(now, BATCH)):
+        answered = uow.responses.hashes_for_rounds([r.id for r in due])
+        queued += remind_who_has_not_answered(
+            uow, due, answered, purpose=outbox.Purpose.REMINDER, secret_key=secret_key, now=now
+        )
+    return queued
 
 
 def remind_who_has_not_answered(
@@ -248,18 +241,14 @@ def has_answered(uow: UnitOfWork, *, round_id: int, user_id: str, secret_key: st
 def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ...]:
     """Close rounds whose time is up and queue their results and the update of the pulse message."""
     closed: list[int] = []
-    while True:
-        with uow_factory() as uow:
-            due = uow.rounds.claim_due_closes(now, BATCH)
-            if not due:
-                return tuple(closed)
-            partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
-            for r in due:
-                p = partnerships[r.partnership_id]
-                r.status, r.closed_at = "closed", now
-                for purpose in (outbox.Purpose.PULSE_CLOSED, outbox.Purpose.RESULTS):
-                    # New by construction: the round is claimed and closed in this transaction.
-                    outbox.add_new(uow, p, purpose=purpose, ref_id=r.id, key=outbox.default_key(purpose, r.id), now=now)
-                closed.append(r.id)
-                logger.info("partnership %s: round %s closed", p.id, r.id)
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.rounds.claim_due_closes(now, BATCH)):
+        partnerships = uow.partnerships.get_many({r.partnership_id for r in due})
+        for r in due:
+            p = partnerships[r.partnership_id]
+            r.status, r.closed_at = "closed", now
+            for purpose in (outbox.Purpose.PULSE_CLOSED, outbox.Purpose.RESULTS):
+                # New by construction: the round is claimed and closed in this transaction.
+                outbox.add_new(uow, p, purpose=purpose, ref_id=r.id, key=outbox.default_key(purpose, r.id), now=now)
+            closed.append(r.id)
+            logger.info("partnership %s: round %s closed", p.id, r.id)
+    return tuple(closed)

@@ -17,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
+from bot.services.batches import claimed_batches
 from bot.services.models import (
     ScorecardCadence,
 )
@@ -147,16 +148,12 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
     """Once per scorecard, as for pulse rounds (DESIGN 3.2): before it closes, queue a nudge for each member who
     has not filled it in. Returns how many were queued."""
     queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.scorecards.claim_due_reminders(now, BATCH)
-            if not due:
-                return queued
-            answered = uow.scorecards.respondent_hashes([s.id for s in due])
-            queued += remind_who_has_not_answered(
-                uow, due, answered, purpose=outbox.Purpose.SCORECARD_REMINDER, secret_key=secret_key, now=now
-            )
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.scorecards.claim_due_reminders(now, BATCH)):
+        answered = uow.scorecards.respondent_hashes([s.id for s in due])
+        queued += remind_who_has_not_answered(
+            uow, due, answered, purpose=outbox.Purpose.SCORECARD_REMINDER, secret_key=secret_key, now=now
+        )
+    return queued
 
 
 def has_filled_in(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str) -> bool:
