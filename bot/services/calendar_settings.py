@@ -18,7 +18,12 @@ from bot.services.models import (
     HolidayView,
     Side,
 )
-from bot.services.partnership_guards import check_text, org_of, partnership_to_change, require_lead, require_partnership
+from bot.services.partnership_guards import (
+    check_text,
+    org_of,
+    partnership_a_lead_changes,
+    require_partnership,
+)
 from bot.services.working_calendar import WorkingCalendar, format_workdays, side_calendar
 from storage.models import Holiday, Partnership
 from storage.uow import UnitOfWork
@@ -45,6 +50,14 @@ def get_calendar(uow: UnitOfWork, *, team_id: str, channel_id: str, side: Side) 
         return _calendar_view(uow, p, side)
 
 
+def _saved(
+    uow: UnitOfWork, p: Partnership, side: Side, announce: outbox.Notice[CalendarView] | None, now: datetime
+) -> CalendarView:
+    """A side's calendar changed: its issues rescheduled, the notice queued, committed; the calendar as saved."""
+    reschedule_all(uow, p, owning_side=side.value)
+    return outbox.commit_saved(uow, p, announce, _calendar_view(uow, p, side), now=now)
+
+
 def set_calendar(
     uow: UnitOfWork,
     *,
@@ -67,8 +80,7 @@ def set_calendar(
     """
     days = frozenset(workdays)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change working hours")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change working hours")
         try:
             WorkingCalendar(timezone=timezone or p.timezone, workdays=days, day_start=day_start, day_end=day_end)
         except ValueError as exc:
@@ -87,12 +99,7 @@ def set_calendar(
             p.provider_timezone, p.provider_workdays = timezone, format_workdays(days)
             p.provider_day_start, p.provider_day_end = start, end
         p.updated_at = now
-        reschedule_all(uow, p, owning_side=side.value)
-        view = _calendar_view(uow, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return _saved(uow, p, side, announce, now)
 
 
 def add_holiday(
@@ -115,8 +122,7 @@ def add_holiday(
     """
     label = check_text(name, field="name", label="holiday name", limit=100, required=False)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change holidays")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change holidays")
         existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
             uow.holidays.add(
@@ -124,12 +130,7 @@ def add_holiday(
             )
         else:
             existing.name = label
-        reschedule_all(uow, p, owning_side=side.value)
-        view = _calendar_view(uow, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return _saved(uow, p, side, announce, now)
 
 
 def remove_holiday(
@@ -149,15 +150,9 @@ def remove_holiday(
         NotFound (no partnership, or no such holiday), NotAllowed.
     """
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change holidays")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change holidays")
         existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
             raise NotFound(f"{day.isoformat()} is not a holiday of the {org_of(p, side.value)} side.")
         uow.holidays.delete(existing)
-        reschedule_all(uow, p, owning_side=side.value)
-        view = _calendar_view(uow, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return _saved(uow, p, side, announce, now)

@@ -22,7 +22,13 @@ from bot.services.models import (
     PolicyView,
     SeverityPolicy,
 )
-from bot.services.partnership_guards import categories_of, partnership_to_change, require_lead, require_partnership
+from bot.services.partnership_guards import (
+    categories_of,
+    partnership_a_lead_changes,
+    partnership_to_change,
+    require_lead,
+    require_partnership,
+)
 from bot.services.views import partnership_view
 from storage.models import EscalationPolicyRow, Partnership
 from storage.uow import UnitOfWork
@@ -86,13 +92,9 @@ def set_categories(
     """
     cleaned = clean_categories(categories)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the issue categories")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the issue categories")
         _store_categories(p, cleaned, now)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
-        uow.commit()
-        return cleaned
+        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
 
 
 def edited_categories(current: Sequence[str], verb: str, names: Sequence[str]) -> list[str]:
@@ -136,10 +138,7 @@ def edit_categories(
         cleaned = clean_categories(edited_categories(categories_of(p), verb, names))
         require_lead(uow, p, actor, "change the issue categories")
         _store_categories(p, cleaned, now)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
-        uow.commit()
-        return cleaned
+        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
 
 
 def _policy_view(uow: UnitOfWork, p: Partnership) -> PolicyView:
@@ -221,8 +220,7 @@ def set_policy(
     """
     validate_policy(severity, acknowledge, resolve)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
         reschedule_all(uow, p)
         view = _policy_view(uow, p)
@@ -251,15 +249,10 @@ def reset_policy(
     if severity not in SEVERITIES:
         raise InvalidInput("Choose a severity from S1 to S4.", "severity")
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         uow.policies.delete(p.id, severity)
         reschedule_all(uow, p)
-        view = _policy_view(uow, p)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
 
 
 def change_policy(
@@ -286,8 +279,7 @@ def change_policy(
     for severity, (acknowledge, resolve) in deadlines.items():
         validate_policy(severity, acknowledge, resolve)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         current = policy_from_rows(uow.policies.for_partnership(p.id))
         new_categories = cleaned if cleaned != categories_of(p) else None
         if new_categories is not None:

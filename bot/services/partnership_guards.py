@@ -131,3 +131,10 @@ def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Par
     p = require_partnership(uow, team_id, channel_id)
     uow.lock_partnership(p.id)
     return p
+
+
+def partnership_a_lead_changes(uow: UnitOfWork, team_id: str, channel_id: str, actor: str, what: str) -> Partnership:
+    """``partnership_to_change``, for a lead only: NotAllowed otherwise (``what`` as for ``require_lead``)."""
+    p = partnership_to_change(uow, team_id, channel_id)
+    require_lead(uow, p, actor, what)
+    return p

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
 from bot.services.batches import claimed_batches
-from bot.services.errors import Conflict, NotAllowed, NotFound
+from bot.services.errors import Conflict
 from bot.services.models import QuestionView, RoundView, Side
+from bot.services.partnership_guards import require_lead, require_partnership
 from bot.services.partnerships import answerable_by_side
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
 from bot.services.schedule import next_weekly_time
@@ -167,12 +168,8 @@ def start_round_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: st
         Conflict: a round is already open, or the partnership is paused.
     """
     with uow:
-        p = uow.partnerships.get_by_channel(team_id, channel_id)
-        if p is None:
-            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
-        lead = uow.members.get(p.id, actor)
-        if lead is None or lead.role != "lead":
-            raise NotAllowed("Only the partnership's leads can start a pulse. Ask a lead of either side.")
+        p = require_partnership(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "start a pulse")
         if p.status != "active":
             raise Conflict("The pulse is paused. Resume it with `/partner pulse resume` first.")
         current = uow.rounds.latest(p.id, status="open")

@@ -26,6 +26,7 @@ from bot.services.models import (
     SlackProfile,
     SubmitResult,
 )
+from bot.services.partnership_guards import require_lead, require_partnership
 from bot.services.partnerships import upsert_member
 from bot.services.sentiment import comment_sentiment
 from bot.services.views import participation, partnership_view, question_view, round_view
@@ -298,12 +299,8 @@ def add_question(
     """
     validate_question(dimension, text_client, text_provider, subject)
     with uow:
-        p = uow.partnerships.get_by_channel(team_id, channel_id)
-        if p is None:
-            raise NotFound("This channel has no partnership yet. A lead can create one with `/partner setup`.")
-        lead = uow.members.get(p.id, actor)
-        if lead is None or lead.role != "lead":
-            raise NotAllowed("Only the partnership's leads can add questions.")
+        p = require_partnership(uow, team_id, channel_id)
+        require_lead(uow, p, actor, "add questions")
         count = len(uow.questions.custom_for(p.id))
         q = uow.questions.add(
             Question(

@@ -10,7 +10,7 @@ from bot.services.models import (
     Side,
     SideGroupResult,
 )
-from bot.services.partnership_guards import require_lead, require_partnership
+from bot.services.partnership_guards import partnership_a_lead_changes
 from bot.services.partnerships import effective_side
 from storage.models import Member, Partnership, SideGroup
 from storage.uow import UnitOfWork
@@ -109,10 +109,8 @@ def assign_side_group(
         NotAllowed: the actor is not a lead.
     """
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change its configuration")
         # One change at a time: the sequence below is taken under the partnership's row lock.
-        uow.lock_partnership(p.id)
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change its configuration")
         group = uow.side_groups.get(p.id, usergroup_id)
         sequence = uow.side_groups.next_sequence(p.id)
         existed = group is not None
@@ -160,9 +158,7 @@ def remove_side_group(
         NotAllowed: the actor is not a lead.
     """
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change its configuration")
-        uow.lock_partnership(p.id)
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change its configuration")
         group = uow.side_groups.get(p.id, usergroup_id)
         if group is None:
             return SideGroupResult(usergroup_id, handle, None, False, 0, 0, 0, 0, 0)
