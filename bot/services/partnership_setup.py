@@ -20,7 +20,7 @@ from bot.services.models import (
 )
 from bot.services.partnership_guards import require_lead
 from bot.services.partnerships import answerable_by_side, effective_side, upsert_member
-from bot.services.schedule import next_weekly_time, zone
+from bot.services.schedule import next_pulse_time, zone
 from bot.services.views import member_view, partnership_view
 from storage.models import Member, Partnership
 from storage.uow import UnitOfWork
@@ -145,9 +145,7 @@ def configure_partnership(
         p.anonymity_threshold = data.anonymity_threshold
         p.updated_at = now
         if schedule_changed:
-            p.next_pulse_at = next_weekly_time(
-                weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
-            )
+            p.next_pulse_at = next_pulse_time(p, after=now)
         if digest_changed and not created:
             # The heartbeat computes the next digest time from the new schedule (bot/services/digest.py).
             p.next_digest_at = None

@@ -26,7 +26,7 @@ from bot.services.models import (
 )
 from bot.services.partnership_guards import require_lead as require_lead_of
 from bot.services.partnership_guards import require_partnership
-from bot.services.schedule import next_weekly_time
+from bot.services.schedule import next_pulse_time
 from bot.services.views import member_view, participation, partnership_view, round_view
 from storage.models import Member, Partnership, Workspace
 from storage.uow import UnitOfWork
@@ -190,9 +190,7 @@ def set_paused(
             p.status, p.pause_reason, p.paused_by = "paused", "paused by a lead", actor
         else:
             p.status, p.pause_reason, p.paused_by = "active", None, None
-            p.next_pulse_at = next_weekly_time(
-                weekday=p.pulse_weekday, hour=p.pulse_hour, minute=p.pulse_minute, tz=p.timezone, every_weeks=1, after=now
-            )
+            p.next_pulse_at = next_pulse_time(p, after=now)
         p.updated_at = now
         uow.commit()
         return partnership_view(p)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
@@ -18,9 +19,10 @@ from bot.services.models import QuestionView, RoundView, Side
 from bot.services.partnership_guards import require_lead, require_partnership
 from bot.services.partnerships import answerable_by_side
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
-from bot.services.schedule import next_weekly_time
+from bot.services.schedule import next_pulse_time
 from bot.services.views import question_view, round_view
 from storage.models import Partnership, PulseRound, RoundQuestion, Scorecard
+from storage.repositories.base import AnsweringWindowRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -76,13 +78,13 @@ def _open_scheduled(uow: UnitOfWork, p: Partnership, now: datetime) -> tuple[int
     missed = 0
     # Walk forward through occurrences that have passed; only the last one may still be open.
     while True:
-        following = _next_occurrence(p, after=due, last=due)
+        following = next_pulse_time(p, after=due, last=due)
         if following > now:
             break
         logger.warning("partnership %s: pulse due at %s skipped (missed while down)", p.id, due.isoformat())
         missed += 1
         due = following
-    p.next_pulse_at = _next_occurrence(p, after=due, last=due)
+    p.next_pulse_at = next_pulse_time(p, after=due, last=due)
     if due + window <= now:
         logger.warning(
             "partnership %s: pulse due at %s skipped: it would have closed at %s, before now (%s)",
@@ -99,18 +101,6 @@ def _open_scheduled(uow: UnitOfWork, p: Partnership, now: datetime) -> tuple[int
         return None, missed + 1
     r = _create_round(uow, p, scheduled_at=due, now=now, adhoc=False)
     return r.id, missed
-
-
-def _next_occurrence(p: Partnership, *, after: datetime, last: datetime | None) -> datetime:
-    return next_weekly_time(
-        weekday=p.pulse_weekday,
-        hour=p.pulse_hour,
-        minute=p.pulse_minute,
-        tz=p.timezone,
-        every_weeks=p.pulse_every_weeks,
-        after=after,
-        last=last,
-    )
 
 
 def _create_round(uow: UnitOfWork, p: Partnership, *, scheduled_at: datetime, now: datetime, adhoc: bool) -> PulseRound:
@@ -189,12 +179,23 @@ def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: dateti
     The sender sends each as a message from the app, or as an ephemeral to the other organisation's people
     (``recipients``), with the closing time in the person's zone.
     """
+    return queue_reminders(uow_factory, lambda uow: uow.rounds, outbox.Purpose.REMINDER, secret_key=secret_key, now=now)
+
+
+def queue_reminders(
+    uow_factory: UowFactory,
+    rows: Callable[[UnitOfWork], AnsweringWindowRepository[Any]],
+    purpose: outbox.Purpose,
+    *,
+    secret_key: str,
+    now: datetime,
+) -> int:
+    """The reminder pass over pulse rounds or scorecards (``rows``): claim those due, queue ``purpose`` for each
+    member who has not answered, mark them reminded; in batches. Returns how many were queued."""
     queued = 0
-    for uow, due in claimed_batches(uow_factory, lambda uow: uow.rounds.claim_due_reminders(now, BATCH)):
-        answered = uow.responses.hashes_for_rounds([r.id for r in due])
-        queued += remind_who_has_not_answered(
-            uow, due, answered, purpose=outbox.Purpose.REMINDER, secret_key=secret_key, now=now
-        )
+    for uow, due in claimed_batches(uow_factory, lambda uow: rows(uow).claim_due_reminders(now, BATCH)):
+        answered = rows(uow).respondent_hashes([r.id for r in due])
+        queued += remind_who_has_not_answered(uow, due, answered, purpose=purpose, secret_key=secret_key, now=now)
     return queued
 
 
@@ -229,10 +230,8 @@ def remind_who_has_not_answered(
 def has_answered(uow: UnitOfWork, *, round_id: int, user_id: str, secret_key: str) -> bool:
     """Whether the user has answered (checked again just before a reminder goes out)."""
     with uow.read_only():
-        r = uow.rounds.get(round_id)
-        if r is None:
-            return True
-        return uow.responses.get(r.id, respondent_hash(secret_key, r.partnership_id, user_id)) is not None
+        r = uow.rounds.get(round_id)  # a round that is gone needs no reminder
+        return r is None or uow.responses.get(r.id, respondent_hash(secret_key, r.partnership_id, user_id)) is not None
 
 
 def close_due_rounds(uow_factory: UowFactory, *, now: datetime) -> tuple[int, ...]:

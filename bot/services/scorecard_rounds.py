@@ -17,11 +17,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
-from bot.services.batches import claimed_batches
 from bot.services.models import (
     ScorecardCadence,
 )
-from bot.services.pulse_rounds import remind_who_has_not_answered
+from bot.services.pulse_rounds import queue_reminders
 from bot.services.schedule import zone
 from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard
@@ -147,22 +146,19 @@ def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
 def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: datetime) -> int:
     """Once per scorecard, as for pulse rounds (DESIGN 3.2): before it closes, queue a nudge for each member who
     has not filled it in. Returns how many were queued."""
-    queued = 0
-    for uow, due in claimed_batches(uow_factory, lambda uow: uow.scorecards.claim_due_reminders(now, BATCH)):
-        answered = uow.scorecards.respondent_hashes([s.id for s in due])
-        queued += remind_who_has_not_answered(
-            uow, due, answered, purpose=outbox.Purpose.SCORECARD_REMINDER, secret_key=secret_key, now=now
-        )
-    return queued
+    return queue_reminders(
+        uow_factory, lambda uow: uow.scorecards, outbox.Purpose.SCORECARD_REMINDER, secret_key=secret_key, now=now
+    )
 
 
 def has_filled_in(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str) -> bool:
     """Whether the person has filled in the scorecard (checked again just before their reminder goes out)."""
     with uow.read_only():
-        s = uow.scorecards.get(scorecard_id)
-        if s is None:
-            return True
-        return uow.scorecard_responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
+        s = uow.scorecards.get(scorecard_id)  # a scorecard that is gone needs no reminder
+        return (
+            s is None
+            or uow.scorecard_responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
+        )
 
 
 def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:

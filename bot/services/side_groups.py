@@ -103,10 +103,7 @@ def assign_side_group(
     """A lead puts a user group on a side (lead only). ``member_ids`` are the group's members as Slack lists
     them. The group's people get its side unless they have a personal assignment; a person in several
     assigned groups gets the side of the most recently assigned one. Assigning again is harmless.
-
-    Raises:
-        NotFound: the channel has no partnership.
-        NotAllowed: the actor is not a lead.
+    Raises NotFound (no partnership) or NotAllowed (not a lead).
     """
     with uow:
         # One change at a time: the sequence below is taken under the partnership's row lock.
@@ -152,10 +149,7 @@ def remove_side_group(
 ) -> SideGroupResult:
     """A lead removes a user group's side (``/partner side @group auto``): its people fall back to another
     assigned group they are in, else their home team. Personal assignments are untouched.
-
-    Raises:
-        NotFound: the channel has no partnership.
-        NotAllowed: the actor is not a lead.
+    Raises NotFound (no partnership) or NotAllowed (not a lead).
     """
     with uow:
         p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change its configuration")

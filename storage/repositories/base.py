@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -52,6 +52,20 @@ class TableRepository(RowRepository[M]):
 class AnsweringWindowRepository(TableRepository[M]):
     """Rows people answer while they are open: pulse rounds and scorecards (``status``, ``remind_at``,
     ``reminded_at``, ``closes_at``). Both claims lock the rows they return and skip rows another process holds."""
+
+    #: The anonymous responses' table (with a ``respondent_hash`` column) and its column naming the row answered.
+    response_model: Any
+    response_of: str
+
+    def respondent_hashes(self, row_ids: Collection[int]) -> dict[int, set[str]]:
+        """Who answered each row (keyed hashes), in one query."""
+        found: dict[int, set[str]] = {i: set() for i in row_ids}
+        if found:
+            of = getattr(self.response_model, self.response_of)
+            stmt = select(of, self.response_model.respondent_hash).where(of.in_(list(found)))
+            for row_id, key in self.session.execute(stmt):
+                found[int(row_id)].add(str(key))
+        return found
 
     def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[M]:
         """Open rows whose reminder time has come, not reminded yet and not closing yet."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -40,6 +40,8 @@ class RoundRepository(AnsweringWindowRepository[PulseRound]):
     """Pulse rounds."""
 
     model = PulseRound
+    response_model = Response
+    response_of = "round_id"
 
     def get_scheduled(self, partnership_id: int, scheduled_at: datetime) -> PulseRound | None:
         return self.find_one(PulseRound.partnership_id == partnership_id, PulseRound.scheduled_at == scheduled_at)
@@ -91,15 +93,6 @@ class ResponseRepository(RowRepository[Response]):
         if for_update:
             stmt = stmt.with_for_update(of=Response)
         return self.session.scalars(stmt).one_or_none()
-
-    def hashes_for_rounds(self, round_ids: Collection[int]) -> dict[int, set[str]]:
-        """``hashes_for_round`` for several rounds in one query (for batch jobs)."""
-        found: dict[int, set[str]] = {rid: set() for rid in round_ids}
-        if found:
-            stmt = select(Response.round_id, Response.respondent_hash).where(Response.round_id.in_(list(found)))
-            for round_id, respondent in self.session.execute(stmt):
-                found[round_id].add(respondent)
-        return found
 
     def hashes_for_round(self, round_id: int) -> set[str]:
         return set(self.session.scalars(select(Response.respondent_hash).where(Response.round_id == round_id)).all())

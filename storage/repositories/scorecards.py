@@ -27,6 +27,8 @@ class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
     """Scorecards, one per partnership and period."""
 
     model = Scorecard
+    response_model = ScorecardResponse
+    response_of = "scorecard_id"
 
     def get_by_period(self, partnership_id: int, period: str) -> Scorecard | None:
         return self.find_one(Scorecard.partnership_id == partnership_id, Scorecard.period == period)
@@ -59,17 +61,6 @@ class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
             .order_by(Scorecard.closed_at, Scorecard.id)
         )
         return self.session.scalars(stmt).all()
-
-    def respondent_hashes(self, scorecard_ids: Sequence[int]) -> dict[int, set[str]]:
-        """Who filled in each scorecard (keyed hashes), in one query."""
-        found: dict[int, set[str]] = {i: set() for i in scorecard_ids}
-        if found:
-            stmt = select(ScorecardResponse.scorecard_id, ScorecardResponse.respondent_hash).where(
-                ScorecardResponse.scorecard_id.in_(list(found))
-            )
-            for sid, key in self.session.execute(stmt):
-                found[int(sid)].add(str(key))
-        return found
 
     def due_partnerships(self, now: datetime, limit: int) -> Sequence[Partnership]:
         """Active partnerships whose next scorecard is due (or not yet computed), row-locked, skip locked."""
