@@ -211,6 +211,18 @@ def _schedule(ws: Workspace, now: datetime) -> tuple[datetime | None, datetime]:
     return due, following
 
 
+def _advance(ws: Workspace, now: datetime) -> datetime | None:
+    """Move the workspace's next post time on. Returns when the post due now stands (None: none is due, or its time
+    could not be computed, which is tried again after ``RETRY_AFTER``)."""
+    try:
+        at, ws.next_portfolio_at = _schedule(ws, now)
+    except Exception:
+        logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
+        ws.next_portfolio_at = now + RETRY_AFTER
+        return None
+    return at
+
+
 def post_key(workspace_id: int, day: date) -> str:
     """The outbox key of the workspace's portfolio post of the week beginning on local date ``day``."""
     return f"{KEY_PREFIX}:{workspace_id}:{day.isoformat()}"
@@ -232,13 +244,7 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
     queued = 0
     for uow, due in claimed_batches(uow_factory, lambda uow: uow.portfolio.claim_due(now, BATCH)):
         for ws in due:
-            try:
-                at, following = _schedule(ws, now)
-            except Exception:
-                logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
-                ws.next_portfolio_at = now + RETRY_AFTER
-                continue
-            ws.next_portfolio_at = following
+            at = _advance(ws, now)
             if at is None or ws.portfolio_channel_id is None:
                 continue
             day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()

@@ -47,18 +47,19 @@ def apply_group_sides(uow: UnitOfWork, p: Partnership, now: datetime) -> set[str
     return changed
 
 
-def _side_group_result(
+def _regrouped(
     uow: UnitOfWork,
     p: Partnership,
-    *,
+    now: datetime,
     usergroup_id: str,
     handle: str,
     side: Side | None,
     existed: bool,
     group_ids: Collection[str],
-    changed: set[str],
 ) -> SideGroupResult:
-    """Count what an assignment (or its removal) means for the people of the group who are in the channel."""
+    """After an assignment (``side``) or its removal (None): everyone's side recomputed (``apply_group_sides``), and
+    what that means for the people of the group who are in the channel."""
+    changed = apply_group_sides(uow, p, now)
     in_group = set(group_ids)
     here = [m for m in uow.members.list(p.id) if m.user_id in in_group and m.in_channel and not m.is_bot and not m.deleted]
     personal = [m for m in here if m.side_override and (side is None or m.side_override != side.value)]
@@ -128,17 +129,7 @@ def assign_side_group(
             group.handle, group.side, group.set_by = handle[:100] or group.handle, side.value, actor
             group.updated_at, group.sequence = now, sequence
         uow.side_groups.replace_members(group, member_ids)
-        changed = apply_group_sides(uow, p, now)
-        result = _side_group_result(
-            uow,
-            p,
-            usergroup_id=usergroup_id,
-            handle=group.handle,
-            side=side,
-            existed=existed,
-            group_ids=member_ids,
-            changed=changed,
-        )
+        result = _regrouped(uow, p, now, usergroup_id, group.handle, side, existed, member_ids)
         uow.commit()
         logger.info("partnership %s: %s put user group %s on the %s side", p.id, actor, usergroup_id, side.value)
         return result
@@ -159,17 +150,7 @@ def remove_side_group(
         shown = group.handle or handle
         member_ids = uow.side_groups.members(p.id).get(group.id, set())
         uow.side_groups.delete(group)
-        changed = apply_group_sides(uow, p, now)
-        result = _side_group_result(
-            uow,
-            p,
-            usergroup_id=usergroup_id,
-            handle=shown,
-            side=None,
-            existed=True,
-            group_ids=member_ids,
-            changed=changed,
-        )
+        result = _regrouped(uow, p, now, usergroup_id, shown, None, True, member_ids)
         uow.commit()
         logger.info("partnership %s: %s removed user group %s from its side", p.id, actor, usergroup_id)
         return result
