@@ -7,7 +7,7 @@ place and a line is added to its thread. Each change that moves the escalation c
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -225,6 +225,25 @@ def _reopen(uow: UnitOfWork, p: Partnership, issue: Issue, actor: str, comment: 
     record_event(uow, p, issue, kind="reopened", actor=actor, now=now, detail=comment)
 
 
+#: What each status change does (checks, new fields, history entry), by the status it moves the issue to.
+_TRANSITIONS: dict[IssueStatus, Callable[[UnitOfWork, Partnership, Issue, str, str | None, datetime], None]] = {
+    IssueStatus.ACKNOWLEDGED: _acknowledge,
+    IssueStatus.RESOLVED: _resolve,
+    IssueStatus.OPEN: _reopen,
+}
+
+
+def _change_status(
+    uow: UnitOfWork, channel_id: str, issue_id: int, actor: str, now: datetime, to: IssueStatus, note: str | None
+) -> IssueView:
+    """Acknowledge, resolve or reopen (``to``) the channel's issue under its row lock, with ``note`` in its history."""
+    with uow:
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
+        _TRANSITIONS[to](uow, p, issue, actor, note, now)
+        uow.commit()
+        return issue_view(issue)
+
+
 def _comment(comment: str | None) -> str | None:
     if comment is None:
         return None
@@ -237,11 +256,7 @@ def acknowledge(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, 
     Raises:
         NotFound, NotAllowed (not the owner or a lead), Conflict (already acknowledged or resolved).
     """
-    with uow:
-        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
-        _acknowledge(uow, p, issue, actor, None, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.ACKNOWLEDGED, None)
 
 
 def resolve(
@@ -252,12 +267,7 @@ def resolve(
     Raises:
         NotFound, NotAllowed, Conflict (already resolved), InvalidInput (``comment`` too long).
     """
-    note = _comment(comment)
-    with uow:
-        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
-        _resolve(uow, p, issue, actor, note, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.RESOLVED, _comment(comment))
 
 
 def reopen(
@@ -268,12 +278,7 @@ def reopen(
     Raises:
         NotFound, NotAllowed, Conflict (not resolved), InvalidInput (``comment`` too long).
     """
-    note = _comment(comment)
-    with uow:
-        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
-        _reopen(uow, p, issue, actor, note, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.OPEN, _comment(comment))
 
 
 def update_issue(
@@ -302,16 +307,12 @@ def update_issue(
         new_status = status if status is not None and status.value != issue.status else None
         if new_status is None and note is None:
             raise InvalidInput("Write a comment or choose a new status.", "comment")
-        if new_status is IssueStatus.ACKNOWLEDGED:
-            _acknowledge(uow, p, issue, actor, note, now)
-        elif new_status is IssueStatus.RESOLVED:
-            _resolve(uow, p, issue, actor, note, now)
-        elif new_status is IssueStatus.OPEN:
-            if issue.status != IssueStatus.RESOLVED.value:
-                raise Conflict(f"Issue #{issue.number} is acknowledged; it stays so until it is resolved.")
-            _reopen(uow, p, issue, actor, note, now)
-        else:
+        if new_status is None:
             record_event(uow, p, issue, kind="updated", actor=actor, now=now, detail=note)
+        elif new_status is IssueStatus.OPEN and issue.status != IssueStatus.RESOLVED.value:
+            raise Conflict(f"Issue #{issue.number} is acknowledged; it stays so until it is resolved.")
+        else:
+            _TRANSITIONS[new_status](uow, p, issue, actor, note, now)
         uow.commit()
         return issue_view(issue)
 
