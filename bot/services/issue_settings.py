@@ -223,10 +223,7 @@ def set_policy(
         p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
         reschedule_all(uow, p)
-        view = _policy_view(uow, p)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
+        view = outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
         logger.info("partnership %s: %s policy set by %s", p.id, severity, actor)
         return view
 
@@ -303,8 +300,6 @@ def change_policy(
         result = PolicyChange(policy=_policy_view(uow, p), categories=new_categories, severities=tuple(changed))
         if not result.changed:
             return result
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, result, now=now)
-        uow.commit()
+        outbox.commit_saved(uow, p, announce, result, now=now)
         logger.info("partnership %s: policy form saved by %s (%s)", p.id, actor, ", ".join(changed) or "categories")
         return result

@@ -47,6 +47,37 @@ def apply_group_sides(uow: UnitOfWork, p: Partnership, now: datetime) -> set[str
     return changed
 
 
+def usergroup_members_changed(
+    uow: UnitOfWork,
+    *,
+    team_id: str,
+    usergroup_id: str,
+    added: Collection[str],
+    removed: Collection[str],
+    event_id: str,
+    now: datetime,
+) -> int:
+    """Slack says people joined or left a user group (event ``subteam_members_changed``): in every partnership
+    of the workspace that assigned the group, added people get its side and removed people fall back (another
+    assigned group they are in, else their home team). Returns how many partnerships changed (0 for a retried
+    event or a group no partnership assigned)."""
+    with uow:
+        ws = uow.workspaces.get_by_team(team_id)
+        partnership_ids = uow.side_groups.partnership_ids_with(ws.id, usergroup_id) if ws else []
+        if not partnership_ids or (event_id and not uow.events.record_once(event_id, now)):
+            return 0
+        for partnership_id in partnership_ids:
+            p = uow.partnerships.get(partnership_id, for_update=True)
+            group = uow.side_groups.get(partnership_id, usergroup_id)
+            if p is None or group is None:
+                continue
+            uow.side_groups.remove_members(group, set(removed) - set(added))
+            uow.side_groups.add_members(group, set(added))
+            apply_group_sides(uow, p, now)
+        uow.commit()
+        return len(partnership_ids)
+
+
 def _regrouped(
     uow: UnitOfWork,
     p: Partnership,
@@ -154,34 +185,3 @@ def remove_side_group(
         uow.commit()
         logger.info("partnership %s: %s removed user group %s from its side", p.id, actor, usergroup_id)
         return result
-
-
-def usergroup_members_changed(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    usergroup_id: str,
-    added: Collection[str],
-    removed: Collection[str],
-    event_id: str,
-    now: datetime,
-) -> int:
-    """Slack says people joined or left a user group (event ``subteam_members_changed``): in every partnership
-    of the workspace that assigned the group, added people get its side and removed people fall back (another
-    assigned group they are in, else their home team). Returns how many partnerships changed (0 for a retried
-    event or a group no partnership assigned)."""
-    with uow:
-        ws = uow.workspaces.get_by_team(team_id)
-        partnership_ids = uow.side_groups.partnership_ids_with(ws.id, usergroup_id) if ws else []
-        if not partnership_ids or (event_id and not uow.events.record_once(event_id, now)):
-            return 0
-        for partnership_id in partnership_ids:
-            p = uow.partnerships.get(partnership_id, for_update=True)
-            group = uow.side_groups.get(partnership_id, usergroup_id)
-            if p is None or group is None:
-                continue
-            uow.side_groups.remove_members(group, set(removed) - set(added))
-            uow.side_groups.add_members(group, set(added))
-            apply_group_sides(uow, p, now)
-        uow.commit()
-        return len(partnership_ids)
