@@ -76,7 +76,7 @@ from sqlalchemy import (
 from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
 from bot.services.actions import next_reminder_time
 from bot.services.escalation_policy import decide, next_escalation_time, policy_from_rows
-from bot.services.models import DEFAULT_CATEGORIES
+from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.working_calendar import WorkingCalendar, is_working_time
 from storage.base import UTCDateTime
 from storage.db import make_engine

@@ -34,7 +34,8 @@ from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, s
 from bot.sandbox import RecordedCall, SlackSandbox
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter
 from bot.services import partnership_setup, pulses
-from bot.services.models import AnswerInput, SlackProfile
+from bot.services.partnership_models import SlackProfile
+from bot.services.pulse_models import AnswerInput
 from storage.models import OutboxMessage
 from tests.factories import setup_input
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.delivery.pacer import Pacer
-from bot.services.models import SlackProfile
+from bot.services.partnership_models import SlackProfile
 from bot.text_hygiene import clean_text
 
 #: users.info is Tier 4 (100/min per workspace); a profile rarely changes within an hour.

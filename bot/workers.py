@@ -270,7 +270,8 @@ def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> 
     finish_on_sigterm()
     exit_with_parent()
     from bot.app import create_app
-    from bot.cli import configure_logging, freeze_startup_objects
+    from bot.cli import configure_logging
+    from bot.cli_serving import freeze_startup_objects
     from bot.container import build_services
     from bot.settings import Settings
 

@@ -16,22 +16,18 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import ActionFormRef, build_action_modal
-from bot.blocks.issues import ITEMS_PER_PAGE, ActionRef, ActionVerb, ListPage, build_action_list, date_label
+from bot.blocks.action_form import build_action_modal
+from bot.blocks.issue_form_refs import ActionFormRef
+from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list
+from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
+from bot.blocks.layout import date_label
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import actions, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import (
-    MAX_ISSUE_TITLE,
-    ActionFilter,
-    ActionInput,
-    ActionStatus,
-    ActionView,
-    IssueFilter,
-    Side,
-)
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, IssueFilter
+from bot.services.partnership_models import Side
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value

@@ -12,7 +12,9 @@ import re
 from datetime import date, time, timedelta
 
 from bot.blocks.text import escape, truncate
-from bot.services.models import SEVERITIES, ActionFilter, IssueFilter, ScorecardCadence, Side
+from bot.services.issue_models import SEVERITIES, ActionFilter, IssueFilter
+from bot.services.partnership_models import Side
+from bot.services.review_models import ScorecardCadence
 from bot.text_hygiene import clean_text
 from handlers.command_types import (
     ActionAdd,

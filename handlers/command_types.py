@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from bot.services.models import ActionFilter, IssueFilter, ScorecardCadence, Side
+from bot.services.issue_models import ActionFilter, IssueFilter
+from bot.services.partnership_models import Side
+from bot.services.review_models import ScorecardCadence
 
 
 @dataclass(frozen=True)

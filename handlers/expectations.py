@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.goals import ExpectationRef, build_discuss_modal, build_expectation_list, build_expectation_modal
+from bot.blocks.expectations import ExpectationRef, build_discuss_modal, build_expectation_list, build_expectation_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.container import Services
 from bot.services import expectations

@@ -18,7 +18,7 @@ from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import goals
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus
+from bot.services.review_models import GOAL_STATUS_LABELS, MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus
 from bot.services.schedule import zone
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import GoalAdd, GoalsShow

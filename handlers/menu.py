@@ -14,7 +14,7 @@ from bot.blocks.metadata import ChannelRef
 from bot.container import Services
 from bot.services import pulses
 from bot.services.errors import DomainError
-from bot.services.models import ActionFilter, IssueFilter
+from bot.services.issue_models import ActionFilter, IssueFilter
 from handlers.command_registry import CommandContext
 from handlers.command_types import (
     ActionList,

@@ -19,15 +19,17 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.blocks.common import build_notice
-from bot.blocks.issue_forms import build_policy_modal
-from bot.blocks.issues import build_policy, calendar_line, working_time_label
+from bot.blocks.issue_text import working_time_label
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.policy import build_policy, calendar_line
+from bot.blocks.policy_form import build_policy_modal
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import calendar_settings, issue_settings, partnerships
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import SEVERITIES, SEVERITY_LABELS, CalendarView, PartnershipView, PolicyChange, PolicyView, Side
+from bot.services.issue_models import SEVERITIES, SEVERITY_LABELS, CalendarView, PolicyChange, PolicyView
 from bot.services.outbox import Notice
+from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_parser import parse_duration
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import (

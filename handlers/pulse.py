@@ -20,7 +20,8 @@ from bot.blocks.text import escape, local_time_label
 from bot.container import Services
 from bot.services import partnerships, pulse_rounds, pulses
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import AnswerInput, SlackProfile
+from bot.services.partnership_models import SlackProfile
+from bot.services.pulse_models import AnswerInput
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import PulseNow, PulsePause, PulseResume, Questions
 from handlers.form_values import State, selected_value, text_value

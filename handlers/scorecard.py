@@ -17,7 +17,8 @@ from bot.blocks.text import local_time_label
 from bot.container import Services
 from bot.services import scorecard
 from bot.services.errors import InvalidInput
-from bot.services.models import DIMENSIONS, ScorecardCadence, ScorecardInput
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.review_models import ScorecardCadence, ScorecardInput
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ScorecardCadenceSet, ScorecardShow, ScorecardStart
 from handlers.form_values import selected_value, text_value

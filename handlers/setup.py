@@ -20,7 +20,7 @@ from bot.container import Services
 from bot.services import partnership_setup, partnerships
 from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import SetupInput, Side
+from bot.services.partnership_models import SetupInput, Side
 from bot.slack_client import error_code
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import Menu, Setup, Status

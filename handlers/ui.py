@@ -22,8 +22,8 @@ from bot.container import Services
 from bot.private_send import ephemeral_else_direct
 from bot.services import outbox_hold, partnership_guards, partnerships
 from bot.services.errors import DomainError, InvalidInput, NotFound
-from bot.services.models import PartnershipView, SlackProfile
 from bot.services.partnership_guards import MAX_DUE_AHEAD
+from bot.services.partnership_models import PartnershipView, SlackProfile
 from bot.slack_client import error_code
 from bot.text_hygiene import clean_text
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.services.models import ActionInput, IssueInput, SetupInput, Side, SlackProfile
+from bot.services.issue_models import ActionInput, IssueInput
+from bot.services.partnership_models import SetupInput, Side, SlackProfile
 
 
 def setup_input(**overrides: Any) -> SetupInput:
@@ -202,21 +203,21 @@ def digest_view(**overrides: Any) -> Any:
     from decimal import Decimal
 
     from bot.services import figures
-    from bot.services.figures import Comparison, HealthIndex, SideFigure
-    from bot.services.models import (
+    from bot.services.digest_models import (
         ActionSummary,
         ChartLine,
         ChartSeries,
         DigestView,
         GoalsSection,
         IssueSummary,
-        Participation,
-        PartnershipView,
         SentimentSummary,
         SeverityAges,
         SideDigest,
         ThemeView,
     )
+    from bot.services.figures import Comparison, HealthIndex, SideFigure
+    from bot.services.partnership_models import PartnershipView
+    from bot.services.pulse_models import Participation
 
     def d(text: str) -> Decimal:
         return Decimal(text)

@@ -223,7 +223,7 @@ def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *,
     """Answer the channel's open round for each person through the service layer (a synthetic round: faster than
     driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question)."""
     from bot.services import pulses
-    from bot.services.models import AnswerInput
+    from bot.services.pulse_models import AnswerInput
 
     w, services = stack.world, stack.services
     round_id = pulses.open_round_id(services.uow_factory(), team_id=w.client_team, channel_id=w.channel)

@@ -89,6 +89,12 @@ def test_services_import_no_slack_libraries_or_handlers() -> None:
     assert not bad, "\n".join(bad)
 
 
+def _is_read_models(target: str) -> bool:
+    """The frozen read models, one module per feature: ``bot.services.<feature>_models``."""
+    parts = target.split(".")
+    return len(parts) == 3 and parts[:2] == ["bot", "services"] and parts[2].endswith("_models")
+
+
 def _allowed_in_blocks(target: str) -> bool:
     top = target.split(".")[0]
     if top in STDLIB:
@@ -96,11 +102,12 @@ def _allowed_in_blocks(target: str) -> bool:
     return (
         _under(target, "slack_sdk.models")
         or _under(target, "bot.blocks")
-        or target in ("bot.services.models", "bot.services.errors", *FIGURES)
+        or _is_read_models(target)
+        or target in ("bot.services.errors", *FIGURES)
     )
 
 
-#: The figures every surface shows (values and their formatting): pure read models like bot.services.models, so
+#: The figures every surface shows (values and their formatting): pure read models like bot.services.*_models, so
 #: builders render them as the services computed them.
 FIGURES = ("bot.services.figures", "bot.services.figures_format")
 
@@ -113,8 +120,30 @@ def test_blocks_import_only_models_and_themselves() -> None:
 def test_the_figures_modules_are_pure() -> None:
     """What builders may import from the figures must itself stay free of I/O: the standard library, the read
     models, the anonymity rule and each other only."""
-    allowed = ("bot.services.models", "bot.services.anonymity", *FIGURES)
-    bad = _violations(lambda m: m in FIGURES, lambda t: t.split(".")[0] not in STDLIB and t not in allowed)
+    allowed = ("bot.services.anonymity", *FIGURES)
+    bad = _violations(
+        lambda m: m in FIGURES,
+        lambda t: t.split(".")[0] not in STDLIB and t not in allowed and not _is_read_models(t),
+    )
+    assert not bad, "\n".join(bad)
+
+
+def test_the_read_models_are_pure() -> None:
+    """Builders import the read models, so they too import only the standard library, each other and (for
+    annotations) the figures."""
+    bad = _violations(
+        _is_read_models,
+        lambda t: t.split(".")[0] not in STDLIB and not _is_read_models(t) and t not in FIGURES,
+    )
+    assert not bad, "\n".join(bad)
+
+
+def test_storage_models_are_imported_one_way() -> None:
+    """``from storage.models import X``: the package registers every table for Alembic; its modules are internal."""
+    bad = _violations(
+        lambda m: not _under(m, "storage.models"),
+        lambda t: _under(t, "storage.models") and t != "storage.models",
+    )
     assert not bad, "\n".join(bad)
 
 

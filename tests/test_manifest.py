@@ -210,7 +210,7 @@ def test_partner_command_escapes_mentions_so_side_can_find_people() -> None:
     """`/partner side @person …` needs Slack to send <@U…|name>; that only happens with should_escape."""
     import yaml
 
-    from bot.services.models import Side
+    from bot.services.partnership_models import Side
     from handlers.command_parser import parse_command
     from handlers.command_types import SideAssign
 

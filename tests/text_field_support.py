@@ -117,19 +117,26 @@ def initial_value(view: dict[str, Any], block: str) -> str:
 
 
 def builder_text_inputs() -> list[str]:
-    """``function:block_id`` of every plain-text input the builders under bot/blocks construct."""
+    """``function:block_id`` of every plain-text input the builders under bot/blocks construct: an
+    ``InputBlock(element=PlainTextInputElement(...))``, or a call of the shared ``form_inputs.text_input(block_id, ...)``."""
     found: list[str] = []
     for path in sorted((ROOT / "bot" / "blocks").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+        shared = [f for f in functions if path.name == "form_inputs.py" and f.name == "text_input"]
+        inside_shared = {id(n) for f in shared for n in ast.walk(f)}
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-        elements = [c for c in calls if getattr(c.func, "id", "") == "PlainTextInputElement"]
+        elements = [c for c in calls if getattr(c.func, "id", "") == "PlainTextInputElement" and id(c) not in inside_shared]
         in_blocks = 0
-        for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        for function in functions:
             for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
                 kw = {k.arg: k.value for k in call.keywords}
                 element = kw.get("element")
-                if getattr(call.func, "id", "") == "InputBlock" and element in elements:
+                name = getattr(call.func, "id", "") or getattr(call.func, "attr", "")
+                if name == "InputBlock" and element in elements:
                     in_blocks += 1
                     found.append(f"{function.name}:{ast.unparse(kw['block_id'])}")
+                elif name == "text_input" and call.args:
+                    found.append(f"{function.name}:{ast.unparse(call.args[0])}")
         assert in_blocks == len(elements), f"{path.name}: a plain-text input outside InputBlock(element=...)"
     return found

@@ -16,16 +16,8 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
-from bot.services.models import (
-    DIMENSION_LABELS,
-    WEEKDAYS,
-    PartnershipView,
-    QuestionView,
-    SetupResult,
-    Side,
-    SideGroupResult,
-    StatusView,
-)
+from bot.services.partnership_models import WEEKDAYS, PartnershipView, SetupResult, Side, SideGroupResult
+from bot.services.pulse_models import DIMENSION_LABELS, QuestionView, StatusView
 
 #: The help, one Slack section per group (a section holds at most 3,000 characters; each group is well under).
 HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this channel healthy.

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, pack_blocks
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
+from bot.services.digest_models import AGE_BUCKETS, DigestAction, DigestIssue, DigestView, SideDigest
 from bot.services.figures import HEALTH_WEEKS, WITHHELD, Comparison
 from bot.services.figures_format import (
     FLAG_LEGEND,
@@ -27,16 +28,8 @@ from bot.services.figures_format import (
     rated,
     trend_text,
 )
-from bot.services.models import (
-    AGE_BUCKETS,
-    ESCALATION_LEVEL_LABELS,
-    SEVERITY_LABELS,
-    DigestAction,
-    DigestIssue,
-    DigestView,
-    Side,
-    SideDigest,
-)
+from bot.services.issue_models import ESCALATION_LEVEL_LABELS, SEVERITY_LABELS
+from bot.services.partnership_models import Side
 
 COMMENTS_PER_SIDE = 10
 #: A digest quotes comments, it does not reprint them: each is cut to this (the round's results show them whole).

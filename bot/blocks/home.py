@@ -21,10 +21,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.issues import action_line, action_menu, issue_line, issue_menu
+from bot.blocks.issue_lists import action_line, action_menu, issue_line, issue_menu
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
-from bot.services.models import SEVERITIES, ActionView, IssueView, PartnershipView
+from bot.services.issue_models import SEVERITIES, ActionView, IssueView
+from bot.services.partnership_models import PartnershipView
 
 MAX_HOME_BLOCKS = 100
 

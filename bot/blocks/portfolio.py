@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
 from bot.services.figures_format import format_gap, format_score, rated
-from bot.services.models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
+from bot.services.portfolio_models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
 
 #: Partnerships shown in detail (those at risk among the first this many); the rest are one line each.
 DETAILED = 10

@@ -27,16 +27,8 @@ from bot.blocks.metadata import RoundRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
 from bot.services.figures import WITHHELD, Comparison
 from bot.services.figures_format import FLAG_LEGEND, comparison_figures, format_nps, format_participation, rated
-from bot.services.models import (
-    DIMENSION_LABELS,
-    MAX_COMMENT,
-    AnswerForm,
-    PartnershipView,
-    QuestionView,
-    RoundResults,
-    RoundView,
-    Side,
-)
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.pulse_models import DIMENSION_LABELS, MAX_COMMENT, AnswerForm, QuestionView, RoundResults, RoundView
 
 MAX_BLOCKS_PER_MESSAGE = 50
 #: Text per message, all blocks together. Slack rejects a message whose blocks hold much more than about 12,000

@@ -24,17 +24,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.goals import EXPECTATION_EMOJI, expectation_line
+from bot.blocks.expectations import EXPECTATION_EMOJI, expectation_line
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
 from bot.services.figures_format import FLAG_LEGEND, format_flag, format_gap, format_score
-from bot.services.models import (
-    DIMENSION_LABELS,
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.pulse_models import DIMENSION_LABELS
+from bot.services.review_models import (
     EXPECTATION_STATUS_LABELS,
     MAX_REVIEW_TEXT,
     LedgerSummary,
-    PartnershipView,
     RatingGap,
     ScorecardCadence,
     ScorecardForm,
@@ -43,7 +43,6 @@ from bot.services.models import (
     ScorecardSide,
     ScorecardStatus,
     ScorecardView,
-    Side,
 )
 
 RATING_LABELS = {1: "1 · Poor", 2: "2 · Weak", 3: "3 · Adequate", 4: "4 · Good", 5: "5 · Excellent"}

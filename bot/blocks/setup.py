@@ -20,7 +20,8 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
-from bot.services.models import DIMENSION_LABELS, DIMENSIONS, WEEKDAYS, MemberView, PartnershipView, Role, Side
+from bot.services.partnership_models import WEEKDAYS, MemberView, PartnershipView, Role, Side
+from bot.services.pulse_models import DIMENSION_LABELS, DIMENSIONS
 
 B = ids.SetupBlock
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.blocks.pulse import Message
-from bot.services.models import DigestView
+from bot.services.digest_models import DigestView
 from bot.services.outbox import OutboxItem
 from bot.services.recipients import Recipient
 from storage.uow import UnitOfWork

@@ -17,15 +17,8 @@ from datetime import date, datetime, timedelta
 from bot.services import outbox
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
+from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
 from bot.services.issue_queries import action_view
-from bot.services.models import (
-    MAX_ISSUE_TITLE,
-    ActionFilter,
-    ActionInput,
-    ActionStatus,
-    ActionView,
-    OverdueReminder,
-)
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -36,7 +29,7 @@ from bot.services.partnership_guards import (
     require_partnership,
     today_in,
 )
-from bot.services.views import partnership_view
+from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
 from storage.errors import DuplicateKey
 from storage.models import Action, Issue, Partnership

@@ -13,17 +13,14 @@ from datetime import date, datetime, time
 from bot.services import outbox
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.escalation import reschedule_all
-from bot.services.models import (
-    CalendarView,
-    HolidayView,
-    Side,
-)
+from bot.services.issue_models import CalendarView, HolidayView
 from bot.services.partnership_guards import (
     check_text,
     org_of,
     partnership_a_lead_changes,
     require_partnership,
 )
+from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, format_workdays, side_calendar
 from storage.models import Holiday, Partnership
 from storage.uow import UnitOfWork

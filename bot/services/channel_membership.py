@@ -12,7 +12,7 @@ import logging
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from bot.services.models import SlackProfile
+from bot.services.partnership_models import SlackProfile
 from bot.services.partnerships import effective_side, upsert_member
 from bot.services.side_groups import apply_group_sides
 from storage.models import Member

@@ -16,8 +16,9 @@ import math
 from datetime import date
 from decimal import Decimal
 
+from bot.services.digest_models import ChartSeries
 from bot.services.figures_format import format_score
-from bot.services.models import ChartSeries, Side
+from bot.services.partnership_models import Side
 
 #: 640 × 320 pixels: readable in a Slack message preview, a few tens of kilobytes.
 SIZE_INCHES = (6.4, 3.2)

@@ -33,25 +33,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.services import figures, outbox
-from bot.services.errors import NotAllowed, NotFound
-from bot.services.models import (
+from bot.services.digest_models import (
     CHART_WEEKS,
-    DIMENSIONS,
     ChartLine,
     ChartSeries,
     DigestView,
-    Participation,
-    Role,
     SentimentSummary,
-    Side,
     SideDigest,
     ThemeView,
 )
+from bot.services.errors import NotAllowed, NotFound
 from bot.services.partnership_guards import today_in
+from bot.services.partnership_models import Role, Side
+from bot.services.pulse_models import DIMENSIONS, Participation
+from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import next_weekly_time, zone
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, label_for
 from bot.services.themes import recurring_phrases
-from bot.services.views import partnership_view
 from bot.services.work_history import action_summary, goals_section, issue_summary
 from storage.models import Digest, Partnership
 from storage.repositories.digests import (

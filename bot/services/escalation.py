@@ -17,11 +17,8 @@ from typing import Any
 from bot.services import outbox
 from bot.services.errors import Conflict
 from bot.services.escalation_policy import EscalationPolicy, decide, next_escalation_time, policy_from_rows
+from bot.services.issue_models import IssueStatus, IssueView
 from bot.services.issue_queries import issue_view
-from bot.services.models import (
-    IssueStatus,
-    IssueView,
-)
 from bot.services.partnership_guards import issue_in_channel
 from bot.services.working_calendar import WorkingCalendar, load_calendar, side_calendar
 from storage.models import EscalationPolicyRow, Issue, IssueEvent, Partnership

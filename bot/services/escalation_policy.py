@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.services.models import SEVERITIES, IssueStatus
+from bot.services.issue_models import SEVERITIES, IssueStatus
 from bot.services.working_calendar import WorkingCalendar, add_working_time
 from storage.models import EscalationPolicyRow
 

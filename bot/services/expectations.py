@@ -13,16 +13,10 @@ from datetime import datetime
 from bot.services import outbox
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
-from bot.services.models import (
-    MAX_REVIEW_TEXT,
-    ExpectationCard,
-    ExpectationStatus,
-    ExpectationView,
-    LedgerSummary,
-    Side,
-)
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
-from bot.services.views import partnership_view
+from bot.services.partnership_models import Side
+from bot.services.read_models_from_rows import partnership_view
+from bot.services.review_models import MAX_REVIEW_TEXT, ExpectationCard, ExpectationStatus, ExpectationView, LedgerSummary
 from storage.errors import DuplicateKey
 from storage.models import Expectation, Partnership
 from storage.uow import UnitOfWork

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from bot.services import digest, figures, scorecard
 from bot.services.charts import alt_text, weekly_chart
+from bot.services.digest_models import ChartLine, ChartSeries, DigestIssue, DigestView
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.expectations import expectation_view
 from bot.services.figures import Comparison
@@ -43,24 +44,19 @@ from bot.services.figures_format import (
     trend_text,
 )
 from bot.services.figures_format import rated as rated_subject
-from bot.services.models import (
-    DIMENSION_LABELS,
+from bot.services.issue_models import SEVERITY_LABELS
+from bot.services.partnership_models import PartnershipView, Side
+from bot.services.partnerships import get_partnership_by_id
+from bot.services.pulse_models import DIMENSION_LABELS
+from bot.services.review_models import (
     EXPECTATION_STATUS_LABELS,
     GOAL_STATUS_LABELS,
-    SEVERITY_LABELS,
-    ChartLine,
-    ChartSeries,
-    DigestIssue,
-    DigestView,
     ExpectationStatus,
     ExpectationView,
     GoalStatus,
-    PartnershipView,
     ScorecardReport,
     ScorecardSide,
-    Side,
 )
-from bot.services.partnerships import get_partnership_by_id
 from bot.services.schedule import zone
 from storage.repositories.goals import ExpectationRepository, GoalRepository
 from storage.uow import UnitOfWork

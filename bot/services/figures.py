@@ -26,7 +26,8 @@ from enum import IntEnum
 from fractions import Fraction
 
 from bot.services.anonymity import effective_threshold, meets_threshold
-from bot.services.models import DIMENSIONS, SUBJECTS, Participation, Side, Trend
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import DIMENSIONS, SUBJECTS, Participation, Trend
 
 #: How a gap is signed, for every surface's legend.
 GAP_SIGN = "provider − client"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.services.figures import GAP_SIGN, HEALTH_WEEKS, Comparison, Flag, HealthIndex, NpsFigure
-from bot.services.models import DIMENSION_LABELS, Participation, Trend
+from bot.services.pulse_models import DIMENSION_LABELS, Participation, Trend
 
 _TENTH = Decimal("0.1")
 NO_VALUE = "–"

@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta
 from bot.services.actions import add_action
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
+from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput, ActionView, FollowupView
 from bot.services.issue_queries import action_view, followup_view
-from bot.services.models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput, ActionView, FollowupView, Side
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, issue_in_channel, today_in
+from bot.services.partnership_models import Side
 from storage.errors import DuplicateKey
 from storage.models import Followup
 from storage.uow import UnitOfWork

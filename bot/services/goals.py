@@ -11,14 +11,6 @@ import logging
 from datetime import datetime
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
-    MAX_GOAL_TITLE,
-    MAX_REVIEW_TEXT,
-    GoalInput,
-    GoalStatus,
-    SharedGoal,
-    Side,
-)
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -28,6 +20,8 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
 )
+from bot.services.partnership_models import Side
+from bot.services.review_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 from storage.errors import DuplicateKey
 from storage.models import Goal, Partnership
 from storage.uow import UnitOfWork

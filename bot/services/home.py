@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.issue_models import SEVERITIES, ActionView, IssueView
 from bot.services.issue_queries import action_view, issue_view
-from bot.services.models import SEVERITIES, ActionView, IssueView, PartnershipView
 from bot.services.partnership_guards import today_in
-from bot.services.views import partnership_view
+from bot.services.partnership_models import PartnershipView
+from bot.services.read_models_from_rows import partnership_view
 from storage.uow import UnitOfWork
 
 MAX_PARTNERSHIPS = 20

@@ -15,8 +15,7 @@ from typing import Any
 from bot.services import outbox, signals
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.escalation import reschedule
-from bot.services.issue_queries import issue_view
-from bot.services.models import (
+from bot.services.issue_models import (
     MAX_DETAILS,
     MAX_ISSUE_TITLE,
     SEVERITIES,
@@ -24,8 +23,8 @@ from bot.services.models import (
     IssueStatus,
     IssueView,
     LogIssueResult,
-    Side,
 )
+from bot.services.issue_queries import issue_view
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -37,6 +36,7 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
 )
+from bot.services.partnership_models import Side
 from storage.errors import DuplicateKey
 from storage.models import Issue, IssueEvent, Member, Partnership
 from storage.uow import UnitOfWork

@@ -11,7 +11,7 @@ import logging
 from datetime import date
 
 from bot.services.escalation_policy import policy_from_rows
-from bot.services.models import (
+from bot.services.issue_models import (
     ActionStatus,
     ActionView,
     EscalationNotice,
@@ -23,11 +23,10 @@ from bot.services.models import (
     IssueFilter,
     IssueStatus,
     IssueView,
-    Role,
-    Side,
 )
 from bot.services.partnership_guards import issue_in_channel, require_partnership
-from bot.services.views import partnership_view
+from bot.services.partnership_models import Role, Side
+from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import side_timezone
 from storage.models import Action, Followup, Issue, IssueEvent, Partnership
 from storage.repositories.issues import UNRESOLVED

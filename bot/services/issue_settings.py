@@ -14,14 +14,7 @@ from bot.services import outbox
 from bot.services.errors import InvalidInput
 from bot.services.escalation import reschedule_all
 from bot.services.escalation_policy import DEFAULT_POLICY, policy_from_rows
-from bot.services.models import (
-    DEFAULT_CATEGORIES,
-    MAX_CATEGORY,
-    SEVERITIES,
-    PolicyChange,
-    PolicyView,
-    SeverityPolicy,
-)
+from bot.services.issue_models import DEFAULT_CATEGORIES, MAX_CATEGORY, SEVERITIES, PolicyChange, PolicyView, SeverityPolicy
 from bot.services.partnership_guards import (
     categories_of,
     partnership_a_lead_changes,
@@ -29,7 +22,7 @@ from bot.services.partnership_guards import (
     require_lead,
     require_partnership,
 )
-from bot.services.views import partnership_view
+from bot.services.read_models_from_rows import partnership_view
 from storage.models import EscalationPolicyRow, Partnership
 from storage.uow import UnitOfWork
 

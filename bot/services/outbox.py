@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from bot.services.models import Role
+from bot.services.partnership_models import Role
 from storage.models import OutboxMessage, Partnership
 from storage.uow import UnitOfWork
 

@@ -12,11 +12,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
-    DEFAULT_CATEGORIES,
-    Role,
-    Side,
-)
+from bot.services.issue_models import DEFAULT_CATEGORIES
+from bot.services.partnership_models import Role, Side
 from bot.services.working_calendar import side_timezone
 from storage.models import Issue, Member, Partnership
 from storage.uow import UnitOfWork

@@ -9,19 +9,11 @@ from datetime import datetime
 from bot.services import outbox
 from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.errors import InvalidInput, NotFound
-from bot.services.models import (
-    MemberView,
-    PartnershipView,
-    Role,
-    SetupInput,
-    SetupResult,
-    Side,
-    SlackProfile,
-)
 from bot.services.partnership_guards import require_lead
+from bot.services.partnership_models import MemberView, PartnershipView, Role, SetupInput, SetupResult, Side, SlackProfile
 from bot.services.partnerships import answerable_by_side, effective_side, upsert_member
+from bot.services.read_models_from_rows import member_view, partnership_view
 from bot.services.schedule import next_pulse_time, zone
-from bot.services.views import member_view, partnership_view
 from storage.models import Member, Partnership
 from storage.uow import UnitOfWork
 

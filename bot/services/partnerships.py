@@ -13,21 +13,12 @@ from typing import Any
 
 from bot.services import outbox
 from bot.services.errors import NotFound
-from bot.services.models import (
-    MemberView,
-    Participation,
-    PartnershipView,
-    Role,
-    SetupDone,
-    SetupResult,
-    Side,
-    SlackProfile,
-    StatusView,
-)
 from bot.services.partnership_guards import require_lead as require_lead_of
 from bot.services.partnership_guards import require_partnership
+from bot.services.partnership_models import MemberView, PartnershipView, Role, SetupDone, SetupResult, Side, SlackProfile
+from bot.services.pulse_models import Participation, StatusView
+from bot.services.read_models_from_rows import member_view, participation, partnership_view, round_view
 from bot.services.schedule import next_pulse_time
-from bot.services.views import member_view, participation, partnership_view, round_view
 from storage.models import Member, Partnership, Workspace
 from storage.uow import UnitOfWork
 

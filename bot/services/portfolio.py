@@ -16,11 +16,8 @@ from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
 from bot.services.batches import claimed_batches
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.models import (
-    PortfolioEntry,
-    PortfolioView,
-    Role,
-)
+from bot.services.partnership_models import Role
+from bot.services.portfolio_models import PortfolioEntry, PortfolioView
 from bot.services.portfolio_risk import assess, rank
 from bot.services.schedule import next_weekly_time, zone
 from storage.errors import DuplicateKey

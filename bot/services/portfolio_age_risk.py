@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
+from bot.services.digest_models import DigestAction, DigestIssue
 from bot.services.escalation_policy import DEFAULT_POLICY
-from bot.services.models import SEVERITIES, DigestAction, DigestIssue, IssueStatus
+from bot.services.issue_models import SEVERITIES, IssueStatus
 
 SEVERITY_WEIGHTS = {"S1": 10.0, "S2": 5.0, "S3": 2.0, "S4": 1.0}
 AGE_FACTOR_MAX = 3.0

@@ -40,16 +40,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.services import portfolio_age_risk as age_risk
+from bot.services.digest_models import DigestView
 from bot.services.figures import Flag
 from bot.services.figures_format import format_score
 from bot.services.figures_format import rated as rated_subject
-from bot.services.models import (
-    DigestView,
-    PortfolioEntry,
-    RiskLevel,
-    Side,
-    SideStanding,
-)
+from bot.services.partnership_models import Side
+from bot.services.portfolio_models import PortfolioEntry, RiskLevel, SideStanding
 from bot.services.schedule import zone
 
 #: Health at or above this (the scale's "agree") carries no risk.

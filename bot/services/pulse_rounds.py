@@ -15,12 +15,13 @@ from bot.services import outbox
 from bot.services.anonymity import respondent_hash
 from bot.services.batches import claimed_batches
 from bot.services.errors import Conflict
-from bot.services.models import QuestionView, RoundView, Side
 from bot.services.partnership_guards import require_lead, require_partnership
+from bot.services.partnership_models import Side
 from bot.services.partnerships import answerable_by_side
+from bot.services.pulse_models import QuestionView, RoundView
 from bot.services.question_bank import NPS_INTERVAL_DAYS, ROTATION_HISTORY_ROUNDS, choose_questions
+from bot.services.read_models_from_rows import question_view, round_view
 from bot.services.schedule import next_pulse_time
-from bot.services.views import question_view, round_view
 from storage.models import Partnership, PulseRound, RoundQuestion, Scorecard
 from storage.repositories.base import AnsweringWindowRepository
 from storage.uow import UnitOfWork

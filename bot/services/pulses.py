@@ -11,25 +11,23 @@ from datetime import datetime
 from bot.services import figures
 from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.models import (
+from bot.services.partnership_guards import require_lead, require_partnership
+from bot.services.partnership_models import PartnershipView, Side, SlackProfile
+from bot.services.partnerships import upsert_member
+from bot.services.pulse_models import (
     DIMENSIONS,
     MAX_COMMENT,
     SUBJECTS,
     AnswerForm,
     AnswerInput,
-    PartnershipView,
     PreviousAnswer,
     QuestionView,
     RoundResults,
     RoundView,
-    Side,
-    SlackProfile,
     SubmitResult,
 )
-from bot.services.partnership_guards import require_lead, require_partnership
-from bot.services.partnerships import upsert_member
+from bot.services.read_models_from_rows import participation, partnership_view, question_view, round_view
 from bot.services.sentiment import comment_sentiment
-from bot.services.views import participation, partnership_view, question_view, round_view
 from storage.models import Answer, Partnership, PulseRound, Question, Response
 from storage.uow import UnitOfWork
 

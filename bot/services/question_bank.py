@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.models import DIMENSIONS, QuestionView
+from bot.services.pulse_models import DIMENSIONS, QuestionView
 from storage.models import Question
 from storage.uow import UnitOfWork
 

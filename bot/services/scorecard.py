@@ -19,8 +19,11 @@ from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
-from bot.services.models import (
-    DIMENSIONS,
+from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.read_models_from_rows import partnership_view
+from bot.services.review_models import (
     MAX_REVIEW_TEXT,
     RatingGap,
     ScorecardCadence,
@@ -31,10 +34,7 @@ from bot.services.models import (
     ScorecardSide,
     ScorecardStatus,
     ScorecardView,
-    Side,
 )
-from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
-from bot.services.views import partnership_view
 from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
 from storage.repositories.scorecards import ScoreSum

@@ -17,10 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.services import outbox
 from bot.services.anonymity import respondent_hash
-from bot.services.models import (
-    ScorecardCadence,
-)
 from bot.services.pulse_rounds import queue_reminders
+from bot.services.review_models import ScorecardCadence
 from bot.services.schedule import zone
 from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard

@@ -6,11 +6,8 @@ import logging
 from collections.abc import Collection
 from datetime import datetime
 
-from bot.services.models import (
-    Side,
-    SideGroupResult,
-)
 from bot.services.partnership_guards import partnership_a_lead_changes
+from bot.services.partnership_models import Side, SideGroupResult
 from bot.services.partnerships import effective_side
 from storage.models import Member, Partnership, SideGroup
 from storage.uow import UnitOfWork

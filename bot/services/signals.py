@@ -28,18 +28,10 @@ from typing import Any
 from bot.services import outbox, pulses
 from bot.services.errors import NotFound
 from bot.services.figures import Flag
-from bot.services.models import (
-    DEFAULT_CATEGORIES,
-    DIMENSION_LABELS,
-    IssueDraft,
-    PartnershipView,
-    Role,
-    RoundResults,
-    Side,
-    SignalKind,
-    SignalView,
-)
-from bot.services.views import partnership_view
+from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
+from bot.services.partnership_models import PartnershipView, Role, Side
+from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
+from bot.services.read_models_from_rows import partnership_view
 from storage.models import Partnership, Signal
 from storage.uow import UnitOfWork
 

@@ -16,22 +16,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services.models import (
+from bot.services.digest_models import (
     AGE_BUCKET_DAYS,
-    GOAL_STATUS_LABELS,
-    SEVERITIES,
-    ActionStatus,
     ActionSummary,
     DigestAction,
     DigestIssue,
     GoalsSection,
-    GoalStatus,
     GoalView,
-    IssueStatus,
     IssueSummary,
     SeverityAges,
-    Side,
 )
+from bot.services.issue_models import SEVERITIES, ActionStatus, IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.review_models import GOAL_STATUS_LABELS, GoalStatus
 from storage.repositories.work_history import (
     ActionHistoryRow,
     ActionRow,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.services.models import Side
+from bot.services.partnership_models import Side
 from storage.models import Partnership
 from storage.uow import UnitOfWork
 

@@ -12,13 +12,14 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import IssueModalRef, build_reassign_modal, build_resolve_modal, build_update_modal
-from bot.blocks.issues import IssueRef, IssueVerb
+from bot.blocks.issue_form_refs import IssueModalRef
+from bot.blocks.issue_forms import build_reassign_modal, build_resolve_modal, build_update_modal
+from bot.blocks.issue_refs import IssueRef, IssueVerb
 from bot.blocks.metadata import MetadataError, decode
 from bot.container import Services
 from bot.services import escalation, issue_lifecycle, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, IssueStatus, IssueView
+from bot.services.issue_models import MAX_DETAILS, IssueStatus, IssueView
 from handlers import action_items
 from handlers.form_values import State, selected_value, text_value, user_value
 from handlers.home import publish_home

@@ -11,14 +11,17 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import FollowupFormRef, build_followup_modal
-from bot.blocks.issues import FollowupAsk, FollowupRef, date_label
+from bot.blocks.issue_form_refs import FollowupFormRef
+from bot.blocks.issue_forms import build_followup_modal
+from bot.blocks.issue_refs import FollowupAsk, FollowupRef
+from bot.blocks.layout import date_label
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import followups, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, Side
+from bot.services.issue_models import MAX_DETAILS
+from bot.services.partnership_models import Side
 from handlers.form_values import text_value
 from handlers.ui import (
     OUT_OF_DATE_FORM,

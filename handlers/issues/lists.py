@@ -10,11 +10,12 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_issue_list
+from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_issue_list
+from bot.blocks.issue_refs import ListPage
 from bot.container import Services
 from bot.services import issue_queries
 from bot.services.errors import DomainError
-from bot.services.models import IssueFilter
+from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList

@@ -18,14 +18,16 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_forms import IssueFormRef, IssueModalRef, build_issue_modal
-from bot.blocks.issues import SignalRef
+from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
+from bot.blocks.issue_forms import build_issue_modal
+from bot.blocks.issue_refs import SignalRef
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import truncate
 from bot.container import Services
 from bot.services import issue_lifecycle, issue_settings, partnership_guards, signals
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.models import MAX_DETAILS, MAX_ISSUE_TITLE, IssueDraft, IssueInput, Side
+from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, IssueDraft, IssueInput
+from bot.services.partnership_models import Side
 from handlers.command_parser import plain_text_from_slack
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueLog

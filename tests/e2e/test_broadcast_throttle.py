@@ -21,7 +21,7 @@ from bot.delivery.pacer import TIER_BURST_RESERVE, Pacer
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import SlackSandbox
 from bot.services import partnership_setup
-from bot.services.models import SlackProfile
+from bot.services.partnership_models import SlackProfile
 from tests.conftest import START
 from tests.factories import setup_input
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.harness import LocalStack
 from bot.services import outbox, outbox_sending, pulses
-from bot.services.models import AnswerInput
+from bot.services.pulse_models import AnswerInput
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from tests.conftest import START
 from tests.helpers import (

@@ -15,7 +15,7 @@ from bot.harness import LocalStack
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.signed_requests import post_signed
 from bot.services import expectations
-from bot.services.models import DIMENSIONS
+from bot.services.pulse_models import DIMENSIONS
 from storage.models import Expectation, Goal, OutboxMessage, Scorecard, ScorecardResponse
 from tests.conftest import START
 from tests.helpers import new_view, setup_partnership, view_ids, wait_for

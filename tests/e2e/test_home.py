@@ -11,7 +11,7 @@ import pytest
 from bot.harness import LocalStack
 from bot.sandbox import ActorError
 from bot.services import actions
-from bot.services.models import ActionInput
+from bot.services.issue_models import ActionInput
 from tests.conftest import START
 from tests.helpers import ISSUE_CALLBACK, card, log_issue, new_view, setup_partnership, view_ids, wait_for
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.harness import LocalStack
 from bot.services import actions
-from bot.services.models import ActionInput
+from bot.services.issue_models import ActionInput
 from storage.models import Action, IssueEvent, Signal
 from tests.conftest import START
 from tests.helpers import (

@@ -12,7 +12,8 @@ from bot.harness import LocalStack
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.signed_requests import post_signed
 from bot.services import issue_lifecycle
-from bot.services.models import IssueInput, Side
+from bot.services.issue_models import IssueInput
+from bot.services.partnership_models import Side
 from storage.models import Action, Issue
 from tests.conftest import START
 from tests.helpers import (

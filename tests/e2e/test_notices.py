@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.harness import LocalStack
 from bot.sandbox.signed_requests import post_signed
-from bot.services.models import DEFAULT_CATEGORIES
+from bot.services.issue_models import DEFAULT_CATEGORIES
 from storage.models import EscalationPolicyRow, OutboxMessage, Partnership
 from tests.conftest import START
 from tests.helpers import ephemeral_texts, new_view, setup_partnership, view_ids, wait_for

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.harness import LocalStack
 from bot.services import partnership_setup, partnerships
-from bot.services.models import DIMENSIONS, Side
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import DIMENSIONS
 from storage.models import OutboxMessage, Workspace
 from tests.factories import add_closed_round, answers_for, setup_input
 from tests.helpers import setup_partnership, wait_for

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.after_ack import _channel_id
-from bot.blocks.goals import ExpectationRef, GoalFormRef, GoalRef
-from bot.blocks.issue_forms import ActionFormRef, FollowupFormRef, IssueFormRef, IssueModalRef
+from bot.blocks.expectations import ExpectationRef
+from bot.blocks.goals import GoalFormRef, GoalRef
+from bot.blocks.issue_form_refs import ActionFormRef, FollowupFormRef, IssueFormRef, IssueModalRef
 from bot.blocks.metadata import ChannelRef, RoundRef, encode
 from bot.blocks.scorecard import ScorecardRef
 from bot.services import issue_lifecycle, pulses

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.services import partnerships, pulses
-from bot.services.models import Side
+from bot.services.partnership_models import Side
 from storage.models import Member, OutboxMessage, Partnership, PulseRound, Response
 from tests.conftest import START
 from tests.helpers import answer_pulse, latest_pulse, setup_partnership, wait_for

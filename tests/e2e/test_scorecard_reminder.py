@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.services.models import DIMENSIONS
+from bot.services.pulse_models import DIMENSIONS
 from storage.models import Member, Scorecard
 from tests.helpers import new_view, setup_partnership, view_ids, wait_for
 

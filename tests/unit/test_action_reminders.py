@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import actions, calendar_settings, outbox
-from bot.services.models import ActionStatus, Side
+from bot.services.issue_models import ActionStatus
+from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory

@@ -8,7 +8,8 @@ import pytest
 
 from bot.services import actions, calendar_settings, issue_lifecycle, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.models import ActionFilter, ActionStatus, Side, SlackProfile
+from bot.services.issue_models import ActionFilter, ActionStatus
+from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory

@@ -8,7 +8,8 @@ import zlib
 from datetime import date, timedelta
 
 from bot.services.charts import MAX_ALT_TEXT, alt_text, weekly_chart
-from bot.services.models import ChartLine, ChartSeries, Side
+from bot.services.digest_models import ChartLine, ChartSeries
+from bot.services.partnership_models import Side
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WEEKS = tuple(date(2026, 9, 18) + timedelta(weeks=i) for i in range(12))

@@ -6,7 +6,9 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.services.models import ActionFilter, IssueFilter, ScorecardCadence, Side
+from bot.services.issue_models import ActionFilter, IssueFilter
+from bot.services.partnership_models import Side
+from bot.services.review_models import ScorecardCadence
 from handlers.command_parser import CommandError, parse_command
 from handlers.command_types import (
     ActionAdd,

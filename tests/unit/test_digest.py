@@ -35,8 +35,11 @@ import pytest
 
 from bot.blocks.digest import build_digest_messages
 from bot.services import actions, digest, escalation, issue_lifecycle, outbox
+from bot.services.digest_models import DigestView
 from bot.services.errors import NotFound
-from bot.services.models import ActionStatus, DigestView, IssueStatus, Side, Trend
+from bot.services.issue_models import ActionStatus, IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import Trend
 from bot.services.sentiment import analyse
 from storage.models import Digest, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
@@ -157,7 +160,7 @@ def test_the_chart_draws_the_health_index_only_where_its_window_covers_the_bank(
 
 
 def test_the_health_index_and_its_trend_once_every_dimension_is_covered(world: IssueWorld) -> None:
-    from bot.services.models import DIMENSIONS
+    from bot.services.pulse_models import DIMENSIONS
 
     # Every dimension, both sides, in W-1 (all 4s) and W-5 (all 3s); one more round in W0 (all 5s on trust).
     everything = {d: [4, 4, 4] for d in DIMENSIONS}

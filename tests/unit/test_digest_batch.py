@@ -12,8 +12,9 @@ import pytest
 
 from bot.delivery.renderer import Renderer
 from bot.services import actions, digest, issue_lifecycle, outbox
-from bot.services.models import ActionStatus, Side
+from bot.services.issue_models import ActionStatus
 from bot.services.outbox import OutboxItem
+from bot.services.partnership_models import Side
 from storage.models import Digest, Partnership
 from storage.repositories.digests import DigestBatchQueries
 from storage.uow import UnitOfWorkFactory

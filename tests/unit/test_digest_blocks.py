@@ -10,20 +10,20 @@ from typing import Any
 from bot.blocks.digest import COMMENT_CHARS, COMMENTS_PER_SIDE, ITEMS_PER_LIST, MAX_MESSAGE_TEXT, build_digest_messages
 from bot.blocks.pulse import Message
 from bot.services import figures
-from bot.services.figures import Comparison, HealthIndex, SideFigure
-from bot.services.models import (
+from bot.services.digest_models import (
     ActionSummary,
     DigestAction,
     DigestIssue,
-    IssueStatus,
     IssueSummary,
-    Participation,
     SentimentSummary,
     SeverityAges,
-    Side,
     SideDigest,
     ThemeView,
 )
+from bot.services.figures import Comparison, HealthIndex, SideFigure
+from bot.services.issue_models import IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import Participation
 from tests.factories import digest_view
 
 INJECTION = "<!channel> <!here> <@U123> <https://evil.example|click me> &"

@@ -21,7 +21,7 @@ from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import digest, outbox, partnership_setup, partnerships, question_bank
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.models import SlackProfile
+from bot.services.partnership_models import SlackProfile
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input

@@ -19,7 +19,7 @@ from sqlalchemy import event, select, update
 from benchmarks.sentiment import load_labelled
 from bot.services import digest, partnerships, pulse_rounds, pulses, question_bank, sentiment, themes, work_history
 from bot.services.errors import InvalidInput
-from bot.services.models import MAX_COMMENT, AnswerInput, RoundView
+from bot.services.pulse_models import MAX_COMMENT, AnswerInput, RoundView
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, comment_sentiment, label_for
 from storage.models import Answer, Goal, PulseRound, Response
 from storage.uow import UnitOfWorkFactory

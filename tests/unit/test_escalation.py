@@ -12,7 +12,7 @@ import pytest
 
 from bot.services import calendar_settings, escalation, issue_lifecycle, issue_queries
 from bot.services.errors import Conflict
-from bot.services.models import Side
+from bot.services.partnership_models import Side
 from storage.models import Issue, IssueEvent, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world

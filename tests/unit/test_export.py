@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main
 from bot.services import export
 from bot.services.errors import InvalidInput, NotFound
-from bot.services.models import Side
+from bot.services.partnership_models import Side
 from tests.factories import Answered, add_closed_round, answers_for, make_issue_world
 
 #: Monday 14 Dec 2026, 12:00 UTC. The world's digest is Fridays 16:00 New York, so the latest complete week is

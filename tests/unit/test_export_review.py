@@ -17,7 +17,8 @@ import pytest
 
 from bot.cli import main
 from bot.services import expectations, export, goals, scorecard, scorecard_rounds
-from bot.services.models import DIMENSIONS, GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.review_models import GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
 from tests.factories import make_issue_world
 
 #: Monday 14 Dec 2026, 12:00 UTC; the world's digest is Fridays 16:00 New York (as in test_export.py).

@@ -10,7 +10,8 @@ import pytest
 from bot.services import figures
 from bot.services.figures import Comparison, Flag, SideFigure, Tally
 from bot.services.figures_format import comparison_line, format_gap, format_nps, format_score, trend_text
-from bot.services.models import Side, Trend
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import Trend
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ from bot.blocks.home import build_home
 from bot.blocks.pulse import build_results_messages
 from bot.blocks.scorecard import build_scorecard_report
 from bot.services import digest, export, home, pulses, scorecard, scorecard_rounds
-from bot.services.models import DIMENSIONS, ScorecardInput, Side
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.review_models import ScorecardInput
 from storage.uow import UnitOfWorkFactory
 from tests.factories import Answered, add_closed_round, make_issue_world
 

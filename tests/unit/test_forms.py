@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from bot.services.errors import InvalidInput
-from bot.services.models import AnswerInput, Side
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import AnswerInput
 from handlers.pulse import parse_answers
 from handlers.setup import parse_setup
 from handlers.ui import actor_profile

@@ -10,26 +10,16 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.blocks.issues import (
-    ActionRef,
-    FollowupAsk,
-    FollowupRef,
-    IssueRef,
-    SignalRef,
-    build_action_list,
-    build_escalation,
-    build_followup_question,
-    build_history_reply,
-    build_issue_card,
-    build_issue_list,
-    build_overdue_reminder,
-    build_owner_nudge,
-    build_signal,
-    working_time_label,
-)
+from bot.blocks.issue_card import build_issue_card
+from bot.blocks.issue_lists import build_action_list, build_issue_list
+from bot.blocks.issue_refs import ActionRef, FollowupAsk, FollowupRef, IssueRef, SignalRef
+from bot.blocks.issue_text import working_time_label
+from bot.blocks.issue_thread import build_escalation, build_followup_question, build_history_reply, build_owner_nudge
 from bot.blocks.metadata import decode
+from bot.blocks.overdue_reminder import build_overdue_reminder
 from bot.blocks.pulse import Message
-from bot.services.models import (
+from bot.blocks.signals import build_signal
+from bot.services.issue_models import (
     ActionStatus,
     ActionView,
     EscalationNotice,
@@ -41,11 +31,10 @@ from bot.services.models import (
     IssueStatus,
     IssueView,
     OverdueReminder,
-    PartnershipView,
-    Side,
     SignalKind,
     SignalView,
 )
+from bot.services.partnership_models import PartnershipView, Side
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"

@@ -21,7 +21,8 @@ from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, escalation, followups, issue_lifecycle, partnership_setup, partnerships, question_bank
-from bot.services.models import ActionInput, IssueInput, Side, SlackProfile
+from bot.services.issue_models import ActionInput, IssueInput
+from bot.services.partnership_models import Side, SlackProfile
 from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input

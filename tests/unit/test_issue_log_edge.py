@@ -10,23 +10,25 @@ from typing import Any
 
 import pytest
 
+from bot.blocks.action_form import build_action_modal
 from bot.blocks.home import build_home
 from bot.blocks.issue_forms import (
-    build_action_modal,
     build_followup_modal,
     build_issue_modal,
-    build_policy_modal,
     build_reassign_modal,
     build_resolve_modal,
     build_update_modal,
     safe_permalink,
 )
-from bot.blocks.issues import ITEMS_PER_PAGE, ListPage, build_action_list, build_issue_list, build_policy, format_duration
+from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list, build_issue_list
+from bot.blocks.issue_refs import ListPage
 from bot.blocks.metadata import decode
+from bot.blocks.policy import build_policy, format_duration
+from bot.blocks.policy_form import build_policy_modal
 from bot.blocks.pulse import MAX_MESSAGE_TEXT, text_length
 from bot.sandbox.block_input import build_view_state
 from bot.sandbox.blocks import message_errors, view_errors
-from bot.services.models import (
+from bot.services.issue_models import (
     DEFAULT_CATEGORIES,
     SEVERITIES,
     ActionStatus,
@@ -36,11 +38,10 @@ from bot.services.models import (
     IssueDraft,
     IssueStatus,
     IssueView,
-    PartnershipView,
     PolicyView,
     SeverityPolicy,
-    Side,
 )
+from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_parser import parse_duration, plain_text_from_slack
 from handlers.issues.log import issue_form_errors
 from handlers.policy import policy_form_errors

@@ -12,7 +12,8 @@ import pytest
 
 from bot.services import calendar_settings, issue_lifecycle, issue_queries, issue_settings
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus, Side, SlackProfile
+from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus
+from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import member_left, upsert_member
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.blocks.issue_forms import IssueModalRef
+from bot.blocks.issue_form_refs import IssueModalRef
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode, encode
 from bot.settings import Settings, SettingsError
 

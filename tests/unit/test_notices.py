@@ -22,8 +22,9 @@ from bot.delivery.sender import DeliveryReport, OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships, question_bank
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.models import DEFAULT_CATEGORIES, SetupResult, Side, SlackProfile
+from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.outbox import Notice
+from bot.services.partnership_models import SetupResult, Side, SlackProfile
 from handlers.policy import calendar_notice, categories_notice, policy_form_notice, policy_notice
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory

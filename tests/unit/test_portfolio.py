@@ -11,21 +11,13 @@ from typing import Any
 
 from bot.blocks.portfolio import DETAILED, build_portfolio_messages
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
+from bot.services.digest_models import ActionSummary, DigestAction, DigestIssue, IssueSummary, SeverityAges, SideDigest
 from bot.services.figures import Comparison, HealthIndex, SideFigure
-from bot.services.models import (
-    ActionSummary,
-    DigestAction,
-    DigestIssue,
-    IssueStatus,
-    IssueSummary,
-    Participation,
-    PortfolioView,
-    RiskLevel,
-    SeverityAges,
-    Side,
-    SideDigest,
-)
+from bot.services.issue_models import IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.portfolio_models import PortfolioView, RiskLevel
 from bot.services.portfolio_risk import assess, rank
+from bot.services.pulse_models import Participation
 from tests.factories import digest_view as factory_view
 
 

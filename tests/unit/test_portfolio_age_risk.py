@@ -8,20 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from bot.services import actions, escalation, issue_lifecycle, portfolio
+from bot.services.digest_models import ActionSummary, DigestAction, DigestIssue, IssueSummary, SeverityAges, SideDigest
 from bot.services.figures import HealthIndex
-from bot.services.models import (
-    ActionSummary,
-    DigestAction,
-    DigestIssue,
-    IssueStatus,
-    IssueSummary,
-    Participation,
-    RiskLevel,
-    SeverityAges,
-    Side,
-    SideDigest,
-)
+from bot.services.issue_models import IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.portfolio_models import RiskLevel
 from bot.services.portfolio_risk import assess, rank
+from bot.services.pulse_models import Participation
 from tests.factories import action_input, digest_view, issue_input, make_issue_world
 
 #: The factory digest's week ends Fri 11 Dec 2026 16:00 in New York.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from bot.services import question_bank
-from bot.services.models import DIMENSIONS, SUBJECTS
+from bot.services.pulse_models import DIMENSIONS, SUBJECTS
 from bot.services.question_bank import BANK, RETIRED
 from storage import migrate
 from storage.db import make_engine

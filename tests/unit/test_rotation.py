@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.services.models import DIMENSIONS, QuestionView
+from bot.services.pulse_models import DIMENSIONS, QuestionView
 from bot.services.question_bank import BANK, choose_questions
 
 

@@ -10,19 +10,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.blocks.goals import build_expectation_card, build_goal_list
+from bot.blocks.expectations import build_expectation_card
+from bot.blocks.goals import build_goal_list
 from bot.blocks.scorecard import build_scorecard_report
 from bot.services import digest, expectations, goals, scorecard, scorecard_rounds
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
-from bot.services.models import (
-    DIMENSIONS,
-    ExpectationStatus,
-    GoalInput,
-    GoalStatus,
-    ScorecardCadence,
-    ScorecardInput,
-    Side,
-)
+from bot.services.partnership_models import Side
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.review_models import ExpectationStatus, GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
 from storage.models import Goal, OutboxMessage, Partnership, Scorecard, ScorecardResponse
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world
@@ -390,7 +385,7 @@ def test_expectations_are_answered_by_the_other_side_and_withdrawn_by_their_own(
 
 
 def test_long_reports_and_ledgers_are_split_never_rejected(world: IssueWorld) -> None:
-    from bot.blocks.goals import build_expectation_list
+    from bot.blocks.expectations import build_expectation_list
     from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
 
     uf = world.uow_factory

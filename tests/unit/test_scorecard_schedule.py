@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.blocks.scorecard import build_scorecard_report
 from bot.services import scorecard, scorecard_rounds
-from bot.services.models import DIMENSIONS, ScorecardCadence, ScorecardInput
+from bot.services.pulse_models import DIMENSIONS
+from bot.services.review_models import ScorecardCadence, ScorecardInput
 from storage.models import Partnership, Scorecard
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world

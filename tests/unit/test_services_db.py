@@ -10,7 +10,8 @@ import pytest
 
 from bot.services import partnership_setup, partnerships, pulse_rounds, pulses, question_bank
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
-from bot.services.models import AnswerInput, RoundView, SetupInput, Side, SlackProfile
+from bot.services.partnership_models import SetupInput, Side, SlackProfile
+from bot.services.pulse_models import AnswerInput, RoundView
 from bot.services.question_bank import BANK
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input

@@ -14,7 +14,7 @@ import storage.models  # noqa: F401  (registers every table)
 from bot.blocks.common import side_group_text
 from bot.services import channel_membership, partnership_setup, partnerships, side_groups
 from bot.services.errors import NotAllowed
-from bot.services.models import Side, SideGroupResult, SlackProfile
+from bot.services.partnership_models import Side, SideGroupResult, SlackProfile
 from storage import migrate
 from storage.base import Base
 from storage.db import make_engine

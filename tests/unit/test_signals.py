@@ -9,7 +9,9 @@ import pytest
 
 from bot.services import issue_lifecycle, pulse_rounds, pulses, signals
 from bot.services.errors import NotFound
-from bot.services.models import AnswerInput, RoundView, SignalKind, SlackProfile
+from bot.services.issue_models import SignalKind
+from bot.services.partnership_models import SlackProfile
+from bot.services.pulse_models import AnswerInput, RoundView
 from storage.models import OutboxMessage, Signal
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world

@@ -27,18 +27,14 @@ from bot.blocks.setup import build_setup_modal
 from bot.blocks.text import SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.figures import WITHHELD, Comparison, SideFigure
-from bot.services.models import (
+from bot.services.partnership_models import MemberView, PartnershipView, Role, SetupResult, Side
+from bot.services.pulse_models import (
     AnswerForm,
-    MemberView,
     Participation,
-    PartnershipView,
     PreviousAnswer,
     QuestionView,
-    Role,
     RoundResults,
     RoundView,
-    SetupResult,
-    Side,
     StatusView,
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.services import issue_settings
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.models import DEFAULT_CATEGORIES
+from bot.services.issue_models import DEFAULT_CATEGORIES
 from storage.errors import DuplicateKey
 from storage.models import Holiday
 from storage.uow import UnitOfWorkFactory

@@ -29,7 +29,10 @@ from alembic import command
 from sqlalchemy import text
 
 from bot.services import actions, digest, escalation, export, goals, issue_lifecycle
-from bot.services.models import ActionStatus, DigestView, GoalInput, GoalStatus, IssueStatus, Side
+from bot.services.digest_models import DigestView
+from bot.services.issue_models import ActionStatus, IssueStatus
+from bot.services.partnership_models import Side
+from bot.services.review_models import GoalInput, GoalStatus
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionEvent, GoalEvent

@@ -9,7 +9,7 @@ from bot.blocks.digest import CHART_NOTE, build_digest_messages, copy_note
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn, Upload
 from bot.services import digest, outbox
 from bot.services.charts import alt_text, weekly_chart
-from bot.services.models import DigestView
+from bot.services.digest_models import DigestView
 from bot.services.outbox import OutboxItem, Purpose
 
 

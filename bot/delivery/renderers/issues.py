@@ -4,15 +4,10 @@ is now. The last three are for one person (``Rendered.private_to``)."""
 
 from __future__ import annotations
 
-from bot.blocks.issues import (
-    build_escalation,
-    build_followup_question,
-    build_history_reply,
-    build_issue_card,
-    build_overdue_reminder,
-    build_owner_nudge,
-    build_signal,
-)
+from bot.blocks.issue_card import build_issue_card
+from bot.blocks.issue_thread import build_escalation, build_followup_question, build_history_reply, build_owner_nudge
+from bot.blocks.overdue_reminder import build_overdue_reminder
+from bot.blocks.signals import build_signal
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
 from bot.services import actions, issue_queries, recipients, signals
 from bot.services.outbox import OutboxItem, Purpose

@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.blocks.pulse import build_pulse_message, build_reminder, build_results_messages
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
 from bot.services import outbox, pulse_rounds, pulses, recipients
-from bot.services.models import PartnershipView, RoundView
 from bot.services.outbox import OutboxItem, Purpose
+from bot.services.partnership_models import PartnershipView
+from bot.services.pulse_models import RoundView
 
 
 def _round(ctx: RenderContext, item: OutboxItem) -> tuple[RoundView, PartnershipView] | None:

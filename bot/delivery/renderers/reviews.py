@@ -3,7 +3,7 @@ and the scorecard's invitation, closing and report, from the database as it is n
 
 from __future__ import annotations
 
-from bot.blocks.goals import build_expectation_card
+from bot.blocks.expectations import build_expectation_card
 from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_reminder, build_scorecard_report
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
 from bot.services import expectations, outbox, scorecard, scorecard_rounds

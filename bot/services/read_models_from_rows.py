@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.services.anonymity import effective_threshold
-from bot.services.models import MemberView, Participation, PartnershipView, QuestionView, Role, RoundView, Side
+from bot.services.partnership_models import MemberView, PartnershipView, Role, Side
+from bot.services.pulse_models import Participation, QuestionView, RoundView
 from storage.models import Member, Partnership, PulseRound, Question
 from storage.uow import UnitOfWork
 

@@ -1,0 +1,59 @@
+"""Layout pieces every message builder shares: mrkdwn sections and contexts cut to Slack's limits, quoted user
+text, dates, and a list cut to what one message holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
+from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
+
+
+def mrkdwn_section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
+
+
+def mrkdwn_context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
+
+
+def quote_lines(text: str, limit: int = SECTION_TEXT_MAX) -> str:
+    """User text as a mrkdwn block quote, line by line, escaped and cut to ``limit``."""
+    lines = [line.rstrip() for line in text.strip().splitlines()] or [""]
+    return truncate("\n".join("> " + escape(line) if line else ">" for line in lines), limit)
+
+
+def date_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def fit(head: list[Block], items: list[Block], tail: list[Block]) -> list[Block]:
+    """Head, as many items as fit one message (blocks and text), a count of the rest, then the tail."""
+    used = sum(text_length(b.to_dict()) for b in head + tail) + 40
+    shown = fitting(items, used=used, room=MAX_BLOCKS_PER_MESSAGE - len(head) - len(tail) - 1)
+    blocks = [*head, *shown]
+    if len(shown) < len(items):
+        blocks.append(mrkdwn_context(f"…and {len(items) - len(shown)} more."))
+    return blocks + tail
+
+
+def fitting(items: Sequence[Block], *, used: int, room: int) -> list[Block]:
+    """The first of ``items`` (at most ``room``, at least one) whose text fits one message after ``used`` characters."""
+    shown: list[Block] = []
+    for block in items[:room]:
+        size = text_length(block.to_dict())
+        if shown and used + size > MAX_MESSAGE_TEXT:
+            break
+        shown.append(block)
+        used += size
+    return shown
+
+
+def button_row(block_id: str, text: str, action_id: str, value: str, style: str | None = None) -> ActionsBlock:
+    """One button on its own row (a list's "Add ..." or "More")."""
+    return ActionsBlock(
+        block_id=block_id, elements=[ButtonElement(text=text, action_id=action_id, value=value, style=style)]
+    )

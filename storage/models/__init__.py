@@ -1,0 +1,74 @@
+"""Typed SQLAlchemy 2.0 models, one module per table group.
+
+Every datetime is timezone-aware UTC. Every partnership-owned row carries ``partnership_id`` so that
+no query can wander into another partnership's data.
+
+Import models from here (``from storage.models import Issue``), never from the modules below: importing this package
+registers every table on ``Base.metadata``, which Alembic and ``create_all`` need whole.
+"""
+
+from __future__ import annotations
+
+from storage.models.digests import Digest
+from storage.models.issues import Action, ActionEvent, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Signal
+from storage.models.outbox import OutboxMessage, ProcessedEvent
+from storage.models.partnerships import (
+    DEFAULT_DAY_END,
+    DEFAULT_DAY_START,
+    DEFAULT_WORKDAYS,
+    ROLES,
+    SIDES,
+    Member,
+    Partnership,
+    SideGroup,
+    SideGroupMember,
+    Workspace,
+)
+from storage.models.pulses import Answer, PulseRound, Question, Response, RoundQuestion
+from storage.models.reviews import (
+    EXPECTATION_STATUSES,
+    GOAL_STATUSES,
+    Expectation,
+    Goal,
+    GoalEvent,
+    Scorecard,
+    ScorecardResponse,
+    ScorecardScore,
+)
+
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "Answer",
+    "DEFAULT_DAY_END",
+    "DEFAULT_DAY_START",
+    "DEFAULT_WORKDAYS",
+    "Digest",
+    "EXPECTATION_STATUSES",
+    "EscalationPolicyRow",
+    "Expectation",
+    "Followup",
+    "GOAL_STATUSES",
+    "Goal",
+    "GoalEvent",
+    "Holiday",
+    "Issue",
+    "IssueEvent",
+    "Member",
+    "OutboxMessage",
+    "Partnership",
+    "ProcessedEvent",
+    "PulseRound",
+    "Question",
+    "ROLES",
+    "Response",
+    "RoundQuestion",
+    "SIDES",
+    "Scorecard",
+    "ScorecardResponse",
+    "ScorecardScore",
+    "SideGroup",
+    "SideGroupMember",
+    "Signal",
+    "Workspace",
+]
