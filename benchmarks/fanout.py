@@ -33,7 +33,7 @@ from bot.delivery.pacer import Pacer
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import RecordedCall, SlackSandbox
 from bot.sandbox.ratelimit import RateLimitConfig, RateLimiter
-from bot.services import partnerships, pulses
+from bot.services import partnership_setup, pulses
 from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput
 from storage.models import OutboxMessage
@@ -142,7 +142,7 @@ def _setup(stack: LocalStack, count: int) -> list[str]:
         channel = f"C{i + 1:07d}X"
         sb.add_channel(channel, f"partner-{i + 1:04d}", w.client_team, members=[w.bot_user, *people], is_ext_shared=True)
         data = setup_input(name=f"Partnership {i + 1}", client_leads=(w.client_lead,), provider_leads=(w.provider_lead,))
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             stack.services.uow_factory(),
             team_id=w.client_team,
             channel_id=channel,

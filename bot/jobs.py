@@ -10,8 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.container import Services
 from bot.delivery.sender import DeliveryReport
-from bot.services import actions, channel_membership, digest, escalation, portfolio, pulses, signals
-from bot.services import scorecard as scorecards
+from bot.services import actions, channel_membership, digest, escalation, portfolio, pulse_rounds, scorecard_rounds, signals
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ def tick(services: Services, now: datetime) -> TickReport:
 
 def _open(services: Services, now: datetime, report: TickReport) -> None:
     _reconcile_members(services, now)
-    result = pulses.open_due_rounds(services.uow_factory, now=now)
+    result = pulse_rounds.open_due_rounds(services.uow_factory, now=now)
     report.opened, report.skipped = len(result.opened), result.skipped
 
 
@@ -111,11 +110,11 @@ def _reconcile_members(services: Services, now: datetime) -> None:
 
 
 def _remind(services: Services, now: datetime, report: TickReport) -> None:
-    report.reminders = pulses.queue_due_reminders(services.uow_factory, secret_key=services.secret_key, now=now)
+    report.reminders = pulse_rounds.queue_due_reminders(services.uow_factory, secret_key=services.secret_key, now=now)
 
 
 def _close(services: Services, now: datetime, report: TickReport) -> None:
-    closed = pulses.close_due_rounds(services.uow_factory, now=now)
+    closed = pulse_rounds.close_due_rounds(services.uow_factory, now=now)
     report.closed = len(closed)
     for round_id in closed:
         # Signals are advice to the leads: one round's failure is logged and never holds up the rest.
@@ -144,14 +143,14 @@ def _queue_portfolios(services: Services, now: datetime, report: TickReport) -> 
 
 
 def _remind_scorecards(services: Services, now: datetime, report: TickReport) -> None:
-    report.scorecard_reminders = scorecards.queue_due_reminders(
+    report.scorecard_reminders = scorecard_rounds.queue_due_reminders(
         services.uow_factory, secret_key=services.secret_key, now=now
     )
 
 
 def _close_scorecards(services: Services, now: datetime, report: TickReport) -> None:
-    report.scorecards_closed = len(scorecards.close_due(services.uow_factory, now=now))
+    report.scorecards_closed = len(scorecard_rounds.close_due(services.uow_factory, now=now))
 
 
 def _open_scorecards(services: Services, now: datetime, report: TickReport) -> None:
-    report.scorecards_opened = scorecards.open_due(services.uow_factory, now=now)
+    report.scorecards_opened = scorecard_rounds.open_due(services.uow_factory, now=now)

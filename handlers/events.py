@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.container import Services
-from bot.services import channel_membership, partnerships
+from bot.services import channel_membership, partnerships, side_groups
 from bot.slack_client import error_code
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def fill_joined_member(body: dict[str, Any], event: dict[str, Any], context: Bol
         return
     profile = services.directory.profile(event["user"])
     group_members: dict[str, list[str]] = {}
-    for usergroup_id in partnerships.side_group_ids(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
+    for usergroup_id in side_groups.side_group_ids(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
         try:
             group_members[usergroup_id] = services.directory.usergroup_member_ids(usergroup_id)
         except SlackApiError as exc:  # the group's stored members are used instead
@@ -80,7 +80,7 @@ def ack_subteam_members_changed(
 ) -> None:
     """People joined or left a user group: partnerships that put the group on a side update their sides, before
     answering (one transaction, bounded by the partnerships that assigned the group)."""
-    partnerships.usergroup_members_changed(
+    side_groups.usergroup_members_changed(
         services.uow_factory(),
         team_id=str(context.team_id),
         usergroup_id=str(event.get("subteam_id") or ""),

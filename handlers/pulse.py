@@ -19,7 +19,7 @@ from bot.blocks.pulse import build_answer_modal
 from bot.blocks.setup import build_question_modal
 from bot.blocks.text import escape, local_time_label
 from bot.container import Services
-from bot.services import partnerships, pulses
+from bot.services import partnerships, pulse_rounds, pulses
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput
@@ -227,7 +227,7 @@ def show_questions(command: Questions, ctx: CommandContext) -> None:
 
 def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
     uow, now = ctx.services.uow_factory, ctx.services.clock()
-    r = pulses.start_round_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
+    r = pulse_rounds.start_round_now(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id, now=now)
     ctx.services.sender.deliver_queued()
     p = partnerships.get_partnership(uow(), team_id=ctx.team_id, channel_id=ctx.channel_id)
     closes = local_time_label(r.closes_at, p.timezone) if p else r.closes_at.isoformat()

@@ -17,7 +17,7 @@ from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.setup import build_setup_modal
 from bot.container import Services
-from bot.services import partnerships
+from bot.services import partnership_setup, partnerships
 from bot.services.anonymity import MIN_THRESHOLD
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.partnership_models import SetupInput, Side
@@ -40,7 +40,7 @@ def open_setup_modal(
                 raise DomainError(
                     "Invite me to this channel first (`/invite @PartnerPulse`), then run `/partner setup` again."
                 )
-            existing, members = partnerships.setup_defaults(
+            existing, members = partnership_setup.setup_defaults(
                 services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id
             )
             tz = services.directory.profile(user_id).tz or services.settings.default_timezone
@@ -102,7 +102,7 @@ def _checked_setup(body: dict[str, Any], view: dict[str, Any]) -> tuple[ChannelR
     """Raises MetadataError or InvalidInput."""
     ref = decode(view.get("private_metadata"), ChannelRef)
     data = parse_setup(view["state"]["values"])
-    partnerships.validate_setup(data, user_id=actor_profile(body).user_id)
+    partnership_setup.validate_setup(data, user_id=actor_profile(body).user_id)
     return ref, data
 
 
@@ -131,7 +131,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         return  # the form showed why
     user = actor_profile(body)
     info = services.directory.channel_info(ref.channel_id)
-    partnerships.configure_partnership(
+    partnership_setup.configure_partnership(
         services.uow_factory(),
         team_id=ref.team_id,
         channel_id=ref.channel_id,

@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import build_error, build_notice, side_group_text
 from bot.blocks.text import escape
-from bot.services import partnerships
+from bot.services import partnerships, side_groups
 from bot.slack_client import error_code
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import SideAssign, SideGroupAssign
@@ -42,7 +42,7 @@ def assign_group_side(command: SideGroupAssign, ctx: CommandContext) -> None:
     where = {"team_id": ctx.team_id, "channel_id": ctx.channel_id}
     usergroup_id, handle = command.usergroup_id, command.handle
     if command.side is None:
-        result = partnerships.remove_side_group(
+        result = side_groups.remove_side_group(
             uow(), **where, actor=ctx.user_id, usergroup_id=usergroup_id, handle=handle, now=now
         )
         reply(ctx.respond, build_notice(side_group_text(result)))
@@ -65,7 +65,7 @@ def assign_group_side(command: SideGroupAssign, ctx: CommandContext) -> None:
         logger.info("side for user group %s in %s refused: Slack answered %s", usergroup_id, ctx.channel_id, code)
         reply(ctx.respond, build_error(text))
         return
-    result = partnerships.assign_side_group(
+    result = side_groups.assign_side_group(
         uow(),
         **where,
         actor=ctx.user_id,

@@ -22,7 +22,6 @@ from storage.repositories.issues import (
     HolidayRepository,
     IssueEventRepository,
     IssueRepository,
-    IssueStore,
     PolicyRepository,
 )
 from storage.repositories.outbox import EventRepository, OutboxRepository
@@ -74,9 +73,6 @@ class UnitOfWork:
     home: HomeQueries
     portfolio: PortfolioRepository
     work_history: WorkHistoryRepository
-    #: The issue log's repositories bundled for helpers not yet converted to take the unit of work
-    #: (``escalation.reschedule``, ``signals.check_recurring``...); the same objects as the attributes above.
-    issue_store: IssueStore
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -106,14 +102,13 @@ class UnitOfWork:
         self.responses = ResponseRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.events = EventRepository(self.session)
-        self.issue_store = IssueStore(self.session)
-        self.issues = self.issue_store.issues
-        self.issue_events = self.issue_store.events
-        self.policies = self.issue_store.policies
-        self.holidays = self.issue_store.holidays
-        self.actions = self.issue_store.actions
-        self.followups = self.issue_store.followups
-        self.signals = self.issue_store.signals
+        self.issues = IssueRepository(self.session)
+        self.issue_events = IssueEventRepository(self.session)
+        self.policies = PolicyRepository(self.session)
+        self.holidays = HolidayRepository(self.session)
+        self.actions = ActionRepository(self.session)
+        self.followups = FollowupRepository(self.session)
+        self.signals = SignalRepository(self.session)
         self.goals = GoalRepository(self.session)
         self.expectations = ExpectationRepository(self.session)
         self.scorecards = ScorecardRepository(self.session)

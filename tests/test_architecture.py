@@ -194,22 +194,8 @@ def test_relative_imports_are_resolved(module: str, source: str, target: str) ->
 #: set; do not add to it: give the query a repository method instead.
 SESSION_ALLOWED_UNTIL_CONVERTED = frozenset(
     {
-        "bot.services.actions",
-        "bot.services.charts",
         "bot.services.digest",
-        "bot.services.escalation",
-        "bot.services.escalation_policy",
         "bot.services.export",
-        "bot.services.home",
-        "bot.services.issue_queries",
-        "bot.services.portfolio",
-        "bot.services.portfolio_age_risk",
-        "bot.services.pulses",
-        "bot.services.question_bank",
-        "bot.services.read_models_from_rows",
-        "bot.services.scorecard",
-        "bot.services.signals",
-        "bot.services.work_history",
     }
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.harness import LocalStack
-from bot.services import partnerships
+from bot.services import partnership_setup
 from tests.factories import setup_input
 
 
@@ -20,7 +20,7 @@ def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
         client_members=tuple(rest[:1]),
         provider_members=tuple(rest[1:]),
     )
-    result = partnerships.configure_partnership(
+    result = partnership_setup.configure_partnership(
         stack.services.uow_factory(),
         team_id=w.client_team,
         channel_id=channel_id,

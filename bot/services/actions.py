@@ -14,8 +14,6 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.services import outbox
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
@@ -33,8 +31,8 @@ from bot.services.partnership_guards import (
 )
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
+from storage.errors import DuplicateKey
 from storage.models import Action, Issue, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -48,20 +46,20 @@ NO_WINDOW_RETRY = timedelta(days=1)
 REMIND_AGAIN_AFTER = timedelta(days=7)
 
 
-def _issue_numbers(store: IssueStore, actions: list[Action]) -> dict[int, int]:
+def _issue_numbers(uow: UnitOfWork, actions: list[Action]) -> dict[int, int]:
     numbers: dict[int, int] = {}
     for a in actions:
         if a.issue_id is not None and a.issue_id not in numbers:
-            issue = store.issues.get(a.issue_id)
+            issue = uow.issues.get(a.issue_id)
             if issue is not None:
                 numbers[a.issue_id] = issue.number
     return numbers
 
 
-def _view(store: IssueStore, p: Partnership, action: Action, now: datetime | None = None) -> ActionView:
+def _view(uow: UnitOfWork, p: Partnership, action: Action, now: datetime | None = None) -> ActionView:
     number = None
     if action.issue_id is not None:
-        issue = store.issues.get(action.issue_id)
+        issue = uow.issues.get(action.issue_id)
         number = issue.number if issue is not None else None
     today = today_in(p, now, action.side) if now is not None else None
     return action_view(action, issue_number=number, today=today)
@@ -69,7 +67,6 @@ def _view(store: IssueStore, p: Partnership, action: Action, now: datetime | Non
 
 def add_action(
     uow: UnitOfWork,
-    store: IssueStore,
     p: Partnership,
     *,
     actor: str,
@@ -95,7 +92,7 @@ def add_action(
             "owner_id",
         )
     check_due_date(p, data.due_on, now)
-    action = store.actions.add(
+    action = uow.actions.add(
         Action(
             partnership_id=p.id,
             issue_id=issue.id if issue is not None else None,
@@ -111,12 +108,10 @@ def add_action(
             updated_at=now,
         )
     )
-    store.actions.record(action, kind="created", at=now, actor=actor, status=action.status, due_on=action.due_on)
-    schedule_reminder(store, p, action, now=now)
+    uow.actions.record(action, kind="created", at=now, actor=actor, status=action.status, due_on=action.due_on)
+    schedule_reminder(uow, p, action, now=now)
     if issue is not None:
-        record_event(
-            uow, store, p, issue, kind="action_added", actor=actor, now=now, detail=title, data={"action_id": action.id}
-        )
+        record_event(uow, p, issue, kind="action_added", actor=actor, now=now, detail=title, data={"action_id": action.id})
     return action
 
 
@@ -142,25 +137,23 @@ def create_action(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        store = IssueStore(uow.session)
-        existing = store.actions.get_by_request_key(p.id, key)
+        existing = uow.actions.get_by_request_key(p.id, key)
         if existing is not None:
-            return _view(store, p, existing, now)
+            return _view(uow, p, existing, now)
         issue = None
         if data.issue_id is not None:
-            issue = store.issues.get(data.issue_id, for_update=True)
+            issue = uow.issues.get(data.issue_id, for_update=True)
             if issue is None or issue.partnership_id != p.id:
                 raise NotFound("This issue does not exist in this channel's partnership.")
-        action = add_action(uow, store, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
+        action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
         try:
-            uow.commit()
-        except IntegrityError:  # the same submission, delivered twice at once
-            uow.rollback()
-            existing = IssueStore(uow.session).actions.get_by_request_key(p.id, key)
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # the same submission, delivered twice at once
+            existing = uow.actions.get_by_request_key(p.id, key)
             if existing is None:
                 raise
-            return _view(IssueStore(uow.session), p, existing, now)
-        return _view(store, p, action, now)
+            return _view(uow, p, existing, now)
+        return _view(uow, p, action, now)
 
 
 def set_action_status(
@@ -172,8 +165,7 @@ def set_action_status(
         NotFound, NotAllowed.
     """
     with uow:
-        store = IssueStore(uow.session)
-        action = store.actions.get(action_id, for_update=True)
+        action = uow.actions.get(action_id, for_update=True)
         p = uow.partnerships.get(action.partnership_id) if action is not None else None
         if action is None or p is None or p.channel_id != channel_id:
             raise NotFound("This action does not exist in this channel's partnership.")
@@ -185,10 +177,10 @@ def set_action_status(
                 action.closed_at = action.closed_by = None
             else:
                 action.closed_at, action.closed_by = now, actor
-            store.actions.record(action, kind="status_changed", at=now, actor=actor, status=status.value)
-            schedule_reminder(store, p, action, now=now)
+            uow.actions.record(action, kind="status_changed", at=now, actor=actor, status=status.value)
+            schedule_reminder(uow, p, action, now=now)
             if action.issue_id is not None:
-                issue = store.issues.get(action.issue_id)
+                issue = uow.issues.get(action.issue_id)
                 if issue is not None:  # the card lists the issue's actions
                     outbox.enqueue(
                         uow,
@@ -199,18 +191,17 @@ def set_action_status(
                         now=now,
                     )
         uow.commit()
-        return _view(store, p, action, now)
+        return _view(uow, p, action, now)
 
 
 def get_action(uow: UnitOfWork, *, channel_id: str, action_id: int, now: datetime) -> ActionView:
     """One action of the channel's partnership. Raises NotFound."""
     with uow.read_only():
-        store = IssueStore(uow.session)
-        action = store.actions.get(action_id)
+        action = uow.actions.get(action_id)
         p = uow.partnerships.get(action.partnership_id) if action is not None else None
         if action is None or p is None or p.channel_id != channel_id:
             raise NotFound("This action does not exist in this channel's partnership.")
-        return _view(store, p, action, now)
+        return _view(uow, p, action, now)
 
 
 def list_actions(
@@ -229,16 +220,15 @@ def list_actions(
     """
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        store = IssueStore(uow.session)
         if filter is ActionFilter.MINE:
-            rows = list(store.actions.list(p.id, owner_id=user_id, statuses=[ActionStatus.OPEN.value], limit=limit))
+            rows = list(uow.actions.list(p.id, owner_id=user_id, statuses=[ActionStatus.OPEN.value], limit=limit))
         elif filter is ActionFilter.OVERDUE:
             # No zone is more than a day ahead of UTC: anything overdue anywhere is due before tomorrow (UTC).
             horizon = now.date() + timedelta(days=1)
-            rows = list(store.actions.list(p.id, statuses=[ActionStatus.OPEN.value], due_before=horizon, limit=limit))
+            rows = list(uow.actions.list(p.id, statuses=[ActionStatus.OPEN.value], due_before=horizon, limit=limit))
         else:
-            rows = list(store.actions.list(p.id, limit=limit))
-        numbers = _issue_numbers(store, rows)
+            rows = list(uow.actions.list(p.id, limit=limit))
+        numbers = _issue_numbers(uow, rows)
         views = [action_view(a, issue_number=numbers.get(a.issue_id or 0), today=today_in(p, now, a.side)) for a in rows]
         if filter is ActionFilter.OVERDUE:
             views = [v for v in views if v.overdue]
@@ -257,12 +247,12 @@ def next_reminder_time(action: Action, calendar: WorkingCalendar, *, after: date
     return window[0] if window is not None else None
 
 
-def schedule_reminder(store: IssueStore, p: Partnership, action: Action, *, now: datetime) -> None:
+def schedule_reminder(uow: UnitOfWork, p: Partnership, action: Action, *, now: datetime) -> None:
     """Set ``next_reminder_at`` after a change (created, reopened, due date changed); None when not open."""
     if action.status != ActionStatus.OPEN.value:
         action.next_reminder_at = None
         return
-    calendar = load_calendar(store, p, action.side)
+    calendar = load_calendar(uow, p, action.side)
     action.next_reminder_at = next_reminder_time(action, calendar, after=now) or now + NO_WINDOW_RETRY
 
 
@@ -285,14 +275,13 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
     after_id = 0
     while True:
         with uow_factory() as uow:
-            store = IssueStore(uow.session)
-            rows = store.actions.reminders_due(now=now, due_before=horizon, after_id=after_id, limit=BATCH)
+            rows = uow.actions.reminders_due(now=now, due_before=horizon, after_id=after_id, limit=BATCH)
             if not rows:
                 return queued
             after_id = rows[-1].id
-            partnerships = store.issues.partnerships_by_id({a.partnership_id for a in rows})
+            partnerships = uow.issues.partnerships_by_id({a.partnership_id for a in rows})
             holidays: dict[tuple[int, str], set[date]] = {}
-            for h in store.holidays.for_partnerships(list(partnerships)):
+            for h in uow.holidays.for_partnerships(list(partnerships)):
                 holidays.setdefault((h.partnership_id, h.side), set()).add(h.day)
             calendars: dict[tuple[int, str], WorkingCalendar] = {}
             groups: dict[tuple[int, str, date], list[tuple[Action, WorkingCalendar]]] = {}
@@ -328,18 +317,18 @@ def remind_overdue(uow_factory: UowFactory, *, now: datetime) -> int:
                     )
                 )
             # The actions' new times outside the savepoint: a failed insert of the reminders must not undo them.
-            store.actions.set_reminder_times(times)
+            uow.actions.set_reminder_times(times)
             try:
-                with uow.session.begin_nested():
+                with uow.savepoint():
                     queued += outbox.add_many(uow, messages, now=now, skip_existing=True)
-            except IntegrityError:  # another process queued one of these reminders at the same moment
+            except DuplicateKey:  # another process queued one of these reminders at the same moment
                 for m in messages:
                     try:
-                        with uow.session.begin_nested():
+                        with uow.savepoint():
                             queued += outbox.enqueue(
                                 uow, m.partnership, purpose=m.purpose, ref_id=m.ref_id, user_id=m.user_id, key=m.key, now=now
                             )
-                    except IntegrityError:
+                    except DuplicateKey:
                         pass
             uow.commit()
 
@@ -370,12 +359,11 @@ def overdue_reminder(uow: UnitOfWork, *, partnership_id: int, owner_id: str) -> 
         p = uow.partnerships.get(partnership_id)
         if p is None:
             return None
-        store = IssueStore(uow.session)
-        rows = list(store.actions.reminded_open(partnership_id, owner_id))
+        rows = list(uow.actions.reminded_open(partnership_id, owner_id))
         if not rows:
             return None
         as_of = max(a.last_reminded_on for a in rows if a.last_reminded_on is not None)
-        numbers = _issue_numbers(store, rows)
+        numbers = _issue_numbers(uow, rows)
         return OverdueReminder(
             partnership=partnership_view(p),
             owner_id=owner_id,

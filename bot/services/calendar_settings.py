@@ -14,17 +14,21 @@ from bot.services import outbox
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.escalation import reschedule_all
 from bot.services.issue_models import CalendarView, HolidayView
-from bot.services.partnership_guards import check_text, org_of, partnership_to_change, require_lead, require_partnership
+from bot.services.partnership_guards import (
+    check_text,
+    org_of,
+    partnership_a_lead_changes,
+    require_partnership,
+)
 from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, format_workdays, side_calendar
 from storage.models import Holiday, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 
-def _calendar_view(store: IssueStore, p: Partnership, side: Side) -> CalendarView:
+def _calendar_view(uow: UnitOfWork, p: Partnership, side: Side) -> CalendarView:
     cal = side_calendar(p, side.value)
     return CalendarView(
         side=side,
@@ -32,7 +36,7 @@ def _calendar_view(store: IssueStore, p: Partnership, side: Side) -> CalendarVie
         workdays=tuple(sorted(cal.workdays)),
         day_start=cal.day_start,
         day_end=cal.day_end,
-        holidays=tuple(HolidayView(side, h.day, h.name) for h in store.holidays.for_partnership(p.id, side.value)),
+        holidays=tuple(HolidayView(side, h.day, h.name) for h in uow.holidays.for_partnership(p.id, side.value)),
     )
 
 
@@ -40,7 +44,15 @@ def get_calendar(uow: UnitOfWork, *, team_id: str, channel_id: str, side: Side) 
     """One side's working hours and holidays."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _calendar_view(uow.issue_store, p, side)
+        return _calendar_view(uow, p, side)
+
+
+def _saved(
+    uow: UnitOfWork, p: Partnership, side: Side, announce: outbox.Notice[CalendarView] | None, now: datetime
+) -> CalendarView:
+    """A side's calendar changed: its issues rescheduled, the notice queued, committed; the calendar as saved."""
+    reschedule_all(uow, p, owning_side=side.value)
+    return outbox.commit_saved(uow, p, announce, _calendar_view(uow, p, side), now=now)
 
 
 def set_calendar(
@@ -65,8 +77,7 @@ def set_calendar(
     """
     days = frozenset(workdays)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change working hours")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change working hours")
         try:
             WorkingCalendar(timezone=timezone or p.timezone, workdays=days, day_start=day_start, day_end=day_end)
         except ValueError as exc:
@@ -85,13 +96,7 @@ def set_calendar(
             p.provider_timezone, p.provider_workdays = timezone, format_workdays(days)
             p.provider_day_start, p.provider_day_end = start, end
         p.updated_at = now
-        store = uow.issue_store
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return _saved(uow, p, side, announce, now)
 
 
 def add_holiday(
@@ -114,22 +119,15 @@ def add_holiday(
     """
     label = check_text(name, field="name", label="holiday name", limit=100, required=False)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change holidays")
-        store = uow.issue_store
-        existing = store.holidays.get(p.id, side.value, day)
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change holidays")
+        existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
-            store.holidays.add(
+            uow.holidays.add(
                 Holiday(partnership_id=p.id, side=side.value, day=day, name=label, created_by=actor, created_at=now)
             )
         else:
             existing.name = label
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        return _saved(uow, p, side, announce, now)
 
 
 def remove_holiday(
@@ -149,16 +147,9 @@ def remove_holiday(
         NotFound (no partnership, or no such holiday), NotAllowed.
     """
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change holidays")
-        store = uow.issue_store
-        existing = store.holidays.get(p.id, side.value, day)
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change holidays")
+        existing = uow.holidays.get(p.id, side.value, day)
         if existing is None:
             raise NotFound(f"{day.isoformat()} is not a holiday of the {org_of(p, side.value)} side.")
-        store.holidays.delete(existing)
-        reschedule_all(store, p, owning_side=side.value)
-        view = _calendar_view(store, p, side)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        uow.holidays.delete(existing)
+        return _saved(uow, p, side, announce, now)

@@ -13,7 +13,8 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from bot.services.partnership_models import SlackProfile
-from bot.services.partnerships import _apply_group_sides, effective_side, upsert_member
+from bot.services.partnerships import effective_side, upsert_member
+from bot.services.side_groups import apply_group_sides
 from storage.models import Member
 from storage.uow import UnitOfWork
 
@@ -67,7 +68,7 @@ def fill_member_profile(
             for group in uow.side_groups.list(p.id):
                 if group.usergroup_id in group_members:
                     uow.side_groups.replace_members(group, group_members[group.usergroup_id])
-        _apply_group_sides(uow, p, now)
+        apply_group_sides(uow, p, now)
         uow.commit()
         return True
 
@@ -126,7 +127,7 @@ def reconcile_members(
                 member.in_channel, member.updated_at = False, now
                 left += 1
         if joined:
-            _apply_group_sides(uow, p, now)
+            apply_group_sides(uow, p, now)
         uow.commit()
     if joined or left:
         logger.info("partnership %s: members reconciled with Slack: %s joined, %s left", p.id, joined, left)

@@ -22,7 +22,7 @@ from bot.services.issue_queries import issue_view
 from bot.services.partnership_guards import issue_in_channel
 from bot.services.working_calendar import WorkingCalendar, load_calendar, side_calendar
 from storage.models import EscalationPolicyRow, Issue, IssueEvent, Partnership
-from storage.repositories.issues import DueIssue, Escalation, IssueStore
+from storage.repositories.issues import DueIssue, Escalation
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -36,15 +36,15 @@ BATCH = 200
 class _Context:
     """Partnerships, policies and calendars of a batch of issues, each loaded once."""
 
-    def __init__(self, store: IssueStore, partnerships: dict[int, Partnership]) -> None:
+    def __init__(self, uow: UnitOfWork, partnerships: dict[int, Partnership]) -> None:
         ids = list(partnerships)
         self.partnerships = partnerships
         rows: dict[int, list[EscalationPolicyRow]] = {}
-        for row in store.policies.for_partnerships(ids):
+        for row in uow.policies.for_partnerships(ids):
             rows.setdefault(row.partnership_id, []).append(row)
         self._policies = {pid: policy_from_rows(rows.get(pid, [])) for pid in ids}
         self._holidays: dict[tuple[int, str], set[date]] = {}
-        for h in store.holidays.for_partnerships(ids):
+        for h in uow.holidays.for_partnerships(ids):
             self._holidays.setdefault((h.partnership_id, h.side), set()).add(h.day)
         self._calendars: dict[tuple[int, str], WorkingCalendar] = {}
 
@@ -60,24 +60,24 @@ class _Context:
         return cal
 
 
-def reschedule(store: IssueStore, p: Partnership, issue: Issue) -> None:
+def reschedule(uow: UnitOfWork, p: Partnership, issue: Issue) -> None:
     """Recompute one issue's ``next_escalation_at`` after it changed (logged, acknowledged, reassigned ...)."""
-    policy = policy_from_rows(store.policies.for_partnership(p.id))
-    issue.next_escalation_at = next_escalation_time(issue, policy, load_calendar(store, p, issue.owning_side))
+    policy = policy_from_rows(uow.policies.for_partnership(p.id))
+    issue.next_escalation_at = next_escalation_time(issue, policy, load_calendar(uow, p, issue.owning_side))
 
 
-def reschedule_all(store: IssueStore, p: Partnership, *, owning_side: str | None = None) -> int:
+def reschedule_all(uow: UnitOfWork, p: Partnership, *, owning_side: str | None = None) -> int:
     """Recompute the escalation time of the partnership's unresolved issues (after a policy or calendar change).
 
     A calendar change (``owning_side`` given) also moves that side's overdue-action reminders: their precomputed
     times are cleared, and the next reminder pass computes them from the new working hours and holidays.
     """
     if owning_side is not None:
-        store.actions.clear_reminder_times(p.id, owning_side)
-    issues = store.issues.unresolved(p.id, owning_side=owning_side)
+        uow.actions.clear_reminder_times(p.id, owning_side)
+    issues = uow.issues.unresolved(p.id, owning_side=owning_side)
     if not issues:
         return 0
-    context = _Context(store, {p.id: p})
+    context = _Context(uow, {p.id: p})
     for issue in issues:
         issue.next_escalation_at = next_escalation_time(
             issue, context.policy(p.id), context.calendar(p.id, issue.owning_side)
@@ -127,16 +127,15 @@ def escalate_due(uow_factory: UowFactory, *, now: datetime) -> int:
     fired = 0
     while True:
         with uow_factory() as uow:
-            store = IssueStore(uow.session)
-            due = store.issues.claim_due_escalations(now, BATCH)
+            due = uow.issues.claim_due_escalations(now, BATCH)
             if not due:
                 return fired
-            context = _Context(store, store.issues.partnerships_by_id({i.partnership_id for i in due}))
+            context = _Context(uow, uow.issues.partnerships_by_id({i.partnership_id for i in due}))
             decided = [
                 _decide(i, context.policy(i.partnership_id), context.calendar(i.partnership_id, i.owning_side), now)
                 for i in due
             ]
-            event_ids = store.issues.record_escalations(decided, at=now)
+            event_ids = uow.issues.record_escalations(decided, at=now)
             partnership_of = {i.id: context.partnerships[i.partnership_id] for i in due}
             messages: list[outbox.NewMessage] = []
             for e in decided:
@@ -163,15 +162,14 @@ def escalate_now(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str,
         NotFound, Conflict (resolved, or already with the executive sponsors).
     """
     with uow:
-        store = IssueStore(uow.session)
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
         if issue.status == IssueStatus.RESOLVED.value:
             raise Conflict(f"Issue #{issue.number} is resolved, so there is nothing to escalate.")
         if issue.escalation_level >= 3:
             raise Conflict(f"Issue #{issue.number} is already with the executive sponsors of both sides.")
         event = _fire(issue, level=issue.escalation_level + 1, reason="manual", actor=actor, skipped=(), now=now)
-        store.events.add(event)
-        reschedule(store, p, issue)
+        uow.issue_events.add(event)
+        reschedule(uow, p, issue)
         _queue_escalation(uow, p, issue, event, now)
         uow.commit()
         return issue_view(issue)

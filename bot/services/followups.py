@@ -45,21 +45,19 @@ def contribute(
     body = check_text(text, field="text", label="suggestion", limit=MAX_DETAILS, required=True)
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
-        existing = store.followups.get_by_request_key(issue.id, key)
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
+        existing = uow.followups.get_by_request_key(issue.id, key)
         if existing is not None:
             return followup_view(existing, issue_number=issue.number, action_id=None)
         member = uow.members.get(p.id, actor)
         tagged = (Side(member.side) if member is not None and member.side else None) or side
         if tagged is None:
             raise NotAllowed("You're not on a side of this partnership yet. Ask a lead to put you on one.")
-        followup = store.followups.add(
+        followup = uow.followups.add(
             Followup(issue_id=issue.id, side=tagged.value, author_id=actor, text=body, request_key=key, created_at=now)
         )
         record_event(
             uow,
-            store,
             p,
             issue,
             kind="followup_added",
@@ -80,10 +78,9 @@ def contribute(
 def list_followups(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[FollowupView, ...]:
     """The contributions to an issue's follow-up, oldest first."""
     with uow.read_only():
-        store = uow.issue_store
-        issue, _ = issue_in_channel(uow, store, channel_id, issue_id)
-        rows = list(store.followups.for_issue(issue.id))
-        linked = store.actions.for_followups([f.id for f in rows])
+        issue, _ = issue_in_channel(uow, channel_id, issue_id)
+        rows = list(uow.followups.for_issue(issue.id))
+        linked = uow.actions.for_followups([f.id for f in rows])
         return tuple(followup_view(f, issue_number=issue.number, action_id=linked.get(f.id)) for f in rows)
 
 
@@ -106,12 +103,11 @@ def to_action(
         InvalidInput: the owner is unknown, deactivated or not in the channel; the due date is in the past.
     """
     with uow:
-        store = uow.issue_store
-        followup = store.followups.get(followup_id)
+        followup = uow.followups.get(followup_id)
         if followup is None:
             raise NotFound("This suggestion does not exist in this channel's partnership.")
-        issue, p = issue_in_channel(uow, store, channel_id, followup.issue_id, for_update=True)
-        existing = store.actions.get_by_followup(followup.id)
+        issue, p = issue_in_channel(uow, channel_id, followup.issue_id, for_update=True)
+        existing = uow.actions.get_by_followup(followup.id)
         if existing is not None:
             return action_view(existing, issue_number=issue.number, today=today_in(p, now, existing.side))
         owner = owner_id or followup.author_id
@@ -125,9 +121,7 @@ def to_action(
             side=Side(followup.side) if owner == followup.author_id else None,
             issue_id=issue.id,
         )
-        action = add_action(
-            uow, store, p, actor=actor, data=data, request_key=None, now=now, issue=issue, followup_id=followup.id
-        )
+        action = add_action(uow, p, actor=actor, data=data, request_key=None, now=now, issue=issue, followup_id=followup.id)
         try:
             uow.commit_or_duplicate()
         except DuplicateKey:  # two clicks at once: the other one made it

@@ -11,8 +11,6 @@ from bot.services.issue_queries import action_view, issue_view
 from bot.services.partnership_guards import today_in
 from bot.services.partnership_models import PartnershipView
 from bot.services.read_models_from_rows import partnership_view
-from storage.repositories.home import HomeQueries
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 MAX_PARTNERSHIPS = 20
@@ -41,7 +39,7 @@ def home(uow: UnitOfWork, *, team_id: str, user_id: str, now: datetime) -> HomeV
     """The person's Home tab: partnerships of this workspace they are in (or lead, or sponsor), their unresolved
     issues (owned or raised, most severe first) and their open actions (soonest due first, overdue marked)."""
     with uow.read_only():
-        q = HomeQueries(uow.session)
+        q = uow.home
         rows = q.memberships(team_id, user_id, MAX_PARTNERSHIPS)
         by_id = {p.id: p for p, _ in rows}
         ids = list(by_id)
@@ -49,9 +47,8 @@ def home(uow: UnitOfWork, *, team_id: str, user_id: str, now: datetime) -> HomeV
         issue_rows = list(q.issues_involving(ids, user_id, MAX_ITEMS + 1))
         action_rows = list(q.open_actions_of(ids, user_id, MAX_ITEMS + 1))
         numbers = {i.id: i.number for i in issue_rows}
-        store = IssueStore(uow.session)
         for a in action_rows:
-            if a.issue_id is not None and a.issue_id not in numbers and (linked := store.issues.get(a.issue_id)):
+            if a.issue_id is not None and a.issue_id not in numbers and (linked := uow.issues.get(a.issue_id)):
                 numbers[a.issue_id] = linked.number
         actions = tuple(
             action_view(

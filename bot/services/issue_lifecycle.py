@@ -7,7 +7,7 @@ place and a line is added to its thread. Each change that moves the escalation c
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,6 @@ from bot.services.partnership_guards import (
 from bot.services.partnership_models import Side
 from storage.errors import DuplicateKey
 from storage.models import Issue, IssueEvent, Member, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -52,7 +51,6 @@ MAX_PERMALINK = 500
 
 def record_event(
     uow: UnitOfWork,
-    store: IssueStore,
     p: Partnership,
     issue: Issue,
     *,
@@ -65,7 +63,7 @@ def record_event(
     reply: bool = True,
 ) -> IssueEvent:
     """Store a history entry, update the card in place and (with ``reply``) add a line to its thread."""
-    event = store.events.add(
+    event = uow.issue_events.add(
         IssueEvent(issue_id=issue.id, at=now, actor=actor, kind=kind, level=level, detail=detail, data=data)
     )
     issue.updated_at = now
@@ -135,18 +133,17 @@ def log_issue(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        store = uow.issue_store
         data = validate_issue(data, categories_of(p))
         # Taking the number locks the partnership row: a second delivery of the same submission waits here,
         # then finds the first one's issue.
-        number = store.issues.take_number(p.id)
-        existing = store.issues.get_by_request_key(p.id, key)
+        number = uow.issues.take_number(p.id)
+        existing = uow.issues.get_by_request_key(p.id, key)
         if existing is not None:
             return LogIssueResult(issue_view(existing), created=False)
         _check_owner(uow, p, data.owner_id, data.owning_side.value)
         check_due_date(p, data.due_on, now)
         raiser = uow.members.get(p.id, actor)
-        issue = store.issues.add(
+        issue = uow.issues.add(
             Issue(
                 partnership_id=p.id,
                 number=number,
@@ -168,10 +165,10 @@ def log_issue(
                 updated_at=now,
             )
         )
-        reschedule(store, p, issue)
-        store.events.add(IssueEvent(issue_id=issue.id, at=now, actor=actor, kind="created", detail=None, data=None))
+        reschedule(uow, p, issue)
+        uow.issue_events.add(IssueEvent(issue_id=issue.id, at=now, actor=actor, kind="created", detail=None, data=None))
         outbox.add_new(uow, p, purpose=outbox.Purpose.ISSUE_CARD, ref_id=issue.id, key=f"issue-card:{issue.id}", now=now)
-        signals.check_recurring(uow, store, p, category=issue.category, now=now)
+        signals.check_recurring(uow, p, category=issue.category, now=now)
         try:
             uow.commit_or_duplicate()
         except DuplicateKey:
@@ -192,37 +189,31 @@ def _require_owner_or_lead(uow: UnitOfWork, p: Partnership, issue: Issue, actor:
         raise NotAllowed(f"Only the issue's owner (<@{issue.owner_id}>) or a lead can {what} it.")
 
 
-def _acknowledge(
-    uow: UnitOfWork, store: IssueStore, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime
-) -> None:
+def _acknowledge(uow: UnitOfWork, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime) -> None:
     _require_owner_or_lead(uow, p, issue, actor, "acknowledge")
     if issue.status == IssueStatus.RESOLVED.value:
         raise Conflict(f"Issue #{issue.number} is already resolved.")
     if issue.status == IssueStatus.ACKNOWLEDGED.value:
         raise Conflict(f"Issue #{issue.number} was already acknowledged by <@{issue.acknowledged_by}>.")
     issue.status, issue.acknowledged_at, issue.acknowledged_by = IssueStatus.ACKNOWLEDGED.value, now, actor
-    reschedule(store, p, issue)
-    record_event(uow, store, p, issue, kind="acknowledged", actor=actor, now=now, detail=comment)
+    reschedule(uow, p, issue)
+    record_event(uow, p, issue, kind="acknowledged", actor=actor, now=now, detail=comment)
 
 
-def _resolve(
-    uow: UnitOfWork, store: IssueStore, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime
-) -> None:
+def _resolve(uow: UnitOfWork, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime) -> None:
     _require_owner_or_lead(uow, p, issue, actor, "resolve")
     if issue.status == IssueStatus.RESOLVED.value:
         raise Conflict(f"Issue #{issue.number} is already resolved.")
     issue.status, issue.resolved_at, issue.resolved_by = IssueStatus.RESOLVED.value, now, actor
     issue.next_escalation_at = None
-    event = record_event(uow, store, p, issue, kind="resolved", actor=actor, now=now, detail=comment)
+    event = record_event(uow, p, issue, kind="resolved", actor=actor, now=now, detail=comment)
     # The blameless question, once per resolution.
     outbox.add_new(
         uow, p, purpose=outbox.Purpose.FOLLOWUP_QUESTION, ref_id=event.id, key=f"followup-question:{event.id}", now=now
     )
 
 
-def _reopen(
-    uow: UnitOfWork, store: IssueStore, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime
-) -> None:
+def _reopen(uow: UnitOfWork, p: Partnership, issue: Issue, actor: str, comment: str | None, now: datetime) -> None:
     if actor not in (issue.owner_id, issue.raised_by) and not is_lead(uow, p, actor):
         raise NotAllowed(f"Only the issue's owner (<@{issue.owner_id}>), the person who raised it or a lead can reopen it.")
     if issue.status != IssueStatus.RESOLVED.value:
@@ -230,8 +221,27 @@ def _reopen(
     # A reopened issue starts a fresh clock: it needs acknowledging again, and escalation counts from now.
     issue.status, issue.opened_at, issue.escalation_level = IssueStatus.OPEN.value, now, 0
     issue.acknowledged_at = issue.acknowledged_by = issue.resolved_at = issue.resolved_by = None
-    reschedule(store, p, issue)
-    record_event(uow, store, p, issue, kind="reopened", actor=actor, now=now, detail=comment)
+    reschedule(uow, p, issue)
+    record_event(uow, p, issue, kind="reopened", actor=actor, now=now, detail=comment)
+
+
+#: What each status change does (checks, new fields, history entry), by the status it moves the issue to.
+_TRANSITIONS: dict[IssueStatus, Callable[[UnitOfWork, Partnership, Issue, str, str | None, datetime], None]] = {
+    IssueStatus.ACKNOWLEDGED: _acknowledge,
+    IssueStatus.RESOLVED: _resolve,
+    IssueStatus.OPEN: _reopen,
+}
+
+
+def _change_status(
+    uow: UnitOfWork, channel_id: str, issue_id: int, actor: str, now: datetime, to: IssueStatus, note: str | None
+) -> IssueView:
+    """Acknowledge, resolve or reopen (``to``) the channel's issue under its row lock, with ``note`` in its history."""
+    with uow:
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
+        _TRANSITIONS[to](uow, p, issue, actor, note, now)
+        uow.commit()
+        return issue_view(issue)
 
 
 def _comment(comment: str | None) -> str | None:
@@ -246,12 +256,7 @@ def acknowledge(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, 
     Raises:
         NotFound, NotAllowed (not the owner or a lead), Conflict (already acknowledged or resolved).
     """
-    with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
-        _acknowledge(uow, store, p, issue, actor, None, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.ACKNOWLEDGED, None)
 
 
 def resolve(
@@ -262,13 +267,7 @@ def resolve(
     Raises:
         NotFound, NotAllowed, Conflict (already resolved), InvalidInput (``comment`` too long).
     """
-    note = _comment(comment)
-    with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
-        _resolve(uow, store, p, issue, actor, note, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.RESOLVED, _comment(comment))
 
 
 def reopen(
@@ -279,13 +278,7 @@ def reopen(
     Raises:
         NotFound, NotAllowed, Conflict (not resolved), InvalidInput (``comment`` too long).
     """
-    note = _comment(comment)
-    with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
-        _reopen(uow, store, p, issue, actor, note, now)
-        uow.commit()
-        return issue_view(issue)
+    return _change_status(uow, channel_id, issue_id, actor, now, IssueStatus.OPEN, _comment(comment))
 
 
 def update_issue(
@@ -310,21 +303,16 @@ def update_issue(
     """
     note = _comment(comment)
     with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
         new_status = status if status is not None and status.value != issue.status else None
         if new_status is None and note is None:
             raise InvalidInput("Write a comment or choose a new status.", "comment")
-        if new_status is IssueStatus.ACKNOWLEDGED:
-            _acknowledge(uow, store, p, issue, actor, note, now)
-        elif new_status is IssueStatus.RESOLVED:
-            _resolve(uow, store, p, issue, actor, note, now)
-        elif new_status is IssueStatus.OPEN:
-            if issue.status != IssueStatus.RESOLVED.value:
-                raise Conflict(f"Issue #{issue.number} is acknowledged; it stays so until it is resolved.")
-            _reopen(uow, store, p, issue, actor, note, now)
+        if new_status is None:
+            record_event(uow, p, issue, kind="updated", actor=actor, now=now, detail=note)
+        elif new_status is IssueStatus.OPEN and issue.status != IssueStatus.RESOLVED.value:
+            raise Conflict(f"Issue #{issue.number} is acknowledged; it stays so until it is resolved.")
         else:
-            record_event(uow, store, p, issue, kind="updated", actor=actor, now=now, detail=note)
+            _TRANSITIONS[new_status](uow, p, issue, actor, note, now)
         uow.commit()
         return issue_view(issue)
 
@@ -340,8 +328,7 @@ def reassign(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, new
             not in the channel, or already the owner).
     """
     with uow:
-        store = uow.issue_store
-        issue, p = issue_in_channel(uow, store, channel_id, issue_id, for_update=True)
+        issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
         _require_owner_or_lead(uow, p, issue, actor, "reassign")
         if issue.status == IssueStatus.RESOLVED.value:
             raise Conflict(f"Issue #{issue.number} is resolved. Reopen it first.")
@@ -352,10 +339,9 @@ def reassign(uow: UnitOfWork, *, channel_id: str, issue_id: int, actor: str, new
         issue.owner_id = new_owner_id
         if owner.side is not None:
             issue.owning_side = owner.side
-        reschedule(store, p, issue)
+        reschedule(uow, p, issue)
         record_event(
             uow,
-            store,
             p,
             issue,
             kind="reassigned",

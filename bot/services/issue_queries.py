@@ -29,7 +29,7 @@ from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import side_timezone
 from storage.models import Action, Followup, Issue, IssueEvent, Partnership
-from storage.repositories.issues import UNRESOLVED, IssueStore
+from storage.repositories.issues import UNRESOLVED
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def followup_view(followup: Followup, *, issue_number: int, action_id: int | Non
 def get_issue(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> IssueView:
     """One issue of the channel's partnership (for the update and reassign modals). Raises NotFound."""
     with uow.read_only():
-        issue, _ = issue_in_channel(uow, IssueStore(uow.session), channel_id, issue_id)
+        issue, _ = issue_in_channel(uow, channel_id, issue_id)
         return issue_view(issue)
 
 
@@ -131,29 +131,26 @@ def list_issues(
     """``/partner issues``: unresolved ones (open), unresolved ones the user owns (mine), or all; newest first."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        store = IssueStore(uow.session)
         statuses = None if filter is IssueFilter.ALL else UNRESOLVED
         owner = user_id if filter is IssueFilter.MINE else None
-        return tuple(issue_view(i) for i in store.issues.list(p.id, statuses=statuses, owner_id=owner, limit=limit))
+        return tuple(issue_view(i) for i in uow.issues.list(p.id, statuses=statuses, owner_id=owner, limit=limit))
 
 
 def history(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[IssueEventView, ...]:
     """The stored history of an issue, oldest first."""
     with uow.read_only():
-        store = IssueStore(uow.session)
-        issue, _ = issue_in_channel(uow, store, channel_id, issue_id)
-        return tuple(event_view(e) for e in store.events.list_for_issue(issue.id))
+        issue, _ = issue_in_channel(uow, channel_id, issue_id)
+        return tuple(event_view(e) for e in uow.issue_events.list_for_issue(issue.id))
 
 
 def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
     """What the card shows now (the sender renders it at send time). None when the issue is gone."""
     with uow.read_only():
-        store = IssueStore(uow.session)
-        issue = store.issues.get(issue_id)
+        issue = uow.issues.get(issue_id)
         p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
         if issue is None or p is None:
             return None
-        actions = tuple(action_view(a, issue_number=issue.number) for a in store.actions.for_issue(issue.id))
+        actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
         return IssueCard(
             issue=issue_view(issue),
             partnership=partnership_view(p),
@@ -162,9 +159,9 @@ def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
         )
 
 
-def _event_context(uow: UnitOfWork, store: IssueStore, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
-    event = store.events.get(event_id)
-    issue = store.issues.get(event.issue_id) if event is not None else None
+def _event_context(uow: UnitOfWork, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
+    event = uow.issue_events.get(event_id)
+    issue = uow.issues.get(event.issue_id) if event is not None else None
     p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
     if event is None or issue is None or p is None:
         return None
@@ -174,21 +171,20 @@ def _event_context(uow: UnitOfWork, store: IssueStore, event_id: int) -> tuple[I
 def history_item(uow: UnitOfWork, *, event_id: int) -> HistoryItem | None:
     """A history entry and what its thread reply shows."""
     with uow.read_only():
-        store = IssueStore(uow.session)
-        found = _event_context(uow, store, event_id)
+        found = _event_context(uow, event_id)
         if found is None:
             return None
         event, issue, p = found
         data = event.data or {}
         followup = None
         if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
-            row = store.followups.get(data["followup_id"])
+            row = uow.followups.get(data["followup_id"])
             if row is not None:
-                linked = store.actions.get_by_followup(row.id)
+                linked = uow.actions.get_by_followup(row.id)
                 followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
         action = None
         if event.kind == "action_added" and isinstance(data.get("action_id"), int):
-            row_a = store.actions.get(data["action_id"])
+            row_a = uow.actions.get(data["action_id"])
             if row_a is not None:
                 action = action_view(row_a, issue_number=issue.number)
         return HistoryItem(
@@ -216,8 +212,7 @@ def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | N
     any escalation is dropped once the issue is resolved.
     """
     with uow.read_only():
-        store = IssueStore(uow.session)
-        found = _event_context(uow, store, event_id)
+        found = _event_context(uow, event_id)
         if found is None:
             return None
         event, issue, p = found
@@ -235,7 +230,7 @@ def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | N
             people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
             recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
             missing = tuple(side for side in Side if not people[side])
-        deadlines = policy_from_rows(store.policies.for_partnership(p.id)).for_severity(issue.severity)
+        deadlines = policy_from_rows(uow.policies.for_partnership(p.id)).for_severity(issue.severity)
         return EscalationNotice(
             event=event_view(event),
             issue=issue_view(issue),
@@ -254,7 +249,7 @@ def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | N
 def followup_question(uow: UnitOfWork, *, event_id: int) -> FollowupQuestion | None:
     """The blameless question for a resolution, or None if the issue was reopened before it went out."""
     with uow.read_only():
-        found = _event_context(uow, IssueStore(uow.session), event_id)
+        found = _event_context(uow, event_id)
         if found is None:
             return None
         event, issue, p = found

@@ -15,10 +15,15 @@ from bot.services.errors import InvalidInput
 from bot.services.escalation import reschedule_all
 from bot.services.escalation_policy import DEFAULT_POLICY, policy_from_rows
 from bot.services.issue_models import DEFAULT_CATEGORIES, MAX_CATEGORY, SEVERITIES, PolicyChange, PolicyView, SeverityPolicy
-from bot.services.partnership_guards import categories_of, partnership_to_change, require_lead, require_partnership
+from bot.services.partnership_guards import (
+    categories_of,
+    partnership_a_lead_changes,
+    partnership_to_change,
+    require_lead,
+    require_partnership,
+)
 from bot.services.read_models_from_rows import partnership_view
 from storage.models import EscalationPolicyRow, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -80,13 +85,9 @@ def set_categories(
     """
     cleaned = clean_categories(categories)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the issue categories")
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the issue categories")
         _store_categories(p, cleaned, now)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
-        uow.commit()
-        return cleaned
+        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
 
 
 def edited_categories(current: Sequence[str], verb: str, names: Sequence[str]) -> list[str]:
@@ -130,14 +131,11 @@ def edit_categories(
         cleaned = clean_categories(edited_categories(categories_of(p), verb, names))
         require_lead(uow, p, actor, "change the issue categories")
         _store_categories(p, cleaned, now)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, cleaned, now=now)
-        uow.commit()
-        return cleaned
+        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
 
 
-def _policy_view(store: IssueStore, p: Partnership) -> PolicyView:
-    rows = {row.severity: row for row in store.policies.for_partnership(p.id)}
+def _policy_view(uow: UnitOfWork, p: Partnership) -> PolicyView:
+    rows = {row.severity: row for row in uow.policies.for_partnership(p.id)}
     policy = policy_from_rows(rows.values())
     return PolicyView(
         partnership=partnership_view(p),
@@ -157,7 +155,7 @@ def get_policy(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PolicyView:
     """The escalation deadlines per severity, in working time (defaults unless a lead changed them)."""
     with uow.read_only():
         p = require_partnership(uow, team_id, channel_id)
-        return _policy_view(uow.issue_store, p)
+        return _policy_view(uow, p)
 
 
 def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -> None:
@@ -176,10 +174,9 @@ def validate_policy(severity: str, acknowledge: timedelta, resolve: timedelta) -
 def _store_deadlines(
     uow: UnitOfWork, p: Partnership, severity: str, acknowledge: timedelta, resolve: timedelta, actor: str, now: datetime
 ) -> None:
-    store = uow.issue_store
-    row = store.policies.get(p.id, severity)
+    row = uow.policies.get(p.id, severity)
     if row is None:
-        row = store.policies.add(
+        row = uow.policies.add(
             EscalationPolicyRow(
                 partnership_id=p.id,
                 severity=severity,
@@ -216,15 +213,10 @@ def set_policy(
     """
     validate_policy(severity, acknowledge, resolve)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
-        reschedule_all(store, p)
-        view = _policy_view(store, p)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
+        reschedule_all(uow, p)
+        view = outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
         logger.info("partnership %s: %s policy set by %s", p.id, severity, actor)
         return view
 
@@ -247,16 +239,10 @@ def reset_policy(
     if severity not in SEVERITIES:
         raise InvalidInput("Choose a severity from S1 to S4.", "severity")
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
-        store.policies.delete(p.id, severity)
-        reschedule_all(store, p)
-        view = _policy_view(store, p)
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, view, now=now)
-        uow.commit()
-        return view
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
+        uow.policies.delete(p.id, severity)
+        reschedule_all(uow, p)
+        return outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
 
 
 def change_policy(
@@ -283,10 +269,8 @@ def change_policy(
     for severity, (acknowledge, resolve) in deadlines.items():
         validate_policy(severity, acknowledge, resolve)
     with uow:
-        p = partnership_to_change(uow, team_id, channel_id)
-        require_lead(uow, p, actor, "change the escalation policy")
-        store = uow.issue_store
-        current = policy_from_rows(store.policies.for_partnership(p.id))
+        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
+        current = policy_from_rows(uow.policies.for_partnership(p.id))
         new_categories = cleaned if cleaned != categories_of(p) else None
         if new_categories is not None:
             _store_categories(p, new_categories, now)
@@ -300,17 +284,15 @@ def change_policy(
                 continue
             default = DEFAULT_POLICY.for_severity(severity)
             if (acknowledge, resolve) == (default.acknowledge, default.resolve):
-                store.policies.delete(p.id, severity)
+                uow.policies.delete(p.id, severity)
             else:
                 _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
             changed.append(severity)
         if changed:
-            reschedule_all(store, p)
-        result = PolicyChange(policy=_policy_view(store, p), categories=new_categories, severities=tuple(changed))
+            reschedule_all(uow, p)
+        result = PolicyChange(policy=_policy_view(uow, p), categories=new_categories, severities=tuple(changed))
         if not result.changed:
             return result
-        if announce is not None:
-            outbox.enqueue_notice(uow, p, announce, result, now=now)
-        uow.commit()
+        outbox.commit_saved(uow, p, announce, result, now=now)
         logger.info("partnership %s: policy form saved by %s (%s)", p.id, actor, ", ".join(changed) or "categories")
         return result

@@ -279,6 +279,15 @@ def enqueue_notice(uow: UnitOfWork, partnership: Partnership, notice: Notice[V],
     return uow.outbox.add_once(message)
 
 
+def commit_saved(uow: UnitOfWork, partnership: Partnership, notice: Notice[V] | None, saved: V, *, now: datetime) -> V:
+    """A lead's change is done: queue ``notice`` about ``saved`` (if any) in the same transaction, commit, and
+    return ``saved``."""
+    if notice is not None:
+        enqueue_notice(uow, partnership, notice, saved, now=now)
+    uow.commit()
+    return saved
+
+
 def notice_text(item: OutboxItem) -> str | None:
     """The wording a ``Purpose.NOTICE`` row was recorded with (None if it has none)."""
     text = (item.extra or {}).get("text")
@@ -300,7 +309,7 @@ def add_new(
     Unlike ``enqueue`` it neither looks the key up nor flushes, so a batch job can record many messages and
     write them in one round trip. A key that does exist still fails on the unique constraint at commit.
     """
-    uow.outbox.add(_message(partnership, purpose, ref_id, key, now, user_id))
+    uow.outbox.add_unflushed(_message(partnership, purpose, ref_id, key, now, user_id))
 
 
 def _message(

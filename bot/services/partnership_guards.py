@@ -16,7 +16,6 @@ from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.partnership_models import Role, Side
 from bot.services.working_calendar import side_timezone
 from storage.models import Issue, Member, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -65,10 +64,10 @@ def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> No
 
 
 def issue_in_channel(
-    uow: UnitOfWork, store: IssueStore, channel_id: str, issue_id: int, *, for_update: bool = False
+    uow: UnitOfWork, channel_id: str, issue_id: int, *, for_update: bool = False
 ) -> tuple[Issue, Partnership]:
     """The issue, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one)."""
-    issue = store.issues.get(issue_id, for_update=for_update)
+    issue = uow.issues.get(issue_id, for_update=for_update)
     p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
     if issue is None or p is None or p.channel_id != channel_id:
         raise NotFound("This issue does not exist in this channel's partnership.")
@@ -145,4 +144,11 @@ def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Par
     """
     p = require_partnership(uow, team_id, channel_id)
     uow.lock_partnership(p.id)
+    return p
+
+
+def partnership_a_lead_changes(uow: UnitOfWork, team_id: str, channel_id: str, actor: str, what: str) -> Partnership:
+    """``partnership_to_change``, for a lead only: NotAllowed otherwise (``what`` as for ``require_lead``)."""
+    p = partnership_to_change(uow, team_id, channel_id)
+    require_lead(uow, p, actor, what)
     return p

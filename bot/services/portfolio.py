@@ -1,36 +1,8 @@
 """The portfolio digest (DESIGN 3.4, issue 4 item 4): every partnership of a workspace, ranked by risk.
 
-Each partnership's standing is read from its weekly digest (``bot.services.digest.build_digest``), so the portfolio
-shows exactly the figures the partnership's own digest shows, with the same anonymity rule: a side withheld in the
-digest contributes no averages here either, and being withheld is itself a reason ("not enough answers").
-
-The risk score is a transparent sum of points, 0–100, each part capped so no single signal can drown the others:
-
-============== ====== ==================================================================================
-part           max    points
-============== ====== ==================================================================================
-health         30     10 × (4.0 − the lower side's overall health). 4.0 means "agree" on the 1–5 scale, so a
-                      partnership both sides rate 4 or better scores nothing; 1.0 scores the full 30. Health
-                      is what both sides feel; it is the heaviest part because the other parts explain it.
-trend          15     10 × the larger drop of a side's overall health against last week (1.5 or more scores
-                      15). A fast fall is the early warning the digest exists for, even from a good level.
-gap            15     7.5 × the widest perception gap of the week (2.0 or more scores 15). Sides that see the
-                      relationship differently drift into conflict before either side's average moves.
-issues         60     per open issue: severity weight (S1 10, S2 5, S3 2, S4 1) × (1 + its age against its
-                      policy's resolve time, at most 3) + 6 per escalation level reached. An issue left open
-                      and escalated is the clearest risk there is; a fresh S4 is everyday friction (1 point).
-                      Details in ``bot.services.portfolio_age_risk``.
-overdue        20     per overdue action: 2 + 0.5 per day overdue, at most 10. Commitments not kept erode
-                      trust, the more the longer they stay unkept.
-participation  10     10 × (1 − the lower response rate of the sides asked this week). People who stop
-                      answering are disengaging, and the figures above become less reliable.
-blind spot     10     5 per side withheld (fewer answers than the anonymity threshold), and 5 when no
-                      figures exist at all: what we cannot see is a risk, not an all-clear.
-============== ====== ==================================================================================
-
-The parts add up to more than 100 on purpose (a partnership failing everywhere is capped at 100, not averaged
-down). Levels: ``high`` from 40 points (a serious problem in one part plus a second signal), ``watch`` from 20,
-else ``low``. Ties rank the lower health first, then by name.
+Each partnership's standing is read from its weekly digest (``bot.services.digest.build_digest``) and scored by
+``bot.services.portfolio_risk`` (how the score is made up); this module reads them, keeps the settings (the
+channel, lead checks) and queues the weekly post.
 """
 
 from __future__ import annotations
@@ -39,48 +11,23 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-
-from sqlalchemy.exc import IntegrityError
 
 from bot.services import digest, outbox
 from bot.services import portfolio_age_risk as age_risk
-from bot.services.digest_models import DigestView
+from bot.services.batches import claimed_batches
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.figures import Flag
-from bot.services.figures_format import format_score
-from bot.services.figures_format import rated as rated_subject
-from bot.services.partnership_models import Role, Side
-from bot.services.portfolio_models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
+from bot.services.partnership_models import Role
+from bot.services.portfolio_models import PortfolioEntry, PortfolioView
+from bot.services.portfolio_risk import assess, rank
 from bot.services.schedule import next_weekly_time, zone
+from storage.errors import DuplicateKey
 from storage.models import OutboxMessage, Workspace
-from storage.repositories.portfolio import PortfolioRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 
-# --- the score ------------------------------------------------------------------------------------------------
-
-#: Health at or above this (the scale's "agree") carries no risk.
-HEALTH_FLOOR = 4.0
-HEALTH_POINTS_PER_STEP = 10.0
-HEALTH_MAX = 30.0
-TREND_POINTS_PER_STEP = 10.0
-TREND_MAX = 15.0
-GAP_POINTS_PER_STEP = 7.5
-GAP_MAX = 15.0
-PARTICIPATION_MAX = 10.0
-BLIND_SPOT_POINTS = 5.0
-SCORE_MAX = 100
-HIGH_FROM = 40
-WATCH_FROM = 20
-
-#: Thresholds for saying a part out loud as a reason (smaller contributions count, but are not news).
-HEALTH_REASON_BELOW = 3.5
-TREND_REASON_DROP = 0.3
-PARTICIPATION_REASON_BELOW = 0.5
 
 # --- the schedule ---------------------------------------------------------------------------------------------
 
@@ -101,114 +48,6 @@ class PortfolioSettings:
     next_at: datetime
 
 
-def _one(value: float | Decimal) -> str:
-    """A figure of ``bot.services.figures`` (already rounded to one decimal) as every surface writes it."""
-    return format_score(Decimal(str(value)))
-
-
-def _standing(view: DigestView, side: Side) -> SideStanding:
-    said = view.side(side)
-    health = view.health_of(side)
-    # Anonymity: a withheld side contributes no averages at all, whatever the read model holds. The health index
-    # is always the four-week window (figures.HEALTH_WEEKS), its change against the four weeks before.
-    value, change = None, None
-    if not said.withheld and health.value is not None:
-        value = float(health.value)
-        change = None if health.change is None else float(health.change)
-    return SideStanding(side, said.org, value, value is not None, change, said.participation, said.withheld)
-
-
-def assess(view: DigestView, resolve: Mapping[str, timedelta] = age_risk.DEFAULT_RESOLVE) -> PortfolioEntry:
-    """The risk score and its reasons for one partnership's digest (pure; see the module docstring). ``resolve``:
-    the partnership's resolve time per severity (its escalation policy), against which an open issue's age counts."""
-    sides = (_standing(view, Side.CLIENT), _standing(view, Side.PROVIDER))
-    parts: list[tuple[float, str | None]] = []
-
-    rated = [s for s in sides if s.health is not None]
-    if rated:
-        worst = min(rated, key=lambda s: s.health if s.health is not None else 0.0)
-        assert worst.health is not None
-        points = min(max(HEALTH_FLOOR - worst.health, 0.0) * HEALTH_POINTS_PER_STEP, HEALTH_MAX)
-        when = " over the last four weeks" if worst.four_week else ""
-        reason = f"{worst.org} rates the relationship {_one(worst.health)} of 5{when}"
-        parts.append((points, reason if worst.health < HEALTH_REASON_BELOW else None))
-
-    drops = [(-s.change, s) for s in sides if s.change is not None and s.change < 0]
-    if drops:
-        drop, side = max(drops, key=lambda pair: pair[0])
-        points = min(drop * TREND_POINTS_PER_STEP, TREND_MAX)
-        parts.append(
-            (
-                points,
-                f"{side.org}'s health index fell {_one(drop)} against the four weeks before"
-                if drop >= TREND_REASON_DROP
-                else None,
-            )
-        )
-
-    gap = next((g for g in view.gaps), None)  # widest first; withheld sides have no gaps
-    if gap is not None:
-        points = min(float(abs(gap.gap or Decimal(0))) * GAP_POINTS_PER_STEP, GAP_MAX)
-        what = rated_subject(gap.subject, gap.dimension, sides[0].org, sides[1].org)
-        reason = (
-            f"the sides see {what} differently ({sides[0].org} {format_score(gap.client.average)}, "
-            f"{sides[1].org} {format_score(gap.provider.average)})"
-        )
-        parts.append((points, reason if gap.flag >= Flag.WATCH else None))
-
-    open_s1 = sum(1 for i in view.issues.open if i.severity == "S1")
-    open_s2 = sum(1 for i in view.issues.open if i.severity == "S2")
-    issues = age_risk.issues_part(view.issues.open, resolve)
-    if issues is not None:
-        parts.append(issues)
-
-    overdue = len(view.actions.overdue)
-    today = view.as_of.astimezone(zone(view.partnership.timezone)).date()
-    late = age_risk.overdue_part(view.actions.overdue, today)
-    if late is not None:
-        parts.append(late)
-
-    asked = [s for s in sides if s.participation.asked > 0]
-    if asked:
-        low = min(asked, key=lambda s: s.participation.rate)
-        points = (1.0 - min(low.participation.rate, 1.0)) * PARTICIPATION_MAX
-        reason = f"only {low.participation.responded} of {low.participation.asked} people at {low.org} answered this week"
-        parts.append((points, reason if low.participation.rate < PARTICIPATION_REASON_BELOW else None))
-
-    for s in sides:
-        if s.withheld:
-            parts.append((BLIND_SPOT_POINTS, f"not enough answers from {s.org} to show its view"))
-    if not rated and not any(s.withheld for s in sides):
-        parts.append((BLIND_SPOT_POINTS, "no pulse results in the last four weeks"))
-
-    total = min(round(sum(points for points, _ in parts)), SCORE_MAX)
-    level = RiskLevel.HIGH if total >= HIGH_FROM else RiskLevel.WATCH if total >= WATCH_FROM else RiskLevel.LOW
-    ordered = sorted((pair for pair in parts if pair[1]), key=lambda pair: -pair[0])
-    return PortfolioEntry(
-        partnership=view.partnership,
-        week_start=view.week_start,
-        score=total,
-        level=level,
-        reasons=tuple(reason for _, reason in ordered if reason),
-        sides=sides,
-        widest_gap=gap,
-        open_s1=open_s1,
-        open_s2=open_s2,
-        overdue_actions=overdue,
-        rounds=view.rounds,
-    )
-
-
-def rank(entries: list[PortfolioEntry]) -> tuple[PortfolioEntry, ...]:
-    """Highest score first; ties: the lower health first (unknown health last), then by name and id."""
-
-    def key(e: PortfolioEntry) -> tuple[int, float, str, int]:
-        lowest = e.lowest_health
-        return (-e.score, lowest if lowest is not None else 6.0, e.partnership.name.casefold(), e.partnership.id)
-
-    return tuple(sorted(entries, key=key))
-
-
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
@@ -220,7 +59,7 @@ def _entries(uow_factory: UowFactory, partnership_ids: list[int], now: datetime)
     is left out, logged, and never hides all the others.
     """
     with uow_factory().read_only() as uow:
-        custom = PortfolioRepository(uow.session).resolve_minutes(partnership_ids)
+        custom = uow.portfolio.resolve_minutes(partnership_ids)
     try:
         views = digest.build_digests(uow_factory(), partnership_ids=partnership_ids, now=now)
     except Exception:
@@ -244,7 +83,7 @@ def _resolve_times(custom_minutes: Mapping[str, int]) -> Mapping[str, timedelta]
 
 
 def _problem(uow: UnitOfWork, ws: Workspace) -> str | None:
-    row = PortfolioRepository(uow.session).last_post(ws.id, outbox.Purpose.PORTFOLIO.value)
+    row = uow.portfolio.last_post(ws.id, outbox.Purpose.PORTFOLIO.value)
     if row is None or row.status != "failed" or row.channel_id != ws.portfolio_channel_id:
         return None
     if row.error in ("not_in_channel", "channel_not_found", "is_archived"):
@@ -262,7 +101,7 @@ def portfolio_for(uow_factory: UowFactory, *, team_id: str, user_id: str, now: d
         NotAllowed: the person leads or sponsors no partnership here.
     """
     with uow_factory().read_only() as uow:
-        repo = PortfolioRepository(uow.session)
+        repo = uow.portfolio
         roles = repo.roles(team_id, user_id)
         if not any(r.role in (Role.LEAD.value, Role.SPONSOR.value) for r in roles):
             raise NotAllowed(
@@ -292,7 +131,7 @@ def next_post_time(tz: str, after: datetime) -> datetime:
 
 def _require_lead(uow: UnitOfWork, team_id: str, user_id: str) -> list[str]:
     """Time zones of the partnerships the person leads (oldest first); NotAllowed when none."""
-    leads = [r.timezone for r in PortfolioRepository(uow.session).roles(team_id, user_id) if r.role == Role.LEAD.value]
+    leads = [r.timezone for r in uow.portfolio.roles(team_id, user_id) if r.role == Role.LEAD.value]
     if not leads:
         raise NotAllowed("Only a lead of a partnership in this workspace can choose where the portfolio is posted.")
     return leads
@@ -369,6 +208,18 @@ def _schedule(ws: Workspace, now: datetime) -> tuple[datetime | None, datetime]:
     return due, following
 
 
+def _advance(ws: Workspace, now: datetime) -> datetime | None:
+    """Move the workspace's next post time on. Returns when the post due now stands (None: none is due, or its time
+    could not be computed, which is tried again after ``RETRY_AFTER``)."""
+    try:
+        at, ws.next_portfolio_at = _schedule(ws, now)
+    except Exception:
+        logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
+        ws.next_portfolio_at = now + RETRY_AFTER
+        return None
+    return at
+
+
 def post_key(workspace_id: int, day: date) -> str:
     """The outbox key of the workspace's portfolio post of the week beginning on local date ``day``."""
     return f"{KEY_PREFIX}:{workspace_id}:{day.isoformat()}"
@@ -388,42 +239,32 @@ def queue_due_portfolios(uow_factory: UowFactory, *, now: datetime) -> int:
     date) makes a repeat a no-op. The message is rendered at send time (``Renderer._render_portfolio``).
     """
     queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = PortfolioRepository(uow.session).claim_due(now, BATCH)
-            if not due:
-                return queued
-            for ws in due:
-                try:
-                    at, following = _schedule(ws, now)
-                except Exception:
-                    logger.exception("workspace %s: could not compute its portfolio time; trying again later", ws.id)
-                    ws.next_portfolio_at = now + RETRY_AFTER
-                    continue
-                ws.next_portfolio_at = following
-                if at is None or ws.portfolio_channel_id is None:
-                    continue
-                day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()
-                message = OutboxMessage(
-                    dedupe_key=post_key(ws.id, day),
-                    workspace_id=ws.id,
-                    partnership_id=None,
-                    purpose=outbox.Purpose.PORTFOLIO.value,
-                    ref_id=ws.id,
-                    method=outbox.SPECS[outbox.Purpose.PORTFOLIO].method,
-                    channel_id=ws.portfolio_channel_id,
-                    user_id=None,
-                    status="pending",
-                    attempts=0,
-                    available_at=now,
-                    created_at=now,
-                )
-                try:
-                    with uow.session.begin_nested():
-                        queued += int(uow.outbox.add_once(message))
-                except IntegrityError:  # queued by another process at the same moment
-                    logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.portfolio.claim_due(now, BATCH)):
+        for ws in due:
+            at = _advance(ws, now)
+            if at is None or ws.portfolio_channel_id is None:
+                continue
+            day = at.astimezone(zone(ws.portfolio_timezone or "UTC")).date()
+            message = OutboxMessage(
+                dedupe_key=post_key(ws.id, day),
+                workspace_id=ws.id,
+                partnership_id=None,
+                purpose=outbox.Purpose.PORTFOLIO.value,
+                ref_id=ws.id,
+                method=outbox.SPECS[outbox.Purpose.PORTFOLIO].method,
+                channel_id=ws.portfolio_channel_id,
+                user_id=None,
+                status="pending",
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+            try:
+                with uow.savepoint():
+                    queued += int(uow.outbox.add_once(message))
+            except DuplicateKey:  # queued by another process at the same moment
+                logger.info("workspace %s: portfolio of %s already queued", ws.id, day.isoformat())
+    return queued
 
 
 def scheduled_portfolio(uow_factory: UowFactory, *, workspace_id: int, channel_id: str, key: str) -> PortfolioView | None:
@@ -436,5 +277,5 @@ def scheduled_portfolio(uow_factory: UowFactory, *, workspace_id: int, channel_i
             return None
         tz = ws.portfolio_timezone or "UTC"
         as_of = datetime.combine(day, time(POST_HOUR, POST_MINUTE)).replace(tzinfo=zone(tz)).astimezone(UTC)
-        ids, team_id, name = PortfolioRepository(uow.session).partnership_ids(ws.id), ws.team_id, ws.name
+        ids, team_id, name = uow.portfolio.partnership_ids(ws.id), ws.team_id, ws.name
     return PortfolioView(team_id, name, as_of, _entries(uow_factory, ids, as_of), channel_id, tz)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.services.errors import InvalidInput
+from storage.models import Partnership
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -27,7 +28,7 @@ def weekly_trigger(weekday: int, hour: int, minute: int, tz: str) -> CronTrigger
 
 
 def next_weekly_time(
-    *, weekday: int, hour: int, minute: int, tz: str, every_weeks: int, after: datetime, last: datetime | None = None
+    weekday: int, hour: int, minute: int, tz: str, *, every_weeks: int, after: datetime, last: datetime | None = None
 ) -> datetime:
     """The first fire time strictly after ``after`` (UTC), keeping ``every_weeks`` spacing from ``last``.
 
@@ -49,3 +50,11 @@ def next_weekly_time(
         fire = trigger.get_next_fire_time(None, fire.astimezone(UTC) + _ONE_MICROSECOND)
         assert fire is not None
     return fire.astimezone(UTC)
+
+
+def next_pulse_time(p: Partnership, *, after: datetime, last: datetime | None = None) -> datetime:
+    """The partnership's next pulse strictly after ``after``, every ``pulse_every_weeks`` weeks from ``last`` (the
+    occurrence before, if any) at its weekday and time in its zone."""
+    return next_weekly_time(
+        p.pulse_weekday, p.pulse_hour, p.pulse_minute, p.timezone, every_weeks=p.pulse_every_weeks, after=after, last=last
+    )

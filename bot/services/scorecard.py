@@ -1,11 +1,9 @@
 """The bilateral scorecard (DESIGN 3.5): each side rates itself and the other side on the same dimensions.
 
-Leads choose the cadence (monthly, quarterly or off). A scorecard opens on the first digest weekday of each
-month or quarter at the digest time (``open_due``, from the heartbeat) or when a lead starts one; there is at
-most one per period (unique (partnership, period)), so a repeated tick or a second "start" opens nothing new.
-Each person fills it in once (a resubmission replaces their answers), stored against the same keyed hash as
-pulse responses. After seven days it closes (``close_due``) and a perception-gap report goes to the channel:
-per dimension, how each side rates itself next to how the other side rates it, with the ledger's summary. A side
+Leads choose the cadence (monthly, quarterly or off); when one opens, reminds and closes is
+``bot.services.scorecard_rounds``. Each person fills it in once (a resubmission replaces their answers), stored
+against the same keyed hash as pulse responses. When it closes a perception-gap report goes to the channel: per
+dimension, how each side rates itself next to how the other side rates it, with the ledger's summary. A side
 below the anonymity threshold contributes no averages and no comments.
 """
 
@@ -13,13 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.exc import IntegrityError
-
-from bot.services import figures, outbox
+from bot.services import figures, scorecard_rounds
 from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
@@ -40,60 +35,15 @@ from bot.services.review_models import (
     ScorecardStatus,
     ScorecardView,
 )
-from bot.services.schedule import zone
+from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
-from storage.repositories.scorecards import ScorecardStore, ScoreSum
+from storage.repositories.scorecards import ScoreSum
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
-OPEN_FOR = timedelta(days=7)
 TARGETS = ("self", "other")
-BATCH = 200
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_ONE_MICROSECOND = timedelta(microseconds=1)
-#: A scheduled scorecard never opens sooner than this after the last one opened, so a lead's ``start`` late in a
-#: period is not followed by another scorecard a couple of weeks later (issue 12). Scheduled openings are at least
-#: four weeks (monthly) or twelve weeks (quarterly) apart, so the rule only ever moves one that follows a ``start``.
-MIN_GAP = {ScorecardCadence.MONTHLY: timedelta(days=21), ScorecardCadence.QUARTERLY: timedelta(days=60)}
-
-
-# --- the schedule -------------------------------------------------------------------------------------------
-
-
-def period_of(at: datetime, tz: str, cadence: ScorecardCadence) -> str:
-    """The period a scorecard opened at ``at`` belongs to, in the partnership's zone: "2026-11" or "2026-Q4".
-
-    With the cadence off, a scorecard a lead starts counts for its quarter (the business-review rhythm).
-    """
-    local = at.astimezone(zone(tz))
-    if cadence is ScorecardCadence.MONTHLY:
-        return f"{local.year}-{local.month:02d}"
-    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
-
-
-def next_scorecard_time(p: Partnership, after: datetime, *, last_opened: datetime | None = None) -> datetime | None:
-    """When the next scheduled scorecard opens: the first digest weekday of the next month (monthly) or quarter
-    (quarterly) at the digest time, strictly after ``after`` and at least ``MIN_GAP`` after ``last_opened`` (the
-    last scorecard's opening, a lead's ``start`` included); None with the cadence off.
-
-    CronTrigger does the calendar and the time zone (daylight saving included).
-    """
-    cadence = ScorecardCadence(p.scorecard_cadence)
-    if cadence is ScorecardCadence.OFF:
-        return None
-    if last_opened is not None:
-        after = max(after, last_opened + MIN_GAP[cadence] - _ONE_MICROSECOND)
-    trigger = CronTrigger(
-        month="*" if cadence is ScorecardCadence.MONTHLY else "1,4,7,10",
-        day=f"1st {_WEEKDAYS[p.digest_weekday]}",
-        hour=p.digest_hour,
-        minute=p.digest_minute,
-        timezone=zone(p.timezone),
-    )
-    fire = trigger.get_next_fire_time(None, after + _ONE_MICROSECOND)
-    return fire.astimezone(UTC) if fire is not None else None
 
 
 # --- views --------------------------------------------------------------------------------------------------
@@ -112,18 +62,17 @@ def scorecard_view(s: Scorecard, respondents: dict[str, int]) -> ScorecardView:
     )
 
 
-def _view(store: ScorecardStore, s: Scorecard) -> ScorecardView:
-    return scorecard_view(s, store.scorecards.respondents(s.id))
+def _view(uow: UnitOfWork, s: Scorecard) -> ScorecardView:
+    return scorecard_view(s, uow.scorecards.respondents(s.id))
 
 
 def _status(uow: UnitOfWork, p: Partnership) -> ScorecardStatus:
-    store = ScorecardStore(uow.session)
-    latest = store.scorecards.latest(p.id)
+    latest = uow.scorecards.latest(p.id)
     return ScorecardStatus(
         partnership=partnership_view(p),
         cadence=ScorecardCadence(p.scorecard_cadence),
         next_at=p.next_scorecard_at if p.scorecard_cadence != ScorecardCadence.OFF.value else None,
-        current=_view(store, latest) if latest is not None else None,
+        current=_view(uow, latest) if latest is not None else None,
     )
 
 
@@ -145,38 +94,12 @@ def set_cadence(
         p = require_partnership(uow, team_id, channel_id)
         require_lead(uow, p, actor, "change how often the scorecard runs")
         p.scorecard_cadence, p.updated_at = cadence.value, now
-        p.next_scorecard_at = next_scorecard_time(p, now, last_opened=_last_opened(ScorecardStore(uow.session), p))
+        p.next_scorecard_at = scorecard_rounds.next_scorecard_time(p, now, last_opened=uow.scorecards.last_opened_at(p.id))
         uow.commit()
         return _status(uow, p)
 
 
-# --- opening ------------------------------------------------------------------------------------------------
-
-
-def _last_opened(store: ScorecardStore, p: Partnership) -> datetime | None:
-    return store.scorecards.last_opened_at(p.id)
-
-
-def _open(
-    uow: UnitOfWork, store: ScorecardStore, p: Partnership, *, period: str, actor: str | None, now: datetime
-) -> Scorecard:
-    """Open a scorecard now; the next scheduled one comes at least ``MIN_GAP`` later."""
-    p.next_scorecard_at = next_scorecard_time(p, now, last_opened=now)
-    closes_at = now + OPEN_FOR
-    remind_at = closes_at - timedelta(hours=p.reminder_before_close_hours)
-    s = store.scorecards.add(
-        Scorecard(
-            partnership_id=p.id,
-            period=period,
-            status="open",
-            opened_by=actor,
-            opened_at=now,
-            closes_at=closes_at,
-            remind_at=remind_at if remind_at > now else None,
-        )
-    )
-    outbox.add_new(uow, p, purpose=outbox.Purpose.SCORECARD_OPEN, ref_id=s.id, key=f"scorecard-open:{s.id}", now=now)
-    return s
+# --- a lead starts one --------------------------------------------------------------------------------------------
 
 
 def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now: datetime) -> ScorecardView:
@@ -188,134 +111,28 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
     with uow:
         p = require_partnership(uow, team_id, channel_id)
         require_lead(uow, p, actor, "start a scorecard")
-        store = ScorecardStore(uow.session)
-        period = period_of(now, p.timezone, ScorecardCadence(p.scorecard_cadence))
-        existing = store.scorecards.get_by_period(p.id, period)
+        period = scorecard_rounds.period_of(now, p.timezone, ScorecardCadence(p.scorecard_cadence))
+        existing = uow.scorecards.get_by_period(p.id, period)
         if existing is None:
-            s = _open(uow, store, p, period=period, actor=actor, now=now)
+            s = scorecard_rounds.open_scorecard(uow, p, period=period, actor=actor, now=now)
             try:
-                uow.commit()
-            except IntegrityError:  # a second "start" at the same moment opened it
-                uow.rollback()
-                existing = ScorecardStore(uow.session).scorecards.get_by_period(p.id, period)
+                uow.commit_or_duplicate()
+            except DuplicateKey:  # a second "start" at the same moment opened it
+                existing = uow.scorecards.get_by_period(p.id, period)
                 if existing is None:
                     raise
             else:
                 logger.info("partnership %s: scorecard %s opened by a lead", p.id, period)
-                return _view(store, s)
+                return _view(uow, s)
         state = "is open" if existing.status == "open" else "has closed"
         raise Conflict(f"The scorecard for {period} {state} already (one per period). `/partner scorecard` shows it.")
-
-
-def open_due(uow_factory: UowFactory, *, now: datetime) -> int:
-    """Open the scorecards the schedule says are due. Returns how many opened.
-
-    A partnership seen for the first time (``next_scorecard_at`` NULL) only gets its next time computed. One due
-    so long ago that it would have closed already (downtime) is skipped and logged, never opened late; a period
-    that has its scorecard (a lead started it) is not opened twice.
-    """
-    opened = 0
-    with uow_factory() as uow:
-        store = ScorecardStore(uow.session)
-        for p in store.scorecards.due_partnerships(now, BATCH):
-            due, last_opened = p.next_scorecard_at, _last_opened(store, p)
-            p.next_scorecard_at = next_scorecard_time(p, now, last_opened=last_opened)
-            if due is None:
-                continue
-            if now - due >= OPEN_FOR:
-                logger.warning("partnership %s: the scorecard due at %s was missed (downtime); skipped", p.id, due)
-                continue
-            if last_opened is not None and due - last_opened < MIN_GAP[ScorecardCadence(p.scorecard_cadence)]:
-                # A time computed before the last scorecard was started by hand: that one stands for this one.
-                logger.info(
-                    "partnership %s: the scorecard due at %s follows the last too closely; next at %s",
-                    p.id,
-                    due,
-                    p.next_scorecard_at,
-                )
-                continue
-            period = period_of(due, p.timezone, ScorecardCadence(p.scorecard_cadence))
-            if store.scorecards.get_by_period(p.id, period) is not None:
-                continue
-            try:
-                with uow.session.begin_nested():
-                    _open(uow, store, p, period=period, actor=None, now=now)
-                    uow.session.flush()
-            except IntegrityError:  # another process opened it at the same moment
-                continue
-            opened += 1
-            logger.info("partnership %s: scorecard %s opened on schedule", p.id, period)
-        uow.commit()
-    return opened
-
-
-def queue_due_reminders(uow_factory: UowFactory, *, secret_key: str, now: datetime) -> int:
-    """Once per scorecard, as for pulse rounds (DESIGN 3.2): before it closes, queue a nudge for each member who
-    has not filled it in. Returns how many were queued."""
-    queued = 0
-    while True:
-        with uow_factory() as uow:
-            store = ScorecardStore(uow.session)
-            due = store.scorecards.claim_due_reminders(now, BATCH)
-            if not due:
-                return queued
-            partnerships = uow.partnerships.get_many({s.partnership_id for s in due})
-            members = uow.members.list_answerable_for(partnerships)
-            answered = store.scorecards.respondent_hashes([s.id for s in due])
-            for s in due:
-                p = partnerships[s.partnership_id]
-                for m in members[p.id]:
-                    if respondent_hash(secret_key, p.id, m.user_id) in answered[s.id]:
-                        continue
-                    # New by construction: the scorecard is claimed and marked reminded in this transaction.
-                    outbox.add_new(
-                        uow,
-                        p,
-                        purpose=outbox.Purpose.SCORECARD_REMINDER,
-                        ref_id=s.id,
-                        user_id=m.user_id,
-                        key=outbox.default_key(outbox.Purpose.SCORECARD_REMINDER, s.id, m.user_id),
-                        now=now,
-                    )
-                    queued += 1
-                s.reminded_at = now
-            uow.commit()
-
-
-def has_filled_in(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_key: str) -> bool:
-    """Whether the person has filled in the scorecard (checked again just before their reminder goes out)."""
-    with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
-        if s is None:
-            return True
-        return store.responses.get(s.id, respondent_hash(secret_key, s.partnership_id, user_id)) is not None
-
-
-def close_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
-    """Close the scorecards whose seven days are over and queue their report. Returns their ids."""
-    closed: list[int] = []
-    with uow_factory() as uow:
-        store = ScorecardStore(uow.session)
-        for s in store.scorecards.due_to_close(now, BATCH):
-            p = uow.partnerships.get(s.partnership_id)
-            s.status, s.closed_at = "closed", now
-            closed.append(s.id)
-            if p is None:
-                continue
-            for purpose in (outbox.Purpose.SCORECARD_CLOSED, outbox.Purpose.SCORECARD_REPORT):
-                outbox.add_new(uow, p, purpose=purpose, ref_id=s.id, key=f"{purpose.value}:{s.id}", now=now)
-        uow.commit()
-    return closed
 
 
 # --- filling it in ------------------------------------------------------------------------------------------
 
 
-def _open_scorecard(
-    uow: UnitOfWork, store: ScorecardStore, scorecard_id: int, now: datetime
-) -> tuple[Scorecard, Partnership]:
-    s = store.scorecards.get(scorecard_id)
+def _open_scorecard(uow: UnitOfWork, scorecard_id: int, now: datetime) -> tuple[Scorecard, Partnership]:
+    s = uow.scorecards.get(scorecard_id)
     p = uow.partnerships.get(s.partnership_id) if s is not None else None
     if s is None or p is None:
         raise NotFound("This scorecard no longer exists.")
@@ -331,14 +148,13 @@ def scorecard_form(uow: UnitOfWork, *, scorecard_id: int, user_id: str, secret_k
         NotFound, Conflict (closed), NotAllowed (the person is on no side).
     """
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        s, p = _open_scorecard(uow, scorecard_id, now)
         side = require_side_member(uow, p, user_id, "fill in the scorecard")
-        response = store.responses.get(s.id, respondent_hash(secret_key, p.id, user_id))
+        response = uow.scorecard_responses.get(s.id, respondent_hash(secret_key, p.id, user_id))
         previous = {(x.target, x.dimension): x.score for x in response.scores} if response is not None else {}
         return ScorecardForm(
             partnership=partnership_view(p),
-            scorecard=_view(store, s),
+            scorecard=_view(uow, s),
             side=side,
             dimensions=DIMENSIONS,
             previous=previous,
@@ -375,14 +191,13 @@ def submit(
     """
     comment = validate_scorecard(data)
     with uow:
-        store = ScorecardStore(uow.session)
-        s, p = _open_scorecard(uow, store, scorecard_id, now)
+        s, p = _open_scorecard(uow, scorecard_id, now)
         side = require_side_member(uow, p, user_id, "fill in the scorecard")
         key = respondent_hash(secret_key, p.id, user_id)
-        response = store.responses.get(s.id, key, for_update=True)
+        response = uow.scorecard_responses.get(s.id, key, for_update=True)
         created = response is None
         if response is None:
-            response = store.responses.add(
+            response = uow.scorecard_responses.add(
                 ScorecardResponse(scorecard_id=s.id, respondent_hash=key, side=side.value, submitted_at=now, updated_at=now)
             )
         response.side, response.comment, response.updated_at = side.value, comment, now
@@ -394,10 +209,9 @@ def submit(
             else:
                 row.score = score
         try:
-            uow.commit()
-        except IntegrityError:  # two deliveries of the same submission raced; the other one was recorded
-            uow.rollback()
-            if ScorecardStore(uow.session).responses.get(scorecard_id, key) is None:
+            uow.commit_or_duplicate()
+        except DuplicateKey:  # two deliveries of the same submission raced; the other one was recorded
+            if uow.scorecard_responses.get(scorecard_id, key) is None:
                 raise
             return False
         return created
@@ -409,12 +223,11 @@ def submit(
 def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
     """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
+        s = uow.scorecards.get(scorecard_id)
         p = uow.partnerships.get(s.partnership_id) if s is not None else None
         if s is None or p is None:
             return None
-        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(store, s))
+        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(uow, s))
 
 
 def _mean(sums: Iterable[ScoreSum]) -> Decimal | None:
@@ -443,12 +256,11 @@ def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[Ra
 def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
     """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
     with uow.read_only():
-        store = ScorecardStore(uow.session)
-        s = store.scorecards.get(scorecard_id)
+        s = uow.scorecards.get(scorecard_id)
         p = uow.partnerships.get(s.partnership_id) if s is not None else None
         if s is None or p is None or s.status != "closed":
             return None
-        return _report(uow, store, s, p)
+        return _report(uow, s, p)
 
 
 def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:
@@ -458,15 +270,14 @@ def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, en
         p = uow.partnerships.get(partnership_id)
         if p is None:
             return ()
-        store = ScorecardStore(uow.session)
-        return tuple(_report(uow, store, s, p) for s in store.scorecards.closed_between(partnership_id, start, end))
+        return tuple(_report(uow, s, p) for s in uow.scorecards.closed_between(partnership_id, start, end))
 
 
-def _report(uow: UnitOfWork, store: ScorecardStore, s: Scorecard, p: Partnership) -> ScorecardReport:
-    respondents = store.scorecards.respondents(s.id)
+def _report(uow: UnitOfWork, s: Scorecard, p: Partnership) -> ScorecardReport:
+    respondents = uow.scorecards.respondents(s.id)
     shown = {side for side in Side if figures.side_shown(respondents.get(side.value, 0), p.anonymity_threshold)}
-    sums = store.scorecards.score_sums(s.id)
-    comments = store.scorecards.comments(s.id)
+    sums = uow.scorecards.score_sums(s.id)
+    comments = uow.scorecards.comments(s.id)
     sides = tuple(
         ScorecardSide(
             side=side,

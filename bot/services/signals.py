@@ -33,7 +33,6 @@ from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
 from bot.services.read_models_from_rows import partnership_view
 from storage.models import Partnership, Signal
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -75,9 +74,7 @@ def _leads_in_channel(uow: UnitOfWork, p: Partnership) -> list[str]:
     ]
 
 
-def _record(
-    uow: UnitOfWork, store: IssueStore, p: Partnership, found: _Found, *, round_id: int | None, now: datetime
-) -> bool:
+def _record(uow: UnitOfWork, p: Partnership, found: _Found, *, round_id: int | None, now: datetime) -> bool:
     signal = Signal(
         partnership_id=p.id,
         kind=found.kind.value,
@@ -88,7 +85,7 @@ def _record(
         detail=found.detail,
         created_at=now,
     )
-    if not store.signals.add_once(signal):
+    if not uow.signals.add_once(signal):
         return False
     for lead in _leads_in_channel(uow, p):
         outbox.enqueue(
@@ -169,24 +166,23 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
         p = uow.partnerships.get(pid)
         if p is None:
             raise NotFound("This partnership no longer exists.")
-        store = IssueStore(uow.session)
-        new = sum(_record(uow, store, p, f, round_id=round_id, now=now) for f in found)
+        new = sum(_record(uow, p, f, round_id=round_id, now=now) for f in found)
         uow.commit()
         return new
 
 
-def check_recurring(uow: UnitOfWork, store: IssueStore, p: Partnership, *, category: str | None, now: datetime) -> int:
+def check_recurring(uow: UnitOfWork, p: Partnership, *, category: str | None, now: datetime) -> int:
     """Inside the caller's transaction: signal categories with three or more issues in the last 30 days.
 
     ``category`` limits the check to one category (the one just logged). A category is signalled at most once
     per 30 days. Returns how many signals were new.
     """
-    counts = store.issues.category_counts_since(p.id, now - RECURRING_WINDOW)
+    counts = uow.issues.category_counts_since(p.id, now - RECURRING_WINDOW)
     new = 0
     for name, count in sorted(counts.items()):
         if count < RECURRING_COUNT or (category is not None and name != category):
             continue
-        latest = store.signals.latest(p.id, SignalKind.RECURRING_CATEGORY.value, name)
+        latest = uow.signals.latest(p.id, SignalKind.RECURRING_CATEGORY.value, name)
         if latest is not None and latest.created_at > now - RECURRING_WINDOW:
             continue
         found = _Found(
@@ -196,7 +192,7 @@ def check_recurring(uow: UnitOfWork, store: IssueStore, p: Partnership, *, categ
             f"recurring:{p.id}:{now:%Y%m%dT%H%M%S}:{name}",
             {"category": name, "count": count, "days": RECURRING_WINDOW.days},
         )
-        new += _record(uow, store, p, found, round_id=None, now=now)
+        new += _record(uow, p, found, round_id=None, now=now)
     return new
 
 
@@ -209,7 +205,7 @@ def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime)
         p = uow.partnerships.get(partnership_id)
         if p is None:
             raise NotFound("This partnership no longer exists.")
-        new = check_recurring(uow, IssueStore(uow.session), p, category=None, now=now)
+        new = check_recurring(uow, p, category=None, now=now)
         uow.commit()
         return new
 
@@ -229,8 +225,7 @@ def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
 def signal_context(uow: UnitOfWork, *, signal_id: int) -> SignalView | None:
     """A stored signal and its partnership (the sender renders it), or None when it is gone."""
     with uow.read_only():
-        store = IssueStore(uow.session)
-        signal = store.signals.get(signal_id)
+        signal = uow.signals.get(signal_id)
         p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
         if signal is None or p is None:
             return None
@@ -244,7 +239,7 @@ def list_signals(uow: UnitOfWork, *, partnership_id: int, since: datetime) -> tu
         if p is None:
             return ()
         pv = partnership_view(p)
-        return tuple(_signal_view(s, pv) for s in IssueStore(uow.session).signals.since(partnership_id, since))
+        return tuple(_signal_view(s, pv) for s in uow.signals.since(partnership_id, since))
 
 
 def _category_for(dimension: str, categories: tuple[str, ...]) -> str | None:
@@ -258,7 +253,7 @@ def _category_for(dimension: str, categories: tuple[str, ...]) -> str | None:
 def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> IssueDraft:
     """What the "Log issue" button of a signal prefills. Raises NotFound (gone, or another channel's)."""
     with uow.read_only():
-        signal = IssueStore(uow.session).signals.get(signal_id)
+        signal = uow.signals.get(signal_id)
         p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
         if signal is None or p is None or p.channel_id != channel_id:
             raise NotFound("This signal does not exist in this channel's partnership.")

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.partnership_models import Side
 from storage.models import Partnership
-from storage.repositories.issues import IssueStore
+from storage.uow import UnitOfWork
 
 # Searches never run longer than this many local days: a calendar whose every workday is a holiday would
 # otherwise loop forever. Ten years is far beyond any escalation deadline (the longest default is 40 days).
@@ -307,6 +307,6 @@ def side_calendar(p: Partnership, side: str, holidays: Iterable[date] = ()) -> W
     )
 
 
-def load_calendar(store: IssueStore, p: Partnership, side: str) -> WorkingCalendar:
+def load_calendar(uow: UnitOfWork, p: Partnership, side: str) -> WorkingCalendar:
     """One side's calendar with its stored holidays."""
-    return side_calendar(p, side, (h.day for h in store.holidays.for_partnership(p.id, side)))
+    return side_calendar(p, side, (h.day for h in uow.holidays.for_partnership(p.id, side)))

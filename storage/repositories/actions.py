@@ -6,34 +6,21 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import Session
 
 from storage.models import Action, ActionEvent, Followup
+from storage.repositories.base import TableRepository
 
 
-class ActionRepository:
+class ActionRepository(TableRepository[Action]):
     """Actions: one owner, one side, a due date and a status."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, action_id: int, *, for_update: bool = False) -> Action | None:
-        stmt = select(Action).where(Action.id == action_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Action)
-        return self.session.scalars(stmt).one_or_none()
+    model = Action
 
     def get_by_request_key(self, partnership_id: int, request_key: str) -> Action | None:
-        stmt = select(Action).where(Action.partnership_id == partnership_id, Action.request_key == request_key)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(Action.partnership_id == partnership_id, Action.request_key == request_key)
 
     def get_by_followup(self, followup_id: int) -> Action | None:
-        return self.session.scalars(select(Action).where(Action.followup_id == followup_id)).one_or_none()
-
-    def add(self, action: Action) -> Action:
-        self.session.add(action)
-        self.session.flush()
-        return action
+        return self.find_one(Action.followup_id == followup_id)
 
     def record(
         self,
@@ -138,23 +125,13 @@ class ActionRepository:
         return self.session.scalars(stmt).all()
 
 
-class FollowupRepository:
+class FollowupRepository(TableRepository[Followup]):
     """Contributions to the blameless question asked when an issue is resolved."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, followup_id: int) -> Followup | None:
-        return self.session.get(Followup, followup_id)
+    model = Followup
 
     def get_by_request_key(self, issue_id: int, request_key: str) -> Followup | None:
-        stmt = select(Followup).where(Followup.issue_id == issue_id, Followup.request_key == request_key)
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, followup: Followup) -> Followup:
-        self.session.add(followup)
-        self.session.flush()
-        return followup
+        return self.find_one(Followup.issue_id == issue_id, Followup.request_key == request_key)
 
     def for_issue(self, issue_id: int) -> Sequence[Followup]:
         stmt = select(Followup).where(Followup.issue_id == issue_id).order_by(Followup.created_at, Followup.id)

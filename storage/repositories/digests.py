@@ -22,6 +22,7 @@ from storage.models import (
     Response,
     Workspace,
 )
+from storage.repositories.base import Repository, TableRepository
 
 # The rows below are named tuples rather than frozen dataclasses: a batch of digests makes tens of thousands of
 # them, and a tuple is made several times faster.
@@ -80,23 +81,13 @@ class NpsRow(NamedTuple):
     score: int
 
 
-class DigestRepository:
+class DigestRepository(TableRepository[Digest]):
     """The ``digests`` rows (one per partnership and week) and the claim of partnerships whose digest is due."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, digest_id: int) -> Digest | None:
-        return self.session.get(Digest, digest_id)
+    model = Digest
 
     def get_for_week(self, partnership_id: int, week_start: date) -> Digest | None:
-        stmt = select(Digest).where(Digest.partnership_id == partnership_id, Digest.week_start == week_start)
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, digest: Digest) -> Digest:
-        self.session.add(digest)
-        self.session.flush()
-        return digest
+        return self.find_one(Digest.partnership_id == partnership_id, Digest.week_start == week_start)
 
     def get_many(self, digest_ids: Collection[int]) -> dict[int, Digest]:
         """``digests`` rows by id, in one query (ids that do not exist are absent)."""
@@ -146,11 +137,8 @@ class DigestRepository:
         return [int(i) for i in self.session.scalars(stmt).all()]
 
 
-class DigestQueries:
+class DigestQueries(Repository):
     """The aggregate reads of a digest's pulse figures: four queries per partnership, none per answer or per round."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def _closed_rounds(self, partnership_id: int, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
         return (

@@ -6,36 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from storage.models import Expectation, Goal, GoalEvent
+from storage.repositories.base import TableRepository
 
 
-class GoalRepository:
+class GoalRepository(TableRepository[Goal]):
     """Goals with an owner on each side and a status."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, goal_id: int, *, for_update: bool = False) -> Goal | None:
-        stmt = select(Goal).where(Goal.id == goal_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Goal)
-        return self.session.scalars(stmt).one_or_none()
+    model = Goal
 
     def get_by_request_key(self, partnership_id: int, request_key: str) -> Goal | None:
-        stmt = select(Goal).where(Goal.partnership_id == partnership_id, Goal.request_key == request_key)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(Goal.partnership_id == partnership_id, Goal.request_key == request_key)
 
     def next_number(self, partnership_id: int) -> int:
         """One more than the highest number so far (the caller holds the partnership's row lock)."""
         highest = self.session.scalar(select(func.max(Goal.number)).where(Goal.partnership_id == partnership_id))
         return int(highest or 0) + 1
-
-    def add(self, goal: Goal) -> Goal:
-        self.session.add(goal)
-        self.session.flush()
-        return goal
 
     def record(self, goal: Goal, *, kind: str, at: datetime, actor: str | None) -> None:
         """Add an entry to the goal's history: its status from ``at`` on is the goal's current one."""
@@ -52,17 +39,10 @@ class GoalRepository:
         return self.session.scalars(stmt).all()
 
 
-class ExpectationRepository:
+class ExpectationRepository(TableRepository[Expectation]):
     """What each side expects of the other, and the other side's answer."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, expectation_id: int, *, for_update: bool = False) -> Expectation | None:
-        stmt = select(Expectation).where(Expectation.id == expectation_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Expectation)
-        return self.session.scalars(stmt).one_or_none()
+    model = Expectation
 
     def get_by_request_key(self, partnership_id: int, request_key: str) -> Expectation | None:
         stmt = select(Expectation).where(
@@ -74,11 +54,6 @@ class ExpectationRepository:
         """One more than the highest number so far (the caller holds the partnership's row lock)."""
         stmt = select(func.max(Expectation.number)).where(Expectation.partnership_id == partnership_id)
         return int(self.session.scalar(stmt) or 0) + 1
-
-    def add(self, expectation: Expectation) -> Expectation:
-        self.session.add(expectation)
-        self.session.flush()
-        return expectation
 
     def list(self, partnership_id: int, *, statuses: Sequence[str] | None = None, limit: int = 200) -> Sequence[Expectation]:
         stmt = select(Expectation).where(Expectation.partnership_id == partnership_id)

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from storage.models import Action, Issue, Member, Partnership, Workspace
+from storage.repositories.base import Repository
 from storage.repositories.issues import UNRESOLVED
 
 
-class HomeQueries:
+class HomeQueries(Repository):
     """What the Home tab shows a person: their partnerships, their issues and their actions."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def memberships(self, team_id: str, user_id: str, limit: int) -> Sequence[tuple[Partnership, Member]]:
         """Partnerships of the workspace the person is part of: in the channel, or a lead or sponsor."""

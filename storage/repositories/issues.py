@@ -8,11 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
-from storage.repositories.actions import ActionRepository, FollowupRepository
-from storage.repositories.signals import SignalRepository
+from storage.repositories.base import RowRepository, TableRepository
 
 #: Statuses in which an issue can still escalate.
 UNRESOLVED = ("open", "acknowledged")
@@ -47,30 +45,16 @@ class Escalation:
     data: dict[str, Any] | None = None
 
 
-class IssueRepository:
+class IssueRepository(TableRepository[Issue]):
     """Tracked issues, numbered per partnership."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, issue_id: int, *, for_update: bool = False) -> Issue | None:
-        stmt = select(Issue).where(Issue.id == issue_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Issue)
-        return self.session.scalars(stmt).one_or_none()
+    model = Issue
 
     def get_by_number(self, partnership_id: int, number: int) -> Issue | None:
-        stmt = select(Issue).where(Issue.partnership_id == partnership_id, Issue.number == number)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(Issue.partnership_id == partnership_id, Issue.number == number)
 
     def get_by_request_key(self, partnership_id: int, request_key: str) -> Issue | None:
-        stmt = select(Issue).where(Issue.partnership_id == partnership_id, Issue.request_key == request_key)
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, issue: Issue) -> Issue:
-        self.session.add(issue)
-        self.session.flush()
-        return issue
+        return self.find_one(Issue.partnership_id == partnership_id, Issue.request_key == request_key)
 
     def take_number(self, partnership_id: int) -> int:
         """The partnership's next issue number, taken atomically.
@@ -206,30 +190,20 @@ class IssueRepository:
         return {category: int(n) for category, n in self.session.execute(stmt).all()}
 
 
-class IssueEventRepository:
+class IssueEventRepository(TableRepository[IssueEvent]):
     """The history of each issue."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, event_id: int) -> IssueEvent | None:
-        return self.session.get(IssueEvent, event_id)
-
-    def add(self, event: IssueEvent) -> IssueEvent:
-        self.session.add(event)
-        self.session.flush()
-        return event
+    model = IssueEvent
 
     def list_for_issue(self, issue_id: int) -> Sequence[IssueEvent]:
         stmt = select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.at, IssueEvent.id)
         return self.session.scalars(stmt).all()
 
 
-class PolicyRepository:
+class PolicyRepository(RowRepository[EscalationPolicyRow]):
     """Leads' overrides of the default escalation deadlines."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = EscalationPolicyRow
 
     def for_partnership(self, partnership_id: int) -> Sequence[EscalationPolicyRow]:
         stmt = select(EscalationPolicyRow).where(EscalationPolicyRow.partnership_id == partnership_id)
@@ -248,11 +222,6 @@ class PolicyRepository:
         )
         return self.session.scalars(stmt).one_or_none()
 
-    def add(self, row: EscalationPolicyRow) -> EscalationPolicyRow:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
     def delete(self, partnership_id: int, severity: str) -> int:
         result = self.session.execute(
             delete(EscalationPolicyRow).where(
@@ -262,11 +231,10 @@ class PolicyRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-class HolidayRepository:
+class HolidayRepository(RowRepository[Holiday]):
     """Days off per side."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = Holiday
 
     def for_partnership(self, partnership_id: int, side: str | None = None) -> Sequence[Holiday]:
         stmt = select(Holiday).where(Holiday.partnership_id == partnership_id)
@@ -280,31 +248,8 @@ class HolidayRepository:
         return self.session.scalars(select(Holiday).where(Holiday.partnership_id.in_(partnership_ids))).all()
 
     def get(self, partnership_id: int, side: str, day: date) -> Holiday | None:
-        stmt = select(Holiday).where(Holiday.partnership_id == partnership_id, Holiday.side == side, Holiday.day == day)
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, holiday: Holiday) -> Holiday:
-        self.session.add(holiday)
-        self.session.flush()
-        return holiday
+        return self.find_one(Holiday.partnership_id == partnership_id, Holiday.side == side, Holiday.day == day)
 
     def delete(self, holiday: Holiday) -> None:
         self.session.delete(holiday)
         self.session.flush()
-
-
-class IssueStore:
-    """The repositories of the issue log, over one unit of work's session.
-
-    The unit of work holds one as ``uow.issue_store`` (its repositories are also the unit of work's own
-    attributes) for the helpers that still take the bundle.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.issues = IssueRepository(session)
-        self.events = IssueEventRepository(session)
-        self.policies = PolicyRepository(session)
-        self.holidays = HolidayRepository(session)
-        self.actions = ActionRepository(session)
-        self.followups = FollowupRepository(session)
-        self.signals = SignalRepository(session)

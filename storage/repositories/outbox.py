@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session
 
 from storage import queued_outbox
 from storage.models import OutboxMessage, Partnership, ProcessedEvent, Workspace
+from storage.repositories.base import Repository, TableRepository
 
 _S = TypeVar("_S", bound=Select[Any])
 
 
-class OutboxRepository:
+class OutboxRepository(TableRepository[OutboxMessage]):
     """Messages recorded before they are sent."""
 
+    model = OutboxMessage
+
     def __init__(self, session: Session) -> None:
-        self.session = session
+        super().__init__(session)
         #: What this transaction queued, for ``queued_ids`` (the unit of work notes them when it commits).
         self._added: list[OutboxMessage] = []
         self._inserted_ids: list[int] = []
@@ -38,16 +41,20 @@ class OutboxRepository:
     def forget_queued(self) -> None:
         self._added, self._inserted_ids = [], []
 
+    def add(self, row: OutboxMessage) -> OutboxMessage:
+        """Store a new message, flushed, and note it as queued by this transaction."""
+        super().add(row)
+        self._added.append(row)
+        return row
+
     def add_once(self, message: OutboxMessage) -> bool:
         """Record a message unless one with the same dedupe key exists. Returns True if it was added."""
         if self.get_by_key(message.dedupe_key) is not None:
             return False
-        self.session.add(message)
-        self.session.flush()
-        self._added.append(message)
+        self.add(message)
         return True
 
-    def add(self, message: OutboxMessage) -> None:
+    def add_unflushed(self, message: OutboxMessage) -> None:
         """Record a message whose key is new by construction, without looking it up or flushing."""
         self.session.add(message)
         self._added.append(message)
@@ -66,11 +73,8 @@ class OutboxRepository:
         # A request that sends what it queued: the ids back (RETURNING, still one statement's batches).
         self._inserted_ids += self.session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), list(rows)).all()
 
-    def get(self, message_id: int) -> OutboxMessage | None:
-        return self.session.get(OutboxMessage, message_id)
-
     def get_by_key(self, dedupe_key: str) -> OutboxMessage | None:
-        return self.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one_or_none()
+        return self.find_one(OutboxMessage.dedupe_key == dedupe_key)
 
     def claim_ready(
         self, now: datetime, stale_before: datetime, limit: int, *, partnership_id: int | None = None
@@ -170,11 +174,8 @@ def _sendable(stmt: _S) -> _S:
     )
 
 
-class EventRepository:
+class EventRepository(Repository):
     """Events API deliveries already processed."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def record_once(self, event_id: str, now: datetime) -> bool:
         """Insert the event id; True on first sight, False if it was processed before (a retry)."""

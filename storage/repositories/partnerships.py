@@ -6,41 +6,25 @@ from collections.abc import Collection, MutableSequence, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
+from storage.repositories.base import RowRepository, TableRepository
 from storage.repositories.issues import UNRESOLVED
 
 
-class WorkspaceRepository:
+class WorkspaceRepository(TableRepository[Workspace]):
     """Slack workspaces where the app is installed."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = Workspace
 
     def get_by_team(self, team_id: str) -> Workspace | None:
-        return self.session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one_or_none()
-
-    def get(self, workspace_id: int) -> Workspace | None:
-        return self.session.get(Workspace, workspace_id)
-
-    def add(self, workspace: Workspace) -> Workspace:
-        self.session.add(workspace)
-        self.session.flush()
-        return workspace
+        return self.find_one(Workspace.team_id == team_id)
 
 
-class PartnershipRepository:
+class PartnershipRepository(TableRepository[Partnership]):
     """Partnerships, one per channel."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, partnership_id: int, *, for_update: bool = False) -> Partnership | None:
-        stmt = select(Partnership).where(Partnership.id == partnership_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Partnership)
-        return self.session.scalars(stmt).one_or_none()
+    model = Partnership
 
     def get_many(self, partnership_ids: Collection[int]) -> dict[int, Partnership]:
         """Several partnerships by id, in one query (for batch jobs)."""
@@ -56,11 +40,6 @@ class PartnershipRepository:
             .where(Workspace.team_id == team_id, Partnership.channel_id == channel_id)
         )
         return self.session.scalars(stmt).one_or_none()
-
-    def add(self, partnership: Partnership) -> Partnership:
-        self.session.add(partnership)
-        self.session.flush()
-        return partnership
 
     def list_with_open_issues(self) -> Sequence[tuple[Partnership, int]]:
         """Every partnership (oldest first) with its number of unresolved issues, in one query."""
@@ -95,15 +74,13 @@ class PartnershipRepository:
         return self.session.scalars(stmt).all()
 
 
-class MemberRepository:
+class MemberRepository(RowRepository[Member]):
     """People of a partnership."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = Member
 
     def get(self, partnership_id: int, user_id: str) -> Member | None:
-        stmt = select(Member).where(Member.partnership_id == partnership_id, Member.user_id == user_id)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(Member.partnership_id == partnership_id, Member.user_id == user_id)
 
     def list(self, partnership_id: int) -> Sequence[Member]:
         stmt = select(Member).where(Member.partnership_id == partnership_id).order_by(Member.id)
@@ -143,21 +120,14 @@ class MemberRepository:
         )
         return self.session.scalars(stmt).all()
 
-    def add(self, member: Member) -> Member:
-        self.session.add(member)
-        self.session.flush()
-        return member
 
-
-class SideGroupRepository:
+class SideGroupRepository(RowRepository[SideGroup]):
     """User groups assigned to sides, and who is in them (as Slack last said)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = SideGroup
 
     def get(self, partnership_id: int, usergroup_id: str) -> SideGroup | None:
-        stmt = select(SideGroup).where(SideGroup.partnership_id == partnership_id, SideGroup.usergroup_id == usergroup_id)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(SideGroup.partnership_id == partnership_id, SideGroup.usergroup_id == usergroup_id)
 
     def list(self, partnership_id: int) -> Sequence[SideGroup]:
         """The partnership's groups, oldest assignment first (so the newest wins when applied in order)."""
@@ -173,11 +143,6 @@ class SideGroupRepository:
             .order_by(SideGroup.partnership_id)
         )
         return self.session.scalars(stmt).all()
-
-    def add(self, group: SideGroup) -> SideGroup:
-        self.session.add(group)
-        self.session.flush()
-        return group
 
     def next_sequence(self, partnership_id: int) -> int:
         """The number the next assignment gets (call under the partnership's row lock)."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from storage.models import EscalationPolicyRow, Member, OutboxMessage, Partnership, Workspace
+from storage.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,8 @@ class RoleRow:
     timezone: str
 
 
-class PortfolioRepository:
+class PortfolioRepository(Repository):
     """Workspace-wide reads for the portfolio digest (one query each, whatever the number of partnerships)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def roles(self, team_id: str, user_id: str) -> list[RoleRow]:
         """The person's roles in the workspace's partnerships, oldest partnership first."""

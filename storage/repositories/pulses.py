@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from storage.models import Answer, PulseRound, Question, Response, RoundQuestion
+from storage.repositories.base import AnsweringWindowRepository, RowRepository, TableRepository
 
 
-class QuestionRepository:
+class QuestionRepository(TableRepository[Question]):
     """The built-in question bank and each partnership's own questions."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, question_id: int) -> Question | None:
-        return self.session.get(Question, question_id)
+    model = Question
 
     def bank(self) -> Sequence[Question]:
         return self.session.scalars(select(Question).where(Question.partnership_id.is_(None)).order_by(Question.id)).all()
@@ -39,32 +35,16 @@ class QuestionRepository:
         stmt = select(Question).where(Question.partnership_id == partnership_id).order_by(Question.id)
         return self.session.scalars(stmt).all()
 
-    def add(self, question: Question) -> Question:
-        self.session.add(question)
-        self.session.flush()
-        return question
 
-
-class RoundRepository:
+class RoundRepository(AnsweringWindowRepository[PulseRound]):
     """Pulse rounds."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, round_id: int, *, for_update: bool = False) -> PulseRound | None:
-        stmt = select(PulseRound).where(PulseRound.id == round_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=PulseRound)
-        return self.session.scalars(stmt).one_or_none()
+    model = PulseRound
+    response_model = Response
+    response_of = "round_id"
 
     def get_scheduled(self, partnership_id: int, scheduled_at: datetime) -> PulseRound | None:
-        stmt = select(PulseRound).where(PulseRound.partnership_id == partnership_id, PulseRound.scheduled_at == scheduled_at)
-        return self.session.scalars(stmt).one_or_none()
-
-    def add(self, pulse_round: PulseRound) -> PulseRound:
-        self.session.add(pulse_round)
-        self.session.flush()
-        return pulse_round
+        return self.find_one(PulseRound.partnership_id == partnership_id, PulseRound.scheduled_at == scheduled_at)
 
     def latest(self, partnership_id: int, *, status: str | None = None) -> PulseRound | None:
         stmt = select(PulseRound).where(PulseRound.partnership_id == partnership_id)
@@ -86,32 +66,6 @@ class RoundRepository:
         )
         return self.session.scalars(stmt).all()
 
-    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[PulseRound]:
-        stmt = (
-            select(PulseRound)
-            .where(
-                PulseRound.status == "open",
-                PulseRound.reminded_at.is_(None),
-                PulseRound.remind_at.is_not(None),
-                PulseRound.remind_at <= now,
-                PulseRound.closes_at > now,
-            )
-            .order_by(PulseRound.remind_at, PulseRound.id)
-            .limit(limit)
-            .with_for_update(of=PulseRound, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
-    def claim_due_closes(self, now: datetime, limit: int) -> Sequence[PulseRound]:
-        stmt = (
-            select(PulseRound)
-            .where(PulseRound.status == "open", PulseRound.closes_at <= now)
-            .order_by(PulseRound.closes_at, PulseRound.id)
-            .limit(limit)
-            .with_for_update(of=PulseRound, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
     def question_history(self, partnership_id: int, limit_rounds: int) -> Sequence[tuple[int, int]]:
         """(sequence, question_id) pairs of the partnership's most recent rounds."""
         recent = (
@@ -129,31 +83,16 @@ class RoundRepository:
         return [(int(s), int(q)) for s, q in self.session.execute(stmt).all()]
 
 
-class ResponseRepository:
+class ResponseRepository(RowRepository[Response]):
     """Responses and their answers."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    model = Response
 
     def get(self, round_id: int, respondent_hash: str, *, for_update: bool = False) -> Response | None:
         stmt = select(Response).where(Response.round_id == round_id, Response.respondent_hash == respondent_hash)
         if for_update:
             stmt = stmt.with_for_update(of=Response)
         return self.session.scalars(stmt).one_or_none()
-
-    def add(self, response: Response) -> Response:
-        self.session.add(response)
-        self.session.flush()
-        return response
-
-    def hashes_for_rounds(self, round_ids: Collection[int]) -> dict[int, set[str]]:
-        """``hashes_for_round`` for several rounds in one query (for batch jobs)."""
-        found: dict[int, set[str]] = {rid: set() for rid in round_ids}
-        if found:
-            stmt = select(Response.round_id, Response.respondent_hash).where(Response.round_id.in_(list(found)))
-            for round_id, respondent in self.session.execute(stmt):
-                found[round_id].add(respondent)
-        return found
 
     def hashes_for_round(self, round_id: int) -> set[str]:
         return set(self.session.scalars(select(Response.respondent_hash).where(Response.round_id == round_id)).all())

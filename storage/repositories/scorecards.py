@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
+from storage.repositories.base import AnsweringWindowRepository, RowRepository
 
 
 @dataclass(frozen=True)
@@ -23,19 +23,15 @@ class ScoreSum:
     count: int
 
 
-class ScorecardRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
+    """Scorecards, one per partnership and period."""
 
-    def get(self, scorecard_id: int, *, for_update: bool = False) -> Scorecard | None:
-        stmt = select(Scorecard).where(Scorecard.id == scorecard_id)
-        if for_update:
-            stmt = stmt.with_for_update(of=Scorecard)
-        return self.session.scalars(stmt).one_or_none()
+    model = Scorecard
+    response_model = ScorecardResponse
+    response_of = "scorecard_id"
 
     def get_by_period(self, partnership_id: int, period: str) -> Scorecard | None:
-        stmt = select(Scorecard).where(Scorecard.partnership_id == partnership_id, Scorecard.period == period)
-        return self.session.scalars(stmt).one_or_none()
+        return self.find_one(Scorecard.partnership_id == partnership_id, Scorecard.period == period)
 
     def latest(self, partnership_id: int) -> Scorecard | None:
         """The open scorecard if there is one, else the one opened last."""
@@ -65,50 +61,6 @@ class ScorecardRepository:
             .order_by(Scorecard.closed_at, Scorecard.id)
         )
         return self.session.scalars(stmt).all()
-
-    def add(self, scorecard: Scorecard) -> Scorecard:
-        self.session.add(scorecard)
-        self.session.flush()
-        return scorecard
-
-    def due_to_close(self, now: datetime, limit: int) -> Sequence[Scorecard]:
-        """Open scorecards whose time is up, row-locked and skipped when another process holds them."""
-        stmt = (
-            select(Scorecard)
-            .where(Scorecard.status == "open", Scorecard.closes_at <= now)
-            .order_by(Scorecard.closes_at, Scorecard.id)
-            .limit(limit)
-            .with_for_update(of=Scorecard, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
-    def claim_due_reminders(self, now: datetime, limit: int) -> Sequence[Scorecard]:
-        """Open scorecards whose reminder time has come and that were not reminded yet, row-locked, skip locked."""
-        stmt = (
-            select(Scorecard)
-            .where(
-                Scorecard.status == "open",
-                Scorecard.reminded_at.is_(None),
-                Scorecard.remind_at.is_not(None),
-                Scorecard.remind_at <= now,
-                Scorecard.closes_at > now,
-            )
-            .order_by(Scorecard.remind_at, Scorecard.id)
-            .limit(limit)
-            .with_for_update(of=Scorecard, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
-
-    def respondent_hashes(self, scorecard_ids: Sequence[int]) -> dict[int, set[str]]:
-        """Who filled in each scorecard (keyed hashes), in one query."""
-        found: dict[int, set[str]] = {i: set() for i in scorecard_ids}
-        if found:
-            stmt = select(ScorecardResponse.scorecard_id, ScorecardResponse.respondent_hash).where(
-                ScorecardResponse.scorecard_id.in_(list(found))
-            )
-            for sid, key in self.session.execute(stmt):
-                found[int(sid)].add(str(key))
-        return found
 
     def due_partnerships(self, now: datetime, limit: int) -> Sequence[Partnership]:
         """Active partnerships whose next scorecard is due (or not yet computed), row-locked, skip locked."""
@@ -163,9 +115,10 @@ class ScorecardRepository:
         return [(str(side), str(comment)) for side, comment in self.session.execute(stmt).all()]
 
 
-class ScorecardResponseRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class ScorecardResponseRepository(RowRepository[ScorecardResponse]):
+    """Anonymous responses, one per respondent (keyed hash) and scorecard."""
+
+    model = ScorecardResponse
 
     def get(self, scorecard_id: int, respondent_hash: str, *, for_update: bool = False) -> ScorecardResponse | None:
         stmt = select(ScorecardResponse).where(
@@ -174,15 +127,3 @@ class ScorecardResponseRepository:
         if for_update:
             stmt = stmt.with_for_update(of=ScorecardResponse)
         return self.session.scalars(stmt).one_or_none()
-
-    def add(self, response: ScorecardResponse) -> ScorecardResponse:
-        self.session.add(response)
-        self.session.flush()
-        return response
-
-
-class ScorecardStore:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.scorecards = ScorecardRepository(session)
-        self.responses = ScorecardResponseRepository(session)

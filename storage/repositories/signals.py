@@ -5,29 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from storage.models import Signal
+from storage.repositories.base import TableRepository
 
 
-class SignalRepository:
+class SignalRepository(TableRepository[Signal]):
     """Signals sent to the leads."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, signal_id: int) -> Signal | None:
-        return self.session.get(Signal, signal_id)
+    model = Signal
 
     def get_by_key(self, dedupe_key: str) -> Signal | None:
-        return self.session.scalars(select(Signal).where(Signal.dedupe_key == dedupe_key)).one_or_none()
+        return self.find_one(Signal.dedupe_key == dedupe_key)
 
     def add_once(self, signal: Signal) -> bool:
         """Record the signal unless one with the same key exists. True if it was added."""
         if self.get_by_key(signal.dedupe_key) is not None:
             return False
-        self.session.add(signal)
-        self.session.flush()
+        self.add(signal)
         return True
 
     def latest(self, partnership_id: int, kind: str, subject: str) -> Signal | None:

@@ -18,9 +18,10 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from storage.models import Action, ActionEvent, Goal, GoalEvent, Issue, IssueEvent
+from storage.repositories.base import Repository
 from storage.repositories.issues import UNRESOLVED
 
 #: The issue history entries that change what the digest counts (status, clock, level, owning side).
@@ -106,11 +107,8 @@ def _side(data: Any, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class WorkHistoryRepository:
+class WorkHistoryRepository(Repository):
     """Issues, actions and goals with their history, for a window, for many partnerships in one set of reads."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
     def read(self, partnership_ids: Collection[int], *, start: datetime, end: datetime) -> dict[int, WorkRows]:
         """Every given partnership's rows (an empty ``WorkRows`` for one without any) for the window [start, end)."""

@@ -20,7 +20,7 @@ import pytest
 from bot.delivery.pacer import TIER_BURST_RESERVE, Pacer
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import SlackSandbox
-from bot.services import partnerships
+from bot.services import partnership_setup
 from bot.services.partnership_models import SlackProfile
 from tests.conftest import START
 from tests.factories import setup_input
@@ -64,7 +64,7 @@ def _partnership_of_1000(stack: LocalStack) -> None:
         SlackProfile(user_id=u.id, team_id=u.team_id, display_name=u.real_name, tz=u.tz)
         for u in (sb.snapshot_user(uid) for uid in [*leads, *PEOPLE])
     ]
-    partnerships.configure_partnership(
+    partnership_setup.configure_partnership(
         stack.services.uow_factory(),
         team_id=w.client_team,
         channel_id=CHANNEL,

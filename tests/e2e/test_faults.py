@@ -168,9 +168,9 @@ def test_revoked_token_holds_sending_for_the_workspace_and_keeps_messages(stack)
 
 def test_process_killed_mid_send_is_resent_after_the_lease_not_lost(stack) -> None:  # type: ignore[no-untyped-def]
     setup_partnership(stack)
-    from bot.services import pulses
+    from bot.services import pulse_rounds
 
-    pulses.open_due_rounds(stack.services.uow_factory, now=PULSE_AT)
+    pulse_rounds.open_due_rounds(stack.services.uow_factory, now=PULSE_AT)
     # A sender claims the row and dies before sending or recording anything.
     claimed = outbox_sending.claim(stack.services.uow_factory(), now=PULSE_AT, limit=10)
     assert [c.purpose.value for c in claimed] == ["pulse"]

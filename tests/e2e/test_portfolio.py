@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.services import partnerships
+from bot.services import partnership_setup, partnerships
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from storage.models import OutboxMessage, Workspace
@@ -37,7 +37,7 @@ def _partnership(stack: LocalStack, channel: str, name: str, client_org: str, pr
     w = stack.world
     people = [m for m in w.client_members if m != lead][:2]
     stack.sandbox.add_channel(channel, name.lower().replace(" ", "-"), w.client_team, members=[w.bot_user, lead, *people])
-    result = partnerships.configure_partnership(
+    result = partnership_setup.configure_partnership(
         stack.services.uow_factory(),
         team_id=w.client_team,
         channel_id=channel,

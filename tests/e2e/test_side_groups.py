@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import SlackSandbox
-from bot.services import partnerships
+from bot.services import partnership_setup, partnerships
 from storage.models import SideGroup
 from tests.conftest import START
 from tests.factories import setup_input
@@ -32,7 +32,7 @@ def _setup(stack: LocalStack) -> None:
     for uid in (LUIS, GRACE):
         sb.join(w.internal_channel, uid)
     members = [m for m in sb.members(w.internal_channel) if m != w.bot_user]
-    partnerships.configure_partnership(
+    partnership_setup.configure_partnership(
         stack.services.uow_factory(),
         team_id=w.client_team,
         channel_id=w.internal_channel,

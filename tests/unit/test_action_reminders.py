@@ -18,7 +18,6 @@ from bot.services.issue_models import ActionStatus
 from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership
-from storage.repositories.issues import IssueStore
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, make_issue_world
 
@@ -101,9 +100,7 @@ def test_a_new_due_date_that_passes_is_reminded_as_soon_as_it_is_overdue(world: 
         action = uow.session.get(Action, action_id)
         assert action is not None
         action.due_on = date(2026, 12, 1)  # moved to Tuesday, which then passes too
-        actions.schedule_reminder(
-            IssueStore(uow.session), uow.session.get(Partnership, world.partnership_id), action, now=NOW
-        )  # type: ignore[arg-type]
+        actions.schedule_reminder(uow, uow.session.get(Partnership, world.partnership_id), action, now=NOW)  # type: ignore[arg-type]
         uow.commit()
     assert _next(world, action_id) == datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # Wednesday, not a week on
     assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 2, 15, 0, tzinfo=UTC)) == 1
@@ -114,9 +111,7 @@ def test_an_action_reminded_today_is_not_read_again(world: IssueWorld) -> None:
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 1
     later = NOW + timedelta(hours=5)
     with world.uow_factory() as uow:
-        due = IssueStore(uow.session).actions.reminders_due(
-            now=later, due_before=later.date() + timedelta(days=1), after_id=0, limit=100
-        )
+        due = uow.actions.reminders_due(now=later, due_before=later.date() + timedelta(days=1), after_id=0, limit=100)
         assert due == []
     assert actions.remind_overdue(world.uow_factory, now=later) == 0
     assert _next(world, action_id) == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)

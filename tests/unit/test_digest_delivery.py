@@ -20,7 +20,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import digest, digest_requests, outbox, partnerships, question_bank
+from bot.services import digest, digest_requests, outbox, partnership_setup, partnerships, question_bank
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.partnership_models import SlackProfile
 from storage.models import Digest, Member, OutboxMessage, Partnership
@@ -91,7 +91,7 @@ def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
             w.provider_sponsor,
         ]
         profiles = [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             uow_factory(),
             team_id=w.client_team,
             channel_id=w.channel,
@@ -225,7 +225,7 @@ def test_only_a_changed_digest_schedule_clears_the_next_digest_time(env: Env) ->
     assert next_digest() is not None
 
     def save(**changes: Any) -> None:
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             env.uow_factory(),
             team_id=w.client_team,
             channel_id=w.channel,

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from benchmarks.sentiment import load_labelled
-from bot.services import digest, partnerships, pulses, question_bank, sentiment, themes, work_history
+from bot.services import digest, partnerships, pulse_rounds, pulses, question_bank, sentiment, themes, work_history
 from bot.services.errors import InvalidInput
 from bot.services.pulse_models import MAX_COMMENT, AnswerInput, RoundView
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, comment_sentiment, label_for
@@ -42,7 +42,7 @@ def pulse_world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
 
 
 def _start(uow_factory: UnitOfWorkFactory) -> RoundView:
-    return pulses.start_round_now(uow_factory(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=CLIENT_LEAD, now=NOW)
+    return pulse_rounds.start_round_now(uow_factory(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=CLIENT_LEAD, now=NOW)
 
 
 def _submit(uow_factory: UnitOfWorkFactory, r: RoundView, user: str, comments: list[str | None]) -> None:

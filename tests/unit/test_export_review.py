@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.services import expectations, export, goals, scorecard
+from bot.services import expectations, export, goals, scorecard, scorecard_rounds
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.review_models import GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
 from tests.factories import make_issue_world
@@ -46,7 +46,7 @@ def _scorecard(uf: Any, at: datetime, answers: dict[str, tuple[int, int]]) -> No
         scorecard.submit(
             uf(), scorecard_id=s.id, user_id=user, data=_ratings(own, other, comment), secret_key=SECRET, now=at
         )
-    assert scorecard.close_due(uf, now=at + timedelta(days=7)) == [s.id]
+    assert scorecard_rounds.close_due(uf, now=at + timedelta(days=7)) == [s.id]
 
 
 def _seed(uf: Any) -> int:

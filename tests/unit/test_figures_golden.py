@@ -34,7 +34,7 @@ from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.home import build_home
 from bot.blocks.pulse import build_results_messages
 from bot.blocks.scorecard import build_scorecard_report
-from bot.services import digest, digest_headline, export, home, pulses, scorecard
+from bot.services import digest, digest_headline, export, home, pulses, scorecard, scorecard_rounds
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.review_models import ScorecardInput
@@ -78,7 +78,7 @@ def _scenario(uow_factory: UnitOfWorkFactory) -> tuple[int, int, int]:
             secret_key=SECRET,
             now=opened,
         )
-    scorecard.close_due(uow_factory, now=opened + timedelta(days=7))
+    scorecard_rounds.close_due(uow_factory, now=opened + timedelta(days=7))
     return pid, round_id, card.id
 
 

@@ -20,7 +20,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import actions, escalation, followups, issue_lifecycle, partnerships, question_bank
+from bot.services import actions, escalation, followups, issue_lifecycle, partnership_setup, partnerships, question_bank
 from bot.services.issue_models import ActionInput, IssueInput
 from bot.services.partnership_models import Side, SlackProfile
 from storage.models import Issue, Member
@@ -86,7 +86,7 @@ def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
             w.provider_sponsor,
         ]
         profiles = [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             uow_factory(),
             team_id=w.client_team,
             channel_id=w.channel,

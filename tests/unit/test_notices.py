@@ -20,7 +20,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import DeliveryReport, OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import calendar_settings, issue_settings, outbox, partnerships, question_bank
+from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships, question_bank
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.outbox import Notice
@@ -89,7 +89,7 @@ def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
         w = _world(sandbox, uow_factory)
         e = Env(sandbox, w, uow_factory)
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             uow_factory(),
             **e.where,
             user_id=w.client_lead,
@@ -357,7 +357,7 @@ def test_setup_done_is_queued_with_the_setup_and_sent_after_a_slack_error(uow_fa
         e = Env(sandbox, w, uow_factory)
 
         def configure(request_key: str) -> SetupResult:
-            return partnerships.configure_partnership(
+            return partnership_setup.configure_partnership(
                 uow_factory(),
                 **e.where,
                 user_id=w.client_lead,
@@ -394,11 +394,11 @@ def test_setup_done_comes_before_the_menu_and_an_update_is_announced_as_such(uow
         e = Env(sandbox, w, uow_factory)
         kw: dict[str, Any] = {"user_id": w.client_lead, "is_connect": True, "channel_members": e.profiles(), "now": NOW}
         leads = {"client_leads": (w.client_lead,), "provider_leads": (w.provider_lead,)}
-        first = partnerships.configure_partnership(
+        first = partnership_setup.configure_partnership(
             uow_factory(), **e.where, **kw, data=setup_input(**leads), request_key="setup-view:V1"
         )
         e.deliver()
-        second = partnerships.configure_partnership(
+        second = partnership_setup.configure_partnership(
             uow_factory(), **e.where, **kw, data=setup_input(name="Renamed desk", **leads), request_key="setup-view:V2"
         )
         e.deliver()

@@ -15,8 +15,8 @@ from bot.services.digest_models import ActionSummary, DigestAction, DigestIssue,
 from bot.services.figures import Comparison, HealthIndex, SideFigure
 from bot.services.issue_models import IssueStatus
 from bot.services.partnership_models import Side
-from bot.services.portfolio import assess, rank
 from bot.services.portfolio_models import PortfolioView, RiskLevel
+from bot.services.portfolio_risk import assess, rank
 from bot.services.pulse_models import Participation
 from tests.factories import digest_view as factory_view
 

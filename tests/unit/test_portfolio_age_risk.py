@@ -12,8 +12,8 @@ from bot.services.digest_models import ActionSummary, DigestAction, DigestIssue,
 from bot.services.figures import HealthIndex
 from bot.services.issue_models import IssueStatus
 from bot.services.partnership_models import Side
-from bot.services.portfolio import assess, rank
 from bot.services.portfolio_models import RiskLevel
+from bot.services.portfolio_risk import assess, rank
 from bot.services.pulse_models import Participation
 from tests.factories import action_input, digest_view, issue_input, make_issue_world
 

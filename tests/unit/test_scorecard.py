@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.blocks.expectations import build_expectation_card
 from bot.blocks.goals import build_goal_list
 from bot.blocks.scorecard import build_scorecard_report
-from bot.services import digest, expectations, goals, scorecard
+from bot.services import digest, expectations, goals, scorecard, scorecard_rounds
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
@@ -47,10 +47,10 @@ def _dumps(value: object) -> str:
 def test_periods_follow_the_partnership_time_zone() -> None:
     # 23:30 on 31 December in New York is already 1 January in UTC: the period is still December / Q4.
     late = datetime(2027, 1, 1, 4, 30, tzinfo=UTC)
-    assert scorecard.period_of(late, "America/New_York", ScorecardCadence.MONTHLY) == "2026-12"
-    assert scorecard.period_of(late, "America/New_York", ScorecardCadence.QUARTERLY) == "2026-Q4"
-    assert scorecard.period_of(late, "UTC", ScorecardCadence.QUARTERLY) == "2027-Q1"
-    assert scorecard.period_of(late, "UTC", ScorecardCadence.OFF) == "2027-Q1"  # a lead's "start" counts per quarter
+    assert scorecard_rounds.period_of(late, "America/New_York", ScorecardCadence.MONTHLY) == "2026-12"
+    assert scorecard_rounds.period_of(late, "America/New_York", ScorecardCadence.QUARTERLY) == "2026-Q4"
+    assert scorecard_rounds.period_of(late, "UTC", ScorecardCadence.QUARTERLY) == "2027-Q1"
+    assert scorecard_rounds.period_of(late, "UTC", ScorecardCadence.OFF) == "2027-Q1"  # a lead's "start" counts per quarter
 
 
 def test_next_scorecard_is_the_first_digest_weekday_of_the_next_month_or_quarter(world: IssueWorld) -> None:
@@ -58,11 +58,11 @@ def test_next_scorecard_is_the_first_digest_weekday_of_the_next_month_or_quarter
         p = uow.session.get(Partnership, world.partnership_id)
         assert p is not None and p.scorecard_cadence == "quarterly" and p.digest_weekday == 4 and p.digest_hour == 16
         # The first Friday of the next quarter, at the digest time: Friday 1 January 2027, 16:00 New York (EST).
-        assert scorecard.next_scorecard_time(p, NOW) == datetime(2027, 1, 1, 21, 0, tzinfo=UTC)
+        assert scorecard_rounds.next_scorecard_time(p, NOW) == datetime(2027, 1, 1, 21, 0, tzinfo=UTC)
         p.scorecard_cadence = "monthly"
-        assert scorecard.next_scorecard_time(p, NOW) == datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
+        assert scorecard_rounds.next_scorecard_time(p, NOW) == datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
         p.scorecard_cadence = "off"
-        assert scorecard.next_scorecard_time(p, NOW) is None
+        assert scorecard_rounds.next_scorecard_time(p, NOW) is None
 
 
 def test_only_leads_change_the_cadence_or_start_one(world: IssueWorld) -> None:
@@ -88,11 +88,11 @@ def test_one_scorecard_per_period_and_a_repeated_tick_opens_nothing(world: Issue
     # on Fri 4 Dec, four days after the lead's start: at least three weeks after it, on the first Friday of January.
     scorecard.set_cadence(uf(), actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW, **kw)
     due = datetime(2027, 1, 1, 21, 0, tzinfo=UTC)
-    assert scorecard.open_due(uf, now=datetime(2026, 12, 4, 21, 0, tzinfo=UTC)) == 0
-    assert scorecard.open_due(uf, now=due - timedelta(minutes=1)) == 0
-    assert scorecard.open_due(uf, now=due) == 1
-    assert scorecard.open_due(uf, now=due) == 0
-    assert scorecard.open_due(uf, now=due + timedelta(hours=1)) == 0
+    assert scorecard_rounds.open_due(uf, now=datetime(2026, 12, 4, 21, 0, tzinfo=UTC)) == 0
+    assert scorecard_rounds.open_due(uf, now=due - timedelta(minutes=1)) == 0
+    assert scorecard_rounds.open_due(uf, now=due) == 1
+    assert scorecard_rounds.open_due(uf, now=due) == 0
+    assert scorecard_rounds.open_due(uf, now=due + timedelta(hours=1)) == 0
     with uf() as uow:
         periods = sorted(uow.session.scalars(select(Scorecard.period)))
         p = uow.session.get(Partnership, world.partnership_id)
@@ -102,9 +102,9 @@ def test_one_scorecard_per_period_and_a_repeated_tick_opens_nothing(world: Issue
         )
     assert periods == ["2026-Q4", "2027-01"] and opens == 2
     # Closing: after seven days, once.
-    assert scorecard.close_due(uf, now=NOW + timedelta(days=7) - timedelta(seconds=1)) == []
-    assert scorecard.close_due(uf, now=NOW + timedelta(days=7)) == [opened.id]
-    assert scorecard.close_due(uf, now=NOW + timedelta(days=7)) == []
+    assert scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7) - timedelta(seconds=1)) == []
+    assert scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7)) == [opened.id]
+    assert scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7)) == []
 
 
 def test_a_scorecard_missed_during_downtime_is_skipped_not_opened_late(world: IssueWorld) -> None:
@@ -112,7 +112,7 @@ def test_a_scorecard_missed_during_downtime_is_skipped_not_opened_late(world: Is
     scorecard.set_cadence(
         uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW
     )
-    assert scorecard.open_due(uf, now=datetime(2026, 12, 20, 12, 0, tzinfo=UTC)) == 0  # due 4 Dec, 16 days ago
+    assert scorecard_rounds.open_due(uf, now=datetime(2026, 12, 20, 12, 0, tzinfo=UTC)) == 0  # due 4 Dec, 16 days ago
     with uf() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Scorecard)) == 0
         p = uow.session.get(Partnership, world.partnership_id)
@@ -149,7 +149,7 @@ def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
     assert form.side is Side.PROVIDER and form.previous[("self", "trust")] == 5 and form.previous_comment == "comment of UP1"
 
     assert scorecard.report(uf(), scorecard_id=s.id) is None  # still open
-    scorecard.close_due(uf, now=NOW + timedelta(days=7))
+    scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7))
     report = scorecard.report(uf(), scorecard_id=s.id)
     assert report is not None
     client, provider = report.sides
@@ -194,7 +194,7 @@ def test_a_side_below_the_threshold_shows_no_averages_and_no_comments(world: Iss
         _submit(world, s.id, user, ScorecardInput(_ratings(4, 2).scores, comment=f"client says <!channel> {user}"))
     for user in ("UP1", "UP2"):  # two provider people: below the threshold of three
         _submit(world, s.id, user, ScorecardInput(_ratings(5, 1).scores, comment="SECRET-PROVIDER-COMMENT"))
-    scorecard.close_due(uf, now=NOW + timedelta(days=7))
+    scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7))
     report = scorecard.report(uf(), scorecard_id=s.id)
     assert report is not None
     client, provider = report.sides
@@ -395,7 +395,7 @@ def test_long_reports_and_ledgers_are_split_never_rejected(world: IssueWorld) ->
     s = scorecard.start_now(uf(), actor="UCL", now=NOW, **kw)
     for user in ("UC1", "UC2", "UC3", "UP1", "UP2", "UP3"):
         _submit(world, s.id, user, ScorecardInput(_ratings(3, 3).scores, comment=f"{user} " + "c" * 2990))
-    scorecard.close_due(uf, now=NOW + timedelta(days=7))
+    scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7))
     report = scorecard.report(uf(), scorecard_id=s.id)
     assert report is not None
     messages = build_scorecard_report(report)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.scorecard import build_scorecard_report
-from bot.services import scorecard
+from bot.services import scorecard, scorecard_rounds
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.review_models import ScorecardCadence, ScorecardInput
 from storage.models import Partnership, Scorecard
@@ -46,15 +46,15 @@ def _periods(world: IssueWorld) -> list[str]:
 def test_a_leads_start_late_in_q4_is_not_followed_by_a_q1_scorecard_two_weeks_later(world: IssueWorld) -> None:
     uf = world.uow_factory
     kw = {"team_id": world.team_id, "channel_id": world.channel_id}
-    scorecard.open_due(uf, now=NOW)  # the heartbeat computes the quarterly schedule: 1 January
+    scorecard_rounds.open_due(uf, now=NOW)  # the heartbeat computes the quarterly schedule: 1 January
     assert _next_at(world) == Q1_SLOT
     started = datetime(2026, 12, 16, 15, 0, tzinfo=UTC)
     assert scorecard.start_now(uf(), actor="UCL", now=started, **kw).period == "2026-Q4"
     # At least 60 days after the start (14 Feb): the first quarterly slot after that is April's.
     assert _next_at(world) == Q2_SLOT
     for at in (Q1_SLOT, Q1_SLOT + timedelta(days=7), Q2_SLOT - timedelta(minutes=1)):
-        assert scorecard.open_due(uf, now=at) == 0
-    assert scorecard.open_due(uf, now=Q2_SLOT) == 1
+        assert scorecard_rounds.open_due(uf, now=at) == 0
+    assert scorecard_rounds.open_due(uf, now=Q2_SLOT) == 1
     assert _periods(world) == ["2026-Q4", "2027-Q2"]
     assert _next_at(world) == datetime(2027, 7, 2, 20, 0, tzinfo=UTC)  # then quarterly as usual
 
@@ -63,8 +63,8 @@ def test_a_time_stored_before_the_start_is_skipped_and_the_monthly_rhythm_is_kep
     uf = world.uow_factory
     kw = {"team_id": world.team_id, "channel_id": world.channel_id}
     scorecard.set_cadence(uf(), actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW, **kw)
-    scorecard.open_due(uf, now=datetime(2026, 12, 4, 21, 0, tzinfo=UTC))  # the December slot: opens
-    scorecard.open_due(uf, now=Q1_SLOT)  # January: 28 days later, opens (the usual rhythm is untouched)
+    scorecard_rounds.open_due(uf, now=datetime(2026, 12, 4, 21, 0, tzinfo=UTC))  # the December slot: opens
+    scorecard_rounds.open_due(uf, now=Q1_SLOT)  # January: 28 days later, opens (the usual rhythm is untouched)
     assert _periods(world) == ["2026-12", "2027-01"]
     # A database written before this rule: February's slot is stored although a lead started one on 25 January.
     with uf() as uow:
@@ -83,7 +83,7 @@ def test_a_time_stored_before_the_start_is_skipped_and_the_monthly_rhythm_is_kep
         assert p is not None
         p.next_scorecard_at = datetime(2027, 2, 5, 21, 0, tzinfo=UTC)
         uow.commit()
-    assert scorecard.open_due(uf, now=datetime(2027, 2, 5, 21, 0, tzinfo=UTC)) == 0  # 11 days after the start
+    assert scorecard_rounds.open_due(uf, now=datetime(2027, 2, 5, 21, 0, tzinfo=UTC)) == 0  # 11 days after the start
     assert _next_at(world) == datetime(2027, 3, 5, 21, 0, tzinfo=UTC)
 
 
@@ -96,7 +96,7 @@ def test_a_scorecard_too_few_answered_says_so_once_plainly(world: IssueWorld) ->
     s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
     for user in ("UC1", "UC2", "UP1"):
         scorecard.submit(uf(), scorecard_id=s.id, user_id=user, data=_ratings(3), secret_key=SECRET, now=NOW)
-    scorecard.close_due(uf, now=NOW + timedelta(days=7))
+    scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7))
     report = scorecard.report(uf(), scorecard_id=s.id)
     assert report is not None
     messages = build_scorecard_report(report)

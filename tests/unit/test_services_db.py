@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services import partnerships, pulses, question_bank
+from bot.services import partnership_setup, partnerships, pulse_rounds, pulses, question_bank
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.partnership_models import SetupInput, Side, SlackProfile
 from bot.services.pulse_models import AnswerInput, RoundView
@@ -48,7 +48,7 @@ def _channel_members() -> list[SlackProfile]:
 
 
 def _configure(uow_factory: UnitOfWorkFactory, *, user_id: str = CLIENT_LEAD, now: datetime = NOW, **kw: object):
-    return partnerships.configure_partnership(
+    return partnership_setup.configure_partnership(
         uow_factory(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
@@ -75,7 +75,7 @@ def _partnership_id(uow_factory: UnitOfWorkFactory) -> int:
 
 
 def _start(uow_factory: UnitOfWorkFactory, now: datetime = NOW) -> RoundView:
-    return pulses.start_round_now(uow_factory(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=CLIENT_LEAD, now=now)
+    return pulse_rounds.start_round_now(uow_factory(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=CLIENT_LEAD, now=now)
 
 
 def _answers(r: RoundView, score: int, comment: str | None = None) -> list[AnswerInput]:
@@ -173,7 +173,7 @@ def test_non_lead_cannot_reconfigure(world: UnitOfWorkFactory) -> None:
 )
 def test_validate_setup_errors(kw: dict[str, object], user: str, field: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        partnerships.validate_setup(_setup_input(**kw), user_id=user)
+        partnership_setup.validate_setup(_setup_input(**kw), user_id=user)
     assert info.value.field == field
 
 
@@ -199,7 +199,7 @@ def test_side_override_wins_over_team(world: UnitOfWorkFactory) -> None:
 
 def test_start_round_now(world: UnitOfWorkFactory) -> None:
     with pytest.raises(NotAllowed):
-        pulses.start_round_now(world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor="UC1", now=NOW)
+        pulse_rounds.start_round_now(world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor="UC1", now=NOW)
     assert _round_count(world) == 0
     r = _start(world)
     kinds = [q.kind for q in r.questions]
@@ -216,7 +216,7 @@ def test_start_round_now(world: UnitOfWorkFactory) -> None:
 
 def test_second_round_has_no_nps_and_new_dimensions(world: UnitOfWorkFactory) -> None:
     first = _start(world)
-    pulses.close_due_rounds(world, now=first.closes_at)
+    pulse_rounds.close_due_rounds(world, now=first.closes_at)
     second = _start(world, first.closes_at + timedelta(hours=1))
     assert [q.kind for q in second.questions] == ["scale"] * 3
     assert not {q.dimension for q in first.questions} & {q.dimension for q in second.questions}
@@ -262,9 +262,9 @@ def test_oversized_comment_and_bad_score(world: UnitOfWorkFactory) -> None:
 def test_answering_after_close_is_conflict(world: UnitOfWorkFactory) -> None:
     r = _start(world)
     _submit(world, r, "UC1", 4)
-    assert pulses.close_due_rounds(world, now=r.closes_at - timedelta(seconds=1)) == ()
-    assert pulses.close_due_rounds(world, now=r.closes_at) == (r.id,)
-    assert pulses.close_due_rounds(world, now=r.closes_at) == ()
+    assert pulse_rounds.close_due_rounds(world, now=r.closes_at - timedelta(seconds=1)) == ()
+    assert pulse_rounds.close_due_rounds(world, now=r.closes_at) == (r.id,)
+    assert pulse_rounds.close_due_rounds(world, now=r.closes_at) == ()
     with pytest.raises(Conflict):
         _submit(world, r, "UC1", 1, now=r.closes_at + timedelta(minutes=1))
     with pytest.raises(Conflict):
@@ -282,7 +282,7 @@ def test_results_withhold_side_below_threshold(world: UnitOfWorkFactory) -> None
         _submit(world, r, user, score, f"client view {user}")
     for user, score in (("UP1", 1), ("UP2", 2)):
         _submit(world, r, user, score, f"provider secret {user}")
-    pulses.close_due_rounds(world, now=r.closes_at)
+    pulse_rounds.close_due_rounds(world, now=r.closes_at)
     res = pulses.round_results(world(), round_id=r.id)
     assert res.withheld == (Side.PROVIDER,)
     assert res.participation[Side.CLIENT].responded == 3 and res.participation[Side.PROVIDER].responded == 2
@@ -330,10 +330,10 @@ def test_results_average_and_gap(world: UnitOfWorkFactory) -> None:
 
 
 def test_open_due_rounds_once_at_the_scheduled_time(world: UnitOfWorkFactory) -> None:
-    assert pulses.open_due_rounds(world, now=FIRST_PULSE - timedelta(seconds=1)).opened == ()
-    report = pulses.open_due_rounds(world, now=FIRST_PULSE)
+    assert pulse_rounds.open_due_rounds(world, now=FIRST_PULSE - timedelta(seconds=1)).opened == ()
+    report = pulse_rounds.open_due_rounds(world, now=FIRST_PULSE)
     assert len(report.opened) == 1 and report.skipped == 0
-    again = pulses.open_due_rounds(world, now=FIRST_PULSE)
+    again = pulse_rounds.open_due_rounds(world, now=FIRST_PULSE)
     assert again.opened == () and again.skipped == 0
     assert _round_count(world) == 1
     p = partnerships.get_partnership(world(), team_id=CLIENT_TEAM, channel_id=CHANNEL)
@@ -344,26 +344,26 @@ def test_open_due_rounds_once_at_the_scheduled_time(world: UnitOfWorkFactory) ->
 
 def test_paused_partnership_does_not_open(world: UnitOfWorkFactory) -> None:
     partnerships.set_paused(world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=CLIENT_LEAD, paused=True, now=NOW)
-    assert pulses.open_due_rounds(world, now=FIRST_PULSE).opened == ()
+    assert pulse_rounds.open_due_rounds(world, now=FIRST_PULSE).opened == ()
     with pytest.raises(Conflict):
         _start(world)
 
 
 def test_downtime_opens_at_most_one_round(world: UnitOfWorkFactory) -> None:
     latest = FIRST_PULSE + timedelta(weeks=3)
-    report = pulses.open_due_rounds(world, now=latest + timedelta(hours=1))
+    report = pulse_rounds.open_due_rounds(world, now=latest + timedelta(hours=1))
     assert len(report.opened) == 1 and report.skipped == 3
     ctx = pulses.round_context(world(), round_id=report.opened[0])
     assert ctx is not None and ctx[0].closes_at == latest + timedelta(hours=48)
     p = ctx[1]
     assert p.next_pulse_at == latest + timedelta(days=7)
-    assert pulses.open_due_rounds(world, now=latest + timedelta(hours=2)).opened == ()
+    assert pulse_rounds.open_due_rounds(world, now=latest + timedelta(hours=2)).opened == ()
 
 
 def test_downtime_past_close_skips_without_round(world: UnitOfWorkFactory) -> None:
     before = _outbox_keys(world)
     now = FIRST_PULSE + timedelta(weeks=3, hours=49)
-    report = pulses.open_due_rounds(world, now=now)
+    report = pulse_rounds.open_due_rounds(world, now=now)
     assert report.opened == () and report.skipped == 4
     assert _round_count(world) == 0
     assert _outbox_keys(world) == before
@@ -373,20 +373,20 @@ def test_downtime_past_close_skips_without_round(world: UnitOfWorkFactory) -> No
 
 
 def test_reminders_queued_once_for_non_responders(world: UnitOfWorkFactory) -> None:
-    report = pulses.open_due_rounds(world, now=FIRST_PULSE)
+    report = pulse_rounds.open_due_rounds(world, now=FIRST_PULSE)
     ctx = pulses.round_context(world(), round_id=report.opened[0])
     assert ctx is not None
     r = ctx[0]
     _submit(world, r, "UC1", 4, now=FIRST_PULSE + timedelta(hours=1))
     _submit(world, r, "UP2", 2, now=FIRST_PULSE + timedelta(hours=1))
-    assert pulses.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=23)) == 0
-    assert pulses.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=25)) == 6
-    assert pulses.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=26)) == 0
+    assert pulse_rounds.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=23)) == 0
+    assert pulse_rounds.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=25)) == 6
+    assert pulse_rounds.queue_due_reminders(world, secret_key=KEY, now=FIRST_PULSE + timedelta(hours=26)) == 0
     reminders = {k for k in _outbox_keys(world) if k.startswith(f"remind:{r.id}:")}
     expected = {CLIENT_LEAD, "UC2", "UC3", PROVIDER_LEAD, "UP1", "UP3"}
     assert reminders == {f"remind:{r.id}:{u}" for u in expected}
-    assert pulses.has_answered(world(), round_id=r.id, user_id="UC1", secret_key=KEY)
-    assert not pulses.has_answered(world(), round_id=r.id, user_id="UC2", secret_key=KEY)
+    assert pulse_rounds.has_answered(world(), round_id=r.id, user_id="UC1", secret_key=KEY)
+    assert not pulse_rounds.has_answered(world(), round_id=r.id, user_id="UC2", secret_key=KEY)
 
 
 def test_member_without_side_cannot_answer(world: UnitOfWorkFactory) -> None:
@@ -414,7 +414,7 @@ def test_a_broken_partnership_is_paused_and_does_not_block_the_others(world: Uni
 
     from storage.models import Partnership
 
-    other = partnerships.configure_partnership(
+    other = partnership_setup.configure_partnership(
         world(),
         team_id=CLIENT_TEAM,
         channel_id="C0OTHER",
@@ -430,10 +430,10 @@ def test_a_broken_partnership_is_paused_and_does_not_block_the_others(world: Uni
     with world() as uow:  # corrupt data that validation would never let in
         uow.session.execute(update(Partnership).where(Partnership.id == broken_id).values(timezone="Not/AZone"))
         uow.commit()
-    report = pulses.open_due_rounds(world, now=due)
+    report = pulse_rounds.open_due_rounds(world, now=due)
     assert len(report.opened) == 1 and report.skipped == 1
     with world() as uow:
         broken = uow.partnerships.get(broken_id)
         assert broken is not None and broken.status == "paused" and "could not be scheduled" in str(broken.pause_reason)
         assert uow.rounds.latest(other.partnership.id) is not None
-    assert pulses.open_due_rounds(world, now=due).opened == ()  # no endless retry
+    assert pulse_rounds.open_due_rounds(world, now=due).opened == ()  # no endless retry

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 import storage.models  # noqa: F401  (registers every table)
 from bot.blocks.common import side_group_text
-from bot.services import channel_membership, partnerships
+from bot.services import channel_membership, partnership_setup, partnerships, side_groups
 from bot.services.errors import NotAllowed
 from bot.services.partnership_models import Side, SideGroupResult, SlackProfile
 from storage import migrate
@@ -73,7 +73,7 @@ def world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
     profiles = [
         SlackProfile(uid, CLIENT_TEAM if uid.startswith(("UC", LEAD)) else PROVIDER_TEAM, uid) for uid in (LEAD, *PEOPLE)
     ]
-    partnerships.configure_partnership(
+    partnership_setup.configure_partnership(
         uow_factory(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
@@ -94,7 +94,7 @@ def _sides(uow_factory: UnitOfWorkFactory) -> dict[str, str | None]:
 
 
 def _assign(uow_factory: UnitOfWorkFactory, group: str, side: Side, members: list[str], actor: str = LEAD):
-    return partnerships.assign_side_group(
+    return side_groups.assign_side_group(
         uow_factory(),
         team_id=CLIENT_TEAM,
         channel_id=CHANNEL,
@@ -116,7 +116,7 @@ def test_group_side_beats_the_home_team_and_falls_back_when_removed(world: UnitO
         world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=LEAD, user_id="UP1", side=Side.PROVIDER, now=NOW
     )
     assert _sides(world)["UP1"] == "provider"
-    removed = partnerships.remove_side_group(
+    removed = side_groups.remove_side_group(
         world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor=LEAD, usergroup_id="S1", handle="@s1", now=NOW
     )
     assert removed.existed and removed.side is None and removed.moved == 1
@@ -133,7 +133,7 @@ def test_most_recent_group_wins_and_members_changed_falls_back(world: UnitOfWork
     result = _assign(world, "S2", Side.CLIENT, ["UC2", "UP1"])
     assert result.conflicts == 1 and result.other_handles == ("@s1",)
     assert _sides(world)["UC2"] == "client" and _sides(world)["UC1"] == "provider"
-    changed = partnerships.usergroup_members_changed(
+    changed = side_groups.usergroup_members_changed(
         world(), team_id=CLIENT_TEAM, usergroup_id="S2", added=["UP2"], removed=["UC2"], event_id="Ev1", now=NOW
     )
     assert changed == 1
@@ -142,9 +142,9 @@ def test_most_recent_group_wins_and_members_changed_falls_back(world: UnitOfWork
     assert sides["UP2"] == "client" and sides["UP1"] == "client"
     # The same event again changes nothing; another workspace's or an unassigned group's events change nothing.
     again = dict(team_id=CLIENT_TEAM, usergroup_id="S2", added=["UC2"], removed=[], event_id="Ev1", now=NOW)
-    assert partnerships.usergroup_members_changed(world(), **again) == 0  # type: ignore[arg-type]
-    assert partnerships.usergroup_members_changed(world(), **{**again, "event_id": "Ev2", "team_id": "TOTHER"}) == 0  # type: ignore[arg-type]
-    assert partnerships.usergroup_members_changed(world(), **{**again, "event_id": "Ev3", "usergroup_id": "S9"}) == 0  # type: ignore[arg-type]
+    assert side_groups.usergroup_members_changed(world(), **again) == 0  # type: ignore[arg-type]
+    assert side_groups.usergroup_members_changed(world(), **{**again, "event_id": "Ev2", "team_id": "TOTHER"}) == 0  # type: ignore[arg-type]
+    assert side_groups.usergroup_members_changed(world(), **{**again, "event_id": "Ev3", "usergroup_id": "S9"}) == 0  # type: ignore[arg-type]
     assert _sides(world) == sides
 
 
@@ -183,7 +183,7 @@ def test_only_leads_assign_groups(world: UnitOfWorkFactory) -> None:
     with pytest.raises(NotAllowed):
         _assign(world, "S1", Side.PROVIDER, ["UC1"], actor="UC1")
     with pytest.raises(NotAllowed):
-        partnerships.remove_side_group(
+        side_groups.remove_side_group(
             world(), team_id=CLIENT_TEAM, channel_id=CHANNEL, actor="UC1", usergroup_id="S1", handle="@s1", now=NOW
         )
     assert _sides(world)["UC1"] == "client"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services import issue_lifecycle, pulses, signals
+from bot.services import issue_lifecycle, pulse_rounds, pulses, signals
 from bot.services.errors import NotFound
 from bot.services.issue_models import SignalKind
 from bot.services.partnership_models import SlackProfile
@@ -44,7 +44,7 @@ def _round(
 ) -> RoundView:
     """Open a round in week ``week``, have both sides answer (score by person and dimension) and close it."""
     opened = START + timedelta(weeks=week)
-    r = pulses.start_round_now(
+    r = pulse_rounds.start_round_now(
         world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=opened
     )
     for people, score, team in ((CLIENT, client, "TCLIENT"), (provider_people, provider, "TPROV")):
@@ -57,7 +57,7 @@ def _round(
                 secret_key=KEY,
                 now=opened + timedelta(minutes=5),
             )
-    assert r.id in pulses.close_due_rounds(world.uow_factory, now=opened + timedelta(days=3))
+    assert r.id in pulse_rounds.close_due_rounds(world.uow_factory, now=opened + timedelta(days=3))
     return r
 
 

@@ -46,7 +46,7 @@ def test_a_duplicate_at_commit_is_one_error_and_the_transaction_is_rolled_back(w
         uow.holidays.add(_holiday(world, "first"))
         uow.commit()
     with world.uow_factory() as uow:
-        uow.issue_store.holidays.session.add(_holiday(world, "again"))  # pending until the commit flushes it
+        uow.holidays.session.add(_holiday(world, "again"))  # pending until the commit flushes it
         with pytest.raises(DuplicateKey):
             uow.commit_or_duplicate()
         assert [h.name for h in uow.holidays.for_partnership(world.partnership_id)] == ["first"]

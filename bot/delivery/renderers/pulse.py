@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.blocks.pulse import build_pulse_message, build_reminder, build_results_messages
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import outbox, pulses, recipients
+from bot.services import outbox, pulse_rounds, pulses, recipients
 from bot.services.outbox import OutboxItem, Purpose
 from bot.services.partnership_models import PartnershipView
 from bot.services.pulse_models import RoundView
@@ -41,7 +41,7 @@ def render_reminder(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
         return None
     round_, partnership = context
     assert item.user_id is not None
-    if round_.status != "open" or pulses.has_answered(
+    if round_.status != "open" or pulse_rounds.has_answered(
         ctx.uow_factory(), round_id=round_.id, user_id=item.user_id, secret_key=ctx.secret_key
     ):
         return None

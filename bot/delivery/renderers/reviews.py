@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.blocks.expectations import build_expectation_card
 from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_reminder, build_scorecard_report
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import expectations, outbox, scorecard
+from bot.services import expectations, outbox, scorecard, scorecard_rounds
 from bot.services.outbox import OutboxItem, Purpose
 
 
@@ -59,7 +59,9 @@ def render_scorecard_reminder(ctx: RenderContext, item: OutboxItem) -> Rendered 
     invite = scorecard.invite(ctx.uow_factory(), scorecard_id=item.ref_id)
     if invite is None or invite.scorecard.status != "open":
         return None
-    if scorecard.has_filled_in(ctx.uow_factory(), scorecard_id=item.ref_id, user_id=item.user_id, secret_key=ctx.secret_key):
+    if scorecard_rounds.has_filled_in(
+        ctx.uow_factory(), scorecard_id=item.ref_id, user_id=item.user_id, secret_key=ctx.secret_key
+    ):
         return None
     return Rendered([build_scorecard_reminder(invite)])
 
