@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.issue_forms import FollowupFormRef, build_followup_modal
 from bot.blocks.issues import FollowupAsk, FollowupRef, date_label
@@ -35,6 +35,7 @@ from handlers.ui import (
 SIDES = {s.value for s in Side}
 
 
+@opens_modal
 @after_ack
 def open_contribution_form(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
