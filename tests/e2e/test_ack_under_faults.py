@@ -1,0 +1,226 @@
+"""Acknowledgements under a slow database and a slow Slack (issue 13, items 5 and 9; slack-platform checks 8, 9, 14).
+
+Slack wants every acknowledgement within 3 seconds and a modal opened within 3 seconds of the click. The faults here
+last 5 seconds, so an acknowledgement or a views.open that waited for them would come after Slack's deadline: each
+assertion is "answered before the injected delay could have ended", not a timing target.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+
+from bot.harness import LocalStack
+from storage.models import Goal, Member, Response
+from tests.conftest import START
+from tests.helpers import latest_pulse, open_view, setup_partnership, wait_for
+
+pytestmark = pytest.mark.fault
+
+PULSE_AT = START.replace(hour=14, minute=0)
+#: The injected fault: longer than Slack's 3 seconds.
+FAULT_SECONDS = 5.0
+#: Slack's deadline for an acknowledgement, and for views.open after the click.
+SLACK_DEADLINE = 3.0
+GOAL_CALLBACK = "goal-add-submit"
+ANSWER_CALLBACK = "pulse-answer-submit"
+
+
+@contextmanager
+def slow_database(engine: Engine, seconds: float = FAULT_SECONDS) -> Iterator[None]:
+    """Every SQL statement the bot sends waits ``seconds`` first, until the block ends (statements already waiting
+    then finish their wait and go on, so the work they belong to completes). The listener stays registered, idle:
+    removing it while other threads run statements would change the list they are iterating."""
+    slow = threading.Event()
+    slow.set()
+
+    def wait(*_args: Any) -> None:
+        if slow.is_set():
+            time.sleep(seconds)
+
+    event.listen(engine, "before_cursor_execute", wait)
+    try:
+        yield
+    finally:
+        slow.clear()
+
+
+def _count(stack: LocalStack, model: Any) -> int:
+    with stack.services.uow_factory() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _ephemerals(stack: LocalStack, user: str) -> list[str]:
+    return [
+        json.dumps(c.args)
+        for c in stack.sandbox.calls
+        if c.method in ("chat.postEphemeral", "chat.postMessage") and c.args.get("user", c.args.get("channel")) == user
+    ] + [json.dumps(p.body) for p in stack.sandbox.response_url_posts]
+
+
+def test_commands_clicks_and_forms_are_acknowledged_in_time_with_5_s_of_database_latency(stack: LocalStack) -> None:
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    stack.tick(PULSE_AT)
+    pulse = latest_pulse(stack)
+    member, client_owner, provider_owner = w.client_members[0], w.client_members[1], w.provider_members[0]
+    # Forms opened before the database turns slow; they are submitted while it is slow.
+    stack.actor(member).slash_command("/partner", "goal add", w.channel)
+    goal_view = open_view(stack, member, GOAL_CALLBACK)
+    answerer = w.provider_members[1]
+    stack.actor(answerer).click(w.channel, pulse["ts"], "pulse-answer")
+    answer_view = open_view(stack, answerer, ANSWER_CALLBACK)
+    scores = {b["block_id"]: "4" for b in answer_view["blocks"] if str(b.get("block_id", "")).startswith("score-")}
+    for block in answer_view["blocks"]:
+        if block.get("block_id") in scores and block["element"]["type"] == "static_select":
+            scores[block["block_id"]] = "8"
+    stack.settle()
+
+    with slow_database(stack.services.engine):
+        answers = {
+            "slash command": stack.actor(member).slash_command("/partner", "goals", w.channel),
+            "button": stack.actor(w.client_members[2]).click(w.channel, pulse["ts"], "pulse-answer"),
+            "goal form (reads the database to check its owners)": stack.actor(member).submit_view(
+                goal_view["id"],
+                {"title": "Cut ticket backlog", "client_owner_id": client_owner, "provider_owner_id": provider_owner},
+            ),
+            "answer form": stack.actor(answerer).submit_view(answer_view["id"], scores),
+        }
+    late = {what: round(r.elapsed, 2) for what, r in answers.items() if not (r.status == 200 and r.elapsed < SLACK_DEADLINE)}
+    assert late == {}, f"acknowledged late or not at all: {late}"
+    # The goal form closed without waiting for its database check; the work itself finishes once the database answers.
+    assert not answers["goal form (reads the database to check its owners)"].body.strip()
+    wait_for(lambda: _count(stack, Goal) == 1, what="the goal, saved after the ack")
+    wait_for(lambda: _count(stack, Response) == 1, what="the answer, saved after the ack")
+    wait_for(lambda: any("Goal #1 added" in e for e in _ephemerals(stack, member)), what="the goal's confirmation")
+    stack.settle()
+    assert _count(stack, Goal) == 1 and sb.calls  # nothing doubled
+
+
+def test_a_goal_form_closed_before_its_check_tells_the_person_what_was_wrong(stack: LocalStack) -> None:
+    """The owners could not be checked in time, so the form closed; the save finds an owner on the wrong side and
+    the person learns it (the form reopened with the error, or a message when the trigger has expired)."""
+    setup_partnership(stack)
+    w = stack.world
+    member, provider_owner = w.client_members[0], w.provider_members[0]
+    stack.actor(member).slash_command("/partner", "goal add", w.channel)
+    view = open_view(stack, member, GOAL_CALLBACK)
+    stack.settle()
+    with slow_database(stack.services.engine, seconds=2.0):
+        r = stack.actor(member).submit_view(
+            view["id"], {"title": "Cut backlog", "client_owner_id": provider_owner, "provider_owner_id": provider_owner}
+        )
+    assert r.status == 200 and r.elapsed < SLACK_DEADLINE and not r.body.strip()
+
+    def told() -> bool:
+        reopened = [
+            v for v in stack.sandbox.open_views(member) if v.get("callback_id") == GOAL_CALLBACK and v["id"] != view["id"]
+        ]
+        return any("Contoso Services side" in json.dumps(v["blocks"]) for v in reopened) or any(
+            "Contoso Services side" in e for e in _ephemerals(stack, member)
+        )
+
+    wait_for(told, what="the person told that the client owner is on the wrong side")
+    stack.settle()
+    assert _count(stack, Goal) == 0
+
+
+@contextmanager
+def database_lock_held(stack: LocalStack) -> Iterator[None]:
+    """Another connection holds what recording a member event needs (SQLite's write lock; the events table on
+    PostgreSQL), as a long migration or a stuck transaction would."""
+    url = str(stack.settings.database_url)
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    with stack.services.engine.connect() as pg:
+        pg.execute(text("LOCK TABLE processed_events IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            pg.rollback()
+
+
+def test_a_member_event_the_database_cannot_record_in_time_gets_a_prompt_500_and_its_retry_is_recorded(
+    stack: LocalStack,
+) -> None:
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    newcomer = "U0PNEW2"
+    sb.add_user(newcomer, w.provider_team, "ana.lopez", "Ana Lopez", tz="Europe/Madrid")
+    sb.join(w.channel, newcomer)
+    stack.settle()
+    joined = {"type": "member_joined_channel", "user": newcomer, "channel": w.channel, "channel_type": "C"}
+    with database_lock_held(stack):
+        started = time.monotonic()
+        first = sb.event(joined, event_id="EvLocked1")
+        waited = time.monotonic() - started
+    # Answered (500, so Slack retries) well before the lock would have been released: it did not hang on it.
+    assert first.status >= 500 and waited < SLACK_DEADLINE, (first.status, waited)
+    retry = sb.event(joined, event_id="EvLocked1", retry_num=1)
+    assert retry.status == 200
+    stack.settle()
+    with stack.services.uow_factory() as uow:
+        in_channel = [m.in_channel for m in uow.session.scalars(select(Member).where(Member.user_id == newcomer))]
+    assert in_channel == [True]
+
+
+def test_modals_open_in_time_while_slow_slack_calls_hold_every_post_ack_thread(stack: LocalStack) -> None:
+    """24 Answer clicks at once while post-ack work waits 5 s on Slack for each of twice as many requests as there
+    are post-ack threads: every loading modal still opens within the trigger's 3 seconds (check 9, issue 13 item 9)."""
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    stack.tick(PULSE_AT)
+    pulse = latest_pulse(stack)
+    stack.settle()
+    sb.clear_calls()
+    slow_work = 2 * stack.settings.worker_threads
+    clickers = [w.all_users[i % len(w.all_users)] for i in range(24)]
+    sb.set_latency("views.publish", FAULT_SECONDS)
+    try:
+        for i in range(slow_work):  # each opens the Home tab: a views.publish that waits FAULT_SECONDS
+            sb.event({"type": "app_home_opened", "user": w.all_users[i % len(w.all_users)], "tab": "home"})
+        with ThreadPoolExecutor(max_workers=len(clickers)) as pool:
+            acks = list(pool.map(lambda u: sb.actor(u).click(w.channel, pulse["ts"], "pulse-answer"), clickers))
+        assert all(r.status == 200 for r in acks)
+        wait_for(lambda: len([c for c in sb.calls if c.method == "views.open"]) >= len(clickers), what="24 views.open")
+    finally:
+        sb.set_latency("views.publish", 0)
+    opens = [c for c in sb.calls if c.method == "views.open"]
+    refused = [c.response.get("error") for c in opens if not c.response.get("ok")]
+    assert len(opens) == len(clickers) and refused == [], refused
+    stack.settle(timeout=60)
+
+
+def test_a_modal_slack_passes_on_too_late_tells_the_person_and_nothing_breaks(stack: LocalStack) -> None:
+    """views.open reaches Slack after the trigger expired (a real delay, not a mocked error), then a second use of
+    an exchanged trigger: each time the person is told to try again, and the next click works."""
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    stack.tick(PULSE_AT)
+    pulse = latest_pulse(stack)
+    member = w.client_members[0]
+    sb.delay_next("views.open", SLACK_DEADLINE + 0.5)
+    stack.actor(member).click(w.channel, pulse["ts"], "pulse-answer")
+    wait_for(lambda: sum("took too long" in e for e in _ephemerals(stack, member)) == 1, what="a try-again message")
+    sb.fail_next("views.open", "exchanged_trigger_id")
+    stack.actor(member).click(w.channel, pulse["ts"], "pulse-answer")
+    wait_for(lambda: sum("took too long" in e for e in _ephemerals(stack, member)) == 2, what="a second try-again")
+    stack.actor(member).click(w.channel, pulse["ts"], "pulse-answer")
+    open_view(stack, member, ANSWER_CALLBACK)
+    stack.settle()
