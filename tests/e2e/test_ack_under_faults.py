@@ -14,14 +14,16 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
-from bot.harness import LocalStack
+from bot.delivery.pacer import Pacer
+from bot.harness import LocalStack, start_local_stack
 from storage.models import Goal, Member, Response
-from tests.conftest import START
+from tests.conftest import STACK_PACER_SPEEDUP, START
 from tests.helpers import latest_pulse, open_view, setup_partnership, wait_for
 
 pytestmark = pytest.mark.fault
@@ -283,3 +285,43 @@ def test_a_reply_through_an_expired_response_url_falls_back_to_an_ephemeral(stac
     told = lambda: [e for e in sb.ephemerals(w.channel, user=member) if "Only the partnership" in json.dumps(e)]  # noqa: E731
     wait_for(told, what="the refusal as an ephemeral")
     assert sb.response_url_posts and {p.status for p in sb.response_url_posts} == {404}, "the response_url was tried first"
+
+
+@pytest.fixture
+def one_retry_stack(database_url: str) -> Iterator[LocalStack]:
+    """The stack with a WebClient that retries a 429 once (N = 1) before the sender sees it."""
+    s = start_local_stack(
+        database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP), rate_limit_retries=1
+    )
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_a_429_is_waited_out_retried_at_most_n_times_and_the_post_stays_pending(one_retry_stack: LocalStack) -> None:
+    """Check 16: chat.postMessage answers 429 with Retry-After: 2 twice. The client waits 2 s and retries once (N = 1);
+    the sender then keeps the pulse pending until Retry-After has passed, and posts it once. Meanwhile a command is
+    acknowledged at once: nothing on the ack path waits for Slack's limits."""
+    stack = one_retry_stack
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    sb.clear_calls()
+    sb.ratelimit_next("chat.postMessage", retry_after=2, times=2)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ticking = pool.submit(stack.tick, PULSE_AT)
+        wait_for(lambda: sb.calls_to("chat.postMessage"), what="the first, rate-limited, post")
+        command = stack.actor(w.client_lead).slash_command("/partner", "status", w.channel)
+        report = ticking.result()
+    waited = time.monotonic() - started
+    assert command.status == 200 and command.elapsed < SLACK_DEADLINE
+    posts = sb.calls_to("chat.postMessage")
+    assert [c.http_status for c in posts] == [429, 429], "one call and one retry (N = 1), no more"
+    assert waited >= 2.0, "the client waited Retry-After before its retry"
+    assert report.delivery.sent == 0 and report.delivery.retried == 1
+    assert stack.tick(PULSE_AT + timedelta(seconds=1)).delivery.sent == 0, "not before Retry-After has passed"
+    assert stack.tick(PULSE_AT + timedelta(seconds=3)).delivery.sent == 1
+    stack.settle()
+    pulses = [m for m in sb.messages(w.channel) if "pulse-answer" in json.dumps(m.get("blocks"))]
+    assert len(pulses) == 1, "posted once: not lost, not doubled"
