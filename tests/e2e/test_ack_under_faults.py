@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from bot.delivery.pacer import Pacer
 from bot.harness import LocalStack, start_local_stack
 from storage.models import Goal, Member, Response
 from tests.conftest import STACK_PACER_SPEEDUP, START
+from tests.e2e.test_events_outage import database_down
 from tests.helpers import latest_pulse, open_view, setup_partnership, wait_for
 
 pytestmark = pytest.mark.fault
@@ -133,6 +135,25 @@ def test_a_goal_form_closed_before_its_check_tells_the_person_what_was_wrong(sta
 
     wait_for(told, what="the person told that the client owner is on the wrong side")
     stack.settle()
+    assert _count(stack, Goal) == 0
+
+
+def test_a_goal_form_submitted_with_the_database_down_closes_and_the_person_is_told_it_was_not_saved(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """Before: the ack read the database and the submission got HTTP 500 (Slack shows a vague error in the form)."""
+    setup_partnership(stack)
+    w = stack.world
+    member = w.client_members[0]
+    stack.actor(member).slash_command("/partner", "goal add", w.channel)
+    view = open_view(stack, member, GOAL_CALLBACK)
+    stack.settle()
+    owners = {"client_owner_id": w.client_members[1], "provider_owner_id": w.provider_members[0]}
+    with database_down(stack, tmp_path):
+        r = stack.actor(member).submit_view(view["id"], {"title": "Cut backlog", **owners})
+        stack.settle()
+    assert r.status == 200 and r.elapsed < SLACK_DEADLINE and not r.body.strip()
+    wait_for(lambda: any("were not saved" in e for e in _ephemerals(stack, member)), what="told it was not saved")
     assert _count(stack, Goal) == 0
 
 
