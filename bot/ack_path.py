@@ -22,8 +22,12 @@ from typing import Any, TypeVar
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: The longest an acknowledgement waits for the database.
+#: The longest an acknowledgement waits for a database read it can do without (a form's check).
 ACK_DB_SECONDS = 1.0
+#: The longest an acknowledgement waits for a lock or a statement of a write it cannot do without (a member event,
+#: recorded before the answer): then it answers 500 and Slack retries. Longer than a read's, so that another writer
+#: holding SQLite's write lock for a moment on a busy machine does not make Slack retry; within Slack's 3 seconds.
+ACK_WRITE_SECONDS = 2.0
 #: Threads for checks on the ack path; a check stuck on the database holds one until it gives up.
 CHECK_THREADS = 4
 #: The request header an ack function sets when it refused the request (see ``mark_refused``).
