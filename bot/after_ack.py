@@ -14,6 +14,9 @@ A guarded function sends the outbox rows its own request queued and nothing else
 inside it notes its queued rows (``storage.queued_outbox``); a handler sends them where its reply needs them sent
 (``sender.deliver_queued()``), and whatever is still unsent when it returns goes then, even after a failure.
 Everything else is the background sender's.
+
+``opens_modal`` marks a lazy function that opens a modal: its trigger id is valid for 3 seconds, so the app runs
+it on a lane of its own (bot/app.py, bot/workers.py) that slow post-ack work elsewhere never holds up.
 """
 
 from __future__ import annotations
@@ -36,6 +39,34 @@ from storage import queued_outbox
 logger = logging.getLogger(__name__)
 
 LazyFunction = Callable[..., None]
+#: The attribute ``opens_modal`` sets: True, or a test of the request body.
+OPENS_MODAL = "partnerpulse_opens_modal"
+
+
+def opens_modal(func: LazyFunction | None = None, *, when: Callable[[dict[str, Any]], bool] | None = None) -> Any:
+    """Mark a lazy function (or a /partner subcommand's handler) that opens a modal from the request's trigger id.
+
+    ``@opens_modal`` always; ``@opens_modal(when=test)`` for a function that opens one only for some requests
+    (``test(body)``, which must be quick and must not touch the database or Slack).
+    """
+
+    def mark(f: LazyFunction) -> LazyFunction:
+        setattr(f, OPENS_MODAL, when if when is not None else True)
+        return f
+
+    return mark(func) if func is not None else mark
+
+
+def runs_first(function: Callable[..., Any] | None, body: Any) -> bool:
+    """True when ``function`` opens a modal for this request body (see ``opens_modal``)."""
+    marked = getattr(function, OPENS_MODAL, False)
+    if callable(marked):
+        try:
+            return bool(marked(body if isinstance(body, dict) else {}))
+        except Exception:  # noqa: BLE001 - a test that fails only loses the priority, never the work
+            logger.warning("could not tell whether %r opens a modal", function)
+            return False
+    return bool(marked)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

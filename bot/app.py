@@ -10,11 +10,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.lazy_listener.internals import build_runnable_function
+from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 import handlers
+from bot.after_ack import runs_first
 from bot.blocks.common import build_error
 from bot.container import Services
 from bot.settings import Settings
@@ -23,22 +26,38 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class AfterAckExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, which can also say when every piece of post-ack work handed to it has finished.
+#: Threads that only open modals (see ``AfterAckExecutor``): each holds a click for the few milliseconds of
+#: views.open and the database reads that fill the modal.
+MODAL_THREADS = 4
 
-    A graceful stop, the demo and the tests wait on that condition instead of sleeping for a guessed time.
+
+class AfterAckExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, with a lane of its own for opening modals, which can also say when every piece of
+    post-ack work handed to it has finished.
+
+    A trigger id is valid for 3 seconds: a click that opens a modal must not wait for a thread behind slow post-ack
+    work (a message to a slow Slack), so ``submit_first`` runs it on ``MODAL_THREADS`` threads that nothing else
+    uses. A graceful stop, the demo and the tests wait on the idle condition instead of sleeping for a guessed time.
     """
 
-    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+    def __init__(self, max_workers: int, thread_name_prefix: str, modal_threads: int = MODAL_THREADS) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._modal_lane = ThreadPoolExecutor(max_workers=modal_threads, thread_name_prefix=f"{thread_name_prefix}-modal")
         self._pending = 0
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self._counted(super().submit, fn, *args, **kwargs)
+
+    def submit_first(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn`` on the modal lane, ahead of whatever waits for the main pool."""
+        return self._counted(self._modal_lane.submit, fn, *args, **kwargs)
+
+    def _counted(self, submit: Callable[..., Future[T]], fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         with self._idle:
             self._pending += 1
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = submit(fn, *args, **kwargs)
         except BaseException:
             self._finished(None)
             raise
@@ -55,6 +74,23 @@ class AfterAckExecutor(ThreadPoolExecutor):
         """Wait until nothing submitted is queued or running; False if that did not happen within ``timeout`` s."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._modal_lane.shutdown(wait=wait, cancel_futures=cancel_futures)
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class LaneLazyListenerRunner(ThreadLazyListenerRunner):
+    """Bolt's lazy-listener hook for threads in this process: a function marked ``opens_modal`` goes first."""
+
+    executor: AfterAckExecutor
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        runnable = build_runnable_function(func=function, logger=self.logger, request=request)
+        if runs_first(function, request.body):
+            self.executor.submit_first(runnable)
+        else:
+            self.executor.submit(runnable)
 
 
 def create_app(
@@ -77,6 +113,7 @@ def create_app(
     verify = not socket_mode and not worker
     if verify:
         settings.require("slack_signing_secret")
+    executor = AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack")
     app = App(
         client=client or services.client,
         signing_secret=settings.secret("slack_signing_secret") if settings.slack_signing_secret else "",
@@ -86,8 +123,9 @@ def create_app(
         # Every ack function returns at once and leaves the rest to lazy functions: acknowledging on the request
         # thread skips Bolt's hand-off to a listener thread and its 10 ms polling for the ack.
         process_before_response=True,
-        listener_executor=AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack"),
+        listener_executor=executor,
     )
+    app.listener_runner.lazy_listener_runner = LaneLazyListenerRunner(logging.getLogger("slack_bolt.App"), executor)
 
     # Bolt logs the whole body of a request whose signature fails, at INFO (tokens, response_urls, megabytes);
     # bot/http.py refuses such requests first with one short line, so nothing of Bolt's is lost here.

@@ -45,6 +45,8 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
 
+from bot.after_ack import runs_first
+
 logger = logging.getLogger(__name__)
 
 #: The nice value of workers at ``PARTNERPULSE_WORKER_PRIORITY=low``.
@@ -66,16 +68,25 @@ class LazyTask:
     body: str | dict[str, Any]
     headers: dict[str, Any]
     mode: str
+    #: Opens a modal (``bot.after_ack.opens_modal``): the worker runs it on its modal lane, ahead of other work.
+    first: bool = False
 
     def to_request(self) -> BoltRequest:
         headers = {**self.headers, "x-slack-bolt-lazy-only": ["1"], "x-slack-bolt-lazy-function-name": [self.function]}
         return BoltRequest(body=self.body, headers=headers, mode=self.mode)
 
 
-def task_for(function: str, request: BoltRequest) -> LazyTask:
-    """The task running ``function`` for ``request`` (HTTP keeps the raw body, signed; Socket Mode the payload)."""
+def task_for(function: Callable[..., None] | str, request: BoltRequest) -> LazyTask:
+    """The task running ``function`` (or the function of that name) for ``request`` (HTTP keeps the raw body,
+    signed; Socket Mode the payload)."""
     body: str | dict[str, Any] = request.raw_body if request.mode == "http" else request.body
-    return LazyTask(function=function, body=body, headers=dict(request.headers), mode=request.mode)
+    return LazyTask(
+        function=function if isinstance(function, str) else get_name_for_callable(function),
+        body=body,
+        headers=dict(request.headers),
+        mode=request.mode,
+        first=not isinstance(function, str) and runs_first(function, request.body),
+    )
 
 
 class WorkerPool:
@@ -186,7 +197,7 @@ class ProcessLazyListenerRunner(LazyListenerRunner):
         self.pool, self.logger = pool, logger_
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
-        self.pool.submit(task_for(get_name_for_callable(function), request))
+        self.pool.submit(task_for(function, request))
 
 
 def use_worker_pool(app: App, pool: WorkerPool) -> None:
@@ -199,7 +210,7 @@ def use_worker_pool(app: App, pool: WorkerPool) -> None:
     # hand-off to another process serialises the raw body instead and needs no copy, so skip it. Should Bolt
     # rename this internal method, the override goes unused and the public hook above still hands work over.
     def hand_off(function: Callable[..., None], request: BoltRequest) -> None:
-        pool.submit(task_for(get_name_for_callable(function), request))
+        pool.submit(task_for(function, request))
 
     runner._start_lazy_function = hand_off  # type: ignore[method-assign,assignment]
 
@@ -269,7 +280,7 @@ def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> 
     then run tasks until told to stop (a ``_STOP`` in its queue, SIGTERM, or the serving process's death)."""
     finish_on_sigterm()
     exit_with_parent()
-    from bot.app import create_app
+    from bot.app import MODAL_THREADS, create_app
     from bot.cli import configure_logging
     from bot.cli_serving import freeze_startup_objects
     from bot.container import build_services
@@ -281,14 +292,17 @@ def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> 
     services = build_services(settings, prepare=False)
     app = create_app(settings, services, worker=True)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="worker")
+    # A trigger id is valid for 3 seconds: modals open on threads of their own, never behind slow work.
+    modal_lane = ThreadPoolExecutor(max_workers=MODAL_THREADS, thread_name_prefix="worker-modal")
     freeze_startup_objects()
     if ready is not None:
         ready.set()
     try:
         while (task := queue.get()) is not _STOP:
-            pool.submit(dispatch, app, task)
+            (modal_lane if task.first else pool).submit(dispatch, app, task)
     except KeyboardInterrupt:
         pass
     finally:
+        modal_lane.shutdown(wait=True)
         pool.shutdown(wait=True)
         services.engine.dispose()

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
 from bot.blocks.issue_form_refs import ActionFormRef
@@ -293,6 +293,7 @@ def show_actions(
     reply(respond, message)
 
 
+@opens_modal
 def add_action(command: ActionAdd, ctx: CommandContext) -> None:
     """``/partner action [title]``."""
     open_action_form(

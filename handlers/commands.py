@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.after_ack import after_ack
+from bot.after_ack import OPENS_MODAL, after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_help
 from bot.container import Services
@@ -58,6 +58,15 @@ def run_command(command: Command, ctx: CommandContext) -> None:
     handler(command, ctx)
 
 
+def command_opens_modal(body: dict[str, Any]) -> bool:
+    """True for a subcommand whose handler opens a modal (``/partner setup``, ``goal add``...): it runs first."""
+    try:
+        parsed = parse_command(body.get("text"))
+    except CommandError:
+        return False
+    return bool(getattr(COMMAND_HANDLERS.get(type(parsed)), OPENS_MODAL, False))
+
+
 def ack_partner_command(ack: Ack, command: dict[str, Any]) -> None:
     """/partner <subcommand>: answer help and malformed commands at once, acknowledge the rest."""
     try:
@@ -73,6 +82,7 @@ def ack_partner_command(ack: Ack, command: dict[str, Any]) -> None:
     ack()
 
 
+@opens_modal(when=command_opens_modal)
 @after_ack
 def carry_out_partner_command(
     body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, services: Services

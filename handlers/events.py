@@ -1,7 +1,9 @@
 """Events API: keep the member list current; acknowledge everything else so Slack never sees a 404.
 
 Member changes are written before the answer, so an event the database could not record is answered 500 and
-Slack retries it (it does not retry what got a 2xx); only Slack calls wait until after the answer.
+Slack retries it (it does not retry what got a 2xx); only Slack calls wait until after the answer. That write waits
+at most ACK_WRITE_SECONDS for a lock or a statement (``UnitOfWork.bounded``): a database that holds it longer gets the
+500 within Slack's 3 seconds, not a request that hangs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.ack_path import ACK_WRITE_SECONDS
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.container import Services
@@ -28,7 +31,7 @@ def ack_member_joined(
     """Record the join (and its event id) before answering: if the database cannot, the error answers 500 and
     Slack delivers the event again. A retried event that was recorded is answered 200 and changes nothing."""
     channel_membership.record_join(
-        services.uow_factory(),
+        services.uow_factory().bounded(ACK_WRITE_SECONDS),
         team_id=str(context.team_id),
         channel_id=event["channel"],
         user_id=event["user"],
@@ -65,7 +68,7 @@ def fill_joined_member(body: dict[str, Any], event: dict[str, Any], context: Bol
 def ack_member_left(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
     """A person left a channel: stop asking them, keep their history; recorded before answering (see above)."""
     partnerships.member_left(
-        services.uow_factory(),
+        services.uow_factory().bounded(ACK_WRITE_SECONDS),
         team_id=str(context.team_id),
         channel_id=event["channel"],
         user_id=event["user"],
@@ -81,7 +84,7 @@ def ack_subteam_members_changed(
     """People joined or left a user group: partnerships that put the group on a side update their sides, before
     answering (one transaction, bounded by the partnerships that assigned the group)."""
     side_groups.usergroup_members_changed(
-        services.uow_factory(),
+        services.uow_factory().bounded(ACK_WRITE_SECONDS),
         team_id=str(context.team_id),
         usergroup_id=str(event.get("subteam_id") or ""),
         added=[str(u) for u in event.get("added_users") or []],

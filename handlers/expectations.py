@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.expectations import ExpectationRef, build_discuss_modal, build_expectation_list, build_expectation_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
@@ -46,6 +46,7 @@ def open_expectation_form(
     )
 
 
+@opens_modal
 @after_ack
 def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ref = decode_clicked(body, ChannelRef)
@@ -110,6 +111,7 @@ def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respo
     notify(respond, client, body, f"You agreed to expectation #{e.number}.")
 
 
+@opens_modal
 @after_ack
 def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Discuss": the other side gives a short reason; the author's side is told it can withdraw instead."""
@@ -172,6 +174,7 @@ def show_expectations_from_button(body: dict[str, Any], client: WebClient, respo
     reply_or_ephemeral(respond, client, body, channel_id, build_expectation_list(p, found))
 
 
+@opens_modal
 def add_expectation(command: ExpectationAdd, ctx: CommandContext) -> None:
     """``/partner expect [text]``: the modal shows the text to check before it is posted for the other side."""
     open_expectation_form(

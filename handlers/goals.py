@@ -4,13 +4,15 @@ status. The buttons on these messages work for people of both organisations, who
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.ack_path import ACK_DB_SECONDS, ack_refused, mark_refused, within
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.goals import GoalFormRef, GoalRef, build_goal_list, build_goal_modal, build_goal_status_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
@@ -73,6 +75,7 @@ def open_goal_form(
     )
 
 
+@opens_modal
 @after_ack
 def open_goal_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Add a goal" under the goals list."""
@@ -94,12 +97,20 @@ def parse_goal(state: dict[str, Any]) -> GoalInput:
     )
 
 
+def goal_field_errors(ref: GoalFormRef, view: dict[str, Any], now: datetime) -> dict[str, str]:
+    """What the goal form can be refused for without the database: a date that does not parse, or is out of range."""
+    try:
+        check_due_on(parse_goal(view["state"]["values"]).due_on, ref.timezone, now, field=ids.GoalBlock.DUE_ON)
+    except InvalidInput as exc:
+        return {exc.field or ids.GoalBlock.TITLE: str(exc)}
+    return {}
+
+
 def goal_form_errors(services: Services, ref: GoalFormRef, view: dict[str, Any]) -> dict[str, str]:
-    """The goal form's field errors: title, each owner on their own side, due date. Empty when fine."""
+    """The goal form's field errors: title, each owner on their own side (read from the database), due date."""
     B = ids.GoalBlock
     try:
         data = parse_goal(view["state"]["values"])
-        check_due_on(data.due_on, ref.timezone, services.clock(), field=B.DUE_ON)
         goals.check_goal_form(
             services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id, data=data, now=services.clock()
         )
@@ -110,25 +121,37 @@ def goal_form_errors(services: Services, ref: GoalFormRef, view: dict[str, Any])
     return {}
 
 
-def ack_goal_submission(ack: Ack, view: dict[str, Any], context: Any) -> None:
-    """Refuse the form at the field that is wrong (an owner not on their side is found here, before it closes)."""
+def ack_goal_submission(ack: Ack, view: dict[str, Any], context: Any, request: Any) -> None:
+    """Refuse the form at the field that is wrong (an owner not on their side is found here, before it closes).
+
+    The owners are checked in the database for at most ACK_DB_SECONDS: if it cannot answer by then, the form closes
+    and ``save_goal`` checks them as it saves, reopening the form with the error (or telling the person)."""
     services = context["services"]
-    ack_form(
-        ack, view, GoalFormRef, stale_block=ids.GoalBlock.TITLE, errors=lambda ref: goal_form_errors(services, ref, view)
-    )
+
+    def errors(ref: GoalFormRef) -> dict[str, str]:
+        found = goal_field_errors(ref, view, services.clock())
+        if not found:
+            _, checked = within(ACK_DB_SECONDS, lambda: goal_form_errors(services, ref, view), what="the goal form check")
+            found = checked or {}
+        if found:
+            mark_refused(request)
+        return found
+
+    ack_form(ack, view, GoalFormRef, stale_block=ids.GoalBlock.TITLE, errors=errors)
 
 
 @after_ack
-def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services, request: Any) -> None:
     try:
         ref = decode(view.get("private_metadata"), GoalFormRef)
     except MetadataError:
         return
-    if goal_form_errors(services, ref, view):
+    if ack_refused(request) or goal_field_errors(ref, view, services.clock()):
         return  # Bolt runs lazy functions whatever the ack said: the errors are showing in the form
     user = actor_profile(body).user_id
     data = parse_goal(view["state"]["values"])
     try:
+        # Checks the title and the owners again: the ack may have closed the form without reaching the database.
         goal = goals.create_goal(
             services.uow_factory(),
             team_id=ref.team_id,
@@ -158,6 +181,7 @@ def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, ser
 # --- a goal's status -----------------------------------------------------------------------------------------
 
 
+@opens_modal
 @after_ack
 def open_goal_status(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Update status" on a goal: its owners and the leads get the form; anyone else is told who can."""
@@ -226,6 +250,7 @@ def list_goals(command: GoalsShow, ctx: CommandContext) -> None:
     show_goals(ctx.respond, ctx.services, team_id=ctx.team_id, channel_id=ctx.channel_id)
 
 
+@opens_modal
 def add_goal(command: GoalAdd, ctx: CommandContext) -> None:
     """``/partner goal add [title]``."""
     open_goal_form(

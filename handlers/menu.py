@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.after_ack import after_ack
+from bot.after_ack import OPENS_MODAL, after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef
 from bot.container import Services
@@ -29,7 +29,7 @@ from handlers.command_types import (
     Setup,
     Status,
 )
-from handlers.commands import run_command
+from handlers.commands import COMMAND_HANDLERS, run_command
 from handlers.issues.log import open_issue_form
 from handlers.pulse import open_answer_modal
 from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, from_home
@@ -48,6 +48,16 @@ MENU_COMMANDS: dict[str, Command] = {
 }
 
 
+def menu_button_opens_modal(body: dict[str, Any]) -> bool:
+    """True for the menu's Answer and Log an issue buttons, and a button running a subcommand that opens a modal."""
+    action_id = str((body.get("actions") or [{}])[0].get("action_id"))
+    if action_id == ids.Action.MENU_ANSWER:
+        return True
+    command = MENU_COMMANDS.get(action_id)
+    return command is not None and bool(getattr(COMMAND_HANDLERS.get(type(command)), OPENS_MODAL, False))
+
+
+@opens_modal(when=menu_button_opens_modal)
 @after_ack
 def carry_out_menu_button(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice
 from bot.blocks.issue_text import working_time_label
@@ -263,6 +263,7 @@ COMMAND_HANDLERS = dict(
 # --- the policy form ------------------------------------------------------------------------------------------------
 
 
+@opens_modal
 @after_ack
 def open_policy_form(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice, build_questions
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
@@ -48,6 +48,7 @@ def open_answer_modal(
     open_modal(client, trigger_id, "Partnership pulse", build)
 
 
+@opens_modal
 @after_ack
 def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Answer on a pulse message or reminder: open the answer modal."""
@@ -139,6 +140,7 @@ def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, 
 # --- the question bank -------------------------------------------------------------------------------------
 
 
+@opens_modal
 @after_ack
 def open_question_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Add a question: leads only, checked before the form opens."""

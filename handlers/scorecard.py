@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice
 from bot.blocks.metadata import MetadataError, decode
@@ -82,6 +82,7 @@ COMMAND_HANDLERS = dict(
 )
 
 
+@opens_modal
 @after_ack
 def open_scorecard_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Fill in the scorecard": the form with the person's earlier answers (or why they cannot fill it in)."""

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice, build_status
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
@@ -148,6 +148,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
 # --- /partner setup | status | menu ------------------------------------------------------------------------
 
 
+@opens_modal
 def open_setup(command: Setup, ctx: CommandContext) -> None:
     open_setup_modal(
         ctx.client,

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: Execution option a read-only unit of work sets on its connection (see ``UnitOfWork.read_only``).
 READ_ONLY = "partnerpulse_read_only"
+#: Execution option a bounded unit of work sets on its connection: how long SQLite waits for the write lock, in ms.
+BUSY_TIMEOUT_MS = "partnerpulse_busy_timeout_ms"
+#: How long SQLite waits for the write lock otherwise.
+DEFAULT_BUSY_MS = 30_000
 #: Enough pooled connections for every listener and sender thread, so nobody waits for a connection.
 POOL_SIZE = 20
 
@@ -43,14 +47,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             dbapi_conn.isolation_level = None  # let the "begin" hook below start transactions
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={DEFAULT_BUSY_MS}")
             if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            busy_ms = int(options.get(BUSY_TIMEOUT_MS, DEFAULT_BUSY_MS))
+            info = conn.connection.info  # the pooled connection's: remembers its setting between transactions
+            if info.get(BUSY_TIMEOUT_MS, DEFAULT_BUSY_MS) != busy_ms:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+                info[BUSY_TIMEOUT_MS] = busy_ms
+            conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)

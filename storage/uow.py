@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import queued_outbox
-from storage.db import READ_ONLY
+from storage.db import BUSY_TIMEOUT_MS, READ_ONLY
 from storage.errors import DuplicateKey, is_unique_violation
 from storage.models import Partnership
 from storage.repositories.actions import ActionRepository, FollowupRepository
@@ -77,6 +78,17 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._read_only = False
+        self._bound_ms: int | None = None
+
+    def bounded(self, seconds: float) -> Self:
+        """Enter with every wait cut short: a lock, or a statement, that takes longer than ``seconds`` fails instead of
+        waiting (PostgreSQL's ``lock_timeout`` and ``statement_timeout`` for this transaction; SQLite's busy timeout).
+
+        For the few writes made before an acknowledgement (see handlers/events.py): Slack retries an answer of 500,
+        not one that never comes. Usage: ``with uow.bounded(1.0): ...`` or passed, unentered, to a service.
+        """
+        self._bound_ms = max(1, round(seconds * 1000))
+        return self
 
     def read_only(self) -> Self:
         """Enter for reading only: no write lock on SQLite, a READ ONLY transaction on PostgreSQL.
@@ -88,11 +100,20 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        options: dict[str, object] = {}
         if self._read_only:
-            options: dict[str, object] = {READ_ONLY: True}
-            if self.session.get_bind().dialect.name == "postgresql":
+            options[READ_ONLY] = True
+            if postgres:
                 options["postgresql_readonly"] = True
+        if self._bound_ms is not None and not postgres:
+            options[BUSY_TIMEOUT_MS] = self._bound_ms
+        if options:
             self.session.connection(execution_options=options)
+        if self._bound_ms is not None and postgres:
+            # SET LOCAL: for this transaction only; the pooled connection keeps its defaults afterwards.
+            self.session.execute(text(f"SET LOCAL lock_timeout = {self._bound_ms}"))
+            self.session.execute(text(f"SET LOCAL statement_timeout = {self._bound_ms}"))
         self.workspaces = WorkspaceRepository(self.session)
         self.partnerships = PartnershipRepository(self.session)
         self.members = MemberRepository(self.session)
@@ -126,6 +147,7 @@ class UnitOfWork:
             self.session.close()
             self.outbox.forget_queued()
             self._read_only = False
+            self._bound_ms = None
 
     def commit(self) -> None:
         """Commit; the outbox rows the transaction queued are then noted for the request that queued them

@@ -17,13 +17,14 @@ Answer = tuple[int, dict[str, str], Json]
 
 
 class Faults:
-    """Queued failures, forced 429s and delays per method, a token state and an optional rate limiter."""
+    """Queued failures, forced 429s and delays per method, a steady latency per method, a token state and an optional rate limiter."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._failures: dict[str, list[str]] = {}
         self._forced_429: dict[str, list[int]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._latency: dict[str, float] = {}
         self._limiter: RateLimiter | None = None
         #: How many HTTP 429s have been answered (forced or enforced).
         self.ratelimited = 0
@@ -44,6 +45,13 @@ class Faults:
         """The next ``times`` calls of ``method`` wait ``seconds`` before being answered."""
         self._delays.setdefault(method, []).extend([seconds] * times)
 
+    def set_latency(self, method: str, seconds: float) -> None:
+        """Every call of ``method`` waits ``seconds`` before being answered, until set again (0 ends it)."""
+        if seconds > 0:
+            self._latency[method] = seconds
+        else:
+            self._latency.pop(method, None)
+
     def set_rate_limits(
         self, enabled: bool, per_channel_per_second: float, channel_burst: int, tiers: Mapping[str, int] | None
     ) -> None:
@@ -59,9 +67,9 @@ class Faults:
     # ------------------------------------------------------------------ what a call meets
 
     def take_delay(self, method: str) -> float:
-        """Seconds the next call of ``method`` must wait (0 when none is queued); consumes one."""
+        """Seconds the next call of ``method`` must wait: a queued delay (consumed), else the method's latency, else 0."""
         delays = self._delays.get(method)
-        return delays.pop(0) if delays else 0.0
+        return delays.pop(0) if delays else self._latency.get(method, 0.0)
 
     def intercept(self, method: str, team_id: str, args: Mapping[str, Any], headers: dict[str, str]) -> Answer | None:
         """The answer an injected fault gives this call (a 429 before an error), or None to go on.

@@ -160,6 +160,11 @@ class SlackSandbox(EventDelivery):
         with self._lock:
             self.faults.delay_next(method, seconds, times)
 
+    def set_latency(self, method: str, seconds: float) -> None:
+        """Every call of ``method`` waits ``seconds`` (a slow Slack) until set again; 0 ends it."""
+        with self._lock:
+            self.faults.set_latency(method, seconds)
+
     def set_rate_limits(
         self,
         enabled: bool = True,

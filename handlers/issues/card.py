@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.issue_form_refs import IssueModalRef
 from bot.blocks.issue_forms import build_reassign_modal, build_resolve_modal, build_update_modal
@@ -89,6 +89,7 @@ def _change(services: Services, verb: str, *, channel_id: str, issue_id: int, ac
 DONE = {"ack": "acknowledged", "reopen": "reopened", "escalate": "escalated to the next level"}
 
 
+@opens_modal
 @after_ack
 def carry_out_issue_click(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.issue_form_refs import FollowupFormRef
 from bot.blocks.issue_forms import build_followup_modal
@@ -38,6 +38,7 @@ from handlers.ui import (
 SIDES = {s.value for s in Side}
 
 
+@opens_modal
 @after_ack
 def open_contribution_form(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services

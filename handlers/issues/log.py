@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.after_ack import after_ack
+from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
 from bot.blocks.issue_forms import build_issue_modal
@@ -98,6 +98,7 @@ def draft_from_text(text: str) -> IssueDraft:
     )
 
 
+@opens_modal
 def log_from_command(command: IssueLog, ctx: CommandContext) -> None:
     """``/partner issue [title]`` and the menu's "Log an issue" button."""
     draft, title = None, command.title
@@ -136,6 +137,7 @@ def ack_shortcut(ack: Ack) -> None:
     ack()
 
 
+@opens_modal
 @after_ack
 def log_from_message(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
@@ -156,6 +158,7 @@ def log_from_message(
     open_modal(client, body["trigger_id"], "Log an issue", build)
 
 
+@opens_modal
 @after_ack
 def log_from_signal(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services
