@@ -42,6 +42,8 @@ pytestmark = [pytest.mark.fault, pytest.mark.slow]
 RETRY_DELAYS = (0.0, 4.0, 12.0)
 NEW_MEMBERS = ("U0PNEW1", "U0PNEW2")
 SECRET_TEXT = "bound-value-never-logged"
+#: What the heartbeat logs after a beat in which some step failed.
+BEAT_FAILED = "steps that failed"
 
 
 @pytest.fixture
@@ -153,6 +155,7 @@ def test_a_database_restart_while_serving_loses_no_answer_and_no_event(
         issue_form = new_view(stack, issue_author, ISSUE_CALLBACK, before)
 
         down_at = time.monotonic()
+        failed_beats = serve.output().count(BEAT_FAILED)
         cluster.stop("fast")
         acks = [stack.actor(u).submit_view(forms[u]["id"], _scores(forms[u])).status for u in during]
         joins = [sb.member_joined(w.channel, user_id).status for user_id in NEW_MEMBERS]
@@ -160,6 +163,8 @@ def test_a_database_restart_while_serving_loses_no_answer_and_no_event(
         # Every person hears what happened before the database is back.
         wait_for(lambda: all(_told_not_saved(stack, u) for u in during), what="each person told 'not saved'")
         wait_for(lambda: _told_not_saved(stack, issue_author), what="the issue's author told 'not saved'")
+        # The outage spans at least two heartbeats that could not reach the database.
+        wait_for(lambda: serve.output().count(BEAT_FAILED) >= failed_beats + 2, what="two failed heartbeats")
         cluster.start()
         outage = time.monotonic() - down_at
 
