@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.harness import LocalStack, start_local_stack
-from bot.services.models import SlackProfile
 from bot.services.outbox import Purpose
+from bot.services.partnership_models import SlackProfile
 from storage.models import Issue, OutboxMessage, Partnership, PulseRound
 from tests.factories import setup_input
 from tests.helpers import log_issue, setup_partnership, wait_for
