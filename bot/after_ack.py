@@ -39,6 +39,9 @@ from storage import queued_outbox
 logger = logging.getLogger(__name__)
 
 LazyFunction = Callable[..., None]
+#: Threads that only open modals (``opens_modal``; bot/app.py, bot/workers.py): each holds a click for the few
+#: milliseconds of views.open and the database reads that fill the modal.
+MODAL_THREADS = 4
 #: The attribute ``opens_modal`` sets: True, or a test of the request body.
 OPENS_MODAL = "partnerpulse_opens_modal"
 

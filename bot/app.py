@@ -17,18 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 import handlers
-from bot.after_ack import runs_first
+from bot.after_ack import MODAL_THREADS, runs_first
 from bot.blocks.common import build_error
 from bot.container import Services
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-#: Threads that only open modals (see ``AfterAckExecutor``): each holds a click for the few milliseconds of
-#: views.open and the database reads that fill the modal.
-MODAL_THREADS = 4
 
 
 class AfterAckExecutor(ThreadPoolExecutor):

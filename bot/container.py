@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+from bot.after_ack import MODAL_THREADS
 from bot.clock import utcnow
 from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
@@ -53,6 +54,17 @@ def prepare_database(settings: Settings, engine: Engine) -> None:
     logger.info("database schema at revision %s", migrate.current_revision(engine))
 
 
+def pool_size(settings: Settings, *, serving: bool) -> int:
+    """Database connections a process keeps: one for each thread that can hold one at a time (the serving
+    process: HTTP threads, the sender's parallel sends, the heartbeat and its send step; a worker process: its
+    threads, its modal lane's and one spare). ``serve`` as a whole keeps at most the serving process's pool plus each worker's, each
+    with a few more for a burst (``storage.db.MAX_OVERFLOW``); README's deployment section gives the sum to
+    check against PostgreSQL's ``max_connections``."""
+    if serving:
+        return settings.http_threads + settings.send_concurrency + 2
+    return settings.worker_threads + MODAL_THREADS + 1
+
+
 def build_services(
     settings: Settings,
     *,
@@ -71,7 +83,7 @@ def build_services(
         SettingsError: a required setting is missing, or Slack rejected the token.
     """
     settings.require("slack_bot_token", "secret_key")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=pool_size(settings, serving=prepare))
     if prepare:
         prepare_database(settings, engine)
     uow_factory = UnitOfWorkFactory(make_session_factory(engine))

@@ -280,7 +280,8 @@ def worker_main(queue: Any, threads: int, log_level: str, ready: Any = None) -> 
     then run tasks until told to stop (a ``_STOP`` in its queue, SIGTERM, or the serving process's death)."""
     finish_on_sigterm()
     exit_with_parent()
-    from bot.app import MODAL_THREADS, create_app
+    from bot.after_ack import MODAL_THREADS
+    from bot.app import create_app
     from bot.cli import configure_logging
     from bot.cli_serving import freeze_startup_objects
     from bot.container import build_services

@@ -75,7 +75,9 @@ def carry_out_menu_button(
         )
     elif action_id == ids.Action.MENU_ANSWER:
         round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)
-        open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user)
+        open_answer_modal(
+            client, services, trigger_id=body["trigger_id"], round_id=round_id, profile=user, channel_id=ref.channel_id
+        )
     else:
         ctx = CommandContext(
             team_id=ref.team_id,

@@ -35,15 +35,22 @@ logger = logging.getLogger(__name__)
 
 
 def open_answer_modal(
-    client: WebClient, services: Services, *, trigger_id: str, round_id: int, profile: SlackProfile
+    client: WebClient,
+    services: Services,
+    *,
+    trigger_id: str,
+    round_id: int,
+    profile: SlackProfile,
+    channel_id: str = "",
 ) -> None:
-    """The round's questions for the person's side, prefilled with their earlier answers."""
+    """The round's questions for the person's side, prefilled with their earlier answers; ``channel_id`` is
+    where they clicked Answer."""
 
     def build() -> View:
         form = pulses.answer_form(
             services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=services.clock()
         )
-        return build_answer_modal(form)
+        return build_answer_modal(form, channel_id=channel_id)
 
     open_modal(client, trigger_id, "Partnership pulse", build)
 
@@ -53,7 +60,15 @@ def open_answer_modal(
 def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """Answer on a pulse message or reminder: open the answer modal."""
     ref = decode_clicked(body, RoundRef)
-    open_answer_modal(client, services, trigger_id=body["trigger_id"], round_id=ref.round_id, profile=actor_profile(body))
+    channel_id = str((body.get("channel") or {}).get("id") or "")
+    open_answer_modal(
+        client,
+        services,
+        trigger_id=body["trigger_id"],
+        round_id=ref.round_id,
+        profile=actor_profile(body),
+        channel_id=channel_id,
+    )
 
 
 def parse_answers(state: State) -> list[AnswerInput]:

@@ -13,8 +13,11 @@ READ_ONLY = "partnerpulse_read_only"
 BUSY_TIMEOUT_MS = "partnerpulse_busy_timeout_ms"
 #: How long SQLite waits for the write lock otherwise.
 DEFAULT_BUSY_MS = 30_000
-#: Enough pooled connections for every listener and sender thread, so nobody waits for a connection.
+#: Pooled connections when the caller does not say (tools, benchmarks); ``serve`` sizes its pools from its
+#: threads (``bot.container.pool_size``), so that its processes stay well under PostgreSQL's ``max_connections``.
 POOL_SIZE = 20
+#: Connections a pool may open beyond its size for a burst, closed again when returned.
+MAX_OVERFLOW = 5
 
 
 def normalise_url(url: str) -> str:
@@ -24,8 +27,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = POOL_SIZE) -> Engine:
     """Create the process's engine.
+
+    Error messages never show bound values (``hide_parameters``: a person's text or a token must not reach the
+    logs). On PostgreSQL every connection is checked before use (``pool_pre_ping``): after the server restarted,
+    the stale pooled connections are dropped and replaced, so the process recovers without a restart.
 
     SQLite gets WAL, foreign keys and a busy timeout. Units of work that write start with ``BEGIN IMMEDIATE``:
     a deferred transaction that upgrades from read to write can fail at once with "database is locked"
@@ -37,8 +44,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            pool_size=POOL_SIZE,
-            max_overflow=POOL_SIZE,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=MAX_OVERFLOW,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
 
@@ -63,7 +71,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+    return create_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size, max_overflow=MAX_OVERFLOW
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -19,6 +19,15 @@ class RoundRef:
 
 
 @dataclass(frozen=True)
+class AnswerFormRef:
+    """The answer form's metadata: its round, and the channel the person clicked Answer in, so that a failure
+    after the form closed reaches them there (a direct message cannot reach the other organisation's people)."""
+
+    round_id: int
+    channel_id: str = ""
+
+
+@dataclass(frozen=True)
 class ChannelRef:
     team_id: str
     channel_id: str

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.metadata import RoundRef, encode
+from bot.blocks.metadata import AnswerFormRef, RoundRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
 from bot.services.figures import WITHHELD, Comparison
 from bot.services.figures_format import FLAG_LEGEND, comparison_figures, format_nps, format_participation, rated
@@ -119,8 +119,9 @@ def _score_element(question: QuestionView, previous: int | None) -> RadioButtons
     return RadioButtonsElement(action_id=ids.VALUE, options=options, initial_option=initial)
 
 
-def build_answer_modal(form: AnswerForm) -> View:
-    """The round's questions in this side's wording: a score and an optional comment for each."""
+def build_answer_modal(form: AnswerForm, *, channel_id: str = "") -> View:
+    """The round's questions in this side's wording: a score and an optional comment for each. ``channel_id``:
+    where the person clicked Answer (kept in the metadata, for telling them of a failure after the form closed)."""
     blocks: list[Block] = [
         ContextBlock(
             elements=[
@@ -164,7 +165,7 @@ def build_answer_modal(form: AnswerForm) -> View:
         title="Partnership pulse",
         submit="Send" if not form.previous else "Update",
         close="Cancel",
-        private_metadata=encode(RoundRef(form.round.id)),
+        private_metadata=encode(AnswerFormRef(form.round.id, channel_id)),
         blocks=blocks,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from .event_retry import EventRetries
 from .faults import Faults
 from .models import Channel, Delivery, RecordedCall, ResponseUrlPost, SandboxError, UserGroup
 from .spec import Manifest, SpecChecker, Violation
@@ -31,6 +32,8 @@ class SandboxCore:
     faults: Faults
     #: Where actors deliver signed requests (the bot's ``/slack/events`` URL).
     bot_endpoint: str | None
+    event_retry_delays: tuple[float, ...]
+    event_retries: EventRetries
 
     _lock: threading.RLock
     _calls: list[RecordedCall]

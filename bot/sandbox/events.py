@@ -9,6 +9,7 @@ delivered, signed, by :func:`~bot.sandbox.signed_requests.deliver_event`.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -192,20 +193,50 @@ class EventDelivery(WorldSetup, Inspection):
         headers: Mapping[str, str] | None = None,
         force: bool = False,
     ) -> ActorResponse:
-        """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`."""
+        """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`.
+
+        A delivery made as Slack makes it (no ``retry_num``, ``timestamp``, ``signature`` or ``headers`` given)
+        that gets no 2xx is retried as Slack retries it, on :attr:`event_retry_delays` (see :mod:`.event_retry`).
+        """
         from .signed_requests import deliver_event
 
-        return deliver_event(
-            self._as_sandbox(),
-            event,
-            event_id=event_id,
-            retry_num=retry_num,
-            retry_reason=retry_reason,
-            timestamp=timestamp,
-            signature=signature,
-            headers=headers,
-            force=force,
-        )
+        sandbox = self._as_sandbox()
+        event = dict(event)
+        event.setdefault("event_ts", f"{time.time():.6f}")
+        eid = event_id or self.new_event_id()
+
+        def attempt(number: int | None, reason: str) -> ActorResponse:
+            return deliver_event(
+                sandbox,
+                event,
+                event_id=eid,
+                retry_num=number,
+                retry_reason=reason,
+                timestamp=timestamp,
+                signature=signature,
+                headers=headers,
+                force=force,
+            )
+
+        if retry_num is not None or timestamp is not None or signature is not None or headers is not None:
+            return deliver_event(
+                sandbox,
+                event,
+                event_id=eid,
+                retry_num=retry_num,
+                retry_reason=retry_reason,
+                timestamp=timestamp,
+                signature=signature,
+                headers=headers,
+                force=force,
+            )
+        try:
+            first = attempt(None, retry_reason)
+        except OSError:
+            sandbox.event_retries.schedule(attempt, sandbox.event_retry_delays, None)
+            raise
+        sandbox.event_retries.schedule(attempt, sandbox.event_retry_delays, first)
+        return first
 
     def member_joined(self, channel_id: str, user_id: str, inviter: str | None = None) -> ActorResponse:
         """``join`` the user, then deliver ``member_joined_channel``."""

@@ -186,3 +186,5 @@ class Delivery:
     status: int
     elapsed: float
     event_id: str | None = None
+    #: ``X-Slack-Retry-Num`` of an event delivery (None: the first delivery, or not an event).
+    retry_num: int | None = None

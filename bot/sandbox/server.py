@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .dispatch import WebApiDispatcher
+from .event_retry import SLACK_RETRY_DELAYS, EventRetries
 from .events import EventDelivery
 from .faults import Faults
 from .http_server import SandboxHTTPServer
@@ -76,6 +77,10 @@ class SlackSandbox(EventDelivery):
         self._violations: list[Violation] = []
         self._response_posts: list[ResponseUrlPost] = []
         self._deliveries = []
+        #: Seconds before each retry of an event delivery that got no 2xx (Slack's: at once, 1 min, 5 min).
+        #: Tests shorten it; an empty tuple turns the retries off.
+        self.event_retry_delays: tuple[float, ...] = SLACK_RETRY_DELAYS
+        self.event_retries = EventRetries()
         # The dispatcher runs under _lock, so it may append to the violations directly.
         self._dispatcher = WebApiDispatcher(
             self.checker,
@@ -115,7 +120,8 @@ class SlackSandbox(EventDelivery):
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port; event retries still waiting are dropped."""
+        self.event_retries.cancel()
         if self._server is None:
             return
         self._server.shutdown()

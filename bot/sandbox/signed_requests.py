@@ -42,6 +42,7 @@ def post_signed(
     signature: str | None = None,
     headers: Mapping[str, str] | None = None,
     event_id: str | None = None,
+    retry_num: int | None = None,
 ) -> ActorResponse:
     """Sign ``body`` like Slack and POST it to the bot; returns the bot's answer."""
     if not sandbox.bot_endpoint:
@@ -74,7 +75,9 @@ def post_signed(
             parsed = decoded if isinstance(decoded, dict) else None
         except json.JSONDecodeError:
             parsed = None
-    sandbox.record_delivery(Delivery(kind=kind, user_id=user_id, status=status, elapsed=elapsed, event_id=event_id))
+    sandbox.record_delivery(
+        Delivery(kind=kind, user_id=user_id, status=status, elapsed=elapsed, event_id=event_id, retry_num=retry_num)
+    )
     return ActorResponse(status=status, body=text, json=parsed, elapsed=elapsed)
 
 
@@ -141,4 +144,5 @@ def deliver_event(
         signature=signature,
         headers=extra,
         event_id=eid,
+        retry_num=retry_num,
     )

@@ -13,7 +13,7 @@ from bot.after_ack import _channel_id
 from bot.blocks.expectations import ExpectationRef
 from bot.blocks.goals import GoalFormRef, GoalRef
 from bot.blocks.issue_form_refs import ActionFormRef, FollowupFormRef, IssueFormRef, IssueModalRef
-from bot.blocks.metadata import ChannelRef, RoundRef, encode
+from bot.blocks.metadata import AnswerFormRef, ChannelRef, RoundRef, encode
 from bot.blocks.scorecard import ScorecardRef
 from bot.services import issue_lifecycle, pulses
 from tests.conftest import START
@@ -34,6 +34,7 @@ def _texts(messages: list[dict[str, Any]]) -> list[str]:
     ("ref", "channel"),
     [
         (RoundRef(7), None),
+        (AnswerFormRef(7, "C1"), "C1"),
         (ChannelRef("T1", "C1"), "C1"),
         (GoalFormRef("T1", "C1", "UTC"), "C1"),
         (GoalRef("T1", "C1", 3), "C1"),
@@ -55,16 +56,19 @@ def test_unreadable_metadata_gives_no_channel() -> None:
         assert _channel_id({"view": {"private_metadata": raw}}) is None
 
 
-def test_pulse_answer_lost_to_the_database_is_told_by_direct_message(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The answer form's metadata names only the round: the person hears from the app directly."""
+@pytest.mark.parametrize("side", ["client", "provider"])
+def test_pulse_answer_lost_to_the_database_is_told_in_the_channel_they_answered_from(stack, monkeypatch, side) -> None:  # type: ignore[no-untyped-def]
+    """The answer form's metadata names the channel the person clicked Answer in: they get an ephemeral there,
+    which reaches the other organisation's people too (a direct message from the app cannot)."""
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
+    person = (w.client_members if side == "client" else w.provider_members)[0]
     assert stack.tick(PULSE_AT).opened == 1
     monkeypatch.setattr(pulses, "submit_answers", _database_down)
-    answer_pulse(stack, w.client_members[0], 4)
+    answer_pulse(stack, person, 4)
 
     def told() -> list[str]:
-        return [t for t in _texts(sb.messages(sb.dm_channel(w.client_members[0]))) if "were not saved" in t]
+        return [t for t in _texts(sb.ephemerals(w.channel, user=person)) if "were not saved" in t]
 
     text = wait_for(told, what="the person told their answers were not saved")[0]
     assert "Something went wrong on our side (reference `" in text and "Please try again in a minute." in text
