@@ -13,7 +13,7 @@ from bot.blocks.metadata import RoundRef, encode
 from bot.harness import LocalStack
 from bot.sandbox.block_input import build_view_state, public_view
 from bot.sandbox.models import ActorResponse
-from bot.services import pulses
+from bot.services import pulse_rounds
 from storage.models import PulseRound, Response
 from tests.conftest import START
 from tests.e2e.test_click_sends_its_own import OTHER, _other_partnership
@@ -132,7 +132,7 @@ def test_an_answer_naming_another_partnerships_round_is_refused(stack: LocalStac
     view = _open_round(stack)
     w = stack.world
     _other_partnership(stack)
-    b_round = pulses.start_round_now(
+    b_round = pulse_rounds.start_round_now(
         stack.services.uow_factory(), team_id=w.client_team, channel_id=OTHER, actor=w.client_members[3], now=stack.clock()
     )
     _submit_as(stack, w.client_members[0], view, metadata=encode(RoundRef(b_round.id)))

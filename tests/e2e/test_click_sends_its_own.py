@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.delivery import sender as sender_module
 from bot.delivery.sender import CLAIM_BATCH, DeliveryReport, OutboxSender
 from bot.harness import LocalStack
-from bot.services import partnerships, pulses
+from bot.services import partnership_setup, partnerships, pulse_rounds
 from bot.services.outbox import SPECS, OutboxItem, Purpose
 from storage import queued_outbox
 from storage.models import OutboxMessage
@@ -28,7 +28,7 @@ def _other_partnership(stack: LocalStack) -> int:
     w = stack.world
     lead, client, provider = w.client_members[3], w.client_members[1], w.client_members[2]
     stack.sandbox.add_channel(OTHER, "other", w.client_team, members=[w.bot_user, lead, client, provider])
-    result = partnerships.configure_partnership(
+    result = partnership_setup.configure_partnership(
         stack.services.uow_factory(),
         team_id=w.client_team,
         channel_id=OTHER,
@@ -78,7 +78,7 @@ def test_a_click_sends_what_it_queued_and_leaves_another_partnerships_round(stac
     w = stack.world
     b = _other_partnership(stack)
     # B's round opens and 30 more of its messages wait; nobody runs the background sender.
-    pulses.start_round_now(
+    pulse_rounds.start_round_now(
         stack.services.uow_factory(), team_id=w.client_team, channel_id=OTHER, actor=w.client_members[3], now=stack.clock()
     )
     _queue(stack, b, OTHER, [f"B notice {i}" for i in range(30)], stack.clock())

@@ -48,7 +48,7 @@ def live_stack(database_url: str) -> Iterator[LocalStack]:
 
 def _add_partnerships(stack: LocalStack) -> None:
     """EXTRA_PARTNERSHIPS more partnerships of the demo world's people, each in its own shared channel."""
-    from bot.services import partnerships
+    from bot.services import partnership_setup
 
     sb, w = stack.sandbox, stack.world
     people = [w.client_lead, *w.client_members, w.provider_lead, *w.provider_members]
@@ -57,7 +57,7 @@ def _add_partnerships(stack: LocalStack) -> None:
         channel = f"C0TWO{n:02d}"
         sb.add_channel(channel, f"two-{n}", w.client_team, members=[w.bot_user, *people], is_ext_shared=True)
         profiles = [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
-        partnerships.configure_partnership(
+        partnership_setup.configure_partnership(
             stack.services.uow_factory(),
             team_id=w.client_team,
             channel_id=channel,
