@@ -16,6 +16,7 @@ from bot.blocks import ids
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
+from bot.services.figures_format import format_participation
 from bot.services.partnership_models import WEEKDAYS, PartnershipView, SetupResult, Side, SideGroupResult
 from bot.services.pulse_models import DIMENSION_LABELS, QuestionView, StatusView
 
@@ -155,8 +156,8 @@ def build_status(view: StatusView) -> Message:
     if view.last_round and view.last_participation:
         cp, pp = view.last_participation[Side.CLIENT], view.last_participation[Side.PROVIDER]
         lines.append(
-            f"*Last round ({view.last_round.sequence}) participation:* {client} {cp.responded}/{cp.asked} "
-            f"({cp.rate:.0%}) · {provider} {pp.responded}/{pp.asked} ({pp.rate:.0%})"
+            f"*Last round ({view.last_round.sequence}) participation:* {client} {format_participation(cp)} · "
+            f"{provider} {format_participation(pp)}"
         )
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{p.name} · status", 150)),

@@ -13,29 +13,25 @@ from bot.blocks.layout import button_row, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape
+from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import SignalKind, SignalView
 from bot.services.partnership_models import Side
-from bot.services.pulse_models import DIMENSION_LABELS
-
-
-def _fmt(value: object) -> str:
-    return f"{value:.1f}" if isinstance(value, int | float) else "–"
 
 
 def signal_text(signal: SignalView) -> str:
-    """The signal's message, from its stored figures."""
+    """The signal's message, from its stored figures, naming what was rated as every surface does."""
     p, d = signal.partnership, signal.detail
-    label = DIMENSION_LABELS.get(signal.subject, signal.subject)
+    what = escape(stored_rated(d.get("subject"), signal.subject, p.client_org, p.provider_org))
     if signal.kind is SignalKind.DROP and signal.side is not None:
         return (
-            f"*{escape(label)}* dropped for {side_label(p, signal.side)}: {_fmt(d.get('current'))} in round "
-            f"{d.get('round_sequence')}, against {_fmt(d.get('baseline'))} on average over the previous four weeks."
+            f"*{what}* dropped for {side_label(p, signal.side)}: {stored_score(d.get('current'))} in round "
+            f"{d.get('round_sequence')}, against {stored_score(d.get('baseline'))} on average over the previous four weeks."
         )
     if signal.kind is SignalKind.GAP:
         return (
-            f"*{escape(label)}*: the sides see it differently. {org_name(p, Side.CLIENT)} {_fmt(d.get('client'))}, "
-            f"{org_name(p, Side.PROVIDER)} {_fmt(d.get('provider'))} (a gap of {_fmt(d.get('gap'))}) in round "
-            f"{d.get('round_sequence')}."
+            f"*{what}*: the sides see it differently. {org_name(p, Side.CLIENT)} {stored_score(d.get('client'))}, "
+            f"{org_name(p, Side.PROVIDER)} {stored_score(d.get('provider'))} "
+            f"({stored_gap(d.get('gap'), signed='subject' in d)}) in round {d.get('round_sequence')}."
         )
     return (
         f"*{escape(signal.subject)}* keeps coming up: {d.get('count')} issues in this category within {d.get('days')} days."

@@ -4,7 +4,9 @@ flag icons, and the words that name what was rated. Plain text, no Slack and no 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
+from bot.services import figures
 from bot.services.figures import GAP_SIGN, HEALTH_WEEKS, Comparison, Flag, HealthIndex, NpsFigure
 from bot.services.pulse_models import DIMENSION_LABELS, Participation, Trend
 
@@ -45,7 +47,8 @@ def format_participation(p: Participation) -> str:
     """``3 of 5 (60%)``; ``0 of 0`` when nobody was asked."""
     if not p.asked:
         return f"{p.responded} of 0"
-    return f"{p.responded} of {p.asked} ({p.responded * 100 // p.asked}%)"
+    percent = figures.round_half_up(Fraction(100 * p.responded, p.asked), Decimal(1))
+    return f"{p.responded} of {p.asked} ({percent}%)"
 
 
 def format_nps(n: NpsFigure) -> str:
@@ -117,3 +120,26 @@ def health_text(h: HealthIndex) -> str:
     if h.previous is None:
         return f"{text}, trend: {NOT_ENOUGH}"
     return f"{text} {ARROWS[h.trend]} {format_gap(h.change)}"
+
+
+def stored_score(value: object) -> str:
+    """An average kept in a stored record (a JSON number, one decimal) as every surface writes it."""
+    return format_score(Decimal(str(value))) if isinstance(value, int | float) else NO_VALUE
+
+
+def stored_gap(value: object, *, signed: bool) -> str:
+    """``gap −2.0, provider − client`` from a stored record; a record kept before gaps were signed keeps its
+    unsigned ``a gap of 2.0``."""
+    if not isinstance(value, int | float):
+        return "no gap"
+    if not signed:
+        return f"a gap of {stored_score(value)}"
+    return f"gap {format_gap(Decimal(str(value)))}, {GAP_SIGN}"
+
+
+def stored_rated(subject: object, dimension: str, client_org: str, provider_org: str) -> str:
+    """What a stored record is about: the subject and dimension rated (``Globex's responsiveness``); a record kept
+    before subjects existed names only its dimension, as it did then."""
+    if isinstance(subject, str):
+        return rated(subject, dimension, client_org, provider_org)
+    return DIMENSION_LABELS.get(dimension, dimension)

@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import fmean
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-from bot.services import outbox, pulses
+from bot.services import figures, outbox, pulses
 from bot.services.errors import NotFound
 from bot.services.figures import Flag
+from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
@@ -37,7 +39,7 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-DROP_THRESHOLD = 1.0
+DROP_THRESHOLD = Decimal("1.0")
 BASELINE_WINDOW = timedelta(weeks=4)
 RECURRING_COUNT = 3
 RECURRING_WINDOW = timedelta(days=30)
@@ -55,14 +57,16 @@ class _Found:
     detail: dict[str, Any]
 
 
-def _averages(results: RoundResults) -> dict[tuple[str, Side], float]:
-    found: dict[tuple[str, Side], float] = {}
+def _averages(results: RoundResults) -> dict[tuple[str, str, Side], Decimal]:
+    """Each shown side's average per subject and dimension (the same thing rated), as the round's results show it."""
+    found: dict[tuple[str, str, Side], Decimal] = {}
     for d in results.items:
         if d.dimension in EXCLUDED_DIMENSIONS or d.subject is None:  # not comparable across rounds
             continue
-        for side, stat in ((Side.CLIENT, d.client), (Side.PROVIDER, d.provider)):
-            if stat.average is not None and side not in results.withheld:
-                found[(d.dimension, side)] = float(stat.average)
+        for side in Side:
+            average = d.side(side).average
+            if average is not None and side not in results.withheld:
+                found[(d.subject, d.dimension, side)] = average
     return found
 
 
@@ -112,7 +116,7 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
             for r in uow.rounds.recent(current.partnership.id, BASELINE_ROUNDS)
             if r.id != round_id and r.status == "closed" and opened_at - BASELINE_WINDOW <= r.opened_at < opened_at
         ]
-    history: dict[tuple[str, Side], list[float]] = {}
+    history: dict[tuple[str, str, Side], list[Decimal]] = {}
     for rid in baseline_ids:
         for key, value in _averages(pulses.round_results(uow, round_id=rid)).items():
             history.setdefault(key, []).append(value)
@@ -120,23 +124,25 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
     found: list[_Found] = []
     now_averages = _averages(current)
     pid = current.partnership.id
-    for (dimension, side), value in sorted(now_averages.items()):
-        past = history.get((dimension, side))
+    for (subject, dimension, side), value in sorted(now_averages.items()):
+        past = history.get((subject, dimension, side))
         if not past:
             continue
-        baseline = round(fmean(past), 2)
-        if round(baseline - value, 2) >= DROP_THRESHOLD:
+        # The same subject and dimension, rated by the same side, over the baseline rounds; rounded as every average is.
+        baseline = figures.round_half_up(sum((Fraction(v) for v in past), Fraction(0)) / len(past))
+        if baseline - value >= DROP_THRESHOLD:
             found.append(
                 _Found(
                     SignalKind.DROP,
                     dimension,
                     side,
-                    f"drop:{pid}:{round_id}:{side.value}:{dimension}",
+                    f"drop:{pid}:{round_id}:{side.value}:{subject}:{dimension}",
                     {
                         "dimension": dimension,
+                        "subject": subject,
                         "side": side.value,
-                        "current": value,
-                        "baseline": baseline,
+                        "current": float(value),
+                        "baseline": float(baseline),
                         "baseline_rounds": len(past),
                         "round_sequence": current.round.sequence,
                     },
@@ -150,12 +156,13 @@ def signals_after_round(uow: UnitOfWork, *, round_id: int, now: datetime) -> int
                 SignalKind.GAP,
                 d.dimension,
                 None,
-                f"gap:{pid}:{round_id}:{d.dimension}",
+                f"gap:{pid}:{round_id}:{d.subject}:{d.dimension}",
                 {
                     "dimension": d.dimension,
+                    "subject": d.subject,
                     "client": float(d.client.average or 0),
                     "provider": float(d.provider.average or 0),
-                    "gap": float(abs(d.gap)),
+                    "gap": float(d.gap),  # provider − client, as every surface shows it
                     "round_sequence": current.round.sequence,
                 },
             )
@@ -259,20 +266,21 @@ def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> Is
             raise NotFound("This signal does not exist in this channel's partnership.")
         categories = tuple(str(c) for c in p.issue_categories) if p.issue_categories else DEFAULT_CATEGORIES
         d = signal.detail or {}
-        label = DIMENSION_LABELS.get(signal.subject, signal.subject)
+        what = stored_rated(d.get("subject"), signal.subject, p.client_org, p.provider_org)
         if signal.kind == SignalKind.DROP.value:
             org = p.client_org if signal.side == Side.CLIENT.value else p.provider_org
-            title = f"{label}: {org}'s score dropped"
+            title = f"{what}: {org}'s rating dropped"
             details = (
-                f"In round {d.get('round_sequence')}, {org} rated {label.lower()} {d.get('current')} "
-                f"against {d.get('baseline')} on average over the previous four weeks."
+                f"In round {d.get('round_sequence')}, {org} rated {_in_sentence(what, d)} {stored_score(d.get('current'))} "
+                f"against {stored_score(d.get('baseline'))} on average over the previous four weeks."
             )
             category = _category_for(signal.subject, categories)
         elif signal.kind == SignalKind.GAP.value:
-            title = f"{label}: the two sides see it differently"
+            title = f"{what}: the two sides see it differently"
             details = (
-                f"In round {d.get('round_sequence')}, {p.client_org} rated {label.lower()} {d.get('client')} and "
-                f"{p.provider_org} {d.get('provider')} (a gap of {d.get('gap')})."
+                f"In round {d.get('round_sequence')}, {p.client_org} rated {_in_sentence(what, d)} "
+                f"{stored_score(d.get('client'))} and {p.provider_org} {stored_score(d.get('provider'))} "
+                f"({stored_gap(d.get('gap'), signed='subject' in d)})."
             )
             category = _category_for(signal.subject, categories)
         else:
@@ -280,3 +288,11 @@ def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> Is
             details = f"{d.get('count')} issues in the category {signal.subject} were logged within {d.get('days')} days."
             category = signal.subject if signal.subject in categories else None
         return IssueDraft(title=title[:150], details=details, category=category, severity="S3")
+
+
+def _in_sentence(what: str, detail: dict[str, Any]) -> str:
+    """``the relationship's trust`` inside a sentence; organisation names keep their case; a signal stored before
+    subjects existed writes its dimension in lower case, as it did then."""
+    if "subject" not in detail:
+        return what.lower()
+    return what[:1].lower() + what[1:] if what.startswith("The relationship") else what

@@ -9,9 +9,16 @@ import pytest
 
 from bot.services import figures
 from bot.services.figures import Comparison, Flag, SideFigure, Tally
-from bot.services.figures_format import comparison_line, format_gap, format_nps, format_score, trend_text
+from bot.services.figures_format import (
+    comparison_line,
+    format_gap,
+    format_nps,
+    format_participation,
+    format_score,
+    trend_text,
+)
 from bot.services.partnership_models import Side
-from bot.services.pulse_models import Trend
+from bot.services.pulse_models import Participation, Trend
 
 
 @pytest.mark.parametrize(
@@ -110,3 +117,22 @@ def test_nps_is_promoters_minus_detractors_per_side() -> None:
     assert n.score == 100 and format_nps(n).startswith("NPS +100 (3 answers")
     assert figures.nps(Side.CLIENT, [1, 2, 10], shown=True).score == -33
     assert figures.nps(Side.CLIENT, [10, 10], shown=False).withheld
+
+
+@pytest.mark.parametrize(
+    ("responded", "asked", "shown"),
+    [
+        # Worked out by hand, half up to a whole per cent: 2/3 = 66.67 -> 67; 6/7 = 85.71 -> 86; 1/8 = 12.5 -> 13
+        # (half up, not half to even: 12); 5/8 = 62.5 -> 63; 1/3 = 33.33 -> 33; 0/6 -> 0.
+        (2, 3, "2 of 3 (67%)"),
+        (4, 6, "4 of 6 (67%)"),
+        (6, 7, "6 of 7 (86%)"),
+        (1, 8, "1 of 8 (13%)"),
+        (5, 8, "5 of 8 (63%)"),
+        (1, 3, "1 of 3 (33%)"),
+        (0, 6, "0 of 6 (0%)"),
+        (0, 0, "0 of 0"),
+    ],
+)
+def test_participation_is_rounded_half_up_like_every_figure(responded: int, asked: int, shown: str) -> None:
+    assert format_participation(Participation(responded, asked)) == shown

@@ -370,7 +370,15 @@ def test_a_long_overdue_list_stays_within_slacks_limits() -> None:
             {"current": 2.5, "baseline": 4.0, "round_sequence": 5},
             "2.5 in round 5, against 4.0",
         ),
+        # A signal stored before subjects (and signed gaps) is shown as it was.
         (SignalKind.GAP, None, {"client": 2.0, "provider": 4.0, "gap": 2.0, "round_sequence": 5}, "a gap of 2.0"),
+        (
+            SignalKind.GAP,
+            None,
+            {"subject": "relationship", "client": 4.0, "provider": 2.0, "gap": -2.0, "round_sequence": 5},
+            "*The relationship's communication*: the sides see it differently. "
+            "Northwind 4.0, Contoso 2.0 (gap −2.0, provider − client) in round 5.",
+        ),
         (SignalKind.RECURRING_CATEGORY, None, {"count": 3, "days": 30}, "3 issues in this category within 30 days"),
     ],
 )

@@ -77,6 +77,10 @@ def _signal_messages(world: IssueWorld) -> list[str | None]:
         return [r.user_id for r in rows]
 
 
+def _asked(r: RoundView, dimension: str) -> list[str | None]:
+    return [q.subject for q in r.questions if q.dimension == dimension]
+
+
 def test_a_drop_and_a_gap_are_signalled_once(world: IssueWorld) -> None:
     for week in range(3):
         r = _round(world, week, _steady, _steady)
@@ -87,24 +91,41 @@ def test_a_drop_and_a_gap_are_signalled_once(world: IssueWorld) -> None:
     assert _signals(world) == [("drop", "communication", "provider"), ("gap", "communication", None)]
     # One ephemeral per lead in the channel, per signal.
     assert sorted(_signal_messages(world)) == ["UCL", "UCL", "UPL", "UPL"]
+    # The gap names what was rated and has the one sign of every surface: provider 2.0 − client 4.0 = −2.0.
+    assert _asked(r, "communication") == ["relationship"]
+    with world.uow_factory() as uow:
+        detail = dict(uow.session.query(Signal).filter(Signal.kind == "gap").one().detail)
+    assert (detail["subject"], detail["client"], detail["provider"], detail["gap"]) == (
+        "relationship",
+        4.0,
+        2.0,
+        -2.0,
+    )
     # The next call (a second heartbeat, a restart) sends nothing again.
     assert signals.signals_after_round(world.uow_factory(), round_id=r.id, now=r.closes_at + timedelta(hours=1)) == 0
     assert len(_signal_messages(world)) == 4
 
 
 def test_the_signal_message_and_its_prefilled_issue(world: IssueWorld) -> None:
-    for week in range(2):
+    first = _round(world, 0, _steady, _steady)
+    for week in (1, 2):
         _round(world, week, _steady, _steady)
-    r = _round(world, 2, _steady, lambda u, d: 2 if d == "communication" else 4)
+    r = _round(world, 3, _steady, lambda u, d: 2 if d == "communication" else 4)
+    # Rounds 1 and 4 ask about the relationship's communication, rounds 2 and 3 about another subject: the drop
+    # compares like with like, so its baseline is round 1 alone.
+    assert _asked(first, "communication") == _asked(r, "communication") == ["relationship"]
     signals.signals_after_round(world.uow_factory(), round_id=r.id, now=r.closes_at)
     with world.uow_factory() as uow:
         drop_id = uow.session.query(Signal).filter(Signal.kind == "drop").one().id
     view = signals.signal_context(world.uow_factory(), signal_id=drop_id)
     assert view is not None and view.kind is SignalKind.DROP
-    assert (view.detail["current"], view.detail["baseline"], view.detail["baseline_rounds"]) == (2.0, 4.0, 2)
+    assert (view.detail["current"], view.detail["baseline"], view.detail["baseline_rounds"]) == (2.0, 4.0, 1)
     draft = signals.draft_from_signal(world.uow_factory(), channel_id=world.channel_id, signal_id=drop_id)
-    assert draft.title == "Communication: Contoso's score dropped" and draft.category == "Communication"
-    assert "2.0" in draft.details and "4.0" in draft.details
+    assert draft.title == "The relationship's communication: Contoso's rating dropped"
+    assert draft.category == "Communication"
+    assert draft.details == (
+        "In round 4, Contoso rated the relationship's communication 2.0 against 4.0 on average over the previous four weeks."
+    )
     with pytest.raises(NotFound):
         signals.draft_from_signal(world.uow_factory(), channel_id="C999", signal_id=drop_id)
 
@@ -118,19 +139,21 @@ def test_small_changes_make_no_signal(world: IssueWorld) -> None:
 
 
 def test_the_thresholds_are_inclusive(world: IssueWorld) -> None:
-    for week in range(2):
-        _round(world, week, lambda u, d: 5 if d == "value" else 4, _steady)
+    baseline = [_round(world, week, lambda u, d: 5 if d == "value" else 4, _steady) for week in range(2)]
     # Value: the provider falls by exactly 1.0 (4 -> 3) and the sides end exactly 2.0 apart (5 vs 3); trust: the
-    # client falls to 2.5 against 4.0 and the gap is exactly 1.5.
+    # client gives 2.5 and the provider 4.0, a gap of exactly 1.5.
     r = _round(
         world,
         2,
         lambda u, d: {"value": 5, "trust": 2 if u in ("UCL", "UC1") else 3}.get(d, 4),
         lambda u, d: 3 if d == "value" else 4,
     )
-    assert signals.signals_after_round(world.uow_factory(), round_id=r.id, now=r.closes_at) == 4
+    # Round 3 asks about the client's trust, which rounds 1 and 2 (the provider's trust) did not: a drop compares
+    # the same subject only, so the client's 2.5 against their 4.0 for the provider's trust is no drop.
+    assert [_asked(b, "trust") for b in baseline] == [["provider"], ["provider"]] and _asked(r, "trust") == ["client"]
+    assert [_asked(b, "value") for b in baseline] == [["provider"], ["provider"]] and _asked(r, "value") == ["provider"]
+    assert signals.signals_after_round(world.uow_factory(), round_id=r.id, now=r.closes_at) == 3
     assert sorted(_signals(world)) == [
-        ("drop", "trust", "client"),
         ("drop", "value", "provider"),
         ("gap", "trust", None),
         ("gap", "value", None),

@@ -371,7 +371,7 @@ def test_status_escapes_names_and_reports_numbers() -> None:
     body = "\n".join(texts)
     assert "Client &lt;!here&gt; 4" in body and "Provider &lt;!everyone&gt; 3" in body
     assert "2 without a side" in body and "<@U1>" in body
-    assert "3/4 (75%)" in body and "1/3 (33%)" in body
+    assert "3 of 4 (75%)" in body and "1 of 3 (33%)" in body
 
 
 def test_status_of_paused_partnership_mentions_who_paused() -> None:
