@@ -46,7 +46,8 @@ def _side(s: SideStanding) -> str:
         return f"{org} no results"
     arrow = ""
     if s.change is not None and abs(s.change) >= 0.1:
-        arrow = f" {'↑' if s.change > 0 else '↓'}{_fmt(abs(s.change))}"
+        # As the digest writes a health index's change: ``↑ +0.2``, ``↓ −0.3``.
+        arrow = f" {'↑' if s.change > 0 else '↓'} {format_gap(Decimal(str(s.change)))}"
     return f"{org} {_fmt(s.health)}{' (4 weeks)' if s.four_week else ''}{arrow}"
 
 

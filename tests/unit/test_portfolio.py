@@ -220,3 +220,17 @@ def test_a_partnership_that_cannot_be_read_is_left_out_not_the_whole_portfolio(u
     view = portfolio.portfolio_for(uow_factory, team_id="TCLIENT", user_id="UCS", now=AS_OF)  # a sponsor
     assert [e.partnership.name for e in view.entries] == ["Good desk"]
     assert view.entries[0].partnership.id == good.partnership_id
+
+
+def test_a_health_index_change_is_written_as_the_digest_writes_it() -> None:
+    # Client 3.1 against 3.0 the four weeks before: +0.1; provider 3.7 against 4.0: −0.3 (worked out by hand).
+    view = digest_view(
+        health=_health("3.1", "3.7", before=("3.0", "4.0")),
+        sides=(
+            SideDigest(Side.CLIENT, "Northwind", Participation(4, 4), False, None, (), ()),
+            SideDigest(Side.PROVIDER, "Contoso", Participation(4, 4), False, None, (), ()),
+        ),
+    )
+    text = json.dumps([b.to_dict() for m in _messages([assess(view)]) for b in m.blocks], ensure_ascii=False)
+    assert "Northwind 3.1 (4 weeks) ↑ +0.1" in text
+    assert "Contoso 3.7 (4 weeks) ↓ −0.3" in text
