@@ -17,7 +17,7 @@ from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import member_left, upsert_member
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, issue_input, make_issue_world
+from tests.factories import IssueWorld, issue_input, make_issue_world, put_provider_in_kolkata
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5): working time for the client side.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -296,18 +296,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
 
 
 def test_reassign_moves_the_clock_to_the_new_owners_side(world: IssueWorld) -> None:
-    calendar_settings.set_calendar(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UPL",
-        side=Side.PROVIDER,
-        timezone="Asia/Kolkata",
-        workdays=range(5),
-        day_start=time(9, 0),
-        day_end=time(17, 0),
-        now=NOW,
-    )
+    put_provider_in_kolkata(world, now=NOW)
     issue = _log(world).issue
     with pytest.raises(NotAllowed):
         issue_lifecycle.reassign(

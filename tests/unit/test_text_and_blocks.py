@@ -37,6 +37,7 @@ from bot.services.pulse_models import (
     RoundView,
     StatusView,
 )
+from tests.factories import partnership_view
 
 INJECTIONS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^S1>", "<https://evil|Open>"]
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
@@ -44,32 +45,16 @@ EVIL = "Acme <!channel> & <@U999>"
 
 
 def _partnership(**kw: Any) -> PartnershipView:
-    values: dict[str, Any] = dict(
-        id=7,
-        team_id="T1",
-        channel_id="C1",
-        name=EVIL,
-        client_org="Client <!here>",
-        provider_org="Provider <!everyone>",
-        installing_side=Side.CLIENT,
-        is_connect=True,
-        timezone="America/New_York",
-        pulse_weekday=0,
-        pulse_hour=9,
-        pulse_minute=0,
-        pulse_every_weeks=1,
-        digest_weekday=4,
-        digest_hour=16,
-        digest_minute=30,
-        anonymity_threshold=3,
-        anonymous=True,
-        status="active",
-        pause_reason=None,
-        next_pulse_at=NOW + timedelta(days=7),
-        menu_ts=None,
-    )
-    values.update(kw)
-    return PartnershipView(**values)
+    """A partnership whose names carry mentions and links, to be shown inert."""
+    values: dict[str, Any] = {
+        "id": 7,
+        "name": EVIL,
+        "client_org": "Client <!here>",
+        "provider_org": "Provider <!everyone>",
+        "digest_minute": 30,
+        "next_pulse_at": NOW + timedelta(days=7),
+    }
+    return partnership_view(**(values | kw))
 
 
 def _question(qid: int, dimension: str = "trust", kind: str = "scale") -> QuestionView:
