@@ -18,7 +18,7 @@ from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
 from bot.blocks.issue_form_refs import ActionFormRef
-from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list
+from bot.blocks.issue_lists import build_action_list
 from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
 from bot.blocks.layout import date_label
 from bot.blocks.text import escape
@@ -31,6 +31,7 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
+from handlers.list_pages import fetch_limit, reply_page
 from handlers.ui import (
     STALE,
     ack_button,
@@ -45,7 +46,6 @@ from handlers.ui import (
     message_channel,
     notify,
     open_modal,
-    reply,
     require_partnership,
     show_message,
     submitted_ref,
@@ -272,17 +272,10 @@ def show_actions(
         user_id=user_id,
         filter=chosen,
         now=services.clock(),
-        limit=offset + ITEMS_PER_PAGE + 1,
+        limit=fetch_limit(offset),
     )
-    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
-    message = build_action_list(
-        p,
-        found[offset : offset + ITEMS_PER_PAGE],
-        heading=heading,
-        page=ListPage(channel_id, "actions", chosen.value, offset),
-        has_more=len(found) > offset + ITEMS_PER_PAGE,
-    )
-    reply(respond, message)
+    page = ListPage(channel_id, "actions", chosen.value, offset)
+    reply_page(respond, build_action_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
 
 
 @opens_modal

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_issue_list
+from bot.blocks.issue_lists import build_issue_list
 from bot.blocks.issue_refs import ListPage
 from bot.container import Services
 from bot.services import issue_queries
@@ -19,12 +19,12 @@ from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList
+from handlers.list_pages import fetch_limit, reply_page
 from handlers.ui import (
     STALE,
     ack_button,
     actor_profile,
     clicked_ref,
-    reply,
     require_partnership,
 )
 
@@ -45,17 +45,10 @@ def show_issues(
         channel_id=channel_id,
         user_id=user_id,
         filter=chosen,
-        limit=offset + ITEMS_PER_PAGE + 1,
+        limit=fetch_limit(offset),
     )
-    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
-    message = build_issue_list(
-        p,
-        found[offset : offset + ITEMS_PER_PAGE],
-        heading=heading,
-        page=ListPage(channel_id, "issues", chosen.value, offset),
-        has_more=len(found) > offset + ITEMS_PER_PAGE,
-    )
-    reply(respond, message)
+    page = ListPage(channel_id, "issues", chosen.value, offset)
+    reply_page(respond, build_issue_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
 
 
 @after_ack
