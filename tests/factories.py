@@ -10,6 +10,20 @@ from typing import Any
 from bot.services.issue_models import ActionInput, ActionStatus, ActionView, IssueInput, IssueStatus, IssueView
 from bot.services.partnership_models import PartnershipView, SetupInput, Side, SlackProfile
 
+#: The schedule every test partnership starts with: weekly pulse Mondays 09:00 New York, digest Fridays 16:00,
+#: results shown from 3 answers.
+WEEKLY_SCHEDULE: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "pulse_weekday": 0,
+    "pulse_hour": 9,
+    "pulse_minute": 0,
+    "pulse_every_weeks": 1,
+    "digest_weekday": 4,
+    "digest_hour": 16,
+    "digest_minute": 0,
+    "anonymity_threshold": 3,
+}
+
 
 def setup_input(**overrides: Any) -> SetupInput:
     """A valid setup form: weekly pulse Mondays 09:00 New York, digest Fridays 16:00, threshold 3."""
@@ -24,15 +38,7 @@ def setup_input(**overrides: Any) -> SetupInput:
         "provider_sponsors": (),
         "client_members": (),
         "provider_members": (),
-        "timezone": "America/New_York",
-        "pulse_weekday": 0,
-        "pulse_hour": 9,
-        "pulse_minute": 0,
-        "pulse_every_weeks": 1,
-        "digest_weekday": 4,
-        "digest_hour": 16,
-        "digest_minute": 0,
-        "anonymity_threshold": 3,
+        **WEEKLY_SCHEDULE,
     }
     values.update(overrides)
     return SetupInput(**values)
@@ -50,15 +56,7 @@ def partnership_view(**overrides: Any) -> PartnershipView:
         "provider_org": "Contoso",
         "installing_side": Side.CLIENT,
         "is_connect": True,
-        "timezone": "America/New_York",
-        "pulse_weekday": 0,
-        "pulse_hour": 9,
-        "pulse_minute": 0,
-        "pulse_every_weeks": 1,
-        "digest_weekday": 4,
-        "digest_hour": 16,
-        "digest_minute": 0,
-        "anonymity_threshold": 3,
+        **WEEKLY_SCHEDULE,
         "anonymous": True,
         "status": "active",
         "pause_reason": None,

@@ -1,10 +1,49 @@
-"""Creating extra partnerships through the service layer (faster than driving another setup modal)."""
+"""Creating partnerships through the service layer (faster than driving the setup modal): the demo world's, for
+tests that deliver through the sandbox without the app, and extra ones beside a running stack's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from bot.harness import LocalStack
-from bot.services import partnership_setup
+from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
+from bot.services import partnership_setup, partnerships, question_bank
+from bot.services.partnership_models import SetupResult, SlackProfile
+from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
+
+
+def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:
+    """The demo world's people and channel in ``sandbox``, the app installed in the client's workspace and the
+    question bank loaded."""
+    w = build_demo_world(sandbox)
+    partnerships.ensure_workspace(uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=now)
+    question_bank.sync_bank(uow_factory(), now=now)
+    return w
+
+
+def demo_profiles(w: DemoWorld, people: Iterable[str]) -> list[SlackProfile]:
+    """The people's profiles, each in their own organisation's workspace (the client's ids start with U0C)."""
+    return [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
+
+
+def configure_demo_partnership(
+    uow_factory: UnitOfWorkFactory, w: DemoWorld, *, people: Iterable[str], now: datetime, **setup: Any
+) -> SetupResult:
+    """The demo world's Slack Connect partnership, set up by the client's lead with ``people`` in the channel:
+    the two leads, and ``setup`` (other fields of ``setup_input``)."""
+    return partnership_setup.configure_partnership(
+        uow_factory(),
+        team_id=w.client_team,
+        channel_id=w.channel,
+        user_id=w.client_lead,
+        data=setup_input(client_leads=(w.client_lead,), provider_leads=(w.provider_lead,), **setup),
+        is_connect=True,
+        channel_members=demo_profiles(w, people),
+        now=now,
+    )
 
 
 def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
