@@ -1,5 +1,6 @@
-"""Creating partnerships through the service layer (faster than driving the setup modal): the demo world's, for
-tests that deliver through the sandbox without the app, and extra ones beside a running stack's."""
+"""Creating things through the service layer (faster than driving the modals): the demo world's partnership, for
+tests that deliver through the sandbox without the app; extra ones beside a running stack's; issues and actions in
+an IssueWorld."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import partnership_setup, partnerships, question_bank
+from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
+from bot.services.issue_lifecycle import LogIssueResult
+from bot.services.issue_models import ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
 from storage.uow import UnitOfWorkFactory
-from tests.factories import setup_input
+from tests.factories import IssueWorld, action_input, issue_input, setup_input
 
 
 def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:
@@ -71,3 +74,29 @@ def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
     )
     stack.services.sender.deliver_pending()
     return result.partnership.id
+
+
+def log_issue_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> LogIssueResult:
+    """An issue (``issue_input`` with ``overrides``) logged in the world's channel by ``actor``."""
+    return issue_lifecycle.log_issue(
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor=actor,
+        data=issue_input(**overrides),
+        request_key=key,
+        now=now,
+    )
+
+
+def create_action_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> ActionView:
+    """An action (``action_input`` with ``overrides``) created in the world's channel by ``actor``."""
+    return actions.create_action(
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor=actor,
+        data=action_input(**overrides),
+        request_key=key,
+        now=now,
+    )

@@ -18,7 +18,8 @@ from bot.services.issue_models import ActionStatus
 from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, action_input, make_issue_world, put_provider_in_kolkata
+from tests.factories import IssueWorld, make_issue_world, put_provider_in_kolkata
+from tests.unit_support import create_action_in
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -32,15 +33,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _create(world: IssueWorld, *, key: str, owner: str = "UC1", due: date = date(2026, 11, 23)) -> int:
-    return actions.create_action(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=action_input(title=f"Action {key}", owner_id=owner, due_on=due),
-        request_key=key,
-        now=CREATED,
-    ).id
+    return create_action_in(world, key=key, now=CREATED, actor="UC2", title=f"Action {key}", owner_id=owner, due_on=due).id
 
 
 def _next(world: IssueWorld, action_id: int) -> datetime | None:

@@ -18,6 +18,7 @@ from bot.services.partnerships import member_left, upsert_member
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world, put_provider_in_kolkata
+from tests.unit_support import log_issue_in
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5): working time for the client side.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -29,15 +30,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _log(world: IssueWorld, *, actor: str = "UC2", key: str = "k1", now: datetime = NOW, **kw: object):
-    return issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor=actor,
-        data=issue_input(**kw),
-        request_key=key,
-        now=now,
-    )
+    return log_issue_in(world, key=key, now=now, actor=actor, **kw)
 
 
 def _outbox(world: IssueWorld) -> list[tuple[str, str, int | None]]:
