@@ -35,6 +35,7 @@ from bot.services.issue_models import (
 )
 from bot.services.partnership_models import PartnershipView, Side
 from tests.factories import action_view, issue_view, partnership_view
+from tests.helpers import mrkdwn_texts
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"
@@ -76,20 +77,7 @@ def _card(issue: IssueView | None = None, actions: tuple[ActionView, ...] = ()) 
 
 def _mrkdwn_texts(message: Message) -> list[str]:
     """Every mrkdwn string of a message, and its fallback text (which Slack also formats)."""
-    found = [message.text]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk([b.to_dict() for b in message.blocks])
-    return found
+    return [message.text, *mrkdwn_texts([b.to_dict() for b in message.blocks])]
 
 
 def _buttons(message: Message) -> dict[str, str]:

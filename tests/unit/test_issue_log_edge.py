@@ -46,6 +46,7 @@ from handlers.command_parser import parse_duration, plain_text_from_slack
 from handlers.issues.log import issue_form_errors
 from handlers.policy import policy_form_errors
 from tests.factories import action_view, issue_view, partnership_view
+from tests.helpers import mrkdwn_texts
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <@UEVIL> <https://evil.example|click> & <!here>"
@@ -70,25 +71,8 @@ def _policy(p: PartnershipView | None = None) -> PolicyView:
     )
 
 
-def _mrkdwn(blocks: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(str(node.get("text")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
-
-
 def _assert_inert(blocks: Any) -> None:
-    for text in _mrkdwn(blocks):
+    for text in mrkdwn_texts(blocks):
         for raw in ("<!channel>", "<!here>", "<@UEVIL>", "<https://evil"):
             assert raw not in text, text
 
@@ -291,7 +275,7 @@ def test_policy_message_shows_deadlines_hours_holidays_and_categories() -> None:
         ),
     )
     blocks = _message_ok(build_policy(_policy(p), (INJECTION, "Other"), calendars))
-    text = "\n".join(_mrkdwn(blocks))
+    text = "\n".join(mrkdwn_texts(blocks))
     assert "*S2 high* — a commitment will be missed without action: acknowledge within 4 working hours" in text
     assert "resolve within 3 working days _(changed by a lead)_" in text
     assert "Mon–Fri 09:00–17:00 America/New_York" in text and "Mon, Tue, Wed, Thu, Sun 09:30–18:00 Asia/Kolkata" in text
