@@ -4,9 +4,9 @@ an IssueWorld."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
@@ -16,6 +16,8 @@ from bot.services.issue_models import ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, setup_input
+
+T = TypeVar("T")
 
 
 def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:
@@ -33,10 +35,15 @@ def demo_profiles(w: DemoWorld, people: Iterable[str]) -> list[SlackProfile]:
 
 
 def configure_demo_partnership(
-    uow_factory: UnitOfWorkFactory, w: DemoWorld, *, people: Iterable[str], now: datetime, **setup: Any
+    uow_factory: UnitOfWorkFactory, w: DemoWorld, *, now: datetime, sponsors: bool = False
 ) -> SetupResult:
-    """The demo world's Slack Connect partnership, set up by the client's lead with ``people`` in the channel:
-    the two leads, and ``setup`` (other fields of ``setup_input``)."""
+    """The demo world's Slack Connect partnership, set up by the client's lead: the members and the two leads in
+    the channel and on their sides; with ``sponsors``, each side's sponsor too."""
+    people = [*w.client_members, *w.provider_members, w.client_lead, w.provider_lead]
+    setup: dict[str, Any] = {}
+    if sponsors:
+        people += [w.client_sponsor, w.provider_sponsor]
+        setup = {"client_sponsors": (w.client_sponsor,), "provider_sponsors": (w.provider_sponsor,)}
     return partnership_setup.configure_partnership(
         uow_factory(),
         team_id=w.client_team,
@@ -76,27 +83,24 @@ def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
     return result.partnership.id
 
 
-def log_issue_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> LogIssueResult:
-    """An issue (``issue_input`` with ``overrides``) logged in the world's channel by ``actor``."""
-    return issue_lifecycle.log_issue(
+def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, key: str, now: datetime, actor: str) -> T:
+    """What ``create`` (a service taking a form's data) makes of ``data``, submitted in the world's channel."""
+    return create(
         world.uow_factory(),
         team_id=world.team_id,
         channel_id=world.channel_id,
         actor=actor,
-        data=issue_input(**overrides),
+        data=data,
         request_key=key,
         now=now,
     )
+
+
+def log_issue_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> LogIssueResult:
+    """An issue (``issue_input`` with ``overrides``) logged in the world's channel by ``actor``."""
+    return _submitted_in(world, issue_lifecycle.log_issue, issue_input(**overrides), key=key, now=now, actor=actor)
 
 
 def create_action_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> ActionView:
     """An action (``action_input`` with ``overrides``) created in the world's channel by ``actor``."""
-    return actions.create_action(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor=actor,
-        data=action_input(**overrides),
-        request_key=key,
-        now=now,
-    )
+    return _submitted_in(world, actions.create_action, action_input(**overrides), key=key, now=now, actor=actor)

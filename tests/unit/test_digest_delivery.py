@@ -78,21 +78,7 @@ class Env:
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
         w = installed_demo_world(sandbox, uow_factory, now=NOW)
-        configure_demo_partnership(
-            uow_factory,
-            w,
-            people=[
-                *w.client_members,
-                *w.provider_members,
-                w.client_lead,
-                w.provider_lead,
-                w.client_sponsor,
-                w.provider_sponsor,
-            ],
-            now=NOW,
-            client_sponsors=(w.client_sponsor,),
-            provider_sponsors=(w.provider_sponsor,),
-        )
+        configure_demo_partnership(uow_factory, w, now=NOW, sponsors=True)
         e = Env(sandbox, w, uow_factory)
         e.sender.deliver_pending()  # the partnership menu
         yield e

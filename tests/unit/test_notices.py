@@ -82,9 +82,7 @@ def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
         w = installed_demo_world(sandbox, uow_factory, now=NOW)
         e = Env(sandbox, w, uow_factory)
-        configure_demo_partnership(
-            uow_factory, w, people=[*w.client_members, *w.provider_members, w.client_lead, w.provider_lead], now=NOW
-        )
+        configure_demo_partnership(uow_factory, w, now=NOW)
         assert e.deliver().sent == 1  # the partnership menu
         e.before = {m["ts"] for m in sandbox.messages(w.channel)}
         yield e
