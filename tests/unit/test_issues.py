@@ -12,7 +12,7 @@ import pytest
 
 from bot.services import calendar_settings, issue_lifecycle, issue_queries, issue_settings
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus
+from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus, IssueView
 from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import member_left, upsert_member
 from storage.models import Issue, OutboxMessage
@@ -228,58 +228,30 @@ def test_reopen_restarts_the_clock(world: IssueWorld) -> None:
         issue_lifecycle.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=later)
 
 
+def _update(world: IssueWorld, issue_id: int, *, actor: str, status: IssueStatus | None, comment: str | None) -> IssueView:
+    return issue_lifecycle.update_issue(
+        world.uow_factory(),
+        channel_id=world.channel_id,
+        issue_id=issue_id,
+        actor=actor,
+        status=status,
+        comment=comment,
+        now=NOW,
+    )
+
+
 def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
     issue = _log(world).issue
     with pytest.raises(InvalidInput) as caught:
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=None,
-            comment="  ",
-            now=NOW,
-        )
+        _update(world, issue.id, actor="UP2", status=None, comment="  ")
     assert caught.value.field == "comment"
     with pytest.raises(InvalidInput):
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=None,
-            comment="c" * 3001,
-            now=NOW,
-        )
+        _update(world, issue.id, actor="UP2", status=None, comment="c" * 3001)
     # Anyone may comment; only the owner or a lead may change the status.
-    issue_lifecycle.update_issue(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue.id,
-        actor="UP2",
-        status=IssueStatus.OPEN,
-        comment="We can send it a day earlier <!channel>",
-        now=NOW,
-    )
+    _update(world, issue.id, actor="UP2", status=IssueStatus.OPEN, comment="We can send it a day earlier <!channel>")
     with pytest.raises(NotAllowed):
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=IssueStatus.RESOLVED,
-            comment=None,
-            now=NOW,
-        )
-    updated = issue_lifecycle.update_issue(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue.id,
-        actor="UC1",
-        status=IssueStatus.ACKNOWLEDGED,
-        comment="On it",
-        now=NOW,
-    )
+        _update(world, issue.id, actor="UP2", status=IssueStatus.RESOLVED, comment=None)
+    updated = _update(world, issue.id, actor="UC1", status=IssueStatus.ACKNOWLEDGED, comment="On it")
     assert updated.status is IssueStatus.ACKNOWLEDGED
     events = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
     assert [(e.kind, e.actor, e.detail) for e in events[1:]] == [
