@@ -31,7 +31,7 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
-from handlers.list_pages import fetch_limit, reply_page
+from handlers.list_pages import chosen_filter, fetch_limit, reply_page
 from handlers.ui import (
     STALE,
     ack_button,
@@ -261,9 +261,7 @@ def show_actions(
     respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
 ) -> None:
     """One page of actions with done/drop menus, and a "More" button when there are more."""
-    if filter not in {f.value for f in ActionFilter}:
-        raise DomainError(STALE)
-    chosen = ActionFilter(filter)
+    chosen = chosen_filter(filter, ActionFilter)
     p = require_partnership(services, team_id, channel_id)
     found = actions.list_actions(
         services.uow_factory(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import TypeVar
 
 from slack_bolt import Respond
@@ -10,10 +11,21 @@ from slack_bolt import Respond
 from bot.blocks.issue_lists import ITEMS_PER_PAGE
 from bot.blocks.issue_refs import ListPage
 from bot.blocks.pulse import Message
+from bot.services.errors import DomainError
 from bot.services.partnership_models import PartnershipView
-from handlers.ui import reply
+from handlers.ui import STALE, reply
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Enum)
+
+
+def chosen_filter(value: str, filters: type[F]) -> F:
+    """The list a command or a "More" button names (``filters`` member of that value); one this version does not
+    know is out of date."""
+    for f in filters:
+        if f.value == value:
+            return f
+    raise DomainError(STALE)
 
 
 def fetch_limit(offset: int) -> int:

@@ -19,7 +19,7 @@ from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList
-from handlers.list_pages import fetch_limit, reply_page
+from handlers.list_pages import chosen_filter, fetch_limit, reply_page
 from handlers.ui import (
     STALE,
     ack_button,
@@ -35,9 +35,7 @@ def show_issues(
     respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
 ) -> None:
     """One page of issues (newest first), with a "More" button when there are more."""
-    if filter not in {f.value for f in IssueFilter}:
-        raise DomainError(STALE)
-    chosen = IssueFilter(filter)
+    chosen = chosen_filter(filter, IssueFilter)
     p = require_partnership(services, team_id, channel_id)
     found = issue_queries.list_issues(
         services.uow_factory(),
