@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import OutboxSender
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
@@ -18,6 +21,28 @@ from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, setup_input
 
 T = TypeVar("T")
+
+
+def sandbox_sender(
+    uow_factory: UnitOfWorkFactory,
+    client: Any,
+    clock: Callable[[], datetime],
+    *,
+    render_clock: Callable[[], datetime] | None = None,
+) -> OutboxSender:
+    """An outbox sender to the sandbox's ``client`` at ``clock``'s time: one row at a time, never waiting for
+    Slack's limits; its renderer reads the time from ``render_clock`` (the real time when None)."""
+    renderer = (
+        Renderer(uow_factory, "k" * 40) if render_clock is None else Renderer(uow_factory, "k" * 40, clock=render_clock)
+    )
+    return OutboxSender(
+        uow_factory=uow_factory,
+        client=client,
+        renderer=renderer,
+        pacer=Pacer(sleep=lambda _: None),
+        concurrency=1,
+        clock=clock,
+    )
 
 
 def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:

@@ -16,16 +16,13 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.delivery.pacer import Pacer
-from bot.delivery.renderer import Renderer
-from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import digest, digest_requests, outbox, partnership_setup
 from bot.services.errors import NotAllowed, NotFound
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
-from tests.unit_support import configure_demo_partnership, installed_demo_world
+from tests.unit_support import configure_demo_partnership, installed_demo_world, sandbox_sender
 
 #: Wednesday 2 Dec 2026, 10:00 in New York (the digest is Fridays 16:00 there, see ``setup_input``).
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -37,14 +34,8 @@ class Env:
     def __init__(self, sandbox: SlackSandbox, world: DemoWorld, uow_factory: UnitOfWorkFactory) -> None:
         self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
         self.now = NOW
-        self.sender = OutboxSender(
-            uow_factory=uow_factory,
-            client=WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10),
-            renderer=Renderer(uow_factory, "k" * 40, clock=lambda: self.now),
-            pacer=Pacer(sleep=lambda _: None),
-            concurrency=1,
-            clock=lambda: self.now,
-        )
+        client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
+        self.sender = sandbox_sender(uow_factory, client, lambda: self.now, render_clock=lambda: self.now)
 
     def subscribe(self, user_id: str) -> bool:
         w = self.world

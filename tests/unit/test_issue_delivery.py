@@ -16,16 +16,13 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
 
-from bot.delivery.pacer import Pacer
-from bot.delivery.renderer import Renderer
-from bot.delivery.sender import OutboxSender
 from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import actions, escalation, followups, issue_lifecycle, partnerships
 from bot.services.issue_models import ActionInput, IssueInput
 from bot.services.partnership_models import Side
 from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
-from tests.unit_support import configure_demo_partnership, installed_demo_world
+from tests.unit_support import configure_demo_partnership, installed_demo_world, sandbox_sender
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -39,14 +36,7 @@ class Env:
         self.now = NOW
         self.before: set[str] = set()
         self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = OutboxSender(
-            uow_factory=uow_factory,
-            client=self.client,
-            renderer=Renderer(uow_factory, "k" * 40),
-            pacer=Pacer(sleep=lambda _: None),
-            concurrency=1,
-            clock=lambda: self.now,
-        )
+        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
 
     @property
     def channel(self) -> str:

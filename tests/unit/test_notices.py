@@ -16,9 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import build_setup_done
-from bot.delivery.pacer import Pacer
-from bot.delivery.renderer import Renderer
-from bot.delivery.sender import DeliveryReport, OutboxSender
+from bot.delivery.sender import DeliveryReport
 from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships
 from bot.services.errors import InvalidInput, NotAllowed
@@ -29,7 +27,7 @@ from handlers.policy import calendar_notice, categories_notice, policy_form_noti
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
-from tests.unit_support import configure_demo_partnership, demo_profiles, installed_demo_world
+from tests.unit_support import configure_demo_partnership, demo_profiles, installed_demo_world, sandbox_sender
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -43,14 +41,7 @@ class Env:
         self.now = NOW
         self.before: set[str] = set()
         self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = OutboxSender(
-            uow_factory=uow_factory,
-            client=self.client,
-            renderer=Renderer(uow_factory, "k" * 40),
-            pacer=Pacer(sleep=lambda _: None),
-            concurrency=1,
-            clock=lambda: self.now,
-        )
+        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
 
     @property
     def where(self) -> dict[str, Any]:
