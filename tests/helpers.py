@@ -221,9 +221,12 @@ def _card_recorded(stack: LocalStack, ts: str) -> bool:
         return uow.session.scalar(select(Issue.id).where(Issue.card_ts == ts)) is not None
 
 
-def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any) -> int:
+def answer_open_round(
+    stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any, comment: str | None = None
+) -> int:
     """Answer the channel's open round for each person through the service layer (a synthetic round: faster than
-    driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question)."""
+    driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question) and
+    ``comment``."""
     from bot.services import pulses
     from bot.services.pulse_models import AnswerInput
 
@@ -234,7 +237,9 @@ def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *,
         form = pulses.answer_form(
             services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=now
         )
-        answers = [AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, None) for q in form.round.questions]
+        answers = [
+            AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, comment) for q in form.round.questions
+        ]
         pulses.submit_answers(
             services.uow_factory(),
             round_id=round_id,
