@@ -204,9 +204,8 @@ def ack_goal_status(ack: Ack, view: dict[str, Any]) -> None:
 @after_ack
 def save_goal_status(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     B = ids.GoalBlock
-    try:
-        ref = decode(view.get("private_metadata"), GoalRef)
-    except MetadataError:
+    ref = submitted_ref(view, GoalRef)
+    if ref is None:
         return
     state = view["state"]["values"]
     status = selected_value(state, B.STATUS)
