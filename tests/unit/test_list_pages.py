@@ -41,6 +41,8 @@ def test_the_first_page_shows_a_page_and_offers_more_when_a_row_is_left() -> Non
     assert ITEMS_PER_PAGE == 40 and fetch_limit(0) == 41  # one row more than a page tells whether there are more
     built = _page(tuple(range(41)), 0)
     assert built["rows"] == tuple(range(40)) and built["has_more"] is True and built["heading"] == "All issues"
+    exactly_a_page = _page(tuple(range(40)), 0)
+    assert exactly_a_page["rows"] == tuple(range(40)) and exactly_a_page["has_more"] is False
 
 
 def test_a_later_page_says_where_it_starts_and_the_last_offers_no_more() -> None:
