@@ -18,10 +18,9 @@ from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
 from bot.blocks.issue_form_refs import ActionFormRef
-from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_action_list
+from bot.blocks.issue_lists import build_action_list
 from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
 from bot.blocks.layout import date_label
-from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import actions, issue_queries, partnership_guards
@@ -32,6 +31,7 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
+from handlers.list_pages import chosen_filter, fetch_limit, reply_page
 from handlers.ui import (
     STALE,
     ack_button,
@@ -39,16 +39,16 @@ from handlers.ui import (
     actor_profile,
     check_due_on,
     clicked,
+    create_from_form,
     decode_clicked,
     ephemeral,
     from_home,
     message_channel,
     notify,
     open_modal,
-    reopen_with_error,
-    reply,
     require_partnership,
     show_message,
+    submitted_ref,
     target_channel,
 )
 
@@ -182,39 +182,31 @@ def confirmation(a: ActionView) -> str:
 @after_ack
 def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Create the action the ack function accepted (once per submission, however often it is delivered)."""
-    try:
-        ref = decode(view.get("private_metadata"), ActionFormRef)
-    except MetadataError:
-        return
-    if action_form_errors(ref, view, services.clock()):
+    ref = submitted_ref(view, ActionFormRef)
+    if ref is None or action_form_errors(ref, view, services.clock()):
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
     data = parse_action(view["state"]["values"], issue_id=ref.issue_id or None)
-    try:
-        created = actions.create_action(
-            services.uow_factory(),
+    created = create_from_form(
+        client,
+        body,
+        view,
+        services,
+        ref,
+        actions.create_action,
+        data=data,
+        kind="action",
+        form=lambda error: action_form(
+            services,
             team_id=ref.team_id,
             channel_id=ref.channel_id,
-            actor=user,
-            data=data,
-            request_key=f"action-view:{view.get('id')}",
-            now=services.clock(),
-        )
-    except InvalidInput as exc:
-        reopen_with_error(
-            client,
-            body,
-            exc,
-            lambda error: action_form(
-                services,
-                team_id=ref.team_id,
-                channel_id=ref.channel_id,
-                user_id=user,
-                values=data,
-                error=error,
-                from_home=ref.from_home,
-            ),
-        )
+            user_id=user,
+            values=data,
+            error=error,
+            from_home=ref.from_home,
+        ),
+    )
+    if created is None:
         return
     services.sender.deliver_queued()  # the issue's card and thread, when it is for an issue
     ephemeral(client, ref.channel_id, user, confirmation(created))
@@ -269,9 +261,7 @@ def show_actions(
     respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
 ) -> None:
     """One page of actions with done/drop menus, and a "More" button when there are more."""
-    if filter not in {f.value for f in ActionFilter}:
-        raise DomainError(STALE)
-    chosen = ActionFilter(filter)
+    chosen = chosen_filter(filter, ActionFilter)
     p = require_partnership(services, team_id, channel_id)
     found = actions.list_actions(
         services.uow_factory(),
@@ -280,17 +270,10 @@ def show_actions(
         user_id=user_id,
         filter=chosen,
         now=services.clock(),
-        limit=offset + ITEMS_PER_PAGE + 1,
+        limit=fetch_limit(offset),
     )
-    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
-    message = build_action_list(
-        p,
-        found[offset : offset + ITEMS_PER_PAGE],
-        heading=heading,
-        page=ListPage(channel_id, "actions", chosen.value, offset),
-        has_more=len(found) > offset + ITEMS_PER_PAGE,
-    )
-    reply(respond, message)
+    page = ListPage(channel_id, "actions", chosen.value, offset)
+    reply_page(respond, build_action_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
 
 
 @opens_modal

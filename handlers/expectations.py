@@ -5,7 +5,7 @@ people of both organisations, who cannot all run the slash command (Slack Connec
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.expectations import ExpectationRef, build_discuss_modal, build_expectation_list, build_expectation_modal
-from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.metadata import ChannelRef
 from bot.container import Services
 from bot.services import expectations
 from bot.services.errors import InvalidInput, NotFound
@@ -24,15 +24,17 @@ from handlers.ui import (
     ack_button,
     ack_form,
     actor_profile,
-    decode_clicked,
+    checked_form,
+    clicked_ref,
     ephemeral,
     notify,
     open_modal,
     reply,
     reply_or_ephemeral,
     require_partnership,
-    target_channel,
 )
+
+T = TypeVar("T")
 
 
 def open_expectation_form(
@@ -49,8 +51,7 @@ def open_expectation_form(
 @opens_modal
 @after_ack
 def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref = decode_clicked(body, ChannelRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ChannelRef)
     open_expectation_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
 
 
@@ -67,17 +68,23 @@ def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, c
     ack_form(ack, view, ref, stale_block=block, errors=errors)
 
 
+def _text_submission(
+    view: dict[str, Any], ref_type: type[T], block: str, check: Callable[[str], str]
+) -> tuple[T, str] | None:
+    """A one-text-field form's metadata and its checked text; None when the form refused them already."""
+    return checked_form(view, ref_type, lambda state: check(text_value(state, block)))
+
+
 def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
     _ack_text_form(ack, view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
 
 
 @after_ack
 def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), ChannelRef)
-        text = expectations.check_expectation_text(text_value(view["state"]["values"], ids.ExpectationBlock.TEXT))
-    except (MetadataError, InvalidInput):
+    submitted = _text_submission(view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
+    if submitted is None:
         return  # refused in the form already
+    ref, text = submitted
     user = actor_profile(body).user_id
     e = expectations.record_expectation(
         services.uow_factory(),
@@ -96,8 +103,7 @@ def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClie
 
 @after_ack
 def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ExpectationRef)
     e = expectations.respond(
         services.uow_factory(),
         channel_id=channel_id,
@@ -115,8 +121,7 @@ def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respo
 @after_ack
 def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Discuss": the other side gives a short reason; the author's side is told it can withdraw instead."""
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ExpectationRef)
     expectations.require_other_side(services.uow_factory(), channel_id, ref.expectation_id, actor_profile(body).user_id)
     card = expectations.expectation_card(services.uow_factory(), expectation_id=ref.expectation_id)
     if card is None:
@@ -130,11 +135,10 @@ def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
 
 @after_ack
 def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), ExpectationRef)
-        reason = expectations.check_reason(text_value(view["state"]["values"], ids.ExpectationBlock.REASON))
-    except (MetadataError, InvalidInput):
+    submitted = _text_submission(view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
+    if submitted is None:
         return
+    ref, reason = submitted
     user = actor_profile(body).user_id
     e = expectations.respond(
         services.uow_factory(),
@@ -151,8 +155,7 @@ def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClien
 
 @after_ack
 def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref = decode_clicked(body, ExpectationRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ExpectationRef)
     e = expectations.withdraw(
         services.uow_factory(),
         channel_id=channel_id,
@@ -167,8 +170,7 @@ def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respo
 @after_ack
 def show_expectations_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """The "Expectations" button (for people who cannot run ``/partner``): the list, only for them."""
-    ref = decode_clicked(body, ChannelRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ChannelRef)
     p = require_partnership(services, ref.team_id, channel_id)
     found = expectations.list_expectations(services.uow_factory(), team_id=ref.team_id, channel_id=channel_id)
     reply_or_ephemeral(respond, client, body, channel_id, build_expectation_list(p, found))

@@ -31,14 +31,14 @@ from handlers.ui import (
     ack_form,
     actor_profile,
     check_due_on,
-    decode_clicked,
+    clicked_ref,
+    create_from_form,
     ephemeral,
     open_modal,
-    reopen_with_error,
     reply,
     reply_or_ephemeral,
     require_partnership,
-    target_channel,
+    submitted_ref,
 )
 
 
@@ -79,8 +79,7 @@ def open_goal_form(
 @after_ack
 def open_goal_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Add a goal" under the goals list."""
-    ref = decode_clicked(body, ChannelRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ChannelRef)
     open_goal_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
 
 
@@ -142,32 +141,24 @@ def ack_goal_submission(ack: Ack, view: dict[str, Any], context: Any, request: A
 
 @after_ack
 def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services, request: Any) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), GoalFormRef)
-    except MetadataError:
-        return
-    if ack_refused(request) or goal_field_errors(ref, view, services.clock()):
+    ref = submitted_ref(view, GoalFormRef)
+    if ref is None or ack_refused(request) or goal_field_errors(ref, view, services.clock()):
         return  # Bolt runs lazy functions whatever the ack said: the errors are showing in the form
     user = actor_profile(body).user_id
     data = parse_goal(view["state"]["values"])
-    try:
-        # Checks the title and the owners again: the ack may have closed the form without reaching the database.
-        goal = goals.create_goal(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=user,
-            data=data,
-            request_key=f"goal-view:{view.get('id')}",
-            now=services.clock(),
-        )
-    except InvalidInput as exc:
-        reopen_with_error(
-            client,
-            body,
-            exc,
-            lambda error: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error),
-        )
+    # Checks the title and the owners again: the ack may have closed the form without reaching the database.
+    goal = create_from_form(
+        client,
+        body,
+        view,
+        services,
+        ref,
+        goals.create_goal,
+        data=data,
+        kind="goal",
+        form=lambda error: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error),
+    )
+    if goal is None:
         return
     ephemeral(
         client,
@@ -185,8 +176,7 @@ def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, ser
 @after_ack
 def open_goal_status(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Update status" on a goal: its owners and the leads get the form; anyone else is told who can."""
-    ref = decode_clicked(body, GoalRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, GoalRef)
     user = actor_profile(body).user_id
     goal = goals.goal_for_update(services.uow_factory(), channel_id=channel_id, goal_id=ref.goal_id, actor=user)
     p = require_partnership(services, ref.team_id, channel_id)
@@ -214,9 +204,8 @@ def ack_goal_status(ack: Ack, view: dict[str, Any]) -> None:
 @after_ack
 def save_goal_status(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     B = ids.GoalBlock
-    try:
-        ref = decode(view.get("private_metadata"), GoalRef)
-    except MetadataError:
+    ref = submitted_ref(view, GoalRef)
+    if ref is None:
         return
     state = view["state"]["values"]
     status = selected_value(state, B.STATUS)
@@ -238,8 +227,7 @@ def save_goal_status(body: dict[str, Any], view: dict[str, Any], client: WebClie
 @after_ack
 def show_goals_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """The "Goals" button (for people who cannot run ``/partner``): the list, only for them."""
-    ref = decode_clicked(body, ChannelRef)
-    channel_id = target_channel(body, ref.channel_id)
+    ref, channel_id = clicked_ref(body, ChannelRef)
     p = require_partnership(services, ref.team_id, channel_id)
     message = build_goal_list(p, goals.list_goals(services.uow_factory(), team_id=ref.team_id, channel_id=channel_id))
     reply_or_ephemeral(respond, client, body, channel_id, message)

@@ -56,6 +56,7 @@ from handlers.ui import (
     open_modal,
     reply,
     require_partnership,
+    submitted_ref,
 )
 
 
@@ -339,11 +340,8 @@ def ack_policy_submission(ack: Ack, view: dict[str, Any]) -> None:
 @after_ack
 def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Save what changed, all of it or nothing (refused categories change nothing), and announce it once."""
-    try:
-        ref = decode(view.get("private_metadata"), ChannelRef)
-    except MetadataError:
-        return
-    if policy_form_errors(view):
+    ref = submitted_ref(view, ChannelRef)
+    if ref is None or policy_form_errors(view):
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
     deadlines, categories = parse_policy(view["state"]["values"])

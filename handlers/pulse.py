@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice, build_questions
-from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode
+from bot.blocks.metadata import ChannelRef, RoundRef
 from bot.blocks.pulse import build_answer_modal
 from bot.blocks.setup import build_question_modal
 from bot.blocks.text import escape, local_time_label
@@ -26,7 +26,18 @@ from bot.services.pulse_models import AnswerInput
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import PulseNow, PulsePause, PulseResume, Questions
 from handlers.form_values import State, selected_value, text_value
-from handlers.ui import ack_button, actor_profile, decode_clicked, ephemeral, open_modal, reply, unless_held
+from handlers.ui import (
+    ack_button,
+    ack_checked_form,
+    actor_profile,
+    checked_form,
+    decode_clicked,
+    ephemeral,
+    open_modal,
+    reply,
+    submitted_ref,
+    unless_held,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,23 +103,22 @@ def parse_answers(state: State) -> list[AnswerInput]:
 # checks the submission again (the same checks as its ack function) and stops quietly when the form was refused.
 
 
-def _checked_answers(view: dict[str, Any]) -> tuple[RoundRef, list[AnswerInput]]:
-    """Raises MetadataError or InvalidInput."""
-    ref = decode(view.get("private_metadata"), RoundRef)
-    answers = parse_answers(view["state"]["values"])
+def _checked_answers(state: State) -> list[AnswerInput]:
+    """Raises InvalidInput."""
+    answers = parse_answers(state)
     pulses.check_comments(answers)
-    return ref, answers
+    return answers
 
 
 def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check the answers (comment length); errors show in the form."""
-    try:
-        _checked_answers(view)
-    except MetadataError:
+    if submitted_ref(view, RoundRef) is None:
         # Not a form we built (forged or from an older version): close it, store nothing.
         logger.warning("answer submission with unreadable metadata from %s ignored", actor_profile(body).user_id)
         ack()
         return
+    try:
+        _checked_answers(view["state"]["values"])
     except InvalidInput as exc:
         ack(response_action="errors", errors={exc.field or next(iter(view["state"]["values"]), ""): str(exc)})
         return
@@ -118,10 +128,10 @@ def ack_answer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) 
 @after_ack
 def save_answers(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Record the answers (a resubmission replaces the earlier ones)."""
-    try:
-        ref, answers = _checked_answers(view)
-    except (MetadataError, InvalidInput):
+    submitted = checked_form(view, RoundRef, _checked_answers)
+    if submitted is None:
         return  # the ack function closed a form it could not read, or showed why it refused it
+    ref, answers = submitted
     user = actor_profile(body)
     context = pulses.round_context(services.uow_factory(), round_id=ref.round_id)
     if context is None:  # a round id we never wrote, or one deleted since: after_ack tells the person
@@ -181,34 +191,32 @@ def parse_question(state: State) -> tuple[str, str, str, str]:
     )
 
 
-def _checked_question(view: dict[str, Any]) -> tuple[ChannelRef, tuple[str, str, str, str]]:
-    """Raises MetadataError or InvalidInput."""
-    ref = decode(view.get("private_metadata"), ChannelRef)
-    question = parse_question(view["state"]["values"])
+def _checked_question(state: State) -> tuple[str, str, str, str]:
+    """Raises InvalidInput."""
+    question = parse_question(state)
     pulses.validate_question(*question)
-    return ref, question
+    return question
 
 
 def ack_question_submission(ack: Ack, view: dict[str, Any]) -> None:
     """Check a lead's own question; errors show in the form."""
-    try:
-        _checked_question(view)
-    except MetadataError:
-        ack(response_action="errors", errors={ids.QuestionBlock.DIMENSION: "This form is out of date; open it again."})
-        return
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={exc.field or ids.QuestionBlock.DIMENSION: str(exc)})
-        return
-    ack()
+    ack_checked_form(
+        ack,
+        view,
+        ChannelRef,
+        _checked_question,
+        stale_block=ids.QuestionBlock.DIMENSION,
+        stale="This form is out of date; open it again.",
+    )
 
 
 @after_ack
 def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Add a lead's own question (permission is checked by the service)."""
-    try:
-        ref, (dimension, text_client, text_provider, subject) = _checked_question(view)
-    except (MetadataError, InvalidInput):
+    submitted = checked_form(view, ChannelRef, _checked_question)
+    if submitted is None:
         return  # the form showed why
+    ref, (dimension, text_client, text_provider, subject) = submitted
     user = actor_profile(body)
     q = pulses.add_question(
         services.uow_factory(),

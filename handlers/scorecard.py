@@ -11,21 +11,20 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice
-from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.scorecard import ScorecardRef, build_scorecard_modal, build_scorecard_status, score_block
 from bot.blocks.text import local_time_label
 from bot.container import Services
 from bot.services import scorecard
-from bot.services.errors import InvalidInput
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.review_models import ScorecardCadence, ScorecardInput
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ScorecardCadenceSet, ScorecardShow, ScorecardStart
-from handlers.form_values import selected_value, text_value
+from handlers.form_values import State, selected_value, text_value
 from handlers.ui import (
-    OUT_OF_DATE_FORM,
     ack_button,
+    ack_checked_form,
     actor_profile,
+    checked_form,
     decode_clicked,
     ephemeral,
     open_modal,
@@ -113,27 +112,23 @@ def parse_scorecard(state: dict[str, Any]) -> ScorecardInput:
     return ScorecardInput(scores=scores, comment=text_value(state, ids.SCORECARD_COMMENT) or None)
 
 
+def _checked_scorecard(state: State) -> ScorecardInput:
+    """Raises InvalidInput."""
+    data = parse_scorecard(state)
+    scorecard.validate_scorecard(data)
+    return data
+
+
 def ack_scorecard_submission(ack: Ack, view: dict[str, Any]) -> None:
-    try:
-        decode(view.get("private_metadata"), ScorecardRef)
-        scorecard.validate_scorecard(parse_scorecard(view["state"]["values"]))
-    except MetadataError:
-        ack(response_action="errors", errors={ids.SCORECARD_COMMENT: OUT_OF_DATE_FORM})
-        return
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={exc.field or ids.SCORECARD_COMMENT: str(exc)})
-        return
-    ack()
+    ack_checked_form(ack, view, ScorecardRef, _checked_scorecard, stale_block=ids.SCORECARD_COMMENT)
 
 
 @after_ack
 def save_scorecard(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    try:
-        ref = decode(view.get("private_metadata"), ScorecardRef)
-        data = parse_scorecard(view["state"]["values"])
-        scorecard.validate_scorecard(data)
-    except (MetadataError, InvalidInput):
+    submitted = checked_form(view, ScorecardRef, _checked_scorecard)
+    if submitted is None:
         return  # refused in the form already
+    ref, data = submitted
     user = actor_profile(body).user_id
     created = scorecard.submit(
         services.uow_factory(),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,7 +14,7 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice, build_status
-from bot.blocks.metadata import ChannelRef, MetadataError, decode
+from bot.blocks.metadata import ChannelRef
 from bot.blocks.pulse import build_message_modal
 from bot.blocks.setup import build_setup_modal
 from bot.container import Services
@@ -25,7 +26,7 @@ from bot.slack_client import error_code
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import Menu, Setup, Status
 from handlers.form_values import State, int_value, selected_value, text_value, time_value, users_value
-from handlers.ui import actor_profile, open_modal, reply, unless_held
+from handlers.ui import ack_checked_form, actor_profile, checked_form, open_modal, reply, unless_held
 
 
 def open_setup_modal(
@@ -98,37 +99,36 @@ def parse_setup(state: State) -> SetupInput:
 # checks the submission again (the same checks as its ack function) and stops quietly when the form was refused.
 
 
-def _checked_setup(body: dict[str, Any], view: dict[str, Any]) -> tuple[ChannelRef, SetupInput]:
-    """Raises MetadataError or InvalidInput."""
-    ref = decode(view.get("private_metadata"), ChannelRef)
-    data = parse_setup(view["state"]["values"])
-    partnership_setup.validate_setup(data, user_id=actor_profile(body).user_id)
-    return ref, data
+def _setup_check(body: dict[str, Any]) -> Callable[[State], SetupInput]:
+    """The setup form's values, checked for the person submitting it (InvalidInput when refused)."""
+
+    def check(state: State) -> SetupInput:
+        data = parse_setup(state)
+        partnership_setup.validate_setup(data, user_id=actor_profile(body).user_id)
+        return data
+
+    return check
 
 
 def ack_setup_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Check the setup form; errors show in the form, a valid one closes."""
-    try:
-        _checked_setup(body, view)
-    except MetadataError:
-        ack(
-            response_action="errors",
-            errors={ids.SetupBlock.NAME: "This form is out of date; close it and run /partner setup again."},
-        )
-        return
-    except InvalidInput as exc:
-        ack(response_action="errors", errors={exc.field or ids.SetupBlock.NAME: str(exc)})
-        return
-    ack()
+    ack_checked_form(
+        ack,
+        view,
+        ChannelRef,
+        _setup_check(body),
+        stale_block=ids.SetupBlock.NAME,
+        stale="This form is out of date; close it and run /partner setup again.",
+    )
 
 
 @after_ack
 def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Save the partnership setup the ack function accepted; the channel is told what was agreed (the outbox)."""
-    try:
-        ref, data = _checked_setup(body, view)
-    except (MetadataError, InvalidInput):
+    submitted = checked_form(view, ChannelRef, _setup_check(body))
+    if submitted is None:
         return  # the form showed why
+    ref, data = submitted
     user = actor_profile(body)
     info = services.directory.channel_info(ref.channel_id)
     partnership_setup.configure_partnership(

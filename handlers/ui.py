@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, Respond
@@ -30,6 +30,7 @@ from bot.text_hygiene import clean_text
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
@@ -157,6 +158,67 @@ def decode_clicked(body: dict[str, Any], cls: type[T]) -> T:
         raise DomainError(STALE) from None
 
 
+# Bolt runs a listener's lazy functions even when its ack function answered with field errors, so a saver checks
+# the submission again (the same checks as its ack function) and stops quietly when the form was refused.
+
+
+def ack_checked_form(
+    ack: Ack,
+    view: dict[str, Any],
+    ref_type: type[Any],
+    check: Callable[[dict[str, Any]], object],
+    *,
+    stale_block: str,
+    stale: str = OUT_OF_DATE_FORM,
+) -> None:
+    """Acknowledge a form whose values ``check`` reads from its state and checks: what it refuses (InvalidInput)
+    shows at its field (else at ``stale_block``); see ack_form."""
+
+    def errors(_: object) -> dict[str, str]:
+        try:
+            check(view["state"]["values"])
+        except InvalidInput as exc:
+            return {exc.field or stale_block: str(exc)}
+        return {}
+
+    ack_form(ack, view, ref_type, stale_block=stale_block, errors=errors, stale=stale)
+
+
+def checked_form(view: dict[str, Any], ref_type: type[T], check: Callable[[dict[str, Any]], R]) -> tuple[T, R] | None:
+    """A submitted form's metadata and its values, as ``check`` reads and checks them; None when the form was
+    refused (not one we wrote, or values ``check`` refuses): its ack function said so already."""
+    ref = submitted_ref(view, ref_type)
+    if ref is None:
+        return None
+    try:
+        return ref, check(view["state"]["values"])
+    except InvalidInput:
+        return None
+
+
+class NamesChannel(Protocol):
+    """A button's value or a form's metadata that names the partnership channel it belongs to."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+
+class FormPlace(NamesChannel, Protocol):
+    """What a form's metadata says of where it was opened."""
+
+    @property
+    def team_id(self) -> str: ...
+
+
+C = TypeVar("C", bound=NamesChannel)
+
+
+def clicked_ref(body: dict[str, Any], cls: type[C]) -> tuple[C, str]:
+    """The clicked element's typed value (it names a channel) and the channel it acts on (see target_channel)."""
+    ref = decode_clicked(body, cls)
+    return ref, target_channel(body, ref.channel_id)
+
+
 def clicked_channel(body: dict[str, Any]) -> str | None:
     """The channel of the message that was clicked (None on the Home tab or in a modal)."""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
@@ -235,17 +297,62 @@ def reopen_with_error(client: WebClient, body: dict[str, Any], exc: InvalidInput
 
 
 def ack_form(
-    ack: Ack, view: dict[str, Any], ref_type: type[T], *, stale_block: str, errors: Callable[[T], dict[str, str]]
+    ack: Ack,
+    view: dict[str, Any],
+    ref_type: type[T],
+    *,
+    stale_block: str,
+    errors: Callable[[T], dict[str, str]],
+    stale: str = OUT_OF_DATE_FORM,
 ) -> None:
-    """Acknowledge a modal submission: a form we did not write is out of date (said at ``stale_block``); otherwise
-    the field errors ``errors(ref)`` finds are shown in the form, or, when there are none, it closes."""
+    """Acknowledge a modal submission: a form we did not write is out of date (``stale``, said at ``stale_block``);
+    otherwise the field errors ``errors(ref)`` finds are shown in the form, or, when there are none, it closes."""
     try:
         ref = decode(view.get("private_metadata"), ref_type)
     except MetadataError:
-        ack(response_action="errors", errors={stale_block: OUT_OF_DATE_FORM})
+        ack(response_action="errors", errors={stale_block: stale})
         return
     found = errors(ref)
     if found:
         ack(response_action="errors", errors=found)
     else:
         ack()
+
+
+def submitted_ref(view: dict[str, Any], ref_type: type[T]) -> T | None:
+    """A submitted form's typed metadata; None for a form we did not write (its ack function said so already)."""
+    try:
+        return decode(view.get("private_metadata"), ref_type)
+    except MetadataError:
+        return None
+
+
+def create_from_form(
+    client: WebClient,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    services: Services,
+    ref: FormPlace,
+    create: Callable[..., R],
+    *,
+    data: object,
+    kind: str,
+    form: Callable[[str], View],
+) -> R | None:
+    """Create what a submitted form describes: ``create`` (a service) is given the form's partnership, the person,
+    ``data``, the submission's request key (``kind``-view:id, so a submission delivered twice creates once) and the
+    time. When the service refuses it (InvalidInput), the form opens again with the error, built by ``form``, and
+    this gives None."""
+    try:
+        return create(
+            services.uow_factory(),
+            team_id=ref.team_id,
+            channel_id=ref.channel_id,
+            actor=actor_profile(body).user_id,
+            data=data,
+            request_key=f"{kind}-view:{view.get('id')}",
+            now=services.clock(),
+        )
+    except InvalidInput as exc:
+        reopen_with_error(client, body, exc, form)
+        return None

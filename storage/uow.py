@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,8 @@ from storage.repositories.pulses import QuestionRepository, ResponseRepository, 
 from storage.repositories.scorecards import ScorecardRepository, ScorecardResponseRepository
 from storage.repositories.signals import SignalRepository
 from storage.repositories.work_history import WorkHistoryRepository
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -175,6 +177,19 @@ class UnitOfWork:
                 raise
             self.rollback()
             raise DuplicateKey(str(e.orig)) from e
+
+    def commit_or_read_back(self, read: Callable[[], T | None]) -> T | None:
+        """Commit and give None; or, if a unique key refuses the write (a repeated delivery or a concurrent writer
+        stored the same row first), roll back and give that row, as ``read()`` finds it. DuplicateKey when
+        ``read()`` finds none (the key that refused was another one)."""
+        try:
+            self.commit_or_duplicate()
+        except DuplicateKey:
+            stored = read()
+            if stored is None:
+                raise
+            return stored
+        return None
 
     def flush(self) -> None:
         """Send pending changes now, so the queries that follow see them (and database defaults are filled in)."""

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bot.services.issue_models import ActionInput, IssueInput
-from bot.services.partnership_models import SetupInput, Side, SlackProfile
+from bot.services.issue_models import ActionInput, ActionStatus, ActionView, IssueInput, IssueStatus, IssueView
+from bot.services.partnership_models import PartnershipView, SetupInput, Side, SlackProfile
+
+#: The schedule every test partnership starts with: weekly pulse Mondays 09:00 New York, digest Fridays 16:00,
+#: results shown from 3 answers.
+WEEKLY_SCHEDULE: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "pulse_weekday": 0,
+    "pulse_hour": 9,
+    "pulse_minute": 0,
+    "pulse_every_weeks": 1,
+    "digest_weekday": 4,
+    "digest_hour": 16,
+    "digest_minute": 0,
+    "anonymity_threshold": 3,
+}
 
 
 def setup_input(**overrides: Any) -> SetupInput:
@@ -24,18 +38,33 @@ def setup_input(**overrides: Any) -> SetupInput:
         "provider_sponsors": (),
         "client_members": (),
         "provider_members": (),
-        "timezone": "America/New_York",
-        "pulse_weekday": 0,
-        "pulse_hour": 9,
-        "pulse_minute": 0,
-        "pulse_every_weeks": 1,
-        "digest_weekday": 4,
-        "digest_hour": 16,
-        "digest_minute": 0,
-        "anonymity_threshold": 3,
+        **WEEKLY_SCHEDULE,
     }
     values.update(overrides)
     return SetupInput(**values)
+
+
+def partnership_view(**overrides: Any) -> PartnershipView:
+    """A partnership as the builders get it: "Northwind desk" (Northwind the client, which installed the app, and
+    Contoso) in team T1, channel C1, New York; weekly pulse Mondays 09:00, digest Fridays 16:00, threshold 3."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "team_id": "T1",
+        "channel_id": "C1",
+        "name": "Northwind desk",
+        "client_org": "Northwind",
+        "provider_org": "Contoso",
+        "installing_side": Side.CLIENT,
+        "is_connect": True,
+        **WEEKLY_SCHEDULE,
+        "anonymous": True,
+        "status": "active",
+        "pause_reason": None,
+        "next_pulse_at": None,
+        "menu_ts": None,
+    }
+    values.update(overrides)
+    return PartnershipView(**values)
 
 
 # --- the issue log (issue 3) ------------------------------------------------------------------------------
@@ -61,6 +90,60 @@ def action_input(**overrides: Any) -> ActionInput:
     values: dict[str, Any] = {"title": "Agree a report checklist", "owner_id": "UC1", "due_on": date(2026, 12, 31)}
     values.update(overrides)
     return ActionInput(**values)
+
+
+def issue_view(*, created_at: datetime, **overrides: Any) -> IssueView:
+    """An open S2 timeliness issue of partnership 1, owned by the provider's ``UP1``, raised by the client's ``UC1``
+    at ``created_at``, not acknowledged nor escalated."""
+    values: dict[str, Any] = {
+        "id": 1,
+        "partnership_id": 1,
+        "number": 1,
+        "title": "Issue 1",
+        "details": "",
+        "severity": "S2",
+        "category": "Timeliness",
+        "owning_side": Side.PROVIDER,
+        "owner_id": "UP1",
+        "raised_by": "UC1",
+        "raised_by_side": Side.CLIENT,
+        "due_on": None,
+        "status": IssueStatus.OPEN,
+        "created_at": created_at,
+        "opened_at": created_at,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "escalation_level": 0,
+        "next_escalation_at": None,
+        "card_ts": None,
+        "source_permalink": None,
+    }
+    values.update(overrides)
+    return IssueView(**values)
+
+
+def action_view(n: int = 1, *, created_at: datetime, **overrides: Any) -> ActionView:
+    """Open action ``n`` ("Action n") of partnership 1, created by ``UC1`` at ``created_at``, owned by the client's
+    ``UC1``, due 4 Dec 2026, on no issue."""
+    values: dict[str, Any] = {
+        "id": n,
+        "partnership_id": 1,
+        "issue_id": None,
+        "issue_number": None,
+        "followup_id": None,
+        "title": f"Action {n}",
+        "owner_id": "UC1",
+        "side": Side.CLIENT,
+        "due_on": date(2026, 12, 4),
+        "status": ActionStatus.OPEN,
+        "created_by": "UC1",
+        "created_at": created_at,
+        "closed_at": None,
+    }
+    values.update(overrides)
+    return ActionView(**values)
 
 
 @dataclass(frozen=True)
@@ -114,6 +197,25 @@ def make_issue_world(
         now=now,
     )
     return IssueWorld(uow_factory=uow_factory, partnership_id=result.partnership.id, channel_id=channel_id)
+
+
+def put_provider_in_kolkata(world: IssueWorld, *, now: datetime) -> None:
+    """The provider lead sets the provider side's calendar: Asia/Kolkata, 09:00-17:00, Monday to Friday (the client
+    side keeps the partnership's New York hours)."""
+    from bot.services import calendar_settings
+
+    calendar_settings.set_calendar(
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor=world.provider_lead,
+        side=Side.PROVIDER,
+        timezone="Asia/Kolkata",
+        workdays=range(5),
+        day_start=time(9),
+        day_end=time(17),
+        now=now,
+    )
 
 
 # --- the weekly digest (issue 4) --------------------------------------------------------------------------
@@ -216,7 +318,6 @@ def digest_view(**overrides: Any) -> Any:
         ThemeView,
     )
     from bot.services.figures import Comparison, HealthIndex, SideFigure
-    from bot.services.partnership_models import PartnershipView
     from bot.services.pulse_models import Participation
 
     def d(text: str) -> Decimal:
@@ -227,30 +328,7 @@ def digest_view(**overrides: Any) -> Any:
         Comparison("relationship", "communication", SideFigure(d("2.0"), 4, d("3.0")), SideFigure(d("3.0"), 3, d("4.3"))),
     )
 
-    p = PartnershipView(
-        id=1,
-        team_id="TCLIENT",
-        channel_id="C100",
-        name="Northwind desk",
-        client_org="Northwind",
-        provider_org="Contoso",
-        installing_side=Side.CLIENT,
-        is_connect=True,
-        timezone="America/New_York",
-        pulse_weekday=0,
-        pulse_hour=9,
-        pulse_minute=0,
-        pulse_every_weeks=1,
-        digest_weekday=4,
-        digest_hour=16,
-        digest_minute=0,
-        anonymity_threshold=3,
-        anonymous=True,
-        status="active",
-        pause_reason=None,
-        next_pulse_at=None,
-        menu_ts=None,
-    )
+    p = partnership_view(team_id="TCLIENT", channel_id="C100")
     weeks = tuple(date(2026, 9, 18) + timedelta(weeks=i) for i in range(12))
     values: dict[str, Any] = {
         "partnership": p,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from bot.harness import LocalStack
 
@@ -219,9 +221,12 @@ def _card_recorded(stack: LocalStack, ts: str) -> bool:
         return uow.session.scalar(select(Issue.id).where(Issue.card_ts == ts)) is not None
 
 
-def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any) -> int:
+def answer_open_round(
+    stack: LocalStack, user_ids: Sequence[str], score: int, *, now: Any, comment: str | None = None
+) -> int:
     """Answer the channel's open round for each person through the service layer (a synthetic round: faster than
-    driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question)."""
+    driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question) and
+    ``comment``."""
     from bot.services import pulses
     from bot.services.pulse_models import AnswerInput
 
@@ -232,7 +237,9 @@ def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *,
         form = pulses.answer_form(
             services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=now
         )
-        answers = [AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, None) for q in form.round.questions]
+        answers = [
+            AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, comment) for q in form.round.questions
+        ]
         pulses.submit_answers(
             services.uow_factory(),
             round_id=round_id,
@@ -242,3 +249,32 @@ def answer_open_round(stack: LocalStack, user_ids: Sequence[str], score: int, *,
             now=now,
         )
     return round_id
+
+
+def mrkdwn_texts(node: Any) -> list[str]:
+    """Every mrkdwn text in a tree of blocks (dicts and lists, as Slack gets them), in reading order."""
+    if isinstance(node, dict):
+        own = [str(node.get("text"))] if node.get("type") == "mrkdwn" else []
+        return own + [t for value in node.values() for t in mrkdwn_texts(value)]
+    if isinstance(node, list):
+        return [t for item in node for t in mrkdwn_texts(item)]
+    return []
+
+
+def view_submission_body(stack: LocalStack, user_id: str, view: dict[str, Any], state: dict[str, Any]) -> str:
+    """The form-encoded request Slack sends when ``user_id`` (of the client's workspace) submits ``view`` filled
+    in with ``state``: to post it by hand, more than once."""
+    w, sb = stack.world, stack.sandbox
+    public = {k: v for k, v in view.items() if k != "user_id"}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": w.client_team, "domain": "northwind"},
+        "user": {"id": user_id, "username": "maya.chen", "name": "maya.chen", "team_id": w.client_team},
+        "api_app_id": sb.app_id,
+        "token": sb.verification_token,
+        "trigger_id": sb.issue_trigger_id(user_id),
+        "view": {**public, "state": {"values": state}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+    return urlencode({"payload": json.dumps(payload)})

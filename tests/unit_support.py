@@ -1,10 +1,84 @@
-"""Creating extra partnerships through the service layer (faster than driving another setup modal)."""
+"""Creating things through the service layer (faster than driving the modals): the demo world's partnership, for
+tests that deliver through the sandbox without the app; extra ones beside a running stack's; issues and actions in
+an IssueWorld."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.delivery.pacer import Pacer
+from bot.delivery.renderer import Renderer
+from bot.delivery.sender import OutboxSender
 from bot.harness import LocalStack
-from bot.services import partnership_setup
-from tests.factories import setup_input
+from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
+from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
+from bot.services.issue_lifecycle import LogIssueResult
+from bot.services.issue_models import ActionView
+from bot.services.partnership_models import SetupResult, SlackProfile
+from storage.uow import UnitOfWorkFactory
+from tests.factories import IssueWorld, action_input, issue_input, setup_input
+
+T = TypeVar("T")
+
+
+def sandbox_sender(
+    uow_factory: UnitOfWorkFactory,
+    client: Any,
+    clock: Callable[[], datetime],
+    *,
+    render_clock: Callable[[], datetime] | None = None,
+) -> OutboxSender:
+    """An outbox sender to the sandbox's ``client`` at ``clock``'s time: one row at a time, never waiting for
+    Slack's limits; its renderer reads the time from ``render_clock`` (the real time when None)."""
+    renderer = (
+        Renderer(uow_factory, "k" * 40) if render_clock is None else Renderer(uow_factory, "k" * 40, clock=render_clock)
+    )
+    return OutboxSender(
+        uow_factory=uow_factory,
+        client=client,
+        renderer=renderer,
+        pacer=Pacer(sleep=lambda _: None),
+        concurrency=1,
+        clock=clock,
+    )
+
+
+def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:
+    """The demo world's people and channel in ``sandbox``, the app installed in the client's workspace and the
+    question bank loaded."""
+    w = build_demo_world(sandbox)
+    partnerships.ensure_workspace(uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=now)
+    question_bank.sync_bank(uow_factory(), now=now)
+    return w
+
+
+def demo_profiles(w: DemoWorld, people: Iterable[str]) -> list[SlackProfile]:
+    """The people's profiles, each in their own organisation's workspace (the client's ids start with U0C)."""
+    return [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
+
+
+def configure_demo_partnership(
+    uow_factory: UnitOfWorkFactory, w: DemoWorld, *, now: datetime, sponsors: bool = False
+) -> SetupResult:
+    """The demo world's Slack Connect partnership, set up by the client's lead: the members and the two leads in
+    the channel and on their sides; with ``sponsors``, each side's sponsor too."""
+    people = [*w.client_members, *w.provider_members, w.client_lead, w.provider_lead]
+    setup: dict[str, Any] = {}
+    if sponsors:
+        people += [w.client_sponsor, w.provider_sponsor]
+        setup = {"client_sponsors": (w.client_sponsor,), "provider_sponsors": (w.provider_sponsor,)}
+    return partnership_setup.configure_partnership(
+        uow_factory(),
+        team_id=w.client_team,
+        channel_id=w.channel,
+        user_id=w.client_lead,
+        data=setup_input(client_leads=(w.client_lead,), provider_leads=(w.provider_lead,), **setup),
+        is_connect=True,
+        channel_members=demo_profiles(w, people),
+        now=now,
+    )
 
 
 def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
@@ -32,3 +106,26 @@ def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
     )
     stack.services.sender.deliver_pending()
     return result.partnership.id
+
+
+def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, key: str, now: datetime, actor: str) -> T:
+    """What ``create`` (a service taking a form's data) makes of ``data``, submitted in the world's channel."""
+    return create(
+        world.uow_factory(),
+        team_id=world.team_id,
+        channel_id=world.channel_id,
+        actor=actor,
+        data=data,
+        request_key=key,
+        now=now,
+    )
+
+
+def log_issue_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> LogIssueResult:
+    """An issue (``issue_input`` with ``overrides``) logged in the world's channel by ``actor``."""
+    return _submitted_in(world, issue_lifecycle.log_issue, issue_input(**overrides), key=key, now=now, actor=actor)
+
+
+def create_action_in(world: IssueWorld, *, key: str, now: datetime, actor: str = "UC2", **overrides: Any) -> ActionView:
+    """An action (``action_input`` with ``overrides``) created in the world's channel by ``actor``."""
+    return _submitted_in(world, actions.create_action, action_input(**overrides), key=key, now=now, actor=actor)

@@ -146,14 +146,9 @@ def create_action(
             if issue is None or issue.partnership_id != p.id:
                 raise NotFound("This issue does not exist in this channel's partnership.")
         action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # the same submission, delivered twice at once
-            existing = uow.actions.get_by_request_key(p.id, key)
-            if existing is None:
-                raise
-            return _view(uow, p, existing, now)
-        return _view(uow, p, action, now)
+        # the same submission, delivered twice at once: the first one stands
+        stored = uow.commit_or_read_back(lambda: uow.actions.get_by_request_key(p.id, key))
+        return _view(uow, p, action if stored is None else stored, now)
 
 
 def set_action_status(

@@ -17,7 +17,6 @@ from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of,
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.review_models import MAX_REVIEW_TEXT, ExpectationCard, ExpectationStatus, ExpectationView, LedgerSummary
-from storage.errors import DuplicateKey
 from storage.models import Expectation, Partnership
 from storage.uow import UnitOfWork
 
@@ -93,13 +92,10 @@ def record_expectation(
             )
         )
         outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # the same submission delivered twice at once
-            existing = uow.expectations.get_by_request_key(p.id, key)
-            if existing is None:
-                raise
-            return expectation_view(existing)
+        # the same submission delivered twice at once: the first one stands
+        stored = uow.commit_or_read_back(lambda: uow.expectations.get_by_request_key(p.id, key))
+        if stored is not None:
+            return expectation_view(stored)
         logger.info("partnership %s: expectation #%s recorded (%s side)", p.id, e.number, side.value)
         return expectation_view(e)
 

@@ -13,7 +13,6 @@ from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput,
 from bot.services.issue_queries import action_view, followup_view
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, issue_in_channel, today_in
 from bot.services.partnership_models import Side
-from storage.errors import DuplicateKey
 from storage.models import Followup
 from storage.uow import UnitOfWork
 
@@ -65,14 +64,9 @@ def contribute(
             now=now,
             data={"followup_id": followup.id, "side": tagged.value},
         )
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # the same submission, delivered twice at once
-            again = uow.followups.get_by_request_key(issue.id, key)
-            if again is None:
-                raise
-            return followup_view(again, issue_number=issue.number, action_id=None)
-        return followup_view(followup, issue_number=issue.number, action_id=None)
+        # the same submission, delivered twice at once: the first one stands
+        stored = uow.commit_or_read_back(lambda: uow.followups.get_by_request_key(issue.id, key))
+        return followup_view(followup if stored is None else stored, issue_number=issue.number, action_id=None)
 
 
 def list_followups(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[FollowupView, ...]:
@@ -122,11 +116,7 @@ def to_action(
             issue_id=issue.id,
         )
         action = add_action(uow, p, actor=actor, data=data, request_key=None, now=now, issue=issue, followup_id=followup.id)
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # two clicks at once: the other one made it
-            again = uow.actions.get_by_followup(followup_id)
-            if again is None:
-                raise
+        again = uow.commit_or_read_back(lambda: uow.actions.get_by_followup(followup_id))
+        if again is not None:  # two clicks at once: the other one made it
             return action_view(again, issue_number=issue.number)
         return action_view(action, issue_number=issue.number, today=today_in(p, now, action.side))

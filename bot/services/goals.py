@@ -23,7 +23,6 @@ from bot.services.partnership_guards import (
 )
 from bot.services.partnership_models import Side
 from bot.services.review_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
-from storage.errors import DuplicateKey
 from storage.models import Goal, Partnership
 from storage.uow import UnitOfWork
 
@@ -135,13 +134,10 @@ def create_goal(
             )
         )
         uow.goals.record(goal, kind="created", at=now, actor=actor)
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # the same submission delivered twice at once: the first one stands
-            existing = uow.goals.get_by_request_key(p.id, key)
-            if existing is None:
-                raise
-            return goal_view(existing)
+        # the same submission delivered twice at once: the first one stands
+        stored = uow.commit_or_read_back(lambda: uow.goals.get_by_request_key(p.id, key))
+        if stored is not None:
+            return goal_view(stored)
         logger.info("partnership %s: goal #%s added", p.id, goal.number)
         return goal_view(goal)
 

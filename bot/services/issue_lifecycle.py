@@ -37,7 +37,6 @@ from bot.services.partnership_guards import (
     require_partnership,
 )
 from bot.services.partnership_models import Side
-from storage.errors import DuplicateKey
 from storage.models import Issue, IssueEvent, Member, Partnership
 from storage.uow import UnitOfWork
 
@@ -169,14 +168,10 @@ def log_issue(
         uow.issue_events.add(IssueEvent(issue_id=issue.id, at=now, actor=actor, kind="created", detail=None, data=None))
         outbox.add_new(uow, p, purpose=outbox.Purpose.ISSUE_CARD, ref_id=issue.id, key=f"issue-card:{issue.id}", now=now)
         signals.check_recurring(uow, p, category=issue.category, now=now)
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:
-            # Raced past the lock (it cannot on PostgreSQL or SQLite, but a unique key is the last word).
-            existing = uow.issues.get_by_request_key(p.id, key)
-            if existing is None:
-                raise
-            return LogIssueResult(issue_view(existing), created=False)
+        # Raced past the lock (it cannot on PostgreSQL or SQLite, but a unique key is the last word).
+        stored = uow.commit_or_read_back(lambda: uow.issues.get_by_request_key(p.id, key))
+        if stored is not None:
+            return LogIssueResult(issue_view(stored), created=False)
         logger.info("partnership %s: issue #%s logged (%s, %s)", p.id, number, issue.severity, issue.category)
         return LogIssueResult(issue_view(issue), created=True)
 

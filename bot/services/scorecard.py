@@ -35,7 +35,6 @@ from bot.services.review_models import (
     ScorecardStatus,
     ScorecardView,
 )
-from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
 from storage.repositories.scorecards import ScoreSum
 from storage.uow import UnitOfWork
@@ -115,13 +114,9 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
         existing = uow.scorecards.get_by_period(p.id, period)
         if existing is None:
             s = scorecard_rounds.open_scorecard(uow, p, period=period, actor=actor, now=now)
-            try:
-                uow.commit_or_duplicate()
-            except DuplicateKey:  # a second "start" at the same moment opened it
-                existing = uow.scorecards.get_by_period(p.id, period)
-                if existing is None:
-                    raise
-            else:
+            # a second "start" at the same moment opened it
+            existing = uow.commit_or_read_back(lambda: uow.scorecards.get_by_period(p.id, period))
+            if existing is None:
                 logger.info("partnership %s: scorecard %s opened by a lead", p.id, period)
                 return _view(uow, s)
         state = "is open" if existing.status == "open" else "has closed"
@@ -208,11 +203,8 @@ def submit(
                 response.scores.append(ScorecardScore(target=target, dimension=d, score=score))
             else:
                 row.score = score
-        try:
-            uow.commit_or_duplicate()
-        except DuplicateKey:  # two deliveries of the same submission raced; the other one was recorded
-            if uow.scorecard_responses.get(scorecard_id, key) is None:
-                raise
+        # two deliveries of the same submission raced; the other one was recorded
+        if uow.commit_or_read_back(lambda: uow.scorecard_responses.get(scorecard_id, key)) is not None:
             return False
         return created
 

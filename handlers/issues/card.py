@@ -15,7 +15,6 @@ from bot.blocks import ids
 from bot.blocks.issue_form_refs import IssueModalRef
 from bot.blocks.issue_forms import build_reassign_modal, build_resolve_modal, build_update_modal
 from bot.blocks.issue_refs import IssueRef, IssueVerb
-from bot.blocks.metadata import MetadataError, decode
 from bot.container import Services
 from bot.services import escalation, issue_lifecycle, issue_queries, partnership_guards
 from bot.services.errors import DomainError, InvalidInput
@@ -37,6 +36,7 @@ from handlers.ui import (
     open_modal,
     require_partnership,
     show_message,
+    submitted_ref,
     target_channel,
 )
 
@@ -145,13 +145,6 @@ def parse_issue_update(state: State) -> tuple[IssueStatus | None, str | None]:
     return status, comment if comment.strip() else None
 
 
-def _modal_ref(view: dict[str, Any]) -> IssueModalRef | None:
-    try:
-        return decode(view.get("private_metadata"), IssueModalRef)
-    except MetadataError:
-        return None
-
-
 def _comment_errors(comment: str | None) -> dict[str, str]:
     if comment is not None:
         try:
@@ -193,7 +186,7 @@ FormCheck = Callable[[IssueModalRef, dict[str, Any]], dict[str, str]]
 
 def _checked(view: dict[str, Any], check: FormCheck) -> tuple[IssueModalRef | None, dict[str, str]]:
     """The modal's reference and its field errors (a form we did not write is out of date)."""
-    ref = _modal_ref(view)
+    ref = submitted_ref(view, IssueModalRef)
     if ref is None:
         first = next(iter(view.get("state", {}).get("values") or {ids.IssueUpdateBlock.COMMENT: None}))
         return None, {first: OUT_OF_DATE_FORM}

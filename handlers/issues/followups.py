@@ -15,7 +15,6 @@ from bot.blocks.issue_form_refs import FollowupFormRef
 from bot.blocks.issue_forms import build_followup_modal
 from bot.blocks.issue_refs import FollowupAsk, FollowupRef
 from bot.blocks.layout import date_label
-from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import escape
 from bot.container import Services
 from bot.services import followups, issue_queries, partnership_guards
@@ -33,6 +32,7 @@ from handlers.ui import (
     notify,
     open_modal,
     require_partnership,
+    submitted_ref,
 )
 
 SIDES = {s.value for s in Side}
@@ -58,11 +58,8 @@ def open_contribution_form(
 
 
 def _ref(view: dict[str, Any]) -> FollowupFormRef | None:
-    try:
-        ref = decode(view.get("private_metadata"), FollowupFormRef)
-    except MetadataError:
-        return None
-    return ref if ref.side in SIDES else None
+    ref = submitted_ref(view, FollowupFormRef)
+    return ref if ref is not None and ref.side in SIDES else None
 
 
 def contribution_errors(view: dict[str, Any]) -> dict[str, str]:

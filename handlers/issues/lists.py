@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.after_ack import after_ack
 from bot.blocks import ids
-from bot.blocks.issue_lists import ITEMS_PER_PAGE, build_issue_list
+from bot.blocks.issue_lists import build_issue_list
 from bot.blocks.issue_refs import ListPage
 from bot.container import Services
 from bot.services import issue_queries
@@ -19,7 +19,14 @@ from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList
-from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, reply, require_partnership, target_channel
+from handlers.list_pages import chosen_filter, fetch_limit, reply_page
+from handlers.ui import (
+    STALE,
+    ack_button,
+    actor_profile,
+    clicked_ref,
+    require_partnership,
+)
 
 LIST_HEADINGS = {IssueFilter.OPEN: "Open issues", IssueFilter.MINE: "Your open issues", IssueFilter.ALL: "All issues"}
 
@@ -28,7 +35,7 @@ def show_issues(
     respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
 ) -> None:
     """One page of issues (newest first), with a "More" button when there are more."""
-    chosen = IssueFilter(filter)
+    chosen = chosen_filter(filter, IssueFilter)
     p = require_partnership(services, team_id, channel_id)
     found = issue_queries.list_issues(
         services.uow_factory(),
@@ -36,47 +43,29 @@ def show_issues(
         channel_id=channel_id,
         user_id=user_id,
         filter=chosen,
-        limit=offset + ITEMS_PER_PAGE + 1,
+        limit=fetch_limit(offset),
     )
-    heading = LIST_HEADINGS[chosen] + (f", from number {offset + 1} on the list" if offset else "")
-    message = build_issue_list(
-        p,
-        found[offset : offset + ITEMS_PER_PAGE],
-        heading=heading,
-        page=ListPage(channel_id, "issues", chosen.value, offset),
-        has_more=len(found) > offset + ITEMS_PER_PAGE,
-    )
-    reply(respond, message)
+    page = ListPage(channel_id, "issues", chosen.value, offset)
+    reply_page(respond, build_issue_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
 
 
 @after_ack
 def show_more(body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, services: Services) -> None:
     """The "More" button under a list: the next page, as a new ephemeral message."""
-    page = decode_clicked(body, ListPage)
-    channel_id = target_channel(body, page.channel_id)
+    page, channel_id = clicked_ref(body, ListPage)
     user = actor_profile(body).user_id
-    if page.kind == "issues" and page.filter in {f.value for f in IssueFilter}:
-        show_issues(
-            respond,
-            services,
-            team_id=str(context.team_id),
-            channel_id=channel_id,
-            user_id=user,
-            filter=page.filter,
-            offset=page.offset,
-        )
-    elif page.kind == "actions":
-        action_items.show_actions(
-            respond,
-            services,
-            team_id=str(context.team_id),
-            channel_id=channel_id,
-            user_id=user,
-            filter=page.filter,
-            offset=page.offset,
-        )
-    else:
+    show = {"issues": show_issues, "actions": action_items.show_actions}.get(page.kind)
+    if show is None:
         raise DomainError(STALE)
+    show(
+        respond,
+        services,
+        team_id=str(context.team_id),
+        channel_id=channel_id,
+        user_id=user,
+        filter=page.filter,
+        offset=page.offset,
+    )
 
 
 def list_issues(command: IssueList, ctx: CommandContext) -> None:

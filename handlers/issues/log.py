@@ -21,7 +21,6 @@ from bot.blocks import ids
 from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
 from bot.blocks.issue_forms import build_issue_modal
 from bot.blocks.issue_refs import SignalRef
-from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.text import truncate
 from bot.container import Services
 from bot.services import issue_lifecycle, issue_settings, partnership_guards, signals
@@ -39,11 +38,12 @@ from handlers.ui import (
     ack_form,
     actor_profile,
     check_due_on,
+    create_from_form,
     decode_clicked,
     message_channel,
     open_modal,
-    reopen_with_error,
     require_partnership,
+    submitted_ref,
 )
 
 logger = logging.getLogger(__name__)
@@ -240,32 +240,24 @@ def ack_issue_submission(ack: Ack, view: dict[str, Any], context: BoltContext) -
 @after_ack
 def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """Log the issue the ack function accepted; the same submission delivered twice logs it once."""
-    try:
-        ref = decode(view.get("private_metadata"), IssueFormRef)
-    except MetadataError:
-        return  # the ack function already answered
-    if issue_form_errors(view, timezone=ref.timezone, now=services.clock()):
+    ref = submitted_ref(view, IssueFormRef)
+    if ref is None or issue_form_errors(view, timezone=ref.timezone, now=services.clock()):
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     data = parse_issue(view["state"]["values"], permalink=ref.permalink)
-    try:
-        issue_lifecycle.log_issue(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=actor_profile(body).user_id,
-            data=data,
-            request_key=f"issue-view:{view.get('id')}",
-            now=services.clock(),
-        )
-    except InvalidInput as exc:
-        reopen_with_error(
-            client,
-            body,
-            exc,
-            lambda error: issue_form(
-                services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error, from_home=ref.from_home
-            ),
-        )
+    logged = create_from_form(
+        client,
+        body,
+        view,
+        services,
+        ref,
+        issue_lifecycle.log_issue,
+        data=data,
+        kind="issue",
+        form=lambda error: issue_form(
+            services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error, from_home=ref.from_home
+        ),
+    )
+    if logged is None:
         return
     services.sender.deliver_queued()  # the card
     refresh_home(client, services, ref, body)

@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.harness import LocalStack
-from bot.services import outbox, outbox_sending, pulses
-from bot.services.pulse_models import AnswerInput
+from bot.services import outbox, outbox_sending
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from tests.conftest import START
 from tests.helpers import (
@@ -75,24 +74,7 @@ def _detail(stack: LocalStack, digest: dict[str, Any]) -> str:
 
 def _answer(stack: LocalStack, user_ids: Sequence[str], score: int, comment: str | None, *, now: datetime) -> None:
     """Answer the open round for each person (service layer), with ``comment`` on every question."""
-    w, services = stack.world, stack.services
-    round_id = pulses.open_round_id(services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
-    for user_id in user_ids:
-        profile = services.directory.profile(user_id)
-        form = pulses.answer_form(
-            services.uow_factory(), round_id=round_id, profile=profile, secret_key=services.secret_key, now=now
-        )
-        answers = [
-            AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, comment) for q in form.round.questions
-        ]
-        pulses.submit_answers(
-            services.uow_factory(),
-            round_id=round_id,
-            profile=profile,
-            answers=answers,
-            secret_key=services.secret_key,
-            now=now,
-        )
+    answer_open_round(stack, user_ids, score, now=now, comment=comment)
 
 
 def _week(

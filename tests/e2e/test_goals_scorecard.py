@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
@@ -18,7 +17,7 @@ from bot.services import expectations
 from bot.services.pulse_models import DIMENSIONS
 from storage.models import Expectation, Goal, OutboxMessage, Scorecard, ScorecardResponse
 from tests.conftest import START
-from tests.helpers import new_view, setup_partnership, view_ids, wait_for
+from tests.helpers import new_view, setup_partnership, view_ids, view_submission_body, wait_for
 
 GOAL_CALLBACK = "goal-add-submit"
 GOAL_STATUS_CALLBACK = "goal-status-submit"
@@ -173,19 +172,7 @@ def test_the_same_goal_submission_delivered_twice_adds_one_goal(stack: LocalStac
     view = new_view(stack, member, GOAL_CALLBACK, before)
     state = build_view_state(view, {"client_owner_id": member, "provider_owner_id": w.provider_members[0]})
     sb.set_view_state(view["id"], state)
-    public = {k: v for k, v in view.items() if k != "user_id"}
-    payload = {
-        "type": "view_submission",
-        "team": {"id": w.client_team, "domain": "northwind"},
-        "user": {"id": member, "username": "maya.chen", "name": "maya.chen", "team_id": w.client_team},
-        "api_app_id": sb.app_id,
-        "token": sb.verification_token,
-        "trigger_id": sb.issue_trigger_id(member),
-        "view": {**public, "state": {"values": state}},
-        "response_urls": [],
-        "is_enterprise_install": False,
-    }
-    body = urlencode({"payload": json.dumps(payload)})
+    body = view_submission_body(stack, member, view, state)
     for _ in range(2):
         response = post_signed(sb, body, "application/x-www-form-urlencoded", kind="view_submission", user_id=member)
         assert response.status == 200

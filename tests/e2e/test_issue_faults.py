@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
@@ -23,10 +22,12 @@ from tests.helpers import (
     cards,
     issue_values,
     log_issue,
+    mrkdwn_texts,
     new_view,
     setup_partnership,
     thread,
     view_ids,
+    view_submission_body,
     wait_for,
 )
 
@@ -44,20 +45,7 @@ def _open_issue_form(stack: LocalStack, user_id: str, text: str = "issue") -> di
 
 def _mrkdwn(message: dict[str, Any]) -> list[str]:
     """Every text Slack formats in a message: the fallback text and the mrkdwn of its blocks."""
-    found = [str(message.get("text", ""))]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(str(node.get("text")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message.get("blocks"))
-    return found
+    return [str(message.get("text", "")), *mrkdwn_texts(message.get("blocks"))]
 
 
 def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
@@ -219,19 +207,7 @@ def test_the_same_submission_delivered_twice_logs_one_issue(stack: LocalStack) -
     view = _open_issue_form(stack, member, "issue Delivered twice")
     state = build_view_state(view, issue_values(stack))
     sb.set_view_state(view["id"], state)
-    public = {k: v for k, v in view.items() if k != "user_id"}
-    payload = {
-        "type": "view_submission",
-        "team": {"id": w.client_team, "domain": "northwind"},
-        "user": {"id": member, "username": "maya.chen", "name": "maya.chen", "team_id": w.client_team},
-        "api_app_id": sb.app_id,
-        "token": sb.verification_token,
-        "trigger_id": sb.issue_trigger_id(member),
-        "view": {**public, "state": {"values": state}},
-        "response_urls": [],
-        "is_enterprise_install": False,
-    }
-    body = urlencode({"payload": json.dumps(payload)})
+    body = view_submission_body(stack, member, view, state)
     for _ in range(2):  # as a retrying network would, back to back
         response = post_signed(sb, body, "application/x-www-form-urlencoded", kind="view_submission", user_id=member)
         assert response.status == 200

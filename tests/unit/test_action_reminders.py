@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.services import actions, calendar_settings, outbox
+from bot.services import actions, outbox
 from bot.services.issue_models import ActionStatus
-from bot.services.partnership_models import Side
 from bot.services.working_calendar import WorkingCalendar, _window_of, _windows, first_window
 from storage.models import Action, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, action_input, make_issue_world
+from tests.factories import IssueWorld, make_issue_world, put_provider_in_kolkata
+from tests.unit_support import create_action_in
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -33,15 +33,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _create(world: IssueWorld, *, key: str, owner: str = "UC1", due: date = date(2026, 11, 23)) -> int:
-    return actions.create_action(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=action_input(title=f"Action {key}", owner_id=owner, due_on=due),
-        request_key=key,
-        now=CREATED,
-    ).id
+    return create_action_in(world, key=key, now=CREATED, actor="UC2", title=f"Action {key}", owner_id=owner, due_on=due).id
 
 
 def _next(world: IssueWorld, action_id: int) -> datetime | None:
@@ -150,18 +142,7 @@ def test_done_clears_the_time_and_reopening_schedules_it_again(world: IssueWorld
 def test_a_calendar_change_moves_pending_reminders(world: IssueWorld) -> None:
     action_id = _create(world, key="a", owner="UP1")
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 1  # provider in New York too, by default
-    calendar_settings.set_calendar(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UPL",
-        side=Side.PROVIDER,
-        timezone="Asia/Kolkata",
-        workdays=range(5),
-        day_start=time(9),
-        day_end=time(17),
-        now=NOW,
-    )
+    put_provider_in_kolkata(world, now=NOW)
     assert _next(world, action_id) is None  # recomputed by the next pass, from the new hours
     assert actions.remind_overdue(world.uow_factory, now=datetime(2026, 12, 1, 4, 30, tzinfo=UTC)) == 0
     assert _next(world, action_id) == datetime(2026, 12, 7, 3, 30, tzinfo=UTC)  # a week on, 09:00 in Kolkata

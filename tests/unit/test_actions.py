@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.services import actions, calendar_settings, issue_lifecycle, issue_queries
+from bot.services import actions, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_models import ActionFilter, ActionStatus
 from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, action_input, issue_input, make_issue_world
+from tests.factories import IssueWorld, action_input, make_issue_world, put_provider_in_kolkata
+from tests.unit_support import create_action_in, log_issue_in
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -27,15 +28,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _create(world: IssueWorld, *, key: str, actor: str = "UC2", now: datetime = CREATED, **kw: object):
-    return actions.create_action(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor=actor,
-        data=action_input(**kw),
-        request_key=key,
-        now=now,
-    )
+    return create_action_in(world, key=key, now=now, actor=actor, **kw)
 
 
 def _reminders(world: IssueWorld) -> list[tuple[str | None, str, int | None]]:
@@ -105,15 +98,7 @@ def test_a_deactivated_owner_cannot_get_an_action(world: IssueWorld) -> None:
 
 
 def test_an_action_from_an_issue_is_in_its_history_and_on_its_card(world: IssueWorld) -> None:
-    issue = issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=issue_input(),
-        request_key="i",
-        now=CREATED,
-    ).issue
+    issue = log_issue_in(world, key="i", now=CREATED, actor="UC2").issue
     action = _create(world, key="a", issue_id=issue.id)
     assert action.issue_id == issue.id and action.issue_number == issue.number
     last = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)[-1]
@@ -200,18 +185,7 @@ def test_no_reminder_outside_the_owners_working_time(world: IssueWorld) -> None:
 
 
 def test_each_owner_is_reminded_in_their_own_sides_hours(world: IssueWorld) -> None:
-    calendar_settings.set_calendar(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UPL",
-        side=Side.PROVIDER,
-        timezone="Asia/Kolkata",
-        workdays=range(5),
-        day_start=time(9),
-        day_end=time(17),
-        now=CREATED,
-    )
+    put_provider_in_kolkata(world, now=CREATED)
     _create(world, key="c", owner_id="UC1", due_on=date(2026, 11, 23))
     _create(world, key="p1", owner_id="UP1", due_on=date(2026, 11, 23))
     _create(world, key="p2", owner_id="UP1", due_on=date(2026, 11, 24))

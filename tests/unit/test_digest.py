@@ -43,7 +43,8 @@ from bot.services.pulse_models import Trend
 from bot.services.sentiment import analyse
 from storage.models import Digest, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
-from tests.factories import Answered, IssueWorld, action_input, add_closed_round, answers_for, issue_input, make_issue_world
+from tests.factories import Answered, IssueWorld, add_closed_round, answers_for, make_issue_world
+from tests.unit_support import create_action_in, log_issue_in
 
 #: Monday 2 Nov 2026, 10:00 in New York: the partnership is set up. Its digest: Fridays 16:00 New York.
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -211,15 +212,7 @@ def test_mentions_in_comments_render_inert(world: IssueWorld) -> None:
 
 def test_issues_and_actions_of_the_week(world: IssueWorld) -> None:
     def log(title: str, severity: str, at: datetime) -> int:
-        result = issue_lifecycle.log_issue(
-            world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
-            actor="UC1",
-            data=issue_input(title=title, severity=severity),
-            request_key=title,
-            now=at,
-        )
+        result = log_issue_in(world, key=title, now=at, actor="UC1", title=title, severity=severity)
         return result.issue.id
 
     def day(d: int, month: int = 12) -> datetime:
@@ -233,15 +226,7 @@ def test_issues_and_actions_of_the_week(world: IssueWorld) -> None:
     escalation.escalate_now(world.uow_factory(), channel_id=world.channel_id, issue_id=escalated, actor="UC1", now=day(7))
 
     def act(title: str, owner: str, due: date, at: datetime) -> int:
-        return actions.create_action(
-            world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
-            actor="UCL",
-            data=action_input(title=title, owner_id=owner, due_on=due),
-            request_key=title,
-            now=at,
-        ).id
+        return create_action_in(world, key=title, now=at, actor="UCL", title=title, owner_id=owner, due_on=due).id
 
     act("Overdue checklist", "UC1", date(2026, 12, 1), day(20, 11))
     act("Provider runbook", "UP1", date(2026, 12, 31), day(20, 11))

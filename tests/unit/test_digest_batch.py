@@ -18,8 +18,9 @@ from bot.services.partnership_models import Side
 from storage.models import Digest, Partnership
 from storage.repositories.digests import DigestBatchQueries
 from storage.uow import UnitOfWorkFactory
-from tests.factories import Answered, IssueWorld, action_input, add_closed_round, answers_for, issue_input, make_issue_world
+from tests.factories import Answered, IssueWorld, add_closed_round, answers_for, make_issue_world
 from tests.unit.test_digest import DIGEST_AT, START, _seed_history
+from tests.unit_support import create_action_in, log_issue_in
 
 C, P = Side.CLIENT, Side.PROVIDER
 
@@ -43,14 +44,13 @@ def _seed_second(world: IssueWorld) -> None:
         add_closed_round(
             world.uow_factory, partnership_id=world.partnership_id, closed_at=at, answers=answered, asked=(5, 4)
         )
-    logged = issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC1",
-        data=issue_input(title="Access to staging", severity="S2"),
-        request_key="staging",
+    logged = log_issue_in(
+        world,
+        key="staging",
         now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
+        actor="UC1",
+        title="Access to staging",
+        severity="S2",
     )
     issue_lifecycle.resolve(
         world.uow_factory(),
@@ -59,14 +59,14 @@ def _seed_second(world: IssueWorld) -> None:
         actor="UC1",
         now=datetime(2026, 12, 5, 15, 0, tzinfo=UTC),
     )
-    late = issue_lifecycle.log_issue(  # new in the week, resolved only after it: "new" by its creation time alone
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UP1",
-        data=issue_input(title="Invoice mismatch", severity="S3"),
-        request_key="invoice",
+    # new in the week, resolved only after it: "new" by its creation time alone
+    late = log_issue_in(
+        world,
+        key="invoice",
         now=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
+        actor="UP1",
+        title="Invoice mismatch",
+        severity="S3",
     )
     issue_lifecycle.resolve(
         world.uow_factory(),
@@ -76,14 +76,14 @@ def _seed_second(world: IssueWorld) -> None:
         now=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
     )
     for title, owner, due in (("Runbook", "UP1", date(2026, 12, 2)), ("Checklist", "UC2", date(2026, 12, 20))):
-        created = actions.create_action(
-            world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
-            actor="UCL",
-            data=action_input(title=title, owner_id=owner, due_on=due),
-            request_key=title,
+        created = create_action_in(
+            world,
+            key=title,
             now=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+            actor="UCL",
+            title=title,
+            owner_id=owner,
+            due_on=due,
         )
         if title == "Checklist":
             actions.set_action_status(

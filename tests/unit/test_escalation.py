@@ -15,7 +15,8 @@ from bot.services.errors import Conflict
 from bot.services.partnership_models import Side
 from storage.models import Issue, IssueEvent, OutboxMessage
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, issue_input, make_issue_world
+from tests.factories import IssueWorld, make_issue_world
+from tests.unit_support import log_issue_in
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5).
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -35,15 +36,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _log(world: IssueWorld, *, now: datetime = NOW, key: str = "k", **kw: object) -> int:
-    return issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=issue_input(**kw),
-        request_key=key,
-        now=now,
-    ).issue.id
+    return log_issue_in(world, key=key, now=now, actor="UC2", **kw).issue.id
 
 
 def _tick(world: IssueWorld, at: datetime) -> int:

@@ -12,7 +12,8 @@ from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, issue_input, make_issue_world
+from tests.factories import IssueWorld, make_issue_world
+from tests.unit_support import log_issue_in
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -24,15 +25,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 @pytest.fixture
 def issue_id(world: IssueWorld) -> int:
-    issue = issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=issue_input(),
-        request_key="i",
-        now=NOW,
-    ).issue
+    issue = log_issue_in(world, key="i", now=NOW, actor="UC2").issue
     issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=NOW)
     return issue.id
 

@@ -20,7 +20,6 @@ from bot.blocks.overdue_reminder import build_overdue_reminder
 from bot.blocks.pulse import Message
 from bot.blocks.signals import build_signal
 from bot.services.issue_models import (
-    ActionStatus,
     ActionView,
     EscalationNotice,
     FollowupQuestion,
@@ -35,88 +34,41 @@ from bot.services.issue_models import (
     SignalView,
 )
 from bot.services.partnership_models import PartnershipView, Side
+from tests.factories import action_view, issue_view, partnership_view
+from tests.helpers import mrkdwn_texts
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"
 
 
 def _partnership(**kw: Any) -> PartnershipView:
-    values: dict[str, Any] = {
-        "id": 1,
-        "team_id": "T1",
-        "channel_id": "C1",
-        "name": "Northwind desk",
-        "client_org": "Northwind",
-        "provider_org": "Contoso",
-        "installing_side": Side.CLIENT,
-        "is_connect": True,
-        "timezone": "America/New_York",
-        "pulse_weekday": 0,
-        "pulse_hour": 9,
-        "pulse_minute": 0,
-        "pulse_every_weeks": 1,
-        "digest_weekday": 4,
-        "digest_hour": 16,
-        "digest_minute": 0,
-        "anonymity_threshold": 3,
-        "anonymous": True,
-        "status": "active",
-        "pause_reason": None,
-        "next_pulse_at": None,
-        "menu_ts": None,
-    }
-    values.update(kw)
-    return PartnershipView(**values)
+    return partnership_view(**kw)
 
 
 def _issue(**kw: Any) -> IssueView:
+    """Issue #3 (id 7): "Report late", due 4 Dec, next escalation in 4 hours, its card posted."""
     values: dict[str, Any] = {
         "id": 7,
-        "partnership_id": 1,
         "number": 3,
         "title": "Report late",
         "details": "Two days late.",
-        "severity": "S2",
-        "category": "Timeliness",
-        "owning_side": Side.PROVIDER,
-        "owner_id": "UP1",
-        "raised_by": "UC1",
-        "raised_by_side": Side.CLIENT,
         "due_on": date(2026, 12, 4),
-        "status": IssueStatus.OPEN,
-        "created_at": AT,
-        "opened_at": AT,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "resolved_at": None,
-        "resolved_by": None,
-        "escalation_level": 0,
         "next_escalation_at": AT + timedelta(hours=4),
         "card_ts": "1700000000.000100",
-        "source_permalink": None,
     }
-    values.update(kw)
-    return IssueView(**values)
+    return issue_view(created_at=AT, **(values | kw))
 
 
 def _action(i: int = 1, **kw: Any) -> ActionView:
+    """Action ``i`` on issue #3, owned by the provider's UP1, due 1 Dec."""
     values: dict[str, Any] = {
-        "id": i,
-        "partnership_id": 1,
         "issue_id": 7,
         "issue_number": 3,
-        "followup_id": None,
-        "title": f"Action {i}",
         "owner_id": "UP1",
         "side": Side.PROVIDER,
         "due_on": date(2026, 12, 1),
-        "status": ActionStatus.OPEN,
-        "created_by": "UC1",
-        "created_at": AT,
-        "closed_at": None,
     }
-    values.update(kw)
-    return ActionView(**values)
+    return action_view(i, created_at=AT, **(values | kw))
 
 
 def _card(issue: IssueView | None = None, actions: tuple[ActionView, ...] = ()) -> IssueCard:
@@ -125,20 +77,7 @@ def _card(issue: IssueView | None = None, actions: tuple[ActionView, ...] = ()) 
 
 def _mrkdwn_texts(message: Message) -> list[str]:
     """Every mrkdwn string of a message, and its fallback text (which Slack also formats)."""
-    found = [message.text]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk([b.to_dict() for b in message.blocks])
-    return found
+    return [message.text, *mrkdwn_texts([b.to_dict() for b in message.blocks])]
 
 
 def _buttons(message: Message) -> dict[str, str]:

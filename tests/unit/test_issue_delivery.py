@@ -16,21 +16,18 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
 
-from bot.delivery.pacer import Pacer
-from bot.delivery.renderer import Renderer
-from bot.delivery.sender import OutboxSender
-from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import actions, escalation, followups, issue_lifecycle, partnership_setup, partnerships, question_bank
+from bot.sandbox import DemoWorld, SlackSandbox
+from bot.services import actions, escalation, followups, issue_lifecycle, partnerships
 from bot.services.issue_models import ActionInput, IssueInput
-from bot.services.partnership_models import Side, SlackProfile
+from bot.services.partnership_models import Side
 from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
-from tests.factories import setup_input
+from tests.unit_support import configure_demo_partnership, installed_demo_world, sandbox_sender
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 SIGNING_SECRET = "issue-delivery-signing-secret-0123456789"
-BOT_TOKEN = "xoxb-issue_delivery_fake_token"
+BOT_TOKEN = "xox" + "b-issue_delivery_fake_token"
 
 
 class Env:
@@ -39,14 +36,7 @@ class Env:
         self.now = NOW
         self.before: set[str] = set()
         self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = OutboxSender(
-            uow_factory=uow_factory,
-            client=self.client,
-            renderer=Renderer(uow_factory, "k" * 40),
-            pacer=Pacer(sleep=lambda _: None),
-            concurrency=1,
-            clock=lambda: self.now,
-        )
+        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
 
     @property
     def channel(self) -> str:
@@ -72,35 +62,8 @@ class Env:
 @pytest.fixture
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = build_demo_world(sandbox)
-        partnerships.ensure_workspace(
-            uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=NOW
-        )
-        question_bank.sync_bank(uow_factory(), now=NOW)
-        people = [
-            *w.client_members,
-            *w.provider_members,
-            w.client_lead,
-            w.provider_lead,
-            w.client_sponsor,
-            w.provider_sponsor,
-        ]
-        profiles = [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
-        partnership_setup.configure_partnership(
-            uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
-            user_id=w.client_lead,
-            data=setup_input(
-                client_leads=(w.client_lead,),
-                provider_leads=(w.provider_lead,),
-                client_sponsors=(w.client_sponsor,),
-                provider_sponsors=(w.provider_sponsor,),
-            ),
-            is_connect=True,
-            channel_members=profiles,
-            now=NOW,
-        )
+        w = installed_demo_world(sandbox, uow_factory, now=NOW)
+        configure_demo_partnership(uow_factory, w, now=NOW, sponsors=True)
         e = Env(sandbox, w, uow_factory)
         e.deliver()  # the partnership menu
         e.before = {m["ts"] for m in sandbox.messages(w.channel)}

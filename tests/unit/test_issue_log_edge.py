@@ -45,88 +45,23 @@ from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_parser import parse_duration, plain_text_from_slack
 from handlers.issues.log import issue_form_errors
 from handlers.policy import policy_form_errors
+from tests.factories import action_view, issue_view, partnership_view
+from tests.helpers import mrkdwn_texts
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <@UEVIL> <https://evil.example|click> & <!here>"
 
 
 def _partnership(**kw: Any) -> PartnershipView:
-    values: dict[str, Any] = {
-        "id": 1,
-        "team_id": "T1",
-        "channel_id": "C1",
-        "name": "Northwind desk",
-        "client_org": "Northwind",
-        "provider_org": "Contoso",
-        "installing_side": Side.CLIENT,
-        "is_connect": True,
-        "timezone": "America/New_York",
-        "pulse_weekday": 0,
-        "pulse_hour": 9,
-        "pulse_minute": 0,
-        "pulse_every_weeks": 1,
-        "digest_weekday": 4,
-        "digest_hour": 16,
-        "digest_minute": 0,
-        "anonymity_threshold": 3,
-        "anonymous": True,
-        "status": "active",
-        "pause_reason": None,
-        "next_pulse_at": None,
-        "menu_ts": None,
-    }
-    values.update(kw)
-    return PartnershipView(**values)
+    return partnership_view(**kw)
 
 
 def _issue(n: int = 1, **kw: Any) -> IssueView:
-    values: dict[str, Any] = {
-        "id": n,
-        "partnership_id": 1,
-        "number": n,
-        "title": f"Issue {n}",
-        "details": "",
-        "severity": "S2",
-        "category": "Timeliness",
-        "owning_side": Side.PROVIDER,
-        "owner_id": "UP1",
-        "raised_by": "UC1",
-        "raised_by_side": Side.CLIENT,
-        "due_on": None,
-        "status": IssueStatus.OPEN,
-        "created_at": AT,
-        "opened_at": AT,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "resolved_at": None,
-        "resolved_by": None,
-        "escalation_level": 0,
-        "next_escalation_at": None,
-        "card_ts": None,
-        "source_permalink": None,
-    }
-    values.update(kw)
-    return IssueView(**values)
+    return issue_view(created_at=AT, **{"id": n, "number": n, "title": f"Issue {n}", **kw})
 
 
 def _action(n: int = 1, **kw: Any) -> ActionView:
-    values: dict[str, Any] = {
-        "id": n,
-        "partnership_id": 1,
-        "issue_id": None,
-        "issue_number": None,
-        "followup_id": None,
-        "title": f"Action {n}",
-        "owner_id": "UC1",
-        "side": Side.CLIENT,
-        "due_on": date(2026, 12, 4),
-        "status": ActionStatus.OPEN,
-        "created_by": "UC1",
-        "created_at": AT,
-        "closed_at": None,
-    }
-    values.update(kw)
-    return ActionView(**values)
+    return action_view(n, created_at=AT, **kw)
 
 
 def _policy(p: PartnershipView | None = None) -> PolicyView:
@@ -136,25 +71,8 @@ def _policy(p: PartnershipView | None = None) -> PolicyView:
     )
 
 
-def _mrkdwn(blocks: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(str(node.get("text")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
-
-
 def _assert_inert(blocks: Any) -> None:
-    for text in _mrkdwn(blocks):
+    for text in mrkdwn_texts(blocks):
         for raw in ("<!channel>", "<!here>", "<@UEVIL>", "<https://evil"):
             assert raw not in text, text
 
@@ -357,7 +275,7 @@ def test_policy_message_shows_deadlines_hours_holidays_and_categories() -> None:
         ),
     )
     blocks = _message_ok(build_policy(_policy(p), (INJECTION, "Other"), calendars))
-    text = "\n".join(_mrkdwn(blocks))
+    text = "\n".join(mrkdwn_texts(blocks))
     assert "*S2 high* — a commitment will be missed without action: acknowledge within 4 working hours" in text
     assert "resolve within 3 working days _(changed by a lead)_" in text
     assert "Mon–Fri 09:00–17:00 America/New_York" in text and "Mon, Tue, Wed, Thu, Sun 09:30–18:00 Asia/Kolkata" in text

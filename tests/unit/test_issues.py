@@ -12,12 +12,13 @@ import pytest
 
 from bot.services import calendar_settings, issue_lifecycle, issue_queries, issue_settings
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus
+from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus, IssueView
 from bot.services.partnership_models import Side, SlackProfile
 from bot.services.partnerships import member_left, upsert_member
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, issue_input, make_issue_world
+from tests.factories import IssueWorld, issue_input, make_issue_world, put_provider_in_kolkata
+from tests.unit_support import log_issue_in
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5): working time for the client side.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -29,15 +30,7 @@ def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
 
 
 def _log(world: IssueWorld, *, actor: str = "UC2", key: str = "k1", now: datetime = NOW, **kw: object):
-    return issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor=actor,
-        data=issue_input(**kw),
-        request_key=key,
-        now=now,
-    )
+    return log_issue_in(world, key=key, now=now, actor=actor, **kw)
 
 
 def _outbox(world: IssueWorld) -> list[tuple[str, str, int | None]]:
@@ -235,58 +228,30 @@ def test_reopen_restarts_the_clock(world: IssueWorld) -> None:
         issue_lifecycle.reopen(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id, actor="UC1", now=later)
 
 
+def _update(world: IssueWorld, issue_id: int, *, actor: str, status: IssueStatus | None, comment: str | None) -> IssueView:
+    return issue_lifecycle.update_issue(
+        world.uow_factory(),
+        channel_id=world.channel_id,
+        issue_id=issue_id,
+        actor=actor,
+        status=status,
+        comment=comment,
+        now=NOW,
+    )
+
+
 def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
     issue = _log(world).issue
     with pytest.raises(InvalidInput) as caught:
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=None,
-            comment="  ",
-            now=NOW,
-        )
+        _update(world, issue.id, actor="UP2", status=None, comment="  ")
     assert caught.value.field == "comment"
     with pytest.raises(InvalidInput):
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=None,
-            comment="c" * 3001,
-            now=NOW,
-        )
+        _update(world, issue.id, actor="UP2", status=None, comment="c" * 3001)
     # Anyone may comment; only the owner or a lead may change the status.
-    issue_lifecycle.update_issue(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue.id,
-        actor="UP2",
-        status=IssueStatus.OPEN,
-        comment="We can send it a day earlier <!channel>",
-        now=NOW,
-    )
+    _update(world, issue.id, actor="UP2", status=IssueStatus.OPEN, comment="We can send it a day earlier <!channel>")
     with pytest.raises(NotAllowed):
-        issue_lifecycle.update_issue(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            issue_id=issue.id,
-            actor="UP2",
-            status=IssueStatus.RESOLVED,
-            comment=None,
-            now=NOW,
-        )
-    updated = issue_lifecycle.update_issue(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue.id,
-        actor="UC1",
-        status=IssueStatus.ACKNOWLEDGED,
-        comment="On it",
-        now=NOW,
-    )
+        _update(world, issue.id, actor="UP2", status=IssueStatus.RESOLVED, comment=None)
+    updated = _update(world, issue.id, actor="UC1", status=IssueStatus.ACKNOWLEDGED, comment="On it")
     assert updated.status is IssueStatus.ACKNOWLEDGED
     events = issue_queries.history(world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id)
     assert [(e.kind, e.actor, e.detail) for e in events[1:]] == [
@@ -296,18 +261,7 @@ def test_update_with_a_comment_or_a_status(world: IssueWorld) -> None:
 
 
 def test_reassign_moves_the_clock_to_the_new_owners_side(world: IssueWorld) -> None:
-    calendar_settings.set_calendar(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UPL",
-        side=Side.PROVIDER,
-        timezone="Asia/Kolkata",
-        workdays=range(5),
-        day_start=time(9, 0),
-        day_end=time(17, 0),
-        now=NOW,
-    )
+    put_provider_in_kolkata(world, now=NOW)
     issue = _log(world).issue
     with pytest.raises(NotAllowed):
         issue_lifecycle.reassign(

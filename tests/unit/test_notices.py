@@ -16,11 +16,9 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import build_setup_done
-from bot.delivery.pacer import Pacer
-from bot.delivery.renderer import Renderer
-from bot.delivery.sender import DeliveryReport, OutboxSender
-from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships, question_bank
+from bot.delivery.sender import DeliveryReport
+from bot.sandbox import DemoWorld, SlackSandbox
+from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.outbox import Notice
@@ -29,11 +27,12 @@ from handlers.policy import calendar_notice, categories_notice, policy_form_noti
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
+from tests.unit_support import configure_demo_partnership, demo_profiles, installed_demo_world, sandbox_sender
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 SIGNING_SECRET = "notice-delivery-signing-secret-0123456789"
-BOT_TOKEN = "xoxb-notice_delivery_fake_token"
+BOT_TOKEN = "xox" + "b-notice_delivery_fake_token"
 
 
 class Env:
@@ -42,14 +41,7 @@ class Env:
         self.now = NOW
         self.before: set[str] = set()
         self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = OutboxSender(
-            uow_factory=uow_factory,
-            client=self.client,
-            renderer=Renderer(uow_factory, "k" * 40),
-            pacer=Pacer(sleep=lambda _: None),
-            concurrency=1,
-            clock=lambda: self.now,
-        )
+        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
 
     @property
     def where(self) -> dict[str, Any]:
@@ -64,8 +56,7 @@ class Env:
 
     def profiles(self) -> list[SlackProfile]:
         w = self.world
-        people = [*w.client_members, *w.provider_members, w.client_lead, w.provider_lead]
-        return [SlackProfile(u, w.client_team if u.startswith("U0C") else w.provider_team, u.lower()) for u in people]
+        return demo_profiles(w, [*w.client_members, *w.provider_members, w.client_lead, w.provider_lead])
 
     def notices(self) -> list[OutboxMessage]:
         with self.uow_factory() as uow:
@@ -76,28 +67,13 @@ class Env:
             return list(rows)
 
 
-def _world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory) -> DemoWorld:
-    w = build_demo_world(sandbox)
-    partnerships.ensure_workspace(uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=NOW)
-    question_bank.sync_bank(uow_factory(), now=NOW)
-    return w
-
-
 @pytest.fixture
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     """A partnership set up (without its "setup done" message) and its menu posted."""
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = _world(sandbox, uow_factory)
+        w = installed_demo_world(sandbox, uow_factory, now=NOW)
         e = Env(sandbox, w, uow_factory)
-        partnership_setup.configure_partnership(
-            uow_factory(),
-            **e.where,
-            user_id=w.client_lead,
-            data=setup_input(client_leads=(w.client_lead,), provider_leads=(w.provider_lead,)),
-            is_connect=True,
-            channel_members=e.profiles(),
-            now=NOW,
-        )
+        configure_demo_partnership(uow_factory, w, now=NOW)
         assert e.deliver().sent == 1  # the partnership menu
         e.before = {m["ts"] for m in sandbox.messages(w.channel)}
         yield e
@@ -353,7 +329,7 @@ def test_a_policy_form_that_changes_nothing_posts_nothing(env: Env) -> None:
 
 def test_setup_done_is_queued_with_the_setup_and_sent_after_a_slack_error(uow_factory: UnitOfWorkFactory) -> None:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = _world(sandbox, uow_factory)
+        w = installed_demo_world(sandbox, uow_factory, now=NOW)
         e = Env(sandbox, w, uow_factory)
 
         def configure(request_key: str) -> SetupResult:
@@ -390,7 +366,7 @@ def test_setup_done_is_queued_with_the_setup_and_sent_after_a_slack_error(uow_fa
 
 def test_setup_done_comes_before_the_menu_and_an_update_is_announced_as_such(uow_factory: UnitOfWorkFactory) -> None:
     with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = _world(sandbox, uow_factory)
+        w = installed_demo_world(sandbox, uow_factory, now=NOW)
         e = Env(sandbox, w, uow_factory)
         kw: dict[str, Any] = {"user_id": w.client_lead, "is_connect": True, "channel_members": e.profiles(), "now": NOW}
         leads = {"client_leads": (w.client_lead,), "provider_leads": (w.provider_lead,)}

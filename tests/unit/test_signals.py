@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services import issue_lifecycle, pulse_rounds, pulses, signals
+from bot.services import pulse_rounds, pulses, signals
 from bot.services.errors import NotFound
 from bot.services.issue_models import SignalKind
 from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput, RoundView
 from storage.models import OutboxMessage, Signal
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, issue_input, make_issue_world
+from tests.factories import IssueWorld, make_issue_world
+from tests.unit_support import log_issue_in
 
 #: Monday 2 Nov 2026, 10:00 in New York: the first of four weekly rounds.
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -180,15 +181,7 @@ def test_rounds_older_than_four_weeks_are_not_the_baseline(world: IssueWorld) ->
 
 
 def _log(world: IssueWorld, key: str, now: datetime, category: str = "Communication") -> None:
-    issue_lifecycle.log_issue(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC2",
-        data=issue_input(category=category),
-        request_key=key,
-        now=now,
-    )
+    log_issue_in(world, key=key, now=now, actor="UC2", category=category)
 
 
 def test_three_issues_of_one_category_in_30_days_signal_once(world: IssueWorld) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -37,6 +36,8 @@ from bot.services.pulse_models import (
     RoundView,
     StatusView,
 )
+from tests.factories import partnership_view
+from tests.helpers import mrkdwn_texts
 
 INJECTIONS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^S1>", "<https://evil|Open>"]
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
@@ -44,32 +45,16 @@ EVIL = "Acme <!channel> & <@U999>"
 
 
 def _partnership(**kw: Any) -> PartnershipView:
-    values: dict[str, Any] = dict(
-        id=7,
-        team_id="T1",
-        channel_id="C1",
-        name=EVIL,
-        client_org="Client <!here>",
-        provider_org="Provider <!everyone>",
-        installing_side=Side.CLIENT,
-        is_connect=True,
-        timezone="America/New_York",
-        pulse_weekday=0,
-        pulse_hour=9,
-        pulse_minute=0,
-        pulse_every_weeks=1,
-        digest_weekday=4,
-        digest_hour=16,
-        digest_minute=30,
-        anonymity_threshold=3,
-        anonymous=True,
-        status="active",
-        pause_reason=None,
-        next_pulse_at=NOW + timedelta(days=7),
-        menu_ts=None,
-    )
-    values.update(kw)
-    return PartnershipView(**values)
+    """A partnership whose names carry mentions and links, to be shown inert."""
+    values: dict[str, Any] = {
+        "id": 7,
+        "name": EVIL,
+        "client_org": "Client <!here>",
+        "provider_org": "Provider <!everyone>",
+        "digest_minute": 30,
+        "next_pulse_at": NOW + timedelta(days=7),
+    }
+    return partnership_view(**(values | kw))
 
 
 def _question(qid: int, dimension: str = "trust", kind: str = "scale") -> QuestionView:
@@ -80,20 +65,6 @@ def _question(qid: int, dimension: str = "trust", kind: str = "scale") -> Questi
 
 def _round(questions: tuple[QuestionView, ...], rid: int = 42) -> RoundView:
     return RoundView(rid, 7, 3, NOW, NOW + timedelta(hours=48), "open", questions)
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
-def _mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
-    return [d["text"] for d in _walk(blocks) if d.get("type") == "mrkdwn"]
 
 
 def _message_dicts(message: Message) -> list[dict[str, Any]]:
@@ -199,7 +170,7 @@ def test_results_split_into_messages_within_limits() -> None:
             if block["type"] == "section":
                 assert len(block["text"]["text"]) <= 3000
         rendered = json.dumps(blocks)
-        _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+        _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
         assert "<@U123>" not in rendered and "<!here>" not in rendered
     assert total > 50
     everything = json.dumps([b.to_dict() for m in messages for b in m.blocks])
@@ -213,7 +184,7 @@ def test_results_withheld_side_shows_no_averages_or_comments() -> None:
     rendered = json.dumps([b.to_dict() for m in messages for b in m.blocks])
     assert "provider says" not in rendered
     assert ":lock:" in rendered and "Provider &lt;!everyone&gt;" in rendered
-    lines = [t for t in _mrkdwn_texts([b.to_dict() for m in messages for b in m.blocks]) if "dimension-" in t]
+    lines = [t for t in mrkdwn_texts([b.to_dict() for m in messages for b in m.blocks]) if "dimension-" in t]
     assert lines and all("provider withheld" in t and "gap –" in t for t in lines)
 
 
@@ -253,7 +224,7 @@ def test_answer_modal_elements_and_metadata() -> None:
         comment = inputs[f"comment-{qid}"]
         assert comment["optional"] is True
         assert comment["element"]["type"] == "plain_text_input" and comment["element"]["max_length"] == 3000
-    _assert_no_raw_control(_mrkdwn_texts(d["blocks"]))
+    _assert_no_raw_control(mrkdwn_texts(d["blocks"]))
 
 
 def test_answer_modal_prefills_previous_answers() -> None:
@@ -282,7 +253,7 @@ def test_pulse_message_open_and_closed() -> None:
     for closed in (False, True):
         message = build_pulse_message(r, p, closed=closed)
         blocks = _message_dicts(message)
-        _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+        _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
         assert "Acme &lt;!channel&gt; &amp; &lt;@U999&gt;" in message.text
         buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         if closed:
@@ -294,7 +265,7 @@ def test_pulse_message_open_and_closed() -> None:
 def test_reminder_escapes_name() -> None:
     message = build_reminder(_round((_question(1),)), _partnership())
     blocks = _message_dicts(message)
-    _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+    _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
     assert "&lt;!channel&gt;" in json.dumps(blocks)
 
 
@@ -337,13 +308,13 @@ def test_setup_modal_new_and_existing() -> None:
     assert blocks["anonymity_threshold"]["element"]["initial_value"] == "5"
     assert blocks["digest_time"]["element"]["initial_time"] == "16:30"
     assert len(d["blocks"]) <= 100
-    _assert_no_raw_control(_mrkdwn_texts(d["blocks"]))
+    _assert_no_raw_control(mrkdwn_texts(d["blocks"]))
 
 
 def test_menu_buttons_carry_channel_ref() -> None:
     message = build_menu(_partnership())
     blocks = _message_dicts(message)
-    _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+    _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
     values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert len(values) == 13
     assert {decode(v, ChannelRef) for v in values} == {ChannelRef("T1", "C1")}
@@ -366,7 +337,7 @@ def _status(p: PartnershipView) -> StatusView:
 def test_status_escapes_names_and_reports_numbers() -> None:
     message = build_status(_status(_partnership()))
     blocks = _message_dicts(message)
-    texts = _mrkdwn_texts(blocks)
+    texts = mrkdwn_texts(blocks)
     _assert_no_raw_control([message.text, *texts])
     body = "\n".join(texts)
     assert "Client &lt;!here&gt; 4" in body and "Provider &lt;!everyone&gt; 3" in body
@@ -376,11 +347,11 @@ def test_status_escapes_names_and_reports_numbers() -> None:
 
 def test_status_of_paused_partnership_mentions_who_paused() -> None:
     message = build_status(_status(_partnership(status="paused", pause_reason="paused by a lead", paused_by="U1")))
-    body = "\n".join(_mrkdwn_texts(_message_dicts(message)))
+    body = "\n".join(mrkdwn_texts(_message_dicts(message)))
     assert "paused by <@U1>" in body and "&lt;@" not in body
     # A reason from elsewhere (Slack's error text) is escaped.
     message = build_status(_status(_partnership(status="paused", pause_reason="Slack answered <is_archived>")))
-    body = "\n".join(_mrkdwn_texts(_message_dicts(message)))
+    body = "\n".join(mrkdwn_texts(_message_dicts(message)))
     assert "Slack answered &lt;is_archived&gt;" in body
 
 
@@ -388,7 +359,7 @@ def test_setup_done_and_help() -> None:
     result = SetupResult(_partnership(), True, {"client": 3, "provider": 4})
     message = build_setup_done(result, user_id="U1")
     blocks = _message_dicts(message)
-    _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+    _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
     assert "<@U1> set up" in blocks[0]["text"]["text"]
     help_message = build_help()
     _message_dicts(help_message)
@@ -403,6 +374,6 @@ def test_long_names_are_truncated_not_rejected() -> None:
     p = _partnership(name="<!channel>" * 15, client_org="&" * 150, provider_org="<" * 150)
     for message in (build_pulse_message(_round((_question(1),)), p), build_menu(p), build_status(_status(p))):
         blocks = _message_dicts(message)
-        _assert_no_raw_control([message.text, *_mrkdwn_texts(blocks)])
+        _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
     for message in build_results_messages(_results(5, 12)):
         _message_dicts(message)

@@ -52,6 +52,25 @@ def test_a_duplicate_at_commit_is_one_error_and_the_transaction_is_rolled_back(w
         assert [h.name for h in uow.holidays.for_partnership(world.partnership_id)] == ["first"]
 
 
+def test_commit_or_read_back_gives_the_stored_row_for_a_duplicate_and_none_after_a_commit(world: IssueWorld) -> None:
+    def stored_names() -> list[str]:
+        with world.uow_factory() as uow:
+            return [h.name for h in uow.holidays.for_partnership(world.partnership_id)]
+
+    with world.uow_factory() as uow:
+        uow.holidays.add(_holiday(world, "first"))
+        assert uow.commit_or_read_back(lambda: None) is None
+    with world.uow_factory() as uow:
+        uow.holidays.session.add(_holiday(world, "again"))  # the same side and day: refused at the commit
+        stored = uow.commit_or_read_back(lambda: uow.holidays.for_partnership(world.partnership_id)[0])
+        assert stored is not None and stored.name == "first"
+    with world.uow_factory() as uow:
+        uow.holidays.session.add(_holiday(world, "again"))
+        with pytest.raises(DuplicateKey):  # nothing to read back: the refusal is not the caller's duplicate
+            uow.commit_or_read_back(lambda: None)
+    assert stored_names() == ["first"]
+
+
 def test_lock_partnership_rereads_the_row(world: IssueWorld) -> None:
     with world.uow_factory() as uow:
         p = uow.partnerships.get(world.partnership_id)
