@@ -27,9 +27,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from bot.services import figures, outbox
 from bot.services.digest_models import (
     CHART_WEEKS,
@@ -44,13 +41,10 @@ from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import next_weekly_time, zone
 from bot.services.work_history import action_summary, goals_section, issue_summary
+from storage.errors import DuplicateKey
 from storage.models import Digest, Partnership
-from storage.repositories.digests import (
-    DigestBatchQueries,
-    DigestQueries,
-    DigestRepository,
-)
-from storage.repositories.work_history import WorkHistoryRepository, WorkRows
+from storage.repositories.digests import DigestBatchQueries, DigestQueries
+from storage.repositories.work_history import WorkRows
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -163,7 +157,7 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
         if p is None:
             raise NotFound("This partnership no longer exists.")
         ends_at = _ends_at_for_week(p, week_start) if week_start is not None else _latest_digest_time(p, now)
-        return _build(uow.session, p, ends_at, now)
+        return _build(uow, p, ends_at, now)
 
 
 def build_digests(
@@ -178,7 +172,7 @@ def build_digests(
     """
     views: list[DigestView] = []
     with uow.read_only():
-        store = DigestRepository(uow.session)
+        store = uow.digests
         # Partnerships on the same schedule share their digest time and week boundaries.
         latest: dict[tuple[int, int, int, str], tuple[datetime, list[datetime]]] = {}
         for offset in range(0, len(partnership_ids), batch):
@@ -195,29 +189,28 @@ def build_digests(
                     latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
                 ends_at, bounds = latest[key]
                 plans.append((p, ends_at, bounds))
-            views.extend(_build_plans(uow.session, plans, now))
+            views.extend(_build_plans(uow, plans, now))
     return views
 
 
 def _build_plans(
-    session: Session, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
+    uow: UnitOfWork, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
 ) -> list[DigestView]:
     """The digests of (partnership, digest time, week boundaries) plans, from one batched read of their rows."""
     if not plans:
         return []
-    q = DigestBatchQueries(
-        session,
+    q = uow.digest_queries.batch(
         [p.id for p, _, _ in plans],
         start=min(bounds[0] for _, _, bounds in plans),
         end=max(ends_at for _, ends_at, _ in plans),
     )
     q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
-    work = WorkHistoryRepository(session).read(
+    work = uow.work_history.read(
         [p.id for p, _, _ in plans],
         start=min(bounds[-2] for _, _, bounds in plans),
         end=max(min(ends_at, now) for _, ends_at, _ in plans),
     )
-    return [_build(session, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
+    return [_build(uow, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
 
 
 def digests_for(
@@ -230,7 +223,7 @@ def digests_for(
     """
     views: dict[int, DigestView] = {}
     with uow.read_only():
-        store = DigestRepository(uow.session)
+        store = uow.digests
         for offset in range(0, len(digest_ids), batch):
             rows = store.get_many(digest_ids[offset : offset + batch])
             found = store.partnerships([row.partnership_id for row in rows.values()])
@@ -241,31 +234,31 @@ def digests_for(
                 if p is not None:
                     plans.append((p, row.ends_at, week_boundaries(row.ends_at, p.timezone, CHART_WEEKS)))
                     ids.append(digest_id)
-            views.update(zip(ids, _build_plans(uow.session, plans, now), strict=True))
+            views.update(zip(ids, _build_plans(uow, plans, now), strict=True))
     return views
 
 
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
     with uow.read_only():
-        row = DigestRepository(uow.session).get(digest_id)
+        row = uow.digests.get(digest_id)
         p = uow.partnerships.get(row.partnership_id) if row is not None else None
         if row is None or p is None:
             return None
-        return _build(uow.session, p, row.ends_at, now)
+        return _build(uow, p, row.ends_at, now)
 
 
 def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
     """Record that the digest went out (the outbox keeps the message's own state)."""
     with uow:
-        row = DigestRepository(uow.session).get(digest_id)
+        row = uow.digests.get(digest_id)
         if row is not None and row.status != "sent":
             row.status, row.sent_at = "sent", now
             uow.commit()
 
 
 def _build(
-    session: Session,
+    uow: UnitOfWork,
     p: Partnership,
     ends_at: datetime,
     now: datetime,
@@ -281,11 +274,11 @@ def _build(
     if bounds is None:
         bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
     start, first = bounds[-2], bounds[0]
-    q = queries if queries is not None else DigestQueries(session)
+    q = queries if queries is not None else uow.digest_queries
     # The work is shown as it stood at the end of the week (or now, for a week not over yet).
     as_of = min(ends_at, now)
     if work is None:
-        work = WorkHistoryRepository(session).read([p.id], start=start, end=as_of)[p.id]
+        work = uow.work_history.read([p.id], start=start, end=as_of)[p.id]
 
     # Pulse figures: three aggregate queries over the twelve weeks of the chart.
     rounds = q.rounds(p.id, first, ends_at)
@@ -359,7 +352,7 @@ def _float(value: Decimal | None) -> float | None:
 def digest_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
     """Ids of active partnerships whose digest time has come (read only; ``queue_due_digests`` claims them)."""
     with uow_factory().read_only() as uow:
-        return DigestRepository(uow.session).due_ids(now)
+        return uow.digests.due_ids(now)
 
 
 def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]:
@@ -392,8 +385,7 @@ def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
     queued = 0
     while True:
         with uow_factory() as uow:
-            store = DigestRepository(uow.session)
-            due = store.claim_due(now, BATCH)
+            due = uow.digests.claim_due(now, BATCH)
             if not due:
                 return queued
             for p in due:
@@ -408,9 +400,9 @@ def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
                 if ends_at is None:
                     continue
                 try:
-                    with uow.session.begin_nested():
-                        queued += _record(uow, store, p, ends_at, now)
-                except IntegrityError:  # recorded by another process at the same moment
+                    with uow.savepoint():
+                        queued += _record(uow, p, ends_at, now)
+                except DuplicateKey:  # recorded by another process at the same moment
                     logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
             uow.commit()
 
@@ -420,11 +412,13 @@ def digest_key(partnership_id: int, week_start: date) -> str:
     return f"{outbox.Purpose.DIGEST.value}:{partnership_id}:{week_start.isoformat()}"
 
 
-def _record(uow: UnitOfWork, store: DigestRepository, p: Partnership, ends_at: datetime, now: datetime) -> int:
+def _record(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetime) -> int:
     week_start = week_start_of(ends_at, p.timezone)
-    if store.get_for_week(p.id, week_start) is not None:
+    if uow.digests.get_for_week(p.id, week_start) is not None:
         return 0
-    digest = store.add(Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now))
+    digest = uow.digests.add(
+        Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now)
+    )
     added = outbox.enqueue(
         uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
     )
@@ -435,13 +429,13 @@ def _record(uow: UnitOfWork, store: DigestRepository, p: Partnership, ends_at: d
 def message_key(uow: UnitOfWork, *, digest_id: int) -> str | None:
     """The outbox key of a digests row's channel message (its chart goes in that message's thread)."""
     with uow.read_only():
-        row = DigestRepository(uow.session).get(digest_id)
+        row = uow.digests.get(digest_id)
         return digest_key(row.partnership_id, row.week_start) if row is not None else None
 
 
 def build_in(uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime) -> DigestView:
     """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work."""
-    return _build(uow.session, p, ends_at, now)
+    return _build(uow, p, ends_at, now)
 
 
 def next_digest_time(p: Partnership, after: datetime) -> datetime:

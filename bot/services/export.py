@@ -58,7 +58,6 @@ from bot.services.review_models import (
     ScorecardSide,
 )
 from bot.services.schedule import zone
-from storage.repositories.goals import ExpectationRepository, GoalRepository
 from storage.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -177,11 +176,9 @@ def _goals_and_ledger(uow: UnitOfWork, partnership_id: int) -> tuple[tuple[Expor
                 status=GoalStatus(g.status),
                 due_on=g.due_on,
             )
-            for g in GoalRepository(uow.session).list(partnership_id, limit=MAX_GOALS)
+            for g in uow.goals.list(partnership_id, limit=MAX_GOALS)
         )
-        ledger = tuple(
-            expectation_view(e) for e in ExpectationRepository(uow.session).list(partnership_id, limit=MAX_EXPECTATIONS)
-        )
+        ledger = tuple(expectation_view(e) for e in uow.expectations.list(partnership_id, limit=MAX_EXPECTATIONS))
     return goals, ledger
 
 
