@@ -138,6 +138,21 @@ def test_the_read_models_are_pure() -> None:
     assert not bad, "\n".join(bad)
 
 
+#: The export's file renderers: pure functions of the report's read model, outside the services (they decide
+#: nothing) and outside bot.blocks (they build files, not Slack blocks, and embed the chart).
+EXPORT_RENDERERS = ("bot.export_csv", "bot.export_html")
+
+
+def test_the_export_renderers_are_pure() -> None:
+    allowed = (*FIGURES, "bot.services.charts", "bot.services.schedule")
+    bad = _violations(
+        lambda m: m in EXPORT_RENDERERS,
+        lambda t: t.split(".")[0] not in STDLIB and t not in allowed and not _is_read_models(t),
+    )
+    assert {i.module for i in IMPORTS} >= set(EXPORT_RENDERERS)
+    assert not bad, "\n".join(bad)
+
+
 def test_storage_models_are_imported_one_way() -> None:
     """``from storage.models import X``: the package registers every table for Alembic; its modules are internal."""
     bad = _violations(

@@ -1,4 +1,5 @@
-"""The weekly digest (DESIGN 3.4): what it says, and queuing it once per partnership and week.
+"""The weekly digest (DESIGN 3.4): what it says. Its week, and queuing it once per partnership and week:
+``bot.services.digest_schedule``.
 
 The week is the seven local days (partnership time zone) ending at the digest time. Pulse figures come from
 the rounds that closed in a week and are computed by ``bot.services.figures``: for each subject and dimension
@@ -24,10 +25,10 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from bot.services import figures, outbox
+from bot.services import figures
 from bot.services.digest_models import (
     CHART_WEEKS,
     ChartLine,
@@ -35,14 +36,19 @@ from bot.services.digest_models import (
     DigestView,
 )
 from bot.services.digest_pulse import Scores, nps_figures, side_digest
+from bot.services.digest_schedule import (
+    ends_at_for_week,
+    latest_digest_time,
+    week_boundaries,
+    week_start_of,
+)
 from bot.services.errors import NotFound
 from bot.services.partnership_guards import today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
-from bot.services.schedule import next_weekly_time, zone
+from bot.services.schedule import zone
 from bot.services.work_history import action_summary, goals_section, issue_summary
-from storage.errors import DuplicateKey
-from storage.models import Digest, Partnership
+from storage.models import Partnership
 from storage.repositories.digests import DigestBatchQueries, DigestQueries
 from storage.repositories.work_history import WorkRows
 from storage.uow import UnitOfWork
@@ -51,80 +57,12 @@ logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 
-#: Partnerships claimed per transaction by ``queue_due_digests``.
-BATCH = 100
 #: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once). Each batch's
 #: aggregate queries join the answers of its partnerships; PostgreSQL does that with a scan of the whole answers
 #: table while a batch is a sizeable part of it, so fewer, larger batches scan less. A thousand partnerships' rows
 #: (about 100 aggregate rows and 25 comments each) are a few megabytes: 200 -> 1,000 cost 8 MB of peak RSS and
 #: saved a quarter of the time at N = 1,000 on PostgreSQL (benchmarks/README.md, digest).
 BUILD_BATCH = 1000
-#: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
-RETRY_AFTER = timedelta(hours=6)
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-# --- the week ------------------------------------------------------------------------------------------------
-
-
-def shift_local(at: datetime, tz: str, *, days: int) -> datetime:
-    """``at`` moved by whole local days in ``tz`` (same wall-clock time), as UTC: a week is 7 local days,
-    167 or 169 hours across a daylight-saving change.
-    """
-    local = at.astimezone(zone(tz)).replace(tzinfo=None) + timedelta(days=days)
-    return local.replace(tzinfo=zone(tz)).astimezone(UTC)
-
-
-def week_boundaries(ends_at: datetime, tz: str, weeks: int) -> list[datetime]:
-    """``weeks + 1`` instants, oldest first, the last one ``ends_at``: the week ``k`` weeks back (0 = the week
-    ending at ``ends_at``) is ``[bounds[weeks - 1 - k], bounds[weeks - k])``.
-    """
-    return [shift_local(ends_at, tz, days=-7 * k) for k in range(weeks, -1, -1)]
-
-
-def week_start_of(ends_at: datetime, tz: str) -> date:
-    """The local date on which the week ending at ``ends_at`` began."""
-    return shift_local(ends_at, tz, days=-7).astimezone(zone(tz)).date()
-
-
-def _next_digest(p: Partnership, after: datetime) -> datetime:
-    return next_weekly_time(
-        weekday=p.digest_weekday, hour=p.digest_hour, minute=p.digest_minute, tz=p.timezone, every_weeks=1, after=after
-    )
-
-
-def _ends_at_for_week(p: Partnership, week_start: date) -> datetime:
-    """The digest time that ends the week starting on local date ``week_start``."""
-    last_day = datetime.combine(week_start + timedelta(days=7), time(p.digest_hour, p.digest_minute))
-    return last_day.replace(tzinfo=zone(p.timezone)).astimezone(UTC)
-
-
-def _latest_digest_time(p: Partnership, now: datetime) -> datetime:
-    """The most recent digest time at or before ``now``."""
-    at = _next_digest(p, now - timedelta(days=8))
-    following = _next_digest(p, at)
-    while following <= now:
-        at, following = following, _next_digest(p, following)
-    return at
-
-
-def first_week_start(p: Partnership) -> date:
-    """The local date on which the partnership's first week began: the week (on its current digest schedule) in
-    which it was set up. Nothing before it is shown."""
-    return week_start_of(_next_digest(p, p.created_at), p.timezone)
-
-
-def first_week(uow: UnitOfWork, *, partnership_id: int) -> date:
-    """``first_week_start`` of a partnership by id.
-
-    Raises:
-        NotFound: no such partnership.
-    """
-    with uow.read_only():
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
-        return first_week_start(p)
 
 
 def since_setup(chart: ChartSeries, bounds: Sequence[datetime], created_at: datetime) -> ChartSeries:
@@ -156,7 +94,7 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
         p = uow.partnerships.get(partnership_id)
         if p is None:
             raise NotFound("This partnership no longer exists.")
-        ends_at = _ends_at_for_week(p, week_start) if week_start is not None else _latest_digest_time(p, now)
+        ends_at = ends_at_for_week(p, week_start) if week_start is not None else latest_digest_time(p, now)
         return _build(uow, p, ends_at, now)
 
 
@@ -185,7 +123,7 @@ def build_digests(
                     continue
                 key = (p.digest_weekday, p.digest_hour, p.digest_minute, p.timezone)
                 if key not in latest:
-                    at = _latest_digest_time(p, now)
+                    at = latest_digest_time(p, now)
                     latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
                 ends_at, bounds = latest[key]
                 plans.append((p, ends_at, bounds))
@@ -246,15 +184,6 @@ def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView 
         if row is None or p is None:
             return None
         return _build(uow, p, row.ends_at, now)
-
-
-def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
-    """Record that the digest went out (the outbox keeps the message's own state)."""
-    with uow:
-        row = uow.digests.get(digest_id)
-        if row is not None and row.status != "sent":
-            row.status, row.sent_at = "sent", now
-            uow.commit()
 
 
 def _build(
@@ -346,98 +275,6 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-# --- scheduling: once per partnership and week ---------------------------------------------------------------
-
-
-def digest_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
-    """Ids of active partnerships whose digest time has come (read only; ``queue_due_digests`` claims them)."""
-    with uow_factory().read_only() as uow:
-        return uow.digests.due_ids(now)
-
-
-def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]:
-    """(the digest time to send now, or None; the next digest time).
-
-    After downtime only the latest missed digest goes out (its week is the most recent one); older ones are
-    skipped and logged. A digest time that no longer fits the schedule (a lead changed the digest day or time)
-    is not sent: the next one is computed from the new schedule.
-    """
-    if p.next_digest_at is None:  # first time (a new partnership, or one from before digests existed)
-        return None, _next_digest(p, now)
-    due = p.next_digest_at
-    if _next_digest(p, due - _ONE_MICROSECOND) != due:
-        logger.info("partnership %s: digest schedule changed; next digest recomputed", p.id)
-        return None, _next_digest(p, now)
-    following = _next_digest(p, due)
-    while following <= now:
-        logger.warning("partnership %s: digest due at %s skipped (missed while down)", p.id, due.isoformat())
-        due, following = following, _next_digest(p, following)
-    return due, following
-
-
-def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
-    """Queue the digest of every partnership whose digest time has come, once per week. Returns how many.
-
-    Partnerships are claimed with a row lock (``SKIP LOCKED`` on PostgreSQL), so several heartbeats can run at
-    once; the ``digests`` row (unique per partnership and week) and the outbox key make a repeat a no-op.
-    The outbox row (purpose ``digest``, ``ref_id`` the digests row) is rendered at send time.
-    """
-    queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.digests.claim_due(now, BATCH)
-            if not due:
-                return queued
-            for p in due:
-                try:
-                    ends_at, following = _schedule(p, now)
-                except Exception:
-                    # One broken partnership must not block the others (it would be claimed again forever).
-                    logger.exception("partnership %s: could not compute its digest time; trying again later", p.id)
-                    p.next_digest_at = now + RETRY_AFTER
-                    continue
-                p.next_digest_at = following
-                if ends_at is None:
-                    continue
-                try:
-                    with uow.savepoint():
-                        queued += _record(uow, p, ends_at, now)
-                except DuplicateKey:  # recorded by another process at the same moment
-                    logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
-            uow.commit()
-
-
-def digest_key(partnership_id: int, week_start: date) -> str:
-    """The outbox key of a partnership's digest for a week: one message per partnership and week."""
-    return f"{outbox.Purpose.DIGEST.value}:{partnership_id}:{week_start.isoformat()}"
-
-
-def _record(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetime) -> int:
-    week_start = week_start_of(ends_at, p.timezone)
-    if uow.digests.get_for_week(p.id, week_start) is not None:
-        return 0
-    digest = uow.digests.add(
-        Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now)
-    )
-    added = outbox.enqueue(
-        uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
-    )
-    logger.info("partnership %s: digest for the week of %s queued", p.id, week_start.isoformat())
-    return int(added)
-
-
-def message_key(uow: UnitOfWork, *, digest_id: int) -> str | None:
-    """The outbox key of a digests row's channel message (its chart goes in that message's thread)."""
-    with uow.read_only():
-        row = uow.digests.get(digest_id)
-        return digest_key(row.partnership_id, row.week_start) if row is not None else None
-
-
 def build_in(uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime) -> DigestView:
     """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work."""
     return _build(uow, p, ends_at, now)
-
-
-def next_digest_time(p: Partnership, after: datetime) -> datetime:
-    """The partnership's first digest time after ``after``."""
-    return _next_digest(p, after)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from bot.services import digest, scorecard
+from bot.services import digest, digest_schedule, scorecard
 from bot.services.digest_models import ChartLine, ChartSeries
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.expectations import expectation_view
@@ -112,7 +112,7 @@ def build_export(
     if p is None:
         raise NotFound(f"There is no partnership with id {partnership_id}.")
     latest = digest.build_digest(uow_factory(), partnership_id=partnership_id, week_start=None, now=now).week_start
-    setup = digest.first_week(uow_factory(), partnership_id=partnership_id)
+    setup = digest_schedule.first_week(uow_factory(), partnership_id=partnership_id)
     last = latest
     if end is not None and end < latest:
         last = latest - timedelta(days=7 * -(-(latest - end).days // 7))  # the last week start on or before ``end``
