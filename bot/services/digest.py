@@ -42,8 +42,7 @@ from bot.services.digest_schedule import (
     week_boundaries,
     week_start_of,
 )
-from bot.services.errors import NotFound
-from bot.services.partnership_guards import today_in
+from bot.services.partnership_guards import partnership_by_id, today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import zone
@@ -91,9 +90,7 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
         NotFound: no such partnership.
     """
     with uow.read_only():
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
+        p = partnership_by_id(uow, partnership_id)
         ends_at = ends_at_for_week(p, week_start) if week_start is not None else latest_digest_time(p, now)
         return _build(uow, p, ends_at, now)
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import outbox
-from bot.services.errors import NotFound
+from bot.services.batches import claimed_batches
+from bot.services.partnership_guards import partnership_by_id
 from bot.services.schedule import next_weekly_time, zone
 from storage.errors import DuplicateKey
 from storage.models import Digest, Partnership
@@ -88,10 +89,7 @@ def first_week(uow: UnitOfWork, *, partnership_id: int) -> date:
         NotFound: no such partnership.
     """
     with uow.read_only():
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
-        return first_week_start(p)
+        return first_week_start(partnership_by_id(uow, partnership_id))
 
 
 def digest_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
@@ -128,28 +126,24 @@ def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
     The outbox row (purpose ``digest``, ``ref_id`` the digests row) is rendered at send time.
     """
     queued = 0
-    while True:
-        with uow_factory() as uow:
-            due = uow.digests.claim_due(now, BATCH)
-            if not due:
-                return queued
-            for p in due:
-                try:
-                    ends_at, following = _schedule(p, now)
-                except Exception:
-                    # One broken partnership must not block the others (it would be claimed again forever).
-                    logger.exception("partnership %s: could not compute its digest time; trying again later", p.id)
-                    p.next_digest_at = now + RETRY_AFTER
-                    continue
-                p.next_digest_at = following
-                if ends_at is None:
-                    continue
-                try:
-                    with uow.savepoint():
-                        queued += _record(uow, p, ends_at, now)
-                except DuplicateKey:  # recorded by another process at the same moment
-                    logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
-            uow.commit()
+    for uow, due in claimed_batches(uow_factory, lambda uow: uow.digests.claim_due(now, BATCH)):
+        for p in due:
+            try:
+                ends_at, following = _schedule(p, now)
+            except Exception:
+                # One broken partnership must not block the others (it would be claimed again forever).
+                logger.exception("partnership %s: could not compute its digest time; trying again later", p.id)
+                p.next_digest_at = now + RETRY_AFTER
+                continue
+            p.next_digest_at = following
+            if ends_at is None:
+                continue
+            try:
+                with uow.savepoint():
+                    queued += _record(uow, p, ends_at, now)
+            except DuplicateKey:  # recorded by another process at the same moment
+                logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
+    return queued
 
 
 def digest_key(partnership_id: int, week_start: date) -> str:
