@@ -52,6 +52,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
+    from bot import export_csv, export_html
     from bot.clock import utcnow
     from bot.services import export
     from bot.services.errors import DomainError
@@ -78,7 +79,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             )
         except DomainError as exc:
             return fail(str(exc))
-    renderers = {"html": export.render_html, "csv": export.render_csv, "scorecard-csv": export.render_scorecard_csv}
+    renderers = {
+        "html": export_html.render_html,
+        "csv": export_csv.render_csv,
+        "scorecard-csv": export_csv.render_scorecard_csv,
+    }
     content = renderers[args.format](report)
     if args.output is None:
         sys.stdout.write(content)

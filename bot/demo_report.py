@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
+from bot import export_csv, export_html
 from bot.demo_story import CHANNEL_NAME, NEW_MEMBER, Story
 from bot.harness import LocalStack
 from bot.sandbox.transcript import render_channel
@@ -25,8 +26,8 @@ def write_outputs(stack: LocalStack, out: Path) -> list[str]:
     report = export.build_export(
         stack.services.uow_factory, partnership_id=p.id, start=None, end=None, now=stack.services.clock()
     )
-    (out / "report.html").write_text(export.render_html(report), encoding="utf-8")
-    (out / "report.csv").write_text(export.render_csv(report), encoding="utf-8")
+    (out / "report.html").write_text(export_html.render_html(report), encoding="utf-8")
+    (out / "report.csv").write_text(export_csv.render_csv(report), encoding="utf-8")
     return [*written, "report.html", "report.csv"]
 
 

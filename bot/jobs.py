@@ -10,7 +10,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.container import Services
 from bot.delivery.sender import DeliveryReport
-from bot.services import actions, channel_membership, digest, escalation, portfolio, pulse_rounds, scorecard_rounds, signals
+from bot.services import (
+    actions,
+    channel_membership,
+    digest_schedule,
+    escalation,
+    portfolio,
+    pulse_rounds,
+    scorecard_rounds,
+    signals,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +144,7 @@ def _remind_overdue_actions(services: Services, now: datetime, report: TickRepor
 def _queue_digests(services: Services, now: datetime, report: TickReport) -> None:
     """Queue the weekly digest of every partnership whose digest time has come (once per partnership and week);
     the send step posts it, and its chart and copies follow."""
-    report.digests = digest.queue_due_digests(services.uow_factory, now=now)
+    report.digests = digest_schedule.queue_due_digests(services.uow_factory, now=now)
 
 
 def _queue_portfolios(services: Services, now: datetime, report: TickReport) -> None:

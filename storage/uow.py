@@ -16,7 +16,7 @@ from storage.db import BUSY_TIMEOUT_MS, READ_ONLY
 from storage.errors import DuplicateKey, is_unique_violation
 from storage.models import Partnership
 from storage.repositories.actions import ActionRepository, FollowupRepository
-from storage.repositories.digests import DigestRepository
+from storage.repositories.digests import DigestQueries, DigestRepository
 from storage.repositories.goals import ExpectationRepository, GoalRepository
 from storage.repositories.home import HomeQueries
 from storage.repositories.issues import (
@@ -73,6 +73,7 @@ class UnitOfWork:
     scorecards: ScorecardRepository
     scorecard_responses: ScorecardResponseRepository
     digests: DigestRepository
+    digest_queries: DigestQueries
     home: HomeQueries
     portfolio: PortfolioRepository
     work_history: WorkHistoryRepository
@@ -137,6 +138,7 @@ class UnitOfWork:
         self.scorecards = ScorecardRepository(self.session)
         self.scorecard_responses = ScorecardResponseRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.digest_queries = DigestQueries(self.session)
         self.home = HomeQueries(self.session)
         self.portfolio = PortfolioRepository(self.session)
         self.work_history = WorkHistoryRepository(self.session)

@@ -1,4 +1,5 @@
-"""The weekly digest (DESIGN 3.4): what it says, and queuing it once per partnership and week.
+"""The weekly digest (DESIGN 3.4): what it says. Its week, and queuing it once per partnership and week:
+``bot.services.digest_schedule``.
 
 The week is the seven local days (partnership time zone) ending at the digest time. Pulse figures come from
 the rounds that closed in a week and are computed by ``bot.services.figures``: for each subject and dimension
@@ -24,13 +25,10 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from bot.services import figures, outbox
+from bot.services import figures
 from bot.services.digest_models import (
     CHART_WEEKS,
     ChartLine,
@@ -38,99 +36,32 @@ from bot.services.digest_models import (
     DigestView,
 )
 from bot.services.digest_pulse import Scores, nps_figures, side_digest
-from bot.services.errors import NotFound
-from bot.services.partnership_guards import today_in
+from bot.services.digest_schedule import (
+    ends_at_for_week,
+    latest_digest_time,
+    week_boundaries,
+    week_start_of,
+)
+from bot.services.partnership_guards import partnership_by_id, today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
-from bot.services.schedule import next_weekly_time, zone
+from bot.services.schedule import zone
 from bot.services.work_history import action_summary, goals_section, issue_summary
-from storage.models import Digest, Partnership
-from storage.repositories.digests import (
-    DigestBatchQueries,
-    DigestQueries,
-    DigestRepository,
-)
-from storage.repositories.work_history import WorkHistoryRepository, WorkRows
+from storage.models import Partnership
+from storage.repositories.digests import DigestBatchQueries, DigestQueries
+from storage.repositories.work_history import WorkRows
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 
-#: Partnerships claimed per transaction by ``queue_due_digests``.
-BATCH = 100
 #: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once). Each batch's
 #: aggregate queries join the answers of its partnerships; PostgreSQL does that with a scan of the whole answers
 #: table while a batch is a sizeable part of it, so fewer, larger batches scan less. A thousand partnerships' rows
 #: (about 100 aggregate rows and 25 comments each) are a few megabytes: 200 -> 1,000 cost 8 MB of peak RSS and
 #: saved a quarter of the time at N = 1,000 on PostgreSQL (benchmarks/README.md, digest).
 BUILD_BATCH = 1000
-#: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
-RETRY_AFTER = timedelta(hours=6)
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-# --- the week ------------------------------------------------------------------------------------------------
-
-
-def shift_local(at: datetime, tz: str, *, days: int) -> datetime:
-    """``at`` moved by whole local days in ``tz`` (same wall-clock time), as UTC: a week is 7 local days,
-    167 or 169 hours across a daylight-saving change.
-    """
-    local = at.astimezone(zone(tz)).replace(tzinfo=None) + timedelta(days=days)
-    return local.replace(tzinfo=zone(tz)).astimezone(UTC)
-
-
-def week_boundaries(ends_at: datetime, tz: str, weeks: int) -> list[datetime]:
-    """``weeks + 1`` instants, oldest first, the last one ``ends_at``: the week ``k`` weeks back (0 = the week
-    ending at ``ends_at``) is ``[bounds[weeks - 1 - k], bounds[weeks - k])``.
-    """
-    return [shift_local(ends_at, tz, days=-7 * k) for k in range(weeks, -1, -1)]
-
-
-def week_start_of(ends_at: datetime, tz: str) -> date:
-    """The local date on which the week ending at ``ends_at`` began."""
-    return shift_local(ends_at, tz, days=-7).astimezone(zone(tz)).date()
-
-
-def _next_digest(p: Partnership, after: datetime) -> datetime:
-    return next_weekly_time(
-        weekday=p.digest_weekday, hour=p.digest_hour, minute=p.digest_minute, tz=p.timezone, every_weeks=1, after=after
-    )
-
-
-def _ends_at_for_week(p: Partnership, week_start: date) -> datetime:
-    """The digest time that ends the week starting on local date ``week_start``."""
-    last_day = datetime.combine(week_start + timedelta(days=7), time(p.digest_hour, p.digest_minute))
-    return last_day.replace(tzinfo=zone(p.timezone)).astimezone(UTC)
-
-
-def _latest_digest_time(p: Partnership, now: datetime) -> datetime:
-    """The most recent digest time at or before ``now``."""
-    at = _next_digest(p, now - timedelta(days=8))
-    following = _next_digest(p, at)
-    while following <= now:
-        at, following = following, _next_digest(p, following)
-    return at
-
-
-def first_week_start(p: Partnership) -> date:
-    """The local date on which the partnership's first week began: the week (on its current digest schedule) in
-    which it was set up. Nothing before it is shown."""
-    return week_start_of(_next_digest(p, p.created_at), p.timezone)
-
-
-def first_week(uow: UnitOfWork, *, partnership_id: int) -> date:
-    """``first_week_start`` of a partnership by id.
-
-    Raises:
-        NotFound: no such partnership.
-    """
-    with uow.read_only():
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
-        return first_week_start(p)
 
 
 def since_setup(chart: ChartSeries, bounds: Sequence[datetime], created_at: datetime) -> ChartSeries:
@@ -159,11 +90,9 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
         NotFound: no such partnership.
     """
     with uow.read_only():
-        p = uow.partnerships.get(partnership_id)
-        if p is None:
-            raise NotFound("This partnership no longer exists.")
-        ends_at = _ends_at_for_week(p, week_start) if week_start is not None else _latest_digest_time(p, now)
-        return _build(uow.session, p, ends_at, now)
+        p = partnership_by_id(uow, partnership_id)
+        ends_at = ends_at_for_week(p, week_start) if week_start is not None else latest_digest_time(p, now)
+        return _build(uow, p, ends_at, now)
 
 
 def build_digests(
@@ -178,7 +107,7 @@ def build_digests(
     """
     views: list[DigestView] = []
     with uow.read_only():
-        store = DigestRepository(uow.session)
+        store = uow.digests
         # Partnerships on the same schedule share their digest time and week boundaries.
         latest: dict[tuple[int, int, int, str], tuple[datetime, list[datetime]]] = {}
         for offset in range(0, len(partnership_ids), batch):
@@ -191,33 +120,32 @@ def build_digests(
                     continue
                 key = (p.digest_weekday, p.digest_hour, p.digest_minute, p.timezone)
                 if key not in latest:
-                    at = _latest_digest_time(p, now)
+                    at = latest_digest_time(p, now)
                     latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
                 ends_at, bounds = latest[key]
                 plans.append((p, ends_at, bounds))
-            views.extend(_build_plans(uow.session, plans, now))
+            views.extend(_build_plans(uow, plans, now))
     return views
 
 
 def _build_plans(
-    session: Session, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
+    uow: UnitOfWork, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
 ) -> list[DigestView]:
     """The digests of (partnership, digest time, week boundaries) plans, from one batched read of their rows."""
     if not plans:
         return []
-    q = DigestBatchQueries(
-        session,
+    q = uow.digest_queries.batch(
         [p.id for p, _, _ in plans],
         start=min(bounds[0] for _, _, bounds in plans),
         end=max(ends_at for _, ends_at, _ in plans),
     )
     q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
-    work = WorkHistoryRepository(session).read(
+    work = uow.work_history.read(
         [p.id for p, _, _ in plans],
         start=min(bounds[-2] for _, _, bounds in plans),
         end=max(min(ends_at, now) for _, ends_at, _ in plans),
     )
-    return [_build(session, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
+    return [_build(uow, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
 
 
 def digests_for(
@@ -230,7 +158,7 @@ def digests_for(
     """
     views: dict[int, DigestView] = {}
     with uow.read_only():
-        store = DigestRepository(uow.session)
+        store = uow.digests
         for offset in range(0, len(digest_ids), batch):
             rows = store.get_many(digest_ids[offset : offset + batch])
             found = store.partnerships([row.partnership_id for row in rows.values()])
@@ -241,31 +169,22 @@ def digests_for(
                 if p is not None:
                     plans.append((p, row.ends_at, week_boundaries(row.ends_at, p.timezone, CHART_WEEKS)))
                     ids.append(digest_id)
-            views.update(zip(ids, _build_plans(uow.session, plans, now), strict=True))
+            views.update(zip(ids, _build_plans(uow, plans, now), strict=True))
     return views
 
 
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
     with uow.read_only():
-        row = DigestRepository(uow.session).get(digest_id)
+        row = uow.digests.get(digest_id)
         p = uow.partnerships.get(row.partnership_id) if row is not None else None
         if row is None or p is None:
             return None
-        return _build(uow.session, p, row.ends_at, now)
-
-
-def mark_digest_sent(uow: UnitOfWork, *, digest_id: int, now: datetime) -> None:
-    """Record that the digest went out (the outbox keeps the message's own state)."""
-    with uow:
-        row = DigestRepository(uow.session).get(digest_id)
-        if row is not None and row.status != "sent":
-            row.status, row.sent_at = "sent", now
-            uow.commit()
+        return _build(uow, p, row.ends_at, now)
 
 
 def _build(
-    session: Session,
+    uow: UnitOfWork,
     p: Partnership,
     ends_at: datetime,
     now: datetime,
@@ -281,11 +200,11 @@ def _build(
     if bounds is None:
         bounds = week_boundaries(ends_at, tz, CHART_WEEKS)
     start, first = bounds[-2], bounds[0]
-    q = queries if queries is not None else DigestQueries(session)
+    q = queries if queries is not None else uow.digest_queries
     # The work is shown as it stood at the end of the week (or now, for a week not over yet).
     as_of = min(ends_at, now)
     if work is None:
-        work = WorkHistoryRepository(session).read([p.id], start=start, end=as_of)[p.id]
+        work = uow.work_history.read([p.id], start=start, end=as_of)[p.id]
 
     # Pulse figures: three aggregate queries over the twelve weeks of the chart.
     rounds = q.rounds(p.id, first, ends_at)
@@ -353,97 +272,6 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-# --- scheduling: once per partnership and week ---------------------------------------------------------------
-
-
-def digest_due(uow_factory: UowFactory, *, now: datetime) -> list[int]:
-    """Ids of active partnerships whose digest time has come (read only; ``queue_due_digests`` claims them)."""
-    with uow_factory().read_only() as uow:
-        return DigestRepository(uow.session).due_ids(now)
-
-
-def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]:
-    """(the digest time to send now, or None; the next digest time).
-
-    After downtime only the latest missed digest goes out (its week is the most recent one); older ones are
-    skipped and logged. A digest time that no longer fits the schedule (a lead changed the digest day or time)
-    is not sent: the next one is computed from the new schedule.
-    """
-    if p.next_digest_at is None:  # first time (a new partnership, or one from before digests existed)
-        return None, _next_digest(p, now)
-    due = p.next_digest_at
-    if _next_digest(p, due - _ONE_MICROSECOND) != due:
-        logger.info("partnership %s: digest schedule changed; next digest recomputed", p.id)
-        return None, _next_digest(p, now)
-    following = _next_digest(p, due)
-    while following <= now:
-        logger.warning("partnership %s: digest due at %s skipped (missed while down)", p.id, due.isoformat())
-        due, following = following, _next_digest(p, following)
-    return due, following
-
-
-def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
-    """Queue the digest of every partnership whose digest time has come, once per week. Returns how many.
-
-    Partnerships are claimed with a row lock (``SKIP LOCKED`` on PostgreSQL), so several heartbeats can run at
-    once; the ``digests`` row (unique per partnership and week) and the outbox key make a repeat a no-op.
-    The outbox row (purpose ``digest``, ``ref_id`` the digests row) is rendered at send time.
-    """
-    queued = 0
-    while True:
-        with uow_factory() as uow:
-            store = DigestRepository(uow.session)
-            due = store.claim_due(now, BATCH)
-            if not due:
-                return queued
-            for p in due:
-                try:
-                    ends_at, following = _schedule(p, now)
-                except Exception:
-                    # One broken partnership must not block the others (it would be claimed again forever).
-                    logger.exception("partnership %s: could not compute its digest time; trying again later", p.id)
-                    p.next_digest_at = now + RETRY_AFTER
-                    continue
-                p.next_digest_at = following
-                if ends_at is None:
-                    continue
-                try:
-                    with uow.session.begin_nested():
-                        queued += _record(uow, store, p, ends_at, now)
-                except IntegrityError:  # recorded by another process at the same moment
-                    logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
-            uow.commit()
-
-
-def digest_key(partnership_id: int, week_start: date) -> str:
-    """The outbox key of a partnership's digest for a week: one message per partnership and week."""
-    return f"{outbox.Purpose.DIGEST.value}:{partnership_id}:{week_start.isoformat()}"
-
-
-def _record(uow: UnitOfWork, store: DigestRepository, p: Partnership, ends_at: datetime, now: datetime) -> int:
-    week_start = week_start_of(ends_at, p.timezone)
-    if store.get_for_week(p.id, week_start) is not None:
-        return 0
-    digest = store.add(Digest(partnership_id=p.id, week_start=week_start, ends_at=ends_at, status="queued", created_at=now))
-    added = outbox.enqueue(
-        uow, p, purpose=outbox.Purpose.DIGEST, ref_id=digest.id, key=digest_key(p.id, week_start), now=now
-    )
-    logger.info("partnership %s: digest for the week of %s queued", p.id, week_start.isoformat())
-    return int(added)
-
-
-def message_key(uow: UnitOfWork, *, digest_id: int) -> str | None:
-    """The outbox key of a digests row's channel message (its chart goes in that message's thread)."""
-    with uow.read_only():
-        row = DigestRepository(uow.session).get(digest_id)
-        return digest_key(row.partnership_id, row.week_start) if row is not None else None
-
-
 def build_in(uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime) -> DigestView:
     """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work."""
-    return _build(uow.session, p, ends_at, now)
-
-
-def next_digest_time(p: Partnership, after: datetime) -> datetime:
-    """The partnership's first digest time after ``after``."""
-    return _next_digest(p, after)
+    return _build(uow, p, ends_at, now)

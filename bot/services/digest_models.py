@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.services.issue_models import IssueStatus
@@ -190,6 +191,10 @@ class DigestView:
 
     def health_of(self, side: Side) -> HealthIndex:
         return self.health[0] if side is Side.CLIENT else self.health[1]
+
+    def health_shown(self, side: Side) -> Decimal | None:
+        """A side's health index that week as a report shows it: None when the side is withheld or has too few data."""
+        return None if self.side(side).withheld else self.health_of(side).value
 
     @property
     def threshold(self) -> int:

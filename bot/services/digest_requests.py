@@ -1,6 +1,6 @@
 """The weekly digest on demand (``/partner digest preview | now | subscribe | unsubscribe``): a preview for one
 person, a lead posting this week's digest early (once: the scheduled one then does not repeat it), and leads' and
-sponsors' direct-message copies. The digest itself and its schedule: ``bot.services.digest``."""
+sponsors' direct-message copies. The digest itself: ``bot.services.digest``; its schedule: ``bot.services.digest_schedule``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.services import outbox
-from bot.services.digest import build_in, digest_key, next_digest_time, week_start_of
+from bot.services.digest import build_in
 from bot.services.digest_models import DigestView
+from bot.services.digest_schedule import digest_key, next_digest_time, week_start_of
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.partnership_models import Role
 from storage.errors import DuplicateKey

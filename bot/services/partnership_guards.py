@@ -34,6 +34,14 @@ def require_partnership(uow: UnitOfWork, team_id: str, channel_id: str) -> Partn
     return p
 
 
+def partnership_by_id(uow: UnitOfWork, partnership_id: int) -> Partnership:
+    """The partnership with this id; NotFound when it no longer exists."""
+    p = uow.partnerships.get(partnership_id)
+    if p is None:
+        raise NotFound("This partnership no longer exists.")
+    return p
+
+
 def is_lead(uow: UnitOfWork, p: Partnership, user_id: str) -> bool:
     """Whether the user is an active lead of either side."""
     m = uow.members.get(p.id, user_id)

@@ -140,6 +140,10 @@ class DigestRepository(TableRepository[Digest]):
 class DigestQueries(Repository):
     """The aggregate reads of a digest's pulse figures: four queries per partnership, none per answer or per round."""
 
+    def batch(self, partnership_ids: Collection[int], *, start: datetime, end: datetime) -> DigestBatchQueries:
+        """The same reads for many partnerships at once, over the union of their windows (``DigestBatchQueries``)."""
+        return DigestBatchQueries(self.session, partnership_ids, start=start, end=end)
+
     def _closed_rounds(self, partnership_id: int, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
         return (
             PulseRound.partnership_id == partnership_id,

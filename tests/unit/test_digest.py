@@ -34,7 +34,7 @@ from statistics import fmean
 import pytest
 
 from bot.blocks.digest import build_digest_messages
-from bot.services import actions, digest, escalation, issue_lifecycle, outbox
+from bot.services import actions, digest, digest_schedule, escalation, issue_lifecycle, outbox
 from bot.services.digest_models import DigestView
 from bot.services.errors import NotFound
 from bot.services.issue_models import ActionStatus, IssueStatus
@@ -376,15 +376,15 @@ def _next_digest_at(world: IssueWorld) -> datetime | None:
 def test_queue_due_digests_once_per_week(world: IssueWorld) -> None:
     first = datetime(2026, 11, 6, 21, 0, tzinfo=UTC)  # Friday 16:00 New York
     # The first tick only computes the digest time.
-    assert digest.queue_due_digests(world.uow_factory, now=START) == 0
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=START) == 0
     assert _next_digest_at(world) == first
-    assert digest.digest_due(world.uow_factory, now=first - timedelta(seconds=1)) == []
-    assert digest.digest_due(world.uow_factory, now=first) == [world.partnership_id]
+    assert digest_schedule.digest_due(world.uow_factory, now=first - timedelta(seconds=1)) == []
+    assert digest_schedule.digest_due(world.uow_factory, now=first) == [world.partnership_id]
 
-    assert digest.queue_due_digests(world.uow_factory, now=first) == 1
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=first) == 1
     # A second tick in the same week (and a second heartbeat at the same instant) queues nothing.
-    assert digest.queue_due_digests(world.uow_factory, now=first) == 0
-    assert digest.queue_due_digests(world.uow_factory, now=first + timedelta(hours=3)) == 0
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=first) == 0
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=first + timedelta(hours=3)) == 0
     assert _digest_rows(world) == [(date(2026, 10, 30), "queued")]
     ((key, method, ref_id),) = _digest_messages(world)
     assert (key, method) == (f"digest:{world.partnership_id}:2026-10-30", "chat.postMessage")
@@ -392,7 +392,7 @@ def test_queue_due_digests_once_per_week(world: IssueWorld) -> None:
     assert _next_digest_at(world) == first + timedelta(weeks=1)
 
     # Next week: another one.
-    assert digest.queue_due_digests(world.uow_factory, now=first + timedelta(weeks=1, minutes=1)) == 1
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=first + timedelta(weeks=1, minutes=1)) == 1
     assert [w for w, _ in _digest_rows(world)] == [date(2026, 10, 30), date(2026, 11, 6)]
     assert len(_digest_messages(world)) == 2
 
@@ -400,40 +400,40 @@ def test_queue_due_digests_once_per_week(world: IssueWorld) -> None:
     view = digest.digest_for(world.uow_factory(), digest_id=ref_id or 0, now=first)
     assert view is not None and view.week_start == date(2026, 10, 30) and view.ends_at == first
     assert digest.digest_for(world.uow_factory(), digest_id=9999, now=first) is None
-    digest.mark_digest_sent(world.uow_factory(), digest_id=ref_id or 0, now=first)
+    digest_schedule.mark_digest_sent(world.uow_factory(), digest_id=ref_id or 0, now=first)
     assert _digest_rows(world)[0] == (date(2026, 10, 30), "sent")
 
 
 def test_after_downtime_only_the_latest_digest_goes_out(world: IssueWorld) -> None:
-    digest.queue_due_digests(world.uow_factory, now=START)
+    digest_schedule.queue_due_digests(world.uow_factory, now=START)
     # Down from before 6 Nov until Saturday 21 Nov: the digests of 6 and 13 Nov are skipped, 20 Nov's is sent.
-    assert digest.queue_due_digests(world.uow_factory, now=datetime(2026, 11, 21, 12, tzinfo=UTC)) == 1
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=datetime(2026, 11, 21, 12, tzinfo=UTC)) == 1
     assert _digest_rows(world) == [(date(2026, 11, 13), "queued")]
     assert _next_digest_at(world) == datetime(2026, 11, 27, 21, tzinfo=UTC)
 
 
 def test_a_changed_digest_schedule_is_picked_up(world: IssueWorld) -> None:
-    digest.queue_due_digests(world.uow_factory, now=START)
+    digest_schedule.queue_due_digests(world.uow_factory, now=START)
     with world.uow_factory() as uow:
         p = uow.session.get(Partnership, world.partnership_id)
         assert p is not None
         p.digest_weekday = 2  # Wednesdays from now on (the stored time still says Friday)
         uow.commit()
     stale = datetime(2026, 11, 6, 21, 0, tzinfo=UTC)
-    assert digest.queue_due_digests(world.uow_factory, now=stale) == 0
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=stale) == 0
     assert _next_digest_at(world) == datetime(2026, 11, 11, 21, 0, tzinfo=UTC)
-    assert digest.queue_due_digests(world.uow_factory, now=datetime(2026, 11, 11, 21, 0, tzinfo=UTC)) == 1
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=datetime(2026, 11, 11, 21, 0, tzinfo=UTC)) == 1
     assert _digest_rows(world) == [(date(2026, 11, 4), "queued")]
 
 
 def test_paused_partnerships_are_not_claimed(world: IssueWorld) -> None:
-    digest.queue_due_digests(world.uow_factory, now=START)
+    digest_schedule.queue_due_digests(world.uow_factory, now=START)
     with world.uow_factory() as uow:
         p = uow.session.get(Partnership, world.partnership_id)
         assert p is not None
         p.status = "paused"
         uow.commit()
     first = datetime(2026, 11, 6, 21, 0, tzinfo=UTC)
-    assert digest.digest_due(world.uow_factory, now=first) == []
-    assert digest.queue_due_digests(world.uow_factory, now=first) == 0
+    assert digest_schedule.digest_due(world.uow_factory, now=first) == []
+    assert digest_schedule.queue_due_digests(world.uow_factory, now=first) == 0
     assert _digest_rows(world) == []

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.delivery.renderer import Renderer
-from bot.services import actions, digest, issue_lifecycle, outbox
+from bot.services import actions, digest, digest_schedule, issue_lifecycle, outbox
 from bot.services.issue_models import ActionStatus
 from bot.services.outbox import OutboxItem
 from bot.services.partnership_models import Side
@@ -156,11 +156,11 @@ def test_queued_digests_built_together_equal_each_built_alone(worlds: tuple[Issu
         for pid in (first.partnership_id, second.partnership_id):
             p = uow.session.get(Partnership, pid)
             assert p is not None
-            latest = digest._latest_digest_time(p, now)
-            for ends_at in (latest, digest.shift_local(latest, p.timezone, days=-7)):
+            latest = digest_schedule.latest_digest_time(p, now)
+            for ends_at in (latest, digest_schedule.shift_local(latest, p.timezone, days=-7)):
                 row = Digest(
                     partnership_id=pid,
-                    week_start=digest.week_start_of(ends_at, p.timezone),
+                    week_start=digest_schedule.week_start_of(ends_at, p.timezone),
                     ends_at=ends_at,
                     status="queued",
                     created_at=now,
@@ -190,10 +190,10 @@ def test_the_renderer_builds_a_claimed_batch_of_digests_together(
         for n, pid in enumerate((first.partnership_id, second.partnership_id)):
             p = uow.session.get(Partnership, pid)
             assert p is not None
-            ends_at = digest._latest_digest_time(p, now)
+            ends_at = digest_schedule.latest_digest_time(p, now)
             row = Digest(
                 partnership_id=pid,
-                week_start=digest.week_start_of(ends_at, p.timezone),
+                week_start=digest_schedule.week_start_of(ends_at, p.timezone),
                 ends_at=ends_at,
                 status="queued",
                 created_at=now,

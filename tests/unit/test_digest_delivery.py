@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.sandbox import DemoWorld, SlackSandbox
-from bot.services import digest, digest_requests, outbox, partnership_setup
+from bot.services import digest_requests, digest_schedule, outbox, partnership_setup
 from bot.services.errors import NotAllowed, NotFound
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
@@ -159,8 +159,8 @@ def test_post_now_is_for_leads_and_once_per_week(env: Env) -> None:
     assert first.queued and not second.queued and second.week_start == first.week_start
     # The scheduled digest of the same week (Friday 16:00 in New York) finds it recorded and queues nothing.
     friday = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
-    assert digest.queue_due_digests(env.uow_factory, now=NOW) == 0  # computes the next digest time
-    assert digest.queue_due_digests(env.uow_factory, now=friday) == 0
+    assert digest_schedule.queue_due_digests(env.uow_factory, now=NOW) == 0  # computes the next digest time
+    assert digest_schedule.queue_due_digests(env.uow_factory, now=friday) == 0
     assert len(env.rows(outbox.Purpose.DIGEST)) == 1
 
 
@@ -180,7 +180,7 @@ def test_subscribing_is_for_leads_and_sponsors_of_the_installing_workspace(env: 
 
 def test_only_a_changed_digest_schedule_clears_the_next_digest_time(env: Env) -> None:
     w = env.world
-    digest.queue_due_digests(env.uow_factory, now=NOW)
+    digest_schedule.queue_due_digests(env.uow_factory, now=NOW)
 
     def next_digest() -> datetime | None:
         with env.uow_factory() as uow:
@@ -210,5 +210,5 @@ def test_only_a_changed_digest_schedule_clears_the_next_digest_time(env: Env) ->
     assert next_digest() is not None
     save(digest_hour=8)
     assert next_digest() is None
-    digest.queue_due_digests(env.uow_factory, now=NOW)
+    digest_schedule.queue_due_digests(env.uow_factory, now=NOW)
     assert next_digest() == datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # Friday 08:00 in New York

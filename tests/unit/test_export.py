@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from bot import export_csv, export_html
 from bot.cli import main
 from bot.services import export
 from bot.services.errors import InvalidInput, NotFound
+from bot.services.export_models import ExportReport
 from bot.services.partnership_models import Side
 from tests.factories import Answered, add_closed_round, answers_for, make_issue_world
 
@@ -62,8 +64,8 @@ def _report(
 
 def test_csv_rows_are_aggregates_per_week_side_and_dimension_checked_by_hand(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    rows = list(csv.reader(io.StringIO(export.render_csv(_report(uow_factory, pid)))))
-    assert rows[0] == list(export.CSV_COLUMNS)
+    rows = list(csv.reader(io.StringIO(export_csv.render_csv(_report(uow_factory, pid)))))
+    assert rows[0] == list(export_csv.CSV_COLUMNS)
     h = ["", "health_index"]
     assert rows[1:] == [
         # Week of 27 Nov: both sides shown. The health index needs every dimension in its four weeks: only two were
@@ -90,11 +92,11 @@ def test_csv_rows_are_aggregates_per_week_side_and_dimension_checked_by_hand(uow
 
 def test_csv_never_holds_comments_and_defuses_spreadsheet_formulas(uow_factory: Any) -> None:
     pid = _seed(uow_factory, name="=HYPERLINK(evil)")
-    text = export.render_csv(_report(uow_factory, pid))
+    text = export_csv.render_csv(_report(uow_factory, pid))
     assert "Handover" not in text and "secret" not in text and "script" not in text
     assert "HYPERLINK" not in text  # the partnership name is not a column; organisations are
     report = _report(uow_factory, pid)
-    forged = export.ExportReport(
+    forged = ExportReport(
         partnership=report.partnership,
         weeks=tuple(
             w.__class__(**{**w.__dict__, "sides": tuple(s.__class__(**{**s.__dict__, "org": "=1+2"}) for s in w.sides)})
@@ -103,13 +105,13 @@ def test_csv_never_holds_comments_and_defuses_spreadsheet_formulas(uow_factory: 
         generated_at=report.generated_at,
         chart=report.chart,
     )
-    orgs = {row[2] for row in list(csv.reader(io.StringIO(export.render_csv(forged))))[1:]}
+    orgs = {row[2] for row in list(csv.reader(io.StringIO(export_csv.render_csv(forged))))[1:]}
     assert orgs == {"'=1+2"}
 
 
 def test_html_is_self_contained_with_the_chart_embedded(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    page = export.render_html(_report(uow_factory, pid))
+    page = export_html.render_html(_report(uow_factory, pid))
     assert page.startswith("<!DOCTYPE html>")
     refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", page, flags=re.IGNORECASE)
     assert len(refs) == 1 and refs[0].startswith("data:image/png;base64,")
@@ -126,7 +128,7 @@ def test_html_is_self_contained_with_the_chart_embedded(uow_factory: Any) -> Non
 
 def test_html_escapes_names_and_comment_themes(uow_factory: Any) -> None:
     pid = _seed(uow_factory, name=f"Desk {SCRIPT} & <b>co</b>")
-    page = export.render_html(_report(uow_factory, pid))
+    page = export_html.render_html(_report(uow_factory, pid))
     assert "<script" not in page.lower() and "<b>co" not in page
     assert "Desk &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in page
     # Themes come from the client's comments (shown side): any of their text appears escaped only.
@@ -135,7 +137,7 @@ def test_html_escapes_names_and_comment_themes(uow_factory: Any) -> None:
 
 def test_html_withheld_side_shows_no_figures_and_none_of_its_comments(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    page = export.render_html(_report(uow_factory, pid))
+    page = export_html.render_html(_report(uow_factory, pid))
     week = page[page.index("Week of 2026-12-04") :]
     assert "secret" not in page  # the withheld provider's comment, anywhere
     assert "withheld: fewer than 3 people answered" in week
@@ -202,7 +204,7 @@ def test_cli_writes_csv_to_stdout_and_html_to_a_file(
         capsys, "--partnership", str(seeded), "--format", "csv", "--from", "2026-11-27", "--to", "2026-12-04"
     )
     assert code == 0, err
-    assert out.splitlines()[0] == ",".join(export.CSV_COLUMNS) and len(out.splitlines()) == 13
+    assert out.splitlines()[0] == ",".join(export_csv.CSV_COLUMNS) and len(out.splitlines()) == 13
     target = tmp_path / "qbr.html"
     code, out, err = _run(capsys, "--partnership", str(seeded), "--format", "html", "--output", str(target))
     assert code == 0 and out == "" and "wrote" in err
@@ -253,7 +255,7 @@ def test_cli_exports_only_the_weeks_since_a_recent_setup(
         ("2026-12-04", "client", "health_index"),
         ("2026-12-04", "provider", "health_index"),
     ]
-    html = export.render_html(export.build_export(uow_factory, partnership_id=pid, start=None, end=None, now=NOW))
+    html = export_html.render_html(export.build_export(uow_factory, partnership_id=pid, start=None, end=None, now=NOW))
     assert html.count("<h2>Week of ") == 2 and "weeks beginning 2026-11-27 to 2026-12-04" in html
 
 

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
+from bot import export_csv, export_html
 from bot.cli import main
 from bot.services import expectations, export, goals, scorecard, scorecard_rounds
+from bot.services.export_models import ExportReport
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.review_models import GoalInput, GoalStatus, ScorecardCadence, ScorecardInput
 from tests.factories import make_issue_world
@@ -111,7 +113,7 @@ def _seed(uf: Any) -> int:
     return pid
 
 
-def _report(uf: Any, pid: int, *, whole_quarter: bool = False, weekly: bool = True) -> export.ExportReport:
+def _report(uf: Any, pid: int, *, whole_quarter: bool = False, weekly: bool = True) -> ExportReport:
     start, end = (None, None) if whole_quarter else (date(2026, 11, 27), date(2026, 12, 4))
     return export.build_export(uf, partnership_id=pid, start=start, end=end, now=NOW, weekly=weekly)
 
@@ -125,8 +127,8 @@ def _rows(dimensions: dict[str, list[str]], default: list[str], period: str, sid
 
 def test_scorecard_csv_rows_checked_cell_by_cell(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True)))))
-    assert rows[0] == list(export.SCORECARD_CSV_COLUMNS)
+    rows = list(csv.reader(io.StringIO(export_csv.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True)))))
+    assert rows[0] == list(export_csv.SCORECARD_CSV_COLUMNS)
     same = {"communication": ["3.0", "3", "3.0", "3", "0.0", "no"]}
     expected = [
         # October: how the client is seen: itself 4.3 (3 answers), by the provider 3.0 (3), gap 3.0 − 4.3 = −1.3.
@@ -139,11 +141,11 @@ def test_scorecard_csv_rows_checked_cell_by_cell(uow_factory: Any) -> None:
         *_rows({"communication": ["", "", "3.0", "3", "", "self"]}, ["", "", "2.3", "3", "", "self"], "2026-12", "provider"),
     ]
     assert rows[1:] == expected
-    text = export.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True))
+    text = export_csv.render_scorecard_csv(_report(uow_factory, pid, whole_quarter=True))
     for hidden in ("5.0", "1.5", "COMMENT", "script", "channel", "Launch", "Weekly status"):
         assert hidden not in text
     # The range: only the December scorecard closed in the weeks of 27 Nov and 4 Dec.
-    narrow = list(csv.reader(io.StringIO(export.render_scorecard_csv(_report(uow_factory, pid)))))
+    narrow = list(csv.reader(io.StringIO(export_csv.render_scorecard_csv(_report(uow_factory, pid)))))
     assert narrow[1:] == expected[2 * len(DIMENSIONS) :]
     # The week of 27 Nov alone ends on 4 Dec: the scorecard that closed on 8 Dec is not in it.
     week = export.build_export(uow_factory, partnership_id=pid, start=date(2026, 11, 27), end=date(2026, 11, 27), now=NOW)
@@ -167,12 +169,12 @@ def test_the_export_itself_drops_a_withheld_sides_numbers(uow_factory: Any) -> N
         for side in card.sides
     )
     forged = dataclasses.replace(report, scorecards=(dataclasses.replace(card, sides=(leaky[0], leaky[1])),))
-    rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(forged))))[1:]
+    rows = list(csv.reader(io.StringIO(export_csv.render_scorecard_csv(forged))))[1:]
     client = [r for r in rows if r[2] == "client"]
     provider = [r for r in rows if r[2] == "provider"]
     assert {tuple(r[3:]) for r in client} == {("1.1", "3", "", "", "", "other")}
     assert {tuple(r[3:]) for r in provider} == {("", "", "2.2", "3", "", "self")}
-    page = export.render_html(forged)
+    page = export_html.render_html(forged)
     shown = _section(page, "Scorecard 2026-12: perception gaps")
     assert "−1.1" not in shown and "-1.1" not in shown
     assert shown.count('"n">1.1<') == len(DIMENSIONS) and shown.count('"n">2.2<') == len(DIMENSIONS)
@@ -183,11 +185,11 @@ def test_scorecard_csv_without_weekly_digests_and_weekly_csv_unchanged(uow_facto
     full = _report(uow_factory, pid)
     only = _report(uow_factory, pid, weekly=False)
     assert only.weeks == () and only.scorecards == full.scorecards and len(full.weeks) == 2
-    assert export.render_scorecard_csv(only) == export.render_scorecard_csv(full)
+    assert export_csv.render_scorecard_csv(only) == export_csv.render_scorecard_csv(full)
     # The weekly CSV does not depend on the review sections at all.
     bare = dataclasses.replace(full, scorecards=(), goals=(), expectations=())
-    assert export.render_csv(full) == export.render_csv(bare)
-    assert export.render_scorecard_csv(bare) == ",".join(export.SCORECARD_CSV_COLUMNS) + "\n"
+    assert export_csv.render_csv(full) == export_csv.render_csv(bare)
+    assert export_csv.render_scorecard_csv(bare) == ",".join(export_csv.SCORECARD_CSV_COLUMNS) + "\n"
 
 
 def test_scorecard_csv_defuses_a_forged_formula_period(uow_factory: Any) -> None:
@@ -195,7 +197,7 @@ def test_scorecard_csv_defuses_a_forged_formula_period(uow_factory: Any) -> None
     report = _report(uow_factory, pid)
     card = report.scorecards[0]
     forged = dataclasses.replace(card, scorecard=dataclasses.replace(card.scorecard, period="=cmd|' /C calc'!A0"))
-    rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(dataclasses.replace(report, scorecards=(forged,))))))
+    rows = list(csv.reader(io.StringIO(export_csv.render_scorecard_csv(dataclasses.replace(report, scorecards=(forged,))))))
     assert {r[0] for r in rows[1:]} == {"'=cmd|' /C calc'!A0"}
 
 
@@ -210,7 +212,7 @@ def _section(page: str, heading: str) -> str:
 
 def test_html_scorecard_sections_show_gaps_flagged_and_withhold_the_small_side(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    page = export.render_html(_report(uow_factory, pid, whole_quarter=True))
+    page = export_html.render_html(_report(uow_factory, pid, whole_quarter=True))
     october = _section(page, "Scorecard 2026-10: perception gaps")
     assert "Closed 2026-10-12" in october and "Northwind: 3 answered · Contoso: 3 answered" in october
     assert '<tr><th>Trust</th><td class="n">4.3</td><td class="n">3.0</td><td class="n gap1">−1.3 🔸</td></tr>' in october
@@ -232,7 +234,7 @@ def test_html_scorecard_sections_show_gaps_flagged_and_withhold_the_small_side(u
 
 def test_html_has_no_comment_at_all_and_escapes_goals_and_the_ledger(uow_factory: Any) -> None:
     pid = _seed(uow_factory)
-    page = export.render_html(_report(uow_factory, pid, whole_quarter=True))
+    page = export_html.render_html(_report(uow_factory, pid, whole_quarter=True))
     # No scorecard comment of either side (the client's is shown in the channel, not here), and no goal note.
     for text in ("CLIENT-COMMENT", "PROVIDER-COMMENT", "weekly call", "unfair", "NOTE-TEXT"):
         assert text not in page
@@ -269,7 +271,7 @@ def test_html_has_no_comment_at_all_and_escapes_goals_and_the_ledger(uow_factory
 
 def test_html_range_without_scorecards_goals_or_ledger_says_so(uow_factory: Any) -> None:
     pid = make_issue_world(uow_factory, now=datetime(2026, 10, 1, tzinfo=UTC)).partnership_id
-    page = export.render_html(_report(uow_factory, pid))
+    page = export_html.render_html(_report(uow_factory, pid))
     assert "No bilateral scorecard closed in these weeks." in page
     assert "No shared goals recorded." in page and "<h2>Expectations ledger</h2>" in page
     assert "Nothing recorded." in page
@@ -291,7 +293,7 @@ def test_cli_accepts_scorecard_csv(
     argv = ["export", "--partnership", str(seeded), "--format", "scorecard-csv", "--at", "2026-12-14T12:00:00Z"]
     assert main(argv) == 0
     out, _ = capsys.readouterr()
-    assert out == export.render_scorecard_csv(_report(uow_factory, seeded, whole_quarter=True))
+    assert out == export_csv.render_scorecard_csv(_report(uow_factory, seeded, whole_quarter=True))
     assert len(out.splitlines()) == 1 + 4 * len(DIMENSIONS)
     target = tmp_path / "scorecards.csv"
     assert main([*argv, "--from", "2026-11-27", "--to", "2026-12-04", "--output", str(target)]) == 0
@@ -313,7 +315,7 @@ def test_a_scorecard_nobody_answered_shows_nothing_for_either_side(uow_factory: 
     pid = make_issue_world(uow_factory, now=datetime(2026, 10, 1, tzinfo=UTC)).partnership_id
     _scorecard(uow_factory, DEC, {})
     report = _report(uow_factory, pid)
-    page = export.render_html(report)
+    page = export_html.render_html(report)
     december = _section(page, "Scorecard 2026-Q4: perception gaps")  # the cadence is quarterly here
     # Said once, plainly, as the channel's scorecard says it: how many answered of how many needed.
     too_few = (
@@ -322,5 +324,5 @@ def test_a_scorecard_nobody_answered_shows_nothing_for_either_side(uow_factory: 
     )
     assert december.count(too_few) == 1 and december.count("too few") == 0 and "<td" not in december
     assert "fewer than" not in december and "Both sides had too few" not in page
-    rows = list(csv.reader(io.StringIO(export.render_scorecard_csv(report))))[1:]
+    rows = list(csv.reader(io.StringIO(export_csv.render_scorecard_csv(report))))[1:]
     assert len(rows) == 2 * len(DIMENSIONS) and {tuple(r[3:]) for r in rows} == {("", "", "", "", "", "both")}

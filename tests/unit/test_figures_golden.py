@@ -29,6 +29,7 @@ import io
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from bot import export_csv, export_html
 from bot.blocks.digest import build_digest_detail, build_digest_messages
 from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.home import build_home
@@ -121,12 +122,12 @@ def test_every_surface_shows_each_figure_identically(uow_factory: UnitOfWorkFact
 
     # The export: CSV (gaps with an ASCII minus, numbers otherwise as shown) and HTML.
     report = export.build_export(uow_factory, partnership_id=pid, start=WEEK, end=WEEK, now=NOW)
-    rows = {(r["side"], r["subject"], r["dimension"]): r for r in csv.DictReader(io.StringIO(export.render_csv(report)))}
+    rows = {(r["side"], r["subject"], r["dimension"]): r for r in csv.DictReader(io.StringIO(export_csv.render_csv(report)))}
     assert [rows[(s, "provider", "trust")]["average"] for s in ("client", "provider")] == ["2.3", "3.8"]
     assert [rows[(s, "relationship", "communication")]["average"] for s in ("client", "provider")] == ["3.7", "3.3"]
     assert {rows[(s, "provider", "trust")]["gap"] for s in ("client", "provider")} == {"+1.5"}
     assert {rows[(s, "relationship", "communication")]["gap"] for s in ("client", "provider")} == {"-0.4"}
-    page = export.render_html(report)
+    page = export_html.render_html(report)
     week = page[page.index(f"Week of {WEEK.isoformat()}") :]
     assert (
         '<tr><th>Contoso&#x27;s trust</th><td class="n">2.3</td><td class="n">not enough data yet</td>'

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from bot.blocks.digest import build_digest_detail, copy_note
 from bot.blocks.digest_headline import build_digest_headline
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn, Upload
-from bot.services import digest, digest_headline, outbox
+from bot.services import digest, digest_headline, digest_schedule, outbox
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.digest_models import DigestView
 from bot.services.outbox import OutboxItem, Purpose
@@ -43,7 +43,7 @@ def _thread_of(ctx: RenderContext, digest_id: int) -> tuple[str, DigestView] | N
     """The posted digest's ``ts`` and its view; None when the digest was never posted (a reply alone would make
     no sense) or is gone."""
     uow = ctx.uow_factory
-    key = digest.message_key(uow(), digest_id=digest_id)
+    key = digest_schedule.message_key(uow(), digest_id=digest_id)
     ts = outbox.sent_ts(uow(), key) if key else None
     view = _digest_view(ctx, digest_id) if ts else None
     return (ts, view) if ts is not None and view is not None else None
