@@ -215,18 +215,18 @@ def test_a_pulse_drop_signals_the_leads_with_a_prefilled_log_issue_button(stack:
     before = view_ids(stack)
     stack.actor(w.client_lead).click(sb.dm_channel(w.client_lead), from_dm["ts"], "signal-log-issue")
     in_dm = new_view(stack, w.client_lead, ISSUE_CALLBACK, before)  # the button names the partnership's channel
-    assert "score dropped" in json.dumps(in_dm["blocks"])
+    assert "rating dropped" in json.dumps(in_dm["blocks"])
     signal = signals_for(w.provider_lead)[0]
     assert "dropped for" in json.dumps(signal["blocks"], ensure_ascii=False)
     before = view_ids(stack)
     stack.actor(w.provider_lead).click_ephemeral(w.channel, signal["ts"], "signal-log-issue")
     view = new_view(stack, w.provider_lead, ISSUE_CALLBACK, before)
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b.get("type") == "input"}
-    assert "score dropped" in inputs["title"]["initial_value"]
+    assert "rating dropped" in inputs["title"]["initial_value"]
     assert "against 5.0 on average" in inputs["details"]["initial_value"]
     assert inputs["severity"]["initial_option"]["value"] == "S3"
     stack.actor(w.provider_lead).submit_view(
         view["id"], {"owning_side": "client", "owner_id": w.client_lead, "category": "Other"}
     )
-    assert "score dropped" in card(stack, 1)["text"]
+    assert "rating dropped" in card(stack, 1)["text"]
     assert sb.violations == []
