@@ -25,6 +25,8 @@ from storage.repositories.issues import (
     IssueRepository,
     PolicyRepository,
 )
+from storage.repositories.kpi_values import ApiTokenRepository, KpiValueRepository
+from storage.repositories.kpis import KpiRepository, KpiVersionRepository
 from storage.repositories.outbox import EventRepository, OutboxRepository
 from storage.repositories.partnerships import (
     MemberRepository,
@@ -77,6 +79,10 @@ class UnitOfWork:
     home: HomeQueries
     portfolio: PortfolioRepository
     work_history: WorkHistoryRepository
+    kpis: KpiRepository
+    kpi_versions: KpiVersionRepository
+    kpi_values: KpiValueRepository
+    api_tokens: ApiTokenRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -142,6 +148,10 @@ class UnitOfWork:
         self.home = HomeQueries(self.session)
         self.portfolio = PortfolioRepository(self.session)
         self.work_history = WorkHistoryRepository(self.session)
+        self.kpis = KpiRepository(self.session)
+        self.kpi_versions = KpiVersionRepository(self.session)
+        self.kpi_values = KpiValueRepository(self.session)
+        self.api_tokens = ApiTokenRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

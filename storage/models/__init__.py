@@ -11,6 +11,16 @@ from __future__ import annotations
 
 from storage.models.digests import Digest
 from storage.models.issues import Action, ActionEvent, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Signal
+from storage.models.kpis import (
+    KPI_DIRECTIONS,
+    KPI_PERIODS,
+    KPI_VALUE_SOURCES,
+    KPI_VERSION_STATUSES,
+    ApiToken,
+    Kpi,
+    KpiValue,
+    KpiVersion,
+)
 from storage.models.outbox import OutboxMessage, ProcessedEvent
 from storage.models.partnerships import (
     DEFAULT_DAY_END,
@@ -39,6 +49,7 @@ from storage.models.reviews import (
 __all__ = [
     "Action",
     "ActionEvent",
+    "ApiToken",
     "Answer",
     "DEFAULT_DAY_END",
     "DEFAULT_DAY_START",
@@ -54,6 +65,13 @@ __all__ = [
     "Holiday",
     "Issue",
     "IssueEvent",
+    "KPI_DIRECTIONS",
+    "KPI_PERIODS",
+    "KPI_VALUE_SOURCES",
+    "KPI_VERSION_STATUSES",
+    "Kpi",
+    "KpiValue",
+    "KpiVersion",
     "Member",
     "OutboxMessage",
     "Partnership",

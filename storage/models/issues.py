@@ -153,6 +153,8 @@ class Action(Base):
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="SET NULL"))
+    # An answer to a red KPI's blameless question ("what can each side do to get it back?").
+    kpi_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(150))
     owner_id: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(10))
@@ -199,14 +201,17 @@ class Signal(Base):
 
     __tablename__ = "signals"
     __table_args__ = (
-        CheckConstraint("kind IN ('drop', 'gap', 'recurring_category')", name="kind"),
+        CheckConstraint(
+            "kind IN ('drop', 'gap', 'recurring_category', 'kpis_green_unhappy', 'kpis_red_happy')", name="kind"
+        ),
         Index("ix_signals_subject", "partnership_id", "kind", "subject", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    # The dimension (drop, gap) or category (recurring_category) the signal is about.
+    # The dimension (drop, gap, and the watermelon check's kpis_green_unhappy and kpis_red_happy) or category
+    # (recurring_category) the signal is about.
     subject: Mapped[str] = mapped_column(String(60))
     side: Mapped[str | None] = mapped_column(String(10))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="SET NULL"))

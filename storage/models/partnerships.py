@@ -107,6 +107,10 @@ class Partnership(Base):
     # heartbeat first computes it, like next_digest_at).
     scorecard_cadence: Mapped[str] = mapped_column(String(10), default="quarterly", server_default="quarterly")
     next_scorecard_at: Mapped[datetime | None]
+    # Agreed KPIs (DESIGN 3.6) are numbered per partnership like issues; a KPI red for this many periods in a row
+    # is logged as an issue, which escalates along the partnership's path.
+    next_kpi_number: Mapped[int] = mapped_column(default=1, server_default="1")
+    kpi_red_periods_to_escalate: Mapped[int] = mapped_column(default=3, server_default="3")
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
