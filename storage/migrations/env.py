@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from alembic import context
@@ -43,6 +45,28 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, migrate with foreign keys off (as Alembic's batch mode asks): a batch operation copies a table
+    and drops the old one, and with foreign keys on, dropping a table first deletes its rows, cascading to every
+    table that refers to it (a copy of ``actions`` would empty ``action_events``). The pragma only takes effect
+    outside a transaction, so it is set on the driver's connection before the migrations begin; afterwards every
+    reference is checked, and a migration that broke one fails loudly."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows referring to missing rows: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -56,8 +80,9 @@ def run_migrations_online() -> None:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 conn.commit()
             try:
-                _run(conn)
-                conn.commit()
+                with _sqlite_foreign_keys_off(conn):
+                    _run(conn)
+                    conn.commit()
             finally:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})

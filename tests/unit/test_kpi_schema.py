@@ -108,3 +108,45 @@ def test_stored_figures_are_judged_by_the_version_in_force_for_their_period(uow_
         n, d = kpi_rows.figure_of(november, versions), kpi_rows.figure_of(december, versions)
     assert n is not None and (n.rag, n.on_target, n.version) == (Rag.GREEN, False, 1)
     assert d is not None and (d.rag, d.on_target, d.version) == (Rag.AMBER, False, 2)
+
+
+def test_migrating_keeps_the_rows_that_refer_to_a_copied_table(empty_database_url: str) -> None:
+    """0011 changes ``actions`` and ``signals``; on SQLite a changed table is copied and the old one dropped. With
+    foreign keys on, that drop deleted every action's history (action_events, ON DELETE CASCADE); the migrations
+    now run with them off and check every reference afterwards."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.db import make_engine, make_session_factory
+
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=NOW).partnership_id
+        engine.dispose()
+        command.downgrade(migrate.alembic_config(empty_database_url), "0010")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO actions (id, partnership_id, title, owner_id, side, due_on, status, created_by, "
+                    "created_at, updated_at) VALUES (7, :pid, 'Fix the access form', 'UC1', 'client', '2026-12-09', "
+                    "'open', 'UCL', :at, :at)"
+                ),
+                {"pid": pid, "at": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO action_events (action_id, at, actor, kind, status) VALUES (7, :at, 'UCL', 'created', 'open')"
+                ),
+                {"at": NOW},
+            )
+        engine.dispose()
+        migrate.upgrade(empty_database_url)
+        with engine.connect() as conn:
+            events = conn.execute(text("SELECT action_id, kind FROM action_events")).all()
+            kpi_id = conn.execute(text("SELECT kpi_id FROM actions WHERE id = 7")).scalar_one()
+    finally:
+        engine.dispose()
+    assert [tuple(e) for e in events] == [(7, "created")]
+    assert kpi_id is None
