@@ -54,6 +54,8 @@ class Kpi(Base):
     requested_period_end: Mapped[date | None]
     # The blameless question is asked once per red period (the last period asked).
     red_question_period_end: Mapped[date | None]
+    # The red-KPI pass has looked at every figure recorded up to this instant (bot.services.kpi_red).
+    red_checked_at: Mapped[datetime | None]
     # Red for the partnership's kpi_red_periods_to_escalate periods in a row: the issue logged for it, which then
     # escalates along the partnership's path as every issue does.
     escalation_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
