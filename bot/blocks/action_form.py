@@ -59,6 +59,11 @@ def build_action_modal(
     blocks: list[Block] = [
         *error_blocks(error, escaped=False),
         *([mrkdwn_section(intro)] if intro else []),
+        *(
+            [mrkdwn_context("An answer to a red KPI's question: what your side can do to get it back.")]
+            if values and values.kpi_id and not intro
+            else []
+        ),
         mrkdwn_context(f"*{escape(p.name)}* · every action has one owner, a side and a due date."),
         text_input(
             B.TITLE,

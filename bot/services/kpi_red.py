@@ -11,7 +11,8 @@ and:
   per run (``issue_lifecycle.add_issue``, so it gets deadlines and escalates along the partnership's path like
   every issue) and links it (``Kpi.escalation_issue_id``).
 
-A run is consecutive periods of the KPI's period (the version in force for the latest figure), each with a red
+Only a recent figure asks or escalates (its period ended at most ``RECENT_PERIODS`` periods before the current
+one): imported history is not news. A run is consecutive periods of the KPI's period (the version in force for the latest figure), each with a red
 figure; a period with no figure, or a figure that is amber or green, ends it. A run is named by its first period:
 the issue's request key, so the same run never logs two issues, whatever the policy says later.
 """
@@ -31,7 +32,7 @@ from bot.services.kpi_models import RAG_LABELS, KpiFigure, KpiPeriod, KpiVersion
 from bot.services.kpi_red_models import MAX_RED_PERIODS, MIN_RED_PERIODS, KpiRedReport, RedKpi, figure_label
 from bot.services.kpi_rows import figure_of, version_view
 from bot.services.outbox import Notice
-from bot.services.partnership_guards import categories_of, partnership_a_lead_changes
+from bot.services.partnership_guards import categories_of, partnership_a_lead_changes, today_in
 from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view
 from storage.models import Kpi, Partnership
@@ -45,6 +46,9 @@ UowFactory = Callable[[], UnitOfWork]
 BATCH = 200
 #: How far back a red run is followed to find its first period (two years of weekly figures).
 RUN_LOOKBACK = 104
+#: A latest figure for a period that ended more than this many periods before the current one is history (an
+#: import of last year's figures, say): it asks nothing and logs nothing.
+RECENT_PERIODS = 6
 #: The issue a KPI red for N periods in a row logs. S2, "a commitment will be missed without action": an agreed
 #: KPI is a commitment both sides made, and it has been missed N times already. Its category: the delivering
 #: side's kind of commitment, when the partnership's categories hold it, else "Other", else the first one.
@@ -98,8 +102,10 @@ def _check(uow: UnitOfWork, p: Partnership, kpi: Kpi, now: datetime) -> tuple[in
     in_force = kpi_rules.version_in_force(versions, values[0].period_end)
     if in_force is None:
         return 0, 0
-    run = red_run([figure_of(v, versions) for v in values], in_force.definition.period)
-    if not run:
+    period = in_force.definition.period
+    oldest_recent = kpi_rules.period_ends_back(today_in(p, now), period, RECENT_PERIODS + 1)[0]
+    run = red_run([figure_of(v, versions) for v in values], period)
+    if not run or run[-1].period_end < oldest_recent:
         return 0, 0
     latest = run[-1]
     asked = 0

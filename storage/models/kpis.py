@@ -114,6 +114,8 @@ class KpiValue(Base):
     __table_args__ = (
         UniqueConstraint("kpi_id", "period_end"),
         CheckConstraint("source IN ('slack', 'csv', 'api')", name="source"),
+        # The red-KPI pass's claim: a KPI's figures recorded since it last looked (bot.services.kpi_red).
+        Index("ix_kpi_values_recorded", "kpi_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -172,6 +172,13 @@ def test_an_answer_is_an_action_linked_to_the_kpi(uow_factory: object) -> None:
         )
 
 
+def test_old_history_asks_nothing(uow_factory: object) -> None:
+    world, kpi_id = _world(uow_factory)
+    # START is Monday 30 Nov (its week ends Sun 6 Dec); six periods back from that week is the week ending 25 Oct.
+    assert _week(world, kpi_id, date(2026, 10, 18), RED, START) == kpi_red.KpiRedReport()
+    assert _week(world, kpi_id, date(2026, 10, 25), RED, START + timedelta(hours=1)).questions == 1
+
+
 def test_the_question_is_not_shown_once_the_figure_is_no_longer_red(uow_factory: object) -> None:
     world, kpi_id = _world(uow_factory)
     _week(world, kpi_id, W1, RED, START)
