@@ -65,7 +65,7 @@ class TickReport:
 
 def tick(services: Services, now: datetime) -> TickReport:
     """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
-    results), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
+    results), ask about red KPIs (and log an issue for a run of red periods), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
     that are due, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others

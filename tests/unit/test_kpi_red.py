@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.services import actions, kpi_red
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.issue_models import ActionInput
+from bot.services.issue_models import ActionInput, ActionView
 from bot.services.kpi_models import KpiFigure, KpiPeriod, KpiSource, Rag
 from bot.services.outbox import Purpose
 from storage.models import Action, Issue, Kpi, OutboxMessage
@@ -147,29 +147,20 @@ def test_an_answer_is_an_action_linked_to_the_kpi(uow_factory: object) -> None:
     answer = ActionInput(
         title="Second-line triage for password resets", owner_id="UP2", due_on=date(2026, 12, 14), kpi_id=kpi_id
     )
-    made = actions.create_action(
-        world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UP2",
-        data=answer,
-        request_key="k1",
-        now=START,
-    )
+    made = _answer(world, answer)
     with uow_factory() as uow:  # type: ignore[operator]
         action = uow.session.get(Action, made.id)
         assert (action.kpi_id, action.side) == (kpi_id, "provider")
-    other = make_issue_world(uow_factory, now=START, channel_id="C200", name="Other desk")
-    with pytest.raises(NotFound):
-        actions.create_action(
-            other.uow_factory(),
-            team_id=other.team_id,
-            channel_id=other.channel_id,
-            actor="UP2",
-            data=answer,
-            request_key="k2",
-            now=START,
-        )
+    with pytest.raises(NotFound):  # from another partnership's channel
+        _answer(make_issue_world(uow_factory, now=START, channel_id="C200", name="Other desk"), answer)
+
+
+def _answer(world: IssueWorld, data: ActionInput) -> ActionView:
+    """A provider member's answer saved through the action form's service, in ``world``'s channel."""
+    where = {"team_id": world.team_id, "channel_id": world.channel_id}
+    return actions.create_action(
+        world.uow_factory(), **where, actor="UP2", data=data, request_key=world.channel_id, now=START
+    )
 
 
 def test_old_history_asks_nothing(uow_factory: object) -> None:
