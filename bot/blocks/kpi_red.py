@@ -12,7 +12,7 @@ from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape
-from bot.services.kpi_red_models import RedKpi, figure_label
+from bot.services.kpi_red_models import RedAnswer, RedKpi, figure_label
 from bot.services.partnership_models import Side
 
 ANSWER_ACTIONS = {Side.CLIENT: ids.Action.KPI_RED_ANSWER_CLIENT, Side.PROVIDER: ids.Action.KPI_RED_ANSWER_PROVIDER}
@@ -52,3 +52,14 @@ def build_kpi_red_question(red: RedKpi) -> Message:
         )
     text = f"KPI #{red.number} {escape(red.definition.name)} is red: {QUESTION}"
     return Message(text=fallback_text(text), blocks=blocks)
+
+
+def build_kpi_red_answer(answer: RedAnswer) -> Message:
+    """A side's answer, in the question's thread: what it will do, who owns it and by when."""
+    a, p = answer.action, answer.partnership
+    line = f":dart: {escape(p.org(a.side))} will: *{escape(a.title)}* — <@{a.owner_id}>, due {date_label(a.due_on)}."
+    blocks: list[Block] = [
+        mrkdwn_section(line),
+        mrkdwn_context(f"An action to get KPI #{answer.kpi_number} {escape(answer.kpi_name)} back to green."),
+    ]
+    return Message(text=fallback_text(f"{p.org(a.side)}: {escape(a.title)}"), blocks=blocks)

@@ -28,8 +28,17 @@ from bot.services import kpi_rules, outbox
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.issue_lifecycle import add_issue
 from bot.services.issue_models import MAX_ISSUE_TITLE, IssueInput
+from bot.services.issue_queries import action_view
 from bot.services.kpi_models import RAG_LABELS, KpiFigure, KpiPeriod, KpiVersionView, Rag
-from bot.services.kpi_red_models import MAX_RED_PERIODS, MIN_RED_PERIODS, KpiRedReport, RedKpi, figure_label
+from bot.services.kpi_red_models import (
+    MAX_RED_PERIODS,
+    MIN_RED_PERIODS,
+    KpiRedReport,
+    RedAnswer,
+    RedKpi,
+    figure_label,
+    question_key,
+)
 from bot.services.kpi_rows import figure_of, version_view
 from bot.services.outbox import Notice
 from bot.services.partnership_guards import categories_of, partnership_a_lead_changes, today_in
@@ -116,7 +125,7 @@ def _check(uow: UnitOfWork, p: Partnership, kpi: Kpi, now: datetime) -> tuple[in
             p,
             purpose=outbox.Purpose.KPI_RED_QUESTION,
             ref_id=kpi.id,
-            key=f"{outbox.Purpose.KPI_RED_QUESTION.value}:{kpi.id}:{latest.period_end.isoformat()}",
+            key=question_key(kpi.id, latest.period_end),
             extra={"period_end": latest.period_end.isoformat()},
             now=now,
         )
@@ -235,6 +244,35 @@ def red_kpi_in_channel(uow: UnitOfWork, *, channel_id: str, kpi_id: int, period_
     if found is None:
         raise NotFound("This KPI or its figure no longer exists in this channel's partnership.")
     return found
+
+
+def queue_answer(uow: UnitOfWork, p: Partnership, kpi: Kpi, action_id: int, *, now: datetime) -> None:
+    """Inside the caller's transaction: an action answering the KPI's question goes in the thread of the KPI's
+    latest question (the one its button was on), so both sides see what each will do."""
+    if kpi.red_question_period_end is None:
+        return
+    outbox.enqueue(
+        uow,
+        p,
+        purpose=outbox.Purpose.KPI_RED_ANSWER,
+        ref_id=action_id,
+        extra={"question": question_key(kpi.id, kpi.red_question_period_end)},
+        now=now,
+    )
+
+
+def red_answer(uow_factory: UowFactory, *, action_id: int, question: str) -> RedAnswer | None:
+    """What the answer's thread reply shows (None when the action or its KPI is gone)."""
+    with uow_factory().read_only() as uow:
+        action = uow.actions.get(action_id)
+        kpi = uow.kpis.get(action.kpi_id) if action is not None and action.kpi_id is not None else None
+        p = uow.partnerships.get(kpi.partnership_id) if kpi is not None else None
+        if action is None or kpi is None or p is None or kpi.current_version is None:
+            return None
+        version = next((v for v in uow.kpi_versions.of_kpi(kpi.id) if v.version == kpi.current_version), None)
+        name = version.name if version is not None else kpi.key
+        found = RedAnswer(partnership_view(p), kpi.number, name, action_view(action), thread_ts=None)
+    return replace(found, thread_ts=outbox.sent_ts(uow_factory(), question))
 
 
 # --- the policy ----------------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ and what a side's answer form is about."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from bot.services.issue_models import ActionView
 from bot.services.kpi_models import KpiDefinition, KpiFigure
 from bot.services.partnership_models import PartnershipView
 
@@ -12,6 +14,11 @@ from bot.services.partnership_models import PartnershipView
 MIN_RED_PERIODS = 1
 MAX_RED_PERIODS = 12
 DEFAULT_RED_PERIODS = 3
+
+
+def question_key(kpi_id: int, period_end: date) -> str:
+    """The outbox key of a red KPI's question for a period: once per KPI and period; its answers find its thread."""
+    return f"kpi-red-question:{kpi_id}:{period_end.isoformat()}"
 
 
 def figure_label(value: float, unit: str) -> str:
@@ -40,3 +47,15 @@ class KpiRedReport:
 
     questions: int = 0
     escalations: int = 0
+
+
+@dataclass(frozen=True)
+class RedAnswer:
+    """A side's answer to a red KPI's question: the action, posted in the question's thread for both sides."""
+
+    partnership: PartnershipView
+    kpi_number: int
+    kpi_name: str
+    action: ActionView
+    #: The question's message (None when it is not in the channel: the answer goes to the channel itself).
+    thread_ts: str | None

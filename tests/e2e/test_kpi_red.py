@@ -68,6 +68,11 @@ def test_a_red_kpi_asks_each_side_and_three_red_weeks_escalate_like_an_issue(sta
             return (row.kpi_id, row.side) if row else None
 
     assert wait_for(action, what="the answer's action") == (kpi_id, "provider")
+    # both sides see it in the question's thread
+    reply = wait_for(
+        lambda: next((m for m in thread(stack, question["ts"]) if title in json.dumps(m)), None), what="the answer"
+    )
+    assert f"<@{owner}>, due Mon 14 Dec 2026" in json.dumps(reply["blocks"])
 
     record_figure(uow, kpi_id, W2, 63.0, now=START + timedelta(hours=1))
     report = stack.tick(START + timedelta(hours=1, minutes=1))

@@ -55,10 +55,10 @@ def _week(world: IssueWorld, kpi_id: int, period_end: date, value: float, at: da
     return kpi_red.check_red_kpis(world.uow_factory, now=at + timedelta(minutes=1))
 
 
-def _questions(uow_factory: object) -> list[str]:
+def _questions(uow_factory: object, purpose: Purpose = Purpose.KPI_RED_QUESTION, field: str = "period_end") -> list[str]:
     with uow_factory() as uow:  # type: ignore[operator]
-        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == Purpose.KPI_RED_QUESTION.value))
-        return sorted(str((r.extra or {}).get("period_end")) for r in rows)
+        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == purpose.value))
+        return sorted(str((r.extra or {}).get(field)) for r in rows)
 
 
 def _issues(uow_factory: object) -> list[Issue]:
@@ -151,8 +151,17 @@ def test_an_answer_is_an_action_linked_to_the_kpi(uow_factory: object) -> None:
     with uow_factory() as uow:  # type: ignore[operator]
         action = uow.session.get(Action, made.id)
         assert (action.kpi_id, action.side) == (kpi_id, "provider")
+    assert _questions(uow_factory, Purpose.KPI_RED_ANSWER, "question") == []  # no question asked: no thread
     with pytest.raises(NotFound):  # from another partnership's channel
         _answer(make_issue_world(uow_factory, now=START, channel_id="C200", name="Other desk"), answer)
+
+
+def test_an_answer_goes_in_the_thread_of_the_kpis_latest_question(uow_factory: object) -> None:
+    world, kpi_id = _world(uow_factory)
+    _week(world, kpi_id, W1, RED, START)
+    _week(world, kpi_id, W2, RED, START + timedelta(days=1))
+    _answer(world, ActionInput(title="Extra agent on Mondays", owner_id="UP2", due_on=date(2026, 12, 14), kpi_id=kpi_id))
+    assert _questions(uow_factory, Purpose.KPI_RED_ANSWER, "question") == [f"kpi-red-question:{kpi_id}:2026-11-08"]
 
 
 def _answer(world: IssueWorld, data: ActionInput) -> ActionView:

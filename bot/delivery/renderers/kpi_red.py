@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.blocks.kpi_red import build_kpi_red_question
+from bot.blocks.kpi_red import build_kpi_red_answer, build_kpi_red_question
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
 from bot.services import kpi_red
 from bot.services.outbox import OutboxItem, Purpose
@@ -19,4 +19,14 @@ def render_kpi_red_question(ctx: RenderContext, item: OutboxItem) -> Rendered | 
     return Rendered([build_kpi_red_question(red)]) if red is not None else None
 
 
-RENDERERS: dict[Purpose, RenderFn] = {Purpose.KPI_RED_QUESTION: render_kpi_red_question}
+def render_kpi_red_answer(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """A side's answer (the action, ref_id) in the thread of the question (``extra["question"]``, its key)."""
+    assert item.ref_id is not None
+    answer = kpi_red.red_answer(ctx.uow_factory, action_id=item.ref_id, question=str((item.extra or {}).get("question")))
+    return Rendered([build_kpi_red_answer(answer)], thread_ts=answer.thread_ts) if answer is not None else None
+
+
+RENDERERS: dict[Purpose, RenderFn] = {
+    Purpose.KPI_RED_QUESTION: render_kpi_red_question,
+    Purpose.KPI_RED_ANSWER: render_kpi_red_answer,
+}
