@@ -15,6 +15,7 @@ from bot.services import (
     channel_membership,
     digest_schedule,
     escalation,
+    kpi_red,
     portfolio,
     pulse_rounds,
     scorecard_rounds,
@@ -32,6 +33,8 @@ class TickReport:
     closed: int = 0
     signals: int = 0
     escalations: int = 0
+    kpi_questions: int = 0
+    kpi_escalations: int = 0
     action_reminders: int = 0
     digests: int = 0
     portfolios: int = 0
@@ -53,6 +56,8 @@ class TickReport:
         if self.scorecards_opened or self.scorecards_closed or self.scorecard_reminders:
             text += f"; scorecards opened {self.scorecards_opened}, closed {self.scorecards_closed}"
             text += f", {self.scorecard_reminders} scorecard reminder(s)"
+        if self.kpi_questions or self.kpi_escalations:
+            text += f"; red KPIs: {self.kpi_questions} question(s), {self.kpi_escalations} issue(s) logged"
         if self.failures:
             text += f"; steps that failed: {', '.join(self.failures)}"
         return text
@@ -60,7 +65,7 @@ class TickReport:
 
 def tick(services: Services, now: datetime) -> TickReport:
     """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
-    results), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
+    results), ask about red KPIs (and log an issue for a run of red periods), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
     that are due, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others
@@ -71,6 +76,7 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("open", lambda: _open(services, now, report)),
         ("remind", lambda: _remind(services, now, report)),
         ("close", lambda: _close(services, now, report)),
+        ("kpi-red", lambda: _check_red_kpis(services, now, report)),
         ("escalate", lambda: _escalate(services, now, report)),
         ("actions", lambda: _remind_overdue_actions(services, now, report)),
         ("scorecard-remind", lambda: _remind_scorecards(services, now, report)),
@@ -131,6 +137,12 @@ def _close(services: Services, now: datetime, report: TickReport) -> None:
             report.signals += signals.signals_after_round(services.uow_factory(), round_id=round_id, now=now)
         except Exception:
             logger.exception("early-warning signals for round %s failed", round_id)
+
+
+def _check_red_kpis(services: Services, now: datetime, report: TickReport) -> None:
+    """A red KPI's blameless question, once per red period; an issue for a run of red periods (``kpi_red``)."""
+    result = kpi_red.check_red_kpis(services.uow_factory, now=now)
+    report.kpi_questions, report.kpi_escalations = result.questions, result.escalations
 
 
 def _escalate(services: Services, now: datetime, report: TickReport) -> None:

@@ -16,6 +16,7 @@ from handlers import (
     goals,
     home,
     issues,
+    kpi_red,
     menu,
     policy,
     pulse,
@@ -38,5 +39,6 @@ def register_all(app: App) -> None:
     goals.register(app)
     expectations.register(app)
     scorecard.register(app)
+    kpi_red.register(app)
     home.register(app)
     events.register(app)

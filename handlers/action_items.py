@@ -73,8 +73,10 @@ def action_form(
     values: ActionInput | None = None,
     error: str | None = None,
     from_home: bool = False,
+    intro: str | None = None,
 ) -> View:
-    """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
+    """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already); ``intro``
+    and ``values.kpi_id`` when it answers a red KPI's question."""
     p = require_partnership(services, team_id, channel_id)
     open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
@@ -93,6 +95,7 @@ def action_form(
         values=values,
         error=error,
         from_home=from_home,
+        intro=intro,
     )
 
 
@@ -125,7 +128,7 @@ def open_action_form(
     )
 
 
-def parse_action(state: State, *, issue_id: int | None = None) -> ActionInput:
+def parse_action(state: State, *, issue_id: int | None = None, kpi_id: int | None = None) -> ActionInput:
     """The action modal's values. Raises InvalidInput (``field`` = the ActionBlock) for a missing owner or date."""
     B = ids.ActionBlock
     owner = user_value(state, B.OWNER)
@@ -144,6 +147,7 @@ def parse_action(state: State, *, issue_id: int | None = None) -> ActionInput:
         due_on=due_on,
         side=Side(side) if side in (Side.CLIENT.value, Side.PROVIDER.value) else None,
         issue_id=issue_id,
+        kpi_id=kpi_id,
     )
 
 
@@ -186,7 +190,7 @@ def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
     if ref is None or action_form_errors(ref, view, services.clock()):
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
-    data = parse_action(view["state"]["values"], issue_id=ref.issue_id or None)
+    data = parse_action(view["state"]["values"], issue_id=ref.issue_id or None, kpi_id=ref.kpi_id or None)
     created = create_from_form(
         client,
         body,

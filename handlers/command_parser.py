@@ -38,6 +38,7 @@ from handlers.command_types import (
     HoursShow,
     IssueList,
     IssueLog,
+    KpiRedPeriodsSet,
     Menu,
     PolicyReset,
     PolicySet,
@@ -199,6 +200,8 @@ def parse_command(text: str | None) -> Command:
         return _ISSUE_LOG[name](raw, rest)
     if name in _REVIEWS:
         return _review(name, raw)
+    if name == "kpi":
+        return _kpi(rest)
     shown = escape(truncate(name, 40))
     raise CommandError(f"I don't know `{shown}`. Try `/partner help` for what I can do.")
 
@@ -352,6 +355,20 @@ _ISSUE_LOG = {
     "holiday": _holiday,
 }
 _REVIEWS = ("digest", "portfolio", "goals", "goal", "expect", "expectations", "scorecard")
+
+
+KPI_POLICY_USAGE = (
+    "Usage: `/partner kpi policy red-periods 3` (leads): a KPI red for that many periods in a row (1 to 12) is logged "
+    "as an issue and escalates like one."
+)
+
+
+def _kpi(rest: list[str]) -> Command:
+    """``kpi policy red-periods N``; a number out of range is the service's refusal (after the ack)."""
+    words = [w.lower() for w in rest]
+    if len(words) == 3 and words[:2] == ["policy", "red-periods"] and words[2].isdigit() and len(words[2]) <= 3:
+        return KpiRedPeriodsSet(int(words[2]))
+    raise CommandError(KPI_POLICY_USAGE)
 
 
 def _review(name: str, raw: str) -> Command:

@@ -272,3 +272,10 @@ class ScorecardCadenceSet(Command):
     """``/partner scorecard monthly|quarterly|off`` (leads)."""
 
     cadence: ScorecardCadence
+
+
+@dataclass(frozen=True)
+class KpiRedPeriodsSet(Command):
+    """``/partner kpi policy red-periods N`` (leads): a KPI red for N periods in a row is logged as an issue."""
+
+    periods: int

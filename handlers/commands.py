@@ -14,7 +14,7 @@ from bot.blocks import ids
 from bot.blocks.common import build_error, build_help
 from bot.container import Services
 from bot.services.errors import DomainError
-from handlers import action_items, digest, expectations, goals, policy, portfolio, pulse, scorecard, setup, sides
+from handlers import action_items, digest, expectations, goals, kpi_red, policy, portfolio, pulse, scorecard, setup, sides
 from handlers.command_parser import CommandError, parse_command
 from handlers.command_registry import CommandContext, CommandHandler, handles
 from handlers.command_types import Command, Help, Refused
@@ -47,6 +47,7 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     **goals.COMMAND_HANDLERS,
     **expectations.COMMAND_HANDLERS,
     **scorecard.COMMAND_HANDLERS,
+    **kpi_red.COMMAND_HANDLERS,
 }
 
 

@@ -21,7 +21,7 @@ from bot.blocks.form_inputs import (
 )
 from bot.blocks.issue_form_refs import ActionFormRef
 from bot.blocks.issue_forms import side_options
-from bot.blocks.layout import mrkdwn_context
+from bot.blocks.layout import mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.text import escape, truncate
 from bot.services.issue_models import MAX_ISSUE_TITLE, ActionInput, IssueView
@@ -42,10 +42,13 @@ def build_action_modal(
     values: ActionInput | None = None,
     error: str | None = None,
     from_home: bool = False,
+    intro: str | None = None,
 ) -> View:
     """An action: title, owner, side (defaults to the owner's), due date and, optionally, the issue it serves.
 
-    ``issues`` are the open issues offered; ``issue_id`` is preselected (the card's "Add action").
+    ``issues`` are the open issues offered; ``issue_id`` is preselected (the card's "Add action"). ``intro``
+    (mrkdwn, escaped by the caller) says what the action answers (a red KPI's question); ``values.kpi_id`` links
+    the action to that KPI.
     """
     B = ids.ActionBlock
     chosen = values.issue_id if values else issue_id
@@ -55,6 +58,12 @@ def build_action_modal(
     issue_options = [option(f"#{i.number} {i.title}", str(i.id)) for i in ordered[:ISSUE_OPTIONS]]
     blocks: list[Block] = [
         *error_blocks(error, escaped=False),
+        *([mrkdwn_section(intro)] if intro else []),
+        *(
+            [mrkdwn_context("An answer to a red KPI's question: what your side can do to get it back.")]
+            if values and values.kpi_id and not intro
+            else []
+        ),
         mrkdwn_context(f"*{escape(p.name)}* · every action has one owner, a side and a due date."),
         text_input(
             B.TITLE,
@@ -89,6 +98,8 @@ def build_action_modal(
         ids.View.ACTION_ADD,
         title="Add an action",
         submit="Add",
-        private_metadata=encode(ActionFormRef(p.team_id, p.channel_id, p.timezone, chosen or 0, from_home)),
+        private_metadata=encode(
+            ActionFormRef(p.team_id, p.channel_id, p.timezone, chosen or 0, from_home, (values.kpi_id if values else 0) or 0)
+        ),
         blocks=blocks,
     )

@@ -54,6 +54,7 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner expect [text]` — record what your side expects of the other; they agree or ask to discuss it
 • `/partner expectations` — the expectations ledger by status
 • `/partner scorecard` — cadence and the current scorecard; leads: `monthly` | `quarterly` | `off`, or `start` to open one now
+• `/partner kpi policy red-periods N` — a KPI red for N periods in a row (1–12, default 3) is logged as an issue (leads)
 • `/partner help` — this message"""
 
 

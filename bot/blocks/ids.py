@@ -49,6 +49,9 @@ class Action(StrEnum):
     FOLLOWUP_CONTRIBUTE_CLIENT = "followup-contribute-client"
     FOLLOWUP_CONTRIBUTE_PROVIDER = "followup-contribute-provider"
     FOLLOWUP_TO_ACTION = "followup-to-action"
+    # A red KPI's blameless question in the channel: each side's answer is an action (one per side, as above).
+    KPI_RED_ANSWER_CLIENT = "kpi-red-answer-client"
+    KPI_RED_ANSWER_PROVIDER = "kpi-red-answer-provider"
     # The overdue-actions reminder and the early-warning signal.
     ACTION_DONE = "action-done"
     SIGNAL_LOG_ISSUE = "signal-log-issue"
@@ -166,6 +169,7 @@ def policy_block(field: str, severity: str) -> str:
 #: Block ids of the buttons on issue messages.
 ISSUE_ACTIONS_BLOCK = "issue-actions"
 FOLLOWUP_SIDES_BLOCK = "followup-sides"
+KPI_RED_SIDES_BLOCK = "kpi-red-sides"
 
 
 # --- shared goals, the expectations ledger and the bilateral scorecard (issue 4) -------------------------------

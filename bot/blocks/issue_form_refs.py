@@ -33,13 +33,14 @@ class IssueModalRef:
 
 @dataclass(frozen=True)
 class ActionFormRef:
-    """The action modal. ``issue_id`` 0: not opened from an issue."""
+    """The action modal. ``issue_id`` 0: not opened from an issue; ``kpi_id`` 0: not an answer to a red KPI."""
 
     team_id: str
     channel_id: str
     timezone: str
     issue_id: int
     from_home: bool = False
+    kpi_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,16 @@ blameless follow-up question. Never who is at fault."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-)
+from slack_sdk.models.blocks import Block
 
 from bot.blocks import ids
+from bot.blocks.blameless import NOT_ABOUT_FAULT, side_buttons
 from bot.blocks.issue_refs import FollowupAsk, FollowupRef
 from bot.blocks.issue_text import fallback_text, issue_name, org_name, side_label, working_time_label
 from bot.blocks.layout import button_row, date_label, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
-from bot.blocks.text import escape, local_time_label, truncate
+from bot.blocks.text import escape, local_time_label
 from bot.services.issue_models import (
     ESCALATION_LEVEL_LABELS,
     SEVERITY_LABELS,
@@ -24,8 +21,6 @@ from bot.services.issue_models import (
     HistoryItem,
 )
 from bot.services.partnership_models import Side
-
-BUTTON_LABEL_MAX = 75
 
 CONTRIBUTE_ACTIONS = {
     Side.CLIENT: ids.Action.FOLLOWUP_CONTRIBUTE_CLIENT,
@@ -160,19 +155,13 @@ def build_followup_question(question: FollowupQuestion) -> Message:
     blocks: list[Block] = [
         mrkdwn_section("*What can we do to keep this from happening again?*"),
         mrkdwn_section(
-            f"Issue {issue_name(i)} is resolved. This is not about whose fault it was: each side says what it "
-            "can change, and any suggestion can become an action in one click."
+            f"Issue {issue_name(i)} is resolved. {NOT_ABOUT_FAULT}, and any suggestion can become an action in one click."
         ),
-        ActionsBlock(
+        side_buttons(
+            p,
             block_id=ids.FOLLOWUP_SIDES_BLOCK,
-            elements=[
-                ButtonElement(
-                    text=truncate(f"{p.org(side)}: add ours", BUTTON_LABEL_MAX),
-                    action_id=CONTRIBUTE_ACTIONS[side],
-                    value=encode(FollowupAsk(issue_id=i.id, side=side.value)),
-                )
-                for side in Side
-            ],
+            action_ids=CONTRIBUTE_ACTIONS,
+            value=lambda side: encode(FollowupAsk(issue_id=i.id, side=side.value)),
         ),
     ]
     return Message(text=fallback_text(f"What can we do to keep issue #{i.number} from happening again?"), blocks=blocks)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from bot.services import outbox
+from bot.services import kpi_red, outbox
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
 from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
@@ -97,6 +97,7 @@ def add_action(
             partnership_id=p.id,
             issue_id=issue.id if issue is not None else None,
             followup_id=followup_id,
+            kpi_id=data.kpi_id,
             title=title,
             owner_id=owner.user_id,
             side=side,
@@ -145,7 +146,12 @@ def create_action(
             issue = uow.issues.get(data.issue_id, for_update=True)
             if issue is None or issue.partnership_id != p.id:
                 raise NotFound("This issue does not exist in this channel's partnership.")
+        kpi = uow.kpis.get(data.kpi_id) if data.kpi_id is not None else None
+        if data.kpi_id is not None and (kpi is None or kpi.partnership_id != p.id):
+            raise NotFound("This KPI does not exist in this channel's partnership.")
         action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
+        if kpi is not None:
+            kpi_red.queue_answer(uow, p, kpi, action.id, now=now)
         # the same submission, delivered twice at once: the first one stands
         stored = uow.commit_or_read_back(lambda: uow.actions.get_by_request_key(p.id, key))
         return _view(uow, p, action if stored is None else stored, now)

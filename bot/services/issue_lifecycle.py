@@ -113,6 +113,55 @@ def _check_owner(uow: UnitOfWork, p: Partnership, owner_id: str, owning_side: st
     return owner
 
 
+def add_issue(
+    uow: UnitOfWork, p: Partnership, *, actor: str, data: IssueInput, request_key: str, now: datetime
+) -> tuple[Issue, bool]:
+    """Inside the caller's transaction: check and store an issue with its deadlines, its "created" event and its
+    card (and look for a recurring category). Returns the issue and whether it is new: the same ``request_key``
+    (already cut to its width) finds the issue stored before.
+
+    Raises:
+        InvalidInput: the form is wrong (``field`` names the IssueInput attribute).
+    """
+    data = validate_issue(data, categories_of(p))
+    # Taking the number locks the partnership row: a second delivery of the same submission waits here,
+    # then finds the first one's issue.
+    number = uow.issues.take_number(p.id)
+    existing = uow.issues.get_by_request_key(p.id, request_key)
+    if existing is not None:
+        return existing, False
+    _check_owner(uow, p, data.owner_id, data.owning_side.value)
+    check_due_date(p, data.due_on, now)
+    raiser = uow.members.get(p.id, actor)
+    issue = uow.issues.add(
+        Issue(
+            partnership_id=p.id,
+            number=number,
+            title=data.title,
+            details=data.details,
+            severity=data.severity,
+            category=data.category,
+            owning_side=data.owning_side.value,
+            owner_id=data.owner_id,
+            raised_by=actor,
+            raised_by_side=raiser.side if raiser is not None else None,
+            due_on=data.due_on,
+            status=IssueStatus.OPEN.value,
+            created_at=now,
+            opened_at=now,
+            escalation_level=0,
+            source_permalink=data.source_permalink,
+            request_key=request_key,
+            updated_at=now,
+        )
+    )
+    reschedule(uow, p, issue)
+    uow.issue_events.add(IssueEvent(issue_id=issue.id, at=now, actor=actor, kind="created", detail=None, data=None))
+    outbox.add_new(uow, p, purpose=outbox.Purpose.ISSUE_CARD, ref_id=issue.id, key=f"issue-card:{issue.id}", now=now)
+    signals.check_recurring(uow, p, category=issue.category, now=now)
+    return issue, True
+
+
 def log_issue(
     uow: UnitOfWork,
     *,
@@ -132,47 +181,14 @@ def log_issue(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        data = validate_issue(data, categories_of(p))
-        # Taking the number locks the partnership row: a second delivery of the same submission waits here,
-        # then finds the first one's issue.
-        number = uow.issues.take_number(p.id)
-        existing = uow.issues.get_by_request_key(p.id, key)
-        if existing is not None:
-            return LogIssueResult(issue_view(existing), created=False)
-        _check_owner(uow, p, data.owner_id, data.owning_side.value)
-        check_due_date(p, data.due_on, now)
-        raiser = uow.members.get(p.id, actor)
-        issue = uow.issues.add(
-            Issue(
-                partnership_id=p.id,
-                number=number,
-                title=data.title,
-                details=data.details,
-                severity=data.severity,
-                category=data.category,
-                owning_side=data.owning_side.value,
-                owner_id=data.owner_id,
-                raised_by=actor,
-                raised_by_side=raiser.side if raiser is not None else None,
-                due_on=data.due_on,
-                status=IssueStatus.OPEN.value,
-                created_at=now,
-                opened_at=now,
-                escalation_level=0,
-                source_permalink=data.source_permalink,
-                request_key=key,
-                updated_at=now,
-            )
-        )
-        reschedule(uow, p, issue)
-        uow.issue_events.add(IssueEvent(issue_id=issue.id, at=now, actor=actor, kind="created", detail=None, data=None))
-        outbox.add_new(uow, p, purpose=outbox.Purpose.ISSUE_CARD, ref_id=issue.id, key=f"issue-card:{issue.id}", now=now)
-        signals.check_recurring(uow, p, category=issue.category, now=now)
+        issue, created = add_issue(uow, p, actor=actor, data=data, request_key=key, now=now)
+        if not created:
+            return LogIssueResult(issue_view(issue), created=False)
         # Raced past the lock (it cannot on PostgreSQL or SQLite, but a unique key is the last word).
         stored = uow.commit_or_read_back(lambda: uow.issues.get_by_request_key(p.id, key))
         if stored is not None:
             return LogIssueResult(issue_view(stored), created=False)
-        logger.info("partnership %s: issue #%s logged (%s, %s)", p.id, number, issue.severity, issue.category)
+        logger.info("partnership %s: issue #%s logged (%s, %s)", p.id, issue.number, issue.severity, issue.category)
         return LogIssueResult(issue_view(issue), created=True)
 
 

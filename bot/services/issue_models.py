@@ -28,13 +28,15 @@ class ActionFilter(StrEnum):
 
 @dataclass(frozen=True)
 class ActionInput:
-    """The action modal's values. ``side`` defaults to the owner's side; ``issue_id`` links it to an issue."""
+    """The action modal's values. ``side`` defaults to the owner's side; ``issue_id`` links it to an issue, and
+    ``kpi_id`` to a red KPI it helps get back (``kpi_red``)."""
 
     title: str
     owner_id: str
     due_on: date
     side: Side | None = None
     issue_id: int | None = None
+    kpi_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ class Purpose(StrEnum):
     FOLLOWUP_QUESTION = "followup-question"
     ACTIONS_OVERDUE = "actions-overdue"
     SIGNAL = "signal"
+    # A red KPI's blameless question in the channel (``kpi_red``). ref_id: the KPI; ``extra["period_end"]``: the
+    # red period it asks about (the key names both: once per KPI and period).
+    KPI_RED_QUESTION = "kpi-red-question"
+    # An answer to it, in its thread. ref_id: the action; ``extra["question"]``: the question's outbox key.
+    KPI_RED_ANSWER = "kpi-red-answer"
     # The weekly digest (DESIGN 3.4). ref_id: the digests row. Its trend chart and the subscribers' copies are
     # recorded when the digest is marked sent (its ``records``), so the chart knows the thread to go in and a
     # process killed between the two never posts the digest twice; a failed upload is retried on its own.
@@ -190,6 +195,8 @@ _ISSUES = {
     # For one person, like the pulse reminder.
     Purpose.ACTIONS_OVERDUE: PurposeSpec(_EPHEMERAL, row_only),
     Purpose.SIGNAL: PurposeSpec(_EPHEMERAL, row_only),
+    Purpose.KPI_RED_QUESTION: PurposeSpec(_POST, row_only),
+    Purpose.KPI_RED_ANSWER: PurposeSpec(_POST, row_only),
 }
 _DIGESTS = {
     Purpose.DIGEST: PurposeSpec(_POST, _digest_sent, spawns_follow_ups=True),

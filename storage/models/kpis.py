@@ -54,6 +54,8 @@ class Kpi(Base):
     requested_period_end: Mapped[date | None]
     # The blameless question is asked once per red period (the last period asked).
     red_question_period_end: Mapped[date | None]
+    # The red-KPI pass has looked at every figure recorded up to this instant (bot.services.kpi_red).
+    red_checked_at: Mapped[datetime | None]
     # Red for the partnership's kpi_red_periods_to_escalate periods in a row: the issue logged for it, which then
     # escalates along the partnership's path as every issue does.
     escalation_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
@@ -112,6 +114,8 @@ class KpiValue(Base):
     __table_args__ = (
         UniqueConstraint("kpi_id", "period_end"),
         CheckConstraint("source IN ('slack', 'csv', 'api')", name="source"),
+        # The red-KPI pass's claim: a KPI's figures recorded since it last looked (bot.services.kpi_red).
+        Index("ix_kpi_values_recorded", "kpi_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
 
 from storage.models import ApiToken, KpiValue
 from storage.repositories.base import TableRepository
@@ -15,6 +18,20 @@ class KpiValueRepository(TableRepository[KpiValue]):
 
     def get_for_period(self, kpi_id: int, period_end: date) -> KpiValue | None:
         return self.find_one(KpiValue.kpi_id == kpi_id, KpiValue.period_end == period_end)
+
+    def latest(self, kpi_id: int, count: int) -> Sequence[KpiValue]:
+        """The KPI's ``count`` figures of the latest periods, latest first."""
+        stmt = select(KpiValue).where(KpiValue.kpi_id == kpi_id).order_by(KpiValue.period_end.desc()).limit(count)
+        return self.session.scalars(stmt).all()
+
+    def last_recorded(self, kpi_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each KPI's figures were last recorded (or replaced)."""
+        stmt = (
+            select(KpiValue.kpi_id, func.max(KpiValue.recorded_at))
+            .where(KpiValue.kpi_id.in_(kpi_ids))
+            .group_by(KpiValue.kpi_id)
+        )
+        return {kpi_id: at for kpi_id, at in self.session.execute(stmt)}
 
 
 class ApiTokenRepository(TableRepository[ApiToken]):

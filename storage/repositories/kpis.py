@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
 
-from storage.models import Kpi, KpiVersion
+from sqlalchemy import exists, func, select
+
+from storage.models import Kpi, KpiValue, KpiVersion
 from storage.repositories.base import TableRepository
 
 
@@ -15,6 +18,20 @@ class KpiRepository(TableRepository[Kpi]):
 
     def get_by_key(self, partnership_id: int, key: str) -> Kpi | None:
         return self.find_one(Kpi.partnership_id == partnership_id, Kpi.key == key)
+
+    def claim_unchecked_figures(self, limit: int) -> Sequence[Kpi]:
+        """Agreed, unretired KPIs with a figure recorded after their ``red_checked_at``, row-locked; rows another
+        process holds are skipped (the red-KPI pass, ``bot.services.kpi_red``)."""
+        since = func.coalesce(Kpi.red_checked_at, datetime.min)
+        newer = exists().where(KpiValue.kpi_id == Kpi.id, KpiValue.recorded_at > since)
+        stmt = (
+            select(Kpi)
+            .where(Kpi.retired_at.is_(None), Kpi.current_version.is_not(None), newer)
+            .order_by(Kpi.id)
+            .limit(limit)
+            .with_for_update(of=Kpi, skip_locked=True)
+        )
+        return self.session.scalars(stmt).all()
 
 
 class KpiVersionRepository(TableRepository[KpiVersion]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.delivery.rendered import RenderFn
-from bot.delivery.renderers import digests, issues, partnership, portfolio, pulse, reviews
+from bot.delivery.renderers import digests, issues, kpi_red, partnership, portfolio, pulse, reviews
 from bot.services.outbox import Purpose
 
 #: Each feature's renderers, by the feature's module name.
@@ -21,6 +21,7 @@ FEATURES: dict[str, Mapping[Purpose, RenderFn]] = {
     "portfolio": portfolio.RENDERERS,
     "reviews": reviews.RENDERERS,
     "partnership": partnership.RENDERERS,
+    "kpi_red": kpi_red.RENDERERS,
 }
 
 
