@@ -15,7 +15,7 @@ from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
 from bot.services.partnership_models import Side
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.review_models import MAX_REVIEW_TEXT, ExpectationCard, ExpectationStatus, ExpectationView, LedgerSummary
 from storage.models import Expectation, Partnership
 from storage.uow import UnitOfWork
@@ -28,18 +28,7 @@ LEDGER_ENTRIES = 20
 
 
 def expectation_view(e: Expectation) -> ExpectationView:
-    return ExpectationView(
-        id=e.id,
-        number=e.number,
-        from_side=Side(e.from_side),
-        text=e.text,
-        status=ExpectationStatus(e.status),
-        created_by=e.created_by,
-        created_at=e.created_at,
-        responded_by=e.responded_by,
-        responded_at=e.responded_at,
-        response=e.response,
-    )
+    return view_from_row(ExpectationView, e, from_side=Side(e.from_side), status=ExpectationStatus(e.status))
 
 
 def check_expectation_text(text: str) -> str:

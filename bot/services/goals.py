@@ -22,6 +22,7 @@ from bot.services.partnership_guards import (
     require_present,
 )
 from bot.services.partnership_models import Side
+from bot.services.read_models_from_rows import view_from_row
 from bot.services.review_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 from storage.models import Goal, Partnership
 from storage.uow import UnitOfWork
@@ -33,19 +34,7 @@ OWNER_FIELDS = {Side.CLIENT: "client_owner_id", Side.PROVIDER: "provider_owner_i
 
 
 def goal_view(goal: Goal) -> SharedGoal:
-    return SharedGoal(
-        id=goal.id,
-        number=goal.number,
-        title=goal.title,
-        client_owner_id=goal.client_owner_id,
-        provider_owner_id=goal.provider_owner_id,
-        status=GoalStatus(goal.status),
-        note=goal.note,
-        due_on=goal.due_on,
-        created_by=goal.created_by,
-        updated_by=goal.updated_by,
-        updated_at=goal.updated_at,
-    )
+    return view_from_row(SharedGoal, goal, status=GoalStatus(goal.status))
 
 
 def require_side_member(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> Side:

@@ -26,7 +26,7 @@ from bot.services.issue_models import (
 )
 from bot.services.partnership_guards import issue_in_channel, require_partnership
 from bot.services.partnership_models import Role, Side
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.working_calendar import side_timezone
 from storage.models import Action, Followup, Issue, IssueEvent, Partnership
 from storage.repositories.issues import UNRESOLVED
@@ -40,79 +40,35 @@ logger = logging.getLogger(__name__)
 
 def issue_view(issue: Issue) -> IssueView:
     """Read model of a stored issue."""
-    return IssueView(
-        id=issue.id,
-        partnership_id=issue.partnership_id,
-        number=issue.number,
-        title=issue.title,
-        details=issue.details,
-        severity=issue.severity,
-        category=issue.category,
+    return view_from_row(
+        IssueView,
+        issue,
         owning_side=Side(issue.owning_side),
-        owner_id=issue.owner_id,
-        raised_by=issue.raised_by,
         raised_by_side=Side(issue.raised_by_side) if issue.raised_by_side else None,
-        due_on=issue.due_on,
         status=IssueStatus(issue.status),
-        created_at=issue.created_at,
-        opened_at=issue.opened_at,
-        acknowledged_at=issue.acknowledged_at,
-        acknowledged_by=issue.acknowledged_by,
-        resolved_at=issue.resolved_at,
-        resolved_by=issue.resolved_by,
-        escalation_level=issue.escalation_level,
-        next_escalation_at=issue.next_escalation_at,
-        card_ts=issue.card_ts,
-        source_permalink=issue.source_permalink,
     )
 
 
 def event_view(event: IssueEvent) -> IssueEventView:
     """Read model of a history entry."""
-    return IssueEventView(
-        id=event.id,
-        issue_id=event.issue_id,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        level=event.level,
-        detail=event.detail,
-        data=dict(event.data or {}),
-    )
+    return view_from_row(IssueEventView, event, data=dict(event.data or {}))
 
 
 def action_view(action: Action, *, issue_number: int | None = None, today: date | None = None) -> ActionView:
     """Read model of an action; ``overdue`` is only known when the caller says what day it is for the owner."""
-    return ActionView(
-        id=action.id,
-        partnership_id=action.partnership_id,
-        issue_id=action.issue_id,
+    return view_from_row(
+        ActionView,
+        action,
         issue_number=issue_number,
-        followup_id=action.followup_id,
-        title=action.title,
-        owner_id=action.owner_id,
         side=Side(action.side),
-        due_on=action.due_on,
         status=ActionStatus(action.status),
-        created_by=action.created_by,
-        created_at=action.created_at,
-        closed_at=action.closed_at,
         overdue=today is not None and action.status == ActionStatus.OPEN.value and action.due_on < today,
     )
 
 
 def followup_view(followup: Followup, *, issue_number: int, action_id: int | None) -> FollowupView:
     """Read model of an answer to the blameless question (``action_id``: the action made from it, if any)."""
-    return FollowupView(
-        id=followup.id,
-        issue_id=followup.issue_id,
-        issue_number=issue_number,
-        side=Side(followup.side),
-        author_id=followup.author_id,
-        text=followup.text,
-        created_at=followup.created_at,
-        action_id=action_id,
-    )
+    return view_from_row(FollowupView, followup, issue_number=issue_number, side=Side(followup.side), action_id=action_id)
 
 
 # --- reading -----------------------------------------------------------------------------------------------

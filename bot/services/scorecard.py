@@ -22,7 +22,7 @@ from bot.services.goals import require_side_member
 from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.review_models import (
     MAX_REVIEW_TEXT,
     RatingGap,
@@ -49,16 +49,7 @@ TARGETS = ("self", "other")
 
 
 def scorecard_view(s: Scorecard, respondents: dict[str, int]) -> ScorecardView:
-    return ScorecardView(
-        id=s.id,
-        period=s.period,
-        status=s.status,
-        opened_by=s.opened_by,
-        opened_at=s.opened_at,
-        closes_at=s.closes_at,
-        closed_at=s.closed_at,
-        responses={side: respondents.get(side.value, 0) for side in Side},
-    )
+    return view_from_row(ScorecardView, s, responses={side: respondents.get(side.value, 0) for side in Side})
 
 
 def _view(uow: UnitOfWork, s: Scorecard) -> ScorecardView:

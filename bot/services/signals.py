@@ -33,7 +33,7 @@ from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from storage.models import Partnership, Signal
 from storage.uow import UnitOfWork
 
@@ -218,14 +218,13 @@ def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime)
 
 
 def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
-    return SignalView(
-        id=signal.id,
+    return view_from_row(
+        SignalView,
+        signal,
         partnership=p,
         kind=SignalKind(signal.kind),
-        subject=signal.subject,
         side=Side(signal.side) if signal.side else None,
         detail=dict(signal.detail or {}),
-        created_at=signal.created_at,
     )
 
 
