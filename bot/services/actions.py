@@ -27,6 +27,7 @@ from bot.services.partnership_guards import (
     is_lead,
     org_of,
     require_partnership,
+    row_in_channel,
     today_in,
 )
 from bot.services.read_models_from_rows import partnership_view
@@ -160,10 +161,7 @@ def set_action_status(
         NotFound, NotAllowed.
     """
     with uow:
-        action = uow.actions.get(action_id, for_update=True)
-        p = uow.partnerships.get(action.partnership_id) if action is not None else None
-        if action is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This action does not exist in this channel's partnership.")
+        action, p = row_in_channel(uow, uow.actions, channel_id, action_id, "action", for_update=True)
         if actor not in (action.owner_id, action.created_by) and not is_lead(uow, p, actor):
             raise NotAllowed(f"Only the action's owner (<@{action.owner_id}>), whoever created it, or a lead can change it.")
         if action.status != status.value:
@@ -192,10 +190,7 @@ def set_action_status(
 def get_action(uow: UnitOfWork, *, channel_id: str, action_id: int, now: datetime) -> ActionView:
     """One action of the channel's partnership. Raises NotFound."""
     with uow.read_only():
-        action = uow.actions.get(action_id)
-        p = uow.partnerships.get(action.partnership_id) if action is not None else None
-        if action is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This action does not exist in this channel's partnership.")
+        action, p = row_in_channel(uow, uow.actions, channel_id, action_id, "action", for_update=False)
         return _view(uow, p, action, now)
 
 

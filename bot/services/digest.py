@@ -42,7 +42,7 @@ from bot.services.digest_schedule import (
     week_boundaries,
     week_start_of,
 )
-from bot.services.partnership_guards import partnership_by_id, today_in
+from bot.services.partnership_guards import partnership_by_id, row_and_partnership, today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import zone
@@ -176,10 +176,10 @@ def digests_for(
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
     with uow.read_only():
-        row = uow.digests.get(digest_id)
-        p = uow.partnerships.get(row.partnership_id) if row is not None else None
-        if row is None or p is None:
+        found = row_and_partnership(uow, uow.digests, digest_id)
+        if found is None:
             return None
+        row, p = found
         return _build(uow, p, row.ends_at, now)
 
 

@@ -11,9 +11,16 @@ import logging
 from datetime import datetime
 
 from bot.services import outbox
-from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.goals import require_side_member
-from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
+from bot.services.partnership_guards import (
+    MAX_REQUEST_KEY,
+    check_text,
+    org_of,
+    require_partnership,
+    row_and_partnership,
+    row_in_channel,
+)
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.review_models import MAX_REVIEW_TEXT, ExpectationCard, ExpectationStatus, ExpectationView, LedgerSummary
@@ -92,11 +99,7 @@ def record_expectation(
 def _in_channel(
     uow: UnitOfWork, channel_id: str, expectation_id: int, *, for_update: bool = True
 ) -> tuple[Expectation, Partnership]:
-    e = uow.expectations.get(expectation_id, for_update=for_update)
-    p = uow.partnerships.get(e.partnership_id) if e is not None else None
-    if e is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This expectation does not exist in this channel's partnership.")
-    return e, p
+    return row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=for_update)
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
@@ -196,10 +199,10 @@ def list_expectations(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tupl
 def expectation_card(uow: UnitOfWork, *, expectation_id: int) -> ExpectationCard | None:
     """What the entry's channel message shows now (None when it is gone)."""
     with uow.read_only():
-        e = uow.expectations.get(expectation_id)
-        p = uow.partnerships.get(e.partnership_id) if e is not None else None
-        if e is None or p is None:
+        found = row_and_partnership(uow, uow.expectations, expectation_id)
+        if found is None:
             return None
+        e, p = found
         return ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -20,6 +20,7 @@ from bot.services.partnership_guards import (
     org_of,
     require_partnership,
     require_present,
+    row_in_channel,
 )
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import view_from_row
@@ -134,11 +135,7 @@ def create_goal(
 def _goal_in_channel(
     uow: UnitOfWork, channel_id: str, goal_id: int, *, for_update: bool = False
 ) -> tuple[Goal, Partnership]:
-    goal = uow.goals.get(goal_id, for_update=for_update)
-    p = uow.partnerships.get(goal.partnership_id) if goal is not None else None
-    if goal is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This goal does not exist in this channel's partnership.")
-    return goal, p
+    return row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=for_update)
 
 
 def _require_owner_or_lead(uow: UnitOfWork, p: Partnership, goal: Goal, actor: str) -> None:

@@ -24,7 +24,7 @@ from bot.services.issue_models import (
     IssueStatus,
     IssueView,
 )
-from bot.services.partnership_guards import issue_in_channel, require_partnership
+from bot.services.partnership_guards import issue_in_channel, require_partnership, row_and_partnership
 from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.working_calendar import side_timezone
@@ -102,10 +102,10 @@ def history(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[IssueEv
 def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
     """What the card shows now (the sender renders it at send time). None when the issue is gone."""
     with uow.read_only():
-        issue = uow.issues.get(issue_id)
-        p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-        if issue is None or p is None:
+        found = row_and_partnership(uow, uow.issues, issue_id)
+        if found is None:
             return None
+        issue, p = found
         actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
         return IssueCard(
             issue=issue_view(issue),
@@ -117,11 +117,10 @@ def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
 
 def _event_context(uow: UnitOfWork, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
     event = uow.issue_events.get(event_id)
-    issue = uow.issues.get(event.issue_id) if event is not None else None
-    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-    if event is None or issue is None or p is None:
+    found = row_and_partnership(uow, uow.issues, event.issue_id) if event is not None else None
+    if event is None or found is None:
         return None
-    return event, issue, p
+    return event, *found
 
 
 def history_item(uow: UnitOfWork, *, event_id: int) -> HistoryItem | None:

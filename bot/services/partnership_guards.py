@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.partnership_models import Role, Side
 from bot.services.working_calendar import side_timezone
-from storage.models import Issue, Member, Partnership
+from storage.models import Action, Digest, Expectation, Goal, Issue, Member, Partnership, Scorecard, Signal
+from storage.repositories.base import TableRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_KEY = 100
 #: A due date further ahead than this is almost certainly a typo (2062 for 2026).
 MAX_DUE_AHEAD = timedelta(days=2 * 366)
+#: The rows a button, a form or an outbox row names by id, each in one partnership.
+Owned = TypeVar("Owned", Issue, Action, Goal, Expectation, Scorecard, Signal, Digest)
 NO_PARTNERSHIP = "This channel has no partnership yet. A lead can create one with `/partner setup`."
 
 
@@ -71,15 +75,33 @@ def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> No
         raise NotAllowed(f"Only the partnership's leads can {what}. Ask a lead of either side.")
 
 
+def row_and_partnership(
+    uow: UnitOfWork, rows: TableRepository[Owned], row_id: int, *, for_update: bool = False
+) -> tuple[Owned, Partnership] | None:
+    """The row and its partnership, or None when either is gone (a message rendered at send time)."""
+    row = rows.get(row_id, for_update=for_update)
+    p = uow.partnerships.get(row.partnership_id) if row is not None else None
+    if row is None or p is None:
+        return None
+    return row, p
+
+
+def row_in_channel(
+    uow: UnitOfWork, rows: TableRepository[Owned], channel_id: str, row_id: int, what: str, *, for_update: bool
+) -> tuple[Owned, Partnership]:
+    """The row, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one);
+    NotFound naming ``what`` (issue, action, goal...) otherwise."""
+    found = row_and_partnership(uow, rows, row_id, for_update=for_update)
+    if found is None or found[1].channel_id != channel_id:
+        raise NotFound(f"This {what} does not exist in this channel's partnership.")
+    return found
+
+
 def issue_in_channel(
     uow: UnitOfWork, channel_id: str, issue_id: int, *, for_update: bool = False
 ) -> tuple[Issue, Partnership]:
-    """The issue, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one)."""
-    issue = uow.issues.get(issue_id, for_update=for_update)
-    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-    if issue is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This issue does not exist in this channel's partnership.")
-    return issue, p
+    """The issue, if it belongs to the partnership of ``channel_id``."""
+    return row_in_channel(uow, uow.issues, channel_id, issue_id, "issue", for_update=for_update)
 
 
 def today_in(p: Partnership, now: datetime, side: str | None = None) -> date:

@@ -19,7 +19,7 @@ from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
-from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
+from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership, row_and_partnership
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.read_models_from_rows import partnership_view, view_from_row
@@ -118,10 +118,10 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
 
 
 def _open_scorecard(uow: UnitOfWork, scorecard_id: int, now: datetime) -> tuple[Scorecard, Partnership]:
-    s = uow.scorecards.get(scorecard_id)
-    p = uow.partnerships.get(s.partnership_id) if s is not None else None
-    if s is None or p is None:
+    found = row_and_partnership(uow, uow.scorecards, scorecard_id)
+    if found is None:
         raise NotFound("This scorecard no longer exists.")
+    s, p = found
     if s.status != "open" or s.closes_at <= now:
         raise Conflict(f"The {s.period} scorecard has closed; its report is in the channel.")
     return s, p
@@ -206,10 +206,10 @@ def submit(
 def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
     """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
     with uow.read_only():
-        s = uow.scorecards.get(scorecard_id)
-        p = uow.partnerships.get(s.partnership_id) if s is not None else None
-        if s is None or p is None:
+        found = row_and_partnership(uow, uow.scorecards, scorecard_id)
+        if found is None:
             return None
+        s, p = found
         return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(uow, s))
 
 
@@ -239,11 +239,10 @@ def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[Ra
 def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
     """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
     with uow.read_only():
-        s = uow.scorecards.get(scorecard_id)
-        p = uow.partnerships.get(s.partnership_id) if s is not None else None
-        if s is None or p is None or s.status != "closed":
+        found = row_and_partnership(uow, uow.scorecards, scorecard_id)
+        if found is None or found[0].status != "closed":
             return None
-        return _report(uow, s, p)
+        return _report(uow, *found)
 
 
 def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:

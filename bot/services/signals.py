@@ -31,6 +31,7 @@ from bot.services.errors import NotFound
 from bot.services.figures import Flag
 from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
+from bot.services.partnership_guards import row_and_partnership, row_in_channel
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
 from bot.services.read_models_from_rows import partnership_view, view_from_row
@@ -231,10 +232,10 @@ def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
 def signal_context(uow: UnitOfWork, *, signal_id: int) -> SignalView | None:
     """A stored signal and its partnership (the sender renders it), or None when it is gone."""
     with uow.read_only():
-        signal = uow.signals.get(signal_id)
-        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
-        if signal is None or p is None:
+        found = row_and_partnership(uow, uow.signals, signal_id)
+        if found is None:
             return None
+        signal, p = found
         return _signal_view(signal, partnership_view(p))
 
 
@@ -259,10 +260,7 @@ def _category_for(dimension: str, categories: tuple[str, ...]) -> str | None:
 def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> IssueDraft:
     """What the "Log issue" button of a signal prefills. Raises NotFound (gone, or another channel's)."""
     with uow.read_only():
-        signal = uow.signals.get(signal_id)
-        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
-        if signal is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This signal does not exist in this channel's partnership.")
+        signal, p = row_in_channel(uow, uow.signals, channel_id, signal_id, "signal", for_update=False)
         categories = tuple(str(c) for c in p.issue_categories) if p.issue_categories else DEFAULT_CATEGORIES
         d = signal.detail or {}
         what = stored_rated(d.get("subject"), signal.subject, p.client_org, p.provider_org)
