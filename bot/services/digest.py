@@ -42,7 +42,7 @@ from bot.services.digest_schedule import (
     week_boundaries,
     week_start_of,
 )
-from bot.services.partnership_guards import partnership_by_id, row_and_partnership, today_in
+from bot.services.partnership_guards import partnership_by_id, shown_at_send_time, today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import zone
@@ -175,12 +175,7 @@ def digests_for(
 
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
-    with uow.read_only():
-        found = row_and_partnership(uow, uow.digests, digest_id)
-        if found is None:
-            return None
-        row, p = found
-        return _build(uow, p, row.ends_at, now)
+    return shown_at_send_time(uow, lambda u: u.digests, digest_id, lambda u, row, p: _build(u, p, row.ends_at, now))
 
 
 def _build(

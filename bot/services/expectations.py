@@ -18,8 +18,8 @@ from bot.services.partnership_guards import (
     check_text,
     org_of,
     require_partnership,
-    row_and_partnership,
     row_in_channel,
+    shown_at_send_time,
 )
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view, view_from_row
@@ -198,12 +198,12 @@ def list_expectations(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tupl
 
 def expectation_card(uow: UnitOfWork, *, expectation_id: int) -> ExpectationCard | None:
     """What the entry's channel message shows now (None when it is gone)."""
-    with uow.read_only():
-        found = row_and_partnership(uow, uow.expectations, expectation_id)
-        if found is None:
-            return None
-        e, p = found
-        return ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e))
+    return shown_at_send_time(
+        uow,
+        lambda u: u.expectations,
+        expectation_id,
+        lambda _, e, p: ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e)),
+    )
 
 
 def ledger_summary(uow: UnitOfWork, partnership_id: int) -> LedgerSummary:

@@ -8,6 +8,7 @@ thread (``history_item``), an escalation message (``escalation_notice``) and the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from bot.services.escalation_policy import policy_from_rows
@@ -24,7 +25,13 @@ from bot.services.issue_models import (
     IssueStatus,
     IssueView,
 )
-from bot.services.partnership_guards import issue_in_channel, require_partnership, row_and_partnership
+from bot.services.partnership_guards import (
+    Shown,
+    issue_in_channel,
+    require_partnership,
+    row_and_partnership,
+    shown_at_send_time,
+)
 from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.working_calendar import side_timezone
@@ -101,55 +108,56 @@ def history(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[IssueEv
 
 def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
     """What the card shows now (the sender renders it at send time). None when the issue is gone."""
+    return shown_at_send_time(uow, lambda u: u.issues, issue_id, _issue_card)
+
+
+def _issue_card(uow: UnitOfWork, issue: Issue, p: Partnership) -> IssueCard:
+    actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
+    return IssueCard(
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        actions=actions,
+        timezone=side_timezone(p, issue.owning_side),
+    )
+
+
+def _from_event(
+    uow: UnitOfWork, event_id: int, build: Callable[[UnitOfWork, IssueEvent, Issue, Partnership], Shown | None]
+) -> Shown | None:
+    """What a message about a history entry shows, read when it is sent: ``build`` from the entry, its issue and
+    partnership; None when any of them is gone."""
     with uow.read_only():
-        found = row_and_partnership(uow, uow.issues, issue_id)
-        if found is None:
-            return None
-        issue, p = found
-        actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
-        return IssueCard(
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            actions=actions,
-            timezone=side_timezone(p, issue.owning_side),
-        )
-
-
-def _event_context(uow: UnitOfWork, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
-    event = uow.issue_events.get(event_id)
-    found = row_and_partnership(uow, uow.issues, event.issue_id) if event is not None else None
-    if event is None or found is None:
-        return None
-    return event, *found
+        event = uow.issue_events.get(event_id)
+        found = row_and_partnership(uow, uow.issues, event.issue_id) if event is not None else None
+        return None if event is None or found is None else build(uow, event, *found)
 
 
 def history_item(uow: UnitOfWork, *, event_id: int) -> HistoryItem | None:
     """A history entry and what its thread reply shows."""
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        data = event.data or {}
-        followup = None
-        if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
-            row = uow.followups.get(data["followup_id"])
-            if row is not None:
-                linked = uow.actions.get_by_followup(row.id)
-                followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
-        action = None
-        if event.kind == "action_added" and isinstance(data.get("action_id"), int):
-            row_a = uow.actions.get(data["action_id"])
-            if row_a is not None:
-                action = action_view(row_a, issue_number=issue.number)
-        return HistoryItem(
-            event=event_view(event),
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            timezone=side_timezone(p, issue.owning_side),
-            followup=followup,
-            action=action,
-        )
+    return _from_event(uow, event_id, _history_item)
+
+
+def _history_item(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> HistoryItem:
+    data = event.data or {}
+    followup = None
+    if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
+        row = uow.followups.get(data["followup_id"])
+        if row is not None:
+            linked = uow.actions.get_by_followup(row.id)
+            followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
+    action = None
+    if event.kind == "action_added" and isinstance(data.get("action_id"), int):
+        row_a = uow.actions.get(data["action_id"])
+        if row_a is not None:
+            action = action_view(row_a, issue_number=issue.number)
+    return HistoryItem(
+        event=event_view(event),
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        timezone=side_timezone(p, issue.owning_side),
+        followup=followup,
+        action=action,
+    )
 
 
 def _people(uow: UnitOfWork, p: Partnership, role: Role) -> dict[Side, list[str]]:
@@ -166,48 +174,46 @@ def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | N
     An escalation for a missing acknowledgement is dropped if the issue was acknowledged before it went out;
     any escalation is dropped once the issue is resolved.
     """
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        data = event.data or {}
-        reason = str(data.get("reason") or "resolve")
-        if event.kind != "escalated" or issue.status == IssueStatus.RESOLVED.value:
-            return None
-        if reason == "acknowledge" and issue.acknowledged_at is not None and issue.acknowledged_at >= event.at:
-            return None
-        level = event.level or 1
-        missing: tuple[Side, ...] = ()
-        if level == 1:
-            recipients: tuple[str, ...] = (issue.owner_id,)
-        else:
-            people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
-            recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
-            missing = tuple(side for side in Side if not people[side])
-        deadlines = policy_from_rows(uow.policies.for_partnership(p.id)).for_severity(issue.severity)
-        return EscalationNotice(
-            event=event_view(event),
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            level=level,
-            reason=reason,
-            recipients=recipients,
-            missing_sides=missing,
-            acknowledge_within=deadlines.acknowledge,
-            resolve_within=deadlines.resolve,
-            timezone=side_timezone(p, issue.owning_side),
-            skipped_levels=tuple(int(x) for x in data.get("skipped") or ()),
-        )
+    return _from_event(uow, event_id, _escalation_notice)
+
+
+def _escalation_notice(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> EscalationNotice | None:
+    data = event.data or {}
+    reason = str(data.get("reason") or "resolve")
+    if event.kind != "escalated" or issue.status == IssueStatus.RESOLVED.value:
+        return None
+    if reason == "acknowledge" and issue.acknowledged_at is not None and issue.acknowledged_at >= event.at:
+        return None
+    level = event.level or 1
+    missing: tuple[Side, ...] = ()
+    if level == 1:
+        recipients: tuple[str, ...] = (issue.owner_id,)
+    else:
+        people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
+        recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
+        missing = tuple(side for side in Side if not people[side])
+    deadlines = policy_from_rows(uow.policies.for_partnership(p.id)).for_severity(issue.severity)
+    return EscalationNotice(
+        event=event_view(event),
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        level=level,
+        reason=reason,
+        recipients=recipients,
+        missing_sides=missing,
+        acknowledge_within=deadlines.acknowledge,
+        resolve_within=deadlines.resolve,
+        timezone=side_timezone(p, issue.owning_side),
+        skipped_levels=tuple(int(x) for x in data.get("skipped") or ()),
+    )
 
 
 def followup_question(uow: UnitOfWork, *, event_id: int) -> FollowupQuestion | None:
     """The blameless question for a resolution, or None if the issue was reopened before it went out."""
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        if event.kind != "resolved" or issue.status != IssueStatus.RESOLVED.value:
-            return None
-        return FollowupQuestion(issue=issue_view(issue), partnership=partnership_view(p))
+    return _from_event(uow, event_id, _followup_question)
+
+
+def _followup_question(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> FollowupQuestion | None:
+    if event.kind != "resolved" or issue.status != IssueStatus.RESOLVED.value:
+        return None
+    return FollowupQuestion(issue=issue_view(issue), partnership=partnership_view(p))

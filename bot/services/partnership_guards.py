@@ -8,6 +8,7 @@ scorecard all use them, so a refusal reads the same everywhere.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -27,6 +28,8 @@ MAX_REQUEST_KEY = 100
 MAX_DUE_AHEAD = timedelta(days=2 * 366)
 #: The rows a button, a form or an outbox row names by id, each in one partnership.
 Owned = TypeVar("Owned", Issue, Action, Goal, Expectation, Scorecard, Signal, Digest)
+#: A message's read model.
+Shown = TypeVar("Shown")
 NO_PARTNERSHIP = "This channel has no partnership yet. A lead can create one with `/partner setup`."
 
 
@@ -84,6 +87,19 @@ def row_and_partnership(
     if row is None or p is None:
         return None
     return row, p
+
+
+def shown_at_send_time(
+    uow: UnitOfWork,
+    rows: Callable[[UnitOfWork], TableRepository[Owned]],
+    row_id: int,
+    build: Callable[[UnitOfWork, Owned, Partnership], Shown | None],
+) -> Shown | None:
+    """What a queued message shows, read when it is sent (in a read-only unit of work): ``build`` from the row
+    (``rows`` picks its repository) and its partnership; None when either is gone."""
+    with uow.read_only():
+        found = row_and_partnership(uow, rows(uow), row_id)
+        return None if found is None else build(uow, *found)
 
 
 def row_in_channel(

@@ -19,7 +19,14 @@ from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
-from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership, row_and_partnership
+from bot.services.partnership_guards import (
+    check_text,
+    org_of,
+    require_lead,
+    require_partnership,
+    row_and_partnership,
+    shown_at_send_time,
+)
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.read_models_from_rows import partnership_view, view_from_row
@@ -205,12 +212,12 @@ def submit(
 
 def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
     """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
-    with uow.read_only():
-        found = row_and_partnership(uow, uow.scorecards, scorecard_id)
-        if found is None:
-            return None
-        s, p = found
-        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(uow, s))
+    return shown_at_send_time(
+        uow,
+        lambda u: u.scorecards,
+        scorecard_id,
+        lambda u, s, p: ScorecardInvite(partnership=partnership_view(p), scorecard=_view(u, s)),
+    )
 
 
 def _mean(sums: Iterable[ScoreSum]) -> Decimal | None:
@@ -238,11 +245,9 @@ def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[Ra
 
 def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
     """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
-    with uow.read_only():
-        found = row_and_partnership(uow, uow.scorecards, scorecard_id)
-        if found is None or found[0].status != "closed":
-            return None
-        return _report(uow, *found)
+    return shown_at_send_time(
+        uow, lambda u: u.scorecards, scorecard_id, lambda u, s, p: _report(u, s, p) if s.status == "closed" else None
+    )
 
 
 def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:

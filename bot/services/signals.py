@@ -31,7 +31,7 @@ from bot.services.errors import NotFound
 from bot.services.figures import Flag
 from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
-from bot.services.partnership_guards import row_and_partnership, row_in_channel
+from bot.services.partnership_guards import row_in_channel, shown_at_send_time
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
 from bot.services.read_models_from_rows import partnership_view, view_from_row
@@ -231,12 +231,9 @@ def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
 
 def signal_context(uow: UnitOfWork, *, signal_id: int) -> SignalView | None:
     """A stored signal and its partnership (the sender renders it), or None when it is gone."""
-    with uow.read_only():
-        found = row_and_partnership(uow, uow.signals, signal_id)
-        if found is None:
-            return None
-        signal, p = found
-        return _signal_view(signal, partnership_view(p))
+    return shown_at_send_time(
+        uow, lambda u: u.signals, signal_id, lambda _, signal, p: _signal_view(signal, partnership_view(p))
+    )
 
 
 def list_signals(uow: UnitOfWork, *, partnership_id: int, since: datetime) -> tuple[SignalView, ...]:
