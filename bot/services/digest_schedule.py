@@ -31,8 +31,6 @@ BATCH = 100
 RETRY_AFTER = timedelta(hours=6)
 
 
-
-
 def shift_local(at: datetime, tz: str, *, days: int) -> datetime:
     """``at`` moved by whole local days in ``tz`` (same wall-clock time), as UTC: a week is 7 local days,
     167 or 169 hours across a daylight-saving change.

@@ -17,6 +17,7 @@ from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     check_text,
     org_of,
+    partnership_to_change,
     require_partnership,
     row_in_channel,
     shown_at_send_time,
@@ -68,8 +69,7 @@ def record_expectation(
     body = check_expectation_text(text)
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        uow.lock_partnership(p.id)
+        p = partnership_to_change(uow, team_id, channel_id)
         existing = uow.expectations.get_by_request_key(p.id, key)
         if existing is not None:
             return expectation_view(existing)
@@ -96,12 +96,6 @@ def record_expectation(
         return expectation_view(e)
 
 
-def _in_channel(
-    uow: UnitOfWork, channel_id: str, expectation_id: int, *, for_update: bool = True
-) -> tuple[Expectation, Partnership]:
-    return row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=for_update)
-
-
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
     outbox.enqueue(
         uow,
@@ -120,7 +114,7 @@ def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, ac
         NotFound, NotAllowed, Conflict (withdrawn).
     """
     with uow.read_only():
-        e, p = _in_channel(uow, channel_id, expectation_id, for_update=False)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=False)
         _check_responder(uow, p, e, actor)
         return expectation_view(e)
 
@@ -158,7 +152,7 @@ def respond(
     text = None if agree else check_reason(reason or "")
     status = ExpectationStatus.AGREED if agree else ExpectationStatus.DISCUSSING
     with uow:
-        e, p = _in_channel(uow, channel_id, expectation_id)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         _check_responder(uow, p, e, actor)
         if e.status == status.value and (agree or e.response == text):
             return expectation_view(e)
@@ -175,7 +169,7 @@ def withdraw(uow: UnitOfWork, *, channel_id: str, expectation_id: int, actor: st
         NotFound, NotAllowed (the other side, or no side).
     """
     with uow:
-        e, p = _in_channel(uow, channel_id, expectation_id)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         side = require_side_member(uow, p, actor, "withdraw an expectation")
         if side.value != e.from_side:
             raise NotAllowed(

@@ -18,6 +18,7 @@ from bot.services.partnership_guards import (
     check_text,
     is_lead,
     org_of,
+    partnership_to_change,
     require_partnership,
     require_present,
     row_in_channel,
@@ -101,8 +102,7 @@ def create_goal(
     """
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        uow.lock_partnership(p.id)
+        p = partnership_to_change(uow, team_id, channel_id)
         existing = uow.goals.get_by_request_key(p.id, key)
         if existing is not None:
             return goal_view(existing)
@@ -132,12 +132,6 @@ def create_goal(
         return goal_view(goal)
 
 
-def _goal_in_channel(
-    uow: UnitOfWork, channel_id: str, goal_id: int, *, for_update: bool = False
-) -> tuple[Goal, Partnership]:
-    return row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=for_update)
-
-
 def _require_owner_or_lead(uow: UnitOfWork, p: Partnership, goal: Goal, actor: str) -> None:
     if actor not in (goal.client_owner_id, goal.provider_owner_id) and not is_lead(uow, p, actor):
         raise NotAllowed(
@@ -153,7 +147,7 @@ def goal_for_update(uow: UnitOfWork, *, channel_id: str, goal_id: int, actor: st
         NotFound, NotAllowed.
     """
     with uow.read_only():
-        goal, p = _goal_in_channel(uow, channel_id, goal_id)
+        goal, p = row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=False)
         _require_owner_or_lead(uow, p, goal, actor)
         return goal_view(goal)
 
@@ -175,7 +169,7 @@ def set_goal_status(
     """
     text = check_text(note or "", field="note", label="note", limit=MAX_REVIEW_TEXT, required=False) or None
     with uow:
-        goal, p = _goal_in_channel(uow, channel_id, goal_id, for_update=True)
+        goal, p = row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=True)
         _require_owner_or_lead(uow, p, goal, actor)
         if goal.status != status.value or goal.note != text:
             changed = goal.status != status.value

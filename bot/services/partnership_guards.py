@@ -183,7 +183,8 @@ def categories_of(p: Partnership) -> tuple[str, ...]:
 
 
 def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
-    """The partnership, row-locked until the transaction ends, for a change to its configuration.
+    """The partnership, row-locked until the transaction ends, for a change to its configuration or a numbered
+    entry added (a goal, an expectation).
 
     Changes (and the notices announcing them) go one at a time, so a repeated delivery of the same request waits
     for the first and finds its notice recorded. On SQLite the write transaction serialises anyway.
