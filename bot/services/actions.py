@@ -11,7 +11,6 @@ The message goes as a message from the app, or as an ephemeral to the other orga
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from bot.services import outbox
@@ -34,11 +33,10 @@ from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
 from storage.errors import DuplicateKey
 from storage.models import Action, Issue, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 BATCH = 500
 #: When an owner's calendar has no working time in reach (cannot happen with a valid calendar), look again later.
 NO_WINDOW_RETRY = timedelta(days=1)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -54,7 +54,6 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once). Each batch's
 #: aggregate queries join the answers of its partnerships; PostgreSQL does that with a scan of the whole answers

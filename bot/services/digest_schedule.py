@@ -8,7 +8,6 @@ across a daylight-saving change. After downtime only the latest missed digest go
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import outbox
@@ -17,11 +16,10 @@ from bot.services.partnership_guards import partnership_by_id
 from bot.services.schedule import due_and_next, next_weekly_time, zone
 from storage.errors import DuplicateKey
 from storage.models import Digest, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships claimed per transaction by ``queue_due_digests``.
 BATCH = 100

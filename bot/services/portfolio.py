@@ -8,7 +8,7 @@ channel, lead checks) and queues the weekly post.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,11 +22,9 @@ from bot.services.portfolio_risk import assess, rank
 from bot.services.schedule import due_and_next, next_weekly_time, zone
 from storage.errors import DuplicateKey
 from storage.models import OutboxMessage, Workspace
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
-
-UowFactory = Callable[[], UnitOfWork]
 
 
 # --- the schedule ---------------------------------------------------------------------------------------------

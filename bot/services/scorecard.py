@@ -10,7 +10,7 @@ below the anonymity threshold contributes no averages and no comments.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -48,7 +48,6 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 TARGETS = ("self", "other")
 
 
