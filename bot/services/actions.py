@@ -14,6 +14,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from bot.services import outbox
+from bot.services.created_once import created_once
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
 from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
@@ -136,18 +137,17 @@ def create_action(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        existing = uow.actions.get_by_request_key(p.id, key)
-        if existing is not None:
-            return _view(uow, p, existing, now)
-        issue = None
-        if data.issue_id is not None:
-            issue = uow.issues.get(data.issue_id, for_update=True)
-            if issue is None or issue.partnership_id != p.id:
-                raise NotFound("This issue does not exist in this channel's partnership.")
-        action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
-        # the same submission, delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.actions.get_by_request_key(p.id, key))
-        return _view(uow, p, action if stored is None else stored, now)
+        action, _ = created_once(uow, uow.actions, p.id, key, lambda: _add_requested(uow, p, actor, data, key, now))
+        return _view(uow, p, action, now)
+
+
+def _add_requested(uow: UnitOfWork, p: Partnership, actor: str, data: ActionInput, key: str, now: datetime) -> Action:
+    issue = None
+    if data.issue_id is not None:
+        issue = uow.issues.get(data.issue_id, for_update=True)
+        if issue is None or issue.partnership_id != p.id:
+            raise NotFound("This issue does not exist in this channel's partnership.")
+    return add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
 
 
 def set_action_status(

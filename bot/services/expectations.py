@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from bot.services import outbox
+from bot.services.created_once import created_once
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.goals import require_side_member
 from bot.services.partnership_guards import (
@@ -70,30 +71,29 @@ def record_expectation(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
-        existing = uow.expectations.get_by_request_key(p.id, key)
-        if existing is not None:
-            return expectation_view(existing)
-        side = require_side_member(uow, p, actor, "record what their side expects")
-        e = uow.expectations.add(
-            Expectation(
-                partnership_id=p.id,
-                number=uow.expectations.next_number(p.id),
-                from_side=side.value,
-                text=body,
-                status=ExpectationStatus.OPEN.value,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                request_key=key,
-            )
-        )
-        outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
-        # the same submission delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.expectations.get_by_request_key(p.id, key))
-        if stored is not None:
-            return expectation_view(stored)
-        logger.info("partnership %s: expectation #%s recorded (%s side)", p.id, e.number, side.value)
+        e, added = created_once(uow, uow.expectations, p.id, key, lambda: _add_expectation(uow, p, actor, body, key, now))
+        if added:
+            logger.info("partnership %s: expectation #%s recorded (%s side)", p.id, e.number, e.from_side)
         return expectation_view(e)
+
+
+def _add_expectation(uow: UnitOfWork, p: Partnership, actor: str, body: str, key: str, now: datetime) -> Expectation:
+    side = require_side_member(uow, p, actor, "record what their side expects")
+    e = uow.expectations.add(
+        Expectation(
+            partnership_id=p.id,
+            number=uow.expectations.next_number(p.id),
+            from_side=side.value,
+            text=body,
+            status=ExpectationStatus.OPEN.value,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            request_key=key,
+        )
+    )
+    outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
+    return e
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:

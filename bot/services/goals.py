@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.services.created_once import created_once
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
@@ -103,33 +104,32 @@ def create_goal(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = partnership_to_change(uow, team_id, channel_id)
-        existing = uow.goals.get_by_request_key(p.id, key)
-        if existing is not None:
-            return goal_view(existing)
-        require_side_member(uow, p, actor, "add a shared goal")
-        title, client_owner, provider_owner = validate_goal(uow, p, data, now)
-        goal = uow.goals.add(
-            Goal(
-                partnership_id=p.id,
-                number=uow.goals.next_number(p.id),
-                title=title,
-                client_owner_id=client_owner,
-                provider_owner_id=provider_owner,
-                status=data.status.value,
-                due_on=data.due_on,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                request_key=key,
-            )
-        )
-        uow.goals.record(goal, kind="created", at=now, actor=actor)
-        # the same submission delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.goals.get_by_request_key(p.id, key))
-        if stored is not None:
-            return goal_view(stored)
-        logger.info("partnership %s: goal #%s added", p.id, goal.number)
+        goal, added = created_once(uow, uow.goals, p.id, key, lambda: _add_goal(uow, p, actor, data, key, now))
+        if added:
+            logger.info("partnership %s: goal #%s added", p.id, goal.number)
         return goal_view(goal)
+
+
+def _add_goal(uow: UnitOfWork, p: Partnership, actor: str, data: GoalInput, key: str, now: datetime) -> Goal:
+    require_side_member(uow, p, actor, "add a shared goal")
+    title, client_owner, provider_owner = validate_goal(uow, p, data, now)
+    goal = uow.goals.add(
+        Goal(
+            partnership_id=p.id,
+            number=uow.goals.next_number(p.id),
+            title=title,
+            client_owner_id=client_owner,
+            provider_owner_id=provider_owner,
+            status=data.status.value,
+            due_on=data.due_on,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            request_key=key,
+        )
+    )
+    uow.goals.record(goal, kind="created", at=now, actor=actor)
+    return goal
 
 
 def _require_owner_or_lead(uow: UnitOfWork, p: Partnership, goal: Goal, actor: str) -> None:
