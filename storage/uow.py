@@ -243,3 +243,8 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+
+#: What services that run several units of work (the heartbeat's jobs, reports) are given: a UnitOfWorkFactory,
+#: or in tests anything that makes a UnitOfWork.
+UowFactory = Callable[[], UnitOfWork]

@@ -11,10 +11,10 @@ The message goes as a message from the app, or as an ephemeral to the other orga
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from bot.services import kpi_red, outbox
+from bot.services.created_once import created_once
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
 from bot.services.issue_models import MAX_ISSUE_TITLE, ActionFilter, ActionInput, ActionStatus, ActionView, OverdueReminder
@@ -27,17 +27,17 @@ from bot.services.partnership_guards import (
     is_lead,
     org_of,
     require_partnership,
+    row_in_channel,
     today_in,
 )
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar, side_calendar
 from storage.errors import DuplicateKey
 from storage.models import Action, Issue, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 BATCH = 500
 #: When an owner's calendar has no working time in reach (cannot happen with a valid calendar), look again later.
 NO_WINDOW_RETRY = timedelta(days=1)
@@ -138,23 +138,23 @@ def create_action(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         p = require_partnership(uow, team_id, channel_id)
-        existing = uow.actions.get_by_request_key(p.id, key)
-        if existing is not None:
-            return _view(uow, p, existing, now)
-        issue = None
-        if data.issue_id is not None:
-            issue = uow.issues.get(data.issue_id, for_update=True)
-            if issue is None or issue.partnership_id != p.id:
-                raise NotFound("This issue does not exist in this channel's partnership.")
-        kpi = uow.kpis.get(data.kpi_id) if data.kpi_id is not None else None
-        if data.kpi_id is not None and (kpi is None or kpi.partnership_id != p.id):
-            raise NotFound("This KPI does not exist in this channel's partnership.")
-        action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
-        if kpi is not None:
-            kpi_red.queue_answer(uow, p, kpi, action.id, now=now)
-        # the same submission, delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.actions.get_by_request_key(p.id, key))
-        return _view(uow, p, action if stored is None else stored, now)
+        action, _ = created_once(uow, uow.actions, p.id, key, lambda: _add_requested(uow, p, actor, data, key, now))
+        return _view(uow, p, action, now)
+
+
+def _add_requested(uow: UnitOfWork, p: Partnership, actor: str, data: ActionInput, key: str, now: datetime) -> Action:
+    issue = None
+    if data.issue_id is not None:
+        issue = uow.issues.get(data.issue_id, for_update=True)
+        if issue is None or issue.partnership_id != p.id:
+            raise NotFound("This issue does not exist in this channel's partnership.")
+    kpi = uow.kpis.get(data.kpi_id) if data.kpi_id is not None else None
+    if data.kpi_id is not None and (kpi is None or kpi.partnership_id != p.id):
+        raise NotFound("This KPI does not exist in this channel's partnership.")
+    action = add_action(uow, p, actor=actor, data=data, request_key=key, now=now, issue=issue)
+    if kpi is not None:
+        kpi_red.queue_answer(uow, p, kpi, action.id, now=now)
+    return action
 
 
 def set_action_status(
@@ -166,10 +166,7 @@ def set_action_status(
         NotFound, NotAllowed.
     """
     with uow:
-        action = uow.actions.get(action_id, for_update=True)
-        p = uow.partnerships.get(action.partnership_id) if action is not None else None
-        if action is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This action does not exist in this channel's partnership.")
+        action, p = row_in_channel(uow, uow.actions, channel_id, action_id, "action", for_update=True)
         if actor not in (action.owner_id, action.created_by) and not is_lead(uow, p, actor):
             raise NotAllowed(f"Only the action's owner (<@{action.owner_id}>), whoever created it, or a lead can change it.")
         if action.status != status.value:
@@ -198,10 +195,7 @@ def set_action_status(
 def get_action(uow: UnitOfWork, *, channel_id: str, action_id: int, now: datetime) -> ActionView:
     """One action of the channel's partnership. Raises NotFound."""
     with uow.read_only():
-        action = uow.actions.get(action_id)
-        p = uow.partnerships.get(action.partnership_id) if action is not None else None
-        if action is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This action does not exist in this channel's partnership.")
+        action, p = row_in_channel(uow, uow.actions, channel_id, action_id, "action", for_update=False)
         return _view(uow, p, action, now)
 
 

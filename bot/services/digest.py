@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -42,7 +42,7 @@ from bot.services.digest_schedule import (
     week_boundaries,
     week_start_of,
 )
-from bot.services.partnership_guards import partnership_by_id, today_in
+from bot.services.partnership_guards import partnership_by_id, shown_at_send_time, today_in
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import partnership_view
 from bot.services.schedule import zone
@@ -54,7 +54,6 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships whose digests ``build_digests`` reads together (bounds the rows held at once). Each batch's
 #: aggregate queries join the answers of its partnerships; PostgreSQL does that with a scan of the whole answers
@@ -175,12 +174,7 @@ def digests_for(
 
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
     """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
-    with uow.read_only():
-        row = uow.digests.get(digest_id)
-        p = uow.partnerships.get(row.partnership_id) if row is not None else None
-        if row is None or p is None:
-            return None
-        return _build(uow, p, row.ends_at, now)
+    return shown_at_send_time(uow, lambda u: u.digests, digest_id, lambda u, row, p: _build(u, p, row.ends_at, now))
 
 
 def _build(

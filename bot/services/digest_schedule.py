@@ -8,20 +8,18 @@ across a daylight-saving change. After downtime only the latest missed digest go
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import outbox
 from bot.services.batches import claimed_batches
 from bot.services.partnership_guards import partnership_by_id
-from bot.services.schedule import next_weekly_time, zone
+from bot.services.schedule import due_and_next, next_weekly_time, zone
 from storage.errors import DuplicateKey
 from storage.models import Digest, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: Partnerships claimed per transaction by ``queue_due_digests``.
 BATCH = 100
@@ -29,9 +27,6 @@ BATCH = 100
 
 #: A partnership whose digest time cannot be computed (a broken time zone) is tried again this much later.
 RETRY_AFTER = timedelta(hours=6)
-
-
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def shift_local(at: datetime, tz: str, *, days: int) -> datetime:
@@ -105,17 +100,8 @@ def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]
     skipped and logged. A digest time that no longer fits the schedule (a lead changed the digest day or time)
     is not sent: the next one is computed from the new schedule.
     """
-    if p.next_digest_at is None:  # first time (a new partnership, or one from before digests existed)
-        return None, next_digest_time(p, now)
-    due = p.next_digest_at
-    if next_digest_time(p, due - _ONE_MICROSECOND) != due:
-        logger.info("partnership %s: digest schedule changed; next digest recomputed", p.id)
-        return None, next_digest_time(p, now)
-    following = next_digest_time(p, due)
-    while following <= now:
-        logger.warning("partnership %s: digest due at %s skipped (missed while down)", p.id, due.isoformat())
-        due, following = following, next_digest_time(p, following)
-    return due, following
+    # None: the first time (a new partnership, or one from before digests existed)
+    return due_and_next(p.next_digest_at, now, lambda after: next_digest_time(p, after), f"partnership {p.id}: digest")
 
 
 def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:

@@ -10,7 +10,7 @@ Escalation messages say what is waiting, since when, what is needed and from who
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,11 +23,10 @@ from bot.services.partnership_guards import issue_in_channel
 from bot.services.working_calendar import WorkingCalendar, load_calendar, side_calendar
 from storage.models import EscalationPolicyRow, Issue, IssueEvent, Partnership
 from storage.repositories.issues import DueIssue, Escalation
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: Issues handled per transaction by the escalation tick.
 BATCH = 200

@@ -11,11 +11,20 @@ import logging
 from datetime import datetime
 
 from bot.services import outbox
-from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.created_once import created_once
+from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.goals import require_side_member
-from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, org_of, require_partnership
+from bot.services.partnership_guards import (
+    MAX_REQUEST_KEY,
+    check_text,
+    org_of,
+    partnership_to_change,
+    require_partnership,
+    row_in_channel,
+    shown_at_send_time,
+)
 from bot.services.partnership_models import Side
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.review_models import MAX_REVIEW_TEXT, ExpectationCard, ExpectationStatus, ExpectationView, LedgerSummary
 from storage.models import Expectation, Partnership
 from storage.uow import UnitOfWork
@@ -28,18 +37,7 @@ LEDGER_ENTRIES = 20
 
 
 def expectation_view(e: Expectation) -> ExpectationView:
-    return ExpectationView(
-        id=e.id,
-        number=e.number,
-        from_side=Side(e.from_side),
-        text=e.text,
-        status=ExpectationStatus(e.status),
-        created_by=e.created_by,
-        created_at=e.created_at,
-        responded_by=e.responded_by,
-        responded_at=e.responded_at,
-        response=e.response,
-    )
+    return view_from_row(ExpectationView, e, from_side=Side(e.from_side), status=ExpectationStatus(e.status))
 
 
 def check_expectation_text(text: str) -> str:
@@ -72,42 +70,30 @@ def record_expectation(
     body = check_expectation_text(text)
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        uow.lock_partnership(p.id)
-        existing = uow.expectations.get_by_request_key(p.id, key)
-        if existing is not None:
-            return expectation_view(existing)
-        side = require_side_member(uow, p, actor, "record what their side expects")
-        e = uow.expectations.add(
-            Expectation(
-                partnership_id=p.id,
-                number=uow.expectations.next_number(p.id),
-                from_side=side.value,
-                text=body,
-                status=ExpectationStatus.OPEN.value,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                request_key=key,
-            )
-        )
-        outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
-        # the same submission delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.expectations.get_by_request_key(p.id, key))
-        if stored is not None:
-            return expectation_view(stored)
-        logger.info("partnership %s: expectation #%s recorded (%s side)", p.id, e.number, side.value)
+        p = partnership_to_change(uow, team_id, channel_id)
+        e, added = created_once(uow, uow.expectations, p.id, key, lambda: _add_expectation(uow, p, actor, body, key, now))
+        if added:
+            logger.info("partnership %s: expectation #%s recorded (%s side)", p.id, e.number, e.from_side)
         return expectation_view(e)
 
 
-def _in_channel(
-    uow: UnitOfWork, channel_id: str, expectation_id: int, *, for_update: bool = True
-) -> tuple[Expectation, Partnership]:
-    e = uow.expectations.get(expectation_id, for_update=for_update)
-    p = uow.partnerships.get(e.partnership_id) if e is not None else None
-    if e is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This expectation does not exist in this channel's partnership.")
-    return e, p
+def _add_expectation(uow: UnitOfWork, p: Partnership, actor: str, body: str, key: str, now: datetime) -> Expectation:
+    side = require_side_member(uow, p, actor, "record what their side expects")
+    e = uow.expectations.add(
+        Expectation(
+            partnership_id=p.id,
+            number=uow.expectations.next_number(p.id),
+            from_side=side.value,
+            text=body,
+            status=ExpectationStatus.OPEN.value,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            request_key=key,
+        )
+    )
+    outbox.add_new(uow, p, purpose=outbox.Purpose.EXPECTATION, ref_id=e.id, key=f"expectation:{e.id}", now=now)
+    return e
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
@@ -128,7 +114,7 @@ def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, ac
         NotFound, NotAllowed, Conflict (withdrawn).
     """
     with uow.read_only():
-        e, p = _in_channel(uow, channel_id, expectation_id, for_update=False)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=False)
         _check_responder(uow, p, e, actor)
         return expectation_view(e)
 
@@ -166,7 +152,7 @@ def respond(
     text = None if agree else check_reason(reason or "")
     status = ExpectationStatus.AGREED if agree else ExpectationStatus.DISCUSSING
     with uow:
-        e, p = _in_channel(uow, channel_id, expectation_id)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         _check_responder(uow, p, e, actor)
         if e.status == status.value and (agree or e.response == text):
             return expectation_view(e)
@@ -183,7 +169,7 @@ def withdraw(uow: UnitOfWork, *, channel_id: str, expectation_id: int, actor: st
         NotFound, NotAllowed (the other side, or no side).
     """
     with uow:
-        e, p = _in_channel(uow, channel_id, expectation_id)
+        e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         side = require_side_member(uow, p, actor, "withdraw an expectation")
         if side.value != e.from_side:
             raise NotAllowed(
@@ -206,12 +192,12 @@ def list_expectations(uow: UnitOfWork, *, team_id: str, channel_id: str) -> tupl
 
 def expectation_card(uow: UnitOfWork, *, expectation_id: int) -> ExpectationCard | None:
     """What the entry's channel message shows now (None when it is gone)."""
-    with uow.read_only():
-        e = uow.expectations.get(expectation_id)
-        p = uow.partnerships.get(e.partnership_id) if e is not None else None
-        if e is None or p is None:
-            return None
-        return ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e))
+    return shown_at_send_time(
+        uow,
+        lambda u: u.expectations,
+        expectation_id,
+        lambda _, e, p: ExpectationCard(partnership=partnership_view(p), expectation=expectation_view(e)),
+    )
 
 
 def ledger_summary(uow: UnitOfWork, partnership_id: int) -> LedgerSummary:

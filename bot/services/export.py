@@ -13,7 +13,6 @@ they stand. Scorecard comments stay in Slack.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -26,9 +25,7 @@ from bot.services.partnership_models import PartnershipView, Side
 from bot.services.partnerships import get_partnership_by_id
 from bot.services.review_models import ExpectationView, GoalStatus
 from bot.services.schedule import zone
-from storage.uow import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
+from storage.uow import UnitOfWork, UowFactory
 
 #: Without --from, a quarter: the thirteen weeks up to the latest complete one (fewer for a newer partnership).
 DEFAULT_WEEKS = 13

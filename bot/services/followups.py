@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.services.actions import add_action
+from bot.services.created_once import created_once
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.issue_lifecycle import record_event
 from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, ActionInput, ActionView, FollowupView
 from bot.services.issue_queries import action_view, followup_view
 from bot.services.partnership_guards import MAX_REQUEST_KEY, check_text, issue_in_channel, today_in
 from bot.services.partnership_models import Side
-from storage.models import Followup
+from storage.models import Followup, Issue, Partnership
 from storage.uow import UnitOfWork
 
 #: Due date of an action made in one click from a contribution, unless one is given.
@@ -45,28 +46,26 @@ def contribute(
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
         issue, p = issue_in_channel(uow, channel_id, issue_id, for_update=True)
-        existing = uow.followups.get_by_request_key(issue.id, key)
-        if existing is not None:
-            return followup_view(existing, issue_number=issue.number, action_id=None)
-        member = uow.members.get(p.id, actor)
-        tagged = (Side(member.side) if member is not None and member.side else None) or side
-        if tagged is None:
-            raise NotAllowed("You're not on a side of this partnership yet. Ask a lead to put you on one.")
-        followup = uow.followups.add(
-            Followup(issue_id=issue.id, side=tagged.value, author_id=actor, text=body, request_key=key, created_at=now)
+        followup, _ = created_once(
+            uow, uow.followups, issue.id, key, lambda: _add_followup(uow, p, issue, actor, side, body, key, now)
         )
-        record_event(
-            uow,
-            p,
-            issue,
-            kind="followup_added",
-            actor=actor,
-            now=now,
-            data={"followup_id": followup.id, "side": tagged.value},
-        )
-        # the same submission, delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.followups.get_by_request_key(issue.id, key))
-        return followup_view(followup if stored is None else stored, issue_number=issue.number, action_id=None)
+        return followup_view(followup, issue_number=issue.number, action_id=None)
+
+
+def _add_followup(
+    uow: UnitOfWork, p: Partnership, issue: Issue, actor: str, side: Side | None, body: str, key: str, now: datetime
+) -> Followup:
+    member = uow.members.get(p.id, actor)
+    tagged = (Side(member.side) if member is not None and member.side else None) or side
+    if tagged is None:
+        raise NotAllowed("You're not on a side of this partnership yet. Ask a lead to put you on one.")
+    followup = uow.followups.add(
+        Followup(issue_id=issue.id, side=tagged.value, author_id=actor, text=body, request_key=key, created_at=now)
+    )
+    record_event(
+        uow, p, issue, kind="followup_added", actor=actor, now=now, data={"followup_id": followup.id, "side": tagged.value}
+    )
+    return followup
 
 
 def list_followups(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[FollowupView, ...]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.created_once import created_once
+from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     active_member,
@@ -18,10 +19,13 @@ from bot.services.partnership_guards import (
     check_text,
     is_lead,
     org_of,
+    partnership_to_change,
     require_partnership,
     require_present,
+    row_in_channel,
 )
 from bot.services.partnership_models import Side
+from bot.services.read_models_from_rows import view_from_row
 from bot.services.review_models import MAX_GOAL_TITLE, MAX_REVIEW_TEXT, GoalInput, GoalStatus, SharedGoal
 from storage.models import Goal, Partnership
 from storage.uow import UnitOfWork
@@ -33,19 +37,7 @@ OWNER_FIELDS = {Side.CLIENT: "client_owner_id", Side.PROVIDER: "provider_owner_i
 
 
 def goal_view(goal: Goal) -> SharedGoal:
-    return SharedGoal(
-        id=goal.id,
-        number=goal.number,
-        title=goal.title,
-        client_owner_id=goal.client_owner_id,
-        provider_owner_id=goal.provider_owner_id,
-        status=GoalStatus(goal.status),
-        note=goal.note,
-        due_on=goal.due_on,
-        created_by=goal.created_by,
-        updated_by=goal.updated_by,
-        updated_at=goal.updated_at,
-    )
+    return view_from_row(SharedGoal, goal, status=GoalStatus(goal.status))
 
 
 def require_side_member(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> Side:
@@ -111,45 +103,33 @@ def create_goal(
     """
     key = request_key[:MAX_REQUEST_KEY]
     with uow:
-        p = require_partnership(uow, team_id, channel_id)
-        uow.lock_partnership(p.id)
-        existing = uow.goals.get_by_request_key(p.id, key)
-        if existing is not None:
-            return goal_view(existing)
-        require_side_member(uow, p, actor, "add a shared goal")
-        title, client_owner, provider_owner = validate_goal(uow, p, data, now)
-        goal = uow.goals.add(
-            Goal(
-                partnership_id=p.id,
-                number=uow.goals.next_number(p.id),
-                title=title,
-                client_owner_id=client_owner,
-                provider_owner_id=provider_owner,
-                status=data.status.value,
-                due_on=data.due_on,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-                request_key=key,
-            )
-        )
-        uow.goals.record(goal, kind="created", at=now, actor=actor)
-        # the same submission delivered twice at once: the first one stands
-        stored = uow.commit_or_read_back(lambda: uow.goals.get_by_request_key(p.id, key))
-        if stored is not None:
-            return goal_view(stored)
-        logger.info("partnership %s: goal #%s added", p.id, goal.number)
+        p = partnership_to_change(uow, team_id, channel_id)
+        goal, added = created_once(uow, uow.goals, p.id, key, lambda: _add_goal(uow, p, actor, data, key, now))
+        if added:
+            logger.info("partnership %s: goal #%s added", p.id, goal.number)
         return goal_view(goal)
 
 
-def _goal_in_channel(
-    uow: UnitOfWork, channel_id: str, goal_id: int, *, for_update: bool = False
-) -> tuple[Goal, Partnership]:
-    goal = uow.goals.get(goal_id, for_update=for_update)
-    p = uow.partnerships.get(goal.partnership_id) if goal is not None else None
-    if goal is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This goal does not exist in this channel's partnership.")
-    return goal, p
+def _add_goal(uow: UnitOfWork, p: Partnership, actor: str, data: GoalInput, key: str, now: datetime) -> Goal:
+    require_side_member(uow, p, actor, "add a shared goal")
+    title, client_owner, provider_owner = validate_goal(uow, p, data, now)
+    goal = uow.goals.add(
+        Goal(
+            partnership_id=p.id,
+            number=uow.goals.next_number(p.id),
+            title=title,
+            client_owner_id=client_owner,
+            provider_owner_id=provider_owner,
+            status=data.status.value,
+            due_on=data.due_on,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            request_key=key,
+        )
+    )
+    uow.goals.record(goal, kind="created", at=now, actor=actor)
+    return goal
 
 
 def _require_owner_or_lead(uow: UnitOfWork, p: Partnership, goal: Goal, actor: str) -> None:
@@ -167,7 +147,7 @@ def goal_for_update(uow: UnitOfWork, *, channel_id: str, goal_id: int, actor: st
         NotFound, NotAllowed.
     """
     with uow.read_only():
-        goal, p = _goal_in_channel(uow, channel_id, goal_id)
+        goal, p = row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=False)
         _require_owner_or_lead(uow, p, goal, actor)
         return goal_view(goal)
 
@@ -189,7 +169,7 @@ def set_goal_status(
     """
     text = check_text(note or "", field="note", label="note", limit=MAX_REVIEW_TEXT, required=False) or None
     with uow:
-        goal, p = _goal_in_channel(uow, channel_id, goal_id, for_update=True)
+        goal, p = row_in_channel(uow, uow.goals, channel_id, goal_id, "goal", for_update=True)
         _require_owner_or_lead(uow, p, goal, actor)
         if goal.status != status.value or goal.note != text:
             changed = goal.status != status.value

@@ -185,29 +185,33 @@ class IssueEventView:
 
 
 @dataclass(frozen=True)
-class IssueCard:
-    """Everything the issue card shows, read at send time."""
+class IssueMessage:
+    """What every message about an issue is read with: the issue and its partnership."""
 
     issue: IssueView
     partnership: PartnershipView
+
+
+@dataclass(frozen=True)
+class IssueCard(IssueMessage):
+    """Everything the issue card shows, read at send time."""
+
     actions: tuple[ActionView, ...]
     timezone: str  # the owning side's, for dates and times on the card
 
 
 @dataclass(frozen=True)
-class HistoryItem:
+class HistoryItem(IssueMessage):
     """One history entry with what its thread reply needs (the follow-up, for a contribution)."""
 
     event: IssueEventView
-    issue: IssueView
-    partnership: PartnershipView
     timezone: str
     followup: FollowupView | None = None
     action: ActionView | None = None
 
 
 @dataclass(frozen=True)
-class EscalationNotice:
+class EscalationNotice(IssueMessage):
     """An escalation message: what, since when, what is needed and from whom. Never who is at fault.
 
     ``reason`` is ``acknowledge`` (waiting to be acknowledged), ``resolve`` (resolution time) or ``manual``
@@ -216,8 +220,6 @@ class EscalationNotice:
     """
 
     event: IssueEventView
-    issue: IssueView
-    partnership: PartnershipView
     level: int
     reason: str
     recipients: tuple[str, ...]
@@ -229,9 +231,8 @@ class EscalationNotice:
 
 
 @dataclass(frozen=True)
-class FollowupQuestion:
-    issue: IssueView
-    partnership: PartnershipView
+class FollowupQuestion(IssueMessage):
+    """The blameless question both sides are asked when an issue is resolved."""
 
 
 @dataclass(frozen=True)

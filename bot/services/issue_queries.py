@@ -8,6 +8,7 @@ thread (``history_item``), an escalation message (``escalation_notice``) and the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from bot.services.escalation_policy import policy_from_rows
@@ -24,9 +25,15 @@ from bot.services.issue_models import (
     IssueStatus,
     IssueView,
 )
-from bot.services.partnership_guards import issue_in_channel, require_partnership
+from bot.services.partnership_guards import (
+    Shown,
+    issue_in_channel,
+    require_partnership,
+    row_and_partnership,
+    shown_at_send_time,
+)
 from bot.services.partnership_models import Role, Side
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.working_calendar import side_timezone
 from storage.models import Action, Followup, Issue, IssueEvent, Partnership
 from storage.repositories.issues import UNRESOLVED
@@ -40,79 +47,35 @@ logger = logging.getLogger(__name__)
 
 def issue_view(issue: Issue) -> IssueView:
     """Read model of a stored issue."""
-    return IssueView(
-        id=issue.id,
-        partnership_id=issue.partnership_id,
-        number=issue.number,
-        title=issue.title,
-        details=issue.details,
-        severity=issue.severity,
-        category=issue.category,
+    return view_from_row(
+        IssueView,
+        issue,
         owning_side=Side(issue.owning_side),
-        owner_id=issue.owner_id,
-        raised_by=issue.raised_by,
         raised_by_side=Side(issue.raised_by_side) if issue.raised_by_side else None,
-        due_on=issue.due_on,
         status=IssueStatus(issue.status),
-        created_at=issue.created_at,
-        opened_at=issue.opened_at,
-        acknowledged_at=issue.acknowledged_at,
-        acknowledged_by=issue.acknowledged_by,
-        resolved_at=issue.resolved_at,
-        resolved_by=issue.resolved_by,
-        escalation_level=issue.escalation_level,
-        next_escalation_at=issue.next_escalation_at,
-        card_ts=issue.card_ts,
-        source_permalink=issue.source_permalink,
     )
 
 
 def event_view(event: IssueEvent) -> IssueEventView:
     """Read model of a history entry."""
-    return IssueEventView(
-        id=event.id,
-        issue_id=event.issue_id,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        level=event.level,
-        detail=event.detail,
-        data=dict(event.data or {}),
-    )
+    return view_from_row(IssueEventView, event, data=dict(event.data or {}))
 
 
 def action_view(action: Action, *, issue_number: int | None = None, today: date | None = None) -> ActionView:
     """Read model of an action; ``overdue`` is only known when the caller says what day it is for the owner."""
-    return ActionView(
-        id=action.id,
-        partnership_id=action.partnership_id,
-        issue_id=action.issue_id,
+    return view_from_row(
+        ActionView,
+        action,
         issue_number=issue_number,
-        followup_id=action.followup_id,
-        title=action.title,
-        owner_id=action.owner_id,
         side=Side(action.side),
-        due_on=action.due_on,
         status=ActionStatus(action.status),
-        created_by=action.created_by,
-        created_at=action.created_at,
-        closed_at=action.closed_at,
         overdue=today is not None and action.status == ActionStatus.OPEN.value and action.due_on < today,
     )
 
 
 def followup_view(followup: Followup, *, issue_number: int, action_id: int | None) -> FollowupView:
     """Read model of an answer to the blameless question (``action_id``: the action made from it, if any)."""
-    return FollowupView(
-        id=followup.id,
-        issue_id=followup.issue_id,
-        issue_number=issue_number,
-        side=Side(followup.side),
-        author_id=followup.author_id,
-        text=followup.text,
-        created_at=followup.created_at,
-        action_id=action_id,
-    )
+    return view_from_row(FollowupView, followup, issue_number=issue_number, side=Side(followup.side), action_id=action_id)
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -145,56 +108,56 @@ def history(uow: UnitOfWork, *, channel_id: str, issue_id: int) -> tuple[IssueEv
 
 def issue_card(uow: UnitOfWork, *, issue_id: int) -> IssueCard | None:
     """What the card shows now (the sender renders it at send time). None when the issue is gone."""
+    return shown_at_send_time(uow, lambda u: u.issues, issue_id, _issue_card)
+
+
+def _issue_card(uow: UnitOfWork, issue: Issue, p: Partnership) -> IssueCard:
+    actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
+    return IssueCard(
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        actions=actions,
+        timezone=side_timezone(p, issue.owning_side),
+    )
+
+
+def _from_event(
+    uow: UnitOfWork, event_id: int, build: Callable[[UnitOfWork, IssueEvent, Issue, Partnership], Shown | None]
+) -> Shown | None:
+    """What a message about a history entry shows, read when it is sent: ``build`` from the entry, its issue and
+    partnership; None when any of them is gone."""
     with uow.read_only():
-        issue = uow.issues.get(issue_id)
-        p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-        if issue is None or p is None:
-            return None
-        actions = tuple(action_view(a, issue_number=issue.number) for a in uow.actions.for_issue(issue.id))
-        return IssueCard(
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            actions=actions,
-            timezone=side_timezone(p, issue.owning_side),
-        )
-
-
-def _event_context(uow: UnitOfWork, event_id: int) -> tuple[IssueEvent, Issue, Partnership] | None:
-    event = uow.issue_events.get(event_id)
-    issue = uow.issues.get(event.issue_id) if event is not None else None
-    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-    if event is None or issue is None or p is None:
-        return None
-    return event, issue, p
+        event = uow.issue_events.get(event_id)
+        found = row_and_partnership(uow, uow.issues, event.issue_id) if event is not None else None
+        return None if event is None or found is None else build(uow, event, *found)
 
 
 def history_item(uow: UnitOfWork, *, event_id: int) -> HistoryItem | None:
     """A history entry and what its thread reply shows."""
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        data = event.data or {}
-        followup = None
-        if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
-            row = uow.followups.get(data["followup_id"])
-            if row is not None:
-                linked = uow.actions.get_by_followup(row.id)
-                followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
-        action = None
-        if event.kind == "action_added" and isinstance(data.get("action_id"), int):
-            row_a = uow.actions.get(data["action_id"])
-            if row_a is not None:
-                action = action_view(row_a, issue_number=issue.number)
-        return HistoryItem(
-            event=event_view(event),
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            timezone=side_timezone(p, issue.owning_side),
-            followup=followup,
-            action=action,
-        )
+    return _from_event(uow, event_id, _history_item)
+
+
+def _history_item(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> HistoryItem:
+    data = event.data or {}
+    followup = None
+    if event.kind == "followup_added" and isinstance(data.get("followup_id"), int):
+        row = uow.followups.get(data["followup_id"])
+        if row is not None:
+            linked = uow.actions.get_by_followup(row.id)
+            followup = followup_view(row, issue_number=issue.number, action_id=linked.id if linked else None)
+    action = None
+    if event.kind == "action_added" and isinstance(data.get("action_id"), int):
+        row_a = uow.actions.get(data["action_id"])
+        if row_a is not None:
+            action = action_view(row_a, issue_number=issue.number)
+    return HistoryItem(
+        event=event_view(event),
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        timezone=side_timezone(p, issue.owning_side),
+        followup=followup,
+        action=action,
+    )
 
 
 def _people(uow: UnitOfWork, p: Partnership, role: Role) -> dict[Side, list[str]]:
@@ -211,48 +174,46 @@ def escalation_notice(uow: UnitOfWork, *, event_id: int) -> EscalationNotice | N
     An escalation for a missing acknowledgement is dropped if the issue was acknowledged before it went out;
     any escalation is dropped once the issue is resolved.
     """
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        data = event.data or {}
-        reason = str(data.get("reason") or "resolve")
-        if event.kind != "escalated" or issue.status == IssueStatus.RESOLVED.value:
-            return None
-        if reason == "acknowledge" and issue.acknowledged_at is not None and issue.acknowledged_at >= event.at:
-            return None
-        level = event.level or 1
-        missing: tuple[Side, ...] = ()
-        if level == 1:
-            recipients: tuple[str, ...] = (issue.owner_id,)
-        else:
-            people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
-            recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
-            missing = tuple(side for side in Side if not people[side])
-        deadlines = policy_from_rows(uow.policies.for_partnership(p.id)).for_severity(issue.severity)
-        return EscalationNotice(
-            event=event_view(event),
-            issue=issue_view(issue),
-            partnership=partnership_view(p),
-            level=level,
-            reason=reason,
-            recipients=recipients,
-            missing_sides=missing,
-            acknowledge_within=deadlines.acknowledge,
-            resolve_within=deadlines.resolve,
-            timezone=side_timezone(p, issue.owning_side),
-            skipped_levels=tuple(int(x) for x in data.get("skipped") or ()),
-        )
+    return _from_event(uow, event_id, _escalation_notice)
+
+
+def _escalation_notice(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> EscalationNotice | None:
+    data = event.data or {}
+    reason = str(data.get("reason") or "resolve")
+    if event.kind != "escalated" or issue.status == IssueStatus.RESOLVED.value:
+        return None
+    if reason == "acknowledge" and issue.acknowledged_at is not None and issue.acknowledged_at >= event.at:
+        return None
+    level = event.level or 1
+    missing: tuple[Side, ...] = ()
+    if level == 1:
+        recipients: tuple[str, ...] = (issue.owner_id,)
+    else:
+        people = _people(uow, p, Role.LEAD if level == 2 else Role.SPONSOR)
+        recipients = tuple(people[Side.CLIENT] + people[Side.PROVIDER])
+        missing = tuple(side for side in Side if not people[side])
+    deadlines = policy_from_rows(uow.policies.for_partnership(p.id)).for_severity(issue.severity)
+    return EscalationNotice(
+        event=event_view(event),
+        issue=issue_view(issue),
+        partnership=partnership_view(p),
+        level=level,
+        reason=reason,
+        recipients=recipients,
+        missing_sides=missing,
+        acknowledge_within=deadlines.acknowledge,
+        resolve_within=deadlines.resolve,
+        timezone=side_timezone(p, issue.owning_side),
+        skipped_levels=tuple(int(x) for x in data.get("skipped") or ()),
+    )
 
 
 def followup_question(uow: UnitOfWork, *, event_id: int) -> FollowupQuestion | None:
     """The blameless question for a resolution, or None if the issue was reopened before it went out."""
-    with uow.read_only():
-        found = _event_context(uow, event_id)
-        if found is None:
-            return None
-        event, issue, p = found
-        if event.kind != "resolved" or issue.status != IssueStatus.RESOLVED.value:
-            return None
-        return FollowupQuestion(issue=issue_view(issue), partnership=partnership_view(p))
+    return _from_event(uow, event_id, _followup_question)
+
+
+def _followup_question(uow: UnitOfWork, event: IssueEvent, issue: Issue, p: Partnership) -> FollowupQuestion | None:
+    if event.kind != "resolved" or issue.status != IssueStatus.RESOLVED.value:
+        return None
+    return FollowupQuestion(issue=issue_view(issue), partnership=partnership_view(p))

@@ -66,30 +66,6 @@ def _store_categories(p: Partnership, cleaned: tuple[str, ...], now: datetime) -
     p.updated_at = now
 
 
-def set_categories(
-    uow: UnitOfWork,
-    *,
-    team_id: str,
-    channel_id: str,
-    actor: str,
-    categories: Sequence[str],
-    now: datetime,
-    announce: outbox.Notice[tuple[str, ...]] | None = None,
-) -> tuple[str, ...]:
-    """A lead replaces the category list. Existing issues keep the category they were logged with.
-
-    ``announce``: a notice about the saved list, queued for the channel in the same transaction.
-
-    Raises:
-        NotFound, NotAllowed, InvalidInput (``field`` "categories").
-    """
-    cleaned = clean_categories(categories)
-    with uow:
-        p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the issue categories")
-        _store_categories(p, cleaned, now)
-        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
-
-
 def edited_categories(current: Sequence[str], verb: str, names: Sequence[str]) -> list[str]:
     """The list after ``/partner categories add|remove|set``: ``add`` appends one name, ``remove`` drops one
     (any case), ``set`` replaces the list. Raises InvalidInput (``field`` "categories") for a name already there

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.uow import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
+from storage.uow import UowFactory
 
 
 @dataclass(frozen=True)

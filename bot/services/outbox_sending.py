@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from bot.services.outbox import SPECS, OutboxItem, Purpose
+from bot.services.read_models_from_rows import view_from_row
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -49,20 +50,7 @@ def _claimed(uow: UnitOfWork, rows: Sequence[OutboxMessage], now: datetime) -> l
         row.status, row.claimed_at, row.claim_token = "sending", now, token
         row.attempts += 1
         items.append(
-            OutboxItem(
-                id=row.id,
-                dedupe_key=row.dedupe_key,
-                workspace_id=row.workspace_id,
-                partnership_id=row.partnership_id,
-                purpose=Purpose(row.purpose),
-                ref_id=row.ref_id,
-                method=row.method,
-                channel_id=row.channel_id,
-                user_id=row.user_id,
-                attempts=row.attempts,
-                claim_token=row.claim_token,
-                extra=dict(row.extra) if row.extra else None,
-            )
+            view_from_row(OutboxItem, row, purpose=Purpose(row.purpose), extra=dict(row.extra) if row.extra else None)
         )
     uow.commit()
     return items

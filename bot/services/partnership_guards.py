@@ -8,14 +8,17 @@ scorecard all use them, so a refusal reads the same everywhere.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_models import DEFAULT_CATEGORIES
 from bot.services.partnership_models import Role, Side
 from bot.services.working_calendar import side_timezone
-from storage.models import Issue, Member, Partnership
+from storage.models import Action, Digest, Expectation, Goal, Issue, Member, Partnership, Scorecard, Signal
+from storage.repositories.base import TableRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -23,6 +26,10 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_KEY = 100
 #: A due date further ahead than this is almost certainly a typo (2062 for 2026).
 MAX_DUE_AHEAD = timedelta(days=2 * 366)
+#: The rows a button, a form or an outbox row names by id, each in one partnership.
+Owned = TypeVar("Owned", Issue, Action, Goal, Expectation, Scorecard, Signal, Digest)
+#: A message's read model.
+Shown = TypeVar("Shown")
 NO_PARTNERSHIP = "This channel has no partnership yet. A lead can create one with `/partner setup`."
 
 
@@ -71,15 +78,46 @@ def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> No
         raise NotAllowed(f"Only the partnership's leads can {what}. Ask a lead of either side.")
 
 
+def row_and_partnership(
+    uow: UnitOfWork, rows: TableRepository[Owned], row_id: int, *, for_update: bool = False
+) -> tuple[Owned, Partnership] | None:
+    """The row and its partnership, or None when either is gone (a message rendered at send time)."""
+    row = rows.get(row_id, for_update=for_update)
+    p = uow.partnerships.get(row.partnership_id) if row is not None else None
+    if row is None or p is None:
+        return None
+    return row, p
+
+
+def shown_at_send_time(
+    uow: UnitOfWork,
+    rows: Callable[[UnitOfWork], TableRepository[Owned]],
+    row_id: int,
+    build: Callable[[UnitOfWork, Owned, Partnership], Shown | None],
+) -> Shown | None:
+    """What a queued message shows, read when it is sent (in a read-only unit of work): ``build`` from the row
+    (``rows`` picks its repository) and its partnership; None when either is gone."""
+    with uow.read_only():
+        found = row_and_partnership(uow, rows(uow), row_id)
+        return None if found is None else build(uow, *found)
+
+
+def row_in_channel(
+    uow: UnitOfWork, rows: TableRepository[Owned], channel_id: str, row_id: int, what: str, *, for_update: bool
+) -> tuple[Owned, Partnership]:
+    """The row, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one);
+    NotFound naming ``what`` (issue, action, goal...) otherwise."""
+    found = row_and_partnership(uow, rows, row_id, for_update=for_update)
+    if found is None or found[1].channel_id != channel_id:
+        raise NotFound(f"This {what} does not exist in this channel's partnership.")
+    return found
+
+
 def issue_in_channel(
     uow: UnitOfWork, channel_id: str, issue_id: int, *, for_update: bool = False
 ) -> tuple[Issue, Partnership]:
-    """The issue, if it belongs to the partnership of ``channel_id`` (a button value cannot reach another one)."""
-    issue = uow.issues.get(issue_id, for_update=for_update)
-    p = uow.partnerships.get(issue.partnership_id) if issue is not None else None
-    if issue is None or p is None or p.channel_id != channel_id:
-        raise NotFound("This issue does not exist in this channel's partnership.")
-    return issue, p
+    """The issue, if it belongs to the partnership of ``channel_id``."""
+    return row_in_channel(uow, uow.issues, channel_id, issue_id, "issue", for_update=for_update)
 
 
 def today_in(p: Partnership, now: datetime, side: str | None = None) -> date:
@@ -145,7 +183,8 @@ def categories_of(p: Partnership) -> tuple[str, ...]:
 
 
 def partnership_to_change(uow: UnitOfWork, team_id: str, channel_id: str) -> Partnership:
-    """The partnership, row-locked until the transaction ends, for a change to its configuration.
+    """The partnership, row-locked until the transaction ends, for a change to its configuration or a numbered
+    entry added (a goal, an expectation).
 
     Changes (and the notices announcing them) go one at a time, so a repeated delivery of the same request waits
     for the first and finds its notice recorded. On SQLite the write transaction serialises anyway.

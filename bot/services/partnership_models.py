@@ -38,19 +38,15 @@ class SlackProfile:
 
 
 @dataclass(frozen=True)
-class SetupInput:
-    """The values of the setup modal, already parsed."""
+class PartnershipSettings:
+    """What the setup modal sets besides the people: the names, the installing side, the pulse's and the digest's
+    schedule and the anonymity threshold. The form's input (SetupInput) and the stored partnership
+    (PartnershipView) both hold them."""
 
     name: str
     client_org: str
     provider_org: str
     installing_side: Side
-    client_leads: tuple[str, ...]
-    provider_leads: tuple[str, ...]
-    client_sponsors: tuple[str, ...]
-    provider_sponsors: tuple[str, ...]
-    client_members: tuple[str, ...]
-    provider_members: tuple[str, ...]
     timezone: str
     pulse_weekday: int
     pulse_hour: int
@@ -60,6 +56,18 @@ class SetupInput:
     digest_hour: int
     digest_minute: int
     anonymity_threshold: int
+
+
+@dataclass(frozen=True)
+class SetupInput(PartnershipSettings):
+    """The values of the setup modal, already parsed."""
+
+    client_leads: tuple[str, ...]
+    provider_leads: tuple[str, ...]
+    client_sponsors: tuple[str, ...]
+    provider_sponsors: tuple[str, ...]
+    client_members: tuple[str, ...]
+    provider_members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -91,24 +99,13 @@ class SideGroupResult:
 
 
 @dataclass(frozen=True)
-class PartnershipView:
+class PartnershipView(PartnershipSettings):
+    """A stored partnership: its settings (``anonymity_threshold`` the one applied), channel and state."""
+
     id: int
     team_id: str
     channel_id: str
-    name: str
-    client_org: str
-    provider_org: str
-    installing_side: Side
     is_connect: bool
-    timezone: str
-    pulse_weekday: int
-    pulse_hour: int
-    pulse_minute: int
-    pulse_every_weeks: int
-    digest_weekday: int
-    digest_hour: int
-    digest_minute: int
-    anonymity_threshold: int
     anonymous: bool
     status: str
     pause_reason: str | None

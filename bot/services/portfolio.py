@@ -8,7 +8,7 @@ channel, lead checks) and queues the weekly post.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -19,14 +19,12 @@ from bot.services.errors import NotAllowed, NotFound
 from bot.services.partnership_models import Role
 from bot.services.portfolio_models import PortfolioEntry, PortfolioView
 from bot.services.portfolio_risk import assess, rank
-from bot.services.schedule import next_weekly_time, zone
+from bot.services.schedule import due_and_next, next_weekly_time, zone
 from storage.errors import DuplicateKey
 from storage.models import OutboxMessage, Workspace
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
-
-UowFactory = Callable[[], UnitOfWork]
 
 
 # --- the schedule ---------------------------------------------------------------------------------------------
@@ -37,7 +35,6 @@ POST_HOUR = 9
 POST_MINUTE = 0
 BATCH = 100
 RETRY_AFTER = timedelta(hours=6)
-_ONE_MICROSECOND = timedelta(microseconds=1)
 KEY_PREFIX = outbox.Purpose.PORTFOLIO.value
 
 
@@ -196,16 +193,7 @@ def _schedule(ws: Workspace, now: datetime) -> tuple[datetime | None, datetime]:
     without sending; after downtime only the latest missed post goes; a time that no longer fits (the time zone
     changed) is recomputed, not sent."""
     tz = ws.portfolio_timezone or "UTC"
-    if ws.next_portfolio_at is None:
-        return None, next_post_time(tz, now)
-    due = ws.next_portfolio_at
-    if next_post_time(tz, due - _ONE_MICROSECOND) != due:
-        return None, next_post_time(tz, now)
-    following = next_post_time(tz, due)
-    while following <= now:
-        logger.warning("workspace %s: portfolio due at %s skipped (missed while down)", ws.id, due.isoformat())
-        due, following = following, next_post_time(tz, following)
-    return due, following
+    return due_and_next(ws.next_portfolio_at, now, lambda after: next_post_time(tz, after), f"workspace {ws.id}: portfolio")
 
 
 def _advance(ws: Workspace, now: datetime) -> datetime | None:

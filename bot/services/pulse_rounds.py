@@ -24,12 +24,11 @@ from bot.services.read_models_from_rows import question_view, round_view
 from bot.services.schedule import next_pulse_time
 from storage.models import Partnership, PulseRound, RoundQuestion, Scorecard
 from storage.repositories.base import AnsweringWindowRepository
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
 BATCH = 100
-UowFactory = Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True)

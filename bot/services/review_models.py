@@ -137,19 +137,22 @@ class ScorecardView:
 
 
 @dataclass(frozen=True)
-class ScorecardInvite:
-    """The channel message inviting everyone to fill in the scorecard (and, closed, saying it is over)."""
+class ScorecardMessage:
+    """What every message or form about a scorecard is read with: the scorecard and its partnership."""
 
     partnership: PartnershipView
     scorecard: ScorecardView
 
 
 @dataclass(frozen=True)
-class ScorecardForm:
+class ScorecardInvite(ScorecardMessage):
+    """The channel message inviting everyone to fill in the scorecard (and, closed, saying it is over)."""
+
+
+@dataclass(frozen=True)
+class ScorecardForm(ScorecardMessage):
     """The scorecard modal for one person: their side, their earlier answers and the ledger to review."""
 
-    partnership: PartnershipView
-    scorecard: ScorecardView
     side: Side
     dimensions: tuple[str, ...]
     previous: dict[tuple[str, str], int]  # (target "self"/"other", dimension) -> score
@@ -193,11 +196,9 @@ class ScorecardSide:
 
 
 @dataclass(frozen=True)
-class ScorecardReport:
+class ScorecardReport(ScorecardMessage):
     """The perception-gap report posted when a scorecard closes."""
 
-    partnership: PartnershipView
-    scorecard: ScorecardView
     sides: tuple[ScorecardSide, ScorecardSide]  # client, provider
     ledger: LedgerSummary
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,6 +11,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.services.errors import InvalidInput
 from storage.models import Partnership
+
+logger = logging.getLogger(__name__)
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -58,3 +62,25 @@ def next_pulse_time(p: Partnership, *, after: datetime, last: datetime | None = 
     return next_weekly_time(
         p.pulse_weekday, p.pulse_hour, p.pulse_minute, p.timezone, every_weeks=p.pulse_every_weeks, after=after, last=last
     )
+
+
+def due_and_next(
+    stored: datetime | None, now: datetime, next_time: Callable[[datetime], datetime], what: str
+) -> tuple[datetime | None, datetime]:
+    """(the stored weekly time to send now, or None; the next time), for a post stored as its next time.
+
+    None stored (the first time) computes the next time without sending. After downtime only the latest missed
+    time goes; older ones are skipped and logged (``what`` names the post in the log). A stored time that no
+    longer fits the schedule (its day, time or time zone changed) is not sent: the next one is computed anew.
+    """
+    if stored is None:
+        return None, next_time(now)
+    due = stored
+    if next_time(due - _ONE_MICROSECOND) != due:
+        logger.info("%s schedule changed; next one recomputed", what)
+        return None, next_time(now)
+    following = next_time(due)
+    while following <= now:
+        logger.warning("%s due at %s skipped (missed while down)", what, due.isoformat())
+        due, following = following, next_time(following)
+    return due, following

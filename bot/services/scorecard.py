@@ -10,7 +10,7 @@ below the anonymity threshold contributes no averages and no comments.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,10 +19,17 @@ from bot.services.anonymity import respondent_hash
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.expectations import ledger_summary
 from bot.services.goals import require_side_member
-from bot.services.partnership_guards import check_text, org_of, require_lead, require_partnership
+from bot.services.partnership_guards import (
+    check_text,
+    org_of,
+    require_lead,
+    require_partnership,
+    row_and_partnership,
+    shown_at_send_time,
+)
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from bot.services.review_models import (
     MAX_REVIEW_TEXT,
     RatingGap,
@@ -41,7 +48,6 @@ from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 TARGETS = ("self", "other")
 
 
@@ -49,16 +55,7 @@ TARGETS = ("self", "other")
 
 
 def scorecard_view(s: Scorecard, respondents: dict[str, int]) -> ScorecardView:
-    return ScorecardView(
-        id=s.id,
-        period=s.period,
-        status=s.status,
-        opened_by=s.opened_by,
-        opened_at=s.opened_at,
-        closes_at=s.closes_at,
-        closed_at=s.closed_at,
-        responses={side: respondents.get(side.value, 0) for side in Side},
-    )
+    return view_from_row(ScorecardView, s, responses={side: respondents.get(side.value, 0) for side in Side})
 
 
 def _view(uow: UnitOfWork, s: Scorecard) -> ScorecardView:
@@ -127,10 +124,10 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
 
 
 def _open_scorecard(uow: UnitOfWork, scorecard_id: int, now: datetime) -> tuple[Scorecard, Partnership]:
-    s = uow.scorecards.get(scorecard_id)
-    p = uow.partnerships.get(s.partnership_id) if s is not None else None
-    if s is None or p is None:
+    found = row_and_partnership(uow, uow.scorecards, scorecard_id)
+    if found is None:
         raise NotFound("This scorecard no longer exists.")
+    s, p = found
     if s.status != "open" or s.closes_at <= now:
         raise Conflict(f"The {s.period} scorecard has closed; its report is in the channel.")
     return s, p
@@ -214,12 +211,12 @@ def submit(
 
 def invite(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardInvite | None:
     """The channel message inviting everyone to fill it in (None when the scorecard is gone)."""
-    with uow.read_only():
-        s = uow.scorecards.get(scorecard_id)
-        p = uow.partnerships.get(s.partnership_id) if s is not None else None
-        if s is None or p is None:
-            return None
-        return ScorecardInvite(partnership=partnership_view(p), scorecard=_view(uow, s))
+    return shown_at_send_time(
+        uow,
+        lambda u: u.scorecards,
+        scorecard_id,
+        lambda u, s, p: ScorecardInvite(partnership=partnership_view(p), scorecard=_view(u, s)),
+    )
 
 
 def _mean(sums: Iterable[ScoreSum]) -> Decimal | None:
@@ -247,12 +244,9 @@ def rating_gaps(sums: list[ScoreSum], about: Side, shown: set[Side]) -> tuple[Ra
 
 def report(uow: UnitOfWork, *, scorecard_id: int) -> ScorecardReport | None:
     """The perception-gap report of a closed scorecard, from aggregates only (None when it is gone or open)."""
-    with uow.read_only():
-        s = uow.scorecards.get(scorecard_id)
-        p = uow.partnerships.get(s.partnership_id) if s is not None else None
-        if s is None or p is None or s.status != "closed":
-            return None
-        return _report(uow, s, p)
+    return shown_at_send_time(
+        uow, lambda u: u.scorecards, scorecard_id, lambda u, s, p: _report(u, s, p) if s.status == "closed" else None
+    )
 
 
 def reports_between(uow: UnitOfWork, *, partnership_id: int, start: datetime, end: datetime) -> tuple[ScorecardReport, ...]:

@@ -10,7 +10,6 @@ queued.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
@@ -22,11 +21,9 @@ from bot.services.review_models import ScorecardCadence
 from bot.services.schedule import zone
 from storage.errors import DuplicateKey
 from storage.models import Partnership, Scorecard
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
-
-UowFactory = Callable[[], UnitOfWork]
 
 
 OPEN_FOR = timedelta(days=7)

@@ -31,9 +31,10 @@ from bot.services.errors import NotFound
 from bot.services.figures import Flag
 from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueDraft, SignalKind, SignalView
+from bot.services.partnership_guards import row_in_channel, shown_at_send_time
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
-from bot.services.read_models_from_rows import partnership_view
+from bot.services.read_models_from_rows import partnership_view, view_from_row
 from storage.models import Partnership, Signal
 from storage.uow import UnitOfWork
 
@@ -218,25 +219,21 @@ def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime)
 
 
 def _signal_view(signal: Signal, p: PartnershipView) -> SignalView:
-    return SignalView(
-        id=signal.id,
+    return view_from_row(
+        SignalView,
+        signal,
         partnership=p,
         kind=SignalKind(signal.kind),
-        subject=signal.subject,
         side=Side(signal.side) if signal.side else None,
         detail=dict(signal.detail or {}),
-        created_at=signal.created_at,
     )
 
 
 def signal_context(uow: UnitOfWork, *, signal_id: int) -> SignalView | None:
     """A stored signal and its partnership (the sender renders it), or None when it is gone."""
-    with uow.read_only():
-        signal = uow.signals.get(signal_id)
-        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
-        if signal is None or p is None:
-            return None
-        return _signal_view(signal, partnership_view(p))
+    return shown_at_send_time(
+        uow, lambda u: u.signals, signal_id, lambda _, signal, p: _signal_view(signal, partnership_view(p))
+    )
 
 
 def list_signals(uow: UnitOfWork, *, partnership_id: int, since: datetime) -> tuple[SignalView, ...]:
@@ -260,10 +257,7 @@ def _category_for(dimension: str, categories: tuple[str, ...]) -> str | None:
 def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> IssueDraft:
     """What the "Log issue" button of a signal prefills. Raises NotFound (gone, or another channel's)."""
     with uow.read_only():
-        signal = uow.signals.get(signal_id)
-        p = uow.partnerships.get(signal.partnership_id) if signal is not None else None
-        if signal is None or p is None or p.channel_id != channel_id:
-            raise NotFound("This signal does not exist in this channel's partnership.")
+        signal, p = row_in_channel(uow, uow.signals, channel_id, signal_id, "signal", for_update=False)
         categories = tuple(str(c) for c in p.issue_categories) if p.issue_categories else DEFAULT_CATEGORIES
         d = signal.detail or {}
         what = stored_rated(d.get("subject"), signal.subject, p.client_org, p.provider_org)

@@ -132,7 +132,14 @@ def test_thread_lines_render_comments_inert(kind: str) -> None:
     )
     followup = FollowupView(5, 7, 3, Side.CLIENT, "UC1", INJECTION, AT, None) if kind == "followup_added" else None
     action = _action(title=INJECTION) if kind == "action_added" else None
-    item = HistoryItem(event, _issue(title=INJECTION), _partnership(), "UTC", followup=followup, action=action)
+    item = HistoryItem(
+        event=event,
+        issue=_issue(title=INJECTION),
+        partnership=_partnership(),
+        timezone="UTC",
+        followup=followup,
+        action=action,
+    )
     message = build_history_reply(item)
     _assert_inert(message)
     if kind == "followup_added":
@@ -143,7 +150,9 @@ def test_thread_lines_render_comments_inert(kind: str) -> None:
 def test_a_follow_up_that_became_an_action_has_no_button() -> None:
     event = IssueEventView(1, 7, AT, "UC1", "followup_added", None, None, {"followup_id": 5})
     followup = FollowupView(5, 7, 3, Side.CLIENT, "UC1", "Share the calendar", AT, action_id=9)
-    message = build_history_reply(HistoryItem(event, _issue(), _partnership(), "UTC", followup=followup))
+    message = build_history_reply(
+        HistoryItem(event=event, issue=_issue(), partnership=_partnership(), timezone="UTC", followup=followup)
+    )
     assert _buttons(message) == {}
 
 

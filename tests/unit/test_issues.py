@@ -322,7 +322,7 @@ def test_only_leads_change_policy_categories_and_calendars(world: IssueWorld) ->
             world.uow_factory(), severity="S1", acknowledge=timedelta(hours=2), resolve=timedelta(hours=8), **kw
         )
     with pytest.raises(NotAllowed):
-        issue_settings.set_categories(world.uow_factory(), categories=["Only"], **kw)
+        issue_settings.edit_categories(world.uow_factory(), verb="set", names=["Only"], **kw)
     with pytest.raises(NotAllowed):
         calendar_settings.add_holiday(world.uow_factory(), side=Side.CLIENT, day=date(2026, 12, 25), name="Christmas", **kw)
 
@@ -383,11 +383,11 @@ def test_categories_can_be_edited_by_a_lead(world: IssueWorld) -> None:
     kw = {"team_id": world.team_id, "channel_id": world.channel_id}
     assert issue_settings.get_categories(world.uow_factory(), **kw) == DEFAULT_CATEGORIES
     with pytest.raises(InvalidInput):
-        issue_settings.set_categories(world.uow_factory(), actor="UCL", categories=["A", "a"], now=NOW, **kw)
+        issue_settings.edit_categories(world.uow_factory(), actor="UCL", verb="set", names=["A", "a"], now=NOW, **kw)
     with pytest.raises(InvalidInput):
-        issue_settings.set_categories(world.uow_factory(), actor="UCL", categories=[" "], now=NOW, **kw)
-    assert issue_settings.set_categories(
-        world.uow_factory(), actor="UCL", categories=["Data quality ", "Other"], now=NOW, **kw
+        issue_settings.edit_categories(world.uow_factory(), actor="UCL", verb="set", names=[" "], now=NOW, **kw)
+    assert issue_settings.edit_categories(
+        world.uow_factory(), actor="UCL", verb="set", names=["Data quality ", "Other"], now=NOW, **kw
     ) == (
         "Data quality",
         "Other",

@@ -148,11 +148,12 @@ def test_a_refused_change_queues_no_notice(env: Env) -> None:
     with pytest.raises(NotAllowed):
         _s2(env, policy_notice("command:T1", member, "S2"), actor=member)
     with pytest.raises(InvalidInput):
-        issue_settings.set_categories(
+        issue_settings.edit_categories(
             env.uow_factory(),
             **env.where,
             actor=env.world.client_lead,
-            categories=["A", "a"],
+            verb="set",
+            names=["A", "a"],
             now=NOW,
             announce=categories_notice("command:T2", env.world.client_lead),
         )
@@ -185,11 +186,12 @@ def test_categories_hours_and_holidays_are_announced_in_todays_words(env: Env) -
     lead = env.world.client_lead
     p = partnerships.get_partnership(env.uow_factory(), **env.where)
     assert p is not None
-    issue_settings.set_categories(
+    issue_settings.edit_categories(
         env.uow_factory(),
         **env.where,
         actor=lead,
-        categories=["Data <quality>", " Other "],
+        verb="set",
+        names=["Data <quality>", " Other "],
         now=NOW,
         announce=categories_notice("command:T1", lead),
     )
