@@ -25,6 +25,13 @@ class KpiRows:
 class KpiFigureQueries(Repository):
     """Batched reads of agreed KPIs and their figures."""
 
+    def has_agreed(self, partnership_id: int) -> bool:
+        """Whether the partnership has an agreed, unretired KPI."""
+        stmt = select(Kpi.id).where(
+            Kpi.partnership_id == partnership_id, Kpi.current_version.is_not(None), Kpi.retired_at.is_(None)
+        )
+        return self.session.scalars(stmt.limit(1)).first() is not None
+
     def agreed(self, partnership_ids: Collection[int], *, since: date, until: date) -> dict[int, list[KpiRows]]:
         """Per partnership (absent: none), its agreed, unretired KPIs by number, each with every version and its
         figures for periods ending from ``since`` to ``until`` (inclusive), oldest first."""
