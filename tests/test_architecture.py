@@ -109,7 +109,7 @@ def _allowed_in_blocks(target: str) -> bool:
 
 #: The figures every surface shows (values and their formatting): pure read models like bot.services.*_models, so
 #: builders render them as the services computed them.
-FIGURES = ("bot.services.figures", "bot.services.figures_format")
+FIGURES = ("bot.services.figures", "bot.services.figures_format", "bot.services.kpi_format")
 
 
 def test_blocks_import_only_models_and_themselves() -> None:

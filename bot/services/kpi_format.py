@@ -13,8 +13,7 @@ from typing import Any
 from bot.services.figures_format import format_score, stored_score
 from bot.services.kpi_models import RAG_LABELS
 from bot.services.pulse_models import DIMENSION_LABELS
-from bot.services.watermelon import HAPPY_AT_OR_ABOVE, UNHAPPY_AT_OR_BELOW
-from bot.services.watermelon_models import DimensionCheck, KpiLine, Pairing
+from bot.services.watermelon_models import HAPPY_AT_OR_ABOVE, UNHAPPY_AT_OR_BELOW, DimensionCheck, KpiLine, Pairing
 
 PAIRING_LABELS: dict[str, str] = {
     Pairing.GREEN_UNHAPPY.value: "KPIs green, people unhappy",

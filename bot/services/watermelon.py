@@ -15,7 +15,7 @@ The rules, stated once:
   that side's comparable answers on the dimension over the health index's ``figures.HEALTH_WEEKS`` weeks, only
   from rounds where the side met the anonymity threshold, and none at all when the side is withheld this week.
   No score means nothing can be said about that side.
-- **People unhappy**: a side's score at or below ``UNHAPPY_AT_OR_BELOW`` (3.0 of 5). **People happy**: both sides
+- **People unhappy**: a side's score at or below ``UNHAPPY_AT_OR_BELOW`` (3.0 of 5; the thresholds are in ``watermelon_models``). **People happy**: both sides
   scored and both at or above ``HAPPY_AT_OR_ABOVE`` (4.0 of 5).
 - **"KPIs green, people unhappy"** (``Pairing.GREEN_UNHAPPY``): KPIs green and at least one side unhappy (the
   sides named). **"People happy, KPIs red"** (``Pairing.RED_HAPPY``): KPIs red and people happy.
@@ -33,14 +33,18 @@ from bot.services.kpi_rows import figure_of, kpi_view, version_view
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.schedule import zone
-from bot.services.watermelon_models import Attainment, DimensionCheck, KpiLine, Pairing, WatermelonView
+from bot.services.watermelon_models import (
+    HAPPY_AT_OR_ABOVE,
+    UNHAPPY_AT_OR_BELOW,
+    Attainment,
+    DimensionCheck,
+    KpiLine,
+    Pairing,
+    WatermelonView,
+)
 from storage.models import KpiValue
 from storage.repositories.kpi_figures import KpiRows
 
-#: A side is unhappy with a dimension when its score is at or below this (of 5).
-UNHAPPY_AT_OR_BELOW = Decimal("3.0")
-#: Both sides are happy with a dimension when both scores are at or above this (of 5).
-HAPPY_AT_OR_ABOVE = Decimal("4.0")
 #: A figure counts for the week when it is for the latest period ended by the week's last day or one before it.
 FRESH_PERIODS = 2
 #: Days of figures to read back from a week's last day: two monthly periods at most (61 days) and a margin.

@@ -12,6 +12,11 @@ from enum import StrEnum
 from bot.services.kpi_models import KpiDirection, KpiFigure, Rag
 from bot.services.partnership_models import Side
 
+#: A side is unhappy with a dimension when its score is at or below this (of 5) (``bot.services.watermelon``).
+UNHAPPY_AT_OR_BELOW = Decimal("3.0")
+#: Both sides are happy with a dimension when both scores are at or above this (of 5).
+HAPPY_AT_OR_ABOVE = Decimal("4.0")
+
 
 class Pairing(StrEnum):
     """A dimension whose agreed numbers and people's feelings disagree; the values are the signal kinds."""
