@@ -107,3 +107,12 @@ def dimension_lines(check: DimensionCheck, week_start: date, client_org: str, pr
     if check.pairing is not None:
         head += f" — {PAIRING_LABELS[check.pairing.value]}"
     return [head, *kpi_texts(detail)]
+
+
+def pairing_reason(check: DimensionCheck, week_start: date, client_org: str, provider_org: str) -> str:
+    """The short form of a pairing (the portfolio's reason): ``Trust: KPIs green, people unhappy (Northwind 2.7,
+    Contoso 4.3 of 5)``."""
+    assert check.pairing is not None
+    detail = detail_of(check, week_start)
+    label = PAIRING_LABELS[check.pairing.value]
+    return f"{dimension_label(check.dimension)}: {label} ({scores_text(detail, client_org, provider_org)})"

@@ -20,6 +20,7 @@ So trust is "KPIs green, people unhappy" (the client, 2.7 <= 3.0) and responsive
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
@@ -32,6 +33,7 @@ from bot.services import digest, digest_headline, digest_schedule, signals, wate
 from bot.services.issue_models import SignalKind
 from bot.services.kpi_models import Rag
 from bot.services.partnership_models import Side
+from bot.services.portfolio_risk import assess
 from bot.services.watermelon_models import Attainment, Pairing
 from storage.models import OutboxMessage, Signal
 from storage.uow import UnitOfWorkFactory
@@ -211,3 +213,15 @@ def test_a_partnership_without_agreed_kpis_has_an_empty_check(world: IssueWorld)
     view = _digest(world)
     assert view.kpis is not None and view.kpis.dimensions == ()
     assert "Agreed KPIs" not in "\n".join(t for m in build_digest_detail(view) for t in _texts(m))
+
+
+def test_the_portfolio_scores_each_pairing_with_its_reason(world: IssueWorld) -> None:
+    _seed(world)
+    view = _digest(world)
+    with_kpis, without = assess(view), assess(dataclasses.replace(view, kpis=None))
+    # 10 points for the first pairing, 5 more for the second (the part is capped at 15).
+    assert with_kpis.score - without.score == 15
+    assert set(with_kpis.reasons) - set(without.reasons) == {
+        "Trust: KPIs green, people unhappy (Northwind 2.7, Contoso 4.3 of 5)",
+        "Responsiveness: people happy, KPIs red (Northwind 4.0, Contoso 4.3 of 5)",
+    }
