@@ -20,16 +20,19 @@ So trust is "KPIs green, people unhappy" (the client, 2.7 <= 3.0) and responsive
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from datetime import UTC, date, datetime
 
 import pytest
 
+from bot import export_html, export_kpis
 from bot.blocks.digest import build_digest_detail
 from bot.blocks.digest_headline import build_digest_headline
 from bot.blocks.pulse import Message
 from bot.blocks.signals import signal_text
-from bot.services import digest, digest_headline, digest_schedule, signals, watermelon_signals
+from bot.services import digest, digest_headline, digest_schedule, export, signals, watermelon_signals
 from bot.services.issue_models import SignalKind
 from bot.services.kpi_models import Rag
 from bot.services.partnership_models import Side
@@ -225,3 +228,24 @@ def test_the_portfolio_scores_each_pairing_with_its_reason(world: IssueWorld) ->
         "Trust: KPIs green, people unhappy (Northwind 2.7, Contoso 4.3 of 5)",
         "Responsiveness: people happy, KPIs red (Northwind 4.0, Contoso 4.3 of 5)",
     }
+
+
+def test_the_export_lists_the_weeks_kpis_and_pairings_with_the_same_figures(world: IssueWorld) -> None:
+    _seed(world)
+    report = export.build_export(
+        world.uow_factory, partnership_id=world.partnership_id, start=WEEK_START, end=WEEK_START, now=DIGEST_AT
+    )
+    rows = list(csv.DictReader(io.StringIO(export_kpis.render_kpi_csv(report))))
+    got = [
+        (r["dimension"], r["client_score"], r["provider_score"], r["pairing"], r["kpi_name"], r["value"], r["status"])
+        for r in rows
+    ]
+    assert got == [
+        ("trust", "2.7", "4.3", "kpis_green_unhappy", "Handover notes on time", "96", "green"),
+        ("responsiveness", "4.0", "4.3", "kpis_red_happy", "First-contact resolution", "60", "red"),
+        ("value", "", "", "", "Value reviews held", "", ""),
+    ]
+    assert (rows[1]["week_start"], rows[1]["target"], rows[1]["period_end"]) == ("2026-12-04", "80", "2026-12-06")
+    page = export_html.render_html(report)
+    assert f"<li>{TRUST}</li>" in page and f"<li>{RESPONSIVENESS}</li>" in page
+    assert "<td>First-contact resolution</td><td class=n>60%</td><td>Red</td><td class=n>80%</td>" in page
