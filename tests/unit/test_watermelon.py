@@ -16,35 +16,20 @@ from bot.services import watermelon
 from bot.services.kpi_models import KpiPeriod, Rag
 from bot.services.partnership_models import Side
 from bot.services.watermelon_models import Attainment, Pairing
-from storage.models import Kpi, KpiValue, KpiVersion
 from storage.repositories.kpi_figures import KpiRows
+from tests.kpi_factories import agreed_kpi_rows, figure_row
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 LAST_DAY = date(2026, 11, 29)
 
 
 def _kpi(number: int, values: dict[date, float], *, dimension: str = "responsiveness") -> KpiRows:
-    kpi = Kpi(id=number, partnership_id=1, number=number, key=f"k-{number}", delivered_by="provider", current_version=1)
-    version = KpiVersion(
-        kpi_id=number,
-        version=1,
-        name=f"KPI {number}",
-        measure="m",
-        unit="%",
-        direction="higher",
-        target=80,
-        amber=75,
-        red=65,
-        period="weekly",
-        dimension=dimension,
-        status="agreed",
-        proposed_side="provider",
-        proposed_by="UPL",
-        proposed_at=NOW,
-        effective_from=date(2026, 9, 1),
-    )
-    rows = [KpiValue(kpi_id=number, period_end=d, value=v, source="api", recorded_by="x") for d, v in values.items()]
-    return KpiRows(kpi, [version], rows)
+    kpi, version = agreed_kpi_rows(
+        number, partnership_id=1, effective_from=date(2026, 9, 1), now=NOW,
+        name=f"KPI {number}", dimension=dimension, target=80, amber=75, red=65,
+    )  # fmt: skip
+    kpi.id = version.kpi_id = number
+    return KpiRows(kpi, [version], [figure_row(number, d, v) for d, v in values.items()])
 
 
 def _scores(client: str | None, provider: str | None, dimension: str = "responsiveness") -> watermelon.SideScores:

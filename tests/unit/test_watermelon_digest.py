@@ -68,45 +68,17 @@ def _seed(world: IssueWorld, *, client_trust: list[int] | None = None) -> None:
     )
     provider = answers_for(P, {"trust": [4, 4, 5], "responsiveness": [4, 5, 4]})
     add_closed_round(f, partnership_id=pid, closed_at=datetime(2026, 12, 9, 15, 0, tzinfo=UTC), answers=client + provider)
-    agreed = date(2026, 11, 2)
-    notes = add_agreed_kpi(
-        f,
-        pid,
-        name="Handover notes on time",
-        dimension="trust",
-        target=95,
-        amber=90,
-        red=80,
-        effective_from=agreed,
-        now=START,
+    kpis = (  # name, dimension, target, amber, red, unit, delivered by; a figure's period end and value
+        ("Handover notes on time", "trust", 95, 90, 80, "%", "provider", date(2026, 12, 6), 96),
+        ("First-contact resolution", "responsiveness", 80, 75, 65, "%", "provider", date(2026, 12, 6), 60),
+        ("Value reviews held", "value", 4, 3, 2, "", "client", date(2026, 11, 22), 4),
     )
-    fcr = add_agreed_kpi(
-        f,
-        pid,
-        name="First-contact resolution",
-        dimension="responsiveness",
-        target=80,
-        amber=75,
-        red=65,
-        effective_from=agreed,
-        now=START,
-    )
-    reviews = add_agreed_kpi(
-        f,
-        pid,
-        name="Value reviews held",
-        dimension="value",
-        unit="",
-        target=4,
-        amber=3,
-        red=2,
-        effective_from=agreed,
-        now=START,
-        delivered_by="client",
-    )
-    record_figure(f, notes, date(2026, 12, 6), 96, now=DIGEST_AT)
-    record_figure(f, fcr, date(2026, 12, 6), 60, now=DIGEST_AT)
-    record_figure(f, reviews, date(2026, 11, 22), 4, now=DIGEST_AT)
+    for name, dimension, target, amber, red, unit, side, period_end, value in kpis:
+        kpi_id = add_agreed_kpi(
+            f, pid, effective_from=date(2026, 11, 2), now=START, name=name, dimension=dimension,
+            target=target, amber=amber, red=red, unit=unit, delivered_by=side,
+        )  # fmt: skip
+        record_figure(f, kpi_id, period_end, value, now=DIGEST_AT)
 
 
 def _texts(message: Message) -> list[str]:
