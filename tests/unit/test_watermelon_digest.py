@@ -135,14 +135,16 @@ def _signal_recipients(world: IssueWorld) -> list[str | None]:
         return sorted(r.user_id for r in rows)
 
 
+def _digest_due(world: IssueWorld) -> None:
+    with world.uow_factory() as uow:
+        uow.partnerships.get(world.partnership_id).next_digest_at = DIGEST_AT
+        uow.commit()
+
+
 def test_queuing_the_digest_signals_each_pairing_once_to_both_leads(world: IssueWorld) -> None:
     _seed(world)
     f = world.uow_factory
-    digest_schedule.queue_due_digests(f, now=START, on_queued=watermelon_signals.signal_week)  # schedules the first
-    with f() as uow:
-        p = uow.partnerships.get(world.partnership_id)
-        p.next_digest_at = DIGEST_AT
-        uow.commit()
+    _digest_due(world)
     assert digest_schedule.queue_due_digests(f, now=DIGEST_AT, on_queued=watermelon_signals.signal_week) == 1
     assert _signals(world) == [("kpis_green_unhappy", "trust", "client"), ("kpis_red_happy", "responsiveness", None)]
     assert _signal_recipients(world) == ["UCL", "UCL", "UPL", "UPL"]
@@ -151,6 +153,21 @@ def test_queuing_the_digest_signals_each_pairing_once_to_both_leads(world: Issue
         p = uow.partnerships.get(world.partnership_id)
         assert watermelon_signals.signal_week(uow, p, DIGEST_AT, DIGEST_AT) == 0
     assert len(_signals(world)) == 2 and len(_signal_recipients(world)) == 4
+
+
+def test_a_failing_check_never_holds_back_the_digest(world: IssueWorld) -> None:
+    f = world.uow_factory
+    _digest_due(world)
+    seen: list[datetime] = []
+
+    def broken(uow: object, p: object, ends_at: datetime, now: datetime) -> None:
+        seen.append(ends_at)
+        raise RuntimeError("the check failed")
+
+    assert digest_schedule.queue_due_digests(f, now=DIGEST_AT, on_queued=broken) == 1
+    assert seen == [DIGEST_AT]
+    with f() as uow:
+        assert uow.digests.get_for_week(world.partnership_id, WEEK_START) is not None
 
 
 def test_the_signal_and_its_prefilled_issue_say_what_the_digest_says(world: IssueWorld) -> None:
