@@ -178,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         required=True,
-        choices=("html", "csv", "scorecard-csv"),
-        help="html (report with chart, scorecards, goals and expectations), csv (weekly aggregates) or "
-        "scorecard-csv (per scorecard closed in the range, rated side and dimension: self and other averages, gap)",
+        choices=("html", "csv", "scorecard-csv", "kpi-csv"),
+        help="html (report with chart, scorecards, goals and expectations), csv (weekly aggregates), "
+        "scorecard-csv (per scorecard closed in the range, rated side and dimension: self and other averages, gap) or "
+        "kpi-csv (per week, dimension and agreed KPI: its figure and status beside each side's score)",
     )
     export.add_argument(
         "--from", dest="start", metavar="DATE", help="first week to include (YYYY-MM-DD; default: 13 weeks back)"

@@ -45,14 +45,15 @@ def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """A partnership's weekly figures for a business review: self-contained HTML, or CSV of aggregates; or the
-    bilateral scorecards of the range as CSV of aggregates (``scorecard-csv``).
+    bilateral scorecards of the range as CSV of aggregates (``scorecard-csv``), or the weeks' agreed KPIs beside each
+    side's score (``kpi-csv``).
 
     Needs only the database. Every mistake (an unknown partnership, a bad date, an empty range) is one line on
     stderr and exit code 2, so a script running it fails plainly.
     """
     from pathlib import Path
 
-    from bot import export_csv, export_html
+    from bot import export_csv, export_html, export_kpis
     from bot.clock import utcnow
     from bot.services import export
     from bot.services.errors import DomainError
@@ -83,6 +84,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         "html": export_html.render_html,
         "csv": export_csv.render_csv,
         "scorecard-csv": export_csv.render_scorecard_csv,
+        "kpi-csv": export_kpis.render_kpi_csv,
     }
     content = renderers[args.format](report)
     if args.output is None:

@@ -13,6 +13,7 @@ import html
 from datetime import datetime
 from decimal import Decimal
 
+from bot.export_kpis import kpi_section
 from bot.services import figures
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.digest_models import DigestIssue, DigestView
@@ -167,7 +168,8 @@ def _week(view: DigestView) -> str:
         f"<section><h2>Week of {_e(view.week_start.isoformat())}</h2>"
         f'<p class="meta">{rounds}. Scores 1–5; {_e(FLAG_LEGEND)}.</p>'
         f"<h3>Health index</h3><ul>{health}</ul>"
-        f"<table>{head}{rows}</table><h3>Participation and tone</h3>{_side_lines(view)}{_work(view)}</section>"
+        f"<table>{head}{rows}</table>{kpi_section(view)}<h3>Participation and tone</h3>{_side_lines(view)}{_work(view)}"
+        "</section>"
     )
 
 

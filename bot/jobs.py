@@ -20,6 +20,7 @@ from bot.services import (
     pulse_rounds,
     scorecard_rounds,
     signals,
+    watermelon_signals,
 )
 
 logger = logging.getLogger(__name__)
@@ -155,8 +156,10 @@ def _remind_overdue_actions(services: Services, now: datetime, report: TickRepor
 
 def _queue_digests(services: Services, now: datetime, report: TickReport) -> None:
     """Queue the weekly digest of every partnership whose digest time has come (once per partnership and week);
-    the send step posts it, and its chart and copies follow."""
-    report.digests = digest_schedule.queue_due_digests(services.uow_factory, now=now)
+    the send step posts it, and its chart and copies follow. The week's watermelon signals are recorded with it."""
+    report.digests = digest_schedule.queue_due_digests(
+        services.uow_factory, now=now, on_queued=watermelon_signals.signal_week
+    )
 
 
 def _queue_portfolios(services: Services, now: datetime, report: TickReport) -> None:

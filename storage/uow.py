@@ -25,6 +25,7 @@ from storage.repositories.issues import (
     IssueRepository,
     PolicyRepository,
 )
+from storage.repositories.kpi_figures import KpiFigureQueries
 from storage.repositories.kpi_values import ApiTokenRepository, KpiValueRepository
 from storage.repositories.kpis import KpiRepository, KpiVersionRepository
 from storage.repositories.outbox import EventRepository, OutboxRepository
@@ -83,6 +84,7 @@ class UnitOfWork:
     kpi_versions: KpiVersionRepository
     kpi_values: KpiValueRepository
     api_tokens: ApiTokenRepository
+    kpi_figures: KpiFigureQueries
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -152,6 +154,7 @@ class UnitOfWork:
         self.kpi_versions = KpiVersionRepository(self.session)
         self.kpi_values = KpiValueRepository(self.session)
         self.api_tokens = ApiTokenRepository(self.session)
+        self.kpi_figures = KpiFigureQueries(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

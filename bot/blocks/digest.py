@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, pack_blocks
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
+from bot.services import kpi_format
 from bot.services.digest_models import AGE_BUCKETS, DigestAction, DigestIssue, DigestView, SideDigest
 from bot.services.figures import HEALTH_WEEKS, WITHHELD, Comparison
 from bot.services.figures_format import (
@@ -285,8 +286,25 @@ def _nps(view: DigestView) -> list[Block]:
     return [_section(f"*{line.replace(': ', '*: ', 1)}")] if line else []
 
 
+def _kpis(view: DigestView) -> list[Block]:
+    """Each dimension's agreed KPIs beside each side's score of it (the watermelon check); nothing without KPIs."""
+    if view.kpis is None or not view.kpis.dimensions:
+        return []
+    p, lines = view.partnership, []
+    for check in view.kpis.dimensions:
+        head, *kpis = kpi_format.dimension_lines(check, view.week_start, p.client_org, p.provider_org)
+        lines += [f"• *{escape(head)}*", *(f"    ◦ {escape(k)}" for k in kpis)]
+    heading = (
+        f"*Agreed KPIs beside how each side rates the dimension* (each KPI's latest figure of its last two periods; "
+        f"scores: the last {HEALTH_WEEKS} weeks' answers)"
+    )
+    return [DividerBlock(), *_sections(heading, lines)]
+
+
 def _detail_groups(view: DigestView) -> list[list[Block]]:
     groups: list[list[Block]] = [_health(view), [DividerBlock(), *_results(view)], _participation(view) + _nps(view)]
+    if kpis := _kpis(view):
+        groups.append(kpis)
     for s in view.sides:
         groups.append([DividerBlock(), *_voice(s, view.threshold)])
     groups.append([DividerBlock(), *_issues(view)])

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.blocks.digest import fallback_text, nps_line, period_line
 from bot.blocks.pulse import Message
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, truncate
+from bot.services import kpi_format
 from bot.services.digest_models import DigestIssue, DigestView
 from bot.services.figures import HEALTH_WEEKS, WITHHELD, Comparison
 from bot.services.figures_format import (
@@ -132,6 +133,8 @@ def attention(view: DigestView, headline: Headline) -> list[str]:
         for side in a.withheld
     ]
     lines += [_result(view, c) for c in a.gaps]
+    p = view.partnership
+    lines += [escape(kpi_format.check_pairing_text(c, view.week_start, p.client_org, p.provider_org)) for c in a.kpis]
     lines += [_alert_line(view, alert) for alert in a.issues]
     if a.overdue:
         total = sum(len(o.actions) for o in a.overdue)

@@ -13,6 +13,7 @@ from bot.blocks.layout import button_row, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import escape
+from bot.services import kpi_format
 from bot.services.figures_format import stored_gap, stored_rated, stored_score
 from bot.services.issue_models import SignalKind, SignalView
 from bot.services.partnership_models import Side
@@ -27,6 +28,9 @@ def signal_text(signal: SignalView) -> str:
             f"*{what}* dropped for {side_label(p, signal.side)}: {stored_score(d.get('current'))} in round "
             f"{d.get('round_sequence')}, against {stored_score(d.get('baseline'))} on average over the previous four weeks."
         )
+    if signal.kind in (SignalKind.KPIS_GREEN_UNHAPPY, SignalKind.KPIS_RED_HAPPY):
+        lines = [escape(kpi_format.pairing_text(signal.kind.value, d, p.client_org, p.provider_org))]
+        return "\n".join(lines + [f"• {escape(t)}" for t in kpi_format.kpi_texts(d)])
     if signal.kind is SignalKind.GAP:
         return (
             f"*{what}*: the sides see it differently. {org_name(p, Side.CLIENT)} {stored_score(d.get('client'))}, "

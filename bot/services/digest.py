@@ -28,14 +28,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.services import figures
+from bot.services import figures, watermelon
 from bot.services.digest_models import (
     CHART_WEEKS,
     ChartLine,
     ChartSeries,
     DigestView,
 )
-from bot.services.digest_pulse import Scores, nps_figures, side_digest
+from bot.services.digest_pulse import Scores, dimension_scores, nps_figures, side_digest
 from bot.services.digest_schedule import (
     ends_at_for_week,
     latest_digest_time,
@@ -49,6 +49,7 @@ from bot.services.schedule import zone
 from bot.services.work_history import action_summary, goals_section, issue_summary
 from storage.models import Partnership
 from storage.repositories.digests import DigestBatchQueries, DigestQueries
+from storage.repositories.kpi_figures import KpiRows
 from storage.repositories.work_history import WorkRows
 from storage.uow import UnitOfWork
 
@@ -144,7 +145,11 @@ def _build_plans(
         start=min(bounds[-2] for _, _, bounds in plans),
         end=max(min(ends_at, now) for _, ends_at, _ in plans),
     )
-    return [_build(uow, p, ends_at, now, q, work[p.id], b) for p, ends_at, b in plans]
+    last_days = [watermelon.last_day_of(ends_at, p.timezone) for p, ends_at, _ in plans]
+    kpis = uow.kpi_figures.agreed(
+        [p.id for p, _, _ in plans], since=watermelon.figure_window(min(last_days))[0], until=max(last_days)
+    )
+    return [_build(uow, p, ends_at, now, q, work[p.id], b, kpis.get(p.id, [])) for p, ends_at, b in plans]
 
 
 def digests_for(
@@ -185,10 +190,12 @@ def _build(
     queries: DigestQueries | DigestBatchQueries | None = None,
     work: WorkRows | None = None,
     bounds: Sequence[datetime] | None = None,
+    kpis: Sequence[KpiRows] | None = None,
 ) -> DigestView:
     """The digest of the week ending at ``ends_at``. ``queries``, ``work`` (this partnership's issues, actions and
     goals with their history) and ``bounds`` (``week_boundaries(ends_at, p.timezone, CHART_WEEKS)``) are what a
-    batch read or computed for many partnerships at once; without them they are read and computed for this one.
+    batch read or computed for many partnerships at once, as are ``kpis`` (its agreed KPIs with their recent
+    figures); without them they are read and computed for this one.
     """
     tz = p.timezone
     if bounds is None:
@@ -243,6 +250,10 @@ def _build(
         ),
     )
     chart = since_setup(chart, bounds[figures.HEALTH_WEEKS - 1 :], p.created_at)
+    last_day = watermelon.last_day_of(ends_at, tz)
+    if kpis is None:
+        since, until = watermelon.figure_window(last_day)
+        kpis = uow.kpi_figures.agreed([p.id], since=since, until=until).get(p.id, [])
     return DigestView(
         partnership=partnership_view(p),
         week_start=week_start_of(ends_at, tz),
@@ -259,6 +270,7 @@ def _build(
         goals=goals_section(work, start, as_of),
         chart=chart,
         nps=nps,
+        kpis=watermelon.check_week(kpis, dimension_scores(scores, sides), last_day),
     )
 
 

@@ -6,7 +6,8 @@ read model, of what a reader needs in 30 seconds. No I/O, no wording (``bot.bloc
   rating of an item that moved against the same items the last time they were asked by at least the watch level
   (``figures.flag`` of the change). Too little data is no change: nothing is said about it here.
 - **What needs attention**: a side whose answers are withheld this week because too few of its people answered,
-  flagged perception gaps (widest first), open issues escalated to the leads or sponsors (level 2 or above) or
+  flagged perception gaps (widest first), each dimension where the watermelon check's pairing holds
+  (``bot.services.watermelon``: KPIs green and people unhappy, or people happy and KPIs red), open issues escalated to the leads or sponsors (level 2 or above) or
   not acknowledged after ``STALLED_DAYS``, and overdue actions per side.
 - **Decisions needed, from whom**: the owning side acknowledges an issue it has not acknowledged; the leads
   (level 2) or sponsors (level 3) of both sides decide on an escalated issue; a side with overdue actions
@@ -93,7 +94,8 @@ def attention(view: DigestView) -> Attention:
         if (actions := tuple(a for a in view.actions.overdue if a.side is side))
     )
     withheld = tuple(side for side in Side if view.side(side).withheld)
-    return Attention(gaps=_flagged(view), issues=tuple(alerts), overdue=overdue, withheld=withheld)
+    kpis = view.kpis.pairings if view.kpis is not None else ()
+    return Attention(gaps=_flagged(view), issues=tuple(alerts), overdue=overdue, withheld=withheld, kpis=kpis)
 
 
 def decisions(view: DigestView) -> tuple[Decision, ...]:

@@ -13,6 +13,7 @@ from bot.services.pulse_models import Participation
 
 if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
     from bot.services.figures import Comparison, HealthIndex, NpsFigure
+    from bot.services.watermelon_models import WatermelonView
 
 
 #: Open issues by age: under a week, one to four weeks, four weeks or more.
@@ -185,6 +186,9 @@ class DigestView:
     #: Each side's NPS of the week's rounds (client, provider), under the anonymity threshold as round results
     #: show it; None when no round of the week asked it.
     nps: tuple[NpsFigure, NpsFigure] | None = None
+    #: The watermelon check of the week (``bot.services.watermelon``): each dimension's agreed KPIs beside each
+    #: side's score of it; None where a digest is built without it.
+    kpis: WatermelonView | None = None
 
     def side(self, side: Side) -> SideDigest:
         return self.sides[0] if side is Side.CLIENT else self.sides[1]

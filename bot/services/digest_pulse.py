@@ -7,6 +7,7 @@ rows and builds the view with these.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from statistics import fmean
 
 from bot.services import figures
@@ -100,6 +101,18 @@ class Scores:
         return figures.health_index(
             side, self.window(side, 0), previous=self.window(side, figures.HEALTH_WEEKS), withheld=withheld
         )
+
+
+def dimension_scores(scores: Scores, sides: Sequence[SideDigest]) -> dict[tuple[Side, str], Decimal | None]:
+    """Each side's score per dimension, as the health index pools it: the mean of the side's comparable answers on
+    the dimension over the ``figures.HEALTH_WEEKS`` weeks up to this one (shown answers only); none for a side
+    withheld this week (the watermelon check sets these beside the KPIs)."""
+    return {
+        (s.side, dimension): tally.average
+        for s in sides
+        if not s.withheld
+        for dimension, tally in scores.window(s.side, 0).items()
+    }
 
 
 def nps_figures(rows: Sequence[NpsRow], shown: set[tuple[int, str]]) -> tuple[figures.NpsFigure, figures.NpsFigure] | None:

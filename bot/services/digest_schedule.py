@@ -8,6 +8,7 @@ across a daylight-saving change. After downtime only the latest missed digest go
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.services import outbox
@@ -104,8 +105,15 @@ def _schedule(p: Partnership, now: datetime) -> tuple[datetime | None, datetime]
     return due_and_next(p.next_digest_at, now, lambda after: next_digest_time(p, after), f"partnership {p.id}: digest")
 
 
-def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
+#: What runs when a digest is queued, in its transaction: (uow, partnership, the week's end, now).
+OnQueued = Callable[[UnitOfWork, Partnership, datetime, datetime], object]
+
+
+def queue_due_digests(uow_factory: UowFactory, *, now: datetime, on_queued: OnQueued | None = None) -> int:
     """Queue the digest of every partnership whose digest time has come, once per week. Returns how many.
+
+    ``on_queued`` runs for each digest newly queued, in its own savepoint: its failure is logged and the digest
+    still goes (the jobs pass the watermelon check's signals).
 
     Partnerships are claimed with a row lock (``SKIP LOCKED`` on PostgreSQL), so several heartbeats can run at
     once; the ``digests`` row (unique per partnership and week) and the outbox key make a repeat a no-op.
@@ -126,10 +134,22 @@ def queue_due_digests(uow_factory: UowFactory, *, now: datetime) -> int:
                 continue
             try:
                 with uow.savepoint():
-                    queued += _record(uow, p, ends_at, now)
+                    added = _record(uow, p, ends_at, now)
+                queued += added
             except DuplicateKey:  # recorded by another process at the same moment
                 logger.info("partnership %s: digest ending %s already queued", p.id, ends_at.isoformat())
+                continue
+            if added and on_queued is not None:
+                _after_queued(uow, p, ends_at, now, on_queued)
     return queued
+
+
+def _after_queued(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetime, on_queued: OnQueued) -> None:
+    try:
+        with uow.savepoint():
+            on_queued(uow, p, ends_at, now)
+    except Exception:  # the digest is queued whatever its signals do
+        logger.exception("partnership %s: work after queuing the digest ending %s failed", p.id, ends_at.isoformat())
 
 
 def digest_key(partnership_id: int, week_start: date) -> str:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from bot.services.digest_models import DigestAction, DigestIssue
 from bot.services.figures import Comparison, HealthIndex
 from bot.services.partnership_models import Side
+from bot.services.watermelon_models import DimensionCheck
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,17 @@ class OverdueBySide:
 @dataclass(frozen=True)
 class Attention:
     """What needs attention, in this order: sides whose answers were withheld this week (too few answered),
-    flagged perception gaps (widest first), issues escalated or stalled, overdue actions per side."""
+    flagged perception gaps (widest first), the watermelon check's pairings (``kpis``: dimensions whose agreed KPIs
+    and people's scores disagree), issues escalated or stalled, overdue actions per side."""
 
     gaps: tuple[Comparison, ...]
     issues: tuple[IssueAlert, ...]
     overdue: tuple[OverdueBySide, ...]
     withheld: tuple[Side, ...]
+    kpis: tuple[DimensionCheck, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.gaps or self.issues or self.overdue or self.withheld)
+        return bool(self.gaps or self.issues or self.overdue or self.withheld or self.kpis)
 
 
 class DecisionKind(StrEnum):

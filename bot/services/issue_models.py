@@ -296,6 +296,9 @@ class SignalKind(StrEnum):
     DROP = "drop"
     GAP = "gap"
     RECURRING_CATEGORY = "recurring_category"
+    #: The watermelon check (``bot.services.watermelon``): a dimension's KPIs and how people rate it disagree.
+    KPIS_GREEN_UNHAPPY = "kpis_green_unhappy"
+    KPIS_RED_HAPPY = "kpis_red_happy"
 
 
 @dataclass(frozen=True)

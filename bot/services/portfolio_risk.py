@@ -24,6 +24,9 @@ overdue        20     per overdue action: 2 + 0.5 per day overdue, at most 10. C
                       trust, the more the longer they stay unkept.
 participation  10     10 × (1 − the lower response rate of the sides asked this week). People who stop
                       answering are disengaging, and the figures above become less reliable.
+watermelon     15     10 per dimension where the watermelon check's pairing holds this week (KPIs green while a
+                      side is unhappy, or KPIs red while both sides are happy: ``bot.services.watermelon``).
+                      The agreed numbers and how people feel disagree: one of them hides a problem.
 blind spot     10     5 per side withheld (fewer answers than the anonymity threshold), and 5 when no
                       figures exist at all: what we cannot see is a risk, not an all-clear.
 ============== ====== ==================================================================================
@@ -39,6 +42,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 
+from bot.services import kpi_format
 from bot.services import portfolio_age_risk as age_risk
 from bot.services.digest_models import DigestView
 from bot.services.figures import Flag
@@ -58,6 +62,8 @@ GAP_POINTS_PER_STEP = 7.5
 GAP_MAX = 15.0
 PARTICIPATION_MAX = 10.0
 BLIND_SPOT_POINTS = 5.0
+WATERMELON_POINTS = 10.0
+WATERMELON_MAX = 15.0
 SCORE_MAX = 100
 HIGH_FROM = 40
 WATCH_FROM = 20
@@ -141,6 +147,13 @@ def assess(view: DigestView, resolve: Mapping[str, timedelta] = age_risk.DEFAULT
         points = (1.0 - min(low.participation.rate, 1.0)) * PARTICIPATION_MAX
         reason = f"only {low.participation.responded} of {low.participation.asked} people at {low.org} answered this week"
         parts.append((points, reason if low.participation.rate < PARTICIPATION_REASON_BELOW else None))
+
+    pairings = view.kpis.pairings if view.kpis is not None else ()
+    earned = 0.0
+    for check in pairings:
+        points = min(WATERMELON_POINTS, WATERMELON_MAX - earned)
+        earned += points
+        parts.append((points, kpi_format.pairing_reason(check, view.week_start, sides[0].org, sides[1].org)))
 
     for s in sides:
         if s.withheld:

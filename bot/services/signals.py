@@ -15,18 +15,22 @@ Rules (issue 3, item 4):
 Only figures the results message may show are used: a side below the anonymity threshold in a round has no
 average there (``pulses.round_results`` withholds it), so it can neither raise a signal nor feed a baseline.
 The relationship NPS (0-10, quarterly) is left out: its scale makes the thresholds meaningless.
+
+The watermelon check's pairings ("KPIs green, people unhappy", "people happy, KPIs red"; ``bot.services.watermelon``)
+are recorded here too (``record_pairing``), once per partnership, dimension and week, when the week's digest is
+queued (``bot.services.watermelon_signals``).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from bot.services import figures, outbox, pulses
+from bot.services import figures, kpi_format, outbox, pulses
 from bot.services.errors import NotFound
 from bot.services.figures import Flag
 from bot.services.figures_format import stored_gap, stored_rated, stored_score
@@ -35,6 +39,7 @@ from bot.services.partnership_guards import row_in_channel, shown_at_send_time
 from bot.services.partnership_models import PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, RoundResults
 from bot.services.read_models_from_rows import partnership_view, view_from_row
+from bot.services.watermelon_models import DimensionCheck
 from storage.models import Partnership, Signal
 from storage.uow import UnitOfWork
 
@@ -47,6 +52,7 @@ RECURRING_WINDOW = timedelta(days=30)
 #: Rounds looked at for the baseline; four weeks of weekly rounds with room for ad-hoc ones.
 BASELINE_ROUNDS = 12
 EXCLUDED_DIMENSIONS = frozenset({"nps"})
+_PAIRINGS = (SignalKind.KPIS_GREEN_UNHAPPY.value, SignalKind.KPIS_RED_HAPPY.value)
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,20 @@ def check_recurring(uow: UnitOfWork, p: Partnership, *, category: str | None, no
     return new
 
 
+def record_pairing(uow: UnitOfWork, p: Partnership, check: DimensionCheck, *, week_start: date, now: datetime) -> bool:
+    """Inside the caller's transaction: record a dimension's watermelon pairing of a week and send it to the leads,
+    once per partnership, dimension and week. Returns whether it was new."""
+    assert check.pairing is not None
+    found = _Found(
+        SignalKind(check.pairing.value),
+        check.dimension,
+        check.unhappy[0] if len(check.unhappy) == 1 else None,
+        f"kpis:{p.id}:{week_start.isoformat()}:{check.dimension}",
+        kpi_format.detail_of(check, week_start),
+    )
+    return _record(uow, p, found, round_id=None, now=now)
+
+
 def recurring_categories(uow: UnitOfWork, *, partnership_id: int, now: datetime) -> int:
     """Signal every category with three or more issues in the last 30 days (once per category per 30 days).
 
@@ -267,6 +287,12 @@ def draft_from_signal(uow: UnitOfWork, *, channel_id: str, signal_id: int) -> Is
             details = (
                 f"In round {d.get('round_sequence')}, {org} rated {_in_sentence(what, d)} {stored_score(d.get('current'))} "
                 f"against {stored_score(d.get('baseline'))} on average over the previous four weeks."
+            )
+            category = _category_for(signal.subject, categories)
+        elif signal.kind in _PAIRINGS:
+            title = f"{kpi_format.dimension_label(signal.subject)}: {kpi_format.PAIRING_LABELS[signal.kind]}"
+            details = "\n".join(
+                [kpi_format.pairing_text(signal.kind, d, p.client_org, p.provider_org), *kpi_format.kpi_texts(d)]
             )
             category = _category_for(signal.subject, categories)
         elif signal.kind == SignalKind.GAP.value:
