@@ -279,27 +279,12 @@ def show_actions(
 @opens_modal
 def add_action(command: ActionAdd, ctx: CommandContext) -> None:
     """``/partner action [title]``."""
-    open_action_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        title=command.title,
-    )
+    ctx.open_form(open_action_form, user_id=ctx.user_id, title=command.title)
 
 
 def list_actions(command: ActionList, ctx: CommandContext) -> None:
     """``/partner actions [mine|overdue|all]`` and the menu's "My actions"."""
-    show_actions(
-        ctx.respond,
-        ctx.services,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        filter=command.filter.value,
-    )
+    ctx.show_list(show_actions, command.filter.value)
 
 
 COMMAND_HANDLERS = dict([handles(ActionAdd, add_action), handles(ActionList, list_actions)])

@@ -31,6 +31,20 @@ class CommandContext:
     client: WebClient
     services: Services
 
+    def open_form(self, opener: Callable[..., None], **values: Any) -> None:
+        """Open a feature's form where the command was asked: ``opener`` takes the client and services, then the
+        trigger and the place (with ``values``) by keyword."""
+        opener(self.client, self.services, trigger_id=self.trigger_id, **self.place(**values))
+
+    def show_list(self, show: Callable[..., None], filter: str) -> None:
+        """Answer with the first page of a feature's list (``show`` takes respond and services, then the place, the
+        person and the ``filter`` by keyword), seen only by the person who asked."""
+        show(self.respond, self.services, **self.place(user_id=self.user_id, filter=filter))
+
+    def place(self, **more: Any) -> dict[str, Any]:
+        """Where the command was asked (team and channel), as keyword arguments, with ``more``."""
+        return {"team_id": self.team_id, "channel_id": self.channel_id, **more}
+
 
 def handles(command_type: type[C], handler: Callable[[C, CommandContext], None]) -> tuple[type[Command], CommandHandler]:
     """A registry entry: ``handler`` takes ``command_type`` (mypy checks the two agree)."""

@@ -179,14 +179,7 @@ def show_expectations_from_button(body: dict[str, Any], client: WebClient, respo
 @opens_modal
 def add_expectation(command: ExpectationAdd, ctx: CommandContext) -> None:
     """``/partner expect [text]``: the modal shows the text to check before it is posted for the other side."""
-    open_expectation_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        text=command.text,
-    )
+    ctx.open_form(open_expectation_form, text=command.text)
 
 
 def list_expectations(command: ExpectationsShow, ctx: CommandContext) -> None:

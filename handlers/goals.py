@@ -241,14 +241,7 @@ def list_goals(command: GoalsShow, ctx: CommandContext) -> None:
 @opens_modal
 def add_goal(command: GoalAdd, ctx: CommandContext) -> None:
     """``/partner goal add [title]``."""
-    open_goal_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        title=command.title,
-    )
+    ctx.open_form(open_goal_form, title=command.title)
 
 
 COMMAND_HANDLERS = dict([handles(GoalsShow, list_goals), handles(GoalAdd, add_goal)])

@@ -150,14 +150,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
 
 @opens_modal
 def open_setup(command: Setup, ctx: CommandContext) -> None:
-    open_setup_modal(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-    )
+    ctx.open_form(open_setup_modal, user_id=ctx.user_id)
 
 
 def show_status(command: Status, ctx: CommandContext) -> None:

@@ -36,20 +36,16 @@ GOAL_STATUS_EMOJI = {
 
 
 @dataclass(frozen=True)
-class GoalRef:
+class GoalRef(ChannelRef):
     """The "Update status" button of a goal, and its status modal."""
 
-    team_id: str
-    channel_id: str
     goal_id: int
 
 
 @dataclass(frozen=True)
-class GoalFormRef:
+class GoalFormRef(ChannelRef):
     """The goal modal: its channel and the partnership's time zone (the due date is checked against it)."""
 
-    team_id: str
-    channel_id: str
     timezone: str
 
 

@@ -8,11 +8,11 @@ is escaped; a withheld side shows no figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.blocks.layout import packed_sections
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
 from bot.services.figures_format import format_gap, format_score, rated
@@ -67,23 +67,6 @@ def _line(position: int, e: PortfolioEntry) -> str:
     return f"{position}. {_name(e)} · risk {e.score} ({LEVEL_WORDS[e.level]}) · " + " · ".join(_side(s) for s in e.sides)
 
 
-def _sections(heading: str, lines: Sequence[str]) -> list[Block]:
-    """Lines packed into as few sections as fit 3,000 characters each."""
-    blocks: list[Block] = []
-    current = heading
-    for line in lines:
-        line = truncate(line, SECTION_TEXT_MAX - 10)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > SECTION_TEXT_MAX:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
-            current = line
-        else:
-            current = candidate
-    if current:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
-    return blocks
-
-
 def _build(
     view: PortfolioView, detailed: list[tuple[int, PortfolioEntry]], rest: list[tuple[int, PortfolioEntry]], shown: int
 ) -> list[Message]:
@@ -123,7 +106,7 @@ def _build(
             )
         if detailed:
             blocks.append(DividerBlock())
-        blocks.extend(_sections("*Everyone else*" if detailed else "*All partnerships*", lines))
+        blocks.extend(packed_sections("*Everyone else*" if detailed else "*All partnerships*", lines))
     count = f"{len(entries)} partnership{'' if len(entries) == 1 else 's'}"
     fallback = f"Portfolio: {count} ranked by risk; {high} high, {watch} to watch."
     return split_messages(fallback, blocks)

@@ -70,14 +70,7 @@ def show_more(body: dict[str, Any], client: WebClient, respond: Respond, context
 
 def list_issues(command: IssueList, ctx: CommandContext) -> None:
     """``/partner issues [open|mine|all]`` and the menu's "Open issues"."""
-    show_issues(
-        ctx.respond,
-        ctx.services,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        filter=command.filter.value,
-    )
+    ctx.show_list(show_issues, command.filter.value)
 
 
 COMMAND_HANDLERS = dict([handles(IssueList, list_issues)])

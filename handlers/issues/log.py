@@ -110,9 +110,7 @@ def log_from_command(command: IssueLog, ctx: CommandContext) -> None:
             category=None,
             severity=None,
         )
-    open_issue_form(
-        ctx.client, ctx.services, trigger_id=ctx.trigger_id, team_id=ctx.team_id, channel_id=ctx.channel_id, draft=draft
-    )
+    ctx.open_form(open_issue_form, draft=draft)
 
 
 def message_permalink(client: WebClient, body: dict[str, Any]) -> str:
