@@ -312,9 +312,13 @@ def ack_form(
     except MetadataError:
         ack(response_action="errors", errors={stale_block: stale})
         return
-    found = errors(ref)
-    if found:
-        ack(response_action="errors", errors=found)
+    ack_errors(ack, errors(ref))
+
+
+def ack_errors(ack: Ack, errors: dict[str, str]) -> None:
+    """Acknowledge a modal submission: its field errors are shown in the form, or, when there are none, it closes."""
+    if errors:
+        ack(response_action="errors", errors=errors)
     else:
         ack()
 

@@ -27,6 +27,7 @@ from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_errors,
     actor_profile,
     clicked,
     clicked_channel,
@@ -194,11 +195,7 @@ def _checked(view: dict[str, Any], check: FormCheck) -> tuple[IssueModalRef | No
 
 
 def _ack_checked(ack: Ack, view: dict[str, Any], check: FormCheck) -> None:
-    _, errors = _checked(view, check)
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    ack_errors(ack, _checked(view, check)[1])
 
 
 def ack_update_submission(ack: Ack, view: dict[str, Any]) -> None:
