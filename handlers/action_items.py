@@ -19,7 +19,7 @@ from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
 from bot.blocks.issue_form_refs import ActionFormRef
 from bot.blocks.issue_lists import build_action_list
-from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
+from bot.blocks.issue_refs import ActionRef, ActionVerb
 from bot.blocks.layout import date_label
 from bot.blocks.text import escape
 from bot.container import Services
@@ -31,7 +31,7 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
-from handlers.list_pages import chosen_filter, fetch_limit, reply_page
+from handlers.list_pages import ListKind
 from handlers.ui import (
     STALE,
     ack_button,
@@ -45,20 +45,23 @@ from handlers.ui import (
     from_home,
     message_channel,
     notify,
-    open_modal,
     require_partnership,
     show_message,
     submitted_ref,
     target_channel,
 )
 
+#: What the action modal is called where it cannot open.
+FORM_TITLE = "Add an action"
 #: An action's default due date, a week from today: a date must be chosen, and this is the common one.
 DEFAULT_DUE = timedelta(days=7)
-LIST_HEADINGS = {
-    ActionFilter.MINE: "Your open actions",
-    ActionFilter.OVERDUE: "Overdue actions",
-    ActionFilter.ALL: "All actions",
-}
+ACTIONS = ListKind(
+    "actions",
+    ActionFilter,
+    {ActionFilter.MINE: "Your open actions", ActionFilter.OVERDUE: "Overdue actions", ActionFilter.ALL: "All actions"},
+    lambda services, query: actions.list_actions(services.uow_factory(), **query, now=services.clock()),
+    build_action_list,
+)
 STATUS_DONE = {ActionStatus.DONE: "done", ActionStatus.DROPPED: "dropped", ActionStatus.OPEN: "open again"}
 
 
@@ -67,14 +70,15 @@ def action_form(
     *,
     team_id: str,
     channel_id: str,
-    user_id: str,
+    user_id: str = "",
     issue_id: int | None = None,
     title: str | None = None,
     values: ActionInput | None = None,
     error: str | None = None,
     from_home: bool = False,
 ) -> View:
-    """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already)."""
+    """The action modal (``/partner action [title]``, or "Add action" on an issue), with the partnership's open issues
+    to choose from (``issue_id`` chosen already)."""
     p = require_partnership(services, team_id, channel_id)
     open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
@@ -93,35 +97,6 @@ def action_form(
         values=values,
         error=error,
         from_home=from_home,
-    )
-
-
-def open_action_form(
-    client: WebClient,
-    services: Services,
-    *,
-    trigger_id: str,
-    team_id: str,
-    channel_id: str,
-    user_id: str = "",
-    issue_id: int | None = None,
-    title: str | None = None,
-    from_home: bool = False,
-) -> None:
-    """Open the action modal (``/partner action [title]``, or "Add action" on an issue)."""
-    open_modal(
-        client,
-        trigger_id,
-        "Add an action",
-        lambda: action_form(
-            services,
-            team_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            issue_id=issue_id,
-            title=title,
-            from_home=from_home,
-        ),
     )
 
 
@@ -257,34 +232,15 @@ def carry_out_action_click(
 # --- /partner actions -------------------------------------------------------------------------------------------
 
 
-def show_actions(
-    respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
-) -> None:
-    """One page of actions with done/drop menus, and a "More" button when there are more."""
-    chosen = chosen_filter(filter, ActionFilter)
-    p = require_partnership(services, team_id, channel_id)
-    found = actions.list_actions(
-        services.uow_factory(),
-        team_id=team_id,
-        channel_id=channel_id,
-        user_id=user_id,
-        filter=chosen,
-        now=services.clock(),
-        limit=fetch_limit(offset),
-    )
-    page = ListPage(channel_id, "actions", chosen.value, offset)
-    reply_page(respond, build_action_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
-
-
 @opens_modal
 def add_action(command: ActionAdd, ctx: CommandContext) -> None:
     """``/partner action [title]``."""
-    ctx.open_form(open_action_form, user_id=ctx.user_id, title=command.title)
+    ctx.open_form(FORM_TITLE, action_form, user_id=ctx.user_id, title=command.title)
 
 
 def list_actions(command: ActionList, ctx: CommandContext) -> None:
     """``/partner actions [mine|overdue|all]`` and the menu's "My actions"."""
-    ctx.show_list(show_actions, command.filter.value)
+    ctx.show_list(ACTIONS.show, command.filter.value)
 
 
 COMMAND_HANDLERS = dict([handles(ActionAdd, add_action), handles(ActionList, list_actions)])

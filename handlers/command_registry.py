@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.container import Services
 from handlers.command_types import Command
+from handlers.ui import open_modal
 
 C = TypeVar("C", bound=Command)
 #: A handler as the registry stores it; ``handles`` checks each one against its command type.
@@ -31,10 +33,10 @@ class CommandContext:
     client: WebClient
     services: Services
 
-    def open_form(self, opener: Callable[..., None], **values: Any) -> None:
-        """Open a feature's form where the command was asked: ``opener`` takes the client and services, then the
-        trigger and the place (with ``values``) by keyword."""
-        opener(self.client, self.services, trigger_id=self.trigger_id, **self.place(**values))
+    def open_form(self, title: str, form: Callable[..., View], /, **values: Any) -> None:
+        """Open a feature's form where the command was asked (see handlers.ui.open_modal; ``title`` names it when it
+        cannot be built): ``form`` is given the services, then the place (with ``values``) by keyword."""
+        open_modal(self.client, self.trigger_id, title, lambda: form(self.services, **self.place(**values)))
 
     def show_list(self, show: Callable[..., None], filter: str) -> None:
         """Answer with the first page of a feature's list (``show`` takes respond and services, then the place, the

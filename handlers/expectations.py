@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
@@ -37,22 +38,24 @@ from handlers.ui import (
 T = TypeVar("T")
 
 
-def open_expectation_form(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, text: str | None = None
-) -> None:
-    open_modal(
-        client,
-        trigger_id,
-        "Record an expectation",
-        lambda: build_expectation_modal(require_partnership(services, team_id, channel_id), text=text),
-    )
+#: What the expectation modal is called where it cannot open.
+FORM_TITLE = "Record an expectation"
+
+
+def expectation_form(services: Services, *, team_id: str, channel_id: str, text: str | None = None) -> View:
+    return build_expectation_modal(require_partnership(services, team_id, channel_id), text=text)
 
 
 @opens_modal
 @after_ack
 def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ref, channel_id = clicked_ref(body, ChannelRef)
-    open_expectation_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
+    open_modal(
+        client,
+        body["trigger_id"],
+        FORM_TITLE,
+        lambda: expectation_form(services, team_id=ref.team_id, channel_id=channel_id),
+    )
 
 
 def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
@@ -179,7 +182,7 @@ def show_expectations_from_button(body: dict[str, Any], client: WebClient, respo
 @opens_modal
 def add_expectation(command: ExpectationAdd, ctx: CommandContext) -> None:
     """``/partner expect [text]``: the modal shows the text to check before it is posted for the other side."""
-    ctx.open_form(open_expectation_form, text=command.text)
+    ctx.open_form(FORM_TITLE, expectation_form, text=command.text)
 
 
 def list_expectations(command: ExpectationsShow, ctx: CommandContext) -> None:

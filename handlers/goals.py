@@ -50,6 +50,10 @@ def show_goals(respond: Respond, services: Services, *, team_id: str, channel_id
 # --- adding a goal -------------------------------------------------------------------------------------------
 
 
+#: What the goal modal is called where it cannot open.
+FORM_TITLE = "Add a shared goal"
+
+
 def goal_form(
     services: Services,
     *,
@@ -64,23 +68,14 @@ def goal_form(
     return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, values=values, error=error)
 
 
-def open_goal_form(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, title: str | None = None
-) -> None:
-    open_modal(
-        client,
-        trigger_id,
-        "Add a shared goal",
-        lambda: goal_form(services, team_id=team_id, channel_id=channel_id, title=title),
-    )
-
-
 @opens_modal
 @after_ack
 def open_goal_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Add a goal" under the goals list."""
     ref, channel_id = clicked_ref(body, ChannelRef)
-    open_goal_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
+    open_modal(
+        client, body["trigger_id"], FORM_TITLE, lambda: goal_form(services, team_id=ref.team_id, channel_id=channel_id)
+    )
 
 
 def parse_goal(state: dict[str, Any]) -> GoalInput:
@@ -241,7 +236,7 @@ def list_goals(command: GoalsShow, ctx: CommandContext) -> None:
 @opens_modal
 def add_goal(command: GoalAdd, ctx: CommandContext) -> None:
     """``/partner goal add [title]``."""
-    ctx.open_form(open_goal_form, title=command.title)
+    ctx.open_form(FORM_TITLE, goal_form, title=command.title)
 
 
 COMMAND_HANDLERS = dict([handles(GoalsShow, list_goals), handles(GoalAdd, add_goal)])

@@ -110,15 +110,13 @@ def carry_out_issue_click(
             )
             return
         if verb == "action":
-            action_items.open_action_form(
+            open_modal(
                 client,
-                services,
-                trigger_id=body["trigger_id"],
-                team_id=team_id,
-                channel_id=channel_id,
-                user_id=user,
-                issue_id=issue_id,
-                from_home=home_tab,
+                body["trigger_id"],
+                action_items.FORM_TITLE,
+                lambda: action_items.action_form(
+                    services, team_id=team_id, channel_id=channel_id, user_id=user, issue_id=issue_id, from_home=home_tab
+                ),
             )
             return
         issue = _change(services, verb, channel_id=channel_id, issue_id=issue_id, actor=user)

@@ -48,6 +48,9 @@ from handlers.ui import (
 
 logger = logging.getLogger(__name__)
 
+#: What the issue modal is called where it cannot open.
+FORM_TITLE = "Log an issue"
+
 
 def issue_form(
     services: Services,
@@ -65,28 +68,6 @@ def issue_form(
     categories = issue_settings.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
     return build_issue_modal(
         p, categories, draft=draft, permalink=permalink, values=values, error=error, from_home=from_home
-    )
-
-
-def open_issue_form(
-    client: WebClient,
-    services: Services,
-    *,
-    trigger_id: str,
-    team_id: str,
-    channel_id: str,
-    draft: IssueDraft | None = None,
-    permalink: str | None = None,
-    from_home: bool = False,
-) -> None:
-    """Open the issue modal (a loading modal first: the trigger is valid for 3 seconds)."""
-    open_modal(
-        client,
-        trigger_id,
-        "Log an issue",
-        lambda: issue_form(
-            services, team_id=team_id, channel_id=channel_id, draft=draft, permalink=permalink, from_home=from_home
-        ),
     )
 
 
@@ -110,7 +91,7 @@ def log_from_command(command: IssueLog, ctx: CommandContext) -> None:
             category=None,
             severity=None,
         )
-    ctx.open_form(open_issue_form, draft=draft)
+    ctx.open_form(FORM_TITLE, issue_form, draft=draft)
 
 
 def message_permalink(client: WebClient, body: dict[str, Any]) -> str:
@@ -153,7 +134,7 @@ def log_from_message(
             permalink=message_permalink(client, body),
         )
 
-    open_modal(client, body["trigger_id"], "Log an issue", build)
+    open_modal(client, body["trigger_id"], FORM_TITLE, build)
 
 
 @opens_modal
@@ -171,7 +152,7 @@ def log_from_signal(
         draft = signals.draft_from_signal(services.uow_factory(), channel_id=channel_id, signal_id=ref.signal_id)
         return issue_form(services, team_id=str(context.team_id), channel_id=channel_id, draft=draft)
 
-    open_modal(client, body["trigger_id"], "Log an issue", build)
+    open_modal(client, body["trigger_id"], FORM_TITLE, build)
 
 
 def parse_issue(state: State, *, permalink: str | None = None) -> IssueInput:
