@@ -17,6 +17,7 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
+from bot.blocks.form_inputs import Refill
 from bot.blocks.issue_form_refs import ActionFormRef
 from bot.blocks.issue_lists import build_action_list
 from bot.blocks.issue_refs import ActionRef, ActionVerb
@@ -73,8 +74,7 @@ def action_form(
     user_id: str = "",
     issue_id: int | None = None,
     title: str | None = None,
-    values: ActionInput | None = None,
-    error: str | None = None,
+    refill: Refill[ActionInput] | None = None,
     from_home: bool = False,
 ) -> View:
     """The action modal (``/partner action [title]``, or "Add action" on an issue), with the partnership's open issues
@@ -83,7 +83,7 @@ def action_form(
     open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
     )
-    chosen = values.issue_id if values else issue_id
+    chosen = refill.values.issue_id if refill else issue_id
     if chosen and all(i.id != chosen for i in open_issues):  # a resolved issue can still get an action
         open_issues = (issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=chosen), *open_issues)
     today = services.clock().astimezone(ZoneInfo(p.timezone)).date()
@@ -94,8 +94,7 @@ def action_form(
         today=today,
         title=title[:MAX_ISSUE_TITLE] if title else None,
         default_due=today + DEFAULT_DUE,
-        values=values,
-        error=error,
+        refill=refill,
         from_home=from_home,
     )
 
@@ -171,13 +170,12 @@ def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         actions.create_action,
         data=data,
         kind="action",
-        form=lambda error: action_form(
+        form=lambda refill: action_form(
             services,
             team_id=ref.team_id,
             channel_id=ref.channel_id,
             user_id=user,
-            values=data,
-            error=error,
+            refill=refill,
             from_home=ref.from_home,
         ),
     )

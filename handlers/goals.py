@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 from bot.ack_path import ACK_DB_SECONDS, ack_refused, mark_refused, within
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
+from bot.blocks.form_inputs import Refill
 from bot.blocks.goals import GoalFormRef, GoalRef, build_goal_list, build_goal_modal, build_goal_status_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.text import escape
@@ -60,12 +61,11 @@ def goal_form(
     team_id: str,
     channel_id: str,
     title: str | None = None,
-    values: GoalInput | None = None,
-    error: str | None = None,
+    refill: Refill[GoalInput] | None = None,
 ) -> View:
     p = require_partnership(services, team_id, channel_id)
     today = services.clock().astimezone(zone(p.timezone)).date()
-    return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, values=values, error=error)
+    return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, refill=refill)
 
 
 @opens_modal
@@ -151,7 +151,7 @@ def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, ser
         goals.create_goal,
         data=data,
         kind="goal",
-        form=lambda error: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error),
+        form=lambda refill: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, refill=refill),
     )
     if goal is None:
         return

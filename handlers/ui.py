@@ -16,6 +16,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_notice
+from bot.blocks.form_inputs import Refill
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_loading_modal, build_message_modal
 from bot.container import Services
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+D = TypeVar("D")
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
@@ -339,14 +341,14 @@ def create_from_form(
     ref: FormPlace,
     create: Callable[..., R],
     *,
-    data: object,
+    data: D,
     kind: str,
-    form: Callable[[str], View],
+    form: Callable[[Refill[D]], View],
 ) -> R | None:
     """Create what a submitted form describes: ``create`` (a service) is given the form's partnership, the person,
     ``data``, the submission's request key (``kind``-view:id, so a submission delivered twice creates once) and the
-    time. When the service refuses it (InvalidInput), the form opens again with the error, built by ``form``, and
-    this gives None."""
+    time. When the service refuses it (InvalidInput), the form opens again with ``data`` and the error, built by
+    ``form``, and this gives None."""
     try:
         return create(
             services.uow_factory(),
@@ -358,5 +360,5 @@ def create_from_form(
             now=services.clock(),
         )
     except InvalidInput as exc:
-        reopen_with_error(client, body, exc, form)
+        reopen_with_error(client, body, exc, lambda error: form(Refill(data, error)))
         return None

@@ -9,12 +9,14 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import (
+    Refill,
     date_input,
     error_blocks,
     initial_option,
     modal,
     option,
     radio_input,
+    refilled,
     select_input,
     text_input,
     user_input,
@@ -39,14 +41,14 @@ def build_action_modal(
     today: date,
     title: str | None = None,
     default_due: date | None = None,
-    values: ActionInput | None = None,
-    error: str | None = None,
+    refill: Refill[ActionInput] | None = None,
     from_home: bool = False,
 ) -> View:
     """An action: title, owner, side (defaults to the owner's), due date and, optionally, the issue it serves.
 
     ``issues`` are the open issues offered; ``issue_id`` is preselected (the card's "Add action").
     """
+    values, error = refilled(refill)
     B = ids.ActionBlock
     chosen = values.issue_id if values else issue_id
     sides = side_options(p)

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
+from bot.blocks.form_inputs import Refill
 from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
 from bot.blocks.issue_forms import build_issue_modal
 from bot.blocks.issue_refs import SignalRef
@@ -59,16 +60,13 @@ def issue_form(
     channel_id: str,
     draft: IssueDraft | None = None,
     permalink: str | None = None,
-    values: IssueInput | None = None,
-    error: str | None = None,
+    refill: Refill[IssueInput] | None = None,
     from_home: bool = False,
 ) -> View:
     """The issue modal for the channel's partnership (NotFound when the channel has none)."""
     p = require_partnership(services, team_id, channel_id)
     categories = issue_settings.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    return build_issue_modal(
-        p, categories, draft=draft, permalink=permalink, values=values, error=error, from_home=from_home
-    )
+    return build_issue_modal(p, categories, draft=draft, permalink=permalink, refill=refill, from_home=from_home)
 
 
 def draft_from_text(text: str) -> IssueDraft:
@@ -232,8 +230,8 @@ def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         issue_lifecycle.log_issue,
         data=data,
         kind="issue",
-        form=lambda error: issue_form(
-            services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error, from_home=ref.from_home
+        form=lambda refill: issue_form(
+            services, team_id=ref.team_id, channel_id=ref.channel_id, refill=refill, from_home=ref.from_home
         ),
     )
     if logged is None:
