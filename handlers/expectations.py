@@ -5,7 +5,8 @@ people of both organisations, who cannot all run the slash command (Slack Connec
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -17,13 +18,16 @@ from bot.blocks.expectations import ExpectationRef, build_discuss_modal, build_e
 from bot.blocks.metadata import ChannelRef
 from bot.container import Services
 from bot.services import expectations
-from bot.services.errors import InvalidInput, NotFound
+from bot.services.errors import NotFound
+from bot.services.review_models import ExpectationView
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ExpectationAdd, ExpectationsShow
 from handlers.form_values import text_value
 from handlers.ui import (
+    NamesChannel,
     ack_button,
-    ack_form,
+    ack_checked_form,
+    act_in,
     actor_profile,
     checked_form,
     clicked_ref,
@@ -35,7 +39,7 @@ from handlers.ui import (
     require_partnership,
 )
 
-T = TypeVar("T")
+T = TypeVar("T", bound=NamesChannel)
 
 
 #: What the expectation modal is called where it cannot open.
@@ -58,66 +62,87 @@ def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, r
     )
 
 
-def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
-    """A one-text-field form: our metadata, and text that ``check`` accepts, or the error at the field."""
+@dataclass(frozen=True)
+class TextForm(Generic[T]):
+    """A form of one text field: its metadata type, the field and the service's check of the text (InvalidInput)."""
 
-    def errors(_: object) -> dict[str, str]:
-        try:
-            check(text_value(view["state"]["values"], block))
-        except InvalidInput as exc:
-            return {block: str(exc)}
-        return {}
+    ref_type: type[T]
+    block: str
+    check: Callable[[str], str]
 
-    ack_form(ack, view, ref, stale_block=block, errors=errors)
+    def ack(self, ack: Ack, view: dict[str, Any]) -> None:
+        """Our metadata, and text that ``check`` accepts, or the error at the field (``check`` names it)."""
+        ack_checked_form(ack, view, self.ref_type, self._checked, stale_block=self.block)
+
+    def save(
+        self,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        services: Services,
+        save: Callable[[T, str, str], str],
+    ) -> None:
+        """``save(ref, text, person)`` for a form the ack function accepted (a refused one is left: the form said why);
+        what it sends is delivered, and what it answers is told to the person alone."""
+        submitted = checked_form(view, self.ref_type, self._checked)
+        if submitted is None:
+            return
+        ref, text = submitted
+        user = actor_profile(body).user_id
+        answer = save(ref, text, user)
+        services.sender.deliver_queued()
+        ephemeral(client, ref.channel_id, user, answer)
+
+    def _checked(self, state: dict[str, Any]) -> str:
+        return self.check(text_value(state, self.block))
 
 
-def _text_submission(
-    view: dict[str, Any], ref_type: type[T], block: str, check: Callable[[str], str]
-) -> tuple[T, str] | None:
-    """A one-text-field form's metadata and its checked text; None when the form refused them already."""
-    return checked_form(view, ref_type, lambda state: check(text_value(state, block)))
+EXPECTATION_FORM = TextForm(ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
+DISCUSS_FORM = TextForm(ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
 
 
 def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
+    EXPECTATION_FORM.ack(ack, view)
 
 
 @after_ack
 def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    submitted = _text_submission(view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
-    if submitted is None:
-        return  # refused in the form already
-    ref, text = submitted
-    user = actor_profile(body).user_id
-    e = expectations.record_expectation(
-        services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user,
-        text=text,
-        request_key=f"expectation-view:{view.get('id')}",
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    ephemeral(
-        client, ref.channel_id, user, f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
-    )
+    def record(ref: ChannelRef, text: str, user: str) -> str:
+        key = f"expectation-view:{view.get('id')}"
+        e = act_in(services, ref, user, expectations.record_expectation, text=text, request_key=key)
+        return f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
+
+    EXPECTATION_FORM.save(body, view, client, services, record)
 
 
-@after_ack
-def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+def _change_clicked(
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    services: Services,
+    change: Callable[..., ExpectationView],
+    done: str,
+    **values: Any,
+) -> None:
+    """An expectation's button: ``change`` (a service) of the clicked expectation by the person, with ``values``;
+    then the person is told ``done`` (``{number}`` is the expectation's)."""
     ref, channel_id = clicked_ref(body, ExpectationRef)
-    e = expectations.respond(
+    e = change(
         services.uow_factory(),
         channel_id=channel_id,
         expectation_id=ref.expectation_id,
         actor=actor_profile(body).user_id,
-        agree=True,
-        reason=None,
+        **values,
         now=services.clock(),
     )
     services.sender.deliver_queued()
-    notify(respond, client, body, f"You agreed to expectation #{e.number}.")
+    notify(respond, client, body, done.format(number=e.number))
+
+
+@after_ack
+def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
+    done = "You agreed to expectation #{number}."
+    _change_clicked(body, client, respond, services, expectations.respond, done, agree=True, reason=None)
 
 
 @opens_modal
@@ -133,41 +158,29 @@ def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond,
 
 
 def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
+    DISCUSS_FORM.ack(ack, view)
 
 
 @after_ack
 def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    submitted = _text_submission(view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
-    if submitted is None:
-        return
-    ref, reason = submitted
-    user = actor_profile(body).user_id
-    e = expectations.respond(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        expectation_id=ref.expectation_id,
-        actor=user,
-        agree=False,
-        reason=reason,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    ephemeral(client, ref.channel_id, user, f"Expectation #{e.number} is marked to discuss, with your reason.")
+    def discuss(ref: ExpectationRef, reason: str, user: str) -> str:
+        e = expectations.respond(
+            services.uow_factory(),
+            channel_id=ref.channel_id,
+            expectation_id=ref.expectation_id,
+            actor=user,
+            agree=False,
+            reason=reason,
+            now=services.clock(),
+        )
+        return f"Expectation #{e.number} is marked to discuss, with your reason."
+
+    DISCUSS_FORM.save(body, view, client, services, discuss)
 
 
 @after_ack
 def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref, channel_id = clicked_ref(body, ExpectationRef)
-    e = expectations.withdraw(
-        services.uow_factory(),
-        channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    notify(respond, client, body, f"Expectation #{e.number} is withdrawn.")
+    _change_clicked(body, client, respond, services, expectations.withdraw, "Expectation #{number} is withdrawn.")
 
 
 @after_ack

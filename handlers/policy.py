@@ -52,6 +52,7 @@ from handlers.ui import (
     STALE,
     ack_button,
     ack_errors,
+    act_in,
     actor_profile,
     decode_clicked,
     ephemeral,
@@ -307,15 +308,9 @@ def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
     deadlines, categories = parse_policy(view["state"]["values"])
-    change = issue_settings.change_policy(
-        services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user,
-        categories=categories,
-        deadlines=deadlines,
-        now=services.clock(),
-        announce=policy_form_notice(f"policy-view:{view.get('id')}", user),
+    notice = policy_form_notice(f"policy-view:{view.get('id')}", user)
+    change = act_in(
+        services, ref, user, issue_settings.change_policy, categories=categories, deadlines=deadlines, announce=notice
     )
     if not change.changed:
         ephemeral(client, ref.channel_id, user, "Nothing changed in the escalation policy.")

@@ -333,6 +333,19 @@ def submitted_ref(view: dict[str, Any], ref_type: type[T]) -> T | None:
         return None
 
 
+def act_in(services: Services, place: FormPlace, actor: str, service: Callable[..., R], **values: Any) -> R:
+    """What a form asked of ``service``: given the form's partnership (``place``, its metadata), the person, ``values``
+    and the time."""
+    return service(
+        services.uow_factory(),
+        team_id=place.team_id,
+        channel_id=place.channel_id,
+        actor=actor,
+        **values,
+        now=services.clock(),
+    )
+
+
 def create_from_form(
     client: WebClient,
     body: dict[str, Any],
@@ -350,14 +363,8 @@ def create_from_form(
     time. When the service refuses it (InvalidInput), the form opens again with ``data`` and the error, built by
     ``form``, and this gives None."""
     try:
-        return create(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=actor_profile(body).user_id,
-            data=data,
-            request_key=f"{kind}-view:{view.get('id')}",
-            now=services.clock(),
+        return act_in(
+            services, ref, actor_profile(body).user_id, create, data=data, request_key=f"{kind}-view:{view.get('id')}"
         )
     except InvalidInput as exc:
         reopen_with_error(client, body, exc, lambda error: form(Refill(data, error)))
