@@ -16,6 +16,7 @@ from handlers.command_types import Command
 from handlers.ui import open_modal
 
 C = TypeVar("C", bound=Command)
+R = TypeVar("R")
 #: A handler as the registry stores it; ``handles`` checks each one against its command type.
 CommandHandler = Callable[[Any, "CommandContext"], None]
 
@@ -42,6 +43,11 @@ class CommandContext:
         """Answer with the first page of a feature's list (``show`` takes respond and services, then the place, the
         person and the ``filter`` by keyword), seen only by the person who asked."""
         show(self.respond, self.services, **self.place(user_id=self.user_id, filter=filter))
+
+    def act(self, service: Callable[..., R], **values: Any) -> R:
+        """``service`` asked by the command's person, where it was asked, now: it takes the unit of work, then the
+        place, ``actor``, ``values`` and ``now`` by keyword."""
+        return service(self.services.uow_factory(), **self.place(actor=self.user_id), **values, now=self.services.clock())
 
     def place(self, **more: Any) -> dict[str, Any]:
         """Where the command was asked (team and channel), as keyword arguments, with ``more``."""

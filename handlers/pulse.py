@@ -251,14 +251,7 @@ def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
 
 def pause_or_resume(command: PulsePause | PulseResume, ctx: CommandContext) -> None:
     paused = isinstance(command, PulsePause)
-    p = partnerships.set_paused(
-        ctx.services.uow_factory(),
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        paused=paused,
-        now=ctx.services.clock(),
-    )
+    p = ctx.act(partnerships.set_paused, paused=paused)
     if paused:
         reply(ctx.respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
     else:
