@@ -115,34 +115,39 @@ def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClie
     EXPECTATION_FORM.save(body, view, client, services, record)
 
 
-def _change_clicked(
-    body: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
+def _change(
     services: Services,
+    channel_id: str,
+    expectation_id: int,
+    actor: str,
     change: Callable[..., ExpectationView],
-    done: str,
     **values: Any,
-) -> None:
-    """An expectation's button: ``change`` (a service) of the clicked expectation by the person, with ``values``;
-    then the person is told ``done`` (``{number}`` is the expectation's)."""
-    ref, channel_id = clicked_ref(body, ExpectationRef)
-    e = change(
+) -> ExpectationView:
+    """``change`` (a service) of an expectation by ``actor``, with ``values``, now."""
+    return change(
         services.uow_factory(),
         channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
+        expectation_id=expectation_id,
+        actor=actor,
         **values,
         now=services.clock(),
     )
+
+
+def _change_clicked(
+    body: dict[str, Any], services: Services, change: Callable[..., ExpectationView], **values: Any
+) -> ExpectationView:
+    """An expectation's button: ``change`` of the clicked expectation by the person; what it sends is delivered."""
+    ref, channel_id = clicked_ref(body, ExpectationRef)
+    e = _change(services, channel_id, ref.expectation_id, actor_profile(body).user_id, change, **values)
     services.sender.deliver_queued()
-    notify(respond, client, body, done.format(number=e.number))
+    return e
 
 
 @after_ack
 def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    done = "You agreed to expectation #{number}."
-    _change_clicked(body, client, respond, services, expectations.respond, done, agree=True, reason=None)
+    e = _change_clicked(body, services, expectations.respond, agree=True, reason=None)
+    notify(respond, client, body, f"You agreed to expectation #{e.number}.")
 
 
 @opens_modal
@@ -164,15 +169,7 @@ def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
 @after_ack
 def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     def discuss(ref: ExpectationRef, reason: str, user: str) -> str:
-        e = expectations.respond(
-            services.uow_factory(),
-            channel_id=ref.channel_id,
-            expectation_id=ref.expectation_id,
-            actor=user,
-            agree=False,
-            reason=reason,
-            now=services.clock(),
-        )
+        e = _change(services, ref.channel_id, ref.expectation_id, user, expectations.respond, agree=False, reason=reason)
         return f"Expectation #{e.number} is marked to discuss, with your reason."
 
     DISCUSS_FORM.save(body, view, client, services, discuss)
@@ -180,7 +177,8 @@ def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClien
 
 @after_ack
 def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    _change_clicked(body, client, respond, services, expectations.withdraw, "Expectation #{number} is withdrawn.")
+    e = _change_clicked(body, services, expectations.withdraw)
+    notify(respond, client, body, f"Expectation #{e.number} is withdrawn.")
 
 
 @after_ack
