@@ -17,9 +17,10 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.action_form import build_action_modal
+from bot.blocks.form_inputs import Refill
 from bot.blocks.issue_form_refs import ActionFormRef
 from bot.blocks.issue_lists import build_action_list
-from bot.blocks.issue_refs import ActionRef, ActionVerb, ListPage
+from bot.blocks.issue_refs import ActionRef, ActionVerb
 from bot.blocks.layout import date_label
 from bot.blocks.text import escape
 from bot.container import Services
@@ -31,7 +32,7 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ActionAdd, ActionList
 from handlers.form_values import State, date_value, selected_value, text_value, user_value
 from handlers.home import publish_home
-from handlers.list_pages import chosen_filter, fetch_limit, reply_page
+from handlers.list_pages import ListKind
 from handlers.ui import (
     STALE,
     ack_button,
@@ -45,20 +46,23 @@ from handlers.ui import (
     from_home,
     message_channel,
     notify,
-    open_modal,
     require_partnership,
     show_message,
     submitted_ref,
     target_channel,
 )
 
+#: What the action modal is called where it cannot open.
+FORM_TITLE = "Add an action"
 #: An action's default due date, a week from today: a date must be chosen, and this is the common one.
 DEFAULT_DUE = timedelta(days=7)
-LIST_HEADINGS = {
-    ActionFilter.MINE: "Your open actions",
-    ActionFilter.OVERDUE: "Overdue actions",
-    ActionFilter.ALL: "All actions",
-}
+ACTIONS = ListKind(
+    "actions",
+    ActionFilter,
+    {ActionFilter.MINE: "Your open actions", ActionFilter.OVERDUE: "Overdue actions", ActionFilter.ALL: "All actions"},
+    lambda services, query: actions.list_actions(services.uow_factory(), **query, now=services.clock()),
+    build_action_list,
+)
 STATUS_DONE = {ActionStatus.DONE: "done", ActionStatus.DROPPED: "dropped", ActionStatus.OPEN: "open again"}
 
 
@@ -67,21 +71,21 @@ def action_form(
     *,
     team_id: str,
     channel_id: str,
-    user_id: str,
+    user_id: str = "",
     issue_id: int | None = None,
     title: str | None = None,
-    values: ActionInput | None = None,
-    error: str | None = None,
+    refill: Refill[ActionInput] | None = None,
     from_home: bool = False,
     intro: str | None = None,
 ) -> View:
-    """The action modal, with the partnership's open issues to choose from (``issue_id`` chosen already); ``intro``
-    and ``values.kpi_id`` when it answers a red KPI's question."""
+    """The action modal (``/partner action [title]``, or "Add action" on an issue), with the partnership's open issues
+    to choose from (``issue_id`` chosen already); ``intro`` and ``refill``'s ``kpi_id`` when it answers a red KPI's
+    question."""
     p = require_partnership(services, team_id, channel_id)
     open_issues = issue_queries.list_issues(
         services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id, filter=IssueFilter.OPEN, limit=99
     )
-    chosen = values.issue_id if values else issue_id
+    chosen = refill.values.issue_id if refill else issue_id
     if chosen and all(i.id != chosen for i in open_issues):  # a resolved issue can still get an action
         open_issues = (issue_queries.get_issue(services.uow_factory(), channel_id=channel_id, issue_id=chosen), *open_issues)
     today = services.clock().astimezone(ZoneInfo(p.timezone)).date()
@@ -92,39 +96,9 @@ def action_form(
         today=today,
         title=title[:MAX_ISSUE_TITLE] if title else None,
         default_due=today + DEFAULT_DUE,
-        values=values,
-        error=error,
+        refill=refill,
         from_home=from_home,
         intro=intro,
-    )
-
-
-def open_action_form(
-    client: WebClient,
-    services: Services,
-    *,
-    trigger_id: str,
-    team_id: str,
-    channel_id: str,
-    user_id: str = "",
-    issue_id: int | None = None,
-    title: str | None = None,
-    from_home: bool = False,
-) -> None:
-    """Open the action modal (``/partner action [title]``, or "Add action" on an issue)."""
-    open_modal(
-        client,
-        trigger_id,
-        "Add an action",
-        lambda: action_form(
-            services,
-            team_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            issue_id=issue_id,
-            title=title,
-            from_home=from_home,
-        ),
     )
 
 
@@ -200,13 +174,12 @@ def save_action(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         actions.create_action,
         data=data,
         kind="action",
-        form=lambda error: action_form(
+        form=lambda refill: action_form(
             services,
             team_id=ref.team_id,
             channel_id=ref.channel_id,
             user_id=user,
-            values=data,
-            error=error,
+            refill=refill,
             from_home=ref.from_home,
         ),
     )
@@ -261,49 +234,15 @@ def carry_out_action_click(
 # --- /partner actions -------------------------------------------------------------------------------------------
 
 
-def show_actions(
-    respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
-) -> None:
-    """One page of actions with done/drop menus, and a "More" button when there are more."""
-    chosen = chosen_filter(filter, ActionFilter)
-    p = require_partnership(services, team_id, channel_id)
-    found = actions.list_actions(
-        services.uow_factory(),
-        team_id=team_id,
-        channel_id=channel_id,
-        user_id=user_id,
-        filter=chosen,
-        now=services.clock(),
-        limit=fetch_limit(offset),
-    )
-    page = ListPage(channel_id, "actions", chosen.value, offset)
-    reply_page(respond, build_action_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
-
-
 @opens_modal
 def add_action(command: ActionAdd, ctx: CommandContext) -> None:
     """``/partner action [title]``."""
-    open_action_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        title=command.title,
-    )
+    ctx.open_form(FORM_TITLE, action_form, user_id=ctx.user_id, title=command.title)
 
 
 def list_actions(command: ActionList, ctx: CommandContext) -> None:
     """``/partner actions [mine|overdue|all]`` and the menu's "My actions"."""
-    show_actions(
-        ctx.respond,
-        ctx.services,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        filter=command.filter.value,
-    )
+    ctx.show_list(ACTIONS.show, command.filter.value)
 
 
 COMMAND_HANDLERS = dict([handles(ActionAdd, add_action), handles(ActionList, list_actions)])

@@ -36,13 +36,7 @@ def preview_digest(command: DigestPreview, ctx: CommandContext) -> None:
 
 def post_digest_now(command: DigestNow, ctx: CommandContext) -> None:
     """Leads: post this week's digest now (once: a digest already posted or on its way is not posted twice)."""
-    result = digest_requests.post_now(
-        ctx.services.uow_factory(),
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        now=ctx.services.clock(),
-    )
+    result = ctx.act(digest_requests.post_now)
     if result.paused:
         reply(ctx.respond, build_notice("This week's digest is queued; it goes out when a lead resumes the partnership."))
     elif result.queued:

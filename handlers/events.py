@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -25,12 +26,16 @@ from bot.slack_client import error_code
 logger = logging.getLogger(__name__)
 
 
-def ack_member_joined(
-    ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services
+def _record_member_change(
+    record: Callable[..., object],
+    ack: Ack,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: BoltContext,
+    services: Services,
 ) -> None:
-    """Record the join (and its event id) before answering: if the database cannot, the error answers 500 and
-    Slack delivers the event again. A retried event that was recorded is answered 200 and changes nothing."""
-    channel_membership.record_join(
+    """A person joined or left the channel: ``record`` (a service) writes it with the event's id, then the answer."""
+    record(
         services.uow_factory().bounded(ACK_WRITE_SECONDS),
         team_id=str(context.team_id),
         channel_id=event["channel"],
@@ -39,6 +44,14 @@ def ack_member_joined(
         now=services.clock(),
     )
     ack()
+
+
+def ack_member_joined(
+    ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services
+) -> None:
+    """Record the join (and its event id) before answering: if the database cannot, the error answers 500 and
+    Slack delivers the event again. A retried event that was recorded is answered 200 and changes nothing."""
+    _record_member_change(channel_membership.record_join, ack, body, event, context, services)
 
 
 @after_ack
@@ -67,15 +80,7 @@ def fill_joined_member(body: dict[str, Any], event: dict[str, Any], context: Bol
 
 def ack_member_left(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext, services: Services) -> None:
     """A person left a channel: stop asking them, keep their history; recorded before answering (see above)."""
-    partnerships.member_left(
-        services.uow_factory().bounded(ACK_WRITE_SECONDS),
-        team_id=str(context.team_id),
-        channel_id=event["channel"],
-        user_id=event["user"],
-        event_id=str(body.get("event_id") or ""),
-        now=services.clock(),
-    )
-    ack()
+    _record_member_change(partnerships.member_left, ack, body, event, context, services)
 
 
 def ack_subteam_members_changed(

@@ -5,10 +5,12 @@ people of both organisations, who cannot all run the slash command (Slack Connec
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
@@ -16,13 +18,16 @@ from bot.blocks.expectations import ExpectationRef, build_discuss_modal, build_e
 from bot.blocks.metadata import ChannelRef
 from bot.container import Services
 from bot.services import expectations
-from bot.services.errors import InvalidInput, NotFound
+from bot.services.errors import NotFound
+from bot.services.review_models import ExpectationView
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ExpectationAdd, ExpectationsShow
 from handlers.form_values import text_value
 from handlers.ui import (
+    NamesChannel,
     ack_button,
-    ack_form,
+    ack_checked_form,
+    act_in,
     actor_profile,
     checked_form,
     clicked_ref,
@@ -34,86 +39,114 @@ from handlers.ui import (
     require_partnership,
 )
 
-T = TypeVar("T")
+T = TypeVar("T", bound=NamesChannel)
 
 
-def open_expectation_form(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, text: str | None = None
-) -> None:
-    open_modal(
-        client,
-        trigger_id,
-        "Record an expectation",
-        lambda: build_expectation_modal(require_partnership(services, team_id, channel_id), text=text),
-    )
+#: What the expectation modal is called where it cannot open.
+FORM_TITLE = "Record an expectation"
+
+
+def expectation_form(services: Services, *, team_id: str, channel_id: str, text: str | None = None) -> View:
+    return build_expectation_modal(require_partnership(services, team_id, channel_id), text=text)
 
 
 @opens_modal
 @after_ack
 def open_expectation_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     ref, channel_id = clicked_ref(body, ChannelRef)
-    open_expectation_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
+    open_modal(
+        client,
+        body["trigger_id"],
+        FORM_TITLE,
+        lambda: expectation_form(services, team_id=ref.team_id, channel_id=channel_id),
+    )
 
 
-def _ack_text_form(ack: Ack, view: dict[str, Any], ref: type[Any], block: str, check: Callable[[str], str]) -> None:
-    """A one-text-field form: our metadata, and text that ``check`` accepts, or the error at the field."""
+@dataclass(frozen=True)
+class TextForm(Generic[T]):
+    """A form of one text field: its metadata type, the field and the service's check of the text (InvalidInput)."""
 
-    def errors(_: object) -> dict[str, str]:
-        try:
-            check(text_value(view["state"]["values"], block))
-        except InvalidInput as exc:
-            return {block: str(exc)}
-        return {}
+    ref_type: type[T]
+    block: str
+    check: Callable[[str], str]
 
-    ack_form(ack, view, ref, stale_block=block, errors=errors)
+    def ack(self, ack: Ack, view: dict[str, Any]) -> None:
+        """Our metadata, and text that ``check`` accepts, or the error at the field (``check`` names it)."""
+        ack_checked_form(ack, view, self.ref_type, self._checked, stale_block=self.block)
+
+    def save(
+        self,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        services: Services,
+        save: Callable[[T, str, str], str],
+    ) -> None:
+        """``save(ref, text, person)`` for a form the ack function accepted (a refused one is left: the form said why);
+        what it sends is delivered, and what it answers is told to the person alone."""
+        submitted = checked_form(view, self.ref_type, self._checked)
+        if submitted is None:
+            return
+        ref, text = submitted
+        user = actor_profile(body).user_id
+        answer = save(ref, text, user)
+        services.sender.deliver_queued()
+        ephemeral(client, ref.channel_id, user, answer)
+
+    def _checked(self, state: dict[str, Any]) -> str:
+        return self.check(text_value(state, self.block))
 
 
-def _text_submission(
-    view: dict[str, Any], ref_type: type[T], block: str, check: Callable[[str], str]
-) -> tuple[T, str] | None:
-    """A one-text-field form's metadata and its checked text; None when the form refused them already."""
-    return checked_form(view, ref_type, lambda state: check(text_value(state, block)))
+EXPECTATION_FORM = TextForm(ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
+DISCUSS_FORM = TextForm(ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
 
 
 def ack_expectation_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
+    EXPECTATION_FORM.ack(ack, view)
 
 
 @after_ack
 def save_expectation(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    submitted = _text_submission(view, ChannelRef, ids.ExpectationBlock.TEXT, expectations.check_expectation_text)
-    if submitted is None:
-        return  # refused in the form already
-    ref, text = submitted
-    user = actor_profile(body).user_id
-    e = expectations.record_expectation(
+    def record(ref: ChannelRef, text: str, user: str) -> str:
+        key = f"expectation-view:{view.get('id')}"
+        e = act_in(services, ref, user, expectations.record_expectation, text=text, request_key=key)
+        return f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
+
+    EXPECTATION_FORM.save(body, view, client, services, record)
+
+
+def _change(
+    services: Services,
+    channel_id: str,
+    expectation_id: int,
+    actor: str,
+    change: Callable[..., ExpectationView],
+    **values: Any,
+) -> ExpectationView:
+    """``change`` (a service) of an expectation by ``actor``, with ``values``, now."""
+    return change(
         services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user,
-        text=text,
-        request_key=f"expectation-view:{view.get('id')}",
+        channel_id=channel_id,
+        expectation_id=expectation_id,
+        actor=actor,
+        **values,
         now=services.clock(),
     )
+
+
+def _change_clicked(
+    body: dict[str, Any], services: Services, change: Callable[..., ExpectationView], **values: Any
+) -> ExpectationView:
+    """An expectation's button: ``change`` of the clicked expectation by the person; what it sends is delivered."""
+    ref, channel_id = clicked_ref(body, ExpectationRef)
+    e = _change(services, channel_id, ref.expectation_id, actor_profile(body).user_id, change, **values)
     services.sender.deliver_queued()
-    ephemeral(
-        client, ref.channel_id, user, f"Expectation #{e.number} is posted; the other side can agree or ask to discuss it."
-    )
+    return e
 
 
 @after_ack
 def agree_to_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref, channel_id = clicked_ref(body, ExpectationRef)
-    e = expectations.respond(
-        services.uow_factory(),
-        channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
-        agree=True,
-        reason=None,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
+    e = _change_clicked(body, services, expectations.respond, agree=True, reason=None)
     notify(respond, client, body, f"You agreed to expectation #{e.number}.")
 
 
@@ -130,40 +163,21 @@ def open_discuss_form(body: dict[str, Any], client: WebClient, respond: Respond,
 
 
 def ack_discuss_submission(ack: Ack, view: dict[str, Any]) -> None:
-    _ack_text_form(ack, view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
+    DISCUSS_FORM.ack(ack, view)
 
 
 @after_ack
 def save_discussion(body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    submitted = _text_submission(view, ExpectationRef, ids.ExpectationBlock.REASON, expectations.check_reason)
-    if submitted is None:
-        return
-    ref, reason = submitted
-    user = actor_profile(body).user_id
-    e = expectations.respond(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        expectation_id=ref.expectation_id,
-        actor=user,
-        agree=False,
-        reason=reason,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    ephemeral(client, ref.channel_id, user, f"Expectation #{e.number} is marked to discuss, with your reason.")
+    def discuss(ref: ExpectationRef, reason: str, user: str) -> str:
+        e = _change(services, ref.channel_id, ref.expectation_id, user, expectations.respond, agree=False, reason=reason)
+        return f"Expectation #{e.number} is marked to discuss, with your reason."
+
+    DISCUSS_FORM.save(body, view, client, services, discuss)
 
 
 @after_ack
 def withdraw_expectation(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
-    ref, channel_id = clicked_ref(body, ExpectationRef)
-    e = expectations.withdraw(
-        services.uow_factory(),
-        channel_id=channel_id,
-        expectation_id=ref.expectation_id,
-        actor=actor_profile(body).user_id,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
+    e = _change_clicked(body, services, expectations.withdraw)
     notify(respond, client, body, f"Expectation #{e.number} is withdrawn.")
 
 
@@ -179,14 +193,7 @@ def show_expectations_from_button(body: dict[str, Any], client: WebClient, respo
 @opens_modal
 def add_expectation(command: ExpectationAdd, ctx: CommandContext) -> None:
     """``/partner expect [text]``: the modal shows the text to check before it is posted for the other side."""
-    open_expectation_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        text=command.text,
-    )
+    ctx.open_form(FORM_TITLE, expectation_form, text=command.text)
 
 
 def list_expectations(command: ExpectationsShow, ctx: CommandContext) -> None:

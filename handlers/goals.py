@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 from bot.ack_path import ACK_DB_SECONDS, ack_refused, mark_refused, within
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
+from bot.blocks.form_inputs import Refill
 from bot.blocks.goals import GoalFormRef, GoalRef, build_goal_list, build_goal_modal, build_goal_status_modal
 from bot.blocks.metadata import ChannelRef, MetadataError, decode
 from bot.blocks.text import escape
@@ -50,29 +51,21 @@ def show_goals(respond: Respond, services: Services, *, team_id: str, channel_id
 # --- adding a goal -------------------------------------------------------------------------------------------
 
 
+#: What the goal modal is called where it cannot open.
+FORM_TITLE = "Add a shared goal"
+
+
 def goal_form(
     services: Services,
     *,
     team_id: str,
     channel_id: str,
     title: str | None = None,
-    values: GoalInput | None = None,
-    error: str | None = None,
+    refill: Refill[GoalInput] | None = None,
 ) -> View:
     p = require_partnership(services, team_id, channel_id)
     today = services.clock().astimezone(zone(p.timezone)).date()
-    return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, values=values, error=error)
-
-
-def open_goal_form(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, title: str | None = None
-) -> None:
-    open_modal(
-        client,
-        trigger_id,
-        "Add a shared goal",
-        lambda: goal_form(services, team_id=team_id, channel_id=channel_id, title=title),
-    )
+    return build_goal_modal(p, today=today, title=title[:MAX_GOAL_TITLE] if title else None, refill=refill)
 
 
 @opens_modal
@@ -80,7 +73,9 @@ def open_goal_form(
 def open_goal_form_from_button(body: dict[str, Any], client: WebClient, respond: Respond, services: Services) -> None:
     """ "Add a goal" under the goals list."""
     ref, channel_id = clicked_ref(body, ChannelRef)
-    open_goal_form(client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=channel_id)
+    open_modal(
+        client, body["trigger_id"], FORM_TITLE, lambda: goal_form(services, team_id=ref.team_id, channel_id=channel_id)
+    )
 
 
 def parse_goal(state: dict[str, Any]) -> GoalInput:
@@ -156,7 +151,7 @@ def save_goal(body: dict[str, Any], view: dict[str, Any], client: WebClient, ser
         goals.create_goal,
         data=data,
         kind="goal",
-        form=lambda error: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error),
+        form=lambda refill: goal_form(services, team_id=ref.team_id, channel_id=ref.channel_id, refill=refill),
     )
     if goal is None:
         return
@@ -241,14 +236,7 @@ def list_goals(command: GoalsShow, ctx: CommandContext) -> None:
 @opens_modal
 def add_goal(command: GoalAdd, ctx: CommandContext) -> None:
     """``/partner goal add [title]``."""
-    open_goal_form(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        title=command.title,
-    )
+    ctx.open_form(FORM_TITLE, goal_form, title=command.title)
 
 
 COMMAND_HANDLERS = dict([handles(GoalsShow, list_goals), handles(GoalAdd, add_goal)])

@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
 from bot.blocks.common import build_notice
+from bot.blocks.form_inputs import Refill
 from bot.blocks.kpi_red import QUESTION, red_line
 from bot.blocks.kpi_red_refs import KpiRedAsk
 from bot.container import Services
@@ -58,7 +59,9 @@ def open_answer_form(body: dict[str, Any], client: WebClient, respond: Respond, 
             title="", owner_id=user, due_on=today + timedelta(days=DEFAULT_ACTION_DAYS), side=side, kpi_id=red.kpi_id
         )
         intro = f"{red_line(red)}\n*{QUESTION}* What {p.org(side)} can do:"
-        return action_form(services, team_id=p.team_id, channel_id=p.channel_id, user_id=user, values=values, intro=intro)
+        return action_form(
+            services, team_id=p.team_id, channel_id=p.channel_id, user_id=user, refill=Refill(values), intro=intro
+        )
 
     open_modal(client, body["trigger_id"], "Add an action", build)
 

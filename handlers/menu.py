@@ -30,9 +30,9 @@ from handlers.command_types import (
     Status,
 )
 from handlers.commands import COMMAND_HANDLERS, run_command
-from handlers.issues.log import open_issue_form
+from handlers.issues import log
 from handlers.pulse import open_answer_modal
-from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, from_home
+from handlers.ui import STALE, ack_button, actor_profile, decode_clicked, from_home, open_modal
 
 MENU_COMMANDS: dict[str, Command] = {
     ids.Action.MENU_HELP: Help(),
@@ -70,8 +70,11 @@ def carry_out_menu_button(
     user = actor_profile(body)
     if action_id == ids.Action.MENU_LOG_ISSUE and from_home(body):
         # From the Home tab: the form remembers it, so the tab is published again once the issue is logged.
-        open_issue_form(
-            client, services, trigger_id=body["trigger_id"], team_id=ref.team_id, channel_id=ref.channel_id, from_home=True
+        open_modal(
+            client,
+            body["trigger_id"],
+            log.FORM_TITLE,
+            lambda: log.issue_form(services, team_id=ref.team_id, channel_id=ref.channel_id, from_home=True),
         )
     elif action_id == ids.Action.MENU_ANSWER:
         round_id = pulses.open_round_id(services.uow_factory(), team_id=ref.team_id, channel_id=ref.channel_id)

@@ -9,6 +9,7 @@ saved together, and the outbox posts it (retried on Slack errors, once per reque
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,8 @@ from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_errors,
+    act_in,
     actor_profile,
     decode_clicked,
     ephemeral,
@@ -151,8 +154,11 @@ def _key(ctx: CommandContext, now: datetime) -> str:
     return command_request_key(ctx.trigger_id, ctx.user_id, now)
 
 
-def _where(ctx: CommandContext) -> dict[str, str]:
-    return {"team_id": ctx.team_id, "channel_id": ctx.channel_id}
+def _change(ctx: CommandContext, now: datetime, announce: Notice[Any], change: Callable[..., object], **values: Any) -> None:
+    """A lead's change by command: ``change`` (a settings service) is given the command's place, the lead, ``values``,
+    the time and the notice it queues with the change; the notice is then sent."""
+    change(ctx.services.uow_factory(), **ctx.place(actor=ctx.user_id), **values, now=now, announce=announce)
+    ctx.services.sender.deliver_queued()
 
 
 def show_policy_command(command: PolicyShow, ctx: CommandContext) -> None:
@@ -160,7 +166,7 @@ def show_policy_command(command: PolicyShow, ctx: CommandContext) -> None:
 
 
 def show_categories(command: CategoriesShow, ctx: CommandContext) -> None:
-    categories = issue_settings.get_categories(ctx.services.uow_factory(), **_where(ctx))
+    categories = issue_settings.get_categories(ctx.services.uow_factory(), **ctx.place())
     reply(ctx.respond, build_notice("*Issue categories:* " + ", ".join(escape(c) for c in categories)))
 
 
@@ -171,22 +177,13 @@ def show_hours(command: HoursShow, ctx: CommandContext) -> None:
 
 
 def set_policy(command: PolicySet | PolicyReset, ctx: CommandContext) -> None:
-    uow, now, user = ctx.services.uow_factory, ctx.services.clock(), ctx.user_id
-    notice = policy_notice(_key(ctx, now), user, command.severity)
+    now = ctx.services.clock()
+    notice = policy_notice(_key(ctx, now), ctx.user_id, command.severity)
     if isinstance(command, PolicyReset):
-        issue_settings.reset_policy(uow(), **_where(ctx), actor=user, severity=command.severity, now=now, announce=notice)
+        _change(ctx, now, notice, issue_settings.reset_policy, severity=command.severity)
     else:
-        issue_settings.set_policy(
-            uow(),
-            **_where(ctx),
-            actor=user,
-            severity=command.severity,
-            acknowledge=command.acknowledge,
-            resolve=command.resolve,
-            now=now,
-            announce=notice,
-        )
-    ctx.services.sender.deliver_queued()
+        deadlines = {"acknowledge": command.acknowledge, "resolve": command.resolve}
+        _change(ctx, now, notice, issue_settings.set_policy, severity=command.severity, **deadlines)
 
 
 def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx: CommandContext) -> None:
@@ -197,51 +194,21 @@ def change_categories(command: CategoryAdd | CategoryRemove | CategoriesSet, ctx
         verb, names = "set", command.names
     else:
         verb, names = ("add" if isinstance(command, CategoryAdd) else "remove"), (command.name,)
-    issue_settings.edit_categories(
-        ctx.services.uow_factory(),
-        **_where(ctx),
-        actor=ctx.user_id,
-        verb=verb,
-        names=names,
-        now=now,
-        announce=categories_notice(_key(ctx, now), ctx.user_id),
-    )
-    ctx.services.sender.deliver_queued()
+    notice = categories_notice(_key(ctx, now), ctx.user_id)
+    _change(ctx, now, notice, issue_settings.edit_categories, verb=verb, names=names)
 
 
 def change_calendar(command: HoursSet | HolidayAdd | HolidayRemove, ctx: CommandContext) -> None:
-    uow, now, user = ctx.services.uow_factory, ctx.services.clock(), ctx.user_id
+    now = ctx.services.clock()
     p = require_partnership(ctx.services, ctx.team_id, ctx.channel_id)
-    calendar = calendar_notice(_key(ctx, now), user, p)
+    notice = calendar_notice(_key(ctx, now), ctx.user_id, p)
     if isinstance(command, HoursSet):
-        calendar_settings.set_calendar(
-            uow(),
-            **_where(ctx),
-            actor=user,
-            side=command.side,
-            timezone=command.timezone,
-            workdays=list(command.workdays),
-            day_start=command.day_start,
-            day_end=command.day_end,
-            now=now,
-            announce=calendar,
-        )
+        hours = {"day_start": command.day_start, "day_end": command.day_end, "workdays": list(command.workdays)}
+        _change(ctx, now, notice, calendar_settings.set_calendar, side=command.side, timezone=command.timezone, **hours)
     elif isinstance(command, HolidayRemove):
-        calendar_settings.remove_holiday(
-            uow(), **_where(ctx), actor=user, side=command.side, day=command.day, now=now, announce=calendar
-        )
+        _change(ctx, now, notice, calendar_settings.remove_holiday, side=command.side, day=command.day)
     else:
-        calendar_settings.add_holiday(
-            uow(),
-            **_where(ctx),
-            actor=user,
-            side=command.side,
-            day=command.day,
-            name=command.name,
-            now=now,
-            announce=calendar,
-        )
-    ctx.services.sender.deliver_queued()
+        _change(ctx, now, notice, calendar_settings.add_holiday, side=command.side, day=command.day, name=command.name)
 
 
 COMMAND_HANDLERS = dict(
@@ -330,11 +297,7 @@ def policy_form_errors(view: dict[str, Any]) -> dict[str, str]:
 
 
 def ack_policy_submission(ack: Ack, view: dict[str, Any]) -> None:
-    errors = policy_form_errors(view)
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    ack_errors(ack, policy_form_errors(view))
 
 
 @after_ack
@@ -345,15 +308,9 @@ def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
         return  # Bolt runs lazy functions whatever the ack said: these errors are showing in the form
     user = actor_profile(body).user_id
     deadlines, categories = parse_policy(view["state"]["values"])
-    change = issue_settings.change_policy(
-        services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user,
-        categories=categories,
-        deadlines=deadlines,
-        now=services.clock(),
-        announce=policy_form_notice(f"policy-view:{view.get('id')}", user),
+    notice = policy_form_notice(f"policy-view:{view.get('id')}", user)
+    change = act_in(
+        services, ref, user, issue_settings.change_policy, categories=categories, deadlines=deadlines, announce=notice
     )
     if not change.changed:
         ephemeral(client, ref.channel_id, user, "Nothing changed in the escalation policy.")

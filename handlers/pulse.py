@@ -29,6 +29,7 @@ from handlers.form_values import State, selected_value, text_value
 from handlers.ui import (
     ack_button,
     ack_checked_form,
+    act_in,
     actor_profile,
     checked_form,
     decode_clicked,
@@ -217,24 +218,11 @@ def save_question(body: dict[str, Any], view: dict[str, Any], client: WebClient,
     if submitted is None:
         return  # the form showed why
     ref, (dimension, text_client, text_provider, subject) = submitted
-    user = actor_profile(body)
-    q = pulses.add_question(
-        services.uow_factory(),
-        team_id=ref.team_id,
-        channel_id=ref.channel_id,
-        actor=user.user_id,
-        dimension=dimension,
-        text_client=text_client,
-        text_provider=text_provider,
-        subject=subject,
-        now=services.clock(),
-    )
-    ephemeral(
-        client,
-        ref.channel_id,
-        user.user_id,
-        f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round.",
-    )
+    user = actor_profile(body).user_id
+    wording = {"text_client": text_client, "text_provider": text_provider}
+    q = act_in(services, ref, user, pulses.add_question, dimension=dimension, subject=subject, **wording)
+    done = f"Added your question ({escape(q.text_client)}). It joins the rotation from the next round."
+    ephemeral(client, ref.channel_id, user, done)
 
 
 def show_questions(command: Questions, ctx: CommandContext) -> None:
@@ -263,14 +251,7 @@ def start_pulse_now(command: PulseNow, ctx: CommandContext) -> None:
 
 def pause_or_resume(command: PulsePause | PulseResume, ctx: CommandContext) -> None:
     paused = isinstance(command, PulsePause)
-    p = partnerships.set_paused(
-        ctx.services.uow_factory(),
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        paused=paused,
-        now=ctx.services.clock(),
-    )
+    p = ctx.act(partnerships.set_paused, paused=paused)
     if paused:
         reply(ctx.respond, build_notice("Pulses are paused. Resume with `/partner pulse resume`."))
     else:

@@ -60,14 +60,7 @@ def start_scorecard(command: ScorecardStart, ctx: CommandContext) -> None:
 
 def set_cadence(command: ScorecardCadenceSet, ctx: CommandContext) -> None:
     """``/partner scorecard monthly|quarterly|off`` (leads)."""
-    status = scorecard.set_cadence(
-        ctx.services.uow_factory(),
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        cadence=command.cadence,
-        now=ctx.services.clock(),
-    )
+    status = ctx.act(scorecard.set_cadence, cadence=command.cadence)
     nxt = f" Next one opens {local_time_label(status.next_at, status.partnership.timezone)}." if status.next_at else ""
     reply(ctx.respond, build_notice(f"{CADENCE_NOTICE[command.cadence]}.{nxt}"))
 

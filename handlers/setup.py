@@ -26,42 +26,34 @@ from bot.slack_client import error_code
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import Menu, Setup, Status
 from handlers.form_values import State, int_value, selected_value, text_value, time_value, users_value
-from handlers.ui import ack_checked_form, actor_profile, checked_form, open_modal, reply, unless_held
+from handlers.ui import ack_checked_form, actor_profile, checked_form, reply, unless_held
 
 
-def open_setup_modal(
-    client: WebClient, services: Services, *, trigger_id: str, team_id: str, channel_id: str, user_id: str
-) -> None:
+def setup_form(services: Services, *, team_id: str, channel_id: str, user_id: str) -> View:
     """The setup form for this channel, or a modal explaining why not (not a lead; bot not in the channel)."""
-
-    def build() -> View:
-        try:
-            info = services.directory.channel_info(channel_id)
-            if not info.bot_is_member:
-                raise DomainError(
-                    "Invite me to this channel first (`/invite @PartnerPulse`), then run `/partner setup` again."
-                )
-            existing, members = partnership_setup.setup_defaults(
-                services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id
-            )
-            tz = services.directory.profile(user_id).tz or services.settings.default_timezone
-        except SlackApiError as exc:
-            if error_code(exc) not in ("channel_not_found", "not_in_channel"):
-                raise
-            return build_message_modal(
-                "PartnerPulse", "I can't see this channel. Invite me first (`/invite @PartnerPulse`), then try again."
-            )
-        return build_setup_modal(
-            team_id=team_id,
-            channel_id=channel_id,
-            existing=existing,
-            members=members,
-            default_tz=tz,
-            user_id=user_id,
-            min_threshold=MIN_THRESHOLD,
+    try:
+        info = services.directory.channel_info(channel_id)
+        if not info.bot_is_member:
+            raise DomainError("Invite me to this channel first (`/invite @PartnerPulse`), then run `/partner setup` again.")
+        existing, members = partnership_setup.setup_defaults(
+            services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id
         )
-
-    open_modal(client, trigger_id, "PartnerPulse", build)
+        tz = services.directory.profile(user_id).tz or services.settings.default_timezone
+    except SlackApiError as exc:
+        if error_code(exc) not in ("channel_not_found", "not_in_channel"):
+            raise
+        return build_message_modal(
+            "PartnerPulse", "I can't see this channel. Invite me first (`/invite @PartnerPulse`), then try again."
+        )
+    return build_setup_modal(
+        team_id=team_id,
+        channel_id=channel_id,
+        existing=existing,
+        members=members,
+        default_tz=tz,
+        user_id=user_id,
+        min_threshold=MIN_THRESHOLD,
+    )
 
 
 def parse_setup(state: State) -> SetupInput:
@@ -150,14 +142,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
 
 @opens_modal
 def open_setup(command: Setup, ctx: CommandContext) -> None:
-    open_setup_modal(
-        ctx.client,
-        ctx.services,
-        trigger_id=ctx.trigger_id,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-    )
+    ctx.open_form("PartnerPulse", setup_form, user_id=ctx.user_id)
 
 
 def show_status(command: Status, ctx: CommandContext) -> None:

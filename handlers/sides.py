@@ -23,15 +23,7 @@ UNKNOWN_GROUP_ERRORS = frozenset({"no_such_subteam", "subteam_not_found", "inval
 
 def assign_side(command: SideAssign, ctx: CommandContext) -> None:
     """``/partner side @person client|provider|auto``."""
-    m = partnerships.set_side_override(
-        ctx.services.uow_factory(),
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        user_id=command.user_id,
-        side=command.side,
-        now=ctx.services.clock(),
-    )
+    m = ctx.act(partnerships.set_side_override, user_id=command.user_id, side=command.side)
     where = f"on the {m.side.value} side" if m.side else "without a side (their organisation decides, once known)"
     reply(ctx.respond, build_notice(f"<@{m.user_id}> is now {where}."))
 
@@ -39,7 +31,7 @@ def assign_side(command: SideAssign, ctx: CommandContext) -> None:
 def assign_group_side(command: SideGroupAssign, ctx: CommandContext) -> None:
     """``/partner side @group client|provider|auto``: read the group's members from Slack, then one service call."""
     services, uow, now = ctx.services, ctx.services.uow_factory, ctx.services.clock()
-    where = {"team_id": ctx.team_id, "channel_id": ctx.channel_id}
+    where = ctx.place()
     usergroup_id, handle = command.usergroup_id, command.handle
     if command.side is None:
         result = side_groups.remove_side_group(

@@ -16,6 +16,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.common import build_error, build_notice
+from bot.blocks.form_inputs import Refill
 from bot.blocks.metadata import MetadataError, decode
 from bot.blocks.pulse import Message, build_loading_modal, build_message_modal
 from bot.container import Services
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+D = TypeVar("D")
 
 STALE = "This button is out of date. Use the latest PartnerPulse message in the channel, or `/partner menu`."
 OUT_OF_DATE_FORM = "This form is out of date; close it and open it again."
@@ -312,9 +314,13 @@ def ack_form(
     except MetadataError:
         ack(response_action="errors", errors={stale_block: stale})
         return
-    found = errors(ref)
-    if found:
-        ack(response_action="errors", errors=found)
+    ack_errors(ack, errors(ref))
+
+
+def ack_errors(ack: Ack, errors: dict[str, str]) -> None:
+    """Acknowledge a modal submission: its field errors are shown in the form, or, when there are none, it closes."""
+    if errors:
+        ack(response_action="errors", errors=errors)
     else:
         ack()
 
@@ -327,6 +333,19 @@ def submitted_ref(view: dict[str, Any], ref_type: type[T]) -> T | None:
         return None
 
 
+def act_in(services: Services, place: FormPlace, actor: str, service: Callable[..., R], **values: Any) -> R:
+    """What a form asked of ``service``: given the form's partnership (``place``, its metadata), the person, ``values``
+    and the time."""
+    return service(
+        services.uow_factory(),
+        team_id=place.team_id,
+        channel_id=place.channel_id,
+        actor=actor,
+        **values,
+        now=services.clock(),
+    )
+
+
 def create_from_form(
     client: WebClient,
     body: dict[str, Any],
@@ -335,24 +354,18 @@ def create_from_form(
     ref: FormPlace,
     create: Callable[..., R],
     *,
-    data: object,
+    data: D,
     kind: str,
-    form: Callable[[str], View],
+    form: Callable[[Refill[D]], View],
 ) -> R | None:
     """Create what a submitted form describes: ``create`` (a service) is given the form's partnership, the person,
     ``data``, the submission's request key (``kind``-view:id, so a submission delivered twice creates once) and the
-    time. When the service refuses it (InvalidInput), the form opens again with the error, built by ``form``, and
-    this gives None."""
+    time. When the service refuses it (InvalidInput), the form opens again with ``data`` and the error, built by
+    ``form``, and this gives None."""
     try:
-        return create(
-            services.uow_factory(),
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=actor_profile(body).user_id,
-            data=data,
-            request_key=f"{kind}-view:{view.get('id')}",
-            now=services.clock(),
+        return act_in(
+            services, ref, actor_profile(body).user_id, create, data=data, request_key=f"{kind}-view:{view.get('id')}"
         )
     except InvalidInput as exc:
-        reopen_with_error(client, body, exc, form)
+        reopen_with_error(client, body, exc, lambda error: form(Refill(data, error)))
         return None

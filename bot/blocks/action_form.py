@@ -9,12 +9,14 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import (
+    Refill,
     date_input,
     error_blocks,
     initial_option,
     modal,
     option,
     radio_input,
+    refilled,
     select_input,
     text_input,
     user_input,
@@ -39,8 +41,7 @@ def build_action_modal(
     today: date,
     title: str | None = None,
     default_due: date | None = None,
-    values: ActionInput | None = None,
-    error: str | None = None,
+    refill: Refill[ActionInput] | None = None,
     from_home: bool = False,
     intro: str | None = None,
 ) -> View:
@@ -50,6 +51,7 @@ def build_action_modal(
     (mrkdwn, escaped by the caller) says what the action answers (a red KPI's question); ``values.kpi_id`` links
     the action to that KPI.
     """
+    values, error = refilled(refill)
     B = ids.ActionBlock
     chosen = values.issue_id if values else issue_id
     sides = side_options(p)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.blocks.layout import packed_sections
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, Message, pack_blocks
 from bot.blocks.text import CONTEXT_TEXT_MAX, FALLBACK_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, quote, truncate
 from bot.services import kpi_format
@@ -60,23 +61,6 @@ def _section(text: str) -> SectionBlock:
 
 def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
-
-
-def _sections(heading: str, lines: Sequence[str]) -> list[Block]:
-    """The heading and lines packed into as few sections as fit 3,000 characters each (a long line is cut)."""
-    blocks: list[Block] = []
-    current = heading
-    for line in lines:
-        line = truncate(line, SECTION_TEXT_MAX - 10)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > SECTION_TEXT_MAX:
-            blocks.append(_section(current))
-            current = line
-        else:
-            current = candidate
-    if current:
-        blocks.append(_section(current))
-    return blocks
 
 
 def _capped(lines: list[str], total: int) -> list[str]:
@@ -135,8 +119,8 @@ def _results(view: DigestView) -> list[Block]:
         for i in (*view.gaps, *(i for i in view.items if i.gap is None))
     ]
     if not items:
-        return _sections(heading, ["No pulse closed this week." if not view.rounds else "No answers this week."])
-    return _sections(heading, [_item_line(i, view) for i in items])
+        return packed_sections(heading, ["No pulse closed this week." if not view.rounds else "No answers this week."])
+    return packed_sections(heading, [_item_line(i, view) for i in items])
 
 
 def _participation(view: DigestView) -> list[Block]:
@@ -168,7 +152,7 @@ def _voice(s: SideDigest, threshold: int) -> list[Block]:
         )
     if s.themes:
         lines.append("Recurring: " + ", ".join(f"“{escape(t.phrase)}” ({t.comments})" for t in s.themes))
-    blocks = _sections(heading, lines)
+    blocks = packed_sections(heading, lines)
     for comment in s.comments[:COMMENTS_PER_SIDE]:
         blocks.append(_section(quote(comment, COMMENT_CHARS)))
     if len(s.comments) > COMMENTS_PER_SIDE:
@@ -208,7 +192,7 @@ def _issues(view: DigestView) -> list[Block]:
     ]
     if ages:
         lines += ["_Open, by severity and age_", *ages]
-    return _sections(heading, lines)
+    return packed_sections(heading, lines)
 
 
 def _action_line(a: DigestAction, view: DigestView, *, due: bool) -> str:
@@ -229,7 +213,7 @@ def _actions(view: DigestView) -> list[Block]:
     if s.done:
         lines.append("_Done this week_")
         lines += _capped([_action_line(a, view, due=False) for a in s.done[:ITEMS_PER_LIST]], len(s.done))
-    return _sections(heading, lines)
+    return packed_sections(heading, lines)
 
 
 def _goals(view: DigestView) -> list[Block]:
@@ -239,7 +223,7 @@ def _goals(view: DigestView) -> list[Block]:
     if not g.goals:
         return [_section("*Shared goals*\nNo shared goals yet.")]
     lines = [f"• {escape(goal.title)}: {escape(goal.status)}" for goal in g.goals[:ITEMS_PER_LIST]]
-    return _sections("*Shared goals*", _capped(lines, len(g.goals)))
+    return packed_sections("*Shared goals*", _capped(lines, len(g.goals)))
 
 
 # --- the message ---------------------------------------------------------------------------------------------
@@ -298,7 +282,7 @@ def _kpis(view: DigestView) -> list[Block]:
         f"*Agreed KPIs beside how each side rates the dimension* (each KPI's latest figure of its last two periods; "
         f"scores: the last {HEALTH_WEEKS} weeks' answers)"
     )
-    return [DividerBlock(), *_sections(heading, lines)]
+    return [DividerBlock(), *packed_sections(heading, lines)]
 
 
 def _detail_groups(view: DigestView) -> list[list[Block]]:

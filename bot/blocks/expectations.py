@@ -49,11 +49,9 @@ LEDGER_ORDER = (
 
 
 @dataclass(frozen=True)
-class ExpectationRef:
+class ExpectationRef(ChannelRef):
     """The buttons of an expectation's message, and the discuss modal."""
 
-    team_id: str
-    channel_id: str
     expectation_id: int
 
 

@@ -6,6 +6,9 @@ Each input element uses ``ids.VALUE`` as its action id; the block id says which 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
@@ -26,6 +29,23 @@ from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
 
 #: Slack's limit for an option's text and description.
 OPTION_TEXT_MAX = 75
+
+
+V = TypeVar("V", covariant=True)
+
+
+@dataclass(frozen=True)
+class Refill(Generic[V]):
+    """A form opened with values: again after the server refused what it said (the form had closed), with the values
+    the person gave and why they were refused; or prefilled by the app (``error`` None)."""
+
+    values: V
+    error: str | None = None
+
+
+def refilled(refill: Refill[V] | None) -> tuple[V | None, str | None]:
+    """The values to fill a form with and the refusal to show above it; (None, None) for a new form."""
+    return (refill.values, refill.error) if refill else (None, None)
 
 
 def error_blocks(error: str | None, *, escaped: bool) -> list[Block]:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
-from bot.blocks.form_inputs import date_input, error_blocks, modal, radio_input, text_input, user_input
+from bot.blocks.form_inputs import Refill, date_input, error_blocks, modal, radio_input, refilled, text_input, user_input
 from bot.blocks.layout import button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
@@ -36,20 +36,16 @@ GOAL_STATUS_EMOJI = {
 
 
 @dataclass(frozen=True)
-class GoalRef:
+class GoalRef(ChannelRef):
     """The "Update status" button of a goal, and its status modal."""
 
-    team_id: str
-    channel_id: str
     goal_id: int
 
 
 @dataclass(frozen=True)
-class GoalFormRef:
+class GoalFormRef(ChannelRef):
     """The goal modal: its channel and the partnership's time zone (the due date is checked against it)."""
 
-    team_id: str
-    channel_id: str
     timezone: str
 
 
@@ -99,10 +95,10 @@ def build_goal_modal(
     *,
     today: date,
     title: str | None = None,
-    values: GoalInput | None = None,
-    error: str | None = None,
+    refill: Refill[GoalInput] | None = None,
 ) -> View:
     """A shared goal: title, an owner on each side, an optional due date, and its status."""
+    values, error = refilled(refill)
     B = ids.GoalBlock
     options = _status_options()
     status = values.status.value if values else GoalStatus.ON_TRACK.value

@@ -6,7 +6,8 @@ looking for the card in the channel. At most 100 blocks, as Slack allows on a Ho
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from slack_sdk.models.blocks import (
     Block,
@@ -38,6 +39,37 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
 
 
+class InPartnership(Protocol):
+    @property
+    def partnership_id(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=InPartnership)
+
+
+def _items(
+    items: Sequence[Item],
+    by_id: Mapping[int, PartnershipView],
+    line_and_menu: Callable[[Item, PartnershipView], tuple[str, BlockElement]],
+    *,
+    empty: str,
+    more: str | None,
+) -> list[Block]:
+    """One section per item of a partnership the tab shows (its line, the partnership's name and its menu), ``empty``
+    when there are none, and where ``more`` (the command listing them all) is given, a note that there are more."""
+    blocks: list[Block] = []
+    for item in items:
+        p = by_id.get(item.partnership_id)
+        if p is not None:
+            line, menu = line_and_menu(item, p)
+            blocks.append(_section(f"{line} · {escape(p.name)}", menu))
+    if not blocks:
+        blocks.append(_section(empty))
+    if more:
+        blocks.append(_context(f"…and more: {more} in a partnership's channel lists them all."))
+    return blocks
+
+
 def build_home(
     *,
     partnerships: Sequence[tuple[PartnershipView, Mapping[str, int]]],
@@ -53,23 +85,21 @@ def build_home(
         _context("Your open actions, the issues you own or raised, and the partnerships you are part of."),
         HeaderBlock(text="Your open actions"),
     ]
-    shown_actions = [a for a in actions if a.partnership_id in by_id]
-    for a in shown_actions:
-        p = by_id[a.partnership_id]
-        blocks.append(_section(f"{action_line(a)} · {escape(p.name)}", action_menu(a, p.channel_id)))
-    if not shown_actions:
-        blocks.append(_section("Nothing open. :tada:"))
-    if more_actions:
-        blocks.append(_context("…and more: `/partner actions` in a partnership's channel lists them all."))
+    blocks += _items(
+        actions,
+        by_id,
+        lambda a, p: (action_line(a), action_menu(a, p.channel_id)),
+        empty="Nothing open. :tada:",
+        more="`/partner actions`" if more_actions else None,
+    )
     blocks += [DividerBlock(), HeaderBlock(text="Issues you own or raised")]
-    shown_issues = [i for i in issues if i.partnership_id in by_id]
-    for i in shown_issues:
-        p = by_id[i.partnership_id]
-        blocks.append(_section(f"{issue_line(i, p)} · {escape(p.name)}", issue_menu(i, p.channel_id)))
-    if not shown_issues:
-        blocks.append(_section("No open issues of yours."))
-    if more_issues:
-        blocks.append(_context("…and more: `/partner issues mine` in a partnership's channel lists them all."))
+    blocks += _items(
+        issues,
+        by_id,
+        lambda i, p: (issue_line(i, p), issue_menu(i, p.channel_id)),
+        empty="No open issues of yours.",
+        more="`/partner issues mine`" if more_issues else None,
+    )
     blocks += [DividerBlock(), HeaderBlock(text="Your partnerships")]
     for p, counts in partnerships:
         open_total = sum(counts.values())

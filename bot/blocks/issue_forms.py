@@ -13,12 +13,14 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import (
+    Refill,
     date_input,
     error_blocks,
     initial_option,
     modal,
     option,
     radio_input,
+    refilled,
     select_input,
     text_input,
     user_input,
@@ -67,13 +69,13 @@ def build_issue_modal(
     *,
     draft: IssueDraft | None = None,
     permalink: str | None = None,
-    values: IssueInput | None = None,
-    error: str | None = None,
+    refill: Refill[IssueInput] | None = None,
     from_home: bool = False,
 ) -> View:
     """The issue form: title, details, severity (with its one-line definition), category, owning side, owner
-    and due date. ``draft`` prefills from a command, a message or a signal; ``values`` and ``error`` bring back
+    and due date. ``draft`` prefills from a command, a message or a signal; ``refill`` brings back
     a submission the server refused after the form had closed."""
+    values, error = refilled(refill)
     B = ids.IssueBlock
     link = safe_permalink(values.source_permalink if values else permalink)
     title = values.title if values else (draft.title if draft else "")

@@ -20,6 +20,23 @@ def mrkdwn_context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, CONTEXT_TEXT_MAX))])
 
 
+def packed_sections(heading: str, lines: Sequence[str]) -> list[Block]:
+    """The heading and lines packed into as few sections as fit 3,000 characters each (a long line is cut)."""
+    blocks: list[Block] = []
+    current = heading
+    for line in lines:
+        line = truncate(line, SECTION_TEXT_MAX - 10)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_TEXT_MAX:
+            blocks.append(mrkdwn_section(current))
+            current = line
+        else:
+            current = candidate
+    if current:
+        blocks.append(mrkdwn_section(current))
+    return blocks
+
+
 def quote_lines(text: str, limit: int = SECTION_TEXT_MAX) -> str:
     """User text as a mrkdwn block quote, line by line, escaped and cut to ``limit``."""
     lines = [line.rstrip() for line in text.strip().splitlines()] or [""]

@@ -8,13 +8,13 @@ is escaped; a withheld side shows no figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.blocks.layout import mrkdwn_context, mrkdwn_section, packed_sections
 from bot.blocks.pulse import Message, split_messages
-from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
+from bot.blocks.text import HEADER_MAX, escape, local_time_label, truncate
 from bot.services.figures_format import format_gap, format_score, rated
 from bot.services.portfolio_models import PortfolioEntry, PortfolioView, RiskLevel, SideStanding
 
@@ -60,28 +60,11 @@ def _detail(position: int, e: PortfolioEntry) -> SectionBlock:
         figures += f" · widest gap: {rated(g.subject, g.dimension, client, provider)} {format_gap(g.gap)}"
     why = "; ".join(escape(r) for r in e.reasons) or "no single signal stands out"
     text = f"{head}\n{figures}\n_Why:_ {why}"
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
+    return mrkdwn_section(text)
 
 
 def _line(position: int, e: PortfolioEntry) -> str:
     return f"{position}. {_name(e)} · risk {e.score} ({LEVEL_WORDS[e.level]}) · " + " · ".join(_side(s) for s in e.sides)
-
-
-def _sections(heading: str, lines: Sequence[str]) -> list[Block]:
-    """Lines packed into as few sections as fit 3,000 characters each."""
-    blocks: list[Block] = []
-    current = heading
-    for line in lines:
-        line = truncate(line, SECTION_TEXT_MAX - 10)
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > SECTION_TEXT_MAX:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
-            current = line
-        else:
-            current = candidate
-    if current:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
-    return blocks
 
 
 def _build(
@@ -93,22 +76,15 @@ def _build(
     when = local_time_label(view.as_of, view.timezone) if view.timezone else f"{view.as_of:%Y-%m-%d %H:%M} UTC"
     blocks: list[Block] = [
         HeaderBlock(text=truncate(f"Portfolio · {view.workspace or 'all partnerships'}", HEADER_MAX)),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=truncate(
-                        f"{len(entries)} partnership{'' if len(entries) == 1 else 's'} ranked by risk as of {when}: "
-                        f"*{high}* high, *{watch}* to watch. Risk 0–100 from each partnership's weekly digest: health, "
-                        "trend, perception gap, open S1/S2 issues, overdue actions and participation. A side with "
-                        "fewer answers than its anonymity threshold shows no figures.",
-                        CONTEXT_TEXT_MAX,
-                    )
-                )
-            ]
+        mrkdwn_context(
+            f"{len(entries)} partnership{'' if len(entries) == 1 else 's'} ranked by risk as of {when}: "
+            f"*{high}* high, *{watch}* to watch. Risk 0–100 from each partnership's weekly digest: health, "
+            "trend, perception gap, open S1/S2 issues, overdue actions and participation. A side with "
+            "fewer answers than its anonymity threshold shows no figures."
         ),
     ]
     if view.problem:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(f":warning: {view.problem}", SECTION_TEXT_MAX))))
+        blocks.append(mrkdwn_section(f":warning: {view.problem}"))
     if not entries:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No partnerships in this workspace yet.")))
     if detailed:
@@ -123,7 +99,7 @@ def _build(
             )
         if detailed:
             blocks.append(DividerBlock())
-        blocks.extend(_sections("*Everyone else*" if detailed else "*All partnerships*", lines))
+        blocks.extend(packed_sections("*Everyone else*" if detailed else "*All partnerships*", lines))
     count = f"{len(entries)} partnership{'' if len(entries) == 1 else 's'}"
     fallback = f"Portfolio: {count} ranked by risk; {high} high, {watch} to watch."
     return split_messages(fallback, blocks)

@@ -25,7 +25,8 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.expectations import EXPECTATION_EMOJI, expectation_line
-from bot.blocks.metadata import encode
+from bot.blocks.form_inputs import modal
+from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message, split_messages
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
 from bot.services.figures_format import FLAG_LEGEND, format_flag, format_gap, format_score
@@ -55,11 +56,9 @@ CADENCE_LABELS = {
 
 
 @dataclass(frozen=True)
-class ScorecardRef:
+class ScorecardRef(ChannelRef):
     """The invitation's "Fill in" button, and the form's private_metadata."""
 
-    team_id: str
-    channel_id: str
     scorecard_id: int
 
 
@@ -189,12 +188,10 @@ def build_scorecard_modal(form: ScorecardForm) -> View:
             ),
         )
     )
-    return View(
-        type="modal",
-        callback_id=ids.ReviewView.SCORECARD,
+    return modal(
+        ids.ReviewView.SCORECARD,
         title="Scorecard",
         submit="Submit",
-        close="Cancel",
         private_metadata=encode(ScorecardRef(p.team_id, p.channel_id, form.scorecard.id)),
         blocks=blocks,
     )

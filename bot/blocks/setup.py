@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
+from bot.blocks.form_inputs import modal
 from bot.blocks.metadata import ChannelRef, encode
 from bot.services.partnership_models import WEEKDAYS, MemberView, PartnershipView, Role, Side
 from bot.services.pulse_models import DIMENSION_LABELS, DIMENSIONS
@@ -145,12 +146,10 @@ def build_setup_modal(
             ),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.View.SETUP,
+    return modal(
+        ids.View.SETUP,
         title="Partnership setup",
         submit="Save",
-        close="Cancel",
         private_metadata=encode(ChannelRef(team_id=team_id, channel_id=channel_id)),
         blocks=blocks,
     )
@@ -165,12 +164,10 @@ def build_question_modal(*, team_id: str, channel_id: str) -> View:
         Option(text="The relationship (both sides)", value="relationship"),
     ]
     Q = ids.QuestionBlock
-    return View(
-        type="modal",
-        callback_id=ids.View.QUESTION_ADD,
+    return modal(
+        ids.View.QUESTION_ADD,
         title="Add a question",
         submit="Add",
-        close="Cancel",
         private_metadata=encode(ChannelRef(team_id=team_id, channel_id=channel_id)),
         blocks=[
             InputBlock(

@@ -27,6 +27,7 @@ from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_errors,
     actor_profile,
     clicked,
     clicked_channel,
@@ -109,15 +110,13 @@ def carry_out_issue_click(
             )
             return
         if verb == "action":
-            action_items.open_action_form(
+            open_modal(
                 client,
-                services,
-                trigger_id=body["trigger_id"],
-                team_id=team_id,
-                channel_id=channel_id,
-                user_id=user,
-                issue_id=issue_id,
-                from_home=home_tab,
+                body["trigger_id"],
+                action_items.FORM_TITLE,
+                lambda: action_items.action_form(
+                    services, team_id=team_id, channel_id=channel_id, user_id=user, issue_id=issue_id, from_home=home_tab
+                ),
             )
             return
         issue = _change(services, verb, channel_id=channel_id, issue_id=issue_id, actor=user)
@@ -194,16 +193,34 @@ def _checked(view: dict[str, Any], check: FormCheck) -> tuple[IssueModalRef | No
 
 
 def _ack_checked(ack: Ack, view: dict[str, Any], check: FormCheck) -> None:
-    _, errors = _checked(view, check)
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    ack_errors(ack, _checked(view, check)[1])
 
 
 def ack_update_submission(ack: Ack, view: dict[str, Any]) -> None:
     """A comment and/or a new status: something must change, and the comment fits."""
     _ack_checked(ack, view, update_errors)
+
+
+def _apply(
+    body: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    ref: IssueModalRef,
+    change: Callable[..., object],
+    **values: Any,
+) -> None:
+    """What a card's modal asked: ``change`` (an issue_lifecycle service) of its issue by the person, with ``values``;
+    the card changes in place, and the Home tab when the modal came from there."""
+    change(
+        services.uow_factory(),
+        channel_id=ref.channel_id,
+        issue_id=ref.issue_id,
+        actor=actor_profile(body).user_id,
+        **values,
+        now=services.clock(),
+    )
+    services.sender.deliver_queued()
+    refresh_home(client, services, ref, body)
 
 
 @after_ack
@@ -212,18 +229,9 @@ def save_update(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
     if ref is None or errors:
         return  # shown in the form by the ack function
     status, comment = parse_issue_update(view["state"]["values"])
-    issue_lifecycle.update_issue(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        issue_id=ref.issue_id,
-        actor=actor_profile(body).user_id,
-        # Unchanged in the form means no change, even if someone else changed it since the form opened.
-        status=status if status is not None and status.value != ref.status else None,
-        comment=comment,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    refresh_home(client, services, ref, body)
+    # Unchanged in the form means no change, even if someone else changed it since the form opened.
+    changed = status if status is not None and status.value != ref.status else None
+    _apply(body, client, services, ref, issue_lifecycle.update_issue, status=changed, comment=comment)
 
 
 def ack_resolve_submission(ack: Ack, view: dict[str, Any]) -> None:
@@ -236,16 +244,8 @@ def save_resolution(body: dict[str, Any], view: dict[str, Any], client: WebClien
     ref, errors = _checked(view, resolve_errors)
     if ref is None or errors:
         return
-    issue_lifecycle.resolve(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        issue_id=ref.issue_id,
-        actor=actor_profile(body).user_id,
-        comment=parse_issue_update(view["state"]["values"])[1],
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    refresh_home(client, services, ref, body)
+    comment = parse_issue_update(view["state"]["values"])[1]
+    _apply(body, client, services, ref, issue_lifecycle.resolve, comment=comment)
 
 
 def ack_reassign_submission(ack: Ack, view: dict[str, Any]) -> None:
@@ -258,16 +258,7 @@ def save_reassignment(body: dict[str, Any], view: dict[str, Any], client: WebCli
     owner = user_value(view["state"]["values"], ids.IssueUpdateBlock.OWNER)
     if ref is None or errors or owner is None:
         return
-    issue_lifecycle.reassign(
-        services.uow_factory(),
-        channel_id=ref.channel_id,
-        issue_id=ref.issue_id,
-        actor=actor_profile(body).user_id,
-        new_owner_id=owner,
-        now=services.clock(),
-    )
-    services.sender.deliver_queued()
-    refresh_home(client, services, ref, body)
+    _apply(body, client, services, ref, issue_lifecycle.reassign, new_owner_id=owner)
 
 
 def register(app: App) -> None:

@@ -26,6 +26,7 @@ from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
     ack_button,
+    ack_errors,
     actor_profile,
     clicked_channel,
     decode_clicked,
@@ -77,11 +78,7 @@ def contribution_errors(view: dict[str, Any]) -> dict[str, str]:
 
 
 def ack_contribution(ack: Ack, view: dict[str, Any]) -> None:
-    errors = contribution_errors(view)
-    if errors:
-        ack(response_action="errors", errors=errors)
-    else:
-        ack()
+    ack_errors(ack, contribution_errors(view))
 
 
 @after_ack

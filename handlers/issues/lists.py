@@ -19,34 +19,21 @@ from bot.services.issue_models import IssueFilter
 from handlers import action_items
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import IssueList
-from handlers.list_pages import chosen_filter, fetch_limit, reply_page
+from handlers.list_pages import ListKind
 from handlers.ui import (
     STALE,
     ack_button,
     actor_profile,
     clicked_ref,
-    require_partnership,
 )
 
-LIST_HEADINGS = {IssueFilter.OPEN: "Open issues", IssueFilter.MINE: "Your open issues", IssueFilter.ALL: "All issues"}
-
-
-def show_issues(
-    respond: Respond, services: Services, *, team_id: str, channel_id: str, user_id: str, filter: str, offset: int = 0
-) -> None:
-    """One page of issues (newest first), with a "More" button when there are more."""
-    chosen = chosen_filter(filter, IssueFilter)
-    p = require_partnership(services, team_id, channel_id)
-    found = issue_queries.list_issues(
-        services.uow_factory(),
-        team_id=team_id,
-        channel_id=channel_id,
-        user_id=user_id,
-        filter=chosen,
-        limit=fetch_limit(offset),
-    )
-    page = ListPage(channel_id, "issues", chosen.value, offset)
-    reply_page(respond, build_issue_list, p, found, heading=LIST_HEADINGS[chosen], page=page)
+ISSUES = ListKind(
+    "issues",
+    IssueFilter,
+    {IssueFilter.OPEN: "Open issues", IssueFilter.MINE: "Your open issues", IssueFilter.ALL: "All issues"},
+    lambda services, query: issue_queries.list_issues(services.uow_factory(), **query),
+    build_issue_list,
+)
 
 
 @after_ack
@@ -54,10 +41,11 @@ def show_more(body: dict[str, Any], client: WebClient, respond: Respond, context
     """The "More" button under a list: the next page, as a new ephemeral message."""
     page, channel_id = clicked_ref(body, ListPage)
     user = actor_profile(body).user_id
-    show = {"issues": show_issues, "actions": action_items.show_actions}.get(page.kind)
-    if show is None:
+    kinds: dict[str, ListKind[Any]] = {k.name: k for k in (ISSUES, action_items.ACTIONS)}
+    kind = kinds.get(page.kind)
+    if kind is None:
         raise DomainError(STALE)
-    show(
+    kind.show(
         respond,
         services,
         team_id=str(context.team_id),
@@ -70,14 +58,7 @@ def show_more(body: dict[str, Any], client: WebClient, respond: Respond, context
 
 def list_issues(command: IssueList, ctx: CommandContext) -> None:
     """``/partner issues [open|mine|all]`` and the menu's "Open issues"."""
-    show_issues(
-        ctx.respond,
-        ctx.services,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        user_id=ctx.user_id,
-        filter=command.filter.value,
-    )
+    ctx.show_list(ISSUES.show, command.filter.value)
 
 
 COMMAND_HANDLERS = dict([handles(IssueList, list_issues)])

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.after_ack import after_ack, opens_modal
 from bot.blocks import ids
+from bot.blocks.form_inputs import Refill
 from bot.blocks.issue_form_refs import IssueFormRef, IssueModalRef
 from bot.blocks.issue_forms import build_issue_modal
 from bot.blocks.issue_refs import SignalRef
@@ -48,6 +49,9 @@ from handlers.ui import (
 
 logger = logging.getLogger(__name__)
 
+#: What the issue modal is called where it cannot open.
+FORM_TITLE = "Log an issue"
+
 
 def issue_form(
     services: Services,
@@ -56,38 +60,13 @@ def issue_form(
     channel_id: str,
     draft: IssueDraft | None = None,
     permalink: str | None = None,
-    values: IssueInput | None = None,
-    error: str | None = None,
+    refill: Refill[IssueInput] | None = None,
     from_home: bool = False,
 ) -> View:
     """The issue modal for the channel's partnership (NotFound when the channel has none)."""
     p = require_partnership(services, team_id, channel_id)
     categories = issue_settings.get_categories(services.uow_factory(), team_id=team_id, channel_id=channel_id)
-    return build_issue_modal(
-        p, categories, draft=draft, permalink=permalink, values=values, error=error, from_home=from_home
-    )
-
-
-def open_issue_form(
-    client: WebClient,
-    services: Services,
-    *,
-    trigger_id: str,
-    team_id: str,
-    channel_id: str,
-    draft: IssueDraft | None = None,
-    permalink: str | None = None,
-    from_home: bool = False,
-) -> None:
-    """Open the issue modal (a loading modal first: the trigger is valid for 3 seconds)."""
-    open_modal(
-        client,
-        trigger_id,
-        "Log an issue",
-        lambda: issue_form(
-            services, team_id=team_id, channel_id=channel_id, draft=draft, permalink=permalink, from_home=from_home
-        ),
-    )
+    return build_issue_modal(p, categories, draft=draft, permalink=permalink, refill=refill, from_home=from_home)
 
 
 def draft_from_text(text: str) -> IssueDraft:
@@ -110,9 +89,7 @@ def log_from_command(command: IssueLog, ctx: CommandContext) -> None:
             category=None,
             severity=None,
         )
-    open_issue_form(
-        ctx.client, ctx.services, trigger_id=ctx.trigger_id, team_id=ctx.team_id, channel_id=ctx.channel_id, draft=draft
-    )
+    ctx.open_form(FORM_TITLE, issue_form, draft=draft)
 
 
 def message_permalink(client: WebClient, body: dict[str, Any]) -> str:
@@ -155,7 +132,7 @@ def log_from_message(
             permalink=message_permalink(client, body),
         )
 
-    open_modal(client, body["trigger_id"], "Log an issue", build)
+    open_modal(client, body["trigger_id"], FORM_TITLE, build)
 
 
 @opens_modal
@@ -173,7 +150,7 @@ def log_from_signal(
         draft = signals.draft_from_signal(services.uow_factory(), channel_id=channel_id, signal_id=ref.signal_id)
         return issue_form(services, team_id=str(context.team_id), channel_id=channel_id, draft=draft)
 
-    open_modal(client, body["trigger_id"], "Log an issue", build)
+    open_modal(client, body["trigger_id"], FORM_TITLE, build)
 
 
 def parse_issue(state: State, *, permalink: str | None = None) -> IssueInput:
@@ -253,8 +230,8 @@ def save_issue(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         issue_lifecycle.log_issue,
         data=data,
         kind="issue",
-        form=lambda error: issue_form(
-            services, team_id=ref.team_id, channel_id=ref.channel_id, values=data, error=error, from_home=ref.from_home
+        form=lambda refill: issue_form(
+            services, team_id=ref.team_id, channel_id=ref.channel_id, refill=refill, from_home=ref.from_home
         ),
     )
     if logged is None:
