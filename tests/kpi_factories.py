@@ -53,3 +53,42 @@ def record_figure(uow_factory: Any, kpi_id: int, period_end: date, value: float,
     with uow_factory() as uow:
         uow.kpi_values.add(figure_row(kpi_id, period_end, value, now=now))
         uow.commit()
+
+
+def add_kpi(
+    uow_factory: Any,
+    partnership_id: int,
+    *,
+    key: str,
+    now: datetime,
+    number: int = 1,
+    effective_from: date = date(2026, 10, 1),
+    agreed: bool = True,
+    retired: bool = False,
+    owner_id: str | None = None,
+    **definition: Any,
+) -> int:
+    """A KPI named by ``key`` with one version (``agreed_kpi_rows``'s, target 80, amber 75, red 65 unless
+    ``definition`` says otherwise), left proposed when not ``agreed``, retired when ``retired``; its id."""
+    wording = {"name": key.replace("-", " ").capitalize(), "dimension": "responsiveness", **definition}
+    wording = {"target": 80.0, "amber": 75.0, "red": 65.0, **wording}
+    kpi, version = agreed_kpi_rows(number, partnership_id=partnership_id, effective_from=effective_from, now=now, **wording)
+    kpi.key, kpi.retired_at, version.owner_id = key, now if retired else None, owner_id
+    if not agreed:
+        kpi.current_version = None
+        version.status, version.effective_from, version.responded_by, version.responded_at = "proposed", None, None, None
+    with uow_factory() as uow:
+        uow.kpis.add(kpi)
+        version.kpi_id = kpi.id
+        uow.kpi_versions.add(version)
+        uow.commit()
+        return kpi.id
+
+
+def stored_values(uow_factory: Any, kpi_id: int) -> list[tuple[date, float, str | None, str]]:
+    """The KPI's stored figures, oldest period first: (period end, value, note, source)."""
+    from sqlalchemy import select
+
+    with uow_factory() as uow:
+        rows = uow.session.scalars(select(KpiValue).where(KpiValue.kpi_id == kpi_id).order_by(KpiValue.period_end))
+        return [(r.period_end, r.value, r.note, r.source) for r in rows]
