@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from sqlalchemy import select
+
 from storage.models import ApiToken, KpiValue
 from storage.repositories.base import TableRepository
 
@@ -41,3 +43,8 @@ class ApiTokenRepository(TableRepository[ApiToken]):
 
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
         return self.find_one(ApiToken.token_hash == token_hash)
+
+    def of_partnership(self, partnership_id: int) -> list[ApiToken]:
+        """The partnership's tokens, oldest first (revoked ones too)."""
+        stmt = select(ApiToken).where(ApiToken.partnership_id == partnership_id).order_by(ApiToken.id)
+        return list(self.session.scalars(stmt))
