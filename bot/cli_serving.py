@@ -78,6 +78,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.container import build_services
     from bot.http import make_server
+    from bot.kpi_api import api_routes
     from bot.scheduler import build_scheduler
 
     services = build_services(settings)
@@ -90,6 +91,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host or settings.http_host,
         port=args.port if args.port is not None else settings.http_port,
         threads=settings.http_threads,
+        routes=api_routes(services.uow_factory, services.clock),
     )
     scheduler = build_scheduler(services) if not args.no_heartbeat else None
     if scheduler:

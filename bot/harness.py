@@ -19,6 +19,7 @@ from bot.container import Services, build_services
 from bot.delivery.pacer import Pacer
 from bot.http import make_server
 from bot.jobs import TickReport, tick
+from bot.kpi_api import api_routes
 from bot.sandbox import DemoWorld, SandboxActor, SlackSandbox, build_demo_world
 from bot.settings import Settings
 from bot.slack_client import make_web_client
@@ -42,6 +43,10 @@ class LocalStack:
     @property
     def bot_url(self) -> str:
         return f"http://127.0.0.1:{self.server.effective_port}/slack/events"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.effective_port}"
 
     def actor(self, user_id: str) -> SandboxActor:
         return self.sandbox.actor(user_id)
@@ -96,7 +101,13 @@ def start_local_stack(
     services = build_services(settings, client=client, clock=clock, pacer=pacer)
     app = create_app(settings, services)
     server = make_server(
-        app, services.engine, signing_secret=sb.signing_secret, host="127.0.0.1", port=0, threads=settings.http_threads
+        app,
+        services.engine,
+        signing_secret=sb.signing_secret,
+        host="127.0.0.1",
+        port=0,
+        threads=settings.http_threads,
+        routes=api_routes(services.uow_factory, services.clock),
     )
     thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
     thread.start()

@@ -1,4 +1,5 @@
-"""HTTP mode: Slack's requests on POST /slack/events, liveness on GET /healthz, served by waitress.
+"""HTTP mode: Slack's requests on POST /slack/events, liveness on GET /healthz and the HTTP API's paths (KPI
+figures, ``bot/kpi_api.py``), served by waitress.
 
 Before Bolt sees a request, this module refuses what Bolt would mishandle: a body over ``MAX_BODY_BYTES`` gets 413
 without being read (waitress refuses it from its Content-Length, and this app reads at most one byte past the limit
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -101,8 +102,9 @@ def _respond(start_response: StartResponse, status: int, body: str, content_type
     return response.get_body()
 
 
-def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
-    """A WSGI app routing verified Slack requests to Bolt and /healthz to a database check.
+def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str, routes: Mapping[str, WsgiApp] | None = None) -> WsgiApp:
+    """A WSGI app routing verified Slack requests to Bolt, /healthz to a database check, and each path of
+    ``routes`` (the HTTP API, ``bot.kpi_api.api_routes``) to its own app, which checks its own requests.
 
     Bolt verifies the signature again (its RequestVerification stays on); verifying here first is what keeps an
     unsigned body from ever being parsed or logged.
@@ -132,6 +134,8 @@ def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
+        if routes and path in routes:
+            return routes[path](environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             body: dict[str, object]
             try:
@@ -147,7 +151,16 @@ def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str) -> WsgiApp:
     return wsgi
 
 
-def make_server(app: App, engine: Engine, *, signing_secret: str, host: str, port: int, threads: int) -> Any:
+def make_server(
+    app: App,
+    engine: Engine,
+    *,
+    signing_secret: str,
+    host: str,
+    port: int,
+    threads: int,
+    routes: Mapping[str, WsgiApp] | None = None,
+) -> Any:
     """A waitress server (call ``run()``; ``effective_port`` tells the port when 0 was asked for).
 
     ``poll()`` rather than ``select()``: no limit of 1,024 open sockets, and closing the server from another
@@ -156,7 +169,7 @@ def make_server(app: App, engine: Engine, *, signing_secret: str, host: str, por
     unread (it refuses a length at or over its setting, hence the + 1).
     """
     return create_server(
-        make_wsgi_app(app, engine, signing_secret=signing_secret),
+        make_wsgi_app(app, engine, signing_secret=signing_secret, routes=routes),
         host=host,
         port=port,
         threads=threads,

@@ -112,4 +112,3 @@ def authenticate(uow_factory: UowFactory, token: str, *, now: datetime) -> ApiCa
         caller = ApiCaller(token_id=row.id, partnership_id=row.partnership_id, label=row.label)
         uow.commit()
     return caller
-
