@@ -21,12 +21,12 @@ from typing import Any
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from bot.http import Refused, StartResponse, WsgiApp, read_body
-from bot.kpi_entries import bad_date, period_end_from
+from bot.kpi_entries import ParsedBatch, bad_date, period_end_from
 from bot.services import api_tokens
 from bot.services.errors import NotFound
 from bot.services.kpi_models import KpiSource, KpiValueInput
 from bot.services.kpi_value_models import ValueProblem
-from bot.services.kpi_values import FiguresRefused, UowFactory, record_values
+from bot.services.kpi_values import FiguresRefused, UowFactory
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def _problem_json(problem: ValueProblem) -> dict[str, Any]:
         "kpi": problem.kpi_key or None,
         "period_end": problem.period_end.isoformat() if problem.period_end else None,
         "error": problem.reason,
+        **({"same_as_index": problem.same_as} if problem.same_as is not None else {}),
     }
 
 
@@ -82,8 +83,9 @@ def _entry(index: int, item: object) -> KpiValueInput | ValueProblem:
     return KpiValueInput(kpi_key=key, period_end=period_end, value=float(value), note=note)
 
 
-def parse_values(body: bytes) -> list[KpiValueInput]:
-    """The entries of a request body; :class:`_BadRequest` (400) for a body or any entry that is malformed."""
+def parse_values(body: bytes) -> ParsedBatch:
+    """The entries of a request body, each well-formed or not; :class:`_BadRequest` (400) for a body that is not
+    ``{"values": [...]}``."""
     try:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -91,11 +93,10 @@ def parse_values(body: bytes) -> list[KpiValueInput]:
     values = document.get("values") if isinstance(document, dict) else None
     if not isinstance(values, list) or not values:
         raise _BadRequest(400, _SHAPE)
-    parsed = [_entry(i, item) for i, item in enumerate(values)]
-    problems = [p for p in parsed if isinstance(p, ValueProblem)]
-    if problems:
-        raise _BadRequest(400, "Nothing was saved: some entries are malformed.", problems)
-    return [p for p in parsed if isinstance(p, KpiValueInput)]
+    batch = ParsedBatch()
+    for index, item in enumerate(values):
+        batch.add(index, _entry(index, item))
+    return batch
 
 
 def _bearer(environ: dict[str, Any]) -> str:
@@ -120,10 +121,10 @@ def make_kpi_api(uow_factory: UowFactory, clock: Callable[[], datetime]) -> Wsgi
             body = read_body(environ, MAX_API_BODY_BYTES)
         except Refused as refused:
             raise _BadRequest(refused.status, f"The body can be at most {MAX_API_BODY_BYTES:,} bytes.") from None
-        inputs = parse_values(body)
+        batch = parse_values(body)
         try:
-            result = record_values(
-                uow_factory, caller.partnership_id, inputs, source=KpiSource.API, recorded_by=caller.label, now=clock()
+            result = batch.save(
+                uow_factory, caller.partnership_id, source=KpiSource.API, recorded_by=caller.label, now=clock()
             )
         except FiguresRefused as refused:
             raise _BadRequest(400, str(refused), refused.problems) from None

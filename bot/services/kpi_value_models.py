@@ -20,12 +20,14 @@ class RecordedFigures:
 
 @dataclass(frozen=True)
 class ValueProblem:
-    """Why one entry of a batch cannot be saved; ``index`` is its position in the batch (0 for the first)."""
+    """Why one entry of a batch cannot be saved; ``index`` is its position in the batch (0 for the first), and
+    ``same_as`` the position of the entry it repeats (the same KPI and period), if that is the problem."""
 
     index: int
     kpi_key: str
     period_end: date | None
     reason: str
+    same_as: int | None = None
 
 
 @dataclass(frozen=True)

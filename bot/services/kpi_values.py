@@ -97,13 +97,28 @@ def check_figures(
         note = _clean_note(entry.note)
         reason = _entry_problem(p, found, entry, note, now)
         seen = first_seen.setdefault((entry.kpi_key, entry.period_end), index)
-        if reason is None and seen != index:
-            reason = f"The same KPI and period are given twice (also entry {seen + 1})."
+        same_as = seen if reason is None and seen != index else None
+        if same_as is not None:
+            reason = "The same KPI and period are given twice."
         if reason is not None:
-            problems.append(ValueProblem(index=index, kpi_key=entry.kpi_key, period_end=entry.period_end, reason=reason))
+            problems.append(
+                ValueProblem(index=index, kpi_key=entry.kpi_key, period_end=entry.period_end, reason=reason, same_as=same_as)
+            )
         elif found is not None:
             checked.append(_Checked(found[0], found[1], entry, note))
     return checked, problems
+
+
+def check_values(
+    uow_factory: UowFactory, partnership_id: int, inputs: Sequence[KpiValueInput], *, now: datetime
+) -> list[ValueProblem]:
+    """The problems ``record_values`` would refuse these entries for, saving nothing: an edge that found some of a
+    batch's entries malformed reports the rules' problems with the rest in the same answer."""
+    with uow_factory() as uow:
+        p = uow.partnerships.get(partnership_id)
+        if p is None:
+            raise NotFound("This partnership no longer exists.")
+        return check_figures(uow, p, inputs, now)[1]
 
 
 def record_values(

@@ -158,10 +158,12 @@ def test_oversized_non_json_and_malformed_bodies_are_refused_whole(stack: LocalS
             {"period_end": "2026-11-29", "value": 1},
             "fcr",
             _fcr(1, note=5),
+            _fcr(2, "2026-11-30"),
+            _fcr(3),
         ),
         token=token,
     )
-    assert status == 400
+    assert status == 400 and answer["error"] == "Nothing was saved: 8 entries have a problem."
     assert [(e["index"], e["error"]) for e in answer["errors"]] == [
         (1, '"value" must be a number.'),
         (2, '"value" must be a number.'),
@@ -169,7 +171,10 @@ def test_oversized_non_json_and_malformed_bodies_are_refused_whole(stack: LocalS
         (4, '"kpi" must be the KPI\'s key, as text.'),
         (5, 'Each entry must be an object with "kpi", "period_end" and "value".'),
         (6, '"note" must be text or null.'),
+        (7, "2026-11-30 is not the end of a weekly period of 'fcr' (that period ends 2026-12-06)."),
+        (8, "The same KPI and period are given twice."),
     ]
+    assert answer["errors"][-1]["same_as_index"] == 0
     # Well-formed but refused by the rules: a Monday, a period not started, NaN (JSON's extension) - and the
     # good entry with them is not saved either.
     status, answer, _ = _post(

@@ -101,7 +101,8 @@ def test_a_bad_batch_saves_nothing_and_names_every_bad_entry(uow_factory: UnitOf
     assert reasons[5] == "2026-11-29 is not the end of a monthly period of 'monthly' (that period ends 2026-11-30)."
     assert reasons[6] == "The value must be a number."
     assert reasons[7] == "The note can be at most 3,000 characters (this one has 3,001)."
-    assert reasons[8] == "The same KPI and period are given twice (also entry 1)."
+    assert reasons[8] == "The same KPI and period are given twice."
+    assert refused.value.problems[-1].same_as == 0
     assert str(refused.value) == "Nothing was saved: 8 entries have a problem."
     assert stored_values(uow_factory, kpi_id) == []
 
