@@ -16,6 +16,7 @@ from importlib import metadata
 from bot.cli_checks import CommandFailed, check_before_start
 from bot.cli_reports import cmd_export, cmd_partnerships, cmd_sentiment
 from bot.cli_serving import cmd_db_revision, cmd_db_upgrade, cmd_demo, cmd_run, cmd_serve, cmd_tick
+from bot.kpi_import import cmd_kpi_import
 from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger("partnerpulse")
@@ -200,6 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
         database=True,
     )
     partnerships.set_defaults(func=cmd_partnerships)
+    kpi = command("kpi", "agreed KPIs: import figures", "Agreed KPIs (see README, 'Agreed KPIs').")
+    kpi_sub = kpi.add_subparsers(dest="kpi_command", required=True, metavar="ACTION")
+    kpi_import = kpi_sub.add_parser(
+        "import",
+        help="record a partnership's KPI figures from a CSV file, all or nothing",
+        description="Record a partnership's KPI figures from a UTF-8 CSV file with a header row and the columns "
+        "kpi (the KPI's key), period_end (YYYY-MM-DD), value and an optional note. Nothing is saved when any line "
+        "is bad: each is printed with its line number and reason, and the exit code is 1. A figure for a period "
+        "that already has one replaces it. Needs only the database.",
+    )
+    kpi_import.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id (see `partnerships`)")
+    kpi_import.add_argument("file", metavar="FILE.csv", help="the CSV file")
+    kpi_import.add_argument("--at", type=parse_at, default=None, help="as of this ISO-8601 instant (default now)")
+    kpi_import.set_defaults(func=cmd_kpi_import, requires=(), database=True, slack=False)
     return parser
 
 
