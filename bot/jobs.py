@@ -16,6 +16,7 @@ from bot.services import (
     digest_schedule,
     escalation,
     kpi_red,
+    kpi_requests,
     portfolio,
     pulse_rounds,
     scorecard_rounds,
@@ -42,6 +43,7 @@ class TickReport:
     scorecards_opened: int = 0
     scorecards_closed: int = 0
     scorecard_reminders: int = 0
+    kpi_requests: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -59,6 +61,8 @@ class TickReport:
             text += f", {self.scorecard_reminders} scorecard reminder(s)"
         if self.kpi_questions or self.kpi_escalations:
             text += f"; red KPIs: {self.kpi_questions} question(s), {self.kpi_escalations} issue(s) logged"
+        if self.kpi_requests:
+            text += f"; {self.kpi_requests} KPI figure request(s)"
         if self.failures:
             text += f"; steps that failed: {', '.join(self.failures)}"
         return text
@@ -83,6 +87,7 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("scorecard-remind", lambda: _remind_scorecards(services, now, report)),
         ("scorecard-close", lambda: _close_scorecards(services, now, report)),
         ("scorecard-open", lambda: _open_scorecards(services, now, report)),
+        ("kpi-requests", lambda: _request_kpi_figures(services, now, report)),
         ("digest", lambda: _queue_digests(services, now, report)),
         ("portfolio", lambda: _queue_portfolios(services, now, report)),
         ("send", lambda: report.delivery.add(services.sender.deliver_pending())),
@@ -148,6 +153,10 @@ def _check_red_kpis(services: Services, now: datetime, report: TickReport) -> No
 
 def _escalate(services: Services, now: datetime, report: TickReport) -> None:
     report.escalations = escalation.escalate_due(services.uow_factory, now=now)
+
+
+def _request_kpi_figures(services: Services, now: datetime, report: TickReport) -> None:
+    report.kpi_requests = kpi_requests.request_due_figures(services.uow_factory, now=now)
 
 
 def _remind_overdue_actions(services: Services, now: datetime, report: TickReport) -> None:

@@ -16,6 +16,7 @@ from handlers import (
     goals,
     home,
     issues,
+    kpi_figures,
     kpi_red,
     menu,
     policy,
@@ -40,5 +41,6 @@ def register_all(app: App) -> None:
     expectations.register(app)
     scorecard.register(app)
     kpi_red.register(app)
+    kpi_figures.register(app)
     home.register(app)
     events.register(app)

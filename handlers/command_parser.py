@@ -38,7 +38,11 @@ from handlers.command_types import (
     HoursShow,
     IssueList,
     IssueLog,
+    KpiRecord,
     KpiRedPeriodsSet,
+    KpiTokenCreate,
+    KpiTokenRevoke,
+    KpiTokensShow,
     Menu,
     PolicyReset,
     PolicySet,
@@ -201,7 +205,7 @@ def parse_command(text: str | None) -> Command:
     if name in _REVIEWS:
         return _review(name, raw)
     if name == "kpi":
-        return _kpi(rest)
+        return _kpi_figures(rest) or _kpi(rest)
     shown = escape(truncate(name, 40))
     raise CommandError(f"I don't know `{shown}`. Try `/partner help` for what I can do.")
 
@@ -401,3 +405,27 @@ def _review(name: str, raw: str) -> Command:
     if arg is not None or name == "goal":
         return Refused(f"Usage: {USAGE[name]}.")
     return GoalsShow() if name == "goals" else ExpectationsShow()
+
+
+KPI_FIGURES_USAGE = (
+    "Usage: `/partner kpi record KEY` (the form for a KPI's figure), `/partner kpi tokens`, "
+    "`/partner kpi token create LABEL` or `/partner kpi token revoke ID` (leads: tokens for the HTTP endpoint)."
+)
+
+
+def _kpi_figures(rest: list[str]) -> Command | None:
+    """``kpi record KEY``, ``kpi tokens``, ``kpi token create LABEL``, ``kpi token revoke ID``; None for the
+    ledger's other ``kpi`` words."""
+    word = rest[0].lower() if rest else ""
+    if word == "tokens":
+        return KpiTokensShow() if len(rest) == 1 else Refused(KPI_FIGURES_USAGE)
+    if word == "record":
+        return KpiRecord(rest[1].lower()) if len(rest) == 2 else Refused(KPI_FIGURES_USAGE)
+    if word != "token":
+        return None
+    action = rest[1].lower() if len(rest) > 1 else ""
+    if action == "create" and len(rest) > 2:
+        return KpiTokenCreate(plain_text_from_slack(" ".join(rest[2:])))
+    if action == "revoke" and len(rest) == 3 and rest[2].lstrip("#").isdigit() and len(rest[2]) < 10:
+        return KpiTokenRevoke(int(rest[2].lstrip("#")))
+    return Refused(KPI_FIGURES_USAGE)

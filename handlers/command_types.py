@@ -279,3 +279,32 @@ class KpiRedPeriodsSet(Command):
     """``/partner kpi policy red-periods N`` (leads): a KPI red for N periods in a row is logged as an issue."""
 
     periods: int
+
+
+# --- KPI figures and API tokens ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiTokenCreate(Command):
+    """``/partner kpi token create LABEL`` (leads): a token for the HTTP endpoint, shown once."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class KpiTokenRevoke(Command):
+    """``/partner kpi token revoke ID`` (leads)."""
+
+    token_id: int
+
+
+@dataclass(frozen=True)
+class KpiTokensShow(Command):
+    """``/partner kpi tokens`` (leads): the partnership's tokens, never the tokens themselves."""
+
+
+@dataclass(frozen=True)
+class KpiRecord(Command):
+    """``/partner kpi record KEY``: the form for the KPI's figure of its last complete period."""
+
+    key: str

@@ -14,7 +14,21 @@ from bot.blocks import ids
 from bot.blocks.common import build_error, build_help
 from bot.container import Services
 from bot.services.errors import DomainError
-from handlers import action_items, digest, expectations, goals, kpi_red, policy, portfolio, pulse, scorecard, setup, sides
+from handlers import (
+    action_items,
+    digest,
+    expectations,
+    goals,
+    kpi_figures,
+    kpi_red,
+    kpi_tokens,
+    policy,
+    portfolio,
+    pulse,
+    scorecard,
+    setup,
+    sides,
+)
 from handlers.command_parser import CommandError, parse_command
 from handlers.command_registry import CommandContext, CommandHandler, handles
 from handlers.command_types import Command, Help, Refused
@@ -48,6 +62,8 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     **expectations.COMMAND_HANDLERS,
     **scorecard.COMMAND_HANDLERS,
     **kpi_red.COMMAND_HANDLERS,
+    **kpi_tokens.COMMAND_HANDLERS,
+    **kpi_figures.COMMAND_HANDLERS,
 }
 
 

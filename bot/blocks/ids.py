@@ -220,3 +220,26 @@ class ExpectationBlock(StrEnum):
 #: Scorecard modal block ids are ``self-<dimension>`` and ``other-<dimension>``, plus the comment.
 SCORECARD_COMMENT = "comment"
 EXPECTATION_ACTIONS_BLOCK = "expectation-actions"
+
+
+# --- agreed KPIs: recording figures (issue 14) ------------------------------------------------------------------
+
+
+class KpiFigureView(StrEnum):
+    """Modal ``callback_id`` of the form for a KPI's figure."""
+
+    RECORD = "kpi-record-submit"
+
+
+class KpiFigureAction(StrEnum):
+    """Button ``action_id`` of the owner's request: opens the form (the value is a KpiFormRef)."""
+
+    RECORD = "kpi-record"
+
+
+class KpiFigureBlock(StrEnum):
+    """Input block ids of the form (``field`` of InvalidInput)."""
+
+    PERIOD_END = "period_end"
+    VALUE = "value"
+    NOTE = "note"

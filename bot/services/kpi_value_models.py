@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services.kpi_models import KpiFigure
+from bot.services.kpi_models import KpiFigure, KpiView
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,41 @@ class ApiCaller:
     token_id: int
     partnership_id: int
     label: str
+
+
+@dataclass(frozen=True)
+class KpiRecordForm:
+    """What the form for a KPI's figure shows: the KPI as agreed, the periods one may record (newest first; the
+    first is the one asked for), and the latest figures recorded (newest first)."""
+
+    team_id: str
+    channel_id: str
+    kpi: KpiView
+    delivering_org: str
+    timezone: str
+    period_ends: tuple[date, ...]
+    recent: tuple[KpiFigure, ...]
+
+    @property
+    def period_end(self) -> date:
+        return self.period_ends[0]
+
+
+@dataclass(frozen=True)
+class KpiFormInput:
+    """The form's values, checked by the form (a number, a short note) before the service checks the rest."""
+
+    kpi_id: int
+    period_end: date
+    value: float
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RecordedFromForm:
+    """A figure saved from the form, with the KPI and its latest figures for the confirmation."""
+
+    kpi: KpiView
+    figure: KpiFigure
+    replaced: bool
+    recent: tuple[KpiFigure, ...]

@@ -73,6 +73,9 @@ class Purpose(StrEnum):
     # What the partnership setup form saved, posted in the channel. ref_id: the partnership; ``extra`` holds what
     # only the setup knew (created or updated, the people per side, who saved it); the rest is read at send time.
     SETUP_DONE = "setup-done"
+    # Agreed KPIs (DESIGN 3.6): the request to a KPI's owner for the figure of a period that has ended, like the
+    # pulse reminder (for one person; never public). ref_id: the KPI; user_id: the person; ``extra["period_end"]``.
+    KPI_FIGURE_REQUEST = "kpi-figure-request"
 
 
 @dataclass(frozen=True)
@@ -223,8 +226,12 @@ _PARTNERSHIP = {
     Purpose.SETUP_DONE: PurposeSpec(_POST, row_only),
 }
 
+_KPIS = {
+    Purpose.KPI_FIGURE_REQUEST: PurposeSpec(_EPHEMERAL, row_only),
+}
+
 #: The registry: one entry per purpose, grouped by the feature that sends it.
-SPECS: dict[Purpose, PurposeSpec] = {**_PULSE, **_ISSUES, **_DIGESTS, **_REVIEWS, **_PARTNERSHIP}
+SPECS: dict[Purpose, PurposeSpec] = {**_PULSE, **_ISSUES, **_DIGESTS, **_REVIEWS, **_PARTNERSHIP, **_KPIS}
 
 
 def default_key(purpose: Purpose, ref_id: int, user_id: str | None = None) -> str:

@@ -7,8 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from sqlalchemy import select
-
 from storage.models import ApiToken, KpiValue
 from storage.repositories.base import TableRepository
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from storage.models import Kpi, KpiValue, KpiVersion
 from storage.repositories.base import TableRepository
@@ -19,19 +19,27 @@ class KpiRepository(TableRepository[Kpi]):
     def get_by_key(self, partnership_id: int, key: str) -> Kpi | None:
         return self.find_one(Kpi.partnership_id == partnership_id, Kpi.key == key)
 
-    def claim_unchecked_figures(self, limit: int) -> Sequence[Kpi]:
-        """Agreed, unretired KPIs with a figure recorded after their ``red_checked_at``, row-locked; rows another
-        process holds are skipped (the red-KPI pass, ``bot.services.kpi_red``)."""
-        since = func.coalesce(Kpi.red_checked_at, datetime.min)
-        newer = exists().where(KpiValue.kpi_id == Kpi.id, KpiValue.recorded_at > since)
+    def _claim_agreed(self, condition: ColumnElement[bool], limit: int) -> Sequence[Kpi]:
+        """Agreed, unretired KPIs meeting ``condition``, row-locked; rows another process holds are skipped."""
         stmt = (
             select(Kpi)
-            .where(Kpi.retired_at.is_(None), Kpi.current_version.is_not(None), newer)
+            .where(Kpi.retired_at.is_(None), Kpi.current_version.is_not(None), condition)
             .order_by(Kpi.id)
             .limit(limit)
             .with_for_update(of=Kpi, skip_locked=True)
         )
         return self.session.scalars(stmt).all()
+
+    def claim_unchecked_figures(self, limit: int) -> Sequence[Kpi]:
+        """Agreed, unretired KPIs with a figure recorded after their ``red_checked_at``, row-locked; rows another
+        process holds are skipped (the red-KPI pass, ``bot.services.kpi_red``)."""
+        since = func.coalesce(Kpi.red_checked_at, datetime.min)
+        return self._claim_agreed(exists().where(KpiValue.kpi_id == Kpi.id, KpiValue.recorded_at > since), limit)
+
+    def claim_due_requests(self, now: datetime, limit: int) -> Sequence[Kpi]:
+        """Agreed, unretired KPIs whose owner's form is due (``next_request_at`` come), and those agreed but not
+        yet scheduled (``next_request_at`` NULL); locked as ``claim_unchecked_figures``'s (``kpi_requests``)."""
+        return self._claim_agreed(or_(Kpi.next_request_at.is_(None), Kpi.next_request_at <= now), limit)
 
 
 class KpiVersionRepository(TableRepository[KpiVersion]):
