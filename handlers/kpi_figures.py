@@ -19,7 +19,7 @@ from bot.container import Services
 from bot.services import kpi_requests
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.kpi_models import MAX_KPI_TEXT
-from bot.services.kpi_value_models import KpiFormInput
+from bot.services.kpi_value_models import KpiFormInput, KpiRecordForm
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import KpiRecord
 from handlers.form_values import selected_value, text_value
@@ -60,17 +60,22 @@ def check_figure(state: dict[str, Any]) -> tuple[date, float, str | None]:
     return period_end, value, note
 
 
+def _form_data(services: Services, ref: KpiFormRef, actor: str, period_end: date | None, **find: Any) -> KpiRecordForm:
+    return kpi_requests.record_form(
+        services.uow_factory,
+        team_id=ref.team_id,
+        channel_id=ref.channel_id,
+        actor=actor,
+        now=services.clock(),
+        period_end=period_end,
+        **find,
+    )
+
+
 def _open_form(client: WebClient, services: Services, trigger_id: str, ref: KpiFormRef, actor: str, **find: Any) -> None:
     def build() -> Any:
-        data = kpi_requests.record_form(
-            services.uow_factory,
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=actor,
-            now=services.clock(),
-            period_end=date.fromisoformat(ref.period_end) if ref.period_end else None,
-            **find,
-        )
+        asked = date.fromisoformat(ref.period_end) if ref.period_end else None
+        data = _form_data(services, ref, actor, asked, **find)
         return build_record_modal(KpiFormRef(ref.team_id, ref.channel_id, data.kpi.id, ref.period_end), data)
 
     open_modal(client, trigger_id, TITLE, build)
@@ -106,15 +111,7 @@ def save_figure(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
     user = actor_profile(body).user_id
 
     def form_again(refill: Refill[KpiFormInput]) -> Any:
-        data = kpi_requests.record_form(
-            services.uow_factory,
-            team_id=ref.team_id,
-            channel_id=ref.channel_id,
-            actor=user,
-            now=services.clock(),
-            kpi_id=ref.kpi_id,
-            period_end=period_end,
-        )
+        data = _form_data(services, ref, user, period_end, kpi_id=ref.kpi_id)
         typed = text_value(view["state"]["values"], B.VALUE).strip()
         return build_record_modal(ref, data, error=refill.error, value=typed, note=refill.values.note)
 

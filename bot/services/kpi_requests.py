@@ -45,6 +45,18 @@ def _recent(uow: UnitOfWork, kpi: Kpi, view: KpiView) -> tuple[KpiFigure, ...]:
     return tuple(f for f in figures if f is not None)
 
 
+def _form(uow: UnitOfWork, p: Partnership, kpi: Kpi, view: KpiView, ends: list[date]) -> KpiRecordForm:
+    return KpiRecordForm(
+        team_id=p.workspace.team_id,
+        channel_id=p.channel_id,
+        kpi=view,
+        delivering_org=org_of(p, kpi.delivered_by),
+        timezone=p.timezone,
+        period_ends=tuple(ends),
+        recent=_recent(uow, kpi, view),
+    )
+
+
 def last_complete_period_end(p: Partnership, kpi: KpiView, now: datetime) -> date:
     """The end of the delivering side's last complete period of the KPI at ``now``."""
     assert kpi.current is not None
@@ -94,15 +106,7 @@ def record_form(
         if period_end is not None and period_end in ends:
             ends.remove(period_end)
             ends.insert(0, period_end)
-        return KpiRecordForm(
-            team_id=p.workspace.team_id,
-            channel_id=p.channel_id,
-            kpi=view,
-            delivering_org=org_of(p, kpi.delivered_by),
-            timezone=p.timezone,
-            period_ends=tuple(ends),
-            recent=_recent(uow, kpi, view),
-        )
+        return _form(uow, p, kpi, view, ends)
 
 
 def record_from_form(
@@ -219,13 +223,4 @@ def figure_request(uow_factory: UowFactory, *, kpi_id: int, period_end: date) ->
             return None
         p = uow.partnerships.get(kpi.partnership_id)
         assert p is not None
-        view = _kpi_view(uow, kpi)
-        return KpiRecordForm(
-            team_id=p.workspace.team_id,
-            channel_id=p.channel_id,
-            kpi=view,
-            delivering_org=org_of(p, kpi.delivered_by),
-            timezone=p.timezone,
-            period_ends=(period_end,),
-            recent=_recent(uow, kpi, view),
-        )
+        return _form(uow, p, kpi, _kpi_view(uow, kpi), [period_end])

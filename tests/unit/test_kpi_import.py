@@ -117,53 +117,29 @@ def test_a_file_without_its_header_or_figures_is_refused(
     assert stored_values(uow_factory, kpi_id) == []
 
 
+def _installed(partnership_id: int, path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """``python -m bot kpi import`` in a process of its own, as an operator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_"))}
+    env.update(DATABASE_URL=database_url, PARTNERPULSE_LOG_LEVEL="WARNING")
+    command = ["kpi", "import", "--partnership", str(partnership_id), str(path), "--at", AT.isoformat()]
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=path.parent,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_the_installed_command_imports_a_file(world: tuple[int, int], database_url: str, tmp_path: Path) -> None:
     partnership_id, _ = world
     path = tmp_path / "figures.csv"
     path.write_text("kpi,period_end,value\nfcr,2026-11-29,81\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_"))}
-    env.update(DATABASE_URL=database_url, PARTNERPULSE_LOG_LEVEL="WARNING")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "kpi",
-            "import",
-            "--partnership",
-            str(partnership_id),
-            str(path),
-            "--at",
-            AT.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = _installed(partnership_id, path, database_url)
     assert (done.returncode, done.stdout) == (0, f"saved 1 figures for partnership {partnership_id}: 1 new, 0 replaced\n")
     bad = tmp_path / "bad.csv"
     bad.write_text("kpi,period_end,value\nfcr,2026-11-28,81\n", encoding="utf-8")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "kpi",
-            "import",
-            "--partnership",
-            str(partnership_id),
-            str(bad),
-            "--at",
-            AT.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = _installed(partnership_id, bad, database_url)
     assert done.returncode == 1 and f"{bad}:2: 2026-11-28 is not the end of a weekly period" in done.stderr
