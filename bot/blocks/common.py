@@ -48,6 +48,10 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner portfolio` — every partnership of the workspace ranked by risk, only for you
 • `/partner portfolio here` | `off` — post it in this channel every Monday at 09:00, or stop (leads)
 
+*KPI figures* (the side that delivers a KPI records its figure each period; also by CSV import and the HTTP API)
+• `/partner kpi record KEY` — the form for a KPI's figure (the KPI's owner is also asked after each period)
+• `/partner kpi tokens` — the partnership's API tokens; leads: `/partner kpi token create LABEL` (shown once) or `/partner kpi token revoke ID`
+
 *Goals, expectations and the scorecard* (anyone on either side adds; owners or leads update a goal)
 • `/partner goals` — shared goals with their owners and status; update a status with its button
 • `/partner goal add [title]` — a shared goal with an owner on each side, an optional due date and a status

@@ -367,7 +367,8 @@ def test_setup_done_and_help() -> None:
     assert "/partner setup" in sections[0] and "/partner scorecard" in sections[-1]
     # One section per group, each within a section's limit.
     assert all(len(section) <= SECTION_TEXT_MAX for section in sections)
-    assert len(sections) == 5
+    assert len(sections) == 6
+    assert any(section.startswith("*KPI figures*") and "/partner kpi record KEY" in section for section in sections)
 
 
 def test_long_names_are_truncated_not_rejected() -> None:
