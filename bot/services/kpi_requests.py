@@ -19,7 +19,7 @@ from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
 from bot.services.kpi_models import KpiFigure, KpiSource, KpiValueInput, KpiView
 from bot.services.kpi_value_models import KpiFormInput, KpiRecordForm, RecordedFromForm
-from bot.services.kpi_values import FiguresRefused, UowFactory, record_values
+from bot.services.kpi_values import FiguresRefused, UowFactory, record_values, version_views
 from bot.services.partnership_guards import org_of, require_partnership, today_in
 from bot.services.partnership_models import Role
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar
@@ -40,7 +40,7 @@ def _kpi_view(uow: UnitOfWork, kpi: Kpi) -> KpiView:
 
 
 def _recent(uow: UnitOfWork, kpi: Kpi, view: KpiView) -> tuple[KpiFigure, ...]:
-    versions = [kpi_rows.version_view(v, kpi.delivered_by) for v in uow.kpi_versions.of_kpi(kpi.id)]
+    versions = version_views(uow, kpi)
     figures = (kpi_rows.figure_of(row, versions) for row in uow.kpi_values.latest(kpi.id, RECENT_FIGURES))
     return tuple(f for f in figures if f is not None)
 
@@ -177,7 +177,11 @@ def _ask(uow: UnitOfWork, p: Partnership, kpi: Kpi, cal: WorkingCalendar, now: d
         if window is None or window[0] > now:  # a late tick outside working hours: ask when work starts
             kpi.next_request_at = window[0] if window else now + RETRY_LATER
             return 0
-        if uow.kpi_values.get_for_period(kpi.id, due_end) is None:
+        # A period that ended before the KPI was first agreed is not asked for (kpi_rules judges it by the first
+        # agreed version, effective later).
+        judge = kpi_rules.version_in_force(version_views(uow, kpi), due_end)
+        before_agreement = judge is not None and judge.effective_from is not None and judge.effective_from > due_end
+        if not before_agreement and uow.kpi_values.get_for_period(kpi.id, due_end) is None:
             for user_id in _recipients(uow, p, view):
                 asked += outbox.enqueue(
                     uow,

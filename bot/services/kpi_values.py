@@ -48,7 +48,8 @@ def _clean_note(note: str | None) -> str | None:
     return text or None
 
 
-def _versions(uow: UnitOfWork, kpi: Kpi) -> list[KpiVersionView]:
+def version_views(uow: UnitOfWork, kpi: Kpi) -> list[KpiVersionView]:
+    """All the KPI's versions as read models (what ``kpi_rules.version_in_force`` chooses from)."""
     return [kpi_rows.version_view(v, kpi.delivered_by) for v in uow.kpi_versions.of_kpi(kpi.id)]
 
 
@@ -92,7 +93,7 @@ def check_figures(
     for index, entry in enumerate(inputs):
         if entry.kpi_key not in kpis:
             kpi = uow.kpis.get_by_key(p.id, entry.kpi_key)
-            kpis[entry.kpi_key] = (kpi, _versions(uow, kpi)) if kpi is not None else None
+            kpis[entry.kpi_key] = (kpi, version_views(uow, kpi)) if kpi is not None else None
         found = kpis[entry.kpi_key]
         note = _clean_note(entry.note)
         reason = _entry_problem(p, found, entry, note, now)

@@ -7,7 +7,7 @@ Sunday 6 December 2026; its first request falls on Monday 7 December at 09:00 Ne
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -62,3 +62,19 @@ def test_the_leads_are_asked_when_the_owner_has_left_the_channel(uow_factory: Un
     assert kpi_requests.request_due_figures(uow_factory, now=MONDAY_9AM) == 2
     # The provider KPI's owner left: the provider lead; the client KPI has no owner: the client lead.
     assert _asked(uow_factory) == [("UCL", "2026-12-06"), ("UPL", "2026-12-06")]
+
+
+def test_a_period_that_ended_before_the_agreement_is_not_asked_for(uow_factory: UnitOfWorkFactory) -> None:
+    """Agreed effective from the week ending 6 December, with its first request set for now (as a ledger may set
+    it on agreeing): the week ending 29 November predates it, so nobody is asked until 7 December."""
+    partnership_id = make_issue_world(uow_factory, now=AGREED).partnership_id
+    kpi_id = add_agreed_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, effective_from=date(2026, 12, 6))
+    with uow_factory() as uow:
+        kpi = uow.session.get(Kpi, kpi_id)
+        assert kpi is not None
+        kpi.next_request_at = AGREED
+        uow.commit()
+    assert kpi_requests.request_due_figures(uow_factory, now=AGREED) == 0
+    assert _next_request_at(uow_factory, kpi_id) == MONDAY_9AM
+    assert kpi_requests.request_due_figures(uow_factory, now=MONDAY_9AM) == 1
+    assert _asked(uow_factory) == [("UPL", "2026-12-06")]
