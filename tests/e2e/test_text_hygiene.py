@@ -25,12 +25,15 @@ from storage.models import (
     Holiday,
     Issue,
     IssueEvent,
+    KpiValue,
     Member,
     Partnership,
     Question,
     ScorecardResponse,
 )
+from tests.conftest import START
 from tests.helpers import new_view, setup_partnership, view_ids
+from tests.kpi_factories import add_agreed_kpi
 from tests.text_field_support import (
     CLEAN,
     CLEAN_LINE,
@@ -309,6 +312,21 @@ def case_scorecard(run: Run) -> None:
     run.expect(view, "comment", newest_row(stack, select(ScorecardResponse)).comment, CLEAN)
 
 
+def case_kpi_figure(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    p = newest_row(stack, select(Partnership))
+    add_agreed_kpi(stack.services.uow_factory, p.id, key="decisions", now=START, delivered_by="client")
+    member = w.client_members[0]
+    before = view_ids(stack)
+    run.command(member, "kpi record decisions")
+    view = new_view(stack, member, "kpi-record-submit", before)
+    run.submit(member, view, run.fill(view, value="\u202e81\x00.5\u2067", period_end="2026-11-29"))
+    stored = newest_row(stack, select(KpiValue))
+    run.expect(view, "value", stored.value, 81.5)
+    run.expect(view, "note", stored.note, CLEAN)
+
+
 CASES: dict[str, Callable[[Run], None]] = {
     name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_") and callable(fn)
 }
@@ -342,6 +360,8 @@ COVERED = {
     "build_expectation_modal:ids.ExpectationBlock.TEXT": {"expectation-add-submit:text"},
     "build_discuss_modal:ids.ExpectationBlock.REASON": {"expectation-discuss-submit:reason"},
     "build_scorecard_modal:ids.SCORECARD_COMMENT": {"scorecard-submit:comment"},
+    "build_record_modal:ids.KpiFigureBlock.VALUE": {"kpi-record-submit:value"},
+    "build_record_modal:ids.KpiFigureBlock.NOTE": {"kpi-record-submit:note"},
 }
 
 
