@@ -24,7 +24,7 @@ from bot.services import api_tokens
 from tests.conftest import START
 from tests.factories import make_issue_world
 from tests.helpers import setup_partnership, wait_for
-from tests.kpi_factories import add_agreed_kpi, stored_values
+from tests.kpi_factories import add_kpi, stored_values
 
 NOV_29 = date(2026, 11, 29)
 MARKER = "PPMARKER-kpi-9c1e"
@@ -80,7 +80,7 @@ def _fcr(value: Any, period_end: str = "2026-11-29", **more: Any) -> dict[str, A
 def _world(stack: LocalStack) -> tuple[int, str]:
     """The partnership with the agreed weekly KPI ``fcr`` (target 80, amber 75, red 65) and a token; the KPI's id."""
     setup_partnership(stack)
-    kpi_id = add_agreed_kpi(stack.services.uow_factory, _partnership_id(stack), key="fcr", now=START)
+    kpi_id = add_kpi(stack.services.uow_factory, _partnership_id(stack), key="fcr", now=START)
     return kpi_id, _token(stack)
 
 
@@ -105,7 +105,7 @@ def test_wrong_revoked_and_other_partnerships_tokens_are_refused(stack: LocalSta
     kpi_id, token = _world(stack)
     body = _values(_fcr(81.5))
     other = make_issue_world(stack.services.uow_factory, now=START, channel_id="C0OTHER", name="Other desk")
-    add_agreed_kpi(stack.services.uow_factory, other.partnership_id, key="other-kpi", now=START)
+    add_kpi(stack.services.uow_factory, other.partnership_id, key="other-kpi", now=START)
     other_token = _token(stack, channel_id="C0OTHER", team_id="TCLIENT", actor="UPL")
     for presented in (None, "", token[:-2] + "zz", "ppk_" + "x" * 43, token.upper()):
         status, answer, headers = _post(stack, body, token=presented)
@@ -210,7 +210,7 @@ def _command(stack: LocalStack, user_id: str, text: str) -> None:
 def test_a_lead_makes_lists_and_revokes_a_token_in_slack_and_sees_it_once(stack: LocalStack) -> None:
     setup_partnership(stack)
     w = stack.world
-    kpi_id = add_agreed_kpi(stack.services.uow_factory, _partnership_id(stack), key="fcr", now=START)
+    kpi_id = add_kpi(stack.services.uow_factory, _partnership_id(stack), key="fcr", now=START)
     member = w.client_members[0]
     _command(stack, member, "kpi token create Sneaky")
     assert "Only the partnership's leads can create API tokens" in json.dumps(

@@ -18,7 +18,7 @@ from bot.services.kpi_models import KpiSource, KpiValueInput
 from bot.services.kpi_values import record_values
 from tests.conftest import START
 from tests.helpers import new_view, setup_partnership, view_ids, wait_for
-from tests.kpi_factories import add_agreed_kpi, stored_values
+from tests.kpi_factories import add_kpi, stored_values
 
 RECORD_CALLBACK = "kpi-record-submit"
 ASK_AT = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -53,7 +53,7 @@ def test_the_owner_is_asked_once_per_period_in_working_hours_and_records_the_fig
     setup_partnership(stack)
     w = stack.world
     owner = w.provider_members[0]
-    kpi_id = add_agreed_kpi(
+    kpi_id = add_kpi(
         stack.services.uow_factory,
         _partnership_id(stack),
         key="fcr",
@@ -106,7 +106,7 @@ def test_the_command_opens_the_form_for_the_delivering_side_only_and_a_repeat_re
     setup_partnership(stack)
     w = stack.world
     partnership_id = _partnership_id(stack)
-    kpi_id = add_agreed_kpi(
+    kpi_id = add_kpi(
         stack.services.uow_factory,
         partnership_id,
         key="decisions",
@@ -117,7 +117,7 @@ def test_the_command_opens_the_form_for_the_delivering_side_only_and_a_repeat_re
         amber=80,
         red=60,
     )
-    add_agreed_kpi(stack.services.uow_factory, partnership_id, key="fcr", number=2, now=START)
+    add_kpi(stack.services.uow_factory, partnership_id, key="fcr", number=2, now=START)
     member = w.client_members[0]
 
     stack.actor(member).slash_command("/partner", "kpi record fcr", w.channel)

@@ -33,7 +33,7 @@ from storage.models import (
 )
 from tests.conftest import START
 from tests.helpers import new_view, setup_partnership, view_ids
-from tests.kpi_factories import add_agreed_kpi
+from tests.kpi_factories import add_kpi
 from tests.text_field_support import (
     CLEAN,
     CLEAN_LINE,
@@ -316,7 +316,7 @@ def case_kpi_figure(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     p = newest_row(stack, select(Partnership))
-    add_agreed_kpi(stack.services.uow_factory, p.id, key="decisions", now=START, delivered_by="client")
+    add_kpi(stack.services.uow_factory, p.id, key="decisions", now=START, delivered_by="client")
     member = w.client_members[0]
     before = view_ids(stack)
     run.command(member, "kpi record decisions")

@@ -18,7 +18,7 @@ import pytest
 
 from bot.cli import main
 from tests.factories import make_issue_world
-from tests.kpi_factories import add_agreed_kpi, stored_values
+from tests.kpi_factories import add_kpi, stored_values
 
 AT = datetime(2026, 12, 2, 9, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def world(uow_factory: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
     partnership_id = make_issue_world(uow_factory, now=AT).partnership_id
-    return partnership_id, add_agreed_kpi(uow_factory, partnership_id, key="fcr", now=AT)
+    return partnership_id, add_kpi(uow_factory, partnership_id, key="fcr", now=AT)
 
 
 def _import(partnership_id: int, path: Path) -> int:

@@ -15,7 +15,7 @@ from bot.services import kpi_requests
 from storage.models import Kpi, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import make_issue_world
-from tests.kpi_factories import add_agreed_kpi
+from tests.kpi_factories import add_kpi
 
 AGREED = datetime(2026, 12, 2, 15, tzinfo=UTC)
 MONDAY_9AM = datetime(2026, 12, 7, 14, tzinfo=UTC)
@@ -36,7 +36,7 @@ def _next_request_at(uow_factory: UnitOfWorkFactory, kpi_id: int) -> datetime | 
 
 def test_a_late_tick_outside_working_hours_waits_for_the_next_working_morning(uow_factory: UnitOfWorkFactory) -> None:
     partnership_id = make_issue_world(uow_factory, now=AGREED).partnership_id
-    kpi_id = add_agreed_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, owner_id="UP1")
+    kpi_id = add_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, owner_id="UP1")
     assert kpi_requests.request_due_figures(uow_factory, now=AGREED) == 0
     assert _next_request_at(uow_factory, kpi_id) == MONDAY_9AM
     # The heartbeat was down all Monday; at 20:00 New York nobody is asked, but at 09:00 on Tuesday they are.
@@ -51,8 +51,8 @@ def test_a_late_tick_outside_working_hours_waits_for_the_next_working_morning(uo
 
 def test_the_leads_are_asked_when_the_owner_has_left_the_channel(uow_factory: UnitOfWorkFactory) -> None:
     partnership_id = make_issue_world(uow_factory, now=AGREED).partnership_id
-    add_agreed_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, owner_id="UP1")
-    add_agreed_kpi(uow_factory, partnership_id, key="access", number=2, now=AGREED, delivered_by="client")
+    add_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, owner_id="UP1")
+    add_kpi(uow_factory, partnership_id, key="access", number=2, now=AGREED, delivered_by="client")
     with uow_factory() as uow:
         member = uow.members.get(partnership_id, "UP1")
         assert member is not None
@@ -68,7 +68,7 @@ def test_a_period_that_ended_before_the_agreement_is_not_asked_for(uow_factory: 
     """Agreed effective from the week ending 6 December, with its first request set for now (as a ledger may set
     it on agreeing): the week ending 29 November predates it, so nobody is asked until 7 December."""
     partnership_id = make_issue_world(uow_factory, now=AGREED).partnership_id
-    kpi_id = add_agreed_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, effective_from=date(2026, 12, 6))
+    kpi_id = add_kpi(uow_factory, partnership_id, key="fcr", now=AGREED, effective_from=date(2026, 12, 6))
     with uow_factory() as uow:
         kpi = uow.session.get(Kpi, kpi_id)
         assert kpi is not None
