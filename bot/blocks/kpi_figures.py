@@ -16,6 +16,7 @@ from bot.blocks.layout import date_label, mrkdwn_context, mrkdwn_section
 from bot.blocks.metadata import encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
+from bot.services.kpi_format import kpi_value
 from bot.services.kpi_models import MAX_KPI_TEXT, RAG_LABELS, KpiDirection, KpiFigure, KpiPeriod, KpiView
 from bot.services.kpi_value_models import KpiRecordForm, RecordedFromForm
 
@@ -36,11 +37,8 @@ class KpiFormRef:
 
 
 def kpi_value_text(value: float, unit: str) -> str:
-    """``81.5%``, ``2 days``: the figure as typed, without a needless ``.0``."""
-    number = f"{value:,.2f}".rstrip("0").rstrip(".")
-    if not unit:
-        return number
-    return f"{number}{unit}" if unit in ("%", "‰") else f"{number} {escape(unit)}"
+    """The figure as every surface writes it (``kpi_format.kpi_value``), escaped for mrkdwn."""
+    return escape(kpi_value(value, unit))
 
 
 def period_label(end: date, period: KpiPeriod) -> str:

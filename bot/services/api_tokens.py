@@ -22,6 +22,7 @@ from bot.services.partnership_guards import (
     require_lead,
     require_partnership,
 )
+from bot.services.read_models_from_rows import view_from_row
 from storage.models import ApiToken
 from storage.uow import UnitOfWork
 
@@ -40,15 +41,7 @@ def token_hash(token: str) -> str:
 
 
 def token_view(row: ApiToken) -> ApiTokenView:
-    return ApiTokenView(
-        id=row.id,
-        label=row.label,
-        hint=row.hint,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
-    )
+    return view_from_row(ApiTokenView, row)
 
 
 def create_token(
