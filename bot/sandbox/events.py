@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from .blocks import view_errors
 from .inspection import Inspection
@@ -21,6 +20,7 @@ from .world_setup import WorldSetup
 if TYPE_CHECKING:
     from .actors import SandboxActor
     from .server import SlackSandbox
+    from .signed_requests import Signing
 
 Json = dict[str, Any]
 
@@ -188,10 +188,8 @@ class EventDelivery(WorldSetup, Inspection):
         event_id: str | None = None,
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`.
 
@@ -206,30 +204,10 @@ class EventDelivery(WorldSetup, Inspection):
         eid = event_id or self.new_event_id()
 
         def attempt(number: int | None, reason: str) -> ActorResponse:
-            return deliver_event(
-                sandbox,
-                event,
-                event_id=eid,
-                retry_num=number,
-                retry_reason=reason,
-                timestamp=timestamp,
-                signature=signature,
-                headers=headers,
-                force=force,
-            )
+            return deliver_event(sandbox, event, event_id=eid, retry_num=number, retry_reason=reason, force=force, **signing)
 
-        if retry_num is not None or timestamp is not None or signature is not None or headers is not None:
-            return deliver_event(
-                sandbox,
-                event,
-                event_id=eid,
-                retry_num=retry_num,
-                retry_reason=retry_reason,
-                timestamp=timestamp,
-                signature=signature,
-                headers=headers,
-                force=force,
-            )
+        if retry_num is not None or any(value is not None for value in signing.values()):
+            return attempt(retry_num, retry_reason)
         try:
             first = attempt(None, retry_reason)
         except OSError:
