@@ -318,9 +318,8 @@ class SandboxActor:
         **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Run a message shortcut on a message (``message_action`` payload)."""
+        self._require_shortcut("message", callback_id, force)
         sandbox = self.sandbox
-        if not force and ("message", callback_id) not in sandbox.manifest.shortcuts:
-            raise ActorError(f"{callback_id} is not a message shortcut in app_manifest.yml")
         message = sandbox.message(channel_id, message_ts)
         if message is None:
             raise ActorError(f"no message {message_ts} in {channel_id}")
@@ -339,10 +338,12 @@ class SandboxActor:
         **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Run a global shortcut (``shortcut`` payload)."""
-        sandbox = self.sandbox
-        if not force and ("global", callback_id) not in sandbox.manifest.shortcuts:
-            raise ActorError(f"{callback_id} is not a global shortcut in app_manifest.yml")
+        self._require_shortcut("global", callback_id, force)
         return self._post_payload(self._shortcut_payload("shortcut", callback_id), "shortcut", signing)
+
+    def _require_shortcut(self, where: str, callback_id: str, force: bool) -> None:
+        if not force and (where, callback_id) not in self.sandbox.manifest.shortcuts:
+            raise ActorError(f"{callback_id} is not a {where} shortcut in app_manifest.yml")
 
     def _shortcut_payload(self, kind: str, callback_id: str, channel_id: str | None = None) -> Json:
         """The common shape of a shortcut's payload (``channel`` only for a message shortcut)."""

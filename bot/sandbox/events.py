@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from .blocks import view_errors
 from .inspection import Inspection
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .signed_requests import Signing
 
 Json = dict[str, Any]
+_Known = TypeVar("_Known", User, Team)
 
 
 class EventDelivery(WorldSetup, Inspection):
@@ -30,21 +32,20 @@ class EventDelivery(WorldSetup, Inspection):
 
     # ------------------------------------------------------------------ support for actors
 
+    def _snapshot(self, known: Mapping[str, _Known], key: str, what: str) -> _Known:
+        with self._lock:
+            found = known.get(key)
+            if found is None:
+                raise SandboxError(f"unknown {what} {key}")
+            return copy.copy(found)
+
     def snapshot_user(self, user_id: str) -> User:
         """A copy of a user (SandboxError if unknown)."""
-        with self._lock:
-            user = self.workspace.users.get(user_id)
-            if user is None:
-                raise SandboxError(f"unknown user {user_id}")
-            return copy.copy(user)
+        return self._snapshot(self.workspace.users, user_id, "user")
 
     def snapshot_team(self, team_id: str) -> Team:
         """A copy of a team (SandboxError if unknown)."""
-        with self._lock:
-            team = self.workspace.teams.get(team_id)
-            if team is None:
-                raise SandboxError(f"unknown team {team_id}")
-            return copy.copy(team)
+        return self._snapshot(self.workspace.teams, team_id, "team")
 
     def snapshot_channel(self, channel_id: str) -> Channel:
         """A copy of a channel (SandboxError if unknown)."""
