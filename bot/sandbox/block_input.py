@@ -46,6 +46,17 @@ _INITIAL_VALUES: dict[str, tuple[str, str, bool]] = {
     "rich_text_input": ("rich_text_value", "initial_value", False),
 }
 
+#: The elements whose value is taken as given (ids and dates): stored at their state key, a list where it is one.
+_TAKEN_AS_GIVEN = (
+    "users_select",
+    "multi_users_select",
+    "conversations_select",
+    "multi_conversations_select",
+    "channels_select",
+    "multi_channels_select",
+    "datepicker",
+)
+
 
 def _initial_entry(element: Json) -> Json:
     kind = str(element.get("type"))
@@ -91,20 +102,9 @@ def _given_entry(element: Json, value: object, block_id: str, *, force: bool) ->
         )
     elif kind in ("multi_static_select", "checkboxes"):
         entry["selected_options"] = [_option_by_value(element, v, block_id) for v in _as_list(value) if v is not None]
-    elif kind == "users_select":
-        entry["selected_user"] = value
-    elif kind == "multi_users_select":
-        entry["selected_users"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "conversations_select":
-        entry["selected_conversation"] = value
-    elif kind == "multi_conversations_select":
-        entry["selected_conversations"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "channels_select":
-        entry["selected_channel"] = value
-    elif kind == "multi_channels_select":
-        entry["selected_channels"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "datepicker":
-        entry["selected_date"] = value
+    elif kind in _TAKEN_AS_GIVEN:
+        state_key, _, is_list = _INITIAL_VALUES[kind]
+        entry[state_key] = [v for v in _as_list(value) if v is not None] if is_list else value
     elif kind == "timepicker":
         entry["selected_time"] = value
         if element.get("timezone"):
