@@ -12,6 +12,7 @@ autogenerate writes them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,9 +53,9 @@ def check(table: str, name: str, condition: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(condition, name=op.f(f"ck_{table}_{name}"))
 
 
-def side_check(table: str, column: str = "side") -> sa.CheckConstraint:
-    """``column`` holds a side: ``client`` or ``provider``."""
-    return check(table, column, f"{column} IN ('client', 'provider')")
+def side_condition(column: str = "side") -> str:
+    """The check that ``column`` holds a side: ``client`` or ``provider``."""
+    return f"{column} IN ('client', 'provider')"
 
 
 def foreign_key(table: str, column: str, referred: str, *, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
@@ -68,7 +69,7 @@ def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))
 
 
-def unique(table: str, *columns: str) -> sa.UniqueConstraint:
+def unique_constraint(table: str, *columns: str) -> sa.UniqueConstraint:
     return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
 
 
@@ -98,6 +99,33 @@ def drop_table(table: str, *indexes: Index) -> None:
                 else:
                     batch_op.drop_index(index[0])
     op.drop_table(table)
+
+
+def create_table(
+    table: str,
+    *columns: sa.Column[Any],
+    primary: Sequence[str] = ("id",),
+    checks: Mapping[str, str] | None = None,
+    references: Mapping[str, str | tuple[str, str]] | None = None,
+    unique: Sequence[Sequence[str]] = (),
+    indexes: Sequence[Index] = (),
+) -> None:
+    """Create ``table`` with ``columns`` and its constraints, named by the convention, then its ``indexes``.
+
+    ``checks``: condition by name; ``references``: the table a column refers to (rows deleted with it), or that
+    table and what deleting it does; ``unique``: the unique column groups. The constraints are created in the
+    order autogenerate writes them: checks, references, primary key, unique groups.
+    """
+    # Built one after the other: a table's constraints are written in the order they were created.
+    constraints: list[sa.Constraint] = [check(table, name, condition) for name, condition in (checks or {}).items()]
+    for column, referred in (references or {}).items():
+        referred_table, ondelete = (referred, "CASCADE") if isinstance(referred, str) else referred
+        constraints.append(foreign_key(table, column, referred_table, ondelete=ondelete))
+    constraints.append(primary_key(table, *primary))
+    constraints += [unique_constraint(table, *group) for group in unique]
+    op.create_table(table, *columns, *constraints)
+    if indexes:
+        create_indexes(table, *indexes)
 
 
 def add_columns(table: str, *columns: sa.Column[Any]) -> None:

@@ -8,9 +8,8 @@ Create Date: 2026-12-01 09:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
-from storage.migrations.table_parts import add_columns, check, create_indexes, drop_columns, drop_table, foreign_key, history_columns, id_column, primary_key, reference_column, request_key_column, side_check, side_column, slack_id_column, time_column, unique
+from storage.migrations.table_parts import add_columns, create_table, drop_columns, drop_table, history_columns, id_column, reference_column, request_key_column, side_column, side_condition, slack_id_column, time_column
 
 
 revision: str = '0002'
@@ -33,7 +32,7 @@ def upgrade() -> None:
         sa.Column('next_issue_number', sa.Integer(), server_default='1', nullable=False),
     )
 
-    op.create_table('holidays',
+    create_table('holidays',
     id_column(),
     reference_column('partnership_id'),
     side_column(),
@@ -41,14 +40,13 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     slack_id_column('created_by'),
     time_column('created_at'),
-    side_check('holidays'),
-    foreign_key('holidays', 'partnership_id', 'partnerships'),
-    primary_key('holidays'),
-    unique('holidays', 'partnership_id', 'side', 'day')
+    checks={'side': side_condition()},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'side', 'day')],
+    indexes=['partnership_id'],
     )
-    create_indexes('holidays', 'partnership_id')
 
-    op.create_table('escalation_policies',
+    create_table('escalation_policies',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('severity', sa.String(length=2), nullable=False),
@@ -56,15 +54,13 @@ def upgrade() -> None:
     sa.Column('resolve_minutes', sa.Integer(), nullable=False),
     slack_id_column('updated_by'),
     time_column('updated_at'),
-    check('escalation_policies', 'severity', "severity IN ('S1', 'S2', 'S3', 'S4')"),
-    check('escalation_policies', 'positive', 'acknowledge_minutes > 0 AND resolve_minutes > 0'),
-    foreign_key('escalation_policies', 'partnership_id', 'partnerships'),
-    primary_key('escalation_policies'),
-    unique('escalation_policies', 'partnership_id', 'severity')
+    checks={'severity': "severity IN ('S1', 'S2', 'S3', 'S4')", 'positive': 'acknowledge_minutes > 0 AND resolve_minutes > 0'},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'severity')],
+    indexes=['partnership_id'],
     )
-    create_indexes('escalation_policies', 'partnership_id')
 
-    op.create_table('issues',
+    create_table('issues',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -90,29 +86,23 @@ def upgrade() -> None:
     sa.Column('source_permalink', sa.String(length=500), nullable=True),
     request_key_column(),
     time_column('updated_at'),
-    check('issues', 'escalation_level', "escalation_level BETWEEN 0 AND 3"),
-    side_check('issues', 'owning_side'),
-    check('issues', 'severity', "severity IN ('S1', 'S2', 'S3', 'S4')"),
-    check('issues', 'status', "status IN ('open', 'acknowledged', 'resolved')"),
-    foreign_key('issues', 'partnership_id', 'partnerships'),
-    primary_key('issues'),
-    unique('issues', 'partnership_id', 'number'),
-    unique('issues', 'partnership_id', 'request_key')
+    checks={'escalation_level': "escalation_level BETWEEN 0 AND 3", 'owning_side': side_condition('owning_side'), 'severity': "severity IN ('S1', 'S2', 'S3', 'S4')", 'status': "status IN ('open', 'acknowledged', 'resolved')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'number'), ('partnership_id', 'request_key')],
+    indexes=[('ix_issues_due_escalation', ['status', 'next_escalation_at']), 'partnership_id'],
     )
-    create_indexes('issues', ('ix_issues_due_escalation', ['status', 'next_escalation_at']), 'partnership_id')
 
-    op.create_table('issue_events',
+    create_table('issue_events',
     *history_columns('issue_id'),
     sa.Column('level', sa.Integer(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=True),
-    check('issue_events', 'kind', "kind IN ('created', 'acknowledged', 'updated', 'reassigned', 'escalated', 'resolved', 'reopened', 'action_added', 'followup_added')"),
-    foreign_key('issue_events', 'issue_id', 'issues'),
-    primary_key('issue_events')
+    checks={'kind': "kind IN ('created', 'acknowledged', 'updated', 'reassigned', 'escalated', 'resolved', 'reopened', 'action_added', 'followup_added')"},
+    references={'issue_id': 'issues'},
+    indexes=['issue_id'],
     )
-    create_indexes('issue_events', 'issue_id')
 
-    op.create_table('followups',
+    create_table('followups',
     id_column(),
     reference_column('issue_id'),
     side_column(),
@@ -120,14 +110,13 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     request_key_column(),
     time_column('created_at'),
-    side_check('followups'),
-    foreign_key('followups', 'issue_id', 'issues'),
-    primary_key('followups'),
-    unique('followups', 'issue_id', 'request_key')
+    checks={'side': side_condition()},
+    references={'issue_id': 'issues'},
+    unique=[('issue_id', 'request_key')],
+    indexes=['issue_id'],
     )
-    create_indexes('followups', 'issue_id')
 
-    op.create_table('actions',
+    create_table('actions',
     id_column(),
     reference_column('partnership_id'),
     reference_column('issue_id', nullable=True),
@@ -144,18 +133,13 @@ def upgrade() -> None:
     sa.Column('last_reminded_on', sa.Date(), nullable=True),
     request_key_column(),
     time_column('updated_at'),
-    side_check('actions'),
-    check('actions', 'status', "status IN ('open', 'done', 'dropped')"),
-    foreign_key('actions', 'followup_id', 'followups', ondelete='SET NULL'),
-    foreign_key('actions', 'issue_id', 'issues', ondelete='SET NULL'),
-    foreign_key('actions', 'partnership_id', 'partnerships'),
-    primary_key('actions'),
-    unique('actions', 'followup_id'),
-    unique('actions', 'partnership_id', 'request_key')
+    checks={'side': side_condition(), 'status': "status IN ('open', 'done', 'dropped')"},
+    references={'followup_id': ('followups', 'SET NULL'), 'issue_id': ('issues', 'SET NULL'), 'partnership_id': 'partnerships'},
+    unique=[('followup_id',), ('partnership_id', 'request_key')],
+    indexes=['issue_id', ('ix_actions_overdue', ['status', 'due_on']), 'partnership_id'],
     )
-    create_indexes('actions', 'issue_id', ('ix_actions_overdue', ['status', 'due_on']), 'partnership_id')
 
-    op.create_table('signals',
+    create_table('signals',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -165,13 +149,11 @@ def upgrade() -> None:
     sa.Column('dedupe_key', sa.String(length=200), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=True),
     time_column('created_at'),
-    check('signals', 'kind', "kind IN ('drop', 'gap', 'recurring_category')"),
-    foreign_key('signals', 'partnership_id', 'partnerships'),
-    foreign_key('signals', 'round_id', 'pulse_rounds', ondelete='SET NULL'),
-    primary_key('signals'),
-    unique('signals', 'dedupe_key')
+    checks={'kind': "kind IN ('drop', 'gap', 'recurring_category')"},
+    references={'partnership_id': 'partnerships', 'round_id': ('pulse_rounds', 'SET NULL')},
+    unique=[('dedupe_key',)],
+    indexes=['partnership_id', ('ix_signals_subject', ['partnership_id', 'kind', 'subject', 'created_at'])],
     )
-    create_indexes('signals', 'partnership_id', ('ix_signals_subject', ['partnership_id', 'kind', 'subject', 'created_at']))
 
 
 def downgrade() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.migrations.table_parts import check, create_indexes, drop_table, foreign_key, id_column, primary_key, reference_column, time_column, unique
+from storage.migrations.table_parts import create_table, drop_table, id_column, reference_column, time_column
 
 
 revision: str = '0003'
@@ -28,7 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('next_digest_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_partnerships_due_digest', ['status', 'next_digest_at'], unique=False)
 
-    op.create_table('digests',
+    create_table('digests',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('week_start', sa.Date(), nullable=False),
@@ -36,12 +36,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=10), nullable=False),
     time_column('created_at'),
     time_column('sent_at', nullable=True),
-    check('digests', 'status', "status IN ('queued', 'sent', 'failed')"),
-    foreign_key('digests', 'partnership_id', 'partnerships'),
-    primary_key('digests'),
-    unique('digests', 'partnership_id', 'week_start')
+    checks={'status': "status IN ('queued', 'sent', 'failed')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'week_start')],
+    indexes=['partnership_id'],
     )
-    create_indexes('digests', 'partnership_id')
 
 
 def downgrade() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.migrations.table_parts import add_columns, check, create_indexes, drop_columns, drop_table, foreign_key, id_column, primary_key, reference_column, request_key_column, side_check, side_column, slack_id_column, time_column, unique
+from storage.migrations.table_parts import add_columns, create_table, drop_columns, drop_table, id_column, reference_column, request_key_column, side_column, side_condition, slack_id_column, time_column
 
 
 revision: str = '0004'
@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('expectations',
+    create_table('expectations',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -37,16 +37,13 @@ def upgrade() -> None:
     sa.Column('response', sa.Text(), nullable=True),
     time_column('updated_at'),
     request_key_column(),
-    side_check('expectations', 'from_side'),
-    check('expectations', 'status', "status IN ('open', 'agreed', 'discussing', 'withdrawn')"),
-    foreign_key('expectations', 'partnership_id', 'partnerships'),
-    primary_key('expectations'),
-    unique('expectations', 'partnership_id', 'number'),
-    unique('expectations', 'partnership_id', 'request_key')
+    checks={'from_side': side_condition('from_side'), 'status': "status IN ('open', 'agreed', 'discussing', 'withdrawn')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'number'), ('partnership_id', 'request_key')],
+    indexes=['partnership_id'],
     )
-    create_indexes('expectations', 'partnership_id')
 
-    op.create_table('goals',
+    create_table('goals',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -61,15 +58,13 @@ def upgrade() -> None:
     slack_id_column('updated_by', nullable=True),
     time_column('updated_at'),
     request_key_column(),
-    check('goals', 'status', "status IN ('on_track', 'at_risk', 'off_track', 'done')"),
-    foreign_key('goals', 'partnership_id', 'partnerships'),
-    primary_key('goals'),
-    unique('goals', 'partnership_id', 'number'),
-    unique('goals', 'partnership_id', 'request_key')
+    checks={'status': "status IN ('on_track', 'at_risk', 'off_track', 'done')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'number'), ('partnership_id', 'request_key')],
+    indexes=['partnership_id'],
     )
-    create_indexes('goals', 'partnership_id')
 
-    op.create_table('scorecards',
+    create_table('scorecards',
     id_column(),
     reference_column('partnership_id'),
     sa.Column('period', sa.String(length=10), nullable=False),
@@ -78,14 +73,13 @@ def upgrade() -> None:
     time_column('opened_at'),
     time_column('closes_at'),
     time_column('closed_at', nullable=True),
-    check('scorecards', 'status', "status IN ('open', 'closed')"),
-    foreign_key('scorecards', 'partnership_id', 'partnerships'),
-    primary_key('scorecards'),
-    unique('scorecards', 'partnership_id', 'period')
+    checks={'status': "status IN ('open', 'closed')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'period')],
+    indexes=[('ix_scorecards_due_close', ['status', 'closes_at']), 'partnership_id'],
     )
-    create_indexes('scorecards', ('ix_scorecards_due_close', ['status', 'closes_at']), 'partnership_id')
 
-    op.create_table('scorecard_responses',
+    create_table('scorecard_responses',
     id_column(),
     reference_column('scorecard_id'),
     sa.Column('respondent_hash', sa.String(length=64), nullable=False),
@@ -93,26 +87,23 @@ def upgrade() -> None:
     sa.Column('comment', sa.Text(), nullable=True),
     time_column('submitted_at'),
     time_column('updated_at'),
-    side_check('scorecard_responses'),
-    foreign_key('scorecard_responses', 'scorecard_id', 'scorecards'),
-    primary_key('scorecard_responses'),
-    unique('scorecard_responses', 'scorecard_id', 'respondent_hash')
+    checks={'side': side_condition()},
+    references={'scorecard_id': 'scorecards'},
+    unique=[('scorecard_id', 'respondent_hash')],
+    indexes=['scorecard_id'],
     )
-    create_indexes('scorecard_responses', 'scorecard_id')
 
-    op.create_table('scorecard_scores',
+    create_table('scorecard_scores',
     id_column(),
     reference_column('response_id'),
     sa.Column('target', sa.String(length=5), nullable=False),
     sa.Column('dimension', sa.String(length=32), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
-    check('scorecard_scores', 'target', "target IN ('self', 'other')"),
-    check('scorecard_scores', 'score_range', 'score BETWEEN 1 AND 5'),
-    foreign_key('scorecard_scores', 'response_id', 'scorecard_responses'),
-    primary_key('scorecard_scores'),
-    unique('scorecard_scores', 'response_id', 'target', 'dimension')
+    checks={'target': "target IN ('self', 'other')", 'score_range': 'score BETWEEN 1 AND 5'},
+    references={'response_id': 'scorecard_responses'},
+    unique=[('response_id', 'target', 'dimension')],
+    indexes=['response_id'],
     )
-    create_indexes('scorecard_scores', 'response_id')
 
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_reminder_at', sa.DateTime(timezone=True), nullable=True))

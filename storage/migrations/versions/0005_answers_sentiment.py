@@ -12,7 +12,6 @@ comments on the fly, exactly as before.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from storage.migrations.table_parts import add_columns, drop_columns
 

@@ -13,9 +13,8 @@ there are no group assignments before this migration, so group_side starts NULL 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
-from storage.migrations.table_parts import add_columns, create_indexes, drop_columns, drop_table, foreign_key, id_column, primary_key, reference_column, side_check, side_column, slack_id_column, time_column, unique
+from storage.migrations.table_parts import add_columns, create_table, drop_columns, drop_table, id_column, reference_column, side_column, side_condition, slack_id_column, time_column
 
 
 revision: str = '0006'
@@ -25,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('side_groups',
+    create_table('side_groups',
     id_column(),
     reference_column('partnership_id'),
     slack_id_column('usergroup_id'),
@@ -35,24 +34,21 @@ def upgrade() -> None:
     time_column('created_at'),
     time_column('updated_at'),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    side_check('side_groups'),
-    foreign_key('side_groups', 'partnership_id', 'partnerships'),
-    primary_key('side_groups'),
-    unique('side_groups', 'partnership_id', 'usergroup_id')
+    checks={'side': side_condition()},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'usergroup_id')],
+    indexes=['partnership_id', 'usergroup_id'],
     )
-    create_indexes('side_groups', 'partnership_id', 'usergroup_id')
 
-    op.create_table('side_group_members',
+    create_table('side_group_members',
     id_column(),
     reference_column('partnership_id'),
     reference_column('side_group_id'),
     slack_id_column('user_id'),
-    foreign_key('side_group_members', 'partnership_id', 'partnerships'),
-    foreign_key('side_group_members', 'side_group_id', 'side_groups'),
-    primary_key('side_group_members'),
-    unique('side_group_members', 'side_group_id', 'user_id')
+    references={'partnership_id': 'partnerships', 'side_group_id': 'side_groups'},
+    unique=[('side_group_id', 'user_id')],
+    indexes=['partnership_id', 'side_group_id'],
     )
-    create_indexes('side_group_members', 'partnership_id', 'side_group_id')
 
     add_columns('members', side_column('group_side', nullable=True))
 

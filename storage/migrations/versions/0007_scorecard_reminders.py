@@ -10,9 +10,6 @@ opened before this migration have none (remind_at NULL): the ones still open clo
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
 from storage.migrations.table_parts import add_columns, drop_columns, time_column
 
 

@@ -12,7 +12,6 @@ sending. A workspace held before this migration has no recheck time: it is check
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
 from storage.migrations.table_parts import add_columns, drop_columns, time_column
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.migrations.table_parts import check, create_indexes, drop_table, foreign_key, history_columns, id_column, primary_key, reference_column, slack_id_column, time_column
+from storage.migrations.table_parts import create_table, drop_table, history_columns
 
 
 revision: str = '0009'
@@ -33,26 +33,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('action_events',
+    create_table('action_events',
     *history_columns('action_id'),
     sa.Column('status', sa.String(length=10), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
-    check('action_events', 'kind', "kind IN ('created', 'status_changed', 'due_changed')"),
-    check('action_events', 'status', "status IS NULL OR status IN ('open', 'done', 'dropped')"),
-    foreign_key('action_events', 'action_id', 'actions'),
-    primary_key('action_events')
+    checks={'kind': "kind IN ('created', 'status_changed', 'due_changed')", 'status': "status IS NULL OR status IN ('open', 'done', 'dropped')"},
+    references={'action_id': 'actions'},
+    indexes=['action_id'],
     )
-    create_indexes('action_events', 'action_id')
 
-    op.create_table('goal_events',
+    create_table('goal_events',
     *history_columns('goal_id'),
     sa.Column('status', sa.String(length=10), nullable=False),
-    check('goal_events', 'kind', "kind IN ('created', 'status_changed')"),
-    check('goal_events', 'status', "status IN ('on_track', 'at_risk', 'off_track', 'done')"),
-    foreign_key('goal_events', 'goal_id', 'goals'),
-    primary_key('goal_events')
+    checks={'kind': "kind IN ('created', 'status_changed')", 'status': "status IN ('on_track', 'at_risk', 'off_track', 'done')"},
+    references={'goal_id': 'goals'},
+    indexes=['goal_id'],
     )
-    create_indexes('goal_events', 'goal_id')
 
     # The backfill (see the docstring for what it cannot know). Plain SQL that SQLite and PostgreSQL both run.
     op.execute(
