@@ -49,7 +49,7 @@ def request_key_column() -> sa.Column[Any]:
     return sa.Column("request_key", sa.String(length=100), nullable=True)
 
 
-def check(table: str, name: str, condition: str) -> sa.CheckConstraint:
+def _check(table: str, name: str, condition: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(condition, name=op.f(f"ck_{table}_{name}"))
 
 
@@ -58,18 +58,18 @@ def side_condition(column: str = "side") -> str:
     return f"{column} IN ('client', 'provider')"
 
 
-def foreign_key(table: str, column: str, referred: str, *, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
+def _foreign_key(table: str, column: str, referred: str, *, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         [column], [f"{referred}.id"], name=op.f(f"fk_{table}_{column}_{referred}"), ondelete=ondelete
     )
 
 
-def primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+def _primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
     """The table"s primary key: ``id`` unless ``columns`` are given."""
     return sa.PrimaryKeyConstraint(*(columns or ("id",)), name=op.f(f"pk_{table}"))
 
 
-def unique_constraint(table: str, *columns: str) -> sa.UniqueConstraint:
+def _unique_constraint(table: str, *columns: str) -> sa.UniqueConstraint:
     return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
 
 
@@ -78,7 +78,7 @@ def unique_constraint(table: str, *columns: str) -> sa.UniqueConstraint:
 Index = str | tuple[str, list[str]]
 
 
-def create_indexes(table: str, *indexes: Index) -> None:
+def _create_indexes(table: str, *indexes: Index) -> None:
     """Create ``indexes`` on ``table``, in this order, in one batch."""
     with op.batch_alter_table(table, schema=None) as batch_op:
         for index in indexes:
@@ -117,15 +117,15 @@ def create_table(
     order autogenerate writes them: checks, references, primary key, unique groups.
     """
     # Built one after the other: a table's constraints are written in the order they were created.
-    constraints: list[sa.Constraint] = [check(table, name, condition) for name, condition in (checks or {}).items()]
+    constraints: list[sa.Constraint] = [_check(table, name, condition) for name, condition in (checks or {}).items()]
     for column, referred in (references or {}).items():
         referred_table, ondelete = (referred, "CASCADE") if isinstance(referred, str) else referred
-        constraints.append(foreign_key(table, column, referred_table, ondelete=ondelete))
-    constraints.append(primary_key(table, *primary))
-    constraints += [unique_constraint(table, *group) for group in unique]
+        constraints.append(_foreign_key(table, column, referred_table, ondelete=ondelete))
+    constraints.append(_primary_key(table, *primary))
+    constraints += [_unique_constraint(table, *group) for group in unique]
     op.create_table(table, *columns, *constraints)
     if indexes:
-        create_indexes(table, *indexes)
+        _create_indexes(table, *indexes)
 
 
 def add_columns(table: str, *columns: sa.Column[Any]) -> None:
