@@ -83,6 +83,15 @@ def submit_new_view(stack: LocalStack, user_id: str, callback_id: str, seen: set
         raise RuntimeError(f"{callback_id} was refused: {response.status} {response.body}")
 
 
+def log_issue(stack: LocalStack, user_id: str, title: str, details: str, severity: str, owner_id: str) -> None:
+    """``user_id`` logs a timeliness issue for the provider side: ``/partner issue <title>``, then the form."""
+    seen = set(stack.sandbox.views)
+    stack.actor(user_id).slash_command("/partner", f"issue {title}", stack.world.channel)
+    values: dict[str, object] = {"title": title, "details": details, "severity": severity, "category": "Timeliness"}
+    values |= {"owning_side": "provider", "owner_id": owner_id}
+    submit_new_view(stack, user_id, "issue-log-submit", seen, values)
+
+
 def issue_card(stack: LocalStack, number: int) -> Json:
     sb, channel = stack.sandbox, stack.world.channel
     return find_one(

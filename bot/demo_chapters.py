@@ -12,6 +12,7 @@ from bot.demo_actors import (
     ephemerals_since,
     find_one,
     issue_card,
+    log_issue,
     newest_ephemeral,
     newest_message,
     person_named,
@@ -205,25 +206,11 @@ def show_escalations(story: Story, messages: Iterable[Json], private: Iterable[J
 
 def issue_escalates(story: Story, now: datetime) -> None:
     """An issue is logged and nobody acknowledges it: the owner is nudged, then both leads are brought in."""
-    stack, sb, w = story.stack, story.sb, story.world
+    stack, w = story.stack, story.world
     client_person, provider_person = w.client_members[0], w.provider_members[0]
     story.step(f"{now:%a %d %b}: an issue is raised early, and escalates as working hours pass")
-    seen = set(sb.views)
-    stack.actor(client_person).slash_command("/partner", "issue Change tickets wait for triage", w.channel)
-    submit_new_view(
-        stack,
-        client_person,
-        "issue-log-submit",
-        seen,
-        {
-            "title": "Change tickets wait for triage",
-            "details": "Standard change tickets wait two days before anyone triages them; releases slip.",
-            "severity": "S2",
-            "category": "Timeliness",
-            "owning_side": "provider",
-            "owner_id": provider_person,
-        },
-    )
+    details = "Standard change tickets wait two days before anyone triages them; releases slip."
+    log_issue(stack, client_person, "Change tickets wait for triage", details, "S2", provider_person)
     card = issue_card(stack, 1)
     story.say(
         f"{story.name(client_person)} ({CLIENT_ORG}) logs “{story.plain(str(card.get('text', '')))}” for "
@@ -247,22 +234,8 @@ def issue_resolved(story: Story) -> None:
     stack, sb, w = story.stack, story.sb, story.world
     client_person, provider_person = w.client_members[0], w.provider_members[0]
     story.step("A second issue is resolved, and both sides say what they can change")
-    seen = set(sb.views)
-    stack.actor(w.client_lead).slash_command("/partner", "issue Month-end report arrived late", w.channel)
-    submit_new_view(
-        stack,
-        w.client_lead,
-        "issue-log-submit",
-        seen,
-        {
-            "title": "Month-end report arrived late",
-            "details": "The November report came two days after the agreed date.",
-            "severity": "S3",
-            "category": "Timeliness",
-            "owning_side": "provider",
-            "owner_id": provider_person,
-        },
-    )
+    details = "The November report came two days after the agreed date."
+    log_issue(stack, w.client_lead, "Month-end report arrived late", details, "S3", provider_person)
     card = issue_card(stack, 2)
     card_ts = str(card["ts"])
     seen = set(sb.views)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.blocks.pulse import Message
+from bot.services import outbox
 from bot.services.digest_models import DigestView
-from bot.services.outbox import OutboxItem
+from bot.services.outbox import OutboxItem, Purpose
 from bot.services.recipients import Recipient
 from storage.uow import UnitOfWork
 
@@ -58,3 +59,9 @@ class RenderContext:
 
 #: Builds the message for an outbox row at send time, or None when it is no longer wanted (the row is cancelled).
 RenderFn = Callable[[RenderContext, OutboxItem], Rendered | None]
+
+
+def update_in_place(ctx: RenderContext, purpose: Purpose, ref_id: int, messages: list[Message]) -> Rendered | None:
+    """``messages`` replacing the message first sent for ``purpose`` and ``ref_id``; None if it was never posted."""
+    ts = outbox.sent_ts(ctx.uow_factory(), f"{purpose.value}:{ref_id}")
+    return Rendered(messages, update_ts=ts) if ts else None

@@ -11,18 +11,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import urlencode
 
 # post_signed is looked up on its module at call time, so a benchmark can capture requests instead.
 from . import signed_requests
 from .block_input import action_for, build_view_state, find_element, public_view
 from .models import ActorError, ActorResponse
+from .signed_requests import Signing
 
 if TYPE_CHECKING:
     from .server import SlackSandbox
 
 Json = dict[str, Any]
+
+#: What every interactive payload of a workspace that is not part of an Enterprise Grid says about it.
+NOT_ENTERPRISE: Json = {"is_enterprise_install": False, "enterprise": None}
 
 
 class SandboxActor:
@@ -62,9 +66,7 @@ class SandboxActor:
         self,
         payload: Json,
         kind: str,
-        timestamp: int | str | None,
-        signature: str | None,
-        headers: Mapping[str, str] | None,
+        signing: Signing,
     ) -> ActorResponse:
         body = urlencode({"payload": json.dumps(payload)})
         return signed_requests.post_signed(
@@ -73,9 +75,7 @@ class SandboxActor:
             "application/x-www-form-urlencoded",
             kind=kind,
             user_id=self.user_id,
-            timestamp=timestamp,
-            signature=signature,
-            headers=headers,
+            **signing,
         )
 
     # -------------------------------------------------------------- slash commands
@@ -86,10 +86,8 @@ class SandboxActor:
         text: str = "",
         channel_id: str = "",
         *,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Type ``/command text`` in a channel. The ack body, if any, is shown like Slack shows it."""
         sandbox = self.sandbox
@@ -127,9 +125,7 @@ class SandboxActor:
             "application/x-www-form-urlencoded",
             kind="slash_command",
             user_id=self.user_id,
-            timestamp=timestamp,
-            signature=signature,
-            headers=headers,
+            **signing,
         )
         if 200 <= response.status < 300 and response.body.strip():
             # Slack shows an ack body to the user: JSON as a message, plain text as ephemeral text.
@@ -148,10 +144,8 @@ class SandboxActor:
         *,
         value: str | None = None,
         block_id: str | None = None,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Click a button (or choose an option) in a channel message."""
         sandbox = self.sandbox
@@ -170,7 +164,7 @@ class SandboxActor:
             state={"values": {}},
             response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts),
         )
-        return self._post_payload(payload, "block_actions", timestamp, signature, headers)
+        return self._post_payload(payload, "block_actions", signing)
 
     def _block_actions(self, container: Json, action: Json, **extra: Any) -> Json:
         """The common shape of a ``block_actions`` payload; ``extra`` adds the container-specific fields."""
@@ -197,9 +191,7 @@ class SandboxActor:
         *,
         value: str | None = None,
         block_id: str | None = None,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Click a button in an ephemeral message shown to this user (Slack sends no ``message`` then)."""
         sandbox = self.sandbox
@@ -216,7 +208,7 @@ class SandboxActor:
             state={"values": {}},
             response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, ephemeral=True),
         )
-        return self._post_payload(payload, "block_actions", timestamp, signature, headers)
+        return self._post_payload(payload, "block_actions", signing)
 
     def _own_open_view(self, view_id: str) -> Json:
         view = self.sandbox.view(view_id)
@@ -235,9 +227,7 @@ class SandboxActor:
         value: str | None = None,
         *,
         block_id: str | None = None,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Click a button (or choose an option) inside an open modal or the Home tab."""
         view = self._own_open_view(view_id)
@@ -249,19 +239,28 @@ class SandboxActor:
             action_for(element, real_block_id, value, self._action_ts()),
             view=public_view(view),
         )
-        return self._post_payload(payload, "block_actions", timestamp, signature, headers)
+        return self._post_payload(payload, "block_actions", signing)
 
     # -------------------------------------------------------------- views
+
+    def _view_payload_head(self, kind: str) -> Json:
+        """The fields a ``view_submission`` and a ``view_closed`` payload start with."""
+        sandbox = self.sandbox
+        return {
+            "type": kind,
+            "team": self._team_obj(),
+            "user": self._user_obj(),
+            "api_app_id": sandbox.app_id,
+            "token": sandbox.verification_token,
+        }
 
     def submit_view(
         self,
         view_id: str,
         values: Mapping[str, object] | None = None,
         *,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Fill a modal's input blocks (``{block_id: value}``) and press Submit; apply the bot's response_action."""
         sandbox = self.sandbox
@@ -272,28 +271,20 @@ class SandboxActor:
         sandbox.set_view_state(view_id, state)
         view["state"] = {"values": state}
         payload: Json = {
-            "type": "view_submission",
-            "team": self._team_obj(),
-            "user": self._user_obj(),
-            "api_app_id": sandbox.app_id,
-            "token": sandbox.verification_token,
+            **self._view_payload_head("view_submission"),
             "trigger_id": sandbox.issue_trigger_id(self.user_id),
             "view": public_view(view),
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **NOT_ENTERPRISE,
         }
-        response = self._post_payload(payload, "view_submission", timestamp, signature, headers)
+        response = self._post_payload(payload, "view_submission", signing)
         sandbox.apply_submission_answer(view, self.user_id, response)
         return response
 
     def close_view(
         self,
         view_id: str,
-        *,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        **signing: Unpack[Signing],
     ) -> ActorResponse | None:
         """Press Cancel/X. Slack tells the app (``view_closed``) only if the view set ``notify_on_close``."""
         sandbox = self.sandbox
@@ -308,17 +299,12 @@ class SandboxActor:
         if not view.get("notify_on_close"):
             return None
         payload: Json = {
-            "type": "view_closed",
-            "team": self._team_obj(),
-            "user": self._user_obj(),
-            "api_app_id": sandbox.app_id,
-            "token": sandbox.verification_token,
+            **self._view_payload_head("view_closed"),
             "view": public_view(view),
             "is_cleared": cleared,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **NOT_ENTERPRISE,
         }
-        return self._post_payload(payload, "view_closed", timestamp, signature, headers)
+        return self._post_payload(payload, "view_closed", signing)
 
     # -------------------------------------------------------------- shortcuts
 
@@ -328,58 +314,52 @@ class SandboxActor:
         channel_id: str,
         message_ts: str,
         *,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Run a message shortcut on a message (``message_action`` payload)."""
+        self._require_shortcut("message", callback_id, force)
         sandbox = self.sandbox
-        if not force and ("message", callback_id) not in sandbox.manifest.shortcuts:
-            raise ActorError(f"{callback_id} is not a message shortcut in app_manifest.yml")
         message = sandbox.message(channel_id, message_ts)
         if message is None:
             raise ActorError(f"no message {message_ts} in {channel_id}")
         self._require_member(channel_id, force)
-        payload: Json = {
-            "type": "message_action",
-            "token": sandbox.verification_token,
-            "action_ts": self._action_ts(),
-            "team": self._team_obj(),
-            "user": self._user_obj(),
-            "channel": self._channel_obj(channel_id),
-            "is_enterprise_install": False,
-            "enterprise": None,
-            "callback_id": callback_id,
-            "trigger_id": sandbox.issue_trigger_id(self.user_id),
-            "response_url": sandbox.issue_response_url(self.user_id, channel_id),
-            "message_ts": message_ts,
-            "message": message,
-        }
-        return self._post_payload(payload, "message_action", timestamp, signature, headers)
+        payload = self._shortcut_payload("message_action", callback_id, channel_id)
+        payload["response_url"] = sandbox.issue_response_url(self.user_id, channel_id)
+        payload["message_ts"] = message_ts
+        payload["message"] = message
+        return self._post_payload(payload, "message_action", signing)
 
     def global_shortcut(
         self,
         callback_id: str,
         *,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Run a global shortcut (``shortcut`` payload)."""
+        self._require_shortcut("global", callback_id, force)
+        return self._post_payload(self._shortcut_payload("shortcut", callback_id), "shortcut", signing)
+
+    def _require_shortcut(self, where: str, callback_id: str, force: bool) -> None:
+        if not force and (where, callback_id) not in self.sandbox.manifest.shortcuts:
+            raise ActorError(f"{callback_id} is not a {where} shortcut in app_manifest.yml")
+
+    def _shortcut_payload(self, kind: str, callback_id: str, channel_id: str | None = None) -> Json:
+        """The common shape of a shortcut's payload (``channel`` only for a message shortcut)."""
         sandbox = self.sandbox
-        if not force and ("global", callback_id) not in sandbox.manifest.shortcuts:
-            raise ActorError(f"{callback_id} is not a global shortcut in app_manifest.yml")
         payload: Json = {
-            "type": "shortcut",
+            "type": kind,
             "token": sandbox.verification_token,
             "action_ts": self._action_ts(),
             "team": self._team_obj(),
             "user": self._user_obj(),
-            "is_enterprise_install": False,
-            "enterprise": None,
+        }
+        if channel_id is not None:
+            payload["channel"] = self._channel_obj(channel_id)
+        payload |= {
+            **NOT_ENTERPRISE,
             "callback_id": callback_id,
             "trigger_id": sandbox.issue_trigger_id(self.user_id),
         }
-        return self._post_payload(payload, "shortcut", timestamp, signature, headers)
+        return payload

@@ -24,35 +24,47 @@ def _option_by_value(element: Json, value: object, block_id: str) -> Json:
     raise ActorError(f"{block_id}: no option with value {value!r} (options: {values})")
 
 
+#: Where each kind of element carries its value in ``view.state`` and where its initial value is: (state key,
+#: initial key, a list).
+_INITIAL_VALUES: dict[str, tuple[str, str, bool]] = {
+    **dict.fromkeys(
+        ("plain_text_input", "email_text_input", "url_text_input", "number_input"), ("value", "initial_value", False)
+    ),
+    **dict.fromkeys(("static_select", "radio_buttons", "external_select"), ("selected_option", "initial_option", False)),
+    **dict.fromkeys(
+        ("multi_static_select", "multi_external_select", "checkboxes"), ("selected_options", "initial_options", True)
+    ),
+    "users_select": ("selected_user", "initial_user", False),
+    "multi_users_select": ("selected_users", "initial_users", True),
+    "conversations_select": ("selected_conversation", "initial_conversation", False),
+    "multi_conversations_select": ("selected_conversations", "initial_conversations", True),
+    "channels_select": ("selected_channel", "initial_channel", False),
+    "multi_channels_select": ("selected_channels", "initial_channels", True),
+    "datepicker": ("selected_date", "initial_date", False),
+    "timepicker": ("selected_time", "initial_time", False),
+    "datetimepicker": ("selected_date_time", "initial_date_time", False),
+    "rich_text_input": ("rich_text_value", "initial_value", False),
+}
+
+#: The elements whose value is taken as given (ids and dates): stored at their state key, a list where it is one.
+_TAKEN_AS_GIVEN = (
+    "users_select",
+    "multi_users_select",
+    "conversations_select",
+    "multi_conversations_select",
+    "channels_select",
+    "multi_channels_select",
+    "datepicker",
+)
+
+
 def _initial_entry(element: Json) -> Json:
     kind = str(element.get("type"))
     entry: Json = {"type": kind}
-    if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
-        entry["value"] = element.get("initial_value")
-    elif kind in ("static_select", "radio_buttons", "external_select"):
-        entry["selected_option"] = element.get("initial_option")
-    elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        entry["selected_options"] = list(element.get("initial_options") or [])
-    elif kind == "users_select":
-        entry["selected_user"] = element.get("initial_user")
-    elif kind == "multi_users_select":
-        entry["selected_users"] = list(element.get("initial_users") or [])
-    elif kind == "conversations_select":
-        entry["selected_conversation"] = element.get("initial_conversation")
-    elif kind == "multi_conversations_select":
-        entry["selected_conversations"] = list(element.get("initial_conversations") or [])
-    elif kind == "channels_select":
-        entry["selected_channel"] = element.get("initial_channel")
-    elif kind == "multi_channels_select":
-        entry["selected_channels"] = list(element.get("initial_channels") or [])
-    elif kind == "datepicker":
-        entry["selected_date"] = element.get("initial_date")
-    elif kind == "timepicker":
-        entry["selected_time"] = element.get("initial_time")
-    elif kind == "datetimepicker":
-        entry["selected_date_time"] = element.get("initial_date_time")
-    elif kind == "rich_text_input":
-        entry["rich_text_value"] = element.get("initial_value")
+    if kind in _INITIAL_VALUES:
+        state_key, initial_key, is_list = _INITIAL_VALUES[kind]
+        initial = element.get(initial_key)
+        entry[state_key] = list(initial or []) if is_list else initial
     return entry
 
 
@@ -90,20 +102,9 @@ def _given_entry(element: Json, value: object, block_id: str, *, force: bool) ->
         )
     elif kind in ("multi_static_select", "checkboxes"):
         entry["selected_options"] = [_option_by_value(element, v, block_id) for v in _as_list(value) if v is not None]
-    elif kind == "users_select":
-        entry["selected_user"] = value
-    elif kind == "multi_users_select":
-        entry["selected_users"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "conversations_select":
-        entry["selected_conversation"] = value
-    elif kind == "multi_conversations_select":
-        entry["selected_conversations"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "channels_select":
-        entry["selected_channel"] = value
-    elif kind == "multi_channels_select":
-        entry["selected_channels"] = [v for v in _as_list(value) if v is not None]
-    elif kind == "datepicker":
-        entry["selected_date"] = value
+    elif kind in _TAKEN_AS_GIVEN:
+        state_key, _, is_list = _INITIAL_VALUES[kind]
+        entry[state_key] = [v for v in _as_list(value) if v is not None] if is_list else value
     elif kind == "timepicker":
         entry["selected_time"] = value
         if element.get("timezone"):

@@ -199,20 +199,10 @@ def block_errors(blocks: object, pointer: str, max_blocks: int) -> list[str]:
         elif kind == "header":
             _check_text_object(block.get("text"), here + "/text", MAX_HEADER_TEXT, errors, plain_only=True)
         elif kind == "actions":
-            elements = block.get("elements")
-            if not isinstance(elements, list) or not elements:
-                errors.append(_err("must provide a non-empty array", here + "/elements"))
-            else:
-                if len(elements) > MAX_ACTIONS_ELEMENTS:
-                    errors.append(_err(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed", here + "/elements"))
-                for e_index, element in enumerate(elements):
-                    _check_element(element, f"{here}/elements/{e_index}", errors, action_ids)
+            for e_index, element in enumerate(_block_elements(block, here, MAX_ACTIONS_ELEMENTS, errors)):
+                _check_element(element, f"{here}/elements/{e_index}", errors, action_ids)
         elif kind == "context":
-            elements = block.get("elements")
-            if not isinstance(elements, list) or not elements:
-                errors.append(_err("must provide a non-empty array", here + "/elements"))
-            elif len(elements) > MAX_CONTEXT_ELEMENTS:
-                errors.append(_err(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed", here + "/elements"))
+            _block_elements(block, here, MAX_CONTEXT_ELEMENTS, errors)
         elif kind == "input":
             _check_text_object(block.get("label"), here + "/label", 2_000, errors, plain_only=True)
             if not isinstance(block.get("element"), dict):
@@ -220,6 +210,17 @@ def block_errors(blocks: object, pointer: str, max_blocks: int) -> list[str]:
             else:
                 _check_element(block["element"], here + "/element", errors, action_ids)
     return errors
+
+
+def _block_elements(block: dict[str, Any], here: str, limit: int, errors: list[str]) -> list[Any]:
+    """The block's ``elements``: an error unless a non-empty array of at most ``limit``; [] if not an array."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        errors.append(_err("must provide a non-empty array", here + "/elements"))
+        return []
+    if len(elements) > limit:
+        errors.append(_err(f"no more than {limit} items allowed", here + "/elements"))
+    return elements
 
 
 def message_errors(text: object, blocks: object | None) -> tuple[str, list[str]] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from .blocks import view_errors
 from .inspection import Inspection
@@ -21,8 +21,10 @@ from .world_setup import WorldSetup
 if TYPE_CHECKING:
     from .actors import SandboxActor
     from .server import SlackSandbox
+    from .signed_requests import Signing
 
 Json = dict[str, Any]
+_Known = TypeVar("_Known", User, Team)
 
 
 class EventDelivery(WorldSetup, Inspection):
@@ -30,21 +32,20 @@ class EventDelivery(WorldSetup, Inspection):
 
     # ------------------------------------------------------------------ support for actors
 
+    def _snapshot(self, known: Mapping[str, _Known], key: str, what: str) -> _Known:
+        with self._lock:
+            found = known.get(key)
+            if found is None:
+                raise SandboxError(f"unknown {what} {key}")
+            return copy.copy(found)
+
     def snapshot_user(self, user_id: str) -> User:
         """A copy of a user (SandboxError if unknown)."""
-        with self._lock:
-            user = self.workspace.users.get(user_id)
-            if user is None:
-                raise SandboxError(f"unknown user {user_id}")
-            return copy.copy(user)
+        return self._snapshot(self.workspace.users, user_id, "user")
 
     def snapshot_team(self, team_id: str) -> Team:
         """A copy of a team (SandboxError if unknown)."""
-        with self._lock:
-            team = self.workspace.teams.get(team_id)
-            if team is None:
-                raise SandboxError(f"unknown team {team_id}")
-            return copy.copy(team)
+        return self._snapshot(self.workspace.teams, team_id, "team")
 
     def snapshot_channel(self, channel_id: str) -> Channel:
         """A copy of a channel (SandboxError if unknown)."""
@@ -188,10 +189,8 @@ class EventDelivery(WorldSetup, Inspection):
         event_id: str | None = None,
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        headers: Mapping[str, str] | None = None,
         force: bool = False,
+        **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`.
 
@@ -206,30 +205,10 @@ class EventDelivery(WorldSetup, Inspection):
         eid = event_id or self.new_event_id()
 
         def attempt(number: int | None, reason: str) -> ActorResponse:
-            return deliver_event(
-                sandbox,
-                event,
-                event_id=eid,
-                retry_num=number,
-                retry_reason=reason,
-                timestamp=timestamp,
-                signature=signature,
-                headers=headers,
-                force=force,
-            )
+            return deliver_event(sandbox, event, event_id=eid, retry_num=number, retry_reason=reason, force=force, **signing)
 
-        if retry_num is not None or timestamp is not None or signature is not None or headers is not None:
-            return deliver_event(
-                sandbox,
-                event,
-                event_id=eid,
-                retry_num=retry_num,
-                retry_reason=retry_reason,
-                timestamp=timestamp,
-                signature=signature,
-                headers=headers,
-                force=force,
-            )
+        if retry_num is not None or any(value is not None for value in signing.values()):
+            return attempt(retry_num, retry_reason)
         try:
             first = attempt(None, retry_reason)
         except OSError:

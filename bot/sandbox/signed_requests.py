@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 
 REQUEST_TIMEOUT = 10.0
+
+
+class Signing(TypedDict, total=False):
+    """How a request to the bot is signed, for tests of the bot's checks; by default as Slack signs it.
+
+    ``timestamp``: the ``X-Slack-Request-Timestamp`` (default: now); ``signature``: the ``X-Slack-Signature``
+    (default: the right one for the body and timestamp); ``headers``: extra headers, set last.
+    """
+
+    timestamp: int | str | None
+    signature: str | None
+    headers: Mapping[str, str] | None
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -38,17 +50,17 @@ def post_signed(
     *,
     kind: str,
     user_id: str | None,
-    timestamp: int | str | None = None,
-    signature: str | None = None,
-    headers: Mapping[str, str] | None = None,
     event_id: str | None = None,
     retry_num: int | None = None,
+    **signing: Unpack[Signing],
 ) -> ActorResponse:
     """Sign ``body`` like Slack and POST it to the bot; returns the bot's answer."""
     if not sandbox.bot_endpoint:
         raise ActorError("sandbox.bot_endpoint is not set: point it at the bot's /slack/events URL")
     # Bolt checks the timestamp against the real clock, so sign with real time even if the sandbox's is fake.
+    timestamp = signing.get("timestamp")
     stamp = str(timestamp) if timestamp is not None else str(int(time.time()))
+    signature = signing.get("signature")
     if signature is None:
         signature = SignatureVerifier(sandbox.signing_secret).generate_signature(timestamp=stamp, body=body) or ""
     request_headers = {
@@ -57,7 +69,7 @@ def post_signed(
         "X-Slack-Signature": signature,
         "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
     }
-    request_headers.update(headers or {})
+    request_headers.update(signing.get("headers") or {})
     request = urllib.request.Request(sandbox.bot_endpoint, data=body.encode("utf-8"), headers=request_headers, method="POST")
     started = time.monotonic()
     try:
@@ -88,10 +100,8 @@ def deliver_event(
     event_id: str | None = None,
     retry_num: int | None = None,
     retry_reason: str = "http_timeout",
-    timestamp: int | str | None = None,
-    signature: str | None = None,
-    headers: Mapping[str, str] | None = None,
     force: bool = False,
+    **signing: Unpack[Signing],
 ) -> ActorResponse:
     """Wrap ``event`` in Slack's ``event_callback`` envelope, sign it and POST it to the bot."""
     team_id, bot_user, _ = sandbox.installation()
@@ -130,19 +140,18 @@ def deliver_event(
         "is_ext_shared_channel": shared,
         "event_context": f"4-sandbox-{eid}",
     }
-    extra = dict(headers or {})
+    extra = dict(signing.get("headers") or {})
     if retry_num is not None:
         extra.setdefault("X-Slack-Retry-Num", str(retry_num))
         extra.setdefault("X-Slack-Retry-Reason", retry_reason)
+    signing["headers"] = extra
     return post_signed(
         sandbox,
         json.dumps(envelope),
         "application/json",
         kind=f"event:{kind}",
         user_id=None,
-        timestamp=timestamp,
-        signature=signature,
-        headers=extra,
         event_id=eid,
         retry_num=retry_num,
+        **signing,
     )

@@ -758,23 +758,24 @@ class Workspace:
             self.closed_views.add(view_id)
         self.stacks[user_id] = []
 
-    def views_open(self, args: Json) -> Json:
-        """views.open: needs a fresh trigger_id; the view starts a new modal stack."""
+    def _modal_for_trigger(self, args: Json) -> tuple[Json, str]:
+        """The modal ``args`` open or push, checked, and the user of its (now used) trigger_id."""
         view_in = self._view_arg(args.get("view"))
         if view_in.get("type") != "modal":
             raise SlackError("invalid_arguments", messages=["must be modal [json-pointer:/view/type]"])
         self._check_external_id(view_in)
         trigger = self.consume_trigger(args.get("trigger_id"))
-        return {"ok": True, "view": self.public_view(self.open_modal(view_in, trigger.user_id))}
+        return view_in, trigger.user_id
+
+    def views_open(self, args: Json) -> Json:
+        """views.open: needs a fresh trigger_id; the view starts a new modal stack."""
+        view_in, user_id = self._modal_for_trigger(args)
+        return {"ok": True, "view": self.public_view(self.open_modal(view_in, user_id))}
 
     def views_push(self, args: Json) -> Json:
         """views.push: needs a fresh trigger_id; pushes onto the user's stack."""
-        view_in = self._view_arg(args.get("view"))
-        if view_in.get("type") != "modal":
-            raise SlackError("invalid_arguments", messages=["must be modal [json-pointer:/view/type]"])
-        self._check_external_id(view_in)
-        trigger = self.consume_trigger(args.get("trigger_id"))
-        return {"ok": True, "view": self.public_view(self.push_modal(view_in, trigger.user_id))}
+        view_in, user_id = self._modal_for_trigger(args)
+        return {"ok": True, "view": self.public_view(self.push_modal(view_in, user_id))}
 
     def views_update(self, args: Json) -> Json:
         """views.update by view_id or external_id, honouring ``hash``."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.models.columns import PartnershipOwned
 
 
-class Digest(Base):
+class Digest(PartnershipOwned, Base):
     """One partnership's weekly digest, recorded once per week (the unique key makes queuing idempotent).
 
     ``week_start`` is the local date (partnership time zone) on which the digest's week began; the week is the
@@ -23,8 +24,6 @@ class Digest(Base):
         CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     week_start: Mapped[date]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(10), default="queued")

@@ -10,9 +10,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.models.columns import PartnershipOwned, PrimaryId, RequestKey, Side, SlackId
 
 
-class Holiday(Base):
+class Holiday(PartnershipOwned, Base):
     """A local date on which one side does not work: escalation time does not run on it."""
 
     __tablename__ = "holidays"
@@ -21,16 +22,14 @@ class Holiday(Base):
         CheckConstraint("side IN ('client', 'provider')", name="side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
-    side: Mapped[str] = mapped_column(String(10))
+    side: Mapped[Side]
     day: Mapped[date]
     name: Mapped[str] = mapped_column(String(100), default="")
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[SlackId]
     created_at: Mapped[datetime]
 
 
-class EscalationPolicyRow(Base):
+class EscalationPolicyRow(PartnershipOwned, Base):
     """A lead's override of one severity's deadlines, in working minutes. No row means the default."""
 
     __tablename__ = "escalation_policies"
@@ -40,16 +39,14 @@ class EscalationPolicyRow(Base):
         CheckConstraint("acknowledge_minutes > 0 AND resolve_minutes > 0", name="positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     severity: Mapped[str] = mapped_column(String(2))
     acknowledge_minutes: Mapped[int]
     resolve_minutes: Mapped[int]
-    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_by: Mapped[SlackId]
     updated_at: Mapped[datetime]
 
 
-class Issue(Base):
+class Issue(PartnershipOwned, Base):
     """A tracked partnership issue with an owner, a severity and an escalation clock.
 
     ``next_escalation_at`` is precomputed whenever the issue changes (from the policy and the owning side's
@@ -68,31 +65,29 @@ class Issue(Base):
         Index("ix_issues_due_escalation", "status", "next_escalation_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(150))
     details: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(60))
-    owning_side: Mapped[str] = mapped_column(String(10))
-    owner_id: Mapped[str] = mapped_column(String(32))
-    raised_by: Mapped[str] = mapped_column(String(32))
-    raised_by_side: Mapped[str | None] = mapped_column(String(10))
+    owning_side: Mapped[Side]
+    owner_id: Mapped[SlackId]
+    raised_by: Mapped[SlackId]
+    raised_by_side: Mapped[Side | None]
     due_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime]
     # When the escalation clock started: creation, or the last reopening.
     opened_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
-    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    acknowledged_by: Mapped[SlackId | None]
     resolved_at: Mapped[datetime | None]
-    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolved_by: Mapped[SlackId | None]
     escalation_level: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
     card_ts: Mapped[str | None] = mapped_column(String(32))
     source_permalink: Mapped[str | None] = mapped_column(String(500))
-    request_key: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[RequestKey | None]
     updated_at: Mapped[datetime]
 
 
@@ -108,10 +103,10 @@ class IssueEvent(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
-    actor: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[SlackId | None]
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[int | None]
     detail: Mapped[str | None] = mapped_column(Text)
@@ -127,16 +122,16 @@ class Followup(Base):
         CheckConstraint("side IN ('client', 'provider')", name="side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
-    side: Mapped[str] = mapped_column(String(10))
-    author_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[Side]
+    author_id: Mapped[SlackId]
     text: Mapped[str] = mapped_column(Text)
-    request_key: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[RequestKey | None]
     created_at: Mapped[datetime]
 
 
-class Action(Base):
+class Action(PartnershipOwned, Base):
     """Something one person will do by a date. A follow-up becomes at most one action (unique ``followup_id``)."""
 
     __tablename__ = "actions"
@@ -149,28 +144,26 @@ class Action(Base):
         Index("ix_actions_reminder", "status", "next_reminder_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="SET NULL"))
     # An answer to a red KPI's blameless question ("what can each side do to get it back?").
     kpi_id: Mapped[int | None] = mapped_column(ForeignKey("kpis.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(150))
-    owner_id: Mapped[str] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[SlackId]
+    side: Mapped[Side]
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(10), default="open")
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[SlackId]
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    closed_by: Mapped[str | None] = mapped_column(String(32))
+    closed_by: Mapped[SlackId | None]
     # The owner's local date of the last overdue reminder: at most one a day.
     last_reminded_on: Mapped[date | None]
     # The earliest instant the next overdue reminder may go (start of the owner's next working window after the
     # due date or the last reminder), so a tick reads only the actions whose reminder is due. NULL: not yet
     # computed (rows from before the column existed); the reminder job computes it.
     next_reminder_at: Mapped[datetime | None]
-    request_key: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[RequestKey | None]
     updated_at: Mapped[datetime]
 
 
@@ -187,16 +180,16 @@ class ActionEvent(Base):
         CheckConstraint("status IS NULL OR status IN ('open', 'done', 'dropped')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
-    actor: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[SlackId | None]
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str | None] = mapped_column(String(10))
     due_on: Mapped[date | None]
 
 
-class Signal(Base):
+class Signal(PartnershipOwned, Base):
     """An early warning sent to the leads once (``dedupe_key``). It suggests an issue; it never escalates."""
 
     __tablename__ = "signals"
@@ -207,13 +200,11 @@ class Signal(Base):
         Index("ix_signals_subject", "partnership_id", "kind", "subject", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     # The dimension (drop, gap, and the watermelon check's kpis_green_unhappy and kpis_red_happy) or category
     # (recurring_category) the signal is about.
     subject: Mapped[str] = mapped_column(String(60))
-    side: Mapped[str | None] = mapped_column(String(10))
+    side: Mapped[Side | None]
     round_id: Mapped[int | None] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="SET NULL"))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     detail: Mapped[dict[str, Any] | None]

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.models.columns import PrimaryId, SlackId
 
 
 class OutboxMessage(Base):
@@ -24,15 +25,15 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "status", "available_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     ref_id: Mapped[int | None]
     method: Mapped[str] = mapped_column(String(40))
-    channel_id: Mapped[str] = mapped_column(String(32))
-    user_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[SlackId]
+    user_id: Mapped[SlackId | None]
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     available_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
+from storage.models.columns import PartnershipOwned, PrimaryId, Side, SlackId
 
 SIDES = ("client", "provider")
 ROLES = ("member", "lead", "sponsor")
@@ -22,10 +23,10 @@ class Workspace(Base):
 
     __tablename__ = "workspaces"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[SlackId | None]
     # Cleared when Slack answers invalid_auth / account_inactive / token_revoked: sending is held (nothing is lost)
     # and the token is checked again with auth.test at auth_recheck_at, backing off after each of auth_failures;
     # the first check that passes resumes sending.
@@ -36,9 +37,9 @@ class Workspace(Base):
     created_at: Mapped[datetime]
     # The portfolio digest (issue 4): every partnership of the workspace ranked by risk, posted weekly to this
     # channel at the digest time of this time zone. NULL channel: no scheduled portfolio digest.
-    portfolio_channel_id: Mapped[str | None] = mapped_column(String(32))
+    portfolio_channel_id: Mapped[SlackId | None]
     portfolio_timezone: Mapped[str | None] = mapped_column(String(64))
-    portfolio_set_by: Mapped[str | None] = mapped_column(String(32))
+    portfolio_set_by: Mapped[SlackId | None]
     next_portfolio_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
@@ -57,13 +58,13 @@ class Partnership(Base):
         Index("ix_partnerships_due_scorecard", "status", "next_scorecard_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[SlackId]
     name: Mapped[str] = mapped_column(String(150))
     client_org: Mapped[str] = mapped_column(String(150))
     provider_org: Mapped[str] = mapped_column(String(150))
-    installing_side: Mapped[str] = mapped_column(String(10))
+    installing_side: Mapped[Side]
     is_connect: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str] = mapped_column(String(64))
     pulse_weekday: Mapped[int]  # 0 = Monday
@@ -80,10 +81,10 @@ class Partnership(Base):
     reminder_before_close_hours: Mapped[int] = mapped_column(default=24)
     status: Mapped[str] = mapped_column(String(10), default="active")
     pause_reason: Mapped[str | None] = mapped_column(String(200))
-    paused_by: Mapped[str | None] = mapped_column(String(32))
+    paused_by: Mapped[SlackId | None]
     next_pulse_at: Mapped[datetime | None]
     menu_ts: Mapped[str | None] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[SlackId]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # Each side's working calendar, which escalation deadlines are counted in (DESIGN 3.3). A NULL time zone
@@ -115,7 +116,7 @@ class Partnership(Base):
     workspace: Mapped[Workspace] = relationship(lazy="joined")
 
 
-class Member(Base):
+class Member(PartnershipOwned, Base):
     """A person in a partnership: channel member, lead or sponsor."""
 
     __tablename__ = "members"
@@ -124,18 +125,16 @@ class Member(Base):
         CheckConstraint("role IN ('member', 'lead', 'sponsor')", name="role"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[str] = mapped_column(String(32))
-    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[SlackId]
+    team_id: Mapped[SlackId | None]
     display_name: Mapped[str] = mapped_column(String(200), default="")
     tz: Mapped[str | None] = mapped_column(String(64))
     # side = side_override when set, else group_side, else the side derived from the home team (Slack Connect)
     # or None. side_override is a lead's personal assignment; group_side comes from the most recently assigned
     # user group (SideGroup) the person is in.
-    side: Mapped[str | None] = mapped_column(String(10))
-    side_override: Mapped[str | None] = mapped_column(String(10))
-    group_side: Mapped[str | None] = mapped_column(String(10))
+    side: Mapped[Side | None]
+    side_override: Mapped[Side | None]
+    group_side: Mapped[Side | None]
     role: Mapped[str] = mapped_column(String(10), default="member")
     is_bot: Mapped[bool] = mapped_column(default=False)
     in_channel: Mapped[bool] = mapped_column(default=True)
@@ -146,7 +145,7 @@ class Member(Base):
     updated_at: Mapped[datetime]
 
 
-class SideGroup(Base):
+class SideGroup(PartnershipOwned, Base):
     """A user group a lead put on a side (``/partner side @group client``): its members get that side unless they
     have a personal assignment. Among several groups, the most recently assigned (highest ``sequence``) wins."""
 
@@ -156,13 +155,11 @@ class SideGroup(Base):
         CheckConstraint("side IN ('client', 'provider')", name="side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     usergroup_id: Mapped[str] = mapped_column(String(32), index=True)
     # The handle as the lead's command showed it (plain text, escaped on output).
     handle: Mapped[str] = mapped_column(String(100), default="")
-    side: Mapped[str] = mapped_column(String(10))
-    set_by: Mapped[str] = mapped_column(String(32))
+    side: Mapped[Side]
+    set_by: Mapped[SlackId]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # The order of assignments in the partnership (taken under its row lock): each assignment, a repeated one
@@ -170,7 +167,7 @@ class SideGroup(Base):
     sequence: Mapped[int]
 
 
-class SideGroupMember(Base):
+class SideGroupMember(PartnershipOwned, Base):
     """Who is in an assigned user group, as Slack last said (usergroups.users.list, subteam_members_changed).
 
     Kept so that a person removed from one group falls back to another assigned group without asking Slack."""
@@ -178,7 +175,5 @@ class SideGroupMember(Base):
     __tablename__ = "side_group_members"
     __table_args__ = (UniqueConstraint("side_group_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     side_group_id: Mapped[int] = mapped_column(ForeignKey("side_groups.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[SlackId]

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
+from storage.models.columns import PartnershipOwned, PrimaryId, Side, SlackId
 
 
 class Question(Base):
@@ -26,7 +27,7 @@ class Question(Base):
         CheckConstraint("subject IN ('provider', 'client', 'relationship')", name="subject"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64))
     dimension: Mapped[str] = mapped_column(String(32))
@@ -36,11 +37,11 @@ class Question(Base):
     perspective: Mapped[str] = mapped_column(String(12), default="mirrored")
     subject: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(default=True)
-    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[SlackId | None]
     created_at: Mapped[datetime]
 
 
-class PulseRound(Base):
+class PulseRound(PartnershipOwned, Base):
     """One pulse round of a partnership: posted, reminded, closed."""
 
     __tablename__ = "pulse_rounds"
@@ -50,8 +51,6 @@ class PulseRound(Base):
         Index("ix_pulse_rounds_due", "status", "closes_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     sequence: Mapped[int]
     scheduled_at: Mapped[datetime]
     opened_at: Mapped[datetime]
@@ -76,7 +75,7 @@ class RoundQuestion(Base):
     __tablename__ = "round_questions"
 
     round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"), primary_key=True)
-    position: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[PrimaryId]
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
 
     question: Mapped[Question] = relationship(lazy="joined")
@@ -88,12 +87,12 @@ class Response(Base):
     __tablename__ = "responses"
     __table_args__ = (UniqueConstraint("round_id", "respondent_hash"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"), index=True)
     respondent_hash: Mapped[str] = mapped_column(String(64))
     # Only set when the partnership opted out of anonymity.
-    user_id: Mapped[str | None] = mapped_column(String(32))
-    side: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[SlackId | None]
+    side: Mapped[Side]
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -106,7 +105,7 @@ class Answer(Base):
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
     score: Mapped[int]

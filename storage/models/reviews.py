@@ -8,12 +8,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
+from storage.models.columns import PartnershipOwned, PrimaryId, RequestKey, Side, SlackId
 
 GOAL_STATUSES = ("on_track", "at_risk", "off_track", "done")
 EXPECTATION_STATUSES = ("open", "agreed", "discussing", "withdrawn")
 
 
-class Goal(Base):
+class Goal(PartnershipOwned, Base):
     """A goal both sides share, with an owner on each side; numbered per partnership like issues."""
 
     __tablename__ = "goals"
@@ -23,21 +24,19 @@ class Goal(Base):
         CheckConstraint("status IN ('on_track', 'at_risk', 'off_track', 'done')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(150))
-    client_owner_id: Mapped[str] = mapped_column(String(32))
-    provider_owner_id: Mapped[str] = mapped_column(String(32))
+    client_owner_id: Mapped[SlackId]
+    provider_owner_id: Mapped[SlackId]
     status: Mapped[str] = mapped_column(String(10), default="on_track")
     # The latest status note ("waiting on the test environment"), shown next to the status.
     note: Mapped[str | None] = mapped_column(Text)
     due_on: Mapped[date | None]
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[SlackId]
     created_at: Mapped[datetime]
-    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_by: Mapped[SlackId | None]
     updated_at: Mapped[datetime]
-    request_key: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[RequestKey | None]
 
 
 class GoalEvent(Base):
@@ -49,15 +48,15 @@ class GoalEvent(Base):
         CheckConstraint("status IN ('on_track', 'at_risk', 'off_track', 'done')", name="status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
-    actor: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[SlackId | None]
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))
 
 
-class Expectation(Base):
+class Expectation(PartnershipOwned, Base):
     """What one side expects of the other (``from_side`` expects it); the other side agrees or discusses it."""
 
     __tablename__ = "expectations"
@@ -68,23 +67,21 @@ class Expectation(Base):
         CheckConstraint("from_side IN ('client', 'provider')", name="from_side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
-    from_side: Mapped[str] = mapped_column(String(10))
+    from_side: Mapped[Side]
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open")
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[SlackId]
     created_at: Mapped[datetime]
     # The other side's answer: who, when, and what they said (a reason to discuss, or a note on agreeing).
-    responded_by: Mapped[str | None] = mapped_column(String(32))
+    responded_by: Mapped[SlackId | None]
     responded_at: Mapped[datetime | None]
     response: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
-    request_key: Mapped[str | None] = mapped_column(String(100))
+    request_key: Mapped[RequestKey | None]
 
 
-class Scorecard(Base):
+class Scorecard(PartnershipOwned, Base):
     """One bilateral scorecard round (monthly or quarterly): each side rates itself and the other."""
 
     __tablename__ = "scorecards"
@@ -94,8 +91,6 @@ class Scorecard(Base):
         Index("ix_scorecards_due_close", "status", "closes_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     # "2026-11" (monthly) or "2026-Q4" (quarterly): at most one scorecard per period.
     period: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="open")
@@ -119,10 +114,10 @@ class ScorecardResponse(Base):
         CheckConstraint("side IN ('client', 'provider')", name="side"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
     respondent_hash: Mapped[str] = mapped_column(String(64))
-    side: Mapped[str] = mapped_column(String(10))
+    side: Mapped[Side]
     comment: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -140,7 +135,7 @@ class ScorecardScore(Base):
         CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryId]
     response_id: Mapped[int] = mapped_column(ForeignKey("scorecard_responses.id", ondelete="CASCADE"), index=True)
     target: Mapped[str] = mapped_column(String(5))
     dimension: Mapped[str] = mapped_column(String(32))

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import NamedTuple, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -20,9 +20,9 @@ from storage.models import (
     PulseRound,
     Question,
     Response,
-    Workspace,
 )
 from storage.repositories.base import Repository, TableRepository
+from storage.repositories.partnerships import claim_due_partnerships, due_partnerships
 
 # The rows below are named tuples rather than frozen dataclasses: a batch of digests makes tens of thousands of
 # them, and a tuple is made several times faster.
@@ -41,6 +41,19 @@ def _rows(session: Session, stmt: Select[*_Columns]) -> Sequence[Row[*_Columns]]
 #: What the score queries select and group by: one row per (round, side, item).
 _SCORE_GROUP = (Response.round_id, Response.side, Question.id, Question.subject, Question.dimension)
 _SCORE_COLUMNS = (*_SCORE_GROUP, func.sum(Answer.score), func.count(Answer.id))
+
+
+def _scale_scores(*rounds: ColumnElement[bool]) -> Select[int, str, int, str | None, str, int, int]:
+    """Sum and count of the 1-5 scores per (round, side, item) of the rounds ``rounds`` select (NPS left out)."""
+    return (
+        select(*_SCORE_COLUMNS)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .join(PulseRound, PulseRound.id == Response.round_id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(*rounds, Question.kind == "scale")
+        .group_by(*_SCORE_GROUP)
+    )
 
 
 class RoundRow(NamedTuple):
@@ -107,33 +120,13 @@ class DigestRepository(TableRepository[Digest]):
         """Active partnerships whose digest is due, or whose digest time is not computed yet (NULL), row-locked;
         rows another process holds are skipped.
         """
-        stmt = (
-            select(Partnership)
-            .join(Workspace, Workspace.id == Partnership.workspace_id)
-            .where(
-                Partnership.status == "active",
-                Workspace.sending_enabled.is_(True),
-                or_(Partnership.next_digest_at.is_(None), Partnership.next_digest_at <= now),
-            )
-            .order_by(Partnership.next_digest_at, Partnership.id)
-            .limit(limit)
-            .with_for_update(of=Partnership, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
+        due = or_(Partnership.next_digest_at.is_(None), Partnership.next_digest_at <= now)
+        return claim_due_partnerships(self.session, due, Partnership.next_digest_at, limit)
 
     def due_ids(self, now: datetime) -> list[int]:
         """Ids of active partnerships whose digest time has come (without claiming them)."""
-        stmt = (
-            select(Partnership.id)
-            .join(Workspace, Workspace.id == Partnership.workspace_id)
-            .where(
-                Partnership.status == "active",
-                Workspace.sending_enabled.is_(True),
-                Partnership.next_digest_at.is_not(None),
-                Partnership.next_digest_at <= now,
-            )
-            .order_by(Partnership.next_digest_at, Partnership.id)
-        )
+        due = and_(Partnership.next_digest_at.is_not(None), Partnership.next_digest_at <= now)
+        stmt = due_partnerships(Partnership.id, due, Partnership.next_digest_at)
         return [int(i) for i in self.session.scalars(stmt).all()]
 
 
@@ -177,15 +170,7 @@ class DigestQueries(Repository):
 
         NPS answers (0–10) are left out: they are on another scale.
         """
-        stmt = (
-            select(*_SCORE_COLUMNS)
-            .select_from(Answer)
-            .join(Response, Response.id == Answer.response_id)
-            .join(PulseRound, PulseRound.id == Response.round_id)
-            .join(Question, Question.id == Answer.question_id)
-            .where(*self._closed_rounds(partnership_id, start, end), Question.kind == "scale")
-            .group_by(*_SCORE_GROUP)
-        )
+        stmt = _scale_scores(*self._closed_rounds(partnership_id, start, end))
         return [
             ScoreRow(int(r), str(s), int(q), subject, str(d), int(t or 0), int(n))
             for r, s, q, subject, d, t, n in _rows(self.session, stmt)
@@ -271,15 +256,7 @@ class DigestBatchQueries:
                 self._respondents.setdefault(self._round_pid[r], {})[(r, s)] = n
         self._scores: dict[int, list[ScoreRow]] = {}
         if self._round_pid:
-            scores_stmt = (
-                select(*_SCORE_COLUMNS)
-                .select_from(Answer)
-                .join(Response, Response.id == Answer.response_id)
-                .join(PulseRound, PulseRound.id == Response.round_id)
-                .join(Question, Question.id == Answer.question_id)
-                .where(*window, Question.kind == "scale")
-                .group_by(*_SCORE_GROUP)
-            )
+            scores_stmt = _scale_scores(*window)
             # The driver's ints and strings as they are: tens of thousands of rows, converted to what they are.
             for r, s, q, subject, d, t, n in _rows(session, scores_stmt):
                 self._scores.setdefault(self._round_pid[r], []).append(ScoreRow(r, s, q, subject, d, t or 0, n))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from storage.models import Action, Issue, Member, Partnership, Workspace
 from storage.repositories.base import Repository
 from storage.repositories.issues import UNRESOLVED
+
+_Owned = TypeVar("_Owned", Issue, Action)
 
 
 class HomeQueries(Repository):
@@ -44,32 +47,24 @@ class HomeQueries(Repository):
 
     def issues_involving(self, partnership_ids: Sequence[int], user_id: str, limit: int) -> Sequence[Issue]:
         """Unresolved issues the person owns or raised, most severe and oldest first."""
-        if not partnership_ids:
-            return []
-        stmt = (
-            select(Issue)
-            .where(
-                Issue.partnership_id.in_(list(partnership_ids)),
-                Issue.status.in_(UNRESOLVED),
-                or_(Issue.owner_id == user_id, Issue.raised_by == user_id),
-            )
-            .order_by(Issue.severity, Issue.created_at, Issue.id)
-            .limit(limit)
-        )
-        return self.session.scalars(stmt).all()
+        wanted = (Issue.status.in_(UNRESOLVED), or_(Issue.owner_id == user_id, Issue.raised_by == user_id))
+        return self._rows_of(Issue, partnership_ids, wanted, (Issue.severity, Issue.created_at, Issue.id), limit)
 
     def open_actions_of(self, partnership_ids: Sequence[int], user_id: str, limit: int) -> Sequence[Action]:
         """The person's open actions, soonest due first."""
+        wanted = (Action.owner_id == user_id, Action.status == "open")
+        return self._rows_of(Action, partnership_ids, wanted, (Action.due_on, Action.id), limit)
+
+    def _rows_of(
+        self,
+        model: type[_Owned],
+        partnership_ids: Sequence[int],
+        wanted: Sequence[ColumnElement[bool]],
+        order: Sequence[Any],
+        limit: int,
+    ) -> Sequence[_Owned]:
+        """Up to ``limit`` rows of ``model`` in these partnerships that are ``wanted``, in ``order``."""
         if not partnership_ids:
             return []
-        stmt = (
-            select(Action)
-            .where(
-                Action.partnership_id.in_(list(partnership_ids)),
-                Action.owner_id == user_id,
-                Action.status == "open",
-            )
-            .order_by(Action.due_on, Action.id)
-            .limit(limit)
-        )
+        stmt = select(model).where(model.partnership_id.in_(list(partnership_ids)), *wanted).order_by(*order).limit(limit)
         return self.session.scalars(stmt).all()

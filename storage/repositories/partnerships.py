@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Collection, MutableSequence, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select
+from sqlalchemy.orm import Session
 
 from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
 from storage.repositories.base import RowRepository, TableRepository
 from storage.repositories.issues import UNRESOLVED
+
+
+def due_partnerships(what: Any, due: ColumnElement[bool], due_at: Any) -> Select[Any]:
+    """``what`` (the partnership or some of its columns) of the active partnerships whose workspace's sending is not
+    held and for which ``due`` holds, soonest ``due_at`` first."""
+    return (
+        select(what)
+        .join(Workspace, Workspace.id == Partnership.workspace_id)
+        .where(Partnership.status == "active", Workspace.sending_enabled.is_(True), due)
+        .order_by(due_at, Partnership.id)
+    )
+
+
+def claim_due_partnerships(session: Session, due: ColumnElement[bool], due_at: Any, limit: int) -> Sequence[Partnership]:
+    """Up to ``limit`` of :func:`due_partnerships`, row-locked; rows another process holds are skipped."""
+    stmt = due_partnerships(Partnership, due, due_at).limit(limit).with_for_update(of=Partnership, skip_locked=True)
+    return session.scalars(stmt).all()
 
 
 class WorkspaceRepository(TableRepository[Workspace]):
@@ -58,20 +77,8 @@ class PartnershipRepository(TableRepository[Partnership]):
 
     def claim_due_pulses(self, now: datetime, limit: int) -> Sequence[Partnership]:
         """Active partnerships whose pulse is due, row-locked; rows another process holds are skipped."""
-        stmt = (
-            select(Partnership)
-            .join(Workspace, Workspace.id == Partnership.workspace_id)
-            .where(
-                Partnership.status == "active",
-                Partnership.next_pulse_at.is_not(None),
-                Partnership.next_pulse_at <= now,
-                Workspace.sending_enabled.is_(True),
-            )
-            .order_by(Partnership.next_pulse_at, Partnership.id)
-            .limit(limit)
-            .with_for_update(of=Partnership, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
+        due = and_(Partnership.next_pulse_at.is_not(None), Partnership.next_pulse_at <= now)
+        return claim_due_partnerships(self.session, due, Partnership.next_pulse_at, limit)
 
 
 class MemberRepository(RowRepository[Member]):

@@ -64,7 +64,7 @@ def _submit_as(
     }
     if not actor_team:  # no actor team in the payload (as Slack may send for some external actors)
         payload["user"].pop("team_id")
-    return actor._post_payload(payload, "view_submission", None, None, None)
+    return actor._post_payload(payload, "view_submission", {})
 
 
 def _responses(stack: LocalStack) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.blocks.pulse import build_pulse_message, build_reminder, build_results_messages
-from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import outbox, pulse_rounds, pulses, recipients
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn, update_in_place
+from bot.services import pulse_rounds, pulses, recipients
 from bot.services.outbox import OutboxItem, Purpose
 from bot.services.partnership_models import PartnershipView
 from bot.services.pulse_models import RoundView
@@ -30,8 +30,7 @@ def render_pulse_closed(ctx: RenderContext, item: OutboxItem) -> Rendered | None
     if context is None:
         return None
     round_, partnership = context
-    ts = outbox.sent_ts(ctx.uow_factory(), f"{Purpose.PULSE.value}:{round_.id}")
-    return Rendered([build_pulse_message(round_, partnership, closed=True)], update_ts=ts) if ts else None
+    return update_in_place(ctx, Purpose.PULSE, round_.id, [build_pulse_message(round_, partnership, closed=True)])
 
 
 def render_reminder(ctx: RenderContext, item: OutboxItem) -> Rendered | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.blocks.expectations import build_expectation_card
 from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_reminder, build_scorecard_report
-from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import expectations, outbox, scorecard, scorecard_rounds
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn, update_in_place
+from bot.services import expectations, scorecard, scorecard_rounds
 from bot.services.outbox import OutboxItem, Purpose
 
 
@@ -18,13 +18,11 @@ def render_expectation(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
 
 def render_expectation_update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     assert item.ref_id is not None
-    uow = ctx.uow_factory
-    card = expectations.expectation_card(uow(), expectation_id=item.ref_id)
+    card = expectations.expectation_card(ctx.uow_factory(), expectation_id=item.ref_id)
     if card is None:
         return None
     # Not posted yet: the first message, when it goes, shows the current state.
-    ts = outbox.sent_ts(uow(), f"{Purpose.EXPECTATION.value}:{item.ref_id}")
-    return Rendered([build_expectation_card(card)], update_ts=ts) if ts else None
+    return update_in_place(ctx, Purpose.EXPECTATION, item.ref_id, [build_expectation_card(card)])
 
 
 def render_scorecard_open(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
@@ -39,12 +37,10 @@ def render_scorecard_open(ctx: RenderContext, item: OutboxItem) -> Rendered | No
 def render_scorecard_closed(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     """The invitation, updated in place to its closed state; None when it was never posted."""
     assert item.ref_id is not None
-    uow = ctx.uow_factory
-    invite = scorecard.invite(uow(), scorecard_id=item.ref_id)
+    invite = scorecard.invite(ctx.uow_factory(), scorecard_id=item.ref_id)
     if invite is None:
         return None
-    ts = outbox.sent_ts(uow(), f"{Purpose.SCORECARD_OPEN.value}:{item.ref_id}")
-    return Rendered([build_scorecard_invite(invite, closed=True)], update_ts=ts) if ts else None
+    return update_in_place(ctx, Purpose.SCORECARD_OPEN, item.ref_id, [build_scorecard_invite(invite, closed=True)])
 
 
 def render_scorecard_report(ctx: RenderContext, item: OutboxItem) -> Rendered | None:

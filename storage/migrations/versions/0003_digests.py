@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.table_parts import create_table, drop_table, id_column, reference_column, time_column
+
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -26,28 +28,23 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('next_digest_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_partnerships_due_digest', ['status', 'next_digest_at'], unique=False)
 
-    op.create_table('digests',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    create_table('digests',
+    id_column(),
+    reference_column('partnership_id'),
     sa.Column('week_start', sa.Date(), nullable=False),
-    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    time_column('ends_at'),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name=op.f('ck_digests_status')),
-    sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], name=op.f('fk_digests_partnership_id_partnerships'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_digests')),
-    sa.UniqueConstraint('partnership_id', 'week_start', name=op.f('uq_digests_partnership_id_week_start'))
+    time_column('created_at'),
+    time_column('sent_at', nullable=True),
+    checks={'status': "status IN ('queued', 'sent', 'failed')"},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'week_start')],
+    indexes=['partnership_id'],
     )
-    with op.batch_alter_table('digests', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_digests_partnership_id'), ['partnership_id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('digests', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_digests_partnership_id'))
-
-    op.drop_table('digests')
+    drop_table('digests', 'partnership_id')
     with op.batch_alter_table('partnerships', schema=None) as batch_op:
         batch_op.drop_index('ix_partnerships_due_digest')
         batch_op.drop_column('next_digest_at')

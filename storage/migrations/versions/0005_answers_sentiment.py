@@ -12,7 +12,8 @@ comments on the fly, exactly as before.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
+from storage.migrations.table_parts import add_columns, drop_columns
 
 
 revision: str = '0005'
@@ -22,10 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('answers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sentiment', sa.Float(), nullable=True))
+    add_columns('answers', sa.Column('sentiment', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('answers', schema=None) as batch_op:
-        batch_op.drop_column('sentiment')
+    drop_columns('answers', 'sentiment')

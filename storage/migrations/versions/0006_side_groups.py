@@ -13,7 +13,8 @@ there are no group assignments before this migration, so group_side starts NULL 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
+from storage.migrations.table_parts import add_columns, create_table, drop_columns, drop_table, id_column, reference_column, side_column, side_condition, slack_id_column, time_column
 
 
 revision: str = '0006'
@@ -23,54 +24,37 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('side_groups',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('partnership_id', sa.Integer(), nullable=False),
-    sa.Column('usergroup_id', sa.String(length=32), nullable=False),
+    create_table('side_groups',
+    id_column(),
+    reference_column('partnership_id'),
+    slack_id_column('usergroup_id'),
     sa.Column('handle', sa.String(length=100), nullable=False),
-    sa.Column('side', sa.String(length=10), nullable=False),
-    sa.Column('set_by', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    side_column(),
+    slack_id_column('set_by'),
+    time_column('created_at'),
+    time_column('updated_at'),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.CheckConstraint("side IN ('client', 'provider')", name=op.f('ck_side_groups_side')),
-    sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], name=op.f('fk_side_groups_partnership_id_partnerships'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_side_groups')),
-    sa.UniqueConstraint('partnership_id', 'usergroup_id', name=op.f('uq_side_groups_partnership_id_usergroup_id'))
+    checks={'side': side_condition()},
+    references={'partnership_id': 'partnerships'},
+    unique=[('partnership_id', 'usergroup_id')],
+    indexes=['partnership_id', 'usergroup_id'],
     )
-    with op.batch_alter_table('side_groups', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_side_groups_partnership_id'), ['partnership_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_side_groups_usergroup_id'), ['usergroup_id'], unique=False)
 
-    op.create_table('side_group_members',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('partnership_id', sa.Integer(), nullable=False),
-    sa.Column('side_group_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], name=op.f('fk_side_group_members_partnership_id_partnerships'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['side_group_id'], ['side_groups.id'], name=op.f('fk_side_group_members_side_group_id_side_groups'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_side_group_members')),
-    sa.UniqueConstraint('side_group_id', 'user_id', name=op.f('uq_side_group_members_side_group_id_user_id'))
+    create_table('side_group_members',
+    id_column(),
+    reference_column('partnership_id'),
+    reference_column('side_group_id'),
+    slack_id_column('user_id'),
+    references={'partnership_id': 'partnerships', 'side_group_id': 'side_groups'},
+    unique=[('side_group_id', 'user_id')],
+    indexes=['partnership_id', 'side_group_id'],
     )
-    with op.batch_alter_table('side_group_members', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_side_group_members_partnership_id'), ['partnership_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_side_group_members_side_group_id'), ['side_group_id'], unique=False)
 
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('group_side', sa.String(length=10), nullable=True))
+    add_columns('members', side_column('group_side', nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_column('group_side')
+    drop_columns('members', 'group_side')
 
-    with op.batch_alter_table('side_group_members', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_side_group_members_side_group_id'))
-        batch_op.drop_index(batch_op.f('ix_side_group_members_partnership_id'))
-
-    op.drop_table('side_group_members')
-    with op.batch_alter_table('side_groups', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_side_groups_usergroup_id'))
-        batch_op.drop_index(batch_op.f('ix_side_groups_partnership_id'))
-
-    op.drop_table('side_groups')
+    drop_table('side_group_members', 'partnership_id', 'side_group_id')
+    drop_table('side_groups', 'partnership_id', 'usergroup_id')

@@ -10,8 +10,7 @@ opened before this migration have none (remind_at NULL): the ones still open clo
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations.table_parts import add_columns, drop_columns, time_column
 
 
 revision: str = '0007'
@@ -21,12 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('scorecards') as batch_op:
-        batch_op.add_column(sa.Column('remind_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True))
+    add_columns('scorecards', time_column('remind_at', nullable=True), time_column('reminded_at', nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('scorecards') as batch_op:
-        batch_op.drop_column('reminded_at')
-        batch_op.drop_column('remind_at')
+    drop_columns('scorecards', 'reminded_at', 'remind_at')

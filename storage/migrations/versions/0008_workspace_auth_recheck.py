@@ -12,7 +12,8 @@ sending. A workspace held before this migration has no recheck time: it is check
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
+from storage.migrations.table_parts import add_columns, drop_columns, time_column
 
 
 revision: str = '0008'
@@ -22,12 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('workspaces', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('auth_failures', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('auth_recheck_at', sa.DateTime(timezone=True), nullable=True))
+    add_columns('workspaces', sa.Column('auth_failures', sa.Integer(), server_default='0', nullable=False), time_column('auth_recheck_at', nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('workspaces', schema=None) as batch_op:
-        batch_op.drop_column('auth_recheck_at')
-        batch_op.drop_column('auth_failures')
+    drop_columns('workspaces', 'auth_recheck_at', 'auth_failures')

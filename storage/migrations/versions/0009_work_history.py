@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.table_parts import create_table, drop_table, history_columns
+
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -31,36 +33,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('action_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('action_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=32), nullable=True),
-    sa.Column('kind', sa.String(length=20), nullable=False),
+    create_table('action_events',
+    *history_columns('action_id'),
     sa.Column('status', sa.String(length=10), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
-    sa.CheckConstraint("kind IN ('created', 'status_changed', 'due_changed')", name=op.f('ck_action_events_kind')),
-    sa.CheckConstraint("status IS NULL OR status IN ('open', 'done', 'dropped')", name=op.f('ck_action_events_status')),
-    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_events_action_id_actions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_action_events'))
+    checks={'kind': "kind IN ('created', 'status_changed', 'due_changed')", 'status': "status IS NULL OR status IN ('open', 'done', 'dropped')"},
+    references={'action_id': 'actions'},
+    indexes=['action_id'],
     )
-    with op.batch_alter_table('action_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_action_events_action_id'), ['action_id'], unique=False)
 
-    op.create_table('goal_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('goal_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=32), nullable=True),
-    sa.Column('kind', sa.String(length=20), nullable=False),
+    create_table('goal_events',
+    *history_columns('goal_id'),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.CheckConstraint("kind IN ('created', 'status_changed')", name=op.f('ck_goal_events_kind')),
-    sa.CheckConstraint("status IN ('on_track', 'at_risk', 'off_track', 'done')", name=op.f('ck_goal_events_status')),
-    sa.ForeignKeyConstraint(['goal_id'], ['goals.id'], name=op.f('fk_goal_events_goal_id_goals'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_goal_events'))
+    checks={'kind': "kind IN ('created', 'status_changed')", 'status': "status IN ('on_track', 'at_risk', 'off_track', 'done')"},
+    references={'goal_id': 'goals'},
+    indexes=['goal_id'],
     )
-    with op.batch_alter_table('goal_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_goal_events_goal_id'), ['goal_id'], unique=False)
 
     # The backfill (see the docstring for what it cannot know). Plain SQL that SQLite and PostgreSQL both run.
     op.execute(
@@ -85,11 +73,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('goal_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_goal_events_goal_id'))
-
-    op.drop_table('goal_events')
-    with op.batch_alter_table('action_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_action_events_action_id'))
-
-    op.drop_table('action_events')
+    drop_table('goal_events', 'goal_id')
+    drop_table('action_events', 'action_id')
