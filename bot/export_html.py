@@ -13,7 +13,7 @@ import html
 from datetime import datetime
 from decimal import Decimal
 
-from bot.export_kpis import kpi_section
+from bot.export_kpis import kpi_charts_section, kpi_section
 from bot.services import figures
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.digest_models import DigestIssue, DigestView
@@ -337,7 +337,7 @@ def render_html(report: ExportReport) -> str:
         f"<th>{_e(p.client_org)} health index</th><th>{_e(p.provider_org)} health index</th><th>Widest gap</th>"
         "<th>Open issues</th>"
         f"<th>Overdue actions</th></tr>{summary_rows}</table>"
-        f"{_scorecards(report)}{_goals(report)}{_ledger(report)}{weeks}</body></html>\n"
+        f"{kpi_charts_section(report)}{_scorecards(report)}{_goals(report)}{_ledger(report)}{weeks}</body></html>\n"
     )
 
 

@@ -6,6 +6,7 @@ empty where the digest had none (withheld, or no answers on the dimension).
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
@@ -14,6 +15,7 @@ from bot.services import kpi_format
 from bot.services.digest_models import DigestView
 from bot.services.export_models import ExportReport
 from bot.services.figures_format import format_score
+from bot.services.kpi_chart_png import kpi_alt_text, kpi_chart_png
 from bot.services.kpi_models import RAG_LABELS
 
 #: One row per week, dimension and agreed KPI. ``client_score``/``provider_score``: each side's score of the
@@ -107,3 +109,17 @@ def kpi_section(view: DigestView) -> str:
         + (f"<ul>{pairings}</ul>" if pairings else "")
         + f"<table>{head}{''.join(rows)}</table>"
     )
+
+
+def kpi_charts_section(report: ExportReport) -> str:
+    """Every agreed KPI's chart (``bot.services.kpi_charts``), one embedded image each; empty without any."""
+    if not report.kpi_charts:
+        return ""
+    figures = "".join(
+        f'<figure><img src="data:image/png;base64,{base64.b64encode(kpi_chart_png([c])).decode("ascii")}" '
+        f'alt="{_e(kpi_alt_text([c]))}" width="640" height="320">'
+        f"<figcaption>{_e(c.name)}: each period's figure against the target and levels in force then, beside how "
+        f"each side rates {_e(kpi_format.dimension_label(c.dimension))} by week.</figcaption></figure>"
+        for c in report.kpi_charts
+    )
+    return f"<h2>Agreed KPIs against their targets</h2>{figures}"

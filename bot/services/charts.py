@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from bot.services.digest_models import ChartSeries
 from bot.services.figures_format import format_score
@@ -45,17 +47,32 @@ def _day(d: date) -> str:
     return f"{d.day} {d:%b}"
 
 
-def weekly_chart(series: ChartSeries) -> bytes:
-    """A PNG line chart: one line per side, weeks along the bottom, scores 1–5 up the side.
-
-    A week without a value (nobody answered, or the side was withheld) leaves a gap in its line.
-    """
+def new_figure(height_inches: float = SIZE_INCHES[1]) -> Any:
+    """An empty matplotlib ``Figure`` on an Agg canvas, ``SIZE_INCHES`` wide (see the module docstring)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: see the module docstring
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=SIZE_INCHES, dpi=DPI)
+    fig = Figure(figsize=(SIZE_INCHES[0], height_inches), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    return fig
+
+
+def png_of(fig: Any) -> bytes:
+    """The figure as PNG bytes, the same for the same figure (no metadata that changes)."""
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    return out.getvalue()
+
+
+def plain_text(texts: Iterable[Any]) -> None:
+    """Names are user text: a "$" must never switch matplotlib into maths typesetting."""
+    for text in texts:
+        text.set_parse_math(False)
+
+
+def plot_sides(ax: Any, series: ChartSeries, ylabel: str, *, tick_size: int = 7) -> None:
+    """One line per side on a 1–5 scale, weeks along the bottom; a week without a value leaves a gap."""
     x = list(range(len(series.weeks)))
     for line in series.lines:
         values = [math.nan if v is None else v for v in line.values]
@@ -72,27 +89,32 @@ def weekly_chart(series: ChartSeries) -> bytes:
         )
     ax.set_ylim(0.8, 5.2)
     ax.set_yticks([1, 2, 3, 4, 5])
-    ax.set_xticks(x, [_day(d) for d in series.weeks], fontsize=7)
+    ax.set_xticks(x, [_day(d) for d in series.weeks], fontsize=tick_size)
     ax.set_xlim(-0.5, max(len(x) - 0.5, 0.5))
-    ax.set_ylabel("Health (1–5)", fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
-    title = ax.set_title(_short(series.title, MAX_TITLE), fontsize=10, loc="left")
     if not any(v is not None for line in series.lines for v in line.values):
         ax.text(0.5, 0.5, "No results to show yet", transform=ax.transAxes, ha="center", va="center", color="#666666")
+
+
+def weekly_chart(series: ChartSeries) -> bytes:
+    """A PNG line chart: one line per side, weeks along the bottom, scores 1–5 up the side.
+
+    A week without a value (nobody answered, or the side was withheld) leaves a gap in its line.
+    """
+    fig = new_figure()
+    ax = fig.add_subplot()
+    plot_sides(ax, series, "Health (1–5)")
+    title = ax.set_title(_short(series.title, MAX_TITLE), fontsize=10, loc="left")
     # Below the week labels, where it can never hide a point.
     legend = ax.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False, ncols=max(len(series.lines), 1)
     )
-    # Names are user text: a "$" must never switch matplotlib into maths typesetting.
-    for text in [*legend.get_texts(), title]:
-        text.set_parse_math(False)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
-    return out.getvalue()
+    plain_text([*legend.get_texts(), title])
+    return png_of(fig)
 
 
 def alt_text(series: ChartSeries) -> str:

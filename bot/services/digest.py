@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.services import figures, watermelon
+from bot.services import figures, kpi_charts, watermelon
 from bot.services.digest_models import (
     CHART_WEEKS,
     ChartLine,
@@ -237,6 +237,7 @@ def _build(
     )
     # Each point is the health index of the four weeks ending that week: only weeks whose whole window was read.
     plotted = range(CHART_WEEKS - figures.HEALTH_WEEKS, -1, -1)
+    windows = {side: [scores.window(side, k) for k in plotted] for side in Side}
     chart = ChartSeries(
         title=f"{p.name}: health index by week (each point: the {figures.HEALTH_WEEKS} weeks up to it)",
         weeks=tuple(bounds[CHART_WEEKS - 1 - k].astimezone(zone(tz)).date() for k in plotted),
@@ -244,7 +245,7 @@ def _build(
             ChartLine(
                 side=side,
                 label=p.client_org if side is Side.CLIENT else p.provider_org,
-                values=tuple(_float(figures.index_value(scores.window(side, k))) for k in plotted),
+                values=tuple(_float(figures.index_value(window)) for window in windows[side]),
             )
             for side in Side
         ),
@@ -254,6 +255,14 @@ def _build(
     if kpis is None:
         since, until = watermelon.figure_window(last_day)
         kpis = uow.kpi_figures.agreed([p.id], since=since, until=until).get(p.id, [])
+    check = watermelon.check_week(kpis, dimension_scores(scores, sides), last_day)
+    shown_weeks = len(chart.weeks)
+    trend = kpi_charts.dimension_trend(
+        chart.weeks,
+        {side: windows[side][len(windows[side]) - shown_weeks :] for side in Side},
+        {s.side: s.withheld for s in sides},
+        {c.dimension for c in check.dimensions},
+    )
     return DigestView(
         partnership=partnership_view(p),
         week_start=week_start_of(ends_at, tz),
@@ -270,7 +279,8 @@ def _build(
         goals=goals_section(work, start, as_of),
         chart=chart,
         nps=nps,
-        kpis=watermelon.check_week(kpis, dimension_scores(scores, sides), last_day),
+        kpis=check,
+        dimension_trend=trend,
     )
 
 

@@ -13,7 +13,7 @@ from bot.services.pulse_models import Participation
 
 if TYPE_CHECKING:  # bot.services.figures builds on these models; its values only appear in annotations here
     from bot.services.figures import Comparison, HealthIndex, NpsFigure
-    from bot.services.watermelon_models import WatermelonView
+    from bot.services.watermelon_models import DimensionTrend, WatermelonView
 
 
 #: Open issues by age: under a week, one to four weeks, four weeks or more.
@@ -189,6 +189,9 @@ class DigestView:
     #: The watermelon check of the week (``bot.services.watermelon``): each dimension's agreed KPIs beside each
     #: side's score of it; None where a digest is built without it.
     kpis: WatermelonView | None = None
+    #: Each side's score of the dimensions with agreed KPIs by week, beside each KPI's chart
+    #: (``bot.services.kpi_charts``); None where a digest is built without it.
+    dimension_trend: DimensionTrend | None = None
 
     def side(self, side: Side) -> SideDigest:
         return self.sides[0] if side is Side.CLIENT else self.sides[1]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from bot.services import digest, digest_schedule, scorecard
+from bot.services import digest, digest_schedule, kpi_charts, scorecard
 from bot.services.digest_models import ChartLine, ChartSeries
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.expectations import expectation_view
@@ -154,4 +154,5 @@ def build_export(
         scorecards=scorecards,
         goals=goals,
         expectations=ledger,
+        kpi_charts=kpi_charts.charts_of_week(uow_factory(), weeks[-1], digest_thread=False) if weeks else (),
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.services.digest_models import ChartSeries, DigestView
+from bot.services.kpi_chart_models import KpiChart
 from bot.services.partnership_models import PartnershipView
 from bot.services.review_models import ExpectationView, GoalStatus, ScorecardReport
 
@@ -40,3 +41,5 @@ class ExportReport:
     scorecards: tuple[ScorecardReport, ...] = ()
     goals: tuple[ExportGoal, ...] = ()
     expectations: tuple[ExpectationView, ...] = ()
+    #: Every agreed KPI's chart as of the last week (``bot.services.kpi_charts``), by number.
+    kpi_charts: tuple[KpiChart, ...] = ()

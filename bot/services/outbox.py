@@ -48,6 +48,9 @@ class Purpose(StrEnum):
     # process killed between the two never posts the digest twice; a failed upload is retried on its own.
     DIGEST = "digest"
     DIGEST_CHART = "digest-chart"
+    # The charts of the KPIs that changed status or are red (``kpi_charts.worth_posting``), one image in the
+    # digest's thread; recorded with the chart for a partnership with agreed KPIs (cancelled when none qualifies).
+    DIGEST_KPI_CHARTS = "digest-kpi-charts"
     # The digest's full detail (every result with its trend, the comments, all issues and actions), one reply in
     # the digest's thread, recorded with the chart when the digest is marked sent (so it is posted once).
     DIGEST_DETAIL = "digest-detail"
@@ -140,6 +143,8 @@ def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> N
         return
     enqueue(uow, p, purpose=Purpose.DIGEST_DETAIL, ref_id=digest_id, now=now)
     enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
+    if uow.kpi_figures.has_agreed(p.id):
+        enqueue(uow, p, purpose=Purpose.DIGEST_KPI_CHARTS, ref_id=digest_id, now=now)
     team_id = p.workspace.team_id
     for member in uow.members.list(p.id):
         # Only leads and sponsors, and only people of the installing workspace: the app cannot message anyone else.
@@ -206,6 +211,7 @@ _DIGESTS = {
     # files_upload_v2: files.getUploadURLExternal, the upload itself, then files.completeUploadExternal (paced
     # by the last, which shares the file into the channel).
     Purpose.DIGEST_CHART: PurposeSpec("files.completeUploadExternal", row_only),
+    Purpose.DIGEST_KPI_CHARTS: PurposeSpec("files.completeUploadExternal", row_only),
     # The full detail, in the digest's thread (its ts is found by the digest's key at send time).
     Purpose.DIGEST_DETAIL: PurposeSpec(_POST, row_only),
     # chat.postMessage to a user id lands in the person's direct messages with the app (no conversations.open).

@@ -81,3 +81,17 @@ class WatermelonView:
     @property
     def pairings(self) -> tuple[DimensionCheck, ...]:
         return tuple(d for d in self.dimensions if d.pairing is not None)
+
+
+@dataclass(frozen=True)
+class DimensionTrend:
+    """Each side's score of the dimensions with agreed KPIs by week, as the watermelon check measures it (the
+    latest week's value is the check's score): ``weeks`` as the digest's chart plots them, oldest first; per
+    (side, dimension) one value per week (None: no score). Built by ``bot.services.kpi_charts.dimension_trend``."""
+
+    weeks: tuple[date, ...]
+    scores: tuple[tuple[Side, str, tuple[float | None, ...]], ...]
+
+    def of(self, side: Side, dimension: str) -> tuple[float | None, ...]:
+        found = next((values for s, d, values in self.scores if s is side and d == dimension), None)
+        return found if found is not None else (None,) * len(self.weeks)

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from bot.blocks.digest import build_digest_detail, copy_note
 from bot.blocks.digest_headline import build_digest_headline
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn, Upload
-from bot.services import digest, digest_headline, digest_schedule, outbox
+from bot.services import digest, digest_headline, digest_schedule, kpi_charts, outbox
 from bot.services.charts import alt_text, weekly_chart
 from bot.services.digest_models import DigestView
+from bot.services.kpi_chart_png import kpi_alt_text, kpi_chart_png
 from bot.services.outbox import OutboxItem, Purpose
 
 
@@ -79,6 +80,26 @@ def render_chart(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     return Rendered([], thread_ts=ts, upload=upload)
 
 
+def render_kpi_charts(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+    """The charts of the week's KPIs that changed status or are red, one image in the digest's thread; nothing
+    (the row cancelled) when none is."""
+    assert item.ref_id is not None
+    found = _thread_of(ctx, item.ref_id)
+    if found is None:
+        return None
+    ts, view = found
+    charts = kpi_charts.charts_of_week(ctx.uow_factory(), view, digest_thread=True)
+    if not charts:
+        return None
+    upload = Upload(
+        content=kpi_chart_png(charts),
+        filename=f"partnerpulse-kpis-{view.week_start.isoformat()}.png",
+        title=f"{view.partnership.name}: KPIs against their targets",
+        alt_text=kpi_alt_text(charts),
+    )
+    return Rendered([], thread_ts=ts, upload=upload)
+
+
 def render_copy(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     """The digest's headline in a subscriber's direct messages, pointing to the channel's thread for the rest."""
     assert item.ref_id is not None
@@ -94,5 +115,6 @@ RENDERERS: dict[Purpose, RenderFn] = {
     Purpose.DIGEST: render_digest,
     Purpose.DIGEST_DETAIL: render_detail,
     Purpose.DIGEST_CHART: render_chart,
+    Purpose.DIGEST_KPI_CHARTS: render_kpi_charts,
     Purpose.DIGEST_COPY: render_copy,
 }
