@@ -128,5 +128,5 @@ def charts_of_week(uow: UnitOfWork, view: DigestView, *, digest_thread: bool) ->
     since, until = chart_window(last_day)
     with uow.read_only():
         rows = uow.kpi_figures.agreed([p.id], since=since, until=until).get(p.id, [])
-    charts = (kpi_chart(r, last_day, view.dimension_trend, (p.client_org, p.provider_org)) for r in rows)
+        charts = [kpi_chart(r, last_day, view.dimension_trend, (p.client_org, p.provider_org)) for r in rows]
     return tuple(c for c in charts if c is not None and (not digest_thread or worth_posting(c)))
