@@ -118,7 +118,7 @@ def kpi_charts_section(report: ExportReport) -> str:
     figures = "".join(
         f'<figure><img src="data:image/png;base64,{base64.b64encode(kpi_chart_png([c])).decode("ascii")}" '
         f'alt="{_e(kpi_alt_text([c]))}" width="640" height="320">'
-        f"<figcaption>{_e(c.name)}: each period's figure against the target and levels in force then, beside how "
+        f"<figcaption>{_e(c.line.name)}: each period's figure against the target and levels in force then, beside how "
         f"each side rates {_e(kpi_format.dimension_label(c.dimension))} by week.</figcaption></figure>"
         for c in report.kpi_charts
     )

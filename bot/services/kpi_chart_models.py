@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.services.kpi_models import KpiDirection, KpiFigure, KpiPeriod
+from bot.services.digest_models import ChartSeries
+from bot.services.kpi_models import KpiFigure, KpiPeriod
+from bot.services.partnership_models import Side
+from bot.services.watermelon_models import KpiLine
 
 
 @dataclass(frozen=True)
@@ -25,24 +28,21 @@ class KpiChartPoint:
 @dataclass(frozen=True)
 class KpiChart:
     """One agreed KPI's chart: ``points`` oldest first, ending with the latest period ended by the week's last day;
-    ``weeks`` and each side's score of ``dimension`` per week (None: no score that week), oldest first."""
+    beside them each side's score of ``dimension`` per week (None: no score that week), oldest first."""
 
-    kpi_id: int
-    number: int
-    key: str
-    name: str
-    unit: str
-    direction: KpiDirection
+    #: The KPI as the week shows it (the watermelon check's line: the definition in force now, its figure of the week).
+    line: KpiLine
     period: KpiPeriod
     dimension: str
     points: tuple[KpiChartPoint, ...]
-    weeks: tuple[date, ...]
-    client_label: str
-    provider_label: str
-    client: tuple[float | None, ...]
-    provider: tuple[float | None, ...]
+    #: Each side's score of ``dimension`` by week (titled with the dimension), drawn as the digest's chart is.
+    scores: ChartSeries
 
     @property
     def values(self) -> tuple[float | None, ...]:
         """The figures plotted, one per period (None: a gap)."""
         return tuple(None if p.figure is None else p.figure.value for p in self.points)
+
+    def side_scores(self, side: Side) -> tuple[float | None, ...]:
+        """A side's score of the dimension, one per week of ``scores``."""
+        return next(line.values for line in self.scores.lines if line.side is side)

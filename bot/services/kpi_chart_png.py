@@ -23,11 +23,9 @@ from bot.services.charts import (
     plot_sides,
     png_of,
 )
-from bot.services.digest_models import ChartLine, ChartSeries
 from bot.services.figures_format import format_score
 from bot.services.kpi_chart_models import KpiChart
 from bot.services.kpi_models import RAG_LABELS, KpiPeriod, Rag
-from bot.services.partnership_models import Side
 
 #: Okabe–Ito colours and distinct markers per status (told apart without colour too).
 RAG_STYLE: dict[Rag, tuple[str, str]] = {Rag.GREEN: ("#009E73", "o"), Rag.AMBER: ("#E69F00", "D"), Rag.RED: ("#CC2936", "X")}
@@ -59,27 +57,16 @@ def _plot_kpi(ax: Any, chart: KpiChart) -> list[Any]:
         ax.plot(xs, ys, linestyle="none", marker=marker, color=color, markersize=6, label=RAG_LABELS[rag.value])
     ax.set_xticks(x, [_period(chart, i) for i in x], fontsize=6, rotation=45)
     ax.set_xlim(-0.5, max(len(x) - 0.5, 0.5))
-    ax.set_ylabel(_short(chart.unit or "value", 20), fontsize=8)
+    ax.set_ylabel(_short(chart.line.unit or "value", 20), fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", alpha=0.3)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     if all(v is None for v in chart.values):
         ax.text(0.5, 0.5, "No figures yet", transform=ax.transAxes, ha="center", va="center", color="#666666")
-    texts.append(ax.set_title(_short(f"#{chart.number} {chart.name}", MAX_TITLE // 2), fontsize=9, loc="left"))
+    texts.append(ax.set_title(_short(f"#{chart.line.number} {chart.line.name}", MAX_TITLE // 2), fontsize=9, loc="left"))
     texts.extend(ax.legend(fontsize=6, frameon=False, loc="best").get_texts())
     return texts
-
-
-def _scores(chart: KpiChart) -> ChartSeries:
-    return ChartSeries(
-        title=kpi_format.dimension_label(chart.dimension),
-        weeks=chart.weeks,
-        lines=(
-            ChartLine(Side.CLIENT, chart.client_label, chart.client),
-            ChartLine(Side.PROVIDER, chart.provider_label, chart.provider),
-        ),
-    )
 
 
 def kpi_chart_png(charts: Sequence[KpiChart]) -> bytes:
@@ -91,7 +78,7 @@ def kpi_chart_png(charts: Sequence[KpiChart]) -> bytes:
     for row, chart in enumerate(shown):
         texts.extend(_plot_kpi(fig.add_subplot(grid[row, 0]), chart))
         ax = fig.add_subplot(grid[row, 1])
-        series = _scores(chart)
+        series = chart.scores
         plot_sides(ax, series, "Score (1–5)", tick_size=6)
         texts.append(ax.set_title(_short(f"How each side rates {series.title}", MAX_TITLE // 2), fontsize=9, loc="left"))
         texts.extend(ax.legend(fontsize=6, frameon=False, loc="lower left").get_texts())
@@ -105,16 +92,16 @@ def kpi_alt_text(charts: Sequence[KpiChart]) -> str:
     parts = []
     for chart in list(charts)[:MAX_PER_IMAGE]:
         last = chart.points[-1]
-        figure = kpi_format.NO_FIGURE if last.figure is None else kpi_format.kpi_value(last.figure.value, chart.unit)
+        figure = kpi_format.NO_FIGURE if last.figure is None else kpi_format.kpi_value(last.figure.value, chart.line.unit)
         status = "" if last.figure is None else f", {RAG_LABELS[last.figure.rag.value].lower()}"
-        target = "" if last.target is None else f" (target {kpi_format.kpi_value(last.target, chart.unit)})"
+        target = "" if last.target is None else f" (target {kpi_format.kpi_value(last.target, chart.line.unit)})"
         sides = "; ".join(
             f"{label} rates {kpi_format.dimension_label(chart.dimension)} {format_score(Decimal(str(values[-1])))}"
-            for label, values in ((chart.client_label, chart.client), (chart.provider_label, chart.provider))
+            for label, values in ((line.label, line.values) for line in chart.scores.lines)
             if values and values[-1] is not None
         )
         parts.append(
-            f"{chart.name} over {len(chart.points)} periods to {_day(last.period_end)} {last.period_end.year}: "
+            f"{chart.line.name} over {len(chart.points)} periods to {_day(last.period_end)} {last.period_end.year}: "
             f"{figure}{status}{target}" + (f"; {sides}" if sides else "")
         )
     return _short("Chart of each KPI against its target beside each side's score: " + ". ".join(parts) + ".", MAX_ALT_TEXT)

@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
-from bot.services import figures, kpi_rules, watermelon
-from bot.services.digest_models import DigestView
+from bot.services import figures, kpi_format, kpi_rules, watermelon
+from bot.services.digest_models import ChartLine, ChartSeries, DigestView
 from bot.services.kpi_chart_models import KpiChart, KpiChartPoint
 from bot.services.kpi_models import KpiPeriod, Rag
-from bot.services.kpi_rows import figure_of, kpi_view, version_view
+from bot.services.kpi_rows import figure_of, version_view
 from bot.services.partnership_models import Side
 from bot.services.watermelon_models import DimensionTrend
 from storage.repositories.kpi_figures import KpiRows
@@ -71,14 +71,15 @@ def chart_window(last_day: date) -> tuple[date, date]:
 def kpi_chart(rows: KpiRows, last_day: date, trend: DimensionTrend, labels: tuple[str, str]) -> KpiChart | None:
     """The KPI's chart for the week whose last whole local day is ``last_day``; None when no version is in force.
     ``labels``: the client's and the provider's names."""
-    view = kpi_view(rows.kpi, rows.versions)
-    if view.current is None:
+    found = watermelon.kpi_line(rows, last_day)
+    if found is None:
         return None
-    d = view.current.definition
+    dimension, line = found
     versions = [version_view(v, rows.kpi.delivered_by) for v in rows.versions]
+    period = next(v for v in versions if v.version == rows.kpi.current_version).definition.period
     by_end = {v.period_end: v for v in rows.values}
     points = []
-    for end in kpi_rules.period_ends_back(latest_period_end(last_day, d.period), d.period, PERIODS):
+    for end in kpi_rules.period_ends_back(latest_period_end(last_day, period), period, PERIODS):
         version = kpi_rules.version_in_force(versions, end)
         value = by_end.get(end)
         figure = None if value is None else figure_of(value, versions)
@@ -88,20 +89,15 @@ def kpi_chart(rows: KpiRows, last_day: date, trend: DimensionTrend, labels: tupl
             v = version.definition
             points.append(KpiChartPoint(end, figure, v.target, v.amber, v.red))
     return KpiChart(
-        kpi_id=view.id,
-        number=view.number,
-        key=view.key,
-        name=d.name,
-        unit=d.unit,
-        direction=d.direction,
-        period=d.period,
-        dimension=d.dimension,
+        line=line,
+        period=period,
+        dimension=dimension,
         points=tuple(points),
-        weeks=trend.weeks,
-        client_label=labels[0],
-        provider_label=labels[1],
-        client=trend.of(Side.CLIENT, d.dimension),
-        provider=trend.of(Side.PROVIDER, d.dimension),
+        scores=ChartSeries(
+            title=kpi_format.dimension_label(dimension),
+            weeks=trend.weeks,
+            lines=tuple(ChartLine(side, label, trend.of(side, dimension)) for side, label in zip(Side, labels, strict=True)),
+        ),
     )
 
 

@@ -32,10 +32,12 @@ from sqlalchemy import select
 
 from bot import export_html
 from bot.services import digest, export, kpi_charts
+from bot.services.digest_models import ChartLine, ChartSeries
 from bot.services.kpi_chart_models import KpiChart, KpiChartPoint
 from bot.services.kpi_chart_png import kpi_alt_text, kpi_chart_png
 from bot.services.kpi_models import KpiDirection, KpiFigure, KpiPeriod, KpiSource, Rag
 from bot.services.partnership_models import Side
+from bot.services.watermelon_models import KpiLine
 from storage.models import KpiVersion
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, add_closed_round, answers_for, make_issue_world
@@ -71,18 +73,25 @@ def _seed(world: IssueWorld) -> int:
         )  # fmt: skip
         v2.kpi_id, v2.version = kpi_id, 2
         uow.kpi_versions.add(v2)
-        uow.session.scalars(select(KpiVersion).where(KpiVersion.kpi_id == kpi_id, KpiVersion.version == 1)).one().status = (
-            "superseded"
-        )
+        uow.session.scalars(
+            select(KpiVersion).where(KpiVersion.kpi_id == kpi_id, KpiVersion.version == 1)
+        ).one().status = "superseded"
         kpi.current_version = 2
         uow.commit()
-    for period_end, value in ((date(2026, 11, 8), 82), (date(2026, 11, 15), 72), (date(2026, 11, 29), 82), (date(2026, 12, 6), 68)):
+    for period_end, value in (
+        (date(2026, 11, 8), 82),
+        (date(2026, 11, 15), 72),
+        (date(2026, 11, 29), 82),
+        (date(2026, 12, 6), 68),
+    ):
         record_figure(f, kpi_id, period_end, value, now=DIGEST_AT)
     return kpi_id
 
 
 def _charts(world: IssueWorld, *, digest_thread: bool) -> tuple[KpiChart, ...]:
-    view = digest.build_digest(world.uow_factory(), partnership_id=world.partnership_id, week_start=WEEK_START, now=DIGEST_AT)
+    view = digest.build_digest(
+        world.uow_factory(), partnership_id=world.partnership_id, week_start=WEEK_START, now=DIGEST_AT
+    )
     return kpi_charts.charts_of_week(world.uow_factory(), view, digest_thread=digest_thread)
 
 
@@ -99,14 +108,19 @@ def test_the_chart_plots_each_period_judged_by_the_version_in_force_with_gaps(wo
     assert [p.amber for p in chart.points] == [75] * 10 + [85, 85]
     assert [p.red for p in chart.points] == [65] * 10 + [70, 70]
     # Beside it, each side's score of responsiveness by week: the same as the digest's watermelon check.
-    assert chart.dimension == "responsiveness" and chart.weeks[-1] == WEEK_START
-    assert chart.client[-1] == 4.0 and chart.provider[-1] == 4.3
-    assert all(v is None for v in chart.client[:-1] + chart.provider[:-1])
-    view = digest.build_digest(world.uow_factory(), partnership_id=world.partnership_id, week_start=WEEK_START, now=DIGEST_AT)
+    assert chart.dimension == "responsiveness" and chart.scores.weeks[-1] == WEEK_START
+    assert chart.side_scores(Side.CLIENT)[-1] == 4.0 and chart.side_scores(Side.PROVIDER)[-1] == 4.3
+    assert all(v is None for side in Side for v in chart.side_scores(side)[:-1])
+    view = digest.build_digest(
+        world.uow_factory(), partnership_id=world.partnership_id, week_start=WEEK_START, now=DIGEST_AT
+    )
     assert view.kpis is not None
     (check,) = view.kpis.dimensions
-    assert (float(check.client or 0), float(check.provider or 0)) == (chart.client[-1], chart.provider[-1])
-    assert len(chart.weeks) == len(view.chart.weeks) == len(chart.client)
+    assert (float(check.client or 0), float(check.provider or 0)) == (
+        chart.side_scores(Side.CLIENT)[-1],
+        chart.side_scores(Side.PROVIDER)[-1],
+    )
+    assert len(chart.scores.weeks) == len(view.chart.weeks) == len(chart.side_scores(Side.CLIENT))
 
 
 def test_the_digest_thread_shows_a_red_kpi_and_the_export_every_kpi(world: IssueWorld) -> None:
@@ -118,8 +132,8 @@ def test_the_digest_thread_shows_a_red_kpi_and_the_export_every_kpi(world: Issue
     )  # fmt: skip
     record_figure(world.uow_factory, steady, date(2026, 11, 29), 95, now=DIGEST_AT)
     record_figure(world.uow_factory, steady, date(2026, 12, 6), 92, now=DIGEST_AT)
-    assert [c.name for c in _charts(world, digest_thread=True)] == ["First-contact resolution"]
-    assert [c.name for c in _charts(world, digest_thread=False)] == ["First-contact resolution", "Tickets triaged"]
+    assert [c.line.name for c in _charts(world, digest_thread=True)] == ["First-contact resolution"]
+    assert [c.line.name for c in _charts(world, digest_thread=False)] == ["First-contact resolution", "Tickets triaged"]
 
     report = export.build_export(
         world.uow_factory, partnership_id=world.partnership_id, start=WEEK_START, end=WEEK_START, now=DIGEST_AT
@@ -139,9 +153,8 @@ def _point(i: int, rag: Rag | None) -> KpiChartPoint:
 
 def _chart(*rags: Rag | None) -> KpiChart:
     return KpiChart(
-        kpi_id=1, number=1, key="k", name="K", unit="%", direction=KpiDirection.HIGHER, period=KpiPeriod.WEEKLY,
-        dimension="trust", points=tuple(_point(i, r) for i, r in enumerate(rags)), weeks=(), client_label="C",
-        provider_label="P", client=(), provider=(),
+        line=KpiLine(1, 1, "k", "K", "%", KpiDirection.HIGHER, 80, Side.PROVIDER, None), period=KpiPeriod.WEEKLY,
+        dimension="trust", points=tuple(_point(i, r) for i, r in enumerate(rags)), scores=ChartSeries("Trust", (), (ChartLine(Side.CLIENT, "C", ()), ChartLine(Side.PROVIDER, "P", ()))),
     )  # fmt: skip
 
 
