@@ -1,5 +1,5 @@
 """The digest's trend chart: a small PNG of each side's health index by week (``bot.services.figures``), drawn
-with matplotlib.
+with matplotlib; and the canvas, the side lines and the PNG output that the KPI charts (``kpi_chart_png``) share.
 
 Only matplotlib's object-oriented API is used (a ``Figure`` on an Agg canvas, never ``pyplot``): no display is
 needed, no global figure state is shared, so charts can be drawn in several threads at once. The same series
@@ -71,7 +71,7 @@ def plain_text(texts: Iterable[Any]) -> None:
         text.set_parse_math(False)
 
 
-def plot_sides(ax: Any, series: ChartSeries, ylabel: str, *, tick_size: int = 7) -> None:
+def plot_sides(ax: Any, series: ChartSeries, ylabel: str, *, tick_size: int = 7, rotation: int = 0) -> None:
     """One line per side on a 1–5 scale, weeks along the bottom; a week without a value leaves a gap."""
     x = list(range(len(series.weeks)))
     for line in series.lines:
@@ -89,7 +89,7 @@ def plot_sides(ax: Any, series: ChartSeries, ylabel: str, *, tick_size: int = 7)
         )
     ax.set_ylim(0.8, 5.2)
     ax.set_yticks([1, 2, 3, 4, 5])
-    ax.set_xticks(x, [_day(d) for d in series.weeks], fontsize=tick_size)
+    ax.set_xticks(x, [_day(d) for d in series.weeks], fontsize=tick_size, rotation=rotation)
     ax.set_xlim(-0.5, max(len(x) - 0.5, 0.5))
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(axis="y", labelsize=8)

@@ -31,6 +31,7 @@ from bot.services.kpi_models import RAG_LABELS, KpiPeriod, Rag
 RAG_STYLE: dict[Rag, tuple[str, str]] = {Rag.GREEN: ("#009E73", "o"), Rag.AMBER: ("#E69F00", "D"), Rag.RED: ("#CC2936", "X")}
 #: (colour, line style) of the target and the levels.
 LEVEL_STYLE: dict[str, tuple[str, str]] = {"target": ("#333333", "-"), "amber": ("#E69F00", "--"), "red": ("#CC2936", ":")}
+LEVEL_LABELS = {"target": "Target", "amber": "Amber level", "red": "Red level"}
 #: Most KPIs drawn in one image (the digest's thread): more would make it too tall to read.
 MAX_PER_IMAGE = 10
 
@@ -49,7 +50,7 @@ def _plot_kpi(ax: Any, chart: KpiChart) -> list[Any]:
     texts = []
     for name, (color, style) in LEVEL_STYLE.items():
         levels = [getattr(p, name) for p in chart.points]
-        ax.step(x, _nan(levels), where="mid", color=color, linestyle=style, linewidth=1.2, label=name.capitalize())
+        ax.step(x, _nan(levels), where="mid", color=color, linestyle=style, linewidth=1.2, label=LEVEL_LABELS[name])
     ax.plot(x, _nan(chart.values), color="#555555", linewidth=1)
     for rag, (color, marker) in RAG_STYLE.items():
         xs = [i for i, p in enumerate(chart.points) if p.figure is not None and p.figure.rag is rag]
@@ -79,8 +80,8 @@ def kpi_chart_png(charts: Sequence[KpiChart]) -> bytes:
         texts.extend(_plot_kpi(fig.add_subplot(grid[row, 0]), chart))
         ax = fig.add_subplot(grid[row, 1])
         series = chart.scores
-        plot_sides(ax, series, "Score (1–5)", tick_size=6)
-        texts.append(ax.set_title(_short(f"How each side rates {series.title}", MAX_TITLE // 2), fontsize=9, loc="left"))
+        plot_sides(ax, series, _short(f"{series.title} (1–5)", 30), tick_size=6, rotation=45)
+        texts.append(ax.set_title("How each side rates it", fontsize=9, loc="left"))
         texts.extend(ax.legend(fontsize=6, frameon=False, loc="lower left").get_texts())
     plain_text(texts)
     return png_of(fig)
