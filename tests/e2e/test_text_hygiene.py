@@ -54,6 +54,28 @@ from tests.text_field_support import (
 # --- one case per form (and per other way text comes in) -------------------------------------------------------
 
 
+def _command_form(run: Run, user_id: str, command: str, callback: str) -> dict[str, Any]:
+    """The form ``/partner <command>`` opens for the person."""
+    before = view_ids(run.stack)
+    run.command(user_id, command)
+    return new_view(run.stack, user_id, callback, before)
+
+
+def _card_form(run: Run, card: dict[str, Any], user_id: str, action_id: str, callback: str) -> dict[str, Any]:
+    """The form a button on a channel message opens for the person."""
+    before = view_ids(run.stack)
+    run.stack.actor(user_id).click(run.stack.world.channel, card["ts"], action_id)
+    return new_view(run.stack, user_id, callback, before)
+
+
+def _ephemeral_form(run: Run, user_id: str, action_id: str, callback: str) -> dict[str, Any]:
+    """The form a button on the person's newest ephemeral message opens."""
+    listing = ephemeral_with(run.stack, user_id, action_id)
+    before = view_ids(run.stack)
+    run.stack.actor(user_id).click_ephemeral(run.stack.world.channel, listing["ts"], action_id)
+    return new_view(run.stack, user_id, callback, before)
+
+
 def case_setup(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     stack.actor(w.client_lead).slash_command("/partner", "setup", w.channel)
@@ -88,10 +110,7 @@ def case_question(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "questions")
-    listing = ephemeral_with(stack, w.client_lead, "question-add")
-    before = view_ids(stack)
-    stack.actor(w.client_lead).click_ephemeral(w.channel, listing["ts"], "question-add")
-    view = new_view(stack, w.client_lead, "question-add-submit", before)
+    view = _ephemeral_form(run, w.client_lead, "question-add", "question-add-submit")
     run.submit(w.client_lead, view, run.fill(view, dimension="trust"))
     q = newest_row(stack, select(Question).where(Question.key.like("custom-%")))
     run.expect(view, "text_client", q.text_client, CLEAN)
@@ -103,9 +122,7 @@ def case_pulse_answer(run: Run) -> None:
     setup_partnership(stack)
     run.command(w.client_lead, "pulse now")
     pulse = message_with(stack, "pulse-answer")
-    before = view_ids(stack)
-    stack.actor(w.client_members[0]).click(w.channel, pulse["ts"], "pulse-answer")
-    view = new_view(stack, w.client_members[0], "pulse-answer-submit", before)
+    view = _card_form(run, pulse, w.client_members[0], "pulse-answer", "pulse-answer-submit")
     scores = {
         b["block_id"]: "8" if b["element"]["type"] == "static_select" else "4"
         for b in view["blocks"]
@@ -122,9 +139,7 @@ def case_pulse_answer(run: Run) -> None:
 def _logged_issue(run: Run, title: str = DIRTY_LINE) -> tuple[dict[str, Any], Issue]:
     """``/partner issue <title>``, the form filled with dirty text everywhere: the card and the stored issue."""
     stack, w = run.stack, run.stack.world
-    before = view_ids(stack)
-    run.command(w.client_members[0], f"issue {title}")
-    view = new_view(stack, w.client_members[0], "issue-log-submit", before)
+    view = _command_form(run, w.client_members[0], f"issue {title}", "issue-log-submit")
     if title == DIRTY_LINE:
         assert initial_value(view, "title") == CLEAN_LINE  # the command's text, cleaned before it is shown
     values = run.fill(
@@ -168,12 +183,6 @@ def case_issue_from_message_shortcut(run: Run) -> None:
     run.expect(view, "details", issue.details.split("\n\n")[0], CLEAN_LINE + "\n" + CLEAN)
 
 
-def _card_form(run: Run, card: dict[str, Any], user_id: str, action_id: str, callback: str) -> dict[str, Any]:
-    before = view_ids(run.stack)
-    run.stack.actor(user_id).click(run.stack.world.channel, card["ts"], action_id)
-    return new_view(run.stack, user_id, callback, before)
-
-
 def _event(stack: LocalStack, kind: str) -> IssueEvent:
     return newest_row(stack, select(IssueEvent).where(IssueEvent.kind == kind))
 
@@ -209,9 +218,7 @@ def case_followup(run: Run) -> None:
 def case_action(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
-    before = view_ids(stack)
-    run.command(w.client_lead, f"action {DIRTY_LINE}")
-    view = new_view(stack, w.client_lead, "action-add-submit", before)
+    view = _command_form(run, w.client_lead, f"action {DIRTY_LINE}", "action-add-submit")
     assert initial_value(view, "title") == CLEAN_LINE
     run.submit(w.client_lead, view, run.fill(view, DIRTY_LINE, owner_id=w.provider_members[0]))
     run.expect(view, "title", newest_row(stack, select(Action)).title, CLEAN_LINE)
@@ -222,10 +229,7 @@ def case_policy(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     run.command(w.client_lead, "policy")
-    shown = ephemeral_with(stack, w.client_lead, "policy-change")
-    before = view_ids(stack)
-    stack.actor(w.client_lead).click_ephemeral(w.channel, shown["ts"], "policy-change")
-    view = new_view(stack, w.client_lead, "policy-submit", before)
+    view = _ephemeral_form(run, w.client_lead, "policy-change", "policy-submit")
     durations = {
         b: "\u202e1\x00h\x85" if b.startswith("acknowledge") else "\u20672\x1bd\u200f"
         for b in text_inputs(view)
@@ -264,17 +268,12 @@ def case_goal(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     member, owner = w.client_members[0], w.client_members[1]
-    before = view_ids(stack)
-    run.command(member, f"goal add {DIRTY_LINE}")
-    view = new_view(stack, member, "goal-add-submit", before)
+    view = _command_form(run, member, f"goal add {DIRTY_LINE}", "goal-add-submit")
     assert initial_value(view, "title") == CLEAN_LINE
     run.submit(member, view, run.fill(view, DIRTY_LINE, client_owner_id=owner, provider_owner_id=w.provider_members[0]))
     run.expect(view, "title", newest_row(stack, select(Goal)).title, CLEAN_LINE)
     run.command(owner, "goals")
-    listing = ephemeral_with(stack, owner, "goal-status")
-    before = view_ids(stack)
-    stack.actor(owner).click_ephemeral(w.channel, listing["ts"], "goal-status")
-    view = new_view(stack, owner, "goal-status-submit", before)
+    view = _ephemeral_form(run, owner, "goal-status", "goal-status-submit")
     run.submit(owner, view, run.fill(view, status="at_risk"))
     run.expect(view, "note", newest_row(stack, select(Goal)).note, CLEAN)
     run.shown.append(CLEAN_LINE)
@@ -284,15 +283,11 @@ def case_expectation(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
     client, provider = w.client_members[0], w.provider_members[0]
-    before = view_ids(stack)
-    run.command(client, "expect Status reports")
-    view = new_view(stack, client, "expectation-add-submit", before)
+    view = _command_form(run, client, "expect Status reports", "expectation-add-submit")
     run.submit(client, view, run.fill(view))
     run.expect(view, "text", newest_row(stack, select(Expectation)).text, CLEAN)
     posted = message_with(stack, "expectation-discuss")
-    before = view_ids(stack)
-    stack.actor(provider).click(w.channel, posted["ts"], "expectation-discuss")
-    view = new_view(stack, provider, "expectation-discuss-submit", before)
+    view = _card_form(run, posted, provider, "expectation-discuss", "expectation-discuss-submit")
     run.submit(provider, view, run.fill(view))
     run.expect(view, "reason", newest_row(stack, select(Expectation)).response, CLEAN)
     run.shown.append("Payment late again")
@@ -303,9 +298,7 @@ def case_scorecard(run: Run) -> None:
     setup_partnership(stack)
     run.command(w.client_lead, "scorecard start")
     invite = message_with(stack, "scorecard-fill")
-    before = view_ids(stack)
-    stack.actor(w.client_members[0]).click(w.channel, invite["ts"], "scorecard-fill")
-    view = new_view(stack, w.client_members[0], "scorecard-submit", before)
+    view = _card_form(run, invite, w.client_members[0], "scorecard-fill", "scorecard-submit")
     ratings = {b: "4" for b in inputs_of_type(view, "static_select")}
     assert len(ratings) == 16  # 8 dimensions, each rated for one's own side and for the other
     run.submit(w.client_members[0], view, run.fill(view, **ratings))
