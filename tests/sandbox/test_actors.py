@@ -229,102 +229,44 @@ def test_click_ephemeral(sandbox: SlackSandbox, world: DemoWorld, client: WebCli
 
 # ---------------------------------------------------------------------------- views
 
+
+def _plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def _option(text: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": text.lower()}
+
+
+def _input(block_id: str, element_type: str, *, optional: bool = False, **element: Any) -> dict[str, Any]:
+    """An input block labelled after its block id, its element's action id ``<block_id>_input``."""
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": _plain(block_id.capitalize())}
+    if optional:
+        block["optional"] = True
+    block["element"] = {"type": element_type, "action_id": f"{block_id}_input", **element}
+    return block
+
+
 FORM_BLOCKS: list[dict[str, Any]] = [
-    {
-        "type": "input",
-        "block_id": "comment",
-        "label": {"type": "plain_text", "text": "Comment"},
-        "element": {"type": "plain_text_input", "action_id": "comment_input", "max_length": 20},
-    },
-    {
-        "type": "input",
-        "block_id": "score",
-        "label": {"type": "plain_text", "text": "Score"},
-        "element": {
-            "type": "radio_buttons",
-            "action_id": "score_input",
-            "options": [
-                {"text": {"type": "plain_text", "text": "Good"}, "value": "good"},
-                {"text": {"type": "plain_text", "text": "Bad"}, "value": "bad"},
-            ],
-        },
-    },
-    {
-        "type": "input",
-        "block_id": "cadence",
-        "label": {"type": "plain_text", "text": "Cadence"},
-        "element": {
-            "type": "static_select",
-            "action_id": "cadence_input",
-            "options": [
-                {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"},
-                {"text": {"type": "plain_text", "text": "Biweekly"}, "value": "biweekly"},
-            ],
-            "initial_option": {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"},
-        },
-    },
-    {
-        "type": "input",
-        "block_id": "people",
-        "label": {"type": "plain_text", "text": "People"},
-        "element": {"type": "multi_users_select", "action_id": "people_input"},
-    },
-    {
-        "type": "input",
-        "block_id": "owner",
-        "optional": True,
-        "label": {"type": "plain_text", "text": "Owner"},
-        "element": {"type": "users_select", "action_id": "owner_input"},
-    },
-    {
-        "type": "input",
-        "block_id": "topics",
-        "optional": True,
-        "label": {"type": "plain_text", "text": "Topics"},
-        "element": {
-            "type": "multi_static_select",
-            "action_id": "topics_input",
-            "options": [
-                {"text": {"type": "plain_text", "text": "Quality"}, "value": "quality"},
-                {"text": {"type": "plain_text", "text": "Speed"}, "value": "speed"},
-            ],
-        },
-    },
-    {
-        "type": "input",
-        "block_id": "time",
-        "label": {"type": "plain_text", "text": "Time"},
-        "element": {"type": "timepicker", "action_id": "time_input", "initial_time": "09:00"},
-    },
-    {
-        "type": "input",
-        "block_id": "day",
-        "optional": True,
-        "label": {"type": "plain_text", "text": "Day"},
-        "element": {"type": "datepicker", "action_id": "day_input"},
-    },
-    {
-        "type": "input",
-        "block_id": "threshold",
-        "optional": True,
-        "label": {"type": "plain_text", "text": "Threshold"},
-        "element": {"type": "number_input", "action_id": "threshold_input", "is_decimal_allowed": False},
-    },
-    {
-        "type": "input",
-        "block_id": "flags",
-        "optional": True,
-        "label": {"type": "plain_text", "text": "Flags"},
-        "element": {
-            "type": "checkboxes",
-            "action_id": "flags_input",
-            "options": [{"text": {"type": "plain_text", "text": "Anonymous"}, "value": "anon"}],
-        },
-    },
+    _input("comment", "plain_text_input", max_length=20),
+    _input("score", "radio_buttons", options=[_option("Good"), _option("Bad")]),
+    _input(
+        "cadence",
+        "static_select",
+        options=[_option("Weekly"), _option("Biweekly")],
+        initial_option=_option("Weekly"),
+    ),
+    _input("people", "multi_users_select"),
+    _input("owner", "users_select", optional=True),
+    _input("topics", "multi_static_select", optional=True, options=[_option("Quality"), _option("Speed")]),
+    _input("time", "timepicker", initial_time="09:00"),
+    _input("day", "datepicker", optional=True),
+    _input("threshold", "number_input", optional=True, is_decimal_allowed=False),
+    _input("flags", "checkboxes", optional=True, options=[{"text": _plain("Anonymous"), "value": "anon"}]),
     {
         "type": "actions",
         "block_id": "tools",
-        "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Preview"}, "action_id": "preview"}],
+        "elements": [{"type": "button", "text": _plain("Preview"), "action_id": "preview"}],
     },
 ]
 
