@@ -69,40 +69,33 @@ def test_default_policy_matches_the_design_table() -> None:
         Deadlines(acknowledge=timedelta(0), resolve=H)
 
 
-def test_escalation_times_s1() -> None:
-    # L1 = min(1 h, 6 h) -> Mon 10:00; L2 = min(2 h, 8 h) -> Mon 11:00; L3 = 16 h -> Tue 17:00.
-    assert escalation_times(_issue("S1"), DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 15, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 2, 16, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_times_s2() -> None:
-    # L1 = min(4 h, 18 h) -> Mon 13:00; L2 = min(8 h, 24 h) -> Mon 17:00; L3 = 48 h = 6 days -> next Mon 17:00.
-    assert escalation_times(_issue("S2"), DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 18, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 2, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 9, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_times_s3() -> None:
-    # L1 = min(8 h, 60 h) -> Mon 17:00; L2 = min(16 h, 80 h) -> Tue 17:00; L3 = 160 h = 4 weeks -> Fri 27 Feb 17:00.
-    assert escalation_times(_issue("S3"), DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 2, 22, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 2, 27, 22, 0, tzinfo=UTC),
-    }
-
-
-def test_escalation_times_s4_crosses_the_spring_change() -> None:
-    # L1 = min(16 h, 120 h) -> Tue 17:00; L2 = min(32 h, 160 h) -> Thu 17:00; L3 = 320 h = 8 weeks ->
-    # Friday 27 March 17:00, which is EDT by then: 21:00 UTC.
-    assert escalation_times(_issue("S4"), DEFAULT_POLICY, NY_CAL) == {
-        1: datetime(2026, 2, 3, 22, 0, tzinfo=UTC),
-        2: datetime(2026, 2, 5, 22, 0, tzinfo=UTC),
-        3: datetime(2026, 3, 27, 21, 0, tzinfo=UTC),
+@pytest.mark.parametrize(
+    ("severity", "level_1", "level_2", "level_3"),
+    [
+        # L1 = min(1 h, 6 h) -> Mon 10:00; L2 = min(2 h, 8 h) -> Mon 11:00; L3 = 16 h -> Tue 17:00.
+        pytest.param("S1", datetime(2026, 2, 2, 15), datetime(2026, 2, 2, 16), datetime(2026, 2, 3, 22), id="s1"),
+        # L1 = min(4 h, 18 h) -> Mon 13:00; L2 = min(8 h, 24 h) -> Mon 17:00; L3 = 48 h = 6 days -> next Mon 17:00.
+        pytest.param("S2", datetime(2026, 2, 2, 18), datetime(2026, 2, 2, 22), datetime(2026, 2, 9, 22), id="s2"),
+        # L1 = min(8 h, 60 h) -> Mon 17:00; L2 = min(16 h, 80 h) -> Tue 17:00; L3 = 160 h = 4 weeks -> Fri 27 Feb
+        # 17:00.
+        pytest.param("S3", datetime(2026, 2, 2, 22), datetime(2026, 2, 3, 22), datetime(2026, 2, 27, 22), id="s3"),
+        # L1 = min(16 h, 120 h) -> Tue 17:00; L2 = min(32 h, 160 h) -> Thu 17:00; L3 = 320 h = 8 weeks ->
+        # Friday 27 March 17:00, which is EDT by then: 21:00 UTC.
+        pytest.param(
+            "S4",
+            datetime(2026, 2, 3, 22),
+            datetime(2026, 2, 5, 22),
+            datetime(2026, 3, 27, 21),
+            id="s4-crosses-the-spring-change",
+        ),
+    ],
+)
+def test_escalation_times(severity: str, level_1: datetime, level_2: datetime, level_3: datetime) -> None:
+    """Each level's time in New York working hours, given here as a naive UTC time."""
+    assert escalation_times(_issue(severity), DEFAULT_POLICY, NY_CAL) == {
+        1: level_1.replace(tzinfo=UTC),
+        2: level_2.replace(tzinfo=UTC),
+        3: level_3.replace(tzinfo=UTC),
     }
 
 
