@@ -37,6 +37,22 @@ def worlds(uow_factory: UnitOfWorkFactory) -> tuple[IssueWorld, IssueWorld]:
     return first, second
 
 
+def _log_and_resolve(
+    world: IssueWorld, reporter: str, title: str, severity: str, logged_at: datetime, resolved_at: datetime
+) -> None:
+    """An issue the reporter logs and UC1 resolves, at the given UTC times (naive here)."""
+    logged = log_issue_in(
+        world, key=title, now=logged_at.replace(tzinfo=UTC), actor=reporter, title=title, severity=severity
+    )
+    issue_lifecycle.resolve(
+        world.uow_factory(),
+        channel_id=world.channel_id,
+        issue_id=logged.issue.id,
+        actor="UC1",
+        now=resolved_at.replace(tzinfo=UTC),
+    )
+
+
 def _seed_second(world: IssueWorld) -> None:
     for k, at in enumerate((datetime(2026, 12, 4, 6, 0, tzinfo=UTC), datetime(2026, 12, 6, 3, 0, tzinfo=UTC))):
         answered = answers_for(C, {"trust": [4, 5, 3 + k]}) + answers_for(P, {"trust": [2, 3, 4]})
@@ -44,37 +60,9 @@ def _seed_second(world: IssueWorld) -> None:
         add_closed_round(
             world.uow_factory, partnership_id=world.partnership_id, closed_at=at, answers=answered, asked=(5, 4)
         )
-    logged = log_issue_in(
-        world,
-        key="staging",
-        now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC),
-        actor="UC1",
-        title="Access to staging",
-        severity="S2",
-    )
-    issue_lifecycle.resolve(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=logged.issue.id,
-        actor="UC1",
-        now=datetime(2026, 12, 5, 15, 0, tzinfo=UTC),
-    )
+    _log_and_resolve(world, "UC1", "Access to staging", "S2", datetime(2026, 12, 3, 15), datetime(2026, 12, 5, 15))
     # new in the week, resolved only after it: "new" by its creation time alone
-    late = log_issue_in(
-        world,
-        key="invoice",
-        now=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
-        actor="UP1",
-        title="Invoice mismatch",
-        severity="S3",
-    )
-    issue_lifecycle.resolve(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=late.issue.id,
-        actor="UC1",
-        now=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
-    )
+    _log_and_resolve(world, "UP1", "Invoice mismatch", "S3", datetime(2026, 12, 4, 9), datetime(2026, 12, 8, 15))
     for title, owner, due in (("Runbook", "UP1", date(2026, 12, 2)), ("Checklist", "UC2", date(2026, 12, 20))):
         created = create_action_in(
             world,
