@@ -4,9 +4,12 @@ an IssueWorld."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
+
+from slack_sdk import WebClient
 
 from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
@@ -43,6 +46,42 @@ def sandbox_sender(
         concurrency=1,
         clock=clock,
     )
+
+
+class SandboxEnv:
+    """The demo world in a Slack sandbox and an outbox sender to it at ``now`` (a test may move it); the renderer
+    reads the real time unless ``render_at_now``."""
+
+    def __init__(
+        self,
+        sandbox: SlackSandbox,
+        world: DemoWorld,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        now: datetime,
+        render_at_now: bool = False,
+    ) -> None:
+        self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
+        self.now = now
+        #: The ``ts`` of the channel's messages that a test leaves out (see ``mark_seen``).
+        self.before: set[str] = set()
+        self.client = WebClient(token=sandbox.bot_token, base_url=sandbox.api_url, timeout=10)
+        render_clock = (lambda: self.now) if render_at_now else None
+        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now, render_clock=render_clock)
+
+    def mark_seen(self) -> None:
+        """Leave the channel's messages so far out of what the test looks at."""
+        self.before = {m["ts"] for m in self.sandbox.messages(self.world.channel)}
+
+
+@contextmanager
+def demo_sandbox(
+    uow_factory: UnitOfWorkFactory, *, signing_secret: str, bot_token: str, now: datetime
+) -> Iterator[tuple[SlackSandbox, DemoWorld]]:
+    """A Slack sandbox with the demo world installed (``installed_demo_world``); Slack saw no violation at the end."""
+    with SlackSandbox(signing_secret=signing_secret, bot_token=bot_token) as sandbox:
+        yield sandbox, installed_demo_world(sandbox, uow_factory, now=now)
+        assert sandbox.violations == []
 
 
 def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, *, now: datetime) -> DemoWorld:

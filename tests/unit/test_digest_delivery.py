@@ -13,16 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import digest_requests, digest_schedule, outbox, partnership_setup
 from bot.services.errors import NotAllowed, NotFound
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
-from tests.unit_support import configure_demo_partnership, installed_demo_world, sandbox_sender
+from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_sandbox
 
 #: Wednesday 2 Dec 2026, 10:00 in New York (the digest is Fridays 16:00 there, see ``setup_input``).
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -30,13 +28,7 @@ SIGNING_SECRET = "digest-delivery-signing-secret-0123456789"
 BOT_TOKEN = "xox" + "b-digest_delivery_fake_token"
 
 
-class Env:
-    def __init__(self, sandbox: SlackSandbox, world: DemoWorld, uow_factory: UnitOfWorkFactory) -> None:
-        self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
-        self.now = NOW
-        client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = sandbox_sender(uow_factory, client, lambda: self.now, render_clock=lambda: self.now)
-
+class Env(SandboxEnv):
     def subscribe(self, user_id: str) -> bool:
         w = self.world
         return digest_requests.set_digest_copy(
@@ -67,13 +59,11 @@ class Env:
 
 @pytest.fixture
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
-    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = installed_demo_world(sandbox, uow_factory, now=NOW)
+    with demo_sandbox(uow_factory, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, now=NOW) as (sandbox, w):
         configure_demo_partnership(uow_factory, w, now=NOW, sponsors=True)
-        e = Env(sandbox, w, uow_factory)
+        e = Env(sandbox, w, uow_factory, now=NOW, render_at_now=True)
         e.sender.deliver_pending()  # the partnership menu
         yield e
-        assert sandbox.violations == []
 
 
 def test_sending_the_digest_records_its_chart_and_copies_for_subscribed_leads_and_sponsors(env: Env) -> None:

@@ -13,16 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlalchemy import update
 
-from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import actions, escalation, followups, issue_lifecycle, partnerships
 from bot.services.issue_models import ActionInput, IssueInput
 from bot.services.partnership_models import Side
 from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
-from tests.unit_support import configure_demo_partnership, installed_demo_world, sandbox_sender
+from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_sandbox
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -30,14 +28,7 @@ SIGNING_SECRET = "issue-delivery-signing-secret-0123456789"
 BOT_TOKEN = "xox" + "b-issue_delivery_fake_token"
 
 
-class Env:
-    def __init__(self, sandbox: SlackSandbox, world: DemoWorld, uow_factory: UnitOfWorkFactory) -> None:
-        self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
-        self.now = NOW
-        self.before: set[str] = set()
-        self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
-
+class Env(SandboxEnv):
     @property
     def channel(self) -> str:
         return self.world.channel
@@ -61,15 +52,13 @@ class Env:
 
 @pytest.fixture
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
-    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = installed_demo_world(sandbox, uow_factory, now=NOW)
+    with demo_sandbox(uow_factory, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, now=NOW) as (sandbox, w):
         configure_demo_partnership(uow_factory, w, now=NOW, sponsors=True)
-        e = Env(sandbox, w, uow_factory)
+        e = Env(sandbox, w, uow_factory, now=NOW)
         e.deliver()  # the partnership menu
-        e.before = {m["ts"] for m in sandbox.messages(w.channel)}
+        e.mark_seen()
         sandbox.clear_calls()
         yield e
-        assert sandbox.violations == []
 
 
 def _log(env: Env, **kw: Any) -> int:

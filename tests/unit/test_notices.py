@@ -12,12 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import build_setup_done
 from bot.delivery.sender import DeliveryReport
-from bot.sandbox import DemoWorld, SlackSandbox
 from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.issue_models import DEFAULT_CATEGORIES
@@ -27,7 +25,7 @@ from handlers.policy import calendar_notice, categories_notice, policy_form_noti
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
-from tests.unit_support import configure_demo_partnership, demo_profiles, installed_demo_world, sandbox_sender
+from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_profiles, demo_sandbox
 
 #: Monday 30 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -35,14 +33,7 @@ SIGNING_SECRET = "notice-delivery-signing-secret-0123456789"
 BOT_TOKEN = "xox" + "b-notice_delivery_fake_token"
 
 
-class Env:
-    def __init__(self, sandbox: SlackSandbox, world: DemoWorld, uow_factory: UnitOfWorkFactory) -> None:
-        self.sandbox, self.world, self.uow_factory = sandbox, world, uow_factory
-        self.now = NOW
-        self.before: set[str] = set()
-        self.client = WebClient(token=BOT_TOKEN, base_url=sandbox.api_url, timeout=10)
-        self.sender = sandbox_sender(uow_factory, self.client, lambda: self.now)
-
+class Env(SandboxEnv):
     @property
     def where(self) -> dict[str, Any]:
         return {"team_id": self.world.client_team, "channel_id": self.world.channel}
@@ -70,14 +61,12 @@ class Env:
 @pytest.fixture
 def env(uow_factory: UnitOfWorkFactory) -> Iterator[Env]:
     """A partnership set up (without its "setup done" message) and its menu posted."""
-    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = installed_demo_world(sandbox, uow_factory, now=NOW)
-        e = Env(sandbox, w, uow_factory)
+    with demo_sandbox(uow_factory, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, now=NOW) as (sandbox, w):
+        e = Env(sandbox, w, uow_factory, now=NOW)
         configure_demo_partnership(uow_factory, w, now=NOW)
         assert e.deliver().sent == 1  # the partnership menu
-        e.before = {m["ts"] for m in sandbox.messages(w.channel)}
+        e.mark_seen()
         yield e
-        assert sandbox.violations == []
 
 
 def _texts(messages: list[dict[str, Any]]) -> list[str]:
@@ -330,9 +319,8 @@ def test_a_policy_form_that_changes_nothing_posts_nothing(env: Env) -> None:
 
 
 def test_setup_done_is_queued_with_the_setup_and_sent_after_a_slack_error(uow_factory: UnitOfWorkFactory) -> None:
-    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = installed_demo_world(sandbox, uow_factory, now=NOW)
-        e = Env(sandbox, w, uow_factory)
+    with demo_sandbox(uow_factory, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, now=NOW) as (sandbox, w):
+        e = Env(sandbox, w, uow_factory, now=NOW)
 
         def configure(request_key: str) -> SetupResult:
             return partnership_setup.configure_partnership(
@@ -363,13 +351,11 @@ def test_setup_done_is_queued_with_the_setup_and_sent_after_a_slack_error(uow_fa
         assert [b["text"] for b in done[0]["blocks"]] == [block.to_dict()["text"]]
         assert done[0]["metadata"]["event_payload"]["key"] == f"setup-done:{result.partnership.id}:setup-view:V1"
         assert "set up PartnerPulse for" in done[0]["blocks"][0]["text"]["text"]
-        assert sandbox.violations == []
 
 
 def test_setup_done_comes_before_the_menu_and_an_update_is_announced_as_such(uow_factory: UnitOfWorkFactory) -> None:
-    with SlackSandbox(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as sandbox:
-        w = installed_demo_world(sandbox, uow_factory, now=NOW)
-        e = Env(sandbox, w, uow_factory)
+    with demo_sandbox(uow_factory, signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, now=NOW) as (sandbox, w):
+        e = Env(sandbox, w, uow_factory, now=NOW)
         kw: dict[str, Any] = {"user_id": w.client_lead, "is_connect": True, "channel_members": e.profiles(), "now": NOW}
         leads = {"client_leads": (w.client_lead,), "provider_leads": (w.provider_lead,)}
         first = partnership_setup.configure_partnership(
@@ -388,4 +374,3 @@ def test_setup_done_comes_before_the_menu_and_an_update_is_announced_as_such(uow
             == build_setup_done(second, user_id=w.client_lead).text
             == "PartnerPulse updated for Renamed desk."
         )
-        assert sandbox.violations == []
