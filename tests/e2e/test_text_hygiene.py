@@ -68,6 +68,12 @@ def _card_form(run: Run, card: dict[str, Any], user_id: str, action_id: str, cal
     return new_view(run.stack, user_id, callback, before)
 
 
+def _posted_form(run: Run, command: str, action_id: str, user_id: str, callback: str) -> dict[str, Any]:
+    """The form a button opens on the message the lead's ``/partner <command>`` posts in the channel."""
+    run.command(run.stack.world.client_lead, command)
+    return _card_form(run, message_with(run.stack, action_id), user_id, action_id, callback)
+
+
 def _ephemeral_form(run: Run, user_id: str, action_id: str, callback: str) -> dict[str, Any]:
     """The form a button on the person's newest ephemeral message opens."""
     listing = ephemeral_with(run.stack, user_id, action_id)
@@ -120,9 +126,7 @@ def case_question(run: Run) -> None:
 def case_pulse_answer(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
-    run.command(w.client_lead, "pulse now")
-    pulse = message_with(stack, "pulse-answer")
-    view = _card_form(run, pulse, w.client_members[0], "pulse-answer", "pulse-answer-submit")
+    view = _posted_form(run, "pulse now", "pulse-answer", w.client_members[0], "pulse-answer-submit")
     scores = {
         b["block_id"]: "8" if b["element"]["type"] == "static_select" else "4"
         for b in view["blocks"]
@@ -296,9 +300,7 @@ def case_expectation(run: Run) -> None:
 def case_scorecard(run: Run) -> None:
     stack, w = run.stack, run.stack.world
     setup_partnership(stack)
-    run.command(w.client_lead, "scorecard start")
-    invite = message_with(stack, "scorecard-fill")
-    view = _card_form(run, invite, w.client_members[0], "scorecard-fill", "scorecard-submit")
+    view = _posted_form(run, "scorecard start", "scorecard-fill", w.client_members[0], "scorecard-submit")
     ratings = {b: "4" for b in inputs_of_type(view, "static_select")}
     assert len(ratings) == 16  # 8 dimensions, each rated for one's own side and for the other
     run.submit(w.client_members[0], view, run.fill(view, **ratings))

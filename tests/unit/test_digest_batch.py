@@ -17,7 +17,7 @@ from bot.services.outbox import OutboxItem
 from bot.services.partnership_models import Side
 from storage.models import Digest, Partnership
 from storage.repositories.digests import DigestBatchQueries
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories import Answered, IssueWorld, add_closed_round, answers_for, make_issue_world
 from tests.unit.test_digest import DIGEST_AT, START, _seed_history
 from tests.unit_support import create_action_in, log_issue_in
@@ -84,6 +84,20 @@ def _seed_second(world: IssueWorld) -> None:
             )
 
 
+def _queued_digest(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetime) -> Digest:
+    """A queued digest row of the partnership's week that ends at ``ends_at``, flushed (it has its id)."""
+    row = Digest(
+        partnership_id=p.id,
+        week_start=digest_schedule.week_start_of(ends_at, p.timezone),
+        ends_at=ends_at,
+        status="queued",
+        created_at=now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
 def _one_by_one(world: IssueWorld, ids: list[int], now: datetime) -> list[object]:
     return [digest.build_digest(world.uow_factory(), partnership_id=pid, week_start=None, now=now) for pid in ids]
 
@@ -146,16 +160,7 @@ def test_queued_digests_built_together_equal_each_built_alone(worlds: tuple[Issu
             assert p is not None
             latest = digest_schedule.latest_digest_time(p, now)
             for ends_at in (latest, digest_schedule.shift_local(latest, p.timezone, days=-7)):
-                row = Digest(
-                    partnership_id=pid,
-                    week_start=digest_schedule.week_start_of(ends_at, p.timezone),
-                    ends_at=ends_at,
-                    status="queued",
-                    created_at=now,
-                )
-                uow.session.add(row)
-                uow.session.flush()
-                ids.append(row.id)
+                ids.append(_queued_digest(uow, p, ends_at, now).id)
         uow.commit()
     alone = {i: digest.digest_for(first.uow_factory(), digest_id=i, now=now) for i in ids}
     together = digest.digests_for(first.uow_factory(), digest_ids=[*ids, 9999], now=now, batch=batch)
@@ -179,15 +184,7 @@ def test_the_renderer_builds_a_claimed_batch_of_digests_together(
             p = uow.session.get(Partnership, pid)
             assert p is not None
             ends_at = digest_schedule.latest_digest_time(p, now)
-            row = Digest(
-                partnership_id=pid,
-                week_start=digest_schedule.week_start_of(ends_at, p.timezone),
-                ends_at=ends_at,
-                status="queued",
-                created_at=now,
-            )
-            uow.session.add(row)
-            uow.session.flush()
+            row = _queued_digest(uow, p, ends_at, now)
             purpose = outbox.Purpose.DIGEST
             items.append(
                 OutboxItem(
