@@ -33,16 +33,12 @@ from bot.services.issue_models import (
     SignalKind,
     SignalView,
 )
-from bot.services.partnership_models import PartnershipView, Side
+from bot.services.partnership_models import Side
 from tests.factories import action_view, issue_view, partnership_view
 from tests.helpers import mrkdwn_texts
 
 AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <!here> <@UEVIL> <https://evil.example|click> & co"
-
-
-def _partnership(**kw: Any) -> PartnershipView:
-    return partnership_view(**kw)
 
 
 def _issue(**kw: Any) -> IssueView:
@@ -72,7 +68,7 @@ def _action(i: int = 1, **kw: Any) -> ActionView:
 
 
 def _card(issue: IssueView | None = None, actions: tuple[ActionView, ...] = ()) -> IssueCard:
-    return IssueCard(issue=issue or _issue(), partnership=_partnership(), actions=actions, timezone="Asia/Kolkata")
+    return IssueCard(issue=issue or _issue(), partnership=partnership_view(), actions=actions, timezone="Asia/Kolkata")
 
 
 def _mrkdwn_texts(message: Message) -> list[str]:
@@ -108,7 +104,7 @@ def _assert_inert(message: Message) -> None:
 
 def test_the_card_renders_every_user_text_inert() -> None:
     issue = _issue(title=INJECTION, details=INJECTION + "\nsecond line", category=INJECTION)
-    card = replace(_card(issue, (_action(title=INJECTION),)), partnership=_partnership(client_org=INJECTION))
+    card = replace(_card(issue, (_action(title=INJECTION),)), partnership=partnership_view(client_org=INJECTION))
     message = build_issue_card(card)
     _assert_inert(message)
     assert any("&lt;!channel&gt;" in t for t in _mrkdwn_texts(message))
@@ -135,7 +131,7 @@ def test_thread_lines_render_comments_inert(kind: str) -> None:
     item = HistoryItem(
         event=event,
         issue=_issue(title=INJECTION),
-        partnership=_partnership(),
+        partnership=partnership_view(),
         timezone="UTC",
         followup=followup,
         action=action,
@@ -151,7 +147,7 @@ def test_a_follow_up_that_became_an_action_has_no_button() -> None:
     event = IssueEventView(1, 7, AT, "UC1", "followup_added", None, None, {"followup_id": 5})
     followup = FollowupView(5, 7, 3, Side.CLIENT, "UC1", "Share the calendar", AT, action_id=9)
     message = build_history_reply(
-        HistoryItem(event=event, issue=_issue(), partnership=_partnership(), timezone="UTC", followup=followup)
+        HistoryItem(event=event, issue=_issue(), partnership=partnership_view(), timezone="UTC", followup=followup)
     )
     assert _buttons(message) == {}
 
@@ -202,7 +198,7 @@ def _notice(level: int, reason: str, **kw: Any) -> EscalationNotice:
     values: dict[str, Any] = {
         "event": IssueEventView(1, 7, AT, None, "escalated", level, None, {"reason": reason}),
         "issue": _issue(title=INJECTION),
-        "partnership": _partnership(),
+        "partnership": partnership_view(),
         "level": level,
         "reason": reason,
         "recipients": ("UP1",) if level == 1 else ("UCL", "UPL"),
@@ -267,7 +263,7 @@ def test_manual_escalation_names_who_asked() -> None:
 
 
 def test_the_follow_up_question_has_a_button_per_side() -> None:
-    message = build_followup_question(FollowupQuestion(_issue(title=INJECTION), _partnership()))
+    message = build_followup_question(FollowupQuestion(_issue(title=INJECTION), partnership_view()))
     _assert_inert(message)
     assert "What can we do to keep this from happening again?" in message.blocks[0].to_dict()["text"]["text"]
     block = message.blocks[-1].to_dict()
@@ -279,7 +275,7 @@ def test_the_follow_up_question_has_a_button_per_side() -> None:
 
 def test_overdue_actions_are_grouped_in_one_message() -> None:
     reminder = OverdueReminder(
-        _partnership(), "UP1", tuple(_action(i, title=INJECTION) for i in (1, 2, 3)), date(2026, 12, 3)
+        partnership_view(), "UP1", tuple(_action(i, title=INJECTION) for i in (1, 2, 3)), date(2026, 12, 3)
     )
     message = build_overdue_reminder(reminder)
     _assert_inert(message)
@@ -294,7 +290,7 @@ def test_overdue_actions_are_grouped_in_one_message() -> None:
 
 def test_one_overdue_action_is_worded_for_one() -> None:
     message = build_overdue_reminder(
-        OverdueReminder(_partnership(), "UP1", (_action(1, title="Send the rota"),), date(2026, 12, 4))
+        OverdueReminder(partnership_view(), "UP1", (_action(1, title="Send the rota"),), date(2026, 12, 4))
     )
     assert message.text.startswith(
         "Your action “Send the rota” in Northwind desk is 3 days overdue: mark it done, or change"
@@ -303,7 +299,7 @@ def test_one_overdue_action_is_worded_for_one() -> None:
 
 
 def test_a_long_overdue_list_stays_within_slacks_limits() -> None:
-    reminder = OverdueReminder(_partnership(), "UP1", tuple(_action(i) for i in range(1, 71)), date(2026, 12, 3))
+    reminder = OverdueReminder(partnership_view(), "UP1", tuple(_action(i) for i in range(1, 71)), date(2026, 12, 3))
     message = build_overdue_reminder(reminder)
     assert len(message.blocks) <= 50
     assert "…and 30 more" in "\n".join(_mrkdwn_texts(message))
@@ -334,7 +330,7 @@ def test_signals_offer_a_prefilled_log_issue_button(
     kind: SignalKind, side: Side | None, detail: dict[str, Any], expected: str
 ) -> None:
     subject = "Timeliness" if kind is SignalKind.RECURRING_CATEGORY else "communication"
-    signal = SignalView(11, _partnership(name=INJECTION), kind, subject, side, detail, AT)
+    signal = SignalView(11, partnership_view(name=INJECTION), kind, subject, side, detail, AT)
     message = build_signal(signal)
     _assert_inert(message)
     assert expected in "\n".join(_mrkdwn_texts(message))
@@ -342,7 +338,7 @@ def test_signals_offer_a_prefilled_log_issue_button(
 
 
 def test_lists() -> None:
-    p = _partnership()
+    p = partnership_view()
     issues_msg = build_issue_list(p, tuple(_issue(number=n, title=INJECTION) for n in range(1, 60)), heading="Open issues")
     _assert_inert(issues_msg)
     assert build_issue_list(p, (), heading="Open issues").blocks

@@ -52,10 +52,6 @@ AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 INJECTION = "<!channel> <@UEVIL> <https://evil.example|click> & <!here>"
 
 
-def _partnership(**kw: Any) -> PartnershipView:
-    return partnership_view(**kw)
-
-
 def _issue(n: int = 1, **kw: Any) -> IssueView:
     return issue_view(created_at=AT, **{"id": n, "number": n, "title": f"Issue {n}", **kw})
 
@@ -66,7 +62,7 @@ def _action(n: int = 1, **kw: Any) -> ActionView:
 
 def _policy(p: PartnershipView | None = None) -> PolicyView:
     return PolicyView(
-        p or _partnership(),
+        p or partnership_view(),
         tuple(SeverityPolicy(s, timedelta(hours=4), timedelta(hours=24), s == "S2") for s in SEVERITIES),
     )
 
@@ -127,11 +123,11 @@ def test_only_slack_https_links_are_shown() -> None:
 
 
 def _issue_modal(**kw: Any) -> dict[str, Any]:
-    return dict(build_issue_modal(_partnership(), DEFAULT_CATEGORIES, **kw).to_dict())
+    return dict(build_issue_modal(partnership_view(), DEFAULT_CATEGORIES, **kw).to_dict())
 
 
 def test_every_modal_is_one_slack_accepts_even_with_extreme_input() -> None:
-    long = _partnership(name=INJECTION * 20, client_org="N" * 200, provider_org=INJECTION)
+    long = partnership_view(name=INJECTION * 20, client_org="N" * 200, provider_org=INJECTION)
     categories = tuple(f"{'C' * 57} {n:02d}" for n in range(25))
     issue = _issue(title=INJECTION + "x" * 150, status=IssueStatus.RESOLVED)
     views = [
@@ -235,7 +231,7 @@ def _more(blocks: list[dict[str, Any]]) -> ListPage | None:
 
 
 def test_lists_page_within_slack_limits_with_menus_of_at_most_five_options() -> None:
-    p = _partnership()
+    p = partnership_view()
     short = tuple(_issue(n, due_on=date(2026, 12, 1)) for n in range(1, 41))
     blocks = _message_ok(
         build_issue_list(p, short, heading="All issues", page=ListPage("C1", "issues", "all", 0), has_more=True)
@@ -262,7 +258,7 @@ def test_lists_page_within_slack_limits_with_menus_of_at_most_five_options() -> 
 
 
 def test_policy_message_shows_deadlines_hours_holidays_and_categories() -> None:
-    p = _partnership(client_org=INJECTION)
+    p = partnership_view(client_org=INJECTION)
     calendars = (
         CalendarView(Side.CLIENT, "America/New_York", (0, 1, 2, 3, 4), time(9), time(17), ()),
         CalendarView(
@@ -284,7 +280,7 @@ def test_policy_message_shows_deadlines_hours_holidays_and_categories() -> None:
 
 def test_home_tab_stays_within_slack_limits() -> None:
     partnerships = [
-        (replace(_partnership(), id=n, channel_id=f"C{n}", name=INJECTION), {"S1": n, "S2": 0, "S3": 1, "S4": 0})
+        (replace(partnership_view(), id=n, channel_id=f"C{n}", name=INJECTION), {"S1": n, "S2": 0, "S3": 1, "S4": 0})
         for n in range(1, 21)
     ]
     issues = [replace(_issue(n, title=INJECTION), partnership_id=(n % 20) + 1) for n in range(1, 16)]
