@@ -10,14 +10,14 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from statistics import fmean
 
 import pytest
 from sqlalchemy import event, select, update
 
 from benchmarks.sentiment import load_labelled
-from bot.services import digest, partnerships, pulse_rounds, pulses, question_bank, sentiment, themes, work_history
+from bot.services import digest, pulse_rounds, sentiment, themes, work_history
 from bot.services.errors import InvalidInput
 from bot.services.pulse_models import MAX_COMMENT, AnswerInput, RoundView
 from bot.services.sentiment import NEGATIVE, POSITIVE, analyse, comment_sentiment, label_for
@@ -25,7 +25,8 @@ from storage.models import Answer, Goal, PulseRound, Response
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world
 from tests.unit.test_digest import DIGEST_AT, START, WEEK_START, _seed_history
-from tests.unit.test_services_db import CHANNEL, CLIENT_LEAD, CLIENT_TEAM, KEY, NOW, _configure, _profile
+from tests.unit.test_services_db import CHANNEL, CLIENT_LEAD, CLIENT_TEAM, NOW, _installed
+from tests.unit.test_services_db import _submit as _submit_answers
 
 #: When the one round of the digest's week closed (``_seed_history``).
 THIS_WEEKS_ROUND = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
@@ -35,10 +36,7 @@ GREAT = "Great proactive support, the release went live on time"
 
 @pytest.fixture
 def pulse_world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
-    partnerships.ensure_workspace(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
-    question_bank.sync_bank(uow_factory(), now=NOW)
-    _configure(uow_factory)
-    return uow_factory
+    return _installed(uow_factory)
 
 
 def _start(uow_factory: UnitOfWorkFactory) -> RoundView:
@@ -50,9 +48,7 @@ def _submit(uow_factory: UnitOfWorkFactory, r: RoundView, user: str, comments: l
         AnswerInput(q.id, 7 if q.kind == "nps" else 3, comments[i] if i < len(comments) else None)
         for i, q in enumerate(r.questions)
     ]
-    pulses.submit_answers(
-        uow_factory(), round_id=r.id, profile=_profile(user), answers=answers, secret_key=KEY, now=NOW + timedelta(minutes=5)
-    )
+    _submit_answers(uow_factory, r, user, 3, answers=answers)
 
 
 def _stored(uow_factory: UnitOfWorkFactory, r: RoundView) -> list[tuple[str | None, float | None]]:

@@ -27,25 +27,26 @@ def _chain(start: datetime, n: int, **kw) -> list[datetime]:
     return fires
 
 
-def test_spring_forward_moves_utc_hour_but_keeps_local_nine() -> None:
-    before = _next(datetime(2026, 3, 1, tzinfo=UTC))
+@pytest.mark.parametrize(
+    ("start", "before_utc_hour", "after_utc_hour"),
+    [
+        # Spring forward (8 March): Monday 9:00 is 14:00 UTC on 2 March (EST), 13:00 UTC on 9 March (EDT).
+        pytest.param(datetime(2026, 3, 1, tzinfo=UTC), (3, 2, 14), (3, 9, 13), id="spring-forward"),
+        # Fall back (1 November): 13:00 UTC on 26 October (EDT), 14:00 UTC on 2 November (EST).
+        pytest.param(datetime(2026, 10, 20, tzinfo=UTC), (10, 26, 13), (11, 2, 14), id="fall-back"),
+    ],
+)
+def test_a_clock_change_moves_the_utc_hour_but_keeps_local_nine(
+    start: datetime, before_utc_hour: tuple[int, int, int], after_utc_hour: tuple[int, int, int]
+) -> None:
+    before = _next(start)
     after = _next(before)
-    assert before == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-    assert after == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+    assert before == datetime(2026, *before_utc_hour, 0, tzinfo=UTC)
+    assert after == datetime(2026, *after_utc_hour, 0, tzinfo=UTC)
     for fire in (before, after):
         local = fire.astimezone(ZoneInfo(NY))
         assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
         assert fire.tzinfo is not None and fire.utcoffset() == timedelta(0)
-
-
-def test_fall_back_moves_utc_hour_but_keeps_local_nine() -> None:
-    before = _next(datetime(2026, 10, 20, tzinfo=UTC))
-    after = _next(before)
-    assert before == datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
-    assert after == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
-    for fire in (before, after):
-        local = fire.astimezone(ZoneInfo(NY))
-        assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
 
 
 def test_chaining_gives_one_fire_per_week_across_a_year() -> None:

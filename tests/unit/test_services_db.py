@@ -60,12 +60,17 @@ def _configure(uow_factory: UnitOfWorkFactory, *, user_id: str = CLIENT_LEAD, no
     )
 
 
-@pytest.fixture
-def world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+def _installed(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """The app installed in the client's workspace, the question bank loaded and the partnership set up."""
     partnerships.ensure_workspace(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
     question_bank.sync_bank(uow_factory(), now=NOW)
     _configure(uow_factory)
     return uow_factory
+
+
+@pytest.fixture
+def world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    return _installed(uow_factory)
 
 
 def _partnership_id(uow_factory: UnitOfWorkFactory) -> int:
