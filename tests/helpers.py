@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from bot.harness import LocalStack
+from bot.sandbox import DemoWorld
 
 T = TypeVar("T")
 SETUP_CALLBACK = "setup-submit"
@@ -43,14 +44,8 @@ def open_view(stack: LocalStack, user_id: str, callback_id: str, timeout: float 
     return wait_for(find, timeout, f"{callback_id} modal for {user_id}")
 
 
-def setup_partnership(stack: LocalStack, **overrides: Any) -> None:
-    """The client lead runs /partner setup in the Connect channel and saves the form."""
-    w = stack.world
-    lead = stack.actor(w.client_lead)
-    before = len(stack.sandbox.messages(w.channel))
-    response = lead.slash_command("/partner", "setup", w.channel)
-    assert response.status == 200, response.body
-    view = open_view(stack, w.client_lead, SETUP_CALLBACK)
+def setup_form_values(w: DemoWorld, **overrides: Any) -> dict[str, Any]:
+    """What the client lead fills in the setup form for the demo world's partnership, with ``overrides``."""
     values: dict[str, Any] = {
         "name": "Northwind service desk",
         "client_org": "Northwind Retail",
@@ -60,8 +55,18 @@ def setup_partnership(stack: LocalStack, **overrides: Any) -> None:
         "provider_sponsors": [w.provider_sponsor],
         "timezone": "America/New_York",
     }
-    values.update(overrides)
-    response = lead.submit_view(view["id"], values)
+    return values | overrides
+
+
+def setup_partnership(stack: LocalStack, **overrides: Any) -> None:
+    """The client lead runs /partner setup in the Connect channel and saves the form."""
+    w = stack.world
+    lead = stack.actor(w.client_lead)
+    before = len(stack.sandbox.messages(w.channel))
+    response = lead.slash_command("/partner", "setup", w.channel)
+    assert response.status == 200, response.body
+    view = open_view(stack, w.client_lead, SETUP_CALLBACK)
+    response = lead.submit_view(view["id"], setup_form_values(w, **overrides))
     assert response.status == 200 and not response.body.strip(), response.body
     # The setup confirmation and the partnership menu.
     wait_for(lambda: len(stack.sandbox.messages(w.channel)) >= before + 2, what="setup messages")

@@ -20,23 +20,26 @@ def queue_notices(stack: LocalStack, texts: Sequence[str], *, channel_ids: Seque
     with stack.services.uow_factory() as uow:
         workspace_id = uow.session.scalars(select(Workspace.id)).one()
         for i, text in enumerate(texts):
-            uow.session.add(
-                OutboxMessage(
-                    dedupe_key=f"test-notice:{text}",
-                    workspace_id=workspace_id,
-                    partnership_id=None,
-                    purpose=Purpose.NOTICE.value,
-                    ref_id=0,
-                    method=SPECS[Purpose.NOTICE].method,
-                    channel_id=channels[i % len(channels)],
-                    status="pending",
-                    attempts=0,
-                    available_at=at,
-                    created_at=at,
-                    extra={"text": text},
-                )
-            )
+            uow.session.add(pending_notice(workspace_id, None, channels[i % len(channels)], text, at))
         uow.commit()
+
+
+def pending_notice(workspace_id: int, partnership_id: int | None, channel_id: str, text: str, at: datetime) -> OutboxMessage:
+    """A pending notice row carrying ``text``: a partnership's, or workspace-wide when ``partnership_id`` is None."""
+    return OutboxMessage(
+        dedupe_key=f"test-notice:{text}" if partnership_id is None else f"test-notice:{partnership_id}:{text}",
+        workspace_id=workspace_id,
+        partnership_id=partnership_id,
+        purpose=Purpose.NOTICE.value,
+        ref_id=partnership_id or 0,
+        method=SPECS[Purpose.NOTICE].method,
+        channel_id=channel_id,
+        status="pending",
+        attempts=0,
+        available_at=at,
+        created_at=at,
+        extra={"text": text},
+    )
 
 
 def posted(stack: LocalStack, text: str, channel_id: str | None = None) -> int:

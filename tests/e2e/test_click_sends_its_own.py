@@ -14,11 +14,12 @@ from bot.delivery import sender as sender_module
 from bot.delivery.sender import CLAIM_BATCH, DeliveryReport, OutboxSender
 from bot.harness import LocalStack
 from bot.services import partnership_setup, partnerships, pulse_rounds
-from bot.services.outbox import SPECS, OutboxItem, Purpose
+from bot.services.outbox import OutboxItem
 from storage import queued_outbox
 from storage.models import OutboxMessage
 from tests.factories import setup_input
 from tests.helpers import setup_partnership, wait_for
+from tests.outbox_support import pending_notice
 
 OTHER = "C0OTHER"
 
@@ -46,22 +47,7 @@ def _queue(stack: LocalStack, partnership_id: int, channel_id: str, texts: list[
     with stack.services.uow_factory() as uow:
         workspace_id = uow.partnerships.get(partnership_id).workspace_id  # type: ignore[union-attr]
         for text in texts:
-            uow.session.add(
-                OutboxMessage(
-                    dedupe_key=f"test-notice:{partnership_id}:{text}",
-                    workspace_id=workspace_id,
-                    partnership_id=partnership_id,
-                    purpose=Purpose.NOTICE.value,
-                    ref_id=partnership_id,
-                    method=SPECS[Purpose.NOTICE].method,
-                    channel_id=channel_id,
-                    status="pending",
-                    attempts=0,
-                    available_at=at,
-                    created_at=at,
-                    extra={"text": text},
-                )
-            )
+            uow.session.add(pending_notice(workspace_id, partnership_id, channel_id, text, at))
         uow.commit()
 
 

@@ -23,6 +23,7 @@ from tests.helpers import (
     answer_open_round,
     new_view,
     reply_texts,
+    setup_form_values,
     setup_partnership,
     view_ids,
     wait_for,
@@ -392,16 +393,7 @@ def test_changing_the_digest_schedule_recomputes_the_next_digest(stack) -> None:
     before = view_ids(stack)
     _command(stack, w.client_lead, "setup")
     view = new_view(stack, w.client_lead, SETUP_CALLBACK, before)
-    values = {
-        "name": "Northwind service desk",
-        "client_org": "Northwind Retail",
-        "provider_org": "Contoso Services",
-        "provider_leads": [w.provider_lead],
-        "client_sponsors": [w.client_sponsor],
-        "provider_sponsors": [w.provider_sponsor],
-        "timezone": "America/New_York",
-        "digest_weekday": "4",  # Friday
-    }
+    values = setup_form_values(w, digest_weekday="4")  # Friday
     assert stack.actor(w.client_lead).submit_view(view["id"], values).status == 200
 
     def next_digest() -> datetime | None:
