@@ -17,6 +17,7 @@ from bot.services import outbox_sending
 from storage.models import OutboxMessage, Partnership, PulseRound, Workspace
 from tests.conftest import START
 from tests.helpers import open_view, setup_partnership, wait_for
+from tests.serve_process import sandbox_env, start_serve, wait_listening
 
 PULSE_AT = START.replace(hour=14, minute=0)
 
@@ -194,35 +195,14 @@ def test_expired_trigger_tells_the_user_to_try_again(stack) -> None:  # type: ig
 
 def test_serve_subprocess_over_real_http(empty_database_url: str, tmp_path: Path) -> None:
     """``serve`` migrates an empty database at start, then answers over real HTTP."""
-    from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET
+    from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET
     from bot.sandbox import SlackSandbox, build_demo_world
 
     sb = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN).start()
     world = build_demo_world(sb)
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": SANDBOX_BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SANDBOX_SIGNING_SECRET,
-        "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
-        "DATABASE_URL": empty_database_url,
-        "SLACK_API_URL": sb.api_url,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--no-heartbeat"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve(sandbox_env(sb, empty_database_url), tmp_path, "--no-heartbeat")
     try:
-        assert proc.stdout is not None
-        line = ""
-        deadline = time.monotonic() + 30
-        while "listening on" not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-        assert "listening on" in line, line
-        url = line.split("listening on ", 1)[1].strip()
+        url = wait_listening(proc, 30)
         sb.bot_endpoint = url
         health = json.loads(urllib.request.urlopen(url.replace("/slack/events", "/healthz"), timeout=5).read())
         assert health == {"ok": True}

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bot.settings import Settings, SettingsError
 from storage.base import Base
 from storage.models import Member, ProcessedEvent
 from tests.helpers import setup_partnership, wait_for
+from tests.serve_process import SERVE_COMMAND
 
 NEW = "U0PSIG1"
 SECRET = "checks-signing-secret-0123456789"
@@ -232,7 +232,7 @@ def test_4_serve_with_an_empty_signing_secret_exits_at_startup_naming_it(tmp_pat
         }
     )
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--no-heartbeat"],
+        [*SERVE_COMMAND, "--no-heartbeat"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET
+from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET
 from bot.sandbox import SlackSandbox, build_demo_world
+from tests.serve_process import sandbox_env, start_serve, wait_listening
 
 #: How long the workers and the resource tracker may take to notice and finish after their parent is killed.
 EXIT_SECONDS = 15.0
@@ -48,30 +47,11 @@ def _alive(pid: int) -> bool:
 def test_workers_and_resource_tracker_exit_after_the_server_is_killed(database_url: str, tmp_path: Path) -> None:
     sb = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN).start()
     build_demo_world(sb)
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": SANDBOX_BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SANDBOX_SIGNING_SECRET,
-        "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
-        "DATABASE_URL": database_url,
-        "SLACK_API_URL": sb.api_url,
-        "PARTNERPULSE_WORKER_PROCESSES": "2",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--no-heartbeat"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = sandbox_env(sb, database_url, PARTNERPULSE_WORKER_PROCESSES="2")
+    proc = start_serve(env, tmp_path, "--no-heartbeat")
     children: dict[int, str] = {}
     try:
-        assert proc.stdout is not None
-        line, deadline = "", time.monotonic() + 60
-        while "listening on" not in line and time.monotonic() < deadline and proc.poll() is None:
-            line = proc.stdout.readline()
-        assert "listening on" in line, line
+        wait_listening(proc, 60)
         children = _children(proc.pid)  # listening only after both workers said they were ready
         workers = [pid for pid, cmd in children.items() if "spawn_main" in cmd]
         assert len(workers) == 2, children
