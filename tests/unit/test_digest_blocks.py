@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -166,21 +167,18 @@ def test_user_text_is_escaped_everywhere() -> None:
 
 
 def _named(partnership: Any, name: str) -> Any:
-    from dataclasses import replace
-
     return replace(partnership, name=name)
 
 
 def test_a_withheld_side_shows_no_figures_or_comments_whatever_the_view_holds() -> None:
     # A read model that (wrongly) carries the provider's figures and comments while marking it withheld.
-    leaky = SideDigest(
-        Side.PROVIDER,
-        "Contoso",
-        Participation(2, 4),
-        True,
-        SentimentSummary(1, -0.9, "negative", 0, 0, 1),
-        (ThemeView("secret theme", 2),),
-        ("secret comment",),
+    leaky = replace(
+        digest_view().sides[1],  # the provider's, Contoso's
+        participation=Participation(2, 4),
+        withheld=True,
+        sentiment=SentimentSummary(1, -0.9, "negative", 0, 0, 1),
+        themes=(ThemeView("secret theme", 2),),
+        comments=("secret comment",),
     )
     view = digest_view(
         sides=(digest_view().sides[0], leaky),
