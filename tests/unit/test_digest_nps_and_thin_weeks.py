@@ -3,34 +3,25 @@ too thin to show (a trend compares only weeks in which that side met the anonymi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from bot.services import digest
 from bot.services.figures import NpsFigure
-from bot.services.partnership_models import Side
 from bot.services.pulse_models import Trend
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, add_closed_round, answers_for, make_issue_world
+from tests.factories import IssueWorld, answers_for, make_issue_world
 
-#: Set up Mon 2 Nov 2026; digest Fridays 16:00 New York. The week of Fri 4 Dec ends Fri 11 Dec 21:00 UTC.
-START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-DIGEST_AT = datetime(2026, 12, 11, 21, 0, tzinfo=UTC)
-WEEK_START = date(2026, 12, 4)
-C, P = Side.CLIENT, Side.PROVIDER
+# Set up Mon 2 Nov 2026 (START); digest Fridays 16:00 New York. The week of Fri 4 Dec (WEEK_START) ends Fri 11 Dec
+# 21:00 UTC (DIGEST_AT).
+from tests.unit.test_digest import DIGEST_AT, START, WEEK_START, C, P, _round
 
 
 @pytest.fixture
 def world(uow_factory: UnitOfWorkFactory) -> IssueWorld:
     return make_issue_world(uow_factory, now=START)
-
-
-def _round(world: IssueWorld, closed_at: datetime, answers: list, asked: tuple[int, int] = (5, 4)) -> int:  # type: ignore[type-arg]
-    return add_closed_round(
-        world.uow_factory, partnership_id=world.partnership_id, closed_at=closed_at, answers=answers, asked=asked
-    )
 
 
 def _both(world: IssueWorld):  # type: ignore[no-untyped-def]
