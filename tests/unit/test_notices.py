@@ -18,7 +18,7 @@ from bot.blocks.common import build_setup_done
 from bot.delivery.sender import DeliveryReport
 from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.issue_models import DEFAULT_CATEGORIES
+from bot.services.issue_models import DEFAULT_CATEGORIES, PolicyChange
 from bot.services.outbox import Notice
 from bot.services.partnership_models import SetupResult, Side, SlackProfile
 from handlers.policy import calendar_notice, categories_notice, policy_form_notice, policy_notice
@@ -232,15 +232,19 @@ def _stored(env: Env) -> tuple[dict[str, tuple[int, int]], list[str] | None]:
 def test_the_policy_form_saves_several_changes_with_one_notice(env: Env) -> None:
     lead = env.world.provider_lead
     _s2(env, None)  # S2 is custom before the form: the form returns it to the default
-    change = issue_settings.change_policy(
-        env.uow_factory(),
-        **env.where,
-        actor=lead,
-        categories=[*DEFAULT_CATEGORIES, "Data quality"],
-        deadlines=_deadlines(S1=(30, 480), S3=(480, 2400)),
-        now=NOW,
-        announce=policy_form_notice("policy-view:V1", lead),
-    )
+
+    def submit() -> PolicyChange:
+        return issue_settings.change_policy(
+            env.uow_factory(),
+            **env.where,
+            actor=lead,
+            categories=[*DEFAULT_CATEGORIES, "Data quality"],
+            deadlines=_deadlines(S1=(30, 480), S3=(480, 2400)),
+            now=NOW,
+            announce=policy_form_notice("policy-view:V1", lead),
+        )
+
+    change = submit()
     assert change.changed and change.severities == ("S1", "S2", "S3")
     assert _stored(env) == ({"S1": (30, 480), "S3": (480, 2400)}, [*DEFAULT_CATEGORIES, "Data quality"])
     [row] = env.notices()
@@ -254,15 +258,7 @@ def test_the_policy_form_saves_several_changes_with_one_notice(env: Env) -> None
         "S3 medium: acknowledge within 1 working day, resolve within 5 working days."
     )
     # The same submission delivered again changes nothing more and posts nothing more.
-    again = issue_settings.change_policy(
-        env.uow_factory(),
-        **env.where,
-        actor=lead,
-        categories=[*DEFAULT_CATEGORIES, "Data quality"],
-        deadlines=_deadlines(S1=(30, 480), S3=(480, 2400)),
-        now=NOW,
-        announce=policy_form_notice("policy-view:V1", lead),
-    )
+    again = submit()
     assert not again.changed and len(env.notices()) == 1
 
 
