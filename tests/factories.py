@@ -163,6 +163,11 @@ class IssueWorld:
     client_sponsor: str = "UCS"
     provider_sponsor: str = "UPS"
 
+    @property
+    def where(self) -> dict[str, str]:
+        """The partnership's workspace and channel, as a service call in its channel names them."""
+        return {"team_id": self.team_id, "channel_id": self.channel_id}
+
 
 def _profile(user_id: str) -> SlackProfile:
     team = "TCLIENT" if user_id.startswith("UC") else "TPROV"
@@ -206,8 +211,7 @@ def put_provider_in_kolkata(world: IssueWorld, *, now: datetime) -> None:
 
     calendar_settings.set_calendar(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=world.provider_lead,
         side=Side.PROVIDER,
         timezone="Asia/Kolkata",

@@ -151,8 +151,7 @@ def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, 
     """What ``create`` (a service taking a form's data) makes of ``data``, submitted in the world's channel."""
     return create(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=actor,
         data=data,
         request_key=key,

@@ -43,9 +43,7 @@ def _reminders(world: IssueWorld) -> list[tuple[str | None, str, int | None]]:
 
 
 def _list(world: IssueWorld, user: str, f: ActionFilter, now: datetime = NOW) -> list[str]:
-    found = actions.list_actions(
-        world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id=user, filter=f, now=now
-    )
+    found = actions.list_actions(world.uow_factory(), **world.where, user_id=user, filter=f, now=now)
     return [a.title for a in found]
 
 
@@ -220,5 +218,5 @@ def test_paused_partnerships_are_not_reminded(world: IssueWorld) -> None:
     _create(world, key="a", owner_id="UC1", due_on=date(2026, 11, 23))
     from bot.services.partnerships import set_paused
 
-    set_paused(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", paused=True, now=NOW)
+    set_paused(world.uow_factory(), **world.where, actor="UCL", paused=True, now=NOW)
     assert actions.remind_overdue(world.uow_factory, now=NOW) == 0

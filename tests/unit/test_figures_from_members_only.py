@@ -42,7 +42,7 @@ def _ratings() -> ScorecardInput:
 @pytest.mark.parametrize("user", ["UC3", "UNOBODY"])
 def test_a_scorecard_from_outside_the_channel_is_refused(world: IssueWorld, user: str) -> None:
     uf = world.uow_factory
-    s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
+    s = scorecard.start_now(uf(), **world.where, actor="UCL", now=NOW)
     with pytest.raises(NotAllowed, match=NOT_A_MEMBER):
         scorecard.scorecard_form(uf(), scorecard_id=s.id, user_id=user, secret_key=SECRET, now=NOW)
     with pytest.raises(NotAllowed, match=NOT_A_MEMBER):

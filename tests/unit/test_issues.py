@@ -67,12 +67,7 @@ def test_the_same_submission_twice_creates_one_issue(world: IssueWorld) -> None:
     first = _log(world, key="view-123")
     again = _log(world, key="view-123", title="Changed on the retry")
     assert again.created is False and again.issue.id == first.issue.id and again.issue.title == first.issue.title
-    assert (
-        len(
-            issue_queries.list_issues(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id="UC1")
-        )
-        == 1
-    )
+    assert len(issue_queries.list_issues(world.uow_factory(), **world.where, user_id="UC1")) == 1
     assert _purposes(world) == ["issue-card"]
     # The number the retry took was given back.
     assert _log(world, key="view-456").issue.number == 2
@@ -131,7 +126,7 @@ def test_a_deactivated_owner_is_rejected(world: IssueWorld) -> None:
 
 
 def test_an_owner_who_left_the_channel_is_rejected(world: IssueWorld) -> None:
-    member_left(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id="UC3", event_id="", now=NOW)
+    member_left(world.uow_factory(), **world.where, user_id="UC3", event_id="", now=NOW)
     with pytest.raises(InvalidInput, match="not in this channel"):
         _log(world, owner_id="UC3")
 
@@ -301,9 +296,7 @@ def test_list_issues_filters(world: IssueWorld) -> None:
     issue_lifecycle.resolve(world.uow_factory(), channel_id=world.channel_id, issue_id=a.id, actor="UC1", now=NOW)
 
     def numbers(user: str, f: IssueFilter) -> list[int]:
-        found = issue_queries.list_issues(
-            world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, user_id=user, filter=f
-        )
+        found = issue_queries.list_issues(world.uow_factory(), **world.where, user_id=user, filter=f)
         return [i.number for i in found]
 
     assert numbers("UC1", IssueFilter.OPEN) == [b.number]
@@ -331,8 +324,7 @@ def test_policy_change_reschedules_open_issues(world: IssueWorld) -> None:
     issue = _log(world).issue
     view = issue_settings.set_policy(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor="UPL",
         severity="S2",
         acknowledge=timedelta(hours=1),
@@ -345,9 +337,7 @@ def test_policy_change_reschedules_open_issues(world: IssueWorld) -> None:
     assert issue_queries.get_issue(
         world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
     ).next_escalation_at == (NOW + timedelta(hours=1))
-    view = issue_settings.reset_policy(
-        world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", severity="S2", now=NOW
-    )
+    view = issue_settings.reset_policy(world.uow_factory(), **world.where, actor="UCL", severity="S2", now=NOW)
     assert next(s for s in view.severities if s.severity == "S2").acknowledge == timedelta(hours=4)
     assert issue_queries.get_issue(
         world.uow_factory(), channel_id=world.channel_id, issue_id=issue.id
@@ -368,8 +358,7 @@ def test_bad_policy(world: IssueWorld, severity: str, ack: timedelta, resolve: t
     with pytest.raises(InvalidInput) as caught:
         issue_settings.set_policy(
             world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
+            **world.where,
             actor="UCL",
             severity=severity,
             acknowledge=ack,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.services import actions, escalation, issue_lifecycle, portfolio
+from bot.services import escalation, portfolio
 from bot.services.digest_models import ActionSummary, DigestAction, DigestIssue, IssueSummary, SeverityAges, SideDigest
 from bot.services.figures import HealthIndex
 from bot.services.issue_models import IssueStatus
@@ -15,7 +15,8 @@ from bot.services.partnership_models import Side
 from bot.services.portfolio_models import RiskLevel
 from bot.services.portfolio_risk import assess, rank
 from bot.services.pulse_models import Participation
-from tests.factories import action_input, digest_view, issue_input, make_issue_world
+from tests.factories import digest_view, make_issue_world
+from tests.unit_support import create_action_in, log_issue_in
 
 #: The factory digest's week ends Fri 11 Dec 2026 16:00 in New York.
 TODAY = date(2026, 12, 11)
@@ -113,34 +114,12 @@ def test_the_portfolio_from_the_database_ranks_the_neglected_partnership_high(uo
     logged = NOW - timedelta(days=28, hours=1)
     world = make_issue_world(uow_factory, now=logged)
     calm = make_issue_world(uow_factory, now=logged, channel_id="C200", name="Contoso payroll")
-    issue_lifecycle.log_issue(
-        uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC1",
-        data=issue_input(severity="S2", owning_side=Side.PROVIDER, owner_id="UP1"),
-        request_key="log-1",
-        now=logged,
-    )
-    actions.create_action(
-        uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
-        actor="UC1",
-        data=action_input(due_on=date(2027, 1, 9) - timedelta(days=12)),  # 12 days before NOW in New York
-        request_key="action-1",
-        now=logged,
-    )
+    log_issue_in(world, key="log-1", now=logged, actor="UC1", severity="S2", owning_side=Side.PROVIDER, owner_id="UP1")
+    # Due 12 days before NOW in New York.
+    create_action_in(world, key="action-1", now=logged, actor="UC1", due_on=date(2027, 1, 9) - timedelta(days=12))
     escalation.escalate_due(uow_factory, now=WEEK_END - timedelta(hours=1))  # never acknowledged: straight to level 3
-    issue_lifecycle.log_issue(
-        uow_factory(),
-        team_id=world.team_id,
-        channel_id=calm.channel_id,
-        actor="UC1",
-        data=issue_input(severity="S4", owning_side=Side.PROVIDER, owner_id="UP1"),
-        request_key="log-2",
-        now=WEEK_END - timedelta(minutes=5),
-    )
+    late = WEEK_END - timedelta(minutes=5)
+    log_issue_in(calm, key="log-2", now=late, actor="UC1", severity="S4", owning_side=Side.PROVIDER, owner_id="UP1")
 
     view = portfolio.portfolio_for(uow_factory, team_id=world.team_id, user_id="UCL", now=NOW)
     first, second = view.entries

@@ -109,9 +109,7 @@ def test_one_scorecard_per_period_and_a_repeated_tick_opens_nothing(world: Issue
 
 def test_a_scorecard_missed_during_downtime_is_skipped_not_opened_late(world: IssueWorld) -> None:
     uf = world.uow_factory
-    scorecard.set_cadence(
-        uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW
-    )
+    scorecard.set_cadence(uf(), **world.where, actor="UCL", cadence=ScorecardCadence.MONTHLY, now=NOW)
     assert scorecard_rounds.open_due(uf, now=datetime(2026, 12, 20, 12, 0, tzinfo=UTC)) == 0  # due 4 Dec, 16 days ago
     with uf() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Scorecard)) == 0
@@ -130,7 +128,7 @@ def _submit(world: IssueWorld, scorecard_id: int, user: str, data: ScorecardInpu
 
 def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
     uf = world.uow_factory
-    s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
+    s = scorecard.start_now(uf(), **world.where, actor="UCL", now=NOW)
     # Client raters rate themselves 4, 4, 5 (13/3 = 4.33 → 4.3) and the provider 3, 2, 3 (8/3 = 2.67 → 2.7).
     for user, own, other in (("UC1", 4, 3), ("UC2", 4, 2), ("UC3", 5, 3)):
         assert _submit(world, s.id, user, _ratings(own, other)) is True
@@ -189,7 +187,7 @@ def test_gaps_by_hand_and_one_response_per_person(world: IssueWorld) -> None:
 
 def test_a_side_below_the_threshold_shows_no_averages_and_no_comments(world: IssueWorld) -> None:
     uf = world.uow_factory
-    s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
+    s = scorecard.start_now(uf(), **world.where, actor="UCL", now=NOW)
     for user in ("UC1", "UC2", "UC3"):
         _submit(world, s.id, user, ScorecardInput(_ratings(4, 2).scores, comment=f"client says <!channel> {user}"))
     for user in ("UP1", "UP2"):  # two provider people: below the threshold of three
@@ -211,7 +209,7 @@ def test_a_side_below_the_threshold_shows_no_averages_and_no_comments(world: Iss
 
 def test_scorecard_bad_input_and_people_without_a_side(world: IssueWorld) -> None:
     uf = world.uow_factory
-    s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
+    s = scorecard.start_now(uf(), **world.where, actor="UCL", now=NOW)
     missing = dict(_ratings(4, 4).scores)
     del missing[("other", "trust")]
     with pytest.raises(InvalidInput) as exc:
@@ -239,8 +237,7 @@ def _goal(world: IssueWorld, key: str, actor: str = "UC1", **kw: object):
     values.update(kw)
     return goals.create_goal(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=actor,
         data=GoalInput(**values),  # type: ignore[arg-type]
         request_key=key,
@@ -322,14 +319,7 @@ def test_the_digest_reports_goals_from_the_goals_table(world: IssueWorld) -> Non
 
     p = partnerships.get_partnership_by_id(world.uow_factory(), partnership_id=world.partnership_id)
     assert p is not None
-    listing = _dumps(
-        [
-            b.to_dict()
-            for b in build_goal_list(
-                p, goals.list_goals(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id)
-            ).blocks
-        ]
-    )
+    listing = _dumps([b.to_dict() for b in build_goal_list(p, goals.list_goals(world.uow_factory(), **world.where)).blocks])
     assert "Launch &lt;!channel&gt; portal" in listing and "<!channel>" not in listing
 
 

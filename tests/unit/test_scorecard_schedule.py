@@ -93,7 +93,7 @@ def _ratings(score: int) -> ScorecardInput:
 
 def test_a_scorecard_too_few_answered_says_so_once_plainly(world: IssueWorld) -> None:
     uf = world.uow_factory
-    s = scorecard.start_now(uf(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=NOW)
+    s = scorecard.start_now(uf(), **world.where, actor="UCL", now=NOW)
     for user in ("UC1", "UC2", "UP1"):
         scorecard.submit(uf(), scorecard_id=s.id, user_id=user, data=_ratings(3), secret_key=SECRET, now=NOW)
     scorecard_rounds.close_due(uf, now=NOW + timedelta(days=7))

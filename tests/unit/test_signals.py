@@ -45,9 +45,7 @@ def _round(
 ) -> RoundView:
     """Open a round in week ``week``, have both sides answer (score by person and dimension) and close it."""
     opened = START + timedelta(weeks=week)
-    r = pulse_rounds.start_round_now(
-        world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, actor="UCL", now=opened
-    )
+    r = pulse_rounds.start_round_now(world.uow_factory(), **world.where, actor="UCL", now=opened)
     for people, score, team in ((CLIENT, client, "TCLIENT"), (provider_people, provider, "TPROV")):
         for user in people:
             pulses.submit_answers(

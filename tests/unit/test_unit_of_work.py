@@ -85,8 +85,7 @@ def test_lock_partnership_rereads_the_row(world: IssueWorld) -> None:
 def _edit(world: IssueWorld, verb: str, *names: str, actor: str = "UCL") -> tuple[str, ...]:
     return issue_settings.edit_categories(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=actor,
         verb=verb,
         names=names,
@@ -106,7 +105,7 @@ def test_category_edits_add_remove_and_set(world: IssueWorld) -> None:
         _edit(world, "add", "A", actor="UC1")
     with pytest.raises(NotAllowed):
         _edit(world, "add", "C", actor="UC1")
-    assert issue_settings.get_categories(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id) == (
+    assert issue_settings.get_categories(world.uow_factory(), **world.where) == (
         "A",
         "B",
     )
@@ -132,5 +131,5 @@ def test_two_leads_adding_categories_at_once_both_keep_their_change(world: Issue
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    saved = issue_settings.get_categories(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id)
+    saved = issue_settings.get_categories(world.uow_factory(), **world.where)
     assert set(saved) == {*DEFAULT_CATEGORIES, "Client view", "Provider view"}
