@@ -20,6 +20,7 @@ from bot.services import actions, issue_lifecycle, partnership_setup, partnershi
 from bot.services.issue_lifecycle import LogIssueResult
 from bot.services.issue_models import ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
+from bot.services.partnerships import upsert_member
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, setup_input
 
@@ -145,6 +146,15 @@ def second_partnership(stack: LocalStack, *, channel_id: str) -> int:
     )
     stack.services.sender.deliver_pending()
     return result.partnership.id
+
+
+def member_in_channel(world: IssueWorld, profile: SlackProfile, *, now: datetime) -> None:
+    """The person recorded (or updated) as in the partnership's channel, as Slack's member events do."""
+    with world.uow_factory() as uow:
+        p = uow.partnerships.get(world.partnership_id)
+        assert p is not None
+        upsert_member(uow, p, profile, in_channel=True, now=now)
+        uow.commit()
 
 
 def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, key: str, now: datetime, actor: str) -> T:

@@ -10,11 +10,10 @@ from bot.services import actions, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.issue_models import ActionFilter, ActionStatus
 from bot.services.partnership_models import Side, SlackProfile
-from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, make_issue_world, put_provider_in_kolkata
-from tests.unit_support import create_action_in, log_issue_in
+from tests.unit_support import create_action_in, log_issue_in, member_in_channel
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -86,11 +85,7 @@ def test_bad_action_input(world: IssueWorld, overrides: dict[str, object], field
 
 
 def test_a_deactivated_owner_cannot_get_an_action(world: IssueWorld) -> None:
-    with world.uow_factory() as uow:
-        p = uow.partnerships.get(world.partnership_id)
-        assert p is not None
-        upsert_member(uow, p, SlackProfile("UC3", "TCLIENT", "uc3", deleted=True), in_channel=True, now=CREATED)
-        uow.commit()
+    member_in_channel(world, SlackProfile("UC3", "TCLIENT", "uc3", deleted=True), now=CREATED)
     with pytest.raises(InvalidInput, match="deactivated"):
         _create(world, key="x", owner_id="UC3")
 

@@ -9,11 +9,10 @@ import pytest
 from bot.services import followups, issue_lifecycle, issue_queries
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.partnership_models import Side, SlackProfile
-from bot.services.partnerships import upsert_member
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world
-from tests.unit_support import log_issue_in
+from tests.unit_support import log_issue_in, member_in_channel
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -69,11 +68,7 @@ def test_contributions_are_tagged_with_the_contributors_side(world: IssueWorld, 
 
 
 def test_people_without_a_side_use_the_button_they_pressed(world: IssueWorld, issue_id: int) -> None:
-    with world.uow_factory() as uow:
-        p = uow.partnerships.get(world.partnership_id)
-        assert p is not None
-        upsert_member(uow, p, SlackProfile("UX1", None, "guest"), in_channel=True, now=NOW)
-        uow.commit()
+    member_in_channel(world, SlackProfile("UX1", None, "guest"), now=NOW)
     assert _contribute(world, issue_id, actor="UX1", text="Ask earlier", side=Side.PROVIDER).side is Side.PROVIDER
     with pytest.raises(NotAllowed):
         _contribute(world, issue_id, actor="UX1", text="Ask earlier", key="other")

@@ -14,11 +14,11 @@ from bot.services import calendar_settings, issue_lifecycle, issue_queries, issu
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.issue_models import DEFAULT_CATEGORIES, IssueFilter, IssueStatus, IssueView
 from bot.services.partnership_models import Side, SlackProfile
-from bot.services.partnerships import member_left, upsert_member
+from bot.services.partnerships import member_left
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world, put_provider_in_kolkata
-from tests.unit_support import log_issue_in
+from tests.unit_support import log_issue_in, member_in_channel
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5): working time for the client side.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -115,11 +115,7 @@ def test_limits_are_inclusive_and_text_is_stripped(world: IssueWorld) -> None:
 
 
 def test_a_deactivated_owner_is_rejected(world: IssueWorld) -> None:
-    with world.uow_factory() as uow:
-        p = uow.partnerships.get(world.partnership_id)
-        assert p is not None
-        upsert_member(uow, p, SlackProfile("UC3", "TCLIENT", "uc3", deleted=True), in_channel=True, now=NOW)
-        uow.commit()
+    member_in_channel(world, SlackProfile("UC3", "TCLIENT", "uc3", deleted=True), now=NOW)
     with pytest.raises(InvalidInput, match="deactivated") as caught:
         _log(world, owner_id="UC3")
     assert caught.value.field == "owner_id"
