@@ -27,6 +27,7 @@ C, P = Side.CLIENT, Side.PROVIDER
 
 @pytest.fixture
 def worlds(uow_factory: UnitOfWorkFactory) -> tuple[IssueWorld, IssueWorld]:
+    """Two partnerships with their history seeded: the digest test's, and a second one with a Kolkata schedule."""
     first = make_issue_world(uow_factory, now=START)
     second = make_issue_world(uow_factory, now=START, channel_id="C200", name="Kolkata desk")
     with uow_factory() as uow:  # another schedule in another zone: Mondays 09:00 in Kolkata
@@ -34,6 +35,8 @@ def worlds(uow_factory: UnitOfWorkFactory) -> tuple[IssueWorld, IssueWorld]:
         assert p is not None
         p.timezone, p.digest_weekday, p.digest_hour, p.digest_minute = "Asia/Kolkata", 0, 9, 0
         uow.commit()
+    _seed_history(first)
+    _seed_second(second)
     return first, second
 
 
@@ -111,8 +114,6 @@ def test_batched_digests_equal_the_digests_built_one_by_one(
     worlds: tuple[IssueWorld, IssueWorld], batch: int, now: datetime
 ) -> None:
     first, second = worlds
-    _seed_history(first)
-    _seed_second(second)
     ids = [second.partnership_id, first.partnership_id]
     expected = _one_by_one(first, ids, now)
     got = digest.build_digests(first.uow_factory(), partnership_ids=[*ids, 9999], now=now, batch=batch)
@@ -122,8 +123,6 @@ def test_batched_digests_equal_the_digests_built_one_by_one(
 def test_the_seeded_week_has_what_the_comparison_relies_on(worlds: tuple[IssueWorld, IssueWorld]) -> None:
     """Guard for the test above: the digests it compares are not empty (comments, issues, actions, a gap)."""
     first, second = worlds
-    _seed_history(first)
-    _seed_second(second)
     view_first, view_second = digest.build_digests(
         first.uow_factory(), partnership_ids=[first.partnership_id, second.partnership_id], now=DIGEST_AT
     )
@@ -150,8 +149,6 @@ def test_queued_digests_built_together_equal_each_built_alone(worlds: tuple[Issu
     """What the sender renders for a claimed batch (``digests_for``) is what ``digest_for`` gives row by row, for rows
     of different partnerships, schedules and weeks (a week left queued since before the latest one included)."""
     first, second = worlds
-    _seed_history(first)
-    _seed_second(second)
     now = DIGEST_AT + timedelta(days=8)
     ids: list[int] = []
     with first.uow_factory() as uow:
@@ -175,8 +172,6 @@ def test_the_renderer_builds_a_claimed_batch_of_digests_together(
     """The sender hands each claimed batch to ``Renderer.prepare``: the digests in it are rendered from one batched
     build, not one ``digest_for`` (a dozen statements) each; a digest outside the batch is still built alone."""
     first, second = worlds
-    _seed_history(first)
-    _seed_second(second)
     now = DIGEST_AT + timedelta(hours=1)
     items: list[OutboxItem] = []
     with first.uow_factory() as uow:
