@@ -12,9 +12,10 @@ test (tests/e2e/test_fault_database_restart.py).
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
@@ -96,26 +97,24 @@ def _through_the_night(stack: LocalStack, week_before: datetime, night: date) ->
     return opened, skipped
 
 
-def test_a_sunday_0230_pulse_on_spring_forward_day_opens_once_that_date(stack: LocalStack) -> None:
-    setup_partnership(stack, pulse_weekday="6", pulse_time="02:30")
-    spring = date(2027, 3, 14)  # 02:00 EST -> 03:00 EDT: 02:30 does not exist
-    week_before = datetime(2027, 3, 7, 2, 30, tzinfo=NEW_YORK).astimezone(UTC)
-    opened, skipped = _through_the_night(stack, week_before, spring)
+@pytest.mark.parametrize(
+    ("pulse_time", "change_day", "next_week_utc"),
+    [
+        # 02:00 EST -> 03:00 EDT: 02:30 does not exist. The next week is back at 02:30, now EDT: 06:30 UTC.
+        pytest.param(time(2, 30), date(2027, 3, 14), datetime(2027, 3, 21, 6, 30, tzinfo=UTC), id="0230-spring-forward"),
+        # 02:00 EDT -> 01:00 EST: 01:30 happens twice. The next week is at 01:30 EST: 06:30 UTC.
+        pytest.param(time(1, 30), date(2027, 11, 7), datetime(2027, 11, 14, 6, 30, tzinfo=UTC), id="0130-fall-back"),
+    ],
+)
+def test_a_sunday_pulse_at_a_time_the_clock_change_skips_or_repeats_opens_once_that_date(
+    stack: LocalStack, pulse_time: time, change_day: date, next_week_utc: datetime
+) -> None:
+    setup_partnership(stack, pulse_weekday="6", pulse_time=pulse_time.strftime("%H:%M"))
+    week_before = datetime.combine(change_day - timedelta(days=7), pulse_time, tzinfo=NEW_YORK).astimezone(UTC)
+    opened, skipped = _through_the_night(stack, week_before, change_day)
     assert (opened, skipped) == (1, 0)
-    assert _round_dates(stack).count(spring) == 1
-    # The next week is back at 02:30, now EDT: 06:30 UTC.
-    assert _next_pulse_at(stack) == datetime(2027, 3, 21, 6, 30, tzinfo=UTC)
-
-
-def test_a_sunday_0130_pulse_on_fall_back_day_opens_once_that_date(stack: LocalStack) -> None:
-    setup_partnership(stack, pulse_weekday="6", pulse_time="01:30")
-    fall = date(2027, 11, 7)  # 02:00 EDT -> 01:00 EST: 01:30 happens twice
-    week_before = datetime(2027, 10, 31, 1, 30, tzinfo=NEW_YORK).astimezone(UTC)
-    opened, skipped = _through_the_night(stack, week_before, fall)
-    assert (opened, skipped) == (1, 0)
-    assert _round_dates(stack).count(fall) == 1
-    # The next week is at 01:30 EST: 06:30 UTC.
-    assert _next_pulse_at(stack) == datetime(2027, 11, 14, 6, 30, tzinfo=UTC)
+    assert _round_dates(stack).count(change_day) == 1
+    assert _next_pulse_at(stack) == next_week_utc
 
 
 def test_a_reminder_shows_the_zone_the_person_has_when_it_is_sent_not_when_it_was_scheduled(stack: LocalStack) -> None:

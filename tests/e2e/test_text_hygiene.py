@@ -191,11 +191,16 @@ def _event(stack: LocalStack, kind: str) -> IssueEvent:
     return newest_row(stack, select(IssueEvent).where(IssueEvent.kind == kind))
 
 
-def case_issue_update_and_resolve(run: Run) -> None:
-    stack, w = run.stack, run.stack.world
-    setup_partnership(stack)
+def _report_late_card(run: Run) -> tuple[dict[str, Any], str]:
+    """The partnership set up and an issue logged: its card, and its owner (the provider's first member)."""
+    setup_partnership(run.stack)
     card, _ = _logged_issue(run, "Report late")
-    owner = w.provider_members[0]
+    return card, run.stack.world.provider_members[0]
+
+
+def case_issue_update_and_resolve(run: Run) -> None:
+    stack = run.stack
+    card, owner = _report_late_card(run)
     view = _card_form(run, card, owner, "issue-update", "issue-update-submit")
     run.submit(owner, view, run.fill(view))
     run.expect(view, "comment", _event(stack, "updated").detail, CLEAN)
@@ -207,9 +212,7 @@ def case_issue_update_and_resolve(run: Run) -> None:
 
 def case_followup(run: Run) -> None:
     stack, w = run.stack, run.stack.world
-    setup_partnership(stack)
-    card, _ = _logged_issue(run, "Report late")
-    owner = w.provider_members[0]
+    card, owner = _report_late_card(run)
     view = _card_form(run, card, owner, "issue-resolve", "issue-resolve-submit")
     run.submit(owner, view, {"comment": "Fixed"})
     question = message_with(stack, "followup-contribute-client")
