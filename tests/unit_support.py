@@ -18,7 +18,7 @@ from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
 from bot.services.issue_lifecycle import LogIssueResult
-from bot.services.issue_models import ActionView
+from bot.services.issue_models import ActionStatus, ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.uow import UnitOfWorkFactory
@@ -155,6 +155,15 @@ def member_in_channel(world: IssueWorld, profile: SlackProfile, *, now: datetime
         assert p is not None
         upsert_member(uow, p, profile, in_channel=True, now=now)
         uow.commit()
+
+
+def set_action_status_in(
+    world: IssueWorld, action_id: int, status: ActionStatus, *, actor: str, now: datetime
+) -> ActionView:
+    """The action's status set by ``actor`` in the world's channel."""
+    return actions.set_action_status(
+        world.uow_factory(), channel_id=world.channel_id, action_id=action_id, actor=actor, status=status, now=now
+    )
 
 
 def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, key: str, now: datetime, actor: str) -> T:

@@ -19,7 +19,7 @@ from bot.services.working_calendar import WorkingCalendar, _window_of, _windows,
 from storage.models import Action, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world, put_provider_in_kolkata
-from tests.unit_support import create_action_in
+from tests.unit_support import create_action_in, set_action_status_in
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -52,9 +52,7 @@ def _set_next(world: IssueWorld, action_id: int, value: datetime | None) -> None
 
 
 def _status(world: IssueWorld, action_id: int, status: ActionStatus, now: datetime) -> None:
-    actions.set_action_status(
-        world.uow_factory(), channel_id=world.channel_id, action_id=action_id, actor="UC1", status=status, now=now
-    )
+    set_action_status_in(world, action_id, status, actor="UC1", now=now)
 
 
 def test_creating_an_action_schedules_its_first_reminder(world: IssueWorld) -> None:

@@ -13,7 +13,7 @@ from bot.services.partnership_models import Side, SlackProfile
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, make_issue_world, put_provider_in_kolkata
-from tests.unit_support import create_action_in, log_issue_in, member_in_channel
+from tests.unit_support import create_action_in, log_issue_in, member_in_channel, set_action_status_in
 
 #: Friday 20 Nov 2026, 10:00 New York: when the actions are created.
 CREATED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -135,9 +135,7 @@ def test_lists_mine_overdue_all(world: IssueWorld) -> None:
     _create(world, key="b", title="Due today", owner_id="UC1", due_on=date(2026, 11, 30))
     _create(world, key="c", title="Theirs, late", owner_id="UP1", due_on=date(2026, 11, 25))
     done = _create(world, key="d", title="Done", owner_id="UC1", due_on=date(2026, 11, 21))
-    actions.set_action_status(
-        world.uow_factory(), channel_id=world.channel_id, action_id=done.id, actor="UC1", status=ActionStatus.DONE, now=NOW
-    )
+    set_action_status_in(world, done.id, ActionStatus.DONE, actor="UC1", now=NOW)
     assert _list(world, "UC1", ActionFilter.MINE) == ["Late", "Due today"]
     assert _list(world, "UC1", ActionFilter.OVERDUE) == ["Theirs, late", "Late"]
     assert _list(world, "UC1", ActionFilter.ALL) == ["Theirs, late", "Late", "Due today", "Done"]
@@ -195,14 +193,7 @@ def test_a_reminder_lists_only_what_is_still_open_when_it_goes_out(world: IssueW
     b = _create(world, key="b", owner_id="UC1", due_on=date(2026, 11, 24))
     actions.remind_overdue(world.uow_factory, now=NOW)
     for action in (a, b):
-        actions.set_action_status(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            action_id=action.id,
-            actor="UC1",
-            status=ActionStatus.DONE,
-            now=NOW,
-        )
+        set_action_status_in(world, action.id, ActionStatus.DONE, actor="UC1", now=NOW)
         remaining = actions.overdue_reminder(world.uow_factory(), partnership_id=world.partnership_id, owner_id="UC1")
         if action is a:
             assert remaining is not None and [x.id for x in remaining.actions] == [b.id]

@@ -34,7 +34,7 @@ from statistics import fmean
 import pytest
 
 from bot.blocks.digest import build_digest_messages
-from bot.services import actions, digest, digest_schedule, escalation, issue_lifecycle, outbox
+from bot.services import digest, digest_schedule, escalation, issue_lifecycle, outbox
 from bot.services.digest_models import DigestView
 from bot.services.errors import NotFound
 from bot.services.issue_models import ActionStatus, IssueStatus
@@ -44,7 +44,7 @@ from bot.services.sentiment import analyse
 from storage.models import Digest, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import Answered, IssueWorld, add_closed_round, answers_for, make_issue_world
-from tests.unit_support import create_action_in, log_issue_in
+from tests.unit_support import create_action_in, log_issue_in, set_action_status_in
 
 #: Monday 2 Nov 2026, 10:00 in New York: the partnership is set up. Its digest: Fridays 16:00 New York.
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -233,14 +233,7 @@ def test_issues_and_actions_of_the_week(world: IssueWorld) -> None:
     done = act("Done this week", "UC2", date(2026, 12, 10), day(20, 11))
     done_before = act("Done last week", "UC2", date(2026, 12, 10), day(20, 11))
     for action_id, at in ((done, day(9)), (done_before, day(1))):
-        actions.set_action_status(
-            world.uow_factory(),
-            channel_id=world.channel_id,
-            action_id=action_id,
-            actor="UCL",
-            status=ActionStatus.DONE,
-            now=at,
-        )
+        set_action_status_in(world, action_id, ActionStatus.DONE, actor="UCL", now=at)
 
     view = _build(world)
     s = view.issues

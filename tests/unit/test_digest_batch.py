@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.delivery.renderer import Renderer
-from bot.services import actions, digest, digest_schedule, issue_lifecycle, outbox
+from bot.services import digest, digest_schedule, issue_lifecycle, outbox
 from bot.services.issue_models import ActionStatus
 from bot.services.outbox import OutboxItem
 from bot.services.partnership_models import Side
@@ -20,7 +20,7 @@ from storage.repositories.digests import DigestBatchQueries
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.factories import Answered, IssueWorld, add_closed_round, answers_for, make_issue_world
 from tests.unit.test_digest import DIGEST_AT, START, _seed_history
-from tests.unit_support import create_action_in, log_issue_in
+from tests.unit_support import create_action_in, log_issue_in, set_action_status_in
 
 C, P = Side.CLIENT, Side.PROVIDER
 
@@ -77,14 +77,8 @@ def _seed_second(world: IssueWorld) -> None:
             due_on=due,
         )
         if title == "Checklist":
-            actions.set_action_status(
-                world.uow_factory(),
-                channel_id=world.channel_id,
-                action_id=created.id,
-                actor="UCL",
-                status=ActionStatus.DONE,
-                now=datetime(2026, 12, 6, 15, 0, tzinfo=UTC),
-            )
+            done_at = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
+            set_action_status_in(world, created.id, ActionStatus.DONE, actor="UCL", now=done_at)
 
 
 def _queued_digest(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetime) -> Digest:

@@ -38,6 +38,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import ActionEvent, GoalEvent
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, make_issue_world
+from tests.unit_support import set_action_status_in
 
 SETUP = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)
@@ -191,14 +192,7 @@ def test_the_services_record_the_history(world: IssueWorld) -> None:
 def test_a_reopened_action_is_open_again_from_then_on(world: IssueWorld) -> None:
     with world.uow_factory().read_only() as uow:
         done = next(e.action_id for e in uow.session.query(ActionEvent) if e.status == "done")
-    actions.set_action_status(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        action_id=done,
-        actor="UC1",
-        status=ActionStatus.OPEN,
-        now=_at(8, 12),
-    )
+    set_action_status_in(world, done, ActionStatus.OPEN, actor="UC1", now=_at(8, 12))
     weeks = _weeks(world)
     assert [v.actions.open_by_side[Side.CLIENT] for v in weeks] == [0, 2, 2, 1, 1, 2]
     assert [[a.title for a in v.actions.done] for v in weeks] == [[], [], [], ["Checklist"], [], []]
