@@ -120,6 +120,15 @@ def answer_pulse(
     return {"status": response.status, "json": response.json, "view": view}
 
 
+def assert_comment_refused_in_the_form(stack: LocalStack, user_id: str, comment: str) -> None:
+    """The answer form, submitted anyway (as a forged or replayed request may be) with ``comment`` on the first
+    question, comes back with the form's error on that comment: the 3,000-character limit."""
+    refused = answer_pulse(stack, user_id, 3, {0: comment}, force=True)
+    assert refused["json"]["response_action"] == "errors"
+    ((block, message),) = refused["json"]["errors"].items()
+    assert block.startswith("comment-") and "3,000" in message
+
+
 # --- the issue log (issue 3) ------------------------------------------------------------------------------
 
 ISSUE_CALLBACK = "issue-log-submit"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.harness import LocalStack
 from storage.models import Answer, Member, OutboxMessage, Partnership, Response
 from tests.conftest import START
-from tests.helpers import answer_pulse, setup_partnership, wait_for
+from tests.helpers import answer_pulse, assert_comment_refused_in_the_form, setup_partnership, wait_for
 
 PULSE_AT = START.replace(hour=14, minute=0)  # Monday 09:00 in New York (EST)
 #: Every kind of Slack markup that would notify or link if it were posted raw.
@@ -79,10 +79,7 @@ def test_a_40001_character_answer_is_refused_in_the_form_and_emoji_at_the_limit_
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
     stack.tick(PULSE_AT)
-    refused = answer_pulse(stack, w.client_lead, 3, {0: "x" * 40_001}, force=True)
-    assert refused["json"]["response_action"] == "errors"
-    ((block, message),) = refused["json"]["errors"].items()
-    assert block.startswith("comment-") and "3,000" in message
+    assert_comment_refused_in_the_form(stack, w.client_lead, "x" * 40_001)
     assert _count(stack, Response) == 0
 
     at_limit = "é" * 2_998 + "😀👍"  # 3,000 characters, the last two outside the Basic Multilingual Plane
