@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,8 +137,5 @@ def stack(database_url: str) -> Iterator[LocalStack]:
     Its sender paces STACK_PACER_SPEEDUP times faster than Slack's limits (the demo, the subprocess tests and
     the benchmarks keep their own pacing).
     """
-    s = start_local_stack(database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP))
-    try:
+    with closing(start_local_stack(database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP))) as s:
         yield s
-    finally:
-        s.close()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -313,13 +313,12 @@ def test_a_reply_through_an_expired_response_url_falls_back_to_an_ephemeral(stac
 @pytest.fixture
 def one_retry_stack(database_url: str) -> Iterator[LocalStack]:
     """The stack with a WebClient that retries a 429 once (N = 1) before the sender sees it."""
-    s = start_local_stack(
-        database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP), rate_limit_retries=1
-    )
-    try:
+    with closing(
+        start_local_stack(
+            database_url=database_url, start=START, pacer=Pacer(speedup=STACK_PACER_SPEEDUP), rate_limit_retries=1
+        )
+    ) as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_a_429_is_waited_out_retried_at_most_n_times_and_the_post_stays_pending(one_retry_stack: LocalStack) -> None:

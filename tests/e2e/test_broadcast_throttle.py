@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
@@ -47,11 +48,8 @@ class CompressedClock:
 @pytest.fixture
 def compressed_stack(database_url: str) -> Iterator[LocalStack]:
     sandbox = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN, clock=CompressedClock(K))
-    stack = start_local_stack(database_url=database_url, start=START, sandbox=sandbox)
-    try:
+    with closing(start_local_stack(database_url=database_url, start=START, sandbox=sandbox)) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def _partnership_of_1000(stack: LocalStack) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,9 @@ def cluster() -> Iterator[ThrowawayCluster]:
 @pytest.fixture
 def pg_stack(cluster: ThrowawayCluster) -> Iterator[LocalStack]:
     """The sandbox and its demo world, and a unit of work on the cluster for the test's own reads."""
-    s = start_local_stack(database_url=cluster.url, start=datetime.now(UTC))
-    s.sandbox.event_retry_delays = RETRY_DELAYS
-    try:
+    with closing(start_local_stack(database_url=cluster.url, start=datetime.now(UTC))) as s:
+        s.sandbox.event_retry_delays = RETRY_DELAYS
         yield s
-    finally:
-        s.close()
 
 
 def _set(stack: LocalStack, statement: Any) -> None:

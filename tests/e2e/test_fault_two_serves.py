@@ -10,6 +10,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,11 +40,8 @@ QUIET_SECONDS = 3.0
 @pytest.fixture
 def live_stack(database_url: str) -> Iterator[LocalStack]:
     """The sandbox and its demo world at the real time (``serve`` runs on the real clock)."""
-    s = start_local_stack(database_url=database_url, start=datetime.now(UTC))
-    try:
+    with closing(start_local_stack(database_url=database_url, start=datetime.now(UTC))) as s:
         yield s
-    finally:
-        s.close()
 
 
 def _add_partnerships(stack: LocalStack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -194,11 +195,8 @@ def stack_without_scope(database_url: str, tmp_path: Path) -> Iterator[LocalStac
     """The real bot against a sandbox whose app manifest lacks usergroups:read (an app installed before it)."""
     manifest = write_manifest(tmp_path, drop=("usergroups:read",))
     sandbox = SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN, manifest_path=manifest)
-    s = start_local_stack(database_url=database_url, start=START, sandbox=sandbox)
-    try:
+    with closing(start_local_stack(database_url=database_url, start=START, sandbox=sandbox)) as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_a_missing_scope_gets_a_clear_message_and_changes_nothing(stack_without_scope: LocalStack) -> None:
