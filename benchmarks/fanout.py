@@ -38,6 +38,7 @@ from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput
 from storage.models import OutboxMessage
 from tests.factories import setup_input
+from tests.helpers import submit_as
 
 logger = logging.getLogger(__name__)
 
@@ -173,14 +174,7 @@ def _answer(stack: LocalStack, channels: list[str], answered_per_channel: int) -
         for j, profile in enumerate(profiles):
             if j in skip:
                 continue
-            pulses.submit_answers(
-                services.uow_factory(),
-                round_id=round_id,
-                profile=profile,
-                answers=answers,
-                secret_key=services.secret_key,
-                now=ANSWER_AT,
-            )
+            submit_as(services, profile, round_id, answers, now=ANSWER_AT)
             done += 1
     return done
 

@@ -8,8 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from bot.container import Services
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld
+from bot.services.partnership_models import SlackProfile
+from bot.services.pulse_models import AnswerInput
 
 T = TypeVar("T")
 SETUP_CALLBACK = "setup-submit"
@@ -242,7 +245,6 @@ def answer_open_round(
     driving each answer modal). Every question gets ``score`` (twice it, at most 10, for the NPS question) and
     ``comment``."""
     from bot.services import pulses
-    from bot.services.pulse_models import AnswerInput
 
     w, services = stack.world, stack.services
     round_id = pulses.open_round_id(services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
@@ -254,15 +256,17 @@ def answer_open_round(
         answers = [
             AnswerInput(q.id, min(10, score * 2) if q.kind == "nps" else score, comment) for q in form.round.questions
         ]
-        pulses.submit_answers(
-            services.uow_factory(),
-            round_id=round_id,
-            profile=profile,
-            answers=answers,
-            secret_key=services.secret_key,
-            now=now,
-        )
+        submit_as(services, profile, round_id, answers, now=now)
     return round_id
+
+
+def submit_as(services: Services, profile: SlackProfile, round_id: int, answers: list[AnswerInput], *, now: Any) -> None:
+    """The person's answers to the round, submitted through the service layer with the services' secret key."""
+    from bot.services import pulses
+
+    pulses.submit_answers(
+        services.uow_factory(), round_id=round_id, profile=profile, answers=answers, secret_key=services.secret_key, now=now
+    )
 
 
 def mrkdwn_texts(node: Any) -> list[str]:
