@@ -47,6 +47,11 @@ def open_view(stack: LocalStack, user_id: str, callback_id: str, timeout: float 
     return wait_for(find, timeout, f"{callback_id} modal for {user_id}")
 
 
+def demo_channel(w: DemoWorld) -> dict[str, str]:
+    """The demo world's shared channel and the installing (client's) workspace, as a service call names them."""
+    return {"team_id": w.client_team, "channel_id": w.channel}
+
+
 def setup_form_values(w: DemoWorld, **overrides: Any) -> dict[str, Any]:
     """What the client lead fills in the setup form for the demo world's partnership, with ``overrides``."""
     values: dict[str, Any] = {
@@ -247,7 +252,7 @@ def answer_open_round(
     from bot.services import pulses
 
     w, services = stack.world, stack.services
-    round_id = pulses.open_round_id(services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    round_id = pulses.open_round_id(services.uow_factory(), **demo_channel(w))
     for user_id in user_ids:
         profile = services.directory.profile(user_id)
         form = pulses.answer_form(

@@ -23,6 +23,7 @@ from bot.services.partnership_models import SetupResult, SlackProfile
 from bot.services.partnerships import upsert_member
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, setup_input
+from tests.helpers import demo_channel
 
 T = TypeVar("T")
 
@@ -111,8 +112,7 @@ def configure_demo_partnership(
         setup = {"client_sponsors": (w.client_sponsor,), "provider_sponsors": (w.provider_sponsor,)}
     return partnership_setup.configure_partnership(
         uow_factory(),
-        team_id=w.client_team,
-        channel_id=w.channel,
+        **demo_channel(w),
         user_id=w.client_lead,
         data=setup_input(client_leads=(w.client_lead,), provider_leads=(w.provider_lead,), **setup),
         is_connect=True,

@@ -18,7 +18,7 @@ from bot.services.outbox import OutboxItem
 from storage import queued_outbox
 from storage.models import OutboxMessage
 from tests.factories import setup_input
-from tests.helpers import setup_partnership, wait_for
+from tests.helpers import demo_channel, setup_partnership, wait_for
 from tests.outbox_support import pending_notice
 
 OTHER = "C0OTHER"
@@ -95,7 +95,7 @@ def test_the_background_sender_takes_every_partnership_into_its_first_batch(
     """A's 500-row round queued before B's one message: B's is in the first batch (fair turns), not behind A's."""
     setup_partnership(stack)
     w = stack.world
-    a = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    a = partnerships.get_partnership(stack.services.uow_factory(), **demo_channel(w))
     assert a is not None
     b = _other_partnership(stack)
     stack.tick(stack.clock())  # what setting up queued is sent; the outbox is empty
@@ -136,8 +136,7 @@ def test_a_row_a_click_queued_goes_once_while_the_background_sender_runs(stack: 
         with queued_outbox.collecting():
             partnerships.request_menu(
                 services.uow_factory(),
-                team_id=w.client_team,
-                channel_id=w.channel,
+                **demo_channel(w),
                 request_key=f"race-{attempt}",
                 now=stack.clock(),
             )

@@ -17,7 +17,7 @@ from bot.services import expectations
 from bot.services.pulse_models import DIMENSIONS
 from storage.models import Expectation, Goal, OutboxMessage, Scorecard, ScorecardResponse
 from tests.conftest import START
-from tests.helpers import new_view, setup_partnership, view_ids, view_submission_body, wait_for
+from tests.helpers import demo_channel, new_view, setup_partnership, view_ids, view_submission_body, wait_for
 
 GOAL_CALLBACK = "goal-add-submit"
 GOAL_STATUS_CALLBACK = "goal-status-submit"
@@ -274,8 +274,7 @@ def test_scorecard_started_by_a_lead_filled_in_by_both_sides_and_reported_once(s
     _ephemeral(stack, w.client_lead, "now runs monthly. Next one opens Mon 7 Dec")
     expectations.record_expectation(
         stack.services.uow_factory(),
-        team_id=w.client_team,
-        channel_id=w.channel,
+        **demo_channel(w),
         actor=w.client_lead,
         text="Named backup for every on-call shift",
         request_key="seeded",

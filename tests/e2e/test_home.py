@@ -13,7 +13,7 @@ from bot.sandbox import ActorError
 from bot.services import actions
 from bot.services.issue_models import ActionInput
 from tests.conftest import START
-from tests.helpers import ISSUE_CALLBACK, card, log_issue, new_view, setup_partnership, view_ids, wait_for
+from tests.helpers import ISSUE_CALLBACK, card, demo_channel, log_issue, new_view, setup_partnership, view_ids, wait_for
 
 
 def _option(home: dict[str, Any], action_id: str, label: str, near: str) -> str:
@@ -36,8 +36,7 @@ def test_home_tab_is_published_and_its_buttons_act_and_publish_it_again(stack: L
     log_issue(stack, w.client_lead, title="Owned by me", owning_side="client", owner_id=me, severity="S1")
     actions.create_action(
         stack.services.uow_factory(),
-        team_id=w.client_team,
-        channel_id=w.channel,
+        **demo_channel(w),
         actor=w.client_lead,
         data=ActionInput(title="Write the runbook", owner_id=me, due_on=date(2026, 12, 4), issue_id=None),
         request_key="runbook",

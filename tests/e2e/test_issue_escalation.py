@@ -21,6 +21,7 @@ from tests.helpers import (
     ISSUE_CALLBACK,
     answer_open_round,
     card,
+    demo_channel,
     log_issue,
     new_view,
     setup_partnership,
@@ -138,8 +139,7 @@ def test_overdue_actions_are_reminded_when_overdue_then_weekly_grouped_per_owner
     for title, who in (("Send the rota", owner), ("Fix the badge job", owner), ("Review the contract", other)):
         actions.create_action(
             stack.services.uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
+            **demo_channel(w),
             actor=w.client_lead,
             data=ActionInput(title=title, owner_id=who, due_on=date(2026, 12, 1)),
             request_key=title,

@@ -20,6 +20,7 @@ from tests.helpers import (
     ISSUE_CALLBACK,
     card,
     cards,
+    demo_channel,
     issue_values,
     log_issue,
     mrkdwn_texts,
@@ -222,8 +223,7 @@ def test_a_list_longer_than_fifty_blocks_comes_in_pages(stack: LocalStack) -> No
     for n in range(1, 46):
         issue_lifecycle.log_issue(
             stack.services.uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
+            **demo_channel(w),
             actor=w.client_members[0],
             data=IssueInput(
                 title=f"Issue number {n}",

@@ -16,7 +16,7 @@ from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from storage.models import OutboxMessage, Workspace
 from tests.factories import add_closed_round, answers_for, setup_input
-from tests.helpers import setup_partnership, wait_for
+from tests.helpers import demo_channel, setup_partnership, wait_for
 
 #: Monday 14 Dec 2026, 07:00 in New York. The joint channel's partnership (set up in the form) has its digest on
 #: Mondays 09:00 New York, so its latest week ended Mon 7 Dec 14:00 UTC; the two set up by service have theirs on
@@ -81,7 +81,7 @@ def _world(stack: LocalStack) -> dict[str, int]:
     participation 10 × (1 − 2/3) = 3.3: 21 (watch)."""
     setup_partnership(stack)
     w = stack.world
-    a = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    a = partnerships.get_partnership(stack.services.uow_factory(), **demo_channel(w))
     assert a is not None and (a.digest_weekday, a.digest_hour) == (0, 9)
     b = _partnership(stack, "C0FABRIK", "Fabrikam rollout", "Fabrikam", "Litware", w.client_members[0])
     c = _partnership(stack, "C0TAILSP", "Tailspin support", "Tailspin", "Adatum", w.client_members[1])
@@ -229,7 +229,7 @@ def test_a_channel_the_bot_is_not_in_is_refused_then_a_failed_post_is_reported(s
         row = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "portfolio")).one()
         assert (row.status, row.error, row.partnership_id) == ("failed", "not_in_channel", None)
     # No partnership was paused for it, and the joint channel still works.
-    joint = partnerships.get_partnership(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    joint = partnerships.get_partnership(stack.services.uow_factory(), **demo_channel(w))
     assert joint is not None and joint.status == "active"
     assert stack.tick(datetime(2026, 12, 14, 15, tzinfo=UTC)).delivery.errors.get("not_in_channel") is None
     reply = _ask(stack, w.client_lead, "portfolio")

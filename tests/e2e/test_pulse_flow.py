@@ -11,7 +11,14 @@ from bot.services import partnerships, pulses
 from bot.services.partnership_models import Side
 from storage.models import Member, OutboxMessage, Partnership, PulseRound, Response
 from tests.conftest import START
-from tests.helpers import answer_pulse, assert_comment_refused_in_the_form, latest_pulse, setup_partnership, wait_for
+from tests.helpers import (
+    answer_pulse,
+    assert_comment_refused_in_the_form,
+    demo_channel,
+    latest_pulse,
+    setup_partnership,
+    wait_for,
+)
 
 PULSE_AT = START.replace(hour=14, minute=0)  # Monday 09:00 in New York (EST)
 
@@ -232,7 +239,7 @@ def test_round_open_then_resumed_after_pause_and_status(stack) -> None:  # type:
     assert latest_pulse(stack)
     lead.slash_command("/partner", "status", w.channel)
     wait_for(lambda: any("Open round:" in str(p.body) for p in sb.response_url_posts), what="status")
-    status = partnerships.status(stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    status = partnerships.status(stack.services.uow_factory(), **demo_channel(w))
     assert status.members_by_side == {Side.CLIENT.value: 6, Side.PROVIDER.value: 6}
     assert status.open_round is not None
 
@@ -301,8 +308,7 @@ def test_custom_question_joins_rotation(stack) -> None:  # type: ignore[no-untyp
     w = stack.world
     q = pulses.add_question(
         stack.services.uow_factory(),
-        team_id=w.client_team,
-        channel_id=w.channel,
+        **demo_channel(w),
         actor=w.client_lead,
         dimension="trust",
         text_client="Contoso flags risks before we ask.",

@@ -20,6 +20,7 @@ from bot.services.errors import NotAllowed, NotFound
 from storage.models import Digest, Member, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
+from tests.helpers import demo_channel
 from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_sandbox
 
 #: Wednesday 2 Dec 2026, 10:00 in New York (the digest is Fridays 16:00 there, see ``setup_input``).
@@ -32,14 +33,12 @@ class Env(SandboxEnv):
     def subscribe(self, user_id: str) -> bool:
         w = self.world
         return digest_requests.set_digest_copy(
-            self.uow_factory(), team_id=w.client_team, channel_id=w.channel, user_id=user_id, subscribe=True, now=self.now
+            self.uow_factory(), **demo_channel(w), user_id=user_id, subscribe=True, now=self.now
         )
 
     def post_now(self) -> digest_requests.DigestNow:
         w = self.world
-        return digest_requests.post_now(
-            self.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_lead, now=self.now
-        )
+        return digest_requests.post_now(self.uow_factory(), **demo_channel(w), actor=w.client_lead, now=self.now)
 
     def set_member(self, user_id: str, **values: Any) -> None:
         with self.uow_factory() as uow:
@@ -138,9 +137,7 @@ def test_a_chart_whose_digest_was_never_posted_is_not_uploaded(env: Env) -> None
 def test_post_now_is_for_leads_and_once_per_week(env: Env) -> None:
     w = env.world
     with pytest.raises(NotAllowed):
-        digest_requests.post_now(
-            env.uow_factory(), team_id=w.client_team, channel_id=w.channel, actor=w.client_sponsor, now=NOW
-        )
+        digest_requests.post_now(env.uow_factory(), **demo_channel(w), actor=w.client_sponsor, now=NOW)
     with pytest.raises(NotFound):
         digest_requests.post_now(env.uow_factory(), team_id=w.client_team, channel_id="C404", actor=w.client_lead, now=NOW)
     first = env.post_now()
@@ -181,8 +178,7 @@ def test_only_a_changed_digest_schedule_clears_the_next_digest_time(env: Env) ->
     def save(**changes: Any) -> None:
         partnership_setup.configure_partnership(
             env.uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
+            **demo_channel(w),
             user_id=w.client_lead,
             data=setup_input(
                 client_leads=(w.client_lead,),

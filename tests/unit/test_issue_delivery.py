@@ -20,6 +20,7 @@ from bot.services.issue_models import ActionInput, IssueInput
 from bot.services.partnership_models import Side
 from storage.models import Issue, Member
 from storage.uow import UnitOfWorkFactory
+from tests.helpers import demo_channel
 from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_sandbox
 
 #: Monday 30 Nov 2026, 10:00 in New York.
@@ -73,8 +74,7 @@ def _log(env: Env, **kw: Any) -> int:
     )
     return issue_lifecycle.log_issue(
         env.uow_factory(),
-        team_id=w.client_team,
-        channel_id=w.channel,
+        **demo_channel(w),
         actor=w.client_members[0],
         data=data,
         request_key="k",
@@ -204,8 +204,7 @@ def test_overdue_reminders_and_signals_are_direct_messages_where_the_app_can_sen
     for i in range(3):
         actions.create_action(
             env.uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
+            **demo_channel(w),
             actor=w.client_lead,
             data=ActionInput(title=f"Action {i} <!channel>", owner_id=owner, due_on=date(2026, 11, 30)),
             request_key=f"a{i}",
@@ -223,8 +222,7 @@ def test_overdue_reminders_and_signals_are_direct_messages_where_the_app_can_sen
     for i in range(3):
         issue_lifecycle.log_issue(
             env.uow_factory(),
-            team_id=w.client_team,
-            channel_id=w.channel,
+            **demo_channel(w),
             actor=owner,
             data=IssueInput("Late", "", "S4", "Staffing", Side.CLIENT, owner),
             request_key=f"i{i}",

@@ -25,6 +25,7 @@ from handlers.policy import calendar_notice, categories_notice, policy_form_noti
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
 from storage.uow import UnitOfWorkFactory
 from tests.factories import setup_input
+from tests.helpers import demo_channel
 from tests.unit_support import SandboxEnv, configure_demo_partnership, demo_profiles, demo_sandbox
 
 #: Monday 30 Nov 2026, 10:00 in New York.
@@ -36,7 +37,7 @@ BOT_TOKEN = "xox" + "b-notice_delivery_fake_token"
 class Env(SandboxEnv):
     @property
     def where(self) -> dict[str, Any]:
-        return {"team_id": self.world.client_team, "channel_id": self.world.channel}
+        return demo_channel(self.world)
 
     def deliver(self) -> DeliveryReport:
         return self.sender.deliver_pending()
