@@ -1,6 +1,6 @@
 """Creating things through the service layer (faster than driving the modals): the demo world's partnership, for
-tests that deliver through the sandbox without the app; extra ones beside a running stack's; issues and actions in
-an IssueWorld."""
+tests that deliver through the sandbox without the app (``demo_sandbox``, ``SandboxEnv``: its outbox sender); extra
+ones beside a running stack's; issues, actions, their status and members in an IssueWorld."""
 
 from __future__ import annotations
 
