@@ -157,13 +157,17 @@ def member_in_channel(world: IssueWorld, profile: SlackProfile, *, now: datetime
         uow.commit()
 
 
+def in_channel(world: IssueWorld, service: Callable[..., T], **arguments: Any) -> T:
+    """What ``service`` (a use case on an issue, action or follow-up in a channel) gives for ``arguments``, asked in
+    the world's channel."""
+    return service(world.uow_factory(), channel_id=world.channel_id, **arguments)
+
+
 def set_action_status_in(
     world: IssueWorld, action_id: int, status: ActionStatus, *, actor: str, now: datetime
 ) -> ActionView:
     """The action's status set by ``actor`` in the world's channel."""
-    return actions.set_action_status(
-        world.uow_factory(), channel_id=world.channel_id, action_id=action_id, actor=actor, status=status, now=now
-    )
+    return in_channel(world, actions.set_action_status, action_id=action_id, actor=actor, status=status, now=now)
 
 
 def _submitted_in(world: IssueWorld, create: Callable[..., T], data: object, *, key: str, now: datetime, actor: str) -> T:

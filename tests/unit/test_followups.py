@@ -12,7 +12,7 @@ from bot.services.partnership_models import Side, SlackProfile
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world
-from tests.unit_support import log_issue_in, member_in_channel
+from tests.unit_support import in_channel, log_issue_in, member_in_channel
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -30,15 +30,8 @@ def issue_id(world: IssueWorld) -> int:
 
 
 def _contribute(world: IssueWorld, issue_id: int, *, actor: str, text: str, side: Side | None = None, key: str = "f"):
-    return followups.contribute(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue_id,
-        actor=actor,
-        side=side,
-        text=text,
-        request_key=key,
-        now=NOW,
+    return in_channel(
+        world, followups.contribute, issue_id=issue_id, actor=actor, side=side, text=text, request_key=key, now=NOW
     )
 
 

@@ -18,7 +18,7 @@ from bot.services.partnerships import member_left
 from storage.models import Issue, OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, issue_input, make_issue_world, put_provider_in_kolkata
-from tests.unit_support import log_issue_in, member_in_channel
+from tests.unit_support import in_channel, log_issue_in, member_in_channel
 
 #: Monday 30 Nov 2026, 10:00 in New York (EST, UTC-5): working time for the client side.
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
@@ -220,14 +220,8 @@ def test_reopen_restarts_the_clock(world: IssueWorld) -> None:
 
 
 def _update(world: IssueWorld, issue_id: int, *, actor: str, status: IssueStatus | None, comment: str | None) -> IssueView:
-    return issue_lifecycle.update_issue(
-        world.uow_factory(),
-        channel_id=world.channel_id,
-        issue_id=issue_id,
-        actor=actor,
-        status=status,
-        comment=comment,
-        now=NOW,
+    return in_channel(
+        world, issue_lifecycle.update_issue, issue_id=issue_id, actor=actor, status=status, comment=comment, now=NOW
     )
 
 
