@@ -17,35 +17,26 @@ from bot.services.kpi_models import (
     KpiView,
 )
 from bot.services.partnership_models import Side
+from bot.services.read_models_from_rows import view_from_row
 from storage.models import Kpi, KpiValue, KpiVersion
 
 _AWAITING = (KpiVersionStatus.PROPOSED, KpiVersionStatus.DISCUSSING)
 
 
 def version_view(row: KpiVersion, delivered_by: str) -> KpiVersionView:
-    return KpiVersionView(
-        version=row.version,
-        definition=KpiDefinition(
-            name=row.name,
-            measure=row.measure,
-            unit=row.unit,
-            direction=KpiDirection(row.direction),
-            target=row.target,
-            amber=row.amber,
-            red=row.red,
-            period=KpiPeriod(row.period),
-            dimension=row.dimension,
-            delivered_by=Side(delivered_by),
-            owner_id=row.owner_id,
-        ),
+    definition = view_from_row(
+        KpiDefinition,
+        row,
+        direction=KpiDirection(row.direction),
+        period=KpiPeriod(row.period),
+        delivered_by=Side(delivered_by),
+    )
+    return view_from_row(
+        KpiVersionView,
+        row,
+        definition=definition,
         status=KpiVersionStatus(row.status),
         proposed_side=Side(row.proposed_side),
-        proposed_by=row.proposed_by,
-        proposed_at=row.proposed_at,
-        responded_by=row.responded_by,
-        responded_at=row.responded_at,
-        response=row.response,
-        effective_from=row.effective_from,
     )
 
 
