@@ -484,7 +484,8 @@ def render(results: dict[str, Any]) -> str:
         "RSS +MB",
         "peak MB",
     ]
-    labels = {"floor": "floor: 1 SQL query", "digests": "build_digest, one by one", "batched": "build_digests (batched)"}
+    floor = "floor: 2 SQL queries (answers, KPIs)" if _kpi_note(results) else "floor: 1 SQL query"
+    labels = {"floor": floor, "digests": "build_digest, one by one", "batched": "build_digests (batched)"}
     for db in results["databases"]:
         rows = []
         for e in db["sizes"]:
