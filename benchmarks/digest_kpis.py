@@ -10,7 +10,8 @@ The floor's KPI part (``KPI_FLOOR_SQL``) is one hand-written query over the same
 of every agreed, unretired KPI, joined to its KPI and to the KPI's current version (its dimension, period and
 thresholds), fetched fully. It is less than a watermelon check must do, on purpose: the check also picks, for a
 figure of a period before a KPI's latest version, the version in force then (done in SQL with a correlated
-subquery, that query took about twice as long on PostgreSQL), and the floor should not flatter the ratio.
+subquery, that query took three times as long as the digest's KPI reads on PostgreSQL), and the floor should
+not flatter the ratio.
 """
 
 from __future__ import annotations
