@@ -18,12 +18,12 @@ from bot.services.kpi_models import (
 )
 from bot.services.partnership_models import Side
 from storage.models import Kpi, KpiValue, KpiVersion
-from storage.repositories.kpi_figures import StoredRow
+from storage.repositories.kpi_figures import KpiRow, KpiValueRow, KpiVersionRow
 
 _AWAITING = (KpiVersionStatus.PROPOSED, KpiVersionStatus.DISCUSSING)
 
 
-def version_view(row: KpiVersion | StoredRow, delivered_by: str) -> KpiVersionView:
+def version_view(row: KpiVersion | KpiVersionRow, delivered_by: str) -> KpiVersionView:
     return KpiVersionView(
         version=row.version,
         definition=KpiDefinition(
@@ -50,12 +50,12 @@ def version_view(row: KpiVersion | StoredRow, delivered_by: str) -> KpiVersionVi
     )
 
 
-def kpi_view(kpi: Kpi | StoredRow, versions: Sequence[KpiVersion | StoredRow]) -> KpiView:
+def kpi_view(kpi: Kpi | KpiRow, versions: Sequence[KpiVersion | KpiVersionRow]) -> KpiView:
     """``versions``: all of the KPI's versions (any order)."""
     return kpi_view_of(kpi, [version_view(v, kpi.delivered_by) for v in versions])
 
 
-def kpi_view_of(kpi: Kpi | StoredRow, versions: Sequence[KpiVersionView]) -> KpiView:
+def kpi_view_of(kpi: Kpi | KpiRow, versions: Sequence[KpiVersionView]) -> KpiView:
     """``kpi_view`` from the KPI's versions already made views (any order)."""
     views = sorted(versions, key=lambda v: v.version)
     current = next((v for v in views if v.version == kpi.current_version), None)
@@ -72,7 +72,7 @@ def kpi_view_of(kpi: Kpi | StoredRow, versions: Sequence[KpiVersionView]) -> Kpi
     )
 
 
-def figure_of(value: KpiValue | StoredRow, versions: Sequence[KpiVersionView]) -> KpiFigure | None:
+def figure_of(value: KpiValue | KpiValueRow, versions: Sequence[KpiVersionView]) -> KpiFigure | None:
     """The figure judged by the version in force for its period; None when no version was ever agreed (a figure
     is only recorded for an agreed KPI, so this is a stored row from before its agreement was withdrawn)."""
     version = kpi_rules.version_in_force(versions, value.period_end)

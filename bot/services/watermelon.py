@@ -44,7 +44,7 @@ from bot.services.watermelon_models import (
     WatermelonView,
 )
 from storage.models import KpiValue
-from storage.repositories.kpi_figures import KpiRows, StoredRow
+from storage.repositories.kpi_figures import KpiRows, KpiValueRow
 
 #: A figure counts for the week when it is for the latest period ended by the week's last day or one before it.
 FRESH_PERIODS = 2
@@ -79,7 +79,7 @@ def fresh_period_ends(last_day: date, period: KpiPeriod) -> tuple[date, ...]:
 
 
 def figure_of_week(
-    values: Sequence[KpiValue | StoredRow], versions: Sequence[KpiVersionView], period: KpiPeriod, last_day: date
+    values: Sequence[KpiValue | KpiValueRow], versions: Sequence[KpiVersionView], period: KpiPeriod, last_day: date
 ) -> KpiFigure | None:
     """The KPI's figure of the week (see the module's rules), or None: no data."""
     fresh = fresh_period_ends(last_day, period)

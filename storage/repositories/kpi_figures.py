@@ -1,40 +1,79 @@
 """The agreed KPIs of many partnerships with their versions and recent figures, read in three statements
 whatever the number of partnerships (the digest's batched way; the watermelon check and the export use them).
 
-The rows are plain rows of the columns the read models use, read on the session's connection: a batch of
+The rows are named tuples of the columns the read models use, read on the session's connection: a batch of
 1,000 digests with 10 KPIs each reads 10,000 KPIs, 12,000 versions and 69,000 figures, and as ORM objects (kept in
 the session's identity map) they made the digest benchmark's batched build 4.0x its floor on SQLite and 5.2x on
-PostgreSQL, with a peak of 250 MB on SQLite (README, Benchmarks, for the figures as plain rows).
+PostgreSQL, with a peak of 250 MB on SQLite (2.6x and 2.8x, 158 MB, as named tuples; README, Benchmarks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from storage.models import Kpi, KpiValue, KpiVersion
 from storage.repositories.base import Repository
 
-#: A row read as plain columns (attribute access by column name, as on the ORM object): a whole ``kpis`` or
-#: ``kpi_versions`` row, or a figure's ``FIGURE_COLUMNS``.
-StoredRow = Row[*tuple[Any, ...]]
 
-#: What a figure's read models use of a ``kpi_values`` row.
-FIGURE_COLUMNS = (KpiValue.kpi_id, KpiValue.period_end, KpiValue.value, KpiValue.note, KpiValue.source)
+class KpiRow(NamedTuple):
+    id: int
+    partnership_id: int
+    number: int
+    key: str
+    delivered_by: str
+    current_version: int | None
+    retired_at: datetime | None
+
+
+class KpiVersionRow(NamedTuple):
+    kpi_id: int
+    version: int
+    name: str
+    measure: str
+    unit: str
+    direction: str
+    target: float
+    amber: float
+    red: float
+    period: str
+    dimension: str
+    owner_id: str | None
+    status: str
+    proposed_side: str
+    proposed_by: str
+    proposed_at: datetime
+    responded_by: str | None
+    responded_at: datetime | None
+    response: str | None
+    effective_from: date | None
+
+
+class KpiValueRow(NamedTuple):
+    kpi_id: int
+    period_end: date
+    value: float
+    note: str | None
+    source: str
 
 
 @dataclass
 class KpiRows:
     """One agreed, unretired KPI: its row, all its versions (oldest first) and its figures in the window read
-    (stored objects or, read in a batch, plain rows of the same columns)."""
+    (stored rows or, read in a batch, named tuples of the same columns)."""
 
-    kpi: Kpi | StoredRow
-    versions: list[KpiVersion | StoredRow] = field(default_factory=list)
-    values: list[KpiValue | StoredRow] = field(default_factory=list)
+    kpi: Kpi | KpiRow
+    versions: list[KpiVersion | KpiVersionRow] = field(default_factory=list)
+    values: list[KpiValue | KpiValueRow] = field(default_factory=list)
+
+
+def _columns(model: Any, row: type[tuple[Any, ...]]) -> list[Any]:
+    """The model's columns named by the named tuple's fields, in its order."""
+    return [getattr(model, name) for name in row._fields]  # type: ignore[attr-defined]
 
 
 class KpiFigureQueries(Repository):
@@ -58,18 +97,20 @@ class KpiFigureQueries(Repository):
             .scalar_subquery()
         )
         conn = self.session.connection()
-        kpis = conn.execute(select(Kpi.__table__).where(Kpi.id.in_(chosen)).order_by(Kpi.partnership_id, Kpi.number)).all()
+        kpis = conn.execute(
+            select(*_columns(Kpi, KpiRow)).where(Kpi.id.in_(chosen)).order_by(Kpi.partnership_id, Kpi.number)
+        ).all()
         if not kpis:
             return {}
-        by_id = {int(k.id): KpiRows(k) for k in kpis}
-        versions = select(KpiVersion.__table__).where(KpiVersion.kpi_id.in_(chosen))
+        by_id = {int(k.id): KpiRows(KpiRow._make(k)) for k in kpis}
+        versions = select(*_columns(KpiVersion, KpiVersionRow)).where(KpiVersion.kpi_id.in_(chosen))
         for version in conn.execute(versions.order_by(KpiVersion.kpi_id, KpiVersion.version)):
-            by_id[version.kpi_id].versions.append(version)
-        values = select(*FIGURE_COLUMNS).where(
+            by_id[version.kpi_id].versions.append(KpiVersionRow._make(version))
+        values = select(*_columns(KpiValue, KpiValueRow)).where(
             KpiValue.kpi_id.in_(chosen), KpiValue.period_end >= since, KpiValue.period_end <= until
         )
         for value in conn.execute(values.order_by(KpiValue.kpi_id, KpiValue.period_end)):
-            by_id[value.kpi_id].values.append(value)
+            by_id[value.kpi_id].values.append(KpiValueRow._make(value))
         found: dict[int, list[KpiRows]] = {}
         for rows in by_id.values():
             found.setdefault(rows.kpi.partnership_id, []).append(rows)
