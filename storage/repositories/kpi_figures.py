@@ -4,7 +4,8 @@ whatever the number of partnerships (the digest's batched way; the watermelon ch
 The rows are named tuples of the columns the read models use, read on the session's connection: a batch of
 1,000 digests with 10 KPIs each reads 10,000 KPIs, 12,000 versions and 69,000 figures, and as ORM objects (kept in
 the session's identity map) they made the digest benchmark's batched build 4.0x its floor on SQLite and 5.2x on
-PostgreSQL, with a peak of 250 MB on SQLite (2.6x and 2.8x, 158 MB, as named tuples; README, Benchmarks).
+PostgreSQL, with a peak of 250 MB on SQLite (README, Benchmarks, for the figures since). A plain ``Row`` would
+save making the tuples, but its attributes cost ten times a named tuple's, and the build more CPU in all.
 """
 
 from __future__ import annotations
