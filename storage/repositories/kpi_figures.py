@@ -1,7 +1,8 @@
 """The agreed KPIs of many partnerships with their versions and recent figures, read in three statements
 whatever the number of partnerships (the digest's batched way; the watermelon check and the export use them).
 
-The rows are named tuples of the columns the read models use, read on the session's connection: a batch of
+The KPIs and figures are named tuples of the columns the read models use, the versions (about one per KPI)
+plain rows, all read on the session's connection: a batch of
 1,000 digests with 10 KPIs each reads 10,000 KPIs, 12,000 versions and 69,000 figures, and as ORM objects (kept in
 the session's identity map) they made the digest benchmark's batched build 4.0x its floor on SQLite and 5.2x on
 PostgreSQL, with a peak of 250 MB on SQLite (README, Benchmarks, for the figures since). A plain ``Row`` would
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from storage.models import Kpi, KpiValue, KpiVersion
 from storage.repositories.base import Repository
@@ -31,27 +32,9 @@ class KpiRow(NamedTuple):
     retired_at: datetime | None
 
 
-class KpiVersionRow(NamedTuple):
-    kpi_id: int
-    version: int
-    name: str
-    measure: str
-    unit: str
-    direction: str
-    target: float
-    amber: float
-    red: float
-    period: str
-    dimension: str
-    owner_id: str | None
-    status: str
-    proposed_side: str
-    proposed_by: str
-    proposed_at: datetime
-    responded_by: str | None
-    responded_at: datetime | None
-    response: str | None
-    effective_from: date | None
+#: A whole ``kpi_versions`` row read as plain columns (attribute access by column name, as on the ORM object): a
+#: batch reads about one per KPI, so the slower attribute access of a ``Row`` costs little there.
+KpiVersionRow = Row[*tuple[Any, ...]]
 
 
 class KpiValueRow(NamedTuple):
@@ -65,7 +48,7 @@ class KpiValueRow(NamedTuple):
 @dataclass
 class KpiRows:
     """One agreed, unretired KPI: its row, all its versions (oldest first) and its figures in the window read
-    (stored rows or, read in a batch, named tuples of the same columns)."""
+    (stored rows or, read in a batch, named tuples or plain rows of the same columns)."""
 
     kpi: Kpi | KpiRow
     versions: list[KpiVersion | KpiVersionRow] = field(default_factory=list)
@@ -104,9 +87,9 @@ class KpiFigureQueries(Repository):
         if not kpis:
             return {}
         by_id = {int(k.id): KpiRows(KpiRow._make(k)) for k in kpis}
-        versions = select(*_columns(KpiVersion, KpiVersionRow)).where(KpiVersion.kpi_id.in_(chosen))
+        versions = select(KpiVersion.__table__).where(KpiVersion.kpi_id.in_(chosen))
         for version in conn.execute(versions.order_by(KpiVersion.kpi_id, KpiVersion.version)):
-            by_id[version.kpi_id].versions.append(KpiVersionRow._make(version))
+            by_id[version.kpi_id].versions.append(version)
         values = select(*_columns(KpiValue, KpiValueRow)).where(
             KpiValue.kpi_id.in_(chosen), KpiValue.period_end >= since, KpiValue.period_end <= until
         )
