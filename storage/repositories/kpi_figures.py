@@ -5,7 +5,7 @@ The KPIs and figures are named tuples of the columns the read models use, the ve
 plain rows, all read on the session's connection: a batch of
 1,000 digests with 10 KPIs each reads 10,000 KPIs, 12,000 versions and 69,000 figures, and as ORM objects (kept in
 the session's identity map) they made the digest benchmark's batched build 4.0x its floor on SQLite and 5.2x on
-PostgreSQL, with a peak of 250 MB on SQLite (README, Benchmarks, for the figures since). A plain ``Row`` would
+PostgreSQL, with a peak of 250 MB on SQLite (3.2x, 3.3x and 158 MB since; README, Benchmarks). A plain ``Row`` would
 save making the tuples, but its attributes cost ten times a named tuple's, and the build more CPU in all.
 """
 
