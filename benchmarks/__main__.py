@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         help="digest: partnership counts, comma-separated (each added to the same database in turn)",
     )
     parser.add_argument("--digest-rounds", type=int, default=3, help="digest: measurements of each kind per size")
+    parser.add_argument("--kpis", type=int, default=0, help="digest: agreed KPIs per partnership (default none)")
+    parser.add_argument("--kpi-periods", type=int, default=12, help="digest: periods of figures per KPI")
     parser.add_argument(
         "--postgres-url",
         default=None,
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             sizes=tuple(int(n) for n in args.digest_sizes.split(",") if n.strip()),
             rounds=args.digest_rounds,
             postgres_url=args.postgres_url,
+            kpis=args.kpis,
+            kpi_periods=args.kpi_periods,
         )
         tables.append(digest.render(results["digest"]))
     results["total_seconds"] = time.monotonic() - started

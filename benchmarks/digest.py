@@ -31,6 +31,11 @@ RSS growth during the call (``VmHWM`` reset before it) and the process's absolut
 partnership at each N (constant means linear growth). ``rounds`` measurements of each, alternating order;
 medians. Targets (reported, not asserted): digests within 3x the floor at N = 1,000, peak RSS under 300 MB,
 linear growth. SQLite always, PostgreSQL with ``--postgres-url`` or ``BENCH_POSTGRES_URL`` (throwaway schema).
+
+With ``kpis`` > 0 (``--kpis 10 --kpi-periods 12``) each partnership also has that many agreed KPIs with
+``kpi_periods`` figures each (``benchmarks.digest_kpis``), which the digests' watermelon check reads, and the floor
+adds one hand-written query reading the same KPI rows (each figure of the check's window with the version in force
+for its period). Without it (the default) nothing about the runs changes.
 """
 
 from __future__ import annotations
@@ -40,18 +45,19 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert, select, text
 
+from benchmarks import digest_kpis
 from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
 from benchmarks.escalation import _Statements, _timed
 from bot.services.sentiment import comment_sentiment
 from storage.base import UTCDateTime
 from storage.db import make_engine
-from storage.models import Answer, Partnership, PulseRound, Question, Response, Workspace
+from storage.models import Answer, Kpi, KpiValue, KpiVersion, Partnership, PulseRound, Question, Response, Workspace
 
 #: The measured instant: Monday 7 Dec 2026, 10:00 in New York, an hour after the digest time (Monday 09:00).
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
@@ -59,6 +65,7 @@ NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 ENDS_AT = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 FIRST = datetime(2026, 9, 14, 13, 0, tzinfo=UTC)  # 09:00 EDT, 84 local days earlier
 WEEKS = 12
+TIMEZONE = "America/New_York"
 PEOPLE_PER_SIDE = 10
 ANSWER_RATE = 0.85
 COMMENT_RATE = 0.25
@@ -105,7 +112,7 @@ def _partnership(pid: int, created: datetime) -> dict[str, Any]:
         "provider_org": f"Provider {pid}",
         "installing_side": "client",
         "is_connect": True,
-        "timezone": "America/New_York",
+        "timezone": TIMEZONE,
         "pulse_weekday": 2,
         "pulse_hour": 9,
         "pulse_minute": 0,
@@ -122,16 +129,27 @@ def _partnership(pid: int, created: datetime) -> dict[str, Any]:
     }
 
 
-def seed_rows(first_pid: int, last_pid: int, *, seed: int = 4) -> dict[str, list[dict[str, Any]]]:
-    """Rows for partnerships ``first_pid..last_pid`` (ids are explicit, so sizes can be added in turn)."""
+def seed_rows(
+    first_pid: int, last_pid: int, *, seed: int = 4, kpis: int = 0, kpi_periods: int = 12
+) -> dict[str, list[dict[str, Any]]]:
+    """Rows for partnerships ``first_pid..last_pid`` (ids are explicit, so sizes can be added in turn), each with
+    ``kpis`` agreed KPIs of ``kpi_periods`` figures (``benchmarks.digest_kpis``; none by default)."""
     rng = random.Random(seed * 1_000_003 + first_pid)
+    # The KPIs' figures draw from their own generator, so the answers are the same with or without KPIs.
+    kpi_rng = random.Random(seed * 2_000_003 + first_pid)
     created = FIRST - timedelta(days=30)
     # Each comment's sentiment, stored as the app stores it when an answer is saved (``pulses.submit_answers``),
     # computed here at seed time: outside the measurement, as the app scores a comment once, not per digest.
     scores = {c: comment_sentiment(c) for c in COMMENTS}
     rows: dict[str, list[dict[str, Any]]] = {"partnerships": [], "rounds": [], "responses": [], "answers": []}
+    rows.update({"kpis": [], "kpi_versions": [], "kpi_values": []})
     for pid in range(first_pid, last_pid + 1):
         rows["partnerships"].append(_partnership(pid, created))
+        kpi = digest_kpis.kpi_rows(
+            pid, kpis=kpis, periods=kpi_periods, dimensions=DIMENSIONS, ends_at=ENDS_AT, tz=TIMEZONE, rng=kpi_rng
+        )
+        for name, found in kpi.items():
+            rows[name].extend(found)
         tone = rng.uniform(-1.0, 1.0)  # some partnerships are happier than others
         for k in range(WEEKS):
             round_id = pid * 100 + k
@@ -216,6 +234,9 @@ def load_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
         conn.execute(insert(PulseRound), rows["rounds"])
         conn.execute(insert(Response), rows["responses"])
         conn.execute(insert(Answer), rows["answers"])
+        for model, name in ((Kpi, "kpis"), (KpiVersion, "kpi_versions"), (KpiValue, "kpi_values")):
+            if rows.get(name):
+                conn.execute(insert(model), rows[name])
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -228,15 +249,41 @@ def load_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
 # --- one measurement, in a fresh process ---------------------------------------------------------------------
 
 
-def _measure_floor(url: str) -> dict[str, Any]:
+def _measure_floor(url: str, kpis: bool = False) -> dict[str, Any]:
+    """The floor: the answers' aggregate query, and with ``kpis`` the KPI rows' query after it (both timed)."""
     engine = make_engine(url)
     statements = _Statements(engine)
     params = {"first": FIRST, "end": ENDS_AT}
+
+    since, until = digest_kpis.kpi_window(ENDS_AT, TIMEZONE)
+
+    def read(conn: Any, params: dict[str, Any], window: tuple[date, date]) -> tuple[list[Any], int]:
+        rows = list(conn.execute(FLOOR_SQL, params).all())
+        return rows, digest_kpis.floor_rows(conn, *window) if kpis else 0
+
     with engine.connect() as conn:
-        conn.execute(FLOOR_SQL, {"first": FIRST, "end": FIRST}).all()  # warm-up: connection and statement ready
-        rows, m = _timed(lambda: conn.execute(FLOOR_SQL, params).all(), statements)
+        read(conn, {"first": FIRST, "end": FIRST}, (until, since))  # warm-up (empty): connection, statements ready
+        (rows, figures), m = _timed(lambda: read(conn, params, (since, until)), statements)
     engine.dispose()
-    return {**m, "rows": len(rows), "answers": sum(int(r.answers) for r in rows)}
+    found = {**m, "rows": len(rows), "answers": sum(int(r.answers) for r in rows)}
+    return {**found, "kpi_figures": figures} if kpis else found
+
+
+#: What both builds must show alike (the run compares them).
+SHOWN = ("shown_answers_this_week", "withheld_sides", "comments_this_week", "kpis_with_figure", "watermelons")
+
+
+def _counts(views: Iterable[Any]) -> dict[str, int]:
+    """What the digests show, counted as they are built (one at a time: the views are not kept)."""
+    counts = dict.fromkeys(SHOWN, 0)
+    for view in views:
+        counts["shown_answers_this_week"] += sum(i.client.answers + i.provider.answers for i in view.items)
+        counts["withheld_sides"] += sum(s.withheld for s in view.sides)
+        counts["comments_this_week"] += sum(len(s.comments) for s in view.sides)
+        checks = view.kpis.dimensions if view.kpis is not None else ()
+        counts["kpis_with_figure"] += sum(line.figure is not None for d in checks for line in d.kpis)
+        counts["watermelons"] += sum(d.pairing is not None for d in checks)
+    return counts
 
 
 def _measure_digests(url: str) -> dict[str, Any]:
@@ -252,13 +299,7 @@ def _measure_digests(url: str) -> dict[str, Any]:
     statements = _Statements(engine)
 
     def build_all() -> dict[str, int]:
-        answers = withheld = comments = 0
-        for pid in ids:
-            view = build_digest(uow_factory(), partnership_id=pid, week_start=None, now=NOW)
-            answers += sum(i.client.answers + i.provider.answers for i in view.items)
-            withheld += sum(s.withheld for s in view.sides)
-            comments += sum(len(s.comments) for s in view.sides)
-        return {"shown_answers_this_week": answers, "withheld_sides": withheld, "comments_this_week": comments}
+        return _counts(build_digest(uow_factory(), partnership_id=pid, week_start=None, now=NOW) for pid in ids)
 
     counts, m = _timed(build_all, statements)
     engine.dispose()
@@ -279,28 +320,25 @@ def _measure_batched(url: str) -> dict[str, Any]:
 
     def build_all() -> dict[str, int]:
         views = build_digests(uow_factory(), partnership_ids=ids, now=NOW)
-        return {
-            "built": len(views),
-            "shown_answers_this_week": sum(i.client.answers + i.provider.answers for v in views for i in v.items),
-            "withheld_sides": sum(s.withheld for v in views for s in v.sides),
-            "comments_this_week": sum(len(s.comments) for v in views for s in v.sides),
-        }
+        return {"built": len(views), **_counts(views)}
 
     counts, m = _timed(build_all, statements)
     engine.dispose()
     return {**m, "rows": len(ids), **counts}
 
 
-MEASURES: dict[str, Callable[[str], dict[str, Any]]] = {
+MEASURES: dict[str, Callable[..., dict[str, Any]]] = {
     "floor": _measure_floor,
     "digests": _measure_digests,
     "batched": _measure_batched,
 }
 
 
-def measure(kind: str, url: str) -> dict[str, Any]:
-    """Run one measurement in a fresh ``spawn``ed process and return its figures."""
-    return in_fresh_process(MEASURES[kind], url, name=f"bench-digest-{kind}", timeout=CHILD_TIMEOUT)
+def measure(kind: str, url: str, *, kpis: bool = False) -> dict[str, Any]:
+    """Run one measurement in a fresh ``spawn``ed process and return its figures (``kpis``: the floor reads the
+    KPI rows too; the digests read them whenever they are there)."""
+    args = (url, True) if kind == "floor" and kpis else (url,)
+    return in_fresh_process(MEASURES[kind], *args, name=f"bench-digest-{kind}", timeout=CHILD_TIMEOUT)
 
 
 # --- the run -------------------------------------------------------------------------------------------------
@@ -316,14 +354,17 @@ def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
         "rss_growth_mb": max(s["rss_growth_mb"] for s in samples),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
     }
-    for key in ("answers", "shown_answers_this_week", "withheld_sides", "comments_this_week"):
+    for key in ("answers", "kpi_figures", *SHOWN):
         if key in samples[-1]:
             out[key] = samples[-1][key]
     return out
 
 
-def run_database(label: str, url: str, sizes: tuple[int, ...], rounds: int) -> dict[str, Any]:
-    """Add each size's partnerships to ``url`` in turn and measure floor and digests at each."""
+def run_database(
+    label: str, url: str, sizes: tuple[int, ...], rounds: int, *, kpis: int = 0, kpi_periods: int = 12
+) -> dict[str, Any]:
+    """Add each size's partnerships to ``url`` in turn (with ``kpis`` agreed KPIs of ``kpi_periods`` figures each)
+    and measure floor and digests at each."""
     engine = make_engine(url)
     try:
         load_base(engine)
@@ -331,7 +372,7 @@ def run_database(label: str, url: str, sizes: tuple[int, ...], rounds: int) -> d
         loaded = 0
         for n in sizes:
             started = time.monotonic()
-            rows = seed_rows(loaded + 1, n)
+            rows = seed_rows(loaded + 1, n, kpis=kpis, kpi_periods=kpi_periods)
             answers = load_rows(engine, rows)
             load_s = time.monotonic() - started
             loaded = n
@@ -339,17 +380,16 @@ def run_database(label: str, url: str, sizes: tuple[int, ...], rounds: int) -> d
             size_rounds = rounds if n < 1_000 else max(1, min(rounds, 3))
             for r in range(size_rounds):
                 for kind in KINDS if r % 2 == 0 else tuple(reversed(KINDS)):
-                    samples[kind].append(measure(kind, url))
+                    samples[kind].append(measure(kind, url, kpis=kpis > 0))
             floor, digests, batched = (_summary(samples[k]) for k in KINDS)
             ratio = digests["ms"] / floor["ms"] if floor["ms"] else math.nan
             batched_ratio = batched["ms"] / floor["ms"] if floor["ms"] else math.nan
             # The same digests either way: the batched build must show what the one-by-one build shows.
-            same = all(
-                digests.get(k) == batched.get(k) for k in ("shown_answers_this_week", "withheld_sides", "comments_this_week")
-            )
+            same = all(digests.get(k) == batched.get(k) for k in SHOWN)
             entry = {
                 "partnerships": n,
                 "answers": floor.get("answers"),
+                "kpi_figures": floor.get("kpi_figures"),
                 "answers_loaded_now": answers,
                 "load_seconds": load_s,
                 "rounds": size_rounds,
@@ -381,16 +421,24 @@ def run_database(label: str, url: str, sizes: tuple[int, ...], rounds: int) -> d
         engine.dispose()
 
 
-def run_digest(*, sizes: tuple[int, ...] = SIZES, rounds: int = 3, postgres_url: str | None = None) -> dict[str, Any]:
-    """SQLite always, PostgreSQL when ``postgres_url`` (or ``BENCH_POSTGRES_URL``) is given. JSON-ready results."""
+def run_digest(
+    *,
+    sizes: tuple[int, ...] = SIZES,
+    rounds: int = 3,
+    postgres_url: str | None = None,
+    kpis: int = 0,
+    kpi_periods: int = 12,
+) -> dict[str, Any]:
+    """SQLite always, PostgreSQL when ``postgres_url`` (or ``BENCH_POSTGRES_URL``) is given; ``kpis`` agreed KPIs
+    per partnership with ``kpi_periods`` figures each (none by default). JSON-ready results."""
     postgres_url = postgres_url or os.environ.get("BENCH_POSTGRES_URL") or None
     sizes = tuple(sorted(set(sizes)))
     databases = []
     with sqlite_database("digest") as url:
-        databases.append(run_database("SQLite", url, sizes, rounds))
+        databases.append(run_database("SQLite", url, sizes, rounds, kpis=kpis, kpi_periods=kpi_periods))
     if postgres_url:
         with postgres_database(postgres_url, "digest") as url:
-            databases.append(run_database("PostgreSQL", url, sizes, rounds))
+            databases.append(run_database("PostgreSQL", url, sizes, rounds, kpis=kpis, kpi_periods=kpi_periods))
     return {
         "sizes": list(sizes),
         "weeks": WEEKS,
@@ -398,6 +446,8 @@ def run_digest(*, sizes: tuple[int, ...] = SIZES, rounds: int = 3, postgres_url:
         "questions": len(DIMENSIONS),
         "answer_rate": ANSWER_RATE,
         "comment_rate": COMMENT_RATE,
+        "kpis_per_partnership": kpis,
+        "kpi_periods": kpi_periods if kpis else 0,
         "rounds": rounds,
         "now": NOW.isoformat(),
         "targets": {"ratio_max": TARGET_RATIO, "peak_rss_mb_max": TARGET_PEAK_MB, "judged_at": max(sizes)},
@@ -406,12 +456,18 @@ def run_digest(*, sizes: tuple[int, ...] = SIZES, rounds: int = 3, postgres_url:
     }
 
 
+def _kpi_note(results: dict[str, Any]) -> str:
+    kpis = results.get("kpis_per_partnership", 0)
+    return f", {kpis} agreed KPIs x {results['kpi_periods']} periods" if kpis else ""
+
+
 def render(results: dict[str, Any]) -> str:
     """The digest tables, one per database."""
     parts = [
         f"Digest: build every partnership's weekly digest ({results['weeks']} weeks x {2 * results['people_per_side']} "
-        f"people x {results['questions']} questions, answer rate {results['answer_rate']:g}) next to one aggregate SQL "
-        f"query over the same answers; median of {results['rounds']} fresh processes each. Target at N = "
+        f"people x {results['questions']} questions, answer rate {results['answer_rate']:g}{_kpi_note(results)}) next to "
+        f"one aggregate SQL query over the same answers{' and one over the same KPI rows' if _kpi_note(results) else ''}; "
+        f"median of {results['rounds']} fresh processes each. Target at N = "
         f"{results['targets']['judged_at']:,}: <= {results['targets']['ratio_max']:g}x the floor, peak RSS < "
         f"{results['targets']['peak_rss_mb_max']:g} MB, linear growth (ms per partnership flat)."
     ]
@@ -428,7 +484,8 @@ def render(results: dict[str, Any]) -> str:
         "RSS +MB",
         "peak MB",
     ]
-    labels = {"floor": "floor: 1 SQL query", "digests": "build_digest, one by one", "batched": "build_digests (batched)"}
+    floor = "floor: 2 SQL queries (answers, KPIs)" if _kpi_note(results) else "floor: 1 SQL query"
+    labels = {"floor": floor, "digests": "build_digest, one by one", "batched": "build_digests (batched)"}
     for db in results["databases"]:
         rows = []
         for e in db["sizes"]:

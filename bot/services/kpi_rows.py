@@ -19,11 +19,12 @@ from bot.services.kpi_models import (
 from bot.services.partnership_models import Side
 from bot.services.read_models_from_rows import view_from_row
 from storage.models import Kpi, KpiValue, KpiVersion
+from storage.repositories.kpi_figures import KpiRow, KpiValueRow, KpiVersionRow
 
 _AWAITING = (KpiVersionStatus.PROPOSED, KpiVersionStatus.DISCUSSING)
 
 
-def version_view(row: KpiVersion, delivered_by: str) -> KpiVersionView:
+def version_view(row: KpiVersion | KpiVersionRow, delivered_by: str) -> KpiVersionView:
     definition = view_from_row(
         KpiDefinition,
         row,
@@ -40,9 +41,14 @@ def version_view(row: KpiVersion, delivered_by: str) -> KpiVersionView:
     )
 
 
-def kpi_view(kpi: Kpi, versions: Sequence[KpiVersion]) -> KpiView:
+def kpi_view(kpi: Kpi | KpiRow, versions: Sequence[KpiVersion | KpiVersionRow]) -> KpiView:
     """``versions``: all of the KPI's versions (any order)."""
-    views = sorted((version_view(v, kpi.delivered_by) for v in versions), key=lambda v: v.version)
+    return kpi_view_of(kpi, [version_view(v, kpi.delivered_by) for v in versions])
+
+
+def kpi_view_of(kpi: Kpi | KpiRow, versions: Sequence[KpiVersionView]) -> KpiView:
+    """``kpi_view`` from the KPI's versions already made views (any order)."""
+    views = sorted(versions, key=lambda v: v.version)
     current = next((v for v in views if v.version == kpi.current_version), None)
     awaiting = [v for v in views if v.status in _AWAITING]
     return KpiView(
@@ -57,7 +63,7 @@ def kpi_view(kpi: Kpi, versions: Sequence[KpiVersion]) -> KpiView:
     )
 
 
-def figure_of(value: KpiValue, versions: Sequence[KpiVersionView]) -> KpiFigure | None:
+def figure_of(value: KpiValue | KpiValueRow, versions: Sequence[KpiVersionView]) -> KpiFigure | None:
     """The figure judged by the version in force for its period; None when no version was ever agreed (a figure
     is only recorded for an agreed KPI, so this is a stored row from before its agreement was withdrawn)."""
     version = kpi_rules.version_in_force(versions, value.period_end)

@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from bot.services import kpi_rules
 from bot.services.kpi_models import KpiFigure, KpiPeriod, KpiVersionView, Rag
-from bot.services.kpi_rows import figure_of, kpi_view, version_view
+from bot.services.kpi_rows import figure_of, kpi_view_of, version_view
 from bot.services.partnership_models import Side
 from bot.services.pulse_models import DIMENSIONS
 from bot.services.schedule import zone
@@ -43,7 +44,7 @@ from bot.services.watermelon_models import (
     WatermelonView,
 )
 from storage.models import KpiValue
-from storage.repositories.kpi_figures import KpiRows
+from storage.repositories.kpi_figures import KpiRows, KpiValueRow
 
 #: A figure counts for the week when it is for the latest period ended by the week's last day or one before it.
 FRESH_PERIODS = 2
@@ -64,6 +65,7 @@ def figure_window(last_day: date) -> tuple[date, date]:
     return last_day - timedelta(days=LOOKBACK_DAYS), last_day
 
 
+@lru_cache(maxsize=256)
 def fresh_period_ends(last_day: date, period: KpiPeriod) -> tuple[date, ...]:
     """The period ends a figure of the week may have, latest first: the latest period ended on or before
     ``last_day``, and the ``FRESH_PERIODS - 1`` before it."""
@@ -77,7 +79,7 @@ def fresh_period_ends(last_day: date, period: KpiPeriod) -> tuple[date, ...]:
 
 
 def figure_of_week(
-    values: Sequence[KpiValue], versions: Sequence[KpiVersionView], period: KpiPeriod, last_day: date
+    values: Sequence[KpiValue | KpiValueRow], versions: Sequence[KpiVersionView], period: KpiPeriod, last_day: date
 ) -> KpiFigure | None:
     """The KPI's figure of the week (see the module's rules), or None: no data."""
     fresh = fresh_period_ends(last_day, period)
@@ -89,11 +91,11 @@ def figure_of_week(
 
 def kpi_line(rows: KpiRows, last_day: date) -> tuple[str, KpiLine] | None:
     """The KPI's dimension and its line of the week; None when no version is in force (never agreed)."""
-    view = kpi_view(rows.kpi, rows.versions)
+    versions = [version_view(v, rows.kpi.delivered_by) for v in rows.versions]
+    view = kpi_view_of(rows.kpi, versions)
     if view.current is None:
         return None
     d = view.current.definition
-    versions = [version_view(v, rows.kpi.delivered_by) for v in rows.versions]
     line = KpiLine(
         kpi_id=view.id,
         number=view.number,
