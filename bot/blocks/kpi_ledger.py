@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from bot.blocks import ids
+from bot.blocks.kpi_figures import kpi_value_text
 from bot.blocks.layout import button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
@@ -66,7 +67,8 @@ def number(value: float) -> str:
 
 
 def amount(value: float, d: KpiDefinition) -> str:
-    return f"{number(value)} {escape(d.unit)}".rstrip() if d.unit else number(value)
+    """A figure or level as every surface writes it (``kpi_format.kpi_value``), escaped."""
+    return kpi_value_text(value, d.unit)
 
 
 def levels_line(d: KpiDefinition) -> str:

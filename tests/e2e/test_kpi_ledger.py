@@ -69,7 +69,7 @@ def test_provider_lead_proposes_client_lead_agrees_and_a_change_makes_version_2(
     ephemeral_with(stack, w.provider_lead, f"KPI #1 (`{KEY}`), version 1, is posted")
     proposal = wait_for(lambda: next(iter(channel_messages_with(stack, "KPI #1")), None), what="the proposal in the channel")
     shown = dumps(proposal["blocks"])
-    assert "Higher is better: target 75 %; amber below 70 %, red below 60 %." in shown
+    assert "Higher is better: target 75%; amber below 70%, red below 60%." in shown
     assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown and "kpi-agree" in shown
 
     # Only a lead of the other side answers.
@@ -113,7 +113,7 @@ def test_provider_lead_proposes_client_lead_agrees_and_a_change_makes_version_2(
     partner_command(stack, w.client_lead, f"kpi show {KEY}")
     card = dumps(ephemeral_with(stack, w.client_lead, "*Versions*"))
     assert "Version 1 · :arrow_heading_down: Superseded" in card and "Version 2 · :handshake: Agreed" in card
-    assert "target 85 %" in card and "No figures recorded yet." in card
+    assert "target 85%" in card and "No figures recorded yet." in card
     stack.actor(w.provider_lead).click(w.channel, menu["ts"], "menu-kpis")
     ledger = ephemeral_with(stack, w.provider_lead, "_(version 2)_")
     stack.actor(w.provider_lead).click_ephemeral(w.channel, ledger["ts"], "kpi-show")
