@@ -4,7 +4,7 @@ answer in the proposal's thread, from the database as it is now."""
 from __future__ import annotations
 
 from bot.blocks.kpi_ledger import build_kpi_answer, build_kpi_proposal
-from bot.delivery.rendered import RenderContext, Rendered, RenderFn
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn, update_in_place
 from bot.services import kpi_reads, outbox
 from bot.services.kpi_models import KpiVersionStatus
 from bot.services.outbox import OutboxItem, Purpose
@@ -24,8 +24,9 @@ def render_kpi_proposal_update(ctx: RenderContext, item: OutboxItem) -> Rendered
     """The proposal as it is now, in place; None when it was never posted (when it goes, it shows the state)."""
     assert item.ref_id is not None
     card = kpi_reads.proposal_card(ctx.uow_factory(), version_id=item.ref_id)
-    ts = _proposal_ts(ctx, item.ref_id)
-    return Rendered([build_kpi_proposal(card)], update_ts=ts) if card is not None and ts else None
+    if card is None:
+        return None
+    return update_in_place(ctx, Purpose.KPI_PROPOSAL, item.ref_id, [build_kpi_proposal(card)])
 
 
 def render_kpi_answer(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
