@@ -18,6 +18,7 @@ from handlers import (
     issues,
     kpi_figures,
     kpi_red,
+    kpis,
     menu,
     policy,
     pulse,
@@ -42,5 +43,6 @@ def register_all(app: App) -> None:
     scorecard.register(app)
     kpi_red.register(app)
     kpi_figures.register(app)
+    kpis.register(app)
     home.register(app)
     events.register(app)

@@ -38,8 +38,13 @@ from handlers.command_types import (
     HoursShow,
     IssueList,
     IssueLog,
+    KpiChange,
+    KpiLedgerShow,
+    KpiPropose,
     KpiRecord,
     KpiRedPeriodsSet,
+    KpiRetire,
+    KpiShow,
     KpiTokenCreate,
     KpiTokenRevoke,
     KpiTokensShow,
@@ -82,6 +87,9 @@ USAGE = {
     "goals": "`/partner goals`",
     "goal": "`/partner goal add [title]`",
     "expectations": "`/partner expectations`",
+    "kpi": "`/partner kpi` (the ledger), `/partner kpi propose`, `/partner kpi show KEY`, `/partner kpi change KEY` "
+    "or `/partner kpi retire KEY` (leads; `/partner kpi` lists the keys); `/partner kpi record KEY`; leads: "
+    "`/partner kpi tokens` and `/partner kpi policy red-periods 3`",
 }
 DIGEST_USAGE = (
     "Usage: `/partner digest preview` (only you see it), `/partner digest now` (leads: post this week's digest now), "
@@ -367,9 +375,8 @@ KPI_POLICY_USAGE = (
 )
 
 
-def _kpi(rest: list[str]) -> Command:
+def _kpi_policy(words: list[str]) -> Command:
     """``kpi policy red-periods N``; a number out of range is the service's refusal (after the ack)."""
-    words = [w.lower() for w in rest]
     if len(words) == 3 and words[:2] == ["policy", "red-periods"] and words[2].isdigit() and len(words[2]) <= 3:
         return KpiRedPeriodsSet(int(words[2]))
     raise CommandError(KPI_POLICY_USAGE)
@@ -429,3 +436,21 @@ def _kpi_figures(rest: list[str]) -> Command | None:
     if action == "revoke" and len(rest) == 3 and rest[2].lstrip("#").isdigit() and len(rest[2]) < 10:
         return KpiTokenRevoke(int(rest[2].lstrip("#")))
     return Refused(KPI_FIGURES_USAGE)
+
+
+_KPI_BY_KEY = {"show": KpiShow, "change": KpiChange, "retire": KpiRetire}
+
+
+def _kpi(rest: list[str]) -> Command:
+    """``kpi``, ``kpi propose``, ``kpi show|change|retire KEY`` (one word; the service says if it is unknown), or
+    ``kpi policy red-periods N``."""
+    if not rest:
+        return KpiLedgerShow()
+    verb = rest[0].lower()
+    if verb == "policy":
+        return _kpi_policy([w.lower() for w in rest])
+    if verb == "propose" and len(rest) == 1:
+        return KpiPropose()
+    if verb in _KPI_BY_KEY and len(rest) == 2:
+        return _KPI_BY_KEY[verb](truncate(rest[1].lower(), 41))
+    raise _usage("kpi")

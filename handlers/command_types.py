@@ -308,3 +308,37 @@ class KpiRecord(Command):
     """``/partner kpi record KEY``: the form for the KPI's figure of its last complete period."""
 
     key: str
+
+
+# --- the KPI ledger (issue 14) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiLedgerShow(Command):
+    """``/partner kpi``: the ledger."""
+
+
+@dataclass(frozen=True)
+class KpiPropose(Command):
+    """``/partner kpi propose``: the proposal form."""
+
+
+@dataclass(frozen=True)
+class KpiShow(Command):
+    """``/partner kpi show KEY``: one KPI, its versions and its latest figures."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class KpiChange(Command):
+    """``/partner kpi change KEY``: the proposal form, prefilled with the version in force."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class KpiRetire(Command):
+    """``/partner kpi retire KEY`` (leads)."""
+
+    key: str

@@ -22,6 +22,7 @@ from handlers import (
     kpi_figures,
     kpi_red,
     kpi_tokens,
+    kpis,
     policy,
     portfolio,
     pulse,
@@ -64,6 +65,7 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     **kpi_red.COMMAND_HANDLERS,
     **kpi_tokens.COMMAND_HANDLERS,
     **kpi_figures.COMMAND_HANDLERS,
+    **kpis.COMMAND_HANDLERS,
 }
 
 

@@ -22,6 +22,7 @@ from handlers.command_types import (
     Help,
     IssueList,
     IssueLog,
+    KpiLedgerShow,
     PolicyShow,
     PulseNow,
     PulsePause,
@@ -45,6 +46,7 @@ MENU_COMMANDS: dict[str, Command] = {
     ids.Action.MENU_ISSUES: IssueList(IssueFilter.OPEN),
     ids.Action.MENU_ACTIONS: ActionList(ActionFilter.MINE),
     ids.Action.MENU_POLICY: PolicyShow(),
+    ids.Action.MENU_KPIS: KpiLedgerShow(),
 }
 
 

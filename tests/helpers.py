@@ -301,3 +301,40 @@ def view_submission_body(stack: LocalStack, user_id: str, view: dict[str, Any], 
         "is_enterprise_install": False,
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+# --- messages and form answers, found by their text (the review features' tests) -------------------------------------
+
+
+def dumps(value: Any) -> str:
+    """A message or block as JSON text, for looking for words in it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def ephemeral_with(stack: LocalStack, user_id: str, text: str, times: int = 1) -> dict[str, Any]:
+    """The newest ephemeral message for the user containing ``text``, once there are ``times`` of them."""
+
+    def find() -> dict[str, Any] | None:
+        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in dumps(m)]
+        return found[-1] if len(found) >= times else None
+
+    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
+
+
+def channel_messages_with(stack: LocalStack, text: str) -> list[dict[str, Any]]:
+    """The joint channel's top-level messages containing ``text``."""
+    return [m for m in stack.sandbox.messages(stack.world.channel, include_thread_replies=False) if text in dumps(m)]
+
+
+def partner_command(stack: LocalStack, user_id: str, text: str) -> Any:
+    """``/partner text`` in the joint channel; the response (acknowledged)."""
+    response = stack.actor(user_id).slash_command("/partner", text, stack.world.channel)
+    assert response.status == 200, response.body
+    return response
+
+
+def form_errors(response: Any) -> dict[str, str]:
+    """The field errors a modal submission was refused with."""
+    body = response.json or {}
+    assert body.get("response_action") == "errors", response.body
+    return dict(body["errors"])

@@ -58,6 +58,10 @@ HELP_TEXT = """*PartnerPulse* keeps the client–provider relationship in this c
 • `/partner expect [text]` — record what your side expects of the other; they agree or ask to discuss it
 • `/partner expectations` — the expectations ledger by status
 • `/partner scorecard` — cadence and the current scorecard; leads: `monthly` | `quarterly` | `off`, or `start` to open one now
+*Agreed KPIs* (leads propose; a lead of the other side agrees or asks to discuss)
+• `/partner kpi` — the KPI ledger: each KPI with its version in force, proposals with their buttons
+• `/partner kpi propose` — propose a KPI: what is measured, target, amber and red levels, weekly or monthly, who delivers it
+• `/partner kpi show KEY` | `change KEY` | `retire KEY` — one KPI with its versions and last figures; propose a new version; retire it (leads)
 • `/partner kpi policy red-periods N` — a KPI red for N periods in a row (1–12, default 3) is logged as an issue (leads)
 • `/partner help` — this message"""
 
@@ -195,6 +199,7 @@ def build_menu(p: PartnershipView) -> Message:
                     ButtonElement(text="My actions", action_id=A.MENU_ACTIONS, value=value),
                     ButtonElement(text="Shared goals", action_id=ids.ReviewAction.GOALS_LIST, value=value),
                     ButtonElement(text="Expectations", action_id=ids.ReviewAction.EXPECTATIONS_LIST, value=value),
+                    ButtonElement(text="KPIs", action_id=A.MENU_KPIS, value=value),
                     ButtonElement(text="Status", action_id=A.MENU_STATUS, value=value),
                     ButtonElement(text="Help", action_id=A.MENU_HELP, value=value),
                 ],

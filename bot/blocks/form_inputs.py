@@ -93,10 +93,20 @@ def text_input(
 
 
 def user_input(
-    block_id: str, label: str, *, initial: str | None = None, placeholder: str | None = None, hint: str | None = None
+    block_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    placeholder: str | None = None,
+    hint: str | None = None,
+    optional: bool | None = None,
 ) -> InputBlock:
     return _input(
-        block_id, label, UserSelectElement(action_id=ids.VALUE, placeholder=placeholder, initial_user=initial), None, hint
+        block_id,
+        label,
+        UserSelectElement(action_id=ids.VALUE, placeholder=placeholder, initial_user=initial),
+        optional,
+        hint,
     )
 
 

@@ -67,6 +67,7 @@ class Action(StrEnum):
     MENU_ISSUES = "menu-issues"
     MENU_ACTIONS = "menu-actions"
     MENU_POLICY = "menu-policy"
+    MENU_KPIS = "menu-kpis"
 
 
 class Shortcut(StrEnum):
@@ -243,3 +244,46 @@ class KpiFigureBlock(StrEnum):
     PERIOD_END = "period_end"
     VALUE = "value"
     NOTE = "note"
+
+
+# --- the KPI ledger (issue 14) ----------------------------------------------------------------------------------
+
+
+class KpiModal(StrEnum):
+    """Modal ``callback_id``s of the KPI ledger (the proposal form also proposes a change to a KPI)."""
+
+    PROPOSE = "kpi-propose-submit"
+    DISCUSS = "kpi-discuss-submit"
+
+
+class KpiAction(StrEnum):
+    """Button ``action_id``s of the KPI ledger; they work for people of both organisations."""
+
+    PROPOSE = "kpi-propose"
+    AGREE = "kpi-agree"
+    DISCUSS = "kpi-discuss"
+    WITHDRAW = "kpi-withdraw"
+    LEDGER = "kpi-ledger"
+    SHOW = "kpi-show"
+    CHANGE = "kpi-change"
+
+
+class KpiBlock(StrEnum):
+    """Input block ids of the KPI forms (``field`` of InvalidInput from bot.services.kpis)."""
+
+    NAME = "name"
+    KEY = "key"
+    MEASURE = "measure"
+    UNIT = "unit"
+    DIRECTION = "direction"
+    TARGET = "target"
+    AMBER = "amber"
+    RED = "red"
+    PERIOD = "period"
+    DIMENSION = "dimension"
+    DELIVERED_BY = "delivered_by"
+    OWNER = "owner_id"
+    REASON = "reason"
+
+
+KPI_ACTIONS_BLOCK = "kpi-actions"

@@ -79,6 +79,11 @@ class Purpose(StrEnum):
     # Agreed KPIs (DESIGN 3.6): the request to a KPI's owner for the figure of a period that has ended, like the
     # pulse reminder (for one person; never public). ref_id: the KPI; user_id: the person; ``extra["period_end"]``.
     KPI_FIGURE_REQUEST = "kpi-figure-request"
+    # The KPI ledger (DESIGN 3.6). ref_id: the KPI version. The proposal is posted for the other side to answer,
+    # updated in place when answered or withdrawn; each answer is also posted in the proposal's thread.
+    KPI_PROPOSAL = "kpi-proposal"
+    KPI_PROPOSAL_UPDATE = "kpi-proposal-update"
+    KPI_ANSWER = "kpi-answer"
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,9 @@ _PARTNERSHIP = {
 
 _KPIS = {
     Purpose.KPI_FIGURE_REQUEST: PurposeSpec(_EPHEMERAL, row_only),
+    Purpose.KPI_PROPOSAL: PurposeSpec(_POST, row_only),
+    Purpose.KPI_PROPOSAL_UPDATE: PurposeSpec(_UPDATE, row_only),
+    Purpose.KPI_ANSWER: PurposeSpec(_POST, row_only),
 }
 
 #: The registry: one entry per purpose, grouped by the feature that sends it.

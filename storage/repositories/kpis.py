@@ -41,6 +41,19 @@ class KpiRepository(TableRepository[Kpi]):
         yet scheduled (``next_request_at`` NULL); locked as ``claim_unchecked_figures``'s (``kpi_requests``)."""
         return self._claim_agreed(or_(Kpi.next_request_at.is_(None), Kpi.next_request_at <= now), limit)
 
+    def get_by_request_key(self, partnership_id: int, request_key: str) -> Kpi | None:
+        return self.find_one(Kpi.partnership_id == partnership_id, Kpi.request_key == request_key)
+
+    def of_partnership(self, partnership_id: int) -> list[Kpi]:
+        """The ledger: every KPI of the partnership (retired ones too), by number."""
+        stmt = select(Kpi).where(Kpi.partnership_id == partnership_id).order_by(Kpi.number)
+        return list(self.session.scalars(stmt))
+
+    def recent_values(self, kpi_id: int, limit: int) -> list[KpiValue]:
+        """The KPI's ``limit`` latest figures, oldest first (what its card shows)."""
+        stmt = select(KpiValue).where(KpiValue.kpi_id == kpi_id).order_by(KpiValue.period_end.desc()).limit(limit)
+        return list(self.session.scalars(stmt))[::-1]
+
 
 class KpiVersionRepository(TableRepository[KpiVersion]):
     """The versions of KPIs, oldest first."""
@@ -49,4 +62,14 @@ class KpiVersionRepository(TableRepository[KpiVersion]):
 
     def of_kpi(self, kpi_id: int) -> list[KpiVersion]:
         stmt = select(KpiVersion).where(KpiVersion.kpi_id == kpi_id).order_by(KpiVersion.version)
+        return list(self.session.scalars(stmt))
+
+    def get_version(self, kpi_id: int, version: int) -> KpiVersion | None:
+        return self.find_one(KpiVersion.kpi_id == kpi_id, KpiVersion.version == version)
+
+    def of_kpis(self, kpi_ids: Sequence[int]) -> list[KpiVersion]:
+        """The versions of several KPIs in one read (the ledger), by KPI and version."""
+        if not kpi_ids:
+            return []
+        stmt = select(KpiVersion).where(KpiVersion.kpi_id.in_(list(kpi_ids))).order_by(KpiVersion.kpi_id, KpiVersion.version)
         return list(self.session.scalars(stmt))

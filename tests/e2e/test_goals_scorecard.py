@@ -4,7 +4,6 @@ scorecard's opening time) is Mondays 09:00 New York, the setup form's default.""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,19 @@ from bot.services import expectations
 from bot.services.pulse_models import DIMENSIONS
 from storage.models import Expectation, Goal, OutboxMessage, Scorecard, ScorecardResponse
 from tests.conftest import START
-from tests.helpers import demo_channel, new_view, setup_partnership, view_ids, view_submission_body, wait_for
+from tests.helpers import (
+    channel_messages_with,
+    demo_channel,
+    dumps,
+    ephemeral_with,
+    form_errors,
+    new_view,
+    partner_command,
+    setup_partnership,
+    view_ids,
+    view_submission_body,
+    wait_for,
+)
 
 GOAL_CALLBACK = "goal-add-submit"
 GOAL_STATUS_CALLBACK = "goal-status-submit"
@@ -26,38 +37,19 @@ DISCUSS_CALLBACK = "expectation-discuss-submit"
 SCORECARD_CALLBACK = "scorecard-submit"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _count(stack: LocalStack, model: Any, *where: Any) -> int:
     with stack.services.uow_factory() as uow:
         return int(uow.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def _ephemeral(stack: LocalStack, user_id: str, text: str, times: int = 1) -> dict[str, Any]:
-    """The newest ephemeral message for the user containing ``text``, once there are ``times`` of them."""
-
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in _dumps(m)]
-        return found[-1] if len(found) >= times else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
-
-
-def _channel_messages(stack: LocalStack, text: str) -> list[dict[str, Any]]:
-    return [m for m in stack.sandbox.messages(stack.world.channel, include_thread_replies=False) if text in _dumps(m)]
-
-
-def _command(stack: LocalStack, user_id: str, text: str) -> None:
-    response = stack.actor(user_id).slash_command("/partner", text, stack.world.channel)
-    assert response.status == 200, response.body
-
-
-def _errors(response: Any) -> dict[str, str]:
-    body = response.json or {}
-    assert body.get("response_action") == "errors", response.body
-    return dict(body["errors"])
+# The shared helpers, by the short names this module has always used.
+_dumps, _ephemeral, _channel_messages, _command, _errors = (
+    dumps,
+    ephemeral_with,
+    channel_messages_with,
+    partner_command,
+    form_errors,
+)
 
 
 # --- goals ------------------------------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ from storage.models import (
     Holiday,
     Issue,
     IssueEvent,
+    Kpi,
     KpiValue,
+    KpiVersion,
     Member,
     Partnership,
     Question,
@@ -325,6 +327,31 @@ def case_kpi_figure(run: Run) -> None:
     run.expect(view, "note", stored.note, CLEAN)
 
 
+def case_kpi(run: Run) -> None:
+    stack, w = run.stack, run.stack.world
+    setup_partnership(stack)
+    before = view_ids(stack)
+    run.command(w.client_lead, "kpi propose")
+    view = new_view(stack, w.client_lead, "kpi-propose-submit", before)
+    numbers = {"target": "\u202e75\x00", "amber": "7\x1b0", "red": "\u200f60\x85"}
+    values = run.fill(view, DIRTY_LINE, measure=DIRTY, key="\u202efcr\x00", unit="\u2067%\x01", dimension="value", **numbers)
+    run.submit(w.client_lead, view, values)
+    v = newest_row(stack, select(KpiVersion))
+    run.expect(view, "name", v.name, CLEAN_LINE)
+    run.expect(view, "key", newest_row(stack, select(Kpi)).key, "fcr")
+    run.expect(view, "measure", v.measure, CLEAN)
+    run.expect(view, "unit", v.unit, "%")
+    for block, stored, expected in (("target", v.target, 75), ("amber", v.amber, 70), ("red", v.red, 60)):
+        run.expect(view, block, stored, expected)
+    posted = message_with(stack, "kpi-discuss")
+    before = view_ids(stack)
+    stack.actor(w.provider_lead).click(w.channel, posted["ts"], "kpi-discuss")
+    view = new_view(stack, w.provider_lead, "kpi-discuss-submit", before)
+    run.submit(w.provider_lead, view, run.fill(view))
+    run.expect(view, "reason", newest_row(stack, select(KpiVersion)).response, CLEAN)
+    run.shown.extend([CLEAN_LINE, "Payment late again"])
+
+
 CASES: dict[str, Callable[[Run], None]] = {
     name.removeprefix("case_"): fn for name, fn in globals().items() if name.startswith("case_") and callable(fn)
 }
@@ -360,6 +387,12 @@ COVERED = {
     "build_scorecard_modal:ids.SCORECARD_COMMENT": {"scorecard-submit:comment"},
     "build_record_modal:ids.KpiFigureBlock.VALUE": {"kpi-record-submit:value"},
     "build_record_modal:ids.KpiFigureBlock.NOTE": {"kpi-record-submit:note"},
+    "build_kpi_modal:B.NAME": {"kpi-propose-submit:name"},
+    "build_kpi_modal:B.KEY": {"kpi-propose-submit:key"},
+    "build_kpi_modal:B.MEASURE": {"kpi-propose-submit:measure"},
+    "build_kpi_modal:B.UNIT": {"kpi-propose-submit:unit"},
+    "_number_input:block": {"kpi-propose-submit:target", "kpi-propose-submit:amber", "kpi-propose-submit:red"},
+    "build_kpi_discuss_modal:ids.KpiBlock.REASON": {"kpi-discuss-submit:reason"},
 }
 
 

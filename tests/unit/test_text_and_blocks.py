@@ -316,7 +316,7 @@ def test_menu_buttons_carry_channel_ref() -> None:
     blocks = _message_dicts(message)
     _assert_no_raw_control([message.text, *mrkdwn_texts(blocks)])
     values = [e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(values) == 13
+    assert len(values) == 14
     assert {decode(v, ChannelRef) for v in values} == {ChannelRef("T1", "C1")}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.delivery.rendered import RenderFn
-from bot.delivery.renderers import digests, issues, kpi_red, kpis, partnership, portfolio, pulse, reviews
+from bot.delivery.renderers import digests, issues, kpi_ledger, kpi_red, kpis, partnership, portfolio, pulse, reviews
 from bot.services.outbox import Purpose
 
 #: Each feature's renderers, by the feature's module name.
@@ -23,6 +23,7 @@ FEATURES: dict[str, Mapping[Purpose, RenderFn]] = {
     "partnership": partnership.RENDERERS,
     "kpi_red": kpi_red.RENDERERS,
     "kpis": kpis.RENDERERS,
+    "kpi_ledger": kpi_ledger.RENDERERS,
 }
 
 
