@@ -83,10 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         requires: tuple[str, ...] = (),
         database: bool = False,
         slack: bool = False,
+        within: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=description)
+        """A command (``within`` a group's actions: one of them), with what it needs before it starts."""
+        p = within.add_parser(name, help=help, description=description)
         p.set_defaults(requires=requires, database=database, slack=slack)
         return p
+
+    def actions(name: str, help: str, description: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        """A command that only groups its actions (``partnerpulse NAME ACTION``)."""
+        return command(name, help, description).add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
 
     run = command(
         "run",
@@ -118,22 +124,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-heartbeat", action="store_true", help="do not run scheduled work in this process (use `tick` from cron)"
     )
     serve.set_defaults(func=cmd_serve)
-    db = command("db", "database schema: upgrade, revision", "Manage the database schema (Alembic migrations).")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    upgrade = db_sub.add_parser(
+    db = actions("db", "database schema: upgrade, revision", "Manage the database schema (Alembic migrations).")
+    upgrade = command(
         "upgrade",
-        help="apply all migrations",
-        description="Bring the database at DATABASE_URL up to this version's schema (run and serve also do this).",
+        "apply all migrations",
+        "Bring the database at DATABASE_URL up to this version's schema (run and serve also do this).",
+        database=True,
+        within=db,
     )
-    upgrade.set_defaults(func=cmd_db_upgrade, requires=(), database=True, slack=False)
-    rev = db_sub.add_parser(
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    rev = command(
         "revision",
-        help="(developers) autogenerate a migration from model changes",
-        description="(Developers) write a new Alembic migration from the difference between the models and the "
+        "(developers) autogenerate a migration from model changes",
+        "(Developers) write a new Alembic migration from the difference between the models and the "
         "database at DATABASE_URL.",
+        database=True,
+        within=db,
     )
     rev.add_argument("-m", "--message", required=True, help="what the migration does, for its file name")
-    rev.set_defaults(func=cmd_db_revision, requires=(), database=True, slack=False)
+    rev.set_defaults(func=cmd_db_revision)
     tick = command(
         "tick",
         "do all work due by --at (default now) once, then exit",
@@ -201,20 +210,21 @@ def build_parser() -> argparse.ArgumentParser:
         database=True,
     )
     partnerships.set_defaults(func=cmd_partnerships)
-    kpi = command("kpi", "agreed KPIs: import figures", "Agreed KPIs (see README, 'Agreed KPIs').")
-    kpi_sub = kpi.add_subparsers(dest="kpi_command", required=True, metavar="ACTION")
-    kpi_import = kpi_sub.add_parser(
+    kpi = actions("kpi", "agreed KPIs: import figures", "Agreed KPIs (see README, 'Agreed KPIs').")
+    kpi_import = command(
         "import",
-        help="record a partnership's KPI figures from a CSV file, all or nothing",
-        description="Record a partnership's KPI figures from a UTF-8 CSV file with a header row and the columns "
+        "record a partnership's KPI figures from a CSV file, all or nothing",
+        "Record a partnership's KPI figures from a UTF-8 CSV file with a header row and the columns "
         "kpi (the KPI's key), period_end (YYYY-MM-DD), value and an optional note. Nothing is saved when any line "
         "is bad: each is printed with its line number and reason, and the exit code is 1. A figure for a period "
         "that already has one replaces it. Needs only the database.",
+        database=True,
+        within=kpi,
     )
     kpi_import.add_argument("--partnership", required=True, metavar="ID", help="the partnership's id (see `partnerships`)")
     kpi_import.add_argument("file", metavar="FILE.csv", help="the CSV file")
     kpi_import.add_argument("--at", type=parse_at, default=None, help="as of this ISO-8601 instant (default now)")
-    kpi_import.set_defaults(func=cmd_kpi_import, requires=(), database=True, slack=False)
+    kpi_import.set_defaults(func=cmd_kpi_import)
     return parser
 
 
