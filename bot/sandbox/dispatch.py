@@ -9,6 +9,7 @@ method that serves it. It does no locking and no recording of calls: the caller 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from .faults import Answer, Faults
@@ -19,31 +20,23 @@ from .state import Workspace
 Json = dict[str, Any]
 
 
+@dataclass(eq=False)
 class WebApiDispatcher:
     """Answers Web API calls made with ``bot_token`` against ``workspace``, checked by ``checker``."""
 
-    def __init__(
-        self,
-        checker: SpecChecker,
-        workspace: Workspace,
-        faults: Faults,
-        *,
-        bot_token: str,
-        strict: bool,
-        record_violation: Callable[[Violation], None],
-    ) -> None:
-        self.checker = checker
-        self.workspace = workspace
-        self.faults = faults
-        self.bot_token = bot_token
-        self.strict = strict
-        self._record_violation = record_violation
+    checker: SpecChecker
+    workspace: Workspace
+    faults: Faults
+    _: KW_ONLY
+    bot_token: str
+    strict: bool
+    record_violation: Callable[[Violation], None]
 
     def answer(self, method: str, token: str | None, args: dict[str, Any]) -> Answer:
         """(HTTP status, extra headers, JSON body) for one call."""
         spec = self.checker.method(method)
         if spec is None:
-            self._record_violation(Violation(method, f"{method} is not a Slack Web API method", error="unknown_method"))
+            self.record_violation(Violation(method, f"{method} is not a Slack Web API method", error="unknown_method"))
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         headers = self._scope_headers(",".join(sorted(self.checker.accepted_scopes(spec))))
         failure = self._token_failure(token, spec.token_type)
@@ -54,7 +47,7 @@ class WebApiDispatcher:
             return faulted
         violation = self.checker.check_call(method, args)
         if violation is not None:
-            self._record_violation(violation)
+            self.record_violation(violation)
             if self.strict:
                 return 200, headers, self._rejection(violation)
         handler = self.workspace.handlers.get(method)
