@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from storage.base import Base
@@ -19,6 +19,11 @@ class Repository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def count_by(self, column: Any, *criteria: Any) -> dict[str, int]:
+        """How many rows matching ``criteria`` there are for each value of ``column`` (values with none are absent)."""
+        stmt = select(column, func.count()).where(*criteria).group_by(column)
+        return {str(value): int(n) for value, n in self.session.execute(stmt).all()}
 
 
 class RowRepository(Repository, Generic[M]):

@@ -62,9 +62,4 @@ class ExpectationRepository(TableRepository[Expectation]):
         return self.session.scalars(stmt.order_by(Expectation.number).limit(limit)).all()
 
     def counts(self, partnership_id: int) -> dict[str, int]:
-        stmt = (
-            select(Expectation.status, func.count())
-            .where(Expectation.partnership_id == partnership_id)
-            .group_by(Expectation.status)
-        )
-        return {str(status): int(n) for status, n in self.session.execute(stmt).all()}
+        return self.count_by(Expectation.status, Expectation.partnership_id == partnership_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
 from storage.repositories.base import RowRepository, TableRepository
@@ -182,12 +182,7 @@ class IssueRepository(TableRepository[Issue]):
 
     def category_counts_since(self, partnership_id: int, since: datetime) -> dict[str, int]:
         """How many issues of each category were logged at or after ``since``."""
-        stmt = (
-            select(Issue.category, func.count())
-            .where(Issue.partnership_id == partnership_id, Issue.created_at >= since)
-            .group_by(Issue.category)
-        )
-        return {category: int(n) for category, n in self.session.execute(stmt).all()}
+        return self.count_by(Issue.category, Issue.partnership_id == partnership_id, Issue.created_at >= since)
 
 
 class IssueEventRepository(TableRepository[IssueEvent]):

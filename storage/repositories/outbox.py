@@ -150,8 +150,7 @@ class OutboxRepository(TableRepository[OutboxMessage]):
         return self.session.scalars(stmt).all()
 
     def count_by_status(self) -> dict[str, int]:
-        stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        return {status: int(n) for status, n in self.session.execute(stmt).all()}
+        return self.count_by(OutboxMessage.status)
 
 
 def _ready(now: datetime, stale_before: datetime) -> ColumnElement[bool]:

@@ -111,5 +111,4 @@ class ResponseRepository(RowRepository[Response]):
         return [(side, answer) for side, answer in self.session.execute(stmt).all()]
 
     def respondents_by_side(self, round_id: int) -> dict[str, int]:
-        stmt = select(Response.side, func.count()).where(Response.round_id == round_id).group_by(Response.side)
-        return {side: int(n) for side, n in self.session.execute(stmt).all()}
+        return self.count_by(Response.side, Response.round_id == round_id)

@@ -79,12 +79,7 @@ class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
 
     def respondents(self, scorecard_id: int) -> dict[str, int]:
         """Respondents per side."""
-        stmt = (
-            select(ScorecardResponse.side, func.count())
-            .where(ScorecardResponse.scorecard_id == scorecard_id)
-            .group_by(ScorecardResponse.side)
-        )
-        return {str(side): int(n) for side, n in self.session.execute(stmt).all()}
+        return self.count_by(ScorecardResponse.side, ScorecardResponse.scorecard_id == scorecard_id)
 
     def score_sums(self, scorecard_id: int) -> list[ScoreSum]:
         """Totals and counts per rater side, target and dimension: the report is computed from these alone."""
