@@ -59,6 +59,12 @@ def _logged(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
 
 
+def _assert_no_error_and_body_unlogged(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing logged at ERROR and no traceback, and the body's marker in no log line."""
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert MARKER not in _logged(caplog)
+
+
 def _command_body(stack: LocalStack) -> str:
     w = stack.world
     return urlencode(
@@ -145,8 +151,7 @@ def test_unsigned_malformed_bodies_get_401_without_being_parsed(
     body, headers = MALFORMED[case]
     status, _ = _post(stack, body, headers, signed=False)
     assert status == 401
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert MARKER not in _logged(caplog)
+    _assert_no_error_and_body_unlogged(caplog)
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
@@ -158,8 +163,7 @@ def test_signed_malformed_bodies_get_400_not_500_and_no_traceback(
     status, _ = _post(stack, body, headers, signed=True)
     assert status == 400
     stack.settle()
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert MARKER not in _logged(caplog)
+    _assert_no_error_and_body_unlogged(caplog)
     assert stack.sandbox.calls == []
 
 
@@ -171,8 +175,7 @@ def test_a_body_that_is_not_utf8_cannot_be_verified_and_gets_401(
     for signed in (False, True):
         status, _ = _post(stack, body, {"Content-Type": "application/x-www-form-urlencoded"}, signed=signed)
         assert status == 401
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert MARKER not in _logged(caplog)
+    _assert_no_error_and_body_unlogged(caplog)
 
 
 def test_oversized_body_gets_413_before_it_is_read(stack: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
