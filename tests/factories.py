@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from sqlalchemy import Engine
 
 from bot.services.issue_models import ActionInput, ActionStatus, ActionView, IssueInput, IssueStatus, IssueView
 from bot.services.partnership_models import PartnershipView, SetupInput, Side, SlackProfile
@@ -167,6 +170,28 @@ class IssueWorld:
     def where(self) -> dict[str, str]:
         """The partnership's workspace and channel, as a service call in its channel names them."""
         return {"team_id": self.team_id, "channel_id": self.channel_id}
+
+
+@contextmanager
+def issue_world_at_revision(database_url: str, revision: str, *, now: datetime) -> Iterator[tuple[Engine, int]]:
+    """The partnership of :class:`IssueWorld`, set up with today's models, then the schema taken back to ``revision``
+    (what later migrations added is dropped, the partnership stays): yields an engine on it and the partnership's
+    id, so the caller writes rows as they were before the next migration; the engine is disposed after."""
+    from alembic import command
+
+    from storage import migrate
+    from storage.db import make_engine, make_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=now).partnership_id
+        engine.dispose()
+        command.downgrade(migrate.alembic_config(database_url), revision)
+        yield engine, pid
+    finally:
+        engine.dispose()
 
 
 def _profile(user_id: str) -> SlackProfile:

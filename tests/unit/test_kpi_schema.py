@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.models import Kpi, KpiValue, Signal
 from storage.uow import UnitOfWorkFactory
-from tests.factories import make_issue_world
+from tests.factories import issue_world_at_revision, make_issue_world
 
 NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)
 
@@ -114,18 +114,11 @@ def test_migrating_keeps_the_rows_that_refer_to_a_copied_table(empty_database_ur
     """0011 changes ``actions`` and ``signals``; on SQLite a changed table is copied and the old one dropped. With
     foreign keys on, that drop deleted every action's history (action_events, ON DELETE CASCADE); the migrations
     now run with them off and check every reference afterwards."""
-    from alembic import command
     from sqlalchemy import text
 
     from storage import migrate
-    from storage.db import make_engine, make_session_factory
 
-    migrate.upgrade(empty_database_url)
-    engine = make_engine(empty_database_url)
-    try:
-        pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=NOW).partnership_id
-        engine.dispose()
-        command.downgrade(migrate.alembic_config(empty_database_url), "0010")
+    with issue_world_at_revision(empty_database_url, "0010", now=NOW) as (engine, pid):
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -146,7 +139,5 @@ def test_migrating_keeps_the_rows_that_refer_to_a_copied_table(empty_database_ur
         with engine.connect() as conn:
             events = conn.execute(text("SELECT action_id, kind FROM action_events")).all()
             kpi_id = conn.execute(text("SELECT kpi_id FROM actions WHERE id = 7")).scalar_one()
-    finally:
-        engine.dispose()
     assert [tuple(e) for e in events] == [(7, "created")]
     assert kpi_id is None

@@ -25,7 +25,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from bot.services import actions, digest, escalation, export, goals, issue_lifecycle
@@ -34,10 +33,9 @@ from bot.services.issue_models import ActionStatus, IssueStatus
 from bot.services.partnership_models import Side
 from bot.services.review_models import GoalInput, GoalStatus
 from storage import migrate
-from storage.db import make_engine, make_session_factory
 from storage.models import ActionEvent, GoalEvent
 from storage.uow import UnitOfWorkFactory
-from tests.factories import IssueWorld, action_input, issue_input, make_issue_world
+from tests.factories import IssueWorld, action_input, issue_input, issue_world_at_revision, make_issue_world
 from tests.unit_support import set_action_status_in
 
 SETUP = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -203,12 +201,7 @@ def test_the_migration_backfills_a_history_from_the_rows(empty_database_url: str
     since it was added: its earlier statuses are unknown) and a done goal (on track until its last change)."""
     # The partnership is set up with today's models, then the schema goes back to 0008 (what later migrations
     # added is dropped, the partnership stays), so the rows below are written as before 0009.
-    migrate.upgrade(empty_database_url)
-    engine = make_engine(empty_database_url)
-    try:
-        pid = make_issue_world(UnitOfWorkFactory(make_session_factory(engine)), now=SETUP).partnership_id
-        engine.dispose()
-        command.downgrade(migrate.alembic_config(empty_database_url), "0008")
+    with issue_world_at_revision(empty_database_url, "0008", now=SETUP) as (engine, pid):
         with engine.begin() as conn:
             for n, (status, closed) in enumerate((("open", None), ("done", _at(20)))):
                 conn.execute(
@@ -240,8 +233,6 @@ def test_the_migration_backfills_a_history_from_the_rows(empty_database_url: str
         with engine.connect() as conn:
             action_rows = conn.execute(text("SELECT kind, status, due_on FROM action_events ORDER BY action_id, id")).all()
             goal_rows = conn.execute(text("SELECT kind, status FROM goal_events ORDER BY goal_id, id")).all()
-    finally:
-        engine.dispose()
     assert [(k, s, str(d) if d else None) for k, s, d in action_rows] == [
         ("created", "open", "2026-11-25"),
         ("created", "open", "2026-11-25"),
