@@ -96,14 +96,6 @@ def newest_row(stack: LocalStack, query: Any) -> Any:
     return wait_for(find, what=str(query))
 
 
-def ephemeral_with(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
-
-
 def message_with(stack: LocalStack, action_id: str) -> dict[str, Any]:
     def find() -> dict[str, Any] | None:
         found = [m for m in stack.sandbox.messages(stack.world.channel) if action_id in json.dumps(m.get("blocks"))]

@@ -22,6 +22,7 @@ from tests.helpers import (
     SETUP_CALLBACK,
     answer_open_round,
     new_view,
+    partner_command,
     reply_texts,
     setup_form_values,
     setup_partnership,
@@ -101,11 +102,6 @@ def _week(
 def _people(stack: LocalStack) -> tuple[list[str], list[str]]:
     w = stack.world
     return [w.client_lead, *w.client_members[:2]], [w.provider_lead, *w.provider_members[:2]]
-
-
-def _command(stack: LocalStack, user_id: str, text: str) -> None:
-    response = stack.actor(user_id).slash_command("/partner", text, stack.world.channel)
-    assert response.status == 200, response.body
 
 
 def _outbox(stack: LocalStack, purpose: outbox.Purpose) -> list[OutboxMessage]:
@@ -305,7 +301,7 @@ def test_preview_is_ephemeral_for_the_caller_and_posts_nothing(stack) -> None:  
     stack.clock.set(PULSE_AT + CLOSE + timedelta(hours=1))
     before = len(stack.sandbox.messages(w.channel))
     member = w.client_members[2]  # anyone in the channel may preview
-    _command(stack, member, "digest preview")
+    partner_command(stack, member, "digest preview")
     text = wait_for(lambda: [t for t in reply_texts(stack) if "Preview, only you can see this" in t], what="the preview")
     assert (
         "the full detail below goes in its thread" in text[0]
@@ -320,13 +316,13 @@ def test_digest_now_posts_this_week_once_and_the_scheduled_one_does_not_repeat_i
     client, provider = _people(stack)
     _week(stack, PULSE_AT, client, 2, provider, 4)  # also sets the next digest time (Mon 7 Dec)
     stack.clock.set(PULSE_AT + timedelta(days=3))
-    _command(stack, w.client_lead, "digest now")
+    partner_command(stack, w.client_lead, "digest now")
     wait_for(lambda: [t for t in reply_texts(stack) if "Posted this week's digest" in t], what="the confirmation")
     wait_for(lambda: len(_uploads(stack)) == 1, what="the chart")
     (digest,) = _digests(stack)
     assert "client 2.0 · provider 4.0 · gap +2.0" in _body(digest)
 
-    _command(stack, w.client_lead, "digest now")  # again, the same week
+    partner_command(stack, w.client_lead, "digest now")  # again, the same week
     wait_for(lambda: [t for t in reply_texts(stack) if "already posted" in t], what="the refusal to repeat")
     assert stack.tick(DIGEST_1).digests == 0  # the scheduled digest of this week
     assert len(_digests(stack)) == 1 and len(stack.sandbox.files) == 1
@@ -338,9 +334,9 @@ def test_only_leads_post_early_and_only_leads_and_sponsors_subscribe(stack) -> N
     setup_partnership(stack)
     w = stack.world
     member = w.client_members[0]
-    _command(stack, member, "digest now")
+    partner_command(stack, member, "digest now")
     wait_for(lambda: [t for t in reply_texts(stack) if "Only the partnership's leads can post the digest" in t], what="no")
-    _command(stack, member, "digest subscribe")
+    partner_command(stack, member, "digest subscribe")
     wait_for(lambda: [t for t in reply_texts(stack) if "leads and executive sponsors can get a copy" in t], what="no")
     assert all('"response_type": "ephemeral"' in t for t in reply_texts(stack))
     assert _digests(stack) == []
@@ -352,7 +348,7 @@ def test_malformed_digest_commands_get_the_usage(stack) -> None:  # type: ignore
     setup_partnership(stack)
     w = stack.world
     for text in ("digest foo", "digest", "digest now please", "digest <!channel>"):
-        _command(stack, w.client_lead, text)
+        partner_command(stack, w.client_lead, text)
     wait_for(lambda: len([t for t in reply_texts(stack) if "Usage: `/partner digest preview`" in t]) == 4, what="usage")
     assert not any("<!channel>" in t for t in reply_texts(stack))
     assert _digests(stack) == []
@@ -361,12 +357,12 @@ def test_malformed_digest_commands_get_the_usage(stack) -> None:  # type: ignore
 def test_dm_copies_go_to_subscribers_only(stack) -> None:  # type: ignore[no-untyped-def]
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
-    _command(stack, w.client_lead, "digest subscribe")
-    _command(stack, w.client_sponsor, "digest subscribe")
+    partner_command(stack, w.client_lead, "digest subscribe")
+    partner_command(stack, w.client_sponsor, "digest subscribe")
     wait_for(lambda: len([t for t in reply_texts(stack) if "You will get a copy" in t]) == 2, what="two subscriptions")
-    _command(stack, w.client_sponsor, "digest unsubscribe")
+    partner_command(stack, w.client_sponsor, "digest unsubscribe")
     wait_for(lambda: [t for t in reply_texts(stack) if "no longer get a copy" in t], what="the unsubscription")
-    _command(stack, w.client_lead, "digest subscribe")  # the same request twice changes nothing
+    partner_command(stack, w.client_lead, "digest subscribe")  # the same request twice changes nothing
     wait_for(lambda: [t for t in reply_texts(stack) if "You already get a copy" in t], what="the repeat")
 
     client, provider = _people(stack)
@@ -391,7 +387,7 @@ def test_changing_the_digest_schedule_recomputes_the_next_digest(stack) -> None:
     stack.clock.set(PULSE_AT + timedelta(hours=1))
     w = stack.world
     before = view_ids(stack)
-    _command(stack, w.client_lead, "setup")
+    partner_command(stack, w.client_lead, "setup")
     view = new_view(stack, w.client_lead, SETUP_CALLBACK, before)
     values = setup_form_values(w, digest_weekday="4")  # Friday
     assert stack.actor(w.client_lead).submit_view(view["id"], values).status == 200
@@ -415,11 +411,11 @@ def test_changing_the_digest_schedule_recomputes_the_next_digest(stack) -> None:
 def test_digest_now_while_paused_waits_for_the_resume(stack) -> None:  # type: ignore[no-untyped-def]
     setup_partnership(stack)
     w = stack.world
-    _command(stack, w.client_lead, "pulse pause")
+    partner_command(stack, w.client_lead, "pulse pause")
     wait_for(lambda: [t for t in reply_texts(stack) if "Pulses are paused" in t], what="the pause")
-    _command(stack, w.client_lead, "digest now")
+    partner_command(stack, w.client_lead, "digest now")
     wait_for(lambda: [t for t in reply_texts(stack) if "goes out when a lead resumes" in t], what="the queued notice")
     assert _digests(stack) == []
-    _command(stack, w.client_lead, "pulse resume")
+    partner_command(stack, w.client_lead, "pulse resume")
     wait_for(lambda: len(_uploads(stack)) == 1, what="the digest and its chart after the resume")
     assert len(_digests(stack)) == 1

@@ -21,6 +21,7 @@ from tests.helpers import (
     card,
     cards,
     demo_channel,
+    ephemeral_with,
     issue_values,
     log_issue,
     mrkdwn_texts,
@@ -47,14 +48,6 @@ def _open_issue_form(stack: LocalStack, user_id: str, text: str = "issue") -> di
 def _mrkdwn(message: dict[str, Any]) -> list[str]:
     """Every text Slack formats in a message: the fallback text and the mrkdwn of its blocks."""
     return [str(message.get("text", "")), *mrkdwn_texts(message.get("blocks"))]
-
-
-def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
 
 
 def test_bad_input_is_shown_at_the_fields_and_stores_nothing(stack: LocalStack) -> None:
@@ -129,7 +122,7 @@ def test_mention_injection_in_title_and_details_is_shown_escaped(stack: LocalSta
     line = wait_for(lambda: [m for m in thread(stack, first["ts"]) if "look" in json.dumps(m)], what="the comment")[0]
     assert "&lt;!everyone&gt; look" in "\n".join(_mrkdwn(line)) and all("<!everyone>" not in t for t in _mrkdwn(line))
     stack.actor(w.client_lead).slash_command("/partner", "issues", w.channel)
-    listing = _ephemeral(stack, w.client_lead, "Open issues")
+    listing = ephemeral_with(stack, w.client_lead, "Open issues")
     assert all("<!channel>" not in t for t in _mrkdwn(listing))
     for call in stack.sandbox.calls_to("chat.postMessage") + stack.sandbox.calls_to("chat.update"):
         assert not call.args.get("link_names") and call.args.get("parse") != "full"
@@ -155,7 +148,7 @@ def test_an_unknown_or_deactivated_owner_is_refused_and_the_form_comes_back(stac
     view = _open_issue_form(stack, member)
     sb.trigger_ttl = 0.0
     stack.actor(member).submit_view(view["id"], issue_values(stack, owner_id="U0PGONE"))
-    _ephemeral(stack, member, "deactivated")
+    ephemeral_with(stack, member, "deactivated")
     assert _count(stack, Issue) == 0
 
 
@@ -172,7 +165,7 @@ def test_a_deleted_card_is_posted_again(stack: LocalStack) -> None:
     assert (sb.message(w.channel, first["ts"]) or {}).get("subtype") == "tombstone"  # its thread remains
     # The lead acknowledges it from the list; the card comes back, and the change goes in the new card's thread.
     stack.actor(w.client_lead).slash_command("/partner", "issues", w.channel)
-    listing = _ephemeral(stack, w.client_lead, "Open issues")
+    listing = ephemeral_with(stack, w.client_lead, "Open issues")
     ack = next(
         o["value"]
         for b in listing["blocks"]
@@ -180,7 +173,7 @@ def test_a_deleted_card_is_posted_again(stack: LocalStack) -> None:
         if o["text"]["text"] == "Acknowledge"
     )
     stack.actor(w.client_lead).click_ephemeral(w.channel, listing["ts"], "issue-menu", value=ack)
-    _ephemeral(stack, w.client_lead, "Issue #1 is acknowledged")
+    ephemeral_with(stack, w.client_lead, "Issue #1 is acknowledged")
     again = card(stack, 1)
     assert again["ts"] != first["ts"] and "Acknowledged by" in json.dumps(again["blocks"])
     wait_for(lambda: any("acknowledged this issue" in json.dumps(m) for m in thread(stack, again["ts"])), what="history")
@@ -238,13 +231,13 @@ def test_a_list_longer_than_fifty_blocks_comes_in_pages(stack: LocalStack) -> No
         )
     lead = w.client_lead
     stack.actor(lead).slash_command("/partner", "issues all", w.channel)
-    first = _ephemeral(stack, lead, "All issues")
+    first = ephemeral_with(stack, lead, "All issues")
     issue_blocks = [b for b in first["blocks"] if (b.get("accessory") or {}).get("type") == "overflow"]
     assert len(first["blocks"]) <= 50 and len(issue_blocks) == 40
     assert "*#45* Issue number 45" in issue_blocks[0]["text"]["text"]
     assert "list-more" in json.dumps(first["blocks"])
     stack.actor(lead).click_ephemeral(w.channel, first["ts"], "list-more")
-    second = _ephemeral(stack, lead, "from number 41")
+    second = ephemeral_with(stack, lead, "from number 41")
     rest = [b for b in second["blocks"] if (b.get("accessory") or {}).get("type") == "overflow"]
     assert [b["text"]["text"].split("\n")[0] for b in rest] == [f"*#{n}* Issue number {n}" for n in range(5, 0, -1)]
     assert "list-more" not in json.dumps(second["blocks"])
@@ -257,7 +250,7 @@ def test_only_the_owner_or_a_lead_acknowledges_or_reassigns(stack: LocalStack) -
     first = log_issue(stack, w.client_members[0])
     bystander, owner = w.client_members[2], w.provider_members[0]
     stack.actor(bystander).click(w.channel, first["ts"], "issue-acknowledge")
-    refusal = _ephemeral(stack, bystander, "Only the issue")
+    refusal = ephemeral_with(stack, bystander, "Only the issue")
     assert f"Only the issue's owner (<@{owner}>) or a lead can acknowledge it." in json.dumps(refusal)
     before = view_ids(stack)
     stack.actor(bystander).click(w.channel, first["ts"], "issue-reassign")

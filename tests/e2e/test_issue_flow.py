@@ -16,6 +16,7 @@ from tests.helpers import (
     card,
     cards,
     ephemeral_texts,
+    ephemeral_with,
     issue_values,
     log_issue,
     new_view,
@@ -49,14 +50,6 @@ def _in_thread(stack: LocalStack, ts: str, text: str) -> dict[str, Any]:
         return next((m for m in thread(stack, ts) if text in _dumps(m)), None)
 
     return wait_for(find, what=f"{text!r} in the card's thread")
-
-
-def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in _dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
 
 
 def _option_value(message: dict[str, Any], label: str, contains: str = "") -> str:
@@ -188,7 +181,7 @@ def test_resolve_asks_both_sides_and_a_contribution_becomes_an_action_in_one_cli
     before = view_ids(stack)
     stack.actor(client_person).click(w.channel, first["ts"], "issue-resolve")
     stack.actor(client_person).submit_view(new_view(stack, client_person, "issue-resolve-submit", before)["id"], {})
-    _ephemeral(stack, client_person, "Only the issue's owner")
+    ephemeral_with(stack, client_person, "Only the issue's owner")
     assert "Resolved" not in _dumps(sb.message(w.channel, first["ts"]))
 
     before = view_ids(stack)
@@ -213,7 +206,7 @@ def test_resolve_asks_both_sides_and_a_contribution_becomes_an_action_in_one_cli
     _in_thread(stack, first["ts"], "We alert when the job is late.")
 
     stack.actor(client_person).click(w.channel, contribution["ts"], "followup-to-action")
-    _ephemeral(stack, client_person, "It is an action")
+    ephemeral_with(stack, client_person, "It is an action")
     wait_for(lambda: "We send the data extract" in _dumps(sb.message(w.channel, first["ts"])), what="the card's action")
     _in_thread(stack, first["ts"], "added an action")
     stack.actor(client_person).click(w.channel, contribution["ts"], "followup-to-action")  # a second click
@@ -236,7 +229,7 @@ def test_actions_by_command_from_the_card_and_marked_done_from_a_list(stack: Loc
     assert inputs["due_on"]["initial_date"] == "2026-12-07"  # a week from today, in New York
     assert "issue_id" not in inputs  # no open issue to link it to
     stack.actor(lead).submit_view(view["id"], {"owner_id": owner})
-    _ephemeral(stack, lead, "Action added")
+    ephemeral_with(stack, lead, "Action added")
 
     # From the card: the action is linked to the issue, listed on the card and told in its thread.
     first = log_issue(stack, w.client_members[0])
@@ -250,14 +243,14 @@ def test_actions_by_command_from_the_card_and_marked_done_from_a_list(stack: Loc
 
     # The owner is external: the menu's "My actions" lists theirs, each with done/drop.
     stack.actor(owner).click(w.channel, _menu(stack)["ts"], "menu-actions")
-    listing = _ephemeral(stack, owner, "Your open actions")
+    listing = ephemeral_with(stack, owner, "Your open actions")
     assert "Share the on-call rota" in _dumps(listing) and "issue #1" in _dumps(listing)
     done = _option_value(listing, "Mark done", "Share the on-call rota")
     stack.actor(owner).click_ephemeral(w.channel, listing["ts"], "action-menu", value=done)
-    _ephemeral(stack, owner, "is done")
+    ephemeral_with(stack, owner, "is done")
     dropped = _option_value(listing, "Drop it", "Move the job")
     stack.actor(owner).click_ephemeral(w.channel, listing["ts"], "action-menu", value=dropped)
-    _ephemeral(stack, owner, "is dropped")
+    ephemeral_with(stack, owner, "is dropped")
     wait_for(lambda: "(dropped)" in _dumps(sb.message(w.channel, first["ts"])), what="the card shows it dropped")
     with stack.services.uow_factory() as uow:
         assert sorted(a.status for a in uow.session.scalars(select(Action))) == ["done", "dropped"]
@@ -269,13 +262,13 @@ def test_policy_is_shown_to_everyone_and_changed_by_leads_only(stack: LocalStack
     w, sb = stack.world, stack.sandbox
     member, lead = w.client_members[0], w.client_lead
     stack.actor(member).slash_command("/partner", "policy", w.channel)
-    shown = _ephemeral(stack, member, "Escalation policy")
+    shown = ephemeral_with(stack, member, "Escalation policy")
     text = _dumps(shown)
     assert "S1 critical" in text and "acknowledge within 1 working hour, resolve within 1 working day" in text
     assert "Mon–Fri 09:00–17:00 America/New_York" in text and "Timeliness" in text
 
     stack.actor(member).slash_command("/partner", "policy S2 2h 2d", w.channel)
-    _ephemeral(stack, member, "Only the partnership")
+    ephemeral_with(stack, member, "Only the partnership")
     stack.actor(member).click_ephemeral(w.channel, shown["ts"], "policy-change")
     wait_for(lambda: sum("Only the partnership" in t for t in ephemeral_texts(stack, member)) == 2, what="two refusals")
     assert _count(stack, EscalationPolicyRow) == 0
@@ -290,7 +283,7 @@ def test_policy_is_shown_to_everyone_and_changed_by_leads_only(stack: LocalStack
     # The provider's lead is external: the menu's "Escalation policy" shows it, with a button to the form.
     provider_lead = w.provider_lead
     stack.actor(provider_lead).click(w.channel, _menu(stack)["ts"], "menu-policy")
-    shown = _ephemeral(stack, provider_lead, "Escalation policy")
+    shown = ephemeral_with(stack, provider_lead, "Escalation policy")
     assert "changed by a lead" in _dumps(shown)
     before = view_ids(stack)
     stack.actor(provider_lead).click_ephemeral(w.channel, shown["ts"], "policy-change")
@@ -328,5 +321,5 @@ def test_policy_is_shown_to_everyone_and_changed_by_leads_only(stack: LocalStack
     stack.actor(lead).slash_command("/partner", "holiday provider 2026-12-25 Christmas Day", w.channel)
     wait_for(lambda: any("Christmas Day" in m["text"] for m in sb.messages(w.channel)), what="holiday announced")
     stack.actor(lead).slash_command("/partner", "hours client 08:00-16:00 mon-fri Mars/Olympus", w.channel)
-    _ephemeral(stack, lead, "Mars/Olympus")
+    ephemeral_with(stack, lead, "Mars/Olympus")
     assert sb.violations == []

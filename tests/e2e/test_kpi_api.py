@@ -23,7 +23,7 @@ from bot.kpi_api import MAX_API_BODY_BYTES, VALUES_PATH
 from bot.services import api_tokens
 from tests.conftest import START
 from tests.factories import make_issue_world
-from tests.helpers import setup_partnership, wait_for
+from tests.helpers import ephemeral_with, partner_command, setup_partnership
 from tests.kpi_factories import add_kpi, stored_values
 
 NOV_29 = date(2026, 11, 29)
@@ -194,30 +194,17 @@ def test_oversized_non_json_and_malformed_bodies_are_refused_whole(stack: LocalS
 # --- the tokens from Slack ----------------------------------------------------------------------------------------
 
 
-def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
-
-
-def _command(stack: LocalStack, user_id: str, text: str) -> None:
-    response = stack.actor(user_id).slash_command("/partner", text, stack.world.channel)
-    assert response.status == 200, response.body
-
-
 def test_a_lead_makes_lists_and_revokes_a_token_in_slack_and_sees_it_once(stack: LocalStack) -> None:
     setup_partnership(stack)
     w = stack.world
     kpi_id = add_kpi(stack.services.uow_factory, _partnership_id(stack), key="fcr", now=START)
     member = w.client_members[0]
-    _command(stack, member, "kpi token create Sneaky")
+    partner_command(stack, member, "kpi token create Sneaky")
     assert "Only the partnership's leads can create API tokens" in json.dumps(
-        _ephemeral(stack, member, "Only the partnership")
+        ephemeral_with(stack, member, "Only the partnership")
     )
-    _command(stack, w.client_lead, "kpi token create Ticketing system")
-    shown = _ephemeral(stack, w.client_lead, "Copy it now")
+    partner_command(stack, w.client_lead, "kpi token create Ticketing system")
+    shown = ephemeral_with(stack, w.client_lead, "Copy it now")
     tokens = re.findall(r"ppk_[A-Za-z0-9_-]{43}", json.dumps(shown))
     assert len(set(tokens)) == 1
     token = tokens[0]
@@ -225,10 +212,10 @@ def test_a_lead_makes_lists_and_revokes_a_token_in_slack_and_sees_it_once(stack:
     assert token not in json.dumps(others) and token not in json.dumps(stack.sandbox.messages(w.channel))
     assert _post(stack, _values(_fcr(81.5)), token=token)[:2] == (200, {"ok": True, "new": 1, "replaced": 0})
 
-    _command(stack, w.client_lead, "kpi tokens")
-    listed = json.dumps(_ephemeral(stack, w.client_lead, "*API tokens*"))
+    partner_command(stack, w.client_lead, "kpi tokens")
+    listed = json.dumps(ephemeral_with(stack, w.client_lead, "*API tokens*"))
     assert "Ticketing system" in listed and token[-4:] in listed and token not in listed and "last used" in listed
-    _command(stack, w.client_lead, "kpi token revoke 1")
-    _ephemeral(stack, w.client_lead, "is revoked")
+    partner_command(stack, w.client_lead, "kpi token revoke 1")
+    ephemeral_with(stack, w.client_lead, "is revoked")
     assert _post(stack, _values(_fcr(60)), token=token)[0] == 401
     assert stored_values(stack.services.uow_factory, kpi_id) == [(NOV_29, 81.5, None, "api")]

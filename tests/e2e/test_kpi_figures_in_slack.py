@@ -17,7 +17,7 @@ from bot.harness import LocalStack
 from bot.services.kpi_models import KpiSource, KpiValueInput
 from bot.services.kpi_values import record_values
 from tests.conftest import START
-from tests.helpers import new_view, setup_partnership, view_ids, wait_for
+from tests.helpers import ephemeral_with, form_errors, new_view, setup_partnership, view_ids, wait_for
 from tests.kpi_factories import add_kpi, stored_values
 
 RECORD_CALLBACK = "kpi-record-submit"
@@ -33,20 +33,6 @@ def _partnership_id(stack: LocalStack) -> int:
 
 def _requests(stack: LocalStack, user_id: str) -> list[dict[str, Any]]:
     return [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if "kpi-record" in json.dumps(m)]
-
-
-def _ephemeral(stack: LocalStack, user_id: str, text: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        found = [m for m in stack.sandbox.ephemerals(stack.world.channel, user=user_id) if text in json.dumps(m)]
-        return found[-1] if found else None
-
-    return wait_for(find, what=f"an ephemeral {text!r} for {user_id}")
-
-
-def _errors(response: Any) -> dict[str, str]:
-    body = response.json or {}
-    assert body.get("response_action") == "errors", response.body
-    return dict(body["errors"])
 
 
 def test_the_owner_is_asked_once_per_period_in_working_hours_and_records_the_figure(stack: LocalStack) -> None:
@@ -75,14 +61,14 @@ def test_the_owner_is_asked_once_per_period_in_working_hours_and_records_the_fig
     view = new_view(stack, owner, RECORD_CALLBACK, before)
     period = next(b for b in view["blocks"] if b.get("block_id") == "period_end")
     assert period["element"]["initial_option"]["value"] == "2026-12-06"
-    assert _errors(
+    assert form_errors(
         stack.actor(owner).submit_view(view["id"], {"period_end": "2026-12-06", "value": "eighty"}, force=True)
     ) == {"value": "Write the figure as a number, with a point for decimals (like 81.5)."}
     response = stack.actor(owner).submit_view(
         view["id"], {"period_end": "2026-12-06", "value": " 72.5 ", "note": "Two off sick"}
     )
     assert response.status == 200
-    confirmation = _ephemeral(stack, owner, "You recorded")
+    confirmation = ephemeral_with(stack, owner, "You recorded")
     # Target 80, amber 75, red 65, higher is better: 72.5 is worse than 75 and not than 65, so amber.
     assert "*72.5%* (Amber)" in json.dumps(confirmation)
     assert stored_values(stack.services.uow_factory, kpi_id) == [(date(2026, 12, 6), 72.5, "Two off sick", "slack")]
@@ -136,8 +122,8 @@ def test_the_command_opens_the_form_for_the_delivering_side_only_and_a_repeat_re
         # On Monday 30 November the last complete week ended on Sunday 29 November.
         assert period["element"]["initial_option"]["value"] == "2026-11-29"
         assert stack.actor(member).submit_view(view["id"], {"period_end": "2026-11-29", "value": value}).status == 200
-        _ephemeral(stack, member, verb)
+        ephemeral_with(stack, member, verb)
     # 55 is worse than the red level 60: red.
-    assert "*55%* (Red)" in json.dumps(_ephemeral(stack, member, "You replaced the figure"))
+    assert "*55%* (Red)" in json.dumps(ephemeral_with(stack, member, "You replaced the figure"))
     assert stored_values(stack.services.uow_factory, kpi_id) == [(date(2026, 11, 29), 55.0, None, "slack")]
     assert stack.sandbox.violations == []

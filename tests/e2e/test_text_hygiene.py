@@ -34,7 +34,7 @@ from storage.models import (
     ScorecardResponse,
 )
 from tests.conftest import START
-from tests.helpers import new_view, setup_partnership, view_ids
+from tests.helpers import ephemeral_with, new_view, setup_partnership, view_ids
 from tests.kpi_factories import add_kpi
 from tests.text_field_support import (
     CLEAN,
@@ -44,7 +44,6 @@ from tests.text_field_support import (
     FORBIDDEN,
     Run,
     builder_text_inputs,
-    ephemeral_with,
     initial_value,
     inputs_of_type,
     message_with,
