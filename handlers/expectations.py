@@ -25,13 +25,13 @@ from handlers.command_types import ExpectationAdd, ExpectationsShow
 from handlers.form_values import text_value
 from handlers.ui import (
     NamesChannel,
-    ack_button,
     ack_checked_form,
     act_in,
     actor_profile,
     checked_form,
     clicked_ref,
     ephemeral,
+    listen,
     notify,
     open_modal,
     reply,
@@ -207,10 +207,17 @@ COMMAND_HANDLERS = dict([handles(ExpectationAdd, add_expectation), handles(Expec
 
 def register(app: App) -> None:
     A, V = ids.ReviewAction, ids.ReviewView
-    app.action(A.EXPECTATION_ADD)(ack=ack_button, lazy=[open_expectation_form_from_button])
-    app.action(A.EXPECTATION_AGREE)(ack=ack_button, lazy=[agree_to_expectation])
-    app.action(A.EXPECTATION_DISCUSS)(ack=ack_button, lazy=[open_discuss_form])
-    app.action(A.EXPECTATION_WITHDRAW)(ack=ack_button, lazy=[withdraw_expectation])
-    app.view(V.EXPECTATION_ADD)(ack=ack_expectation_submission, lazy=[save_expectation])
-    app.view(V.EXPECTATION_DISCUSS)(ack=ack_discuss_submission, lazy=[save_discussion])
-    app.action(A.EXPECTATIONS_LIST)(ack=ack_button, lazy=[show_expectations_from_button])
+    listen(
+        app,
+        {
+            A.EXPECTATION_ADD: open_expectation_form_from_button,
+            A.EXPECTATION_AGREE: agree_to_expectation,
+            A.EXPECTATION_DISCUSS: open_discuss_form,
+            A.EXPECTATION_WITHDRAW: withdraw_expectation,
+            A.EXPECTATIONS_LIST: show_expectations_from_button,
+        },
+        {
+            V.EXPECTATION_ADD: (ack_expectation_submission, save_expectation),
+            V.EXPECTATION_DISCUSS: (ack_discuss_submission, save_discussion),
+        },
+    )

@@ -28,13 +28,13 @@ from handlers.command_types import GoalAdd, GoalsShow
 from handlers.form_values import date_value, selected_value, text_value, user_value
 from handlers.ui import (
     OUT_OF_DATE_FORM,
-    ack_button,
     ack_form,
     actor_profile,
     check_due_on,
     clicked_ref,
     create_from_form,
     ephemeral,
+    listen,
     open_modal,
     reply,
     reply_or_ephemeral,
@@ -244,8 +244,8 @@ COMMAND_HANDLERS = dict([handles(GoalsShow, list_goals), handles(GoalAdd, add_go
 
 def register(app: App) -> None:
     A, V = ids.ReviewAction, ids.ReviewView
-    app.action(A.GOAL_ADD)(ack=ack_button, lazy=[open_goal_form_from_button])
-    app.action(A.GOAL_STATUS)(ack=ack_button, lazy=[open_goal_status])
-    app.view(V.GOAL_ADD)(ack=ack_goal_submission, lazy=[save_goal])
-    app.view(V.GOAL_STATUS)(ack=ack_goal_status, lazy=[save_goal_status])
-    app.action(A.GOALS_LIST)(ack=ack_button, lazy=[show_goals_from_button])
+    listen(
+        app,
+        {A.GOAL_ADD: open_goal_form_from_button, A.GOAL_STATUS: open_goal_status, A.GOALS_LIST: show_goals_from_button},
+        {V.GOAL_ADD: (ack_goal_submission, save_goal), V.GOAL_STATUS: (ack_goal_status, save_goal_status)},
+    )

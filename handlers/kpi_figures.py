@@ -25,13 +25,13 @@ from handlers.command_types import KpiRecord
 from handlers.form_values import selected_value, text_value
 from handlers.ui import (
     STALE,
-    ack_button,
     ack_checked_form,
     actor_profile,
     checked_form,
     create_from_form,
     decode_clicked,
     ephemeral,
+    listen,
     message_channel,
     open_modal,
 )
@@ -135,5 +135,8 @@ COMMAND_HANDLERS = dict([handles(KpiRecord, record_figure)])
 
 
 def register(app: App) -> None:
-    app.action(ids.KpiFigureAction.RECORD)(ack=ack_button, lazy=[open_form_from_request])
-    app.view(ids.KpiFigureView.RECORD)(ack=ack_figure_submission, lazy=[save_figure])
+    listen(
+        app,
+        {ids.KpiFigureAction.RECORD: open_form_from_request},
+        {ids.KpiFigureView.RECORD: (ack_figure_submission, save_figure)},
+    )

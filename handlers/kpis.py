@@ -29,12 +29,12 @@ from handlers.command_types import KpiChange, KpiLedgerShow, KpiPropose, KpiReti
 from handlers.form_values import selected_value, text_value, user_value
 from handlers.policy import command_request_key
 from handlers.ui import (
-    ack_button,
     ack_form,
     actor_profile,
     clicked_ref,
     create_from_form,
     ephemeral,
+    listen,
     notify,
     open_modal,
     reply,
@@ -325,12 +325,16 @@ COMMAND_HANDLERS = dict(
 
 def register(app: App) -> None:
     A, V = ids.KpiAction, ids.KpiModal
-    app.action(A.PROPOSE)(ack=ack_button, lazy=[open_kpi_form_from_button])
-    app.action(A.CHANGE)(ack=ack_button, lazy=[open_change_form_from_button])
-    app.action(A.AGREE)(ack=ack_button, lazy=[agree_to_kpi])
-    app.action(A.DISCUSS)(ack=ack_button, lazy=[open_discuss_form])
-    app.action(A.WITHDRAW)(ack=ack_button, lazy=[withdraw_kpi])
-    app.action(A.LEDGER)(ack=ack_button, lazy=[show_ledger_from_button])
-    app.action(A.SHOW)(ack=ack_button, lazy=[show_kpi_from_button])
-    app.view(V.PROPOSE)(ack=ack_kpi_submission, lazy=[save_kpi])
-    app.view(V.DISCUSS)(ack=ack_discuss_submission, lazy=[save_discussion])
+    listen(
+        app,
+        {
+            A.PROPOSE: open_kpi_form_from_button,
+            A.CHANGE: open_change_form_from_button,
+            A.AGREE: agree_to_kpi,
+            A.DISCUSS: open_discuss_form,
+            A.WITHDRAW: withdraw_kpi,
+            A.LEDGER: show_ledger_from_button,
+            A.SHOW: show_kpi_from_button,
+        },
+        {V.PROPOSE: (ack_kpi_submission, save_kpi), V.DISCUSS: (ack_discuss_submission, save_discussion)},
+    )

@@ -50,12 +50,12 @@ from handlers.form_values import State, text_value
 from handlers.ui import (
     OUT_OF_DATE_FORM,
     STALE,
-    ack_button,
     ack_errors,
     act_in,
     actor_profile,
     decode_clicked,
     ephemeral,
+    listen,
     open_modal,
     reply,
     require_partnership,
@@ -319,5 +319,4 @@ def save_policy(body: dict[str, Any], view: dict[str, Any], client: WebClient, s
 
 
 def register(app: App) -> None:
-    app.action(ids.Action.POLICY_CHANGE)(ack=ack_button, lazy=[open_policy_form])
-    app.view(ids.View.POLICY)(ack=ack_policy_submission, lazy=[save_policy])
+    listen(app, {ids.Action.POLICY_CHANGE: open_policy_form}, {ids.View.POLICY: (ack_policy_submission, save_policy)})

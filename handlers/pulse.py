@@ -27,13 +27,13 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import PulseNow, PulsePause, PulseResume, Questions
 from handlers.form_values import State, selected_value, text_value
 from handlers.ui import (
-    ack_button,
     ack_checked_form,
     act_in,
     actor_profile,
     checked_form,
     decode_clicked,
     ephemeral,
+    listen,
     open_modal,
     reply,
     submitted_ref,
@@ -271,7 +271,11 @@ COMMAND_HANDLERS = dict(
 
 
 def register(app: App) -> None:
-    app.action(ids.Action.PULSE_ANSWER)(ack=ack_button, lazy=[open_answer_form])
-    app.action(ids.Action.QUESTION_ADD)(ack=ack_button, lazy=[open_question_form])
-    app.view(ids.View.PULSE_ANSWER)(ack=ack_answer_submission, lazy=[save_answers])
-    app.view(ids.View.QUESTION_ADD)(ack=ack_question_submission, lazy=[save_question])
+    listen(
+        app,
+        {ids.Action.PULSE_ANSWER: open_answer_form, ids.Action.QUESTION_ADD: open_question_form},
+        {
+            ids.View.PULSE_ANSWER: (ack_answer_submission, save_answers),
+            ids.View.QUESTION_ADD: (ack_question_submission, save_question),
+        },
+    )

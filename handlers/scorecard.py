@@ -21,12 +21,12 @@ from handlers.command_registry import CommandContext, handles
 from handlers.command_types import ScorecardCadenceSet, ScorecardShow, ScorecardStart
 from handlers.form_values import State, selected_value, text_value
 from handlers.ui import (
-    ack_button,
     ack_checked_form,
     actor_profile,
     checked_form,
     decode_clicked,
     ephemeral,
+    listen,
     open_modal,
     reply,
     target_channel,
@@ -136,5 +136,8 @@ def save_scorecard(body: dict[str, Any], view: dict[str, Any], client: WebClient
 
 
 def register(app: App) -> None:
-    app.action(ids.ReviewAction.SCORECARD_FILL)(ack=ack_button, lazy=[open_scorecard_form])
-    app.view(ids.ReviewView.SCORECARD)(ack=ack_scorecard_submission, lazy=[save_scorecard])
+    listen(
+        app,
+        {ids.ReviewAction.SCORECARD_FILL: open_scorecard_form},
+        {ids.ReviewView.SCORECARD: (ack_scorecard_submission, save_scorecard)},
+    )

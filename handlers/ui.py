@@ -4,7 +4,7 @@ acknowledging forms, and opening a modal within the trigger's 3 seconds (a loadi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -261,6 +261,20 @@ def show_message(client: WebClient, trigger_id: str, title: str, text: str) -> N
 def ack_button(ack: Ack) -> None:
     """Buttons and overflow menus are acknowledged at once; what they do happens after the ack."""
     ack()
+
+
+#: What a listener does after its ack (Bolt passes it the request's arguments by name).
+Work = Callable[..., None]
+
+
+def listen(app: App, buttons: Mapping[str, Work], forms: Mapping[str, tuple[Work, Work]] | None = None) -> None:
+    """A feature's listeners: each button (or overflow menu) by its action id, acknowledged at once
+    (``ack_button``) and its work done after the ack; each form by its callback id, acknowledged by its own check
+    (the first of the pair) and saved after the ack (the second)."""
+    for action_id, work in buttons.items():
+        app.action(action_id)(ack=ack_button, lazy=[work])
+    for callback_id, (ack, save) in (forms or {}).items():
+        app.view(callback_id)(ack=ack, lazy=[save])
 
 
 def check_due_on(day: date | None, timezone: str, now: datetime, *, field: str) -> None:

@@ -22,9 +22,9 @@ from handlers.command_types import IssueList
 from handlers.list_pages import ListKind
 from handlers.ui import (
     STALE,
-    ack_button,
     actor_profile,
     clicked_ref,
+    listen,
 )
 
 ISSUES = ListKind(
@@ -65,4 +65,4 @@ COMMAND_HANDLERS = dict([handles(IssueList, list_issues)])
 
 
 def register(app: App) -> None:
-    app.action(ids.Action.LIST_MORE)(ack=ack_button, lazy=[show_more])
+    listen(app, {ids.Action.LIST_MORE: show_more})
