@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import error_blocks, modal, text_input
-from bot.blocks.layout import button_row, fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import channel_button_row, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
@@ -119,12 +119,7 @@ def expectation_line(p: PartnershipView, e: ExpectationView) -> str:
 
 def build_expectation_list(p: PartnershipView, entries: tuple[ExpectationView, ...]) -> Message:
     """``/partner expectations``: the ledger grouped by status, what needs an answer first."""
-    add = button_row(
-        "expectation-list-actions",
-        "Record an expectation",
-        ids.ReviewAction.EXPECTATION_ADD,
-        encode(ChannelRef(p.team_id, p.channel_id)),
-    )
+    add = channel_button_row(p, "expectation-list-actions", "Record an expectation", ids.ReviewAction.EXPECTATION_ADD)
     head: list[Block] = [mrkdwn_section(f"*Expectations ledger* · {escape(p.name)}")]
     if not entries:
         head.append(mrkdwn_section("Nothing recorded yet. `/partner expect` records what your side expects of the other."))

@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import Refill, date_input, error_blocks, modal, radio_input, refilled, text_input, user_input
-from bot.blocks.layout import button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import channel_button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, truncate
@@ -61,13 +61,7 @@ def goal_line(goal: SharedGoal, p: PartnershipView) -> str:
 
 def build_goal_list(p: PartnershipView, goals: tuple[SharedGoal, ...]) -> Message:
     """``/partner goals``: each goal with an "Update status" button, and "Add a goal" at the end."""
-    add = button_row(
-        "goal-list-actions",
-        "Add a goal",
-        ids.ReviewAction.GOAL_ADD,
-        encode(ChannelRef(p.team_id, p.channel_id)),
-        style="primary",
-    )
+    add = channel_button_row(p, "goal-list-actions", "Add a goal", ids.ReviewAction.GOAL_ADD, style="primary")
     head: list[Block] = [mrkdwn_section(f"*Shared goals* · {escape(p.name)}")]
     if not goals:
         head.append(mrkdwn_section("No shared goals yet. Add the first one: a goal with an owner on each side."))

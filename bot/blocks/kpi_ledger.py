@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 
 from bot.blocks import ids
 from bot.blocks.kpi_figures import kpi_value_text
-from bot.blocks.layout import button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import channel_button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
@@ -192,13 +192,7 @@ def _ledger_entry(p: PartnershipView, kpi: KpiView) -> list[Block]:
 def build_kpi_ledger(ledger: KpiLedger) -> Message:
     """``/partner kpi``: each KPI with its version in force; a version awaiting an answer has its buttons."""
     p = ledger.partnership
-    propose = button_row(
-        "kpi-ledger-actions",
-        "Propose a KPI",
-        ids.KpiAction.PROPOSE,
-        encode(ChannelRef(p.team_id, p.channel_id)),
-        style="primary",
-    )
+    propose = channel_button_row(p, "kpi-ledger-actions", "Propose a KPI", ids.KpiAction.PROPOSE, style="primary")
     head: list[Block] = [mrkdwn_section(f"*KPI ledger* · {escape(p.name)}")]
     if not ledger.kpis:
         head.append(mrkdwn_section("No KPIs yet. A lead proposes one; a lead of the other side agrees to it."))

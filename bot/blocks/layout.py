@@ -8,8 +8,10 @@ from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
 from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
+from bot.services.partnership_models import PartnershipView
 
 
 def mrkdwn_section(text: str) -> SectionBlock:
@@ -74,3 +76,10 @@ def button_row(block_id: str, text: str, action_id: str, value: str, style: str 
     return ActionsBlock(
         block_id=block_id, elements=[ButtonElement(text=text, action_id=action_id, value=value, style=style)]
     )
+
+
+def channel_button_row(
+    p: PartnershipView, block_id: str, text: str, action_id: str, style: str | None = None
+) -> ActionsBlock:
+    """A list's button that acts in the partnership's channel (its value: the channel, as a ``ChannelRef``)."""
+    return button_row(block_id, text, action_id, encode(ChannelRef(p.team_id, p.channel_id)), style)
