@@ -14,32 +14,20 @@ from handlers.ui import reply, require_partnership
 
 def create_token(command: KpiTokenCreate, ctx: CommandContext) -> None:
     created = api_tokens.create_token(
-        ctx.services.uow_factory,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        label=command.label,
-        now=ctx.services.clock(),
+        ctx.services.uow_factory, **ctx.place(actor=ctx.user_id), label=command.label, now=ctx.services.clock()
     )
     reply(ctx.respond, build_token_created(created))
 
 
 def revoke_token(command: KpiTokenRevoke, ctx: CommandContext) -> None:
     revoked = api_tokens.revoke_token(
-        ctx.services.uow_factory,
-        team_id=ctx.team_id,
-        channel_id=ctx.channel_id,
-        actor=ctx.user_id,
-        token_id=command.token_id,
-        now=ctx.services.clock(),
+        ctx.services.uow_factory, **ctx.place(actor=ctx.user_id), token_id=command.token_id, now=ctx.services.clock()
     )
     reply(ctx.respond, build_notice(token_revoked_text(revoked)))
 
 
 def list_tokens(command: KpiTokensShow, ctx: CommandContext) -> None:
-    tokens = api_tokens.list_tokens(
-        ctx.services.uow_factory, team_id=ctx.team_id, channel_id=ctx.channel_id, actor=ctx.user_id
-    )
+    tokens = api_tokens.list_tokens(ctx.services.uow_factory, **ctx.place(actor=ctx.user_id))
     p = require_partnership(ctx.services, ctx.team_id, ctx.channel_id)
     reply(ctx.respond, build_token_list(tokens, p.timezone))
 
