@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from bot.blocks.pulse import Message
 from bot.services import outbox
@@ -13,6 +14,8 @@ from bot.services.digest_models import DigestView
 from bot.services.outbox import OutboxItem, Purpose
 from bot.services.recipients import Recipient
 from storage.uow import UnitOfWork
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,23 @@ def update_in_place(ctx: RenderContext, purpose: Purpose, ref_id: int, messages:
     """``messages`` replacing the message first sent for ``purpose`` and ``ref_id``; None if it was never posted."""
     ts = outbox.sent_ts(ctx.uow_factory(), f"{purpose.value}:{ref_id}")
     return Rendered(messages, update_ts=ts) if ts else None
+
+
+def card_renderers(
+    purpose: Purpose, read: Callable[[RenderContext, int], C | None], build: Callable[[C], Message]
+) -> tuple[RenderFn, RenderFn]:
+    """A card posted once for ``purpose`` and updated in place when it changes: the renderer that posts it and the
+    one that updates it, both from the card as ``read`` finds it now (by the item's ref_id; None when it is gone).
+    The update is None when the card was never posted: the first message, when it goes, shows the current state."""
+
+    def post(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+        assert item.ref_id is not None
+        card = read(ctx, item.ref_id)
+        return Rendered([build(card)]) if card is not None else None
+
+    def update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
+        assert item.ref_id is not None
+        card = read(ctx, item.ref_id)
+        return update_in_place(ctx, purpose, item.ref_id, [build(card)]) if card is not None else None
+
+    return post, update

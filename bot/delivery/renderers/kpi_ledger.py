@@ -4,7 +4,7 @@ answer in the proposal's thread, from the database as it is now."""
 from __future__ import annotations
 
 from bot.blocks.kpi_ledger import build_kpi_answer, build_kpi_proposal
-from bot.delivery.rendered import RenderContext, Rendered, RenderFn, update_in_place
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn, card_renderers
 from bot.services import kpi_reads, outbox
 from bot.services.kpi_models import KpiVersionStatus
 from bot.services.outbox import OutboxItem, Purpose
@@ -14,19 +14,11 @@ def _proposal_ts(ctx: RenderContext, version_id: int) -> str | None:
     return outbox.sent_ts(ctx.uow_factory(), outbox.default_key(Purpose.KPI_PROPOSAL, version_id))
 
 
-def render_kpi_proposal(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    assert item.ref_id is not None
-    card = kpi_reads.proposal_card(ctx.uow_factory(), version_id=item.ref_id)
-    return Rendered([build_kpi_proposal(card)]) if card is not None else None
-
-
-def render_kpi_proposal_update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    """The proposal as it is now, in place; None when it was never posted (when it goes, it shows the state)."""
-    assert item.ref_id is not None
-    card = kpi_reads.proposal_card(ctx.uow_factory(), version_id=item.ref_id)
-    if card is None:
-        return None
-    return update_in_place(ctx, Purpose.KPI_PROPOSAL, item.ref_id, [build_kpi_proposal(card)])
+render_kpi_proposal, render_kpi_proposal_update = card_renderers(
+    Purpose.KPI_PROPOSAL,
+    lambda ctx, version_id: kpi_reads.proposal_card(ctx.uow_factory(), version_id=version_id),
+    build_kpi_proposal,
+)
 
 
 def render_kpi_answer(ctx: RenderContext, item: OutboxItem) -> Rendered | None:

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from bot.blocks.expectations import build_expectation_card
 from bot.blocks.scorecard import build_scorecard_invite, build_scorecard_reminder, build_scorecard_report
-from bot.delivery.rendered import RenderContext, Rendered, RenderFn, update_in_place
+from bot.delivery.rendered import RenderContext, Rendered, RenderFn, card_renderers, update_in_place
 from bot.services import expectations, scorecard, scorecard_rounds
 from bot.services.outbox import OutboxItem, Purpose
 
-
-def render_expectation(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    assert item.ref_id is not None
-    card = expectations.expectation_card(ctx.uow_factory(), expectation_id=item.ref_id)
-    return Rendered([build_expectation_card(card)]) if card is not None else None
-
-
-def render_expectation_update(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
-    assert item.ref_id is not None
-    card = expectations.expectation_card(ctx.uow_factory(), expectation_id=item.ref_id)
-    if card is None:
-        return None
-    # Not posted yet: the first message, when it goes, shows the current state.
-    return update_in_place(ctx, Purpose.EXPECTATION, item.ref_id, [build_expectation_card(card)])
+render_expectation, render_expectation_update = card_renderers(
+    Purpose.EXPECTATION,
+    lambda ctx, expectation_id: expectations.expectation_card(ctx.uow_factory(), expectation_id=expectation_id),
+    build_expectation_card,
+)
 
 
 def render_scorecard_open(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
