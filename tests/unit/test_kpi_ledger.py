@@ -53,8 +53,7 @@ def _propose(
 ) -> KpiCard:
     return kpis.propose(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=actor,
         data=KpiProposalInput(definition, key),
         request_key=request_key,
@@ -88,8 +87,7 @@ def _answer(
 def _change(world: IssueWorld, key: str, definition: KpiDefinition, actor: str = "UCL") -> KpiCard:
     return kpis.propose(
         world.uow_factory(),
-        team_id=world.team_id,
-        channel_id=world.channel_id,
+        **world.where,
         actor=actor,
         data=KpiProposalInput(definition, key, change=True),
         request_key="change",
@@ -136,8 +134,7 @@ def test_only_a_lead_of_the_other_side_answers(world: IssueWorld) -> None:
     with pytest.raises(NotAllowed, match="leads"):
         kpi_reads.card_to_answer(
             world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
+            **world.where,
             kpi_id=card.kpi.id,
             version=1,
             actor="UP1",
@@ -184,8 +181,7 @@ def test_withdraw_is_the_proposers_side_and_only_before_agreement(world: IssueWo
     def withdraw(actor: str) -> KpiCard:
         return kpis.withdraw(
             world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
+            **world.where,
             kpi_id=card.kpi.id,
             version=1,
             actor=actor,
@@ -202,8 +198,7 @@ def test_withdraw_is_the_proposers_side_and_only_before_agreement(world: IssueWo
     with pytest.raises(Conflict, match="cannot be withdrawn"):
         kpis.withdraw(
             world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
+            **world.where,
             kpi_id=second.kpi.id,
             version=1,
             actor="UPL",
@@ -236,7 +231,7 @@ def test_a_change_is_a_new_version_the_old_one_in_force_until_agreed_and_history
                 KpiValue(kpi_id=card.kpi.id, period_end=end, value=value, source="csv", recorded_by="f", recorded_at=later)
             )
         uow.commit()
-    detail = kpi_reads.detail(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, key=card.kpi.key)
+    detail = kpi_reads.detail(world.uow_factory(), **world.where, key=card.kpi.key)
     assert [(v.version, v.status) for v in detail.versions] == [
         (1, KpiVersionStatus.SUPERSEDED),
         (2, KpiVersionStatus.AGREED),
@@ -316,7 +311,7 @@ def test_control_characters_are_removed_and_mentions_are_shown_as_text(world: Is
     posted = json.dumps([b.to_dict() for b in build_kpi_proposal(card).blocks])
     assert "&lt;!channel&gt;" in posted and "<!channel>" not in posted
     assert "&lt;@UPL&gt;" in posted and "<https://evil" not in posted
-    ledger = kpi_reads.ledger(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id)
+    ledger = kpi_reads.ledger(world.uow_factory(), **world.where)
     listed = json.dumps([b.to_dict() for b in build_kpi_ledger(ledger).blocks])
     assert "<!channel>" not in listed and "kpi-agree" in listed  # awaiting an answer: its buttons
 
@@ -329,8 +324,7 @@ def test_retire_is_for_leads_withdraws_a_proposal_and_keeps_the_history(world: I
     def retire(actor: str) -> object:
         return kpis.retire(
             world.uow_factory(),
-            team_id=world.team_id,
-            channel_id=world.channel_id,
+            **world.where,
             actor=actor,
             key=card.kpi.key,
             notice=Notice("cmd-1", lambda view: f"retired {view.key}"),
@@ -341,7 +335,7 @@ def test_retire_is_for_leads_withdraws_a_proposal_and_keeps_the_history(world: I
         retire("UC1")
     retire("UPL")
     retire("UPL")  # twice: nothing more
-    detail = kpi_reads.detail(world.uow_factory(), team_id=world.team_id, channel_id=world.channel_id, key=card.kpi.key)
+    detail = kpi_reads.detail(world.uow_factory(), **world.where, key=card.kpi.key)
     assert detail.kpi.retired and [v.status for v in detail.versions] == [
         KpiVersionStatus.AGREED,
         KpiVersionStatus.WITHDRAWN,
