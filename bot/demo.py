@@ -4,11 +4,14 @@ A client lead sets up the partnership in a Slack Connect channel, a new provider
 rounds (eight by default) run through the heartbeat's ``tick``: the pulse is posted, people of both sides answer
 in the modal, non-responders get one reminder, and each round closes with results per side and the gaps; every
 Monday the weekly digest is posted with its trend chart. Along the way the leads agree a shared goal and an
-expectation, two issues are logged (one escalates to both leads and later to the sponsors; the other is
+expectation, and three KPIs (two the provider delivers, one the client), whose figures the provider's tools push
+through the HTTP endpoint each week (one is recorded in Slack from its owner's request): one goes red while both
+sides rate its dimension well ("people happy, KPIs red"), one stays green while the client's rating of its
+dimension falls ("KPIs green, people unhappy"); two issues are logged (one escalates to both leads and later to the sponsors; the other is
 resolved, both sides answer the blameless follow-up question and one answer becomes an action), and both sides
 fill in a bilateral scorecard.
 
-The terminal tells that story in plain English in under 150 lines (for the default eight weeks): people by
+The terminal tells that story in plain English in under 160 lines (for the default eight weeks): people by
 name, figures as the channel showed them, the first week step by step and one line for each routine week. Everything the channel saw, message by message, goes to
 ``transcript.txt`` in the output folder, next to the database, the last digest's chart and the HTML and CSV
 export.
@@ -36,6 +39,7 @@ from bot.demo_chapters import (
     set_up_partnership,
     tell_scorecard,
 )
+from bot.demo_kpis import agree_kpis, push_figures, record_in_slack, tell_pairings
 from bot.demo_report import tell_where, write_outputs, write_transcript
 from bot.demo_story import NEW_MEMBER, Story
 from bot.demo_weeks import digest_week, run_week
@@ -93,11 +97,19 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: 
         print("PartnerPulse demo: the real bot, database and scheduler, with Slack simulated on this machine (offline).")
         print(f"Slack sandbox on {stack.sandbox.api_url} · PartnerPulse serving {stack.bot_url}")
         set_up_partnership(story, start)
+        token = agree_kpis(story)
+        told: set[str] = set()
         people = ([w.client_lead, *w.client_members], [w.provider_lead, *w.provider_members, NEW_MEMBER])
         for week in range(weeks):
             scorecard_now = week == plan.scorecard_week
             current = run_week(
-                story, week, people, rng, detail=week == 0, scorecard_on_monday=scorecard_now and plan.scorecard_on_monday
+                story,
+                week,
+                people,
+                rng,
+                detail=week == 0,
+                scorecard_on_monday=scorecard_now and plan.scorecard_on_monday,
+                weeks=weeks,
             )
             if scorecard_now and current.scorecard_opened is not None:
                 tell_scorecard(story, current.scorecard_opened)
@@ -108,7 +120,12 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: 
             if week == plan.issue_week:
                 issue_escalates(story, stack.services.clock())
                 issue_resolved(story)
-        digest_week(story, weeks)
+            if week == 1:
+                record_in_slack(story, current, week, weeks)
+            # The client KPI's first figure is left for its owner to record in Slack when asked (in week 2).
+            push_figures(story, token, week, weeks, client_kpi=week > 0 or weeks == 1)
+            tell_pairings(story, current, told)
+        tell_pairings(story, digest_week(story, weeks), told)
         close_scorecard_if_open(story)
 
         transcript_lines = write_transcript(story, out / "transcript.txt")

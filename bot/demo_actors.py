@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.demo_story import Json
 from bot.harness import LocalStack
 from bot.services import partnerships
+from bot.services.pulse_models import DIMENSION_LABELS
 
 
 def wait_for_bot(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "the bot to react") -> None:
@@ -34,10 +35,21 @@ def find_one(search: Callable[[], list[Json]], what: str) -> Json:
 
 
 def answer_pulse(
-    stack: LocalStack, user_id: str, score: int, comment: str | None, rng: random.Random, *, reminder: Json | None = None
+    stack: LocalStack,
+    user_id: str,
+    score: int,
+    comment: str | None,
+    rng: random.Random,
+    *,
+    reminder: Json | None = None,
+    by_dimension: Mapping[str, int] | None = None,
 ) -> None:
     """Click Answer (on the pulse, or on the reminder: a direct message or an ephemeral), submit the modal like a person
-    would, and wait until the bot confirms the answers are recorded (saving happens after the modal closes)."""
+    would, and wait until the bot confirms the answers are recorded (saving happens after the modal closes).
+
+    A question on a dimension in ``by_dimension`` (known by the label the form shows under it) gets that score as
+    it is; the others ``score`` give or take one."""
+    fixed = {DIMENSION_LABELS[d]: s for d, s in (by_dimension or {}).items()}
     sb, channel = stack.sandbox, stack.world.channel
     actor = stack.actor(user_id)
     seen = {v["id"] for v in sb.open_views(user_id)}
@@ -58,6 +70,7 @@ def answer_pulse(
         if block_id.startswith("score-"):
             nps = block["element"]["type"] == "static_select"
             value = max(1, min(5, score + rng.choice((-1, 0, 0, 1))))
+            value = fixed.get(str((block.get("hint") or {}).get("text", "")), value)
             values[block_id] = str(value * 2 if nps else value)
     if comment:
         first = next(b for b in values)

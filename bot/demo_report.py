@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
-from bot import export_csv, export_html
+from bot import export_csv, export_html, export_kpis
 from bot.demo_story import CHANNEL_NAME, NEW_MEMBER, Story
 from bot.harness import LocalStack
 from bot.sandbox.transcript import render_channel
@@ -28,7 +28,8 @@ def write_outputs(stack: LocalStack, out: Path) -> list[str]:
     )
     (out / "report.html").write_text(export_html.render_html(report), encoding="utf-8")
     (out / "report.csv").write_text(export_csv.render_csv(report), encoding="utf-8")
-    return [*written, "report.html", "report.csv"]
+    (out / "kpis.csv").write_text(export_kpis.render_kpi_csv(report), encoding="utf-8")
+    return [*written, "report.html", "report.csv", "kpis.csv"]
 
 
 def write_transcript(story: Story, path: Path) -> int:
@@ -54,8 +55,9 @@ def tell_where(story: Story, out: Path, written: Sequence[str], transcript_lines
         "transcript.txt": f"everything the channel saw, every message and thread ({transcript_lines} lines)",
         "chart.png": "the last digest's 12-week trend chart",
         "report.html": f"the business-review report of {f'the {weeks} weeks' if weeks > 1 else 'the week'}: figures, "
-        "chart, scorecard, goals, expectations",
+        "chart, scorecard, goals, expectations, the agreed KPIs beside how each side rates their dimension",
         "report.csv": "the same weekly figures as CSV",
+        "kpis.csv": "every week's KPIs, their status and each side's score of their dimension (kpi-csv)",
     }
     story.step(f"Where everything is: {folder}")
     for name in ("demo.db", "transcript.txt", *written):

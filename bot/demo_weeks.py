@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.demo_actors import answer_pulse, newest_ephemeral, newest_message, scheduled_pulse_at, thread_of
 from bot.demo_chapters import GAP_PATTERN, escalation_messages, fill_scorecard, gap_of, scorecard_report, show_escalations
+from bot.demo_kpis import dimension_scores, short_pairing
 from bot.demo_story import CLIENT_MOOD, CLIENT_ORG, COMMENTS, PROVIDER_MOOD, PROVIDER_ORG, Json, Story, Week, titled
 from bot.sandbox.transcript import readable, render_message
 from bot.services.figures import Flag
@@ -23,6 +24,7 @@ def run_week(
     *,
     detail: bool,
     scorecard_on_monday: bool,
+    weeks: int,
 ) -> Week:
     """One weekly round through the heartbeat: Monday's pulse, answers, Tuesday's reminders, Wednesday's results.
 
@@ -46,8 +48,10 @@ def run_week(
     for i, user_id in enumerate(answering):
         side = "client" if user_id in client_people else "provider"
         comment = COMMENTS[side][(week + i // 3) % 3] if i % 3 == 0 else None
-        answer_pulse(stack, user_id, mood_c if side == "client" else mood_p, comment, rng)
-    answer_pulse(stack, answering[0], mood_c, None, rng)  # a change of mind: updated, not counted twice
+        mood = mood_c if side == "client" else mood_p
+        answer_pulse(stack, user_id, mood, comment, rng, by_dimension=dimension_scores(side, week, weeks))
+    # A change of mind: updated, not counted twice.
+    answer_pulse(stack, answering[0], mood_c, None, rng, by_dimension=dimension_scores("client", week, weeks))
     story.new()
     if detail:
         story.say(
@@ -69,8 +73,9 @@ def run_week(
     if reminders:
         last = reminders[-1]
         recipient = str(last["recipient"])
-        mood = mood_c if recipient in client_people else mood_p
-        answer_pulse(stack, recipient, mood, None, rng, reminder=last)
+        side = "client" if recipient in client_people else "provider"
+        mood = mood_c if side == "client" else mood_p
+        answer_pulse(stack, recipient, mood, None, rng, reminder=last, by_dimension=dimension_scores(side, week, weeks))
         story.new()
         if detail:
             story.say(f"{story.name(recipient)} answers from the reminder's button.")
@@ -192,6 +197,6 @@ def _digest_top_lines(story: Story, digest: Json) -> list[str]:
         elif raw.startswith("*"):
             part = ""
         elif part and raw.startswith("•"):
-            found[part].append(_unbulleted(readable(raw, story.name)))
+            found[part].append(short_pairing(_unbulleted(readable(raw, story.name))))
     top += [f"{name}: " + "; ".join(rows) for name, rows in found.items() if rows]
     return top

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo import plan_story, run_demo
+from bot.demo_kpis import DECISIONS, FCR, UPDATES, dimension_scores, short_pairing
 from bot.sandbox.transcript import plain_lines, plain_text, readable
 
 NAMES = {"U0CLEAD": "Dana Whitfield", "U0PLEAD": "Priya Raman"}
@@ -85,3 +86,28 @@ def test_plain_lines_render_a_message_from_its_blocks_with_fields_on_their_own_l
         "    last week 3.0 · 4-week avg 3.1",
         "🔒 set up by @Dana Whitfield",
     ]
+
+
+@pytest.mark.parametrize("weeks", [2, 3, 8, 12])
+def test_the_kpi_script_turns_first_contact_resolution_red_in_the_last_two_weeks_only(weeks: int) -> None:
+    # Red below 60, amber below 70: 58 and 55 are red; every other week's figure is 71 or more (green).
+    figures = [FCR.figure(week, weeks) for week in range(weeks)]
+    assert figures[-2:] == [58, 55]
+    assert all(f >= 71 for f in figures[:-2])
+    # Incident updates never below 96 (green at or above 90); the client KPI always 81 to 84 (amber: below 85, not 70).
+    assert all(UPDATES.figure(week, weeks) >= 96 for week in range(weeks))
+    assert all(81 <= DECISIONS.figure(week, weeks) <= 84 for week in range(weeks))
+
+
+def test_the_kpi_script_keeps_responsiveness_happy_and_lets_the_clients_communication_fall() -> None:
+    client = [dimension_scores("client", week, 8) for week in range(8)]
+    provider = [dimension_scores("provider", week, 8) for week in range(8)]
+    assert [c["communication"] for c in client] == [4, 4, 3, 3, 2, 2, 2, 2]
+    assert {c["responsiveness"] for c in client} == {4} and provider == [{"responsiveness": 5}] * 8
+
+
+def test_a_pairing_in_the_digests_headline_is_cut_to_its_first_sentence_and_other_rows_stay() -> None:
+    row = "Communication: KPIs green, people unhappy. Every agreed KPI is green, but Northwind Retail rates it 3.0"
+    assert short_pairing(row) == "Communication: KPIs green, people unhappy"
+    other = "issue #1 Change tickets wait for triage (S2 high, Contoso Services): escalated. Open 32 days"
+    assert short_pairing(other) == other
