@@ -7,9 +7,9 @@ Monday the weekly digest is posted with its trend chart. Along the way the leads
 expectation, and three KPIs (two the provider delivers, one the client), whose figures the provider's tools push
 through the HTTP endpoint each week (one is recorded in Slack from its owner's request): one goes red while both
 sides rate its dimension well ("people happy, KPIs red"), one stays green while the client's rating of its
-dimension falls ("KPIs green, people unhappy"); two issues are logged (one escalates to both leads and later to the sponsors; the other is
-resolved, both sides answer the blameless follow-up question and one answer becomes an action), and both sides
-fill in a bilateral scorecard.
+dimension falls ("KPIs green, people unhappy"); two issues are logged (one escalates to both leads and later to
+the sponsors; the other is resolved, both sides answer the blameless follow-up question and one answer becomes an
+action), and both sides fill in a bilateral scorecard.
 
 The terminal tells that story in plain English in under 160 lines (for the default eight weeks): people by
 name, figures as the channel showed them, the first week step by step and one line for each routine week. Everything the channel saw, message by message, goes to
