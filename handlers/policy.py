@@ -31,8 +31,8 @@ from bot.services.errors import DomainError, InvalidInput
 from bot.services.issue_models import SEVERITIES, SEVERITY_LABELS, CalendarView, PolicyChange, PolicyView
 from bot.services.outbox import Notice
 from bot.services.partnership_models import PartnershipView, Side
-from handlers.command_parser import parse_duration
 from handlers.command_registry import CommandContext, handles
+from handlers.command_text import parse_duration
 from handlers.command_types import (
     CategoriesSet,
     CategoriesShow,

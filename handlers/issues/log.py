@@ -28,8 +28,8 @@ from bot.services import issue_lifecycle, issue_settings, partnership_guards, si
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.issue_models import MAX_DETAILS, MAX_ISSUE_TITLE, IssueDraft, IssueInput
 from bot.services.partnership_models import Side
-from handlers.command_parser import plain_text_from_slack
 from handlers.command_registry import CommandContext, handles
+from handlers.command_text import plain_text_from_slack
 from handlers.command_types import IssueLog
 from handlers.form_values import State, date_value, selected_value, text_value, user_value, view_options
 from handlers.home import publish_home

@@ -42,7 +42,7 @@ from bot.services.issue_models import (
     SeverityPolicy,
 )
 from bot.services.partnership_models import PartnershipView, Side
-from handlers.command_parser import parse_duration, plain_text_from_slack
+from handlers.command_text import parse_duration, plain_text_from_slack
 from handlers.issues.log import issue_form_errors
 from handlers.policy import policy_form_errors
 from tests.factories import action_view, issue_view, partnership_view
