@@ -358,3 +358,16 @@ def post_kpi_values(
             return int(answer.status), json.loads(answer.read()), {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as error:
         return int(error.code), json.loads(error.read()), {k.lower(): v for k, v in error.headers.items()}
+
+
+def open_kpi_proposal_from_menu(stack: LocalStack, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The client lead posts the menu; ``user_id`` opens the (empty) KPI ledger from its "KPIs" button and the
+    proposal form from the ledger: (the menu message, the form's view)."""
+    w = stack.world
+    partner_command(stack, w.client_lead, "menu")
+    menu = wait_for(lambda: next(iter(channel_messages_with(stack, "menu-everyone")), None), what="the menu")
+    stack.actor(user_id).click(w.channel, menu["ts"], "menu-kpis")
+    empty = ephemeral_with(stack, user_id, "No KPIs yet")
+    before = view_ids(stack)
+    stack.actor(user_id).click_ephemeral(w.channel, empty["ts"], "kpi-propose")
+    return menu, new_view(stack, user_id, "kpi-propose-submit", before)

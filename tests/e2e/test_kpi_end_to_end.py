@@ -40,6 +40,7 @@ from tests.helpers import (
     dumps,
     ephemeral_with,
     new_view,
+    open_kpi_proposal_from_menu,
     partner_command,
     post_kpi_values,
     setup_partnership,
@@ -86,13 +87,8 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 def _propose_and_agree(stack: LocalStack) -> None:
     """The provider lead (who cannot run ``/partner``) proposes from the menu's KPIs button; the client lead agrees."""
     w = stack.world
-    partner_command(stack, w.client_lead, "menu")
-    menu = wait_for(lambda: next(iter(channel_messages_with(stack, "menu-everyone")), None), what="the menu")
-    stack.actor(w.provider_lead).click(w.channel, menu["ts"], "menu-kpis")
-    empty = ephemeral_with(stack, w.provider_lead, "No KPIs yet")
-    before = view_ids(stack)
-    stack.actor(w.provider_lead).click_ephemeral(w.channel, empty["ts"], "kpi-propose")
-    stack.actor(w.provider_lead).submit_view(new_view(stack, w.provider_lead, "kpi-propose-submit", before)["id"], FORM)
+    _, form = open_kpi_proposal_from_menu(stack, w.provider_lead)
+    stack.actor(w.provider_lead).submit_view(form["id"], FORM)
     proposal = wait_for(lambda: next(iter(channel_messages_with(stack, "KPI #1")), None), what="the proposal")
     stack.actor(w.client_lead).click(w.channel, proposal["ts"], "kpi-agree")
     wait_for(lambda: "Agreed by" in dumps(stack.sandbox.message(w.channel, proposal["ts"])), what="the agreement")
