@@ -21,8 +21,10 @@ no health index) = 20.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -74,14 +76,18 @@ REASON = "Trust: people happy, KPIs red (Northwind Retail 5.0, Contoso Services 
 
 
 @pytest.fixture
-def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The operator's commands point at the stack's database; a directory for their files."""
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The operator's commands point at the stack's database; a directory for their files. ``main`` sets the levels
+    of the ``slack_sdk`` and ``alembic`` loggers for its process: they are put back, so later tests see theirs."""
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
-    return tmp_path
+    levels = {name: logging.getLogger(name).level for name in ("slack_sdk", "alembic")}
+    yield tmp_path
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _propose_and_agree(stack: LocalStack) -> None:
