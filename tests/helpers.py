@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from bot.container import Services
 from bot.harness import LocalStack
+from bot.kpi_api import VALUES_PATH
 from bot.sandbox import DemoWorld
 from bot.services.partnership_models import SlackProfile
 from bot.services.pulse_models import AnswerInput
@@ -338,3 +341,33 @@ def form_errors(response: Any) -> dict[str, str]:
     body = response.json or {}
     assert body.get("response_action") == "errors", response.body
     return dict(body["errors"])
+
+
+def post_kpi_values(
+    stack: LocalStack, body: bytes, *, token: str | None, content_type: str = "application/json", method: str = "POST"
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """``body`` sent to ``POST /api/v1/kpis/values`` of the stack's HTTP server with ``token`` as its bearer: the
+    status, the JSON answer and the headers (names in lower case)."""
+    headers = {"Content-Type": content_type}
+    if token is not None:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(stack.base_url + VALUES_PATH, data=body, headers=headers, method=method)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return int(answer.status), json.loads(answer.read()), {k.lower(): v for k, v in answer.headers.items()}
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read()), {k.lower(): v for k, v in error.headers.items()}
+
+
+def open_kpi_proposal_from_menu(stack: LocalStack, user_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The client lead posts the menu; ``user_id`` opens the (empty) KPI ledger from its "KPIs" button and the
+    proposal form from the ledger: (the menu message, the form's view)."""
+    w = stack.world
+    partner_command(stack, w.client_lead, "menu")
+    menu = wait_for(lambda: next(iter(channel_messages_with(stack, "menu-everyone")), None), what="the menu")
+    stack.actor(user_id).click(w.channel, menu["ts"], "menu-kpis")
+    empty = ephemeral_with(stack, user_id, "No KPIs yet")
+    before = view_ids(stack)
+    stack.actor(user_id).click_ephemeral(w.channel, empty["ts"], "kpi-propose")
+    return menu, new_view(stack, user_id, "kpi-propose-submit", before)

@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from datetime import date
 from typing import Any
 
 import pytest
 
 from bot.harness import LocalStack
-from bot.kpi_api import MAX_API_BODY_BYTES, VALUES_PATH
+from bot.kpi_api import MAX_API_BODY_BYTES
 from bot.services import api_tokens
 from tests.conftest import START
 from tests.factories import make_issue_world
-from tests.helpers import ephemeral_with, partner_command, setup_partnership
+from tests.helpers import ephemeral_with, partner_command, post_kpi_values, setup_partnership
 from tests.kpi_factories import add_kpi, stored_values
 
 NOV_29 = date(2026, 11, 29)
@@ -54,21 +52,6 @@ def _token(stack: LocalStack, channel_id: str | None = None, team_id: str | None
     ).token
 
 
-def _post(
-    stack: LocalStack, body: bytes, *, token: str | None, content_type: str = "application/json", method: str = "POST"
-) -> tuple[int, dict[str, Any], dict[str, str]]:
-    headers = {"Content-Type": content_type}
-    if token is not None:
-        headers["Authorization"] = "Bearer " + token
-    request = urllib.request.Request(stack.base_url + VALUES_PATH, data=body, headers=headers, method=method)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=10) as answer:
-            return int(answer.status), json.loads(answer.read()), {k.lower(): v for k, v in answer.headers.items()}
-    except urllib.error.HTTPError as error:
-        return int(error.code), json.loads(error.read()), {k.lower(): v for k, v in error.headers.items()}
-
-
 def _values(*entries: dict[str, Any]) -> bytes:
     return json.dumps({"values": list(entries)}).encode()
 
@@ -86,9 +69,9 @@ def _world(stack: LocalStack) -> tuple[int, str]:
 
 def test_a_push_is_saved_and_a_repeat_replaces(stack: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
     kpi_id, token = _world(stack)
-    status, answer, _ = _post(stack, _values(_fcr(81.5, note=MARKER), _fcr(70, "2026-11-22")), token=token)
+    status, answer, _ = post_kpi_values(stack, _values(_fcr(81.5, note=MARKER), _fcr(70, "2026-11-22")), token=token)
     assert (status, answer) == (200, {"ok": True, "new": 2, "replaced": 0})
-    status, answer, _ = _post(stack, _values(_fcr(79)), token=token)
+    status, answer, _ = post_kpi_values(stack, _values(_fcr(79)), token=token)
     assert (status, answer) == (200, {"ok": True, "new": 0, "replaced": 1})
     assert stored_values(stack.services.uow_factory, kpi_id) == [
         (date(2026, 11, 22), 70.0, None, "api"),
@@ -108,10 +91,10 @@ def test_wrong_revoked_and_other_partnerships_tokens_are_refused(stack: LocalSta
     add_kpi(stack.services.uow_factory, other.partnership_id, key="other-kpi", now=START)
     other_token = _token(stack, channel_id="C0OTHER", team_id="TCLIENT", actor="UPL")
     for presented in (None, "", token[:-2] + "zz", "ppk_" + "x" * 43, token.upper()):
-        status, answer, headers = _post(stack, body, token=presented)
+        status, answer, headers = post_kpi_values(stack, body, token=presented)
         assert status == 401 and answer["ok"] is False, (presented, answer)
         assert headers.get("www-authenticate") == "Bearer"
-    status, answer, _ = _post(stack, body, token=other_token)
+    status, answer, _ = post_kpi_values(stack, body, token=other_token)
     assert status == 400
     assert answer["errors"] == [
         {
@@ -133,7 +116,7 @@ def test_wrong_revoked_and_other_partnerships_tokens_are_refused(stack: LocalSta
         token_id=token_id,
         now=START,
     )
-    status, _, _ = _post(stack, body, token=token)
+    status, _, _ = post_kpi_values(stack, body, token=token)
     assert status == 401
     assert stored_values(stack.services.uow_factory, kpi_id) == []
 
@@ -142,14 +125,14 @@ def test_oversized_non_json_and_malformed_bodies_are_refused_whole(stack: LocalS
     kpi_id, token = _world(stack)
     good = _fcr(81.5)
     oversized = _values(good, _fcr(1, "2026-11-22", note="n" * MAX_API_BODY_BYTES))
-    assert _post(stack, oversized, token=token)[0] == 413
-    assert _post(stack, _values(good), token=token, content_type="text/csv")[0] == 415
-    assert _post(stack, _values(good), token=token, method="PUT")[0] == 405
-    status, answer, _ = _post(stack, b'{"values": [' + MARKER.encode(), token=token)
+    assert post_kpi_values(stack, oversized, token=token)[0] == 413
+    assert post_kpi_values(stack, _values(good), token=token, content_type="text/csv")[0] == 415
+    assert post_kpi_values(stack, _values(good), token=token, method="PUT")[0] == 405
+    status, answer, _ = post_kpi_values(stack, b'{"values": [' + MARKER.encode(), token=token)
     assert status == 400 and "not valid JSON" in answer["error"]
-    assert _post(stack, b"[1, 2]", token=token)[0] == 400
-    assert _post(stack, _values(), token=token)[0] == 400
-    status, answer, _ = _post(
+    assert post_kpi_values(stack, b"[1, 2]", token=token)[0] == 400
+    assert post_kpi_values(stack, _values(), token=token)[0] == 400
+    status, answer, _ = post_kpi_values(
         stack,
         _values(
             good,
@@ -178,7 +161,7 @@ def test_oversized_non_json_and_malformed_bodies_are_refused_whole(stack: LocalS
     assert answer["errors"][-1]["same_as_index"] == 0
     # Well-formed but refused by the rules: a Monday, a period not started, NaN (JSON's extension) - and the
     # good entry with them is not saved either.
-    status, answer, _ = _post(
+    status, answer, _ = post_kpi_values(
         stack,
         b'{"values": [{"kpi": "fcr", "period_end": "2026-11-29", "value": 81.5},'
         b' {"kpi": "fcr", "period_end": "2026-11-30", "value": 1},'
@@ -210,12 +193,12 @@ def test_a_lead_makes_lists_and_revokes_a_token_in_slack_and_sees_it_once(stack:
     token = tokens[0]
     others = [m for m in stack.sandbox.ephemerals(w.channel) if m.get("recipient") != w.client_lead]
     assert token not in json.dumps(others) and token not in json.dumps(stack.sandbox.messages(w.channel))
-    assert _post(stack, _values(_fcr(81.5)), token=token)[:2] == (200, {"ok": True, "new": 1, "replaced": 0})
+    assert post_kpi_values(stack, _values(_fcr(81.5)), token=token)[:2] == (200, {"ok": True, "new": 1, "replaced": 0})
 
     partner_command(stack, w.client_lead, "kpi tokens")
     listed = json.dumps(ephemeral_with(stack, w.client_lead, "*API tokens*"))
     assert "Ticketing system" in listed and token[-4:] in listed and token not in listed and "last used" in listed
     partner_command(stack, w.client_lead, "kpi token revoke 1")
     ephemeral_with(stack, w.client_lead, "is revoked")
-    assert _post(stack, _values(_fcr(60)), token=token)[0] == 401
+    assert post_kpi_values(stack, _values(_fcr(60)), token=token)[0] == 401
     assert stored_values(stack.services.uow_factory, kpi_id) == [(NOV_29, 81.5, None, "api")]

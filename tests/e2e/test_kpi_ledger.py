@@ -15,6 +15,7 @@ from tests.helpers import (
     ephemeral_with,
     form_errors,
     new_view,
+    open_kpi_proposal_from_menu,
     partner_command,
     setup_partnership,
     thread,
@@ -54,13 +55,7 @@ def test_provider_lead_proposes_client_lead_agrees_and_a_change_makes_version_2(
     ephemeral_with(stack, w.client_lead, "There is no KPI with the key `nope`")
 
     # The provider lead opens the ledger from the menu's "KPIs" button and proposes from it.
-    partner_command(stack, w.client_lead, "menu")
-    menu = wait_for(lambda: next(iter(channel_messages_with(stack, "menu-everyone")), None), what="the menu")
-    stack.actor(w.provider_lead).click(w.channel, menu["ts"], "menu-kpis")
-    empty = ephemeral_with(stack, w.provider_lead, "No KPIs yet")
-    before = view_ids(stack)
-    stack.actor(w.provider_lead).click_ephemeral(w.channel, empty["ts"], "kpi-propose")
-    form = new_view(stack, w.provider_lead, PROPOSE_CALLBACK, before)
+    menu, form = open_kpi_proposal_from_menu(stack, w.provider_lead)
     bad = stack.actor(w.provider_lead).submit_view(form["id"], {**FORM, "target": "75%"})
     assert "must be a number" in form_errors(bad)["target"]
     bad = stack.actor(w.provider_lead).submit_view(form["id"], {**FORM, "red": "72"})
