@@ -26,7 +26,8 @@ from bot.services import api_tokens
 from bot.services.errors import NotFound
 from bot.services.kpi_models import KpiSource, KpiValueInput
 from bot.services.kpi_value_models import ValueProblem
-from bot.services.kpi_values import FiguresRefused, UowFactory
+from bot.services.kpi_values import FiguresRefused
+from storage.uow import UowFactory
 
 logger = logging.getLogger(__name__)
 

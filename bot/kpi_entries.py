@@ -12,7 +12,8 @@ from datetime import date, datetime
 from bot.services import kpi_values
 from bot.services.kpi_models import KpiSource, KpiValueInput
 from bot.services.kpi_value_models import RecordedFigures, ValueProblem
-from bot.services.kpi_values import FiguresRefused, UowFactory
+from bot.services.kpi_values import FiguresRefused
+from storage.uow import UowFactory
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 
 from bot.services.errors import NotFound
@@ -24,9 +23,7 @@ from bot.services.partnership_guards import (
 )
 from bot.services.read_models_from_rows import view_from_row
 from storage.models import ApiToken
-from storage.uow import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
+from storage.uow import UowFactory
 
 TOKEN_PREFIX = "ppk_"
 TOKEN_BYTES = 32

@@ -20,7 +20,7 @@ the issue's request key, so the same run never logs two issues, whatever the pol
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -45,11 +45,10 @@ from bot.services.partnership_guards import categories_of, partnership_a_lead_ch
 from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view
 from storage.models import Kpi, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 logger = logging.getLogger(__name__)
 
-UowFactory = Callable[[], UnitOfWork]
 
 #: KPIs handled per transaction by the heartbeat's pass.
 BATCH = 200

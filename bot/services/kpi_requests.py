@@ -19,12 +19,12 @@ from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.goals import require_side_member
 from bot.services.kpi_models import KpiFigure, KpiSource, KpiValueInput, KpiView
 from bot.services.kpi_value_models import KpiFormInput, KpiRecordForm, RecordedFromForm
-from bot.services.kpi_values import FiguresRefused, UowFactory, record_values, version_views
+from bot.services.kpi_values import FiguresRefused, record_values, version_views
 from bot.services.partnership_guards import org_of, require_partnership, today_in
 from bot.services.partnership_models import Role
 from bot.services.working_calendar import WorkingCalendar, first_window, load_calendar
 from storage.models import Kpi, Partnership
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, UowFactory
 
 BATCH = 100
 #: Periods the form offers: the one asked for and the ones before it (a missed week can still be filled in).

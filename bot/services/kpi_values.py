@@ -9,7 +9,7 @@ and which version judges it comes from ``kpi_rules``; the status shown for each 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.services import kpi_rows, kpi_rules
@@ -19,9 +19,7 @@ from bot.services.kpi_value_models import RecordedFigures, ValueProblem
 from bot.services.partnership_guards import today_in
 from bot.text_hygiene import clean_text
 from storage.models import Kpi, KpiValue, Partnership
-from storage.uow import UnitOfWork
-
-UowFactory = Callable[[], UnitOfWork]
+from storage.uow import UnitOfWork, UowFactory
 
 #: Who recorded a figure is a Slack user id, a file name or a token's label; longer names are cut to the column.
 MAX_RECORDED_BY = 100
