@@ -610,9 +610,10 @@ def _null_sender_services(url: str) -> Any:
     from bot.container import Services
     from bot.delivery.renderer import Renderer
     from bot.delivery.sender import DeliveryReport, OutboxSender
-    from bot.directory import SlackDirectory
+    from bot.delivery.pacer import Pacer
     from bot.settings import Settings
     from storage.db import make_session_factory
+    from bot.workspace_clients import OneWorkspace
     from storage.uow import UnitOfWorkFactory
 
     class NullSender(OutboxSender):
@@ -624,7 +625,8 @@ def _null_sender_services(url: str) -> Any:
     client = WebClient(token="xox" + "b-unused")  # never called: the sender sends nothing
     secret = "benchmark-secret-key-0123456789abcdef0123456789"
     settings = Settings.load({"database_url": url, "secret_key": secret}, env_file=None)
-    sender = NullSender(uow_factory=uow_factory, client=client, renderer=Renderer(uow_factory, secret), clock=utcnow)
+    clients = OneWorkspace(client, team_id=TEAM, pacer=Pacer())
+    sender = NullSender(uow_factory=uow_factory, clients=clients, renderer=Renderer(uow_factory, secret), clock=utcnow)
     return Services(
         settings=settings,
         engine=engine,
@@ -632,7 +634,7 @@ def _null_sender_services(url: str) -> Any:
         secret_key=secret,
         clock=utcnow,
         client=client,
-        directory=SlackDirectory(client),
+        clients=clients,
         sender=sender,
         team_id=TEAM,
         bot_user_id=BOT_USER,

@@ -20,6 +20,7 @@ import handlers
 from bot.after_ack import MODAL_THREADS, runs_first
 from bot.blocks.common import build_error
 from bot.container import Services
+from bot.oauth_app import oauth_flow
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,14 @@ def create_app(
     if verify:
         settings.require("slack_signing_secret")
     executor = AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack")
+    oauth: dict[str, Any] = {}
+    if services.oauth is not None:
+        # Each request is authorized with its workspace's installation; /slack/install and /slack/oauth_redirect
+        # are Bolt's OAuth flow (bot/http.py routes them).
+        oauth = {
+            "authorize": services.oauth.authorize,
+            "oauth_flow": oauth_flow(settings, services.oauth, services.uow_factory, services.client, services.clock),
+        }
     app = App(
         client=client or services.client,
         signing_secret=settings.secret("slack_signing_secret") if settings.slack_signing_secret else "",
@@ -119,6 +128,7 @@ def create_app(
         # thread skips Bolt's hand-off to a listener thread and its 10 ms polling for the ack.
         process_before_response=True,
         listener_executor=executor,
+        **oauth,
     )
     app.listener_runner.lazy_listener_runner = LaneLazyListenerRunner(logging.getLogger("slack_bolt.App"), executor)
 

@@ -1,4 +1,9 @@
-"""The composition root: builds the engine, the unit-of-work factory, the Slack client and the sender once."""
+"""The composition root: builds the engine, the unit-of-work factory, the Slack clients and the sender once.
+
+Two modes: single-workspace (``SLACK_BOT_TOKEN``: one static token, checked with ``auth.test`` at start) and OAuth
+(``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``: every workspace installs through ``/slack/install``; each one's token
+comes from its encrypted installation, ``bot.oauth_app``).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,12 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.directory import SlackDirectory
+from bot.oauth_app import OAuthParts, build_oauth_parts
 from bot.services import partnerships
 from bot.services.question_bank import sync_bank
 from bot.settings import Settings, SettingsError
 from bot.slack_client import make_web_client
+from bot.workspace_clients import OneWorkspace, WorkspaceClients
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.uow import UnitOfWorkFactory
@@ -37,11 +44,26 @@ class Services:
     uow_factory: UnitOfWorkFactory
     secret_key: str
     clock: Callable[[], datetime]
+    #: The Bolt app's client: the static token's in single-workspace mode; in OAuth mode a client without a token
+    #: (Bolt gives each request its installation's).
     client: WebClient
-    directory: SlackDirectory
+    #: Each workspace's client and directory, for work outside a request's listener.
+    clients: WorkspaceClients
     sender: OutboxSender
+    #: The static token's workspace and bot user (single-workspace mode); empty in OAuth mode.
     team_id: str
     bot_user_id: str
+    #: OAuth mode's stores, tokens and install flow; None in single-workspace mode.
+    oauth: OAuthParts | None = None
+
+    def directory_for(self, team_id: str) -> SlackDirectory:
+        """The people and channels of a workspace, as its own installation sees them."""
+        return self.clients.directory_for(team_id)
+
+    @property
+    def directory(self) -> SlackDirectory:
+        """The single workspace's directory (single-workspace mode)."""
+        return self.clients.directory_for(self.team_id)
 
     def __deepcopy__(self, memo: dict[int, object]) -> Services:
         # Bolt deep-copies a request's context for each lazy listener; the services are shared, never copied.
@@ -75,39 +97,40 @@ def build_services(
 ) -> Services:
     """Build everything once at start.
 
-    Checks the bot token with ``auth.test`` (a bad token stops the program here, not at the first message),
-    and, with ``prepare`` (the serving process; worker processes skip it), upgrades the schema, loads the
-    question bank and records the workspace.
+    Single-workspace mode checks the bot token with ``auth.test`` (a bad token stops the program here, not at the
+    first message). With ``prepare`` (the serving process; worker processes skip it) it upgrades the schema, loads
+    the question bank and, in single-workspace mode, records the workspace.
 
     Raises:
         SettingsError: a required setting is missing, or Slack rejected the token.
     """
-    settings.require("slack_bot_token", "secret_key")
+    settings.require("secret_key")
+    if not settings.oauth_enabled:
+        settings.require("slack_bot_token")
     engine = make_engine(settings.database_url, pool_size=pool_size(settings, serving=prepare))
     if prepare:
         prepare_database(settings, engine)
     uow_factory = UnitOfWorkFactory(make_session_factory(engine))
-    client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
-    try:
-        auth = client.auth_test()
-    except SlackApiError as exc:
-        code = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
-        raise SettingsError(
-            f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({code}). Check the token."
-        ) from None
-    except Exception as exc:  # a network failure after the start-up check passed: not the token's fault
-        raise SettingsError(f"cannot reach Slack at {settings.slack_api_url} ({exc})") from None
+    pacer = pacer or Pacer()
     now = clock()
-    team_id, bot_user_id = str(auth["team_id"]), str(auth["user_id"])
     if prepare:
         sync_bank(uow_factory(), now=now)
-        partnerships.ensure_workspace(
-            uow_factory(), team_id=team_id, name=str(auth.get("team") or ""), bot_user_id=bot_user_id, now=now
-        )
+    oauth: OAuthParts | None = None
+    clients: WorkspaceClients
+    if settings.oauth_enabled:
+        oauth = build_oauth_parts(settings, engine, uow_factory, clock=clock, pacer=pacer)
+        client = client or make_web_client("", settings.slack_api_url)
+        clients, team_id, bot_user_id = oauth.workspaces, "", ""
+    else:
+        client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
+        team_id, bot_user_id, team_name = _check_bot_token(client, settings)
+        if prepare:
+            partnerships.ensure_workspace(uow_factory(), team_id=team_id, name=team_name, bot_user_id=bot_user_id, now=now)
+        clients = OneWorkspace(client, team_id=team_id, pacer=pacer)
     secret_key = settings.secret("secret_key")
     sender = OutboxSender(
         uow_factory=uow_factory,
-        client=client,
+        clients=clients,
         renderer=Renderer(uow_factory, secret_key, clock=clock),
         pacer=pacer,
         concurrency=settings.send_concurrency,
@@ -120,8 +143,23 @@ def build_services(
         secret_key=secret_key,
         clock=clock,
         client=client,
-        directory=SlackDirectory(client, pacer=sender.pacer, workspace=team_id),
+        clients=clients,
         sender=sender,
         team_id=team_id,
         bot_user_id=bot_user_id,
+        oauth=oauth,
     )
+
+
+def _check_bot_token(client: WebClient, settings: Settings) -> tuple[str, str, str]:
+    """(team id, bot user id, team name) of the static bot token, asked of ``auth.test``."""
+    try:
+        auth = client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
+        raise SettingsError(
+            f"Slack rejected SLACK_BOT_TOKEN at {settings.slack_api_url} ({code}). Check the token."
+        ) from None
+    except Exception as exc:  # a network failure after the start-up check passed: not the token's fault
+        raise SettingsError(f"cannot reach Slack at {settings.slack_api_url} ({exc})") from None
+    return str(auth["team_id"]), str(auth["user_id"]), str(auth.get("team") or "")

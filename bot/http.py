@@ -1,5 +1,6 @@
-"""HTTP mode: Slack's requests on POST /slack/events, liveness on GET /healthz and the HTTP API's paths (KPI
-figures, ``bot/kpi_api.py``), served by waitress.
+"""HTTP mode: Slack's requests on POST /slack/events, liveness on GET /healthz, the HTTP API's paths (KPI
+figures, ``bot/kpi_api.py``), the privacy note on GET /privacy and, in OAuth mode, Bolt's install flow on GET
+/slack/install and /slack/oauth_redirect (``bot/oauth_app.py``), served by waitress.
 
 Before Bolt sees a request, this module refuses what Bolt would mishandle: a body over ``MAX_BODY_BYTES`` gets 413
 without being read (waitress refuses it from its Content-Length, and this app reads at most one byte past the limit
@@ -22,6 +23,8 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 from waitress.server import create_server
+
+from bot.install_pages import PRIVACY_PATH, privacy_page
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,33 @@ def _respond(start_response: StartResponse, status: int, body: str, content_type
     return response.get_body()
 
 
+def install_routes(app: App) -> dict[str, WsgiApp]:
+    """GET routes of the install: the privacy note, and Bolt's OAuth flow when the app has one (the install page
+    with its state cookie; the redirect back from Slack, which checks the state and saves the installation). The
+    query string (code, state) is never logged."""
+
+    def page(environ: dict[str, Any], start_response: StartResponse, handle: Callable[[BoltRequest], Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            return _respond(start_response, 405, "method not allowed", "text/plain")
+        request = BoltRequest(
+            body="", query=environ.get("QUERY_STRING", ""), headers=WsgiHttpRequest(environ).get_headers()
+        )
+        answer = handle(request)
+        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
+
+    def privacy(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        return _respond(start_response, 200, privacy_page(), "text/html; charset=utf-8")
+
+    routes: dict[str, WsgiApp] = {PRIVACY_PATH: privacy}
+    flow = app.oauth_flow
+    if flow is not None:
+        routes[flow.install_path] = lambda environ, start: page(environ, start, flow.handle_installation)
+        routes[flow.redirect_uri_path] = lambda environ, start: page(environ, start, flow.handle_callback)
+    return routes
+
+
 def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str, routes: Mapping[str, WsgiApp] | None = None) -> WsgiApp:
     """A WSGI app routing verified Slack requests to Bolt, /healthz to a database check, and each path of
     ``routes`` (the HTTP API, ``bot.kpi_api.api_routes``) to its own app, which checks its own requests.
@@ -110,6 +140,7 @@ def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str, routes: Mapp
     unsigned body from ever being parsed or logged.
     """
     verifier = SignatureVerifier(signing_secret)
+    routes = {**install_routes(app), **(routes or {})}
 
     def slack(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.container import Services
 from bot.delivery.sender import DeliveryReport
+from bot.workspace_clients import TokenUnavailable
 from bot.services import (
     actions,
     channel_membership,
@@ -113,11 +114,12 @@ def _reconcile_members(services: Services, now: datetime) -> None:
     on record."""
     for team_id, channel_id in channel_membership.channels_due(services.uow_factory(), now=now):
         try:
-            member_ids = services.directory.channel_member_ids(channel_id)
+            directory = services.directory_for(team_id)
+            member_ids = directory.channel_member_ids(channel_id)
             new_ids = channel_membership.unknown_member_ids(
                 services.uow_factory(), team_id=team_id, channel_id=channel_id, member_ids=member_ids
             )
-            profiles = [services.directory.profile(uid) for uid in new_ids]
+            profiles = [directory.profile(uid) for uid in new_ids]
             channel_membership.reconcile_members(
                 services.uow_factory(),
                 team_id=team_id,
@@ -126,7 +128,7 @@ def _reconcile_members(services: Services, now: datetime) -> None:
                 profiles=profiles,
                 now=now,
             )
-        except SlackApiError as exc:
+        except (SlackApiError, TokenUnavailable) as exc:
             logger.warning("members of %s not reconciled (%s); the round asks the members on record", channel_id, exc)
 
 

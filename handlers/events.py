@@ -61,11 +61,12 @@ def fill_joined_member(body: dict[str, Any], event: dict[str, Any], context: Bol
     team_id = str(context.team_id)
     if not partnerships.has_partnership(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
         return
-    profile = services.directory.profile(event["user"])
+    directory = services.directory_for(team_id)
+    profile = directory.profile(event["user"])
     group_members: dict[str, list[str]] = {}
     for usergroup_id in side_groups.side_group_ids(services.uow_factory(), team_id=team_id, channel_id=event["channel"]):
         try:
-            group_members[usergroup_id] = services.directory.usergroup_member_ids(usergroup_id)
+            group_members[usergroup_id] = directory.usergroup_member_ids(usergroup_id)
         except SlackApiError as exc:  # the group's stored members are used instead
             logger.warning("usergroups.users.list %s failed (%s); using its stored members", usergroup_id, error_code(exc))
     channel_membership.fill_member_profile(

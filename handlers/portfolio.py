@@ -37,7 +37,7 @@ def post_portfolio_here(command: PortfolioHere, ctx: CommandContext) -> None:
     """Leads: post the portfolio in this (internal) channel every week."""
     services, uow = ctx.services, ctx.services.uow_factory
     portfolio.require_lead(uow(), team_id=ctx.team_id, user_id=ctx.user_id)
-    portfolio.check_channel_is_internal(shared=_is_shared(services, ctx.channel_id))
+    portfolio.check_channel_is_internal(shared=_is_shared(services, ctx.team_id, ctx.channel_id))
     _announce(ctx.client, ctx.channel_id, ctx.user_id)
     settings = portfolio.set_channel(
         uow(), team_id=ctx.team_id, channel_id=ctx.channel_id, user_id=ctx.user_id, now=services.clock()
@@ -78,10 +78,10 @@ CANT_POST = (
 )
 
 
-def _is_shared(services: Services, channel_id: str) -> bool:
+def _is_shared(services: Services, team_id: str, channel_id: str) -> bool:
     """Whether another organisation can read the channel (Slack Connect), from conversations.info."""
     try:
-        return services.directory.channel_info(channel_id).is_connect
+        return services.directory_for(team_id).channel_info(channel_id).is_connect
     except SlackApiError as exc:
         if classify(error_code(exc)) is ErrorKind.CHANNEL_GONE:
             raise DomainError(CANT_POST) from None

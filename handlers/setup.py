@@ -32,13 +32,14 @@ from handlers.ui import ack_checked_form, actor_profile, checked_form, reply, un
 def setup_form(services: Services, *, team_id: str, channel_id: str, user_id: str) -> View:
     """The setup form for this channel, or a modal explaining why not (not a lead; bot not in the channel)."""
     try:
-        info = services.directory.channel_info(channel_id)
+        directory = services.directory_for(team_id)
+        info = directory.channel_info(channel_id)
         if not info.bot_is_member:
             raise DomainError("Invite me to this channel first (`/invite @PartnerPulse`), then run `/partner setup` again.")
         existing, members = partnership_setup.setup_defaults(
             services.uow_factory(), team_id=team_id, channel_id=channel_id, user_id=user_id
         )
-        tz = services.directory.profile(user_id).tz or services.settings.default_timezone
+        tz = directory.profile(user_id).tz or services.settings.default_timezone
     except SlackApiError as exc:
         if error_code(exc) not in ("channel_not_found", "not_in_channel"):
             raise
@@ -122,7 +123,8 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         return  # the form showed why
     ref, data = submitted
     user = actor_profile(body)
-    info = services.directory.channel_info(ref.channel_id)
+    directory = services.directory_for(ref.team_id)
+    info = directory.channel_info(ref.channel_id)
     partnership_setup.configure_partnership(
         services.uow_factory(),
         team_id=ref.team_id,
@@ -130,7 +132,7 @@ def save_setup(body: dict[str, Any], view: dict[str, Any], client: WebClient, se
         user_id=user.user_id,
         data=data,
         is_connect=info.is_connect,
-        channel_members=services.directory.channel_profiles(ref.channel_id),
+        channel_members=directory.channel_profiles(ref.channel_id),
         now=services.clock(),
         request_key=f"setup-view:{view.get('id')}",
     )

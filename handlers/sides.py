@@ -42,7 +42,7 @@ def assign_group_side(command: SideGroupAssign, ctx: CommandContext) -> None:
     # Refuse before asking Slack anything: only leads assign sides.
     partnerships.require_lead(uow(), **where, user_id=ctx.user_id)
     try:
-        member_ids = services.directory.usergroup_member_ids(usergroup_id)
+        member_ids = services.directory_for(ctx.team_id).usergroup_member_ids(usergroup_id)
     except SlackApiError as exc:
         code = error_code(exc)
         if code in UNKNOWN_GROUP_ERRORS:

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
+from bot.workspace_clients import OneWorkspace
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
@@ -42,7 +43,7 @@ def sandbox_sender(
     )
     return OutboxSender(
         uow_factory=uow_factory,
-        client=client,
+        clients=OneWorkspace(client, team_id="", pacer=Pacer(sleep=lambda _: None)),
         renderer=renderer,
         pacer=Pacer(sleep=lambda _: None),
         concurrency=1,

@@ -40,6 +40,7 @@ from bot.services import outbox_hold, outbox_sending, partnerships
 from bot.services.outbox import SPECS, OutboxItem
 from bot.services.recipients import Recipient
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
+from bot.workspace_clients import TokenUnavailable, WorkspaceClients
 from storage import queued_outbox
 from storage.uow import UnitOfWork
 
@@ -79,7 +80,7 @@ class OutboxSender:
         self,
         *,
         uow_factory: Callable[[], UnitOfWork],
-        client: WebClient,
+        clients: WorkspaceClients,
         renderer: Renderer,
         pacer: Pacer | None = None,
         concurrency: int = 8,
@@ -87,7 +88,7 @@ class OutboxSender:
         renew_every: float = RENEW_EVERY,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.uow_factory, self.client, self.renderer = uow_factory, client, renderer
+        self.uow_factory, self.clients, self.renderer = uow_factory, clients, renderer
         self.pacer = pacer or Pacer()
         self.concurrency = concurrency
         self.clock = clock
@@ -100,7 +101,7 @@ class OutboxSender:
         total = DeliveryReport()
         followed_up = False
         # A workspace held for a rejected token whose re-check is due: its messages join this send if it passes.
-        recheck_held_tokens(self.uow_factory, self.client, self.clock)
+        recheck_held_tokens(self.uow_factory, self.clients, self.clock)
         while True:
             items = outbox_sending.claim(self.uow_factory(), now=self.clock(), limit=CLAIM_BATCH)
             if not items:
@@ -204,6 +205,8 @@ class OutboxSender:
             return None
         try:
             ts = self._call(item, rendered, lease)
+        except TokenUnavailable as exc:
+            return self._hold(item, exc.code, report)
         except TakenOver:
             logger.info("outbox %s (%s): taken over by another sender; not sent here", item.id, item.dedupe_key)
             report.taken_over += 1
@@ -240,7 +243,7 @@ class OutboxSender:
             # Paced inside, by the call it makes; a row reclaimed meanwhile is not ours to send.
             lease.take(item)
             return send_privately(
-                self.client,
+                self._client(item),
                 self.pacer,
                 team=team,
                 channel_id=item.channel_id,
@@ -262,7 +265,7 @@ class OutboxSender:
                 self.pacer.wait("chat.postMessage", team, item.channel_id)
                 return self._post(item, rendered)
             try:
-                resp = self.client.chat_update(
+                resp = self._client(item).chat_update(
                     channel=item.channel_id, ts=rendered.update_ts, text=first.text, blocks=first.blocks
                 )
             except SlackApiError as exc:
@@ -287,7 +290,7 @@ class OutboxSender:
                 self.pacer.wait("chat.postMessage", team, item.channel_id)
             calls += 1
             thread: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-            resp = self.client.chat_postMessage(
+            resp = self._client(item).chat_postMessage(
                 channel=item.channel_id,
                 text=message.text,
                 blocks=message.blocks,
@@ -309,7 +312,7 @@ class OutboxSender:
         """files_upload_v2 into the channel (in ``thread_ts``'s thread). A failure raises SlackApiError like any
         call and the row is retried alone: a half-done upload (a file reserved but never shared) shows nothing.
         """
-        self.client.files_upload_v2(
+        self._client(item).files_upload_v2(
             channel=item.channel_id,
             thread_ts=thread_ts,
             content=upload.content,
@@ -323,9 +326,21 @@ class OutboxSender:
     def _pin(self, item: OutboxItem, ts: str) -> None:
         try:
             self.pacer.wait("pins.add", self._team(item.workspace_id), item.channel_id)
-            self.client.pins_add(channel=item.channel_id, timestamp=ts)
+            self._client(item).pins_add(channel=item.channel_id, timestamp=ts)
         except SlackApiError as exc:  # pinning is a convenience; the menu is posted either way
             logger.info("outbox %s: could not pin the menu: %s", item.id, error_code(exc))
+
+    def _hold(self, item: OutboxItem, code: str, report: DeliveryReport) -> ErrorKind:
+        """Slack rejected the workspace's token, or there is none: hold its sending; the row waits, unharmed."""
+        now = self.clock()
+        self._rejected.add(item.workspace_id)
+        outbox_hold.hold_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code, now=now)
+        outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now, count_attempt=False)
+        report.retried += 1
+        return ErrorKind.AUTH
+
+    def _client(self, item: OutboxItem) -> WebClient:
+        return self.clients.client_for(self._team(item.workspace_id))
 
     def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
         code = error_code(exc)
@@ -347,10 +362,7 @@ class OutboxSender:
             outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now)
             report.retried += 1
         elif kind is ErrorKind.AUTH:
-            self._rejected.add(item.workspace_id)
-            outbox_hold.hold_sending(self.uow_factory(), workspace_id=item.workspace_id, error=code, now=now)
-            outbox_sending.mark_retry(self.uow_factory(), item, error=code, available_at=now, count_attempt=False)
-            report.retried += 1
+            return self._hold(item, code, report)
         elif kind is ErrorKind.RATE_LIMITED:
             wait = retry_after_seconds(exc)
             self.pacer.push_back(item.method, self._team(item.workspace_id), item.channel_id, wait)

@@ -7,23 +7,27 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services import outbox_hold
 from bot.slack_client import ErrorKind, classify, error_code
+from bot.workspace_clients import TokenUnavailable, WorkspaceClients
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 
-def recheck_held_tokens(uow_factory: Callable[[], UnitOfWork], client: WebClient, clock: Callable[[], datetime]) -> int:
+def recheck_held_tokens(
+    uow_factory: Callable[[], UnitOfWork], clients: WorkspaceClients, clock: Callable[[], datetime]
+) -> int:
     """Check the token of every held workspace that is due; returns how many workspaces resumed sending."""
     resumed = 0
     for check in outbox_hold.claim_rechecks(uow_factory(), now=clock()):
         error: str | None
         try:
-            answer = client.auth_test()
+            answer = clients.client_for(check.team_id).auth_test()
+        except TokenUnavailable as exc:  # no installation to check (OAuth mode): only a reinstall resumes it
+            error = exc.code
         except SlackApiError as exc:
             code = error_code(exc)
             # Any other answer (a 500, a rate limit) says nothing about the token: back off, keep the old reason.

@@ -129,7 +129,7 @@ def test_a_row_a_click_queued_goes_once_while_the_background_sender_runs(stack: 
     w = stack.world
     services = stack.services
     background = OutboxSender(
-        uow_factory=services.uow_factory, client=services.client, renderer=services.sender.renderer, clock=stack.clock
+        uow_factory=services.uow_factory, clients=services.clients, renderer=services.sender.renderer, clock=stack.clock
     )
     for attempt in range(5):
         start = threading.Barrier(2)

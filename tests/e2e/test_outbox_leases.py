@@ -52,7 +52,7 @@ def test_a_long_batch_keeps_its_lease_so_no_other_sender_doubles_it(
     # Sender A renews its batch's lease before every call (as it does every RENEW_EVERY seconds in production).
     a = OutboxSender(
         uow_factory=services.uow_factory,
-        client=services.client,
+        clients=services.clients,
         renderer=Renderer(services.uow_factory, services.secret_key, clock=stack.clock),
         clock=stack.clock,
         renew_every=0.0,
@@ -61,7 +61,7 @@ def test_a_long_batch_keeps_its_lease_so_no_other_sender_doubles_it(
     b_now = START + outbox_sending.LEASE + timedelta(seconds=1)
     b = OutboxSender(
         uow_factory=services.uow_factory,
-        client=services.client,
+        clients=services.clients,
         renderer=Renderer(services.uow_factory, services.secret_key, clock=lambda: b_now),
         clock=lambda: b_now,
     )
