@@ -608,12 +608,12 @@ def _null_sender_services(url: str) -> Any:
 
     from bot.clock import utcnow
     from bot.container import Services
+    from bot.delivery.pacer import Pacer
     from bot.delivery.renderer import Renderer
     from bot.delivery.sender import DeliveryReport, OutboxSender
-    from bot.delivery.pacer import Pacer
     from bot.settings import Settings
-    from storage.db import make_session_factory
     from bot.workspace_clients import OneWorkspace
+    from storage.db import make_session_factory
     from storage.uow import UnitOfWorkFactory
 
     class NullSender(OutboxSender):

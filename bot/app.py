@@ -20,7 +20,6 @@ import handlers
 from bot.after_ack import MODAL_THREADS, runs_first
 from bot.blocks.common import build_error
 from bot.container import Services
-from bot.oauth_app import oauth_flow
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -112,6 +111,8 @@ def create_app(
     executor = AfterAckExecutor(max_workers=settings.worker_threads, thread_name_prefix="after-ack")
     oauth: dict[str, Any] = {}
     if services.oauth is not None:
+        from bot.oauth_app import oauth_flow
+
         # Each request is authorized with its workspace's installation; /slack/install and /slack/oauth_redirect
         # are Bolt's OAuth flow (bot/http.py routes them).
         oauth = {

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,7 +23,6 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.directory import SlackDirectory
-from bot.oauth_app import OAuthParts, build_oauth_parts
 from bot.services import partnerships
 from bot.services.question_bank import sync_bank
 from bot.settings import Settings, SettingsError
@@ -31,6 +31,9 @@ from bot.workspace_clients import OneWorkspace, WorkspaceClients
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:  # OAuth mode's machinery is imported only when it is used
+    from bot.oauth_app import OAuthParts
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +121,8 @@ def build_services(
     oauth: OAuthParts | None = None
     clients: WorkspaceClients
     if settings.oauth_enabled:
+        from bot.oauth_app import build_oauth_parts
+
         oauth = build_oauth_parts(settings, engine, uow_factory, clock=clock, pacer=pacer)
         client = client or make_web_client("", settings.slack_api_url)
         clients, team_id, bot_user_id = oauth.workspaces, "", ""

@@ -110,12 +110,12 @@ def install_routes(app: App) -> dict[str, WsgiApp]:
     with its state cookie; the redirect back from Slack, which checks the state and saves the installation). The
     query string (code, state) is never logged."""
 
-    def page(environ: dict[str, Any], start_response: StartResponse, handle: Callable[[BoltRequest], Any]) -> Iterable[bytes]:
+    def page(
+        environ: dict[str, Any], start_response: StartResponse, handle: Callable[[BoltRequest], Any]
+    ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
             return _respond(start_response, 405, "method not allowed", "text/plain")
-        request = BoltRequest(
-            body="", query=environ.get("QUERY_STRING", ""), headers=WsgiHttpRequest(environ).get_headers()
-        )
+        request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=WsgiHttpRequest(environ).get_headers())
         answer = handle(request)
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())

@@ -10,7 +10,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.container import Services
 from bot.delivery.sender import DeliveryReport
-from bot.workspace_clients import TokenUnavailable
 from bot.services import (
     actions,
     channel_membership,
@@ -24,6 +23,7 @@ from bot.services import (
     signals,
     watermelon_signals,
 )
+from bot.workspace_clients import TokenUnavailable
 
 logger = logging.getLogger(__name__)
 

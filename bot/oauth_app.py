@@ -23,6 +23,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine
+from storage.installation_store import EncryptedInstallationStore, OnceOAuthStateStore
+from storage.token_cipher import TokenCipher
 
 from bot.delivery.pacer import Pacer
 from bot.install_pages import install_failed_page, install_page, installed_page
@@ -30,8 +32,6 @@ from bot.services import partnerships
 from bot.settings import Settings
 from bot.token_rotation import BotTokens
 from bot.workspace_clients import InstalledWorkspaces, TokenUnavailable
-from storage.installation_store import EncryptedInstallationStore, OnceOAuthStateStore
-from storage.token_cipher import TokenCipher
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ from slack_sdk import WebClient
 from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
-from bot.workspace_clients import OneWorkspace
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
 from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
@@ -22,6 +21,7 @@ from bot.services.issue_lifecycle import LogIssueResult
 from bot.services.issue_models import ActionStatus, ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
 from bot.services.partnerships import upsert_member
+from bot.workspace_clients import OneWorkspace
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, action_input, issue_input, setup_input
 from tests.helpers import demo_channel

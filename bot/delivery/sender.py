@@ -36,7 +36,7 @@ from bot.delivery.rendered import Rendered, Upload
 from bot.delivery.renderer import Renderer
 from bot.delivery.token_recheck import recheck_held_tokens
 from bot.private_send import send_privately
-from bot.services import outbox_hold, outbox_sending, partnerships
+from bot.services import outbox_hold, outbox_sending, partnerships, recipients
 from bot.services.outbox import SPECS, OutboxItem
 from bot.services.recipients import Recipient
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
@@ -243,7 +243,7 @@ class OutboxSender:
             # Paced inside, by the call it makes; a row reclaimed meanwhile is not ours to send.
             lease.take(item)
             return send_privately(
-                self._client(item),
+                self.clients.client_for(to.via_team or team),
                 self.pacer,
                 team=team,
                 channel_id=item.channel_id,
@@ -282,6 +282,7 @@ class OutboxSender:
         """chat.postMessage of the rendered messages (the caller has paced the first one); a message Slack finds
         too long is posted in two (``fitting``)."""
         team = self._team(item.workspace_id)
+        client = self._client(item)
         calls = 0
 
         def post(message: Message, thread_ts: str | None) -> str:
@@ -290,7 +291,7 @@ class OutboxSender:
                 self.pacer.wait("chat.postMessage", team, item.channel_id)
             calls += 1
             thread: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-            resp = self._client(item).chat_postMessage(
+            resp = client.chat_postMessage(
                 channel=item.channel_id,
                 text=message.text,
                 blocks=message.blocks,
@@ -340,7 +341,13 @@ class OutboxSender:
         return ErrorKind.AUTH
 
     def _client(self, item: OutboxItem) -> WebClient:
-        return self.clients.client_for(self._team(item.workspace_id))
+        """The client of the installation the row goes through: the partnership's workspace's, or for a direct
+        message the recipient's own organisation's installation when it has one (``recipients.Recipient.via_team``)."""
+        team = self._team(item.workspace_id)
+        if SPECS[item.purpose].dm and item.partnership_id is not None and item.user_id:
+            to = recipients.recipient(self.uow_factory(), partnership_id=item.partnership_id, user_id=item.user_id)
+            team = (to.via_team if to is not None else "") or team
+        return self.clients.client_for(team)
 
     def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
         code = error_code(exc)

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services import outbox
+from bot.services import outbox, recipients
 from bot.services.digest import build_in
 from bot.services.digest_models import DigestView
 from bot.services.digest_schedule import digest_key, next_digest_time, week_start_of
@@ -106,8 +106,12 @@ def set_digest_copy(uow: UnitOfWork, *, team_id: str, channel_id: str, user_id: 
                 "Only the partnership's leads and executive sponsors can get a copy of the digest. Everyone can read it "
                 "in this channel."
             )
-        if member.team_id not in (None, p.workspace.team_id):
-            raise NotAllowed("PartnerPulse can send direct messages only to people of the workspace that installed it.")
+        installed = recipients.installed_home_teams(uow, p, [member])
+        if member.team_id is not None and not recipients.can_message_directly(p, member, installed):
+            raise NotAllowed(
+                "PartnerPulse can send direct messages only to people of a workspace that installed it: ask your "
+                "organisation's Slack admin to install PartnerPulse too."
+            )
         changed = member.digest_copy != subscribe
         member.digest_copy, member.updated_at = subscribe, now
         uow.commit()

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from bot.services import recipients
 from bot.services.partnership_models import Role
 from storage.models import OutboxMessage, Partnership
 from storage.uow import UnitOfWork
@@ -150,14 +151,15 @@ def _digest_sent(uow: UnitOfWork, item: OutboxItem, ts: str, now: datetime) -> N
     enqueue(uow, p, purpose=Purpose.DIGEST_CHART, ref_id=digest_id, now=now)
     if uow.kpi_figures.has_agreed(p.id):
         enqueue(uow, p, purpose=Purpose.DIGEST_KPI_CHARTS, ref_id=digest_id, now=now)
-    team_id = p.workspace.team_id
-    for member in uow.members.list(p.id):
-        # Only leads and sponsors, and only people of the installing workspace: the app cannot message anyone else.
+    members = uow.members.list(p.id)
+    installed = recipients.installed_home_teams(uow, p, members)
+    for member in members:
+        # Only leads and sponsors, and only people of a workspace that installed the app: it cannot message others.
         if (
             member.digest_copy
             and member.role in (Role.LEAD.value, Role.SPONSOR.value)
             and not member.deleted
-            and member.team_id in (None, team_id)
+            and (member.team_id is None or recipients.can_message_directly(p, member, installed))
         ):
             uow.outbox.add_once(
                 _message(

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from storage.models import Action, Issue, Member, Partnership, Workspace
 from storage.repositories.base import Repository
 from storage.repositories.issues import UNRESOLVED
+from storage.repositories.partnerships import reached_from
 
 _Owned = TypeVar("_Owned", Issue, Action)
 
@@ -18,13 +19,15 @@ class HomeQueries(Repository):
     """What the Home tab shows a person: their partnerships, their issues and their actions."""
 
     def memberships(self, team_id: str, user_id: str, limit: int) -> Sequence[tuple[Partnership, Member]]:
-        """Partnerships of the workspace the person is part of: in the channel, or a lead or sponsor."""
+        """Partnerships the person is part of (in the channel, or a lead or sponsor) seen from workspace ``team_id``:
+        that workspace's, and those of the person's own organisation's shared channels when it installed PartnerPulse
+        too."""
         stmt = (
             select(Partnership, Member)
             .join(Member, Member.partnership_id == Partnership.id)
             .join(Workspace, Workspace.id == Partnership.workspace_id)
             .where(
-                Workspace.team_id == team_id,
+                reached_from(team_id),
                 Member.user_id == user_id,
                 Member.deleted.is_(False),
                 or_(Member.in_channel.is_(True), Member.role != "member"),

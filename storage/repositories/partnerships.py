@@ -6,7 +6,7 @@ from collections.abc import Collection, MutableSequence, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
@@ -39,6 +39,21 @@ class WorkspaceRepository(TableRepository[Workspace]):
     def get_by_team(self, team_id: str) -> Workspace | None:
         return self.find_one(Workspace.team_id == team_id)
 
+    def installed_teams(self, team_ids: Collection[str]) -> set[str]:
+        """Which of ``team_ids`` have PartnerPulse installed now (recorded, and not uninstalled since)."""
+        if not team_ids:
+            return set()
+        stmt = select(Workspace.team_id).where(Workspace.team_id.in_(list(team_ids)), Workspace.uninstalled_at.is_(None))
+        return set(self.session.scalars(stmt))
+
+
+def reached_from(team_id: str) -> ColumnElement[bool]:
+    """A partnership people of workspace ``team_id`` reach: one of that workspace, or a Slack Connect channel's
+    partnership kept by the other organisation's installation when ``team_id`` has installed PartnerPulse too (both
+    organisations installed: one partnership, used from either workspace)."""
+    installed = select(Workspace.id).where(Workspace.team_id == team_id, Workspace.uninstalled_at.is_(None)).exists()
+    return or_(Workspace.team_id == team_id, and_(Partnership.is_connect.is_(True), installed))
+
 
 class PartnershipRepository(TableRepository[Partnership]):
     """Partnerships, one per channel."""
@@ -53,12 +68,16 @@ class PartnershipRepository(TableRepository[Partnership]):
         return {p.id: p for p in rows}
 
     def get_by_channel(self, team_id: str, channel_id: str) -> Partnership | None:
+        """The channel's partnership as seen from workspace ``team_id`` (:func:`reached_from`); its own workspace's
+        first, should each organisation have set one up before the other installed."""
         stmt = (
             select(Partnership)
             .join(Workspace, Workspace.id == Partnership.workspace_id)
-            .where(Workspace.team_id == team_id, Partnership.channel_id == channel_id)
+            .where(Partnership.channel_id == channel_id, reached_from(team_id))
+            .order_by((Workspace.team_id != team_id), Partnership.id)
+            .limit(1)
         )
-        return self.session.scalars(stmt).one_or_none()
+        return self.session.scalars(stmt).first()
 
     def list_with_open_issues(self) -> Sequence[tuple[Partnership, int]]:
         """Every partnership (oldest first) with its number of unresolved issues, in one query."""

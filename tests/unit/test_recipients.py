@@ -42,3 +42,18 @@ def test_times_are_in_the_persons_zone_or_the_partnerships() -> None:
     assert recipient_for(p, _member("T0PROVID", None), "U1").timezone == "America/New_York"  # external, no tz
     assert recipient_for(p, _member("T0PROVID", "Not/AZone"), "U1").timezone == "America/New_York"
     assert recipient_for(p, None, "U1").timezone == "America/New_York"
+
+
+def test_when_the_other_organisation_installed_too_its_people_are_messaged_through_their_own_installation() -> None:
+    p = _partnership()
+    provider = _member("T0PROVID", "Asia/Kolkata")
+    # Only the client's workspace installed: the provider's person gets an ephemeral through the client's app.
+    alone = recipient_for(p, provider, "U1")
+    assert (alone.direct, alone.via_team) == (False, "T0CLIENT")
+    # The provider's workspace installed PartnerPulse too: a direct message, through the provider's installation.
+    both = recipient_for(p, provider, "U1", installed_teams={"T0PROVID"})
+    assert (both.direct, both.via_team) == (True, "T0PROVID")
+    # The client's own people still go through the client's installation; a third workspace's install changes nothing.
+    own = recipient_for(p, _member("T0CLIENT"), "U1", installed_teams={"T0PROVID"})
+    assert (own.direct, own.via_team) == (True, "T0CLIENT")
+    assert recipient_for(p, provider, "U1", installed_teams={"T0OTHER"}).direct is False
