@@ -6,7 +6,12 @@ outbox, heartbeat's ``tick``); the only thing replaced is Slack itself.
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
+import urllib.error
+import urllib.request
+from html import unescape
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +32,8 @@ from bot.slack_client import make_web_client
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret-0123456789abcdef"
 SANDBOX_BOT_TOKEN = "xox" + "b-sandbox_fake_bot_token"
 SANDBOX_SECRET_KEY = "sandbox-secret-key-for-the-anonymity-hash-0123456789"
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 
 
 @dataclass
@@ -47,6 +54,11 @@ class LocalStack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.effective_port}"
+
+    def install(self, team_id: str, *, user_id: str | None = None) -> str:
+        """A person of ``team_id`` installs the app through the OAuth routes (OAuth mode): the install page, Slack's
+        Allow, the redirect back. Returns the last page's HTML."""
+        return install_through_browser(self.base_url, team_id=team_id, user_id=user_id)
 
     def actor(self, user_id: str) -> SandboxActor:
         return self.sandbox.actor(user_id)
@@ -79,14 +91,31 @@ def start_local_stack(
     rate_limit_retries: int = 3,
     sandbox: SlackSandbox | None = None,
     settings_overrides: dict[str, Any] | None = None,
+    oauth: bool = False,
 ) -> LocalStack:
-    """Start the sandbox (with the demo world), build the real bot against it and serve it over HTTP."""
+    """Start the sandbox (with the demo world), build the real bot against it and serve it over HTTP.
+
+    ``oauth``: run as a distributed app (no static token; each workspace installs through ``/slack/install``, see
+    :meth:`LocalStack.install`), with tokens encrypted under a key made for this run.
+    """
     sb = sandbox or SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN)
     sb.start()
     world = build_demo_world(sb)
+    port = 0
+    mode: dict[str, Any] = {"slack_bot_token": sb.bot_token}
+    if oauth:
+        from storage.token_cipher import TokenCipher
+
+        port = _free_port()
+        mode = {
+            "slack_client_id": SANDBOX_CLIENT_ID,
+            "slack_client_secret": SANDBOX_CLIENT_SECRET,
+            "token_keys": TokenCipher.new_key(),
+            "oauth_redirect_url": f"http://127.0.0.1:{port}/slack/oauth_redirect",
+        }
     settings = Settings.load(
         {
-            "slack_bot_token": sb.bot_token,
+            **mode,
             "slack_signing_secret": sb.signing_secret,
             "secret_key": SANDBOX_SECRET_KEY,
             "database_url": database_url,
@@ -97,7 +126,7 @@ def start_local_stack(
         env_file=None,
     )
     clock = SettableClock(start)
-    client = make_web_client(sb.bot_token, sb.api_url, rate_limit_retries=rate_limit_retries)
+    client = make_web_client("" if oauth else sb.bot_token, sb.api_url, rate_limit_retries=rate_limit_retries)
     services = build_services(settings, client=client, clock=clock, pacer=pacer)
     app = create_app(settings, services)
     server = make_server(
@@ -105,7 +134,7 @@ def start_local_stack(
         services.engine,
         signing_secret=sb.signing_secret,
         host="127.0.0.1",
-        port=0,
+        port=port,
         threads=settings.http_threads,
         routes=api_routes(services.uow_factory, services.clock),
     )
@@ -116,3 +145,42 @@ def start_local_stack(
     )
     sb.bot_endpoint = stack.bot_url
     return stack
+
+
+def _free_port() -> int:
+    """A port free now on 127.0.0.1 (OAuth mode needs its redirect URL before the server listens)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _get(url: str, cookie: str = "") -> tuple[int, dict[str, str], str]:
+    opener = urllib.request.build_opener(_NoRedirects)
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers.items()), response.read().decode("utf-8")
+    except urllib.error.HTTPError as answer:  # 3xx (not followed) and 4xx/5xx pages
+        return answer.code, dict(answer.headers.items()), answer.read().decode("utf-8")
+
+
+def install_through_browser(base_url: str, *, team_id: str, user_id: str | None = None) -> str:
+    """What a person's browser does to install the app: open ``/slack/install`` (keeping its state cookie), follow
+    the Add to Slack link to Slack's authorize page as a person of ``team_id`` who clicks Allow, and follow Slack's
+    redirect back to the app. Returns the final page."""
+    status, headers, page = _get(f"{base_url}/slack/install")
+    link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page)
+    if status != 200 or link is None:
+        raise RuntimeError(f"install page answered {status} without an Add to Slack link")
+    cookie = (headers.get("Set-Cookie") or "").split(";", 1)[0]
+    allow = unescape(link.group(1)) + f"&team={team_id}" + (f"&user={user_id}" if user_id else "")
+    status, headers, _ = _get(allow)
+    if status != 302 or "Location" not in headers:
+        raise RuntimeError(f"Slack's authorize page answered {status}")
+    _, _, page = _get(headers["Location"], cookie)
+    return page
