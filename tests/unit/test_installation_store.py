@@ -28,7 +28,7 @@ KEY = new_key()
 
 
 def bot_token(n: int) -> str:
-    return "xox" + f"e.xox" + f"b-1-install-{n}"
+    return "xox" + "e.xox" + f"b-1-install-{n}"
 
 
 def installation(n: int, *, at: datetime = INSTALLED, scopes: str = "chat:write", team: str = TEAM) -> Installation:
