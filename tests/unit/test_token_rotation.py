@@ -19,6 +19,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from sqlalchemy import Engine
 
 from bot.sandbox import SlackSandbox, build_demo_world
+from bot.services.partnerships import ensure_workspace
 from bot.token_rotation import BotTokens, NeedsReinstall, NotInstalled
 from storage.db import make_engine, make_session_factory
 from storage.installation_store import EncryptedInstallationStore
@@ -66,10 +67,14 @@ def bot_tokens(engine: Engine, sandbox_api_url: str, at: datetime, key: str = KE
     )
 
 
-def install(sandbox: SlackSandbox, engine: Engine, team_id: str = TEAM) -> dict[str, Any]:
-    """Install the app in ``team_id`` by OAuth and save the install as the product does; Slack's answer."""
+def install(sandbox: SlackSandbox, engine: Engine, team_id: str = TEAM, *, workspace: bool = True) -> dict[str, Any]:
+    """Install the app in ``team_id`` by OAuth and save the install (and, with ``workspace``, the workspace's row) as
+    the product does; Slack's answer."""
     answer = install_by_oauth(sandbox, team_id).data
     assert isinstance(answer, dict) and answer["expires_in"] == 12 * 3600
+    if workspace:
+        uow = UnitOfWorkFactory(make_session_factory(engine))()
+        ensure_workspace(uow, team_id=team_id, name=answer["team"]["name"], bot_user_id=answer["bot_user_id"], now=INSTALLED)
     make_store(engine).save(
         Installation(
             app_id=answer["app_id"],
@@ -223,7 +228,7 @@ def test_a_workspace_without_an_install_is_not_installed(sandbox: SlackSandbox, 
 
 
 def test_the_refresh_creates_the_workspace_row_it_locks(sandbox: SlackSandbox, engine: Engine) -> None:
-    install(sandbox, engine)
+    install(sandbox, engine, workspace=False)
     bot_tokens(engine, sandbox.api_url, EXPIRING).token_for(TEAM)
     with UnitOfWorkFactory(make_session_factory(engine))() as uow:
         ws = uow.workspaces.get_by_team(TEAM)
