@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from sqlalchemy import Engine, MetaData, select
 
 from bot.cli import main
-from storage.db import make_engine
 from storage.installation_store import EncryptedInstallationStore
 from storage.token_cipher import TokenCipher, new_key
 
@@ -53,13 +52,6 @@ def installation(n: int, *, at: datetime = INSTALLED, scopes: str = "chat:write"
         incoming_webhook_channel_id="C0GENERAL",
         installed_at=at.timestamp(),
     )
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -158,32 +150,41 @@ def test_a_bot_saved_in_a_callers_transaction_commits_with_it(store: EncryptedIn
 
 
 @pytest.fixture
-def cli_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
+def cli_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> pytest.MonkeyPatch:
+    """Only the database's settings (no PartnerPulse variable of the machine, no ``.env``); set more on it."""
     for name in list(os.environ):
         if name.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL", "PORT")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
+    return monkeypatch
+
+
+@pytest.fixture
+def keys_rotate(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[[str], tuple[int, str, str]]:
+    """``partnerpulse keys rotate`` with PARTNERPULSE_TOKEN_KEYS set to its argument: (exit code, stdout, stderr)."""
+
+    def run(keys: str) -> tuple[int, str, str]:
+        cli_environment.setenv("PARTNERPULSE_TOKEN_KEYS", keys)
+        code = main(["keys", "rotate"])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def test_keys_rotate_reencrypts_every_token_with_the_first_key(
-    store: EncryptedInstallationStore,
-    engine: Engine,
-    cli_environment: None,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    store: EncryptedInstallationStore, keys_rotate: Callable[[str], tuple[int, str, str]]
 ) -> None:
     store.save(installation(1))
     store.save(installation(2, at=INSTALLED + timedelta(days=1)))
     newer = new_key()
-    monkeypatch.setenv("PARTNERPULSE_TOKEN_KEYS", f"{newer},{KEY}")
-    assert main(["keys", "rotate"]) == 0
-    out, err = capsys.readouterr()
     # Two installs: 5 secrets on each installation row (bot, bot refresh, user, user refresh, webhook), 2 on each bot.
-    assert (out, err) == ("re-encrypted 14 stored token(s) with the first key\n", "")
-    assert newer not in out and KEY not in out
-    only_new = EncryptedInstallationStore(client_id=CLIENT_ID, engine=engine, cipher=TokenCipher([newer]))
+    assert keys_rotate(f"{newer},{KEY}") == (0, "re-encrypted 14 stored token(s) with the first key\n", "")
+    only_new = EncryptedInstallationStore(client_id=CLIENT_ID, engine=store.engine, cipher=TokenCipher([newer]))
     found = only_new.find_installation(enterprise_id=None, team_id=TEAM)
     assert found is not None and (found.bot_token, found.incoming_webhook_url) == (bot_token(2), WEBHOOK)
     with pytest.raises(Exception, match="opens with none"):
@@ -191,25 +192,21 @@ def test_keys_rotate_reencrypts_every_token_with_the_first_key(
 
 
 def test_keys_rotate_without_the_old_key_changes_nothing(
-    store: EncryptedInstallationStore,
-    engine: Engine,
-    cli_environment: None,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    store: EncryptedInstallationStore, keys_rotate: Callable[[str], tuple[int, str, str]]
 ) -> None:
     store.save(installation(1))
-    before = raw_rows(engine)
+    before = raw_rows(store.engine)
     stranger = new_key()
-    monkeypatch.setenv("PARTNERPULSE_TOKEN_KEYS", stranger)
-    assert main(["keys", "rotate"]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and len(err.strip().splitlines()) == 1
+    code, out, err = keys_rotate(stranger)
+    assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1
     assert err.startswith("partnerpulse keys rotate: a stored token opens with none of the token keys; nothing was changed")
     assert stranger not in err and KEY not in err
-    assert raw_rows(engine) == before
+    assert raw_rows(store.engine) == before
 
 
-def test_keys_new_prints_a_key_the_cipher_takes(cli_environment: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_new_prints_a_key_the_cipher_takes(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["keys", "new"]) == 0
     key = capsys.readouterr().out.strip()
     assert len(key) == 44 and TokenCipher([key]).decrypt(TokenCipher([key]).encrypt("x")) == "x"
@@ -217,6 +214,6 @@ def test_keys_new_prints_a_key_the_cipher_takes(cli_environment: None, capsys: p
     assert capsys.readouterr().out.strip() != key
 
 
-def test_keys_rotate_needs_the_keys(cli_environment: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_rotate_needs_the_keys(cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["keys", "rotate"]) == 2
     assert capsys.readouterr().err.startswith("partnerpulse: Missing setting: set PARTNERPULSE_TOKEN_KEYS (")

@@ -3,7 +3,6 @@ exactly one through; the heartbeat purges expired states."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy import Engine, func, select
 
 from bot.harness import LocalStack
 from bot.services import oauth_states
-from storage.db import make_engine
 from storage.models import SlackOAuthState
 from storage.oauth_state_store import OnceOAuthStateStore
 from storage.uow import UnitOfWorkFactory
@@ -27,13 +25,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

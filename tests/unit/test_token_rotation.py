@@ -44,13 +44,6 @@ def sandbox() -> Iterator[SlackSandbox]:
         yield sb
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
 def make_store(engine: Engine, key: str = KEY) -> EncryptedInstallationStore:
     return EncryptedInstallationStore(client_id=CLIENT_ID, engine=engine, cipher=TokenCipher([key]))
 
