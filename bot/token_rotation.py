@@ -6,8 +6,9 @@ while handling a request; the heartbeat's sends never pass through it, so ``BotT
 that expires within ``refresh_before`` before handing it out. The refresh runs under the workspace's lock
 (``storage.bot_refresh``) and re-reads the newest bot inside it, so of two threads or processes refreshing at once
 exactly one calls ``oauth.v2.access``; the other then finds the new token. A refused refresh
-(``invalid_refresh_token``) can only be mended by installing the app again: the workspace is marked as needing
-it, its sending is held (``bot.services.outbox_hold``), and ``NeedsReinstall`` is raised.
+(``invalid_refresh_token``) can only be mended by installing the app again: in the same transaction the workspace is
+marked as needing it and its sending held with no token re-check (as ``bot.services.outbox_hold`` holds it), one
+line is logged, and ``NeedsReinstall`` is raised; until a reinstall, Slack is not asked again.
 
 A token is kept in memory until it comes within the refresh window (and at most ``cache_seconds``, so a reinstall
 made through another process is seen): the request path's lookup costs a dictionary read.
@@ -25,11 +26,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.bot import Bot
 
-from bot.services import outbox_hold
 from bot.slack_client import CLIENT_TIMEOUT_SECONDS, error_code
 from storage.bot_refresh import mark_needs_reinstall, workspace_locked
 from storage.installation_store import EncryptedInstallationStore
-from storage.uow import UowFactory
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +68,6 @@ class BotTokens:
     def __init__(
         self,
         store: EncryptedInstallationStore,
-        uow_factory: UowFactory,
         *,
         client_id: str,
         client_secret: str,
@@ -79,7 +77,6 @@ class BotTokens:
         cache_seconds: float = CACHE_SECONDS,
     ) -> None:
         self._store = store
-        self._uow_factory = uow_factory
         self._client_id = client_id
         self._client_secret = client_secret
         # No retries: a refresh Slack carried out but whose answer was lost would be retried with a spent token.
@@ -126,14 +123,18 @@ class BotTokens:
 
     def _refresh(self, team_id: str, team_name: str | None, now: datetime) -> _Cached:
         """Refresh the token under the workspace's lock, unless whoever held the lock before already did."""
-        refused, workspace_id = "", None
-        with workspace_locked(self._store.engine, team_id=team_id, team_name=team_name, now=now) as conn:
-            bot = self._store.find_bot_in(conn, enterprise_id=None, team_id=team_id)
+        refused = ""
+        with workspace_locked(self._store.engine, team_id=team_id, team_name=team_name, now=now) as locked:
+            bot = self._store.find_bot_in(locked.conn, enterprise_id=None, team_id=team_id)
             if bot is None or not bot.bot_token:
                 raise NotInstalled(f"PartnerPulse is not installed in workspace {team_id}")
             current = _Cached(bot.bot_token, _expiry(bot), now)
             if self._fresh(current, now):
                 return current  # refreshed while this one waited for the lock
+            waiting = locked.needs_reinstall_at
+            if waiting is not None and bot.installed_at <= waiting.timestamp():
+                # Refused before, and not installed since: Slack is not asked again until a reinstall.
+                raise NeedsReinstall(f"workspace {team_id} waits for the app to be installed again")
             try:
                 answer = self._client.oauth_v2_access(
                     client_id=self._client_id,
@@ -146,7 +147,9 @@ class BotTokens:
                 if code not in REFUSED_REFRESH:
                     return self._refresh_failed(team_id, current, now, code)
                 refused = code
-                workspace_id = mark_needs_reinstall(conn, team_id=team_id, now=now)
+                mark_needs_reinstall(
+                    locked.conn, team_id=team_id, reason=f"Slack answered {code} to a token refresh", now=now
+                )
             except Exception as exc:  # Slack unreachable
                 return self._refresh_failed(team_id, current, now, type(exc).__name__)
             else:
@@ -154,15 +157,15 @@ class BotTokens:
                 refreshed.bot_token = str(answer["access_token"])
                 refreshed.bot_refresh_token = str(answer.get("refresh_token") or bot.bot_refresh_token)
                 refreshed.bot_token_expires_at = int(now.timestamp()) + int(answer["expires_in"])
-                self._store.save_bot_in(conn, refreshed)
+                self._store.save_bot_in(locked.conn, refreshed)
                 logger.info("workspace %s: bot token refreshed", team_id)
                 return _Cached(refreshed.bot_token, _expiry(refreshed), now)
-        # Committed: the workspace is marked; hold its sending (the outbox keeps its messages until a reinstall).
+        # Committed: the workspace waits for a reinstall, its sending held (the outbox keeps its messages).
         self.forget(team_id)
-        if workspace_id is not None:
-            outbox_hold.hold_sending(self._uow_factory(), workspace_id=workspace_id, error=refused, now=now)
         logger.error(
-            "workspace %s: Slack refused to refresh the bot token (%s); the app must be installed again", team_id, refused
+            "workspace %s needs reinstalling: Slack answered %s to a token refresh; its messages wait in the outbox",
+            team_id,
+            refused,
         )
         raise NeedsReinstall(f"workspace {team_id}: Slack refused to refresh the bot token; install the app again")
 

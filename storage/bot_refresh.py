@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -22,27 +23,42 @@ from storage.models import Workspace
 _workspaces = cast(Table, Workspace.__table__)
 
 
+@dataclass(frozen=True)
+class LockedWorkspace:
+    """The transaction holding a workspace's lock, and since when the workspace waits for a reinstall (None: it
+    does not)."""
+
+    conn: Connection
+    needs_reinstall_at: datetime | None
+
+
 @contextmanager
-def workspace_locked(engine: Engine, *, team_id: str, team_name: str | None, now: datetime) -> Iterator[Connection]:
+def workspace_locked(engine: Engine, *, team_id: str, team_name: str | None, now: datetime) -> Iterator[LockedWorkspace]:
     """A transaction holding ``team_id``'s workspace lock until it ends (committed if the block returns, rolled back
     if it raises). The workspace's row is created first if the app has none yet (an install not yet recorded)."""
     with engine.begin() as conn:
         values = {"team_id": team_id, "name": team_name or "", "created_at": now}
+        row = select(_workspaces.c.needs_reinstall_at).where(_workspaces.c.team_id == team_id)
         if conn.dialect.name == "postgresql":
             conn.execute(postgresql.insert(_workspaces).values(values).on_conflict_do_nothing(index_elements=["team_id"]))
-            conn.execute(select(_workspaces.c.id).where(_workspaces.c.team_id == team_id).with_for_update())
+            row = row.with_for_update()
         else:
             conn.execute(sqlite.insert(_workspaces).values(values).on_conflict_do_nothing(index_elements=["team_id"]))
             conn.execute(update(_workspaces).where(_workspaces.c.team_id == team_id).values(id=_workspaces.c.id))
-        yield conn
+        yield LockedWorkspace(conn, needs_reinstall_at=conn.execute(row).scalar())
 
 
-def mark_needs_reinstall(conn: Connection, *, team_id: str, now: datetime) -> int | None:
-    """Record on the caller's transaction that the workspace's token can no longer be refreshed (someone must
-    install the app again); the workspace's id, None if it has no row."""
+def mark_needs_reinstall(conn: Connection, *, team_id: str, reason: str, now: datetime) -> None:
+    """Record on the caller's transaction that the workspace's token cannot be refreshed: its sending is held with
+    no token re-check planned (``bot.services.outbox_hold`` re-checks only workspaces not waiting for a reinstall)
+    until someone installs the app again."""
     conn.execute(
         update(_workspaces)
-        .where(_workspaces.c.team_id == team_id, _workspaces.c.needs_reinstall_at.is_(None))
-        .values(needs_reinstall_at=now)
+        .where(_workspaces.c.team_id == team_id)
+        .values(
+            needs_reinstall_at=now,
+            sending_enabled=False,
+            disabled_reason=f"needs reinstalling: {reason}"[:200],
+            auth_recheck_at=None,
+        )
     )
-    return conn.execute(select(_workspaces.c.id).where(_workspaces.c.team_id == team_id)).scalar()

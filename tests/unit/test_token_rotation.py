@@ -51,7 +51,6 @@ def make_store(engine: Engine, key: str = KEY) -> EncryptedInstallationStore:
 def bot_tokens(engine: Engine, sandbox_api_url: str, at: datetime, key: str = KEY) -> BotTokens:
     return BotTokens(
         make_store(engine, key),
-        UnitOfWorkFactory(make_session_factory(engine)),
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         api_url=sandbox_api_url,
@@ -60,14 +59,16 @@ def bot_tokens(engine: Engine, sandbox_api_url: str, at: datetime, key: str = KE
     )
 
 
-def install(sandbox: SlackSandbox, engine: Engine, team_id: str = TEAM, *, workspace: bool = True) -> dict[str, Any]:
+def install(
+    sandbox: SlackSandbox, engine: Engine, team_id: str = TEAM, *, workspace: bool = True, at: datetime = INSTALLED
+) -> dict[str, Any]:
     """Install the app in ``team_id`` by OAuth and save the install (and, with ``workspace``, the workspace's row) as
     the product does; Slack's answer."""
     answer = install_by_oauth(sandbox, team_id).data
     assert isinstance(answer, dict) and answer["expires_in"] == 12 * 3600
     if workspace:
         uow = UnitOfWorkFactory(make_session_factory(engine))()
-        ensure_workspace(uow, team_id=team_id, name=answer["team"]["name"], bot_user_id=answer["bot_user_id"], now=INSTALLED)
+        ensure_workspace(uow, team_id=team_id, name=answer["team"]["name"], bot_user_id=answer["bot_user_id"], now=at)
     make_store(engine).save(
         Installation(
             app_id=answer["app_id"],
@@ -78,10 +79,10 @@ def install(sandbox: SlackSandbox, engine: Engine, team_id: str = TEAM, *, works
             bot_user_id=answer["bot_user_id"],
             bot_scopes=answer["scope"],
             bot_refresh_token=answer["refresh_token"],
-            bot_token_expires_at=int(INSTALLED.timestamp()) + answer["expires_in"],
+            bot_token_expires_at=int(at.timestamp()) + answer["expires_in"],
             user_id=answer["authed_user"]["id"],
             token_type="bot",
-            installed_at=INSTALLED.timestamp(),
+            installed_at=at.timestamp(),
         )
     )
     return answer
@@ -174,29 +175,39 @@ def test_two_processes_refreshing_at_once_call_slack_once(sandbox: SlackSandbox,
 
 
 def test_a_refused_refresh_marks_the_workspace_and_holds_its_sending(
-    sandbox: SlackSandbox, engine: Engine, caplog: pytest.LogCaptureFixture
+    sandbox: SlackSandbox, engine: Engine, uow_factory: UnitOfWorkFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     installed = install(sandbox, engine)
     refresh(sandbox, installed["refresh_token"])  # spent elsewhere: the stored refresh token no longer works
-    uow_factory = UnitOfWorkFactory(make_session_factory(engine))
     tokens = bot_tokens(engine, sandbox.api_url, EXPIRING)
     caplog.set_level(logging.INFO)
     with pytest.raises(NeedsReinstall, match=f"workspace {TEAM}: .*install the app again"):
         tokens.token_for(TEAM)
+    assert refresh_calls(sandbox) == 2, "the spending one and ours"
     with uow_factory() as uow:
         ws = uow.workspaces.get_by_team(TEAM)
         assert ws is not None
-        assert (ws.needs_reinstall_at, ws.sending_enabled) == (EXPIRING, False)
-        assert ws.disabled_reason == "Slack answered invalid_refresh_token"
+        assert (ws.needs_reinstall_at, ws.sending_enabled, ws.auth_recheck_at) == (EXPIRING, False, None)
+        assert ws.disabled_reason == "needs reinstalling: Slack answered invalid_refresh_token to a token refresh"
         assert uow.outbox.held_workspaces_due(EXPIRING + timedelta(days=1)) == [], "no auth.test re-check mends it"
-    mine = [r for r in caplog.records if r.name == "bot.token_rotation"]
-    assert [r.levelname for r in mine] == ["ERROR"] and TEAM in mine[0].getMessage()
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in errors] == [("bot.token_rotation", "ERROR")]
+    assert errors[0].getMessage().startswith(f"workspace {TEAM} needs reinstalling: Slack answered invalid_refresh_token")
     assert not TOKEN_SHAPES.search(caplog.text)
-    with pytest.raises(NeedsReinstall):
-        tokens.token_for(TEAM)  # still expiring: asked again, refused again
+    later = bot_tokens(engine, sandbox.api_url, EXPIRING + timedelta(minutes=5))
+    with pytest.raises(NeedsReinstall, match="waits for the app to be installed again"):
+        later.token_for(TEAM)
+    assert refresh_calls(sandbox) == 2, "Slack is not asked again until a reinstall"
     with uow_factory() as uow:
         ws = uow.workspaces.get_by_team(TEAM)
-        assert ws is not None and ws.needs_reinstall_at == EXPIRING, "marked once, when it first happened"
+        assert ws is not None and ws.needs_reinstall_at == EXPIRING, "marked once, when it happened"
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1, "and logged once"
+    reinstalled_at = EXPIRING + timedelta(hours=1)
+    again = install(sandbox, engine, at=reinstalled_at)
+    assert bot_tokens(engine, sandbox.api_url, reinstalled_at).token_for(TEAM) == again["access_token"]
+    # The reinstalled token refreshes as any other, whether or not the install cleared the workspace's mark.
+    renewed = bot_tokens(engine, sandbox.api_url, reinstalled_at + timedelta(hours=11)).token_for(TEAM)
+    assert renewed != again["access_token"] and refresh_calls(sandbox) == 3
 
 
 def test_slack_unreachable_for_a_token_not_yet_expired_hands_out_the_current_one(
@@ -220,10 +231,12 @@ def test_a_workspace_without_an_install_is_not_installed(sandbox: SlackSandbox, 
         bot_tokens(engine, sandbox.api_url, INSTALLED).token_for(TEAM)
 
 
-def test_the_refresh_creates_the_workspace_row_it_locks(sandbox: SlackSandbox, engine: Engine) -> None:
+def test_the_refresh_creates_the_workspace_row_it_locks(
+    sandbox: SlackSandbox, engine: Engine, uow_factory: UnitOfWorkFactory
+) -> None:
     install(sandbox, engine, workspace=False)
     bot_tokens(engine, sandbox.api_url, EXPIRING).token_for(TEAM)
-    with UnitOfWorkFactory(make_session_factory(engine))() as uow:
+    with uow_factory() as uow:
         ws = uow.workspaces.get_by_team(TEAM)
         assert isinstance(ws, Workspace) and (ws.name, ws.created_at, ws.sending_enabled) == (
             "Contoso Services",
