@@ -38,16 +38,34 @@ REFUSED_REFRESH = frozenset({"invalid_refresh_token", "invalid_grant"})
 CACHE_SECONDS = 60
 
 
-class NotInstalled(Exception):
+class BotTokenUnavailable(Exception):
+    """No usable bot token for the workspace; ``code`` says why, as Slack's token errors do (the sender can hold the
+    workspace's sending the same way). The message names the team, never a token."""
+
+    code = "token_unavailable"
+
+    def __init__(self, team_id: str, message: str) -> None:
+        super().__init__(message)
+        self.team_id = team_id
+
+
+class NotInstalled(BotTokenUnavailable, LookupError):
     """The app has no installation (no bot token) in this workspace."""
 
+    code = "not_installed"
 
-class NeedsReinstall(Exception):
+
+class NeedsReinstall(BotTokenUnavailable, LookupError):
     """Slack refused to refresh the workspace's token: someone must install the app again."""
 
+    code = "needs_reinstall"
 
-class TokenRefreshFailed(Exception):
-    """Slack could not be asked to refresh a token that has expired (unreachable, or another error)."""
+
+class TokenRefreshFailed(BotTokenUnavailable):
+    """The token has expired and Slack could not be asked to refresh it now (unreachable, or another error); the
+    next lookup tries again."""
+
+    code = "token_refresh_failed"
 
 
 @dataclass(frozen=True)
@@ -105,7 +123,7 @@ class BotTokens:
         bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None or not bot.bot_token:
             self.forget(team_id)
-            raise NotInstalled(f"PartnerPulse is not installed in workspace {team_id}")
+            raise NotInstalled(team_id, f"PartnerPulse is not installed in workspace {team_id}")
         found = _Cached(bot.bot_token, _expiry(bot), now)
         if not self._fresh(found, now):
             found = self._refresh(team_id, bot.team_name, now)
@@ -127,14 +145,14 @@ class BotTokens:
         with workspace_locked(self._store.engine, team_id=team_id, team_name=team_name, now=now) as locked:
             bot = self._store.find_bot_in(locked.conn, enterprise_id=None, team_id=team_id)
             if bot is None or not bot.bot_token:
-                raise NotInstalled(f"PartnerPulse is not installed in workspace {team_id}")
+                raise NotInstalled(team_id, f"PartnerPulse is not installed in workspace {team_id}")
             current = _Cached(bot.bot_token, _expiry(bot), now)
             if self._fresh(current, now):
                 return current  # refreshed while this one waited for the lock
             waiting = locked.needs_reinstall_at
             if waiting is not None and bot.installed_at <= waiting.timestamp():
                 # Refused before, and not installed since: Slack is not asked again until a reinstall.
-                raise NeedsReinstall(f"workspace {team_id} waits for the app to be installed again")
+                raise NeedsReinstall(team_id, f"workspace {team_id} waits for the app to be installed again")
             try:
                 answer = self._client.oauth_v2_access(
                     client_id=self._client_id,
@@ -167,13 +185,15 @@ class BotTokens:
             team_id,
             refused,
         )
-        raise NeedsReinstall(f"workspace {team_id}: Slack refused to refresh the bot token; install the app again")
+        raise NeedsReinstall(team_id, f"workspace {team_id}: Slack refused to refresh the bot token; install the app again")
 
     def _refresh_failed(self, team_id: str, current: _Cached, now: datetime, why: str) -> _Cached:
         """Slack could not refresh now: a token not yet expired is used meanwhile (the next call tries again)."""
         if current.expires_at is not None and current.expires_at <= now:
             logger.error("workspace %s: the bot token has expired and could not be refreshed (%s)", team_id, why)
-            raise TokenRefreshFailed(f"workspace {team_id}: the bot token has expired and could not be refreshed ({why})")
+            raise TokenRefreshFailed(
+                team_id, f"workspace {team_id}: the bot token has expired and could not be refreshed ({why})"
+            )
         logger.warning(
             "workspace %s: the bot token could not be refreshed (%s); the current one is used meanwhile", team_id, why
         )

@@ -25,7 +25,11 @@ from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, desc, sel
 from storage.base import Base
 from storage.db import READ_ONLY
 from storage.models import SlackBot, SlackInstallation
+from storage.oauth_state_store import OnceOAuthStateStore
 from storage.token_cipher import TokenCipher
+
+#: The two stores Bolt's OAuth flow is given, importable together (the state store lives in its own module).
+__all__ = ["EncryptedInstallationStore", "OnceOAuthStateStore", "reencrypt_tokens"]
 
 #: The columns of a bot row holding a secret.
 BOT_SECRETS = ("bot_token", "bot_refresh_token")

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from bot.sandbox import SlackSandbox, build_demo_world
 from bot.services.partnerships import ensure_workspace
-from bot.token_rotation import BotTokens, NeedsReinstall, NotInstalled
+from bot.token_rotation import BotTokens, NeedsReinstall, NotInstalled, TokenRefreshFailed
 from storage.db import make_engine, make_session_factory
 from storage.installation_store import EncryptedInstallationStore
 from storage.models import Workspace
@@ -221,11 +221,28 @@ def test_slack_unreachable_for_a_token_not_yet_expired_hands_out_the_current_one
     assert token != installed["access_token"] and refresh_calls(sandbox) == 2
 
 
+def test_an_expired_token_slack_cannot_refresh_now_is_unavailable_until_it_can(
+    sandbox: SlackSandbox, engine: Engine
+) -> None:
+    install(sandbox, engine)
+    sandbox.faults.fail_next("oauth.v2.access", "service_unavailable", 1)
+    tokens = bot_tokens(engine, sandbox.api_url, INSTALLED + timedelta(hours=12, minutes=1))
+    with pytest.raises(TokenRefreshFailed, match=r"expired and could not be refreshed \(service_unavailable\)") as info:
+        tokens.token_for(TEAM)
+    assert info.value.code == "token_refresh_failed" and not TOKEN_SHAPES.search(str(info.value))
+    assert web(sandbox, tokens.token_for(TEAM)).auth_test()["ok"], "the next lookup refreshes it"
+
+
 def test_a_workspace_without_an_install_is_not_installed(sandbox: SlackSandbox, engine: Engine) -> None:
     install(sandbox, engine)
     tokens = bot_tokens(engine, sandbox.api_url, EXPIRING)
-    with pytest.raises(NotInstalled, match="T0ELSEWHERE"):
+    with pytest.raises(NotInstalled, match="T0ELSEWHERE") as info:
         tokens.token_for("T0ELSEWHERE")
+    assert (info.value.code, info.value.team_id, isinstance(info.value, LookupError)) == (
+        "not_installed",
+        "T0ELSEWHERE",
+        True,
+    )
     make_store(engine).delete_bot(enterprise_id=None, team_id=TEAM)
     with pytest.raises(NotInstalled):
         bot_tokens(engine, sandbox.api_url, INSTALLED).token_for(TEAM)
