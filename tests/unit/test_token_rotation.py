@@ -92,11 +92,16 @@ def refresh_calls(sandbox: SlackSandbox) -> int:
     return sum(1 for call in sandbox.calls_to("oauth.v2.access") if call.args.get("grant_type") == "refresh_token")
 
 
-def test_a_token_expiring_within_the_window_is_refreshed_before_use(sandbox: SlackSandbox, engine: Engine) -> None:
+def test_a_token_expiring_within_the_window_is_refreshed_before_use(
+    sandbox: SlackSandbox, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     installed = install(sandbox, engine)
     tokens = bot_tokens(engine, sandbox.api_url, EXPIRING)
+    caplog.set_level(logging.DEBUG)
     token = tokens.token_for(TEAM)
     assert token != installed["access_token"] and refresh_calls(sandbox) == 1
+    assert "bot token refreshed" in caplog.text, "the refresh is logged"
+    assert not TOKEN_SHAPES.search(caplog.text) and CLIENT_SECRET not in caplog.text, "even at DEBUG, no secret"
     assert web(sandbox, token).auth_test()["team_id"] == TEAM
     stored = make_store(engine).find_bot(enterprise_id=None, team_id=TEAM)
     assert stored is not None and stored.bot_token == token
