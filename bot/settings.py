@@ -145,8 +145,10 @@ class Settings(BaseSettings):
     @field_validator("oauth_redirect_url")
     @classmethod
     def _redirect_url_shape(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("https://"):
-            raise ValueError("must be an https:// URL")
+        # Slack sends installers only to https URLs; http is for a developer's own machine.
+        local = value is not None and value.startswith(("http://127.0.0.1", "http://localhost"))
+        if value is not None and not value.startswith("https://") and not local:
+            raise ValueError("must be an https:// URL (http:// only on localhost or 127.0.0.1)")
         return value
 
     @property

@@ -124,6 +124,11 @@ def test_redirect_url_and_refresh_window_are_checked(values: dict[str, str], exp
         _load(**values)
 
 
+def test_a_redirect_url_on_this_machine_may_be_http() -> None:
+    for url in ("https://pp.example/slack/oauth_redirect", "http://127.0.0.1:3000/slack/oauth_redirect"):
+        assert _load(SLACK_REDIRECT_URI=url).oauth_redirect_url == url
+
+
 def test_blank_oauth_settings_mean_unset() -> None:
     settings = _load(SLACK_CLIENT_ID=" ", SLACK_CLIENT_SECRET="", PARTNERPULSE_TOKEN_KEYS="", SLACK_REDIRECT_URI="")
     assert not settings.oauth_enabled and settings.token_keys is None and settings.oauth_redirect_url is None
