@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -146,7 +147,7 @@ class Settings(BaseSettings):
     @classmethod
     def _redirect_url_shape(cls, value: str | None) -> str | None:
         # Slack sends installers only to https URLs; http is for a developer's own machine.
-        local = value is not None and value.startswith(("http://127.0.0.1", "http://localhost"))
+        local = value is not None and value.startswith("http://") and urlsplit(value).hostname in ("127.0.0.1", "localhost")
         if value is not None and not value.startswith("https://") and not local:
             raise ValueError("must be an https:// URL (http:// only on localhost or 127.0.0.1)")
         return value

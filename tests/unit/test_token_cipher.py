@@ -115,6 +115,7 @@ def test_a_bad_token_key_is_reported_without_echoing_any_key() -> None:
     ("values", "expected"),
     [
         ({"SLACK_REDIRECT_URI": "http://example.com/slack/oauth_redirect"}, "must be an https:// URL"),
+        ({"SLACK_REDIRECT_URI": "http://localhost.example.com/slack/oauth_redirect"}, "must be an https:// URL"),
         ({"PARTNERPULSE_TOKEN_REFRESH_MINUTES": "4"}, "greater than or equal to 5"),
         ({"PARTNERPULSE_TOKEN_REFRESH_MINUTES": "721"}, "less than or equal to 720"),
     ],
