@@ -19,7 +19,8 @@ from storage.token_cipher import TokenCipher, new_key
 
 CLIENT_ID = "1111.2222"
 TEAM = "T0INSTALL"
-INSTALLED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+#: With microseconds, as Bolt stamps an install (time.time()): a refreshed bot must still find its install.
+INSTALLED = datetime(2026, 12, 1, 9, 0, 0, 123457, tzinfo=UTC)
 #: Slack's token prefixes, written so that this file holds none.
 TOKEN_SHAPES = re.compile("xox" + "[bpe]-|xox" + "e|xa" + "pp-")
 WEBHOOK = "https://hooks.slack.com/services/T0INSTALL/B0HOOK/" + "webhook-secret-part"
