@@ -4,7 +4,9 @@ Slack's refresh tokens work once: two processes refreshing with the same one lea
 ``invalid_refresh_token``, and the workspace with no token. So a refresh runs in one transaction holding the
 workspace's lock: its ``workspaces`` row ``FOR UPDATE`` on PostgreSQL; on SQLite the database's write lock, taken
 by writing that row at once (a writing transaction there starts with ``BEGIN IMMEDIATE``; see storage/db.py).
-The holder re-reads the newest bot inside the lock: whoever waited finds the token the first one saved.
+The holder re-reads the newest bot inside the lock: whoever waited finds the token the first one saved. Slack is
+asked inside the lock (bounded by the client's timeout, ``bot.slack_client.CLIENT_TIMEOUT_SECONDS``): on SQLite every
+writer waits meanwhile, once per workspace every 12 hours.
 """
 
 from __future__ import annotations
