@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 
 from bot.cli_checks import CommandFailed, check_before_start
+from bot.cli_keys import cmd_keys_new, cmd_keys_rotate
 from bot.cli_reports import cmd_export, cmd_partnerships, cmd_sentiment
 from bot.cli_serving import cmd_db_revision, cmd_db_upgrade, cmd_demo, cmd_run, cmd_serve, cmd_tick
 from bot.kpi_import import cmd_kpi_import
@@ -225,6 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
     kpi_import.add_argument("file", metavar="FILE.csv", help="the CSV file")
     kpi_import.add_argument("--at", type=parse_at, default=None, help="as of this ISO-8601 instant (default now)")
     kpi_import.set_defaults(func=cmd_kpi_import)
+    keys = actions(
+        "keys", "the keys encrypting stored Slack tokens: new, rotate", "The keys in PARTNERPULSE_TOKEN_KEYS (see README)."
+    )
+    command(
+        "new", "print a new random key", "Print a new random Fernet key for PARTNERPULSE_TOKEN_KEYS.", within=keys
+    ).set_defaults(func=cmd_keys_new)
+    command(
+        "rotate",
+        "re-encrypt every stored token with the first key",
+        "Re-encrypt every stored Slack token with the first key of PARTNERPULSE_TOKEN_KEYS (put a new key first, "
+        "keeping the old ones after it; once this ran, the old ones can go). All or nothing. Needs only the database.",
+        requires=("token_keys",),
+        database=True,
+        within=keys,
+    ).set_defaults(func=cmd_keys_rotate)
     return parser
 
 

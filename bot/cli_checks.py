@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from storage.uow import UnitOfWorkFactory
 
 
@@ -48,9 +50,22 @@ def reading_database(settings: Settings, command: str) -> Iterator[UnitOfWorkFac
     Raises:
         CommandFailed: the database is behind (or ahead of) this version's schema.
     """
-    from storage import migrate
-    from storage.db import make_engine, make_session_factory
+    from storage.db import make_session_factory
     from storage.uow import UnitOfWorkFactory
+
+    with database_at_head(settings, command) as engine:
+        yield UnitOfWorkFactory(make_session_factory(engine))
+
+
+@contextmanager
+def database_at_head(settings: Settings, command: str) -> Iterator[Engine]:
+    """An engine on the database, checked to be at this version's schema: a command never migrates it.
+
+    Raises:
+        CommandFailed: the database is behind (or ahead of) this version's schema.
+    """
+    from storage import migrate
+    from storage.db import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -61,6 +76,6 @@ def reading_database(settings: Settings, command: str) -> Iterator[UnitOfWorkFac
                 "run `partnerpulse db upgrade` first.",
                 command,
             )
-        yield UnitOfWorkFactory(make_session_factory(engine))
+        yield engine
     finally:
         engine.dispose()

@@ -17,6 +17,7 @@ from bot.services import (
     escalation,
     kpi_red,
     kpi_requests,
+    oauth_states,
     portfolio,
     pulse_rounds,
     scorecard_rounds,
@@ -45,6 +46,7 @@ class TickReport:
     scorecards_closed: int = 0
     scorecard_reminders: int = 0
     kpi_requests: int = 0
+    oauth_states_purged: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -72,7 +74,7 @@ class TickReport:
 def tick(services: Services, now: datetime) -> TickReport:
     """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
     results), ask about red KPIs (and log an issue for a run of red periods), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
-    that are due, then send the outbox.
+    that are due, purge the OAuth states of installs never finished, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others
     still run; the next tick tries again. Nothing here raises.
@@ -91,6 +93,7 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("kpi-requests", lambda: _request_kpi_figures(services, now, report)),
         ("digest", lambda: _queue_digests(services, now, report)),
         ("portfolio", lambda: _queue_portfolios(services, now, report)),
+        ("oauth-states", lambda: _purge_oauth_states(services, now, report)),
         ("send", lambda: report.delivery.add(services.sender.deliver_pending())),
     )
     for name, step in steps:
@@ -189,3 +192,8 @@ def _close_scorecards(services: Services, now: datetime, report: TickReport) -> 
 
 def _open_scorecards(services: Services, now: datetime, report: TickReport) -> None:
     report.scorecards_opened = scorecard_rounds.open_due(services.uow_factory, now=now)
+
+
+def _purge_oauth_states(services: Services, now: datetime, report: TickReport) -> None:
+    """Remove the OAuth states that expired (an install started and never finished leaves one behind)."""
+    report.oauth_states_purged = oauth_states.purge_expired_states(services.uow_factory(), now=now)

@@ -19,6 +19,7 @@ from storage.repositories.actions import ActionRepository, FollowupRepository
 from storage.repositories.digests import DigestQueries, DigestRepository
 from storage.repositories.goals import ExpectationRepository, GoalRepository
 from storage.repositories.home import HomeQueries
+from storage.repositories.installations import OAuthStateRepository
 from storage.repositories.issues import (
     HolidayRepository,
     IssueEventRepository,
@@ -78,6 +79,7 @@ class UnitOfWork:
     digests: DigestRepository
     digest_queries: DigestQueries
     home: HomeQueries
+    oauth_states: OAuthStateRepository
     portfolio: PortfolioRepository
     work_history: WorkHistoryRepository
     kpis: KpiRepository
@@ -155,6 +157,7 @@ class UnitOfWork:
         self.kpi_values = KpiValueRepository(self.session)
         self.api_tokens = ApiTokenRepository(self.session)
         self.kpi_figures = KpiFigureQueries(self.session)
+        self.oauth_states = OAuthStateRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -123,11 +123,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_databa
 
 
 @pytest.fixture
-def uow_factory(database_url: str) -> Iterator[UnitOfWorkFactory]:
-    """A migrated database and a unit-of-work factory, for service tests without Slack."""
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database's engine, for tests of what works below the unit of work (stores, locks)."""
     engine = make_engine(database_url)
-    yield UnitOfWorkFactory(make_session_factory(engine))
+    yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: Engine) -> UnitOfWorkFactory:
+    """A migrated database and a unit-of-work factory, for service tests without Slack."""
+    return UnitOfWorkFactory(make_session_factory(engine))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +39,36 @@ def wait_for(predicate: Callable[[], T], timeout: float = SETTLE_TIMEOUT, what: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def all_at_once(count: int, call: Callable[[], T], timeout: float = SETTLE_TIMEOUT) -> list[T]:
+    """Run ``call`` on ``count`` threads released together (a barrier); their results, in the order they finished.
+    A call that raised fails the test with its exception."""
+    start = threading.Barrier(count)
+    results: list[T] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        start.wait()
+        try:
+            result = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test below
+            with lock:
+                errors.append(exc)
+            return
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    assert len(results) == count, "a thread did not finish in time"
+    return results
 
 
 def open_view(stack: LocalStack, user_id: str, callback_id: str, timeout: float = SETTLE_TIMEOUT) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from .event_retry import EventRetries
 from .faults import Faults
 from .models import Channel, Delivery, RecordedCall, ResponseUrlPost, SandboxError, UserGroup
+from .oauth import OAuthProvider
 from .spec import Manifest, SpecChecker, Violation
 from .state import Workspace
 
@@ -30,6 +31,9 @@ class SandboxCore:
     manifest: Manifest
     workspace: Workspace
     faults: Faults
+    oauth: OAuthProvider
+    #: The default installation's bot token when :meth:`~bot.sandbox.world_setup.WorldSetup.install` makes it.
+    _initial_bot_token: str
     #: Where actors deliver signed requests (the bot's ``/slack/events`` URL).
     bot_endpoint: str | None
     event_retry_delays: tuple[float, ...]

@@ -3,7 +3,8 @@
 :class:`WebApiDispatcher` decides in Slack's order: an unknown method fails first, then a bad token,
 then an injected fault or rate limit, then arguments or scopes Slack would reject (answered as Slack
 does in strict mode, only recorded otherwise), and finally the :class:`~bot.sandbox.state.Workspace`
-method that serves it. It does no locking and no recording of calls: the caller does both.
+method that serves it, acting as the installation the token belongs to (:mod:`.installations`). It does
+no locking and no recording of calls: the caller does both.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from .faults import Answer, Faults
+from .installations import Installation
 from .models import SlackError
-from .spec import SpecChecker, Violation
+from .spec import SpecChecker, Violation, normalise_scope
 from .state import Workspace
 
 Json = dict[str, Any]
@@ -22,13 +24,12 @@ Json = dict[str, Any]
 
 @dataclass(eq=False)
 class WebApiDispatcher:
-    """Answers Web API calls made with ``bot_token`` against ``workspace``, checked by ``checker``."""
+    """Answers Web API calls against ``workspace``, each as the installation its token belongs to."""
 
     checker: SpecChecker
     workspace: Workspace
     faults: Faults
     _: KW_ONLY
-    bot_token: str
     strict: bool
     record_violation: Callable[[Violation], None]
 
@@ -38,44 +39,60 @@ class WebApiDispatcher:
         if spec is None:
             self.record_violation(Violation(method, f"{method} is not a Slack Web API method", error="unknown_method"))
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
-        headers = self._scope_headers(",".join(sorted(self.checker.accepted_scopes(spec))))
-        failure = self._token_failure(token, spec.token_type)
-        if failure is not None:
-            return 200, headers, {"ok": False, "error": failure}
-        faulted = self.faults.intercept(method, self.workspace.installed_team or "", args, headers)
+        accepted = ",".join(sorted(self.checker.accepted_scopes(spec)))
+        installation: Installation | None = None
+        if spec.token_type != "none":  # oauth.v2.access: the client authenticates itself, with no token
+            try:
+                installation = self._authenticate(token, spec.token_type)
+            except SlackError as exc:
+                return 200, self._scope_headers(None, accepted), exc.body()
+        headers = self._scope_headers(installation, accepted)
+        team_id = installation.team_id if installation is not None else self.workspace.installed_team
+        faulted = self.faults.intercept(method, team_id or "", args, headers)
         if faulted is not None:
             return faulted
-        violation = self.checker.check_call(method, args)
+        violation = self.checker.check_call(method, args, self._granted(installation))
         if violation is not None:
             self.record_violation(violation)
             if self.strict:
-                return 200, headers, self._rejection(violation)
+                return 200, headers, self._rejection(violation, headers["X-OAuth-Scopes"])
         handler = self.workspace.handlers.get(method)
         if handler is None:
             # A real method the sandbox does not model: accepted (and recorded) without side effects.
             return 200, headers, {"ok": True}
         try:
-            return 200, headers, handler(args)
+            with self.workspace.acting_as(installation.team_id if installation else None, token):
+                return 200, headers, handler(args)
         except SlackError as exc:
             return exc.status, headers, exc.body()
 
-    def _token_failure(self, token: str | None, token_type: str) -> str | None:
+    def _authenticate(self, token: str | None, token_type: str) -> Installation:
+        """The installation a token acts as, or SlackError: a missing, unknown, revoked or expired token."""
         if not token:
-            return "not_authed"
+            raise SlackError("not_authed")
+        installations = self.workspace.installations
         if token_type == "app":
             # The sandbox issues no app-level (xapp-) tokens; a bot token is the wrong kind.
-            return "not_allowed_token_type" if token == self.bot_token else "invalid_auth"
-        if token != self.bot_token or self.workspace.installed_team is None:
-            return "invalid_auth"
-        return self.faults.token_error
+            raise SlackError("not_allowed_token_type" if installations.is_issued(token) else "invalid_auth")
+        installation = installations.authenticate(token, self.workspace.clock())
+        if self.faults.token_error is not None:
+            raise SlackError(self.faults.token_error)
+        return installation
 
-    def _scope_headers(self, accepted: str) -> dict[str, str]:
-        return {"X-OAuth-Scopes": ",".join(self.checker.manifest.bot_scopes), "X-Accepted-OAuth-Scopes": accepted}
+    @staticmethod
+    def _granted(installation: Installation | None) -> frozenset[str] | None:
+        if installation is None:
+            return None
+        return frozenset(normalise_scope(scope) for scope in installation.scopes)
 
-    def _rejection(self, violation: Violation) -> Json:
-        """The body Slack answers a call it rejects for ``violation``."""
+    def _scope_headers(self, installation: Installation | None, accepted: str) -> dict[str, str]:
+        scopes = installation.scopes if installation is not None else self.checker.manifest.bot_scopes
+        return {"X-OAuth-Scopes": ",".join(scopes), "X-Accepted-OAuth-Scopes": accepted}
+
+    @staticmethod
+    def _rejection(violation: Violation, provided: str) -> Json:
+        """The body Slack answers a call it rejects for ``violation`` (``provided``: the token's scopes)."""
         if violation.error == "missing_scope":
-            provided = ",".join(self.checker.manifest.bot_scopes)
             return {"ok": False, "error": "missing_scope", "needed": violation.needed, "provided": provided}
         missing = violation.details.get("missing")
         messages = (

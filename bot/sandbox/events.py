@@ -66,18 +66,27 @@ class EventDelivery(WorldSetup, Inspection):
             return self.workspace.issue_trigger(user_id)
 
     def issue_response_url(
-        self, user_id: str, channel_id: str, source_ts: str | None = None, ephemeral: bool = False
+        self,
+        user_id: str,
+        channel_id: str,
+        source_ts: str | None = None,
+        ephemeral: bool = False,
+        team_id: str | None = None,
     ) -> str:
-        """A fresh response_url for an interaction by ``user_id`` in ``channel_id``."""
+        """A fresh response_url for an interaction by ``user_id`` in ``channel_id`` (answered as ``team_id``'s
+        installation; default: the default one)."""
         with self._lock:
-            return self.workspace.issue_response_url(user_id, channel_id, source_ts=source_ts, ephemeral=ephemeral)
+            return self.workspace.issue_response_url(
+                user_id, channel_id, source_ts=source_ts, ephemeral=ephemeral, team_id=team_id
+            )
 
     def apply_command_ack(self, response_url: str, body: Json) -> None:
         """Show a slash command's ack body the way Slack does (an ephemeral reply, or in channel)."""
         with self._lock:
             record = self.workspace.response_urls.get(response_url.rstrip("/").rsplit("/", 1)[-1])
             if record is not None:
-                self.workspace.apply_reply(record, body, count_use=False)
+                with self.workspace.acting_as(record.team_id):
+                    self.workspace.apply_reply(record, body, count_use=False)
 
     def open_modal_for(self, view_in: Json, user_id: str, *, push: bool) -> Json:
         """Open (or push) a view as a ``response_action`` does; returns the stored view."""
@@ -190,9 +199,12 @@ class EventDelivery(WorldSetup, Inspection):
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         force: bool = False,
+        context: tuple[str, str] | None = None,
         **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Deliver an Events API ``event_callback`` envelope, signed, to :attr:`bot_endpoint`.
+
+        ``context``: (team id, bot user id) of the installation it is for (default: see ``event_context``).
 
         A delivery made as Slack makes it (no ``retry_num``, ``timestamp``, ``signature`` or ``headers`` given)
         that gets no 2xx is retried as Slack retries it, on :attr:`event_retry_delays` (see :mod:`.event_retry`).
@@ -205,7 +217,9 @@ class EventDelivery(WorldSetup, Inspection):
         eid = event_id or self.new_event_id()
 
         def attempt(number: int | None, reason: str) -> ActorResponse:
-            return deliver_event(sandbox, event, event_id=eid, retry_num=number, retry_reason=reason, force=force, **signing)
+            return deliver_event(
+                sandbox, event, event_id=eid, retry_num=number, retry_reason=reason, force=force, context=context, **signing
+            )
 
         if retry_num is not None or any(value is not None for value in signing.values()):
             return attempt(retry_num, retry_reason)
@@ -277,10 +291,10 @@ class EventDelivery(WorldSetup, Inspection):
     def home_opened(self, user_id: str, *, force: bool = False) -> ActorResponse:
         """The user opens the app's Home tab: deliver ``app_home_opened`` (with the published view, if any).
 
-        Only people of the installing organisation have the app's Home tab; Slack Connect guests do not.
+        Only people of an organisation that installed the app have its Home tab; Slack Connect guests do not.
         """
-        team_id, _, _ = self.installation()
         user = self.snapshot_user(user_id)
+        team_id = self._as_sandbox().home_team(user_id)
         if not force and user.team_id != team_id:
             raise ActorError(f"{user_id} is from {user.team_id}; only {team_id}'s people have this app's Home tab")
         event: Json = {"type": "app_home_opened", "user": user_id, "channel": self.dm_channel(user_id), "tab": "home"}

@@ -1,14 +1,18 @@
 """The sandbox's HTTP transport: a threaded server that turns requests into calls on the sandbox.
 
 ``WebClient(base_url=sandbox.api_url)`` talks to it exactly as to ``https://slack.com/api/``: GET with a
-query string, POST form-encoded, POST JSON or multipart, a ``Bearer`` token in ``Authorization``. Three
+query string, POST form-encoded, POST JSON or multipart, a ``Bearer`` token in ``Authorization`` (or
+``Basic`` client credentials, which ``oauth.v2.access`` reads as ``client_id`` and ``client_secret``). Four
 paths are served: ``/api/<method>`` (the Web API), ``/upload/v1/<token>`` (upload URLs handed out by
-``files.getUploadURLExternal``) and ``/response/<id>`` (``response_url`` posts). What they answer is
-decided by the :class:`ApiEndpoints` this server is given; this module only parses and writes HTTP.
+``files.getUploadURLExternal``), ``/response/<id>`` (``response_url`` posts) and ``GET /oauth/v2/authorize``
+(the person approving an install). What they answer is decided by the :class:`ApiEndpoints` this server is
+given; this module only parses and writes HTTP.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Mapping
@@ -44,6 +48,22 @@ class ApiEndpoints(Protocol):
     def record_violation(self, method: str, reason: str, error: str = "invalid_arguments") -> None:
         """Record something Slack would have rejected."""
         ...
+
+    def handle_authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        """The OAuth authorize page: (HTTP status, headers, HTML body)."""
+        ...
+
+
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(client id, client secret) of a ``Basic`` Authorization header, or None."""
+    if not authorization.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[len("Basic ") :].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, colon, client_secret = decoded.partition(":")
+    return (client_id, client_secret) if colon else None
 
 
 def decode_json_arguments(args: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path.startswith("/response/") and self.command == "POST":
             status, payload = endpoints.handle_response_url(parts.path[len("/response/") :], body)
             self._send_json(status, payload)
+        elif parts.path == "/oauth/v2/authorize" and self.command == "GET":
+            status, headers, page = endpoints.handle_authorize(dict(parse_qsl(parts.query, keep_blank_values=True)))
+            self._send(status, page.encode("utf-8"), headers.pop("Content-Type", "text/html; charset=utf-8"), headers)
         else:
             self._send_json(404, {"ok": False, "error": "not_found"})
 
@@ -156,5 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         authorization = self.headers.get("Authorization", "")
         token = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else None
+        credentials = basic_credentials(authorization)
+        if credentials is not None:
+            args.setdefault("client_id", credentials[0])
+            args.setdefault("client_secret", credentials[1])
         status, headers, payload = self.server.endpoints.handle_api(method, token, decode_json_arguments(args))
         self._send_json(status, payload, headers)

@@ -85,7 +85,11 @@ class Inspection(SandboxCore):
     def dm_channel(self, user_id: str) -> str:
         """The id of the app's DM channel with a user (where ``chat.postMessage(channel=user_id)`` lands)."""
         with self._lock:
-            return self.workspace.im_channel(user_id).id
+            ws = self.workspace
+            user = ws.users.get(user_id)
+            own = user.team_id if user is not None and user.team_id in ws.installations.by_team else None
+            with ws.acting_as(own):  # the DM is with the bot of the person's own organisation, if it installed the app
+                return ws.im_channel(user_id).id
 
     @property
     def views(self) -> dict[str, Json]:

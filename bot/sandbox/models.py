@@ -110,6 +110,8 @@ class ResponseUrl:
     # The message the interaction came from (replace_original/delete_original act on it).
     source_ts: str | None = None
     source_ephemeral: bool = False
+    #: The installation the interaction went to: its bot answers a post (None: the default installation).
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,23 +17,35 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .app_lifecycle import AppLifecycle
 from .dispatch import WebApiDispatcher
 from .event_retry import SLACK_RETRY_DELAYS, EventRetries
-from .events import EventDelivery
 from .faults import Faults
 from .http_server import SandboxHTTPServer
 from .models import RecordedCall, ResponseUrlPost, SandboxError
+from .oauth import OAuthProvider, OAuthSettings
 from .spec import SpecChecker, Violation, is_truthy
 from .state import Workspace
 
 Json = dict[str, Any]
 
+#: Arguments and answer fields that are secrets: recorded calls hold a placeholder instead.
+SECRET_FIELDS = frozenset({"client_secret", "code", "refresh_token", "access_token"})
+REDACTED = "[redacted]"
 
-class SlackSandbox(EventDelivery):
+
+def redacted(fields: Json) -> Json:
+    """A deep copy of a call's arguments or answer with :data:`SECRET_FIELDS` replaced by :data:`REDACTED`."""
+    return {key: REDACTED if key in SECRET_FIELDS else copy.deepcopy(value) for key, value in fields.items()}
+
+
+class SlackSandbox(AppLifecycle):
     """A local fake of the Slack Web API, with a world of teams, users and channels, and actors.
 
     Start it, point ``slack_sdk.WebClient(token=bot_token, base_url=sandbox.api_url)`` at it and read
     what happened from :attr:`calls`, :attr:`violations`, :meth:`messages`, :attr:`views`, ...
+    The app can be installed in several teams (:meth:`install`, or OAuth: :meth:`approve_install` and
+    ``oauth.v2.access`` with ``client_id``/``client_secret``; ``token_rotation`` issues expiring tokens).
     """
 
     def __init__(
@@ -51,6 +63,10 @@ class SlackSandbox(EventDelivery):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         trigger_ttl: float = 3.0,
+        client_id: str = "sandbox-client-id",
+        client_secret: str = "sandbox-client-secret",
+        token_rotation: bool = False,
+        token_lifetime_seconds: float = 43200.0,
     ) -> None:
         self.signing_secret = signing_secret
         self.app_id = app_id
@@ -72,6 +88,14 @@ class SlackSandbox(EventDelivery):
             trigger_ttl=trigger_ttl,
         )
         self.faults = Faults(clock)
+        self.oauth = OAuthProvider(
+            self.workspace,
+            OAuthSettings(client_id, client_secret, token_rotation, token_lifetime_seconds),
+            tuple(self.manifest.bot_scopes),
+        )
+        self.workspace.handlers["oauth.v2.access"] = self.oauth.access
+        self.workspace.handlers["auth.revoke"] = self.oauth.revoke
+        self._initial_bot_token = bot_token
         self._lock = threading.RLock()
         self._calls: list[RecordedCall] = []
         self._violations: list[Violation] = []
@@ -86,7 +110,6 @@ class SlackSandbox(EventDelivery):
             self.checker,
             self.workspace,
             self.faults,
-            bot_token=bot_token,
             strict=strict,
             record_violation=self._violations.append,
         )
@@ -96,8 +119,10 @@ class SlackSandbox(EventDelivery):
 
     @property
     def bot_token(self) -> str:
-        """The bot token the installation issued; calls with any other token fail with ``invalid_auth``."""
-        return self._dispatcher.bot_token
+        """The default installation's bot token (before install(): the one it will get)."""
+        with self._lock:
+            installation = self.workspace.installations.default()
+            return installation.bot_token if installation is not None else self._initial_bot_token
 
     @property
     def strict(self) -> bool:
@@ -210,15 +235,19 @@ class SlackSandbox(EventDelivery):
         if delay > 0:
             time.sleep(delay)  # outside the lock: other calls go on while this one is "slow"
         with self._lock:
+            team_id = self.workspace.installations.team_of(token) or self.workspace.installed_team
             status, headers, payload = self._dispatcher.answer(method, token, args)
+            team = payload.get("team")
+            if method == "oauth.v2.access" and isinstance(team, dict):
+                team_id = str(team.get("id"))
             self._calls.append(
                 RecordedCall(
                     method=method,
-                    args=copy.deepcopy(args),
+                    args=redacted(args),
                     http_status=status,
-                    response=copy.deepcopy(payload),
+                    response=redacted(payload),
                     at=self.clock(),
-                    team_id=self.workspace.installed_team,
+                    team_id=team_id,
                 )
             )
             return status, headers, payload

@@ -101,10 +101,15 @@ def deliver_event(
     retry_num: int | None = None,
     retry_reason: str = "http_timeout",
     force: bool = False,
+    context: tuple[str, str] | None = None,
     **signing: Unpack[Signing],
 ) -> ActorResponse:
-    """Wrap ``event`` in Slack's ``event_callback`` envelope, sign it and POST it to the bot."""
-    team_id, bot_user, _ = sandbox.installation()
+    """Wrap ``event`` in Slack's ``event_callback`` envelope, sign it and POST it to the bot.
+
+    ``context``: the (team id, bot user id) of the installation it is delivered for (default: the one
+    :meth:`~bot.sandbox.app_lifecycle.AppLifecycle.event_context` picks).
+    """
+    team_id, bot_user = context if context is not None else sandbox.event_context(event)
     kind = str(event.get("type", ""))
     if not force and kind not in sandbox.manifest.bot_events:
         raise ActorError(f"{kind!r} is not in app_manifest.yml's bot_events; Slack would not deliver it")

@@ -278,19 +278,23 @@ class SpecChecker:
             accepted.update({"channels:manage", "groups:write"})
         return frozenset(accepted)
 
-    def missing_scope(self, spec: MethodSpec) -> str | None:
-        """The scope to report as ``needed`` when the manifest lacks every accepted scope, else None."""
+    def missing_scope(self, spec: MethodSpec, provided: frozenset[str] | None = None) -> str | None:
+        """The scope to report as ``needed`` when the manifest (or ``provided``, an installation's grant) lacks every
+        accepted scope, else None."""
         if spec.token_type != "bot" or not spec.needs_scope:
             return None
         accepted = self.accepted_scopes(spec)
-        if accepted & self.provided:
+        if accepted & (self.provided if provided is None else provided):
             return None
         if spec.scope is not None:
             return normalise_scope(spec.scope)
         return sorted(accepted)[0]
 
-    def check_call(self, method: str, args: Mapping[str, Any]) -> Violation | None:
-        """Return the first reason this call is wrong, or None when Slack (and the project) would accept it."""
+    def check_call(self, method: str, args: Mapping[str, Any], provided: frozenset[str] | None = None) -> Violation | None:
+        """Return the first reason this call is wrong, or None when Slack (and the project) would accept it.
+
+        ``provided``: the scopes the calling installation was granted (default: every bot scope of the manifest).
+        """
         spec = self.methods.get(method)
         if spec is None:
             return Violation(method, f"{method} is not a Slack Web API method", error="unknown_method")
@@ -301,11 +305,17 @@ class SpecChecker:
                 f"missing required argument(s): {', '.join(missing)}",
                 details={"missing": missing},
             )
-        needed = self.missing_scope(spec)
+        needed = self.missing_scope(spec, provided)
         if needed is not None:
+            in_manifest = self.missing_scope(spec) is None
+            granted = (
+                "the installation was not granted (a reinstall grants it)"
+                if in_manifest
+                else "app_manifest.yml does not request"
+            )
             return Violation(
                 method,
-                f"needs scope {needed}, which app_manifest.yml does not request",
+                f"needs scope {needed}, which {granted}",
                 error="missing_scope",
                 needed=needed,
             )

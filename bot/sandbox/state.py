@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .blocks import message_errors, view_errors, with_generated_ids
+from .installations import ActingInstallation, Installations
 from .models import Channel, ResponseUrl, SlackError, StoredFile, Team, Trigger, User, UserGroup
 from .spec import is_truthy
 
@@ -67,8 +68,8 @@ def _decode_cursor(cursor: str) -> str:
     return decoded[len("user:") :]
 
 
-class Workspace:
-    """Everything the fake Slack knows, seen from the app's installation."""
+class Workspace(ActingInstallation):
+    """Everything the fake Slack knows, seen from the acting installation of the app (see :mod:`.installations`)."""
 
     def __init__(
         self,
@@ -95,9 +96,7 @@ class Workspace:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, UserGroup] = {}
-        self.installed_team: str | None = None
-        self.bot_user_id: str | None = None
-        self.bot_id: str | None = None
+        self.installations = Installations()
 
         self.message_log: dict[str, list[Json]] = {}
         self.ephemeral_log: list[Json] = []
@@ -152,10 +151,11 @@ class Workspace:
     # ------------------------------------------------------------------ world
 
     def require_installed(self) -> tuple[str, str, str]:
-        """(team id, bot user id, bot id) of the installation; raises ``invalid_auth`` before install()."""
-        if self.installed_team is None or self.bot_user_id is None or self.bot_id is None:
+        """(team id, bot user id, bot id) of the acting installation; raises ``invalid_auth`` before install()."""
+        installation = self.installation
+        if installation is None:
             raise SlackError("invalid_auth")
-        return self.installed_team, self.bot_user_id, self.bot_id
+        return installation.team_id, installation.bot_user_id, installation.bot_id
 
     def user(self, user_id: str) -> User:
         """A known user, or SlackError ``user_not_found``."""
@@ -914,8 +914,10 @@ class Workspace:
 
     # ------------------------------------------------------------------ response_url
 
-    def issue_response_url(self, user_id: str, channel_id: str, *, source_ts: str | None, ephemeral: bool) -> str:
-        """A response_url for an interaction by ``user_id`` in ``channel_id``."""
+    def issue_response_url(
+        self, user_id: str, channel_id: str, *, source_ts: str | None, ephemeral: bool, team_id: str | None = None
+    ) -> str:
+        """A response_url for an interaction by ``user_id`` in ``channel_id``, answered by ``team_id``'s installation."""
         number = self.next_id()
         url_id = hashlib.sha1(f"response/{number}".encode()).hexdigest()[:16]
         self.response_urls[url_id] = ResponseUrl(
@@ -925,6 +927,7 @@ class Workspace:
             issued_at=self.clock(),
             source_ts=source_ts,
             source_ephemeral=ephemeral,
+            team_id=team_id,
         )
         return f"{self.public_url}response/{url_id}"
 
@@ -988,5 +991,6 @@ class Workspace:
             return 400, {"ok": False, "error": "invalid_payload"}, None, record
         if not isinstance(body, dict):
             return 400, {"ok": False, "error": "invalid_payload"}, None, record
-        status, answer = self.apply_reply(record, body)
+        with self.acting_as(record.team_id):
+            status, answer = self.apply_reply(record, body)
         return status, answer, body, record

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core import SandboxCore
+from .installations import Installation
 from .models import Channel, SandboxError, Team, User, UserGroup
 
 Json = dict[str, Any]
@@ -111,24 +112,44 @@ class WorldSetup(SandboxCore):
         with self._lock:
             return list(self._usergroup(usergroup_id).users)
 
-    def install(self, team_id: str, bot_user_id: str = "U0BOT", bot_id: str = "B0BOT") -> None:
-        """Install the app in ``team_id``: creates its bot user; ``bot_token`` starts working."""
+    def install(
+        self,
+        team_id: str,
+        bot_user_id: str | None = None,
+        bot_id: str | None = None,
+        *,
+        bot_token: str | None = None,
+        scopes: tuple[str, ...] | None = None,
+    ) -> str:
+        """Install the app in ``team_id`` directly (no OAuth): creates its bot user; returns its bot token.
+
+        The first installation is the default one (``bot_token``, ``installation()``) and gets the sandbox's
+        ``bot_token`` and U0BOT/B0BOT; one in another team gets ``U<team>BOT``/``B<team>BOT`` and a fresh token
+        unless given. Installing again in a team replaces its installation (its bot ids are kept). ``scopes``: the
+        granted bot scopes (default: the manifest's).
+        """
         with self._lock:
             ws = self.workspace
             if team_id not in ws.teams:
                 raise SandboxError(f"unknown team {team_id}")
-            ws.users[bot_user_id] = User(
-                id=bot_user_id,
+            previous = ws.installations.by_team.get(team_id)
+            ids = (previous.bot_user_id, previous.bot_id) if previous is not None else self.oauth.new_bot_ids(team_id)
+            bot_user_id, bot_id = bot_user_id or ids[0], bot_id or ids[1]
+            for other in ws.installations.by_team.values():
+                if other.team_id != team_id and bot_user_id == other.bot_user_id:
+                    raise SandboxError(f"{bot_user_id} is {other.team_id}'s bot user; give another bot_user_id")
+            if bot_token is None:
+                is_default = ws.installations.default_team in (None, team_id)
+                bot_token = self._initial_bot_token if is_default else self.oauth.new_bot_token(team_id)
+            installation = Installation(
                 team_id=team_id,
-                name=self.manifest.bot_display_name.lower().replace(" ", ""),
-                real_name=self.manifest.bot_display_name,
-                tz="America/Los_Angeles",
-                is_bot=True,
+                bot_user_id=bot_user_id,
                 bot_id=bot_id,
+                scopes=tuple(scopes if scopes is not None else self.manifest.bot_scopes),
+                bot_token=bot_token,
             )
-            ws.installed_team = team_id
-            ws.bot_user_id = bot_user_id
-            ws.bot_id = bot_id
+            ws.install_app(installation)
+            return bot_token
 
     def join(self, channel_id: str, user_id: str) -> None:
         """Make a user a member of a channel (no event is delivered; see :meth:`member_joined`)."""

@@ -19,18 +19,14 @@ from storage.base import Base
 from storage.models.columns import PrimaryId
 
 
-class SlackInstallation(Base):
-    """One completed OAuth install of the app: who installed it where, with which scopes and (encrypted) tokens."""
-
-    __tablename__ = "slack_installations"
-    __table_args__ = (Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),)
+class _InstalledBot:
+    """What an installation and its bot both record: the app, where it is installed, the bot and its tokens."""
 
     id: Mapped[PrimaryId]
     client_id: Mapped[str] = mapped_column(String(32))
     app_id: Mapped[str] = mapped_column(String(32))
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     team_id: Mapped[str | None] = mapped_column(String(32))
     team_name: Mapped[str | None] = mapped_column(String(200))
     bot_token: Mapped[str | None] = mapped_column(Text)
@@ -39,6 +35,17 @@ class SlackInstallation(Base):
     bot_scopes: Mapped[str | None] = mapped_column(String(1000))
     bot_refresh_token: Mapped[str | None] = mapped_column(Text)
     bot_token_expires_at: Mapped[datetime | None]
+    is_enterprise_install: Mapped[bool] = mapped_column(default=False, server_default=false())
+    installed_at: Mapped[datetime]
+
+
+class SlackInstallation(_InstalledBot, Base):
+    """One completed OAuth install of the app: who installed it where, with which scopes and (encrypted) tokens."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),)
+
+    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(32))
     user_token: Mapped[str | None] = mapped_column(Text)
     user_scopes: Mapped[str | None] = mapped_column(String(1000))
@@ -48,32 +55,14 @@ class SlackInstallation(Base):
     incoming_webhook_channel: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_channel_id: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_configuration_url: Mapped[str | None] = mapped_column(String(200))
-    is_enterprise_install: Mapped[bool] = mapped_column(default=False, server_default=false())
     token_type: Mapped[str | None] = mapped_column(String(32))
-    installed_at: Mapped[datetime]
 
 
-class SlackBot(Base):
+class SlackBot(_InstalledBot, Base):
     """The app's bot in a workspace as one install (or one token refresh) left it; the newest row is in use."""
 
     __tablename__ = "slack_bots"
     __table_args__ = (Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),)
-
-    id: Mapped[PrimaryId]
-    client_id: Mapped[str] = mapped_column(String(32))
-    app_id: Mapped[str] = mapped_column(String(32))
-    enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    team_id: Mapped[str | None] = mapped_column(String(32))
-    team_name: Mapped[str | None] = mapped_column(String(200))
-    bot_token: Mapped[str | None] = mapped_column(Text)
-    bot_id: Mapped[str | None] = mapped_column(String(32))
-    bot_user_id: Mapped[str | None] = mapped_column(String(32))
-    bot_scopes: Mapped[str | None] = mapped_column(String(1000))
-    bot_refresh_token: Mapped[str | None] = mapped_column(Text)
-    bot_token_expires_at: Mapped[datetime | None]
-    is_enterprise_install: Mapped[bool] = mapped_column(default=False, server_default=false())
-    installed_at: Mapped[datetime]
 
 
 class SlackOAuthState(Base):

@@ -3,23 +3,14 @@ digests read the same KPI rows the floor does. Nothing is timed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
 from sqlalchemy import Engine
 
 from benchmarks import digest, digest_kpis
 from bot.services.digest import build_digests
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.uow import UnitOfWorkFactory
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_without_kpis_the_seed_is_what_it_was() -> None:
