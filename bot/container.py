@@ -97,12 +97,14 @@ def build_services(
     clock: Callable[[], datetime] = utcnow,
     pacer: Pacer | None = None,
     prepare: bool = True,
+    token_clock: Callable[[], datetime] = utcnow,
 ) -> Services:
     """Build everything once at start.
 
     Single-workspace mode checks the bot token with ``auth.test`` (a bad token stops the program here, not at the
     first message). With ``prepare`` (the serving process; worker processes skip it) it upgrades the schema, loads
-    the question bank and, in single-workspace mode, records the workspace.
+    the question bank and, in single-workspace mode, records the workspace. ``token_clock`` is the real time that
+    OAuth tokens expire by (``clock`` may be a test's or a replay's).
 
     Raises:
         SettingsError: a required setting is missing, or Slack rejected the token.
@@ -123,7 +125,7 @@ def build_services(
     if settings.oauth_enabled:
         from bot.oauth_app import build_oauth_parts
 
-        oauth = build_oauth_parts(settings, engine, uow_factory, clock=clock, pacer=pacer)
+        oauth = build_oauth_parts(settings, engine, pacer=pacer, token_clock=token_clock)
         client = client or make_web_client("", settings.slack_api_url)
         clients, team_id, bot_user_id = oauth.workspaces, "", ""
     else:

@@ -11,9 +11,9 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from html import unescape
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import unescape
 from typing import Any
 
 from slack_bolt import App
@@ -104,13 +104,13 @@ def start_local_stack(
     port = 0
     mode: dict[str, Any] = {"slack_bot_token": sb.bot_token}
     if oauth:
-        from storage.token_cipher import TokenCipher
+        from storage.token_cipher import new_key
 
         port = _free_port()
         mode = {
             "slack_client_id": SANDBOX_CLIENT_ID,
             "slack_client_secret": SANDBOX_CLIENT_SECRET,
-            "token_keys": TokenCipher.new_key(),
+            "token_keys": new_key(),
             "oauth_redirect_url": f"http://127.0.0.1:{port}/slack/oauth_redirect",
         }
     settings = Settings.load(

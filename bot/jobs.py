@@ -24,7 +24,7 @@ from bot.services import (
     signals,
     watermelon_signals,
 )
-from bot.workspace_clients import TokenUnavailable
+from bot.token_rotation import BotTokenUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _reconcile_members(services: Services, now: datetime) -> None:
                 profiles=profiles,
                 now=now,
             )
-        except (SlackApiError, TokenUnavailable) as exc:
+        except (SlackApiError, BotTokenUnavailable) as exc:
             logger.warning("members of %s not reconciled (%s); the round asks the members on record", channel_id, exc)
 
 

@@ -23,15 +23,16 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine
-from storage.installation_store import EncryptedInstallationStore, OnceOAuthStateStore
-from storage.token_cipher import TokenCipher
 
+from bot.clock import utcnow
 from bot.delivery.pacer import Pacer
 from bot.install_pages import install_failed_page, install_page, installed_page
 from bot.services import partnerships
 from bot.settings import Settings
-from bot.token_rotation import BotTokens
-from bot.workspace_clients import InstalledWorkspaces, TokenUnavailable
+from bot.token_rotation import BotTokens, BotTokenUnavailable
+from bot.workspace_clients import InstalledWorkspaces
+from storage.installation_store import EncryptedInstallationStore
+from storage.oauth_state_store import OnceOAuthStateStore
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class InstallationAuthorize(Authorize):
             return None
         try:
             token = self._tokens.token_for(team_id)
-        except (TokenUnavailable, LookupError):
+        except BotTokenUnavailable:
             logger.info("request from workspace %s, which has no usable installation", team_id)
             return None
         identity = self._identity(team_id)
@@ -154,27 +155,25 @@ class OAuthParts:
 def build_oauth_parts(
     settings: Settings,
     engine: Engine,
-    uow_factory: UnitOfWorkFactory,
     *,
-    clock: Callable[[], datetime],
     pacer: Pacer,
+    token_clock: Callable[[], datetime] = utcnow,
 ) -> OAuthParts:
-    settings.require("slack_client_id", "slack_client_secret", "token_keys")
-    cipher = TokenCipher([key.strip() for key in settings.secret("token_keys").split(",") if key.strip()])
+    """The stores, tokens and per-workspace clients of OAuth mode. ``token_clock``: the real time, against which
+    Slack's token expiries and the install links' states are reckoned (a test moves it with the sandbox's)."""
     client_id = str(settings.slack_client_id)
-    store = EncryptedInstallationStore(client_id=client_id, engine=engine, cipher=cipher)
+    store = EncryptedInstallationStore(client_id=client_id, engine=engine, cipher=settings.token_cipher())
     tokens = BotTokens(
         store,
-        uow_factory,
         client_id=client_id,
         client_secret=settings.secret("slack_client_secret"),
         api_url=settings.slack_api_url,
         refresh_before=timedelta(minutes=settings.token_refresh_minutes),
-        clock=clock,
+        clock=token_clock,
     )
     return OAuthParts(
         installation_store=store,
-        state_store=OnceOAuthStateStore(engine=engine, expiration_seconds=STATE_SECONDS),
+        state_store=OnceOAuthStateStore(engine, expiration_seconds=STATE_SECONDS, clock=token_clock),
         tokens=tokens,
         workspaces=InstalledWorkspaces(tokens, api_url=settings.slack_api_url, pacer=pacer),
         authorize=InstallationAuthorize(store, tokens),

@@ -191,11 +191,6 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
-    @property
-    def oauth_enabled(self) -> bool:
-        """OAuth mode (workspaces install through /slack/install) rather than one static bot token."""
-        return False
-
     @classmethod
     def load(
         cls,

@@ -19,20 +19,12 @@ from bot.directory import SlackDirectory
 from bot.slack_client import make_web_client
 
 
-class TokenUnavailable(Exception):
-    """No token can reach the workspace: ``code`` says why (``not_installed``, ``needs_reinstall``), as a Slack
-    token error would, so the sender holds the workspace's sending the same way."""
-
-    def __init__(self, team_id: str, code: str) -> None:
-        super().__init__(f"no usable token for workspace {team_id}: {code}")
-        self.team_id, self.code = team_id, code
-
-
 class WorkspaceClients(Protocol):
     """A Web API client and a directory for each workspace PartnerPulse reaches."""
 
     def client_for(self, team_id: str) -> WebClient:
-        """The workspace's client, with a token valid for the next minutes (TokenUnavailable if there is none)."""
+        """The workspace's client, with a token valid for the next minutes (``BotTokenUnavailable`` if there is
+        none: its ``code`` says why, as a Slack token error would, so the sender holds the workspace's sending)."""
         ...
 
     def directory_for(self, team_id: str) -> SlackDirectory:
@@ -81,7 +73,7 @@ class InstalledWorkspaces:
         self._lock = threading.Lock()
 
     def client_for(self, team_id: str) -> WebClient:
-        token = self._token(team_id)
+        token = self._tokens.token_for(team_id)
         with self._lock:
             held = self._clients.get(team_id)
             if held is not None and held[0] == token:
@@ -106,11 +98,3 @@ class InstalledWorkspaces:
         with self._lock:
             self._clients.pop(team_id, None)
             self._directories.pop(team_id, None)
-
-    def _token(self, team_id: str) -> str:
-        try:
-            return self._tokens.token_for(team_id)
-        except TokenUnavailable:
-            raise
-        except LookupError as exc:  # the token source's "not installed" / "needs reinstall"
-            raise TokenUnavailable(team_id, getattr(exc, "code", "not_installed")) from None

@@ -40,7 +40,8 @@ from bot.services import outbox_hold, outbox_sending, partnerships, recipients
 from bot.services.outbox import SPECS, OutboxItem
 from bot.services.recipients import Recipient
 from bot.slack_client import ErrorKind, classify, error_code, retry_after_seconds
-from bot.workspace_clients import TokenUnavailable, WorkspaceClients
+from bot.token_rotation import BotTokenUnavailable
+from bot.workspace_clients import WorkspaceClients
 from storage import queued_outbox
 from storage.uow import UnitOfWork
 
@@ -205,7 +206,7 @@ class OutboxSender:
             return None
         try:
             ts = self._call(item, rendered, lease)
-        except TokenUnavailable as exc:
+        except BotTokenUnavailable as exc:
             return self._hold(item, exc.code, report)
         except TakenOver:
             logger.info("outbox %s (%s): taken over by another sender; not sent here", item.id, item.dedupe_key)

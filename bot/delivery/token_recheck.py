@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import outbox_hold
 from bot.slack_client import ErrorKind, classify, error_code
-from bot.workspace_clients import TokenUnavailable, WorkspaceClients
+from bot.token_rotation import BotTokenUnavailable
+from bot.workspace_clients import WorkspaceClients
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def recheck_held_tokens(
         error: str | None
         try:
             answer = clients.client_for(check.team_id).auth_test()
-        except TokenUnavailable as exc:  # no installation to check (OAuth mode): only a reinstall resumes it
+        except BotTokenUnavailable as exc:  # no installation to check (OAuth mode): only a reinstall resumes it
             error = exc.code
         except SlackApiError as exc:
             code = error_code(exc)
