@@ -68,6 +68,12 @@ def _decode_cursor(cursor: str) -> str:
     return decoded[len("user:") :]
 
 
+def _keep_installation(view: Json, opened: Json) -> None:
+    """A view pushed onto a stack, or updated, stays the view of the installation that opened ``opened``."""
+    for key in ("team_id", "app_installed_team_id", "bot_id"):
+        view[key] = opened[key]
+
+
 class Workspace(ActingInstallation):
     """Everything the fake Slack knows, seen from the acting installation of the app (see :mod:`.installations`)."""
 
@@ -724,6 +730,8 @@ class Workspace(ActingInstallation):
         root = self.views[stack[0]]["id"] if stack else None
         view_id = self._new_view_id()
         view = self.build_view(view_in, view_id=view_id, user_id=user_id, root_view_id=root, previous_view_id=previous)
+        if previous is not None:
+            _keep_installation(view, self.views[previous])
         self.views[view_id] = view
         self.view_owner[view_id] = user_id
         stack.append(view_id)
@@ -742,6 +750,7 @@ class Workspace(ActingInstallation):
             root_view_id=old.get("root_view_id"),
             previous_view_id=old.get("previous_view_id"),
         )
+        _keep_installation(view, old)
         self.views[view_id] = view
         return view
 
