@@ -4,8 +4,10 @@
 call is validated against Slack's published description and the app manifest, answered with Slack's
 JSON, status codes and headers, and recorded. The parts it is assembled from: the HTTP transport
 (:mod:`.http_server`), injected faults (:mod:`.faults`), deciding a call's answer (:mod:`.dispatch`),
-the world's state and Web API methods (:mod:`.state`), setting up the world (:mod:`.world_setup`),
-reading what happened (:mod:`.inspection`) and delivering events to the bot (:mod:`.events`).
+the world's state and Web API methods (:mod:`.state`), the app's installations and which one a token
+acts as (:mod:`.installations`), OAuth (:mod:`.oauth`), setting up the world (:mod:`.world_setup`),
+reading what happened (:mod:`.inspection`), delivering events to the bot (:mod:`.events`) and the
+app's installs, uninstalls and revoked tokens (:mod:`.app_lifecycle`).
 """
 
 from __future__ import annotations
