@@ -69,6 +69,7 @@ class SlackSandbox(AppLifecycle):
         client_secret: str = "sandbox-client-secret",
         token_rotation: bool = False,
         token_lifetime_seconds: float = 43200.0,
+        oauth_redirect_url: str | None = None,
     ) -> None:
         self.signing_secret = signing_secret
         self.app_id = app_id
@@ -92,7 +93,7 @@ class SlackSandbox(AppLifecycle):
         self.faults = Faults(clock)
         self.oauth = OAuthProvider(
             self.workspace,
-            OAuthSettings(client_id, client_secret, token_rotation, token_lifetime_seconds),
+            OAuthSettings(client_id, client_secret, token_rotation, token_lifetime_seconds, oauth_redirect_url),
             tuple(self.manifest.bot_scopes),
         )
         self.workspace.handlers["oauth.v2.access"] = self.oauth.access

@@ -213,3 +213,17 @@ def test_basic_auth_that_is_not_base64_is_not_a_client(sandbox: SlackSandbox) ->
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
             payload = json.loads(answer.read())
         assert payload.get("error") == error, payload
+
+
+def test_the_apps_configured_redirect_url_is_used_when_the_authorize_url_names_none() -> None:
+    configured = "https://partnerpulse.example/slack/"
+    with SlackSandbox(oauth_redirect_url=configured) as sb:
+        build_demo_world(sb)
+        status, location, _ = authorize(sb, redirect_uri="", team="T0PROVID", state="s")
+        assert status == 302 and location.startswith(configured + "?code=")
+        # No redirect_uri at authorize time: the exchange needs none.
+        assert exchange(sb, redirect_query(location)["code"], redirect_uri=None)["team"]["id"] == "T0PROVID"
+        status, location, _ = authorize(sb, redirect_uri=configured + "oauth_redirect", team="T0PROVID")
+        assert status == 302 and location.startswith(configured + "oauth_redirect?code=")
+        status, _, page = authorize(sb, redirect_uri="https://evil.example/cb")
+        assert status == 400 and "bad_redirect_uri" in page
