@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .blocks import message_errors, view_errors, with_generated_ids
-from .installations import ActingInstallation, Installations
+from .installations import ActingInstallation, Installations, keep_installation
 from .models import Channel, ResponseUrl, SlackError, StoredFile, Team, Trigger, User, UserGroup
 from .spec import is_truthy
 
@@ -66,12 +66,6 @@ def _decode_cursor(cursor: str) -> str:
     if not decoded.startswith("user:"):
         raise SlackError("invalid_cursor")
     return decoded[len("user:") :]
-
-
-def _keep_installation(view: Json, opened: Json) -> None:
-    """A view pushed onto a stack, or updated, stays the view of the installation that opened ``opened``."""
-    for key in ("team_id", "app_installed_team_id", "bot_id"):
-        view[key] = opened[key]
 
 
 class Workspace(ActingInstallation):
@@ -731,7 +725,7 @@ class Workspace(ActingInstallation):
         view_id = self._new_view_id()
         view = self.build_view(view_in, view_id=view_id, user_id=user_id, root_view_id=root, previous_view_id=previous)
         if previous is not None:
-            _keep_installation(view, self.views[previous])
+            keep_installation(view, self.views[previous])
         self.views[view_id] = view
         self.view_owner[view_id] = user_id
         stack.append(view_id)
@@ -750,7 +744,7 @@ class Workspace(ActingInstallation):
             root_view_id=old.get("root_view_id"),
             previous_view_id=old.get("previous_view_id"),
         )
-        _keep_installation(view, old)
+        keep_installation(view, old)
         self.views[view_id] = view
         return view
 
