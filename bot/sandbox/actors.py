@@ -42,7 +42,7 @@ class SandboxActor:
         user = self.sandbox.snapshot_user(self.user_id)
         return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id}
 
-    def _team_obj(self, team_id: str | None) -> Json:
+    def _team_obj(self, team_id: str | None = None) -> Json:
         """The installation's workspace the request goes to: the person's own if it installed the app (commands,
         shortcuts), the poster's for a click on a message, the opener's for a view; else the default one."""
         team = self.sandbox.snapshot_team(self.sandbox.context_team(team_id))
