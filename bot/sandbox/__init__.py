@@ -5,6 +5,7 @@ The bot's real code runs unchanged against it: ``WebClient(token=sb.bot_token, b
 
 from .actors import SandboxActor
 from .block_input import build_view_state
+from .installations import Installation
 from .models import (
     ActorError,
     ActorResponse,
@@ -15,6 +16,7 @@ from .models import (
     SlackError,
     StoredFile,
 )
+from .oauth import OAuthSettings
 from .ratelimit import RateLimiter, TokenBucket
 from .server import SlackSandbox
 from .spec import SpecChecker, Violation
@@ -25,8 +27,10 @@ __all__ = [
     "ActorResponse",
     "Delivery",
     "DemoWorld",
+    "Installation",
     "RateLimiter",
     "RecordedCall",
+    "OAuthSettings",
     "ResponseUrlPost",
     "SandboxActor",
     "SandboxError",

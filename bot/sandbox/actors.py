@@ -1,6 +1,6 @@
 """The sandbox playing Slack's side of interactivity: users who type commands, click and submit.
 
-Each action builds the payload Slack would send (same fields, same nesting, the installing team in
+Each action builds the payload Slack would send (same fields, same nesting, the installation's team in
 ``team`` and the user's home team in ``user.team_id``) and has it signed and POSTed to
 ``sandbox.bot_endpoint`` (:mod:`.signed_requests`). The bot's answer is then applied as Slack would
 apply it (a slash command's ephemeral reply, a modal closing, updating or showing errors).
@@ -42,10 +42,10 @@ class SandboxActor:
         user = self.sandbox.snapshot_user(self.user_id)
         return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id}
 
-    def _team_obj(self) -> Json:
-        # Slack names the installing workspace here, also when the user is from another org.
-        team_id, _, _ = self.sandbox.installation()
-        team = self.sandbox.snapshot_team(team_id)
+    def _team_obj(self, team_id: str | None = None) -> Json:
+        """The installation's workspace the request goes to: the person's own if it installed the app (commands,
+        shortcuts), the poster's for a click on a message, the opener's for a view; else the default one."""
+        team = self.sandbox.snapshot_team(self.sandbox.context_team(team_id))
         return {"id": team.id, "domain": team.domain}
 
     def _channel_obj(self, channel_id: str) -> Json:
@@ -91,7 +91,7 @@ class SandboxActor:
     ) -> ActorResponse:
         """Type ``/command text`` in a channel. The ack body, if any, is shown like Slack shows it."""
         sandbox = self.sandbox
-        team_id, _, _ = sandbox.installation()
+        team_id = sandbox.home_team(self.user_id)
         user = sandbox.snapshot_user(self.user_id)
         if not force:
             if command not in sandbox.manifest.slash_commands:
@@ -103,7 +103,7 @@ class SandboxActor:
                 )
         self._require_member(channel_id, force)
         team = sandbox.snapshot_team(team_id)
-        response_url = sandbox.issue_response_url(self.user_id, channel_id)
+        response_url = sandbox.issue_response_url(self.user_id, channel_id, team_id=team_id)
         fields = {
             "token": sandbox.verification_token,
             "team_id": user.team_id,
@@ -156,18 +156,21 @@ class SandboxActor:
         element, real_block_id = find_element(
             message.get("blocks"), action_id, value=value, block_id=block_id, where=f"message {message_ts}"
         )
+        team_id = sandbox.context_team(message.get("team"))  # the installation that posted the message
         payload = self._block_actions(
             {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
             action_for(element, real_block_id, value, self._action_ts()),
+            team_id,
             channel=self._channel_obj(channel_id),
             message=message,
             state={"values": {}},
-            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts),
+            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, team_id=team_id),
         )
         return self._post_payload(payload, "block_actions", signing)
 
-    def _block_actions(self, container: Json, action: Json, **extra: Any) -> Json:
-        """The common shape of a ``block_actions`` payload; ``extra`` adds the container-specific fields."""
+    def _block_actions(self, container: Json, action: Json, team_id: str | None, **extra: Any) -> Json:
+        """The common shape of a ``block_actions`` payload for ``team_id``'s installation; ``extra`` adds the
+        container-specific fields."""
         sandbox = self.sandbox
         return {
             "type": "block_actions",
@@ -176,7 +179,7 @@ class SandboxActor:
             "token": sandbox.verification_token,
             "container": container,
             "trigger_id": sandbox.issue_trigger_id(self.user_id),
-            "team": self._team_obj(),
+            "team": self._team_obj(team_id),
             "enterprise": None,
             "is_enterprise_install": False,
             **extra,
@@ -201,12 +204,16 @@ class SandboxActor:
         element, real_block_id = find_element(
             candidates[0].get("blocks"), action_id, value=value, block_id=block_id, where=f"ephemeral {message_ts}"
         )
+        team_id = sandbox.context_team(candidates[0].get("team"))
         payload = self._block_actions(
             {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": True},
             action_for(element, real_block_id, value, self._action_ts()),
+            team_id,
             channel=self._channel_obj(channel_id),
             state={"values": {}},
-            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, ephemeral=True),
+            response_url=sandbox.issue_response_url(
+                self.user_id, channel_id, source_ts=message_ts, ephemeral=True, team_id=team_id
+            ),
         )
         return self._post_payload(payload, "block_actions", signing)
 
@@ -237,18 +244,19 @@ class SandboxActor:
         payload = self._block_actions(
             {"type": "view", "view_id": view_id},
             action_for(element, real_block_id, value, self._action_ts()),
+            view.get("app_installed_team_id"),
             view=public_view(view),
         )
         return self._post_payload(payload, "block_actions", signing)
 
     # -------------------------------------------------------------- views
 
-    def _view_payload_head(self, kind: str) -> Json:
-        """The fields a ``view_submission`` and a ``view_closed`` payload start with."""
+    def _view_payload_head(self, kind: str, view: Json) -> Json:
+        """The fields a ``view_submission`` and a ``view_closed`` payload of ``view`` start with."""
         sandbox = self.sandbox
         return {
             "type": kind,
-            "team": self._team_obj(),
+            "team": self._team_obj(view.get("app_installed_team_id")),
             "user": self._user_obj(),
             "api_app_id": sandbox.app_id,
             "token": sandbox.verification_token,
@@ -271,7 +279,7 @@ class SandboxActor:
         sandbox.set_view_state(view_id, state)
         view["state"] = {"values": state}
         payload: Json = {
-            **self._view_payload_head("view_submission"),
+            **self._view_payload_head("view_submission", view),
             "trigger_id": sandbox.issue_trigger_id(self.user_id),
             "view": public_view(view),
             "response_urls": [],
@@ -299,7 +307,7 @@ class SandboxActor:
         if not view.get("notify_on_close"):
             return None
         payload: Json = {
-            **self._view_payload_head("view_closed"),
+            **self._view_payload_head("view_closed", view),
             "view": public_view(view),
             "is_cleared": cleared,
             **NOT_ENTERPRISE,
@@ -325,7 +333,9 @@ class SandboxActor:
             raise ActorError(f"no message {message_ts} in {channel_id}")
         self._require_member(channel_id, force)
         payload = self._shortcut_payload("message_action", callback_id, channel_id)
-        payload["response_url"] = sandbox.issue_response_url(self.user_id, channel_id)
+        payload["response_url"] = sandbox.issue_response_url(
+            self.user_id, channel_id, team_id=sandbox.home_team(self.user_id)
+        )
         payload["message_ts"] = message_ts
         payload["message"] = message
         return self._post_payload(payload, "message_action", signing)
@@ -352,7 +362,7 @@ class SandboxActor:
             "type": kind,
             "token": sandbox.verification_token,
             "action_ts": self._action_ts(),
-            "team": self._team_obj(),
+            "team": self._team_obj(sandbox.home_team(self.user_id)),
             "user": self._user_obj(),
         }
         if channel_id is not None:

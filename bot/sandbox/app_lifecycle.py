@@ -88,7 +88,7 @@ class AppLifecycle(EventDelivery):
         self,
         team_id: str | None = None,
         *,
-        redirect_uri: str,
+        redirect_uri: str | None = None,
         state: str | None = None,
         scope: str | None = None,
         user_id: str | None = None,
@@ -96,7 +96,8 @@ class AppLifecycle(EventDelivery):
     ) -> str:
         """A person of ``team_id`` (default: the default team; ``user_id`` default: its first person) clicks Allow.
 
-        Returns the URL Slack redirects the browser to: ``redirect_uri?code=...&state=...``. ``scope``: the bot
+        Returns the URL Slack redirects the browser to: ``redirect_uri?code=...&state=...`` (``redirect_uri``
+        default: the sandbox's ``oauth_redirect_url``). ``scope``: the bot
         scopes asked for, comma-separated (default: the manifest's). SandboxError for what Slack shows as an error
         page (an unknown client id, team or person, a scope the app does not request).
         """
@@ -113,7 +114,9 @@ class AppLifecycle(EventDelivery):
             except AuthorizeRefused as exc:
                 raise SandboxError(str(exc)) from exc
 
-    def deny_install(self, *, redirect_uri: str, state: str | None = None, client_id: str | None = None) -> str:
+    def deny_install(
+        self, *, redirect_uri: str | None = None, state: str | None = None, client_id: str | None = None
+    ) -> str:
         """The person clicks Cancel: the redirect URL with ``error=access_denied&state=...``."""
         with self._lock:
             try:

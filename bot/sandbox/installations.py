@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .models import SlackError, User
 
@@ -137,6 +138,12 @@ class Installations:
         for token, owner in list(self._refresh_tokens.items()):
             if owner == team_id:
                 del self._refresh_tokens[token]
+
+
+def keep_installation(view: dict[str, Any], opened: dict[str, Any]) -> None:
+    """A view pushed onto a stack, or updated, stays the view of the installation that opened ``opened``."""
+    for key in ("team_id", "app_installed_team_id", "bot_id"):
+        view[key] = opened[key]
 
 
 class ActingInstallation:

@@ -35,6 +35,9 @@ class OAuthSettings:
     client_secret: str = "sandbox-client-secret"
     token_rotation: bool = False
     token_lifetime_seconds: float = 43200.0
+    #: The app's configured redirect URL: used when the authorize URL names none (the exchange then needs none),
+    #: and a ``redirect_uri`` that is given must start with it. None: every authorize URL must name one.
+    redirect_url: str | None = None
 
 
 class AuthorizeRefused(ValueError):
@@ -97,18 +100,29 @@ class OAuthProvider:
         unknown = sorted(set(scopes) - set(self.app_scopes))
         if unknown:
             raise AuthorizeRefused(f"invalid_scope: the app does not request {unknown}")
-        if not redirect_uri:
-            raise AuthorizeRefused("no redirect_uri: the sandbox's app has no configured redirect URL")
+        target = self._redirect_target(redirect_uri)
         code = self._new_code(team)
-        self._codes[code] = _Code(team, person.id, scopes, redirect_uri, ws.clock())
-        return with_query(redirect_uri, {"code": code, **({"state": state} if state is not None else {})})
+        self._codes[code] = _Code(team, person.id, scopes, redirect_uri or None, ws.clock())
+        return with_query(target, {"code": code, **({"state": state} if state is not None else {})})
 
     def deny(self, *, client_id: str, redirect_uri: str | None, state: str | None) -> str:
         """A person clicks Cancel: the redirect URL with ``error=access_denied``."""
         self._check_client(client_id)
+        return with_query(
+            self._redirect_target(redirect_uri),
+            {"error": "access_denied", **({"state": state} if state is not None else {})},
+        )
+
+    def _redirect_target(self, redirect_uri: str | None) -> str:
+        """Where the browser goes back to: the given ``redirect_uri`` (within the configured URL), else that URL."""
+        configured = self.settings.redirect_url
         if not redirect_uri:
-            raise AuthorizeRefused("no redirect_uri")
-        return with_query(redirect_uri, {"error": "access_denied", **({"state": state} if state is not None else {})})
+            if configured is None:
+                raise AuthorizeRefused("no redirect_uri, and the sandbox's app has no configured redirect URL")
+            return configured
+        if configured is not None and not redirect_uri.startswith(configured):
+            raise AuthorizeRefused(f"bad_redirect_uri: {redirect_uri} is not within {configured}")
+        return redirect_uri
 
     def _check_client(self, client_id: str) -> None:
         if client_id != self.settings.client_id:

@@ -4,8 +4,10 @@
 call is validated against Slack's published description and the app manifest, answered with Slack's
 JSON, status codes and headers, and recorded. The parts it is assembled from: the HTTP transport
 (:mod:`.http_server`), injected faults (:mod:`.faults`), deciding a call's answer (:mod:`.dispatch`),
-the world's state and Web API methods (:mod:`.state`), setting up the world (:mod:`.world_setup`),
-reading what happened (:mod:`.inspection`) and delivering events to the bot (:mod:`.events`).
+the world's state and Web API methods (:mod:`.state`), the app's installations and which one a token
+acts as (:mod:`.installations`), OAuth (:mod:`.oauth`), setting up the world (:mod:`.world_setup`),
+reading what happened (:mod:`.inspection`), delivering events to the bot (:mod:`.events`) and the
+app's installs, uninstalls and revoked tokens (:mod:`.app_lifecycle`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class SlackSandbox(AppLifecycle):
         client_secret: str = "sandbox-client-secret",
         token_rotation: bool = False,
         token_lifetime_seconds: float = 43200.0,
+        oauth_redirect_url: str | None = None,
     ) -> None:
         self.signing_secret = signing_secret
         self.app_id = app_id
@@ -90,7 +93,7 @@ class SlackSandbox(AppLifecycle):
         self.faults = Faults(clock)
         self.oauth = OAuthProvider(
             self.workspace,
-            OAuthSettings(client_id, client_secret, token_rotation, token_lifetime_seconds),
+            OAuthSettings(client_id, client_secret, token_rotation, token_lifetime_seconds, oauth_redirect_url),
             tuple(self.manifest.bot_scopes),
         )
         self.workspace.handlers["oauth.v2.access"] = self.oauth.access

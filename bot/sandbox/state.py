@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .blocks import message_errors, view_errors, with_generated_ids
-from .installations import ActingInstallation, Installations
+from .installations import ActingInstallation, Installations, keep_installation
 from .models import Channel, ResponseUrl, SlackError, StoredFile, Team, Trigger, User, UserGroup
 from .spec import is_truthy
 
@@ -724,6 +724,8 @@ class Workspace(ActingInstallation):
         root = self.views[stack[0]]["id"] if stack else None
         view_id = self._new_view_id()
         view = self.build_view(view_in, view_id=view_id, user_id=user_id, root_view_id=root, previous_view_id=previous)
+        if previous is not None:
+            keep_installation(view, self.views[previous])
         self.views[view_id] = view
         self.view_owner[view_id] = user_id
         stack.append(view_id)
@@ -742,6 +744,7 @@ class Workspace(ActingInstallation):
             root_view_id=old.get("root_view_id"),
             previous_view_id=old.get("previous_view_id"),
         )
+        keep_installation(view, old)
         self.views[view_id] = view
         return view
 

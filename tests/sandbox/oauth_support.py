@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.sandbox import SlackSandbox
@@ -69,3 +72,10 @@ def refresh(sandbox: SlackSandbox, refresh_token: str) -> SlackResponse:
 def web(sandbox: SlackSandbox, token: str) -> WebClient:
     """A WebClient with this token."""
     return WebClient(token=token, base_url=sandbox.api_url, timeout=10)
+
+
+def error_of(call: Callable[..., object], **kwargs: Any) -> str:
+    """The Slack error code ``call(**kwargs)`` fails with."""
+    with pytest.raises(SlackApiError) as raised:
+        call(**kwargs)
+    return str(raised.value.response["error"])

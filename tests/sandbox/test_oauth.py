@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -19,6 +19,7 @@ from .oauth_support import (
     REDIRECT_URI,
     authorize,
     code_from,
+    error_of,
     exchange,
     install_by_oauth,
     redirect_query,
@@ -38,13 +39,6 @@ def rotating(clock: FakeClock) -> Iterator[SlackSandbox]:
     with SlackSandbox(clock=clock, token_rotation=True, token_lifetime_seconds=100) as sb:
         build_demo_world(sb)
         yield sb
-
-
-def _error(call: Callable[[], object]) -> str:
-    """The Slack error code the call fails with."""
-    with pytest.raises(SlackApiError) as raised:
-        call()
-    return str(raised.value.response["error"])
 
 
 def test_the_code_grant_installs_the_app_and_answers_slacks_shape(sandbox: SlackSandbox) -> None:
@@ -100,19 +94,19 @@ def test_the_client_authenticates_by_form_fields_too(sandbox: SlackSandbox) -> N
 def test_wrong_client_credentials_are_refused(sandbox: SlackSandbox, client_id: str, client_secret: str, error: str) -> None:
     build_demo_world(sandbox)
     code = code_from(sandbox, team="T0PROVID")
-    assert _error(lambda: exchange(sandbox, code, client_id=client_id, client_secret=client_secret)) == error
+    assert error_of(lambda: exchange(sandbox, code, client_id=client_id, client_secret=client_secret)) == error
     assert sandbox.installed_teams() == ["T0CLIENT"]
 
 
 def test_a_code_works_once_and_only_with_its_redirect_uri(sandbox: SlackSandbox) -> None:
     build_demo_world(sandbox)
-    assert _error(lambda: exchange(sandbox, "1.2.never-issued")) == "invalid_code"
+    assert error_of(lambda: exchange(sandbox, "1.2.never-issued")) == "invalid_code"
     code = code_from(sandbox, team="T0PROVID")
-    assert _error(lambda: exchange(sandbox, code, redirect_uri="https://elsewhere.example/cb")) == "bad_redirect_uri"
-    assert _error(lambda: exchange(sandbox, code)) == "invalid_code"  # a code is used up by any exchange
+    assert error_of(lambda: exchange(sandbox, code, redirect_uri="https://elsewhere.example/cb")) == "bad_redirect_uri"
+    assert error_of(lambda: exchange(sandbox, code)) == "invalid_code"  # a code is used up by any exchange
     other = code_from(sandbox, team="T0PROVID")
     assert exchange(sandbox, other)["ok"]
-    assert _error(lambda: exchange(sandbox, other)) == "invalid_code"
+    assert error_of(lambda: exchange(sandbox, other)) == "invalid_code"
     assert sandbox.oauth.code_exchanges == 1
 
 
@@ -123,7 +117,7 @@ def test_a_code_expires_after_ten_minutes_of_the_sandbox_clock(clock: FakeClock)
         clock.advance(600)
         assert exchange(sb, in_time)["ok"]  # 600 s old: still good
         clock.advance(1)
-        assert _error(lambda: exchange(sb, late)) == "invalid_code"  # 601 s old
+        assert error_of(lambda: exchange(sb, late)) == "invalid_code"  # 601 s old
 
 
 def test_the_authorize_page_refuses_an_unknown_client_and_the_person_can_cancel(sandbox: SlackSandbox) -> None:
@@ -148,18 +142,18 @@ def test_rotation_issues_expiring_tokens_and_single_use_refresh_tokens(rotating:
     clock.advance(99)
     assert client.auth_test()["team_id"] == "T0PROVID"
     clock.advance(1)  # 100 s after the exchange
-    assert _error(client.auth_test) == "token_expired"
-    assert _error(lambda: client.chat_postMessage(channel="U0PLEAD", text="hi")) == "token_expired"
+    assert error_of(client.auth_test) == "token_expired"
+    assert error_of(lambda: client.chat_postMessage(channel="U0PLEAD", text="hi")) == "token_expired"
 
     renewed = refresh(rotating, first["refresh_token"])
     assert renewed["expires_in"] == 100 and renewed["bot_user_id"] == "U0PROVIDBOT"
     assert renewed["access_token"] != first["access_token"] and renewed["refresh_token"] != first["refresh_token"]
     assert web(rotating, renewed["access_token"]).auth_test()["team_id"] == "T0PROVID"
-    assert _error(lambda: refresh(rotating, first["refresh_token"])) == "invalid_refresh_token"  # used once
-    assert _error(lambda: refresh(rotating, REFRESH_PREFIX + "never-issued")) == "invalid_refresh_token"
+    assert error_of(lambda: refresh(rotating, first["refresh_token"])) == "invalid_refresh_token"  # used once
+    assert error_of(lambda: refresh(rotating, REFRESH_PREFIX + "never-issued")) == "invalid_refresh_token"
     assert rotating.refreshes == 1
     clock.advance(100)
-    assert _error(web(rotating, renewed["access_token"]).auth_test) == "token_expired"
+    assert error_of(web(rotating, renewed["access_token"]).auth_test) == "token_expired"
 
 
 def test_recorded_oauth_calls_hold_no_secret(rotating: SlackSandbox) -> None:
@@ -186,7 +180,7 @@ def test_a_reinstall_with_more_scopes_replaces_the_token_and_keeps_the_bot_user(
     assert wide["bot_user_id"] == narrow["bot_user_id"] == "U0PROVIDBOT"
     assert wide["scope"] == "chat:write,commands,users:read"
     assert web(sandbox, wide["access_token"]).users_info(user="U0PLEAD")["user"]["id"] == "U0PLEAD"
-    assert _error(old.auth_test) == "invalid_auth"
+    assert error_of(old.auth_test) == "invalid_auth"
 
 
 def test_a_reinstall_into_the_default_team_by_oauth_keeps_its_bot(sandbox: SlackSandbox) -> None:
@@ -203,7 +197,7 @@ def test_auth_revoke_revokes_the_calling_token_only(sandbox: SlackSandbox) -> No
     assert provider.auth_revoke(test=True).data == {"ok": True, "revoked": False}
     assert provider.auth_test()["ok"]
     assert provider.auth_revoke().data == {"ok": True, "revoked": True}
-    assert _error(provider.auth_test) == "token_revoked"
+    assert error_of(provider.auth_test) == "token_revoked"
     assert web(sandbox, sandbox.bot_token).auth_test()["team_id"] == "T0CLIENT"
 
 
@@ -219,3 +213,17 @@ def test_basic_auth_that_is_not_base64_is_not_a_client(sandbox: SlackSandbox) ->
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
             payload = json.loads(answer.read())
         assert payload.get("error") == error, payload
+
+
+def test_the_apps_configured_redirect_url_is_used_when_the_authorize_url_names_none() -> None:
+    configured = "https://partnerpulse.example/slack/"
+    with SlackSandbox(oauth_redirect_url=configured) as sb:
+        build_demo_world(sb)
+        status, location, _ = authorize(sb, redirect_uri="", team="T0PROVID", state="s")
+        assert status == 302 and location.startswith(configured + "?code=")
+        # No redirect_uri at authorize time: the exchange needs none.
+        assert exchange(sb, redirect_query(location)["code"], redirect_uri=None)["team"]["id"] == "T0PROVID"
+        status, location, _ = authorize(sb, redirect_uri=configured + "oauth_redirect", team="T0PROVID")
+        assert status == 302 and location.startswith(configured + "oauth_redirect?code=")
+        status, _, page = authorize(sb, redirect_uri="https://evil.example/cb")
+        assert status == 400 and "bad_redirect_uri" in page
