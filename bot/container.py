@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,7 +18,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.directory import SlackDirectory
-from bot.services import partnerships
+from bot.services import installs
 from bot.services.question_bank import sync_bank
 from bot.settings import Settings, SettingsError
 from bot.slack_client import make_web_client
@@ -26,6 +27,13 @@ from storage.db import make_engine, make_session_factory
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
+
+
+class InstallationHooks(Protocol):
+    """The stored installations of an app installed by OAuth (its tokens per workspace)."""
+
+    def forget(self, team_id: str, *, bot: bool, user: bool) -> None:
+        """Delete the team's stored bot and/or user tokens (Slack revoked them, or the app was uninstalled)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class Services:
     sender: OutboxSender
     team_id: str
     bot_user_id: str
+    #: The stored installations to forget on an uninstall; None with one workspace's token from the settings.
+    installations: InstallationHooks | None = None
 
     def __deepcopy__(self, memo: dict[int, object]) -> Services:
         # Bolt deep-copies a request's context for each lazy listener; the services are shared, never copied.
@@ -77,7 +87,8 @@ def build_services(
 
     Checks the bot token with ``auth.test`` (a bad token stops the program here, not at the first message),
     and, with ``prepare`` (the serving process; worker processes skip it), upgrades the schema, loads the
-    question bank and records the workspace.
+    question bank and records the workspace as installed: a token that works lifts a hold on its sending, even one
+    waiting for a reinstall (the operator fixed SLACK_BOT_TOKEN and restarted), and resumes what an uninstall paused.
 
     Raises:
         SettingsError: a required setting is missing, or Slack rejected the token.
@@ -101,7 +112,7 @@ def build_services(
     team_id, bot_user_id = str(auth["team_id"]), str(auth["user_id"])
     if prepare:
         sync_bank(uow_factory(), now=now)
-        partnerships.ensure_workspace(
+        installs.workspace_installed(
             uow_factory(), team_id=team_id, name=str(auth.get("team") or ""), bot_user_id=bot_user_id, now=now
         )
     secret_key = settings.secret("secret_key")

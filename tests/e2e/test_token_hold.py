@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.container import build_services
 from bot.harness import LocalStack
 from bot.services import outbox_hold, partnerships
 from storage.models import Workspace
@@ -91,3 +92,51 @@ def test_token_rechecks_back_off_and_cap(uow_factory: UnitOfWorkFactory) -> None
     assert waits == [30, 60, 120, 300, 600, 600, 600]
     outbox_hold.token_accepted(uow_factory(), workspace_id=ws_id)
     assert outbox_hold.sending_held(uow_factory(), team_id="T1") is None
+
+
+#: When each re-check falls due after a hold at START, in seconds, worked out from RECHECK_BACKOFF (30 s, 1, 2, 5,
+#: then 10 minutes): 30, 30+60, 90+120, 210+300, then 600 more for each of the other eight. The 12th is at 88.5 min.
+RECHECKS_AT = (30, 90, 210, 510, 1110, 1710, 2310, 2910, 3510, 4110, 4710, 5310)
+
+
+@pytest.mark.fault
+def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sending(
+    stack: LocalStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    menus_before = _menus(stack)
+    sb.revoke_token("invalid_auth")
+    stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
+    wait_for(lambda: any(WAITING in r for r in reply_texts(stack)), what="the menu reply saying it waits")
+    stack.settle()
+    assert len(RECHECKS_AT) == outbox_hold.RECHECK_LIMIT
+
+    started = len(sb.calls_to("auth.test"))  # the start's own check
+    for number, seconds in enumerate(RECHECKS_AT, start=1):
+        stack.tick(START + timedelta(seconds=seconds - 1))
+        assert len(sb.calls_to("auth.test")) - started == number - 1, f"re-check {number} is not due a second before"
+        stack.tick(START + timedelta(seconds=seconds))
+        assert len(sb.calls_to("auth.test")) - started == number, f"re-check {number} at {seconds} s"
+
+    # The 12th failed: the operator is told once what to do, and nothing asks Slack again, however long it waits.
+    (line,) = [r.getMessage() for r in caplog.records if r.name == outbox_hold.logger.name and "reinstall" in r.getMessage()]
+    assert line == (
+        f"workspace {w.client_team} needs reinstalling (Slack answered invalid_auth to 12 token re-checks; re-checks "
+        f"stopped): {outbox_hold.REINSTALL_ADVICE}"
+    )
+    calls = len(sb.calls)
+    for later in (timedelta(hours=2), timedelta(days=1), timedelta(days=8)):
+        stack.tick(START + later)
+    assert len(sb.calls) == calls, [c.method for c in sb.calls[calls:]]
+    held = outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team)
+    assert held is not None and held.needs_reinstall and held.next_check_at is None
+    assert _menus(stack) == menus_before, "the menu waits in the outbox"
+
+    # The operator fixed the token and restarted: the start's auth.test passes and sending resumes.
+    sb.restore_token()
+    restarted = build_services(stack.settings, client=stack.services.client, clock=lambda: START + timedelta(days=8))
+    restarted.engine.dispose()
+    assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
+    stack.tick(START + timedelta(days=8, seconds=1))
+    assert _menus(stack) == menus_before + 1, "what waited is posted once"
