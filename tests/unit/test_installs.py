@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.cli import main
 from bot.services import installs, outbox_hold, outbox_sending, partnerships
 from bot.services.operator import list_workspaces
 from storage.uow import UnitOfWorkFactory
@@ -124,3 +125,28 @@ def test_needs_reinstall_holds_without_rechecks_until_installed(
         ids["C2"],
     }
     assert not installs.needs_reinstall(uow_factory(), team_id="TNOBODY", reason="x", now=NOW)
+
+
+def test_the_operator_sees_which_workspaces_need_reinstalling(
+    uow_factory: UnitOfWorkFactory, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _world(uow_factory)
+    partnerships.ensure_workspace(uow_factory(), team_id="TOTHER", name="Fabrikam", bot_user_id="UB2", now=NOW)
+    installs.workspace_uninstalled(uow_factory(), team_id=TEAM, why="tokens_revoked", now=NOW)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")
+
+    assert main(["workspaces"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert [line.split()[0] for line in out.splitlines()] == ["TEAM", TEAM, "TOTHER", TEAM + ":"]
+    header, client, other, advice = out.splitlines()
+    assert client.split()[:5] == [TEAM, "Northwind", "uninstalled", "2026-12-02T15:00:00Z", "4"]
+    assert client.split()[5] == "4" and client.endswith("PartnerPulse was uninstalled (tokens_revoked)")
+    assert other.split() == ["TOTHER", "Fabrikam", "sending", "-", "0", "0", "-"]
+    assert advice == f"{TEAM}: {outbox_hold.REINSTALL_ADVICE}"
+
+    # `partnerships` says so too, on stderr, below its usual table.
+    assert main(["partnerships"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("ID") and err == f"partnerpulse: workspace {TEAM} is uninstalled: {outbox_hold.REINSTALL_ADVICE}\n"
