@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.token_cipher import TokenCipher, TokenCipherError, parse_keys
+
 #: What each setting is, for the one-line messages shown when one is missing or wrong.
 SETTING_HELP: dict[str, str] = {
     "slack_bot_token": "SLACK_BOT_TOKEN (the bot token from OAuth & Permissions, xoxb-...)",
@@ -30,7 +32,17 @@ SETTING_HELP: dict[str, str] = {
     "http_host": "PARTNERPULSE_HTTP_HOST (the address to bind, e.g. 0.0.0.0)",
     "http_port": "PARTNERPULSE_HTTP_PORT or PORT (the port to serve HTTP on, 0 to 65535)",
     "http_threads": "PARTNERPULSE_HTTP_THREADS (HTTP server threads, 1 to 256)",
+    "slack_client_id": "SLACK_CLIENT_ID (Basic Information -> App Credentials -> Client ID, to install by OAuth)",
+    "slack_client_secret": "SLACK_CLIENT_SECRET (Basic Information -> App Credentials -> Client Secret)",
+    "token_keys": "PARTNERPULSE_TOKEN_KEYS (comma-separated Fernet keys encrypting stored tokens, newest first; "
+    "`partnerpulse keys new` makes one)",
+    "oauth_redirect_url": "SLACK_REDIRECT_URI (the https URL Slack sends an installer back to, ending /slack/oauth_redirect)",
+    "token_refresh_minutes": "PARTNERPULSE_TOKEN_REFRESH_MINUTES (refresh a rotating bot token expiring within this "
+    "many minutes, 5 to 720)",
 }
+
+#: What installing by OAuth needs together: set one of the first two and all three are required.
+OAUTH_SETTINGS = ("slack_client_id", "slack_client_secret", "token_keys")
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,8 +77,24 @@ class Settings(BaseSettings):
     http_host: str = Field(default="0.0.0.0", validation_alias="PARTNERPULSE_HTTP_HOST")
     http_port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("PARTNERPULSE_HTTP_PORT", "PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias="PARTNERPULSE_HTTP_THREADS")
+    # Installing by OAuth in many workspaces (issue 15); unset: one workspace, with SLACK_BOT_TOKEN.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    token_keys: SecretStr | None = Field(default=None, validation_alias="PARTNERPULSE_TOKEN_KEYS")
+    oauth_redirect_url: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
+    token_refresh_minutes: int = Field(default=120, ge=5, le=720, validation_alias="PARTNERPULSE_TOKEN_REFRESH_MINUTES")
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "secret_key", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "secret_key",
+        "slack_client_id",
+        "slack_client_secret",
+        "token_keys",
+        "oauth_redirect_url",
+        mode="before",
+    )
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         # ``SLACK_APP_TOKEN=`` (as in .env.example) means "not set", not "set to an invalid empty token". Other
@@ -102,6 +130,33 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters")
         return value
+
+    @field_validator("token_keys")
+    @classmethod
+    def _token_keys_are_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            TokenCipher(parse_keys(value.get_secret_value()))
+        except TokenCipherError as exc:  # its message names a key by its place in the list, never by its value
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("oauth_redirect_url")
+    @classmethod
+    def _redirect_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether the app is installed by OAuth in many workspaces (client id and secret set)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    def token_cipher(self) -> TokenCipher:
+        """The cipher of the stored tokens (after ``require("token_keys")``)."""
+        return TokenCipher(parse_keys(self.secret("token_keys")))
 
     @field_validator("default_timezone")
     @classmethod
@@ -158,10 +213,15 @@ class Settings(BaseSettings):
                 invalid.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
             # Which required settings are missing, too: read again with the invalid ones at their (valid) defaults.
             rest = _with_defaults(cls, env_file, values, invalid)
-            missing = [n for n in require if n not in invalid and rest is not None and getattr(rest, n) is None]
+            needed = [*require, *rest.oauth_needs()] if rest is not None else []
+            missing = [n for n in dict.fromkeys(needed) if n not in invalid and getattr(rest, n) is None]
             raise SettingsError(_problems(missing, invalid)) from None
-        settings.require(*require)
+        settings.require(*require, *settings.oauth_needs())
         return settings
+
+    def oauth_needs(self) -> tuple[str, ...]:
+        """The settings installing by OAuth needs, when one of its client id and secret is set (else none)."""
+        return OAUTH_SETTINGS if self.slack_client_id is not None or self.slack_client_secret is not None else ()
 
     def require(self, *names: str) -> None:
         """Check that the settings a command needs are present.
@@ -169,7 +229,7 @@ class Settings(BaseSettings):
         Raises:
             SettingsError: naming every missing one, saying what to set.
         """
-        missing = [name for name in names if getattr(self, name) is None]
+        missing = [name for name in dict.fromkeys(names) if getattr(self, name) is None]
         if missing:
             raise SettingsError(_problems(missing, {}))
 

@@ -10,6 +10,7 @@ registers every table on ``Base.metadata``, which Alembic and ``create_all`` nee
 from __future__ import annotations
 
 from storage.models.digests import Digest
+from storage.models.installations import SlackBot, SlackInstallation, SlackOAuthState
 from storage.models.issues import Action, ActionEvent, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Signal
 from storage.models.kpis import (
     KPI_DIRECTIONS,
@@ -88,5 +89,8 @@ __all__ = [
     "SideGroup",
     "SideGroupMember",
     "Signal",
+    "SlackBot",
+    "SlackInstallation",
+    "SlackOAuthState",
     "Workspace",
 ]

@@ -41,6 +41,11 @@ class Workspace(Base):
     portfolio_timezone: Mapped[str | None] = mapped_column(String(64))
     portfolio_set_by: Mapped[SlackId | None]
     next_portfolio_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A distributed install (issue 15): when Slack told us the app was uninstalled (app_uninstalled or
+    # tokens_revoked; NULL: installed), and when refreshing its rotating token was refused (invalid_refresh_token):
+    # sending is held until someone installs the app again. NULL: no reinstall needed.
+    uninstalled_at: Mapped[datetime | None]
+    needs_reinstall_at: Mapped[datetime | None]
 
 
 class Partnership(Base):
