@@ -132,6 +132,13 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
     held = outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team)
     assert held is not None and held.needs_reinstall and held.next_check_at is None
     assert _menus(stack) == menus_before, "the menu waits in the outbox"
+    # A lead who asks for the menu now is told it waits for a reinstall, not for a check that will not come.
+    stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
+    wait_for(
+        lambda: any("will be posted once PartnerPulse is reinstalled" in r for r in reply_texts(stack)),
+        what="the reply saying the menu waits for a reinstall",
+    )
+    stack.settle()
 
     # The operator fixed the token and restarted: the start's auth.test passes and sending resumes.
     sb.restore_token()
@@ -139,4 +146,4 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
     restarted.engine.dispose()
     assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
     stack.tick(START + timedelta(days=8, seconds=1))
-    assert _menus(stack) == menus_before + 1, "what waited is posted once"
+    assert _menus(stack) == menus_before + 2, "what waited (two menus) is posted once"
