@@ -14,7 +14,7 @@ from bot.services import outbox_hold, partnerships
 from storage.models import Workspace
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import START
-from tests.helpers import reply_texts, setup_partnership, wait_for
+from tests.helpers import menus_posted, reply_texts, setup_partnership, wait_for
 
 WAITING = "PartnerPulse cannot post to Slack right now (the token was rejected)"
 
@@ -23,17 +23,13 @@ def _pulses(stack: LocalStack) -> int:
     return sum("pulse-answer" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
 
 
-def _menus(stack: LocalStack) -> int:
-    return sum("menu-pulse-now" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
-
-
 @pytest.mark.fault
 @pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
 def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(stack: LocalStack, error: str) -> None:
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
     lead = stack.actor(w.client_lead)
-    menus_before = _menus(stack)
+    menus_before = menus_posted(stack)
     sb.revoke_token(error)
 
     lead.slash_command("/partner", "pulse now", w.channel)
@@ -60,10 +56,10 @@ def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(
     sb.restore_token()
     report = stack.tick(START + timedelta(seconds=100))
     assert report.delivery.sent >= 2
-    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1
+    assert _pulses(stack) == 1 and menus_posted(stack) == menus_before + 1
     assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
     stack.tick(START + timedelta(minutes=5))
-    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1, "nothing posted twice"
+    assert _pulses(stack) == 1 and menus_posted(stack) == menus_before + 1, "nothing posted twice"
 
     # Sending again: the confirmation is the usual one.
     lead.slash_command("/partner", "menu", w.channel)
@@ -105,7 +101,7 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
 ) -> None:
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
-    menus_before = _menus(stack)
+    menus_before = menus_posted(stack)
     sb.revoke_token("invalid_auth")
     stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
     wait_for(lambda: any(WAITING in r for r in reply_texts(stack)), what="the menu reply saying it waits")
@@ -131,7 +127,7 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
     assert len(sb.calls) == calls, [c.method for c in sb.calls[calls:]]
     held = outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team)
     assert held is not None and held.needs_reinstall and held.next_check_at is None
-    assert _menus(stack) == menus_before, "the menu waits in the outbox"
+    assert menus_posted(stack) == menus_before, "the menu waits in the outbox"
     # A lead who asks for the menu now is told it waits for a reinstall, not for a check that will not come.
     stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
     wait_for(
@@ -146,4 +142,4 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
     restarted.engine.dispose()
     assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
     stack.tick(START + timedelta(days=8, seconds=1))
-    assert _menus(stack) == menus_before + 2, "what waited (two menus) is posted once"
+    assert menus_posted(stack) == menus_before + 2, "what waited (two menus) is posted once"

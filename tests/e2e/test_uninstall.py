@@ -18,7 +18,7 @@ from bot.sandbox.signed_requests import post_signed
 from bot.services import installs, outbox_hold, partnerships
 from handlers import events
 from tests.conftest import START
-from tests.helpers import setup_partnership
+from tests.helpers import menus_posted, setup_partnership
 
 MENU_KEY = "before-uninstall"
 
@@ -42,17 +42,13 @@ def _outbox_status(stack: LocalStack, key: str) -> str:
         return row.status
 
 
-def _menus(stack: LocalStack) -> int:
-    return sum("menu-pulse-now" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
-
-
 @pytest.mark.fault
 def test_app_uninstalled_pauses_holds_sending_and_keeps_the_queued_messages(
     stack: LocalStack, caplog: pytest.LogCaptureFixture
 ) -> None:
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
-    menus = _menus(stack)
+    menus = menus_posted(stack)
     # A message queued (by scheduled work, say) and not sent yet when the app is uninstalled.
     partnerships.request_menu(
         stack.services.uow_factory(), team_id=w.client_team, channel_id=w.channel, request_key=MENU_KEY, now=START
@@ -83,7 +79,7 @@ def test_app_uninstalled_pauses_holds_sending_and_keeps_the_queued_messages(
         stack.tick(START + later)
     assert len(sb.calls) == calls, [c.method for c in sb.calls[calls:]]
     assert _outbox_status(stack, key) == "pending"
-    assert _menus(stack) == menus
+    assert menus_posted(stack) == menus
 
     # Slack's tokens_revoked that comes with an uninstall (and any repeat) changes nothing more: said at info.
     caplog.clear()
@@ -98,7 +94,7 @@ def test_app_uninstalled_pauses_holds_sending_and_keeps_the_queued_messages(
     ) == installs.InstallResult(workspace_id=1, resumed=1)
     stack.tick(START + timedelta(days=8, minutes=1))
     assert _outbox_status(stack, key) == "sent"
-    assert _menus(stack) == menus + 1
+    assert menus_posted(stack) == menus + 1
 
 
 def test_tokens_revoked_for_people_only_pauses_nothing(stack: LocalStack) -> None:
