@@ -143,3 +143,33 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
     assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
     stack.tick(START + timedelta(days=8, seconds=1))
     assert menus_posted(stack) == menus_before + 2, "what waited (two menus) is posted once"
+
+
+def test_a_recheck_that_cannot_reach_slack_waits_the_longest_step_and_does_not_count(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ws_id = partnerships.ensure_workspace(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START)
+    outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
+    now = START
+    for _ in range(outbox_hold.RECHECK_LIMIT + 3):  # Slack unreachable for longer than the limit: still checked
+        now += timedelta(minutes=10)
+        (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+        assert not outbox_hold.token_still_rejected(uow_factory(), workspace_id=check.workspace_id, error=None, now=now)
+    with uow_factory() as uow:
+        ws = uow.workspaces.get(ws_id)
+        assert ws is not None
+        assert (ws.auth_failures, ws.auth_recheck_at, ws.disabled_reason) == (
+            0,
+            now + timedelta(minutes=10),
+            "Slack answered invalid_auth",
+        )
+    # Then Slack answers: eleven token errors back off, the twelfth stops the checks.
+    for number in range(1, outbox_hold.RECHECK_LIMIT + 1):
+        now += timedelta(minutes=10)
+        (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+        gave_up = outbox_hold.token_still_rejected(uow_factory(), workspace_id=ws_id, error="account_inactive", now=now)
+        assert gave_up is (number == outbox_hold.RECHECK_LIMIT)
+    assert outbox_hold.claim_rechecks(uow_factory(), now=now + timedelta(days=365)) == []
+    held = outbox_hold.sending_held(uow_factory(), team_id="T1")
+    assert held is not None and held.needs_reinstall
+    assert held.reason == "needs reinstalling: Slack answered account_inactive to 12 token re-checks"
