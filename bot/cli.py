@@ -15,7 +15,7 @@ from importlib import metadata
 
 from bot.cli_checks import CommandFailed, check_before_start
 from bot.cli_keys import cmd_keys_new, cmd_keys_rotate
-from bot.cli_reports import cmd_export, cmd_partnerships, cmd_sentiment
+from bot.cli_reports import cmd_export, cmd_partnerships, cmd_sentiment, cmd_workspaces
 from bot.cli_serving import cmd_db_revision, cmd_db_upgrade, cmd_demo, cmd_run, cmd_serve, cmd_tick
 from bot.kpi_import import cmd_kpi_import
 from bot.settings import Settings, SettingsError
@@ -211,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
         database=True,
     )
     partnerships.set_defaults(func=cmd_partnerships)
+    workspaces = command(
+        "workspaces",
+        "list every workspace: whether PartnerPulse can post there, and what to do when it cannot",
+        "List every workspace, one line each: team id, name, sending (sending, held while the token is checked "
+        "again, needs reinstalling, or uninstalled), since when, partnerships and how many are paused, and why; then "
+        "what to do for each that waits for a reinstall. Needs only the database.",
+        database=True,
+    )
+    workspaces.set_defaults(func=cmd_workspaces)
     kpi = actions("kpi", "agreed KPIs: import figures", "Agreed KPIs (see README, 'Agreed KPIs').")
     kpi_import = command(
         "import",

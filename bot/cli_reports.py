@@ -1,14 +1,20 @@
-"""The commands that only read the database or score text: ``sentiment``, ``export`` and ``partnerships``."""
+"""The commands that only read the database or score text: ``sentiment``, ``export``, ``partnerships`` and
+``workspaces``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from bot.cli_checks import reading_database
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.uow import UowFactory
 
 
 def cmd_sentiment(settings: Settings, args: argparse.Namespace) -> int:
@@ -106,6 +112,7 @@ def cmd_partnerships(settings: Settings, args: argparse.Namespace) -> int:
 
     with reading_database(settings, "partnerships") as uow_factory:
         listings = list_partnerships(uow_factory)
+        _tell_workspaces_to_fix(uow_factory)
     if not listings:
         print("no partnerships yet")
         return 0
@@ -128,10 +135,46 @@ def cmd_partnerships(settings: Settings, args: argparse.Namespace) -> int:
                 str(p.open_issues),
             )
         )
+    _print_table(rows)
+    return 0
+
+
+def cmd_workspaces(settings: Settings, args: argparse.Namespace) -> int:
+    """Every workspace, one line each: whether PartnerPulse can post there, since when not and why. Only reads."""
+    from bot.services.operator import list_workspaces
+
+    with reading_database(settings, "workspaces") as uow_factory:
+        listings = list_workspaces(uow_factory)
+    if not listings:
+        print("no workspaces yet")
+        return 0
+    rows = [("TEAM", "NAME", "SENDING", "SINCE (UTC)", "PARTNERSHIPS", "PAUSED", "WHY")]
+    for ws in listings:
+        since = ws.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ws.since else "-"
+        rows.append(
+            (ws.team_id, _one_line(ws.name), ws.state, since, str(ws.partnerships), str(ws.paused), _one_line(ws.reason))
+        )
+    _print_table(rows)
+    for ws in listings:
+        if ws.advice:
+            print(f"{ws.team_id}: {ws.advice}")
+    return 0
+
+
+def _tell_workspaces_to_fix(uow_factory: UowFactory) -> None:
+    """One line on stderr for each workspace that waits for a reinstall: its partnerships cannot post."""
+    from bot.services.operator import list_workspaces
+
+    for ws in list_workspaces(uow_factory):
+        if ws.advice:
+            print(f"partnerpulse: workspace {ws.team_id} is {ws.state}: {ws.advice}", file=sys.stderr)
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    """Rows under their header, each column as wide as its widest cell."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    return 0
 
 
 def _one_line(text: str) -> str:

@@ -23,7 +23,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.directory import SlackDirectory
-from bot.services import partnerships
+from bot.services import installs
 from bot.services.question_bank import sync_bank
 from bot.settings import Settings, SettingsError
 from bot.slack_client import make_web_client
@@ -103,7 +103,8 @@ def build_services(
 
     Single-workspace mode checks the bot token with ``auth.test`` (a bad token stops the program here, not at the
     first message). With ``prepare`` (the serving process; worker processes skip it) it upgrades the schema, loads
-    the question bank and, in single-workspace mode, records the workspace. ``token_clock`` is the real time that
+    the question bank and, in single-workspace mode, records the workspace as installed: a token that works lifts a hold on its sending, even one waiting
+    for a reinstall (the operator fixed SLACK_BOT_TOKEN and restarted), and resumes what an uninstall paused. ``token_clock`` is the real time that
     OAuth tokens expire by (``clock`` may be a test's or a replay's).
 
     Raises:
@@ -132,7 +133,9 @@ def build_services(
         client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
         team_id, bot_user_id, team_name = _check_bot_token(client, settings)
         if prepare:
-            partnerships.ensure_workspace(uow_factory(), team_id=team_id, name=team_name, bot_user_id=bot_user_id, now=now)
+            installs.workspace_installed(
+                uow_factory(), team_id=team_id, name=team_name, bot_user_id=bot_user_id, now=now
+            )
         clients = OneWorkspace(client, team_id=team_id, pacer=pacer)
     secret_key = settings.secret("secret_key")
     sender = OutboxSender(

@@ -1,9 +1,10 @@
-"""Events API: keep the member list current; acknowledge everything else so Slack never sees a 404.
+"""Events API: keep the member list current, follow the app's uninstalls; acknowledge everything else so Slack never
+sees a 404.
 
-Member changes are written before the answer, so an event the database could not record is answered 500 and
-Slack retries it (it does not retry what got a 2xx); only Slack calls wait until after the answer. That write waits
-at most ACK_WRITE_SECONDS for a lock or a statement (``UnitOfWork.bounded``): a database that holds it longer gets the
-500 within Slack's 3 seconds, not a request that hangs.
+Member changes and uninstalls are written before the answer, so an event the database could not record is answered
+500 and Slack retries it (it does not retry what got a 2xx; both writes are idempotent); only Slack calls wait until
+after the answer. That write waits at most ACK_WRITE_SECONDS for a lock or a statement (``UnitOfWork.bounded``): a
+database that holds it longer gets the 500 within Slack's 3 seconds, not a request that hangs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.ack_path import ACK_WRITE_SECONDS
 from bot.after_ack import after_ack
 from bot.blocks import ids
 from bot.container import Services
-from bot.services import channel_membership, partnerships, side_groups
+from bot.services import channel_membership, installs, partnerships, side_groups
 from bot.slack_client import error_code
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,31 @@ def ack_subteam_members_changed(
     ack()
 
 
+def ack_app_uninstalled(ack: Ack, context: BoltContext, services: Services) -> None:
+    """The app was uninstalled from a workspace: its sending held, its partnerships paused, its stored tokens
+    forgotten; answered 2xx, for an unknown team too."""
+    _uninstalled(services, str(context.team_id or ""), why="app_uninstalled", bot=True, user=True)
+    ack()
+
+
+def ack_tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext, services: Services) -> None:
+    """Slack revoked tokens of a workspace: the bot's (``tokens.bot``) is an uninstall; people's alone
+    (``tokens.oauth``) are only forgotten."""
+    tokens = event.get("tokens") or {}
+    bot, user = bool(tokens.get("bot")), bool(tokens.get("oauth"))
+    _uninstalled(services, str(context.team_id or ""), why="tokens_revoked" if bot else None, bot=bot, user=user)
+    ack()
+
+
+def _uninstalled(services: Services, team_id: str, *, why: installs.UninstallEvent | None, bot: bool, user: bool) -> None:
+    if why is not None:
+        installs.workspace_uninstalled(
+            services.uow_factory().bounded(ACK_WRITE_SECONDS), team_id=team_id, why=why, now=services.clock()
+        )
+    if services.oauth is not None and (bot or user):
+        services.oauth.forget(team_id, bot=bot, user=user)
+
+
 def handle_other_event(ack: Ack) -> None:
     """Any other event: acknowledge, so Slack does not retry or disable our subscription."""
     ack()
@@ -110,4 +136,6 @@ def register(app: App) -> None:
     app.event(ids.Event.MEMBER_JOINED)(ack=ack_member_joined, lazy=[fill_joined_member])
     app.event(ids.Event.MEMBER_LEFT)(ack_member_left)
     app.event(ids.Event.SUBTEAM_MEMBERS_CHANGED)(ack_subteam_members_changed)
+    app.event(ids.Event.APP_UNINSTALLED)(ack_app_uninstalled)
+    app.event(ids.Event.TOKENS_REVOKED)(ack_tokens_revoked)
     app.event(re.compile(".*"))(handle_other_event)

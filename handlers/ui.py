@@ -118,11 +118,13 @@ def reply_or_ephemeral(respond: Respond, client: WebClient, body: dict[str, Any]
 
 def unless_held(services: Services, team_id: str, done: str, *, saved: str, opening: str = "") -> str:
     """``done``; or, while Slack rejects the workspace's token, that what was asked for (``saved``) waits, and why."""
-    if outbox_hold.sending_held(services.uow_factory(), team_id=team_id) is None:
+    held = outbox_hold.sending_held(services.uow_factory(), team_id=team_id)
+    if held is None:
         return done
+    when = "once PartnerPulse is reinstalled" if held.needs_reinstall else "as soon as Slack accepts the token again"
     return (
         f"{opening}PartnerPulse cannot post to Slack right now (the token was rejected); {saved} is saved and will be "
-        "posted as soon as Slack accepts the token again."
+        f"posted {when}."
     )
 
 

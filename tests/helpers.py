@@ -360,6 +360,11 @@ def channel_messages_with(stack: LocalStack, text: str) -> list[dict[str, Any]]:
     return [m for m in stack.sandbox.messages(stack.world.channel, include_thread_replies=False) if text in dumps(m)]
 
 
+def menus_posted(stack: LocalStack) -> int:
+    """How many partnership menus the joint channel shows."""
+    return sum("menu-pulse-now" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
+
+
 def partner_command(stack: LocalStack, user_id: str, text: str) -> Any:
     """``/partner text`` in the joint channel; the response (acknowledged)."""
     response = stack.actor(user_id).slash_command("/partner", text, stack.world.channel)

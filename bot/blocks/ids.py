@@ -81,6 +81,8 @@ class Event(StrEnum):
     MEMBER_LEFT = "member_left_channel"
     APP_HOME_OPENED = "app_home_opened"
     SUBTEAM_MEMBERS_CHANGED = "subteam_members_changed"
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"
 
 
 class SetupBlock(StrEnum):

@@ -1,10 +1,12 @@
-"""Read models for the operator's command line (``partnerpulse partnerships``): plain values, no Slack."""
+"""Read models for the operator's command line (``partnerpulse partnerships``, ``partnerpulse workspaces``): plain
+values, no Slack."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.outbox_hold import REINSTALL_ADVICE
 from storage.uow import UowFactory
 
 
@@ -40,3 +42,48 @@ def list_partnerships(uow_factory: UowFactory) -> tuple[PartnershipListing, ...]
             )
             for p, open_issues in uow.partnerships.list_with_open_issues()
         )
+
+
+@dataclass(frozen=True)
+class WorkspaceListing:
+    """One workspace as the operator sees it: whether PartnerPulse can post there, since when not, and what to do."""
+
+    team_id: str
+    name: str
+    #: "sending", "held" (the token is checked again by itself), "needs reinstalling" or "uninstalled"
+    state: str
+    since: datetime | None
+    reason: str
+    partnerships: int
+    paused: int
+
+    @property
+    def advice(self) -> str:
+        """What the operator should do about it ("" when nothing)."""
+        return REINSTALL_ADVICE if self.state in ("needs reinstalling", "uninstalled") else ""
+
+
+def list_workspaces(uow_factory: UowFactory) -> tuple[WorkspaceListing, ...]:
+    """Every workspace, oldest first, with its sending state, in one read-only unit of work."""
+    with uow_factory().read_only() as uow:
+        listings = []
+        for ws, total, paused in uow.workspaces.with_partnership_counts():
+            since: datetime | None
+            if ws.uninstalled_at is not None:
+                state, since = "uninstalled", ws.uninstalled_at
+            elif ws.needs_reinstall_at is not None:
+                state, since = "needs reinstalling", ws.needs_reinstall_at
+            else:
+                state, since = ("sending", None) if ws.sending_enabled else ("held", None)
+            listings.append(
+                WorkspaceListing(
+                    team_id=ws.team_id,
+                    name=ws.name,
+                    state=state,
+                    since=since,
+                    reason="" if ws.sending_enabled else ws.disabled_reason or "",
+                    partnerships=total,
+                    paused=paused,
+                )
+            )
+        return tuple(listings)

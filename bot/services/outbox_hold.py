@@ -3,7 +3,11 @@
 A token error (``invalid_auth``, ``account_inactive``, ``token_revoked``...) holds the workspace's sending: its
 messages wait in the outbox, nothing is lost. The token is checked again with ``auth.test`` after 30 s, then
 backing off (1, 2, 5, 10 minutes, then every 10); the first check that passes resumes sending and the held
-messages go out. ``sending_held`` tells a person who asked for a message that it waits, and why.
+messages go out. Not for ever: after ``RECHECK_LIMIT`` checks that Slack answered with a token error (about an hour
+and a half) the workspace needs reinstalling, and nothing checks its token again until it is reinstalled (or, with
+one workspace, until a start whose ``auth.test`` passes). A check that could not reach Slack says nothing about the
+token: it waits the longest step and does not count. ``sending_held`` tells a person who asked for a message that it
+waits, and why.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.models import Workspace
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -26,9 +31,42 @@ RECHECK_BACKOFF: tuple[timedelta, ...] = (
 )
 
 
+#: Token re-checks Slack may refuse before the workspace needs reinstalling: the 12th is 88.5 minutes after the hold
+#: (30 s + 1 + 2 + 5 minutes, then 8 of 10), longer than a token swap or a short Slack incident takes, and short
+#: enough that the operator hears of a revoked token the same morning. A workspace is then never checked again.
+RECHECK_LIMIT = 12
+
+#: What the operator does for a workspace that needs reinstalling (its one error line, and ``partnerpulse workspaces``).
+REINSTALL_ADVICE = (
+    "reinstall PartnerPulse in that workspace (with one workspace: fix SLACK_BOT_TOKEN and restart partnerpulse); "
+    "its messages wait in the outbox until then"
+)
+
+
 def recheck_delay(failed_checks: int) -> timedelta:
     """The wait before the next re-check after ``failed_checks`` failed ones (capped at the last step)."""
     return RECHECK_BACKOFF[min(failed_checks, len(RECHECK_BACKOFF) - 1)]
+
+
+def hold_without_rechecks(ws: Workspace, *, reason: str) -> None:
+    """Hold the workspace's sending with no token re-check planned (uninstalled, or waiting for a reinstall)."""
+    ws.sending_enabled, ws.disabled_reason, ws.auth_recheck_at = False, reason[:200], None
+
+
+def mark_needs_reinstall(ws: Workspace, *, reason: str, now: datetime) -> None:
+    """The workspace's token will not work again by itself: hold its sending until it is reinstalled."""
+    hold_without_rechecks(ws, reason=f"needs reinstalling: {reason}")
+    ws.needs_reinstall_at = now
+
+
+def log_needs_reinstall(team_id: str, reason: str) -> None:
+    """The one line that tells the operator a workspace needs reinstalling, and what to do."""
+    logger.error("workspace %s needs reinstalling (%s): %s", team_id, reason, REINSTALL_ADVICE)
+
+
+def release(ws: Workspace) -> None:
+    """Sending resumes: no hold, no re-check, no failure counted."""
+    ws.sending_enabled, ws.disabled_reason, ws.auth_failures, ws.auth_recheck_at = True, None, 0, None
 
 
 @dataclass(frozen=True)
@@ -38,6 +76,8 @@ class SendingHold:
     team_id: str
     reason: str
     next_check_at: datetime | None
+    #: Nothing checks the token again: the workspace waits for a reinstall (or was uninstalled).
+    needs_reinstall: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,27 +121,41 @@ def token_accepted(uow: UnitOfWork, *, workspace_id: int) -> None:
         ws = uow.workspaces.get(workspace_id)
         if ws is None:
             return
-        ws.sending_enabled, ws.disabled_reason, ws.auth_failures, ws.auth_recheck_at = True, None, 0, None
+        release(ws)
         team_id = ws.team_id
         uow.commit()
     logger.warning("workspace %s: Slack accepts the token again; sending resumed", team_id)
 
 
-def token_still_rejected(uow: UnitOfWork, *, workspace_id: int, error: str | None, now: datetime) -> None:
-    """The re-check failed: back off. ``error`` is Slack's token error, None if Slack could not be asked."""
+def token_still_rejected(uow: UnitOfWork, *, workspace_id: int, error: str | None, now: datetime) -> bool:
+    """The re-check failed: back off. ``error`` is Slack's token error, None if Slack could not be asked (or answered
+    something that says nothing about the token: that check waits the longest step and is not counted). The
+    ``RECHECK_LIMIT``-th token error stops the re-checks: the workspace needs reinstalling. True if it does now."""
     with uow:
         ws = uow.workspaces.get(workspace_id)
-        if ws is None or ws.sending_enabled:
-            return
-        ws.auth_failures += 1
-        ws.auth_recheck_at = now + recheck_delay(ws.auth_failures)
+        if ws is None or ws.sending_enabled or ws.needs_reinstall_at is not None or ws.uninstalled_at is not None:
+            return False
         if error:
+            ws.auth_failures += 1
             ws.disabled_reason = f"Slack answered {error}"
+        ws.auth_recheck_at = now + recheck_delay(ws.auth_failures if error else len(RECHECK_BACKOFF))
         team_id, failures, next_at = ws.team_id, ws.auth_failures, ws.auth_recheck_at
+        gave_up = failures >= RECHECK_LIMIT
+        if gave_up:
+            mark_needs_reinstall(ws, reason=f"Slack answered {error} to {failures} token re-checks", now=now)
         uow.commit()
-    logger.error(
-        "workspace %s: token re-check %s failed (%s); next at %s", team_id, failures, error or "Slack unreachable", next_at
-    )
+    if gave_up:
+        log_needs_reinstall(team_id, f"Slack answered {error} to {failures} token re-checks; re-checks stopped")
+    else:
+        logger.error(
+            "workspace %s: token re-check failed (%s; %s of %s); next at %s",
+            team_id,
+            error or "Slack unreachable",
+            failures,
+            RECHECK_LIMIT,
+            next_at,
+        )
+    return gave_up
 
 
 def sending_held(uow: UnitOfWork, *, team_id: str) -> SendingHold | None:
@@ -110,4 +164,9 @@ def sending_held(uow: UnitOfWork, *, team_id: str) -> SendingHold | None:
         ws = uow.workspaces.get_by_team(team_id)
         if ws is None or ws.sending_enabled:
             return None
-        return SendingHold(team_id=ws.team_id, reason=ws.disabled_reason or "", next_check_at=ws.auth_recheck_at)
+        return SendingHold(
+            team_id=ws.team_id,
+            reason=ws.disabled_reason or "",
+            next_check_at=ws.auth_recheck_at,
+            needs_reinstall=ws.needs_reinstall_at is not None or ws.uninstalled_at is not None,
+        )

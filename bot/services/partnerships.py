@@ -47,18 +47,24 @@ def effective_side(partnership: Partnership, member: Member) -> str | None:
 
 
 def ensure_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> int:
-    """Record the workspace the bot token belongs to; a working token re-enables sending."""
+    """Record the workspace the bot token belongs to; a working token re-enables sending. (An install, which also
+    resumes what an uninstall paused, is ``bot.services.installs.workspace_installed``.)"""
     with uow:
-        ws = uow.workspaces.get_by_team(team_id)
-        if ws is None:
-            ws = uow.workspaces.add(Workspace(team_id=team_id, name=name, bot_user_id=bot_user_id, created_at=now))
-        else:
-            ws.name, ws.bot_user_id = name, bot_user_id
-            if not ws.sending_enabled:
-                logger.info("workspace %s: token works again, sending re-enabled", team_id)
-            ws.sending_enabled, ws.disabled_reason = True, None
+        ws = upsert_workspace(uow, team_id=team_id, name=name, bot_user_id=bot_user_id, now=now)
+        if not ws.sending_enabled:
+            logger.info("workspace %s: token works again, sending re-enabled", team_id)
+        ws.sending_enabled, ws.disabled_reason = True, None
         uow.commit()
         return ws.id
+
+
+def upsert_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> Workspace:
+    """Inside a unit of work: the workspace's row, created, or with its name and bot user brought up to date."""
+    ws = uow.workspaces.get_by_team(team_id)
+    if ws is None:
+        return uow.workspaces.add(Workspace(team_id=team_id, name=name, bot_user_id=bot_user_id, created_at=now))
+    ws.name, ws.bot_user_id = name, bot_user_id
+    return ws
 
 
 def get_partnership(uow: UnitOfWork, *, team_id: str, channel_id: str) -> PartnershipView | None:
@@ -178,13 +184,18 @@ def set_paused(
         p = require_partnership(uow, team_id, channel_id)
         require_lead_of(uow, p, actor, "change its configuration")
         if paused:
-            p.status, p.pause_reason, p.paused_by = "paused", "paused by a lead", actor
+            p.status, p.pause_reason, p.paused_by, p.updated_at = "paused", "paused by a lead", actor, now
         else:
-            p.status, p.pause_reason, p.paused_by = "active", None, None
-            p.next_pulse_at = next_pulse_time(p, after=now)
-        p.updated_at = now
+            resume(p, now=now)
         uow.commit()
         return partnership_view(p)
+
+
+def resume(p: Partnership, *, now: datetime) -> None:
+    """Make a paused partnership active again, its next pulse scheduled from ``now`` (a lead's resume, a reinstall)."""
+    p.status, p.pause_reason, p.paused_by = "active", None, None
+    p.next_pulse_at = next_pulse_time(p, after=now)
+    p.updated_at = now
 
 
 def pause_for_slack_error(uow: UnitOfWork, *, partnership_id: int, error: str, now: datetime) -> None:

@@ -137,12 +137,13 @@ class OutboxRepository(TableRepository[OutboxMessage]):
         return len(self.session.execute(stmt, execution_options={"synchronize_session": False}).all())
 
     def held_workspaces_due(self, now: datetime) -> Sequence[Workspace]:
-        """Workspaces whose sending is held for a rejected token and whose token re-check is due (locked). One whose
-        token Slack refused to refresh is not: only installing the app again mends it."""
+        """Workspaces whose sending is held for a rejected token and whose token re-check is due (locked); never one
+        uninstalled or waiting for a reinstall (held without re-checks)."""
         stmt = (
             select(Workspace)
             .where(
                 Workspace.sending_enabled.is_(False),
+                Workspace.uninstalled_at.is_(None),
                 Workspace.needs_reinstall_at.is_(None),
                 or_(Workspace.auth_recheck_at.is_(None), Workspace.auth_recheck_at <= now),
             )

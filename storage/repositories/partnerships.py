@@ -36,8 +36,22 @@ class WorkspaceRepository(TableRepository[Workspace]):
 
     model = Workspace
 
-    def get_by_team(self, team_id: str) -> Workspace | None:
-        return self.find_one(Workspace.team_id == team_id)
+    def with_partnership_counts(self) -> Sequence[tuple[Workspace, int, int]]:
+        """Every workspace (oldest first) with its number of partnerships and of those paused, in one query."""
+        paused = func.count().filter(Partnership.status == "paused")
+        stmt = (
+            select(Workspace, func.count(Partnership.id), paused)
+            .outerjoin(Partnership, Partnership.workspace_id == Workspace.id)
+            .group_by(Workspace.id)
+            .order_by(Workspace.id)
+        )
+        return [(ws, int(total), int(n)) for ws, total, n in self.session.execute(stmt)]
+
+    def get_by_team(self, team_id: str, *, for_update: bool = False) -> Workspace | None:
+        """The team's workspace, or None. ``for_update``: also take its row lock (see ``get``)."""
+        if not for_update:
+            return self.find_one(Workspace.team_id == team_id)
+        return self.session.scalars(select(Workspace).where(Workspace.team_id == team_id).with_for_update()).one_or_none()
 
     def installed_teams(self, team_ids: Collection[str]) -> set[str]:
         """Which of ``team_ids`` have PartnerPulse installed now (recorded, and not uninstalled since)."""
@@ -78,6 +92,13 @@ class PartnershipRepository(TableRepository[Partnership]):
             .limit(1)
         )
         return self.session.scalars(stmt).first()
+
+    def of_workspace(self, workspace_id: int, *, status: str, pause_reason: str | None = None) -> Sequence[Partnership]:
+        """The workspace's partnerships in ``status`` (and, when given, paused for ``pause_reason``), row-locked, by id."""
+        stmt = select(Partnership).where(Partnership.workspace_id == workspace_id, Partnership.status == status)
+        if pause_reason is not None:
+            stmt = stmt.where(Partnership.pause_reason == pause_reason)
+        return self.session.scalars(stmt.order_by(Partnership.id).with_for_update(of=Partnership)).all()
 
     def list_with_open_issues(self) -> Sequence[tuple[Partnership, int]]:
         """Every partnership (oldest first) with its number of unresolved issues, in one query."""

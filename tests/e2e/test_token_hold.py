@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.container import build_services
 from bot.harness import LocalStack
 from bot.services import outbox_hold, partnerships
 from storage.models import Workspace
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import START
-from tests.helpers import reply_texts, setup_partnership, wait_for
+from tests.helpers import menus_posted, reply_texts, setup_partnership, wait_for
 
 WAITING = "PartnerPulse cannot post to Slack right now (the token was rejected)"
 
@@ -22,17 +23,13 @@ def _pulses(stack: LocalStack) -> int:
     return sum("pulse-answer" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
 
 
-def _menus(stack: LocalStack) -> int:
-    return sum("menu-pulse-now" in str(m.get("blocks")) for m in stack.sandbox.messages(stack.world.channel))
-
-
 @pytest.mark.fault
 @pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
 def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(stack: LocalStack, error: str) -> None:
     setup_partnership(stack)
     w, sb = stack.world, stack.sandbox
     lead = stack.actor(w.client_lead)
-    menus_before = _menus(stack)
+    menus_before = menus_posted(stack)
     sb.revoke_token(error)
 
     lead.slash_command("/partner", "pulse now", w.channel)
@@ -59,10 +56,10 @@ def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(
     sb.restore_token()
     report = stack.tick(START + timedelta(seconds=100))
     assert report.delivery.sent >= 2
-    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1
+    assert _pulses(stack) == 1 and menus_posted(stack) == menus_before + 1
     assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
     stack.tick(START + timedelta(minutes=5))
-    assert _pulses(stack) == 1 and _menus(stack) == menus_before + 1, "nothing posted twice"
+    assert _pulses(stack) == 1 and menus_posted(stack) == menus_before + 1, "nothing posted twice"
 
     # Sending again: the confirmation is the usual one.
     lead.slash_command("/partner", "menu", w.channel)
@@ -91,3 +88,88 @@ def test_token_rechecks_back_off_and_cap(uow_factory: UnitOfWorkFactory) -> None
     assert waits == [30, 60, 120, 300, 600, 600, 600]
     outbox_hold.token_accepted(uow_factory(), workspace_id=ws_id)
     assert outbox_hold.sending_held(uow_factory(), team_id="T1") is None
+
+
+#: When each re-check falls due after a hold at START, in seconds, worked out from RECHECK_BACKOFF (30 s, 1, 2, 5,
+#: then 10 minutes): 30, 30+60, 90+120, 210+300, then 600 more for each of the other eight. The 12th is at 88.5 min.
+RECHECKS_AT = (30, 90, 210, 510, 1110, 1710, 2310, 2910, 3510, 4110, 4710, 5310)
+
+
+@pytest.mark.fault
+def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sending(
+    stack: LocalStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup_partnership(stack)
+    w, sb = stack.world, stack.sandbox
+    menus_before = menus_posted(stack)
+    sb.revoke_token("invalid_auth")
+    stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
+    wait_for(lambda: any(WAITING in r for r in reply_texts(stack)), what="the menu reply saying it waits")
+    stack.settle()
+    assert len(RECHECKS_AT) == outbox_hold.RECHECK_LIMIT
+
+    started = len(sb.calls_to("auth.test"))  # the start's own check
+    for number, seconds in enumerate(RECHECKS_AT, start=1):
+        stack.tick(START + timedelta(seconds=seconds - 1))
+        assert len(sb.calls_to("auth.test")) - started == number - 1, f"re-check {number} is not due a second before"
+        stack.tick(START + timedelta(seconds=seconds))
+        assert len(sb.calls_to("auth.test")) - started == number, f"re-check {number} at {seconds} s"
+
+    # The 12th failed: the operator is told once what to do, and nothing asks Slack again, however long it waits.
+    (line,) = [r.getMessage() for r in caplog.records if r.name == outbox_hold.logger.name and "reinstall" in r.getMessage()]
+    assert line == (
+        f"workspace {w.client_team} needs reinstalling (Slack answered invalid_auth to 12 token re-checks; re-checks "
+        f"stopped): {outbox_hold.REINSTALL_ADVICE}"
+    )
+    calls = len(sb.calls)
+    for later in (timedelta(hours=2), timedelta(days=1), timedelta(days=8)):
+        stack.tick(START + later)
+    assert len(sb.calls) == calls, [c.method for c in sb.calls[calls:]]
+    held = outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team)
+    assert held is not None and held.needs_reinstall and held.next_check_at is None
+    assert menus_posted(stack) == menus_before, "the menu waits in the outbox"
+    # A lead who asks for the menu now is told it waits for a reinstall, not for a check that will not come.
+    stack.actor(w.client_lead).slash_command("/partner", "menu", w.channel)
+    wait_for(
+        lambda: any("will be posted once PartnerPulse is reinstalled" in r for r in reply_texts(stack)),
+        what="the reply saying the menu waits for a reinstall",
+    )
+    stack.settle()
+
+    # The operator fixed the token and restarted: the start's auth.test passes and sending resumes.
+    sb.restore_token()
+    restarted = build_services(stack.settings, client=stack.services.client, clock=lambda: START + timedelta(days=8))
+    restarted.engine.dispose()
+    assert outbox_hold.sending_held(stack.services.uow_factory(), team_id=w.client_team) is None
+    stack.tick(START + timedelta(days=8, seconds=1))
+    assert menus_posted(stack) == menus_before + 2, "what waited (two menus) is posted once"
+
+
+def test_a_recheck_that_cannot_reach_slack_waits_the_longest_step_and_does_not_count(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ws_id = partnerships.ensure_workspace(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START)
+    outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
+    now = START
+    for _ in range(outbox_hold.RECHECK_LIMIT + 3):  # Slack unreachable for longer than the limit: still checked
+        now += timedelta(minutes=10)
+        (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+        assert not outbox_hold.token_still_rejected(uow_factory(), workspace_id=check.workspace_id, error=None, now=now)
+    with uow_factory() as uow:
+        ws = uow.workspaces.get(ws_id)
+        assert ws is not None
+        assert (ws.auth_failures, ws.auth_recheck_at, ws.disabled_reason) == (
+            0,
+            now + timedelta(minutes=10),
+            "Slack answered invalid_auth",
+        )
+    # Then Slack answers: eleven token errors back off, the twelfth stops the checks.
+    for number in range(1, outbox_hold.RECHECK_LIMIT + 1):
+        now += timedelta(minutes=10)
+        (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+        gave_up = outbox_hold.token_still_rejected(uow_factory(), workspace_id=ws_id, error="account_inactive", now=now)
+        assert gave_up is (number == outbox_hold.RECHECK_LIMIT)
+    assert outbox_hold.claim_rechecks(uow_factory(), now=now + timedelta(days=365)) == []
+    held = outbox_hold.sending_held(uow_factory(), team_id="T1")
+    assert held is not None and held.needs_reinstall
+    assert held.reason == "needs reinstalling: Slack answered account_inactive to 12 token re-checks"
