@@ -127,7 +127,7 @@ def build_services(
         from bot.oauth_app import build_oauth_parts
 
         oauth = build_oauth_parts(settings, engine, pacer=pacer, token_clock=token_clock)
-        client = client or make_web_client("", settings.slack_api_url)
+        client = client or make_web_client(None, settings.slack_api_url)
         clients, team_id, bot_user_id = oauth.workspaces, "", ""
     else:
         client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)

@@ -11,6 +11,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import unescape
@@ -19,7 +20,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.app import AfterAckExecutor, create_app
-from bot.clock import SettableClock
+from bot.clock import SettableClock, utcnow
 from bot.container import Services, build_services
 from bot.delivery.pacer import Pacer
 from bot.http import make_server
@@ -92,11 +93,13 @@ def start_local_stack(
     sandbox: SlackSandbox | None = None,
     settings_overrides: dict[str, Any] | None = None,
     oauth: bool = False,
+    token_clock: Callable[[], datetime] = utcnow,
 ) -> LocalStack:
     """Start the sandbox (with the demo world), build the real bot against it and serve it over HTTP.
 
     ``oauth``: run as a distributed app (no static token; each workspace installs through ``/slack/install``, see
-    :meth:`LocalStack.install`), with tokens encrypted under a key made for this run.
+    :meth:`LocalStack.install`), with tokens encrypted under a key made for this run; ``token_clock``: the real time
+    its tokens expire by (a test moves it together with the sandbox's clock).
     """
     sb = sandbox or SlackSandbox(signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN)
     sb.start()
@@ -126,8 +129,8 @@ def start_local_stack(
         env_file=None,
     )
     clock = SettableClock(start)
-    client = make_web_client("" if oauth else sb.bot_token, sb.api_url, rate_limit_retries=rate_limit_retries)
-    services = build_services(settings, client=client, clock=clock, pacer=pacer)
+    client = make_web_client(None if oauth else sb.bot_token, sb.api_url, rate_limit_retries=rate_limit_retries)
+    services = build_services(settings, client=client, clock=clock, pacer=pacer, token_clock=token_clock)
     app = create_app(settings, services)
     server = make_server(
         app,

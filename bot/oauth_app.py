@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from bot.clock import utcnow
 from bot.delivery.pacer import Pacer
 from bot.install_pages import install_failed_page, install_page, installed_page
-from bot.services import partnerships
+from bot.services import installs
 from bot.settings import Settings
 from bot.token_rotation import BotTokens, BotTokenUnavailable
 from bot.workspace_clients import InstalledWorkspaces
@@ -138,10 +138,10 @@ class OAuthParts:
     authorize: InstallationAuthorize
 
     def forget(self, team_id: str, *, bot: bool = True, user: bool = True) -> None:
-        """The workspace's tokens were revoked or the app uninstalled: delete the stored tokens and every copy held."""
+        """The workspace's tokens were revoked or the app uninstalled: delete its stored installations and every
+        copy held. (PartnerPulse asks for no user scopes, so people's tokens alone leave nothing stored.)"""
         if bot:
             self.installation_store.delete_bot(enterprise_id=None, team_id=team_id)
-        if bot and user:
             self.installation_store.delete_installation(enterprise_id=None, team_id=team_id)
         self.forget_cached(team_id)
 
@@ -226,14 +226,14 @@ def oauth_flow(
     def on_installed(installation: Installation) -> None:
         team_id = str(installation.team_id or "")
         parts.forget_cached(team_id)
-        partnerships.ensure_workspace(
+        installs.workspace_installed(
             uow_factory(),
             team_id=team_id,
             name=str(installation.team_name or ""),
             bot_user_id=installation.bot_user_id,
             now=clock(),
         )
-        logger.warning("PartnerPulse installed in workspace %s (scopes %s)", team_id, installation.bot_scopes)
+        logger.info("workspace %s: installation saved (scopes %s)", team_id, installation.bot_scopes)
 
     settings_ = OAuthSettings(
         client_id=str(settings.slack_client_id),

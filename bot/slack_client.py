@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 CLIENT_TIMEOUT_SECONDS = 10
 
 
-def make_web_client(token: str, base_url: str, *, rate_limit_retries: int = 3) -> WebClient:
+def make_web_client(token: str | None, base_url: str, *, rate_limit_retries: int = 3) -> WebClient:
     """A WebClient that waits out 429s (``Retry-After``), and retries connection resets and 5xx answers."""
     return WebClient(
         token=token,

@@ -9,7 +9,6 @@ theirs from Bolt, which authorizes the request with :meth:`InstalledWorkspaces.a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -65,9 +64,8 @@ class InstalledWorkspaces:
         *,
         api_url: str,
         pacer: Pacer,
-        make_client: Callable[[str, str], WebClient] = make_web_client,
     ) -> None:
-        self._tokens, self._api_url, self._pacer, self._make_client = tokens, api_url, pacer, make_client
+        self._tokens, self._api_url, self._pacer = tokens, api_url, pacer
         self._clients: dict[str, tuple[str, WebClient]] = {}
         self._directories: dict[str, SlackDirectory] = {}
         self._lock = threading.Lock()
@@ -78,7 +76,7 @@ class InstalledWorkspaces:
             held = self._clients.get(team_id)
             if held is not None and held[0] == token:
                 return held[1]
-            client = self._make_client(token, self._api_url)
+            client = make_web_client(token, self._api_url)
             self._clients[team_id] = (token, client)
             directory = self._directories.get(team_id)
             if directory is not None:

@@ -1,0 +1,196 @@
+"""Issue 15's story in the sandbox: both organisations install PartnerPulse through the real OAuth routes; each side's
+lead runs ``/partner`` from their own workspace; an escalation nudge and a digest copy reach a person of each
+organisation through that organisation's own installation; a rotating token is refreshed during scheduled work; an
+uninstall pauses that side cleanly (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.delivery.pacer import Pacer
+from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
+from bot.sandbox import SlackSandbox
+from bot.services import partnerships
+from storage.models import Partnership
+from tests.conftest import START, STACK_PACER_SPEEDUP
+from tests.helpers import log_issue, partner_command, reply_texts, setup_partnership, wait_for
+
+#: Slack's rotating tokens last 12 hours; PartnerPulse refreshes one expiring within 2 hours (its default).
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+class Later:
+    """The real time, moved forward by the test: the sandbox's token clock and PartnerPulse's move together."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, by: timedelta) -> None:
+        with self._lock:
+            self.ahead += by.total_seconds()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.ahead)
+
+
+@pytest.fixture
+def later() -> Later:
+    return Later()
+
+
+@pytest.fixture
+def both(database_url: str, later: Later) -> Iterator[LocalStack]:
+    """The bot as a distributed app (no static token), with rotating tokens, and both organisations installed by
+    their leads through /slack/install; the provider's bot added to the shared channel too."""
+    sandbox = SlackSandbox(
+        signing_secret=SANDBOX_SIGNING_SECRET,
+        bot_token=SANDBOX_BOT_TOKEN,
+        token_rotation=True,
+        token_lifetime_seconds=TOKEN_LIFETIME.total_seconds(),
+        clock=later.monotonic,
+    )
+    with closing(
+        start_local_stack(
+            database_url=database_url,
+            start=START,
+            pacer=Pacer(speedup=STACK_PACER_SPEEDUP),
+            sandbox=sandbox,
+            oauth=True,
+            token_clock=later.now,
+        )
+    ) as stack:
+        w = stack.world
+        assert "PartnerPulse is installed in Northwind Retail" in stack.install(w.client_team, user_id=w.client_lead)
+        assert "PartnerPulse is installed in Contoso Services" in stack.install(w.provider_team, user_id=w.provider_lead)
+        sandbox.join(w.channel, sandbox.installation_of(w.provider_team).bot_user_id)
+        yield stack
+
+
+def _at(days: int, hour: int, minute: int = 0) -> datetime:
+    """``days`` after Monday 30 Nov 2026, at ``hour``:``minute`` UTC (New York is 5 hours behind)."""
+    return START.replace(hour=hour, minute=minute) + timedelta(days=days)
+
+
+def _calls_to(stack: LocalStack, channel: str, method: str = "chat.postMessage") -> list[Any]:
+    return [c for c in stack.sandbox.calls if c.method == method and c.args.get("channel") == channel and c.ok]
+
+
+def test_both_leads_use_partner_from_their_own_workspace_on_one_partnership(both: LocalStack) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    for lead, team in ((w.client_lead, w.client_team), (w.provider_lead, w.provider_team)):
+        before = len(reply_texts(both))
+        response = partner_command(both, lead, "status")
+        assert response.status == 200
+        status = wait_for(lambda: reply_texts(both)[before:], what=f"{lead}'s status")
+        assert "Northwind service desk" in " ".join(status), status
+        # The command came from the lead's own workspace (Slack offers /partner only where the app is installed).
+        assert sb.home_team(lead) == team
+    # One partnership, whichever workspace asked.
+    with both.services.uow_factory() as uow:
+        assert uow.partnerships.count_by(Partnership.channel_id) == {w.channel: 1}
+    ids = {
+        team: partnerships.get_partnership(both.services.uow_factory(), team_id=team, channel_id=w.channel)
+        for team in (w.client_team, w.provider_team)
+    }
+    assert ids[w.client_team] is not None and ids[w.provider_team] is not None
+    assert ids[w.client_team].id == ids[w.provider_team].id
+    assert sb.violations == []
+
+
+def test_a_nudge_and_a_digest_copy_reach_each_organisation_through_its_own_installation(both: LocalStack) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    client_owner, provider_owner = w.client_members[1], w.provider_members[0]
+    log_issue(both, w.client_members[0], "Invoices late", severity="S1", owning_side="client", owner_id=client_owner)
+    log_issue(both, w.client_members[0], "Tickets reopened", severity="S1", owner_id=provider_owner)
+    # S1: acknowledge within 1 working hour. Logged before 09:00 New York, so level 1 is due at 10:00 (15:00 UTC).
+    assert both.tick(_at(0, 15, 0)).escalations == 2
+    for owner, team in ((client_owner, w.client_team), (provider_owner, w.provider_team)):
+        dm = sb.dm_channel(owner)
+        nudges = wait_for(
+            lambda dm=dm: [m for m in sb.messages(dm) if "is waiting for you" in m.get("text", "")], what="the nudge"
+        )
+        assert len(nudges) == 1 and not nudges[0].get("is_ephemeral")
+        [call] = [c for c in _calls_to(both, owner) if "is waiting for you" in json.dumps(c.args)]
+        assert call.team_id == team  # sent with the owner's own organisation's bot token
+    assert sb.ephemerals(w.channel, user=provider_owner) == []  # no longer an ephemeral for the other side
+
+    for lead in (w.client_lead, w.provider_lead):
+        partner_command(both, lead, "digest subscribe")
+    wait_for(lambda: sum("You will get a copy" in t for t in reply_texts(both)) == 2, what="both subscriptions")
+    partner_command(both, w.client_lead, "digest now")
+    for lead, team in ((w.client_lead, w.client_team), (w.provider_lead, w.provider_team)):
+        copies = wait_for(lambda lead=lead: _calls_to(both, lead), what=f"{lead}'s copy")
+        assert [c.team_id for c in copies] == [team]
+        assert "Your copy of the digest" in json.dumps(copies[0].args)
+    assert sb.violations == []
+
+
+def test_a_token_about_to_expire_is_refreshed_once_by_scheduled_work_before_it_posts(
+    both: LocalStack, later: Later
+) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    refreshed_before = sb.refreshes
+    posts_before = len(_calls_to(both, w.channel))
+    # Ten and a half hours later, the client's token (12 hours) expires within PartnerPulse's 2-hour window.
+    later.advance(timedelta(hours=10, minutes=30))
+    both.tick(_at(0, 14, 0))  # Monday 09:00 New York: the weekly pulse opens and is posted
+    posts = _calls_to(both, w.channel)[posts_before:]
+    assert posts and all(c.team_id == w.client_team for c in posts)
+    assert sb.refreshes == refreshed_before + 1  # the client's token, once, before the post
+    # The token it posted with was the new one: the old one still works for 1.5 hours, so check Slack's record.
+    assert sb.installation_of(w.client_team).expires_at is not None
+    assert sb.installation_of(w.client_team).expires_at > later.monotonic() + timedelta(hours=11).total_seconds()
+    assert sb.violations == []
+
+
+def test_uninstalling_pauses_that_side_cleanly(both: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    store = both.services.oauth.installation_store if both.services.oauth else None
+    assert store is not None and store.find_bot(enterprise_id=None, team_id=w.provider_team) is not None
+    caplog.set_level(logging.INFO)
+    # The provider's organisation uninstalls: its tokens are gone, the partnership (the client's) goes on, and the
+    # provider's people are reached as before only one side had installed: an ephemeral through the client's app.
+    uninstalled_at = len(sb.calls)
+    assert sb.uninstall(w.provider_team).status == 200
+    wait_for(lambda: store.find_bot(enterprise_id=None, team_id=w.provider_team) is None, what="the tokens deleted")
+    p = partnerships.get_partnership(both.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+    assert p is not None and p.status == "active"
+    assert partnerships.get_partnership(both.services.uow_factory(), team_id=w.provider_team, channel_id=w.channel) is None
+    owner = w.provider_members[0]
+    log_issue(both, w.client_members[0], "Tickets reopened", severity="S1", owner_id=owner)
+    assert both.tick(_at(0, 15, 0)).escalations == 1
+    nudge = wait_for(lambda: sb.ephemerals(w.channel, user=owner), what="the nudge as an ephemeral")
+    assert "is waiting for you" in nudge[0]["text"]
+    assert [c.method for c in sb.calls[uninstalled_at:] if c.team_id == w.provider_team] == []
+    # The client's organisation uninstalls: its partnership pauses, one line says so, nothing is posted after.
+    assert sb.uninstall(w.client_team).status == 200
+    wait_for(
+        lambda: partnerships.get_partnership(both.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
+        is None,
+        what="the client's workspace uninstalled",
+    )
+    with both.services.uow_factory() as uow:
+        [row] = uow.partnerships.list_with_open_issues()
+        assert row[0].status == "paused"
+    assert any("app_uninstalled" in r.getMessage() and w.client_team in r.getMessage() for r in caplog.records)
+    calls_before = len(sb.calls)
+    both.tick(_at(7, 14, 0))  # a week later: the pulse would be due
+    assert [c.method for c in sb.calls[calls_before:] if c.method.startswith("chat.")] == []
+    assert sb.violations == []
