@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests-c1", type=int, default=400, help="latency: requests per target at 1 client")
     parser.add_argument("--requests-c20", type=int, default=2000, help="latency: requests per target at 20 clients")
     parser.add_argument("--warmup", type=int, default=100, help="latency: unrecorded requests per target first")
+    parser.add_argument(
+        "--oauth",
+        action="store_true",
+        help="latency: the bot installed by OAuth in both organisations (each request authorized by its installation)",
+    )
     parser.add_argument("--partnerships", type=int, default=200, help="fanout: partnerships (channels) in the round")
     parser.add_argument("--speedup", type=float, default=10.0, help="fanout: time compression K (limits and Pacer)")
     parser.add_argument("--answered", type=int, default=5, help="fanout: members of 6 per channel who answer")
@@ -64,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.which in ("latency", "all"):
         print("latency ...", flush=True)
         results["latency"] = latency.run_latency(
-            requests_c1=args.requests_c1, requests_c20=args.requests_c20, warmup=args.warmup
+            requests_c1=args.requests_c1, requests_c20=args.requests_c20, warmup=args.warmup, oauth=args.oauth
         )
         tables.append(latency.render(results["latency"]))
     if args.which in ("fanout", "all"):

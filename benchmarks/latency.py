@@ -112,8 +112,11 @@ def _captured_posts() -> Iterator[list[Request]]:
         signed_requests.post_signed = original
 
 
-def add_people(stack: LocalStack, per_team: int = EXTRA_PEOPLE) -> tuple[list[str], list[str]]:
-    """Add ``per_team`` people of each organisation to the demo channel; returns (everyone, client people)."""
+def add_people(
+    stack: LocalStack, per_team: int = EXTRA_PEOPLE, *, both_installed: bool = False
+) -> tuple[list[str], list[str]]:
+    """Add ``per_team`` people of each organisation to the demo channel; returns (everyone, who may run
+    ``/partner``: the client's people, or everyone when both organisations installed the app)."""
     sb, w = stack.sandbox, stack.world
     everyone, client = list(w.all_users), [w.client_lead, w.client_sponsor, *w.client_members]
     for i in range(per_team):
@@ -124,7 +127,7 @@ def add_people(stack: LocalStack, per_team: int = EXTRA_PEOPLE) -> tuple[list[st
             everyone.append(user_id)
             if team == w.client_team:
                 client.append(user_id)
-    return everyone, client
+    return everyone, everyone if both_installed else client
 
 
 def build_requests(stack: LocalStack, scenario: str, count: int, people_ids: tuple[list[str], list[str]]) -> list[Request]:
@@ -134,7 +137,7 @@ def build_requests(stack: LocalStack, scenario: str, count: int, people_ids: tup
         pulse = latest_pulse(stack)
         users = people_ids[0]
     else:
-        # Slack offers the command only to members of the installing organisation.
+        # Slack offers the command only to members of an organisation that installed the app.
         users = people_ids[1]
     people = [stack.actor(u) for u in users]
     with _captured_posts() as captured:
@@ -227,16 +230,33 @@ def run_latency(
     warmup: int = 100,
     concurrencies: tuple[int, ...] = (1, 20),
     scenarios: tuple[str, ...] = SCENARIOS,
+    oauth: bool = False,
 ) -> dict[str, Any]:
-    """Measure every scenario at every concurrency; returns the JSON-ready results."""
+    """Measure every scenario at every concurrency; returns the JSON-ready results.
+
+    ``oauth``: the bot runs as a distributed app that both organisations installed through ``/slack/install``, so
+    every request is authorized with its workspace's installation (the token looked up, decrypted and cached) and
+    ``/partner status`` comes from both workspaces; the floor is the same bare Bolt app with one token.
+    """
     comparisons: list[Comparison] = []
     with tempfile.TemporaryDirectory(prefix="pp-bench-latency-") as tmp:
         database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        stack = start_local_stack(database_url=database_url, start=START)
+        stack = start_local_stack(database_url=database_url, start=START, oauth=oauth)
         pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
         sb = stack.sandbox
+        floor_env = {"SLACK_BOT_TOKEN": sb.bot_token}
+        bot_env = floor_env
+        if oauth:
+            w = stack.world
+            for team in (w.client_team, w.provider_team):
+                stack.install(team)
+            sb.join(w.channel, sb.installation_of(w.provider_team).bot_user_id)
+            bot_env = {
+                "SLACK_CLIENT_ID": str(stack.settings.slack_client_id),
+                "SLACK_CLIENT_SECRET": stack.settings.secret("slack_client_secret"),
+                "PARTNERPULSE_TOKEN_KEYS": stack.settings.secret("token_keys"),
+            }
         env = {
-            "SLACK_BOT_TOKEN": sb.bot_token,
             "SLACK_SIGNING_SECRET": sb.signing_secret,
             "SLACK_API_URL": sb.api_url,
             "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
@@ -249,12 +269,12 @@ def run_latency(
             report = stack.tick(START.replace(hour=14))  # 09:00 in New York: the pulse opens
             assert report.opened == 1, report.summary()
             latest_pulse(stack)
-            people = add_people(stack)
+            people = add_people(stack, both_installed=oauth)
             sb.trigger_ttl = TRIGGER_TTL
             threads = stack.settings.http_threads
             with (
-                child_server(bot_command(threads), env) as bot_url,
-                child_server(floor_command(threads), env) as floor_url,
+                child_server(bot_command(threads), {**env, **bot_env}) as bot_url,
+                child_server(floor_command(threads), {**env, **floor_env}) as floor_url,
             ):
                 urls = {"bot": bot_url, "floor": floor_url}
                 secret = sb.signing_secret
@@ -271,6 +291,7 @@ def run_latency(
             pool.shutdown()
             stack.close()
     return {
+        "mode": "oauth, both organisations installed" if oauth else "one static bot token",
         "http_threads": stack.settings.http_threads,
         "worker_threads": stack.settings.worker_threads,
         "worker_processes": stack.settings.worker_processes,
@@ -330,6 +351,7 @@ def render(results: dict[str, Any]) -> str:
         "targets",
     ]
     note = (
+        f"{results.get('mode', 'one static bot token').capitalize()}. "
         f"Ack latency in ms over HTTP (waitress, {results['http_threads']} threads, both apps); "
         f"targets at {TARGET_CLIENTS} clients: p99 <= 2x floor and < 100 ms. The bot is `partnerpulse serve` with "
         f"{results['worker_processes']} worker processes, the floor a bare Bolt app; each in its own process. Sandbox violations: {results['sandbox_violations']}; "

@@ -133,9 +133,7 @@ def build_services(
         client = client or make_web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
         team_id, bot_user_id, team_name = _check_bot_token(client, settings)
         if prepare:
-            installs.workspace_installed(
-                uow_factory(), team_id=team_id, name=team_name, bot_user_id=bot_user_id, now=now
-            )
+            installs.workspace_installed(uow_factory(), team_id=team_id, name=team_name, bot_user_id=bot_user_id, now=now)
         clients = OneWorkspace(client, team_id=team_id, pacer=pacer)
     secret_key = settings.secret("secret_key")
     sender = OutboxSender(

@@ -21,7 +21,7 @@ from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, s
 from bot.sandbox import SlackSandbox
 from bot.services import partnerships
 from storage.models import Partnership
-from tests.conftest import START, STACK_PACER_SPEEDUP
+from tests.conftest import STACK_PACER_SPEEDUP, START
 from tests.helpers import log_issue, partner_command, reply_texts, setup_partnership, wait_for
 
 #: Slack's rotating tokens last 12 hours; PartnerPulse refreshes one expiring within 2 hours (its default).
@@ -95,7 +95,7 @@ def test_both_leads_use_partner_from_their_own_workspace_on_one_partnership(both
         before = len(reply_texts(both))
         response = partner_command(both, lead, "status")
         assert response.status == 200
-        status = wait_for(lambda: reply_texts(both)[before:], what=f"{lead}'s status")
+        status = wait_for(lambda before=before: reply_texts(both)[before:], what=f"{lead}'s status")
         assert "Northwind service desk" in " ".join(status), status
         # The command came from the lead's own workspace (Slack offers /partner only where the app is installed).
         assert sb.home_team(lead) == team
@@ -140,9 +140,7 @@ def test_a_nudge_and_a_digest_copy_reach_each_organisation_through_its_own_insta
     assert sb.violations == []
 
 
-def test_a_token_about_to_expire_is_refreshed_once_by_scheduled_work_before_it_posts(
-    both: LocalStack, later: Later
-) -> None:
+def test_a_token_about_to_expire_is_refreshed_once_by_scheduled_work_before_it_posts(both: LocalStack, later: Later) -> None:
     w, sb = both.world, both.sandbox
     setup_partnership(both)
     refreshed_before = sb.refreshes
@@ -181,14 +179,15 @@ def test_uninstalling_pauses_that_side_cleanly(both: LocalStack, caplog: pytest.
     assert [c.method for c in sb.calls[uninstalled_at:] if c.team_id == w.provider_team] == []
     # The client's organisation uninstalls: its partnership pauses, one line says so, nothing is posted after.
     assert sb.uninstall(w.client_team).status == 200
+
     def paused() -> bool:
         found = partnerships.get_partnership(both.services.uow_factory(), team_id=w.client_team, channel_id=w.channel)
         return found is not None and found.status == "paused"
 
     wait_for(paused, what="the partnership paused")
-    assert any(
-        w.client_team in r.getMessage() and "1 partnership(s) paused" in r.getMessage() for r in caplog.records
-    ), [r.getMessage() for r in caplog.records]
+    assert any(w.client_team in r.getMessage() and "1 partnership(s) paused" in r.getMessage() for r in caplog.records), [
+        r.getMessage() for r in caplog.records
+    ]
     calls_before = len(sb.calls)
     both.tick(_at(7, 14, 0))  # a week later: the pulse would be due
     assert [c.method for c in sb.calls[calls_before:] if c.method.startswith("chat.")] == []
