@@ -251,6 +251,8 @@ def run_latency(
             for team in (w.client_team, w.provider_team):
                 stack.install(team)
             sb.join(w.channel, sb.installation_of(w.provider_team).bot_user_id)
+            # The install replaced the world's first token; the floor acknowledges with the client's new one.
+            floor_env = {"SLACK_BOT_TOKEN": sb.installation_of(w.client_team).bot_token}
             bot_env = {
                 "SLACK_CLIENT_ID": str(stack.settings.slack_client_id),
                 "SLACK_CLIENT_SECRET": stack.settings.secret("slack_client_secret"),

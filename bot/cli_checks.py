@@ -37,7 +37,7 @@ def check_before_start(settings: Settings, args: argparse.Namespace) -> None:
     try:
         if args.database:
             check_database(settings.database_url)
-        if args.slack:
+        if args.slack and not settings.oauth_enabled:  # OAuth mode has no token until a workspace installs
             check_slack(settings.secret("slack_bot_token"), settings.slack_api_url)
     except OperatorError as exc:
         raise CommandFailed(str(exc)) from None

@@ -216,11 +216,17 @@ class Settings(BaseSettings):
                 invalid.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
             # Which required settings are missing, too: read again with the invalid ones at their (valid) defaults.
             rest = _with_defaults(cls, env_file, values, invalid)
-            needed = [*require, *rest.oauth_needs()] if rest is not None else []
-            missing = [n for n in dict.fromkeys(needed) if n not in invalid and getattr(rest, n) is None]
+            needed = rest.needed(require) if rest is not None else []
+            missing = [n for n in needed if n not in invalid and getattr(rest, n) is None]
             raise SettingsError(_problems(missing, invalid)) from None
-        settings.require(*require, *settings.oauth_needs())
+        settings.require(*settings.needed(require))
         return settings
+
+    def needed(self, names: Collection[str]) -> list[str]:
+        """The settings a command needing ``names`` needs in this mode: OAuth mode needs no static bot token (each
+        workspace's comes from its installation) but its client id, secret and token keys together."""
+        oauth = self.oauth_enabled
+        return list(dict.fromkeys([*(n for n in names if not (oauth and n == "slack_bot_token")), *self.oauth_needs()]))
 
     def oauth_needs(self) -> tuple[str, ...]:
         """The settings installing by OAuth needs, when one of its client id and secret is set (else none)."""
