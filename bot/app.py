@@ -117,7 +117,7 @@ def create_app(
         # are Bolt's OAuth flow (bot/http.py routes them).
         oauth = {
             "authorize": services.oauth.authorize,
-            "oauth_flow": oauth_flow(settings, services.oauth, services.uow_factory, services.client, services.clock),
+            "oauth_flow": oauth_flow(settings, services.oauth, services.uow_factory, services.clock),
         }
     app = App(
         client=client or services.client,

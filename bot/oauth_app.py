@@ -20,7 +20,6 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import Engine
 
@@ -29,6 +28,7 @@ from bot.delivery.pacer import Pacer
 from bot.install_pages import install_failed_page, install_page, installed_page
 from bot.services import installs
 from bot.settings import Settings
+from bot.slack_client import make_secret_calls_client
 from bot.token_rotation import BotTokens, BotTokenUnavailable
 from bot.workspace_clients import InstalledWorkspaces
 from storage.installation_store import EncryptedInstallationStore
@@ -216,7 +216,6 @@ def oauth_flow(
     settings: Settings,
     parts: OAuthParts,
     uow_factory: UnitOfWorkFactory,
-    client: WebClient,
     clock: Callable[[], datetime],
 ) -> PartnerPulseOAuthFlow:
     """Bolt's OAuth flow over PartnerPulse's stores: state checked once (missing, expired, reused or from another
@@ -246,4 +245,5 @@ def oauth_flow(
         state_expiration_seconds=STATE_SECONDS,
         callback_options=CallbackOptions(success=_installed, failure=_not_installed),
     )
+    client = make_secret_calls_client(settings.slack_api_url)
     return PartnerPulseOAuthFlow(on_installed=on_installed, client=client, settings=settings_)

@@ -33,6 +33,18 @@ def make_web_client(token: str | None, base_url: str, *, rate_limit_retries: int
     )
 
 
+#: Calls whose fields or answers are secrets (OAuth's code exchange, a token refresh) log through this logger, never
+#: at DEBUG: slack_sdk logs a call's fields and Slack's whole answer there (the client secret, the new tokens).
+SECRET_CALLS_LOGGER = logging.getLogger(__name__ + ".secret_calls")
+SECRET_CALLS_LOGGER.setLevel(logging.INFO)
+
+
+def make_secret_calls_client(base_url: str) -> WebClient:
+    """A WebClient for OAuth's calls (``oauth.v2.access``): quiet at DEBUG, and without retries, since a code or a
+    refresh token works once and a retry after a lost answer would spend it twice."""
+    return WebClient(base_url=base_url, timeout=CLIENT_TIMEOUT_SECONDS, retry_handlers=[], logger=SECRET_CALLS_LOGGER)
+
+
 class ErrorKind(Enum):
     """What a Slack error means for PartnerPulse."""
 

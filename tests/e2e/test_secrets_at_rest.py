@@ -1,9 +1,10 @@
-"""Secrets at rest and in logs (check 26, single-workspace mode).
+"""Secrets at rest and in logs (check 26), in both modes.
 
-The bot token, the signing secret and the anonymity key live in the settings alone (``SecretStr``). After a full
-flow (setup, a member event, a pulse round answered, reminded and closed, an issue logged and escalated, the
-digest) with every logger at DEBUG, neither the captured logs nor a dump of the whole database hold any of them,
-nor anything token-shaped. Tokens stored per installation (encrypted) come with multi-workspace installs.
+Single-workspace mode: the bot token, the signing secret and the anonymity key live in the settings alone
+(``SecretStr``). OAuth mode: both organisations install through ``/slack/install``, their rotating tokens are stored
+encrypted and refreshed once. After a full flow (setup, a member event, a pulse round answered, reminded and closed,
+an issue logged and escalated, the digest) with every logger at DEBUG, neither the captured logs nor a dump of the
+whole database hold any secret, nor anything token-shaped.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from datetime import timedelta
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.harness import LocalStack
-from tests.conftest import START
+from bot.delivery.pacer import Pacer
+from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
+from bot.sandbox import SlackSandbox
+from tests.conftest import STACK_PACER_SPEEDUP, START
 from tests.helpers import answer_pulse, log_issue, setup_partnership, wait_for
 
 PULSE_AT = START.replace(hour=14, minute=0)
@@ -49,7 +56,9 @@ def _full_flow(stack: LocalStack) -> None:
 
 def _secrets(stack: LocalStack) -> dict[str, str]:
     s = stack.settings
-    return {name: s.secret(name) for name in ("slack_bot_token", "slack_signing_secret", "secret_key")}
+    names = ("slack_signing_secret", "secret_key")
+    names += ("slack_client_secret", "token_keys") if s.oauth_enabled else ("slack_bot_token",)
+    return {name: s.secret(name) for name in names}
 
 
 def _database_text(stack: LocalStack) -> str:
@@ -84,6 +93,72 @@ def test_26_no_secret_or_token_shaped_string_in_the_logs_or_the_database_after_a
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
     assert len(caplog.records) > 100, "the flow logged at DEBUG"
     for where, text in (("logs", logged), ("database", stored)):
+        for name, secret in _secrets(stack).items():
+            assert secret not in text, f"{name} in the {where}"
+        found = TOKEN_SHAPES.findall(text)
+        assert not found, f"token-shaped strings in the {where}: {found[:3]}"
+
+
+class _Ahead:
+    """The real time, moved forward by the test for the sandbox's token clock and PartnerPulse's together."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, by: timedelta) -> None:
+        with self._lock:
+            self.seconds += by.total_seconds()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.seconds
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.seconds)
+
+
+@pytest.fixture
+def oauth_stack(database_url: str) -> Iterator[tuple[LocalStack, _Ahead]]:
+    ahead = _Ahead()
+    sandbox = SlackSandbox(
+        signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN, token_rotation=True, clock=ahead.monotonic
+    )
+    stack = start_local_stack(
+        database_url=database_url,
+        start=START,
+        pacer=Pacer(speedup=STACK_PACER_SPEEDUP),
+        sandbox=sandbox,
+        oauth=True,
+        token_clock=ahead.now,
+    )
+    with closing(stack):
+        yield stack, ahead
+
+
+def test_26_oauth_tokens_are_encrypted_at_rest_and_never_logged_through_install_refresh_and_a_full_flow(
+    oauth_stack: tuple[LocalStack, _Ahead], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stack, ahead = oauth_stack
+    w, sb = stack.world, stack.sandbox
+    for team in (w.client_team, w.provider_team):
+        stack.install(team)
+    sb.join(w.channel, sb.installation_of(w.provider_team).bot_user_id)
+    issued = [sb.installation_of(team) for team in (w.client_team, w.provider_team)]
+    ahead.advance(timedelta(hours=11))  # both tokens now expire within the refresh window: the flow refreshes them
+    refreshes = sb.refreshes
+    _full_flow(stack)
+    assert sb.refreshes >= refreshes + 1
+    current = [sb.installation_of(team) for team in (w.client_team, w.provider_team)]
+    tokens = {i.bot_token for i in issued + current} | {i.refresh_token or "" for i in issued + current} - {""}
+    assert len(tokens) >= 5, "two installs' tokens and refresh tokens, and at least one refresh's"
+    stored = _database_text(stack)
+    assert "Invoices arrive late" in stored and "slack_bots" in stored, "the flow and the installs wrote their rows"
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
+    assert any(r.name.startswith("slack_sdk") and r.levelno == logging.DEBUG for r in caplog.records)
+    for where, text in (("logs", logged), ("database", stored)):
+        for token in tokens:
+            assert token not in text, f"a Slack token in the {where}"
         for name, secret in _secrets(stack).items():
             assert secret not in text, f"{name} in the {where}"
         found = TOKEN_SHAPES.findall(text)
