@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from bot.delivery.pacer import Pacer
-from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
+from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
 from bot.sandbox import SlackSandbox
 from bot.services import partnerships
+from bot.workers import WorkerPool, use_worker_pool
 from storage.models import Partnership
 from tests.conftest import STACK_PACER_SPEEDUP, START
 from tests.helpers import log_issue, partner_command, reply_texts, setup_partnership, wait_for
@@ -192,3 +193,33 @@ def test_uninstalling_pauses_that_side_cleanly(both: LocalStack, caplog: pytest.
     both.tick(_at(7, 14, 0))  # a week later: the pulse would be due
     assert [c.method for c in sb.calls[calls_before:] if c.method.startswith("chat.")] == []
     assert sb.violations == []
+
+
+def test_a_worker_process_carries_out_a_command_from_the_other_workspace_with_that_workspaces_installation(
+    both: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production's path: the serving process acknowledges, a worker process runs the rest with its own app, which
+    authorizes the request with the provider's installation read from the database (no token in its settings)."""
+    w, settings = both.world, both.settings
+    setup_partnership(both)
+    for name, value in {
+        "SLACK_CLIENT_ID": str(settings.slack_client_id),
+        "SLACK_CLIENT_SECRET": settings.secret("slack_client_secret"),
+        "PARTNERPULSE_TOKEN_KEYS": settings.secret("token_keys"),
+        "SLACK_SIGNING_SECRET": both.sandbox.signing_secret,
+        "SLACK_API_URL": both.sandbox.api_url,
+        "PARTNERPULSE_SECRET_KEY": SANDBOX_SECRET_KEY,
+        "DATABASE_URL": settings.database_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    pool = WorkerPool(1, threads=2, log_level="WARNING").start()
+    try:
+        use_worker_pool(both.app, pool)
+        assert pool.wait_ready(0)
+        before = len(reply_texts(both))
+        assert partner_command(both, w.provider_lead, "status").status == 200
+        replies = wait_for(lambda: reply_texts(both)[before:], what="the status, from the worker")
+        assert "Northwind service desk" in " ".join(replies)
+    finally:
+        pool.close()
