@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many weekly rounds to run, 1 to 52 (default 8)",
     )
     demo.add_argument("--verbose", action="store_true", help="show the bot's log lines")
+    demo.add_argument(
+        "--both-installed",
+        action="store_true",
+        help="run as a distributed app that both organisations install through /slack/install (OAuth)",
+    )
     demo.set_defaults(func=cmd_demo)
     sentiment = command(
         "sentiment",

@@ -138,4 +138,4 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(output_dir=args.output, weeks=args.weeks, verbose=args.verbose)
+    return run_demo(output_dir=args.output, weeks=args.weeks, verbose=args.verbose, both_installed=args.both_installed)

@@ -34,6 +34,7 @@ from bot.demo_chapters import (
     close_scorecard_if_open,
     fill_scorecard,
     goals_and_expectations,
+    install_both,
     issue_escalates,
     issue_resolved,
     set_up_partnership,
@@ -72,8 +73,13 @@ def plan_story(weeks: int) -> StoryPlan:
     )
 
 
-def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: bool = False) -> int:
+def run_demo(
+    *, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: bool = False, both_installed: bool = False
+) -> int:
     """Run the demo, tell its story on stdout, and leave the database, transcript and exports in ``output_dir``.
+
+    ``both_installed``: PartnerPulse runs as a distributed app (OAuth) and each organisation's lead installs it
+    through ``/slack/install`` first, so each side's people are reached through their own organisation's app.
 
     Returns 0, or 1 when a Slack Web API call broke Slack's API description. Raises ValueError when ``weeks`` < 1.
     """
@@ -90,12 +96,14 @@ def run_demo(*, output_dir: str = "partnerpulse-demo", weeks: int = 8, verbose: 
     started = time.monotonic()
     rng = random.Random(7)
     start = next_monday_noon(datetime.now(UTC))
-    stack = start_local_stack(database_url=f"sqlite:///{(out / 'demo.db').resolve()}", start=start)
+    stack = start_local_stack(database_url=f"sqlite:///{(out / 'demo.db').resolve()}", start=start, oauth=both_installed)
     story = Story(stack)
     w = stack.world
     try:
         print("PartnerPulse demo: the real bot, database and scheduler, with Slack simulated on this machine (offline).")
         print(f"Slack sandbox on {stack.sandbox.api_url} · PartnerPulse serving {stack.bot_url}")
+        if both_installed:
+            install_both(story)
         set_up_partnership(story, start)
         token = agree_kpis(story)
         told: set[str] = set()

@@ -1,4 +1,4 @@
-"""The demo's chapters: setup, goals and expectations, the bilateral scorecard, and the two issues (one escalates,
+"""The demo's chapters: both organisations installing the app (``--both-installed``), setup, goals and expectations, the bilateral scorecard, and the two issues (one escalates,
 one is resolved with the blameless follow-up)."""
 
 from __future__ import annotations
@@ -25,6 +25,25 @@ from bot.demo_story import CHANNEL_NAME, CLIENT_ORG, NEW_MEMBER, PARTNERSHIP, PR
 from bot.services import partnerships, scorecard
 from bot.services.figures_format import FLAG_ICONS
 from bot.services.pulse_models import DIMENSIONS
+
+
+def install_both(story: Story) -> None:
+    """Each organisation's lead installs PartnerPulse from its install page (OAuth); the provider's app joins the
+    shared channel, so each side's people are reached through their own organisation's installation."""
+    stack, sb, w = story.stack, story.sb, story.world
+    story.step("Both organisations install PartnerPulse")
+    for lead, team, org in ((w.client_lead, w.client_team, CLIENT_ORG), (w.provider_lead, w.provider_team, PROVIDER_ORG)):
+        page = stack.install(team, user_id=lead)
+        if "is installed in" not in page:
+            raise RuntimeError(f"the install for {org} did not complete")
+        story.say(
+            f"{story.name(lead)} opens {stack.base_url}/slack/install, clicks Add to Slack and Allow: installed in {org}."
+        )
+    sb.join(w.channel, sb.installation_of(w.provider_team).bot_user_id)
+    story.say(
+        f"{PROVIDER_ORG} adds its PartnerPulse to {CHANNEL_NAME} too: its people use /partner from their own workspace "
+        "and get the app's messages there; there is still one partnership and one set of data."
+    )
 
 
 def set_up_partnership(story: Story, start: datetime) -> None:

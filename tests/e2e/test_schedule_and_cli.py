@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -198,3 +199,26 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
     csv_rows = (tmp_path / "out" / "report.csv").read_text(encoding="utf-8").splitlines()
     assert len(csv_rows) > 8 * 2
     check_demo_kpis(story, tmp_path / "out")
+
+
+def test_demo_runs_with_both_organisations_installed_by_oauth(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out"), "--weeks", "2", "--both-installed"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    story = " ".join(result.stdout.replace("│", " ").split())
+    assert "Dana Whitfield opens http://127.0.0.1:" in story and "installed in Northwind Retail" in story
+    assert "Priya Raman opens http://127.0.0.1:" in story and "installed in Contoso Services" in story
+    assert "0 violation(s)" in story
+    # The provider's people were reached through the provider's own app: its DMs hold the pulse reminder.
+    with sqlite3.connect(tmp_path / "out" / "demo.db") as db:
+        teams = {row[0] for row in db.execute("SELECT team_id FROM slack_bots")}
+        tokens = " ".join(str(row) for row in db.execute("SELECT bot_token, bot_refresh_token FROM slack_bots"))
+    assert teams == {"T0CLIENT", "T0PROVID"}
+    assert "xox" not in tokens  # stored encrypted
