@@ -25,6 +25,13 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: What a person is told when their workspace has no usable installation (OAuth mode): never installed, uninstalled,
+#: or a token Slack will not refresh.
+NOT_INSTALLED = (
+    "PartnerPulse is not installed in your workspace, or needs to be installed again. Ask a Slack admin of your "
+    "organisation to install it from PartnerPulse's install page; nothing you did was lost."
+)
+
 
 class AfterAckExecutor(ThreadPoolExecutor):
     """Bolt's listener pool, with a lane of its own for opening modals, which can also say when every piece of
@@ -117,6 +124,7 @@ def create_app(
         # are Bolt's OAuth flow (bot/http.py routes them).
         oauth = {
             "authorize": services.oauth.authorize,
+            "user_facing_authorize_error_message": NOT_INSTALLED,
             "oauth_flow": oauth_flow(settings, services.oauth, services.uow_factory, services.clock),
         }
     app = App(

@@ -19,8 +19,9 @@ import contextvars
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,6 +69,32 @@ class DeliveryReport:
         self.taken_over += other.taken_over
         for k, v in other.errors.items():
             self.errors[k] = self.errors.get(k, 0) + v
+
+
+class ViaInstallationRefused(Exception):
+    """A message to a person through their own organisation's installation (not the partnership's workspace's)
+    failed on that installation's token: ``code`` is Slack's token error or why there is no token."""
+
+    def __init__(self, team_id: str, code: str) -> None:
+        super().__init__(f"workspace {team_id}: {code}")
+        self.team_id, self.code = team_id, code
+
+
+@contextmanager
+def _through(team: str, via: str) -> Iterator[None]:
+    """Token errors of ``via``'s installation, when it is not the partnership's workspace ``team``, are that
+    installation's: raised as :class:`ViaInstallationRefused`, never holding the partnership's workspace."""
+    if via == team:
+        yield
+        return
+    try:
+        yield
+    except BotTokenUnavailable as exc:
+        raise ViaInstallationRefused(via, exc.code) from None
+    except SlackApiError as exc:
+        if classify(error_code(exc)) is not ErrorKind.AUTH:
+            raise
+        raise ViaInstallationRefused(via, error_code(exc)) from None
 
 
 #: chat.update errors meaning the message to update is no longer there to update.
@@ -208,6 +235,16 @@ class OutboxSender:
             ts = self._call(item, rendered, lease)
         except BotTokenUnavailable as exc:
             return self._hold(item, exc.code, report)
+        except ViaInstallationRefused as exc:
+            # That installation is held (or waits for a reinstall) from now on, so the person is reached as if their
+            # organisation had not installed the app: through the partnership's installation, at once.
+            logger.warning("outbox %s (%s): %s; sending it another way", item.id, item.dedupe_key, exc)
+            outbox_hold.hold_sending(self.uow_factory(), team_id=exc.team_id, error=exc.code, now=self.clock())
+            outbox_sending.mark_retry(
+                self.uow_factory(), item, error=exc.code, available_at=self.clock(), count_attempt=False
+            )
+            report.retried += 1
+            return None
         except TakenOver:
             logger.info("outbox %s (%s): taken over by another sender; not sent here", item.id, item.dedupe_key)
             report.taken_over += 1
@@ -243,15 +280,17 @@ class OutboxSender:
         if to is not None:
             # Paced inside, by the call it makes; a row reclaimed meanwhile is not ours to send.
             lease.take(item)
-            return send_privately(
-                self.clients.client_for(to.via_team or team),
-                self.pacer,
-                team=team,
-                channel_id=item.channel_id,
-                to=to,
-                message=rendered.messages[0],
-                metadata=_metadata(item),
-            )
+            via = to.via_team or team
+            with _through(team, via):
+                return send_privately(
+                    self.clients.client_for(via),
+                    self.pacer,
+                    team=team,
+                    channel_id=item.channel_id,
+                    to=to,
+                    message=rendered.messages[0],
+                    metadata=_metadata(item),
+                )
         self.pacer.wait(item.method, team, item.channel_id)
         # After the pacer's wait, which can be long: a row reclaimed meanwhile is not ours to send.
         lease.take(item)
@@ -282,8 +321,7 @@ class OutboxSender:
     def _post(self, item: OutboxItem, rendered: Rendered) -> str:
         """chat.postMessage of the rendered messages (the caller has paced the first one); a message Slack finds
         too long is posted in two (``fitting``)."""
-        team = self._team(item.workspace_id)
-        client = self._client(item)
+        team, via = self._team(item.workspace_id), self._via(item)
         calls = 0
 
         def post(message: Message, thread_ts: str | None) -> str:
@@ -292,15 +330,16 @@ class OutboxSender:
                 self.pacer.wait("chat.postMessage", team, item.channel_id)
             calls += 1
             thread: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-            resp = client.chat_postMessage(
-                channel=item.channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                metadata=_metadata(item),
-                unfurl_links=False,
-                unfurl_media=False,
-                **thread,
-            )
+            with _through(team, via):
+                resp = self.clients.client_for(via).chat_postMessage(
+                    channel=item.channel_id,
+                    text=message.text,
+                    blocks=message.blocks,
+                    metadata=_metadata(item),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **thread,
+                )
             self.pacer.posted(item.channel_id)
             return str(resp["ts"])
 
@@ -342,13 +381,16 @@ class OutboxSender:
         return ErrorKind.AUTH
 
     def _client(self, item: OutboxItem) -> WebClient:
-        """The client of the installation the row goes through: the partnership's workspace's, or for a direct
-        message the recipient's own organisation's installation when it has one (``recipients.Recipient.via_team``)."""
+        return self.clients.client_for(self._team(item.workspace_id))
+
+    def _via(self, item: OutboxItem) -> str:
+        """The workspace whose installation the row goes through: the partnership's, or for a direct message the
+        recipient's own organisation's when it installed the app too (``recipients.Recipient.via_team``)."""
         team = self._team(item.workspace_id)
         if SPECS[item.purpose].dm and item.partnership_id is not None and item.user_id:
             to = recipients.recipient(self.uow_factory(), partnership_id=item.partnership_id, user_id=item.user_id)
             team = (to.via_team if to is not None else "") or team
-        return self.clients.client_for(team)
+        return team
 
     def _handle_error(self, item: OutboxItem, exc: SlackApiError, report: DeliveryReport) -> ErrorKind:
         code = error_code(exc)

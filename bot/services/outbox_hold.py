@@ -88,10 +88,13 @@ class TokenRecheck:
     team_id: str
 
 
-def hold_sending(uow: UnitOfWork, *, workspace_id: int, error: str, now: datetime) -> bool:
-    """Slack answered ``error`` (a token error): hold the workspace's sending. True if it was not held yet."""
+def hold_sending(
+    uow: UnitOfWork, *, workspace_id: int | None = None, team_id: str | None = None, error: str, now: datetime
+) -> bool:
+    """Slack answered ``error`` (a token error) for the workspace (by id, or by team: another organisation's
+    installation a person was messaged through): hold its sending. True if it was not held yet."""
     with uow:
-        ws = uow.workspaces.get(workspace_id)
+        ws = uow.workspaces.get(workspace_id) if workspace_id is not None else uow.workspaces.get_by_team(team_id or "")
         if ws is None or not ws.sending_enabled:
             return False
         ws.sending_enabled, ws.disabled_reason = False, f"Slack answered {error}"

@@ -54,10 +54,17 @@ class WorkspaceRepository(TableRepository[Workspace]):
         return self.session.scalars(select(Workspace).where(Workspace.team_id == team_id).with_for_update()).one_or_none()
 
     def installed_teams(self, team_ids: Collection[str]) -> set[str]:
-        """Which of ``team_ids`` have PartnerPulse installed now (recorded, and not uninstalled since)."""
+        """Which of ``team_ids`` have PartnerPulse installed and usable now: recorded, not uninstalled since, not
+        waiting for a reinstall and not held for a rejected token (meanwhile its people are reached as if it had not
+        installed: through the partnership's installation)."""
         if not team_ids:
             return set()
-        stmt = select(Workspace.team_id).where(Workspace.team_id.in_(list(team_ids)), Workspace.uninstalled_at.is_(None))
+        stmt = select(Workspace.team_id).where(
+            Workspace.team_id.in_(list(team_ids)),
+            Workspace.uninstalled_at.is_(None),
+            Workspace.needs_reinstall_at.is_(None),
+            Workspace.sending_enabled.is_(True),
+        )
         return set(self.session.scalars(stmt))
 
 

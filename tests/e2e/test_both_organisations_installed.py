@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
 from bot.delivery.pacer import Pacer
 from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
@@ -223,3 +224,43 @@ def test_a_worker_process_carries_out_a_command_from_the_other_workspace_with_th
         assert "Northwind service desk" in " ".join(replies)
     finally:
         pool.close()
+
+
+def test_a_refresh_slack_refuses_asks_for_a_reinstall_and_that_sides_people_are_reached_another_way_meanwhile(
+    both: LocalStack, later: Later, caplog: pytest.LogCaptureFixture
+) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    caplog.set_level(logging.INFO)
+    # Something outside PartnerPulse spends the provider's refresh token (each works once): Slack will refuse ours.
+    spent = WebClient(base_url=sb.api_url).oauth_v2_access(
+        client_id=str(both.settings.slack_client_id),
+        client_secret=both.settings.secret("slack_client_secret"),
+        grant_type="refresh_token",
+        refresh_token=str(sb.installation_of(w.provider_team).refresh_token),
+    )
+    assert spent["ok"]
+    later.advance(timedelta(hours=10, minutes=30))  # both tokens now expire within the refresh window
+    owner = w.provider_members[0]
+    log_issue(both, w.client_members[0], "Tickets reopened", severity="S1", owner_id=owner)
+    assert both.tick(_at(0, 15, 0)).escalations == 1
+    assert sb.ephemerals(w.channel, user=owner) == []  # the provider's app failed; the nudge waits for the next beat
+    both.tick(_at(0, 15, 1))
+    # The owner's nudge could not go through the provider's app: it reached them as an ephemeral through the client's.
+    nudge = wait_for(lambda: sb.ephemerals(w.channel, user=owner), what="the nudge, another way")
+    assert "is waiting for you" in nudge[0]["text"]
+    with both.services.uow_factory() as uow:
+        ws = uow.workspaces.get_by_team(w.provider_team)
+        assert ws is not None and ws.needs_reinstall_at is not None
+    assert any(w.provider_team in r.getMessage() and "reinstall" in r.getMessage() for r in caplog.records)
+    # The provider's lead is told at once, in Slack, what to do.
+    before = len(reply_texts(both))
+    assert partner_command(both, w.provider_lead, "status").status == 200
+    told = wait_for(lambda: reply_texts(both)[before:], what="the provider lead told")
+    assert "needs to be installed again" in " ".join(told)
+    # Installing again mends it: the provider's people use /partner and are messaged through their own app again.
+    assert "is installed in Contoso Services" in both.install(w.provider_team, user_id=w.provider_lead)
+    before = len(reply_texts(both))
+    partner_command(both, w.provider_lead, "status")
+    assert "Northwind service desk" in " ".join(wait_for(lambda: reply_texts(both)[before:], what="the status"))
+    assert sb.violations == []
