@@ -7,45 +7,21 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 
-from bot.delivery.pacer import Pacer
-from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SECRET_KEY, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
-from bot.sandbox import SlackSandbox
+from bot.harness import SANDBOX_SECRET_KEY, LocalStack
 from bot.services import partnerships
 from bot.workers import WorkerPool, use_worker_pool
 from storage.models import Partnership
-from tests.conftest import STACK_PACER_SPEEDUP, START
+from tests.conftest import START
 from tests.helpers import log_issue, partner_command, reply_texts, setup_partnership, wait_for
-
-#: Slack's rotating tokens last 12 hours; PartnerPulse refreshes one expiring within 2 hours (its default).
-TOKEN_LIFETIME = timedelta(hours=12)
-
-
-class Later:
-    """The real time, moved forward by the test: the sandbox's token clock and PartnerPulse's move together."""
-
-    def __init__(self) -> None:
-        self.ahead = 0.0
-        self._lock = threading.Lock()
-
-    def advance(self, by: timedelta) -> None:
-        with self._lock:
-            self.ahead += by.total_seconds()
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.ahead
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.ahead)
+from tests.oauth_support import Later, install_both, start_oauth_stack
 
 
 @pytest.fixture
@@ -55,29 +31,9 @@ def later() -> Later:
 
 @pytest.fixture
 def both(database_url: str, later: Later) -> Iterator[LocalStack]:
-    """The bot as a distributed app (no static token), with rotating tokens, and both organisations installed by
-    their leads through /slack/install; the provider's bot added to the shared channel too."""
-    sandbox = SlackSandbox(
-        signing_secret=SANDBOX_SIGNING_SECRET,
-        bot_token=SANDBOX_BOT_TOKEN,
-        token_rotation=True,
-        token_lifetime_seconds=TOKEN_LIFETIME.total_seconds(),
-        clock=later.monotonic,
-    )
-    with closing(
-        start_local_stack(
-            database_url=database_url,
-            start=START,
-            pacer=Pacer(speedup=STACK_PACER_SPEEDUP),
-            sandbox=sandbox,
-            oauth=True,
-            token_clock=later.now,
-        )
-    ) as stack:
-        w = stack.world
-        assert "PartnerPulse is installed in Northwind Retail" in stack.install(w.client_team, user_id=w.client_lead)
-        assert "PartnerPulse is installed in Contoso Services" in stack.install(w.provider_team, user_id=w.provider_lead)
-        sandbox.join(w.channel, sandbox.installation_of(w.provider_team).bot_user_id)
+    """The bot as a distributed app with rotating tokens, both organisations installed by their leads."""
+    with closing(start_oauth_stack(database_url, later)) as stack:
+        install_both(stack)
         yield stack
 
 

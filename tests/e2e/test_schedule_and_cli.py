@@ -103,10 +103,11 @@ def test_big_channel_is_paged_and_profiles_are_cached(stack) -> None:  # type: i
         assert len(uow.members.list_answerable(p.id)) == 462  # 12 demo people + 450, not the bot
 
 
-def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_outputs(tmp_path: Path) -> None:
+def _demo(tmp_path: Path, *options: str) -> str:
+    """``partnerpulse demo --output tmp_path/out`` with ``options``, with no setting from this shell; its stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL"))}
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out")],
+        [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out"), *options],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -114,7 +115,11 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = result.stdout
+    return result.stdout
+
+
+def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_outputs(tmp_path: Path) -> None:
+    out = _demo(tmp_path)
     lines = out.splitlines()
     # A story a newcomer can follow: short, people by name, no Slack markup.
     assert len(lines) <= 160, out
@@ -202,21 +207,11 @@ def test_demo_runs_offline_through_eight_weeks_the_issue_log_the_digest_and_its_
 
 
 def test_demo_runs_with_both_organisations_installed_by_oauth(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PARTNERPULSE_", "DATABASE_URL"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--output", str(tmp_path / "out"), "--weeks", "2", "--both-installed"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    story = " ".join(result.stdout.replace("│", " ").split())
+    story = " ".join(_demo(tmp_path, "--weeks", "2", "--both-installed").replace("│", " ").split())
     assert "Dana Whitfield opens http://127.0.0.1:" in story and "installed in Northwind Retail" in story
     assert "Priya Raman opens http://127.0.0.1:" in story and "installed in Contoso Services" in story
     assert "0 violation(s)" in story
-    # The provider's people were reached through the provider's own app: its DMs hold the pulse reminder.
+    # Both organisations' installations are stored, their tokens encrypted.
     with sqlite3.connect(tmp_path / "out" / "demo.db") as db:
         teams = {row[0] for row in db.execute("SELECT team_id FROM slack_bots")}
         tokens = " ".join(str(row) for row in db.execute("SELECT bot_token, bot_refresh_token FROM slack_bots"))

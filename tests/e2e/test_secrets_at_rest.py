@@ -12,20 +12,17 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import MetaData, select
 
-from bot.delivery.pacer import Pacer
-from bot.harness import SANDBOX_BOT_TOKEN, SANDBOX_SIGNING_SECRET, LocalStack, start_local_stack
-from bot.sandbox import SlackSandbox
-from tests.conftest import STACK_PACER_SPEEDUP, START
+from bot.harness import LocalStack
+from tests.conftest import START
 from tests.helpers import answer_pulse, log_issue, setup_partnership, wait_for
+from tests.oauth_support import Later, install_both, start_oauth_stack
 
 PULSE_AT = START.replace(hour=14, minute=0)
 #: Slack's token prefixes (bot, user, app-level, refresh/rotating), written so that this file holds none.
@@ -99,51 +96,20 @@ def test_26_no_secret_or_token_shaped_string_in_the_logs_or_the_database_after_a
         assert not found, f"token-shaped strings in the {where}: {found[:3]}"
 
 
-class _Ahead:
-    """The real time, moved forward by the test for the sandbox's token clock and PartnerPulse's together."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._lock = threading.Lock()
-
-    def advance(self, by: timedelta) -> None:
-        with self._lock:
-            self.seconds += by.total_seconds()
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.seconds
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.seconds)
-
-
 @pytest.fixture
-def oauth_stack(database_url: str) -> Iterator[tuple[LocalStack, _Ahead]]:
-    ahead = _Ahead()
-    sandbox = SlackSandbox(
-        signing_secret=SANDBOX_SIGNING_SECRET, bot_token=SANDBOX_BOT_TOKEN, token_rotation=True, clock=ahead.monotonic
-    )
-    stack = start_local_stack(
-        database_url=database_url,
-        start=START,
-        pacer=Pacer(speedup=STACK_PACER_SPEEDUP),
-        sandbox=sandbox,
-        oauth=True,
-        token_clock=ahead.now,
-    )
-    with closing(stack):
-        yield stack, ahead
+def oauth_stack(database_url: str) -> Iterator[tuple[LocalStack, Later]]:
+    later = Later()
+    with closing(start_oauth_stack(database_url, later)) as stack:
+        yield stack, later
 
 
 def test_26_oauth_tokens_are_encrypted_at_rest_and_never_logged_through_install_refresh_and_a_full_flow(
-    oauth_stack: tuple[LocalStack, _Ahead], caplog: pytest.LogCaptureFixture
+    oauth_stack: tuple[LocalStack, Later], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     stack, ahead = oauth_stack
     w, sb = stack.world, stack.sandbox
-    for team in (w.client_team, w.provider_team):
-        stack.install(team)
-    sb.join(w.channel, sb.installation_of(w.provider_team).bot_user_id)
+    install_both(stack)
     issued = [sb.installation_of(team) for team in (w.client_team, w.provider_team)]
     ahead.advance(timedelta(hours=11))  # both tokens now expire within the refresh window: the flow refreshes them
     refreshes = sb.refreshes
