@@ -39,7 +39,7 @@ SETTING_HELP: dict[str, str] = {
     "`partnerpulse keys new` makes one)",
     "oauth_redirect_url": "SLACK_REDIRECT_URI (the https URL Slack sends an installer back to, ending /slack/oauth_redirect)",
     "token_refresh_minutes": "PARTNERPULSE_TOKEN_REFRESH_MINUTES (refresh a rotating bot token expiring within this "
-    "many minutes, 5 to 720)",
+    "many minutes, 5 to 660: Slack's tokens last 12 hours, so a longer window would refresh at every use)",
 }
 
 #: What installing by OAuth needs together: set one of the first two and all three are required.
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     token_keys: SecretStr | None = Field(default=None, validation_alias="PARTNERPULSE_TOKEN_KEYS")
     oauth_redirect_url: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
-    token_refresh_minutes: int = Field(default=120, ge=5, le=720, validation_alias="PARTNERPULSE_TOKEN_REFRESH_MINUTES")
+    token_refresh_minutes: int = Field(default=120, ge=5, le=660, validation_alias="PARTNERPULSE_TOKEN_REFRESH_MINUTES")
 
     @field_validator(
         "slack_bot_token",

@@ -22,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.bot import Bot
 
-from bot.slack_client import CLIENT_TIMEOUT_SECONDS, error_code
+from bot.slack_client import error_code, make_secret_calls_client
 from storage.bot_refresh import mark_needs_reinstall, workspace_locked
 from storage.installation_store import EncryptedInstallationStore
 
@@ -36,10 +35,6 @@ logger = logging.getLogger(__name__)
 REFUSED_REFRESH = frozenset({"invalid_refresh_token", "invalid_grant"})
 #: How long a token read from the database is used before it is read again (a reinstall elsewhere is then seen).
 CACHE_SECONDS = 60
-#: The refresh's client logs through this logger, never at DEBUG: slack_sdk would log the call's fields and Slack's
-#: answer there, and a refresh's are secrets (the client secret, the refresh token, the new tokens).
-_refresh_calls_logger = logging.getLogger(__name__ + ".oauth_calls")
-_refresh_calls_logger.setLevel(logging.INFO)
 
 
 class BotTokenUnavailable(Exception):
@@ -101,10 +96,9 @@ class BotTokens:
         self._store = store
         self._client_id = client_id
         self._client_secret = client_secret
-        # No retries: a refresh Slack carried out but whose answer was lost would be retried with a spent token.
-        self._client = WebClient(
-            base_url=api_url, timeout=CLIENT_TIMEOUT_SECONDS, retry_handlers=[], logger=_refresh_calls_logger
-        )
+        # Quiet at DEBUG (a refresh's fields and answer are secrets) and without retries: a refresh Slack carried out
+        # but whose answer was lost would be retried with a spent token.
+        self._client = make_secret_calls_client(api_url)
         self._refresh_before = refresh_before
         self._clock = clock
         self._cache_for = timedelta(seconds=cache_seconds)

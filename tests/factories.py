@@ -203,9 +203,9 @@ def make_issue_world(
     uow_factory: Any, *, now: datetime, channel_id: str = "C100", name: str = "Northwind desk"
 ) -> IssueWorld:
     """Set up the partnership of :class:`IssueWorld` in ``channel_id`` (the workspace is created if needed)."""
-    from bot.services import partnership_setup, partnerships, question_bank
+    from bot.services import installs, partnership_setup, question_bank
 
-    partnerships.ensure_workspace(uow_factory(), team_id="TCLIENT", name="Northwind", bot_user_id="UBOT", now=now)
+    installs.workspace_installed(uow_factory(), team_id="TCLIENT", name="Northwind", bot_user_id="UBOT", now=now)
     question_bank.sync_bank(uow_factory(), now=now)
     people = ("UCL", "UCS", "UC1", "UC2", "UC3", "UPL", "UP1", "UP2", "UP3")
     result = partnership_setup.configure_partnership(

@@ -16,7 +16,7 @@ from bot.delivery.renderer import Renderer
 from bot.delivery.sender import OutboxSender
 from bot.harness import LocalStack
 from bot.sandbox import DemoWorld, SlackSandbox, build_demo_world
-from bot.services import actions, issue_lifecycle, partnership_setup, partnerships, question_bank
+from bot.services import actions, installs, issue_lifecycle, partnership_setup, question_bank
 from bot.services.issue_lifecycle import LogIssueResult
 from bot.services.issue_models import ActionStatus, ActionView
 from bot.services.partnership_models import SetupResult, SlackProfile
@@ -91,7 +91,7 @@ def installed_demo_world(sandbox: SlackSandbox, uow_factory: UnitOfWorkFactory, 
     """The demo world's people and channel in ``sandbox``, the app installed in the client's workspace and the
     question bank loaded."""
     w = build_demo_world(sandbox)
-    partnerships.ensure_workspace(uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=now)
+    installs.workspace_installed(uow_factory(), team_id=w.client_team, name="Northwind", bot_user_id=w.bot_user, now=now)
     question_bank.sync_bank(uow_factory(), now=now)
     return w
 

@@ -46,18 +46,6 @@ def effective_side(partnership: Partnership, member: Member) -> str | None:
     return member.side_override or member.group_side or derive_side(partnership, member.team_id)
 
 
-def ensure_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> int:
-    """Record the workspace the bot token belongs to; a working token re-enables sending. (An install, which also
-    resumes what an uninstall paused, is ``bot.services.installs.workspace_installed``.)"""
-    with uow:
-        ws = upsert_workspace(uow, team_id=team_id, name=name, bot_user_id=bot_user_id, now=now)
-        if not ws.sending_enabled:
-            logger.info("workspace %s: token works again, sending re-enabled", team_id)
-        ws.sending_enabled, ws.disabled_reason = True, None
-        uow.commit()
-        return ws.id
-
-
 def upsert_workspace(uow: UnitOfWork, *, team_id: str, name: str, bot_user_id: str | None, now: datetime) -> Workspace:
     """Inside a unit of work: the workspace's row, created, or with its name and bot user brought up to date."""
     ws = uow.workspaces.get_by_team(team_id)

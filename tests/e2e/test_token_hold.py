@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.container import build_services
 from bot.harness import LocalStack
-from bot.services import outbox_hold, partnerships
+from bot.services import installs, outbox_hold
 from storage.models import Workspace
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import START
@@ -67,7 +67,7 @@ def test_a_passing_token_error_holds_sending_tells_people_and_resumes_by_itself(
 
 
 def test_token_rechecks_back_off_and_cap(uow_factory: UnitOfWorkFactory) -> None:
-    ws_id = partnerships.ensure_workspace(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START)
+    ws_id = installs.workspace_installed(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START).workspace_id
     assert outbox_hold.sending_held(uow_factory(), team_id="T1") is None
     assert outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
     assert not outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
@@ -148,7 +148,7 @@ def test_rechecks_stop_after_the_limit_and_a_start_whose_token_works_resumes_sen
 def test_a_recheck_that_cannot_reach_slack_waits_the_longest_step_and_does_not_count(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    ws_id = partnerships.ensure_workspace(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START)
+    ws_id = installs.workspace_installed(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START).workspace_id
     outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error="invalid_auth", now=START)
     now = START
     for _ in range(outbox_hold.RECHECK_LIMIT + 3):  # Slack unreachable for longer than the limit: still checked

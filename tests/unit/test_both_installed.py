@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services import digest_requests, home, partnerships, recipients
+from bot.services import digest_requests, home, installs, partnerships, recipients
 from bot.services.errors import NotAllowed
 from storage.uow import UnitOfWorkFactory
 from tests.factories import make_issue_world
@@ -15,7 +15,7 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def _install_provider(uow_factory: UnitOfWorkFactory) -> None:
-    partnerships.ensure_workspace(uow_factory(), team_id="TPROV", name="Contoso", bot_user_id="UPBOT", now=NOW)
+    installs.workspace_installed(uow_factory(), team_id="TPROV", name="Contoso", bot_user_id="UPBOT", now=NOW)
 
 
 def test_the_shared_channels_partnership_is_reached_from_the_other_workspace_only_once_it_installed(
@@ -29,7 +29,7 @@ def test_the_shared_channels_partnership_is_reached_from_the_other_workspace_onl
     assert from_provider is not None and from_client is not None
     assert from_provider.id == from_client.id == world.partnership_id  # one partnership, not two
     # A workspace that installed but shares no channel with it reaches nothing there; another channel stays apart.
-    partnerships.ensure_workspace(uow_factory(), team_id="TTHIRD", name="Third", bot_user_id="U3BOT", now=NOW)
+    installs.workspace_installed(uow_factory(), team_id="TTHIRD", name="Third", bot_user_id="U3BOT", now=NOW)
     assert partnerships.get_partnership(uow_factory(), team_id="TPROV", channel_id="C999") is None
 
 

@@ -39,6 +39,7 @@ def test_uninstall_pauses_the_active_partnerships_once_and_holds_sending_without
 ) -> None:
     ids = _world(uow_factory)
     partnerships.request_menu(uow_factory(), team_id=TEAM, channel_id="C1", request_key="r1", now=NOW)
+    caplog.clear()  # the world's install was logged too
 
     with caplog.at_level(logging.INFO, logger="bot.services.installs"):
         result = installs.workspace_uninstalled(uow_factory(), team_id=TEAM, why="app_uninstalled", now=NOW)
@@ -131,7 +132,7 @@ def test_the_operator_sees_which_workspaces_need_reinstalling(
     uow_factory: UnitOfWorkFactory, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _world(uow_factory)
-    partnerships.ensure_workspace(uow_factory(), team_id="TOTHER", name="Fabrikam", bot_user_id="UB2", now=NOW)
+    installs.workspace_installed(uow_factory(), team_id="TOTHER", name="Fabrikam", bot_user_id="UB2", now=NOW)
     installs.workspace_uninstalled(uow_factory(), team_id=TEAM, why="tokens_revoked", now=NOW)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PARTNERPULSE_LOG_LEVEL", "WARNING")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services import partnership_setup, partnerships, pulse_rounds, pulses, question_bank
+from bot.services import installs, partnership_setup, partnerships, pulse_rounds, pulses, question_bank
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.partnership_models import SetupInput, Side, SlackProfile
 from bot.services.pulse_models import AnswerInput, RoundView
@@ -62,7 +62,7 @@ def _configure(uow_factory: UnitOfWorkFactory, *, user_id: str = CLIENT_LEAD, no
 
 def _installed(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
     """The app installed in the client's workspace, the question bank loaded and the partnership set up."""
-    partnerships.ensure_workspace(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
+    installs.workspace_installed(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
     question_bank.sync_bank(uow_factory(), now=NOW)
     _configure(uow_factory)
     return uow_factory
@@ -121,10 +121,10 @@ def test_sync_bank_is_idempotent(uow_factory: UnitOfWorkFactory) -> None:
         assert sorted(q.key for q in stored) == sorted(q.key for q in BANK)
 
 
-def test_ensure_workspace_is_idempotent(uow_factory: UnitOfWorkFactory) -> None:
-    first = partnerships.ensure_workspace(uow_factory(), team_id="T9", name="a", bot_user_id="UB", now=NOW)
-    second = partnerships.ensure_workspace(uow_factory(), team_id="T9", name="b", bot_user_id="UB", now=NOW)
-    assert first == second
+def test_recording_an_install_twice_keeps_one_workspace(uow_factory: UnitOfWorkFactory) -> None:
+    first = installs.workspace_installed(uow_factory(), team_id="T9", name="a", bot_user_id="UB", now=NOW)
+    second = installs.workspace_installed(uow_factory(), team_id="T9", name="b", bot_user_id="UB", now=NOW)
+    assert first.workspace_id == second.workspace_id
 
 
 def test_configure_creates_partnership_with_sides_from_teams(world: UnitOfWorkFactory) -> None:

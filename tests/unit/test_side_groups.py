@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 import storage.models  # noqa: F401  (registers every table)
 from bot.blocks.common import side_group_text
-from bot.services import channel_membership, partnership_setup, partnerships, side_groups
+from bot.services import channel_membership, installs, partnership_setup, partnerships, side_groups
 from bot.services.errors import NotAllowed
 from bot.services.partnership_models import Side, SideGroupResult, SlackProfile
 from storage import migrate
@@ -69,7 +69,7 @@ PEOPLE = ("UC1", "UC2", "UP1", "UP2")
 @pytest.fixture
 def world(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
     """A Slack Connect partnership: the lead and UC1, UC2 of the client team, UP1, UP2 of the provider team."""
-    partnerships.ensure_workspace(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
+    installs.workspace_installed(uow_factory(), team_id=CLIENT_TEAM, name="Northwind", bot_user_id="UBOT", now=NOW)
     profiles = [
         SlackProfile(uid, CLIENT_TEAM if uid.startswith(("UC", LEAD)) else PROVIDER_TEAM, uid) for uid in (LEAD, *PEOPLE)
     ]

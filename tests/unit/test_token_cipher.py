@@ -117,7 +117,7 @@ def test_a_bad_token_key_is_reported_without_echoing_any_key() -> None:
         ({"SLACK_REDIRECT_URI": "http://example.com/slack/oauth_redirect"}, "must be an https:// URL"),
         ({"SLACK_REDIRECT_URI": "http://localhost.example.com/slack/oauth_redirect"}, "must be an https:// URL"),
         ({"PARTNERPULSE_TOKEN_REFRESH_MINUTES": "4"}, "greater than or equal to 5"),
-        ({"PARTNERPULSE_TOKEN_REFRESH_MINUTES": "721"}, "less than or equal to 720"),
+        ({"PARTNERPULSE_TOKEN_REFRESH_MINUTES": "661"}, "less than or equal to 660"),
     ],
 )
 def test_redirect_url_and_refresh_window_are_checked(values: dict[str, str], expected: str) -> None:

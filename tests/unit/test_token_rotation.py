@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from sqlalchemy import Engine
 
 from bot.sandbox import SlackSandbox, build_demo_world
-from bot.services.partnerships import ensure_workspace
+from bot.services.installs import workspace_installed
 from bot.token_rotation import BotTokens, NeedsReinstall, NotInstalled, TokenRefreshFailed
 from storage.db import make_engine, make_session_factory
 from storage.installation_store import EncryptedInstallationStore
@@ -68,7 +68,7 @@ def install(
     assert isinstance(answer, dict) and answer["expires_in"] == 12 * 3600
     if workspace:
         uow = UnitOfWorkFactory(make_session_factory(engine))()
-        ensure_workspace(uow, team_id=team_id, name=answer["team"]["name"], bot_user_id=answer["bot_user_id"], now=at)
+        workspace_installed(uow, team_id=team_id, name=answer["team"]["name"], bot_user_id=answer["bot_user_id"], now=at)
     make_store(engine).save(
         Installation(
             app_id=answer["app_id"],
