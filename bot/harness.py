@@ -162,7 +162,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _get(url: str, cookie: str = "") -> tuple[int, dict[str, str], str]:
+def get_page(url: str, cookie: str = "") -> tuple[int, dict[str, str], str]:
+    """A browser's GET of ``url`` (with ``cookie``), redirects not followed: (status, headers, body)."""
     opener = urllib.request.build_opener(_NoRedirects)
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     try:
@@ -176,14 +177,14 @@ def install_through_browser(base_url: str, *, team_id: str, user_id: str | None 
     """What a person's browser does to install the app: open ``/slack/install`` (keeping its state cookie), follow
     the Add to Slack link to Slack's authorize page as a person of ``team_id`` who clicks Allow, and follow Slack's
     redirect back to the app. Returns the final page."""
-    status, headers, page = _get(f"{base_url}/slack/install")
+    status, headers, page = get_page(f"{base_url}/slack/install")
     link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page)
     if status != 200 or link is None:
         raise RuntimeError(f"install page answered {status} without an Add to Slack link")
     cookie = (headers.get("Set-Cookie") or "").split(";", 1)[0]
     allow = unescape(link.group(1)) + f"&team={team_id}" + (f"&user={user_id}" if user_id else "")
-    status, headers, _ = _get(allow)
+    status, headers, _ = get_page(allow)
     if status != 302 or "Location" not in headers:
         raise RuntimeError(f"Slack's authorize page answered {status}")
-    _, _, page = _get(headers["Location"], cookie)
+    _, _, page = get_page(headers["Location"], cookie)
     return page
