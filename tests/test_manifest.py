@@ -149,9 +149,15 @@ def _api_method(python_name: str) -> str:
     raise AssertionError(f"cannot map WebClient.{python_name} to a Web API method")
 
 
+#: Calls that return a workspace's client (``clients.client_for(team)``, the sender's ``self._client(item)``).
+CLIENT_GETTERS = ("client_for", "_client")
+
+
 def _is_client(node: ast.expr) -> bool:
     if isinstance(node, ast.Name):
         return node.id in CLIENT_NAMES
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_GETTERS
     return isinstance(node, ast.Attribute) and node.attr in CLIENT_NAMES
 
 
