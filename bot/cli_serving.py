@@ -9,6 +9,7 @@ import signal
 from types import FrameType
 from typing import Any
 
+from bot.cli_checks import CommandFailed
 from bot.settings import Settings
 
 
@@ -113,6 +114,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if settings.oauth_enabled:
+        raise CommandFailed(
+            "installing by OAuth (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set) needs `partnerpulse serve`: the install "
+            "pages are served over HTTP; Socket Mode is for one workspace with SLACK_BOT_TOKEN",
+            "run",
+        )
 
     from bot.app import create_app
     from bot.container import build_services

@@ -95,6 +95,22 @@ def test_serve_with_nothing_configured_names_all_three_missing_settings_at_once(
     assert "Traceback" not in result.stderr
 
 
+def test_oauth_mode_needs_no_bot_token_but_its_own_settings_and_serve_not_run(tmp_path: Path) -> None:
+    from storage.token_cipher import new_key
+
+    oauth = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "operator-test-client-secret"}
+    result = run_cli(
+        "serve", env={**oauth, "SLACK_SIGNING_SECRET": "s" * 32, "PARTNERPULSE_SECRET_KEY": SECRET_KEY}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("partnerpulse: Missing setting: set PARTNERPULSE_TOKEN_KEYS ("), result.stderr
+    assert "SLACK_BOT_TOKEN" not in result.stderr  # each workspace's token comes from its installation
+    everything = {**oauth, "PARTNERPULSE_TOKEN_KEYS": new_key(), "SLACK_APP_TOKEN": "xa" + "pp-1-operator-test"}
+    result = run_cli("run", env={**everything, "PARTNERPULSE_SECRET_KEY": SECRET_KEY}, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("partnerpulse run: installing by OAuth"), result.stderr
+    assert "needs `partnerpulse serve`" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_missing_and_invalid_settings_are_reported_together(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
