@@ -29,7 +29,7 @@ T = TypeVar("T")
 #: or a token Slack will not refresh.
 NOT_INSTALLED = (
     "PartnerPulse is not installed in your workspace, or needs to be installed again. Ask a Slack admin of your "
-    "organisation to install it from PartnerPulse's install page; nothing you did was lost."
+    "organisation to install it from PartnerPulse's install page; your partnerships' data is kept."
 )
 
 

@@ -103,16 +103,15 @@ def build_services(
 
     Single-workspace mode checks the bot token with ``auth.test`` (a bad token stops the program here, not at the
     first message). With ``prepare`` (the serving process; worker processes skip it) it upgrades the schema, loads
-    the question bank and, in single-workspace mode, records the workspace as installed: a token that works lifts a hold on its sending, even one waiting
-    for a reinstall (the operator fixed SLACK_BOT_TOKEN and restarted), and resumes what an uninstall paused. ``token_clock`` is the real time that
-    OAuth tokens expire by (``clock`` may be a test's or a replay's).
+    the question bank and, in single-workspace mode, records the workspace as installed: a token that works lifts a
+    hold on its sending, even one waiting for a reinstall (the operator fixed SLACK_BOT_TOKEN and restarted), and
+    resumes what an uninstall paused. ``token_clock`` is the real time OAuth tokens expire by (``clock`` may be a
+    test's or a replay's).
 
     Raises:
         SettingsError: a required setting is missing, or Slack rejected the token.
     """
-    settings.require("secret_key")
-    if not settings.oauth_enabled:
-        settings.require("slack_bot_token")
+    settings.require(*settings.needed(("slack_bot_token", "secret_key")))
     engine = make_engine(settings.database_url, pool_size=pool_size(settings, serving=prepare))
     if prepare:
         prepare_database(settings, engine)

@@ -133,8 +133,9 @@ def install_routes(app: App) -> dict[str, WsgiApp]:
 
 
 def make_wsgi_app(app: App, engine: Engine, *, signing_secret: str, routes: Mapping[str, WsgiApp] | None = None) -> WsgiApp:
-    """A WSGI app routing verified Slack requests to Bolt, /healthz to a database check, and each path of
-    ``routes`` (the HTTP API, ``bot.kpi_api.api_routes``) to its own app, which checks its own requests.
+    """A WSGI app routing verified Slack requests to Bolt, /healthz to a database check, the install's pages
+    (:func:`install_routes`) and each path of ``routes`` (the HTTP API, ``bot.kpi_api.api_routes``) to its own app,
+    which checks its own requests.
 
     Bolt verifies the signature again (its RequestVerification stays on); verifying here first is what keeps an
     unsigned body from ever being parsed or logged.
