@@ -237,7 +237,7 @@ class OutboxSender:
             return self._hold(item, exc.code, report)
         except ViaInstallationRefused as exc:
             # That installation is held (or waits for a reinstall) from now on, so the person is reached as if their
-            # organisation had not installed the app: through the partnership's installation, at once.
+            # organisation had not installed the app: through the partnership's installation, at the next send.
             logger.warning("outbox %s (%s): %s; sending it another way", item.id, item.dedupe_key, exc)
             outbox_hold.hold_sending(self.uow_factory(), team_id=exc.team_id, error=exc.code, now=self.clock())
             outbox_sending.mark_retry(
@@ -370,6 +370,8 @@ class OutboxSender:
             self._client(item).pins_add(channel=item.channel_id, timestamp=ts)
         except SlackApiError as exc:  # pinning is a convenience; the menu is posted either way
             logger.info("outbox %s: could not pin the menu: %s", item.id, error_code(exc))
+        except BotTokenUnavailable as exc:  # the token went between the post and the pin
+            logger.info("outbox %s: could not pin the menu: %s", item.id, exc.code)
 
     def _hold(self, item: OutboxItem, code: str, report: DeliveryReport) -> ErrorKind:
         """Slack rejected the workspace's token, or there is none: hold its sending; the row waits, unharmed."""
