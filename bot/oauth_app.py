@@ -32,7 +32,7 @@ from bot.slack_client import make_secret_calls_client
 from bot.token_rotation import BotTokens, BotTokenUnavailable
 from bot.workspace_clients import InstalledWorkspaces
 from storage.installation_store import EncryptedInstallationStore
-from storage.oauth_state_store import OnceOAuthStateStore
+from storage.oauth_state_store import STATE_SECONDS, OnceOAuthStateStore
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "files:write",
     "usergroups:read",
 )
-#: How long an install link's state is good for (Bolt's default; Slack's own page takes a person a minute).
-STATE_SECONDS = 600
 
 
 def authorize_url(api_url: str) -> str:

@@ -242,3 +242,11 @@ def test_19_no_code_path_reads_a_channels_history_or_a_threads_replies() -> None
         for method in HISTORY_METHODS:
             assert method not in text and method.replace(".", "_") not in text, f"{path.relative_to(ROOT)} names {method}"
     assert not [s for s in MANIFEST["oauth_config"]["scopes"]["bot"] if s.endswith(":history")]
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes_and_the_install_page_explains_each() -> None:
+    from bot.install_pages import SCOPE_PURPOSES
+    from bot.oauth_app import BOT_SCOPES
+
+    assert list(BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert set(SCOPE_PURPOSES) == set(BOT_SCOPES)
