@@ -60,6 +60,12 @@ def test_both_leads_use_partner_from_their_own_workspace_on_one_partnership(both
     # One partnership, whichever workspace asked.
     with both.services.uow_factory() as uow:
         assert uow.partnerships.count_by(Partnership.channel_id) == {w.channel: 1}
+    # The provider's lead opens the Home tab in their own workspace: it lists the partnership, published by their app.
+    assert sb.home_opened(w.provider_lead).status == 200
+    home = wait_for(lambda: sb.home_view(w.provider_lead), what="the provider lead's Home tab")
+    assert "Northwind service desk" in json.dumps(home)
+    [publish] = [c for c in sb.calls if c.method == "views.publish" and c.args.get("user_id") == w.provider_lead]
+    assert publish.team_id == w.provider_team
     ids = {
         team: partnerships.get_partnership(both.services.uow_factory(), team_id=team, channel_id=w.channel)
         for team in (w.client_team, w.provider_team)
