@@ -138,7 +138,7 @@ def test_revoked_tokens_are_forgotten_by_the_installation_hooks(stack: LocalStac
     setup_partnership(stack)
     team = stack.world.client_team
     hooks = _Forgotten()
-    services = dataclasses.replace(stack.services, installations=hooks)
+    services = dataclasses.replace(stack.services, oauth=hooks)  # type: ignore[arg-type] # only its forget() is used
     context = BoltContext({"team_id": team})
     acked: list[bool] = []
 
