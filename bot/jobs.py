@@ -15,6 +15,7 @@ from bot.services import (
     channel_membership,
     digest_schedule,
     escalation,
+    installs,
     kpi_red,
     kpi_requests,
     oauth_states,
@@ -47,6 +48,7 @@ class TickReport:
     scorecard_reminders: int = 0
     kpi_requests: int = 0
     oauth_states_purged: int = 0
+    reinstall_notices: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     failures: list[str] = field(default_factory=list)
 
@@ -74,7 +76,8 @@ class TickReport:
 def tick(services: Services, now: datetime) -> TickReport:
     """Open due rounds, queue due reminders, close due rounds (and look for early-warning signals in their
     results), ask about red KPIs (and log an issue for a run of red periods), escalate issues whose time has come, remind owners of overdue actions, queue the weekly digests
-    that are due, purge the OAuth states of installs never finished, then send the outbox.
+    that are due, purge the OAuth states of installs never finished, tell the leads of an organisation whose
+    installation needs installing again, then send the outbox.
 
     Each step is its own transaction and claims its rows, so a step that fails is logged and the others
     still run; the next tick tries again. Nothing here raises.
@@ -94,6 +97,7 @@ def tick(services: Services, now: datetime) -> TickReport:
         ("digest", lambda: _queue_digests(services, now, report)),
         ("portfolio", lambda: _queue_portfolios(services, now, report)),
         ("oauth-states", lambda: _purge_oauth_states(services, now, report)),
+        ("reinstall-notices", lambda: _tell_leads_to_reinstall(services, now, report)),
         ("send", lambda: report.delivery.add(services.sender.deliver_pending())),
     )
     for name, step in steps:
@@ -192,6 +196,12 @@ def _close_scorecards(services: Services, now: datetime, report: TickReport) -> 
 
 def _open_scorecards(services: Services, now: datetime, report: TickReport) -> None:
     report.scorecards_opened = scorecard_rounds.open_due(services.uow_factory, now=now)
+
+
+def _tell_leads_to_reinstall(services: Services, now: datetime, report: TickReport) -> None:
+    """Tell the leads of an organisation whose installation needs installing again, where another installation
+    still reaches them."""
+    report.reinstall_notices = installs.queue_reinstall_notices(services.uow_factory(), now=now)
 
 
 def _purge_oauth_states(services: Services, now: datetime, report: TickReport) -> None:

@@ -81,6 +81,16 @@ def build_notice(text: str) -> Message:
     )
 
 
+def build_reinstall_needed(workspace: str) -> Message:
+    """For a lead whose organisation's installation of PartnerPulse needs installing again."""
+    return build_notice(
+        f"PartnerPulse can no longer reach your organisation ({escape(workspace) or 'your workspace'}) through its own "
+        "installation: Slack refused to renew its token. Ask a Slack admin of your organisation to install "
+        "PartnerPulse again from its install page. Until then you get PartnerPulse's messages in this channel, and "
+        "nothing of the partnership is lost."
+    )
+
+
 def _people(n: int) -> str:
     return f"{n} {'person' if n == 1 else 'people'}"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.services import outbox_hold, partnerships
+from bot.services import outbox, outbox_hold, partnerships
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -97,3 +97,28 @@ def needs_reinstall(uow: UnitOfWork, *, team_id: str, reason: str, now: datetime
         uow.commit()
     outbox_hold.log_needs_reinstall(team_id, reason)
     return True
+
+
+def queue_reinstall_notices(uow: UnitOfWork, *, now: datetime) -> int:
+    """Tell the leads of each organisation whose installation needs installing again, in every partnership another
+    installation still reaches, what happened and what to do: once per lead, partnership and refusal (the heartbeat
+    asks every beat; the outbox key keeps it to one). Returns how many notices were queued."""
+    with uow:
+        queued = 0
+        for ws, p, lead in uow.workspaces.leads_to_reinstall():
+            assert ws.needs_reinstall_at is not None
+            key = f"{outbox.Purpose.REINSTALL_NEEDED.value}:{p.id}:{lead}:{ws.needs_reinstall_at.isoformat()}"
+            queued += outbox.enqueue(
+                uow,
+                p,
+                purpose=outbox.Purpose.REINSTALL_NEEDED,
+                ref_id=p.id,
+                now=now,
+                user_id=lead,
+                key=key[:200],
+                extra={"workspace": ws.name},
+            )
+        uow.commit()
+    if queued:
+        logger.info("told %s lead(s) to reinstall PartnerPulse in their workspace", queued)
+    return queued

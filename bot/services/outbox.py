@@ -77,6 +77,10 @@ class Purpose(StrEnum):
     # What the partnership setup form saved, posted in the channel. ref_id: the partnership; ``extra`` holds what
     # only the setup knew (created or updated, the people per side, who saved it); the rest is read at send time.
     SETUP_DONE = "setup-done"
+    # For each lead of an organisation whose own installation needs installing again (Slack refused to renew its
+    # token), in each partnership another installation still reaches (ref_id: the partnership): what happened and
+    # what to do, reaching them the way people of an organisation that has not installed are reached.
+    REINSTALL_NEEDED = "reinstall-needed"
     # Agreed KPIs (DESIGN 3.6): the request to a KPI's owner for the figure of a period that has ended, like the
     # pulse reminder (for one person; never public). ref_id: the KPI; user_id: the person; ``extra["period_end"]``.
     KPI_FIGURE_REQUEST = "kpi-figure-request"
@@ -237,6 +241,7 @@ _PARTNERSHIP = {
     Purpose.MENU: PurposeSpec(_POST, _menu_ts),
     Purpose.NOTICE: PurposeSpec(_POST, row_only),
     Purpose.SETUP_DONE: PurposeSpec(_POST, row_only),
+    Purpose.REINSTALL_NEEDED: PurposeSpec(_EPHEMERAL, row_only),
 }
 
 _KPIS = {

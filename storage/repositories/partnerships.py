@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
 from storage.repositories.base import RowRepository, TableRepository
@@ -52,6 +52,26 @@ class WorkspaceRepository(TableRepository[Workspace]):
         if not for_update:
             return self.find_one(Workspace.team_id == team_id)
         return self.session.scalars(select(Workspace).where(Workspace.team_id == team_id).with_for_update()).one_or_none()
+
+    def leads_to_reinstall(self) -> Sequence[tuple[Workspace, Partnership, str]]:
+        """Each workspace waiting for a reinstall, with every active partnership of another workspace that one of its
+        leads belongs to, and that lead (at most a few rows: it reads nothing when no workspace waits)."""
+        waiting = aliased(Workspace)
+        stmt = (
+            select(waiting, Partnership, Member.user_id)
+            .join(Member, Member.team_id == waiting.team_id)
+            .join(Partnership, Partnership.id == Member.partnership_id)
+            .where(
+                waiting.needs_reinstall_at.is_not(None),
+                waiting.uninstalled_at.is_(None),
+                Partnership.workspace_id != waiting.id,
+                Partnership.status == "active",
+                Member.role == "lead",
+                Member.deleted.is_(False),
+            )
+            .order_by(waiting.id, Partnership.id, Member.user_id)
+        )
+        return [(ws, p, str(user_id)) for ws, p, user_id in self.session.execute(stmt)]
 
     def installed_teams(self, team_ids: Collection[str]) -> set[str]:
         """Which of ``team_ids`` have PartnerPulse installed and usable now: recorded, not uninstalled since, not

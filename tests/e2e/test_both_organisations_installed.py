@@ -215,7 +215,16 @@ def test_a_refresh_slack_refuses_asks_for_a_reinstall_and_that_sides_people_are_
         ws = uow.workspaces.get_by_team(w.provider_team)
         assert ws is not None and ws.needs_reinstall_at is not None
     assert any(w.provider_team in r.getMessage() and "reinstall" in r.getMessage() for r in caplog.records)
-    # The provider's lead is told at once, in Slack, what to do.
+    # The provider's leads are told, in the shared channel, by the client's installation (their own cannot).
+    notice = wait_for(
+        lambda: [m for m in sb.ephemerals(w.channel, user=w.provider_lead) if "install PartnerPulse again" in m["text"]],
+        what="the provider lead's notice",
+    )
+    assert len(notice) == 1 and "Contoso Services" in notice[0]["text"]
+    both.tick(_at(0, 15, 2))  # told once
+    assert len([m for m in sb.ephemerals(w.channel, user=w.provider_lead) if "install PartnerPulse again" in m["text"]]) == 1
+    assert [m for m in sb.ephemerals(w.channel, user=w.client_lead) if "install PartnerPulse again" in m["text"]] == []
+    # The provider's lead is told at once, in Slack, what to do when they use the app.
     before = len(reply_texts(both))
     assert partner_command(both, w.provider_lead, "status").status == 200
     told = wait_for(lambda: reply_texts(both)[before:], what="the provider lead told")

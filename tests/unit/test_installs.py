@@ -8,10 +8,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.services import installs, outbox_hold, outbox_sending, partnerships
 from bot.services.operator import list_workspaces
+from storage.models import OutboxMessage
 from storage.uow import UnitOfWorkFactory
 from tests.factories import make_issue_world
 
@@ -151,3 +153,24 @@ def test_the_operator_sees_which_workspaces_need_reinstalling(
     assert main(["partnerships"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("ID") and err == f"partnerpulse: workspace {TEAM} is uninstalled: {outbox_hold.REINSTALL_ADVICE}\n"
+
+
+def test_the_leads_of_an_organisation_that_must_reinstall_are_told_once_where_another_installation_reaches_them(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ids = _world(uow_factory)  # the client's workspace (TCLIENT) holds the partnerships; UPL leads for the provider
+    installs.workspace_installed(uow_factory(), team_id="TPROV", name="Contoso", bot_user_id="UPBOT", now=NOW)
+    assert installs.queue_reinstall_notices(uow_factory(), now=NOW) == 0  # nobody waits for a reinstall
+    assert installs.needs_reinstall(uow_factory(), team_id="TPROV", reason="Slack answered invalid_refresh_token", now=NOW)
+    # The provider's lead, in each active partnership of the client's workspace (C1, C2; C3 and C4 are paused).
+    assert installs.queue_reinstall_notices(uow_factory(), now=NOW) == 2
+    assert installs.queue_reinstall_notices(uow_factory(), now=NOW) == 0  # once per refusal
+    with uow_factory() as uow:
+        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "reinstall-needed")).all()
+        assert sorted((m.partnership_id, m.user_id, m.channel_id) for m in rows) == [
+            (ids["C1"], "UPL", "C1"),
+            (ids["C2"], "UPL", "C2"),
+        ]
+    # The workspace holding the partnerships needs reinstalling: nothing can reach its people there, nobody is told.
+    assert installs.needs_reinstall(uow_factory(), team_id=TEAM, reason="Slack answered invalid_refresh_token", now=NOW)
+    assert installs.queue_reinstall_notices(uow_factory(), now=NOW) == 0
