@@ -20,7 +20,18 @@ from bot.services import partnerships
 from bot.workers import WorkerPool, use_worker_pool
 from storage.models import Partnership
 from tests.conftest import START
-from tests.helpers import log_issue, partner_command, reply_texts, setup_partnership, wait_for
+from tests.helpers import (
+    ISSUE_CALLBACK,
+    card,
+    issue_values,
+    log_issue,
+    new_view,
+    partner_command,
+    reply_texts,
+    setup_partnership,
+    view_ids,
+    wait_for,
+)
 from tests.oauth_support import Later, install_both, start_oauth_stack
 
 
@@ -234,4 +245,23 @@ def test_a_refresh_slack_refuses_asks_for_a_reinstall_and_that_sides_people_are_
     before = len(reply_texts(both))
     partner_command(both, w.provider_lead, "status")
     assert "Northwind service desk" in " ".join(wait_for(lambda: reply_texts(both)[before:], what="the status"))
+    assert sb.violations == []
+
+
+def test_the_other_organisations_person_logs_an_issue_with_the_shortcut_from_their_own_workspace(both: LocalStack) -> None:
+    w, sb = both.world, both.sandbox
+    setup_partnership(both)
+    reporter = w.provider_members[0]
+    ts = sb.user_message(w.channel, w.client_members[0], "The VPN drops every afternoon")
+    before, calls = view_ids(both), len(sb.calls)
+    assert both.actor(reporter).message_shortcut("log-partnership-issue", w.channel, ts).status == 200
+    view = new_view(both, reporter, ISSUE_CALLBACK, before)
+    # Opened by the provider's own app: the request came from the provider's workspace and was authorized there.
+    opened = [c.team_id for c in sb.calls[calls:] if c.method in ("views.open", "views.update") and c.ok]
+    assert opened and set(opened) == {w.provider_team}
+    values = issue_values(both)
+    del values["title"], values["details"]
+    assert both.actor(reporter).submit_view(view["id"], values).status == 200
+    the_card = card(both, 1)
+    assert "The VPN drops every afternoon" in json.dumps(the_card["blocks"])
     assert sb.violations == []
