@@ -3,7 +3,7 @@
 
 Everything that calls Slack outside a request (the sender, the token re-check, the heartbeat's member reconcile) and
 the directory that caches profiles per workspace ask here for the workspace's client; a request's own listeners get
-theirs from Bolt, which authorizes the request with :meth:`InstalledWorkspaces.authorize` in OAuth mode.
+theirs from Bolt, which authorizes the request with ``bot.oauth_app.InstallationAuthorize`` in OAuth mode.
 """
 
 from __future__ import annotations
