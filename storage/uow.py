@@ -230,14 +230,15 @@ class UnitOfWork:
         """The partnership, re-read under its row lock held until the transaction ends: changes to its
         configuration go one at a time and each sees the one before.
 
-        ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has no row locks, but a writing unit of work already holds
+        ``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL (the lock an UPDATE of the row takes; as in
+        ``storage.repositories.base.claiming``, rows referencing the partnership can still be inserted meanwhile); SQLite has no row locks, but a writing unit of work already holds
         the database's write lock (``BEGIN IMMEDIATE``, see storage/db.py), so there it just re-reads the row.
         """
         p = self.session.get(Partnership, partnership_id)  # usually already loaded: no query
         if p is None:
             raise LookupError(f"partnership {partnership_id} does not exist")
         # A refresh, not a locking query: unsaved changes to the row are discarded, never flushed under the lock.
-        self.session.refresh(p, with_for_update={"of": Partnership})
+        self.session.refresh(p, with_for_update={"of": Partnership, "key_share": True})
         return p
 
 

@@ -79,10 +79,11 @@ def require_lead(uow: UnitOfWork, p: Partnership, user_id: str, what: str) -> No
 
 
 def row_and_partnership(
-    uow: UnitOfWork, rows: TableRepository[Owned], row_id: int, *, for_update: bool = False
+    uow: UnitOfWork, rows: TableRepository[Owned], row_id: int, *, for_update: bool = False, for_share: bool = False
 ) -> tuple[Owned, Partnership] | None:
-    """The row and its partnership, or None when either is gone (a message rendered at send time)."""
-    row = rows.get(row_id, for_update=for_update)
+    """The row (locked as ``TableRepository.get`` says) and its partnership, or None when either is gone (a
+    message rendered at send time)."""
+    row = rows.get(row_id, for_update=for_update, for_share=for_share)
     p = uow.partnerships.get(row.partnership_id) if row is not None else None
     if row is None or p is None:
         return None

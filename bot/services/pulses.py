@@ -33,8 +33,15 @@ from storage.uow import UnitOfWork
 # --- answering ------------------------------------------------------------------------------------------
 
 
-def _open_round_for(uow: UnitOfWork, round_id: int, now: datetime) -> tuple[PulseRound, Partnership]:
-    r = uow.rounds.get(round_id)
+def _open_round_for(
+    uow: UnitOfWork, round_id: int, now: datetime, *, to_answer: bool = False
+) -> tuple[PulseRound, Partnership]:
+    """The round, if it is open. ``to_answer``: read under a shared lock held until the answer is committed, so
+    the round cannot close meanwhile: a close that claimed it first is waited for (and the answer refused, as
+    closed), and a close coming after skips the round until the answer is in (``AnsweringWindowRepository``).
+    Without it, an answer read "open" just before the close committed would be stored in a closed round, counted
+    in no result."""
+    r = uow.rounds.get(round_id, for_share=to_answer)
     if r is None:
         raise NotFound("This pulse no longer exists.")
     if r.status != "open" or r.closes_at <= now:
@@ -127,7 +134,7 @@ def submit_answers(
         NotFound, Conflict (closed), NotAllowed (not a member of the round's channel, or on no side), InvalidInput.
     """
     with uow:
-        r, p = _open_round_for(uow, round_id, now)
+        r, p = _open_round_for(uow, round_id, now, to_answer=True)
         side = _answering_side(uow, p, profile)
         validate_answers(round_view(r).questions, answers)
         # Each comment's sentiment is scored once, here (before the response's row lock), and stored with it:

@@ -123,8 +123,11 @@ def start_now(uow: UnitOfWork, *, team_id: str, channel_id: str, actor: str, now
 # --- filling it in ------------------------------------------------------------------------------------------
 
 
-def _open_scorecard(uow: UnitOfWork, scorecard_id: int, now: datetime) -> tuple[Scorecard, Partnership]:
-    found = row_and_partnership(uow, uow.scorecards, scorecard_id)
+def _open_scorecard(
+    uow: UnitOfWork, scorecard_id: int, now: datetime, *, to_answer: bool = False
+) -> tuple[Scorecard, Partnership]:
+    """The scorecard, if it is open; ``to_answer``: under a shared lock, as ``pulses._open_round_for``'s."""
+    found = row_and_partnership(uow, uow.scorecards, scorecard_id, for_share=to_answer)
     if found is None:
         raise NotFound("This scorecard no longer exists.")
     s, p = found
@@ -183,7 +186,7 @@ def submit(
     """
     comment = validate_scorecard(data)
     with uow:
-        s, p = _open_scorecard(uow, scorecard_id, now)
+        s, p = _open_scorecard(uow, scorecard_id, now, to_answer=True)
         side = require_side_member(uow, p, user_id, "fill in the scorecard")
         key = respondent_hash(secret_key, p.id, user_id)
         response = uow.scorecard_responses.get(s.id, key, for_update=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, or_, select, update
 
 from storage.models import Action, ActionEvent, Followup
-from storage.repositories.base import TableRepository
+from storage.repositories.base import TableRepository, claiming
 
 
 class ActionRepository(TableRepository[Action]):
@@ -83,9 +83,8 @@ class ActionRepository(TableRepository[Action]):
             )
             .order_by(Action.id)
             .limit(limit)
-            .with_for_update(of=Action, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt, Action)).all()
 
     def set_reminder_times(self, times: Sequence[tuple[int, date | None, datetime]]) -> None:
         """Store (action id, last reminded on, next reminder at) of actions the reminder pass read, with one

@@ -6,12 +6,25 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 from storage.base import Base
 
 M = TypeVar("M", bound=Base)
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
+
+
+def claiming(stmt: S, *of: Any) -> S:
+    """``stmt`` as a claim: each row it returns (of the tables ``of``, else every table it reads) is locked until
+    the transaction ends, and rows another process holds are skipped (``FOR NO KEY UPDATE SKIP LOCKED``).
+
+    No *key* update: a claim never changes a row's key, so it need not wait for, or skip, a row that another
+    transaction is only referencing (inserting a row with a foreign key to it takes ``FOR KEY SHARE``, which
+    ``FOR UPDATE`` would conflict with: a partnership receiving an outbox row would be skipped by the tick). Two
+    claims still exclude each other, and a ``FOR SHARE`` reader (an answer being recorded) holds a claim off.
+    SQLite has no row locks; a writing unit of work holds its write lock (storage/db.py)."""
+    return stmt.with_for_update(of=list(of) or None, skip_locked=True, key_share=True)
 
 
 class Repository:
@@ -45,13 +58,17 @@ class RowRepository(Repository, Generic[M]):
 class TableRepository(RowRepository[M]):
     """The rows of one table (``model``), also by their integer id."""
 
-    def get(self, row_id: int, *, for_update: bool = False) -> M | None:
+    def get(self, row_id: int, *, for_update: bool = False, for_share: bool = False) -> M | None:
         """The row, or None. ``for_update``: also take its row lock (``FOR UPDATE`` on PostgreSQL; a writing unit
-        of work already holds SQLite's write lock), held until the transaction ends."""
-        if not for_update:
+        of work already holds SQLite's write lock), held until the transaction ends. ``for_share``: a shared lock
+        instead (``FOR SHARE``): the row cannot change, nor be claimed, until the transaction ends, and it is read
+        as the last transaction to change it left it (after waiting for that one to end)."""
+        if not (for_update or for_share):
             return self.session.get(self.model, row_id)
-        stmt = select(self.model).where(inspect(self.model).primary_key[0] == row_id).with_for_update(of=self.model)
-        return self.session.scalars(stmt).one_or_none()
+        stmt = select(self.model).where(inspect(self.model).primary_key[0] == row_id)
+        stmt = stmt.with_for_update(of=self.model, read=not for_update)
+        # populate_existing: a row already in the session is refreshed from what the locking read returned.
+        return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
 
 class AnsweringWindowRepository(TableRepository[M]):
@@ -82,18 +99,11 @@ class AnsweringWindowRepository(TableRepository[M]):
             )
             .order_by(m.remind_at, m.id)
             .limit(limit)
-            .with_for_update(of=m, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt, m)).all()
 
     def claim_due_closes(self, now: datetime, limit: int) -> Sequence[M]:
         """Open rows whose time is up."""
         m: Any = self.model
-        stmt = (
-            select(m)
-            .where(m.status == "open", m.closes_at <= now)
-            .order_by(m.closes_at, m.id)
-            .limit(limit)
-            .with_for_update(of=m, skip_locked=True)
-        )
-        return self.session.scalars(stmt).all()
+        stmt = select(m).where(m.status == "open", m.closes_at <= now).order_by(m.closes_at, m.id).limit(limit)
+        return self.session.scalars(claiming(stmt, m)).all()

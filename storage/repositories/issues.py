@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage.models import EscalationPolicyRow, Holiday, Issue, IssueEvent, Partnership
-from storage.repositories.base import RowRepository, TableRepository
+from storage.repositories.base import RowRepository, TableRepository, claiming
 
 #: Statuses in which an issue can still escalate.
 UNRESOLVED = ("open", "acknowledged")
@@ -117,9 +117,8 @@ class IssueRepository(TableRepository[Issue]):
             .where(Issue.status.in_(UNRESOLVED), Issue.next_escalation_at <= now)
             .order_by(Issue.next_escalation_at, Issue.id)
             .limit(limit)
-            .with_for_update(of=Issue, skip_locked=True)
         )
-        return [DueIssue(**row._mapping) for row in self.session.execute(stmt)]
+        return [DueIssue(**row._mapping) for row in self.session.execute(claiming(stmt, Issue))]
 
     def record_escalations(self, escalations: Sequence[Escalation], *, at: datetime) -> dict[int, int]:
         """Write what the escalation pass decided for a batch of claimed issues, with executemany statements:

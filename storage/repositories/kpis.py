@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 
-from storage.models import Kpi, KpiValue, KpiVersion
-from storage.repositories.base import TableRepository
+from storage.models import Kpi, KpiValue, KpiVersion, Partnership
+from storage.repositories.base import TableRepository, claiming
 
 
 class KpiRepository(TableRepository[Kpi]):
@@ -19,26 +19,34 @@ class KpiRepository(TableRepository[Kpi]):
     def get_by_key(self, partnership_id: int, key: str) -> Kpi | None:
         return self.find_one(Kpi.partnership_id == partnership_id, Kpi.key == key)
 
-    def _claim_agreed(self, condition: ColumnElement[bool], limit: int) -> Sequence[Kpi]:
-        """Agreed, unretired KPIs meeting ``condition``, row-locked; rows another process holds are skipped."""
+    def _claim_agreed(self, condition: ColumnElement[bool], limit: int, *, with_partnership: bool = False) -> Sequence[Kpi]:
+        """Agreed, unretired KPIs meeting ``condition``, claimed (``claiming``). ``with_partnership``: each KPI's
+        partnership is claimed with it, in the same statement, for a pass that goes on to change the partnership
+        (a lead's answer locks the partnership first, then the KPI: taking the KPI alone first would invert that
+        order, and the two could deadlock)."""
         stmt = (
             select(Kpi)
             .where(Kpi.retired_at.is_(None), Kpi.current_version.is_not(None), condition)
             .order_by(Kpi.id)
             .limit(limit)
-            .with_for_update(of=Kpi, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        if not with_partnership:
+            return self.session.scalars(claiming(stmt, Kpi)).all()
+        stmt = stmt.join(Partnership, Partnership.id == Kpi.partnership_id)
+        return self.session.scalars(claiming(stmt, Kpi, Partnership)).all()
 
     def claim_unchecked_figures(self, limit: int) -> Sequence[Kpi]:
-        """Agreed, unretired KPIs with a figure recorded after their ``red_checked_at``, row-locked; rows another
-        process holds are skipped (the red-KPI pass, ``bot.services.kpi_red``)."""
+        """Agreed, unretired KPIs with a figure recorded after their ``red_checked_at``, each claimed with its
+        partnership (the red-KPI pass, ``bot.services.kpi_red``, may log an issue, which takes the partnership's
+        next issue number)."""
         since = func.coalesce(Kpi.red_checked_at, datetime.min)
-        return self._claim_agreed(exists().where(KpiValue.kpi_id == Kpi.id, KpiValue.recorded_at > since), limit)
+        condition = exists().where(KpiValue.kpi_id == Kpi.id, KpiValue.recorded_at > since)
+        return self._claim_agreed(condition, limit, with_partnership=True)
 
     def claim_due_requests(self, now: datetime, limit: int) -> Sequence[Kpi]:
         """Agreed, unretired KPIs whose owner's form is due (``next_request_at`` come), and those agreed but not
-        yet scheduled (``next_request_at`` NULL); locked as ``claim_unchecked_figures``'s (``kpi_requests``)."""
+        yet scheduled (``next_request_at`` NULL); claimed without their partnerships (``kpi_requests`` only queues
+        messages)."""
         return self._claim_agreed(or_(Kpi.next_request_at.is_(None), Kpi.next_request_at <= now), limit)
 
     def get_by_request_key(self, partnership_id: int, request_key: str) -> Kpi | None:

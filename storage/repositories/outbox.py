@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage import queued_outbox
 from storage.models import OutboxMessage, Partnership, ProcessedEvent, Workspace
-from storage.repositories.base import Repository, TableRepository
+from storage.repositories.base import Repository, TableRepository, claiming
 
 _S = TypeVar("_S", bound=Select[Any])
 
@@ -96,12 +96,9 @@ class OutboxRepository(TableRepository[OutboxMessage]):
         # The window cannot be locked (FOR UPDATE): lock the chosen rows, re-checking they are still ready (a
         # concurrent sender may have claimed one since this statement's snapshot).
         stmt = (
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen), _ready(now, stale_before))
-            .order_by(OutboxMessage.id)
-            .with_for_update(of=OutboxMessage, skip_locked=True)
+            select(OutboxMessage).where(OutboxMessage.id.in_(chosen), _ready(now, stale_before)).order_by(OutboxMessage.id)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt, OutboxMessage)).all()
 
     def claim_ids(self, message_ids: Collection[int], now: datetime) -> Sequence[OutboxMessage]:
         """Those of ``message_ids`` pending and free to go now (locked; rows another sender holds are skipped)."""
@@ -113,9 +110,8 @@ class OutboxRepository(TableRepository[OutboxMessage]):
                 OutboxMessage.available_at <= now,
             )
             .order_by(OutboxMessage.id)
-            .with_for_update(of=OutboxMessage, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt, OutboxMessage)).all()
 
     def renew_claim(self, claim_token: str, message_ids: Collection[int], now: datetime) -> int:
         """Extend the lease of those of ``message_ids`` still in 'sending' under ``claim_token``.
@@ -148,9 +144,8 @@ class OutboxRepository(TableRepository[OutboxMessage]):
                 or_(Workspace.auth_recheck_at.is_(None), Workspace.auth_recheck_at <= now),
             )
             .order_by(Workspace.id)
-            .with_for_update(skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt)).all()
 
     def count_by_status(self) -> dict[str, int]:
         return self.count_by(OutboxMessage.status)

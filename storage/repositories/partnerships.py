@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Issue, Member, Partnership, SideGroup, SideGroupMember, Workspace
-from storage.repositories.base import RowRepository, TableRepository
+from storage.repositories.base import RowRepository, TableRepository, claiming
 from storage.repositories.issues import UNRESOLVED
 
 
@@ -27,8 +27,8 @@ def due_partnerships(what: Any, due: ColumnElement[bool], due_at: Any) -> Select
 
 def claim_due_partnerships(session: Session, due: ColumnElement[bool], due_at: Any, limit: int) -> Sequence[Partnership]:
     """Up to ``limit`` of :func:`due_partnerships`, row-locked; rows another process holds are skipped."""
-    stmt = due_partnerships(Partnership, due, due_at).limit(limit).with_for_update(of=Partnership, skip_locked=True)
-    return session.scalars(stmt).all()
+    stmt = due_partnerships(Partnership, due, due_at).limit(limit)
+    return session.scalars(claiming(stmt, Partnership)).all()
 
 
 class WorkspaceRepository(TableRepository[Workspace]):

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from storage.models import EscalationPolicyRow, Member, OutboxMessage, Partnership, Workspace
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, claiming
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,8 @@ class PortfolioRepository(Repository):
             )
             .order_by(Workspace.next_portfolio_at, Workspace.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt)).all()
 
     def last_post(self, workspace_id: int, purpose: str) -> OutboxMessage | None:
         """The newest scheduled portfolio message of the workspace (to report a post that failed)."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from storage.models import Partnership, Scorecard, ScorecardResponse, ScorecardScore
-from storage.repositories.base import AnsweringWindowRepository, RowRepository
+from storage.repositories.base import AnsweringWindowRepository, RowRepository, claiming
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,8 @@ class ScorecardRepository(AnsweringWindowRepository[Scorecard]):
             )
             .order_by(Partnership.id)
             .limit(limit)
-            .with_for_update(of=Partnership, skip_locked=True)
         )
-        return self.session.scalars(stmt).all()
+        return self.session.scalars(claiming(stmt, Partnership)).all()
 
     def respondents(self, scorecard_id: int) -> dict[str, int]:
         """Respondents per side."""
