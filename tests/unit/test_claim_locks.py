@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.services import kpi_red, pulse_rounds, pulses
+from bot.services import kpi_red, pulse_rounds, pulses, scorecard, scorecard_rounds
 from bot.services.errors import Conflict
 from bot.services.partnership_models import SlackProfile
-from bot.services.pulse_models import AnswerInput, RoundView
+from bot.services.pulse_models import DIMENSIONS, AnswerInput, RoundView
+from bot.services.review_models import ScorecardInput
 from storage.db import make_engine
-from storage.models import Kpi
+from storage.models import Kpi, ScorecardResponse
 from storage.uow import UnitOfWorkFactory
 from tests.conftest import START
 from tests.factories import IssueWorld, make_issue_world
@@ -149,6 +150,37 @@ def test_an_answer_waits_for_a_close_that_claimed_the_round_and_is_refused(
     assert isinstance(answer.error, Conflict), answer.error or answer.result
     assert "closed" in str(answer.error)
     assert _responses(world, r.id) == 0  # nothing was stored in the closed round
+
+
+def test_a_scorecard_answer_waits_for_a_close_that_claimed_it_and_is_refused(
+    uow_factory: UnitOfWorkFactory, observer: Engine
+) -> None:
+    world = make_issue_world(uow_factory, now=START)
+    s = scorecard.start_now(uow_factory(), **world.where, actor=world.client_lead, now=START)
+    ratings = ScorecardInput(scores={(t, d): 4 for t in ("self", "other") for d in DIMENSIONS})
+    with uow_factory() as closing:
+        [claimed] = closing.scorecards.claim_due_closes(s.closes_at, 10)
+        claimed.status = "closed"
+        closing.session.flush()
+        answer = Other(
+            lambda: scorecard.submit(
+                uow_factory(),
+                scorecard_id=s.id,
+                user_id="UC1",
+                data=ratings,
+                secret_key=KEY,
+                now=s.closes_at - timedelta(minutes=1),
+            )
+        )
+        answer.start()
+        assert blocked_or_done(observer, answer) == "blocked"
+        closing.commit()
+    answer.join(PATIENCE)
+    assert isinstance(answer.error, Conflict), answer.error or answer.result
+    assert "closed" in str(answer.error)
+    with uow_factory() as uow:
+        assert uow.scorecard_responses.find_one(ScorecardResponse.scorecard_id == s.id) is None
+    assert scorecard_rounds.close_due(uow_factory, now=s.closes_at) == []  # already closed: nothing more to do
 
 
 def test_a_close_skips_a_round_being_answered_and_closes_it_with_the_answer(
