@@ -244,21 +244,45 @@ def _scorecards(report: ExportReport) -> str:
     return "".join(_scorecard(card) for card in report.scorecards)
 
 
+def _standing_table(
+    title: str,
+    as_of: str,
+    *,
+    empty: str,
+    count: int,
+    first: str,
+    limit: int,
+    headings: tuple[str, ...],
+    rows: str,
+    lead: str = "",
+) -> str:
+    """A section listing a table as it stands on the report's day (``as_of``): ``empty`` when it has no rows;
+    else ``lead``, the table, and a note when it holds only the first ``limit`` (``first`` names them)."""
+    head = f'<section><h2>{title}</h2><p class="meta">{as_of}.</p>'
+    if not count:
+        return f"{head}<p>{empty}</p></section>"
+    more = f'<p class="note">The first {limit} {first}.</p>' if count >= limit else ""
+    cells = "".join(f"<th>{h}</th>" for h in headings)
+    return f"{head}{lead}<table><tr>{cells}</tr>{rows}</table>{more}</section>"
+
+
 def _goals(report: ExportReport) -> str:
     p = report.partnership
-    head = f'<section><h2>Shared goals</h2><p class="meta">As they stand on {_e(report.generated_at.date())}.</p>'
-    if not report.goals:
-        return head + "<p>No shared goals recorded.</p></section>"
     rows = "".join(
         f'<tr><td class="n">#{g.number}</td><td class="t">{_e(g.title)}</td><td>{_e(g.client_owner)}</td>'
         f"<td>{_e(g.provider_owner)}</td><td>{_e(GOAL_STATUS_LABELS[g.status.value])}</td>"
         f"<td>{_e(g.due_on.isoformat() if g.due_on else '–')}</td></tr>"
         for g in report.goals
     )
-    more = f'<p class="note">The first {MAX_GOALS} goals.</p>' if len(report.goals) >= MAX_GOALS else ""
-    return (
-        f"{head}<table><tr><th>#</th><th>Goal</th><th>{_e(p.client_org)} owner</th><th>{_e(p.provider_org)} owner</th>"
-        f"<th>Status</th><th>Due</th></tr>{rows}</table>{more}</section>"
+    return _standing_table(
+        "Shared goals",
+        f"As they stand on {_e(report.generated_at.date())}",
+        empty="No shared goals recorded.",
+        count=len(report.goals),
+        first="goals",
+        limit=MAX_GOALS,
+        headings=("#", "Goal", f"{_e(p.client_org)} owner", f"{_e(p.provider_org)} owner", "Status", "Due"),
+        rows=rows,
     )
 
 
@@ -274,9 +298,6 @@ def _answer(p: PartnershipView, e: ExpectationView) -> str:
 
 def _ledger(report: ExportReport) -> str:
     p = report.partnership
-    head = f'<section><h2>Expectations ledger</h2><p class="meta">As it stands on {_e(report.generated_at.date())}.</p>'
-    if not report.expectations:
-        return head + "<p>Nothing recorded.</p></section>"
     counts = " · ".join(
         f"{_e(EXPECTATION_STATUS_LABELS[status.value])}: {n}"
         for status in ExpectationStatus
@@ -288,12 +309,16 @@ def _ledger(report: ExportReport) -> str:
         f"<td>{_answer(p, e)}</td></tr>"
         for e in report.expectations
     )
-    more = (
-        f'<p class="note">The first {MAX_EXPECTATIONS} entries.</p>' if len(report.expectations) >= MAX_EXPECTATIONS else ""
-    )
-    return (
-        f"{head}<p>{counts}.</p><table><tr><th>#</th><th>Who expects it of whom</th><th>Expectation</th>"
-        f"<th>Status</th><th>Answer</th></tr>{rows}</table>{more}</section>"
+    return _standing_table(
+        "Expectations ledger",
+        f"As it stands on {_e(report.generated_at.date())}",
+        empty="Nothing recorded.",
+        count=len(report.expectations),
+        first="entries",
+        limit=MAX_EXPECTATIONS,
+        headings=("#", "Who expects it of whom", "Expectation", "Status", "Answer"),
+        rows=rows,
+        lead=f"<p>{counts}.</p>",
     )
 
 

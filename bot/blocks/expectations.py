@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import ids
 from bot.blocks.form_inputs import error_blocks, modal, text_input
-from bot.blocks.layout import channel_button_row, fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import answered_by, channel_button_row, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
@@ -64,8 +64,7 @@ def _direction(p: PartnershipView, e: ExpectationView) -> str:
 
 
 def _answer_line(p: PartnershipView, e: ExpectationView) -> str:
-    when = local_time_label(e.responded_at, p.timezone) if e.responded_at else ""
-    who = f"<@{e.responded_by}>" if e.responded_by else "someone"
+    who, when = answered_by(p, e.responded_by, e.responded_at)
     if e.status is ExpectationStatus.AGREED:
         return f"{EXPECTATION_EMOJI[e.status]} Agreed by {who}, {when}"
     if e.status is ExpectationStatus.DISCUSSING:

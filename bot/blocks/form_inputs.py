@@ -139,9 +139,10 @@ def select_input(
     placeholder: str,
     initial: Option | None = None,
     optional: bool | None = None,
+    hint: str | None = None,
 ) -> InputBlock:
     element = StaticSelectElement(action_id=ids.VALUE, placeholder=placeholder, options=options, initial_option=initial)
-    return _input(block_id, label, element, optional)
+    return _input(block_id, label, element, optional, hint)
 
 
 def modal(callback_id: str, *, title: str, submit: str, private_metadata: str, blocks: list[Block]) -> View:

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 
 from bot.blocks import ids
 from bot.blocks.kpi_figures import kpi_value_text
-from bot.blocks.layout import channel_button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
+from bot.blocks.layout import answered_by, channel_button_row, date_label, fit, mrkdwn_context, mrkdwn_section, quote_lines
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import Message
 from bot.blocks.text import SECTION_TEXT_MAX, escape, local_time_label, truncate
@@ -94,8 +94,7 @@ def _title(kpi: KpiView, v: KpiVersionView) -> str:
 
 def _answer_state(p: PartnershipView, v: KpiVersionView) -> str:
     other = escape(p.org(v.proposed_side.other))
-    when = local_time_label(v.responded_at, p.timezone) if v.responded_at else ""
-    who = f"<@{v.responded_by}>" if v.responded_by else "someone"
+    who, when = answered_by(p, v.responded_by, v.responded_at)
     if v.status is KpiVersionStatus.AGREED:
         since = f", in force from {date_label(v.effective_from)}" if v.effective_from else ""
         return f"{STATUS_LABELS[v.status]} by {who}, {when}{since}"

@@ -4,13 +4,13 @@ text, dates, and a list cut to what one message holds."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks.metadata import ChannelRef, encode
 from bot.blocks.pulse import MAX_BLOCKS_PER_MESSAGE, MAX_MESSAGE_TEXT, text_length
-from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, truncate
+from bot.blocks.text import CONTEXT_TEXT_MAX, SECTION_TEXT_MAX, escape, local_time_label, truncate
 from bot.services.partnership_models import PartnershipView
 
 
@@ -47,6 +47,12 @@ def quote_lines(text: str, limit: int = SECTION_TEXT_MAX) -> str:
 
 def date_label(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def answered_by(p: PartnershipView, user_id: str | None, at: datetime | None) -> tuple[str, str]:
+    """Who answered a proposal the other side was asked to agree to (a mention, or "someone") and when, in the
+    partnership's time zone ("" before it was answered)."""
+    return (f"<@{user_id}>" if user_id else "someone", local_time_label(at, p.timezone) if at else "")
 
 
 def fit(head: list[Block], items: list[Block], tail: list[Block]) -> list[Block]:

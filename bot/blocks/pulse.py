@@ -15,14 +15,12 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks import ids
+from bot.blocks.form_inputs import modal, radio_input, select_input, text_input
 from bot.blocks.metadata import AnswerFormRef, RoundRef, encode
 from bot.blocks.text import CONTEXT_TEXT_MAX, HEADER_MAX, SECTION_TEXT_MAX, escape, local_time_label, quote, truncate
 from bot.services.figures import WITHHELD, Comparison
@@ -109,14 +107,15 @@ def build_message_modal(title: str, text: str) -> View:
     )
 
 
-def _score_element(question: QuestionView, previous: int | None) -> RadioButtonsElement | StaticSelectElement:
+def _score_input(question: QuestionView, text: str, previous: int | None) -> InputBlock:
+    block_id, hint = f"{ids.SCORE_PREFIX}{question.id}", DIMENSION_LABELS.get(question.dimension, question.dimension)
     if question.kind == "nps":
         options = [Option(text=str(i), value=str(i)) for i in range(0, 11)]
         initial = options[previous] if previous is not None and 0 <= previous <= 10 else None
-        return StaticSelectElement(action_id=ids.VALUE, placeholder="0 to 10", options=options, initial_option=initial)
+        return select_input(block_id, text, options, placeholder="0 to 10", initial=initial, hint=hint)
     options = [Option(text=label, value=str(score)) for score, label in SCALE_LABELS.items()]
     initial = options[previous - 1] if previous is not None and 1 <= previous <= 5 else None
-    return RadioButtonsElement(action_id=ids.VALUE, options=options, initial_option=initial)
+    return radio_input(block_id, text, options, initial=initial, hint=hint)
 
 
 def build_answer_modal(form: AnswerForm, *, channel_id: str = "") -> View:
@@ -137,34 +136,22 @@ def build_answer_modal(form: AnswerForm, *, channel_id: str = "") -> View:
     ]
     for q in form.round.questions:
         prev = form.previous.get(q.id)
+        blocks.append(_score_input(q, truncate(q.text_for(form.side), 2000), prev.score if prev else None))
         blocks.append(
-            InputBlock(
-                block_id=f"{ids.SCORE_PREFIX}{q.id}",
-                label=truncate(q.text_for(form.side), 2000),
-                element=_score_element(q, prev.score if prev else None),
-                hint=DIMENSION_LABELS.get(q.dimension, q.dimension),
-            )
-        )
-        blocks.append(
-            InputBlock(
-                block_id=f"{ids.COMMENT_PREFIX}{q.id}",
-                label="Comment (optional)",
+            text_input(
+                f"{ids.COMMENT_PREFIX}{q.id}",
+                "Comment (optional)",
                 optional=True,
-                element=PlainTextInputElement(
-                    action_id=ids.VALUE,
-                    multiline=True,
-                    max_length=MAX_COMMENT,
-                    initial_value=prev.comment if prev and prev.comment else None,
-                    placeholder="What is behind your score?",
-                ),
+                multiline=True,
+                max_length=MAX_COMMENT,
+                initial=prev.comment if prev and prev.comment else None,
+                placeholder="What is behind your score?",
             )
         )
-    return View(
-        type="modal",
-        callback_id=ids.View.PULSE_ANSWER,
+    return modal(
+        ids.View.PULSE_ANSWER,
         title="Partnership pulse",
         submit="Send" if not form.previous else "Update",
-        close="Cancel",
         private_metadata=encode(AnswerFormRef(form.round.id, channel_id)),
         blocks=blocks,
     )
