@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from storage.models import Kpi, KpiValue, KpiVersion
+from storage.models import KpiValue
+from tests.kpi_factories import agreed_kpi_rows
 
 
 def add_agreed_kpi(
@@ -32,40 +33,26 @@ def add_agreed_kpi(
         p = uow.lock_partnership(partnership_id)
         number = p.next_kpi_number
         p.next_kpi_number = number + 1
-        kpi = uow.kpis.add(
-            Kpi(
-                partnership_id=partnership_id,
-                number=number,
-                key=key,
-                delivered_by=delivered_by,
-                current_version=1,
-                created_by=created_by,
-                created_at=now,
-            )
+        kpi, version = agreed_kpi_rows(
+            number,
+            partnership_id=partnership_id,
+            effective_from=effective_from,
+            now=now,
+            name=name,
+            dimension="quality",
+            target=target,
+            amber=amber,
+            red=red,
+            direction=direction,
+            period=period,
+            delivered_by=delivered_by,
+            owner_id=owner_id,
         )
-        uow.kpi_versions.add(
-            KpiVersion(
-                kpi_id=kpi.id,
-                version=1,
-                name=name,
-                measure="Tickets closed on the first contact / all tickets closed",
-                unit="%",
-                direction=direction,
-                target=target,
-                amber=amber,
-                red=red,
-                period=period,
-                dimension="quality",
-                owner_id=owner_id,
-                status="agreed",
-                proposed_side="provider",
-                proposed_by="UPL",
-                proposed_at=now,
-                responded_by="UCL",
-                responded_at=now,
-                effective_from=effective_from,
-            )
-        )
+        kpi.key, kpi.created_by = key, created_by
+        version.measure = "Tickets closed on the first contact / all tickets closed"
+        uow.kpis.add(kpi)
+        version.kpi_id = kpi.id
+        uow.kpi_versions.add(version)
         uow.commit()
         return kpi.id
 

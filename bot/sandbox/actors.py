@@ -148,23 +148,46 @@ class SandboxActor:
         **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Click a button (or choose an option) in a channel message."""
-        sandbox = self.sandbox
-        message = sandbox.message(channel_id, message_ts)
+        message = self.sandbox.message(channel_id, message_ts)
         if message is None:
             raise ActorError(f"no message {message_ts} in {channel_id}")
         self._require_member(channel_id, force)
+        return self._click_in_message(channel_id, message_ts, message, action_id, value, block_id, signing, ephemeral=False)
+
+    def _click_in_message(
+        self,
+        channel_id: str,
+        message_ts: str,
+        message: Json,
+        action_id: str,
+        value: str | None,
+        block_id: str | None,
+        signing: Signing,
+        *,
+        ephemeral: bool,
+    ) -> ActorResponse:
+        """The ``block_actions`` of a click in ``message`` (a channel message or an ephemeral one), for the
+        installation that posted it; Slack sends the ``message`` itself only for a channel message."""
+        sandbox = self.sandbox
         element, real_block_id = find_element(
-            message.get("blocks"), action_id, value=value, block_id=block_id, where=f"message {message_ts}"
+            message.get("blocks"),
+            action_id,
+            value=value,
+            block_id=block_id,
+            where=f"{'ephemeral' if ephemeral else 'message'} {message_ts}",
         )
         team_id = sandbox.context_team(message.get("team"))  # the installation that posted the message
+        shown: Json = {} if ephemeral else {"message": message}
         payload = self._block_actions(
-            {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+            {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": ephemeral},
             action_for(element, real_block_id, value, self._action_ts()),
             team_id,
             channel=self._channel_obj(channel_id),
-            message=message,
+            **shown,
             state={"values": {}},
-            response_url=sandbox.issue_response_url(self.user_id, channel_id, source_ts=message_ts, team_id=team_id),
+            response_url=sandbox.issue_response_url(
+                self.user_id, channel_id, source_ts=message_ts, ephemeral=ephemeral, team_id=team_id
+            ),
         )
         return self._post_payload(payload, "block_actions", signing)
 
@@ -197,25 +220,12 @@ class SandboxActor:
         **signing: Unpack[Signing],
     ) -> ActorResponse:
         """Click a button in an ephemeral message shown to this user (Slack sends no ``message`` then)."""
-        sandbox = self.sandbox
-        candidates = [m for m in sandbox.ephemerals(channel_id, user=self.user_id) if m.get("ts") == message_ts]
+        candidates = [m for m in self.sandbox.ephemerals(channel_id, user=self.user_id) if m.get("ts") == message_ts]
         if not candidates:
             raise ActorError(f"no ephemeral message {message_ts} for {self.user_id} in {channel_id}")
-        element, real_block_id = find_element(
-            candidates[0].get("blocks"), action_id, value=value, block_id=block_id, where=f"ephemeral {message_ts}"
+        return self._click_in_message(
+            channel_id, message_ts, candidates[0], action_id, value, block_id, signing, ephemeral=True
         )
-        team_id = sandbox.context_team(candidates[0].get("team"))
-        payload = self._block_actions(
-            {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": True},
-            action_for(element, real_block_id, value, self._action_ts()),
-            team_id,
-            channel=self._channel_obj(channel_id),
-            state={"values": {}},
-            response_url=sandbox.issue_response_url(
-                self.user_id, channel_id, source_ts=message_ts, ephemeral=True, team_id=team_id
-            ),
-        )
-        return self._post_payload(payload, "block_actions", signing)
 
     def _own_open_view(self, view_id: str) -> Json:
         view = self.sandbox.view(view_id)

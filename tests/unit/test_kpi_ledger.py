@@ -178,32 +178,25 @@ def test_discuss_needs_a_reason_and_can_end_in_agreement(world: IssueWorld) -> N
 def test_withdraw_is_the_proposers_side_and_only_before_agreement(world: IssueWorld) -> None:
     card = _propose(world)
 
-    def withdraw(actor: str) -> KpiCard:
+    def withdraw(proposal: KpiCard, actor: str) -> KpiCard:
         return kpis.withdraw(
             world.uow_factory(),
             **world.where,
-            kpi_id=card.kpi.id,
+            kpi_id=proposal.kpi.id,
             version=1,
             actor=actor,
             now=NOW,
         )
 
     with pytest.raises(NotAllowed, match="Only a lead of Contoso"):
-        withdraw("UCL")
-    assert withdraw("UPL").version.status is KpiVersionStatus.WITHDRAWN
+        withdraw(card, "UCL")
+    assert withdraw(card, "UPL").version.status is KpiVersionStatus.WITHDRAWN
     with pytest.raises(Conflict, match="withdrawn"):
         _answer(world, card, "UCL")
     second = _propose(world, request_key="r2")
     _answer(world, second, "UCL")
     with pytest.raises(Conflict, match="cannot be withdrawn"):
-        kpis.withdraw(
-            world.uow_factory(),
-            **world.where,
-            kpi_id=second.kpi.id,
-            version=1,
-            actor="UPL",
-            now=NOW,
-        )
+        withdraw(second, "UPL")
 
 
 def test_a_change_is_a_new_version_the_old_one_in_force_until_agreed_and_history_kept(world: IssueWorld) -> None:
