@@ -12,14 +12,16 @@ from datetime import datetime
 
 from bot.services import outbox
 from bot.services.created_once import created_once
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.errors import Conflict, InvalidInput
 from bot.services.goals import require_side_member
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     check_text,
-    org_of,
     partnership_to_change,
+    proposal_of,
+    require_answering_side,
     require_partnership,
+    require_proposing_side,
     row_in_channel,
     shown_at_send_time,
 )
@@ -121,12 +123,12 @@ def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, ac
 
 def _check_responder(uow: UnitOfWork, p: Partnership, e: Expectation, actor: str) -> None:
     side = require_side_member(uow, p, actor, "answer an expectation")
-    if side.value == e.from_side:
-        other = org_of(p, Side(e.from_side).other.value)
-        raise NotAllowed(
-            f"This is what your side expects of {other}: only people on the {other} side can agree to it or ask "
-            "to discuss it. Your side can withdraw it."
-        )
+    require_answering_side(
+        side,
+        proposal_of(p, e.from_side),
+        "This is what your side expects of {answerer}: only people on the {answerer} side can agree to it or ask "
+        "to discuss it. Your side can withdraw it.",
+    )
     if e.status == ExpectationStatus.WITHDRAWN.value:
         raise Conflict(f"Expectation #{e.number} was withdrawn; there is nothing to answer.")
 
@@ -171,11 +173,12 @@ def withdraw(uow: UnitOfWork, *, channel_id: str, expectation_id: int, actor: st
     with uow:
         e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         side = require_side_member(uow, p, actor, "withdraw an expectation")
-        if side.value != e.from_side:
-            raise NotAllowed(
-                f"Only people on the {org_of(p, e.from_side)} side, whose expectation this is, can withdraw it. "
-                "You can agree to it or ask to discuss it."
-            )
+        require_proposing_side(
+            side,
+            proposal_of(p, e.from_side),
+            "Only people on the {proposer} side, whose expectation this is, can withdraw it. "
+            "You can agree to it or ask to discuss it.",
+        )
         if e.status != ExpectationStatus.WITHDRAWN.value:
             e.status, e.updated_at = ExpectationStatus.WITHDRAWN.value, now
             _queue_update(uow, p, e, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -172,6 +173,35 @@ def check_text(value: str, *, field: str, label: str, limit: int, required: bool
 def org_of(p: Partnership, side: str) -> str:
     """The organisation name of ``side``."""
     return p.client_org if side == Side.CLIENT.value else p.provider_org
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What one side put to the other (an expectation, a KPI version): only the other side may answer it, and only
+    the proposing side may withdraw it. The organisations name each side in a refusal."""
+
+    proposed_side: str
+    proposer: str
+    answerer: str
+
+
+def proposal_of(p: Partnership, proposed_side: str) -> Proposal:
+    """The proposal ``proposed_side`` made in the partnership."""
+    return Proposal(proposed_side, org_of(p, proposed_side), org_of(p, Side(proposed_side).other.value))
+
+
+def require_answering_side(side: Side, proposal: Proposal, refusal: str) -> None:
+    """NotAllowed unless ``side`` is the one the proposal was put to: ``refusal``, its ``{answerer}`` replaced by
+    that side's organisation."""
+    if side.value == proposal.proposed_side:
+        raise NotAllowed(refusal.format(answerer=proposal.answerer))
+
+
+def require_proposing_side(side: Side, proposal: Proposal, refusal: str) -> None:
+    """NotAllowed unless ``side`` made the proposal: ``refusal``, its ``{proposer}`` replaced by that side's
+    organisation."""
+    if side.value != proposal.proposed_side:
+        raise NotAllowed(refusal.format(proposer=proposal.proposer))
 
 
 def categories_of(p: Partnership) -> tuple[str, ...]:
