@@ -99,12 +99,12 @@ def _add_expectation(uow: UnitOfWork, p: Partnership, actor: str, body: str, key
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
-    outbox.enqueue(
+    outbox.enqueue_change(
         uow,
         p,
         purpose=outbox.Purpose.EXPECTATION_UPDATE,
         ref_id=e.id,
-        key=f"expectation-update:{e.id}:{e.status}:{now.isoformat()}",
+        change=f"expectation-update:{e.id}:{e.status}",
         now=now,
     )
 

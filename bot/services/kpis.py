@@ -84,10 +84,12 @@ def card_of(uow: UnitOfWork, p: Partnership, kpi: Kpi, version: KpiVersion) -> K
 
 def _queue_update(uow: UnitOfWork, p: Partnership, v: KpiVersion, now: datetime, *, answer: bool) -> None:
     """The proposal's message shows its new state; an answer is also posted in its thread."""
-    stamp = f"{v.id}:{v.status}:{now.isoformat()}"
-    outbox.enqueue(uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, key=f"kpi-update:{stamp}", now=now)
+    state = f"{v.id}:{v.status}"
+    outbox.enqueue_change(
+        uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, change=f"kpi-update:{state}", now=now
+    )
     if answer:
-        outbox.enqueue(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, key=f"kpi-answer:{stamp}", now=now)
+        outbox.enqueue_change(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, change=f"kpi-answer:{state}", now=now)
 
 
 # --- proposing ------------------------------------------------------------------------------------------------------

@@ -280,6 +280,14 @@ def enqueue(
     )
 
 
+def enqueue_change(
+    uow: UnitOfWork, partnership: Partnership, *, purpose: Purpose, ref_id: int, change: str, now: datetime
+) -> bool:
+    """Record the message showing a change to a row, inside the caller's transaction: ``change`` names the row and
+    its new state, and the key is it and ``now``, so each change made queues its own message once."""
+    return enqueue(uow, partnership, purpose=purpose, ref_id=ref_id, key=f"{change}:{now.isoformat()}", now=now)
+
+
 V = TypeVar("V")
 
 
