@@ -16,9 +16,9 @@ from bot.services.errors import Conflict, InvalidInput
 from bot.services.goals import require_side_member
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
+    Proposal,
     check_text,
     partnership_to_change,
-    proposal_of,
     require_answering_side,
     require_partnership,
     require_proposing_side,
@@ -121,14 +121,19 @@ def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, ac
         return expectation_view(e)
 
 
+def _proposal(e: Expectation) -> Proposal:
+    return Proposal(
+        e.from_side,
+        answer_refusal="This is what your side expects of {answerer}: only people on the {answerer} side can agree to "
+        "it or ask to discuss it. Your side can withdraw it.",
+        withdraw_refusal="Only people on the {proposer} side, whose expectation this is, can withdraw it. "
+        "You can agree to it or ask to discuss it.",
+    )
+
+
 def _check_responder(uow: UnitOfWork, p: Partnership, e: Expectation, actor: str) -> None:
     side = require_side_member(uow, p, actor, "answer an expectation")
-    require_answering_side(
-        side,
-        proposal_of(p, e.from_side),
-        "This is what your side expects of {answerer}: only people on the {answerer} side can agree to it or ask "
-        "to discuss it. Your side can withdraw it.",
-    )
+    require_answering_side(p, side, _proposal(e))
     if e.status == ExpectationStatus.WITHDRAWN.value:
         raise Conflict(f"Expectation #{e.number} was withdrawn; there is nothing to answer.")
 
@@ -173,12 +178,7 @@ def withdraw(uow: UnitOfWork, *, channel_id: str, expectation_id: int, actor: st
     with uow:
         e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         side = require_side_member(uow, p, actor, "withdraw an expectation")
-        require_proposing_side(
-            side,
-            proposal_of(p, e.from_side),
-            "Only people on the {proposer} side, whose expectation this is, can withdraw it. "
-            "You can agree to it or ask to discuss it.",
-        )
+        require_proposing_side(p, side, _proposal(e))
         if e.status != ExpectationStatus.WITHDRAWN.value:
             e.status, e.updated_at = ExpectationStatus.WITHDRAWN.value, now
             _queue_update(uow, p, e, now)

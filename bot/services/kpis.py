@@ -34,9 +34,9 @@ from bot.services.kpi_rows import kpi_view, version_view
 from bot.services.outbox import Notice
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
+    Proposal,
     partnership_a_lead_changes,
     partnership_to_change,
-    proposal_of,
     require_answering_side,
     require_partnership,
     require_proposing_side,
@@ -209,16 +209,21 @@ def version_in_channel(
     return v, kpi, p
 
 
+def _proposal(v: KpiVersion) -> Proposal:
+    return Proposal(
+        v.proposed_side,
+        answer_refusal="Your side proposed this: only a lead of {answerer} can agree to it or ask to discuss it. "
+        "Your side can withdraw it.",
+        withdraw_refusal="Only a lead of {proposer}, whose proposal this is, can withdraw it. "
+        "You can agree to it or ask to discuss it.",
+    )
+
+
 def check_responder(uow: UnitOfWork, p: Partnership, kpi: Kpi, v: KpiVersion, actor: str) -> None:
     """NotAllowed unless the actor is a lead of the side that did not propose ``v``; Conflict when it cannot be
     answered any more (withdrawn, superseded, or the KPI retired)."""
     side = lead_side(uow, p, actor, "agree to a KPI or ask to discuss it")
-    require_answering_side(
-        side,
-        proposal_of(p, v.proposed_side),
-        "Your side proposed this: only a lead of {answerer} can agree to it or ask to discuss it. "
-        "Your side can withdraw it.",
-    )
+    require_answering_side(p, side, _proposal(v))
     if v.status not in (*_AWAITING, _AGREED) or kpi.retired_at is not None:
         raise Conflict(f"Version {v.version} of KPI #{kpi.number} is {v.status}; there is nothing to answer.")
 
@@ -283,11 +288,7 @@ def withdraw(
     with uow:
         v, kpi, p = version_in_channel(uow, team_id, channel_id, kpi_id, version, lock=True)
         side = lead_side(uow, p, actor, "withdraw a KPI proposal")
-        require_proposing_side(
-            side,
-            proposal_of(p, v.proposed_side),
-            "Only a lead of {proposer}, whose proposal this is, can withdraw it. You can agree to it or ask to discuss it.",
-        )
+        require_proposing_side(p, side, _proposal(v))
         if v.status in (_AGREED, KpiVersionStatus.SUPERSEDED.value):
             raise Conflict(
                 f"Version {v.version} of KPI #{kpi.number} was agreed; it cannot be withdrawn. A lead can retire the KPI "

@@ -178,30 +178,24 @@ def org_of(p: Partnership, side: str) -> str:
 @dataclass(frozen=True)
 class Proposal:
     """What one side put to the other (an expectation, a KPI version): only the other side may answer it, and only
-    the proposing side may withdraw it. The organisations name each side in a refusal."""
+    the proposing side may withdraw it. ``answer_refusal`` tells the proposing side who answers (``{answerer}``: the
+    other side's organisation); ``withdraw_refusal`` tells the other side whose it is (``{proposer}``)."""
 
     proposed_side: str
-    proposer: str
-    answerer: str
+    answer_refusal: str
+    withdraw_refusal: str
 
 
-def proposal_of(p: Partnership, proposed_side: str) -> Proposal:
-    """The proposal ``proposed_side`` made in the partnership."""
-    return Proposal(proposed_side, org_of(p, proposed_side), org_of(p, Side(proposed_side).other.value))
-
-
-def require_answering_side(side: Side, proposal: Proposal, refusal: str) -> None:
-    """NotAllowed unless ``side`` is the one the proposal was put to: ``refusal``, its ``{answerer}`` replaced by
-    that side's organisation."""
+def require_answering_side(p: Partnership, side: Side, proposal: Proposal) -> None:
+    """NotAllowed (``answer_refusal``) unless ``side`` is the one the proposal was put to."""
     if side.value == proposal.proposed_side:
-        raise NotAllowed(refusal.format(answerer=proposal.answerer))
+        raise NotAllowed(proposal.answer_refusal.format(answerer=org_of(p, Side(proposal.proposed_side).other.value)))
 
 
-def require_proposing_side(side: Side, proposal: Proposal, refusal: str) -> None:
-    """NotAllowed unless ``side`` made the proposal: ``refusal``, its ``{proposer}`` replaced by that side's
-    organisation."""
+def require_proposing_side(p: Partnership, side: Side, proposal: Proposal) -> None:
+    """NotAllowed (``withdraw_refusal``) unless ``side`` made the proposal."""
     if side.value != proposal.proposed_side:
-        raise NotAllowed(refusal.format(proposer=proposal.proposer))
+        raise NotAllowed(proposal.withdraw_refusal.format(proposer=org_of(p, proposal.proposed_side)))
 
 
 def categories_of(p: Partnership) -> tuple[str, ...]:
