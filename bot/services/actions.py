@@ -185,8 +185,9 @@ def set_action_status(
                         p,
                         purpose=outbox.Purpose.ISSUE_CARD_UPDATE,
                         ref_id=issue.id,
-                        change=f"issue-card:{issue.id}:action-{action.id}:{status.value}",
+                        state=f"action-{action.id}:{status.value}",
                         now=now,
+                        name="issue-card",
                     )
         uow.commit()
         return _view(uow, p, action, now)

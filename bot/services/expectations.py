@@ -99,14 +99,7 @@ def _add_expectation(uow: UnitOfWork, p: Partnership, actor: str, body: str, key
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
-    outbox.enqueue_change(
-        uow,
-        p,
-        purpose=outbox.Purpose.EXPECTATION_UPDATE,
-        ref_id=e.id,
-        change=f"expectation-update:{e.id}:{e.status}",
-        now=now,
-    )
+    outbox.enqueue_change(uow, p, purpose=outbox.Purpose.EXPECTATION_UPDATE, ref_id=e.id, state=e.status, now=now)
 
 
 def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, actor: str) -> ExpectationView:

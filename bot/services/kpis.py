@@ -84,12 +84,11 @@ def card_of(uow: UnitOfWork, p: Partnership, kpi: Kpi, version: KpiVersion) -> K
 
 def _queue_update(uow: UnitOfWork, p: Partnership, v: KpiVersion, now: datetime, *, answer: bool) -> None:
     """The proposal's message shows its new state; an answer is also posted in its thread."""
-    state = f"{v.id}:{v.status}"
     outbox.enqueue_change(
-        uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, change=f"kpi-update:{state}", now=now
+        uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, state=v.status, now=now, name="kpi-update"
     )
     if answer:
-        outbox.enqueue_change(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, change=f"kpi-answer:{state}", now=now)
+        outbox.enqueue_change(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, state=v.status, now=now)
 
 
 # --- proposing ------------------------------------------------------------------------------------------------------

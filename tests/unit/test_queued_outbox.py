@@ -78,12 +78,14 @@ def test_a_change_is_queued_once_keyed_by_what_changed_and_when(uow_factory: Uni
         assert p is not None
         for at, queued in ((NOW, True), (NOW, False), (later, True)):
             assert queued is outbox.enqueue_change(
-                uow, p, purpose=Purpose.EXPECTATION_UPDATE, ref_id=7, change="expectation-update:7:agreed", now=at
+                uow, p, purpose=Purpose.EXPECTATION_UPDATE, ref_id=7, state="agreed", now=at
             )
+        assert outbox.enqueue_change(uow, p, purpose=Purpose.ISSUE_CARD_UPDATE, ref_id=7, state="s", now=NOW, name="card")
         uow.commit()
     with uow_factory() as uow:
         rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.ref_id == 7).order_by(OutboxMessage.id))
         assert [(r.purpose, r.dedupe_key) for r in rows] == [
             ("expectation-update", "expectation-update:7:agreed:2026-11-30T15:00:00+00:00"),
             ("expectation-update", "expectation-update:7:agreed:2026-11-30T15:05:00+00:00"),
+            ("issue-card-update", "card:7:s:2026-11-30T15:00:00+00:00"),
         ]
