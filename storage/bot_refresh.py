@@ -20,7 +20,7 @@ from typing import cast
 from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import Workspace
+from storage.models import Workspace, held_for_reinstall
 
 _workspaces = cast(Table, Workspace.__table__)
 
@@ -54,13 +54,4 @@ def mark_needs_reinstall(conn: Connection, *, team_id: str, reason: str, now: da
     """Record on the caller's transaction that the workspace's token cannot be refreshed: its sending is held with
     no token re-check planned (``bot.services.outbox_hold`` re-checks only workspaces not waiting for a reinstall)
     until someone installs the app again."""
-    conn.execute(
-        update(_workspaces)
-        .where(_workspaces.c.team_id == team_id)
-        .values(
-            needs_reinstall_at=now,
-            sending_enabled=False,
-            disabled_reason=f"needs reinstalling: {reason}"[:200],
-            auth_recheck_at=None,
-        )
-    )
+    conn.execute(update(_workspaces).where(_workspaces.c.team_id == team_id).values(held_for_reinstall(reason, now)))

@@ -180,13 +180,14 @@ def set_action_status(
             if action.issue_id is not None:
                 issue = uow.issues.get(action.issue_id)
                 if issue is not None:  # the card lists the issue's actions
-                    outbox.enqueue(
+                    outbox.enqueue_change(
                         uow,
                         p,
                         purpose=outbox.Purpose.ISSUE_CARD_UPDATE,
                         ref_id=issue.id,
-                        key=f"issue-card:{issue.id}:action-{action.id}:{status.value}:{now.isoformat()}",
+                        state=f"action-{action.id}:{status.value}",
                         now=now,
+                        name="issue-card",
                     )
         uow.commit()
         return _view(uow, p, action, now)

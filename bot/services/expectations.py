@@ -12,14 +12,16 @@ from datetime import datetime
 
 from bot.services import outbox
 from bot.services.created_once import created_once
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.errors import Conflict, InvalidInput
 from bot.services.goals import require_side_member
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
+    Proposal,
     check_text,
-    org_of,
     partnership_to_change,
+    require_answering_side,
     require_partnership,
+    require_proposing_side,
     row_in_channel,
     shown_at_send_time,
 )
@@ -97,14 +99,7 @@ def _add_expectation(uow: UnitOfWork, p: Partnership, actor: str, body: str, key
 
 
 def _queue_update(uow: UnitOfWork, p: Partnership, e: Expectation, now: datetime) -> None:
-    outbox.enqueue(
-        uow,
-        p,
-        purpose=outbox.Purpose.EXPECTATION_UPDATE,
-        ref_id=e.id,
-        key=f"expectation-update:{e.id}:{e.status}:{now.isoformat()}",
-        now=now,
-    )
+    outbox.enqueue_change(uow, p, purpose=outbox.Purpose.EXPECTATION_UPDATE, ref_id=e.id, state=e.status, now=now)
 
 
 def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, actor: str) -> ExpectationView:
@@ -119,14 +114,19 @@ def require_other_side(uow: UnitOfWork, channel_id: str, expectation_id: int, ac
         return expectation_view(e)
 
 
+def _proposal(e: Expectation) -> Proposal:
+    return Proposal(
+        e.from_side,
+        answer_refusal="This is what your side expects of {answerer}: only people on the {answerer} side can agree to "
+        "it or ask to discuss it. Your side can withdraw it.",
+        withdraw_refusal="Only people on the {proposer} side, whose expectation this is, can withdraw it. "
+        "You can agree to it or ask to discuss it.",
+    )
+
+
 def _check_responder(uow: UnitOfWork, p: Partnership, e: Expectation, actor: str) -> None:
     side = require_side_member(uow, p, actor, "answer an expectation")
-    if side.value == e.from_side:
-        other = org_of(p, Side(e.from_side).other.value)
-        raise NotAllowed(
-            f"This is what your side expects of {other}: only people on the {other} side can agree to it or ask "
-            "to discuss it. Your side can withdraw it."
-        )
+    require_answering_side(p, side, _proposal(e))
     if e.status == ExpectationStatus.WITHDRAWN.value:
         raise Conflict(f"Expectation #{e.number} was withdrawn; there is nothing to answer.")
 
@@ -171,11 +171,7 @@ def withdraw(uow: UnitOfWork, *, channel_id: str, expectation_id: int, actor: st
     with uow:
         e, p = row_in_channel(uow, uow.expectations, channel_id, expectation_id, "expectation", for_update=True)
         side = require_side_member(uow, p, actor, "withdraw an expectation")
-        if side.value != e.from_side:
-            raise NotAllowed(
-                f"Only people on the {org_of(p, e.from_side)} side, whose expectation this is, can withdraw it. "
-                "You can agree to it or ask to discuss it."
-            )
+        require_proposing_side(p, side, _proposal(e))
         if e.status != ExpectationStatus.WITHDRAWN.value:
             e.status, e.updated_at = ExpectationStatus.WITHDRAWN.value, now
             _queue_update(uow, p, e, now)

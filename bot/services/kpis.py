@@ -22,7 +22,7 @@ import logging
 from datetime import datetime
 
 from bot.services import outbox
-from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.kpi_checks import check_definition, check_owner, check_reason, lead_side, new_key
 from bot.services.kpi_ledger_models import KpiCard, KpiProposalInput
 from bot.services.kpi_models import (
@@ -34,10 +34,12 @@ from bot.services.kpi_rows import kpi_view, version_view
 from bot.services.outbox import Notice
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
-    org_of,
+    Proposal,
     partnership_a_lead_changes,
     partnership_to_change,
+    require_answering_side,
     require_partnership,
+    require_proposing_side,
     today_in,
 )
 from bot.services.partnership_models import Side
@@ -82,10 +84,11 @@ def card_of(uow: UnitOfWork, p: Partnership, kpi: Kpi, version: KpiVersion) -> K
 
 def _queue_update(uow: UnitOfWork, p: Partnership, v: KpiVersion, now: datetime, *, answer: bool) -> None:
     """The proposal's message shows its new state; an answer is also posted in its thread."""
-    stamp = f"{v.id}:{v.status}:{now.isoformat()}"
-    outbox.enqueue(uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, key=f"kpi-update:{stamp}", now=now)
+    outbox.enqueue_change(
+        uow, p, purpose=outbox.Purpose.KPI_PROPOSAL_UPDATE, ref_id=v.id, state=v.status, now=now, name="kpi-update"
+    )
     if answer:
-        outbox.enqueue(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, key=f"kpi-answer:{stamp}", now=now)
+        outbox.enqueue_change(uow, p, purpose=outbox.Purpose.KPI_ANSWER, ref_id=v.id, state=v.status, now=now)
 
 
 # --- proposing ------------------------------------------------------------------------------------------------------
@@ -205,16 +208,21 @@ def version_in_channel(
     return v, kpi, p
 
 
+def _proposal(v: KpiVersion) -> Proposal:
+    return Proposal(
+        v.proposed_side,
+        answer_refusal="Your side proposed this: only a lead of {answerer} can agree to it or ask to discuss it. "
+        "Your side can withdraw it.",
+        withdraw_refusal="Only a lead of {proposer}, whose proposal this is, can withdraw it. "
+        "You can agree to it or ask to discuss it.",
+    )
+
+
 def check_responder(uow: UnitOfWork, p: Partnership, kpi: Kpi, v: KpiVersion, actor: str) -> None:
     """NotAllowed unless the actor is a lead of the side that did not propose ``v``; Conflict when it cannot be
     answered any more (withdrawn, superseded, or the KPI retired)."""
     side = lead_side(uow, p, actor, "agree to a KPI or ask to discuss it")
-    if side.value == v.proposed_side:
-        other = org_of(p, Side(v.proposed_side).other.value)
-        raise NotAllowed(
-            f"Your side proposed this: only a lead of {other} can agree to it or ask to discuss it. "
-            "Your side can withdraw it."
-        )
+    require_answering_side(p, side, _proposal(v))
     if v.status not in (*_AWAITING, _AGREED) or kpi.retired_at is not None:
         raise Conflict(f"Version {v.version} of KPI #{kpi.number} is {v.status}; there is nothing to answer.")
 
@@ -279,11 +287,7 @@ def withdraw(
     with uow:
         v, kpi, p = version_in_channel(uow, team_id, channel_id, kpi_id, version, lock=True)
         side = lead_side(uow, p, actor, "withdraw a KPI proposal")
-        if side.value != v.proposed_side:
-            raise NotAllowed(
-                f"Only a lead of {org_of(p, v.proposed_side)}, whose proposal this is, can withdraw it. "
-                "You can agree to it or ask to discuss it."
-            )
+        require_proposing_side(p, side, _proposal(v))
         if v.status in (_AGREED, KpiVersionStatus.SUPERSEDED.value):
             raise Conflict(
                 f"Version {v.version} of KPI #{kpi.number} was agreed; it cannot be withdrawn. A lead can retire the KPI "

@@ -280,6 +280,23 @@ def enqueue(
     )
 
 
+def enqueue_change(
+    uow: UnitOfWork,
+    partnership: Partnership,
+    *,
+    purpose: Purpose,
+    ref_id: int,
+    state: str,
+    now: datetime,
+    name: str | None = None,
+) -> bool:
+    """Record the message showing that ``ref_id``'s row changed to ``state``, inside the caller's transaction. Its
+    key is ``<name>:<ref_id>:<state>:<now>`` (``name``: the purpose's unless given), so each change made queues its
+    own message once."""
+    key = f"{name or purpose.value}:{ref_id}:{state}:{now.isoformat()}"
+    return enqueue(uow, partnership, purpose=purpose, ref_id=ref_id, key=key, now=now)
+
+
 V = TypeVar("V")
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from storage.models import Workspace
+from storage.models import Workspace, disabled_reason, held_for_reinstall, held_without_rechecks
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -48,15 +49,19 @@ def recheck_delay(failed_checks: int) -> timedelta:
     return RECHECK_BACKOFF[min(failed_checks, len(RECHECK_BACKOFF) - 1)]
 
 
+def _set_columns(ws: Workspace, values: dict[str, Any]) -> None:
+    for column, value in values.items():
+        setattr(ws, column, value)
+
+
 def hold_without_rechecks(ws: Workspace, *, reason: str) -> None:
     """Hold the workspace's sending with no token re-check planned (uninstalled, or waiting for a reinstall)."""
-    ws.sending_enabled, ws.disabled_reason, ws.auth_recheck_at = False, reason[:200], None
+    _set_columns(ws, held_without_rechecks(reason))
 
 
 def mark_needs_reinstall(ws: Workspace, *, reason: str, now: datetime) -> None:
     """The workspace's token will not work again by itself: hold its sending until it is reinstalled."""
-    hold_without_rechecks(ws, reason=f"needs reinstalling: {reason}")
-    ws.needs_reinstall_at = now
+    _set_columns(ws, held_for_reinstall(reason, now))
 
 
 def log_needs_reinstall(team_id: str, reason: str) -> None:
@@ -97,7 +102,7 @@ def hold_sending(
         ws = uow.workspaces.get(workspace_id) if workspace_id is not None else uow.workspaces.get_by_team(team_id or "")
         if ws is None or not ws.sending_enabled:
             return False
-        ws.sending_enabled, ws.disabled_reason = False, f"Slack answered {error}"
+        ws.sending_enabled, ws.disabled_reason = False, disabled_reason(f"Slack answered {error}")
         ws.auth_failures, ws.auth_recheck_at = 0, now + recheck_delay(0)
         team_id = ws.team_id
         uow.commit()
@@ -140,7 +145,7 @@ def token_still_rejected(uow: UnitOfWork, *, workspace_id: int, error: str | Non
             return False
         if error:
             ws.auth_failures += 1
-            ws.disabled_reason = f"Slack answered {error}"
+            ws.disabled_reason = disabled_reason(f"Slack answered {error}")
         ws.auth_recheck_at = now + recheck_delay(ws.auth_failures if error else len(RECHECK_BACKOFF))
         team_id, failures, next_at = ws.team_id, ws.auth_failures, ws.auth_recheck_at
         gave_up = failures >= RECHECK_LIMIT

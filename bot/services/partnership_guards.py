@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -173,6 +174,29 @@ def check_text(value: str, *, field: str, label: str, limit: int, required: bool
 def org_of(p: Partnership, side: str) -> str:
     """The organisation name of ``side``."""
     return p.client_org if side == Side.CLIENT.value else p.provider_org
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What one side put to the other (an expectation, a KPI version): only the other side may answer it, and only
+    the proposing side may withdraw it. ``answer_refusal`` tells the proposing side who answers (``{answerer}``: the
+    other side's organisation); ``withdraw_refusal`` tells the other side whose it is (``{proposer}``)."""
+
+    proposed_side: str
+    answer_refusal: str
+    withdraw_refusal: str
+
+
+def require_answering_side(p: Partnership, side: Side, proposal: Proposal) -> None:
+    """NotAllowed (``answer_refusal``) unless ``side`` is the one the proposal was put to."""
+    if side.value == proposal.proposed_side:
+        raise NotAllowed(proposal.answer_refusal.format(answerer=org_of(p, Side(proposal.proposed_side).other.value)))
+
+
+def require_proposing_side(p: Partnership, side: Side, proposal: Proposal) -> None:
+    """NotAllowed (``withdraw_refusal``) unless ``side`` made the proposal."""
+    if side.value != proposal.proposed_side:
+        raise NotAllowed(proposal.withdraw_refusal.format(proposer=org_of(p, proposal.proposed_side)))
 
 
 def categories_of(p: Partnership) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from storage.models.partnerships import (
     DEFAULT_DAY_END,
     DEFAULT_DAY_START,
     DEFAULT_WORKDAYS,
+    DISABLED_REASON_LENGTH,
     ROLES,
     SIDES,
     Member,
@@ -34,6 +35,9 @@ from storage.models.partnerships import (
     SideGroup,
     SideGroupMember,
     Workspace,
+    disabled_reason,
+    held_for_reinstall,
+    held_without_rechecks,
 )
 from storage.models.pulses import Answer, PulseRound, Question, Response, RoundQuestion
 from storage.models.reviews import (
@@ -55,6 +59,7 @@ __all__ = [
     "DEFAULT_DAY_END",
     "DEFAULT_DAY_START",
     "DEFAULT_WORKDAYS",
+    "DISABLED_REASON_LENGTH",
     "Digest",
     "EXPECTATION_STATUSES",
     "EscalationPolicyRow",
@@ -93,4 +98,7 @@ __all__ = [
     "SlackInstallation",
     "SlackOAuthState",
     "Workspace",
+    "disabled_reason",
+    "held_for_reinstall",
+    "held_without_rechecks",
 ]

@@ -16,6 +16,8 @@ ROLES = ("member", "lead", "sponsor")
 DEFAULT_WORKDAYS = "0,1,2,3,4"
 DEFAULT_DAY_START = "09:00"
 DEFAULT_DAY_END = "17:00"
+#: The longest ``Workspace.disabled_reason`` kept; a longer reason is cut.
+DISABLED_REASON_LENGTH = 200
 
 
 class Workspace(Base):
@@ -31,7 +33,7 @@ class Workspace(Base):
     # and the token is checked again with auth.test at auth_recheck_at, backing off after each of auth_failures;
     # the first check that passes resumes sending.
     sending_enabled: Mapped[bool] = mapped_column(default=True)
-    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    disabled_reason: Mapped[str | None] = mapped_column(String(DISABLED_REASON_LENGTH))
     auth_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     auth_recheck_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -46,6 +48,23 @@ class Workspace(Base):
     # sending is held until someone installs the app again. NULL: no reinstall needed.
     uninstalled_at: Mapped[datetime | None]
     needs_reinstall_at: Mapped[datetime | None]
+
+
+def disabled_reason(reason: str) -> str:
+    """``reason`` as ``Workspace.disabled_reason`` keeps it: cut to ``DISABLED_REASON_LENGTH``."""
+    return reason[:DISABLED_REASON_LENGTH]
+
+
+def held_without_rechecks(reason: str) -> dict[str, Any]:
+    """A workspace's columns while its sending is held with no token re-check planned (uninstalled, or waiting for
+    a reinstall)."""
+    return {"sending_enabled": False, "disabled_reason": disabled_reason(reason), "auth_recheck_at": None}
+
+
+def held_for_reinstall(reason: str, now: datetime) -> dict[str, Any]:
+    """A workspace's columns once its token will not work again by itself: sending held without re-checks, since
+    ``now``, until the app is installed again."""
+    return {**held_without_rechecks(f"needs reinstalling: {reason}"), "needs_reinstall_at": now}
 
 
 class Partnership(Base):

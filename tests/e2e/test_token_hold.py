@@ -173,3 +173,16 @@ def test_a_recheck_that_cannot_reach_slack_waits_the_longest_step_and_does_not_c
     held = outbox_hold.sending_held(uow_factory(), team_id="T1")
     assert held is not None and held.needs_reinstall
     assert held.reason == "needs reinstalling: Slack answered account_inactive to 12 token re-checks"
+
+
+def test_a_long_token_error_is_kept_cut_to_the_reason_column(uow_factory: UnitOfWorkFactory) -> None:
+    error = "x" * 250
+    ws_id = installs.workspace_installed(uow_factory(), team_id="T1", name="t", bot_user_id="U0BOT", now=START).workspace_id
+    outbox_hold.hold_sending(uow_factory(), workspace_id=ws_id, error=error, now=START)
+    held = outbox_hold.sending_held(uow_factory(), team_id="T1")
+    assert held is not None and held.reason == "Slack answered " + "x" * 185
+    now = START + timedelta(minutes=1)
+    (check,) = outbox_hold.claim_rechecks(uow_factory(), now=now)
+    outbox_hold.token_still_rejected(uow_factory(), workspace_id=check.workspace_id, error="y" * 250, now=now)
+    held = outbox_hold.sending_held(uow_factory(), team_id="T1")
+    assert held is not None and held.reason == "Slack answered " + "y" * 185

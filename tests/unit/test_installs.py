@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.services import installs, outbox_hold, outbox_sending, partnerships
 from bot.services.operator import list_workspaces
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, held_for_reinstall, held_without_rechecks
 from storage.uow import UnitOfWorkFactory
 from tests.factories import make_issue_world
 
@@ -174,3 +174,17 @@ def test_the_leads_of_an_organisation_that_must_reinstall_are_told_once_where_an
     # The workspace holding the partnerships needs reinstalling: nothing can reach its people there, nobody is told.
     assert installs.needs_reinstall(uow_factory(), team_id=TEAM, reason="Slack answered invalid_refresh_token", now=NOW)
     assert installs.queue_reinstall_notices(uow_factory(), now=NOW) == 0
+
+
+def test_the_held_columns_cut_the_reason_and_plan_no_recheck() -> None:
+    assert held_without_rechecks("uninstalled") == {
+        "sending_enabled": False,
+        "disabled_reason": "uninstalled",
+        "auth_recheck_at": None,
+    }
+    assert held_for_reinstall("r" * 200, NOW) == {
+        "sending_enabled": False,
+        "disabled_reason": "needs reinstalling: " + "r" * 180,
+        "auth_recheck_at": None,
+        "needs_reinstall_at": NOW,
+    }

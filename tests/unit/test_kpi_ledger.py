@@ -127,8 +127,11 @@ def test_a_provider_lead_proposes_and_the_client_lead_agrees(world: IssueWorld) 
 
 def test_only_a_lead_of_the_other_side_answers(world: IssueWorld) -> None:
     card = _propose(world)
-    with pytest.raises(NotAllowed, match="Your side proposed this"):
+    with pytest.raises(NotAllowed) as refused:
         _answer(world, card, "UPL")
+    assert str(refused.value) == (
+        "Your side proposed this: only a lead of Northwind can agree to it or ask to discuss it. Your side can withdraw it."
+    )
     with pytest.raises(NotAllowed, match="leads"):
         _answer(world, card, "UC1")  # a client member, not a lead
     with pytest.raises(NotAllowed, match="leads"):
@@ -188,8 +191,11 @@ def test_withdraw_is_the_proposers_side_and_only_before_agreement(world: IssueWo
             now=NOW,
         )
 
-    with pytest.raises(NotAllowed, match="Only a lead of Contoso"):
+    with pytest.raises(NotAllowed) as refused:
         withdraw(card, "UCL")
+    assert str(refused.value) == (
+        "Only a lead of Contoso, whose proposal this is, can withdraw it. You can agree to it or ask to discuss it."
+    )
     assert withdraw(card, "UPL").version.status is KpiVersionStatus.WITHDRAWN
     with pytest.raises(Conflict, match="withdrawn"):
         _answer(world, card, "UCL")

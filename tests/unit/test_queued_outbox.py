@@ -68,3 +68,24 @@ def test_outside_a_request_nothing_is_noted(uow_factory: UnitOfWorkFactory) -> N
         uow.commit()
     with queued_outbox.collecting():
         assert queued_outbox.take() == []
+
+
+def test_a_change_is_queued_once_keyed_by_what_changed_and_when(uow_factory: UnitOfWorkFactory) -> None:
+    world = make_issue_world(uow_factory, now=NOW)
+    later = datetime(2026, 11, 30, 15, 5, tzinfo=UTC)
+    with uow_factory() as uow:
+        p = uow.partnerships.get(world.partnership_id)
+        assert p is not None
+        for at, queued in ((NOW, True), (NOW, False), (later, True)):
+            assert queued is outbox.enqueue_change(
+                uow, p, purpose=Purpose.EXPECTATION_UPDATE, ref_id=7, state="agreed", now=at
+            )
+        assert outbox.enqueue_change(uow, p, purpose=Purpose.ISSUE_CARD_UPDATE, ref_id=7, state="s", now=NOW, name="card")
+        uow.commit()
+    with uow_factory() as uow:
+        rows = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.ref_id == 7).order_by(OutboxMessage.id))
+        assert [(r.purpose, r.dedupe_key) for r in rows] == [
+            ("expectation-update", "expectation-update:7:agreed:2026-11-30T15:00:00+00:00"),
+            ("expectation-update", "expectation-update:7:agreed:2026-11-30T15:05:00+00:00"),
+            ("issue-card-update", "card:7:s:2026-11-30T15:00:00+00:00"),
+        ]

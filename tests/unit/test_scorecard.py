@@ -342,8 +342,12 @@ def test_expectations_are_answered_by_the_other_side_and_withdrawn_by_their_own(
         expectations.record_expectation(uf(), actor="UNOBODY", text="x", request_key="e4", now=NOW, **kw)
 
     at = {"channel_id": world.channel_id, "expectation_id": e.id, "now": NOW}
-    with pytest.raises(NotAllowed, match="only people on the Contoso side"):
+    with pytest.raises(NotAllowed) as refused:
         expectations.respond(uf(), actor="UC2", agree=True, reason=None, **at)
+    assert str(refused.value) == (
+        "This is what your side expects of Contoso: only people on the Contoso side can agree to it or ask to discuss "
+        "it. Your side can withdraw it."
+    )
     with pytest.raises(InvalidInput):
         expectations.respond(uf(), actor="UP1", agree=False, reason="  ", **at)
     discussed = expectations.respond(uf(), actor="UP1", agree=False, reason="Friday is release day", **at)
@@ -351,8 +355,12 @@ def test_expectations_are_answered_by_the_other_side_and_withdrawn_by_their_own(
     agreed = expectations.respond(uf(), actor="UPL", agree=True, reason=None, **at)
     assert agreed.status is ExpectationStatus.AGREED and agreed.responded_by == "UPL"
     expectations.respond(uf(), actor="UP2", agree=True, reason=None, **at)  # the same answer again: no change
-    with pytest.raises(NotAllowed, match="Only people on the Northwind side"):
+    with pytest.raises(NotAllowed) as refused:
         expectations.withdraw(uf(), actor="UP1", **at)
+    assert str(refused.value) == (
+        "Only people on the Northwind side, whose expectation this is, can withdraw it. "
+        "You can agree to it or ask to discuss it."
+    )
     assert expectations.withdraw(uf(), actor="UC3", **at).status is ExpectationStatus.WITHDRAWN
     with pytest.raises(Conflict, match="withdrawn"):
         expectations.respond(uf(), actor="UP1", agree=True, reason=None, **at)
