@@ -141,3 +141,34 @@ def test_the_weeks_signals_are_the_pairings_of_the_digest_as_it_was_made(world: 
         ("trust", Pairing.GREEN_UNHAPPY),
         ("responsiveness", Pairing.RED_HAPPY),
     ]
+
+
+def test_a_batch_of_digests_made_at_different_instants_reads_each_as_it_was_made(world: IssueWorld) -> None:
+    # The week before's digest, made Fri 4 Dec 21:00, read #1's figure for the period ending Sun 29 Nov: 70,
+    # replaced by 50 on Tue 8 Dec, before this week's digest was made.
+    f, first_made = world.uow_factory, DIGEST_AT - timedelta(days=7)
+    kpi_values.record_values(
+        f, world.partnership_id, [KpiValueInput("kpi-1", date(2026, 11, 29), 70)], source=KpiSource.CSV,
+        recorded_by="nov.csv", now=first_made - timedelta(days=3),
+    )  # fmt: skip
+    with f() as uow:
+        uow.partnerships.get(world.partnership_id).next_digest_at = first_made
+        uow.commit()
+    assert digest_schedule.queue_due_digests(f, now=first_made) == 1
+    kpi_values.record_values(
+        f, world.partnership_id, [KpiValueInput("kpi-1", date(2026, 11, 29), 50)], source=KpiSource.CSV,
+        recorded_by="nov-fixed.csv", now=first_made + timedelta(days=4),
+    )  # fmt: skip
+    latest = _queue_digest(world)
+    with f() as uow:
+        row = uow.digests.get_for_week(world.partnership_id, WEEK_START - timedelta(days=7))
+        assert row is not None and row.created_at == first_made
+        earlier = row.id
+    _change_everything_later(world)
+
+    batch = digest.digests_for(f(), digest_ids=[earlier, latest], now=LATER)
+    assert _figures(batch[earlier]) == [("kpi-2", None, None), ("kpi-1", 70.0, Rag.AMBER)]
+    assert _figures(batch[latest]) == AS_MADE
+    for digest_id, view in batch.items():
+        alone = digest.digest_for(f(), digest_id=digest_id, now=LATER)
+        assert alone is not None and alone.kpis == view.kpis
