@@ -79,12 +79,16 @@ def since_setup(chart: ChartSeries, bounds: Sequence[datetime], created_at: date
 # --- building the digest -------------------------------------------------------------------------------------
 
 
-def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | None, now: datetime) -> DigestView:
+def build_digest(
+    uow: UnitOfWork, *, partnership_id: int, week_start: date | None, now: datetime, as_made: bool = False
+) -> DigestView:
     """The digest of one partnership's week.
 
     ``week_start`` is the local date the week began (the week runs seven local days from the digest time on
     that date); None means the week that ended at the most recent digest time at or before ``now``. Issues,
     actions and goals are shown as they stood at the week's end (or at ``now``, for a week not over yet).
+    ``as_made``: the KPI part as it read when the week's digest was made (``made_at``), for a week whose digest
+    was made; as the KPIs are now otherwise.
 
     Raises:
         NotFound: no such partnership.
@@ -92,7 +96,14 @@ def build_digest(uow: UnitOfWork, *, partnership_id: int, week_start: date | Non
     with uow.read_only():
         p = partnership_by_id(uow, partnership_id)
         ends_at = ends_at_for_week(p, week_start) if week_start is not None else latest_digest_time(p, now)
-        return _build(uow, p, ends_at, now)
+        return _build(uow, p, ends_at, now, kpis_as_of=made_at(uow, p, ends_at) if as_made else None)
+
+
+def made_at(uow: UnitOfWork, p: Partnership, ends_at: datetime) -> datetime | None:
+    """When the digest of ``p``'s week ending at ``ends_at`` was made (its ``digests`` row's ``created_at``): what its
+    KPI part is read as of whenever it is rendered again. None: not made."""
+    row = uow.digests.get_for_week(p.id, week_start_of(ends_at, p.timezone))
+    return None if row is None else row.created_at
 
 
 def build_digests(
@@ -113,7 +124,7 @@ def build_digests(
         for offset in range(0, len(partnership_ids), batch):
             chunk = list(partnership_ids[offset : offset + batch])
             found = store.partnerships(chunk)
-            plans: list[tuple[Partnership, datetime, list[datetime]]] = []
+            plans: list[Plan] = []
             for pid in chunk:
                 p = found.get(pid)
                 if p is None:
@@ -123,33 +134,45 @@ def build_digests(
                     at = latest_digest_time(p, now)
                     latest[key] = (at, week_boundaries(at, p.timezone, CHART_WEEKS))
                 ends_at, bounds = latest[key]
-                plans.append((p, ends_at, bounds))
+                plans.append((p, ends_at, bounds, None))
             views.extend(_build_plans(uow, plans, now))
     return views
 
 
-def _build_plans(
-    uow: UnitOfWork, plans: list[tuple[Partnership, datetime, list[datetime]]], now: datetime
-) -> list[DigestView]:
-    """The digests of (partnership, digest time, week boundaries) plans, from one batched read of their rows."""
+#: A digest to build in a batch: its partnership, digest time, week boundaries (``week_boundaries(ends_at,
+#: p.timezone, CHART_WEEKS)``), and the instant its KPI part is read as of (None: now).
+Plan = tuple[Partnership, datetime, list[datetime], datetime | None]
+
+
+def _build_plans(uow: UnitOfWork, plans: list[Plan], now: datetime) -> list[DigestView]:
+    """The digests of the plans, from one batched read of their rows (their KPIs: one per instant read as of)."""
     if not plans:
         return []
     q = uow.digest_queries.batch(
-        [p.id for p, _, _ in plans],
-        start=min(bounds[0] for _, _, bounds in plans),
-        end=max(ends_at for _, ends_at, _ in plans),
+        [p.id for p, _, _, _ in plans],
+        start=min(bounds[0] for _, _, bounds, _ in plans),
+        end=max(ends_at for _, ends_at, _, _ in plans),
     )
-    q.prefetch_comments([r.id for p, ends_at, bounds in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
+    q.prefetch_comments([r.id for p, ends_at, bounds, _ in plans for r in q.rounds(p.id, bounds[-2], ends_at)])
     work = uow.work_history.read(
-        [p.id for p, _, _ in plans],
-        start=min(bounds[-2] for _, _, bounds in plans),
-        end=max(min(ends_at, now) for _, ends_at, _ in plans),
+        [p.id for p, _, _, _ in plans],
+        start=min(bounds[-2] for _, _, bounds, _ in plans),
+        end=max(min(ends_at, now) for _, ends_at, _, _ in plans),
     )
-    last_days = [watermelon.last_day_of(ends_at, p.timezone) for p, ends_at, _ in plans]
-    kpis = uow.kpi_figures.agreed(
-        [p.id for p, _, _ in plans], since=watermelon.figure_window(min(last_days))[0], until=max(last_days)
-    )
-    return [_build(uow, p, ends_at, now, q, work[p.id], b, kpis.get(p.id, [])) for p, ends_at, b in plans]
+    # The digests a batch renders were mostly made in one heartbeat, so share the instant they are read as of.
+    kpis: dict[datetime | None, dict[int, list[KpiRows]]] = {}
+    for as_of in {as_of for _, _, _, as_of in plans}:
+        group = [(p, ends_at) for p, ends_at, _, made in plans if made == as_of]
+        last_days = [watermelon.last_day_of(ends_at, p.timezone) for p, ends_at in group]
+        kpis[as_of] = uow.kpi_figures.agreed(
+            [p.id for p, _ in group],
+            since=watermelon.figure_window(min(last_days))[0],
+            until=max(last_days),
+            as_of=as_of,
+        )
+    return [
+        _build(uow, p, ends_at, now, q, work[p.id], b, kpis[as_of].get(p.id, []), as_of) for p, ends_at, b, as_of in plans
+    ]
 
 
 def digests_for(
@@ -166,20 +189,24 @@ def digests_for(
         for offset in range(0, len(digest_ids), batch):
             rows = store.get_many(digest_ids[offset : offset + batch])
             found = store.partnerships([row.partnership_id for row in rows.values()])
-            plans: list[tuple[Partnership, datetime, list[datetime]]] = []
+            plans: list[Plan] = []
             ids: list[int] = []
             for digest_id, row in rows.items():
                 p = found.get(row.partnership_id)
                 if p is not None:
-                    plans.append((p, row.ends_at, week_boundaries(row.ends_at, p.timezone, CHART_WEEKS)))
+                    bounds = week_boundaries(row.ends_at, p.timezone, CHART_WEEKS)
+                    plans.append((p, row.ends_at, bounds, row.created_at))
                     ids.append(digest_id)
             views.update(zip(ids, _build_plans(uow, plans, now), strict=True))
     return views
 
 
 def digest_for(uow: UnitOfWork, *, digest_id: int, now: datetime) -> DigestView | None:
-    """The digest a queued ``digests`` row stands for (the sender renders it at send time); None when gone."""
-    return shown_at_send_time(uow, lambda u: u.digests, digest_id, lambda u, row, p: _build(u, p, row.ends_at, now))
+    """The digest a queued ``digests`` row stands for (the sender renders it at send time, its thread and copies
+    later), its KPI part as it read when the row was made; None when gone."""
+    return shown_at_send_time(
+        uow, lambda u: u.digests, digest_id, lambda u, row, p: _build(u, p, row.ends_at, now, kpis_as_of=row.created_at)
+    )
 
 
 def _build(
@@ -191,11 +218,15 @@ def _build(
     work: WorkRows | None = None,
     bounds: Sequence[datetime] | None = None,
     kpis: Sequence[KpiRows] | None = None,
+    kpis_as_of: datetime | None = None,
 ) -> DigestView:
     """The digest of the week ending at ``ends_at``. ``queries``, ``work`` (this partnership's issues, actions and
     goals with their history) and ``bounds`` (``week_boundaries(ends_at, p.timezone, CHART_WEEKS)``) are what a
     batch read or computed for many partnerships at once, as are ``kpis`` (its agreed KPIs with their recent
-    figures); without them they are read and computed for this one.
+    figures, read as of ``kpis_as_of``); without them they are read and computed for this one.
+
+    ``kpis_as_of``: the instant the KPI part is read as of, when the digest was made (``made_at``), so a digest
+    rendered again reads as it did; None: as the KPIs are now (a digest being made).
     """
     tz = p.timezone
     if bounds is None:
@@ -254,8 +285,8 @@ def _build(
     last_day = watermelon.last_day_of(ends_at, tz)
     if kpis is None:
         since, until = watermelon.figure_window(last_day)
-        kpis = uow.kpi_figures.agreed([p.id], since=since, until=until).get(p.id, [])
-    check = watermelon.check_week(kpis, dimension_scores(scores, sides), last_day)
+        kpis = uow.kpi_figures.agreed([p.id], since=since, until=until, as_of=kpis_as_of).get(p.id, [])
+    check = watermelon.check_week(kpis, dimension_scores(scores, sides), last_day, kpis_as_of)
     shown_weeks = len(chart.weeks)
     trend = kpi_charts.dimension_trend(
         chart.weeks,
@@ -288,6 +319,9 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def build_in(uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime) -> DigestView:
-    """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work."""
-    return _build(uow, p, ends_at, now)
+def build_in(
+    uow: UnitOfWork, p: Partnership, *, ends_at: datetime, now: datetime, kpis_as_of: datetime | None = None
+) -> DigestView:
+    """The digest of ``p``'s week ending at ``ends_at``, read inside the caller's unit of work (its KPI part as of
+    ``kpis_as_of``, None: now)."""
+    return _build(uow, p, ends_at, now, kpis_as_of=kpis_as_of)

@@ -128,9 +128,12 @@ def build_export(
         day -= timedelta(days=7)
     if not starts:
         raise InvalidInput(f"No complete week in that range; the latest complete week began on {latest.isoformat()}.")
-    # Open issues and overdue actions are counted as of each week's end (or now, for the week just ended).
+    # Open issues and overdue actions are counted as of each week's end (or now, for the week just ended); the KPI
+    # part as the week's digest read when it was made.
     weeks = tuple(
-        digest.build_digest(uow_factory(), partnership_id=partnership_id, week_start=ws, now=min(_week_end(p, ws), now))
+        digest.build_digest(
+            uow_factory(), partnership_id=partnership_id, week_start=ws, now=min(_week_end(p, ws), now), as_made=True
+        )
         for ws in reversed(starts)
         if weekly
     )

@@ -117,12 +117,13 @@ def worth_posting(chart: KpiChart) -> bool:
 
 def charts_of_week(uow: UnitOfWork, view: DigestView, *, digest_thread: bool) -> tuple[KpiChart, ...]:
     """The charts of the digest week ``view``'s agreed KPIs, by number: every one, or (``digest_thread``) only those
-    ``worth_posting``. One read of the partnership's KPIs and their figures over ``chart_window``."""
+    ``worth_posting``. One read of the partnership's KPIs and their figures over ``chart_window``, as of the instant
+    the digest's check read them (``WatermelonView.as_of``)."""
     if view.kpis is None or not view.kpis.dimensions or view.dimension_trend is None:
         return ()
     p, last_day = view.partnership, view.kpis.last_day
     since, until = chart_window(last_day)
     with uow.read_only():
-        rows = uow.kpi_figures.agreed([p.id], since=since, until=until).get(p.id, [])
+        rows = uow.kpi_figures.agreed([p.id], since=since, until=until, as_of=view.kpis.as_of).get(p.id, [])
         charts = [kpi_chart(r, last_day, view.dimension_trend, (p.client_org, p.provider_org)) for r in rows]
     return tuple(c for c in charts if c is not None and (not digest_thread or worth_posting(c)))

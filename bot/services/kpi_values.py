@@ -2,8 +2,9 @@
 
 A batch is saved whole or not at all: every entry is checked first (its KPI, its period, its value, its note, and
 that no KPI and period appear twice), and one bad entry refuses the batch with every problem listed. A figure for
-a KPI and period that already has one replaces it (a repeated import or push never duplicates). What a period is
-and which version judges it comes from ``kpi_rules``; the status shown for each figure from ``kpi_rows``.
+a KPI and period that already has one replaces it (a repeated import or push never duplicates); the figure it
+replaces is kept, so a digest made before reads it as it was. What a period is and which version judges it comes
+from ``kpi_rules``; the status shown for each figure from ``kpi_rows``.
 """
 
 from __future__ import annotations
@@ -164,8 +165,9 @@ def record_values(
                 )
                 new += 1
             else:
-                row.value, row.note = float(item.entry.value), item.note
-                row.source, row.recorded_by, row.recorded_at = source.value, by, now
+                uow.kpi_values.replace(
+                    row, value=float(item.entry.value), note=item.note, source=source.value, recorded_by=by, recorded_at=now
+                )
                 replaced += 1
             figure = kpi_rows.figure_of(row, item.versions)
             assert figure is not None, "a figure is only saved for an agreed KPI"

@@ -139,8 +139,9 @@ def pairing(kpis: Attainment, client: Decimal | None, provider: Decimal | None) 
     return None
 
 
-def check_week(kpis: Sequence[KpiRows], scores: SideScores, last_day: date) -> WatermelonView:
-    """The watermelon check of a week: every dimension with agreed KPIs, in the bank's order."""
+def check_week(kpis: Sequence[KpiRows], scores: SideScores, last_day: date, as_of: datetime | None = None) -> WatermelonView:
+    """The watermelon check of a week: every dimension with agreed KPIs, in the bank's order (``kpis`` read as of
+    ``as_of``, None: now)."""
     by_dimension: dict[str, list[KpiLine]] = {}
     for rows in kpis:
         found = kpi_line(rows, last_day)
@@ -163,4 +164,4 @@ def check_week(kpis: Sequence[KpiRows], scores: SideScores, last_day: date) -> W
                 unhappy=unhappy_sides(client, provider),
             )
         )
-    return WatermelonView(last_day=last_day, dimensions=tuple(checks))
+    return WatermelonView(last_day=last_day, dimensions=tuple(checks), as_of=as_of)

@@ -5,7 +5,7 @@ portfolio and the export, all from these values."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -73,10 +73,12 @@ class DimensionCheck:
 @dataclass(frozen=True)
 class WatermelonView:
     """The check of one partnership's week: ``last_day`` is the week's last whole local day (a period counts
-    when it ended on or before it); ``dimensions`` in the bank's order."""
+    when it ended on or before it); ``dimensions`` in the bank's order; ``as_of`` the instant its KPIs and figures
+    were read as of (when the week's digest was made; None: as they are now)."""
 
     last_day: date
     dimensions: tuple[DimensionCheck, ...]
+    as_of: datetime | None = None
 
     @property
     def pairings(self) -> tuple[DimensionCheck, ...]:

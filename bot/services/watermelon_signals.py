@@ -1,7 +1,7 @@
 """The watermelon check's signals (issue 14 item 3): when a week's digest is queued, the pairings its check finds
 ("KPIs green, people unhappy", "people happy, KPIs red") go to both leads with a prefilled "Log issue" button,
 once per partnership, dimension and week (``signals.record_pairing``). The check is the digest's own
-(``DigestView.kpis``), so the signal says what the digest says."""
+(``DigestView.kpis``, as the digest was made), so the signal says what the digest says."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def signal_week(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetim
     Nothing is read beyond one query for a partnership without agreed KPIs. Returns how many signals were new."""
     if not uow.kpi_figures.has_agreed(p.id):
         return 0
-    view = digest.build_in(uow, p, ends_at=ends_at, now=now)
+    made = digest.made_at(uow, p, ends_at)
+    view = digest.build_in(uow, p, ends_at=ends_at, now=now, kpis_as_of=made if made is not None else now)
     if view.kpis is None:
         return 0
     return sum(signals.record_pairing(uow, p, c, week_start=view.week_start, now=now) for c in view.kpis.pairings)

@@ -20,6 +20,7 @@ from storage.models.kpis import (
     ApiToken,
     Kpi,
     KpiValue,
+    KpiValueHistory,
     KpiVersion,
 )
 from storage.models.outbox import OutboxMessage, ProcessedEvent
@@ -77,6 +78,7 @@ __all__ = [
     "KPI_VERSION_STATUSES",
     "Kpi",
     "KpiValue",
+    "KpiValueHistory",
     "KpiVersion",
     "Member",
     "OutboxMessage",

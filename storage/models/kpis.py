@@ -6,7 +6,8 @@ endpoint name it by. What it measures lives in versions (``KpiVersion``): one si
 agrees or asks to discuss it; a change to an agreed KPI is a new version, so the old one's history stays. The
 version in force for a period is the latest agreed version whose ``effective_from`` is on or before the period's
 end (``bot.services.kpi_rules``). A figure (``KpiValue``) is one per KPI and period end: a repeated figure for the
-same period replaces the stored one.
+same period replaces the stored one, which is kept (``KpiValueHistory``) so a digest reads its figures as they were
+when it was made.
 """
 
 from __future__ import annotations
@@ -127,6 +128,28 @@ class KpiValue(Base):
     # A Slack user id (form), the operator's CSV file name, or the API token's label.
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
+
+
+class KpiValueHistory(Base):
+    """A figure as it was before a later one for the same KPI and period replaced it: in force from
+    ``recorded_at`` until ``replaced_at`` (the replacing figure's ``recorded_at``)."""
+
+    __tablename__ = "kpi_value_history"
+    __table_args__ = (
+        CheckConstraint("source IN ('slack', 'csv', 'api')", name="source"),
+        # A digest's figures read as of its making: a KPI's replaced figures by period.
+        Index("ix_kpi_value_history_kpi_period", "kpi_id", "period_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"))
+    period_end: Mapped[date]
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(5))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+    replaced_at: Mapped[datetime]
 
 
 class ApiToken(Base):

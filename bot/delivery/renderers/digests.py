@@ -34,7 +34,7 @@ def _digest_view(ctx: RenderContext, digest_id: int) -> DigestView | None:
 
 def render_digest(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     """The weekly digest's main message (its headline, then what was measured), built from the database as it is
-    now."""
+    now (its KPI part as it was when the digest was made)."""
     assert item.ref_id is not None
     view = _digest_view(ctx, item.ref_id)
     return Rendered([build_digest_headline(view, digest_headline.headline(view))]) if view is not None else None
