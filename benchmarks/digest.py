@@ -53,7 +53,7 @@ from sqlalchemy import Engine, bindparam, insert, select, text
 
 from benchmarks import digest_kpis
 from benchmarks.common import fmt, in_fresh_process, postgres_database, sqlite_database, table
-from benchmarks.escalation import _Statements, _timed
+from benchmarks.measuring import _Statements, _timed
 from bot.services.sentiment import comment_sentiment
 from storage.base import UTCDateTime
 from storage.db import make_engine
