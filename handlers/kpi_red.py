@@ -22,7 +22,7 @@ from bot.services import kpi_red
 from bot.services.errors import DomainError
 from bot.services.followups import DEFAULT_ACTION_DAYS
 from bot.services.issue_models import ActionInput
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import Side
 from handlers.action_items import action_form
 from handlers.command_registry import CommandContext, handles

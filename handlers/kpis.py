@@ -22,7 +22,7 @@ from bot.services import kpi_checks, kpi_reads, kpis
 from bot.services.errors import InvalidInput
 from bot.services.kpi_ledger_models import KpiProposalInput
 from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod, KpiView
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import Side
 from handlers.command_registry import CommandContext, handles
 from handlers.command_types import KpiChange, KpiLedgerShow, KpiPropose, KpiRetire, KpiShow

@@ -3,7 +3,7 @@
 Everyone can see them (``/partner policy``); only leads change them, with a command or the policy form (reachable
 from a button, for leads of the other organisation, who cannot run ``/partner``). Changes are announced in the
 channel: both sides agreed the policy, so both see when it changes. The notice is worded here, from what the change
-saved, and queued by the service in the change's transaction (``outbox.Notice``): the change and its notice are
+saved, and queued by the service in the change's transaction (``outbox_notices.Notice``): the change and its notice are
 saved together, and the outbox posts it (retried on Slack errors, once per request).
 """
 
@@ -29,7 +29,7 @@ from bot.container import Services
 from bot.services import calendar_settings, issue_settings, partnerships
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.issue_models import SEVERITIES, SEVERITY_LABELS, CalendarView, PolicyChange, PolicyView
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import PartnershipView, Side
 from handlers.command_registry import CommandContext, handles
 from handlers.command_text import parse_duration

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
-from bot.services import outbox
+from bot.services import outbox_notices
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.escalation import reschedule_all
 from bot.services.issue_models import CalendarView, HolidayView
@@ -48,11 +48,11 @@ def get_calendar(uow: UnitOfWork, *, team_id: str, channel_id: str, side: Side) 
 
 
 def _saved(
-    uow: UnitOfWork, p: Partnership, side: Side, announce: outbox.Notice[CalendarView] | None, now: datetime
+    uow: UnitOfWork, p: Partnership, side: Side, announce: outbox_notices.Notice[CalendarView] | None, now: datetime
 ) -> CalendarView:
     """A side's calendar changed: its issues rescheduled, the notice queued, committed; the calendar as saved."""
     reschedule_all(uow, p, owning_side=side.value)
-    return outbox.commit_saved(uow, p, announce, _calendar_view(uow, p, side), now=now)
+    return outbox_notices.commit_saved(uow, p, announce, _calendar_view(uow, p, side), now=now)
 
 
 def set_calendar(
@@ -67,7 +67,7 @@ def set_calendar(
     day_start: time,
     day_end: time,
     now: datetime,
-    announce: outbox.Notice[CalendarView] | None = None,
+    announce: outbox_notices.Notice[CalendarView] | None = None,
 ) -> CalendarView:
     """A lead sets a side's working week (``timezone`` None: the partnership's). Reschedules that side's issues.
     ``announce``: a notice about the side's saved calendar, queued for the channel in the same transaction.
@@ -109,7 +109,7 @@ def add_holiday(
     day: date,
     name: str,
     now: datetime,
-    announce: outbox.Notice[CalendarView] | None = None,
+    announce: outbox_notices.Notice[CalendarView] | None = None,
 ) -> CalendarView:
     """A lead marks a local date as a holiday of one side (again: renames it). Reschedules that side's issues.
     ``announce`` as for ``set_calendar``.
@@ -139,7 +139,7 @@ def remove_holiday(
     side: Side,
     day: date,
     now: datetime,
-    announce: outbox.Notice[CalendarView] | None = None,
+    announce: outbox_notices.Notice[CalendarView] | None = None,
 ) -> CalendarView:
     """A lead removes a holiday (``announce`` as for ``set_calendar``).
 

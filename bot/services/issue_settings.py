@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.services import outbox
+from bot.services import outbox_notices
 from bot.services.errors import InvalidInput
 from bot.services.escalation import reschedule_all
 from bot.services.escalation_policy import DEFAULT_POLICY, policy_from_rows
@@ -92,7 +92,7 @@ def edit_categories(
     verb: str,
     names: Sequence[str],
     now: datetime,
-    announce: outbox.Notice[tuple[str, ...]] | None = None,
+    announce: outbox_notices.Notice[tuple[str, ...]] | None = None,
 ) -> tuple[str, ...]:
     """A lead adds, removes or replaces categories (``verb`` "add", "remove" or "set", as ``edited_categories``).
 
@@ -107,7 +107,7 @@ def edit_categories(
         cleaned = clean_categories(edited_categories(categories_of(p), verb, names))
         require_lead(uow, p, actor, "change the issue categories")
         _store_categories(p, cleaned, now)
-        return outbox.commit_saved(uow, p, announce, cleaned, now=now)
+        return outbox_notices.commit_saved(uow, p, announce, cleaned, now=now)
 
 
 def _policy_view(uow: UnitOfWork, p: Partnership) -> PolicyView:
@@ -178,7 +178,7 @@ def set_policy(
     acknowledge: timedelta,
     resolve: timedelta,
     now: datetime,
-    announce: outbox.Notice[PolicyView] | None = None,
+    announce: outbox_notices.Notice[PolicyView] | None = None,
 ) -> PolicyView:
     """A lead changes one severity's deadlines (working time). Unresolved issues are rescheduled at once;
     levels that already fired stay fired. ``announce``: a notice about the saved policy, queued for the channel in
@@ -192,7 +192,7 @@ def set_policy(
         p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         _store_deadlines(uow, p, severity, acknowledge, resolve, actor, now)
         reschedule_all(uow, p)
-        view = outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
+        view = outbox_notices.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
         logger.info("partnership %s: %s policy set by %s", p.id, severity, actor)
         return view
 
@@ -205,7 +205,7 @@ def reset_policy(
     actor: str,
     severity: str,
     now: datetime,
-    announce: outbox.Notice[PolicyView] | None = None,
+    announce: outbox_notices.Notice[PolicyView] | None = None,
 ) -> PolicyView:
     """A lead returns one severity to the default deadlines (``announce`` as for ``set_policy``).
 
@@ -218,7 +218,7 @@ def reset_policy(
         p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change the escalation policy")
         uow.policies.delete(p.id, severity)
         reschedule_all(uow, p)
-        return outbox.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
+        return outbox_notices.commit_saved(uow, p, announce, _policy_view(uow, p), now=now)
 
 
 def change_policy(
@@ -230,7 +230,7 @@ def change_policy(
     categories: Sequence[str],
     deadlines: Mapping[str, tuple[timedelta, timedelta]],
     now: datetime,
-    announce: outbox.Notice[PolicyChange] | None = None,
+    announce: outbox_notices.Notice[PolicyChange] | None = None,
 ) -> PolicyChange:
     """The policy form: a lead saves the categories and every severity's (acknowledge, resolve) deadlines at once.
 
@@ -269,6 +269,6 @@ def change_policy(
         result = PolicyChange(policy=_policy_view(uow, p), categories=new_categories, severities=tuple(changed))
         if not result.changed:
             return result
-        outbox.commit_saved(uow, p, announce, result, now=now)
+        outbox_notices.commit_saved(uow, p, announce, result, now=now)
         logger.info("partnership %s: policy form saved by %s (%s)", p.id, actor, ", ".join(changed) or "categories")
         return result

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from bot.services import kpi_rules, outbox
+from bot.services import kpi_rules, outbox, outbox_notices
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.issue_lifecycle import add_issue
 from bot.services.issue_models import MAX_ISSUE_TITLE, IssueInput
@@ -40,7 +40,7 @@ from bot.services.kpi_red_models import (
     question_key,
 )
 from bot.services.kpi_rows import figure_of, version_view
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_guards import categories_of, partnership_a_lead_changes, today_in
 from bot.services.partnership_models import Role, Side
 from bot.services.read_models_from_rows import partnership_view
@@ -301,4 +301,4 @@ def set_red_periods(
     with uow:
         p = partnership_a_lead_changes(uow, team_id, channel_id, actor, "change when a red KPI escalates")
         p.kpi_red_periods_to_escalate, p.updated_at = periods, now
-        return outbox.commit_saved(uow, p, announce, periods, now=now)
+        return outbox_notices.commit_saved(uow, p, announce, periods, now=now)

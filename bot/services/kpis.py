@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.services import outbox
+from bot.services import outbox, outbox_notices
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.kpi_checks import check_definition, check_owner, check_reason, lead_side, new_key
 from bot.services.kpi_ledger_models import KpiCard, KpiProposalInput
@@ -31,7 +31,7 @@ from bot.services.kpi_models import (
     KpiView,
 )
 from bot.services.kpi_rows import kpi_view, version_view
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_guards import (
     MAX_REQUEST_KEY,
     Proposal,
@@ -328,4 +328,4 @@ def retire(
             if v.status in _AWAITING:
                 v.status = KpiVersionStatus.WITHDRAWN.value
                 _queue_update(uow, p, v, now, answer=False)
-        return outbox.commit_saved(uow, p, notice, kpi_view(kpi, versions), now=now)
+        return outbox_notices.commit_saved(uow, p, notice, kpi_view(kpi, versions), now=now)

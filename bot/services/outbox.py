@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from bot.services import recipients
 from bot.services.partnership_models import Role
@@ -72,7 +72,7 @@ class Purpose(StrEnum):
     PORTFOLIO = "portfolio"
     # A change both sides should see (the escalation policy, the categories, a side's working calendar), announced
     # in the channel. ref_id: the partnership; ``extra["text"]``: the notice's wording, composed by the caller's
-    # presentation code from what the change saved (``Notice``), posted with ``build_notice``.
+    # presentation code from what the change saved (``outbox_notices.Notice``), posted with ``build_notice``.
     NOTICE = "notice"
     # What the partnership setup form saved, posted in the channel. ref_id: the partnership; ``extra`` holds what
     # only the setup knew (created or updated, the people per side, who saved it); the rest is read at send time.
@@ -295,55 +295,6 @@ def enqueue_change(
     own message once."""
     key = f"{name or purpose.value}:{ref_id}:{state}:{now.isoformat()}"
     return enqueue(uow, partnership, purpose=purpose, ref_id=ref_id, key=key, now=now)
-
-
-V = TypeVar("V")
-
-
-@dataclass(frozen=True)
-class Notice(Generic[V]):
-    """A notice to post in the partnership's channel about a change, recorded in the change's transaction.
-
-    ``compose`` builds the notice's text from what the change saved (``V``: the service's read model of it); it is
-    the caller's presentation code (our wording, user text escaped), so services decide *whether* to announce and
-    never word it. ``request_key`` names the Slack request that asked for the change: a repeated delivery of the
-    same request records the notice once.
-    """
-
-    request_key: str
-    compose: Callable[[V], str]
-
-
-def notice_key(partnership_id: int, request_key: str) -> str:
-    """The outbox key of the notice a request causes in a partnership's channel."""
-    return f"{Purpose.NOTICE.value}:{partnership_id}:{request_key}"[:200]
-
-
-def enqueue_notice(uow: UnitOfWork, partnership: Partnership, notice: Notice[V], saved: V, *, now: datetime) -> bool:
-    """Record ``notice`` about ``saved`` for the partnership's channel, inside the caller's transaction.
-
-    Once per request key: returns False when the same request announced it before (its repeated delivery).
-    """
-    key = notice_key(partnership.id, notice.request_key)
-    if uow.outbox.get_by_key(key) is not None:
-        return False
-    message = _message(partnership, Purpose.NOTICE, partnership.id, key, now, None, extra={"text": notice.compose(saved)})
-    return uow.outbox.add_once(message)
-
-
-def commit_saved(uow: UnitOfWork, partnership: Partnership, notice: Notice[V] | None, saved: V, *, now: datetime) -> V:
-    """A lead's change is done: queue ``notice`` about ``saved`` (if any) in the same transaction, commit, and
-    return ``saved``."""
-    if notice is not None:
-        enqueue_notice(uow, partnership, notice, saved, now=now)
-    uow.commit()
-    return saved
-
-
-def notice_text(item: OutboxItem) -> str | None:
-    """The wording a ``Purpose.NOTICE`` row was recorded with (None if it has none)."""
-    text = (item.extra or {}).get("text")
-    return str(text) if text else None
 
 
 def add_new(

@@ -7,22 +7,22 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from benchmarks import digest, digest_kpis
+from benchmarks import digest, digest_kpis, digest_seed
 from bot.services.digest import build_digests
 from storage.db import make_session_factory
 from storage.uow import UnitOfWorkFactory
 
 
 def test_without_kpis_the_seed_is_what_it_was() -> None:
-    plain = digest.seed_rows(1, 2)
-    with_kpis = digest.seed_rows(1, 2, kpis=10, kpi_periods=12)
+    plain = digest_seed.seed_rows(1, 2)
+    with_kpis = digest_seed.seed_rows(1, 2, kpis=10, kpi_periods=12)
     assert plain["kpis"] == plain["kpi_versions"] == plain["kpi_values"] == []
     # The KPIs draw from their own generator: the answers are the same either way.
     assert with_kpis["answers"] == plain["answers"]
 
 
 def test_seed_counts_and_periods() -> None:
-    rows = digest.seed_rows(1, 2, kpis=10, kpi_periods=12)
+    rows = digest_seed.seed_rows(1, 2, kpis=10, kpi_periods=12)
     # 10 KPIs each; KPIs 4 and 8 (j = 3, 7) have a second version; 12 figures per KPI.
     assert len(rows["kpis"]) == 20
     assert len(rows["kpi_versions"]) == 2 * (10 + 2)
@@ -39,22 +39,22 @@ def test_seed_counts_and_periods() -> None:
 
 
 def test_floor_reads_the_figures_the_digests_use(engine: Engine) -> None:
-    digest.load_base(engine)
-    digest.load_rows(engine, digest.seed_rows(1, 2, kpis=10, kpi_periods=12))
-    since, until = digest_kpis.kpi_window(digest.ENDS_AT, digest.TIMEZONE)
+    digest_seed.load_base(engine)
+    digest_seed.load_rows(engine, digest_seed.seed_rows(1, 2, kpis=10, kpi_periods=12))
+    since, until = digest_kpis.kpi_window(digest_seed.ENDS_AT, digest_seed.TIMEZONE)
     assert (since, until) == (date(2026, 10, 5), date(2026, 12, 6))  # 62 days back from the last day
     with engine.connect() as conn:
         # Weekly KPIs (7 of 10): period ends 11 Oct .. 6 Dec, 9 of them; monthly (3): 31 Oct and 30 Nov.
         assert digest_kpis.floor_rows(conn, since, until) == 2 * (7 * 9 + 3 * 2)
         rows = conn.execute(digest_kpis.KPI_FLOOR_SQL, {"since": since, "until": until}).all()
-        answers = conn.execute(digest.FLOOR_SQL, {"first": digest.FIRST, "end": digest.ENDS_AT}).all()
+        answers = conn.execute(digest.FLOOR_SQL, {"first": digest_seed.FIRST, "end": digest_seed.ENDS_AT}).all()
     assert {r.partnership_id for r in answers} == {1, 2}
     # KPI 4 of partnership 1: its 9 weekly figures, each beside the definition in force now (version 2).
     assert [r.version for r in rows if r.kpi_id == 103] == [2] * 9
     # Raw SQL: SQLite returns the period end as its ISO text, PostgreSQL as a date.
     latest = {(r.kpi_id, str(r.period_end)): r for r in rows}
 
-    views = build_digests(UnitOfWorkFactory(make_session_factory(engine))(), partnership_ids=[1, 2], now=digest.NOW)
+    views = build_digests(UnitOfWorkFactory(make_session_factory(engine))(), partnership_ids=[1, 2], now=digest_seed.NOW)
     lines = [line for v in views for d in (v.kpis.dimensions if v.kpis else ()) for line in d.kpis]
     assert len(lines) == 20 and all(line.figure is not None for line in lines)
     figure = next(line.figure for line in lines if line.kpi_id == 103)

@@ -15,7 +15,7 @@ from bot.services import kpi_reads, kpis
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.kpi_ledger_models import KpiCard, KpiProposalInput
 from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod, KpiVersionStatus, Rag
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import Side
 from storage.models import Kpi, KpiValue, KpiVersion, OutboxMessage
 from storage.uow import UnitOfWorkFactory

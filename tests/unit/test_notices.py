@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from bot.blocks.common import build_setup_done
 from bot.delivery.sender import DeliveryReport
-from bot.services import calendar_settings, issue_settings, outbox, partnership_setup, partnerships
+from bot.services import calendar_settings, issue_settings, outbox, outbox_notices, partnership_setup, partnerships
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.services.issue_models import DEFAULT_CATEGORIES, PolicyChange
-from bot.services.outbox import Notice
+from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import SetupResult, Side, SlackProfile
 from handlers.policy import calendar_notice, categories_notice, policy_form_notice, policy_notice
 from storage.models import EscalationPolicyRow, Holiday, OutboxMessage, Partnership
@@ -156,7 +156,7 @@ def test_when_the_notice_cannot_be_recorded_the_change_is_not_saved_either(
     def broken(*args: Any, **kwargs: Any) -> bool:
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(outbox, "enqueue_notice", broken)
+    monkeypatch.setattr(outbox_notices, "enqueue_notice", broken)
     with pytest.raises(RuntimeError):
         calendar_settings.add_holiday(
             env.uow_factory(),
@@ -285,7 +285,7 @@ def test_a_failure_part_way_through_the_policy_form_changes_nothing(env: Env, mo
     def broken(*args: Any, **kwargs: Any) -> bool:
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(outbox, "enqueue_notice", broken)  # after the categories and deadlines were written
+    monkeypatch.setattr(outbox_notices, "enqueue_notice", broken)  # after the categories and deadlines were written
     with pytest.raises(RuntimeError):
         issue_settings.change_policy(
             env.uow_factory(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.blocks.common import build_menu, build_notice, build_reinstall_needed, build_setup_done
 from bot.delivery.rendered import RenderContext, Rendered, RenderFn
-from bot.services import outbox, partnerships, recipients
+from bot.services import outbox_notices, partnerships, recipients
 from bot.services.outbox import OutboxItem, Purpose
 
 
@@ -18,7 +18,7 @@ def render_menu(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
 
 def render_notice(ctx: RenderContext, item: OutboxItem) -> Rendered | None:
     """The wording the notice was recorded with (composed by the caller when the change was saved)."""
-    text = outbox.notice_text(item)
+    text = outbox_notices.notice_text(item)
     return Rendered([build_notice(text)]) if text else None
 
 
