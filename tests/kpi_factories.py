@@ -6,7 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod
+from bot.services.partnership_models import Side
 from storage.models import Kpi, KpiValue, KpiVersion
+
+#: First-contact resolution, delivered by the provider, weekly: aim 80 %, amber below 75 %, red below 65 %.
+FCR = KpiDefinition(
+    name="First-contact resolution",
+    measure="Tickets closed on the first contact / all tickets closed",
+    unit="%",
+    direction=KpiDirection.HIGHER,
+    target=80,
+    amber=75,
+    red=65,
+    period=KpiPeriod.WEEKLY,
+    dimension="responsiveness",
+    delivered_by=Side.PROVIDER,
+)
 
 
 def agreed_kpi_rows(

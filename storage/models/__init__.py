@@ -14,6 +14,7 @@ from storage.models.installations import SlackBot, SlackInstallation, SlackOAuth
 from storage.models.issues import Action, ActionEvent, EscalationPolicyRow, Followup, Holiday, Issue, IssueEvent, Signal
 from storage.models.kpis import (
     KPI_DIRECTIONS,
+    KPI_FIGURE_FIELDS,
     KPI_PERIODS,
     KPI_VALUE_SOURCES,
     KPI_VERSION_STATUSES,
@@ -73,6 +74,7 @@ __all__ = [
     "Issue",
     "IssueEvent",
     "KPI_DIRECTIONS",
+    "KPI_FIGURE_FIELDS",
     "KPI_PERIODS",
     "KPI_VALUE_SOURCES",
     "KPI_VERSION_STATUSES",

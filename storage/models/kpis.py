@@ -108,7 +108,24 @@ class KpiVersion(Base):
     effective_from: Mapped[date | None]
 
 
-class KpiValue(Base):
+class KpiFigureColumns:
+    """What a figure of a KPI for the period ending ``period_end`` holds, stored (``KpiValue``) or kept after a
+    later one replaced it (``KpiValueHistory``)."""
+
+    period_end: Mapped[date]
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(5))
+    # A Slack user id (form), the operator's CSV file name, or the API token's label.
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+
+#: The columns a figure is copied by, from ``kpi_values`` to ``kpi_value_history``.
+KPI_FIGURE_FIELDS = ("kpi_id", "period_end", "value", "note", "source", "recorded_by", "recorded_at")
+
+
+class KpiValue(KpiFigureColumns, Base):
     """The figure of one KPI for the period ending ``period_end``; one per KPI and period (a repeat replaces it)."""
 
     __tablename__ = "kpi_values"
@@ -121,16 +138,9 @@ class KpiValue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"), index=True)
-    period_end: Mapped[date]
-    value: Mapped[float] = mapped_column(Float)
-    note: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(5))
-    # A Slack user id (form), the operator's CSV file name, or the API token's label.
-    recorded_by: Mapped[str] = mapped_column(String(100))
-    recorded_at: Mapped[datetime]
 
 
-class KpiValueHistory(Base):
+class KpiValueHistory(KpiFigureColumns, Base):
     """A figure as it was before a later one for the same KPI and period replaced it: in force from
     ``recorded_at`` until ``replaced_at`` (the replacing figure's ``recorded_at``)."""
 
@@ -143,12 +153,6 @@ class KpiValueHistory(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kpi_id: Mapped[int] = mapped_column(ForeignKey("kpis.id", ondelete="CASCADE"))
-    period_end: Mapped[date]
-    value: Mapped[float] = mapped_column(Float)
-    note: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(5))
-    recorded_by: Mapped[str] = mapped_column(String(100))
-    recorded_at: Mapped[datetime]
     replaced_at: Mapped[datetime]
 
 

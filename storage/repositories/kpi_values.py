@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from storage.models import ApiToken, KpiValue, KpiValueHistory
+from storage.models import KPI_FIGURE_FIELDS, ApiToken, KpiValue, KpiValueHistory
 from storage.repositories.base import TableRepository
 
 
@@ -24,18 +24,7 @@ class KpiValueRepository(TableRepository[KpiValue]):
     ) -> None:
         """Overwrite the stored figure with a new one for its KPI and period, keeping the old one in
         ``kpi_value_history`` (replaced at the new one's ``recorded_at``): a digest reads it as it was."""
-        self.session.add(
-            KpiValueHistory(
-                kpi_id=row.kpi_id,
-                period_end=row.period_end,
-                value=row.value,
-                note=row.note,
-                source=row.source,
-                recorded_by=row.recorded_by,
-                recorded_at=row.recorded_at,
-                replaced_at=recorded_at,
-            )
-        )
+        self.session.add(KpiValueHistory(**{f: getattr(row, f) for f in KPI_FIGURE_FIELDS}, replaced_at=recorded_at))
         row.value, row.note, row.source, row.recorded_by, row.recorded_at = value, note, source, recorded_by, recorded_at
 
     def latest(self, kpi_id: int, count: int) -> Sequence[KpiValue]:

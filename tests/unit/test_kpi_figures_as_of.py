@@ -39,13 +39,13 @@ from sqlalchemy import inspect, select
 
 from bot.services import kpi_values, kpis
 from bot.services.kpi_ledger_models import KpiProposalInput
-from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod, KpiSource, KpiValueInput
-from bot.services.partnership_models import Side
+from bot.services.kpi_models import KpiSource, KpiValueInput
 from storage import migrate
 from storage.db import make_engine
 from storage.models import KpiValueHistory
 from storage.uow import UnitOfWorkFactory
 from tests.factories import IssueWorld, make_issue_world
+from tests.kpi_factories import FCR
 
 T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 T1 = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -55,19 +55,6 @@ T4 = datetime(2026, 12, 10, 14, 0, tzinfo=UTC)
 T5 = datetime(2026, 12, 11, 14, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 PERIOD = date(2026, 12, 6)
-
-FCR = KpiDefinition(
-    name="First-contact resolution",
-    measure="Tickets closed on the first contact / all tickets closed",
-    unit="%",
-    direction=KpiDirection.HIGHER,
-    target=80,
-    amber=75,
-    red=65,
-    period=KpiPeriod.WEEKLY,
-    dimension="responsiveness",
-    delivered_by=Side.PROVIDER,
-)
 
 
 def _propose_and_agree(world: IssueWorld, data: KpiProposalInput, *, proposed: datetime, agreed: datetime) -> None:

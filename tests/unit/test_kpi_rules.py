@@ -8,22 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.services import kpi_rules
-from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod, KpiVersionStatus, KpiVersionView, Rag
+from bot.services.kpi_models import KpiDirection, KpiPeriod, KpiVersionStatus, KpiVersionView, Rag
 from bot.services.partnership_models import Side
+from tests.kpi_factories import FCR
 
-# First-contact resolution: aim 80 %, amber below 75 %, red below 65 %.
-FCR = KpiDefinition(
-    name="First-contact resolution",
-    measure="Tickets closed on first contact / tickets closed",
-    unit="%",
-    direction=KpiDirection.HIGHER,
-    target=80,
-    amber=75,
-    red=65,
-    period=KpiPeriod.WEEKLY,
-    dimension="responsiveness",
-    delivered_by=Side.PROVIDER,
-)
+# First-contact resolution (FCR): aim 80 %, amber below 75 %, red below 65 %.
 # Days to grant access: aim 3, amber above 5, red above 8.
 ACCESS = replace(
     FCR, name="Access granted", unit="days", direction=KpiDirection.LOWER, target=3, amber=5, red=8, delivered_by=Side.CLIENT
