@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +30,8 @@ from bot.services.pulse_models import DIMENSIONS, AnswerInput, RoundView
 from bot.services.review_models import ScorecardInput
 from storage.db import make_engine
 from storage.models import Kpi, ScorecardResponse
-from storage.uow import UnitOfWorkFactory
+from storage.repositories.base import AnsweringWindowRepository
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.conftest import START
 from tests.factories import IssueWorld, make_issue_world
 from tests.kpi_red_support import add_agreed_kpi, record_figure
@@ -132,23 +133,35 @@ def test_a_claim_takes_a_partnership_another_transaction_is_only_referencing(
         referencing.rollback()
 
 
+def refused_by_a_close(
+    observer: Engine,
+    uow_factory: UnitOfWorkFactory,
+    rows: Callable[[UnitOfWork], AnsweringWindowRepository[Any]],
+    closes_at: datetime,
+    answer: Callable[[], Any],
+) -> None:
+    """Claim and close the round or scorecard due at ``closes_at`` (``rows`` picks the table), and while the close
+    is not committed, ``answer`` it from another thread: the answer must wait for the close (read without a lock,
+    the row would still be "open" to it), then be refused as closed."""
+    with uow_factory() as closing:
+        [claimed] = rows(closing).claim_due_closes(closes_at, 10)
+        claimed.status = "closed"
+        closing.session.flush()
+        answering = Other(answer)
+        answering.start()
+        assert blocked_or_done(observer, answering) == "blocked"
+        closing.commit()
+    answering.join(PATIENCE)
+    assert isinstance(answering.error, Conflict), answering.error or answering.result
+    assert "closed" in str(answering.error)
+
+
 def test_an_answer_waits_for_a_close_that_claimed_the_round_and_is_refused(
     uow_factory: UnitOfWorkFactory, observer: Engine
 ) -> None:
     world = make_issue_world(uow_factory, now=START)
     r = _open_round(world)
-    with uow_factory() as closing:
-        [claimed] = closing.rounds.claim_due_closes(r.closes_at, 10)
-        claimed.status, claimed.closed_at = "closed", r.closes_at
-        closing.session.flush()
-        answer = Other(_answer(world, r, "UC1", 4))
-        answer.start()
-        # Read without a lock, the round is still "open" to the answer (the close is not committed).
-        assert blocked_or_done(observer, answer) == "blocked"
-        closing.commit()
-    answer.join(PATIENCE)
-    assert isinstance(answer.error, Conflict), answer.error or answer.result
-    assert "closed" in str(answer.error)
+    refused_by_a_close(observer, uow_factory, lambda uow: uow.rounds, r.closes_at, _answer(world, r, "UC1", 4))
     assert _responses(world, r.id) == 0  # nothing was stored in the closed round
 
 
@@ -158,26 +171,20 @@ def test_a_scorecard_answer_waits_for_a_close_that_claimed_it_and_is_refused(
     world = make_issue_world(uow_factory, now=START)
     s = scorecard.start_now(uow_factory(), **world.where, actor=world.client_lead, now=START)
     ratings = ScorecardInput(scores={(t, d): 4 for t in ("self", "other") for d in DIMENSIONS})
-    with uow_factory() as closing:
-        [claimed] = closing.scorecards.claim_due_closes(s.closes_at, 10)
-        claimed.status = "closed"
-        closing.session.flush()
-        answer = Other(
-            lambda: scorecard.submit(
-                uow_factory(),
-                scorecard_id=s.id,
-                user_id="UC1",
-                data=ratings,
-                secret_key=KEY,
-                now=s.closes_at - timedelta(minutes=1),
-            )
-        )
-        answer.start()
-        assert blocked_or_done(observer, answer) == "blocked"
-        closing.commit()
-    answer.join(PATIENCE)
-    assert isinstance(answer.error, Conflict), answer.error or answer.result
-    assert "closed" in str(answer.error)
+    refused_by_a_close(
+        observer,
+        uow_factory,
+        lambda uow: uow.scorecards,
+        s.closes_at,
+        lambda: scorecard.submit(
+            uow_factory(),
+            scorecard_id=s.id,
+            user_id="UC1",
+            data=ratings,
+            secret_key=KEY,
+            now=s.closes_at - timedelta(minutes=1),
+        ),
+    )
     with uow_factory() as uow:
         assert uow.scorecard_responses.find_one(ScorecardResponse.scorecard_id == s.id) is None
     assert scorecard_rounds.close_due(uow_factory, now=s.closes_at) == []  # already closed: nothing more to do
