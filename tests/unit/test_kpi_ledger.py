@@ -14,28 +14,19 @@ from bot.blocks.kpi_ledger import build_kpi_detail, build_kpi_ledger, build_kpi_
 from bot.services import kpi_reads, kpis
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.kpi_ledger_models import KpiCard, KpiProposalInput
-from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiPeriod, KpiVersionStatus, Rag
+from bot.services.kpi_models import KpiDefinition, KpiDirection, KpiVersionStatus, Rag
 from bot.services.outbox_notices import Notice
 from bot.services.partnership_models import Side
 from storage.models import Kpi, KpiValue, KpiVersion, OutboxMessage
 from storage.uow import UnitOfWorkFactory
+from tests import kpi_factories
 from tests.factories import IssueWorld, make_issue_world
 
 # Wednesday 2 December 2026, 09:00 UTC: 04:00 the same day in New York (the partnership's zone).
 NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)
 
-FCR = KpiDefinition(
-    name="First-contact resolution",
-    measure="Tickets closed on the first contact / all tickets closed",
-    unit="%",
-    direction=KpiDirection.HIGHER,
-    target=75,
-    amber=70,
-    red=60,
-    period=KpiPeriod.WEEKLY,
-    dimension="responsiveness",
-    delivered_by=Side.PROVIDER,
-)
+# First-contact resolution, weekly, from the provider: aim 75 %, amber below 70 %, red below 60 %.
+FCR = replace(kpi_factories.FCR, target=75, amber=70, red=60)
 
 
 @pytest.fixture
