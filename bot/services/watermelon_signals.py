@@ -20,8 +20,8 @@ def signal_week(uow: UnitOfWork, p: Partnership, ends_at: datetime, now: datetim
     Nothing is read beyond one query for a partnership without agreed KPIs. Returns how many signals were new."""
     if not uow.kpi_figures.has_agreed(p.id):
         return 0
-    made = digest.made_at(uow, p, ends_at)
-    view = digest.build_in(uow, p, ends_at=ends_at, now=now, kpis_as_of=made if made is not None else now)
+    # As the week's digest was made; a week whose digest is not made yet reads them as they are now (None).
+    view = digest.build_in(uow, p, ends_at=ends_at, now=now, kpis_as_of=digest.made_at(uow, p, ends_at))
     if view.kpis is None:
         return 0
     return sum(signals.record_pairing(uow, p, c, week_start=view.week_start, now=now) for c in view.kpis.pairings)
